@@ -1,0 +1,554 @@
+//! Access tokens: the claims, Ed25519 signing keys (identity signs, everyone verifies), a JWKS
+//! cache that refreshes on an unknown `kid`, and the tower layer that verifies the bearer token
+//! on every gRPC call and hands the [`Caller`] to the handler. The subject always comes from the
+//! token, never from the request body.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use ed25519_dalek::pkcs8::EncodePrivateKey;
+use futures::future::BoxFuture;
+use jsonwebtoken::jwk::{
+    AlgorithmParameters, CommonParameters, EllipticCurve, Jwk, JwkSet, KeyAlgorithm, OctetKeyPairParameters,
+    OctetKeyPairType, PublicKeyUse,
+};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use tokio::sync::RwLock;
+use tonic::Status;
+use uuid::Uuid;
+
+use crate::config::{ConfigError, Env};
+
+/// Scope carried by tokens of users with the admin role.
+pub const ADMIN_SCOPE: &str = "myaccount.admin";
+
+/// The claims of a MyAccount access token.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Claims {
+    pub iss: String,
+    pub aud: String,
+    pub sub: String,
+    pub exp: i64,
+    pub iat: i64,
+    pub jti: String,
+    /// Session id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
+    /// Home organization id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org: Option<String>,
+    pub auth_time: i64,
+    /// RFC 8176 authentication method references ("pwd", "otp", "mfa", ...).
+    #[serde(default)]
+    pub amr: Vec<String>,
+    /// Space-separated scopes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// Who is calling, as proven by a verified access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: Uuid,
+    pub session_id: Option<Uuid>,
+    pub organization_id: Option<String>,
+    pub auth_time: DateTime<Utc>,
+    pub amr: Vec<String>,
+    pub scopes: Vec<String>,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        self.scopes.iter().any(|s| s == ADMIN_SCOPE)
+    }
+
+    pub fn require_admin(&self) -> Result<(), Status> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(Status::permission_denied(format!("this operation needs the {ADMIN_SCOPE} scope")))
+        }
+    }
+
+    /// The caller the auth layer attached to a request; `UNAUTHENTICATED` when there is none.
+    pub fn of<T>(request: &tonic::Request<T>) -> Result<Caller, Status> {
+        request
+            .extensions()
+            .get::<Caller>()
+            .cloned()
+            .ok_or_else(|| Status::unauthenticated("an access token is required"))
+    }
+
+    fn from_claims(claims: Claims) -> Result<Self, AuthError> {
+        let user_id = Uuid::parse_str(&claims.sub).map_err(|_| AuthError::Invalid("sub is not a user id".into()))?;
+        let session_id = claims
+            .sid
+            .as_deref()
+            .map(Uuid::parse_str)
+            .transpose()
+            .map_err(|_| AuthError::Invalid("sid is not a session id".into()))?;
+        let auth_time = DateTime::from_timestamp(claims.auth_time, 0)
+            .ok_or_else(|| AuthError::Invalid("auth_time out of range".into()))?;
+        Ok(Caller {
+            user_id,
+            session_id,
+            organization_id: claims.org,
+            auth_time,
+            amr: claims.amr,
+            scopes: claims
+                .scope
+                .map(|s| s.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum AuthError {
+    #[error("an access token is required")]
+    Missing,
+    #[error("the authorization header must be \"Bearer <token>\"")]
+    MalformedHeader,
+    #[error("the access token has expired")]
+    Expired,
+    #[error("the access token was signed by an unknown key")]
+    UnknownKey,
+    #[error("the access token is invalid: {0}")]
+    Invalid(String),
+    #[error("token signing keys are unavailable: {0}")]
+    KeysUnavailable(String),
+}
+
+impl From<AuthError> for Status {
+    fn from(e: AuthError) -> Self {
+        match e {
+            AuthError::KeysUnavailable(_) => Status::unavailable(e.to_string()),
+            _ => Status::unauthenticated(e.to_string()),
+        }
+    }
+}
+
+/// An Ed25519 token-signing key with its key id.
+#[derive(Clone)]
+pub struct SigningKey {
+    kid: String,
+    key: ed25519_dalek::SigningKey,
+    encoding: EncodingKey,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    pub fn generate() -> Self {
+        let key = ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng);
+        let kid = Uuid::now_v7().simple().to_string();
+        Self::from_key(kid, key)
+    }
+
+    pub fn from_secret(kid: impl Into<String>, secret: &[u8]) -> Result<Self, AuthError> {
+        let secret: [u8; 32] = secret
+            .try_into()
+            .map_err(|_| AuthError::Invalid("an Ed25519 secret is 32 bytes".into()))?;
+        Ok(Self::from_key(kid.into(), ed25519_dalek::SigningKey::from_bytes(&secret)))
+    }
+
+    fn from_key(kid: String, key: ed25519_dalek::SigningKey) -> Self {
+        // PKCS#8 encoding of an in-memory Ed25519 key cannot fail.
+        let der = key.to_pkcs8_der().map(|d| d.as_bytes().to_vec()).unwrap_or_default();
+        Self {
+            kid,
+            encoding: EncodingKey::from_ed_der(&der),
+            key,
+        }
+    }
+
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    pub fn secret_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
+    pub fn public_jwk(&self) -> Jwk {
+        Jwk {
+            common: CommonParameters {
+                public_key_use: Some(PublicKeyUse::Signature),
+                key_algorithm: Some(KeyAlgorithm::EdDSA),
+                key_id: Some(self.kid.clone()),
+                ..Default::default()
+            },
+            algorithm: AlgorithmParameters::OctetKeyPair(OctetKeyPairParameters {
+                key_type: OctetKeyPairType::OctetKeyPair,
+                curve: EllipticCurve::Ed25519,
+                x: URL_SAFE_NO_PAD.encode(self.key.verifying_key().to_bytes()),
+            }),
+        }
+    }
+
+    pub fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.kid = Some(self.kid.clone());
+        header.typ = Some("at+jwt".into());
+        jsonwebtoken::encode(&header, claims, &self.encoding).map_err(|e| AuthError::Invalid(e.to_string()))
+    }
+}
+
+/// Where the verifier gets the public keys from.
+pub trait JwksSource: Send + Sync + 'static {
+    fn fetch(&self) -> BoxFuture<'_, Result<JwkSet, String>>;
+}
+
+/// JWKS fetched over HTTP (identity's `/.well-known/jwks.json`, or an external OIDC issuer's).
+pub struct HttpJwks {
+    url: String,
+    client: reqwest::Client,
+}
+
+impl HttpJwks {
+    pub fn new(url: impl Into<String>) -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap_or_default();
+        Self { url: url.into(), client }
+    }
+}
+
+impl JwksSource for HttpJwks {
+    fn fetch(&self) -> BoxFuture<'_, Result<JwkSet, String>> {
+        Box::pin(async move {
+            let response = self
+                .client
+                .get(&self.url)
+                .send()
+                .await
+                .map_err(|e| format!("GET {}: {e}", self.url))?;
+            if !response.status().is_success() {
+                return Err(format!("GET {}: status {}", self.url, response.status()));
+            }
+            response
+                .json::<JwkSet>()
+                .await
+                .map_err(|e| format!("GET {}: not a JWK set: {e}", self.url))
+        })
+    }
+}
+
+/// A fixed key set (tests, or a process that holds the keys itself).
+pub struct StaticJwks(pub JwkSet);
+
+impl JwksSource for StaticJwks {
+    fn fetch(&self) -> BoxFuture<'_, Result<JwkSet, String>> {
+        let keys = self.0.clone();
+        Box::pin(async move { Ok(keys) })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct VerifierSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: String,
+    pub leeway: Duration,
+    /// Cached keys are refetched after this long even when every `kid` is known.
+    pub cache_ttl: Duration,
+    /// An unknown `kid` refetches at most this often (a flood of forged tokens cannot hammer
+    /// the issuer).
+    pub min_refresh_interval: Duration,
+}
+
+impl VerifierSettings {
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>, jwks_url: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            jwks_url: jwks_url.into(),
+            leeway: Duration::from_secs(30),
+            cache_ttl: Duration::from_secs(600),
+            min_refresh_interval: Duration::from_secs(5),
+        }
+    }
+
+    /// `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `JWKS_URL`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let jwks_url: String = env.or("JWKS_URL", "http://127.0.0.1:51051/.well-known/jwks.json".to_owned())?;
+        if !(jwks_url.starts_with("http://") || jwks_url.starts_with("https://")) {
+            return Err(ConfigError::new("JWKS_URL", "must be an http(s) URL"));
+        }
+        Ok(Self::new(
+            env.or("TOKEN_ISSUER", DEFAULT_ISSUER.to_owned())?,
+            env.or("TOKEN_AUDIENCE", DEFAULT_AUDIENCE.to_owned())?,
+            jwks_url,
+        ))
+    }
+}
+
+pub const DEFAULT_ISSUER: &str = "myaccount";
+pub const DEFAULT_AUDIENCE: &str = "myaccount";
+
+struct KeyCache {
+    keys: HashMap<String, DecodingKey>,
+    fetched_at: Option<Instant>,
+}
+
+/// Verifies access tokens against a cached JWKS.
+pub struct TokenVerifier {
+    source: Box<dyn JwksSource>,
+    settings: VerifierSettings,
+    cache: RwLock<KeyCache>,
+}
+
+impl TokenVerifier {
+    pub fn new(settings: VerifierSettings, source: impl JwksSource) -> Self {
+        Self {
+            source: Box::new(source),
+            settings,
+            cache: RwLock::new(KeyCache {
+                keys: HashMap::new(),
+                fetched_at: None,
+            }),
+        }
+    }
+
+    /// A verifier that fetches keys from `settings.jwks_url`.
+    pub fn from_settings(settings: VerifierSettings) -> Self {
+        let source = HttpJwks::new(settings.jwks_url.clone());
+        Self::new(settings, source)
+    }
+
+    pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
+        let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid("not a JWT".into()))?;
+        if header.alg != Algorithm::EdDSA {
+            return Err(AuthError::Invalid(format!("algorithm {:?} is not accepted", header.alg)));
+        }
+        let kid = header.kid.ok_or_else(|| AuthError::Invalid("the token has no kid".into()))?;
+        let key = self.key(&kid).await?;
+        let mut validation = Validation::new(Algorithm::EdDSA);
+        validation.set_issuer(&[&self.settings.issuer]);
+        validation.set_audience(&[&self.settings.audience]);
+        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        validation.leeway = self.settings.leeway.as_secs();
+        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| match e.kind() {
+            jsonwebtoken::errors::ErrorKind::ExpiredSignature => AuthError::Expired,
+            jsonwebtoken::errors::ErrorKind::InvalidSignature => AuthError::Invalid("bad signature".into()),
+            jsonwebtoken::errors::ErrorKind::InvalidIssuer => AuthError::Invalid("wrong issuer".into()),
+            jsonwebtoken::errors::ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
+            _ => AuthError::Invalid("malformed claims".into()),
+        })?;
+        Caller::from_claims(data.claims)
+    }
+
+    async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
+        {
+            let cache = self.cache.read().await;
+            let fresh = cache.fetched_at.is_some_and(|t| t.elapsed() < self.settings.cache_ttl);
+            if fresh {
+                if let Some(key) = cache.keys.get(kid) {
+                    return Ok(key.clone());
+                }
+            }
+        }
+        let mut cache = self.cache.write().await;
+        let may_refresh = cache
+            .fetched_at
+            .is_none_or(|t| t.elapsed() >= self.settings.min_refresh_interval);
+        if may_refresh {
+            match self.source.fetch().await {
+                Ok(set) => {
+                    cache.keys = decoding_keys(&set);
+                    cache.fetched_at = Some(Instant::now());
+                }
+                // Keep serving with the keys we have; fail only if we have none.
+                Err(e) if cache.keys.is_empty() => return Err(AuthError::KeysUnavailable(e)),
+                Err(e) => tracing::warn!(error = %e, "JWKS refresh failed; using cached keys"),
+            }
+        }
+        cache.keys.get(kid).cloned().ok_or(AuthError::UnknownKey)
+    }
+}
+
+fn decoding_keys(set: &JwkSet) -> HashMap<String, DecodingKey> {
+    set.keys
+        .iter()
+        .filter(|jwk| matches!(jwk.algorithm, AlgorithmParameters::OctetKeyPair(_)))
+        .filter_map(|jwk| {
+            let kid = jwk.common.key_id.clone()?;
+            DecodingKey::from_jwk(jwk).ok().map(|k| (kid, k))
+        })
+        .collect()
+}
+
+/// Extracts the token from an `authorization: Bearer <token>` header value.
+pub fn bearer_token(value: Option<&http::HeaderValue>) -> Result<&str, AuthError> {
+    let value = value.ok_or(AuthError::Missing)?;
+    let value = value.to_str().map_err(|_| AuthError::MalformedHeader)?;
+    let (scheme, token) = value.split_once(' ').ok_or(AuthError::MalformedHeader)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(AuthError::MalformedHeader);
+    }
+    Ok(token.trim())
+}
+
+/// Tower layer that authenticates every gRPC call except the public methods and the health and
+/// reflection services. Deny by default: a method is public only if it is listed.
+#[derive(Clone)]
+pub struct AuthLayer {
+    verifier: Arc<TokenVerifier>,
+    public_methods: Arc<HashSet<String>>,
+}
+
+impl AuthLayer {
+    pub fn new(verifier: Arc<TokenVerifier>) -> Self {
+        Self {
+            verifier,
+            public_methods: Arc::default(),
+        }
+    }
+
+    /// Methods callable without a token, as gRPC paths: `/myaccount.identity.v1.IdentityService/SignIn`.
+    pub fn allow_anonymous(mut self, paths: &[&str]) -> Self {
+        self.public_methods = Arc::new(paths.iter().map(|p| (*p).to_owned()).collect());
+        self
+    }
+}
+
+impl<S> tower::Layer<S> for AuthLayer {
+    type Service = AuthService<S>;
+    fn layer(&self, inner: S) -> Self::Service {
+        AuthService {
+            inner,
+            verifier: self.verifier.clone(),
+            public_methods: self.public_methods.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AuthService<S> {
+    inner: S,
+    verifier: Arc<TokenVerifier>,
+    public_methods: Arc<HashSet<String>>,
+}
+
+const INFRASTRUCTURE_SERVICES: [&str; 3] = ["/grpc.health.v1.", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
+
+impl<S, B> tower::Service<http::Request<B>> for AuthService<S>
+where
+    S: tower::Service<http::Request<B>, Response = http::Response<tonic::body::Body>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    B: Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = BoxFuture<'static, Result<Self::Response, Self::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
+        // The clone that was polled ready serves this call; the fresh clone waits for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let verifier = self.verifier.clone();
+        let path = request.uri().path();
+        let public = self.public_methods.contains(path) || INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
+        Box::pin(async move {
+            if !public {
+                let verified = match bearer_token(request.headers().get(http::header::AUTHORIZATION)) {
+                    Ok(token) => verifier.verify(token).await,
+                    Err(e) => Err(e),
+                };
+                match verified {
+                    Ok(caller) => {
+                        request.extensions_mut().insert(caller);
+                    }
+                    Err(e) => return Ok(Status::from(e).into_http()),
+                }
+            }
+            inner.call(request).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(key_ttl: i64) -> Claims {
+        let now = Utc::now().timestamp();
+        Claims {
+            iss: DEFAULT_ISSUER.into(),
+            aud: DEFAULT_AUDIENCE.into(),
+            sub: Uuid::new_v4().to_string(),
+            exp: now + key_ttl,
+            iat: now,
+            jti: Uuid::new_v4().to_string(),
+            sid: Some(Uuid::new_v4().to_string()),
+            org: None,
+            auth_time: now,
+            amr: vec!["pwd".into()],
+            scope: None,
+        }
+    }
+
+    fn verifier_for(keys: &[&SigningKey]) -> TokenVerifier {
+        let set = JwkSet {
+            keys: keys.iter().map(|k| k.public_jwk()).collect(),
+        };
+        TokenVerifier::new(VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused"), StaticJwks(set))
+    }
+
+    #[tokio::test]
+    async fn accepts_a_token_signed_by_a_published_key() {
+        let key = SigningKey::generate();
+        let c = claims(300);
+        let token = key.sign(&c).unwrap();
+        let caller = verifier_for(&[&key]).verify(&token).await.unwrap();
+        assert_eq!(caller.user_id.to_string(), c.sub);
+        assert_eq!(caller.amr, vec!["pwd".to_string()]);
+        assert!(!caller.is_admin());
+    }
+
+    #[tokio::test]
+    async fn rejects_expired_forged_and_unknown_key_tokens() {
+        let key = SigningKey::generate();
+        let other = SigningKey::generate();
+        let verifier = verifier_for(&[&key]);
+        assert_eq!(verifier.verify(&key.sign(&claims(-120)).unwrap()).await, Err(AuthError::Expired));
+        assert_eq!(verifier.verify(&other.sign(&claims(300)).unwrap()).await, Err(AuthError::UnknownKey));
+        // Same kid, different key: a forgery.
+        let forger = SigningKey::from_key(key.kid().to_owned(), ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng));
+        assert!(matches!(verifier.verify(&forger.sign(&claims(300)).unwrap()).await, Err(AuthError::Invalid(_))));
+        assert!(matches!(verifier.verify("not.a.jwt").await, Err(AuthError::Invalid(_))));
+    }
+
+    #[tokio::test]
+    async fn rejects_wrong_audience() {
+        let key = SigningKey::generate();
+        let mut c = claims(300);
+        c.aud = "someone-else".into();
+        let err = verifier_for(&[&key]).verify(&key.sign(&c).unwrap()).await.unwrap_err();
+        assert_eq!(err, AuthError::Invalid("wrong audience".into()));
+    }
+
+    #[test]
+    fn bearer_header_parsing() {
+        let ok = http::HeaderValue::from_static("Bearer abc");
+        assert_eq!(bearer_token(Some(&ok)), Ok("abc"));
+        let basic = http::HeaderValue::from_static("Basic abc");
+        assert_eq!(bearer_token(Some(&basic)), Err(AuthError::MalformedHeader));
+        assert_eq!(bearer_token(None), Err(AuthError::Missing));
+    }
+}

@@ -1,0 +1,336 @@
+//! The idempotent consumer. A durable pull consumer with explicit ack; each batch is applied in
+//! one Postgres transaction where every message runs in its own savepoint together with the
+//! record of its event id (`ON CONFLICT DO NOTHING`), so a redelivered event changes nothing.
+//! Messages are acked only after the commit. A message that cannot be decoded, or that still
+//! fails after `max_deliver` attempts, goes to the dead-letter subject and is terminated, so it
+//! never blocks the stream.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
+use async_nats::jetstream::{AckKind, Message};
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use sqlx::{Acquire, PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{Event, EventBus, Stream, headers};
+use crate::outbox::sleep_or_cancel;
+
+/// A decoded event as handed to a handler.
+#[derive(Debug, Clone)]
+pub struct Delivery<E> {
+    /// The CloudEvents id (`ce-id`), unique per event.
+    pub id: String,
+    pub event: E,
+    pub time: Option<DateTime<Utc>>,
+    /// How many times JetStream has delivered this message (1 on the first try).
+    pub delivered: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The event can never be applied (e.g. it contradicts itself): dead-letter it now.
+    #[error("event rejected: {0}")]
+    Rejected(String),
+    /// Worth retrying (database hiccup): redelivered later, up to `max_deliver` times.
+    #[error("transient failure: {0}")]
+    Transient(String),
+}
+
+impl From<sqlx::Error> for HandlerError {
+    fn from(e: sqlx::Error) -> Self {
+        HandlerError::Transient(e.to_string())
+    }
+}
+
+/// Applies one event inside the consumer's transaction.
+pub trait Handler<E: Event>: Send + Sync + 'static {
+    fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<E>) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    /// Durable consumer name: the consuming service (`audit`, `identity`, ...).
+    pub durable_name: String,
+    pub max_deliver: i64,
+    pub ack_wait: Duration,
+    pub batch_size: usize,
+    /// How long one pull waits for messages before asking again.
+    pub fetch_expiry: Duration,
+    pub retry_delay: Duration,
+}
+
+impl ConsumerSettings {
+    pub fn new(durable_name: impl Into<String>) -> Self {
+        Self {
+            durable_name: durable_name.into(),
+            max_deliver: 5,
+            ack_wait: Duration::from_secs(30),
+            batch_size: 256,
+            fetch_expiry: Duration::from_secs(2),
+            retry_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+pub struct Consumer<E, H> {
+    pool: PgPool,
+    bus: EventBus,
+    settings: ConsumerSettings,
+    handler: H,
+    _event: PhantomData<fn() -> E>,
+}
+
+enum Outcome {
+    Ack,
+    Retry,
+    DeadLetter(String),
+}
+
+impl<E: Event, H: Handler<E>> Consumer<E, H> {
+    pub fn new(pool: PgPool, bus: EventBus, settings: ConsumerSettings, handler: H) -> Self {
+        Self {
+            pool,
+            bus,
+            settings,
+            handler,
+            _event: PhantomData,
+        }
+    }
+
+    /// The durable name scoped to the event, so one service can consume several subjects of a stream.
+    fn durable(&self) -> String {
+        format!("{}_{}", self.settings.durable_name, E::NAME)
+    }
+
+    /// Creates (or updates) the streams and the durable consumer.
+    pub async fn setup(&self) -> Result<PullConsumer, String> {
+        self.bus
+            .ensure_streams(&[E::STREAM, Stream::DeadLetter])
+            .await
+            .map_err(|e| e.to_string())?;
+        let naming = self.bus.naming();
+        let stream = self
+            .bus
+            .jetstream()
+            .get_stream(naming.stream(E::STREAM))
+            .await
+            .map_err(|e| e.to_string())?;
+        stream
+            .create_consumer(pull::Config {
+                durable_name: Some(self.durable()),
+                filter_subject: naming.subject(&E::subject()),
+                ack_policy: AckPolicy::Explicit,
+                deliver_policy: DeliverPolicy::All,
+                ack_wait: self.settings.ack_wait,
+                // One more than ours: we dead-letter on the last attempt ourselves.
+                max_deliver: self.settings.max_deliver + 1,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Consumes until `shutdown`, reconnecting with backoff when NATS or Postgres is away.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut backoff = Duration::from_millis(100);
+        'setup: loop {
+            let consumer = match self.setup().await {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(consumer = %self.durable(), error = %e, retry_in = ?backoff, "consumer not ready");
+                    if sleep_or_cancel(backoff, &shutdown).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(5));
+                    continue;
+                }
+            };
+            backoff = Duration::from_millis(100);
+            loop {
+                let batch = tokio::select! {
+                    _ = shutdown.cancelled() => return,
+                    batch = self.fetch(&consumer) => batch,
+                };
+                match batch {
+                    Ok(messages) if messages.is_empty() => {}
+                    Ok(messages) => self.process(messages).await,
+                    Err(e) => {
+                        tracing::warn!(consumer = %self.durable(), error = %e, "fetch failed; setting the consumer up again");
+                        if sleep_or_cancel(backoff, &shutdown).await {
+                            return;
+                        }
+                        continue 'setup;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn fetch(&self, consumer: &PullConsumer) -> Result<Vec<Message>, String> {
+        let mut batch = consumer
+            .fetch()
+            .max_messages(self.settings.batch_size)
+            .expires(self.settings.fetch_expiry)
+            .messages()
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut messages = Vec::new();
+        while let Some(message) = batch.next().await {
+            messages.push(message.map_err(|e| e.to_string())?);
+        }
+        Ok(messages)
+    }
+
+    /// Applies a batch in one transaction and acknowledges after the commit.
+    pub async fn process(&self, messages: Vec<Message>) {
+        let outcomes = match self.apply(&messages).await {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                // Nothing was committed: every message comes back after a delay.
+                tracing::warn!(consumer = %self.durable(), error = %e, "batch not applied; will be redelivered");
+                for m in &messages {
+                    let _ = m.ack_with(AckKind::Nak(Some(self.settings.retry_delay))).await;
+                }
+                return;
+            }
+        };
+        for (message, outcome) in messages.iter().zip(outcomes) {
+            let result = match outcome {
+                Outcome::Ack => message.ack().await,
+                Outcome::Retry => message.ack_with(AckKind::Nak(Some(self.settings.retry_delay))).await,
+                Outcome::DeadLetter(reason) => match self.dead_letter(message, &reason).await {
+                    Ok(()) => message.ack_with(AckKind::Term).await,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "dead-letter publish failed; will retry");
+                        message.ack_with(AckKind::Nak(Some(self.settings.retry_delay))).await
+                    }
+                },
+            };
+            if let Err(e) = result {
+                // The ack is lost: the message is redelivered and skipped as a duplicate.
+                tracing::warn!(consumer = %self.durable(), error = %e, "ack failed");
+            }
+        }
+    }
+
+    async fn apply(&self, messages: &[Message]) -> Result<Vec<Outcome>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let mut outcomes = Vec::with_capacity(messages.len());
+        for message in messages {
+            let delivery = match decode::<E>(message) {
+                Ok(d) => d,
+                Err(reason) => {
+                    outcomes.push(Outcome::DeadLetter(reason));
+                    continue;
+                }
+            };
+            let mut savepoint = tx.begin().await?;
+            let fresh = sqlx::query(
+                "INSERT INTO platform.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(self.durable())
+            .bind(&delivery.id)
+            .execute(&mut *savepoint)
+            .await?
+            .rows_affected()
+                == 1;
+            if !fresh {
+                savepoint.rollback().await?;
+                outcomes.push(Outcome::Ack);
+                continue;
+            }
+            match self.handler.handle(&mut savepoint, &delivery).await {
+                Ok(()) => {
+                    savepoint.commit().await?;
+                    outcomes.push(Outcome::Ack);
+                }
+                Err(HandlerError::Rejected(reason)) => {
+                    savepoint.rollback().await?;
+                    outcomes.push(Outcome::DeadLetter(reason));
+                }
+                Err(HandlerError::Transient(reason)) => {
+                    savepoint.rollback().await?;
+                    if delivery.delivered >= self.settings.max_deliver {
+                        outcomes.push(Outcome::DeadLetter(format!(
+                            "gave up after {} deliveries: {reason}",
+                            delivery.delivered
+                        )));
+                    } else {
+                        tracing::warn!(consumer = %self.durable(), event_id = %delivery.id, error = %reason, "handler failed; will retry");
+                        outcomes.push(Outcome::Retry);
+                    }
+                }
+            }
+        }
+        tx.commit().await?;
+        Ok(outcomes)
+    }
+
+    async fn dead_letter(&self, message: &Message, reason: &str) -> Result<(), String> {
+        let naming = self.bus.naming();
+        let subject = naming.subject(&format!(
+            "{}.{}",
+            Stream::DeadLetter.subject_root(),
+            self.durable()
+        ));
+        let mut h = message.headers.clone().unwrap_or_default();
+        h.insert("x-original-subject", naming.logical_subject(message.subject.as_str()));
+        h.insert("x-dead-letter-reason", reason);
+        // A fresh id: the original Nats-Msg-Id must not dedupe against the original stream.
+        h.insert("Nats-Msg-Id", format!("dlq-{}-{}", self.durable(), message_id(message)).as_str());
+        tracing::error!(consumer = %self.durable(), subject = %message.subject, %reason, "event dead-lettered");
+        self.bus
+            .jetstream()
+            .publish_with_headers(subject, h, message.payload.clone())
+            .await
+            .map_err(|e| e.to_string())?
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    }
+}
+
+fn message_id(message: &Message) -> String {
+    header(message.headers.as_ref(), headers::ID)
+        .map(str::to_owned)
+        .or_else(|| message.info().ok().map(|i| i.stream_sequence.to_string()))
+        .unwrap_or_default()
+}
+
+fn header<'a>(h: Option<&'a HeaderMap>, name: &str) -> Option<&'a str> {
+    h.and_then(|h| h.get(name)).map(|v| v.as_str())
+}
+
+/// Checks the CloudEvents attributes and decodes the payload.
+fn decode<E: Event>(message: &Message) -> Result<Delivery<E>, String> {
+    let h = message.headers.as_ref();
+    let id = header(h, headers::ID)
+        .filter(|id| !id.is_empty())
+        .ok_or("missing ce-id header")?
+        .to_owned();
+    let ce_type = header(h, headers::TYPE).ok_or("missing ce-type header")?;
+    if ce_type != E::subject() {
+        return Err(format!("unexpected ce-type {ce_type:?}, expected {:?}", E::subject()));
+    }
+    if let Some(content_type) = header(h, headers::CONTENT_TYPE) {
+        if content_type != headers::PROTOBUF {
+            return Err(format!("unsupported content-type {content_type:?}"));
+        }
+    }
+    let event = E::decode(message.payload.clone()).map_err(|e| format!("undecodable payload: {e}"))?;
+    let time = header(h, headers::TIME)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&Utc));
+    let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
+    Ok(Delivery {
+        id,
+        event,
+        time,
+        delivered,
+    })
+}

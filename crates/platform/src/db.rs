@@ -1,0 +1,127 @@
+//! Postgres: the service's own database, created when missing, with the platform's and the
+//! service's embedded migrations applied at start (unless disabled).
+
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgPool};
+
+use crate::config::{ConfigError, Env};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database url has no database name")]
+    NoDatabaseName,
+    #[error("cannot reach postgres: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("cannot create database {name}: {source}")]
+    Create { name: String, source: sqlx::Error },
+    #[error("migrations failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    pub run_migrations: bool,
+}
+
+impl DatabaseSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(5),
+            run_migrations: true,
+        }
+    }
+
+    /// `<PREFIX>_DATABASE_URL` (default: the local server, database `default_database`),
+    /// `<PREFIX>_DATABASE_MAX_CONNECTIONS`, `<PREFIX>_RUN_MIGRATIONS`.
+    pub fn from_env(env: &Env, prefix: &str, default_database: &str) -> Result<Self, ConfigError> {
+        let url_var = format!("{prefix}_DATABASE_URL");
+        let url = env.or(&url_var, format!("postgres://postgres@127.0.0.1:5432/{default_database}"))?;
+        let options: PgConnectOptions = url
+            .parse()
+            .map_err(|e| ConfigError::new(&url_var, format!("not a postgres url: {e}")))?;
+        if options.get_database().is_none() {
+            return Err(ConfigError::new(&url_var, "must name a database, e.g. postgres://host/myaccount_identity"));
+        }
+        Ok(Self {
+            url,
+            max_connections: env.or(&format!("{prefix}_DATABASE_MAX_CONNECTIONS"), 10)?,
+            acquire_timeout: env.duration(&format!("{prefix}_DATABASE_ACQUIRE_TIMEOUT"), Duration::from_secs(5))?,
+            run_migrations: env.flag(&format!("{prefix}_RUN_MIGRATIONS"), true)?,
+        })
+    }
+
+    pub fn connect_options(&self) -> Result<PgConnectOptions, DbError> {
+        self.url.parse().map_err(DbError::Connect)
+    }
+
+    pub fn database_name(&self) -> Result<String, DbError> {
+        self.connect_options()?
+            .get_database()
+            .map(str::to_owned)
+            .ok_or(DbError::NoDatabaseName)
+    }
+}
+
+/// Connects the pool, creating the database first if needed, and runs migrations when enabled.
+pub async fn connect(settings: &DatabaseSettings, migrations: &Migrator) -> Result<PgPool, DbError> {
+    create_database_if_missing(settings).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_with(settings.connect_options()?)
+        .await
+        .map_err(DbError::Connect)?;
+    if settings.run_migrations {
+        migrate(&pool, migrations).await?;
+    }
+    Ok(pool)
+}
+
+/// Applies the platform's tables (outbox, processed events; in schema `platform`, tracked
+/// separately) and then the service's own migrations.
+pub async fn migrate(pool: &PgPool, migrations: &Migrator) -> Result<(), DbError> {
+    let mut platform = sqlx::migrate!("./migrations");
+    platform.create_schema("platform");
+    platform.dangerous_set_table_name("platform._sqlx_migrations");
+    platform.run(pool).await?;
+    migrations.run(pool).await?;
+    Ok(())
+}
+
+pub async fn create_database_if_missing(settings: &DatabaseSettings) -> Result<(), DbError> {
+    let name = settings.database_name()?;
+    let maintenance = settings.connect_options()?.database("postgres");
+    let mut conn = sqlx::PgConnection::connect_with(&maintenance)
+        .await
+        .map_err(DbError::Connect)?;
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(&name)
+        .fetch_one(&mut conn)
+        .await
+        .map_err(DbError::Connect)?;
+    if !exists {
+        // The name is quoted by quote_identifier; identifiers cannot be bound as parameters.
+        let statement = format!("CREATE DATABASE {}", quote_identifier(&name));
+        match sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await {
+            Ok(_) => tracing::info!(database = %name, "created database"),
+            // Another replica created it between our check and our CREATE.
+            Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P04") | Some("23505")) => {}
+            Err(source) => return Err(DbError::Create { name, source }),
+        }
+    }
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// Quotes a Postgres identifier (database names cannot be bound as parameters).
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

@@ -1,0 +1,205 @@
+//! Errors at the gRPC edge. Domain errors implement [`ServiceError`] to say which kind of
+//! failure they are; [`to_status`] is the one place that turns a kind into a `tonic::Status`
+//! (with field violations for bad input, retry info for throttling). Internal causes are logged
+//! here, once, and never sent to the caller.
+
+use std::time::Duration;
+
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+
+/// One invalid field of a request: `display_name`, `at most 256 characters`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldViolation {
+    pub field: String,
+    pub description: String,
+}
+
+/// Collects every problem of a request before answering, so a caller can fix them all at once.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Violations(Vec<FieldViolation>);
+
+impl Violations {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.0.push(FieldViolation {
+            field: field.into(),
+            description: description.into(),
+        });
+    }
+
+    /// Checks length in characters and rejects control characters (a name or phone number never
+    /// needs them; they corrupt logs and UIs).
+    pub fn text(&mut self, field: &str, value: &str, max_chars: usize) {
+        if value.chars().count() > max_chars {
+            self.add(field, format!("at most {max_chars} characters"));
+        } else if value.chars().any(char::is_control) {
+            self.add(field, "must not contain control characters");
+        }
+    }
+
+    pub fn required(&mut self, field: &str, value: &str) {
+        if value.trim().is_empty() {
+            self.add(field, "is required");
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_result(self) -> Result<(), Vec<FieldViolation>> {
+        if self.0.is_empty() { Ok(()) } else { Err(self.0) }
+    }
+
+    pub fn into_vec(self) -> Vec<FieldViolation> {
+        self.0
+    }
+}
+
+/// What kind of failure an error is, independent of transport.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ErrorKind {
+    InvalidArgument(Vec<FieldViolation>),
+    NotFound(String),
+    AlreadyExists(String),
+    FailedPrecondition(String),
+    PermissionDenied(String),
+    Unauthenticated(String),
+    ResourceExhausted { message: String, retry_after: Option<Duration> },
+    Unavailable(String),
+    /// A bug or an infrastructure failure; the caller only learns that something went wrong.
+    Internal,
+}
+
+pub trait ServiceError: std::error::Error {
+    fn kind(&self) -> ErrorKind;
+}
+
+/// Maps a domain error to the status sent to the caller.
+pub fn to_status<E: ServiceError>(error: E) -> Status {
+    match error.kind() {
+        ErrorKind::InvalidArgument(violations) => invalid_argument(violations),
+        ErrorKind::NotFound(m) => Status::not_found(m),
+        ErrorKind::AlreadyExists(m) => Status::already_exists(m),
+        ErrorKind::FailedPrecondition(m) => Status::failed_precondition(m),
+        ErrorKind::PermissionDenied(m) => Status::permission_denied(m),
+        ErrorKind::Unauthenticated(m) => Status::unauthenticated(m),
+        ErrorKind::ResourceExhausted { message, retry_after } => {
+            let details = ErrorDetails::with_retry_info(retry_after);
+            Status::with_error_details(Code::ResourceExhausted, message, details)
+        }
+        ErrorKind::Unavailable(m) => Status::unavailable(m),
+        ErrorKind::Internal => {
+            tracing::error!(error = %error_chain(&error), "internal error");
+            Status::internal("internal error")
+        }
+    }
+}
+
+/// `INVALID_ARGUMENT` with a `BadRequest` detail listing every field violation.
+pub fn invalid_argument(violations: Vec<FieldViolation>) -> Status {
+    let message = violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let mut details = ErrorDetails::new();
+    for v in &violations {
+        details.add_bad_request_violation(v.field.clone(), v.description.clone());
+    }
+    Status::with_error_details(Code::InvalidArgument, message, details)
+}
+
+/// The field violations carried by a status, if any (for clients such as the gateway).
+pub fn field_violations(status: &Status) -> Vec<FieldViolation> {
+    status
+        .get_error_details()
+        .bad_request()
+        .map(|br| {
+            br.field_violations
+                .iter()
+                .map(|v| FieldViolation {
+                    field: v.field.clone(),
+                    description: v.description.clone(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The retry delay carried by a status, if any.
+pub fn retry_after(status: &Status) -> Option<Duration> {
+    status.get_error_details().retry_info().and_then(|r| r.retry_delay)
+}
+
+/// `error: cause: cause`, for one log line.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut out = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn violations_round_trip_through_a_status() {
+        let mut v = Violations::new();
+        v.text("display_name", &"x".repeat(300), 256);
+        v.required("user_principal_name", " ");
+        let status = invalid_argument(v.into_vec());
+        assert_eq!(status.code(), Code::InvalidArgument);
+        assert_eq!(
+            status.message(),
+            "display_name: at most 256 characters; user_principal_name: is required"
+        );
+        let back = field_violations(&status);
+        assert_eq!(back.len(), 2);
+        assert_eq!(back[0].field, "display_name");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("store failed")]
+    struct Broken(#[source] std::io::Error);
+    impl ServiceError for Broken {
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Internal
+        }
+    }
+
+    #[test]
+    fn internal_errors_do_not_leak() {
+        let status = to_status(Broken(std::io::Error::other("relation \"users\" does not exist")));
+        assert_eq!(status.code(), Code::Internal);
+        assert_eq!(status.message(), "internal error");
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("slow down")]
+    struct Throttled;
+    impl ServiceError for Throttled {
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::ResourceExhausted {
+                message: "slow down".into(),
+                retry_after: Some(Duration::from_secs(4)),
+            }
+        }
+    }
+
+    #[test]
+    fn throttling_carries_retry_after() {
+        let status = to_status(Throttled);
+        assert_eq!(status.code(), Code::ResourceExhausted);
+        assert_eq!(retry_after(&status), Some(Duration::from_secs(4)));
+    }
+}

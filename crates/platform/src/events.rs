@@ -1,0 +1,284 @@
+//! NATS JetStream: connection, stream naming and idempotent stream set-up, and the catalogue of
+//! events (which message travels on which subject). Only `platform` talks to NATS directly.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, stream};
+
+use crate::config::{ConfigError, Env};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventsError {
+    #[error("cannot connect to nats at {url}: {message}")]
+    Connect { url: String, message: String },
+    #[error("cannot create or update stream {stream}: {message}")]
+    Stream { stream: String, message: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct NatsSettings {
+    pub url: String,
+    /// Prefix for every stream and subject, so that tests (or several installations sharing one
+    /// NATS cluster) never see each other's messages. Empty in a normal installation.
+    pub namespace: Option<String>,
+    pub stream_replicas: usize,
+    pub stream_max_age: Duration,
+    pub duplicate_window: Duration,
+}
+
+impl NatsSettings {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            namespace: None,
+            stream_replicas: 1,
+            stream_max_age: Duration::from_secs(7 * 24 * 3600),
+            duplicate_window: Duration::from_secs(120),
+        }
+    }
+
+    /// `NATS_URL`, `NATS_NAMESPACE`, `NATS_STREAM_REPLICAS`, `NATS_STREAM_MAX_AGE`,
+    /// `NATS_DUPLICATE_WINDOW`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let defaults = Self::new("nats://127.0.0.1:4222");
+        let namespace: Option<String> = env.optional("NATS_NAMESPACE")?;
+        if let Some(ns) = &namespace {
+            if !is_valid_namespace(ns) {
+                return Err(ConfigError::new("NATS_NAMESPACE", "letters, digits and _ only"));
+            }
+        }
+        let stream_replicas = env.or("NATS_STREAM_REPLICAS", defaults.stream_replicas)?;
+        if !(1..=5).contains(&stream_replicas) {
+            return Err(ConfigError::new("NATS_STREAM_REPLICAS", "must be between 1 and 5"));
+        }
+        Ok(Self {
+            url: env.or("NATS_URL", defaults.url)?,
+            namespace,
+            stream_replicas,
+            stream_max_age: env.duration("NATS_STREAM_MAX_AGE", defaults.stream_max_age)?,
+            duplicate_window: env.duration("NATS_DUPLICATE_WINDOW", defaults.duplicate_window)?,
+        })
+    }
+
+    pub fn naming(&self) -> Naming {
+        Naming {
+            namespace: self.namespace.clone(),
+        }
+    }
+}
+
+fn is_valid_namespace(ns: &str) -> bool {
+    !ns.is_empty() && ns.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The JetStream streams, one per subject domain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stream {
+    Identity,
+    SignIn,
+    SecurityInfo,
+    Devices,
+    Organizations,
+    Notifications,
+    /// Messages a consumer gave up on (undecodable, or failing after bounded retries).
+    DeadLetter,
+}
+
+impl Stream {
+    pub const ALL: [Stream; 7] = [
+        Stream::Identity,
+        Stream::SignIn,
+        Stream::SecurityInfo,
+        Stream::Devices,
+        Stream::Organizations,
+        Stream::Notifications,
+        Stream::DeadLetter,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stream::Identity => "MYACCOUNT_IDENTITY",
+            Stream::SignIn => "MYACCOUNT_SIGNIN",
+            Stream::SecurityInfo => "MYACCOUNT_SECURITYINFO",
+            Stream::Devices => "MYACCOUNT_DEVICES",
+            Stream::Organizations => "MYACCOUNT_ORGANIZATIONS",
+            Stream::Notifications => "MYACCOUNT_NOTIFICATIONS",
+            Stream::DeadLetter => "MYACCOUNT_DEADLETTER",
+        }
+    }
+
+    /// Subject prefix of the domain, without the trailing event name.
+    pub fn subject_root(self) -> &'static str {
+        match self {
+            Stream::Identity => "myaccount.identity.v1",
+            Stream::SignIn => "myaccount.signin.v1",
+            Stream::SecurityInfo => "myaccount.securityinfo.v1",
+            Stream::Devices => "myaccount.devices.v1",
+            Stream::Organizations => "myaccount.organizations.v1",
+            Stream::Notifications => "myaccount.notifications.v1",
+            Stream::DeadLetter => "myaccount.deadletter.v1",
+        }
+    }
+}
+
+/// Turns logical stream and subject names into the ones used on the wire (namespace applied).
+#[derive(Debug, Clone, Default)]
+pub struct Naming {
+    namespace: Option<String>,
+}
+
+impl Naming {
+    pub fn stream(&self, stream: Stream) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{}_{}", ns.to_ascii_uppercase(), stream.name()),
+            None => stream.name().to_owned(),
+        }
+    }
+
+    pub fn subject(&self, logical: &str) -> String {
+        match &self.namespace {
+            Some(ns) => format!("{ns}.{logical}"),
+            None => logical.to_owned(),
+        }
+    }
+
+    /// The logical subject of a wire subject (namespace removed).
+    pub fn logical_subject<'a>(&self, wire: &'a str) -> &'a str {
+        match &self.namespace {
+            Some(ns) => wire
+                .strip_prefix(ns.as_str())
+                .and_then(|s| s.strip_prefix('.'))
+                .unwrap_or(wire),
+            None => wire,
+        }
+    }
+}
+
+/// A message published on a subject of the catalogue. The payload is the protobuf encoding.
+pub trait Event: prost::Message + Default + Send + Sync + 'static {
+    const STREAM: Stream;
+    /// Past tense event name, the last subject token: `recorded`, `disabled`.
+    const NAME: &'static str;
+
+    /// Logical subject, also the CloudEvents type: `myaccount.signin.v1.recorded`.
+    fn subject() -> String {
+        format!("{}.{}", Self::STREAM.subject_root(), Self::NAME)
+    }
+
+    /// The CloudEvents `subject`: the id of the user the event is about (may be empty).
+    fn ce_subject(&self) -> String;
+}
+
+/// The catalogue: each event message and its subject.
+mod catalogue {
+    use super::{Event, Stream};
+    use myaccount_proto::events::v1::{ProfileUpdated, SignInRecorded, UserCreated};
+
+    macro_rules! event {
+        ($message:ty, $stream:expr, $name:literal) => {
+            impl Event for $message {
+                const STREAM: Stream = $stream;
+                const NAME: &'static str = $name;
+                fn ce_subject(&self) -> String {
+                    self.user_id.clone()
+                }
+            }
+        };
+    }
+
+    event!(SignInRecorded, Stream::SignIn, "recorded");
+    event!(UserCreated, Stream::Identity, "user_created");
+    event!(ProfileUpdated, Stream::Identity, "profile_updated");
+}
+
+/// A connection to NATS with JetStream and the installation's naming.
+#[derive(Clone)]
+pub struct EventBus {
+    client: async_nats::Client,
+    jetstream: jetstream::Context,
+    settings: NatsSettings,
+}
+
+impl EventBus {
+    /// Connects in the background: a service starts (and keeps taking requests) while NATS is
+    /// unreachable; the outbox holds its events until NATS is back.
+    pub async fn connect(settings: &NatsSettings, client_name: &str) -> Result<Self, EventsError> {
+        let client = async_nats::ConnectOptions::new()
+            .name(client_name)
+            .retry_on_initial_connect()
+            .max_reconnects(None)
+            .connection_timeout(Duration::from_secs(2))
+            .connect(settings.url.as_str())
+            .await
+            .map_err(|e| EventsError::Connect {
+                url: settings.url.clone(),
+                message: e.to_string(),
+            })?;
+        let mut jetstream = jetstream::new(client.clone());
+        jetstream.set_timeout(Duration::from_secs(5));
+        Ok(Self {
+            client,
+            jetstream,
+            settings: settings.clone(),
+        })
+    }
+
+    pub fn naming(&self) -> Naming {
+        self.settings.naming()
+    }
+
+    pub fn jetstream(&self) -> &jetstream::Context {
+        &self.jetstream
+    }
+
+    pub fn client(&self) -> &async_nats::Client {
+        &self.client
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.client.connection_state() == async_nats::connection::State::Connected
+    }
+
+    /// The configuration every publisher and consumer of `stream` agrees on.
+    pub fn stream_config(&self, stream: Stream) -> stream::Config {
+        let naming = self.naming();
+        stream::Config {
+            name: naming.stream(stream),
+            subjects: vec![naming.subject(&format!("{}.>", stream.subject_root()))],
+            storage: stream::StorageType::File,
+            num_replicas: self.settings.stream_replicas,
+            max_age: self.settings.stream_max_age,
+            duplicate_window: self.settings.duplicate_window,
+            ..Default::default()
+        }
+    }
+
+    /// Creates the streams, or updates them to the configured settings. Idempotent.
+    pub async fn ensure_streams(&self, streams: &[Stream]) -> Result<(), EventsError> {
+        for &s in streams {
+            let config = self.stream_config(s);
+            let name = config.name.clone();
+            self.jetstream
+                .create_or_update_stream(config)
+                .await
+                .map_err(|e| EventsError::Stream {
+                    stream: name,
+                    message: e.to_string(),
+                })?;
+        }
+        Ok(())
+    }
+}
+
+/// CloudEvents binary-mode attributes as NATS headers, plus `Nats-Msg-Id` for deduplication.
+pub mod headers {
+    pub const SPEC_VERSION: &str = "ce-specversion";
+    pub const ID: &str = "ce-id";
+    pub const TYPE: &str = "ce-type";
+    pub const SOURCE: &str = "ce-source";
+    pub const TIME: &str = "ce-time";
+    pub const SUBJECT: &str = "ce-subject";
+    pub const CONTENT_TYPE: &str = "content-type";
+    pub const PROTOBUF: &str = "application/protobuf";
+    pub const TRACEPARENT: &str = "traceparent";
+}

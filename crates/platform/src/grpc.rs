@@ -1,0 +1,307 @@
+//! The gRPC server every service runs: its own listener plus an admin HTTP listener (probes,
+//! service routes such as JWKS), `grpc.health.v1` that follows Postgres reachability, reflection,
+//! request tracing, per-request timeouts, token verification, background tasks (outbox relay,
+//! consumers) and a graceful shutdown that drains in-flight calls.
+
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use futures::future::BoxFuture;
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tonic::server::NamedService;
+use tonic::service::Routes;
+use tonic_health::ServingStatus;
+use tonic_health::server::HealthReporter;
+use tower::ServiceBuilder;
+use tower_http::trace::TraceLayer;
+
+use crate::auth::AuthLayer;
+use crate::config::{ConfigError, Env};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("gRPC reflection: {0}")]
+    Reflection(String),
+    #[error("gRPC server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("admin server failed: {0}")]
+    Admin(std::io::Error),
+}
+
+#[derive(Debug, Clone)]
+pub struct GrpcSettings {
+    pub host: IpAddr,
+    /// 0 picks a free port (tests).
+    pub port: u16,
+    /// Probes and admin routes; by convention gRPC port + 1000.
+    pub admin_port: u16,
+    pub request_timeout: Duration,
+    /// How long in-flight work may take to finish after a stop signal.
+    pub drain_timeout: Duration,
+}
+
+impl GrpcSettings {
+    /// Listens on 127.0.0.1 with free ports: for tests.
+    pub fn ephemeral() -> Self {
+        Self {
+            host: IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port: 0,
+            admin_port: 0,
+            request_timeout: Duration::from_secs(10),
+            drain_timeout: Duration::from_secs(20),
+        }
+    }
+
+    /// `<PREFIX>_HOST` (default 0.0.0.0), `<PREFIX>_GRPC_PORT`, `<PREFIX>_ADMIN_PORT` (default
+    /// gRPC port + 1000), `<PREFIX>_REQUEST_TIMEOUT`, `<PREFIX>_DRAIN_TIMEOUT`.
+    pub fn from_env(env: &Env, prefix: &str, default_port: u16) -> Result<Self, ConfigError> {
+        let port: u16 = env.or(&format!("{prefix}_GRPC_PORT"), default_port)?;
+        let admin_default = port.checked_add(1000).ok_or_else(|| {
+            ConfigError::new(format!("{prefix}_GRPC_PORT"), "too high to derive the admin port (+1000)")
+        })?;
+        Ok(Self {
+            host: env.or(&format!("{prefix}_HOST"), IpAddr::V4(Ipv4Addr::UNSPECIFIED))?,
+            port,
+            admin_port: env.or(&format!("{prefix}_ADMIN_PORT"), admin_default)?,
+            request_timeout: env.duration(&format!("{prefix}_REQUEST_TIMEOUT"), Duration::from_secs(10))?,
+            drain_timeout: env.duration(&format!("{prefix}_DRAIN_TIMEOUT"), Duration::from_secs(20))?,
+        })
+    }
+}
+
+type Task = Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send>;
+
+/// Assembles and runs one service process.
+pub struct ServiceHost {
+    settings: GrpcSettings,
+    grpc_listener: TcpListener,
+    admin_listener: TcpListener,
+    routes: Routes,
+    service_names: Vec<&'static str>,
+    auth: AuthLayer,
+    pool: PgPool,
+    admin_routes: Router,
+    tasks: Vec<Task>,
+    shutdown: CancellationToken,
+}
+
+impl ServiceHost {
+    /// Binds both listeners now, so the ports are known before `run`.
+    pub async fn bind(settings: &GrpcSettings, pool: PgPool, auth: AuthLayer) -> Result<Self, ServeError> {
+        let grpc_listener = bind(SocketAddr::new(settings.host, settings.port)).await?;
+        let admin_listener = bind(SocketAddr::new(settings.host, settings.admin_port)).await?;
+        Ok(Self {
+            settings: settings.clone(),
+            grpc_listener,
+            admin_listener,
+            routes: Routes::default(),
+            service_names: Vec::new(),
+            auth,
+            pool,
+            admin_routes: Router::new(),
+            tasks: Vec::new(),
+            shutdown: CancellationToken::new(),
+        })
+    }
+
+    pub fn add_service<S>(mut self, service: S) -> Self
+    where
+        S: tower::Service<http::Request<tonic::body::Body>, Error = std::convert::Infallible>
+            + NamedService
+            + Clone
+            + Send
+            + Sync
+            + 'static,
+        S::Response: axum::response::IntoResponse,
+        S::Future: Send + 'static,
+    {
+        self.service_names.push(S::NAME);
+        self.routes = self.routes.add_service(service);
+        self
+    }
+
+    /// Extra routes on the admin HTTP port (e.g. identity's JWKS).
+    pub fn admin_routes(mut self, routes: Router) -> Self {
+        self.admin_routes = self.admin_routes.merge(routes);
+        self
+    }
+
+    /// A background task that runs until the host stops (outbox relay, consumers).
+    pub fn spawn_task<F, Fut>(mut self, task: F) -> Self
+    where
+        F: FnOnce(CancellationToken) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.push(Box::new(move |token| Box::pin(task(token))));
+        self
+    }
+
+    pub fn port(&self) -> u16 {
+        self.grpc_listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn admin_port(&self) -> u16 {
+        self.admin_listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Cancelling this token stops the host as a signal would.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    /// Serves until SIGTERM/Ctrl-C or the shutdown token, then drains.
+    pub async fn run(self) -> Result<(), ServeError> {
+        let shutdown = self.shutdown.clone();
+        let signal_watch = {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    _ = crate::shutdown::signal() => shutdown.cancel(),
+                    _ = shutdown.cancelled() => {}
+                }
+            })
+        };
+
+        let (reporter, health_service) = tonic_health::server::health_reporter();
+        let ready = Arc::new(AtomicBool::new(false));
+        let health_task = tokio::spawn(watch_database(
+            self.pool.clone(),
+            reporter,
+            self.service_names.clone(),
+            ready.clone(),
+            shutdown.clone(),
+        ));
+
+        let reflection = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(myaccount_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| ServeError::Reflection(e.to_string()))?;
+
+        let tasks: Vec<JoinHandle<()>> = self
+            .tasks
+            .into_iter()
+            .map(|task| tokio::spawn(task(shutdown.clone())))
+            .collect();
+
+        let admin = admin_router(ready).merge(self.admin_routes);
+        let admin_server = {
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                axum::serve(self.admin_listener, admin)
+                    .with_graceful_shutdown(shutdown.cancelled_owned())
+                    .await
+            })
+        };
+
+        let routes = self.routes.add_service(health_service).add_service(reflection);
+        let incoming = tokio_stream::wrappers::TcpListenerStream::new(self.grpc_listener);
+        tracing::info!(services = ?self.service_names, "serving gRPC");
+        let served = tonic::transport::Server::builder()
+            // Deadline for every call; a client's shorter grpc-timeout wins.
+            .timeout(self.settings.request_timeout)
+            .layer(
+                ServiceBuilder::new()
+                    // Outermost: every call gets a span, including the rejected ones.
+                    .layer(TraceLayer::new_for_grpc())
+                    // Then authentication, so handlers only ever see verified callers.
+                    .layer(self.auth),
+            )
+            .add_routes(routes)
+            .serve_with_incoming_shutdown(incoming, shutdown.clone().cancelled_owned())
+            .await;
+
+        // The gRPC server has drained; give background work the rest of the drain window.
+        shutdown.cancel();
+        let drain = async {
+            for task in tasks {
+                let _ = task.await;
+            }
+            let _ = health_task.await;
+        };
+        if tokio::time::timeout(self.settings.drain_timeout, drain).await.is_err() {
+            tracing::warn!("background tasks did not stop within the drain timeout");
+        }
+        signal_watch.abort();
+        match admin_server.await {
+            Ok(Err(e)) => return Err(ServeError::Admin(e)),
+            Ok(Ok(())) | Err(_) => {}
+        }
+        served.map_err(ServeError::from)
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })
+}
+
+fn admin_router(ready: Arc<AtomicBool>) -> Router {
+    Router::new()
+        // Liveness: the process answers. Never depends on Postgres or NATS, so an outage does
+        // not make Kubernetes restart every pod.
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            get(move || {
+                let ready = ready.load(Ordering::Relaxed);
+                async move {
+                    if ready {
+                        (StatusCode::OK, "ready")
+                    } else {
+                        (StatusCode::SERVICE_UNAVAILABLE, "postgres unreachable")
+                    }
+                }
+            }),
+        )
+}
+
+/// Reports SERVING while Postgres answers and NOT_SERVING while it does not.
+async fn watch_database(
+    pool: PgPool,
+    reporter: HealthReporter,
+    names: Vec<&'static str>,
+    ready: Arc<AtomicBool>,
+    shutdown: CancellationToken,
+) {
+    let mut last: Option<bool> = None;
+    loop {
+        let up = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool))
+            .await
+            .is_ok_and(|r| r.is_ok());
+        if last != Some(up) {
+            let status = if up {
+                ServingStatus::Serving
+            } else {
+                ServingStatus::NotServing
+            };
+            if last.is_some() {
+                tracing::warn!(postgres_reachable = up, "health changed");
+            }
+            reporter.set_service_status("", status).await;
+            for name in &names {
+                reporter.set_service_status(*name, status).await;
+            }
+            ready.store(up, Ordering::Relaxed);
+            last = Some(up);
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => {
+                // Tell load balancers to stop sending new calls while we drain.
+                reporter.set_service_status("", ServingStatus::NotServing).await;
+                return;
+            }
+            _ = tokio::time::sleep(Duration::from_secs(if up { 5 } else { 1 })) => {}
+        }
+    }
+}

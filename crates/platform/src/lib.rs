@@ -1,0 +1,17 @@
+//! The shared runtime of every MyAccount service: configuration, telemetry, Postgres, NATS
+//! JetStream (streams, transactional outbox, idempotent consumer), access-token verification,
+//! error mapping and the gRPC server host. Services use these and nothing else for plumbing.
+
+pub mod auth;
+pub mod config;
+pub mod consumer;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod grpc;
+pub mod outbox;
+pub mod shutdown;
+pub mod telemetry;
+
+#[cfg(feature = "testing")]
+pub mod testing;

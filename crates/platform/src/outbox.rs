@@ -1,0 +1,311 @@
+//! The transactional outbox. A service writes its events with [`publish_in_tx`] inside the
+//! transaction that changes its state; the [`OutboxRelay`] publishes committed rows to JetStream
+//! (claiming them with `FOR UPDATE SKIP LOCKED`, so replicas share the work), waits for each
+//! PublishAck and only then marks them sent. While NATS is unreachable rows simply wait.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::future::join_all;
+use sqlx::postgres::PgListener;
+use sqlx::{PgConnection, PgPool};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::events::{Event, EventBus, Stream, headers};
+
+const NOTIFY_CHANNEL: &str = "platform_outbox";
+
+/// An event ready for the outbox: subject, CloudEvents attributes and the protobuf payload.
+#[derive(Debug, Clone)]
+pub struct OutgoingEvent {
+    pub id: Uuid,
+    pub subject: String,
+    pub ce_subject: String,
+    pub payload: Vec<u8>,
+}
+
+impl OutgoingEvent {
+    pub fn new<E: Event>(id: Uuid, event: &E) -> Self {
+        Self {
+            id,
+            subject: E::subject(),
+            ce_subject: event.ce_subject(),
+            payload: event.encode_to_vec(),
+        }
+    }
+}
+
+/// Writes `event` to the outbox in the caller's transaction; it is published after commit.
+pub async fn publish_in_tx(conn: &mut PgConnection, event: &OutgoingEvent) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO platform.outbox (id, subject, ce_type, ce_subject, payload) VALUES ($1, $2, $2, $3, $4)",
+    )
+    .bind(event.id)
+    .bind(&event.subject)
+    .bind(&event.ce_subject)
+    .bind(&event.payload)
+    .execute(&mut *conn)
+    .await?;
+    // Delivered at commit: wakes the relay at once instead of at its next poll.
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("outbox query failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("publish to nats failed: {0}")]
+    Publish(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct RelaySettings {
+    pub batch_size: i64,
+    /// Safety net when a notification is missed (e.g. the listener reconnected).
+    pub poll_interval: Duration,
+    pub max_backoff: Duration,
+    /// Sent rows are kept this long (for inspection) and then deleted.
+    pub keep_sent_for: Duration,
+}
+
+impl Default for RelaySettings {
+    fn default() -> Self {
+        Self {
+            batch_size: 256,
+            poll_interval: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(5),
+            keep_sent_for: Duration::from_secs(3600),
+        }
+    }
+}
+
+pub struct OutboxRelay {
+    pool: PgPool,
+    bus: EventBus,
+    source: String,
+    streams: Vec<Stream>,
+    settings: RelaySettings,
+}
+
+#[derive(sqlx::FromRow)]
+struct OutboxRow {
+    id: Uuid,
+    subject: String,
+    ce_type: String,
+    ce_subject: String,
+    payload: Vec<u8>,
+    traceparent: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl OutboxRelay {
+    /// `source` becomes the CloudEvents source (`myaccount/identity`); `streams` are the streams
+    /// this service publishes to, created or updated before the first publish.
+    pub fn new(pool: PgPool, bus: EventBus, source: impl Into<String>, streams: Vec<Stream>) -> Self {
+        Self {
+            pool,
+            bus,
+            source: source.into(),
+            streams,
+            settings: RelaySettings::default(),
+        }
+    }
+
+    pub fn with_settings(mut self, settings: RelaySettings) -> Self {
+        self.settings = settings;
+        self
+    }
+
+    /// Runs until `shutdown`, publishing as rows commit and backing off while NATS is down.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut listener = self.listen().await;
+        let mut streams_ready = false;
+        let mut backoff = Duration::from_millis(100);
+        let mut last_prune = tokio::time::Instant::now();
+        loop {
+            if shutdown.is_cancelled() {
+                return;
+            }
+            if !streams_ready {
+                match self.bus.ensure_streams(&self.streams).await {
+                    Ok(()) => streams_ready = true,
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in = ?backoff, "outbox relay: streams not ready");
+                        if sleep_or_cancel(backoff, &shutdown).await {
+                            return;
+                        }
+                        backoff = (backoff * 2).min(self.settings.max_backoff);
+                        continue;
+                    }
+                }
+            }
+            match self.relay_batch().await {
+                Ok(n) if n as i64 == self.settings.batch_size => {
+                    backoff = Duration::from_millis(100);
+                    continue;
+                }
+                Ok(_) => {
+                    backoff = Duration::from_millis(100);
+                    if last_prune.elapsed() > Duration::from_secs(60) {
+                        self.prune().await;
+                        last_prune = tokio::time::Instant::now();
+                    }
+                    if self.wait_for_work(&mut listener, &shutdown).await {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, retry_in = ?backoff, "outbox relay: batch not published");
+                    if matches!(e, RelayError::Publish(_)) {
+                        // The stream may have been deleted or NATS replaced: set it up again.
+                        streams_ready = false;
+                    }
+                    if sleep_or_cancel(backoff, &shutdown).await {
+                        return;
+                    }
+                    backoff = (backoff * 2).min(self.settings.max_backoff);
+                }
+            }
+        }
+    }
+
+    async fn listen(&self) -> Option<PgListener> {
+        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
+        listener.listen(NOTIFY_CHANNEL).await.ok()?;
+        Some(listener)
+    }
+
+    /// Waits for a commit notification, the poll interval, or shutdown (returns true).
+    async fn wait_for_work(&self, listener: &mut Option<PgListener>, shutdown: &CancellationToken) -> bool {
+        let notified = async {
+            match listener {
+                Some(l) => {
+                    if l.recv().await.is_err() {
+                        tokio::time::sleep(self.settings.poll_interval).await;
+                    }
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => true,
+            _ = notified => false,
+            _ = tokio::time::sleep(self.settings.poll_interval) => false,
+        }
+    }
+
+    /// Publishes one batch of unsent rows; returns how many were claimed.
+    pub async fn relay_batch(&self) -> Result<usize, RelayError> {
+        let mut tx = self.pool.begin().await?;
+        let rows: Vec<OutboxRow> = sqlx::query_as(
+            "SELECT id, subject, ce_type, ce_subject, payload, traceparent, created_at
+             FROM platform.outbox WHERE published_at IS NULL
+             ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
+        )
+        .bind(self.settings.batch_size)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.is_empty() {
+            tx.commit().await?;
+            return Ok(0);
+        }
+        let claimed = rows.len();
+        let naming = self.bus.naming();
+
+        // Send every message first, then await the acks together: one round trip per batch.
+        let mut pending = Vec::with_capacity(rows.len());
+        let mut send_error = None;
+        for row in &rows {
+            let subject = naming.subject(&row.subject);
+            let headers = self.headers(row);
+            match self
+                .bus
+                .jetstream()
+                .publish_with_headers(subject, headers, row.payload.clone().into())
+                .await
+            {
+                Ok(ack) => pending.push((row.id, ack)),
+                Err(e) => {
+                    send_error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        let (ids, acks): (Vec<Uuid>, Vec<_>) = pending.into_iter().unzip();
+        let results = join_all(acks.into_iter().map(|ack| ack.into_future())).await;
+        let mut sent = Vec::with_capacity(ids.len());
+        let mut ack_error = None;
+        for (id, result) in ids.into_iter().zip(results) {
+            match result {
+                Ok(_) => sent.push(id),
+                Err(e) => ack_error = Some(e.to_string()),
+            }
+        }
+        // Rows acked before a failure are marked sent; the rest stay for the next attempt.
+        if !sent.is_empty() {
+            sqlx::query("UPDATE platform.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)")
+                .bind(&sent)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        match send_error.or(ack_error) {
+            Some(e) => Err(RelayError::Publish(e)),
+            None => Ok(claimed),
+        }
+    }
+
+    fn headers(&self, row: &OutboxRow) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        let id = row.id.to_string();
+        h.insert("Nats-Msg-Id", id.as_str());
+        h.insert(headers::SPEC_VERSION, "1.0");
+        h.insert(headers::ID, id.as_str());
+        h.insert(headers::TYPE, row.ce_type.as_str());
+        h.insert(headers::SOURCE, self.source.as_str());
+        h.insert(
+            headers::TIME,
+            row.created_at.to_rfc3339_opts(SecondsFormat::Micros, true).as_str(),
+        );
+        if !row.ce_subject.is_empty() {
+            h.insert(headers::SUBJECT, row.ce_subject.as_str());
+        }
+        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
+        if let Some(tp) = &row.traceparent {
+            h.insert(headers::TRACEPARENT, tp.as_str());
+        }
+        h
+    }
+
+    async fn prune(&self) {
+        let keep = chrono::Duration::from_std(self.settings.keep_sent_for).unwrap_or(chrono::Duration::hours(1));
+        let result = sqlx::query("DELETE FROM platform.outbox WHERE published_at < $1")
+            .bind(Utc::now() - keep)
+            .execute(&self.pool)
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "outbox relay: pruning sent rows failed");
+        }
+    }
+}
+
+/// Number of events written but not yet acknowledged by JetStream.
+pub async fn backlog(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM platform.outbox WHERE published_at IS NULL")
+        .fetch_one(pool)
+        .await
+}
+
+/// Sleeps, returning true if shutdown came first.
+pub(crate) async fn sleep_or_cancel(duration: Duration, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => true,
+        _ = tokio::time::sleep(duration) => false,
+    }
+}

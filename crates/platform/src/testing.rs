@@ -1,0 +1,254 @@
+//! Test helpers (feature `testing`): a database per test, a NATS namespace per test, an
+//! in-test token issuer, a test-owned nats-server for fault tests, and waiting with a deadline.
+
+use std::future::Future;
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::Utc;
+use jsonwebtoken::jwk::JwkSet;
+use uuid::Uuid;
+
+use crate::auth::{ADMIN_SCOPE, Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, SigningKey, StaticJwks, TokenVerifier, VerifierSettings};
+use crate::db::{DatabaseSettings, quote_identifier};
+use crate::events::{NatsSettings, Stream};
+
+pub const POSTGRES_SERVER: &str = "postgres://postgres@127.0.0.1:5432";
+pub const NATS_URL: &str = "nats://127.0.0.1:4222";
+
+/// A database of its own for one test, dropped when the value is dropped.
+pub struct TestDatabase {
+    pub settings: DatabaseSettings,
+    name: String,
+}
+
+impl TestDatabase {
+    pub fn new(service: &str) -> Self {
+        let name = format!("myaccount_test_{service}_{}", Uuid::new_v4().simple());
+        Self {
+            settings: DatabaseSettings::new(format!("{POSTGRES_SERVER}/{name}")),
+            name,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(&self.name));
+        // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async move {
+                use sqlx::Connection;
+                if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{POSTGRES_SERVER}/postgres")).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// A NATS namespace of its own for one test; its streams are deleted when dropped.
+pub struct TestNats {
+    pub settings: NatsSettings,
+}
+
+impl TestNats {
+    pub fn new() -> Self {
+        Self::at(NATS_URL)
+    }
+
+    pub fn at(url: &str) -> Self {
+        let mut settings = NatsSettings::new(url);
+        settings.namespace = Some(format!("t{}", &Uuid::new_v4().simple().to_string()[..12]));
+        settings.duplicate_window = Duration::from_secs(60);
+        Self { settings }
+    }
+}
+
+impl Default for TestNats {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for TestNats {
+    fn drop(&mut self) {
+        let settings = self.settings.clone();
+        let _ = std::thread::spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            rt.block_on(async move {
+                let connect = async_nats::ConnectOptions::new()
+                    .connection_timeout(Duration::from_secs(1))
+                    .connect(settings.url.as_str());
+                if let Ok(Ok(client)) = tokio::time::timeout(Duration::from_secs(2), connect).await {
+                    let js = async_nats::jetstream::new(client);
+                    let naming = settings.naming();
+                    for s in Stream::ALL {
+                        let _ = tokio::time::timeout(Duration::from_secs(2), js.delete_stream(naming.stream(s))).await;
+                    }
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Issues access tokens in tests of services other than identity.
+pub struct TestIssuer {
+    key: SigningKey,
+}
+
+impl TestIssuer {
+    pub fn new() -> Self {
+        Self {
+            key: SigningKey::generate(),
+        }
+    }
+
+    pub fn jwks(&self) -> JwkSet {
+        JwkSet {
+            keys: vec![self.key.public_jwk()],
+        }
+    }
+
+    pub fn verifier(&self) -> TokenVerifier {
+        TokenVerifier::new(
+            VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
+            StaticJwks(self.jwks()),
+        )
+    }
+
+    pub fn claims_for(&self, user_id: Uuid) -> Claims {
+        let now = Utc::now().timestamp();
+        Claims {
+            iss: DEFAULT_ISSUER.into(),
+            aud: DEFAULT_AUDIENCE.into(),
+            sub: user_id.to_string(),
+            exp: now + 300,
+            iat: now,
+            jti: Uuid::new_v4().to_string(),
+            sid: Some(Uuid::new_v4().to_string()),
+            org: None,
+            auth_time: now,
+            amr: vec!["pwd".into()],
+            scope: None,
+        }
+    }
+
+    pub fn sign(&self, claims: &Claims) -> String {
+        self.key.sign(claims).expect("signing a test token")
+    }
+
+    pub fn token_for(&self, user_id: Uuid) -> String {
+        self.sign(&self.claims_for(user_id))
+    }
+
+    pub fn admin_token(&self) -> String {
+        let mut claims = self.claims_for(Uuid::new_v4());
+        claims.scope = Some(ADMIN_SCOPE.into());
+        self.sign(&claims)
+    }
+}
+
+impl Default for TestIssuer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A nats-server owned by one test, on a free port, that the test can stop and start again
+/// (same port, same storage) to simulate an outage.
+pub struct NatsServer {
+    port: u16,
+    store: PathBuf,
+    child: Option<Child>,
+}
+
+impl NatsServer {
+    pub async fn start() -> Self {
+        let port = free_port();
+        let store = std::env::temp_dir().join(format!("myaccount-nats-{}", Uuid::new_v4().simple()));
+        let mut server = Self {
+            port,
+            store,
+            child: None,
+        };
+        server.resume().await;
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the server again and waits until it accepts connections.
+    pub async fn resume(&mut self) {
+        let binary = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("nats-server");
+        let child = Command::new(binary)
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .arg(&self.store)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server must be installed for fault tests (scripts/ensure-services.sh)");
+        self.child = Some(child);
+        let port = self.port;
+        eventually(Duration::from_secs(10), || async move {
+            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok()
+        })
+        .await;
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}
+
+pub fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free local port")
+}
+
+/// Polls `condition` until it holds; panics after `deadline`. For conditions that become true
+/// asynchronously (an event arriving), instead of sleeping a guessed time.
+pub async fn eventually<F, Fut>(deadline: Duration, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let start = tokio::time::Instant::now();
+    loop {
+        if condition().await {
+            return;
+        }
+        assert!(start.elapsed() < deadline, "condition not met within {deadline:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

@@ -1,0 +1,25 @@
+//! Generated protobuf and gRPC code for MyAccount, plus the descriptor set that gRPC
+//! reflection serves. Prost types stay at the gRPC edge of each service.
+
+#![allow(clippy::all, clippy::pedantic, missing_docs)]
+
+/// Encoded `FileDescriptorSet` of every MyAccount proto, for `tonic-reflection`.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/myaccount_descriptor.bin"));
+
+pub mod events {
+    pub mod v1 {
+        tonic::include_proto!("myaccount.events.v1");
+    }
+}
+
+pub mod identity {
+    pub mod v1 {
+        tonic::include_proto!("myaccount.identity.v1");
+    }
+}
+
+pub mod audit {
+    pub mod v1 {
+        tonic::include_proto!("myaccount.audit.v1");
+    }
+}

@@ -1,0 +1,194 @@
+//! The identity service: users, profiles, passwords, sessions, sign-in and token issuing.
+
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod service;
+pub mod store;
+pub mod tokens;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use myaccount_proto::identity::v1::identity_service_server::IdentityServiceServer;
+use platform::auth::{AuthLayer, DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier, VerifierSettings};
+use platform::config::{ConfigError, Env};
+use platform::db::DatabaseSettings;
+use platform::events::{EventBus, NatsSettings, Stream};
+use platform::grpc::{GrpcSettings, ServiceHost};
+use platform::outbox::OutboxRelay;
+use tokio_util::sync::CancellationToken;
+
+use crate::domain::NewUserInput;
+use crate::service::{Identity, IdentityError};
+use crate::store::StoreError;
+use crate::tokens::{KeyStore, LocalJwks, TokenSettings};
+
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub const DEFAULT_GRPC_PORT: u16 = 50051;
+
+/// An admin account created at start-up when it does not exist yet (the first admin of a new
+/// installation; later admins are created by admins).
+#[derive(Debug, Clone)]
+pub struct BootstrapAdmin {
+    pub user_principal_name: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub grpc: GrpcSettings,
+    pub database: DatabaseSettings,
+    pub nats: NatsSettings,
+    pub tokens: TokenSettings,
+    pub bootstrap_admin: Option<BootstrapAdmin>,
+}
+
+impl Settings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let upn: Option<String> = env.optional("IDENTITY_BOOTSTRAP_ADMIN_UPN")?;
+        let password: Option<String> = env.optional("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD")?;
+        let bootstrap_admin = match (upn, password) {
+            (Some(user_principal_name), Some(password)) => Some(BootstrapAdmin {
+                user_principal_name,
+                password,
+            }),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(ConfigError::new("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD", "must be set with IDENTITY_BOOTSTRAP_ADMIN_UPN"));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::new("IDENTITY_BOOTSTRAP_ADMIN_UPN", "must be set with IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"));
+            }
+        };
+        let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(600))?;
+        if access_token_ttl < Duration::from_secs(30) || access_token_ttl > Duration::from_secs(3600) {
+            return Err(ConfigError::new("ACCESS_TOKEN_TTL", "must be between 30s and 1h"));
+        }
+        Ok(Self {
+            grpc: GrpcSettings::from_env(env, "IDENTITY", DEFAULT_GRPC_PORT)?,
+            database: DatabaseSettings::from_env(env, "IDENTITY", "myaccount_identity")?,
+            nats: NatsSettings::from_env(env)?,
+            tokens: TokenSettings {
+                issuer: env.or("TOKEN_ISSUER", DEFAULT_ISSUER.to_owned())?,
+                audience: env.or("TOKEN_AUDIENCE", DEFAULT_AUDIENCE.to_owned())?,
+                access_token_ttl,
+                refresh_token_ttl: env.duration("REFRESH_TOKEN_TTL", Duration::from_secs(14 * 24 * 3600))?,
+            },
+            bootstrap_admin,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] platform::db::DbError),
+    #[error(transparent)]
+    Events(#[from] platform::events::EventsError),
+    #[error(transparent)]
+    Serve(#[from] platform::grpc::ServeError),
+    #[error("signing keys: {0}")]
+    Keys(#[from] StoreError),
+    #[error("bootstrap admin: {0}")]
+    Bootstrap(#[source] IdentityError),
+    #[error("{0}")]
+    Identity(#[from] IdentityError),
+}
+
+pub struct Application {
+    host: ServiceHost,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        let pool = platform::db::connect(&settings.database, &MIGRATIONS).await?;
+        let bus = EventBus::connect(&settings.nats, "identity").await?;
+        let keys = KeyStore::load(pool.clone()).await?;
+        let identity = Arc::new(Identity::new(pool.clone(), keys.clone(), settings.tokens.clone()).await?);
+        if let Some(admin) = &settings.bootstrap_admin {
+            bootstrap_admin(&identity, admin).await?;
+        }
+
+        let verifier = TokenVerifier::new(
+            VerifierSettings::new(&settings.tokens.issuer, &settings.tokens.audience, "local"),
+            LocalJwks(keys.clone()),
+        );
+        let auth = AuthLayer::new(Arc::new(verifier)).allow_anonymous(grpc::PUBLIC_METHODS);
+        let relay = OutboxRelay::new(pool.clone(), bus, "myaccount/identity", vec![Stream::Identity, Stream::SignIn]);
+        let jwks_keys = keys.clone();
+        let jwks = axum::Router::new().route(
+            "/.well-known/jwks.json",
+            get(move || {
+                let keys = jwks_keys.clone();
+                async move {
+                    (
+                        [(header::CACHE_CONTROL, "public, max-age=300")],
+                        Json(keys.jwks().await),
+                    )
+                        .into_response()
+                }
+            }),
+        );
+        let host = ServiceHost::bind(&settings.grpc, pool, auth)
+            .await?
+            .add_service(IdentityServiceServer::new(grpc::IdentityApi::new(identity)))
+            .admin_routes(jwks)
+            .spawn_task(move |shutdown| relay.run(shutdown))
+            .spawn_task(move |shutdown| refresh_keys(keys, shutdown));
+        Ok(Self { host })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.host.port()
+    }
+
+    pub fn admin_port(&self) -> u16 {
+        self.host.admin_port()
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.host.shutdown_token()
+    }
+
+    pub async fn run_until_stopped(self) -> Result<(), platform::grpc::ServeError> {
+        self.host.run().await
+    }
+}
+
+async fn bootstrap_admin(identity: &Identity, admin: &BootstrapAdmin) -> Result<(), StartError> {
+    let input = NewUserInput {
+        user_principal_name: admin.user_principal_name.clone(),
+        password: admin.password.clone(),
+        display_name: "Administrator".into(),
+        roles: vec![domain::ADMIN_ROLE.into()],
+        ..Default::default()
+    };
+    match identity.create_user(input).await {
+        Ok(p) => {
+            tracing::info!(user_principal_name = %p.user_principal_name, "bootstrap admin created");
+            Ok(())
+        }
+        Err(IdentityError::Store(StoreError::DuplicateUser(_))) => Ok(()),
+        Err(e) => Err(StartError::Bootstrap(e)),
+    }
+}
+
+/// Picks up keys rotated by another replica.
+async fn refresh_keys(keys: Arc<KeyStore>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {
+                if let Err(e) = keys.reload().await {
+                    tracing::warn!(error = %e, "reloading signing keys failed");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,323 @@
+//! Every SQL statement of the identity service.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{NewUser, Profile, ProfileChanges, ThrottlePolicy};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("a user named {0} already exists")]
+    DuplicateUser(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+const PROFILE_COLUMNS: &str = "id, user_principal_name, display_name, given_name, surname, job_title, department, \
+     office_location, mobile_phone, business_phone, mail, preferred_language, home_organization_id, created_at, updated_at";
+
+#[derive(FromRow)]
+struct ProfileRow {
+    id: Uuid,
+    user_principal_name: String,
+    display_name: String,
+    given_name: String,
+    surname: String,
+    job_title: String,
+    department: String,
+    office_location: String,
+    mobile_phone: String,
+    business_phone: String,
+    mail: String,
+    preferred_language: String,
+    home_organization_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<ProfileRow> for Profile {
+    fn from(r: ProfileRow) -> Self {
+        Profile {
+            id: r.id,
+            user_principal_name: r.user_principal_name,
+            display_name: r.display_name,
+            given_name: r.given_name,
+            surname: r.surname,
+            job_title: r.job_title,
+            department: r.department,
+            office_location: r.office_location,
+            mobile_phone: r.mobile_phone,
+            business_phone: r.business_phone,
+            mail: r.mail,
+            preferred_language: r.preferred_language,
+            home_organization_id: r.home_organization_id,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// What sign-in needs to know about an account.
+#[derive(Debug, Clone, FromRow)]
+pub struct Credentials {
+    pub id: Uuid,
+    pub password_hash: String,
+    pub enabled: bool,
+    pub roles: Vec<String>,
+    pub home_organization_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Session {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub auth_time: DateTime<Utc>,
+    pub amr: Vec<String>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+pub struct NewSession<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub now: DateTime<Utc>,
+    pub ip_address: &'a str,
+    pub user_agent: &'a str,
+    pub device_id: &'a str,
+    pub amr: &'a [String],
+}
+
+/// A refresh token looked up for rotation, with its session and user.
+#[derive(Debug, Clone, FromRow)]
+pub struct RefreshTokenRecord {
+    pub session_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub user_id: Uuid,
+    pub auth_time: DateTime<Utc>,
+    pub amr: Vec<String>,
+    pub session_revoked_at: Option<DateTime<Utc>>,
+    pub enabled: bool,
+    pub roles: Vec<String>,
+    pub home_organization_id: Option<Uuid>,
+}
+
+pub async fn insert_user(conn: &mut PgConnection, id: Uuid, user: &NewUser, password_hash: &str, now: DateTime<Utc>) -> Result<Profile, StoreError> {
+    let sql = format!(
+        "INSERT INTO users (id, user_principal_name, display_name, given_name, surname, job_title, department, \
+         office_location, mobile_phone, business_phone, mail, preferred_language, home_organization_id, roles, \
+         password_hash, password_changed_at, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, $16) \
+         ON CONFLICT (user_principal_name) DO NOTHING RETURNING {PROFILE_COLUMNS}"
+    );
+    let row: Option<ProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(user.user_principal_name.as_str())
+        .bind(&user.display_name)
+        .bind(&user.given_name)
+        .bind(&user.surname)
+        .bind(&user.job_title)
+        .bind(&user.department)
+        .bind(&user.office_location)
+        .bind(&user.mobile_phone)
+        .bind(&user.business_phone)
+        .bind(&user.mail)
+        .bind(&user.preferred_language)
+        .bind(user.home_organization_id)
+        .bind(&user.roles)
+        .bind(password_hash)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(Profile::from)
+        .ok_or_else(|| StoreError::DuplicateUser(user.user_principal_name.as_str().to_owned()))
+}
+
+pub async fn profile(pool: &PgPool, user_id: Uuid) -> Result<Option<Profile>, StoreError> {
+    let sql = format!("SELECT {PROFILE_COLUMNS} FROM users WHERE id = $1");
+    let row: Option<ProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(pool).await?;
+    Ok(row.map(Profile::from))
+}
+
+/// Applies the changes and returns the new profile; `None` if the user does not exist.
+pub async fn update_profile(conn: &mut PgConnection, user_id: Uuid, changes: &ProfileChanges, now: DateTime<Utc>) -> Result<Option<Profile>, StoreError> {
+    // Column names come from the closed EditableField enum, values are bound.
+    let assignments: Vec<String> = changes
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, (field, _))| format!("{} = ${}", field.name(), i + 3))
+        .collect();
+    let sql = format!(
+        "UPDATE users SET updated_at = $2, {} WHERE id = $1 RETURNING {PROFILE_COLUMNS}",
+        assignments.join(", ")
+    );
+    let mut query = sqlx::query_as::<_, ProfileRow>(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now);
+    for (_, value) in &changes.0 {
+        query = query.bind(value);
+    }
+    Ok(query.fetch_optional(&mut *conn).await?.map(Profile::from))
+}
+
+pub async fn credentials_by_upn(pool: &PgPool, upn: &str) -> Result<Option<Credentials>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, password_hash, enabled, roles, home_organization_id FROM users WHERE user_principal_name = $1",
+    )
+    .bind(upn)
+    .fetch_optional(pool)
+    .await?)
+}
+
+pub async fn insert_session(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, created_at, last_seen_at, ip_address, user_agent, device_id, auth_time, amr) \
+         VALUES ($1, $2, $3, $3, $4, $5, $6, $3, $7)",
+    )
+    .bind(s.id)
+    .bind(s.user_id)
+    .bind(s.now)
+    .bind(s.ip_address)
+    .bind(s.user_agent)
+    .bind(s.device_id)
+    .bind(s.amr)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn session(pool: &PgPool, id: Uuid) -> Result<Option<Session>, StoreError> {
+    Ok(sqlx::query_as("SELECT id, user_id, auth_time, amr, revoked_at FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// Revokes a session of `user_id`; false when there is no such active session.
+pub async fn revoke_session(conn: &mut PgConnection, user_id: Uuid, session_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let done = sqlx::query(
+        "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(session_id)
+    .bind(user_id)
+    .bind(now)
+    .bind(reason)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn insert_refresh_token(conn: &mut PgConnection, hash: &[u8], session_id: Uuid, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(hash)
+        .bind(session_id)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Locks the token row for the rotation that follows.
+pub async fn refresh_token_for_update(conn: &mut PgConnection, hash: &[u8]) -> Result<Option<RefreshTokenRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT t.session_id, t.expires_at, t.used_at, s.user_id, s.auth_time, s.amr, \
+                s.revoked_at AS session_revoked_at, u.enabled, u.roles, u.home_organization_id \
+         FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id \
+         WHERE t.token_hash = $1 FOR UPDATE OF t",
+    )
+    .bind(hash)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+pub async fn mark_refresh_token_used(conn: &mut PgConnection, hash: &[u8], now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1")
+        .bind(hash)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn touch_session(conn: &mut PgConnection, session_id: Uuid, ip: &str, user_agent: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sessions SET last_seen_at = $2, \
+         ip_address = CASE WHEN $3 = '' THEN ip_address ELSE $3 END, \
+         user_agent = CASE WHEN $4 = '' THEN user_agent ELSE $4 END WHERE id = $1",
+    )
+    .bind(session_id)
+    .bind(now)
+    .bind(ip)
+    .bind(user_agent)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+// --- signing keys
+
+#[derive(Debug, Clone, FromRow)]
+pub struct StoredSigningKey {
+    pub kid: String,
+    pub secret: Vec<u8>,
+}
+
+/// Active keys, newest first; the first one signs, all of them verify.
+pub async fn active_signing_keys(pool: &PgPool) -> Result<Vec<StoredSigningKey>, StoreError> {
+    Ok(sqlx::query_as("SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid DESC")
+        .fetch_all(pool)
+        .await?)
+}
+
+pub async fn insert_signing_key(pool: &PgPool, kid: &str, secret: &[u8], now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
+        .bind(kid)
+        .bind(secret)
+        .bind(now)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+// --- throttling
+
+/// The latest `blocked_until` among `keys`, if any is in the future.
+pub async fn blocked_until(pool: &PgPool, keys: &[String], now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT max(blocked_until) FROM sign_in_throttle WHERE key = ANY($1) AND blocked_until > $2")
+        .bind(keys)
+        .bind(now)
+        .fetch_one(pool)
+        .await?)
+}
+
+/// Counts a failure for `key` (restarting the count once the window has passed) and sets the
+/// backoff the policy asks for.
+pub async fn record_failure(conn: &mut PgConnection, key: &str, policy: ThrottlePolicy, now: DateTime<Utc>) -> Result<(), StoreError> {
+    let failures: i32 = sqlx::query_scalar(
+        "INSERT INTO sign_in_throttle (key, failures, last_failure_at) VALUES ($1, 1, $2) \
+         ON CONFLICT (key) DO UPDATE SET \
+           failures = CASE WHEN sign_in_throttle.last_failure_at < $2 - make_interval(secs => $3) THEN 1 \
+                           ELSE sign_in_throttle.failures + 1 END, \
+           last_failure_at = $2 \
+         RETURNING failures",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(policy.window_secs as f64)
+    .fetch_one(&mut *conn)
+    .await?;
+    let delay = policy.delay_ms(failures);
+    if delay > 0 {
+        sqlx::query("UPDATE sign_in_throttle SET blocked_until = $2 WHERE key = $1")
+            .bind(key)
+            .bind(now + chrono::Duration::milliseconds(delay))
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn clear_failures(conn: &mut PgConnection, key: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1").bind(key).execute(&mut *conn).await?;
+    Ok(())
+}
