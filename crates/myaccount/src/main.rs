@@ -1,1 +1,43 @@
-fn main() {}
+//! `myaccount`: run every service and the gateway in one process, migrate the databases, seed a
+//! demo tenant.
+
+mod demo;
+mod up;
+
+use clap::{Parser, Subcommand};
+use platform::config::Env;
+
+#[derive(Parser)]
+#[command(name = "myaccount", version, about = "MyAccount: the self-service account portal")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every service and the gateway in this process, each on its own port.
+    Up {
+        /// Seed the demo tenant once everything is serving.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the databases if needed and apply every service's migrations, then exit.
+    Migrate,
+    /// Seed a demo tenant into a running system (idempotent) and print its users.
+    Demo,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    platform::telemetry::init("info,sqlx=warn,tower_http=warn");
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Up { demo } => up::run(up::local_env(Env::from_process()), demo).await,
+        Command::Migrate => up::migrate(&up::local_env(Env::from_process())).await,
+        Command::Demo => {
+            let env = up::local_env(Env::from_process());
+            demo::seed(&demo::DemoTarget::from_env(&env)?).await
+        }
+    }
+}

@@ -44,6 +44,12 @@ impl Env {
         }
     }
 
+    /// This snapshot with `vars` set (replacing values of the same name).
+    pub fn overlay(mut self, vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.vars.extend(vars);
+        self
+    }
+
     /// The raw value, with empty values treated as unset.
     pub fn raw(&self, name: &str) -> Option<&str> {
         self.vars.get(name).map(String::as_str).filter(|v| !v.trim().is_empty())

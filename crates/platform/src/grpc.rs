@@ -22,7 +22,8 @@ use tonic::service::Routes;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower::ServiceBuilder;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Level;
 
 use crate::auth::AuthLayer;
 use crate::config::{ConfigError, Env};
@@ -214,7 +215,9 @@ impl ServiceHost {
             .layer(
                 ServiceBuilder::new()
                     // Outermost: every call gets a span, including the rejected ones.
-                    .layer(TraceLayer::new_for_grpc())
+                    // Non-OK codes are mostly the caller's (bad token, bad input): not errors
+                    // of ours. Internal failures are logged where they are mapped to a status.
+                    .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
                     // Then authentication, so handlers only ever see verified callers.
                     .layer(self.auth),
             )

@@ -1,0 +1,91 @@
+//! `myaccount up` and `myaccount migrate`.
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use platform::config::Env;
+use tokio::task::JoinSet;
+
+/// Defaults for running on one machine: listen on loopback only, and create a bootstrap admin
+/// (development credentials, overridable) so the demo can be seeded. Explicit variables win.
+pub fn local_env(env: Env) -> Env {
+    let defaults = [
+        ("IDENTITY_HOST", "127.0.0.1"),
+        ("AUDIT_HOST", "127.0.0.1"),
+        ("GATEWAY_HOST", "127.0.0.1"),
+        ("IDENTITY_BOOTSTRAP_ADMIN_UPN", crate::demo::DEFAULT_ADMIN_UPN),
+        ("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD", crate::demo::DEFAULT_ADMIN_PASSWORD),
+    ];
+    let mut vars: HashMap<String, String> = HashMap::new();
+    for (k, v) in defaults {
+        vars.insert(k.to_owned(), env.raw(k).unwrap_or(v).to_owned());
+    }
+    env.overlay(vars)
+}
+
+pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
+    let identity_settings = myaccount_identity::Settings::from_env(&env)?;
+    let audit_settings = myaccount_audit::Settings::from_env(&env)?;
+    let gateway_settings = myaccount_gateway::Settings::from_env(&env)?;
+
+    let identity = myaccount_identity::Application::build(identity_settings)
+        .await
+        .context("starting identity")?;
+    let audit = myaccount_audit::Application::build(audit_settings)
+        .await
+        .context("starting audit")?;
+    let gateway = myaccount_gateway::Application::build(gateway_settings)
+        .await
+        .context("starting gateway")?;
+    let gateway_port = gateway.port();
+    tracing::info!(
+        identity = identity.port(),
+        audit = audit.port(),
+        gateway = gateway_port,
+        "all services started"
+    );
+
+    // One stop for all: a signal reaches every server; if one fails, the others stop too.
+    let stops = [identity.shutdown_token(), audit.shutdown_token(), gateway.shutdown_token()];
+    let mut servers = JoinSet::new();
+    servers.spawn(async move { identity.run_until_stopped().await.map_err(anyhow::Error::from) });
+    servers.spawn(async move { audit.run_until_stopped().await.map_err(anyhow::Error::from) });
+    servers.spawn(async move { gateway.run_until_stopped().await.map_err(anyhow::Error::from) });
+
+    if seed_demo {
+        let target = crate::demo::DemoTarget::from_env(&env)?;
+        match crate::demo::seed(&target).await {
+            Ok(()) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "seeding the demo failed"),
+        }
+    }
+    eprintln!("\nMyAccount is running: http://127.0.0.1:{gateway_port}  (Ctrl-C to stop)\n");
+
+    let mut first_error = None;
+    while let Some(result) = servers.join_next().await {
+        for stop in &stops {
+            stop.cancel();
+        }
+        if let Ok(Err(e)) | Err(e) = result.map_err(anyhow::Error::from) {
+            first_error.get_or_insert(e);
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+pub async fn migrate(env: &Env) -> anyhow::Result<()> {
+    let mut identity = myaccount_identity::Settings::from_env(env)?;
+    identity.database.run_migrations = true;
+    let pool = platform::db::connect(&identity.database, &myaccount_identity::MIGRATIONS)
+        .await
+        .context("identity database")?;
+    pool.close().await;
+    let mut audit = myaccount_audit::Settings::from_env(env)?;
+    audit.database.run_migrations = true;
+    let pool = platform::db::connect(&audit.database, &myaccount_audit::MIGRATIONS)
+        .await
+        .context("audit database")?;
+    pool.close().await;
+    eprintln!("migrations applied: identity, audit");
+    Ok(())
+}

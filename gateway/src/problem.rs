@@ -1,0 +1,185 @@
+//! RFC 9457 problem details: every error the gateway answers, including the services' gRPC
+//! statuses, which are mapped here and nowhere else.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use tonic::Code;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip)]
+    retry_after: Option<Duration>,
+}
+
+impl Problem {
+    pub fn new(status: StatusCode, slug: &str, detail: impl Into<String>) -> Self {
+        Self {
+            kind: format!("urn:myaccount:problem:{slug}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad-request", detail)
+    }
+
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let mut p = Self::new(StatusCode::BAD_REQUEST, "validation-error", detail);
+        p.errors = errors;
+        p
+    }
+
+    pub fn unauthenticated(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not-found", detail)
+    }
+
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
+    /// Maps a service's answer. Messages of client errors are written for the caller and pass
+    /// through; server-side failures become generic.
+    pub fn from_status(status: &tonic::Status) -> Self {
+        let message = status.message().to_owned();
+        match status.code() {
+            Code::InvalidArgument | Code::OutOfRange => {
+                let errors: Vec<FieldError> = platform::error::field_violations(status)
+                    .into_iter()
+                    .map(|v| FieldError {
+                        field: camel_case_path(&v.field),
+                        message: v.description,
+                    })
+                    .collect();
+                if errors.is_empty() {
+                    Self::bad_request(message)
+                } else {
+                    Self::validation(errors)
+                }
+            }
+            Code::Unauthenticated => Self::unauthenticated(message),
+            Code::PermissionDenied => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
+            Code::NotFound => Self::not_found(message),
+            Code::AlreadyExists => Self::new(StatusCode::CONFLICT, "already-exists", message),
+            Code::Aborted => Self::new(StatusCode::CONFLICT, "conflict", message),
+            Code::FailedPrecondition => Self::new(StatusCode::BAD_REQUEST, "failed-precondition", message),
+            Code::ResourceExhausted => {
+                let mut p = Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", message);
+                p.retry_after = Some(platform::error::retry_after(status).unwrap_or(Duration::from_secs(1)));
+                p
+            }
+            Code::DeadlineExceeded => Self::new(
+                StatusCode::GATEWAY_TIMEOUT,
+                "timeout",
+                "a service did not answer in time; try again",
+            ),
+            Code::Unavailable | Code::Cancelled => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "a service is unavailable; try again shortly",
+            ),
+            Code::Unimplemented => Self::new(StatusCode::NOT_IMPLEMENTED, "not-implemented", message),
+            _ => {
+                tracing::error!(code = ?status.code(), message = %status.message(), "service failed");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+            }
+        }
+    }
+}
+
+impl From<tonic::Status> for Problem {
+    fn from(status: tonic::Status) -> Self {
+        Self::from_status(&status)
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let retry_after = self.retry_after;
+        let www_authenticate = status == StatusCode::UNAUTHORIZED;
+        let mut response = (status, Json(self)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if let Some(after) = retry_after {
+            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
+                headers.insert(header::RETRY_AFTER, v);
+            }
+        }
+        if www_authenticate {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// `client.ip_address` -> `client.ipAddress`: service field names in the JSON casing.
+pub fn camel_case_path(path: &str) -> String {
+    path.split('.').map(camel_case).collect::<Vec<_>>().join(".")
+}
+
+fn camel_case(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    let mut upper = false;
+    for c in segment.chars() {
+        if c == '_' {
+            upper = true;
+        } else if upper {
+            out.extend(c.to_uppercase());
+            upper = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_paths_become_camel_case() {
+        assert_eq!(camel_case_path("display_name"), "displayName");
+        assert_eq!(camel_case_path("client.ip_address"), "client.ipAddress");
+        assert_eq!(camel_case_path("username"), "username");
+    }
+
+    #[test]
+    fn internal_statuses_do_not_leak() {
+        let p = Problem::from_status(&tonic::Status::internal("relation users does not exist"));
+        assert_eq!(p.status, 500);
+        assert!(!p.detail.contains("relation"));
+    }
+}

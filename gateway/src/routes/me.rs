@@ -1,0 +1,163 @@
+//! `/api/v1/me*`: the signed-in person's own account.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use myaccount_proto::audit::v1 as audit;
+use myaccount_proto::events::v1::SignInStatus;
+use myaccount_proto::identity::v1 as identity;
+use serde_json::{Map, Value};
+
+use crate::AppState;
+use crate::extract::{ApiJson, ApiQuery, Bearer};
+use crate::json::{EDITABLE_PROFILE_FIELDS, List, Overview, Profile, Section, SignIn, SignInsQuery};
+use crate::problem::{FieldError, Problem};
+
+/// Sign-ins shown on the overview.
+const RECENT_SIGN_INS: i32 = 5;
+
+/// The overview: every section fetched concurrently, each within its own deadline. A section
+/// whose service fails or is slow is marked unavailable; the rest still answers 200. An
+/// invalid token is the exception: that is the caller's problem, not a section's.
+pub async fn overview(State(state): State<AppState>, bearer: Bearer) -> Result<Json<Overview>, Problem> {
+    let deadline = state.settings.section_deadline;
+    let mut profile_request = bearer.request(identity::GetMyProfileRequest {})?;
+    profile_request.set_timeout(deadline);
+    let mut sign_ins_request = bearer.request(audit::ListMySignInsRequest {
+        page_size: RECENT_SIGN_INS,
+        ..Default::default()
+    })?;
+    sign_ins_request.set_timeout(deadline);
+
+    let mut identity_client = state.identity();
+    let mut audit_client = state.audit();
+    let (profile, sign_ins) = tokio::join!(
+        section(deadline, async move { identity_client.get_my_profile(profile_request).await }),
+        section(deadline, async move { audit_client.list_my_sign_ins(sign_ins_request).await }),
+    );
+    Ok(Json(Overview {
+        profile: profile?.map(|p| Section::Available(p.into())).unwrap_or_else(Section::unavailable),
+        recent_sign_ins: sign_ins?
+            .map(|l| {
+                Section::Available(List {
+                    items: l.sign_ins.into_iter().map(SignIn::from).collect(),
+                    next_page_token: None,
+                })
+            })
+            .unwrap_or_else(Section::unavailable),
+    }))
+}
+
+/// Runs one section's call: `Ok(None)` when it is unavailable, `Err` only when the caller is
+/// not authenticated (every section would say the same).
+async fn section<T>(
+    deadline: Duration,
+    call: impl Future<Output = Result<tonic::Response<T>, tonic::Status>>,
+) -> Result<Option<T>, Problem> {
+    match tokio::time::timeout(deadline, call).await {
+        Ok(Ok(response)) => Ok(Some(response.into_inner())),
+        Ok(Err(status)) if status.code() == tonic::Code::Unauthenticated => Err(status.into()),
+        Ok(Err(status)) => {
+            tracing::warn!(code = ?status.code(), message = %status.message(), "overview section unavailable");
+            Ok(None)
+        }
+        Err(_) => {
+            tracing::warn!(?deadline, "overview section timed out");
+            Ok(None)
+        }
+    }
+}
+
+pub async fn get_profile(State(state): State<AppState>, bearer: Bearer) -> Result<Json<Profile>, Problem> {
+    let profile = state
+        .identity()
+        .get_my_profile(bearer.request(identity::GetMyProfileRequest {})?)
+        .await?
+        .into_inner();
+    Ok(Json(profile.into()))
+}
+
+/// JSON merge-patch style: the fields present are changed, the others are left alone. Fields
+/// that do not exist or that the person may not edit are refused by name.
+pub async fn patch_profile(State(state): State<AppState>, bearer: Bearer, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<Json<Profile>, Problem> {
+    let mut changes = identity::ProfileChanges::default();
+    let mut paths = Vec::new();
+    let mut errors = Vec::new();
+    for (key, value) in &body {
+        let Some((_, field)) = EDITABLE_PROFILE_FIELDS.iter().find(|(json, _)| json == key) else {
+            errors.push(FieldError {
+                field: key.clone(),
+                message: format!(
+                    "not a field you can change; editable fields: {}",
+                    EDITABLE_PROFILE_FIELDS.map(|(json, _)| json).join(", ")
+                ),
+            });
+            continue;
+        };
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            _ => {
+                errors.push(FieldError {
+                    field: key.clone(),
+                    message: "must be a string (or null to clear it)".into(),
+                });
+                continue;
+            }
+        };
+        match *field {
+            "display_name" => changes.display_name = text,
+            "given_name" => changes.given_name = text,
+            "surname" => changes.surname = text,
+            "office_location" => changes.office_location = text,
+            "mobile_phone" => changes.mobile_phone = text,
+            "business_phone" => changes.business_phone = text,
+            _ => changes.preferred_language = text,
+        }
+        paths.push((*field).to_owned());
+    }
+    if body.is_empty() {
+        return Err(Problem::bad_request("send at least one field to change"));
+    }
+    if !errors.is_empty() {
+        return Err(Problem::validation(errors));
+    }
+    let profile = state
+        .identity()
+        .update_my_profile(bearer.request(identity::UpdateMyProfileRequest {
+            profile: Some(changes),
+            update_mask: Some(prost_types::FieldMask { paths }),
+        })?)
+        .await?
+        .into_inner();
+    Ok(Json(profile.into()))
+}
+
+pub async fn sign_ins(State(state): State<AppState>, bearer: Bearer, ApiQuery(query): ApiQuery<SignInsQuery>) -> Result<Json<List<SignIn>>, Problem> {
+    let status = match query.status.as_deref() {
+        None | Some("") => SignInStatus::Unspecified,
+        Some("success") => SignInStatus::Success,
+        Some("failure") => SignInStatus::Failure,
+        Some(_) => {
+            return Err(Problem::validation(vec![FieldError {
+                field: "status".into(),
+                message: "must be success or failure".into(),
+            }]));
+        }
+    };
+    let page = state
+        .audit()
+        .list_my_sign_ins(bearer.request(audit::ListMySignInsRequest {
+            page_size: query.page_size.unwrap_or(0),
+            page_token: query.page_token.unwrap_or_default(),
+            status: status.into(),
+        })?)
+        .await?
+        .into_inner();
+    Ok(Json(List {
+        items: page.sign_ins.into_iter().map(SignIn::from).collect(),
+        next_page_token: Some(page.next_page_token).filter(|t| !t.is_empty()),
+    }))
+}
