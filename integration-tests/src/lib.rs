@@ -1,1 +1,269 @@
+//! Black-box harness: every service and the gateway started in-process, each with its own
+//! database, sharing one NATS namespace, on free ports. Tests talk to the gateway over HTTP as a
+//! web client would.
 
+use std::time::Duration;
+
+use myaccount_identity::BootstrapAdmin;
+use platform::auth::VerifierSettings;
+use platform::events::NatsSettings;
+use platform::grpc::GrpcSettings;
+use platform::testing::{TestDatabase, TestNats};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub const ADMIN_UPN: &str = "admin@test.example";
+pub const ADMIN_PASSWORD: &str = "integration admin lantern 99";
+
+pub struct TestSystem {
+    pub gateway: String,
+    pub http: reqwest::Client,
+    pub identity_port: u16,
+    pub identity_admin_port: u16,
+    pub audit_port: u16,
+    pub audit_db: TestDatabase,
+    pub identity_db: TestDatabase,
+    pub nats: TestNats,
+    stops: Vec<CancellationToken>,
+    audit_stop: CancellationToken,
+}
+
+/// A person with an account.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub upn: String,
+    pub password: String,
+    pub id: String,
+}
+
+/// Tokens from a successful sign-in.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+impl TestSystem {
+    pub async fn spawn() -> Self {
+        Self::spawn_with_nats(TestNats::new()).await
+    }
+
+    /// Uses `nats` (e.g. a test-owned server) instead of the machine's NATS.
+    pub async fn spawn_with_nats(nats: TestNats) -> Self {
+        let identity_db = TestDatabase::new("identity");
+        let audit_db = TestDatabase::new("audit");
+
+        let identity = myaccount_identity::Application::build(myaccount_identity::Settings {
+            grpc: GrpcSettings::ephemeral(),
+            database: identity_db.settings.clone(),
+            nats: nats.settings.clone(),
+            tokens: myaccount_identity::tokens::TokenSettings {
+                issuer: platform::auth::DEFAULT_ISSUER.into(),
+                audience: platform::auth::DEFAULT_AUDIENCE.into(),
+                access_token_ttl: Duration::from_secs(300),
+                refresh_token_ttl: Duration::from_secs(3600),
+            },
+            bootstrap_admin: Some(BootstrapAdmin {
+                user_principal_name: ADMIN_UPN.into(),
+                password: ADMIN_PASSWORD.into(),
+            }),
+        })
+        .await
+        .expect("identity starts");
+        let identity_port = identity.port();
+        let identity_admin_port = identity.admin_port();
+        let jwks_url = format!("http://127.0.0.1:{identity_admin_port}/.well-known/jwks.json");
+
+        let audit = myaccount_audit::Application::build(myaccount_audit::Settings {
+            grpc: GrpcSettings::ephemeral(),
+            database: audit_db.settings.clone(),
+            nats: nats.settings.clone(),
+            auth: VerifierSettings::new(platform::auth::DEFAULT_ISSUER, platform::auth::DEFAULT_AUDIENCE, &jwks_url),
+            consumer: platform::consumer::ConsumerSettings::new("audit"),
+        })
+        .await
+        .expect("audit starts");
+        let audit_port = audit.port();
+
+        let gateway = myaccount_gateway::Application::build(myaccount_gateway::Settings {
+            host: "127.0.0.1".parse().expect("ip"),
+            port: 0,
+            identity_url: format!("http://127.0.0.1:{identity_port}"),
+            audit_url: format!("http://127.0.0.1:{audit_port}"),
+            jwks_url,
+            section_deadline: Duration::from_millis(300),
+            request_timeout: Duration::from_secs(10),
+            body_limit: 64 * 1024,
+            trust_forwarded_for: false,
+        })
+        .await
+        .expect("gateway starts");
+        let gateway_url = format!("http://127.0.0.1:{}", gateway.port());
+
+        let audit_stop = audit.shutdown_token();
+        let stops = vec![identity.shutdown_token(), audit.shutdown_token(), gateway.shutdown_token()];
+        tokio::spawn(identity.run_until_stopped());
+        tokio::spawn(audit.run_until_stopped());
+        tokio::spawn(gateway.run_until_stopped());
+
+        Self {
+            gateway: gateway_url,
+            http: reqwest::Client::new(),
+            identity_port,
+            identity_admin_port,
+            audit_port,
+            audit_db,
+            identity_db,
+            nats,
+            stops,
+            audit_stop,
+        }
+    }
+
+    pub fn nats_settings(&self) -> &NatsSettings {
+        &self.nats.settings
+    }
+
+    /// Stops the audit service (for degraded-overview tests).
+    pub async fn stop_audit(&self) {
+        self.audit_stop.cancel();
+        let port = self.audit_port;
+        platform::testing::eventually(Duration::from_secs(10), || async move {
+            tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err()
+        })
+        .await;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.gateway)
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.http.post(self.url(path)).json(body).send().await.expect("gateway answers")
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
+        let mut rb = self.http.request(method, self.url(path));
+        if let Some(t) = token {
+            rb = rb.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            rb = rb.json(b);
+        }
+        rb.send().await.expect("gateway answers")
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn sign_in(&self, upn: &str, password: &str) -> Response {
+        self.post_json("/api/v1/auth/sign-in", &json!({ "username": upn, "password": password }))
+            .await
+    }
+
+    pub async fn sign_in_ok(&self, user: &TestUser) -> Session {
+        let response = self.sign_in(&user.upn, &user.password).await;
+        assert_eq!(response.status(), StatusCode::OK, "sign-in of {}", user.upn);
+        let body: Value = response.json().await.expect("json");
+        Session {
+            access_token: body["accessToken"].as_str().expect("accessToken").to_owned(),
+            refresh_token: body["refreshToken"].as_str().expect("refreshToken").to_owned(),
+        }
+    }
+
+    /// Creates a user through identity's admin API, signed in as the bootstrap admin.
+    pub async fn create_user(&self) -> TestUser {
+        use myaccount_proto::identity::v1 as pb;
+        let admin = self
+            .sign_in_ok(&TestUser {
+                upn: ADMIN_UPN.into(),
+                password: ADMIN_PASSWORD.into(),
+                id: String::new(),
+            })
+            .await;
+        let mut client = pb::identity_service_client::IdentityServiceClient::connect(format!(
+            "http://127.0.0.1:{}",
+            self.identity_port
+        ))
+        .await
+        .expect("identity reachable");
+        let upn = format!("user.{}@test.example", &Uuid::new_v4().simple().to_string()[..10]);
+        let password = format!("maple {} orbit", Uuid::new_v4().simple());
+        let mut request = tonic::Request::new(pb::CreateUserRequest {
+            user_principal_name: upn.clone(),
+            password: password.clone(),
+            display_name: "Test User".into(),
+            home_organization_id: Uuid::new_v4().to_string(),
+            ..Default::default()
+        });
+        request.metadata_mut().insert(
+            "authorization",
+            format!("Bearer {}", admin.access_token).parse().expect("header"),
+        );
+        let profile = client.create_user(request).await.expect("user created").into_inner();
+        TestUser {
+            upn,
+            password,
+            id: profile.id,
+        }
+    }
+
+    /// Every page of my sign-ins, following nextPageToken.
+    pub async fn all_sign_ins(&self, token: &str, page_size: u32) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut page_token = String::new();
+        loop {
+            let mut path = format!("/api/v1/me/sign-ins?pageSize={page_size}");
+            if !page_token.is_empty() {
+                path.push_str(&format!("&pageToken={page_token}"));
+            }
+            let response = self.get(&path, token).await;
+            assert_eq!(response.status(), StatusCode::OK);
+            let body: Value = response.json().await.expect("json");
+            items.extend(body["items"].as_array().expect("items").iter().cloned());
+            match body["nextPageToken"].as_str() {
+                Some(t) if !t.is_empty() => page_token = t.to_owned(),
+                _ => return items,
+            }
+        }
+    }
+
+    /// Waits until `count` of my sign-ins are visible.
+    pub async fn wait_for_sign_ins(&self, token: &str, count: usize) -> Vec<Value> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let items = self.all_sign_ins(token, 100).await;
+            if items.len() >= count || tokio::time::Instant::now() > deadline {
+                return items;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for TestSystem {
+    fn drop(&mut self) {
+        for stop in &self.stops {
+            stop.cancel();
+        }
+    }
+}
+
+/// Asserts a problem+json answer with this status and returns its body.
+pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
+    assert_eq!(response.status(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], json!(status.as_u16()));
+    assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
+    body
+}

@@ -1,0 +1,173 @@
+use std::collections::HashSet;
+
+use myaccount_integration_tests::TestSystem;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[tokio::test]
+async fn every_attempt_appears_in_my_sign_ins_newest_first() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+
+    let wrong = system.sign_in(&user.upn, "not the password at all").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let session = system.sign_in_ok(&user).await;
+
+    let items = system.wait_for_sign_ins(&session.access_token, 2).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    // Newest first: the success, then the wrong password.
+    assert_eq!(items[0]["status"], "success");
+    assert_eq!(items[0]["authenticationMethods"][0], "pwd");
+    assert!(items[0]["sessionId"].as_str().is_some_and(|s| !s.is_empty()));
+    assert_eq!(items[1]["status"], "failure");
+    assert_eq!(items[1]["failureReason"], "invalid_password");
+    assert_eq!(items[1]["userPrincipalName"], user.upn.as_str());
+    assert_eq!(items[1]["ipAddress"], "127.0.0.1");
+    assert!(items[0]["time"].as_str() >= items[1]["time"].as_str());
+}
+
+#[tokio::test]
+async fn pages_have_no_gaps_or_repeats_even_while_new_sign_ins_arrive() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    for _ in 0..6 {
+        system.sign_in_ok(&user).await;
+    }
+    let session = system.sign_in_ok(&user).await;
+    let all = system.wait_for_sign_ins(&session.access_token, 7).await;
+    assert_eq!(all.len(), 7);
+
+    // Walk pages of 3 while two more sign-ins land at the top after the first page.
+    let first: Value = system
+        .get("/api/v1/me/sign-ins?pageSize=3", &session.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    system.sign_in_ok(&user).await;
+    system.sign_in_ok(&user).await;
+    let mut seen: Vec<String> = first["items"].as_array().expect("items").iter().map(|i| i["id"].as_str().expect("id").to_owned()).collect();
+    let mut token = first["nextPageToken"].as_str().expect("more pages").to_owned();
+    loop {
+        let page: Value = system
+            .get(&format!("/api/v1/me/sign-ins?pageSize=3&pageToken={token}"), &session.access_token)
+            .await
+            .json()
+            .await
+            .expect("json");
+        seen.extend(page["items"].as_array().expect("items").iter().map(|i| i["id"].as_str().expect("id").to_owned()));
+        match page["nextPageToken"].as_str() {
+            Some(t) => token = t.to_owned(),
+            None => break,
+        }
+    }
+    let expected: Vec<String> = all.iter().map(|i| i["id"].as_str().expect("id").to_owned()).collect();
+    assert_eq!(seen, expected, "the original seven, in order, once each");
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 7);
+}
+
+#[tokio::test]
+async fn status_filter_and_isolation_between_users() {
+    let system = TestSystem::spawn().await;
+    let alice = system.create_user().await;
+    let bob = system.create_user().await;
+    assert_eq!(system.sign_in(&alice.upn, "wrong wrong wrong").await.status(), StatusCode::UNAUTHORIZED);
+    let alice_session = system.sign_in_ok(&alice).await;
+    let bob_session = system.sign_in_ok(&bob).await;
+
+    system.wait_for_sign_ins(&alice_session.access_token, 2).await;
+    let failures: Value = system
+        .get("/api/v1/me/sign-ins?status=failure", &alice_session.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let failures = failures["items"].as_array().expect("items");
+    assert_eq!(failures.len(), 1);
+    assert_eq!(failures[0]["status"], "failure");
+
+    // Bob sees only his own sign-in, never Alice's.
+    let bobs = system.wait_for_sign_ins(&bob_session.access_token, 1).await;
+    assert_eq!(bobs.len(), 1);
+    assert!(bobs.iter().all(|s| s["userPrincipalName"] == bob.upn.as_str()));
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_sign_out_ends_the_session() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let session = system.sign_in_ok(&user).await;
+
+    let refreshed = system
+        .post_json("/api/v1/auth/refresh", &serde_json::json!({ "refreshToken": session.refresh_token }))
+        .await;
+    assert_eq!(refreshed.status(), StatusCode::OK);
+    let refreshed: Value = refreshed.json().await.expect("json");
+    assert_eq!(refreshed["tokenType"], "Bearer");
+    assert!(refreshed["expiresIn"].as_i64().is_some_and(|s| s > 0));
+    let new_access = refreshed["accessToken"].as_str().expect("access").to_owned();
+    let new_refresh = refreshed["refreshToken"].as_str().expect("refresh").to_owned();
+
+    // The old refresh token is spent.
+    let reused = system
+        .post_json("/api/v1/auth/refresh", &serde_json::json!({ "refreshToken": session.refresh_token }))
+        .await;
+    myaccount_integration_tests::assert_problem(reused, StatusCode::UNAUTHORIZED).await;
+
+    // Reuse revoked the family: the newest refresh token is dead too.
+    let after_reuse = system
+        .post_json("/api/v1/auth/refresh", &serde_json::json!({ "refreshToken": new_refresh }))
+        .await;
+    assert_eq!(after_reuse.status(), StatusCode::UNAUTHORIZED);
+    let profile = system.get("/api/v1/me/profile", &new_access).await;
+    assert_eq!(profile.status(), StatusCode::UNAUTHORIZED, "identity refuses a revoked session");
+
+    // A fresh session, then sign out.
+    let session = system.sign_in_ok(&user).await;
+    let out = system
+        .request(reqwest::Method::POST, "/api/v1/auth/sign-out", Some(&session.access_token), None)
+        .await;
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    let refresh = system
+        .post_json("/api/v1/auth/refresh", &serde_json::json!({ "refreshToken": session.refresh_token }))
+        .await;
+    assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn profile_can_be_read_and_edited_where_allowed() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let session = system.sign_in_ok(&user).await;
+
+    let patched = system
+        .request(
+            reqwest::Method::PATCH,
+            "/api/v1/me/profile",
+            Some(&session.access_token),
+            Some(&serde_json::json!({ "displayName": "Adele V.", "preferredLanguage": "fr-CA", "mobilePhone": null })),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    let profile: Value = system.get("/api/v1/me/profile", &session.access_token).await.json().await.expect("json");
+    assert_eq!(profile["displayName"], "Adele V.");
+    assert_eq!(profile["preferredLanguage"], "fr-CA");
+    assert_eq!(profile["userPrincipalName"], user.upn.as_str());
+    assert_eq!(profile["id"], user.id.as_str());
+    assert!(profile["editableFields"].as_array().expect("list").iter().any(|f| f == "displayName"));
+}
+
+#[tokio::test]
+async fn jwks_is_published_and_probes_answer() {
+    let system = TestSystem::spawn().await;
+    let jwks: Value = system.http.get(system.url("/.well-known/jwks.json")).send().await.expect("ok").json().await.expect("json");
+    let key = &jwks["keys"][0];
+    assert_eq!(key["kty"], "OKP");
+    assert_eq!(key["crv"], "Ed25519");
+    assert!(key["kid"].as_str().is_some());
+    assert!(key.get("d").is_none(), "never the private part");
+
+    assert_eq!(system.http.get(system.url("/healthz")).send().await.expect("ok").status(), StatusCode::OK);
+    let ready = system.http.get(system.url("/readyz")).send().await.expect("ok");
+    assert_eq!(ready.status(), StatusCode::OK);
+}
