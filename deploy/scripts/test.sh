@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every check and test: formatting, lints, unit, service API, platform runtime and end-to-end
+# tests, against real Postgres and NATS (installed and started if needed).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+deploy/scripts/ensure-services.sh
+
+echo "== cargo fmt"
+cargo fmt --all -- --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+echo "== cargo test"
+cargo test --workspace --all-features --no-fail-fast

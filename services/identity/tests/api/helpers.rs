@@ -1,0 +1,333 @@
+//! A real identity service per test: its own database, its own NATS namespace, free ports, and a
+//! gRPC client. Typed helpers keep the tests about behaviour rather than plumbing.
+
+use std::time::Duration;
+
+use async_nats::jetstream;
+use async_nats::jetstream::message::StreamMessage;
+use myaccount_identity::tokens::TokenSettings;
+use myaccount_identity::{Application, BootstrapAdmin, Settings};
+use myaccount_proto::events::v1::SignInRecorded;
+use myaccount_proto::identity::v1 as pb;
+use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use platform::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, HttpJwks, TokenVerifier, VerifierSettings};
+use platform::events::{Naming, Stream};
+use platform::grpc::GrpcSettings;
+use platform::testing::{TestDatabase, TestNats};
+use prost::Message;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio::sync::OnceCell;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use tonic_health::pb::health_client::HealthClient;
+use uuid::Uuid;
+
+pub const ADMIN_UPN: &str = "admin@contoso.example";
+pub const ADMIN_PASSWORD: &str = "bootstrap: quartz lantern velvet orbit";
+/// Long and unusual: passes the NIST/zxcvbn check for any of the test users.
+pub const STRONG_PASSWORD: &str = "correct horse battery staple orbit";
+pub const SIGN_IN_RECORDED: &str = "myaccount.signin.v1.recorded";
+pub const USER_CREATED: &str = "myaccount.identity.v1.user_created";
+pub const INVALID_CREDENTIALS: &str = "the user name or password is incorrect";
+pub const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired or already used; sign in again";
+pub const SESSION_ENDED: &str = "this session has ended; sign in again";
+
+pub struct TestApp {
+    pub port: u16,
+    pub admin_port: u16,
+    pub identity: IdentityServiceClient<Channel>,
+    pub channel: Channel,
+    /// The service's database, for checking what it stored.
+    pub db: PgPool,
+    pub jetstream: jetstream::Context,
+    pub naming: Naming,
+    admin_token: OnceCell<String>,
+    shutdown: CancellationToken,
+    // Dropped last: they delete the database and the streams.
+    _database: TestDatabase,
+    _nats: TestNats,
+}
+
+/// A user created through CreateUser, with the password it was created with.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: Uuid,
+    pub upn: String,
+    pub password: String,
+    pub organization_id: Uuid,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::new("identity");
+    let nats = TestNats::new();
+    let mut db_settings = database.settings.clone();
+    // Tests run many services side by side against one Postgres; a test needs only a few.
+    db_settings.max_connections = 5;
+    let settings = Settings {
+        grpc: GrpcSettings::ephemeral(),
+        database: db_settings,
+        nats: nats.settings.clone(),
+        tokens: TokenSettings {
+            issuer: DEFAULT_ISSUER.into(),
+            audience: DEFAULT_AUDIENCE.into(),
+            access_token_ttl: Duration::from_secs(600),
+            refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
+        },
+        bootstrap_admin: Some(BootstrapAdmin {
+            user_principal_name: ADMIN_UPN.into(),
+            password: ADMIN_PASSWORD.into(),
+        }),
+    };
+    let app = Application::build(settings).await.expect("identity starts");
+    let port = app.port();
+    let admin_port = app.admin_port();
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("a valid uri")
+        .connect()
+        .await
+        .expect("connect to identity");
+    let db = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&database.settings.url)
+        .await
+        .expect("connect to the test database");
+    let client = async_nats::connect(nats.settings.url.as_str()).await.expect("connect to nats");
+    TestApp {
+        port,
+        admin_port,
+        identity: IdentityServiceClient::new(channel.clone()),
+        channel,
+        db,
+        jetstream: jetstream::new(client),
+        naming: nats.settings.naming(),
+        admin_token: OnceCell::new(),
+        shutdown,
+        _database: database,
+        _nats: nats,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// `message` with `authorization: Bearer <token>`.
+pub fn bearer<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    let value = format!("Bearer {token}").parse().expect("a valid header value");
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
+/// A complete, valid CreateUser request for `upn`.
+pub fn user_request(upn: &str) -> pb::CreateUserRequest {
+    pb::CreateUserRequest {
+        user_principal_name: upn.into(),
+        password: STRONG_PASSWORD.into(),
+        display_name: "Adele Vance".into(),
+        given_name: "Adele".into(),
+        surname: "Vance".into(),
+        job_title: "Retail Manager".into(),
+        department: "Retail".into(),
+        office_location: "18/2111".into(),
+        mobile_phone: "+1 425 555 0109".into(),
+        business_phone: "+1 425 555 0100".into(),
+        mail: upn.to_lowercase(),
+        preferred_language: "en-US".into(),
+        home_organization_id: Uuid::new_v4().to_string(),
+        roles: vec![],
+    }
+}
+
+/// The field names of a status's violations, in order.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    platform::error::field_violations(status).into_iter().map(|v| v.field).collect()
+}
+
+#[track_caller]
+pub fn assert_status(status: &Status, code: Code, message: &str) {
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    assert_eq!(status.message(), message, "unexpected message: {status:?}");
+}
+
+impl TestApp {
+    fn client(&self) -> IdentityServiceClient<Channel> {
+        self.identity.clone()
+    }
+
+    pub async fn sign_in(&self, upn: &str, password: &str) -> Result<pb::TokenSet, Status> {
+        self.sign_in_with(pb::SignInRequest {
+            username: upn.into(),
+            password: password.into(),
+            client: None,
+        })
+        .await
+    }
+
+    pub async fn sign_in_with(&self, request: pb::SignInRequest) -> Result<pb::TokenSet, Status> {
+        let response = self.client().sign_in(request).await?.into_inner();
+        match response.result {
+            Some(pb::sign_in_response::Result::Tokens(tokens)) => Ok(tokens),
+            None => panic!("sign-in succeeded without tokens"),
+        }
+    }
+
+    /// The bootstrap admin's access token (signed in once per test).
+    pub async fn admin_token(&self) -> String {
+        self.admin_token
+            .get_or_init(|| async {
+                self.sign_in(ADMIN_UPN, ADMIN_PASSWORD)
+                    .await
+                    .expect("the bootstrap admin signs in")
+                    .access_token
+            })
+            .await
+            .clone()
+    }
+
+    /// CreateUser as the bootstrap admin.
+    pub async fn create_user(&self, request: pb::CreateUserRequest) -> Result<pb::Profile, Status> {
+        let token = self.admin_token().await;
+        self.create_user_as(Some(&token), request).await
+    }
+
+    /// CreateUser with the given access token, or none.
+    pub async fn create_user_as(&self, token: Option<&str>, request: pb::CreateUserRequest) -> Result<pb::Profile, Status> {
+        let request = match token {
+            Some(t) => bearer(request, t),
+            None => Request::new(request),
+        };
+        Ok(self.client().create_user(request).await?.into_inner())
+    }
+
+    /// Creates a user with a valid profile and [`STRONG_PASSWORD`].
+    pub async fn create_test_user(&self, upn: &str) -> TestUser {
+        let request = user_request(upn);
+        let organization_id = request.home_organization_id.parse().expect("a uuid");
+        let profile = self.create_user(request).await.expect("the admin creates a user");
+        TestUser {
+            id: profile.id.parse().expect("profile id is a uuid"),
+            upn: profile.user_principal_name,
+            password: STRONG_PASSWORD.into(),
+            organization_id,
+        }
+    }
+
+    /// Creates a user and signs them in.
+    pub async fn signed_in_user(&self, upn: &str) -> (TestUser, pb::TokenSet) {
+        let user = self.create_test_user(upn).await;
+        let tokens = self.sign_in(&user.upn, &user.password).await.expect("the new user signs in");
+        (user, tokens)
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Result<pb::TokenSet, Status> {
+        let request = pb::RefreshTokenRequest {
+            refresh_token: refresh_token.into(),
+            client: None,
+        };
+        Ok(self.client().refresh_token(request).await?.into_inner())
+    }
+
+    pub async fn sign_out(&self, access_token: &str) -> Result<(), Status> {
+        self.client().sign_out(bearer(pb::SignOutRequest {}, access_token)).await?;
+        Ok(())
+    }
+
+    pub async fn get_my_profile(&self, access_token: &str) -> Result<pb::Profile, Status> {
+        Ok(self
+            .client()
+            .get_my_profile(bearer(pb::GetMyProfileRequest {}, access_token))
+            .await?
+            .into_inner())
+    }
+
+    pub async fn update_my_profile(&self, access_token: &str, changes: pb::ProfileChanges, paths: &[&str]) -> Result<pb::Profile, Status> {
+        let request = pb::UpdateMyProfileRequest {
+            profile: Some(changes),
+            update_mask: Some(prost_types::FieldMask {
+                paths: paths.iter().map(|p| (*p).to_owned()).collect(),
+            }),
+        };
+        Ok(self
+            .client()
+            .update_my_profile(bearer(request, access_token))
+            .await?
+            .into_inner())
+    }
+
+    pub fn health(&self) -> HealthClient<Channel> {
+        HealthClient::new(self.channel.clone())
+    }
+
+    /// A verifier that knows only what identity publishes on its admin port, as every other
+    /// service would.
+    pub fn jwks_url(&self) -> String {
+        format!("http://127.0.0.1:{}/.well-known/jwks.json", self.admin_port)
+    }
+
+    pub fn jwks_verifier(&self) -> TokenVerifier {
+        let url = self.jwks_url();
+        TokenVerifier::new(VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, &url), HttpJwks::new(url))
+    }
+
+    pub async fn user_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM users")
+            .fetch_one(&self.db)
+            .await
+            .expect("count users")
+    }
+
+    /// Payloads of the outbox rows on `subject`, oldest first.
+    pub async fn outbox_payloads(&self, subject: &str) -> Vec<Vec<u8>> {
+        sqlx::query_scalar("SELECT payload FROM platform.outbox WHERE subject = $1 ORDER BY created_at, id")
+            .bind(subject)
+            .fetch_all(&self.db)
+            .await
+            .expect("read the outbox")
+    }
+
+    /// Every `myaccount.signin.v1.recorded` event written to the outbox, oldest first.
+    pub async fn sign_in_records(&self) -> Vec<SignInRecorded> {
+        self.outbox_payloads(SIGN_IN_RECORDED)
+            .await
+            .into_iter()
+            .map(|p| SignInRecorded::decode(p.as_slice()).expect("a SignInRecorded payload"))
+            .collect()
+    }
+
+    /// The sign-in records of attempts with `upn` typed as the user name.
+    pub async fn sign_in_records_for(&self, upn: &str) -> Vec<SignInRecorded> {
+        self.sign_in_records()
+            .await
+            .into_iter()
+            .filter(|r| r.user_principal_name == upn)
+            .collect()
+    }
+
+    pub async fn unpublished_outbox_rows(&self) -> i64 {
+        platform::outbox::backlog(&self.db).await.expect("outbox backlog")
+    }
+
+    /// Every message in this test's namespaced `stream`; empty while the stream does not exist.
+    pub async fn stream_messages(&self, stream: Stream) -> Vec<StreamMessage> {
+        let Ok(mut s) = self.jetstream.get_stream(self.naming.stream(stream)).await else {
+            return Vec::new();
+        };
+        let state = s.info().await.expect("stream info").state.clone();
+        let mut messages = Vec::new();
+        if state.messages == 0 {
+            return messages;
+        }
+        for seq in state.first_sequence..=state.last_sequence {
+            messages.push(s.get_raw_message(seq).await.expect("read a stream message"));
+        }
+        messages
+    }
+}
