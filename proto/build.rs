@@ -1,23 +1,30 @@
 //! Compiles every `.proto` under `myaccount/` with protox (pure Rust, no system protoc) and
-//! keeps the encoded descriptor set for gRPC reflection.
+//! keeps the encoded descriptor set for gRPC reflection. New files are picked up by themselves.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-const PROTO_FILES: &[&str] = &[
-    "myaccount/events/v1/signin.proto",
-    "myaccount/events/v1/identity.proto",
-    "myaccount/identity/v1/identity.proto",
-    "myaccount/audit/v1/audit.proto",
-];
+fn proto_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            proto_files(&path, out)?;
+        } else if path.extension().is_some_and(|e| e == "proto") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
     println!("cargo:rerun-if-changed=myaccount");
 
-    let file_descriptors = protox::compile(PROTO_FILES, ["."])?;
-    let descriptor_path = out_dir.join("myaccount_descriptor.bin");
+    let mut files = Vec::new();
+    proto_files(Path::new("myaccount"), &mut files)?;
+    files.sort();
+    let file_descriptors = protox::compile(&files, ["."])?;
     std::fs::write(
-        &descriptor_path,
+        out_dir.join("myaccount_descriptor.bin"),
         prost::Message::encode_to_vec(&file_descriptors),
     )?;
 

@@ -1,0 +1,137 @@
+//! `platform::db`: the database is created when missing, migrations are idempotent (also when
+//! replicas start together), and the platform's tables live in schema `platform`.
+
+use std::collections::BTreeSet;
+
+use anyhow::Result;
+use platform::db::connect;
+use platform::testing::{POSTGRES_SERVER, TestDatabase};
+use sqlx::{Connection, PgPool};
+
+use crate::helpers::{TEST_MIGRATOR, empty_migrator};
+
+async fn database_exists(name: &str) -> Result<bool> {
+    let mut conn = sqlx::PgConnection::connect(&format!("{POSTGRES_SERVER}/postgres")).await?;
+    let exists = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await?;
+    conn.close().await?;
+    Ok(exists)
+}
+
+async fn tables_in(pool: &PgPool, schema: &str) -> Result<BTreeSet<String>> {
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+    )
+    .bind(schema)
+    .fetch_all(pool)
+    .await?;
+    Ok(names.into_iter().collect())
+}
+
+fn set(names: &[&str]) -> BTreeSet<String> {
+    names.iter().map(|n| (*n).to_owned()).collect()
+}
+
+#[tokio::test]
+async fn connect_creates_the_database_when_missing() -> Result<()> {
+    let db = TestDatabase::new("platform");
+    assert!(!database_exists(db.name()).await?);
+
+    let pool = connect(&db.settings, &empty_migrator()).await?;
+
+    assert!(database_exists(db.name()).await?);
+    let current: String = sqlx::query_scalar("SELECT current_database()::text")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(current, db.name());
+    pool.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn connecting_twice_is_harmless() -> Result<()> {
+    let db = TestDatabase::new("platform");
+    let first = connect(&db.settings, &TEST_MIGRATOR).await?;
+    sqlx::query(
+        "INSERT INTO applied_sign_ins (event_id, sign_in_id, user_principal_name, delivered)
+         VALUES ('e', 's', 'u', 1)",
+    )
+    .execute(&first)
+    .await?;
+
+    // A restart (or a second replica) runs the same migrations again.
+    let second = connect(&db.settings, &TEST_MIGRATOR).await?;
+
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM applied_sign_ins")
+        .fetch_one(&second)
+        .await?;
+    assert_eq!(rows, 1, "a second connect must not recreate or empty the service's tables");
+    let platform_applied: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM platform._sqlx_migrations ORDER BY version")
+            .fetch_all(&second)
+            .await?;
+    assert_eq!(platform_applied, vec![(1, true)]);
+    let service_applied: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM public._sqlx_migrations ORDER BY version")
+            .fetch_all(&second)
+            .await?;
+    assert_eq!(service_applied, vec![(1, true)]);
+    first.close().await;
+    second.close().await;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_starting_together_all_succeed() -> Result<()> {
+    let db = TestDatabase::new("platform");
+    // Four replicas race to create the database and migrate it.
+    let attempts = (0..4).map(|_| {
+        let settings = db.settings.clone();
+        tokio::spawn(async move { connect(&settings, &TEST_MIGRATOR).await })
+    });
+    let mut pools = Vec::new();
+    for attempt in futures::future::join_all(attempts).await {
+        pools.push(attempt??);
+    }
+    let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM platform._sqlx_migrations")
+        .fetch_one(&pools[0])
+        .await?;
+    assert_eq!(applied, 1);
+    for pool in pools {
+        pool.close().await;
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn platform_tables_live_in_schema_platform() -> Result<()> {
+    let db = TestDatabase::new("platform");
+    let pool = connect(&db.settings, &TEST_MIGRATOR).await?;
+
+    assert_eq!(
+        tables_in(&pool, "platform").await?,
+        set(&["_sqlx_migrations", "outbox", "processed_events"])
+    );
+    // The service's own migrations and their bookkeeping stay in the default schema.
+    assert_eq!(
+        tables_in(&pool, "public").await?,
+        set(&["_sqlx_migrations", "applied_sign_ins"])
+    );
+    pool.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn migrations_can_be_turned_off() -> Result<()> {
+    let mut db = TestDatabase::new("platform");
+    db.settings.run_migrations = false;
+    let pool = connect(&db.settings, &TEST_MIGRATOR).await?;
+
+    assert!(database_exists(db.name()).await?, "the database is still created");
+    assert!(tables_in(&pool, "platform").await?.is_empty());
+    assert!(tables_in(&pool, "public").await?.is_empty());
+    pool.close().await;
+    Ok(())
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the platform runtime against real Postgres and NATS JetStream. Every
+//! test has a database and a NATS namespace of its own, so they run in parallel.
+
+mod auth_layer;
+mod consumer;
+mod db;
+mod helpers;
+mod outbox;

@@ -1,0 +1,10 @@
+//! Identity's API, exercised over gRPC against a real service on real Postgres and NATS.
+
+mod create_user;
+mod health;
+mod helpers;
+mod profile;
+mod sign_in;
+mod sign_in_events;
+mod throttling;
+mod tokens;
