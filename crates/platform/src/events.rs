@@ -172,7 +172,7 @@ pub trait Event: prost::Message + Default + Send + Sync + 'static {
 /// The catalogue: each event message and its subject.
 mod catalogue {
     use super::{Event, Stream};
-    use myaccount_proto::events::v1::{ProfileUpdated, SignInRecorded, UserCreated};
+    use myaccount_proto::events::v1::{OrganizationChanged, ProfileUpdated, SignInRecorded, UserCreated};
 
     macro_rules! event {
         ($message:ty, $stream:expr, $name:literal) => {
@@ -189,6 +189,7 @@ mod catalogue {
     event!(SignInRecorded, Stream::SignIn, "recorded");
     event!(UserCreated, Stream::Identity, "user_created");
     event!(ProfileUpdated, Stream::Identity, "profile_updated");
+    event!(OrganizationChanged, Stream::Organizations, "changed");
 }
 
 /// A connection to NATS with JetStream and the installation's naming.

@@ -69,7 +69,7 @@ impl Harness {
 /// A background task (relay, consumer) and the token that stops it.
 pub struct Running {
     token: CancellationToken,
-    handle: JoinHandle<()>,
+    handle: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -80,13 +80,17 @@ impl Running {
     {
         let token = CancellationToken::new();
         let handle = tokio::spawn(task(token.clone()));
-        Self { token, handle }
+        Self {
+            token,
+            handle: Some(handle),
+        }
     }
 
     /// Cancels the task and checks that it returns.
-    pub async fn stop(self) -> Result<()> {
+    pub async fn stop(mut self) -> Result<()> {
         self.token.cancel();
-        tokio::time::timeout(Duration::from_secs(15), self.handle)
+        let handle = self.handle.take().context("stopped twice")?;
+        tokio::time::timeout(Duration::from_secs(15), handle)
             .await
             .map_err(|_| anyhow!("the task did not stop within 15s of cancellation"))??;
         Ok(())

@@ -178,7 +178,7 @@ async fn replicated_relays_publish_every_event_exactly_once() -> Result<()> {
     }
     assert_eq!(outbox_rows(&h.pool).await?, TOTAL as i64);
 
-    let (pool, bus) = (&h.pool, &h.bus);
+    let pool = &h.pool;
     eventually(Duration::from_secs(60), || async move {
         backlog(pool).await.is_ok_and(|n| n == 0)
     })

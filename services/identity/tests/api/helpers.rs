@@ -35,7 +35,6 @@ pub const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired o
 pub const SESSION_ENDED: &str = "this session has ended; sign in again";
 
 pub struct TestApp {
-    pub port: u16,
     pub admin_port: u16,
     pub identity: IdentityServiceClient<Channel>,
     pub channel: Channel,
@@ -98,7 +97,6 @@ pub async fn spawn_app() -> TestApp {
         .expect("connect to the test database");
     let client = async_nats::connect(nats.settings.url.as_str()).await.expect("connect to nats");
     TestApp {
-        port,
         admin_port,
         identity: IdentityServiceClient::new(channel.clone()),
         channel,
