@@ -5,6 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 deploy/scripts/ensure-services.sh
 
+# Dockerfile, compose file and Helm chart, with pinned tools cached outside the repository.
+deploy/scripts/check-deploy.sh
+
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"

@@ -35,11 +35,17 @@ fn json_problem(rejection: JsonRejection) -> Problem {
             "unsupported-media-type",
             "send the body as JSON with content-type: application/json",
         ),
-        JsonRejection::JsonSyntaxError(e) => Problem::bad_request(format!("the body is not valid JSON: {}", e.body_text())),
-        JsonRejection::JsonDataError(e) => Problem::bad_request(format!("the body does not have the expected shape: {}", e.body_text())),
-        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Problem::new(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "the body is too large")
+        JsonRejection::JsonSyntaxError(e) => {
+            Problem::bad_request(format!("the body is not valid JSON: {}", e.body_text()))
         }
+        JsonRejection::JsonDataError(e) => {
+            Problem::bad_request(format!("the body does not have the expected shape: {}", e.body_text()))
+        }
+        JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+            "the body is too large",
+        ),
         other => Problem::bad_request(other.body_text()),
     }
 }
@@ -53,9 +59,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match Query::<T>::from_request_parts(parts, state).await {
             Ok(Query(value)) => Ok(Self(value)),
-            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
-                Err(Problem::bad_request(format!("invalid query parameters: {}", e.body_text())))
-            }
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(Problem::bad_request(format!(
+                "invalid query parameters: {}",
+                e.body_text()
+            ))),
             Err(other) => Err(Problem::bad_request(other.body_text())),
         }
     }

@@ -2,9 +2,8 @@
 //! conversion from the services' messages.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use myaccount_proto::audit::v1 as audit;
-use myaccount_proto::events::v1::{SignInFailureReason, SignInStatus};
 use myaccount_proto::identity::v1 as identity;
+use myaccount_proto::organizations::v1 as organizations;
 use serde::{Deserialize, Serialize};
 
 pub fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
@@ -102,58 +101,7 @@ impl From<identity::Profile> for Profile {
     }
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SignIn {
-    pub id: String,
-    pub time: Option<String>,
-    pub user_principal_name: String,
-    pub app_id: String,
-    pub ip_address: String,
-    pub user_agent: String,
-    pub device_id: String,
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_reason: Option<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub failure_message: Option<&'static str>,
-    pub authentication_methods: Vec<String>,
-    pub session_id: String,
-    pub correlation_id: String,
-}
-
-impl From<audit::SignIn> for SignIn {
-    fn from(s: audit::SignIn) -> Self {
-        let status = match SignInStatus::try_from(s.status) {
-            Ok(SignInStatus::Success) => "success",
-            _ => "failure",
-        };
-        let reason = match SignInFailureReason::try_from(s.failure_reason) {
-            Ok(SignInFailureReason::UnknownUser) => Some(("unknown_user", "No account has this user name.")),
-            Ok(SignInFailureReason::InvalidPassword) => Some(("invalid_password", "The password was wrong.")),
-            Ok(SignInFailureReason::AccountDisabled) => Some(("account_disabled", "The account is disabled.")),
-            Ok(SignInFailureReason::Throttled) => {
-                Some(("throttled", "Blocked for a while after too many failed attempts."))
-            }
-            _ => None,
-        };
-        Self {
-            time: rfc3339(s.time.as_ref()),
-            id: s.id,
-            user_principal_name: s.user_principal_name,
-            app_id: s.app_id,
-            ip_address: s.ip_address,
-            user_agent: s.user_agent,
-            device_id: s.device_id,
-            status,
-            failure_reason: reason.map(|r| r.0),
-            failure_message: reason.map(|r| r.1),
-            authentication_methods: s.authentication_methods,
-            session_id: s.session_id,
-            correlation_id: s.correlation_id,
-        }
-    }
-}
+pub use crate::routes::sign_ins::SignIn;
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -161,14 +109,6 @@ pub struct List<T> {
     pub items: Vec<T>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_page_token: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-pub struct SignInsQuery {
-    pub page_size: Option<i32>,
-    pub page_token: Option<String>,
-    pub status: Option<String>,
 }
 
 /// One section of the overview: its data, or a marker that its service did not answer.
@@ -190,4 +130,799 @@ impl<T> Section<T> {
 pub struct Overview {
     pub profile: Section<Profile>,
     pub recent_sign_ins: Section<List<SignIn>>,
+    /// My home organization and how many guest organizations and pending invitations I have.
+    pub organizations: Section<OrganizationsOverview>,
+    /// How many devices I have and when the newest activity on any of them was.
+    pub devices: Section<DevicesOverview>,
+    /// How many sign-in methods I have, the default one, and whether MFA is registered.
+    pub security_info: Section<SecurityInfoSummary>,
+}
+
+// --- organizations
+
+/// How a membership or invitation shows an organization this service has not heard of yet.
+pub const UNKNOWN_ORGANIZATION: &str = "unknown organization";
+
+/// What a member or invitee is told about an organization's handling of their data.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationPrivacy {
+    pub statement_url: Option<String>,
+    pub contact_email: Option<String>,
+}
+
+/// An organization as its members and invitees see it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationDetails {
+    pub id: String,
+    pub display_name: String,
+    /// False while the organization is named (by identity) but not created yet.
+    pub known: bool,
+    pub verified_domains: Vec<String>,
+    pub privacy: OrganizationPrivacy,
+    pub technical_contact_email: Option<String>,
+    pub mfa_required: bool,
+    pub sign_in_retention_days: Option<i32>,
+}
+
+fn non_empty(s: String) -> Option<String> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+impl OrganizationDetails {
+    fn of(id: String, o: Option<organizations::Organization>) -> Self {
+        match o {
+            Some(o) => Self {
+                id,
+                display_name: o.display_name,
+                known: true,
+                verified_domains: o.verified_domains,
+                privacy: OrganizationPrivacy {
+                    statement_url: non_empty(o.privacy_statement_url),
+                    contact_email: non_empty(o.privacy_contact_email),
+                },
+                technical_contact_email: non_empty(o.technical_contact_email),
+                mfa_required: o.mfa_required,
+                sign_in_retention_days: Some(o.sign_in_retention_days),
+            },
+            None => Self {
+                id,
+                display_name: UNKNOWN_ORGANIZATION.into(),
+                known: false,
+                verified_domains: Vec::new(),
+                privacy: OrganizationPrivacy {
+                    statement_url: None,
+                    contact_email: None,
+                },
+                technical_contact_email: None,
+                mfa_required: false,
+                sign_in_retention_days: None,
+            },
+        }
+    }
+}
+
+/// One of my organizations: home or guest, with the organization's privacy details.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MyOrganization {
+    #[serde(flatten)]
+    pub organization: OrganizationDetails,
+    /// `home` or `guest`.
+    pub kind: &'static str,
+    pub joined_at: Option<String>,
+    /// Who invited me (guest memberships), by user principal name when known.
+    pub invited_by: Option<String>,
+    pub can_leave: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cannot_leave_reason: Option<String>,
+}
+
+fn membership_kind(kind: i32) -> &'static str {
+    match organizations::MembershipKind::try_from(kind) {
+        Ok(organizations::MembershipKind::Home) => "home",
+        _ => "guest",
+    }
+}
+
+impl From<organizations::MyOrganization> for MyOrganization {
+    fn from(m: organizations::MyOrganization) -> Self {
+        Self {
+            kind: membership_kind(m.kind),
+            joined_at: rfc3339(m.joined_at.as_ref()),
+            invited_by: non_empty(m.invited_by_user_principal_name).or(non_empty(m.invited_by)),
+            can_leave: m.can_leave,
+            cannot_leave_reason: non_empty(m.cannot_leave_reason),
+            organization: OrganizationDetails::of(m.organization_id, m.organization),
+        }
+    }
+}
+
+/// An invitation to become a guest of an organization.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Invitation {
+    pub id: String,
+    pub organization: OrganizationDetails,
+    /// `pending`, `accepted` or `declined`.
+    pub status: &'static str,
+    pub created_at: Option<String>,
+    pub responded_at: Option<String>,
+}
+
+impl From<organizations::Invitation> for Invitation {
+    fn from(i: organizations::Invitation) -> Self {
+        Self {
+            organization: OrganizationDetails::of(i.organization_id, i.organization),
+            status: match organizations::InvitationStatus::try_from(i.status) {
+                Ok(organizations::InvitationStatus::Accepted) => "accepted",
+                Ok(organizations::InvitationStatus::Declined) => "declined",
+                _ => "pending",
+            },
+            created_at: rfc3339(i.created_at.as_ref()),
+            responded_at: rfc3339(i.responded_at.as_ref()),
+            id: i.id,
+        }
+    }
+}
+
+/// The overview's organizations section: my home organization and how many others.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationsOverview {
+    pub home: Option<OrganizationName>,
+    pub guest_count: usize,
+    pub pending_invitation_count: i32,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationName {
+    pub id: String,
+    pub display_name: String,
+}
+
+impl From<organizations::ListMyOrganizationsResponse> for OrganizationsOverview {
+    fn from(r: organizations::ListMyOrganizationsResponse) -> Self {
+        let (home, guests): (Vec<_>, Vec<_>) = r
+            .organizations
+            .into_iter()
+            .partition(|o| o.kind == organizations::MembershipKind::Home as i32);
+        Self {
+            home: home.into_iter().next().map(|o| OrganizationName {
+                display_name: o
+                    .organization
+                    .map(|o| o.display_name)
+                    .unwrap_or_else(|| UNKNOWN_ORGANIZATION.into()),
+                id: o.organization_id,
+            }),
+            guest_count: guests.len(),
+            pending_invitation_count: r.pending_invitation_count,
+        }
+    }
+}
+
+// --- devices and sessions
+
+/// `2025-11-25T08:00:00.000Z`, or nothing for an unset timestamp.
+fn optional_time(t: Option<&prost_types::Timestamp>) -> Option<String> {
+    rfc3339(t)
+}
+
+fn some_text(s: String) -> Option<String> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+pub fn device_type_name(t: i32) -> &'static str {
+    use myaccount_proto::devices::v1::DeviceType;
+    match DeviceType::try_from(t) {
+        Ok(DeviceType::Phone) => "phone",
+        Ok(DeviceType::Tablet) => "tablet",
+        Ok(DeviceType::Laptop) => "laptop",
+        Ok(DeviceType::Desktop) => "desktop",
+        _ => "other",
+    }
+}
+
+/// `phone`, `tablet`, `laptop`, `desktop`, `other`; anything else is left for the service to
+/// refuse by name.
+pub fn device_type_value(name: &str) -> i32 {
+    use myaccount_proto::devices::v1::DeviceType;
+    match name {
+        "phone" => DeviceType::Phone,
+        "tablet" => DeviceType::Tablet,
+        "laptop" => DeviceType::Laptop,
+        "desktop" => DeviceType::Desktop,
+        "other" => DeviceType::Other,
+        _ => DeviceType::Unspecified,
+    }
+    .into()
+}
+
+pub fn volume_type_name(t: i32) -> &'static str {
+    use myaccount_proto::devices::v1::VolumeType;
+    match VolumeType::try_from(t) {
+        Ok(VolumeType::OperatingSystem) => "operating_system",
+        Ok(VolumeType::FixedData) => "fixed_data",
+        Ok(VolumeType::RemovableData) => "removable_data",
+        _ => "unknown",
+    }
+}
+
+pub fn volume_type_value(name: &str) -> i32 {
+    use myaccount_proto::devices::v1::VolumeType;
+    match name {
+        "operating_system" => VolumeType::OperatingSystem,
+        "fixed_data" => VolumeType::FixedData,
+        "removable_data" => VolumeType::RemovableData,
+        _ => VolumeType::Unspecified,
+    }
+    .into()
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Device {
+    pub id: String,
+    pub display_name: String,
+    pub manufacturer: String,
+    pub model: String,
+    pub operating_system: String,
+    pub operating_system_version: String,
+    /// `phone`, `tablet`, `laptop`, `desktop` or `other`.
+    pub device_type: &'static str,
+    /// `registered` (personal) or `organization_joined`.
+    pub join_type: &'static str,
+    pub organization_id: Option<String>,
+    pub registered_at: Option<String>,
+    /// From sign-ins made on this device; null until the first one.
+    pub last_activity_at: Option<String>,
+    pub enabled: bool,
+    pub disabled_at: Option<String>,
+    pub compliant: bool,
+    pub managed: bool,
+    pub recovery_key_count: i32,
+}
+
+impl From<myaccount_proto::devices::v1::Device> for Device {
+    fn from(d: myaccount_proto::devices::v1::Device) -> Self {
+        use myaccount_proto::devices::v1::JoinType;
+        Self {
+            device_type: device_type_name(d.device_type),
+            join_type: match JoinType::try_from(d.join_type) {
+                Ok(JoinType::OrganizationJoined) => "organization_joined",
+                _ => "registered",
+            },
+            organization_id: some_text(d.organization_id),
+            registered_at: optional_time(d.registered_at.as_ref()),
+            last_activity_at: optional_time(d.last_activity_at.as_ref()),
+            disabled_at: optional_time(d.disabled_at.as_ref()),
+            id: d.id,
+            display_name: d.display_name,
+            manufacturer: d.manufacturer,
+            model: d.model,
+            operating_system: d.operating_system,
+            operating_system_version: d.operating_system_version,
+            enabled: d.enabled,
+            compliant: d.compliant,
+            managed: d.managed,
+            recovery_key_count: d.recovery_key_count,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: String,
+    pub created_at: Option<String>,
+    pub last_activity_at: Option<String>,
+    pub ip_address: String,
+    /// Approximate location; null while no geolocation source is configured.
+    pub location: Option<String>,
+    pub browser: Option<String>,
+    pub browser_version: Option<String>,
+    pub operating_system: Option<String>,
+    pub operating_system_version: Option<String>,
+    /// `pc`, `smartphone`, `mobilephone`, `appliance`, `crawler`, `misc`.
+    pub device_category: Option<String>,
+    pub device_id: Option<String>,
+    /// The session of this request's access token.
+    pub current: bool,
+    pub authentication_methods: Vec<String>,
+}
+
+impl From<identity::Session> for Session {
+    fn from(s: identity::Session) -> Self {
+        Self {
+            created_at: optional_time(s.created_at.as_ref()),
+            last_activity_at: optional_time(s.last_activity_at.as_ref()),
+            location: some_text(s.location),
+            browser: some_text(s.browser),
+            browser_version: some_text(s.browser_version),
+            operating_system: some_text(s.operating_system),
+            operating_system_version: some_text(s.operating_system_version),
+            device_category: some_text(s.device_category),
+            device_id: some_text(s.device_id),
+            id: s.id,
+            ip_address: s.ip_address,
+            current: s.current,
+            authentication_methods: s.authentication_methods,
+        }
+    }
+}
+
+/// A registered device with the sessions signed in on it.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceWithSessions {
+    #[serde(flatten)]
+    pub device: Device,
+    pub sessions: Vec<Session>,
+}
+
+/// Sessions on devices that are not registered, grouped by browser and operating system.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UnregisteredDevice {
+    pub browser: Option<String>,
+    pub operating_system: Option<String>,
+    pub sessions: Vec<Session>,
+}
+
+/// `GET /me/devices`: every registered device with its sessions, then the sessions on
+/// unregistered devices.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevicesView {
+    pub items: Vec<DeviceWithSessions>,
+    pub unregistered_devices: Vec<UnregisteredDevice>,
+}
+
+impl DevicesView {
+    /// Joins the devices service's devices with identity's sessions. Sessions come most recently
+    /// used first, and stay in that order within each device and group; groups are ordered by
+    /// their most recent session.
+    pub fn join(devices: Vec<myaccount_proto::devices::v1::Device>, sessions: Vec<identity::Session>) -> Self {
+        let sessions: Vec<Session> = sessions.into_iter().map(Session::from).collect();
+        let items: Vec<DeviceWithSessions> = devices
+            .into_iter()
+            .map(|d| {
+                let on_it = sessions
+                    .iter()
+                    .filter(|s| s.device_id.as_deref() == Some(d.id.as_str()))
+                    .cloned()
+                    .collect();
+                DeviceWithSessions {
+                    device: d.into(),
+                    sessions: on_it,
+                }
+            })
+            .collect();
+        let mut unregistered_devices: Vec<UnregisteredDevice> = Vec::new();
+        for s in sessions {
+            let registered = s
+                .device_id
+                .as_deref()
+                .is_some_and(|id| items.iter().any(|d| d.device.id == id));
+            if registered {
+                continue;
+            }
+            match unregistered_devices
+                .iter_mut()
+                .find(|g| g.browser == s.browser && g.operating_system == s.operating_system)
+            {
+                Some(group) => group.sessions.push(s),
+                None => unregistered_devices.push(UnregisteredDevice {
+                    browser: s.browser.clone(),
+                    operating_system: s.operating_system.clone(),
+                    sessions: vec![s],
+                }),
+            }
+        }
+        Self {
+            items,
+            unregistered_devices,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RegisterDeviceBody {
+    pub display_name: String,
+    pub device_type: String,
+    #[serde(default)]
+    pub manufacturer: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub operating_system: String,
+    #[serde(default)]
+    pub operating_system_version: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RenameDeviceBody {
+    pub display_name: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AddRecoveryKeyBody {
+    /// `operating_system`, `fixed_data` or `removable_data`.
+    pub volume_type: String,
+    pub key: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecoveryKey {
+    pub id: String,
+    pub device_id: String,
+    pub volume_type: &'static str,
+    pub created_at: Option<String>,
+    pub last_revealed_at: Option<String>,
+}
+
+impl From<myaccount_proto::devices::v1::RecoveryKey> for RecoveryKey {
+    fn from(k: myaccount_proto::devices::v1::RecoveryKey) -> Self {
+        Self {
+            volume_type: volume_type_name(k.volume_type),
+            created_at: optional_time(k.created_at.as_ref()),
+            last_revealed_at: optional_time(k.last_revealed_at.as_ref()),
+            id: k.id,
+            device_id: k.device_id,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevealedRecoveryKey {
+    #[serde(flatten)]
+    pub recovery_key: RecoveryKey,
+    pub key: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokedSessions {
+    pub revoked_count: i32,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ChangePasswordBody {
+    pub current_password: String,
+    pub new_password: String,
+    /// End every other session (this one stays signed in).
+    #[serde(default)]
+    pub end_other_sessions: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChanged {
+    pub other_sessions_ended: i32,
+}
+
+/// The overview's devices section.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevicesOverview {
+    pub count: usize,
+    /// The most recent activity of any of my devices; null when none has signed in yet.
+    pub newest_activity_at: Option<String>,
+}
+
+impl From<myaccount_proto::devices::v1::ListMyDevicesResponse> for DevicesOverview {
+    fn from(r: myaccount_proto::devices::v1::ListMyDevicesResponse) -> Self {
+        let newest = r
+            .devices
+            .iter()
+            .filter_map(|d| d.last_activity_at.as_ref())
+            .max_by_key(|t| (t.seconds, t.nanos));
+        Self {
+            count: r.devices.len(),
+            newest_activity_at: optional_time(newest),
+        }
+    }
+}
+
+// --- security info and multi-factor sign-in
+
+use myaccount_proto::securityinfo::v1 as security_info;
+
+/// What sign-in (and step-up) answers: tokens, or the second step that is due.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum SignInAnswer {
+    Tokens(Tokens),
+    MfaRequired(MfaRequired),
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaRequired {
+    /// Always true: tells the two answers apart.
+    pub mfa_required: bool,
+    pub challenge_id: String,
+    pub methods: Vec<MfaMethod>,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaMethod {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub label: String,
+    pub is_default: bool,
+}
+
+impl SignInAnswer {
+    /// `None` when identity answered neither tokens nor a challenge.
+    pub fn from_response(r: identity::SignInResponse) -> Option<Self> {
+        match r.result? {
+            identity::sign_in_response::Result::Tokens(t) => Some(SignInAnswer::Tokens(t.into())),
+            identity::sign_in_response::Result::MfaRequired(c) => Some(SignInAnswer::MfaRequired(MfaRequired {
+                mfa_required: true,
+                expires_at: rfc3339(c.expires_at.as_ref()),
+                challenge_id: c.challenge_id,
+                methods: c
+                    .methods
+                    .into_iter()
+                    .map(|m| MfaMethod {
+                        id: m.method_id,
+                        kind: camel(&m.r#type),
+                        label: m.label,
+                        is_default: m.is_default,
+                    })
+                    .collect(),
+            })),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MfaStartBody {
+    pub challenge_id: String,
+    pub method_id: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaPrompt {
+    /// Phone or email: where the code went, partly hidden.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_to: Option<String>,
+    /// Security key: the options for `navigator.credentials.get()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<serde_json::Value>,
+}
+
+impl From<identity::MfaPrompt> for MfaPrompt {
+    fn from(p: identity::MfaPrompt) -> Self {
+        Self {
+            sent_to: Some(p.sent_to).filter(|s| !s.is_empty()),
+            public_key: public_key(&p.request_options_json),
+        }
+    }
+}
+
+/// The `publicKey` member of webauthn options JSON (`{"publicKey": {...}}`).
+fn public_key(options_json: &str) -> Option<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_str(options_json).ok()?;
+    value.get("publicKey").cloned()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MfaBody {
+    pub challenge_id: String,
+    pub method_id: String,
+    pub code: Option<String>,
+    /// The `PublicKeyCredential` from `navigator.credentials.get()`.
+    pub assertion: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthenticateBody {
+    pub password: String,
+}
+
+/// `authenticator_app` -> `authenticatorApp`.
+pub fn camel(snake: &str) -> String {
+    crate::problem::camel_case_path(snake)
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityMethod {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone_delivery: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub transports: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remaining_codes: Option<i32>,
+    pub is_default: bool,
+    pub is_second_factor: bool,
+    pub created_at: Option<String>,
+    pub last_used_at: Option<String>,
+}
+
+pub fn method_type(t: security_info::MethodType) -> &'static str {
+    match t {
+        security_info::MethodType::AuthenticatorApp => "authenticatorApp",
+        security_info::MethodType::Phone => "phone",
+        security_info::MethodType::Email => "email",
+        security_info::MethodType::SecurityKey => "securityKey",
+        security_info::MethodType::AppPassword => "appPassword",
+        security_info::MethodType::RecoveryCodes => "recoveryCodes",
+        security_info::MethodType::Unspecified => "unknown",
+    }
+}
+
+impl From<security_info::Method> for SecurityMethod {
+    fn from(m: security_info::Method) -> Self {
+        let kind = m.r#type();
+        let phone_type = match m.phone_type() {
+            security_info::PhoneType::Mobile => Some("mobile"),
+            security_info::PhoneType::AlternateMobile => Some("alternateMobile"),
+            security_info::PhoneType::Office => Some("office"),
+            security_info::PhoneType::Unspecified => None,
+        };
+        let phone_delivery = match m.phone_delivery() {
+            security_info::PhoneDelivery::Sms => Some("sms"),
+            security_info::PhoneDelivery::Voice => Some("voice"),
+            security_info::PhoneDelivery::Unspecified => None,
+        };
+        Self {
+            kind: method_type(kind),
+            phone_type,
+            phone_delivery,
+            created_at: rfc3339(m.created_at.as_ref()),
+            last_used_at: rfc3339(m.last_used_at.as_ref()),
+            phone_number: Some(m.phone_number).filter(|p| !p.is_empty()),
+            email: Some(m.email).filter(|e| !e.is_empty()),
+            remaining_codes: (kind == security_info::MethodType::RecoveryCodes).then_some(m.remaining_codes),
+            id: m.id,
+            name: m.name,
+            transports: m.transports,
+            is_default: m.is_default,
+            is_second_factor: m.is_second_factor,
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityInfo {
+    pub methods: Vec<SecurityMethod>,
+    pub default_method_id: Option<String>,
+    pub mfa_registered: bool,
+    pub mfa_required: bool,
+}
+
+impl From<security_info::SecurityInfo> for SecurityInfo {
+    fn from(s: security_info::SecurityInfo) -> Self {
+        Self {
+            methods: s.methods.into_iter().map(SecurityMethod::from).collect(),
+            default_method_id: Some(s.default_method_id).filter(|d| !d.is_empty()),
+            mfa_registered: s.mfa_registered,
+            mfa_required: s.mfa_required,
+        }
+    }
+}
+
+/// The overview's security-info section.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityInfoSummary {
+    pub methods_count: usize,
+    pub default_method: Option<DefaultMethod>,
+    pub mfa_registered: bool,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DefaultMethod {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub label: String,
+}
+
+impl From<security_info::SecurityInfo> for SecurityInfoSummary {
+    fn from(s: security_info::SecurityInfo) -> Self {
+        let default_method = s.methods.iter().find(|m| m.id == s.default_method_id).map(|m| DefaultMethod {
+            id: m.id.clone(),
+            kind: method_type(m.r#type()),
+            label: if m.name.is_empty() {
+                [m.phone_number.as_str(), m.email.as_str()].concat()
+            } else {
+                m.name.clone()
+            },
+        });
+        Self {
+            methods_count: s.methods.len(),
+            default_method,
+            mfa_registered: s.mfa_registered,
+        }
+    }
+}
+
+/// `POST /me/security-info/methods`: which method to add, by `type`.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
+pub enum AddMethodBody {
+    AuthenticatorApp { name: String },
+    Phone { phone_type: String, number: String, delivery: Option<String> },
+    Email { address: String },
+    SecurityKey { name: String },
+    AppPassword { name: String },
+    RecoveryCodes {},
+}
+
+/// The answer to adding a method: what the next step needs, or secrets shown this once.
+#[derive(Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AddedMethod {
+    pub method_id: String,
+    /// `pending` until verified (apps, phones, email, keys), or `active`.
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub otpauth_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sent_to: Option<String>,
+    /// Security key: the options for `navigator.credentials.create()`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_key: Option<serde_json::Value>,
+    /// App password: shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password: Option<String>,
+    /// Recovery codes: shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub codes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+}
+
+impl AddedMethod {
+    pub fn options(json: &str) -> Option<serde_json::Value> {
+        public_key(json)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyMethodBody {
+    pub code: Option<String>,
+    /// Security key: the `PublicKeyCredential` from `navigator.credentials.create()`.
+    pub credential: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DefaultMethodBody {
+    pub method_id: String,
 }

@@ -12,9 +12,12 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post, put};
 use myaccount_proto::audit::v1::audit_service_client::AuditServiceClient;
+use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
+use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use platform::config::{ConfigError, Env};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -33,6 +36,9 @@ pub struct Settings {
     pub port: u16,
     pub identity_url: String,
     pub audit_url: String,
+    pub devices_url: String,
+    pub organizations_url: String,
+    pub security_info_url: String,
     pub jwks_url: String,
     /// Deadline of each overview section, carried to the service as the gRPC deadline.
     pub section_deadline: Duration,
@@ -57,6 +63,9 @@ impl Settings {
             port: env.or("GATEWAY_PORT", 8080)?,
             identity_url: url("IDENTITY_URL", "http://127.0.0.1:50051")?,
             audit_url: url("AUDIT_URL", "http://127.0.0.1:50055")?,
+            devices_url: url("DEVICES_URL", "http://127.0.0.1:50053")?,
+            organizations_url: url("ORGANIZATIONS_URL", "http://127.0.0.1:50054")?,
+            security_info_url: url("SECURITYINFO_URL", "http://127.0.0.1:50052")?,
             jwks_url: url("JWKS_URL", "http://127.0.0.1:51051/.well-known/jwks.json")?,
             section_deadline: env.duration("GATEWAY_SECTION_DEADLINE", Duration::from_millis(300))?,
             request_timeout: env.duration("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,
@@ -71,6 +80,9 @@ impl Settings {
 pub struct Clients {
     pub identity: Channel,
     pub audit: Channel,
+    pub devices: Channel,
+    pub organizations: Channel,
+    pub security_info: Channel,
 }
 
 impl Clients {
@@ -85,6 +97,9 @@ impl Clients {
         Ok(Self {
             identity: endpoint(&settings.identity_url)?,
             audit: endpoint(&settings.audit_url)?,
+            devices: endpoint(&settings.devices_url)?,
+            organizations: endpoint(&settings.organizations_url)?,
+            security_info: endpoint(&settings.security_info_url)?,
         })
     }
 }
@@ -104,6 +119,18 @@ impl AppState {
     pub fn audit(&self) -> AuditServiceClient<Channel> {
         AuditServiceClient::new(self.clients.audit.clone())
     }
+
+    pub fn devices(&self) -> DevicesServiceClient<Channel> {
+        DevicesServiceClient::new(self.clients.devices.clone())
+    }
+
+    pub fn organizations(&self) -> OrganizationsServiceClient<Channel> {
+        OrganizationsServiceClient::new(self.clients.organizations.clone())
+    }
+
+    pub fn security_info(&self) -> SecurityInfoServiceClient<Channel> {
+        SecurityInfoServiceClient::new(self.clients.security_info.clone())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -119,11 +146,31 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/sign-in", post(routes::auth::sign_in))
         .route("/auth/refresh", post(routes::auth::refresh))
         .route("/auth/sign-out", post(routes::auth::sign_out))
+        .route("/auth/mfa", post(routes::auth::complete_mfa))
+        .route("/auth/mfa/start", post(routes::auth::start_mfa))
+        .route("/auth/reauthenticate", post(routes::auth::reauthenticate))
+        .route("/me/security-info", get(routes::security_info::get))
+        .route("/me/security-info/methods", post(routes::security_info::add_method))
+        .route("/me/security-info/methods/{id}", delete(routes::security_info::remove_method))
+        .route("/me/security-info/methods/{id}/verify", post(routes::security_info::verify_method))
+        .route("/me/security-info/default", put(routes::security_info::set_default))
         .route("/me", get(routes::me::overview))
-        .route("/me/profile", get(routes::me::get_profile).patch(routes::me::patch_profile))
-        .route("/me/sign-ins", get(routes::me::sign_ins))
+        .route(
+            "/me/profile",
+            get(routes::me::get_profile).patch(routes::me::patch_profile),
+        )
+        .route("/me/sign-ins", get(routes::sign_ins::list))
+        .route("/me/sign-ins/{id}", get(routes::sign_ins::get))
+        .route("/me/sign-ins/{id}/review", post(routes::sign_ins::review))
+        .route("/me/activity", get(routes::sign_ins::activity))
+        .merge(routes::devices::routes())
+        .merge(routes::sessions::routes())
+        .merge(routes::organizations::routes())
         // Responses about a person's account are never cached by browsers or proxies.
-        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")));
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ));
 
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
@@ -133,7 +180,11 @@ pub fn router(state: AppState) -> Router {
         .route("/.well-known/jwks.json", get(routes::health::jwks))
         .fallback(|| async { Problem::not_found("no such endpoint") })
         .method_not_allowed_fallback(|| async {
-            Problem::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "this endpoint does not accept that method")
+            Problem::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "this endpoint does not accept that method",
+            )
         })
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(
@@ -147,7 +198,10 @@ pub fn router(state: AppState) -> Router {
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
                 ))
-                .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+                .layer(SetResponseHeaderLayer::overriding(
+                    header::X_FRAME_OPTIONS,
+                    HeaderValue::from_static("DENY"),
+                ))
                 .layer(SetResponseHeaderLayer::overriding(
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("no-referrer"),
@@ -157,7 +211,10 @@ pub fn router(state: AppState) -> Router {
                     HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
                 ))
                 // Innermost: the whole request, service calls included, has one deadline.
-                .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, state.settings.request_timeout)),
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::GATEWAY_TIMEOUT,
+                    state.settings.request_timeout,
+                )),
         )
         .with_state(state)
 }
@@ -171,13 +228,19 @@ pub struct Application {
 impl Application {
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
         let addr = SocketAddr::new(settings.host, settings.port);
-        let listener = TcpListener::bind(addr).await.map_err(|source| StartError::Bind { addr, source })?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| StartError::Bind { addr, source })?;
         let clients = Clients::connect_lazy(&settings)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .build()
             .unwrap_or_default();
-        let router = router(AppState { settings, clients, http });
+        let router = router(AppState {
+            settings,
+            clients,
+            http,
+        });
         Ok(Self {
             listener,
             router,
@@ -203,8 +266,11 @@ impl Application {
             }
         };
         tracing::info!(port = self.port(), "gateway listening");
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(stop)
-            .await
+        axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await
     }
 }

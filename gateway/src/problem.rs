@@ -88,6 +88,9 @@ impl Problem {
                 }
             }
             Code::Unauthenticated => Self::unauthenticated(message),
+            Code::PermissionDenied if platform::error::is_reauthentication_required(status) => {
+                Self::new(StatusCode::FORBIDDEN, "reauthentication-required", message)
+            }
             Code::PermissionDenied => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             Code::NotFound => Self::not_found(message),
             Code::AlreadyExists => Self::new(StatusCode::CONFLICT, "already-exists", message),
@@ -111,7 +114,11 @@ impl Problem {
             Code::Unimplemented => Self::new(StatusCode::NOT_IMPLEMENTED, "not-implemented", message),
             _ => {
                 tracing::error!(code = ?status.code(), message = %status.message(), "service failed");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side",
+                )
             }
         }
     }
@@ -130,7 +137,10 @@ impl IntoResponse for Problem {
         let www_authenticate = status == StatusCode::UNAUTHORIZED;
         let mut response = (status, Json(self)).into_response();
         let headers = response.headers_mut();
-        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         if let Some(after) = retry_after {
             let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
             if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {

@@ -24,7 +24,13 @@ pub struct TestSystem {
     pub identity_admin_port: u16,
     pub audit_port: u16,
     pub audit_db: TestDatabase,
+    pub devices_port: u16,
+    pub devices_db: TestDatabase,
+    pub organizations_port: u16,
+    pub organizations_db: TestDatabase,
     pub identity_db: TestDatabase,
+    pub security_info_port: u16,
+    pub security_info_db: TestDatabase,
     pub nats: TestNats,
     stops: Vec<CancellationToken>,
     audit_stop: CancellationToken,
@@ -54,8 +60,13 @@ impl TestSystem {
     pub async fn spawn_with_nats(nats: TestNats) -> Self {
         let identity_db = TestDatabase::new("identity");
         let audit_db = TestDatabase::new("audit");
+        let devices_db = TestDatabase::new("devices");
+        let organizations_db = TestDatabase::new("organizations");
+        let security_info_db = TestDatabase::new("securityinfo");
+        // Identity and security-info call each other: security-info's port is chosen first.
+        let security_info_port = platform::testing::free_port();
 
-        let identity = myaccount_identity::Application::build(myaccount_identity::Settings {
+        let identity = myaccount_identity::Application::build_with_second_factors(myaccount_identity::Settings {
             grpc: GrpcSettings::ephemeral(),
             database: identity_db.settings.clone(),
             nats: nats.settings.clone(),
@@ -69,7 +80,7 @@ impl TestSystem {
                 user_principal_name: ADMIN_UPN.into(),
                 password: ADMIN_PASSWORD.into(),
             }),
-        })
+        }, myaccount_identity::security_info::SecondFactorSettings::new(format!("http://127.0.0.1:{security_info_port}")))
         .await
         .expect("identity starts");
         let identity_port = identity.port();
@@ -80,18 +91,78 @@ impl TestSystem {
             grpc: GrpcSettings::ephemeral(),
             database: audit_db.settings.clone(),
             nats: nats.settings.clone(),
-            auth: VerifierSettings::new(platform::auth::DEFAULT_ISSUER, platform::auth::DEFAULT_AUDIENCE, &jwks_url),
+            auth: VerifierSettings::new(
+                platform::auth::DEFAULT_ISSUER,
+                platform::auth::DEFAULT_AUDIENCE,
+                &jwks_url,
+            ),
             consumer: platform::consumer::ConsumerSettings::new("audit"),
+            geoip_database: Some(geo_test_database()),
+            retention: myaccount_audit::retention::RetentionSettings::default(),
         })
         .await
         .expect("audit starts");
         let audit_port = audit.port();
+
+        let organizations = myaccount_organizations::Application::build(myaccount_organizations::Settings {
+            grpc: GrpcSettings::ephemeral(),
+            database: organizations_db.settings.clone(),
+            nats: nats.settings.clone(),
+            auth: VerifierSettings::new(platform::auth::DEFAULT_ISSUER, platform::auth::DEFAULT_AUDIENCE, &jwks_url),
+            consumer: platform::consumer::ConsumerSettings::new("organizations"),
+            max_sign_in_retention_days: 365,
+            step_up_max_age: Duration::from_secs(600),
+        })
+        .await
+        .expect("organizations starts");
+        let organizations_port = organizations.port();
+
+        let devices = myaccount_devices::Application::build(myaccount_devices::Settings {
+            grpc: GrpcSettings::ephemeral(),
+            database: devices_db.settings.clone(),
+            nats: nats.settings.clone(),
+            auth: VerifierSettings::new(
+                platform::auth::DEFAULT_ISSUER,
+                platform::auth::DEFAULT_AUDIENCE,
+                &jwks_url,
+            ),
+            consumer: platform::consumer::ConsumerSettings::new("devices"),
+            encryption: platform::crypto::Keyring::generate("e2e"),
+            step_up_max_age: Duration::from_secs(600),
+        })
+        .await
+        .expect("devices starts");
+        let devices_port = devices.port();
+
+        let security_info = myaccount_security_info::Application::build(myaccount_security_info::Settings {
+            grpc: GrpcSettings {
+                port: security_info_port,
+                ..GrpcSettings::ephemeral()
+            },
+            database: security_info_db.settings.clone(),
+            nats: nats.settings.clone(),
+            auth: VerifierSettings::new(platform::auth::DEFAULT_ISSUER, platform::auth::DEFAULT_AUDIENCE, &jwks_url),
+            keyring: platform::crypto::Keyring::generate("e2e"),
+            webauthn: myaccount_security_info::WebAuthnSettings {
+                rp_id: "localhost".into(),
+                rp_origin: "http://localhost:8080".parse().expect("origin"),
+                rp_name: "MyAccount".into(),
+            },
+            step_up_max_age: Duration::from_secs(600),
+            totp_issuer: "MyAccount".into(),
+            sender: myaccount_security_info::notifications::SenderSettings::Log,
+        })
+        .await
+        .expect("security-info starts");
 
         let gateway = myaccount_gateway::Application::build(myaccount_gateway::Settings {
             host: "127.0.0.1".parse().expect("ip"),
             port: 0,
             identity_url: format!("http://127.0.0.1:{identity_port}"),
             audit_url: format!("http://127.0.0.1:{audit_port}"),
+            devices_url: format!("http://127.0.0.1:{devices_port}"),
+            organizations_url: format!("http://127.0.0.1:{organizations_port}"),
+            security_info_url: format!("http://127.0.0.1:{security_info_port}"),
             jwks_url,
             section_deadline: Duration::from_millis(300),
             request_timeout: Duration::from_secs(10),
@@ -103,10 +174,20 @@ impl TestSystem {
         let gateway_url = format!("http://127.0.0.1:{}", gateway.port());
 
         let audit_stop = audit.shutdown_token();
-        let stops = vec![identity.shutdown_token(), audit.shutdown_token(), gateway.shutdown_token()];
+        let stops = vec![
+            identity.shutdown_token(),
+            audit.shutdown_token(),
+            gateway.shutdown_token(),
+            organizations.shutdown_token(),
+            devices.shutdown_token(),
+            security_info.shutdown_token(),
+        ];
         tokio::spawn(identity.run_until_stopped());
         tokio::spawn(audit.run_until_stopped());
         tokio::spawn(gateway.run_until_stopped());
+        tokio::spawn(organizations.run_until_stopped());
+        tokio::spawn(devices.run_until_stopped());
+        tokio::spawn(security_info.run_until_stopped());
 
         Self {
             gateway: gateway_url,
@@ -115,7 +196,13 @@ impl TestSystem {
             identity_admin_port,
             audit_port,
             audit_db,
+            devices_port,
+            devices_db,
+            organizations_port,
+            organizations_db,
             identity_db,
+            security_info_port,
+            security_info_db,
             nats,
             stops,
             audit_stop,
@@ -141,7 +228,12 @@ impl TestSystem {
     }
 
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.http.post(self.url(path)).json(body).send().await.expect("gateway answers")
+        self.http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("gateway answers")
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>) -> Response {
@@ -160,8 +252,11 @@ impl TestSystem {
     }
 
     pub async fn sign_in(&self, upn: &str, password: &str) -> Response {
-        self.post_json("/api/v1/auth/sign-in", &json!({ "username": upn, "password": password }))
-            .await
+        self.post_json(
+            "/api/v1/auth/sign-in",
+            &json!({ "username": upn, "password": password }),
+        )
+        .await
     }
 
     pub async fn sign_in_ok(&self, user: &TestUser) -> Session {
@@ -176,14 +271,24 @@ impl TestSystem {
 
     /// Creates a user through identity's admin API, signed in as the bootstrap admin.
     pub async fn create_user(&self) -> TestUser {
+        self.create_user_in(&Uuid::new_v4().to_string()).await
+    }
+
+    /// The bootstrap admin's access token (it carries the admin scope).
+    pub async fn admin_token(&self) -> String {
+        self.sign_in_ok(&TestUser {
+            upn: ADMIN_UPN.into(),
+            password: ADMIN_PASSWORD.into(),
+            id: String::new(),
+        })
+        .await
+        .access_token
+    }
+
+    /// As [`TestSystem::create_user`], with this home organization.
+    pub async fn create_user_in(&self, home_organization_id: &str) -> TestUser {
         use myaccount_proto::identity::v1 as pb;
-        let admin = self
-            .sign_in_ok(&TestUser {
-                upn: ADMIN_UPN.into(),
-                password: ADMIN_PASSWORD.into(),
-                id: String::new(),
-            })
-            .await;
+        let admin_token = self.admin_token().await;
         let mut client = pb::identity_service_client::IdentityServiceClient::connect(format!(
             "http://127.0.0.1:{}",
             self.identity_port
@@ -196,12 +301,12 @@ impl TestSystem {
             user_principal_name: upn.clone(),
             password: password.clone(),
             display_name: "Test User".into(),
-            home_organization_id: Uuid::new_v4().to_string(),
+            home_organization_id: home_organization_id.into(),
             ..Default::default()
         });
         request.metadata_mut().insert(
             "authorization",
-            format!("Bearer {}", admin.access_token).parse().expect("header"),
+            format!("Bearer {admin_token}").parse().expect("header"),
         );
         let profile = client.create_user(request).await.expect("user created").into_inner();
         TestUser {
@@ -252,6 +357,12 @@ impl Drop for TestSystem {
     }
 }
 
+/// The tiny GeoIP database the audit tests ship (RFC 5737 ranges: 192.0.2.x Seattle,
+/// 198.51.100.x Paris, 203.0.113.x Sydney).
+pub fn geo_test_database() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services/audit/tests/data/geo-test-city.mmdb")
+}
+
 /// Asserts a problem+json answer with this status and returns its body.
 pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
@@ -266,4 +377,56 @@ pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(body["status"], json!(status.as_u16()));
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");
     body
+}
+
+/// Devices and sessions: signing in from a device, refreshing, and the devices page.
+impl TestSystem {
+    /// Signs `user` in from a device: the client sends its device id (`x-device-id`) and its
+    /// browser's user agent, as the web client does.
+    pub async fn sign_in_on_device(&self, user: &TestUser, device_id: &str, user_agent: &str) -> Session {
+        let response = self
+            .http
+            .post(self.url("/api/v1/auth/sign-in"))
+            .header("x-device-id", device_id)
+            .header("user-agent", user_agent)
+            .json(&json!({ "username": user.upn, "password": user.password }))
+            .send()
+            .await
+            .expect("gateway answers");
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "sign-in of {} on {device_id}",
+            user.upn
+        );
+        let body: Value = response.json().await.expect("json");
+        Session {
+            access_token: body["accessToken"].as_str().expect("accessToken").to_owned(),
+            refresh_token: body["refreshToken"].as_str().expect("refreshToken").to_owned(),
+        }
+    }
+
+    /// `POST /api/v1/auth/refresh` with `refresh_token`.
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.post_json("/api/v1/auth/refresh", &json!({ "refreshToken": refresh_token }))
+            .await
+    }
+
+    /// Registers a personal device through the gateway and returns its id.
+    pub async fn register_device(&self, token: &str, name: &str, device_type: &str) -> String {
+        let body = json!({ "displayName": name, "deviceType": device_type, "operatingSystem": "Windows" });
+        let response = self
+            .request(Method::POST, "/api/v1/me/devices", Some(token), Some(&body))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "registers {name}");
+        let device: Value = response.json().await.expect("json");
+        device["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// `GET /api/v1/me/devices`, the joined view.
+    pub async fn devices_page(&self, token: &str) -> Value {
+        let response = self.get("/api/v1/me/devices", token).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
 }

@@ -23,3 +23,21 @@ pub mod audit {
         tonic::include_proto!("myaccount.audit.v1");
     }
 }
+
+pub mod devices {
+    pub mod v1 {
+        tonic::include_proto!("myaccount.devices.v1");
+    }
+}
+
+pub mod organizations {
+    pub mod v1 {
+        tonic::include_proto!("myaccount.organizations.v1");
+    }
+}
+
+pub mod securityinfo {
+    pub mod v1 {
+        tonic::include_proto!("myaccount.securityinfo.v1");
+    }
+}

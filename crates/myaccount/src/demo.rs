@@ -66,6 +66,9 @@ const USERS: [DemoUser; 3] = [
 
 pub struct DemoTarget {
     pub identity_url: String,
+    pub devices_url: String,
+    pub organizations_url: String,
+    pub security_info_url: String,
     pub admin_upn: String,
     pub admin_password: String,
 }
@@ -74,6 +77,9 @@ impl DemoTarget {
     pub fn from_env(env: &Env) -> anyhow::Result<Self> {
         Ok(Self {
             identity_url: env.or("IDENTITY_URL", "http://127.0.0.1:50051".to_owned())?,
+            devices_url: env.or("DEVICES_URL", "http://127.0.0.1:50053".to_owned())?,
+            organizations_url: env.or("ORGANIZATIONS_URL", "http://127.0.0.1:50054".to_owned())?,
+            security_info_url: env.or("SECURITYINFO_URL", "http://127.0.0.1:50052".to_owned())?,
             admin_upn: env.or("IDENTITY_BOOTSTRAP_ADMIN_UPN", DEFAULT_ADMIN_UPN.to_owned())?,
             admin_password: env.or("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD.to_owned())?,
         })
@@ -90,6 +96,8 @@ pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
         .await
         .context("signing in as the bootstrap admin")?
         .ok_or_else(|| anyhow::anyhow!("the bootstrap admin's password was refused"))?;
+    let organizations = organizations::connect(target).await?;
+    organizations::seed_tenants(&organizations, &admin_token).await?;
 
     let mut created = 0;
     for user in &USERS {
@@ -124,17 +132,27 @@ pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
         }
     }
 
+    organizations::seed_guest_memberships(&organizations, &mut identity, &admin_token).await?;
+    devices::seed(target, &mut identity).await?;
+    let totp = security_info::seed(target, &mut identity).await?;
     println!("Demo tenant Contoso ({created} users created now; already present ones left as they were).");
     println!("Sign in at the gateway with any of these:");
     for user in &USERS {
         println!("  {:<32} {}", user.upn, user.password);
     }
     println!("  {:<32} {}  (admin)", target.admin_upn, target.admin_password);
+    security_info::print(&totp);
     Ok(())
 }
 
+mod security_info;
+
 /// The access token, or `None` when the credentials are refused.
-async fn sign_in(identity: &mut IdentityServiceClient<Channel>, upn: &str, password: &str) -> anyhow::Result<Option<String>> {
+async fn sign_in(
+    identity: &mut IdentityServiceClient<Channel>,
+    upn: &str,
+    password: &str,
+) -> anyhow::Result<Option<String>> {
     let request = pb::SignInRequest {
         username: upn.into(),
         password: password.into(),
@@ -147,9 +165,245 @@ async fn sign_in(identity: &mut IdentityServiceClient<Channel>, upn: &str, passw
     match identity.sign_in(request).await {
         Ok(r) => match r.into_inner().result {
             Some(pb::sign_in_response::Result::Tokens(t)) => Ok(Some(t.access_token)),
-            None => Ok(None),
+            // A second factor is due: not a token this seeding can use.
+            Some(pb::sign_in_response::Result::MfaRequired(_)) | None => Ok(None),
         },
         Err(s) if s.code() == Code::Unauthenticated => Ok(None),
         Err(s) => bail!("sign-in of {upn}: {}", s.message()),
+    }
+}
+
+/// The demo's organizations: Contoso (everyone's home) and two partners of Contoso that have
+/// invited Adele: she is a guest of Fabrikam and has yet to answer Northwind.
+mod organizations {
+    use std::time::Duration;
+
+    use anyhow::{Context, bail};
+    use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
+    use myaccount_proto::organizations::v1 as pb;
+    use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
+    use tonic::Code;
+    use tonic::transport::Channel;
+
+    use super::{CONTOSO_ORGANIZATION_ID, DemoTarget, USERS};
+
+    pub const FABRIKAM_ORGANIZATION_ID: &str = "8a3d5c21-6f4e-4b7a-b1c9-2e8f0d4a6b13";
+    pub const NORTHWIND_ORGANIZATION_ID: &str = "c4e7a9b2-1d3f-4e6a-8b5c-9f0e2d7a1c35";
+
+    type Client = OrganizationsServiceClient<Channel>;
+
+    pub async fn connect(target: &DemoTarget) -> anyhow::Result<Client> {
+        let channel = Channel::from_shared(target.organizations_url.clone())?
+            .connect()
+            .await
+            .with_context(|| format!("connecting to organizations at {}", target.organizations_url))?;
+        Ok(OrganizationsServiceClient::new(channel))
+    }
+
+    fn bearer<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+        Ok(request)
+    }
+
+    /// Creates Contoso (with the id identity's users already name) and the partner organizations.
+    pub async fn seed_tenants(client: &Client, admin_token: &str) -> anyhow::Result<()> {
+        let tenants = [
+            (CONTOSO_ORGANIZATION_ID, "Contoso", "contoso.example", false, 30),
+            (FABRIKAM_ORGANIZATION_ID, "Fabrikam", "fabrikam.example", true, 90),
+            (NORTHWIND_ORGANIZATION_ID, "Northwind Traders", "northwind.example", false, 30),
+        ];
+        for (id, name, domain, mfa_required, retention) in tenants {
+            let request = pb::CreateOrganizationRequest {
+                organization_id: id.into(),
+                settings: Some(pb::OrganizationSettings {
+                    display_name: name.into(),
+                    verified_domains: vec![domain.into()],
+                    privacy_statement_url: format!("https://www.{domain}/privacy"),
+                    privacy_contact_email: format!("privacy@{domain}"),
+                    technical_contact_email: format!("it-support@{domain}"),
+                    mfa_required,
+                    sign_in_retention_days: Some(retention),
+                }),
+            };
+            match client.clone().create_organization(bearer(request, admin_token)?).await {
+                Ok(_) => {}
+                Err(s) if s.code() == Code::AlreadyExists => {}
+                Err(s) => bail!("creating organization {name}: {}", s.message()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Adele is invited to Fabrikam and Northwind; she accepts Fabrikam's invitation and leaves
+    /// Northwind's pending. Invitations already made or answered are left as they are.
+    pub async fn seed_guest_memberships(
+        client: &Client,
+        identity: &mut IdentityServiceClient<Channel>,
+        admin_token: &str,
+    ) -> anyhow::Result<()> {
+        let adele = &USERS[0];
+        for organization_id in [FABRIKAM_ORGANIZATION_ID, NORTHWIND_ORGANIZATION_ID] {
+            let request = pb::InviteUserRequest {
+                organization_id: organization_id.into(),
+                user_principal_name: adele.upn.into(),
+            };
+            match client.clone().invite_user(bearer(request, admin_token)?).await {
+                // Already a member, or already invited: nothing to do.
+                Ok(_) => {}
+                Err(s) if s.code() == Code::AlreadyExists => {}
+                Err(s) => bail!("inviting {}: {}", adele.upn, s.message()),
+            }
+        }
+        let token = super::sign_in(identity, adele.upn, adele.password)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{} could not sign in", adele.upn))?;
+        // Organizations learns of new accounts from identity's events: wait for Adele's home.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+        let mine = loop {
+            let mine = client
+                .clone()
+                .list_my_organizations(bearer(pb::ListMyOrganizationsRequest {}, &token)?)
+                .await?
+                .into_inner();
+            if !mine.organizations.is_empty() {
+                break mine;
+            }
+            if tokio::time::Instant::now() > deadline {
+                bail!("organizations has not heard of {} yet; run the demo again shortly", adele.upn);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
+        if mine.organizations.iter().any(|o| o.organization_id == FABRIKAM_ORGANIZATION_ID) {
+            return Ok(());
+        }
+        let invitations = client
+            .clone()
+            .list_my_invitations(bearer(pb::ListMyInvitationsRequest {}, &token)?)
+            .await?
+            .into_inner()
+            .invitations;
+        if let Some(invitation) = invitations.iter().find(|i| i.organization_id == FABRIKAM_ORGANIZATION_ID) {
+            let request = pb::AcceptInvitationRequest {
+                invitation_id: invitation.id.clone(),
+            };
+            client.clone().accept_invitation(bearer(request, &token)?).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Adele's devices: a laptop (with a BitLocker recovery key) and a phone, each with a session
+/// signed in from it, so "Devices" shows both devices with their sessions. Seeded once: if Adele
+/// has devices already, nothing is added.
+mod devices {
+    use anyhow::{Context, bail};
+    use myaccount_proto::devices::v1 as pb;
+    use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
+    use myaccount_proto::identity::v1 as identity;
+    use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
+    use tonic::transport::Channel;
+
+    use super::{DemoTarget, USERS};
+
+    const EDGE_ON_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+         Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0";
+    const SAFARI_ON_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
+         (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
+    /// A made-up BitLocker recovery password (every block a multiple of 11).
+    const LAPTOP_RECOVERY_KEY: &str = "428010-113674-605572-231231-019910-357412-550066-104049";
+
+    fn bearer<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+        let mut request = tonic::Request::new(message);
+        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+        Ok(request)
+    }
+
+    /// Signs Adele in as a browser on a device would; returns the access token.
+    async fn sign_in_on(
+        identity: &mut IdentityServiceClient<Channel>,
+        device_id: &str,
+        user_agent: &str,
+    ) -> anyhow::Result<String> {
+        let adele = &USERS[0];
+        let request = identity::SignInRequest {
+            username: adele.upn.into(),
+            password: adele.password.into(),
+            client: Some(identity::ClientContext {
+                user_agent: user_agent.into(),
+                device_id: device_id.into(),
+                app_id: "myaccount-demo".into(),
+                ..Default::default()
+            }),
+        };
+        match identity.sign_in(request).await?.into_inner().result {
+            Some(identity::sign_in_response::Result::Tokens(t)) => Ok(t.access_token),
+            _ => bail!("signing in {} gave no tokens (a second factor is due?)", adele.upn),
+        }
+    }
+
+    pub async fn seed(target: &DemoTarget, identity: &mut IdentityServiceClient<Channel>) -> anyhow::Result<()> {
+        let channel = Channel::from_shared(target.devices_url.clone())?
+            .connect()
+            .await
+            .with_context(|| format!("connecting to devices at {}", target.devices_url))?;
+        let mut devices = DevicesServiceClient::new(channel);
+        let token = sign_in_on(identity, "", EDGE_ON_WINDOWS).await?;
+        let existing = devices
+            .list_my_devices(bearer(pb::ListMyDevicesRequest {}, &token)?)
+            .await
+            .context("listing Adele's devices")?
+            .into_inner()
+            .devices;
+        if !existing.is_empty() {
+            return Ok(());
+        }
+        let laptop = devices
+            .register_device(bearer(
+                pb::RegisterDeviceRequest {
+                    display_name: "Adele's Surface Laptop".into(),
+                    manufacturer: "Microsoft".into(),
+                    model: "Surface Laptop 7".into(),
+                    operating_system: "Windows".into(),
+                    operating_system_version: "11 24H2".into(),
+                    device_type: pb::DeviceType::Laptop.into(),
+                    ..Default::default()
+                },
+                &token,
+            )?)
+            .await
+            .context("registering Adele's laptop")?
+            .into_inner();
+        let phone = devices
+            .register_device(bearer(
+                pb::RegisterDeviceRequest {
+                    display_name: "Adele's iPhone".into(),
+                    manufacturer: "Apple".into(),
+                    model: "iPhone 15".into(),
+                    operating_system: "iOS".into(),
+                    operating_system_version: "17.1".into(),
+                    device_type: pb::DeviceType::Phone.into(),
+                    ..Default::default()
+                },
+                &token,
+            )?)
+            .await
+            .context("registering Adele's phone")?
+            .into_inner();
+        devices
+            .add_recovery_key(bearer(
+                pb::AddRecoveryKeyRequest {
+                    device_id: laptop.id.clone(),
+                    volume_type: pb::VolumeType::OperatingSystem.into(),
+                    key: LAPTOP_RECOVERY_KEY.into(),
+                },
+                &token,
+            )?)
+            .await
+            .context("escrowing the laptop's recovery key")?;
+        // Sessions on each device; their sign-ins also become the devices' last activity.
+        sign_in_on(identity, &laptop.id, EDGE_ON_WINDOWS).await?;
+        sign_in_on(identity, &phone.id, SAFARI_ON_IPHONE).await?;
+        Ok(())
     }
 }

@@ -1,6 +1,7 @@
 //! `myaccount`: run every service and the gateway in one process, migrate the databases, seed a
 //! demo tenant.
 
+mod bench;
 mod demo;
 mod up;
 
@@ -26,6 +27,15 @@ enum Command {
     Migrate,
     /// Seed a demo tenant into a running system (idempotent) and print its users.
     Demo,
+    /// Benchmarks, each reported beside a baseline measured in the same run.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Sign-in events from the outbox to "my sign-ins": throughput, visibility latency, query time.
+    Signins(bench::SigninsArgs),
 }
 
 #[tokio::main]
@@ -39,5 +49,6 @@ async fn main() -> anyhow::Result<()> {
             let env = up::local_env(Env::from_process());
             demo::seed(&demo::DemoTarget::from_env(&env)?).await
         }
+        Command::Bench(BenchCommand::Signins(args)) => bench::signins(args).await,
     }
 }

@@ -8,11 +8,20 @@ use tokio::task::JoinSet;
 
 /// Defaults for running on one machine: listen on loopback only, and create a bootstrap admin
 /// (development credentials, overridable) so the demo can be seeded. Explicit variables win.
+/// The development keyring of `myaccount up` (`local-dev`: 32 bytes, public).
+pub const LOCAL_DATA_ENCRYPTION_KEYS: &str = "local-dev:bXlhY2NvdW50IGxvY2FsIGRldiBrZXksIHB1YmxpYyE=";
+
 pub fn local_env(env: Env) -> Env {
     let defaults = [
         ("IDENTITY_HOST", "127.0.0.1"),
         ("AUDIT_HOST", "127.0.0.1"),
+        ("DEVICES_HOST", "127.0.0.1"),
+        ("ORGANIZATIONS_HOST", "127.0.0.1"),
+        ("SECURITYINFO_HOST", "127.0.0.1"),
         ("GATEWAY_HOST", "127.0.0.1"),
+        // A published key: fine for a laptop or a demo, never for real data. Stable, so what
+        // one run sealed the next run opens.
+        ("DATA_ENCRYPTION_KEYS", LOCAL_DATA_ENCRYPTION_KEYS),
         ("IDENTITY_BOOTSTRAP_ADMIN_UPN", crate::demo::DEFAULT_ADMIN_UPN),
         ("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD", crate::demo::DEFAULT_ADMIN_PASSWORD),
     ];
@@ -25,15 +34,28 @@ pub fn local_env(env: Env) -> Env {
 
 pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
     let identity_settings = myaccount_identity::Settings::from_env(&env)?;
+    let second_factor_settings = myaccount_identity::security_info::SecondFactorSettings::from_env(&env)?;
+    let security_info_settings = myaccount_security_info::Settings::from_env(&env)?;
     let audit_settings = myaccount_audit::Settings::from_env(&env)?;
+    let devices_settings = myaccount_devices::Settings::from_env(&env)?;
+    let organizations_settings = myaccount_organizations::Settings::from_env(&env)?;
     let gateway_settings = myaccount_gateway::Settings::from_env(&env)?;
 
-    let identity = myaccount_identity::Application::build(identity_settings)
+    let identity = myaccount_identity::Application::build_with_second_factors(identity_settings, second_factor_settings)
         .await
         .context("starting identity")?;
+    let security_info = myaccount_security_info::Application::build(security_info_settings)
+        .await
+        .context("starting security-info")?;
     let audit = myaccount_audit::Application::build(audit_settings)
         .await
         .context("starting audit")?;
+    let devices = myaccount_devices::Application::build(devices_settings)
+        .await
+        .context("starting devices")?;
+    let organizations = myaccount_organizations::Application::build(organizations_settings)
+        .await
+        .context("starting organizations")?;
     let gateway = myaccount_gateway::Application::build(gateway_settings)
         .await
         .context("starting gateway")?;
@@ -41,16 +63,29 @@ pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
     tracing::info!(
         identity = identity.port(),
         audit = audit.port(),
+        devices = devices.port(),
+        organizations = organizations.port(),
+        security_info = security_info.port(),
         gateway = gateway_port,
         "all services started"
     );
 
     // One stop for all: a signal reaches every server; if one fails, the others stop too.
-    let stops = [identity.shutdown_token(), audit.shutdown_token(), gateway.shutdown_token()];
+    let stops = [
+        identity.shutdown_token(),
+        audit.shutdown_token(),
+        devices.shutdown_token(),
+        gateway.shutdown_token(),
+        organizations.shutdown_token(),
+        security_info.shutdown_token(),
+    ];
     let mut servers = JoinSet::new();
     servers.spawn(async move { identity.run_until_stopped().await.map_err(anyhow::Error::from) });
     servers.spawn(async move { audit.run_until_stopped().await.map_err(anyhow::Error::from) });
+    servers.spawn(async move { devices.run_until_stopped().await.map_err(anyhow::Error::from) });
     servers.spawn(async move { gateway.run_until_stopped().await.map_err(anyhow::Error::from) });
+    servers.spawn(async move { organizations.run_until_stopped().await.map_err(anyhow::Error::from) });
+    servers.spawn(async move { security_info.run_until_stopped().await.map_err(anyhow::Error::from) });
 
     if seed_demo {
         let target = crate::demo::DemoTarget::from_env(&env)?;
@@ -86,6 +121,24 @@ pub async fn migrate(env: &Env) -> anyhow::Result<()> {
         .await
         .context("audit database")?;
     pool.close().await;
-    eprintln!("migrations applied: identity, audit");
+    let mut devices = myaccount_devices::Settings::from_env(env)?;
+    devices.database.run_migrations = true;
+    let pool = platform::db::connect(&devices.database, &myaccount_devices::MIGRATIONS)
+        .await
+        .context("devices database")?;
+    pool.close().await;
+    let mut organizations = myaccount_organizations::Settings::from_env(env)?;
+    organizations.database.run_migrations = true;
+    let pool = platform::db::connect(&organizations.database, &myaccount_organizations::MIGRATIONS)
+        .await
+        .context("organizations database")?;
+    pool.close().await;
+    let mut security_info = myaccount_security_info::Settings::from_env(env)?;
+    security_info.database.run_migrations = true;
+    let pool = platform::db::connect(&security_info.database, &myaccount_security_info::MIGRATIONS)
+        .await
+        .context("security-info database")?;
+    pool.close().await;
+    eprintln!("migrations applied: identity, audit, devices, organizations, security-info");
     Ok(())
 }

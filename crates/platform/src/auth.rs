@@ -28,6 +28,13 @@ use crate::config::{ConfigError, Env};
 /// Scope carried by tokens of users with the admin role.
 pub const ADMIN_SCOPE: &str = "myaccount.admin";
 
+/// Scope of the short-lived tokens one service mints to call another's internal methods
+/// (identity asking security-info to check a second factor). Never given to a person.
+pub const SERVICE_SCOPE: &str = "myaccount.service";
+
+/// The `amr` value that says two or more factors were used (RFC 8176).
+pub const MFA_AMR: &str = "mfa";
+
 /// The claims of a MyAccount access token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -72,8 +79,61 @@ impl Caller {
         if self.is_admin() {
             Ok(())
         } else {
-            Err(Status::permission_denied(format!("this operation needs the {ADMIN_SCOPE} scope")))
+            Err(Status::permission_denied(format!(
+                "this operation needs the {ADMIN_SCOPE} scope"
+            )))
         }
+    }
+
+    pub fn is_service(&self) -> bool {
+        self.scopes.iter().any(|s| s == SERVICE_SCOPE)
+    }
+
+    /// Internal methods: only other MyAccount services may call them.
+    pub fn require_service(&self) -> Result<(), Status> {
+        if self.is_service() {
+            Ok(())
+        } else {
+            Err(Status::permission_denied(format!(
+                "this operation needs the {SERVICE_SCOPE} scope"
+            )))
+        }
+    }
+
+    /// Whether the token says a second factor was used (`amr` contains "mfa").
+    pub fn has_mfa(&self) -> bool {
+        self.amr.iter().any(|m| m == MFA_AMR)
+    }
+
+    /// The step-up rule for sensitive changes: a multi-factor sign-in no older than `max_age`.
+    /// Otherwise `PERMISSION_DENIED` with reason `REAUTHENTICATION_REQUIRED`.
+    pub fn require_recent_mfa(&self, max_age: Duration) -> Result<(), Status> {
+        if self.has_mfa() && self.signed_in_within(max_age) {
+            Ok(())
+        } else {
+            Err(crate::error::reauthentication_required(format!(
+                "this change needs a recent sign-in with a second factor (within {} minutes); sign in again with your password and a second factor",
+                max_age.as_secs().div_ceil(60)
+            )))
+        }
+    }
+
+    /// As [`Caller::require_recent_mfa`] for a person who has no second factor yet: any sign-in
+    /// no older than `max_age`.
+    pub fn require_recent_sign_in(&self, max_age: Duration) -> Result<(), Status> {
+        if self.signed_in_within(max_age) {
+            Ok(())
+        } else {
+            Err(crate::error::reauthentication_required(format!(
+                "this change needs a recent sign-in (within {} minutes); sign in again",
+                max_age.as_secs().div_ceil(60)
+            )))
+        }
+    }
+
+    fn signed_in_within(&self, max_age: Duration) -> bool {
+        let age = Utc::now().signed_duration_since(self.auth_time);
+        chrono::Duration::from_std(max_age).is_ok_and(|max| age <= max)
     }
 
     /// The caller the auth layer attached to a request; `UNAUTHENTICATED` when there is none.
@@ -144,7 +204,9 @@ pub struct SigningKey {
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningKey").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -159,7 +221,10 @@ impl SigningKey {
         let secret: [u8; 32] = secret
             .try_into()
             .map_err(|_| AuthError::Invalid("an Ed25519 secret is 32 bytes".into()))?;
-        Ok(Self::from_key(kid.into(), ed25519_dalek::SigningKey::from_bytes(&secret)))
+        Ok(Self::from_key(
+            kid.into(),
+            ed25519_dalek::SigningKey::from_bytes(&secret),
+        ))
     }
 
     fn from_key(kid: String, key: ed25519_dalek::SigningKey) -> Self {
@@ -221,7 +286,10 @@ impl HttpJwks {
             .timeout(Duration::from_secs(5))
             .build()
             .unwrap_or_default();
-        Self { url: url.into(), client }
+        Self {
+            url: url.into(),
+            client,
+        }
     }
 }
 
@@ -330,9 +398,14 @@ impl TokenVerifier {
     pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::Invalid("not a JWT".into()))?;
         if header.alg != Algorithm::EdDSA {
-            return Err(AuthError::Invalid(format!("algorithm {:?} is not accepted", header.alg)));
+            return Err(AuthError::Invalid(format!(
+                "algorithm {:?} is not accepted",
+                header.alg
+            )));
         }
-        let kid = header.kid.ok_or_else(|| AuthError::Invalid("the token has no kid".into()))?;
+        let kid = header
+            .kid
+            .ok_or_else(|| AuthError::Invalid("the token has no kid".into()))?;
         let key = self.key(&kid).await?;
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&self.settings.issuer]);
@@ -353,10 +426,8 @@ impl TokenVerifier {
         {
             let cache = self.cache.read().await;
             let fresh = cache.fetched_at.is_some_and(|t| t.elapsed() < self.settings.cache_ttl);
-            if fresh {
-                if let Some(key) = cache.keys.get(kid) {
-                    return Ok(key.clone());
-                }
+            if fresh && let Some(key) = cache.keys.get(kid) {
+                return Ok(key.clone());
             }
         }
         let mut cache = self.cache.write().await;
@@ -507,7 +578,10 @@ mod tests {
         let set = JwkSet {
             keys: keys.iter().map(|k| k.public_jwk()).collect(),
         };
-        TokenVerifier::new(VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused"), StaticJwks(set))
+        TokenVerifier::new(
+            VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused"),
+            StaticJwks(set),
+        )
     }
 
     #[tokio::test]
@@ -526,11 +600,23 @@ mod tests {
         let key = SigningKey::generate();
         let other = SigningKey::generate();
         let verifier = verifier_for(&[&key]);
-        assert_eq!(verifier.verify(&key.sign(&claims(-120)).unwrap()).await, Err(AuthError::Expired));
-        assert_eq!(verifier.verify(&other.sign(&claims(300)).unwrap()).await, Err(AuthError::UnknownKey));
+        assert_eq!(
+            verifier.verify(&key.sign(&claims(-120)).unwrap()).await,
+            Err(AuthError::Expired)
+        );
+        assert_eq!(
+            verifier.verify(&other.sign(&claims(300)).unwrap()).await,
+            Err(AuthError::UnknownKey)
+        );
         // Same kid, different key: a forgery.
-        let forger = SigningKey::from_key(key.kid().to_owned(), ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng));
-        assert!(matches!(verifier.verify(&forger.sign(&claims(300)).unwrap()).await, Err(AuthError::Invalid(_))));
+        let forger = SigningKey::from_key(
+            key.kid().to_owned(),
+            ed25519_dalek::SigningKey::generate(&mut rand::rngs::OsRng),
+        );
+        assert!(matches!(
+            verifier.verify(&forger.sign(&claims(300)).unwrap()).await,
+            Err(AuthError::Invalid(_))
+        ));
         assert!(matches!(verifier.verify("not.a.jwt").await, Err(AuthError::Invalid(_))));
     }
 
@@ -541,6 +627,36 @@ mod tests {
         c.aud = "someone-else".into();
         let err = verifier_for(&[&key]).verify(&key.sign(&c).unwrap()).await.unwrap_err();
         assert_eq!(err, AuthError::Invalid("wrong audience".into()));
+    }
+
+    #[test]
+    fn step_up_needs_mfa_and_a_recent_sign_in() {
+        let fresh_mfa = Caller {
+            user_id: Uuid::new_v4(),
+            session_id: None,
+            organization_id: None,
+            auth_time: Utc::now(),
+            amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
+            scopes: vec![],
+        };
+        let ten_minutes = Duration::from_secs(600);
+        assert!(fresh_mfa.require_recent_mfa(ten_minutes).is_ok());
+        let password_only = Caller {
+            amr: vec!["pwd".into()],
+            ..fresh_mfa.clone()
+        };
+        let stale = Caller {
+            auth_time: Utc::now() - chrono::Duration::minutes(11),
+            ..fresh_mfa.clone()
+        };
+        for caller in [password_only.clone(), stale.clone()] {
+            let status = caller.require_recent_mfa(ten_minutes).unwrap_err();
+            assert_eq!(status.code(), tonic::Code::PermissionDenied);
+            assert!(crate::error::is_reauthentication_required(&status), "{status:?}");
+        }
+        assert!(password_only.require_recent_sign_in(ten_minutes).is_ok());
+        assert!(stale.require_recent_sign_in(ten_minutes).is_err());
+        assert!(fresh_mfa.require_service().is_err());
     }
 
     #[test]

@@ -140,14 +140,20 @@ mod tests {
         let err = env.or::<u16>("IDENTITY_GRPC_PORT", 50051).unwrap_err();
         assert_eq!(err.variable, "IDENTITY_GRPC_PORT");
         let line = err.to_string();
-        assert!(line.starts_with("invalid configuration: IDENTITY_GRPC_PORT: cannot parse \"eighty\""), "{line}");
+        assert!(
+            line.starts_with("invalid configuration: IDENTITY_GRPC_PORT: cannot parse \"eighty\""),
+            "{line}"
+        );
         assert!(!line.contains('\n'));
     }
 
     #[test]
     fn missing_required_variable_is_named() {
         let err = Env::default().required::<String>("NATS_URL").unwrap_err();
-        assert_eq!(err.to_string(), "invalid configuration: NATS_URL: is required but not set");
+        assert_eq!(
+            err.to_string(),
+            "invalid configuration: NATS_URL: is required but not set"
+        );
     }
 
     #[test]

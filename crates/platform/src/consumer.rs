@@ -4,6 +4,10 @@
 //! Messages are acked only after the commit. A message that cannot be decoded, or that still
 //! fails after `max_deliver` attempts, goes to the dead-letter subject and is terminated, so it
 //! never blocks the stream.
+//!
+//! Two front ends share one engine: [`Consumer`] for one event type with a typed [`Handler`],
+//! and [`StreamConsumer`] for every subject of a stream with a [`RawHandler`] that dispatches
+//! on the subject itself (the audit activity log).
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -12,6 +16,7 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
 use async_nats::jetstream::{AckKind, Message};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use sqlx::{Acquire, PgConnection, PgPool};
@@ -31,6 +36,28 @@ pub struct Delivery<E> {
     pub delivered: i64,
 }
 
+/// A message with its CloudEvents attributes checked but its payload not decoded.
+#[derive(Debug, Clone)]
+pub struct RawDelivery {
+    pub id: String,
+    /// The CloudEvents type, which is also the logical subject: `myaccount.devices.v1.disabled`.
+    pub ce_type: String,
+    /// The CloudEvents subject: the id of the user the event is about, when it is about one.
+    pub ce_subject: Option<String>,
+    pub payload: Bytes,
+    pub time: Option<DateTime<Utc>>,
+    pub delivered: i64,
+}
+
+impl RawDelivery {
+    /// Decodes the payload as `E` if the type matches; `None` for another type.
+    pub fn decode<E: Event>(&self) -> Option<Result<E, HandlerError>> {
+        (self.ce_type == E::subject()).then(|| {
+            E::decode(self.payload.clone()).map_err(|e| HandlerError::Rejected(format!("undecodable payload: {e}")))
+        })
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
     /// The event can never be applied (e.g. it contradicts itself): dead-letter it now.
@@ -47,9 +74,19 @@ impl From<sqlx::Error> for HandlerError {
     }
 }
 
-/// Applies one event inside the consumer's transaction.
+/// Applies one event of type `E` inside the consumer's transaction.
 pub trait Handler<E: Event>: Send + Sync + 'static {
-    fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<E>) -> impl Future<Output = Result<(), HandlerError>> + Send;
+    fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &Delivery<E>,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+}
+
+/// Applies any event of a stream inside the consumer's transaction.
+pub trait RawHandler: Send + Sync + 'static {
+    fn handle(&self, conn: &mut PgConnection, delivery: &RawDelivery)
+    -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 #[derive(Debug, Clone)]
@@ -77,12 +114,121 @@ impl ConsumerSettings {
     }
 }
 
+/// Checks the type and decodes the payload before the typed handler runs.
+struct Typed<E, H> {
+    handler: H,
+    _event: PhantomData<fn() -> E>,
+}
+
+impl<E: Event, H: Handler<E>> RawHandler for Typed<E, H> {
+    async fn handle(&self, conn: &mut PgConnection, raw: &RawDelivery) -> Result<(), HandlerError> {
+        let event = match raw.decode::<E>() {
+            Some(result) => result?,
+            None => {
+                return Err(HandlerError::Rejected(format!(
+                    "unexpected ce-type {:?}, expected {:?}",
+                    raw.ce_type,
+                    E::subject()
+                )));
+            }
+        };
+        let delivery = Delivery {
+            id: raw.id.clone(),
+            event,
+            time: raw.time,
+            delivered: raw.delivered,
+        };
+        self.handler.handle(conn, &delivery).await
+    }
+}
+
+/// Consumes one event type with a typed handler.
 pub struct Consumer<E, H> {
+    engine: Engine<Typed<E, H>>,
+}
+
+impl<E: Event, H: Handler<E>> Consumer<E, H> {
+    pub fn new(pool: PgPool, bus: EventBus, settings: ConsumerSettings, handler: H) -> Self {
+        // The durable name is scoped to the event, so one service can consume several subjects.
+        let durable = format!("{}_{}", settings.durable_name, E::NAME);
+        Self {
+            engine: Engine {
+                pool,
+                bus,
+                settings,
+                durable,
+                stream: E::STREAM,
+                filter: Some(E::subject()),
+                handler: Typed {
+                    handler,
+                    _event: PhantomData,
+                },
+            },
+        }
+    }
+
+    /// Creates (or updates) the streams and the durable consumer.
+    pub async fn setup(&self) -> Result<PullConsumer, String> {
+        self.engine.setup().await
+    }
+
+    /// Consumes until `shutdown`, reconnecting with backoff when NATS or Postgres is away.
+    pub async fn run(self, shutdown: CancellationToken) {
+        self.engine.run(shutdown).await
+    }
+
+    /// Applies a batch in one transaction and acknowledges after the commit.
+    pub async fn process(&self, messages: Vec<Message>) {
+        self.engine.process(messages).await
+    }
+}
+
+/// Consumes every subject of a stream with one handler.
+pub struct StreamConsumer<H> {
+    engine: Engine<H>,
+}
+
+impl<H: RawHandler> StreamConsumer<H> {
+    /// `purpose` names the durable consumer together with the service: `audit_activity`.
+    pub fn new(pool: PgPool, bus: EventBus, settings: ConsumerSettings, stream: Stream, purpose: &str, handler: H) -> Self {
+        let durable = format!("{}_{purpose}", settings.durable_name);
+        Self {
+            engine: Engine {
+                pool,
+                bus,
+                settings,
+                durable,
+                stream,
+                filter: None,
+                handler,
+            },
+        }
+    }
+
+    /// Takes only `logical_subject` of the stream instead of all of it.
+    pub fn only(mut self, logical_subject: impl Into<String>) -> Self {
+        self.engine.filter = Some(logical_subject.into());
+        self
+    }
+
+    pub async fn setup(&self) -> Result<PullConsumer, String> {
+        self.engine.setup().await
+    }
+
+    pub async fn run(self, shutdown: CancellationToken) {
+        self.engine.run(shutdown).await
+    }
+}
+
+struct Engine<H> {
     pool: PgPool,
     bus: EventBus,
     settings: ConsumerSettings,
+    durable: String,
+    stream: Stream,
+    /// Logical subject; `None` takes the whole stream.
+    filter: Option<String>,
     handler: H,
-    _event: PhantomData<fn() -> E>,
 }
 
 enum Outcome {
@@ -91,39 +237,23 @@ enum Outcome {
     DeadLetter(String),
 }
 
-impl<E: Event, H: Handler<E>> Consumer<E, H> {
-    pub fn new(pool: PgPool, bus: EventBus, settings: ConsumerSettings, handler: H) -> Self {
-        Self {
-            pool,
-            bus,
-            settings,
-            handler,
-            _event: PhantomData,
-        }
-    }
-
-    /// The durable name scoped to the event, so one service can consume several subjects of a stream.
-    fn durable(&self) -> String {
-        format!("{}_{}", self.settings.durable_name, E::NAME)
-    }
-
-    /// Creates (or updates) the streams and the durable consumer.
-    pub async fn setup(&self) -> Result<PullConsumer, String> {
+impl<H: RawHandler> Engine<H> {
+    async fn setup(&self) -> Result<PullConsumer, String> {
         self.bus
-            .ensure_streams(&[E::STREAM, Stream::DeadLetter])
+            .ensure_streams(&[self.stream, Stream::DeadLetter])
             .await
             .map_err(|e| e.to_string())?;
         let naming = self.bus.naming();
         let stream = self
             .bus
             .jetstream()
-            .get_stream(naming.stream(E::STREAM))
+            .get_stream(naming.stream(self.stream))
             .await
             .map_err(|e| e.to_string())?;
         stream
             .create_consumer(pull::Config {
-                durable_name: Some(self.durable()),
-                filter_subject: naming.subject(&E::subject()),
+                durable_name: Some(self.durable.clone()),
+                filter_subject: self.filter.as_deref().map(|f| naming.subject(f)).unwrap_or_default(),
                 ack_policy: AckPolicy::Explicit,
                 deliver_policy: DeliverPolicy::All,
                 ack_wait: self.settings.ack_wait,
@@ -135,14 +265,13 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
             .map_err(|e| e.to_string())
     }
 
-    /// Consumes until `shutdown`, reconnecting with backoff when NATS or Postgres is away.
-    pub async fn run(self, shutdown: CancellationToken) {
+    async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
         'setup: loop {
             let consumer = match self.setup().await {
                 Ok(c) => c,
                 Err(e) => {
-                    tracing::warn!(consumer = %self.durable(), error = %e, retry_in = ?backoff, "consumer not ready");
+                    tracing::warn!(consumer = %self.durable, error = %e, retry_in = ?backoff, "consumer not ready");
                     if sleep_or_cancel(backoff, &shutdown).await {
                         return;
                     }
@@ -160,7 +289,7 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
                     Ok(messages) if messages.is_empty() => {}
                     Ok(messages) => self.process(messages).await,
                     Err(e) => {
-                        tracing::warn!(consumer = %self.durable(), error = %e, "fetch failed; setting the consumer up again");
+                        tracing::warn!(consumer = %self.durable, error = %e, "fetch failed; setting the consumer up again");
                         if sleep_or_cancel(backoff, &shutdown).await {
                             return;
                         }
@@ -186,13 +315,12 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
         Ok(messages)
     }
 
-    /// Applies a batch in one transaction and acknowledges after the commit.
-    pub async fn process(&self, messages: Vec<Message>) {
+    async fn process(&self, messages: Vec<Message>) {
         let outcomes = match self.apply(&messages).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 // Nothing was committed: every message comes back after a delay.
-                tracing::warn!(consumer = %self.durable(), error = %e, "batch not applied; will be redelivered");
+                tracing::warn!(consumer = %self.durable, error = %e, "batch not applied; will be redelivered");
                 for m in &messages {
                     let _ = m.ack_with(AckKind::Nak(Some(self.settings.retry_delay))).await;
                 }
@@ -213,7 +341,7 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
             };
             if let Err(e) = result {
                 // The ack is lost: the message is redelivered and skipped as a duplicate.
-                tracing::warn!(consumer = %self.durable(), error = %e, "ack failed");
+                tracing::warn!(consumer = %self.durable, error = %e, "ack failed");
             }
         }
     }
@@ -222,7 +350,7 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(messages.len());
         for message in messages {
-            let delivery = match decode::<E>(message) {
+            let delivery = match read_attributes(message) {
                 Ok(d) => d,
                 Err(reason) => {
                     outcomes.push(Outcome::DeadLetter(reason));
@@ -233,7 +361,7 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
             let fresh = sqlx::query(
                 "INSERT INTO platform.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
             )
-            .bind(self.durable())
+            .bind(&self.durable)
             .bind(&delivery.id)
             .execute(&mut *savepoint)
             .await?
@@ -261,7 +389,7 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
                             delivery.delivered
                         )));
                     } else {
-                        tracing::warn!(consumer = %self.durable(), event_id = %delivery.id, error = %reason, "handler failed; will retry");
+                        tracing::warn!(consumer = %self.durable, event_id = %delivery.id, error = %reason, "handler failed; will retry");
                         outcomes.push(Outcome::Retry);
                     }
                 }
@@ -273,17 +401,13 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
 
     async fn dead_letter(&self, message: &Message, reason: &str) -> Result<(), String> {
         let naming = self.bus.naming();
-        let subject = naming.subject(&format!(
-            "{}.{}",
-            Stream::DeadLetter.subject_root(),
-            self.durable()
-        ));
+        let subject = naming.subject(&format!("{}.{}", Stream::DeadLetter.subject_root(), self.durable));
         let mut h = message.headers.clone().unwrap_or_default();
         h.insert("x-original-subject", naming.logical_subject(message.subject.as_str()));
         h.insert("x-dead-letter-reason", reason);
         // A fresh id: the original Nats-Msg-Id must not dedupe against the original stream.
-        h.insert("Nats-Msg-Id", format!("dlq-{}-{}", self.durable(), message_id(message)).as_str());
-        tracing::error!(consumer = %self.durable(), subject = %message.subject, %reason, "event dead-lettered");
+        h.insert("Nats-Msg-Id", format!("dlq-{}-{}", self.durable, message_id(message)).as_str());
+        tracing::error!(consumer = %self.durable, subject = %message.subject, %reason, "event dead-lettered");
         self.bus
             .jetstream()
             .publish_with_headers(subject, h, message.payload.clone())
@@ -295,41 +419,40 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
     }
 }
 
+/// Unique per original message (not per event id: two different bad messages may share a ce-id).
 fn message_id(message: &Message) -> String {
-    header(message.headers.as_ref(), headers::ID)
-        .map(str::to_owned)
-        .or_else(|| message.info().ok().map(|i| i.stream_sequence.to_string()))
-        .unwrap_or_default()
+    match message.info() {
+        Ok(info) => format!("{}-{}", info.stream, info.stream_sequence),
+        Err(_) => header(message.headers.as_ref(), headers::ID).unwrap_or_default().to_owned(),
+    }
 }
 
 fn header<'a>(h: Option<&'a HeaderMap>, name: &str) -> Option<&'a str> {
     h.and_then(|h| h.get(name)).map(|v| v.as_str())
 }
 
-/// Checks the CloudEvents attributes and decodes the payload.
-fn decode<E: Event>(message: &Message) -> Result<Delivery<E>, String> {
+/// Checks the CloudEvents attributes every MyAccount event carries.
+fn read_attributes(message: &Message) -> Result<RawDelivery, String> {
     let h = message.headers.as_ref();
     let id = header(h, headers::ID)
         .filter(|id| !id.is_empty())
         .ok_or("missing ce-id header")?
         .to_owned();
-    let ce_type = header(h, headers::TYPE).ok_or("missing ce-type header")?;
-    if ce_type != E::subject() {
-        return Err(format!("unexpected ce-type {ce_type:?}, expected {:?}", E::subject()));
+    let ce_type = header(h, headers::TYPE).ok_or("missing ce-type header")?.to_owned();
+    if let Some(content_type) = header(h, headers::CONTENT_TYPE)
+        && content_type != headers::PROTOBUF
+    {
+        return Err(format!("unsupported content-type {content_type:?}"));
     }
-    if let Some(content_type) = header(h, headers::CONTENT_TYPE) {
-        if content_type != headers::PROTOBUF {
-            return Err(format!("unsupported content-type {content_type:?}"));
-        }
-    }
-    let event = E::decode(message.payload.clone()).map_err(|e| format!("undecodable payload: {e}"))?;
     let time = header(h, headers::TIME)
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map(|t| t.with_timezone(&Utc));
     let delivered = message.info().map(|i| i.delivered).unwrap_or(1);
-    Ok(Delivery {
+    Ok(RawDelivery {
         id,
-        event,
+        ce_type,
+        ce_subject: header(h, headers::SUBJECT).filter(|s| !s.is_empty()).map(str::to_owned),
+        payload: message.payload.clone(),
         time,
         delivered,
     })

@@ -43,12 +43,18 @@ impl DatabaseSettings {
     /// `<PREFIX>_DATABASE_MAX_CONNECTIONS`, `<PREFIX>_RUN_MIGRATIONS`.
     pub fn from_env(env: &Env, prefix: &str, default_database: &str) -> Result<Self, ConfigError> {
         let url_var = format!("{prefix}_DATABASE_URL");
-        let url = env.or(&url_var, format!("postgres://postgres@127.0.0.1:5432/{default_database}"))?;
+        let url = env.or(
+            &url_var,
+            format!("postgres://postgres@127.0.0.1:5432/{default_database}"),
+        )?;
         let options: PgConnectOptions = url
             .parse()
             .map_err(|e| ConfigError::new(&url_var, format!("not a postgres url: {e}")))?;
         if options.get_database().is_none() {
-            return Err(ConfigError::new(&url_var, "must name a database, e.g. postgres://host/myaccount_identity"));
+            return Err(ConfigError::new(
+                &url_var,
+                "must name a database, e.g. postgres://host/myaccount_identity",
+            ));
         }
         Ok(Self {
             url,
@@ -98,24 +104,27 @@ pub async fn migrate(pool: &PgPool, migrations: &Migrator) -> Result<(), DbError
 
 pub async fn create_database_if_missing(settings: &DatabaseSettings) -> Result<(), DbError> {
     let name = settings.database_name()?;
+    // Usually the database exists: connect to it and be done, without needing access to the
+    // maintenance database (a hardened role may not have it).
+    match sqlx::PgConnection::connect_with(&settings.connect_options()?).await {
+        Ok(conn) => {
+            let _ = conn.close().await;
+            return Ok(());
+        }
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {}
+        Err(e) => return Err(DbError::Connect(e)),
+    }
     let maintenance = settings.connect_options()?.database("postgres");
     let mut conn = sqlx::PgConnection::connect_with(&maintenance)
         .await
         .map_err(DbError::Connect)?;
-    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
-        .bind(&name)
-        .fetch_one(&mut conn)
-        .await
-        .map_err(DbError::Connect)?;
-    if !exists {
-        // The name is quoted by quote_identifier; identifiers cannot be bound as parameters.
-        let statement = format!("CREATE DATABASE {}", quote_identifier(&name));
-        match sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await {
-            Ok(_) => tracing::info!(database = %name, "created database"),
-            // Another replica created it between our check and our CREATE.
-            Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P04") | Some("23505")) => {}
-            Err(source) => return Err(DbError::Create { name, source }),
-        }
+    // The name is quoted by quote_identifier; identifiers cannot be bound as parameters.
+    let statement = format!("CREATE DATABASE {}", quote_identifier(&name));
+    match sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await {
+        Ok(_) => tracing::info!(database = %name, "created database"),
+        // Another replica created it between our attempt and our CREATE.
+        Err(sqlx::Error::Database(e)) if matches!(e.code().as_deref(), Some("42P04") | Some("23505")) => {}
+        Err(source) => return Err(DbError::Create { name, source }),
     }
     let _ = conn.close().await;
     Ok(())

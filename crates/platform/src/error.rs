@@ -68,8 +68,14 @@ pub enum ErrorKind {
     AlreadyExists(String),
     FailedPrecondition(String),
     PermissionDenied(String),
+    /// The change needs a recent multi-factor sign-in (step-up): PERMISSION_DENIED with an
+    /// `ErrorInfo` whose reason is [`REAUTHENTICATION_REQUIRED`].
+    ReauthenticationRequired(String),
     Unauthenticated(String),
-    ResourceExhausted { message: String, retry_after: Option<Duration> },
+    ResourceExhausted {
+        message: String,
+        retry_after: Option<Duration>,
+    },
     Unavailable(String),
     /// A bug or an infrastructure failure; the caller only learns that something went wrong.
     Internal,
@@ -87,6 +93,7 @@ pub fn to_status<E: ServiceError>(error: E) -> Status {
         ErrorKind::AlreadyExists(m) => Status::already_exists(m),
         ErrorKind::FailedPrecondition(m) => Status::failed_precondition(m),
         ErrorKind::PermissionDenied(m) => Status::permission_denied(m),
+        ErrorKind::ReauthenticationRequired(m) => reauthentication_required(m),
         ErrorKind::Unauthenticated(m) => Status::unauthenticated(m),
         ErrorKind::ResourceExhausted { message, retry_after } => {
             let details = ErrorDetails::with_retry_info(retry_after);
@@ -98,6 +105,30 @@ pub fn to_status<E: ServiceError>(error: E) -> Status {
             Status::internal("internal error")
         }
     }
+}
+
+/// `ErrorInfo.reason` of a step-up refusal.
+pub const REAUTHENTICATION_REQUIRED: &str = "REAUTHENTICATION_REQUIRED";
+/// `ErrorInfo.domain` of MyAccount's own reasons.
+pub const ERROR_DOMAIN: &str = "myaccount";
+
+/// `PERMISSION_DENIED` that tells the client to sign in again with a second factor.
+pub fn reauthentication_required(message: impl Into<String>) -> Status {
+    let details = ErrorDetails::with_error_info(
+        REAUTHENTICATION_REQUIRED,
+        ERROR_DOMAIN,
+        std::collections::HashMap::new(),
+    );
+    Status::with_error_details(Code::PermissionDenied, message, details)
+}
+
+/// Whether a status is a step-up refusal (for clients such as the gateway).
+pub fn is_reauthentication_required(status: &Status) -> bool {
+    status.code() == Code::PermissionDenied
+        && status
+            .get_error_details()
+            .error_info()
+            .is_some_and(|info| info.reason == REAUTHENTICATION_REQUIRED && info.domain == ERROR_DOMAIN)
 }
 
 /// `INVALID_ARGUMENT` with a `BadRequest` detail listing every field violation.

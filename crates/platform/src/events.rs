@@ -42,10 +42,10 @@ impl NatsSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let defaults = Self::new("nats://127.0.0.1:4222");
         let namespace: Option<String> = env.optional("NATS_NAMESPACE")?;
-        if let Some(ns) = &namespace {
-            if !is_valid_namespace(ns) {
-                return Err(ConfigError::new("NATS_NAMESPACE", "letters, digits and _ only"));
-            }
+        if let Some(ns) = &namespace
+            && !is_valid_namespace(ns)
+        {
+            return Err(ConfigError::new("NATS_NAMESPACE", "letters, digits and _ only"));
         }
         let stream_replicas = env.or("NATS_STREAM_REPLICAS", defaults.stream_replicas)?;
         if !(1..=5).contains(&stream_replicas) {
@@ -64,6 +64,15 @@ impl NatsSettings {
         Naming {
             namespace: self.namespace.clone(),
         }
+    }
+}
+
+/// `nats://user:secret@host:4222` -> `nats://***@host:4222`: URLs in errors and logs never carry
+/// credentials.
+pub fn redact_credentials(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => format!("{}***{}", &url[..scheme + 3], &url[at..]),
+        _ => url.to_owned(),
     }
 }
 
@@ -172,6 +181,7 @@ pub trait Event: prost::Message + Default + Send + Sync + 'static {
 /// The catalogue: each event message and its subject.
 mod catalogue {
     use super::{Event, Stream};
+    use myaccount_proto::events::v1::{DefaultMethodChanged, NotificationRequested, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged, SignInRiskDetected};
     use myaccount_proto::events::v1::{OrganizationChanged, ProfileUpdated, SignInRecorded, UserCreated};
 
     macro_rules! event {
@@ -187,9 +197,81 @@ mod catalogue {
     }
 
     event!(SignInRecorded, Stream::SignIn, "recorded");
+    event!(SignInFlagged, Stream::SignIn, "flagged");
+    event!(SignInRiskDetected, Stream::SignIn, "risk_detected");
     event!(UserCreated, Stream::Identity, "user_created");
     event!(ProfileUpdated, Stream::Identity, "profile_updated");
     event!(OrganizationChanged, Stream::Organizations, "changed");
+    event!(SecurityMethodAdded, Stream::SecurityInfo, "method_added");
+    event!(SecurityMethodRemoved, Stream::SecurityInfo, "method_removed");
+    event!(DefaultMethodChanged, Stream::SecurityInfo, "default_changed");
+    event!(NotificationRequested, Stream::Notifications, "requested");
+    // Devices, and identity's reactions to them (full paths: the lines only ever get appended).
+    event!(
+        myaccount_proto::events::v1::DeviceRegistered,
+        Stream::Devices,
+        "registered"
+    );
+    event!(myaccount_proto::events::v1::DeviceRenamed, Stream::Devices, "renamed");
+    event!(myaccount_proto::events::v1::DeviceDeleted, Stream::Devices, "deleted");
+    event!(myaccount_proto::events::v1::DeviceDisabled, Stream::Devices, "disabled");
+    event!(myaccount_proto::events::v1::DeviceEnabled, Stream::Devices, "enabled");
+    event!(
+        myaccount_proto::events::v1::RecoveryKeyAdded,
+        Stream::Devices,
+        "recovery_key_added"
+    );
+    event!(
+        myaccount_proto::events::v1::RecoveryKeyViewed,
+        Stream::Devices,
+        "recovery_key_viewed"
+    );
+    event!(
+        myaccount_proto::events::v1::RecoveryKeyViewDenied,
+        Stream::Devices,
+        "recovery_key_view_denied"
+    );
+    event!(
+        myaccount_proto::events::v1::SessionRevoked,
+        Stream::Identity,
+        "session_revoked"
+    );
+    event!(
+        myaccount_proto::events::v1::PasswordChanged,
+        Stream::Identity,
+        "password_changed"
+    );
+    // Organizations: memberships and invitations; identity's account erasure.
+    event!(
+        myaccount_proto::events::v1::UserDeleted,
+        Stream::Identity,
+        "user_deleted"
+    );
+    event!(
+        myaccount_proto::events::v1::MemberJoined,
+        Stream::Organizations,
+        "member_joined"
+    );
+    event!(
+        myaccount_proto::events::v1::MemberLeft,
+        Stream::Organizations,
+        "member_left"
+    );
+    event!(
+        myaccount_proto::events::v1::MemberRemoved,
+        Stream::Organizations,
+        "member_removed"
+    );
+    event!(
+        myaccount_proto::events::v1::InvitationCreated,
+        Stream::Organizations,
+        "invitation_created"
+    );
+    event!(
+        myaccount_proto::events::v1::InvitationDeclined,
+        Stream::Organizations,
+        "invitation_declined"
+    );
 }
 
 /// A connection to NATS with JetStream and the installation's naming.
@@ -212,7 +294,7 @@ impl EventBus {
             .connect(settings.url.as_str())
             .await
             .map_err(|e| EventsError::Connect {
-                url: settings.url.clone(),
+                url: redact_credentials(&settings.url),
                 message: e.to_string(),
             })?;
         let mut jetstream = jetstream::new(client.clone());
@@ -268,6 +350,27 @@ impl EventBus {
                 })?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_reach_error_messages() {
+        assert_eq!(redact_credentials("nats://svc:s3cret@nats:4222"), "nats://***@nats:4222");
+        assert_eq!(redact_credentials("nats://nats:4222"), "nats://nats:4222");
+    }
+
+    #[test]
+    fn namespaces_prefix_streams_and_subjects() {
+        let mut settings = NatsSettings::new("nats://x");
+        settings.namespace = Some("t1".into());
+        let naming = settings.naming();
+        assert_eq!(naming.stream(Stream::SignIn), "T1_MYACCOUNT_SIGNIN");
+        assert_eq!(naming.subject("myaccount.signin.v1.recorded"), "t1.myaccount.signin.v1.recorded");
+        assert_eq!(naming.logical_subject("t1.myaccount.signin.v1.recorded"), "myaccount.signin.v1.recorded");
     }
 }
 

@@ -69,7 +69,10 @@ impl GrpcSettings {
     pub fn from_env(env: &Env, prefix: &str, default_port: u16) -> Result<Self, ConfigError> {
         let port: u16 = env.or(&format!("{prefix}_GRPC_PORT"), default_port)?;
         let admin_default = port.checked_add(1000).ok_or_else(|| {
-            ConfigError::new(format!("{prefix}_GRPC_PORT"), "too high to derive the admin port (+1000)")
+            ConfigError::new(
+                format!("{prefix}_GRPC_PORT"),
+                "too high to derive the admin port (+1000)",
+            )
         })?;
         Ok(Self {
             host: env.or(&format!("{prefix}_HOST"), IpAddr::V4(Ipv4Addr::UNSPECIFIED))?,
@@ -237,16 +240,17 @@ impl ServiceHost {
             tracing::warn!("background tasks did not stop within the drain timeout");
         }
         signal_watch.abort();
-        match admin_server.await {
-            Ok(Err(e)) => return Err(ServeError::Admin(e)),
-            Ok(Ok(())) | Err(_) => {}
+        if let Ok(Err(e)) = admin_server.await {
+            return Err(ServeError::Admin(e));
         }
         served.map_err(ServeError::from)
     }
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
-    TcpListener::bind(addr).await.map_err(|source| ServeError::Bind { addr, source })
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| ServeError::Bind { addr, source })
 }
 
 fn admin_router(ready: Arc<AtomicBool>) -> Router {

@@ -39,15 +39,13 @@ impl OutgoingEvent {
 
 /// Writes `event` to the outbox in the caller's transaction; it is published after commit.
 pub async fn publish_in_tx(conn: &mut PgConnection, event: &OutgoingEvent) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO platform.outbox (id, subject, ce_type, ce_subject, payload) VALUES ($1, $2, $2, $3, $4)",
-    )
-    .bind(event.id)
-    .bind(&event.subject)
-    .bind(&event.ce_subject)
-    .bind(&event.payload)
-    .execute(&mut *conn)
-    .await?;
+    sqlx::query("INSERT INTO platform.outbox (id, subject, ce_type, ce_subject, payload) VALUES ($1, $2, $2, $3, $4)")
+        .bind(event.id)
+        .bind(&event.subject)
+        .bind(&event.ce_subject)
+        .bind(&event.payload)
+        .execute(&mut *conn)
+        .await?;
     // Delivered at commit: wakes the relay at once instead of at its next poll.
     sqlx::query("SELECT pg_notify($1, '')")
         .bind(NOTIFY_CHANNEL)

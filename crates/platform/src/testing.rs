@@ -11,7 +11,9 @@ use chrono::Utc;
 use jsonwebtoken::jwk::JwkSet;
 use uuid::Uuid;
 
-use crate::auth::{ADMIN_SCOPE, Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, SigningKey, StaticJwks, TokenVerifier, VerifierSettings};
+use crate::auth::{
+    ADMIN_SCOPE, Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, SigningKey, StaticJwks, TokenVerifier, VerifierSettings,
+};
 use crate::db::{DatabaseSettings, quote_identifier};
 use crate::events::{NatsSettings, Stream};
 
@@ -202,10 +204,14 @@ impl NatsServer {
 
     /// Starts the server again and waits until it accepts connections.
     pub async fn resume(&mut self) {
-        let binary = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .unwrap_or("nats-server");
+        let binary = [
+            "/usr/sbin/nats-server",
+            "/usr/bin/nats-server",
+            "/usr/local/bin/nats-server",
+        ]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap_or("nats-server");
         let child = Command::new(binary)
             .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
             .arg(&self.store)

@@ -20,10 +20,21 @@ pub async fn healthz() -> &'static str {
 /// Readiness: identity must be serving (without it nobody can sign in); other services are
 /// reported but do not take the gateway out of rotation, since their pages degrade on their own.
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    let (identity, audit) = tokio::join!(serving(state.clients.identity.clone()), serving(state.clients.audit.clone()));
-    let status = if identity { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let (identity, audit) = tokio::join!(
+        serving(state.clients.identity.clone()),
+        serving(state.clients.audit.clone())
+    );
+    let status = if identity {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
     let word = |up: bool| if up { "serving" } else { "unavailable" };
-    (status, Json(json!({ "identity": word(identity), "audit": word(audit) }))).into_response()
+    (
+        status,
+        Json(json!({ "identity": word(identity), "audit": word(audit) })),
+    )
+        .into_response()
 }
 
 async fn serving(channel: tonic::transport::Channel) -> bool {
@@ -38,20 +49,27 @@ async fn serving(channel: tonic::transport::Channel) -> bool {
 
 /// identity's signing keys, for clients that verify access tokens themselves.
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, Problem> {
-    let response = state
-        .http
-        .get(&state.settings.jwks_url)
-        .send()
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "JWKS fetch failed");
-            Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the signing keys are unavailable; try again shortly")
-        })?;
+    let response = state.http.get(&state.settings.jwks_url).send().await.map_err(|e| {
+        tracing::warn!(error = %e, "JWKS fetch failed");
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the signing keys are unavailable; try again shortly",
+        )
+    })?;
     if !response.status().is_success() {
-        return Err(Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the signing keys are unavailable; try again shortly"));
+        return Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the signing keys are unavailable; try again shortly",
+        ));
     }
     let body = response.bytes().await.map_err(|_| {
-        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the signing keys are unavailable; try again shortly")
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the signing keys are unavailable; try again shortly",
+        )
     })?;
     Ok((
         [

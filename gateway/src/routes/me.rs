@@ -6,13 +6,14 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::State;
 use myaccount_proto::audit::v1 as audit;
-use myaccount_proto::events::v1::SignInStatus;
+use myaccount_proto::devices::v1 as devices;
 use myaccount_proto::identity::v1 as identity;
+use myaccount_proto::organizations::v1 as organizations;
 use serde_json::{Map, Value};
 
 use crate::AppState;
-use crate::extract::{ApiJson, ApiQuery, Bearer};
-use crate::json::{EDITABLE_PROFILE_FIELDS, List, Overview, Profile, Section, SignIn, SignInsQuery};
+use crate::extract::{ApiJson, Bearer};
+use crate::json::{EDITABLE_PROFILE_FIELDS, List, Overview, Profile, Section, SignIn};
 use crate::problem::{FieldError, Problem};
 
 /// Sign-ins shown on the overview.
@@ -30,15 +31,39 @@ pub async fn overview(State(state): State<AppState>, bearer: Bearer) -> Result<J
         ..Default::default()
     })?;
     sign_ins_request.set_timeout(deadline);
+    let mut organizations_request = bearer.request(organizations::ListMyOrganizationsRequest {})?;
+    organizations_request.set_timeout(deadline);
+    let mut devices_request = bearer.request(devices::ListMyDevicesRequest {})?;
+    devices_request.set_timeout(deadline);
+    let mut security_info_request = bearer.request(myaccount_proto::securityinfo::v1::GetMySecurityInfoRequest {})?;
+    security_info_request.set_timeout(deadline);
 
     let mut identity_client = state.identity();
     let mut audit_client = state.audit();
-    let (profile, sign_ins) = tokio::join!(
-        section(deadline, async move { identity_client.get_my_profile(profile_request).await }),
-        section(deadline, async move { audit_client.list_my_sign_ins(sign_ins_request).await }),
+    let mut organizations_client = state.organizations();
+    let mut devices_client = state.devices();
+    let mut security_info_client = state.security_info();
+    let (profile, sign_ins, organizations, devices, security_info) = tokio::join!(
+        section(deadline, async move {
+            identity_client.get_my_profile(profile_request).await
+        }),
+        section(deadline, async move {
+            audit_client.list_my_sign_ins(sign_ins_request).await
+        }),
+        section(deadline, async move {
+            organizations_client.list_my_organizations(organizations_request).await
+        }),
+        section(deadline, async move {
+            devices_client.list_my_devices(devices_request).await
+        }),
+        section(deadline, async move {
+            security_info_client.get_my_security_info(security_info_request).await
+        }),
     );
     Ok(Json(Overview {
-        profile: profile?.map(|p| Section::Available(p.into())).unwrap_or_else(Section::unavailable),
+        profile: profile?
+            .map(|p| Section::Available(p.into()))
+            .unwrap_or_else(Section::unavailable),
         recent_sign_ins: sign_ins?
             .map(|l| {
                 Section::Available(List {
@@ -46,6 +71,15 @@ pub async fn overview(State(state): State<AppState>, bearer: Bearer) -> Result<J
                     next_page_token: None,
                 })
             })
+            .unwrap_or_else(Section::unavailable),
+        organizations: organizations?
+            .map(|o| Section::Available(o.into()))
+            .unwrap_or_else(Section::unavailable),
+        devices: devices?
+            .map(|d| Section::Available(d.into()))
+            .unwrap_or_else(Section::unavailable),
+        security_info: security_info?
+            .map(|s| Section::Available(s.into()))
             .unwrap_or_else(Section::unavailable),
     }))
 }
@@ -81,7 +115,11 @@ pub async fn get_profile(State(state): State<AppState>, bearer: Bearer) -> Resul
 
 /// JSON merge-patch style: the fields present are changed, the others are left alone. Fields
 /// that do not exist or that the person may not edit are refused by name.
-pub async fn patch_profile(State(state): State<AppState>, bearer: Bearer, ApiJson(body): ApiJson<Map<String, Value>>) -> Result<Json<Profile>, Problem> {
+pub async fn patch_profile(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<Json<Profile>, Problem> {
     let mut changes = identity::ProfileChanges::default();
     let mut paths = Vec::new();
     let mut errors = Vec::new();
@@ -133,31 +171,4 @@ pub async fn patch_profile(State(state): State<AppState>, bearer: Bearer, ApiJso
         .await?
         .into_inner();
     Ok(Json(profile.into()))
-}
-
-pub async fn sign_ins(State(state): State<AppState>, bearer: Bearer, ApiQuery(query): ApiQuery<SignInsQuery>) -> Result<Json<List<SignIn>>, Problem> {
-    let status = match query.status.as_deref() {
-        None | Some("") => SignInStatus::Unspecified,
-        Some("success") => SignInStatus::Success,
-        Some("failure") => SignInStatus::Failure,
-        Some(_) => {
-            return Err(Problem::validation(vec![FieldError {
-                field: "status".into(),
-                message: "must be success or failure".into(),
-            }]));
-        }
-    };
-    let page = state
-        .audit()
-        .list_my_sign_ins(bearer.request(audit::ListMySignInsRequest {
-            page_size: query.page_size.unwrap_or(0),
-            page_token: query.page_token.unwrap_or_default(),
-            status: status.into(),
-        })?)
-        .await?
-        .into_inner();
-    Ok(Json(List {
-        items: page.sign_ins.into_iter().map(SignIn::from).collect(),
-        next_page_token: Some(page.next_page_token).filter(|t| !t.is_empty()),
-    }))
 }

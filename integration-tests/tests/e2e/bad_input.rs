@@ -14,22 +14,43 @@ async fn malformed_bodies_get_precise_problems() {
         async move { request.send().await.expect("answers") }
     };
 
-    let syntax = assert_problem(post_raw(b"{\"username\": ".to_vec(), "application/json").await, StatusCode::BAD_REQUEST).await;
+    let syntax = assert_problem(
+        post_raw(b"{\"username\": ".to_vec(), "application/json").await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
     assert!(syntax["detail"].as_str().expect("detail").contains("not valid JSON"));
 
     let unknown = system
-        .post_json("/api/v1/auth/sign-in", &json!({ "username": "a@b.example", "password": "x", "remember": true }))
+        .post_json(
+            "/api/v1/auth/sign-in",
+            &json!({ "username": "a@b.example", "password": "x", "remember": true }),
+        )
         .await;
     let unknown = assert_problem(unknown, StatusCode::BAD_REQUEST).await;
-    assert!(unknown["detail"].as_str().expect("detail").contains("unknown field `remember`"), "{unknown}");
+    assert!(
+        unknown["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("unknown field `remember`"),
+        "{unknown}"
+    );
 
-    let invalid_utf8 = post_raw(b"{\"username\": \"\xff\xfe\", \"password\": \"x\"}".to_vec(), "application/json").await;
+    let invalid_utf8 = post_raw(
+        b"{\"username\": \"\xff\xfe\", \"password\": \"x\"}".to_vec(),
+        "application/json",
+    )
+    .await;
     assert_problem(invalid_utf8, StatusCode::BAD_REQUEST).await;
 
     let wrong_type = post_raw(b"username=a".to_vec(), "application/x-www-form-urlencoded").await;
     assert_problem(wrong_type, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
 
-    let huge = post_raw(format!("{{\"username\": \"{}\", \"password\": \"x\"}}", "a".repeat(200_000)).into_bytes(), "application/json").await;
+    let huge = post_raw(
+        format!("{{\"username\": \"{}\", \"password\": \"x\"}}", "a".repeat(200_000)).into_bytes(),
+        "application/json",
+    )
+    .await;
     assert_problem(huge, StatusCode::PAYLOAD_TOO_LARGE).await;
 }
 
@@ -37,10 +58,18 @@ async fn malformed_bodies_get_precise_problems() {
 async fn over_long_and_empty_fields_are_named() {
     let system = TestSystem::spawn().await;
     let response = system
-        .post_json("/api/v1/auth/sign-in", &json!({ "username": "u".repeat(300), "password": "" }))
+        .post_json(
+            "/api/v1/auth/sign-in",
+            &json!({ "username": "u".repeat(300), "password": "" }),
+        )
         .await;
     let problem = assert_problem(response, StatusCode::BAD_REQUEST).await;
-    let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
     assert_eq!(fields, ["username", "password"]);
 
     let user = system.create_user().await;
@@ -54,24 +83,45 @@ async fn over_long_and_empty_fields_are_named() {
         )
         .await;
     let problem = assert_problem(response, StatusCode::BAD_REQUEST).await;
-    let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().map(|e| e["field"].as_str().expect("field")).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
     assert_eq!(fields, ["displayName", "mobilePhone"]);
 
     let not_editable = system
-        .request(Method::PATCH, "/api/v1/me/profile", Some(&session.access_token), Some(&json!({ "userPrincipalName": "me@evil.example" })))
+        .request(
+            Method::PATCH,
+            "/api/v1/me/profile",
+            Some(&session.access_token),
+            Some(&json!({ "userPrincipalName": "me@evil.example" })),
+        )
         .await;
     assert_problem(not_editable, StatusCode::BAD_REQUEST).await;
 
     // Nothing changed.
-    let profile: Value = system.get("/api/v1/me/profile", &session.access_token).await.json().await.expect("json");
+    let profile: Value = system
+        .get("/api/v1/me/profile", &session.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(profile["displayName"], "Test User");
     assert_eq!(profile["userPrincipalName"], user.upn.as_str());
 
-    let bad_query = system.get("/api/v1/me/sign-ins?pageSize=ten", &session.access_token).await;
+    let bad_query = system
+        .get("/api/v1/me/sign-ins?pageSize=ten", &session.access_token)
+        .await;
     assert_problem(bad_query, StatusCode::BAD_REQUEST).await;
-    let unknown_query = system.get("/api/v1/me/sign-ins?userId=someone", &session.access_token).await;
+    let unknown_query = system
+        .get("/api/v1/me/sign-ins?userId=someone", &session.access_token)
+        .await;
     assert_problem(unknown_query, StatusCode::BAD_REQUEST).await;
-    let bad_token = system.get("/api/v1/me/sign-ins?pageToken=garbage", &session.access_token).await;
+    let bad_token = system
+        .get("/api/v1/me/sign-ins?pageToken=garbage", &session.access_token)
+        .await;
     let problem = assert_problem(bad_token, StatusCode::BAD_REQUEST).await;
     assert_eq!(problem["errors"][0]["field"], "pageToken");
 }
@@ -81,7 +131,13 @@ async fn missing_forged_and_expired_tokens_are_refused() {
     let system = TestSystem::spawn().await;
     for path in ["/api/v1/me", "/api/v1/me/profile", "/api/v1/me/sign-ins"] {
         let missing = system.request(Method::GET, path, None, None).await;
-        assert_eq!(missing.headers().get("www-authenticate").map(|v| v.to_str().unwrap_or("")), Some("Bearer"));
+        assert_eq!(
+            missing
+                .headers()
+                .get("www-authenticate")
+                .map(|v| v.to_str().unwrap_or("")),
+            Some("Bearer")
+        );
         assert_problem(missing, StatusCode::UNAUTHORIZED).await;
     }
 
@@ -97,7 +153,11 @@ async fn missing_forged_and_expired_tokens_are_refused() {
     let mut parts: Vec<String> = session.access_token.split('.').map(str::to_owned).collect();
     parts[1] = parts[1].chars().rev().collect();
     let tampered = parts.join(".");
-    assert_problem(system.get("/api/v1/me/profile", &tampered).await, StatusCode::UNAUTHORIZED).await;
+    assert_problem(
+        system.get("/api/v1/me/profile", &tampered).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
 
     let basic = system
         .http
@@ -117,7 +177,9 @@ async fn expired_tokens_are_refused_with_a_clear_reason() {
     // from its database.
     let key = {
         use sqlx::Connection;
-        let mut conn = sqlx::PgConnection::connect(&system.identity_db.settings.url).await.expect("db");
+        let mut conn = sqlx::PgConnection::connect(&system.identity_db.settings.url)
+            .await
+            .expect("db");
         let (kid, secret): (String, Vec<u8>) = sqlx::query_as("SELECT kid, secret FROM signing_keys LIMIT 1")
             .fetch_one(&mut conn)
             .await
@@ -128,15 +190,37 @@ async fn expired_tokens_are_refused_with_a_clear_reason() {
     let mut claims = issuer.claims_for(user.id.parse().expect("uuid"));
     claims.exp = claims.iat - 3600;
     let expired = key.sign(&claims).expect("signed");
-    let problem = assert_problem(system.get("/api/v1/me/sign-ins", &expired).await, StatusCode::UNAUTHORIZED).await;
+    let problem = assert_problem(
+        system.get("/api/v1/me/sign-ins", &expired).await,
+        StatusCode::UNAUTHORIZED,
+    )
+    .await;
     assert_eq!(problem["detail"], "the access token has expired");
 }
 
 #[tokio::test]
 async fn unknown_paths_and_methods_are_problems() {
     let system = TestSystem::spawn().await;
-    assert_problem(system.http.get(system.url("/api/v1/nope")).send().await.expect("answers"), StatusCode::NOT_FOUND).await;
-    assert_problem(system.http.delete(system.url("/api/v1/auth/sign-in")).send().await.expect("answers"), StatusCode::METHOD_NOT_ALLOWED).await;
+    assert_problem(
+        system
+            .http
+            .get(system.url("/api/v1/nope"))
+            .send()
+            .await
+            .expect("answers"),
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    assert_problem(
+        system
+            .http
+            .delete(system.url("/api/v1/auth/sign-in"))
+            .send()
+            .await
+            .expect("answers"),
+        StatusCode::METHOD_NOT_ALLOWED,
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -151,15 +235,29 @@ async fn another_users_page_token_reveals_nothing_of_theirs() {
     let bob_session = system.sign_in_ok(&bob).await;
     system.wait_for_sign_ins(&alice_session.access_token, 4).await;
     system.wait_for_sign_ins(&bob_session.access_token, 1).await;
-    let first: Value = system.get("/api/v1/me/sign-ins?pageSize=1", &alice_session.access_token).await.json().await.expect("json");
-    let token = first["nextPageToken"].as_str().expect("token");
-    let page: Value = system
-        .get(&format!("/api/v1/me/sign-ins?pageToken={token}"), &bob_session.access_token)
+    let first: Value = system
+        .get("/api/v1/me/sign-ins?pageSize=1", &alice_session.access_token)
         .await
         .json()
         .await
         .expect("json");
-    assert!(page["items"].as_array().expect("items").iter().all(|s| s["userPrincipalName"] == bob.upn.as_str()));
+    let token = first["nextPageToken"].as_str().expect("token");
+    let page: Value = system
+        .get(
+            &format!("/api/v1/me/sign-ins?pageToken={token}"),
+            &bob_session.access_token,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        page["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .all(|s| s["userPrincipalName"] == bob.upn.as_str())
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,9 @@
 //! End to end through the gateway, on real Postgres and NATS.
 
 mod bad_input;
+mod devices;
+mod organizations;
 mod outbox_fault;
 mod overview;
+mod security_info;
 mod sign_ins;

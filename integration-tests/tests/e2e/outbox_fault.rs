@@ -5,12 +5,19 @@ use platform::testing::{NatsServer, TestNats, eventually};
 use sqlx::Connection;
 
 async fn audit_rows(system: &TestSystem) -> i64 {
-    let mut conn = sqlx::PgConnection::connect(&system.audit_db.settings.url).await.expect("audit db");
-    sqlx::query_scalar("SELECT count(*) FROM sign_ins").fetch_one(&mut conn).await.expect("count")
+    let mut conn = sqlx::PgConnection::connect(&system.audit_db.settings.url)
+        .await
+        .expect("audit db");
+    sqlx::query_scalar("SELECT count(*) FROM sign_ins")
+        .fetch_one(&mut conn)
+        .await
+        .expect("count")
 }
 
 async fn unsent(system: &TestSystem) -> i64 {
-    let mut conn = sqlx::PgConnection::connect(&system.identity_db.settings.url).await.expect("identity db");
+    let mut conn = sqlx::PgConnection::connect(&system.identity_db.settings.url)
+        .await
+        .expect("identity db");
     sqlx::query_scalar("SELECT count(*) FROM platform.outbox WHERE published_at IS NULL")
         .fetch_one(&mut conn)
         .await

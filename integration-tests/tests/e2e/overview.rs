@@ -14,7 +14,12 @@ async fn overview_shows_profile_and_recent_sign_ins() {
     let session = system.sign_in_ok(&user).await;
     system.wait_for_sign_ins(&session.access_token, 7).await;
 
-    let overview: Value = system.get("/api/v1/me", &session.access_token).await.json().await.expect("json");
+    let overview: Value = system
+        .get("/api/v1/me", &session.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(overview["profile"]["userPrincipalName"], user.upn.as_str());
     assert_eq!(overview["recentSignIns"]["items"].as_array().expect("items").len(), 5);
 }
@@ -30,7 +35,10 @@ async fn a_stopped_service_makes_its_section_unavailable_not_the_page() {
     let response = system.get("/api/v1/me", &session.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let overview: Value = response.json().await.expect("json");
-    assert!(started.elapsed() < Duration::from_secs(3), "answered within the section deadline, not the request timeout");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "answered within the section deadline, not the request timeout"
+    );
     assert_eq!(overview["recentSignIns"]["status"], "unavailable");
     assert_eq!(overview["profile"]["userPrincipalName"], user.upn.as_str());
 }

@@ -46,16 +46,30 @@ async fn pages_have_no_gaps_or_repeats_even_while_new_sign_ins_arrive() {
         .expect("json");
     system.sign_in_ok(&user).await;
     system.sign_in_ok(&user).await;
-    let mut seen: Vec<String> = first["items"].as_array().expect("items").iter().map(|i| i["id"].as_str().expect("id").to_owned()).collect();
+    let mut seen: Vec<String> = first["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["id"].as_str().expect("id").to_owned())
+        .collect();
     let mut token = first["nextPageToken"].as_str().expect("more pages").to_owned();
     loop {
         let page: Value = system
-            .get(&format!("/api/v1/me/sign-ins?pageSize=3&pageToken={token}"), &session.access_token)
+            .get(
+                &format!("/api/v1/me/sign-ins?pageSize=3&pageToken={token}"),
+                &session.access_token,
+            )
             .await
             .json()
             .await
             .expect("json");
-        seen.extend(page["items"].as_array().expect("items").iter().map(|i| i["id"].as_str().expect("id").to_owned()));
+        seen.extend(
+            page["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .map(|i| i["id"].as_str().expect("id").to_owned()),
+        );
         match page["nextPageToken"].as_str() {
             Some(t) => token = t.to_owned(),
             None => break,
@@ -71,7 +85,10 @@ async fn status_filter_and_isolation_between_users() {
     let system = TestSystem::spawn().await;
     let alice = system.create_user().await;
     let bob = system.create_user().await;
-    assert_eq!(system.sign_in(&alice.upn, "wrong wrong wrong").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        system.sign_in(&alice.upn, "wrong wrong wrong").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     let alice_session = system.sign_in_ok(&alice).await;
     let bob_session = system.sign_in_ok(&bob).await;
 
@@ -99,7 +116,10 @@ async fn refresh_rotates_and_sign_out_ends_the_session() {
     let session = system.sign_in_ok(&user).await;
 
     let refreshed = system
-        .post_json("/api/v1/auth/refresh", &serde_json::json!({ "refreshToken": session.refresh_token }))
+        .post_json(
+            "/api/v1/auth/refresh",
+            &serde_json::json!({ "refreshToken": session.refresh_token }),
+        )
         .await;
     assert_eq!(refreshed.status(), StatusCode::OK);
     let refreshed: Value = refreshed.json().await.expect("json");
@@ -110,26 +130,44 @@ async fn refresh_rotates_and_sign_out_ends_the_session() {
 
     // The old refresh token is spent.
     let reused = system
-        .post_json("/api/v1/auth/refresh", &serde_json::json!({ "refreshToken": session.refresh_token }))
+        .post_json(
+            "/api/v1/auth/refresh",
+            &serde_json::json!({ "refreshToken": session.refresh_token }),
+        )
         .await;
     myaccount_integration_tests::assert_problem(reused, StatusCode::UNAUTHORIZED).await;
 
     // Reuse revoked the family: the newest refresh token is dead too.
     let after_reuse = system
-        .post_json("/api/v1/auth/refresh", &serde_json::json!({ "refreshToken": new_refresh }))
+        .post_json(
+            "/api/v1/auth/refresh",
+            &serde_json::json!({ "refreshToken": new_refresh }),
+        )
         .await;
     assert_eq!(after_reuse.status(), StatusCode::UNAUTHORIZED);
     let profile = system.get("/api/v1/me/profile", &new_access).await;
-    assert_eq!(profile.status(), StatusCode::UNAUTHORIZED, "identity refuses a revoked session");
+    assert_eq!(
+        profile.status(),
+        StatusCode::UNAUTHORIZED,
+        "identity refuses a revoked session"
+    );
 
     // A fresh session, then sign out.
     let session = system.sign_in_ok(&user).await;
     let out = system
-        .request(reqwest::Method::POST, "/api/v1/auth/sign-out", Some(&session.access_token), None)
+        .request(
+            reqwest::Method::POST,
+            "/api/v1/auth/sign-out",
+            Some(&session.access_token),
+            None,
+        )
         .await;
     assert_eq!(out.status(), StatusCode::NO_CONTENT);
     let refresh = system
-        .post_json("/api/v1/auth/refresh", &serde_json::json!({ "refreshToken": session.refresh_token }))
+        .post_json(
+            "/api/v1/auth/refresh",
+            &serde_json::json!({ "refreshToken": session.refresh_token }),
+        )
         .await;
     assert_eq!(refresh.status(), StatusCode::UNAUTHORIZED);
 }
@@ -149,25 +187,53 @@ async fn profile_can_be_read_and_edited_where_allowed() {
         )
         .await;
     assert_eq!(patched.status(), StatusCode::OK);
-    let profile: Value = system.get("/api/v1/me/profile", &session.access_token).await.json().await.expect("json");
+    let profile: Value = system
+        .get("/api/v1/me/profile", &session.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(profile["displayName"], "Adele V.");
     assert_eq!(profile["preferredLanguage"], "fr-CA");
     assert_eq!(profile["userPrincipalName"], user.upn.as_str());
     assert_eq!(profile["id"], user.id.as_str());
-    assert!(profile["editableFields"].as_array().expect("list").iter().any(|f| f == "displayName"));
+    assert!(
+        profile["editableFields"]
+            .as_array()
+            .expect("list")
+            .iter()
+            .any(|f| f == "displayName")
+    );
 }
 
 #[tokio::test]
 async fn jwks_is_published_and_probes_answer() {
     let system = TestSystem::spawn().await;
-    let jwks: Value = system.http.get(system.url("/.well-known/jwks.json")).send().await.expect("ok").json().await.expect("json");
+    let jwks: Value = system
+        .http
+        .get(system.url("/.well-known/jwks.json"))
+        .send()
+        .await
+        .expect("ok")
+        .json()
+        .await
+        .expect("json");
     let key = &jwks["keys"][0];
     assert_eq!(key["kty"], "OKP");
     assert_eq!(key["crv"], "Ed25519");
     assert!(key["kid"].as_str().is_some());
     assert!(key.get("d").is_none(), "never the private part");
 
-    assert_eq!(system.http.get(system.url("/healthz")).send().await.expect("ok").status(), StatusCode::OK);
+    assert_eq!(
+        system
+            .http
+            .get(system.url("/healthz"))
+            .send()
+            .await
+            .expect("ok")
+            .status(),
+        StatusCode::OK
+    );
     let ready = system.http.get(system.url("/readyz")).send().await.expect("ok");
     assert_eq!(ready.status(), StatusCode::OK);
 }

@@ -1,4 +1,7 @@
-//! Sign-in records and the paging rules of "my sign-ins". No prost, sqlx or tonic here.
+//! Sign-in records, risk rules, reviews, account activity and the paging rules of the log.
+//! No prost, sqlx or tonic here.
+
+use std::collections::BTreeMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -8,6 +11,7 @@ use uuid::Uuid;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
 pub const MAX_PAGE_SIZE: i64 = 100;
+pub const DEFAULT_RETENTION_DAYS: i32 = 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
@@ -39,31 +43,260 @@ pub enum FailureReason {
     InvalidPassword,
     AccountDisabled,
     Throttled,
+    SecondFactorFailed,
+    MfaChallengeExpired,
+    SecondFactorReplayed,
+    MfaTooManyAttempts,
 }
 
 impl FailureReason {
+    pub const ALL: [FailureReason; 8] = [
+        FailureReason::UnknownUser,
+        FailureReason::InvalidPassword,
+        FailureReason::AccountDisabled,
+        FailureReason::Throttled,
+        FailureReason::SecondFactorFailed,
+        FailureReason::MfaChallengeExpired,
+        FailureReason::SecondFactorReplayed,
+        FailureReason::MfaTooManyAttempts,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             FailureReason::UnknownUser => "unknown_user",
             FailureReason::InvalidPassword => "invalid_password",
             FailureReason::AccountDisabled => "account_disabled",
             FailureReason::Throttled => "throttled",
+            FailureReason::SecondFactorFailed => "second_factor_failed",
+            FailureReason::MfaChallengeExpired => "mfa_challenge_expired",
+            FailureReason::SecondFactorReplayed => "second_factor_replayed",
+            FailureReason::MfaTooManyAttempts => "mfa_too_many_attempts",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// How the client signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientApp {
+    Browser,
+    MobileDesktop,
+    AppPassword,
+    Other,
+}
+
+impl ClientApp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientApp::Browser => "browser",
+            ClientApp::MobileDesktop => "mobile_desktop",
+            ClientApp::AppPassword => "app_password",
+            ClientApp::Other => "other",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "browser" => ClientApp::Browser,
+            "mobile_desktop" => ClientApp::MobileDesktop,
+            "app_password" => ClientApp::AppPassword,
+            _ => ClientApp::Other,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Location {
+    pub city: String,
+    pub region: String,
+    /// ISO 3166-1 alpha-2, upper case; empty when unknown.
+    pub country: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+impl Location {
+    pub fn coordinates(&self) -> Option<(f64, f64)> {
+        Some((self.latitude?, self.longitude?))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AuthenticationStep {
+    pub method: String,
+    pub succeeded: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RiskLevel {
+    None,
+    Low,
+    Medium,
+    High,
+}
+
+impl RiskLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskLevel::None => "none",
+            RiskLevel::Low => "low",
+            RiskLevel::Medium => "medium",
+            RiskLevel::High => "high",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "low" => RiskLevel::Low,
+            "medium" => RiskLevel::Medium,
+            "high" => RiskLevel::High,
+            _ => RiskLevel::None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum RiskReason {
+    NewCountry,
+    NewDevice,
+    IpFailuresAcrossAccounts,
+    ImpossibleTravel,
+}
+
+impl RiskReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RiskReason::NewCountry => "new_country",
+            RiskReason::NewDevice => "new_device",
+            RiskReason::IpFailuresAcrossAccounts => "ip_failures_across_accounts",
+            RiskReason::ImpossibleTravel => "impossible_travel",
+        }
+    }
+
+    fn level(self) -> RiskLevel {
+        match self {
+            RiskReason::NewDevice => RiskLevel::Low,
+            RiskReason::NewCountry | RiskReason::IpFailuresAcrossAccounts => RiskLevel::Medium,
+            RiskReason::ImpossibleTravel => RiskLevel::High,
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         [
-            FailureReason::UnknownUser,
-            FailureReason::InvalidPassword,
-            FailureReason::AccountDisabled,
-            FailureReason::Throttled,
+            RiskReason::NewCountry,
+            RiskReason::NewDevice,
+            RiskReason::IpFailuresAcrossAccounts,
+            RiskReason::ImpossibleTravel,
         ]
         .into_iter()
         .find(|r| r.as_str() == s)
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Risk {
+    pub reasons: Vec<RiskReason>,
+}
+
+impl Risk {
+    pub fn level(&self) -> RiskLevel {
+        self.reasons.iter().map(|r| r.level()).max().unwrap_or(RiskLevel::None)
+    }
+
+    pub fn is_risky(&self) -> bool {
+        !self.reasons.is_empty()
+    }
+}
+
+/// What the risk rules know about a user's history when a sign-in arrives.
+#[derive(Debug, Clone, Default)]
+pub struct RiskFacts {
+    /// The user has signed in successfully before (nothing is "new" on the very first sign-in).
+    pub has_history: bool,
+    pub country_seen: bool,
+    pub device_seen: bool,
+    /// Failed attempts from this IP in the last hour, and how many accounts they targeted.
+    pub ip_failures: i64,
+    pub ip_failure_accounts: i64,
+    /// The previous successful sign-in that had coordinates.
+    pub previous: Option<(DateTime<Utc>, f64, f64)>,
+}
+
+/// Thresholds of the "many failures from one address across accounts" rule.
+pub const IP_FAILURES_THRESHOLD: i64 = 10;
+pub const IP_FAILURE_ACCOUNTS_THRESHOLD: i64 = 3;
+/// Faster than a airliner: the two sign-ins cannot both be the same person.
+pub const IMPOSSIBLE_SPEED_KMH: f64 = 1000.0;
+/// Nearby sign-ins (the same metro area, a VPN hop) never count as travel.
+const TRAVEL_MIN_KM: f64 = 300.0;
+
+/// Applies the risk rules to a sign-in of a known user.
+pub fn assess(sign_in: &SignIn, facts: &RiskFacts) -> Risk {
+    let mut reasons = Vec::new();
+    if facts.has_history && !sign_in.location.country.is_empty() && !facts.country_seen {
+        reasons.push(RiskReason::NewCountry);
+    }
+    if facts.has_history && !sign_in.device_fingerprint().is_empty() && !facts.device_seen {
+        reasons.push(RiskReason::NewDevice);
+    }
+    if facts.ip_failures >= IP_FAILURES_THRESHOLD && facts.ip_failure_accounts >= IP_FAILURE_ACCOUNTS_THRESHOLD {
+        reasons.push(RiskReason::IpFailuresAcrossAccounts);
+    }
+    if let (Some((then, lat, lon)), Some((lat2, lon2))) = (facts.previous, sign_in.location.coordinates()) {
+        let km = distance_km(lat, lon, lat2, lon2);
+        let hours = (sign_in.occurred_at - then).num_seconds().max(1) as f64 / 3600.0;
+        if km > TRAVEL_MIN_KM && km / hours > IMPOSSIBLE_SPEED_KMH {
+            reasons.push(RiskReason::ImpossibleTravel);
+        }
+    }
+    Risk { reasons }
+}
+
+/// Great-circle distance (haversine), in kilometres.
+pub fn distance_km(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (p1, p2) = (lat1.to_radians(), lat2.to_radians());
+    let dp = (lat2 - lat1).to_radians();
+    let dl = (lon2 - lon1).to_radians();
+    let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+    2.0 * 6371.0 * a.sqrt().asin()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReviewState {
+    Unreviewed,
+    ConfirmedMe,
+    ReportedNotMe,
+}
+
+impl ReviewState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Unreviewed => "unreviewed",
+            ReviewState::ConfirmedMe => "confirmed_me",
+            ReviewState::ReportedNotMe => "reported_not_me",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "confirmed_me" => ReviewState::ConfirmedMe,
+            "reported_not_me" => ReviewState::ReportedNotMe,
+            _ => ReviewState::Unreviewed,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Me,
+    NotMe,
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct SignIn {
     pub id: Uuid,
     pub occurred_at: DateTime<Utc>,
@@ -71,18 +304,62 @@ pub struct SignIn {
     pub user_principal_name: String,
     pub organization_id: String,
     pub app_id: String,
+    pub client_app: ClientApp,
+    pub interactive: bool,
     pub ip_address: String,
+    pub location: Location,
     pub user_agent: String,
+    pub browser: String,
+    pub operating_system: String,
     pub device_id: String,
     pub status: Status,
     pub failure_reason: Option<FailureReason>,
     pub authentication_methods: Vec<String>,
+    pub authentication_steps: Vec<AuthenticationStep>,
     pub session_id: String,
     pub correlation_id: String,
+    pub risk: Risk,
+    pub review_state: ReviewState,
+}
+
+impl SignIn {
+    /// Multi-factor when two or more methods succeeded.
+    pub fn authentication_requirement(&self) -> &'static str {
+        if self.authentication_methods.iter().any(|m| m == "mfa") || self.authentication_methods.len() >= 2 {
+            "multi_factor"
+        } else {
+            "single_factor"
+        }
+    }
+
+    /// What identifies "a device" for the never-seen rule: the registered device id, else the
+    /// browser and operating system.
+    pub fn device_fingerprint(&self) -> String {
+        if !self.device_id.is_empty() {
+            format!("id:{}", self.device_id)
+        } else if !self.browser.is_empty() || !self.operating_system.is_empty() {
+            format!("ua:{}/{}", self.browser, self.operating_system)
+        } else {
+            String::new()
+        }
+    }
+}
+
+/// One account event, as the activity log shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub id: Uuid,
+    pub occurred_at: DateTime<Utc>,
+    pub user_id: Uuid,
+    pub category: String,
+    pub activity: String,
+    pub summary: String,
+    pub details: BTreeMap<String, String>,
+    pub organization_id: String,
 }
 
 /// Position after the last row of a page: rows strictly older than it come next. Keyset
-/// pagination keeps pages free of gaps and repeats while new sign-ins arrive at the top.
+/// pagination keeps pages free of gaps and repeats while new rows arrive at the top.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Cursor {
     pub occurred_at: DateTime<Utc>,
@@ -110,16 +387,15 @@ impl Cursor {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignInQuery {
+/// Page size and position, validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
     pub page_size: i64,
     pub after: Option<Cursor>,
-    pub status: Option<Status>,
 }
 
-impl SignInQuery {
-    pub fn parse(page_size: i32, page_token: &str, status: Option<Status>) -> Result<Self, Vec<FieldViolation>> {
-        let mut v = Violations::new();
+impl PageRequest {
+    pub fn parse(page_size: i32, page_token: &str, v: &mut Violations) -> Self {
         let page_size = match i64::from(page_size) {
             0 => DEFAULT_PAGE_SIZE,
             n if n < 0 => {
@@ -137,22 +413,88 @@ impl SignInQuery {
             }
             cursor
         };
-        v.into_result().map(|()| Self {
-            page_size,
-            after,
-            status,
-        })
+        Self { page_size, after }
     }
 }
 
-pub struct Page {
-    pub items: Vec<SignIn>,
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SignInFilter {
+    pub status: Option<Status>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    pub app_id: Option<String>,
+    pub risky_only: bool,
+}
+
+impl SignInFilter {
+    pub fn validate(&self, v: &mut Violations) {
+        if let (Some(from), Some(to)) = (self.from, self.to) {
+            if from >= to {
+                v.add("filter.from_time", "must be before filter.to_time");
+            }
+        }
+        if let Some(app) = &self.app_id {
+            v.text("filter.app_id", app, 128);
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInQuery {
+    pub page: PageRequest,
+    pub filter: SignInFilter,
+}
+
+impl SignInQuery {
+    pub fn parse(page_size: i32, page_token: &str, filter: SignInFilter) -> Result<Self, Vec<FieldViolation>> {
+        let mut v = Violations::new();
+        let page = PageRequest::parse(page_size, page_token, &mut v);
+        filter.validate(&mut v);
+        v.into_result().map(|()| Self { page, filter })
+    }
+}
+
+pub struct Page<T> {
+    pub items: Vec<T>,
     pub next: Option<Cursor>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn sign_in() -> SignIn {
+        SignIn {
+            id: Uuid::now_v7(),
+            occurred_at: Utc::now(),
+            user_id: Some(Uuid::now_v7()),
+            user_principal_name: "a@b.example".into(),
+            organization_id: String::new(),
+            app_id: String::new(),
+            client_app: ClientApp::Browser,
+            interactive: true,
+            ip_address: "198.51.100.7".into(),
+            location: Location {
+                city: "Paris".into(),
+                region: String::new(),
+                country: "FR".into(),
+                latitude: Some(48.8566),
+                longitude: Some(2.3522),
+            },
+            user_agent: String::new(),
+            browser: "Firefox".into(),
+            operating_system: "Linux".into(),
+            device_id: String::new(),
+            status: Status::Success,
+            failure_reason: None,
+            authentication_methods: vec!["pwd".into()],
+            authentication_steps: vec![],
+            session_id: String::new(),
+            correlation_id: String::new(),
+            risk: Risk::default(),
+            review_state: ReviewState::Unreviewed,
+        }
+    }
 
     #[test]
     fn cursor_round_trips_and_rejects_garbage() {
@@ -167,10 +509,72 @@ mod tests {
 
     #[test]
     fn page_size_defaults_and_caps() {
-        assert_eq!(SignInQuery::parse(0, "", None).unwrap().page_size, 20);
-        assert_eq!(SignInQuery::parse(1000, "", None).unwrap().page_size, 100);
-        let err = SignInQuery::parse(-1, "junk", None).unwrap_err();
+        let q = |size, token: &str| SignInQuery::parse(size, token, SignInFilter::default());
+        assert_eq!(q(0, "").unwrap().page.page_size, 20);
+        assert_eq!(q(1000, "").unwrap().page.page_size, 100);
+        let err = q(-1, "junk").unwrap_err();
         let fields: Vec<_> = err.iter().map(|v| v.field.as_str()).collect();
         assert_eq!(fields, ["page_size", "page_token"]);
+    }
+
+    #[test]
+    fn first_sign_in_is_never_new_anything() {
+        let risk = assess(&sign_in(), &RiskFacts::default());
+        assert!(!risk.is_risky());
+    }
+
+    #[test]
+    fn new_country_and_device_are_flagged_for_a_known_user() {
+        let facts = RiskFacts {
+            has_history: true,
+            ..Default::default()
+        };
+        let risk = assess(&sign_in(), &facts);
+        assert_eq!(risk.reasons, vec![RiskReason::NewCountry, RiskReason::NewDevice]);
+        assert_eq!(risk.level(), RiskLevel::Medium);
+    }
+
+    #[test]
+    fn seattle_then_paris_an_hour_later_is_impossible_travel() {
+        let mut s = sign_in();
+        s.occurred_at = Utc::now();
+        let facts = RiskFacts {
+            has_history: true,
+            country_seen: true,
+            device_seen: true,
+            previous: Some((s.occurred_at - chrono::Duration::hours(1), 47.6062, -122.3321)),
+            ..Default::default()
+        };
+        let risk = assess(&s, &facts);
+        assert_eq!(risk.reasons, vec![RiskReason::ImpossibleTravel]);
+        assert_eq!(risk.level(), RiskLevel::High);
+        // Two days later it is a plausible trip.
+        let facts = RiskFacts {
+            previous: Some((s.occurred_at - chrono::Duration::days(2), 47.6062, -122.3321)),
+            ..facts
+        };
+        assert!(!assess(&s, &facts).is_risky());
+    }
+
+    #[test]
+    fn many_failures_from_one_address_across_accounts() {
+        let facts = RiskFacts {
+            ip_failures: 12,
+            ip_failure_accounts: 4,
+            ..Default::default()
+        };
+        assert_eq!(assess(&sign_in(), &facts).reasons, vec![RiskReason::IpFailuresAcrossAccounts]);
+        let one_account = RiskFacts {
+            ip_failures: 50,
+            ip_failure_accounts: 1,
+            ..Default::default()
+        };
+        assert!(!assess(&sign_in(), &one_account).is_risky());
+    }
+
+    #[test]
+    fn haversine_distance() {
+        let km = distance_km(47.6062, -122.3321, 48.8566, 2.3522);
+        assert!((km - 8_000.0).abs() < 100.0, "{km}");
     }
 }

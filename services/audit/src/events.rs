@@ -1,22 +1,115 @@
-//! What audit consumes: `myaccount.signin.v1.recorded` into the sign-in log.
+//! What audit consumes and publishes: the sign-in log (enriched, risk-assessed) from
+//! `myaccount.signin.v1.recorded`, organization retention from `organizations.v1.changed`,
+//! and the account activity log from every account event; it publishes
+//! `signin.v1.risk_detected`, `signin.v1.flagged` and notifications through its outbox.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInStatus};
-use platform::consumer::{Delivery, Handler, HandlerError};
+use myaccount_proto::events::v1::{
+    NotificationChannel, NotificationRequested, OrganizationChanged, SignInFailureReason, SignInFlagged,
+    SignInRecorded, SignInRiskDetected, SignInStatus,
+};
+use platform::consumer::{Delivery, Handler, HandlerError, RawDelivery, RawHandler};
+use platform::outbox::{OutgoingEvent, publish_in_tx};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{FailureReason, SignIn, Status};
+use crate::domain::{
+    Activity, AuthenticationStep, FailureReason, Location, ReviewState, Risk, SignIn, Status, assess,
+};
+use crate::enrich::{GeoLocator, browser_and_os, client_app};
 use crate::store;
 
-pub struct SignInRecordedHandler;
+pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+/// Ingests sign-ins: enrich, assess risk, store, and raise the alarm when risky.
+pub struct SignInRecordedHandler {
+    pub geo: Option<Arc<GeoLocator>>,
+}
 
 impl Handler<SignInRecorded> for SignInRecordedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInRecorded>) -> Result<(), HandlerError> {
-        let sign_in = sign_in_from_event(&delivery.event).map_err(HandlerError::Rejected)?;
-        store::insert_sign_in(conn, &sign_in).await?;
+        let mut sign_in = sign_in_from_event(&delivery.event).map_err(HandlerError::Rejected)?;
+        if let Some(geo) = &self.geo {
+            if let Some(location) = geo.locate(&sign_in.ip_address) {
+                sign_in.location = location;
+            }
+        }
+        if let Some(user_id) = sign_in.user_id {
+            let facts = store::risk_facts(conn, user_id, &sign_in).await?;
+            sign_in.risk = assess(&sign_in, &facts);
+        }
+        if !store::insert_sign_in(conn, &sign_in).await? {
+            return Ok(());
+        }
+        if let (Some(user_id), Status::Success) = (sign_in.user_id, sign_in.status) {
+            store::remember_traits(conn, user_id, &sign_in).await?;
+        }
+        if sign_in.risk.is_risky() {
+            publish_risk(conn, &sign_in).await?;
+        }
         Ok(())
     }
+}
+
+async fn publish_risk(conn: &mut PgConnection, s: &SignIn) -> Result<(), sqlx::Error> {
+    let user_id = s.user_id.map(|u| u.to_string()).unwrap_or_default();
+    let reasons: Vec<String> = s.risk.reasons.iter().map(|r| r.as_str().to_owned()).collect();
+    let detected = SignInRiskDetected {
+        sign_in_id: s.id.to_string(),
+        user_id: user_id.clone(),
+        time: Some(timestamp(Utc::now())),
+        risk_level: s.risk.level().as_str().into(),
+        risk_reasons: reasons.clone(),
+        ip_address: s.ip_address.clone(),
+        country: s.location.country.clone(),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &detected)).await?;
+    // The user principal name is the person's sign-in address; tell them at once.
+    let place = [s.location.city.as_str(), s.location.country.as_str()]
+        .into_iter()
+        .filter(|p| !p.is_empty())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let notification = NotificationRequested {
+        notification_id: Uuid::now_v7().to_string(),
+        user_id,
+        recipient: s.user_principal_name.clone(),
+        channel: NotificationChannel::Email.into(),
+        template: "unusual_sign_in".into(),
+        parameters: [
+            ("sign_in_id".to_owned(), s.id.to_string()),
+            ("time".to_owned(), s.occurred_at.to_rfc3339()),
+            ("ip_address".to_owned(), s.ip_address.clone()),
+            ("location".to_owned(), if place.is_empty() { "unknown".into() } else { place }),
+            ("reasons".to_owned(), reasons.join(",")),
+        ]
+        .into_iter()
+        .collect(),
+        secret_parameters: vec![],
+        time: Some(timestamp(Utc::now())),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &notification)).await
+}
+
+/// The person said "this wasn't me": identity ends every session of theirs.
+pub async fn publish_flagged(conn: &mut PgConnection, s: &SignIn, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let flagged = SignInFlagged {
+        sign_in_id: s.id.to_string(),
+        user_id: user_id.to_string(),
+        time: Some(timestamp(now)),
+        sign_in_time: Some(timestamp(s.occurred_at)),
+        session_id: s.session_id.clone(),
+        ip_address: s.ip_address.clone(),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &flagged)).await
 }
 
 /// Checks and converts the event; an event that breaks the contract is rejected (dead-lettered).
@@ -40,8 +133,17 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
         Ok(SignInFailureReason::InvalidPassword) => Some(FailureReason::InvalidPassword),
         Ok(SignInFailureReason::AccountDisabled) => Some(FailureReason::AccountDisabled),
         Ok(SignInFailureReason::Throttled) => Some(FailureReason::Throttled),
+        Ok(SignInFailureReason::SecondFactorFailed) => Some(FailureReason::SecondFactorFailed),
+        Ok(SignInFailureReason::MfaChallengeExpired) => Some(FailureReason::MfaChallengeExpired),
+        Ok(SignInFailureReason::SecondFactorReplayed) => Some(FailureReason::SecondFactorReplayed),
+        Ok(SignInFailureReason::MfaTooManyAttempts) => Some(FailureReason::MfaTooManyAttempts),
         Err(_) => return Err(format!("unknown failure reason {}", e.failure_reason)),
     };
+    let user_agent = truncate(&e.user_agent, 1024);
+    let (browser, operating_system) = browser_and_os(&user_agent);
+    let authentication_methods: Vec<String> = e.authentication_methods.iter().take(16).map(|m| truncate(m, 32)).collect();
+    let client_app = client_app(&authentication_methods, &e.method, &browser);
+    let steps = authentication_steps(&authentication_methods, &e.method, status, failure_reason);
     Ok(SignIn {
         id,
         occurred_at,
@@ -49,17 +151,171 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
         user_principal_name: truncate(&e.user_principal_name, 256),
         organization_id: truncate(&e.organization_id, 64),
         app_id: truncate(&e.app_id, 128),
+        interactive: client_app != crate::domain::ClientApp::AppPassword,
+        client_app,
         ip_address: truncate(&e.ip_address, 64),
-        user_agent: truncate(&e.user_agent, 1024),
+        location: Location::default(),
+        user_agent,
+        browser,
+        operating_system,
         device_id: truncate(&e.device_id, 128),
         status,
         failure_reason,
-        authentication_methods: e.authentication_methods.iter().take(16).map(|m| truncate(m, 32)).collect(),
+        authentication_methods,
+        authentication_steps: steps,
         session_id: truncate(&e.session_id, 64),
         correlation_id: truncate(&e.correlation_id, 128),
+        risk: Risk::default(),
+        review_state: ReviewState::Unreviewed,
     })
+}
+
+/// The steps of the attempt: each method that succeeded, then the one that failed, if any.
+fn authentication_steps(
+    succeeded: &[String],
+    method: &str,
+    status: Status,
+    failure: Option<FailureReason>,
+) -> Vec<AuthenticationStep> {
+    let mut steps: Vec<AuthenticationStep> = succeeded
+        .iter()
+        .filter(|m| m.as_str() != "mfa")
+        .map(|m| AuthenticationStep {
+            method: m.clone(),
+            succeeded: true,
+            detail: String::new(),
+        })
+        .collect();
+    if status == Status::Failure {
+        let failed_method = match failure {
+            Some(FailureReason::UnknownUser | FailureReason::InvalidPassword) => "pwd".to_owned(),
+            _ if !method.is_empty() => method.to_owned(),
+            _ => String::new(),
+        };
+        if !failed_method.is_empty() {
+            steps.push(AuthenticationStep {
+                method: failed_method,
+                succeeded: false,
+                detail: failure.map(|f| f.as_str().to_owned()).unwrap_or_default(),
+            });
+        }
+    }
+    steps
 }
 
 fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
+}
+
+/// Keeps each organization's sign-in retention.
+pub struct OrganizationChangedHandler;
+
+impl Handler<OrganizationChanged> for OrganizationChangedHandler {
+    async fn handle(&self, conn: &mut PgConnection, d: &Delivery<OrganizationChanged>) -> Result<(), HandlerError> {
+        let days = d.event.sign_in_retention_days;
+        if d.event.organization_id.is_empty() || days <= 0 {
+            return Err(HandlerError::Rejected("organization id and a positive retention are required".into()));
+        }
+        store::set_retention(conn, &d.event.organization_id, days).await?;
+        Ok(())
+    }
+}
+
+/// The account activity log: every event about a person in the account streams, with a
+/// readable summary. Unknown event types are still recorded, under their own name.
+pub struct ActivityRecorder;
+
+impl RawHandler for ActivityRecorder {
+    async fn handle(&self, conn: &mut PgConnection, d: &RawDelivery) -> Result<(), HandlerError> {
+        let Some(activity) = activity_of(d)? else {
+            return Ok(());
+        };
+        store::insert_activity(conn, &activity).await?;
+        Ok(())
+    }
+}
+
+/// Subjects that are not account activity.
+const NOT_ACTIVITY: [&str; 3] = [
+    "myaccount.signin.v1.recorded",
+    "myaccount.signin.v1.risk_detected",
+    "myaccount.notifications.v1.requested",
+];
+
+fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
+    if NOT_ACTIVITY.contains(&d.ce_type.as_str()) {
+        return Ok(None);
+    }
+    let Some(user_id) = d.ce_subject.as_deref().and_then(|s| Uuid::parse_str(s).ok()) else {
+        return Ok(None);
+    };
+    // myaccount.<domain>.v1.<event>
+    let mut parts = d.ce_type.split('.');
+    let (Some("myaccount"), Some(domain), Some(_), Some(event)) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(HandlerError::Rejected(format!("ce-type {:?} is not a MyAccount event", d.ce_type)));
+    };
+    let category = match (domain, event) {
+        ("identity", "profile_updated") => "profile",
+        ("identity", e) if e.contains("password") => "password",
+        ("identity", e) if e.contains("session") => "sessions",
+        ("identity", "data_exported" | "export_requested") => "privacy",
+        ("identity", _) => "account",
+        ("securityinfo", _) => "security_info",
+        ("devices", _) => "devices",
+        ("organizations", _) => "organizations",
+        ("signin", _) => "sign_in",
+        _ => "account",
+    };
+    let mut details = BTreeMap::new();
+    let mut summary = humanize(event);
+    if let Some(update) = d.decode::<myaccount_proto::events::v1::ProfileUpdated>() {
+        let update = update?;
+        summary = format!("Profile updated: {}", update.changed_fields.join(", "));
+        details.insert("changed_fields".into(), update.changed_fields.join(","));
+    } else if let Some(flagged) = d.decode::<SignInFlagged>() {
+        let flagged = flagged?;
+        summary = "Reported a sign-in as not me; every session was signed out".into();
+        details.insert("sign_in_id".into(), flagged.sign_in_id);
+        details.insert("ip_address".into(), flagged.ip_address);
+    }
+    let id = Uuid::parse_str(&d.id).unwrap_or_else(|_| Uuid::new_v5(&Uuid::NAMESPACE_OID, d.id.as_bytes()));
+    Ok(Some(Activity {
+        id,
+        occurred_at: d.time.unwrap_or_else(Utc::now),
+        user_id,
+        category: category.into(),
+        activity: event.into(),
+        summary,
+        details,
+        organization_id: String::new(),
+    }))
+}
+
+/// `recovery_key_viewed` -> "Recovery key viewed".
+fn humanize(event: &str) -> String {
+    let words = event.replace('_', " ");
+    let mut chars = words.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_names_read_as_sentences() {
+        assert_eq!(humanize("recovery_key_viewed"), "Recovery key viewed");
+    }
+
+    #[test]
+    fn failed_second_factor_is_a_failed_step_after_the_password() {
+        let steps = authentication_steps(&["pwd".into()], "otp", Status::Failure, Some(FailureReason::SecondFactorFailed));
+        assert_eq!(steps.len(), 2);
+        assert!(steps[0].succeeded && steps[0].method == "pwd");
+        assert!(!steps[1].succeeded && steps[1].method == "otp");
+    }
 }

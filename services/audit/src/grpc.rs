@@ -1,20 +1,27 @@
 //! The gRPC edge of audit: proto <-> domain conversion and error -> Status, nothing else.
 
+use chrono::{DateTime, Utc};
 use myaccount_proto::audit::v1 as pb;
 use myaccount_proto::audit::v1::audit_service_server::AuditService;
 use myaccount_proto::events::v1::{SignInFailureReason, SignInStatus};
 use platform::auth::Caller;
-use platform::error::{ErrorKind, FieldViolation, ServiceError, to_status};
-use sqlx::PgPool;
+use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations, to_status};
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
-use crate::domain::{FailureReason, SignIn, SignInQuery};
-use crate::store;
+use crate::domain::{Activity, FailureReason, PageRequest, SignIn, SignInFilter, SignInQuery, Verdict};
+use crate::events::timestamp;
+use crate::service::{Audit, ReviewOutcome};
+use crate::store::Scope;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
     #[error("invalid request")]
     Invalid(Vec<FieldViolation>),
+    #[error("sign-in {0} not found")]
+    SignInNotFound(String),
+    #[error("admins can read their own organization's sign-ins only")]
+    OtherOrganization,
     #[error("database failed")]
     Database(#[from] sqlx::Error),
 }
@@ -23,25 +30,24 @@ impl ServiceError for AuditError {
     fn kind(&self) -> ErrorKind {
         match self {
             AuditError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
+            AuditError::SignInNotFound(_) => ErrorKind::NotFound(self.to_string()),
+            AuditError::OtherOrganization => ErrorKind::PermissionDenied(self.to_string()),
             AuditError::Database(_) => ErrorKind::Internal,
         }
     }
 }
 
+fn status(e: AuditError) -> Status {
+    to_status(e)
+}
+
 pub struct AuditApi {
-    pool: PgPool,
+    audit: Audit,
 }
 
 impl AuditApi {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
-    }
-}
-
-fn timestamp(t: chrono::DateTime<chrono::Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    pub fn new(audit: Audit) -> Self {
+        Self { audit }
     }
 }
 
@@ -49,50 +55,226 @@ fn sign_in(s: SignIn) -> pb::SignIn {
     pb::SignIn {
         id: s.id.to_string(),
         time: Some(timestamp(s.occurred_at)),
-        user_principal_name: s.user_principal_name,
-        app_id: s.app_id,
-        ip_address: s.ip_address,
-        user_agent: s.user_agent,
-        device_id: s.device_id,
+        user_principal_name: s.user_principal_name.clone(),
+        app_id: s.app_id.clone(),
+        ip_address: s.ip_address.clone(),
+        user_agent: s.user_agent.clone(),
+        device_id: s.device_id.clone(),
         status: match s.status {
             crate::domain::Status::Success => SignInStatus::Success,
             crate::domain::Status::Failure => SignInStatus::Failure,
         }
         .into(),
-        failure_reason: match s.failure_reason {
-            None => SignInFailureReason::Unspecified,
-            Some(FailureReason::UnknownUser) => SignInFailureReason::UnknownUser,
-            Some(FailureReason::InvalidPassword) => SignInFailureReason::InvalidPassword,
-            Some(FailureReason::AccountDisabled) => SignInFailureReason::AccountDisabled,
-            Some(FailureReason::Throttled) => SignInFailureReason::Throttled,
-        }
-        .into(),
-        authentication_methods: s.authentication_methods,
-        session_id: s.session_id,
-        correlation_id: s.correlation_id,
+        failure_reason: failure_reason(s.failure_reason).into(),
+        authentication_methods: s.authentication_methods.clone(),
+        session_id: s.session_id.clone(),
+        correlation_id: s.correlation_id.clone(),
+        user_id: s.user_id.map(|u| u.to_string()).unwrap_or_default(),
+        client_app: s.client_app.as_str().into(),
+        interactive: s.interactive,
+        location: Some(pb::Location {
+            city: s.location.city.clone(),
+            region: s.location.region.clone(),
+            country: s.location.country.clone(),
+        }),
+        device: Some(pb::Device {
+            id: s.device_id.clone(),
+            operating_system: s.operating_system.clone(),
+            browser: s.browser.clone(),
+        }),
+        authentication_requirement: s.authentication_requirement().into(),
+        authentication_steps: s
+            .authentication_steps
+            .iter()
+            .map(|step| pb::AuthenticationStep {
+                method: step.method.clone(),
+                succeeded: step.succeeded,
+                detail: step.detail.clone(),
+            })
+            .collect(),
+        risk_level: s.risk.level().as_str().into(),
+        risk_reasons: s.risk.reasons.iter().map(|r| r.as_str().to_owned()).collect(),
+        review_state: s.review_state.as_str().into(),
+        organization_id: s.organization_id,
     }
+}
+
+fn failure_reason(reason: Option<FailureReason>) -> SignInFailureReason {
+    match reason {
+        None => SignInFailureReason::Unspecified,
+        Some(FailureReason::UnknownUser) => SignInFailureReason::UnknownUser,
+        Some(FailureReason::InvalidPassword) => SignInFailureReason::InvalidPassword,
+        Some(FailureReason::AccountDisabled) => SignInFailureReason::AccountDisabled,
+        Some(FailureReason::Throttled) => SignInFailureReason::Throttled,
+        Some(FailureReason::SecondFactorFailed) => SignInFailureReason::SecondFactorFailed,
+        Some(FailureReason::MfaChallengeExpired) => SignInFailureReason::MfaChallengeExpired,
+        Some(FailureReason::SecondFactorReplayed) => SignInFailureReason::SecondFactorReplayed,
+        Some(FailureReason::MfaTooManyAttempts) => SignInFailureReason::MfaTooManyAttempts,
+    }
+}
+
+fn activity(a: Activity) -> pb::Activity {
+    pb::Activity {
+        id: a.id.to_string(),
+        time: Some(timestamp(a.occurred_at)),
+        category: a.category,
+        activity: a.activity,
+        summary: a.summary,
+        details: a.details.into_iter().collect(),
+    }
+}
+
+fn time(t: Option<&prost_types::Timestamp>) -> Option<DateTime<Utc>> {
+    let t = t?;
+    DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0))
+}
+
+/// Reads the filter, with the older top-level `status` field as a fallback.
+fn filter(legacy_status: i32, filter: Option<pb::SignInFilter>, v: &mut Violations) -> SignInFilter {
+    let filter = filter.unwrap_or_default();
+    let (raw_status, status_field) = if filter.status != 0 {
+        (filter.status, "filter.status")
+    } else {
+        (legacy_status, "status")
+    };
+    let status = match SignInStatus::try_from(raw_status) {
+        Ok(SignInStatus::Unspecified) => None,
+        Ok(SignInStatus::Success) => Some(crate::domain::Status::Success),
+        Ok(SignInStatus::Failure) => Some(crate::domain::Status::Failure),
+        Err(_) => {
+            v.add(status_field, "must be SUCCESS, FAILURE or unspecified");
+            None
+        }
+    };
+    SignInFilter {
+        status,
+        from: time(filter.from_time.as_ref()),
+        to: time(filter.to_time.as_ref()),
+        app_id: Some(filter.app_id).filter(|a| !a.is_empty()),
+        risky_only: filter.risky_only,
+    }
+}
+
+fn query(page_size: i32, page_token: &str, legacy_status: i32, f: Option<pb::SignInFilter>) -> Result<SignInQuery, Status> {
+    let mut v = Violations::new();
+    let filter = filter(legacy_status, f, &mut v);
+    let query = SignInQuery::parse(page_size, page_token, filter);
+    match (v.into_result(), query) {
+        (Ok(()), Ok(q)) => Ok(q),
+        (Err(mut a), Err(b)) => {
+            a.extend(b);
+            Err(status(AuditError::Invalid(a)))
+        }
+        (Err(a), _) | (_, Err(a)) => Err(status(AuditError::Invalid(a))),
+    }
+}
+
+fn sign_in_id(raw: &str) -> Result<Uuid, Status> {
+    // A malformed id cannot name anyone's sign-in: not found, like another user's.
+    Uuid::parse_str(raw).map_err(|_| status(AuditError::SignInNotFound(raw.chars().take(64).collect())))
 }
 
 #[tonic::async_trait]
 impl AuditService for AuditApi {
-    async fn list_my_sign_ins(&self, request: Request<pb::ListMySignInsRequest>) -> Result<Response<pb::ListMySignInsResponse>, Status> {
+    async fn list_my_sign_ins(
+        &self,
+        request: Request<pb::ListMySignInsRequest>,
+    ) -> Result<Response<pb::ListMySignInsResponse>, Status> {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
-        let status = match SignInStatus::try_from(r.status) {
-            Ok(SignInStatus::Unspecified) => None,
-            Ok(SignInStatus::Success) => Some(crate::domain::Status::Success),
-            Ok(SignInStatus::Failure) => Some(crate::domain::Status::Failure),
-            Err(_) => {
-                return Err(to_status(AuditError::Invalid(vec![FieldViolation {
-                    field: "status".into(),
-                    description: "must be SUCCESS, FAILURE or unspecified".into(),
+        let q = query(r.page_size, &r.page_token, r.status, r.filter)?;
+        let page = self.audit.sign_ins(&Scope::User(caller.user_id), &q).await.map_err(status)?;
+        Ok(Response::new(pb::ListMySignInsResponse {
+            sign_ins: page.items.into_iter().map(sign_in).collect(),
+            next_page_token: page.next.map(|c| c.encode()).unwrap_or_default(),
+        }))
+    }
+
+    async fn get_my_sign_in(&self, request: Request<pb::GetMySignInRequest>) -> Result<Response<pb::SignIn>, Status> {
+        let caller = Caller::of(&request)?;
+        let id = sign_in_id(&request.get_ref().id)?;
+        let s = self.audit.sign_in_of(caller.user_id, id).await.map_err(status)?;
+        Ok(Response::new(sign_in(s)))
+    }
+
+    async fn review_my_sign_in(
+        &self,
+        request: Request<pb::ReviewMySignInRequest>,
+    ) -> Result<Response<pb::ReviewMySignInResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let r = request.into_inner();
+        let id = sign_in_id(&r.id)?;
+        let verdict = match pb::ReviewVerdict::try_from(r.verdict) {
+            Ok(pb::ReviewVerdict::Me) => Verdict::Me,
+            Ok(pb::ReviewVerdict::NotMe) => Verdict::NotMe,
+            _ => {
+                return Err(status(AuditError::Invalid(vec![FieldViolation {
+                    field: "verdict".into(),
+                    description: "must be ME or NOT_ME".into(),
                 }])));
             }
         };
-        let query = SignInQuery::parse(r.page_size, &r.page_token, status).map_err(|v| to_status(AuditError::Invalid(v)))?;
-        let page = store::sign_ins_of(&self.pool, caller.user_id, &query)
-            .await
-            .map_err(|e| to_status(AuditError::from(e)))?;
+        let ReviewOutcome {
+            sign_in: s,
+            message,
+            next_steps,
+        } = self.audit.review(caller.user_id, id, verdict).await.map_err(status)?;
+        Ok(Response::new(pb::ReviewMySignInResponse {
+            sign_in: Some(sign_in(s)),
+            message,
+            next_steps,
+        }))
+    }
+
+    async fn list_my_activity(
+        &self,
+        request: Request<pb::ListMyActivityRequest>,
+    ) -> Result<Response<pb::ListMyActivityResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let r = request.into_inner();
+        let mut v = Violations::new();
+        let page = PageRequest::parse(r.page_size, &r.page_token, &mut v);
+        v.text("category", &r.category, 32);
+        v.into_result().map_err(|v| status(AuditError::Invalid(v)))?;
+        let category = Some(r.category.as_str()).filter(|c| !c.is_empty());
+        let page = self.audit.activities(caller.user_id, page, category).await.map_err(status)?;
+        Ok(Response::new(pb::ListMyActivityResponse {
+            activities: page.items.into_iter().map(activity).collect(),
+            next_page_token: page.next.map(|c| c.encode()).unwrap_or_default(),
+        }))
+    }
+
+    async fn list_organization_sign_ins(
+        &self,
+        request: Request<pb::ListOrganizationSignInsRequest>,
+    ) -> Result<Response<pb::ListMySignInsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        caller.require_admin()?;
+        let r = request.into_inner();
+        if r.organization_id.trim().is_empty() {
+            return Err(status(AuditError::Invalid(vec![FieldViolation {
+                field: "organization_id".into(),
+                description: "is required".into(),
+            }])));
+        }
+        if caller.organization_id.as_ref().is_some_and(|o| *o != r.organization_id) {
+            return Err(status(AuditError::OtherOrganization));
+        }
+        let user = match r.user_id.as_str() {
+            "" => None,
+            raw => Some(Uuid::parse_str(raw).map_err(|_| {
+                status(AuditError::Invalid(vec![FieldViolation {
+                    field: "user_id".into(),
+                    description: "must be a user id".into(),
+                }]))
+            })?),
+        };
+        let q = query(r.page_size, &r.page_token, 0, r.filter)?;
+        let scope = Scope::Organization {
+            id: r.organization_id,
+            user,
+        };
+        let page = self.audit.sign_ins(&scope, &q).await.map_err(status)?;
         Ok(Response::new(pb::ListMySignInsResponse {
             sign_ins: page.items.into_iter().map(sign_in).collect(),
             next_page_token: page.next.map(|c| c.encode()).unwrap_or_default(),

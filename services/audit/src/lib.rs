@@ -1,25 +1,44 @@
-//! The audit service: the sign-in log, fed by events, and "my sign-ins".
+//! The audit service: the sign-in log (enriched with browser, OS and location, assessed for
+//! risk, reviewable by its owner) and the account activity log, fed by events.
 
 pub mod domain;
+pub mod enrich;
 pub mod events;
 pub mod grpc;
+pub mod retention;
+pub mod service;
 pub mod store;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use myaccount_proto::audit::v1::audit_service_server::AuditServiceServer;
-use myaccount_proto::events::v1::SignInRecorded;
+use myaccount_proto::events::v1::{OrganizationChanged, SignInRecorded};
 use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
 use platform::config::{ConfigError, Env};
-use platform::consumer::{Consumer, ConsumerSettings};
+use platform::consumer::{Consumer, ConsumerSettings, StreamConsumer};
 use platform::db::DatabaseSettings;
-use platform::events::{EventBus, NatsSettings};
+use platform::events::{EventBus, NatsSettings, Stream};
 use platform::grpc::{GrpcSettings, ServiceHost};
+use platform::outbox::OutboxRelay;
 use tokio_util::sync::CancellationToken;
+
+use crate::enrich::GeoLocator;
+use crate::retention::RetentionSettings;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const DEFAULT_GRPC_PORT: u16 = 50055;
+
+/// The streams whose events make up the account activity log (of the sign-in stream, only the
+/// reviews: the sign-ins themselves are the sign-in log).
+const ACTIVITY_STREAMS: [(Stream, &str, Option<&str>); 5] = [
+    (Stream::Identity, "activity_identity", None),
+    (Stream::SecurityInfo, "activity_securityinfo", None),
+    (Stream::Devices, "activity_devices", None),
+    (Stream::Organizations, "activity_organizations", None),
+    (Stream::SignIn, "activity_signin", Some("myaccount.signin.v1.flagged")),
+];
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -28,16 +47,34 @@ pub struct Settings {
     pub nats: NatsSettings,
     pub auth: VerifierSettings,
     pub consumer: ConsumerSettings,
+    /// A GeoIP2/GeoLite2-City database for sign-in locations; none means unknown locations.
+    pub geoip_database: Option<PathBuf>,
+    pub retention: RetentionSettings,
 }
 
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let geoip_database: Option<PathBuf> = env.optional("AUDIT_GEOIP_DATABASE")?;
+        if let Some(path) = &geoip_database {
+            if !path.is_file() {
+                return Err(ConfigError::new("AUDIT_GEOIP_DATABASE", format!("{} is not a file", path.display())));
+            }
+        }
+        let default_days: i32 = env.or("AUDIT_DEFAULT_RETENTION_DAYS", domain::DEFAULT_RETENTION_DAYS)?;
+        if !(1..=3650).contains(&default_days) {
+            return Err(ConfigError::new("AUDIT_DEFAULT_RETENTION_DAYS", "must be between 1 and 3650"));
+        }
         Ok(Self {
             grpc: GrpcSettings::from_env(env, "AUDIT", DEFAULT_GRPC_PORT)?,
             database: DatabaseSettings::from_env(env, "AUDIT", "myaccount_audit")?,
             nats: NatsSettings::from_env(env)?,
             auth: VerifierSettings::from_env(env)?,
             consumer: ConsumerSettings::new("audit"),
+            geoip_database,
+            retention: RetentionSettings {
+                default_days,
+                ..RetentionSettings::default()
+            },
         })
     }
 }
@@ -50,6 +87,10 @@ pub enum StartError {
     Events(#[from] platform::events::EventsError),
     #[error(transparent)]
     Serve(#[from] platform::grpc::ServeError),
+    #[error(transparent)]
+    Geo(#[from] enrich::GeoError),
+    #[error("sign-in partitions: {0}")]
+    Partitions(#[from] sqlx::Error),
 }
 
 pub struct Application {
@@ -65,12 +106,47 @@ impl Application {
     /// As `build`, with the token verifier given (tests use a static key set).
     pub async fn build_with_verifier(settings: Settings, verifier: TokenVerifier) -> Result<Self, StartError> {
         let pool = platform::db::connect(&settings.database, &MIGRATIONS).await?;
+        // Today's partition must exist before the first sign-in arrives.
+        retention::maintain(&pool, &settings.retention, chrono::Utc::now().date_naive()).await?;
+        let geo = settings.geoip_database.as_deref().map(GeoLocator::open).transpose()?.map(Arc::new);
         let bus = EventBus::connect(&settings.nats, "audit").await?;
-        let sign_ins = Consumer::<SignInRecorded, _>::new(pool.clone(), bus, settings.consumer.clone(), events::SignInRecordedHandler);
-        let host = ServiceHost::bind(&settings.grpc, pool.clone(), AuthLayer::new(Arc::new(verifier)))
+
+        let sign_ins = Consumer::<SignInRecorded, _>::new(
+            pool.clone(),
+            bus.clone(),
+            settings.consumer.clone(),
+            events::SignInRecordedHandler { geo },
+        );
+        let organizations = Consumer::<OrganizationChanged, _>::new(
+            pool.clone(),
+            bus.clone(),
+            settings.consumer.clone(),
+            events::OrganizationChangedHandler,
+        );
+        let relay = OutboxRelay::new(pool.clone(), bus.clone(), "myaccount/audit", vec![Stream::SignIn, Stream::Notifications]);
+        let mut host = ServiceHost::bind(&settings.grpc, pool.clone(), AuthLayer::new(Arc::new(verifier)))
             .await?
-            .add_service(AuditServiceServer::new(grpc::AuditApi::new(pool)))
-            .spawn_task(move |shutdown| sign_ins.run(shutdown));
+            .add_service(AuditServiceServer::new(grpc::AuditApi::new(service::Audit::new(pool.clone()))))
+            .spawn_task(move |shutdown| sign_ins.run(shutdown))
+            .spawn_task(move |shutdown| organizations.run(shutdown))
+            .spawn_task(move |shutdown| relay.run(shutdown));
+        for (stream, purpose, only) in ACTIVITY_STREAMS {
+            let mut consumer = StreamConsumer::new(
+                pool.clone(),
+                bus.clone(),
+                settings.consumer.clone(),
+                stream,
+                purpose,
+                events::ActivityRecorder,
+            );
+            if let Some(subject) = only {
+                consumer = consumer.only(subject);
+            }
+            host = host.spawn_task(move |shutdown| consumer.run(shutdown));
+        }
+        let retention_pool = pool.clone();
+        let retention_settings = settings.retention.clone();
+        host = host.spawn_task(move |shutdown| retention::run(retention_pool, retention_settings, shutdown));
         Ok(Self { host })
     }
 

@@ -176,7 +176,11 @@ fn validate_language(field: &str, value: &str, violations: &mut Violations) {
     // BCP 47 shape: "en", "en-US", "zh-Hant-TW".
     let valid = value.len() <= 35
         && value.split('-').enumerate().all(|(i, part)| {
-            let len_ok = if i == 0 { (2..=3).contains(&part.len()) } else { (2..=8).contains(&part.len()) };
+            let len_ok = if i == 0 {
+                (2..=3).contains(&part.len())
+            } else {
+                (2..=8).contains(&part.len())
+            };
             len_ok && part.chars().all(|c| c.is_ascii_alphanumeric())
         })
         && value.chars().take_while(|c| *c != '-').all(|c| c.is_ascii_alphabetic());
@@ -265,7 +269,11 @@ impl NewUserInput {
                 v.add("roles", format!("unknown role {role:?}; known roles: {ADMIN_ROLE}"));
             }
         }
-        let inputs = [upn.as_ref().map(|u| u.as_str()).unwrap_or(""), display_name.as_str(), mail.as_str()];
+        let inputs = [
+            upn.as_ref().map(|u| u.as_str()).unwrap_or(""),
+            display_name.as_str(),
+            mail.as_str(),
+        ];
         check_password("password", &self.password, &inputs, &mut v);
         match (v.into_result(), upn) {
             (Ok(()), Some(user_principal_name)) => Ok(NewUser {
@@ -306,7 +314,21 @@ pub fn check_password(field: &str, password: &str, user_inputs: &[&str], violati
         violations.add(field, format!("at most {MAX_PASSWORD_CHARS} characters"));
         return;
     }
-    let entropy = zxcvbn::zxcvbn(password, user_inputs);
+    // zxcvbn matches user inputs only as whole dictionary words, so "adele.vance@contoso.example"
+    // alone does not catch "adele.vance2024": add the local part and every word of each input.
+    let mut words: Vec<&str> = Vec::new();
+    for input in user_inputs {
+        words.push(input);
+        if let Some((local, _)) = input.split_once('@') {
+            words.push(local);
+        }
+        words.extend(
+            input
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| w.chars().count() >= 3),
+        );
+    }
+    let entropy = zxcvbn::zxcvbn(password, &words);
     if u8::from(entropy.score()) < 3 {
         let hint = entropy
             .feedback()
@@ -323,6 +345,62 @@ pub enum FailureReason {
     InvalidPassword,
     AccountDisabled,
     Throttled,
+    SecondFactorFailed,
+    MfaChallengeExpired,
+    SecondFactorReplayed,
+    MfaTooManyAttempts,
+}
+
+/// A second factor a sign-in may be completed with, as security-info describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondFactor {
+    pub method_id: String,
+    /// "authenticator_app", "phone", "email", "security_key", "recovery_codes".
+    pub kind: String,
+    pub label: String,
+    pub is_default: bool,
+}
+
+/// What the person answered the second step with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MfaProof {
+    Code(String),
+    Assertion(String),
+}
+
+/// What security-info concluded about a proof.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FactorCheck {
+    /// `amr` values proven, and the method's stable name for the sign-in log.
+    Verified { amr: Vec<String>, method: String },
+    Incorrect { method: String },
+    Replayed { method: String },
+    Expired { method: String },
+    TooManyAttempts { method: String },
+    UnknownMethod,
+}
+
+/// What the second step shows after a factor is chosen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MfaPrompt {
+    pub sent_to: String,
+    pub request_options_json: String,
+}
+
+/// How long the second step stays open, and how many wrong answers it takes.
+#[derive(Debug, Clone, Copy)]
+pub struct MfaPolicy {
+    pub challenge_ttl_secs: i64,
+    pub max_attempts: i32,
+}
+
+impl Default for MfaPolicy {
+    fn default() -> Self {
+        Self {
+            challenge_ttl_secs: 300,
+            max_attempts: 5,
+        }
+    }
 }
 
 /// Failed-attempt throttling: exponential backoff per account name (as typed, so it behaves the
@@ -358,7 +436,9 @@ impl ThrottlePolicy {
             return 0;
         }
         let exponent = u32::try_from(over - 1).unwrap_or(0).min(30);
-        self.base_delay_ms.saturating_mul(1i64 << exponent).min(self.max_delay_ms)
+        self.base_delay_ms
+            .saturating_mul(1i64 << exponent)
+            .min(self.max_delay_ms)
     }
 }
 
@@ -405,7 +485,11 @@ mod tests {
 
     #[test]
     fn only_editable_fields_can_change_and_values_are_checked() {
-        let paths = vec!["display_name".to_string(), "mail".to_string(), "mobile_phone".to_string()];
+        let paths = vec![
+            "display_name".to_string(),
+            "mail".to_string(),
+            "mobile_phone".to_string(),
+        ];
         let err = ProfileChanges::parse(&paths, |f| match f {
             EditableField::DisplayName => "  ".into(),
             EditableField::MobilePhone => "call me".into(),

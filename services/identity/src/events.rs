@@ -1,9 +1,7 @@
 //! What identity publishes, built from domain values and written through the platform outbox.
 
 use chrono::{DateTime, Utc};
-use myaccount_proto::events::v1::{
-    ProfileUpdated, SignInFailureReason, SignInRecorded, SignInStatus, UserCreated,
-};
+use myaccount_proto::events::v1::{ProfileUpdated, SignInFailureReason, SignInRecorded, SignInStatus, UserCreated};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -31,6 +29,8 @@ pub struct SignInAttemptRecord<'a> {
     pub client: &'a ClientInfo,
     pub outcome: Result<Uuid, FailureReason>,
     pub amr: &'a [String],
+    /// The method that decided the attempt ("password", "app_password", "authenticator_app", ...).
+    pub method: &'a str,
 }
 
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
@@ -42,7 +42,11 @@ pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
 
 pub async fn sign_in_recorded(conn: &mut PgConnection, r: &SignInAttemptRecord<'_>) -> Result<(), sqlx::Error> {
     let (status, reason, session_id) = match r.outcome {
-        Ok(session) => (SignInStatus::Success, SignInFailureReason::Unspecified, session.to_string()),
+        Ok(session) => (
+            SignInStatus::Success,
+            SignInFailureReason::Unspecified,
+            session.to_string(),
+        ),
         Err(reason) => (SignInStatus::Failure, failure_reason(reason), String::new()),
     };
     let event = SignInRecorded {
@@ -60,6 +64,7 @@ pub async fn sign_in_recorded(conn: &mut PgConnection, r: &SignInAttemptRecord<'
         session_id,
         organization_id: r.organization_id.map(|o| o.to_string()).unwrap_or_default(),
         correlation_id: r.client.correlation_id.clone(),
+        method: r.method.to_owned(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(r.id, &event)).await
 }
@@ -70,6 +75,10 @@ fn failure_reason(reason: FailureReason) -> SignInFailureReason {
         FailureReason::InvalidPassword => SignInFailureReason::InvalidPassword,
         FailureReason::AccountDisabled => SignInFailureReason::AccountDisabled,
         FailureReason::Throttled => SignInFailureReason::Throttled,
+        FailureReason::SecondFactorFailed => SignInFailureReason::SecondFactorFailed,
+        FailureReason::MfaChallengeExpired => SignInFailureReason::MfaChallengeExpired,
+        FailureReason::SecondFactorReplayed => SignInFailureReason::SecondFactorReplayed,
+        FailureReason::MfaTooManyAttempts => SignInFailureReason::MfaTooManyAttempts,
     }
 }
 
@@ -97,4 +106,76 @@ pub async fn profile_updated(
         session_id: session_id.map(|s| s.to_string()).unwrap_or_default(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+// --- sessions: what identity publishes when sessions end, and its reaction to a disabled device
+
+pub async fn session_revoked(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    session: &crate::store::RevokedSession,
+    reason: crate::sessions::RevocationReason,
+    actor_session_id: Option<Uuid>,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = myaccount_proto::events::v1::SessionRevoked {
+        user_id: user_id.to_string(),
+        session_id: session.id.to_string(),
+        device_id: session.device_id.clone(),
+        reason: reason.as_str().to_owned(),
+        actor_session_id: actor_session_id.map(|s| s.to_string()).unwrap_or_default(),
+        time: Some(timestamp(time)),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+pub async fn password_changed(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    session_id: Option<Uuid>,
+    other_sessions_ended: usize,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = myaccount_proto::events::v1::PasswordChanged {
+        user_id: user_id.to_string(),
+        session_id: session_id.map(|s| s.to_string()).unwrap_or_default(),
+        other_sessions_ended: i32::try_from(other_sessions_ended).unwrap_or(i32::MAX),
+        time: Some(timestamp(time)),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+/// Consumes `myaccount.devices.v1.disabled`: ends every active session of the owner bound to the
+/// device, publishing `session_revoked` for each in the same transaction. A redelivered event
+/// finds nothing left to revoke (and is skipped as a duplicate before that).
+pub struct DeviceDisabledHandler;
+
+impl platform::consumer::Handler<myaccount_proto::events::v1::DeviceDisabled> for DeviceDisabledHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &platform::consumer::Delivery<myaccount_proto::events::v1::DeviceDisabled>,
+    ) -> Result<(), platform::consumer::HandlerError> {
+        use platform::consumer::HandlerError;
+        let event = &delivery.event;
+        let user_id = Uuid::parse_str(&event.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", event.user_id)))?;
+        if event.device_id.is_empty() {
+            return Err(HandlerError::Rejected("device_id is empty".into()));
+        }
+        let now = Utc::now();
+        let filter = crate::store::SessionFilter {
+            device_id: Some(event.device_id.clone()),
+            ..Default::default()
+        };
+        let reason = crate::sessions::RevocationReason::DeviceDisabled;
+        let revoked = crate::store::revoke_sessions(conn, user_id, &filter, reason.as_str(), now)
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        for session in &revoked {
+            session_revoked(conn, user_id, session, reason, None, now).await?;
+        }
+        tracing::info!(%user_id, device_id = %event.device_id, sessions = revoked.len(), "device disabled; its sessions ended");
+        Ok(())
+    }
 }

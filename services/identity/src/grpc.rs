@@ -10,12 +10,19 @@ use tonic::{Request, Response, Status};
 
 use crate::domain::{EditableField, NewUserInput, Profile, ProfileChanges};
 use crate::events::{ClientInfo, timestamp};
-use crate::service::{Identity, IdentityError, IssuedTokens};
+use crate::domain::MfaProof;
+use crate::service::{Identity, IdentityError, IssuedTokens, SignInOutcome};
+use crate::sessions::{PasswordChange, SessionView, SessionsError};
+use platform::error::FieldViolation;
+use uuid::Uuid;
 
 /// The methods callable without an access token.
 pub const PUBLIC_METHODS: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/SignIn",
     "/myaccount.identity.v1.IdentityService/RefreshToken",
+    // The challenge id from the first step is the credential of the second.
+    "/myaccount.identity.v1.IdentityService/StartMfa",
+    "/myaccount.identity.v1.IdentityService/CompleteMfa",
 ];
 
 pub struct IdentityApi {
@@ -74,6 +81,27 @@ fn profile(p: Profile) -> pb::Profile {
     }
 }
 
+fn sign_in_response(outcome: SignInOutcome) -> pb::SignInResponse {
+    let result = match outcome {
+        SignInOutcome::Tokens(tokens) => pb::sign_in_response::Result::Tokens(token_set(tokens)),
+        SignInOutcome::MfaRequired(challenge) => pb::sign_in_response::Result::MfaRequired(pb::MfaChallenge {
+            challenge_id: challenge.challenge_id.to_string(),
+            methods: challenge
+                .factors
+                .into_iter()
+                .map(|f| pb::MfaMethod {
+                    method_id: f.method_id,
+                    r#type: f.kind,
+                    label: f.label,
+                    is_default: f.is_default,
+                })
+                .collect(),
+            expires_at: Some(timestamp(challenge.expires_at)),
+        }),
+    };
+    pb::SignInResponse { result: Some(result) }
+}
+
 fn status(e: IdentityError) -> Status {
     to_status(e)
 }
@@ -83,20 +111,61 @@ impl IdentityService for IdentityApi {
     async fn sign_in(&self, request: Request<pb::SignInRequest>) -> Result<Response<pb::SignInResponse>, Status> {
         let client = client_info(&request, request.get_ref().client.clone());
         let body = request.into_inner();
-        let tokens = self
+        let outcome = self
             .identity
             .sign_in(&body.username, &body.password, &client)
             .await
             .map_err(status)?;
-        Ok(Response::new(pb::SignInResponse {
-            result: Some(pb::sign_in_response::Result::Tokens(token_set(tokens))),
+        Ok(Response::new(sign_in_response(outcome)))
+    }
+
+    async fn start_mfa(&self, request: Request<pb::StartMfaRequest>) -> Result<Response<pb::MfaPrompt>, Status> {
+        let r = request.get_ref();
+        let prompt = self
+            .identity
+            .start_mfa(&r.challenge_id, &r.method_id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::MfaPrompt {
+            sent_to: prompt.sent_to,
+            request_options_json: prompt.request_options_json,
         }))
+    }
+
+    async fn complete_mfa(&self, request: Request<pb::CompleteMfaRequest>) -> Result<Response<pb::TokenSet>, Status> {
+        let r = request.into_inner();
+        let proof = match r.proof {
+            Some(pb::complete_mfa_request::Proof::Code(c)) => Some(MfaProof::Code(c)),
+            Some(pb::complete_mfa_request::Proof::AssertionJson(a)) => Some(MfaProof::Assertion(a)),
+            None => None,
+        };
+        let tokens = self
+            .identity
+            .complete_mfa(&r.challenge_id, &r.method_id, proof)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(token_set(tokens)))
+    }
+
+    async fn reauthenticate(&self, request: Request<pb::ReauthenticateRequest>) -> Result<Response<pb::SignInResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let client = client_info(&request, request.get_ref().client.clone());
+        let outcome = self
+            .identity
+            .reauthenticate(&caller, &request.get_ref().password, &client)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(sign_in_response(outcome)))
     }
 
     async fn refresh_token(&self, request: Request<pb::RefreshTokenRequest>) -> Result<Response<pb::TokenSet>, Status> {
         let client = client_info(&request, request.get_ref().client.clone());
         let body = request.into_inner();
-        let tokens = self.identity.refresh(&body.refresh_token, &client).await.map_err(status)?;
+        let tokens = self
+            .identity
+            .refresh(&body.refresh_token, &client)
+            .await
+            .map_err(status)?;
         Ok(Response::new(token_set(tokens)))
     }
 
@@ -112,7 +181,10 @@ impl IdentityService for IdentityApi {
         Ok(Response::new(profile(p)))
     }
 
-    async fn update_my_profile(&self, request: Request<pb::UpdateMyProfileRequest>) -> Result<Response<pb::Profile>, Status> {
+    async fn update_my_profile(
+        &self,
+        request: Request<pb::UpdateMyProfileRequest>,
+    ) -> Result<Response<pb::Profile>, Status> {
         let caller = Caller::of(&request)?;
         let body = request.into_inner();
         let paths = body.update_mask.map(|m| m.paths).unwrap_or_default();
@@ -127,7 +199,11 @@ impl IdentityService for IdentityApi {
             EditableField::PreferredLanguage => values.preferred_language.clone(),
         })
         .map_err(|v| status(IdentityError::Invalid(v)))?;
-        let p = self.identity.update_my_profile(&caller, changes).await.map_err(status)?;
+        let p = self
+            .identity
+            .update_my_profile(&caller, changes)
+            .await
+            .map_err(status)?;
         Ok(Response::new(profile(p)))
     }
 
@@ -152,5 +228,100 @@ impl IdentityService for IdentityApi {
         };
         let p = self.identity.create_user(input).await.map_err(status)?;
         Ok(Response::new(profile(p)))
+    }
+    async fn list_my_sessions(
+        &self,
+        request: Request<pb::ListMySessionsRequest>,
+    ) -> Result<Response<pb::ListMySessionsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let sessions = self.identity.list_my_sessions(&caller).await.map_err(to_status)?;
+        Ok(Response::new(pb::ListMySessionsResponse {
+            sessions: sessions.into_iter().map(session).collect(),
+        }))
+    }
+
+    async fn revoke_my_session(
+        &self,
+        request: Request<pb::RevokeMySessionRequest>,
+    ) -> Result<Response<pb::RevokeMySessionResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let raw = request.into_inner().session_id;
+        let session_id = Uuid::parse_str(raw.trim()).map_err(|_| {
+            to_status(SessionsError::Invalid(vec![FieldViolation {
+                field: "session_id".into(),
+                description: "must be a session id (UUID)".into(),
+            }]))
+        })?;
+        self.identity
+            .revoke_my_session(&caller, session_id)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::RevokeMySessionResponse {}))
+    }
+
+    async fn revoke_my_other_sessions(
+        &self,
+        request: Request<pb::RevokeMyOtherSessionsRequest>,
+    ) -> Result<Response<pb::RevokeSessionsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let revoked = self
+            .identity
+            .revoke_my_other_sessions(&caller)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::RevokeSessionsResponse {
+            revoked_count: i32::try_from(revoked).unwrap_or(i32::MAX),
+        }))
+    }
+
+    async fn sign_out_everywhere(
+        &self,
+        request: Request<pb::SignOutEverywhereRequest>,
+    ) -> Result<Response<pb::RevokeSessionsResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let revoked = self.identity.sign_out_everywhere(&caller).await.map_err(to_status)?;
+        Ok(Response::new(pb::RevokeSessionsResponse {
+            revoked_count: i32::try_from(revoked).unwrap_or(i32::MAX),
+        }))
+    }
+
+    async fn change_my_password(
+        &self,
+        request: Request<pb::ChangeMyPasswordRequest>,
+    ) -> Result<Response<pb::ChangeMyPasswordResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let r = request.into_inner();
+        let change = PasswordChange {
+            current_password: r.current_password,
+            new_password: r.new_password,
+            end_other_sessions: r.end_other_sessions,
+        };
+        let ended = self
+            .identity
+            .change_my_password(&caller, change)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::ChangeMyPasswordResponse {
+            other_sessions_ended: i32::try_from(ended).unwrap_or(i32::MAX),
+        }))
+    }
+}
+
+fn session(s: SessionView) -> pb::Session {
+    pb::Session {
+        id: s.id.to_string(),
+        created_at: Some(timestamp(s.created_at)),
+        last_activity_at: Some(timestamp(s.last_activity_at)),
+        ip_address: s.ip_address,
+        location: s.location,
+        browser: s.client.browser,
+        browser_version: s.client.browser_version,
+        operating_system: s.client.operating_system,
+        operating_system_version: s.client.operating_system_version,
+        device_category: s.client.category,
+        device_id: s.device_id,
+        current: s.current,
+        authentication_methods: s.authentication_methods,
+        user_agent: s.user_agent,
     }
 }

@@ -3,7 +3,9 @@
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod security_info;
 pub mod service;
+pub mod sessions;
 pub mod store;
 pub mod tokens;
 
@@ -24,6 +26,7 @@ use platform::outbox::OutboxRelay;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::NewUserInput;
+use crate::security_info::{SecondFactorSettings, SecurityInfoClient};
 use crate::service::{Identity, IdentityError};
 use crate::store::StoreError;
 use crate::tokens::{KeyStore, LocalJwks, TokenSettings};
@@ -60,10 +63,16 @@ impl Settings {
             }),
             (None, None) => None,
             (Some(_), None) => {
-                return Err(ConfigError::new("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD", "must be set with IDENTITY_BOOTSTRAP_ADMIN_UPN"));
+                return Err(ConfigError::new(
+                    "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD",
+                    "must be set with IDENTITY_BOOTSTRAP_ADMIN_UPN",
+                ));
             }
             (None, Some(_)) => {
-                return Err(ConfigError::new("IDENTITY_BOOTSTRAP_ADMIN_UPN", "must be set with IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"));
+                return Err(ConfigError::new(
+                    "IDENTITY_BOOTSTRAP_ADMIN_UPN",
+                    "must be set with IDENTITY_BOOTSTRAP_ADMIN_PASSWORD",
+                ));
             }
         };
         let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(600))?;
@@ -99,6 +108,8 @@ pub enum StartError {
     Bootstrap(#[source] IdentityError),
     #[error("{0}")]
     Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
 }
 
 pub struct Application {
@@ -106,11 +117,27 @@ pub struct Application {
 }
 
 impl Application {
+    /// Identity with password-only sign-in (no security-info to ask for second factors).
     pub async fn build(settings: Settings) -> Result<Self, StartError> {
+        Self::build_with(settings, None).await
+    }
+
+    /// Identity with multi-factor sign-in: second factors are listed and checked by
+    /// security-info. This is what the binary and `myaccount up` run.
+    pub async fn build_with_second_factors(settings: Settings, second_factors: SecondFactorSettings) -> Result<Self, StartError> {
+        Self::build_with(settings, Some(second_factors)).await
+    }
+
+    async fn build_with(settings: Settings, second_factors: Option<SecondFactorSettings>) -> Result<Self, StartError> {
         let pool = platform::db::connect(&settings.database, &MIGRATIONS).await?;
         let bus = EventBus::connect(&settings.nats, "identity").await?;
         let keys = KeyStore::load(pool.clone()).await?;
-        let identity = Arc::new(Identity::new(pool.clone(), keys.clone(), settings.tokens.clone()).await?);
+        let mut identity = Identity::new(pool.clone(), keys.clone(), settings.tokens.clone()).await?;
+        if let Some(second_factors) = &second_factors {
+            let client = SecurityInfoClient::new(second_factors, keys.clone(), settings.tokens.clone())?;
+            identity = identity.with_second_factors(client);
+        }
+        let identity = Arc::new(identity);
         if let Some(admin) = &settings.bootstrap_admin {
             bootstrap_admin(&identity, admin).await?;
         }
@@ -120,7 +147,19 @@ impl Application {
             LocalJwks(keys.clone()),
         );
         let auth = AuthLayer::new(Arc::new(verifier)).allow_anonymous(grpc::PUBLIC_METHODS);
-        let relay = OutboxRelay::new(pool.clone(), bus, "myaccount/identity", vec![Stream::Identity, Stream::SignIn]);
+        let relay = OutboxRelay::new(
+            pool.clone(),
+            bus.clone(),
+            "myaccount/identity",
+            vec![Stream::Identity, Stream::SignIn],
+        );
+        // A disabled (lost) device ends its sessions.
+        let disabled_devices = platform::consumer::Consumer::<myaccount_proto::events::v1::DeviceDisabled, _>::new(
+            pool.clone(),
+            bus,
+            platform::consumer::ConsumerSettings::new("identity"),
+            events::DeviceDisabledHandler,
+        );
         let jwks_keys = keys.clone();
         let jwks = axum::Router::new().route(
             "/.well-known/jwks.json",
@@ -140,6 +179,7 @@ impl Application {
             .add_service(IdentityServiceServer::new(grpc::IdentityApi::new(identity)))
             .admin_routes(jwks)
             .spawn_task(move |shutdown| relay.run(shutdown))
+            .spawn_task(move |shutdown| disabled_devices.run(shutdown))
             .spawn_task(move |shutdown| refresh_keys(keys, shutdown));
         Ok(Self { host })
     }

@@ -1,10 +1,16 @@
+use myaccount_identity::security_info::SecondFactorSettings;
 use myaccount_identity::{Application, Settings};
 use platform::config::Env;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     platform::telemetry::init("info,sqlx=warn");
-    let settings = Settings::from_env(&Env::from_process())?;
-    Application::build(settings).await?.run_until_stopped().await?;
+    let env = Env::from_process();
+    let settings = Settings::from_env(&env)?;
+    let second_factors = SecondFactorSettings::from_env(&env)?;
+    Application::build_with_second_factors(settings, second_factors)
+        .await?
+        .run_until_stopped()
+        .await?;
     Ok(())
 }

@@ -3,16 +3,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use chrono::Utc;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Utc};
 use platform::auth::{AuthError, Caller};
 use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{FailureReason, NewUserInput, Profile, ProfileChanges, ThrottlePolicy};
+use crate::domain::{
+    FactorCheck, FailureReason, MfaPolicy, MfaPrompt, MfaProof, NewUserInput, Profile, ProfileChanges, SecondFactor,
+    ThrottlePolicy,
+};
 use crate::events::{self, ClientInfo, SignInAttemptRecord};
+use crate::security_info::SecurityInfoClient;
 use crate::store::{self, NewSession, StoreError};
 use crate::tokens::{self, KeyStore, TokenSettings, TokenSubject};
 
@@ -42,6 +46,24 @@ pub enum IdentityError {
     Hashing(String),
     #[error("token signing failed")]
     Signing(#[from] AuthError),
+    #[error("the sign-in challenge is invalid or already answered; sign in again")]
+    ChallengeInvalid,
+    #[error("the sign-in challenge has expired; sign in again with your password")]
+    ChallengeExpired,
+    #[error("too many wrong answers to this sign-in challenge; sign in again")]
+    MfaTooManyAttempts,
+    #[error("the code or security key answer is not right")]
+    SecondFactorIncorrect,
+    #[error("this code was already used; wait for the next code")]
+    SecondFactorReplayed,
+    #[error("the code has expired; ask for a new one")]
+    SecondFactorExpired,
+    #[error("method {0} is not one of your sign-in methods")]
+    MethodNotFound(String),
+    #[error("second factors cannot be checked right now; try again shortly")]
+    SecondFactorsUnavailable,
+    #[error("security-info call failed: {0}")]
+    SecurityInfo(tonic::Status),
 }
 
 impl ServiceError for IdentityError {
@@ -61,11 +83,41 @@ impl ServiceError for IdentityError {
             IdentityError::Store(StoreError::DuplicateUser(upn)) => {
                 ErrorKind::AlreadyExists(format!("a user named {upn} already exists"))
             }
-            IdentityError::Store(_) | IdentityError::Database(_) | IdentityError::Hashing(_) | IdentityError::Signing(_) => {
-                ErrorKind::Internal
+            IdentityError::ChallengeInvalid
+            | IdentityError::ChallengeExpired
+            | IdentityError::SecondFactorIncorrect
+            | IdentityError::SecondFactorReplayed
+            | IdentityError::SecondFactorExpired => ErrorKind::Unauthenticated(self.to_string()),
+            IdentityError::MfaTooManyAttempts => ErrorKind::ResourceExhausted {
+                message: self.to_string(),
+                retry_after: None,
+            },
+            IdentityError::MethodNotFound(_) => ErrorKind::NotFound(self.to_string()),
+            IdentityError::SecondFactorsUnavailable => ErrorKind::Unavailable(self.to_string()),
+            IdentityError::SecurityInfo(status) if status.code() == tonic::Code::Unavailable => {
+                ErrorKind::Unavailable(IdentityError::SecondFactorsUnavailable.to_string())
             }
+            IdentityError::Store(_)
+            | IdentityError::Database(_)
+            | IdentityError::Hashing(_)
+            | IdentityError::Signing(_)
+            | IdentityError::SecurityInfo(_) => ErrorKind::Internal,
         }
     }
+}
+
+/// The first step's answer: tokens, or a second factor is due.
+#[derive(Debug, Clone)]
+pub enum SignInOutcome {
+    Tokens(IssuedTokens),
+    MfaRequired(MfaChallenge),
+}
+
+#[derive(Debug, Clone)]
+pub struct MfaChallenge {
+    pub challenge_id: Uuid,
+    pub factors: Vec<SecondFactor>,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Tokens handed to a client after sign-in or refresh.
@@ -80,6 +132,8 @@ pub struct Identity {
     pool: PgPool,
     keys: Arc<KeyStore>,
     tokens: TokenSettings,
+    /// security-info, when second factors are in use (absent: password-only sign-in).
+    second_factors: Option<SecurityInfoClient>,
     /// Verified against when the user name is unknown, so both paths cost one argon2 run and
     /// timing does not reveal which accounts exist.
     dummy_hash: String,
@@ -92,8 +146,15 @@ impl Identity {
             pool,
             keys,
             tokens,
+            second_factors: None,
             dummy_hash,
         })
+    }
+
+    /// Multi-factor sign-in, with security-info holding the factors.
+    pub fn with_second_factors(mut self, client: SecurityInfoClient) -> Self {
+        self.second_factors = Some(client);
+        self
     }
 
     pub fn pool(&self) -> &PgPool {
@@ -111,7 +172,12 @@ impl Identity {
         Ok(profile)
     }
 
-    pub async fn sign_in(&self, username: &str, password: &str, client: &ClientInfo) -> Result<IssuedTokens, IdentityError> {
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<SignInOutcome, IdentityError> {
         let mut v = Violations::new();
         v.required("username", username);
         v.text("username", username, 256);
@@ -136,6 +202,7 @@ impl Identity {
             client,
             outcome: Err(FailureReason::Throttled),
             amr: &[],
+            method: "password",
         };
 
         let throttle_keys = if client.ip_address.is_empty() {
@@ -158,13 +225,27 @@ impl Identity {
         }
 
         let credentials = store::credentials_by_upn(&self.pool, &upn).await?;
-        let hash = credentials.as_ref().map_or(self.dummy_hash.clone(), |c| c.password_hash.clone());
+        let hash = credentials
+            .as_ref()
+            .map_or(self.dummy_hash.clone(), |c| c.password_hash.clone());
         let password_ok = verify_password(password.to_owned(), hash).await?;
+        // Non-interactive clients sign in with an app password instead of the password; they
+        // never get a second step (amr stays "pwd").
+        let app_password_ok = match (&credentials, &self.second_factors) {
+            (Some(c), Some(si)) if !password_ok && c.enabled => si.verify_app_password(c.id, password).await.unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "app password check failed");
+                false
+            }),
+            _ => false,
+        };
+        if app_password_ok {
+            record.method = "app_password";
+        }
 
         let mut tx = self.pool.begin().await?;
         let failure = match &credentials {
             None => Some(FailureReason::UnknownUser),
-            Some(_) if !password_ok => Some(FailureReason::InvalidPassword),
+            Some(_) if !password_ok && !app_password_ok => Some(FailureReason::InvalidPassword),
             Some(c) if !c.enabled => Some(FailureReason::AccountDisabled),
             Some(_) => None,
         };
@@ -188,43 +269,381 @@ impl Identity {
         let Some(credentials) = credentials else {
             return Err(IdentityError::InvalidCredentials);
         };
-
-        let session_id = Uuid::now_v7();
-        let amr = vec!["pwd".to_owned()];
         store::clear_failures(&mut tx, &account_key).await?;
+
+        if password_ok && let Some(si) = &self.second_factors {
+            // Fails closed: without an answer from security-info nobody signs in on a password
+            // alone, since we cannot tell who has a second factor.
+            let factors = si.second_factors(credentials.id).await.map_err(|e| {
+                tracing::error!(error = %e, "cannot list second factors");
+                IdentityError::SecondFactorsUnavailable
+            })?;
+            if !factors.is_empty() {
+                let challenge = self.open_challenge(&mut tx, credentials.id, None, typed, client, factors, si.policy, now).await?;
+                tx.commit().await?;
+                return Ok(SignInOutcome::MfaRequired(challenge));
+            }
+        }
+
+        let amr = vec!["pwd".to_owned()];
+        record.amr = &amr;
+        let account = Account::from(&credentials);
+        let tokens = self.open_session(&mut tx, &account, &amr, client, &mut record, now).await?;
+        tx.commit().await?;
+        Ok(SignInOutcome::Tokens(tokens))
+    }
+
+    /// Creates a session with `amr`, records the successful attempt, and issues its tokens.
+    async fn open_session(
+        &self,
+        tx: &mut PgConnection,
+        account: &Account,
+        amr: &[String],
+        client: &ClientInfo,
+        record: &mut SignInAttemptRecord<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedTokens, IdentityError> {
+        let session_id = Uuid::now_v7();
         store::insert_session(
-            &mut tx,
+            tx,
             &NewSession {
                 id: session_id,
-                user_id: credentials.id,
+                user_id: account.id,
                 now,
                 ip_address: &client.ip_address,
                 user_agent: &client.user_agent,
                 device_id: &client.device_id,
-                amr: &amr,
+                amr,
             },
         )
         .await?;
+        self.issue_for_session(tx, account, session_id, amr, record, now).await
+    }
+
+    /// A new refresh token and access token for `session_id`, proven at `now` with `amr`.
+    async fn issue_for_session(
+        &self,
+        tx: &mut PgConnection,
+        account: &Account,
+        session_id: Uuid,
+        amr: &[String],
+        record: &mut SignInAttemptRecord<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedTokens, IdentityError> {
         let (refresh_token, refresh_hash) = tokens::new_refresh_token();
-        store::insert_refresh_token(&mut tx, &refresh_hash, session_id, now, now + ttl(self.tokens.refresh_token_ttl)).await?;
+        store::insert_refresh_token(tx, &refresh_hash, session_id, now, now + ttl(self.tokens.refresh_token_ttl)).await?;
         record.outcome = Ok(session_id);
-        record.amr = &amr;
-        events::sign_in_recorded(&mut tx, &record).await?;
+        events::sign_in_recorded(tx, record).await?;
         let subject = TokenSubject {
-            user_id: credentials.id,
+            user_id: account.id,
             session_id,
-            organization_id: credentials.home_organization_id,
+            organization_id: account.home_organization_id,
             auth_time: now,
-            amr: amr.clone(),
-            roles: credentials.roles,
+            amr: amr.to_vec(),
+            roles: account.roles.clone(),
         };
         let access_token = self.keys.sign(&tokens::access_claims(&self.tokens, &subject, now)).await?;
-        tx.commit().await?;
         Ok(IssuedTokens {
             access_token,
             refresh_token,
             expires_in: self.tokens.access_token_ttl,
         })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn open_challenge(
+        &self,
+        tx: &mut PgConnection,
+        user_id: Uuid,
+        session_id: Option<Uuid>,
+        typed: &str,
+        client: &ClientInfo,
+        factors: Vec<SecondFactor>,
+        policy: MfaPolicy,
+        now: DateTime<Utc>,
+    ) -> Result<MfaChallenge, IdentityError> {
+        // Random (v4): the id is the credential of the second step.
+        let challenge_id = Uuid::new_v4();
+        let expires_at = now + chrono::Duration::seconds(policy.challenge_ttl_secs);
+        store::insert_challenge(
+            tx,
+            &store::NewChallenge {
+                id: challenge_id,
+                user_id,
+                session_id,
+                typed_user_principal_name: typed,
+                now,
+                expires_at,
+                ip_address: &client.ip_address,
+                user_agent: &client.user_agent,
+                device_id: &client.device_id,
+                app_id: &client.app_id,
+                correlation_id: &client.correlation_id,
+            },
+        )
+        .await?;
+        Ok(MfaChallenge {
+            challenge_id,
+            factors,
+            expires_at,
+        })
+    }
+
+    fn second_factor_client(&self) -> Result<&SecurityInfoClient, IdentityError> {
+        self.second_factors.as_ref().ok_or(IdentityError::ChallengeInvalid)
+    }
+
+    /// An open challenge: known, unanswered, not expired, attempts left.
+    async fn open_challenge_by_id(&self, challenge_id: &str) -> Result<store::Challenge, IdentityError> {
+        let id = parse_challenge_id(challenge_id)?;
+        let challenge = store::challenge(&self.pool, id).await?.ok_or(IdentityError::ChallengeInvalid)?;
+        let policy = self.second_factor_client()?.policy;
+        if challenge.completed_at.is_some() {
+            return Err(IdentityError::ChallengeInvalid);
+        }
+        if challenge.expires_at <= Utc::now() {
+            return Err(IdentityError::ChallengeExpired);
+        }
+        if challenge.attempts >= policy.max_attempts {
+            return Err(IdentityError::MfaTooManyAttempts);
+        }
+        Ok(challenge)
+    }
+
+    /// Prepares the chosen factor: sends a code by SMS, voice or email, or returns WebAuthn
+    /// options. TOTP and recovery codes need nothing.
+    pub async fn start_mfa(&self, challenge_id: &str, method_id: &str) -> Result<MfaPrompt, IdentityError> {
+        let mut v = Violations::new();
+        v.required("method_id", method_id);
+        v.text("method_id", method_id, 64);
+        if Uuid::parse_str(challenge_id.trim()).is_err() {
+            v.add("challenge_id", "must be the challenge id from the sign-in answer");
+        }
+        v.into_result().map_err(IdentityError::Invalid)?;
+        let challenge = self.open_challenge_by_id(challenge_id).await?;
+        self.second_factor_client()?
+            .begin(challenge.user_id, method_id.trim())
+            .await
+    }
+
+    /// The second step: checks the proof with security-info and, when right, opens the session
+    /// (or renews the one being stepped up) with `amr` = password + the factor + "mfa". Every
+    /// answer, right or wrong, is recorded as a sign-in attempt.
+    pub async fn complete_mfa(
+        &self,
+        challenge_id: &str,
+        method_id: &str,
+        proof: Option<MfaProof>,
+    ) -> Result<IssuedTokens, IdentityError> {
+        let mut v = Violations::new();
+        v.required("method_id", method_id);
+        v.text("method_id", method_id, 64);
+        if Uuid::parse_str(challenge_id.trim()).is_err() {
+            v.add("challenge_id", "must be the challenge id from the sign-in answer");
+        }
+        match &proof {
+            Some(MfaProof::Code(c)) if c.trim().is_empty() || c.chars().count() > 64 => {
+                v.add("code", "give the code (at most 64 characters)");
+            }
+            Some(MfaProof::Assertion(a)) if a.trim().is_empty() || a.len() > 16 * 1024 => {
+                v.add("assertion", "give the security key's answer (at most 16 KiB)");
+            }
+            None => v.add("code", "give a code or a security key assertion"),
+            _ => {}
+        }
+        v.into_result().map_err(IdentityError::Invalid)?;
+        let (Some(proof), Ok(id)) = (proof, parse_challenge_id(challenge_id)) else {
+            return Err(IdentityError::ChallengeInvalid);
+        };
+        let si = self.second_factor_client()?;
+        let now = Utc::now();
+
+        // Count the attempt first, in its own transaction, so concurrent guesses cannot exceed
+        // the limit.
+        let mut tx = self.pool.begin().await?;
+        let challenge = store::challenge_for_update(&mut tx, id)
+            .await?
+            .ok_or(IdentityError::ChallengeInvalid)?;
+        if challenge.completed_at.is_some() {
+            return Err(IdentityError::ChallengeInvalid);
+        }
+        let client = ClientInfo {
+            ip_address: challenge.ip_address.clone(),
+            user_agent: challenge.user_agent.clone(),
+            device_id: challenge.device_id.clone(),
+            app_id: challenge.app_id.clone(),
+            correlation_id: challenge.correlation_id.clone(),
+        };
+        let credentials = store::account(&self.pool, challenge.user_id)
+            .await?
+            .ok_or(IdentityError::ChallengeInvalid)?;
+        let account = Account::from(&credentials);
+        let mut record = SignInAttemptRecord {
+            id: Uuid::now_v7(),
+            time: now,
+            user_id: Some(challenge.user_id),
+            organization_id: account.home_organization_id,
+            typed_user_principal_name: &challenge.typed_user_principal_name,
+            client: &client,
+            outcome: Err(FailureReason::MfaChallengeExpired),
+            amr: &[],
+            method: "",
+        };
+        if challenge.expires_at <= now {
+            events::sign_in_recorded(&mut tx, &record).await?;
+            tx.commit().await?;
+            return Err(IdentityError::ChallengeExpired);
+        }
+        if challenge.attempts >= si.policy.max_attempts {
+            record.outcome = Err(FailureReason::MfaTooManyAttempts);
+            events::sign_in_recorded(&mut tx, &record).await?;
+            tx.commit().await?;
+            return Err(IdentityError::MfaTooManyAttempts);
+        }
+        if !credentials.enabled {
+            record.outcome = Err(FailureReason::AccountDisabled);
+            events::sign_in_recorded(&mut tx, &record).await?;
+            tx.commit().await?;
+            return Err(IdentityError::AccountDisabled);
+        }
+        store::count_challenge_attempt(&mut tx, id).await?;
+        tx.commit().await?;
+
+        let check = si.verify(challenge.user_id, method_id.trim(), &proof).await?;
+        let account_key = format!("account:{}", challenge.typed_user_principal_name.to_lowercase());
+        let mut tx = self.pool.begin().await?;
+        let (reason, error, method) = match check {
+            FactorCheck::Verified { amr: factor_amr, method } => {
+                if !store::complete_challenge(&mut tx, id, now).await? {
+                    return Err(IdentityError::ChallengeInvalid);
+                }
+                let mut amr = vec!["pwd".to_owned()];
+                amr.extend(factor_amr);
+                amr.push(platform::auth::MFA_AMR.to_owned());
+                record.amr = &amr;
+                record.method = &method;
+                let tokens = match challenge.session_id {
+                    Some(session_id) => {
+                        store::renew_session(&mut tx, session_id, &amr, now).await?;
+                        self.issue_for_session(&mut tx, &account, session_id, &amr, &mut record, now)
+                            .await?
+                    }
+                    None => {
+                        self.open_session(&mut tx, &account, &amr, &client, &mut record, now)
+                            .await?
+                    }
+                };
+                store::clear_failures(&mut tx, &account_key).await?;
+                tx.commit().await?;
+                return Ok(tokens);
+            }
+            FactorCheck::Incorrect { method } => (
+                FailureReason::SecondFactorFailed,
+                IdentityError::SecondFactorIncorrect,
+                method,
+            ),
+            FactorCheck::Replayed { method } => (
+                FailureReason::SecondFactorReplayed,
+                IdentityError::SecondFactorReplayed,
+                method,
+            ),
+            FactorCheck::Expired { method } => (
+                FailureReason::SecondFactorFailed,
+                IdentityError::SecondFactorExpired,
+                method,
+            ),
+            FactorCheck::TooManyAttempts { method } => (
+                FailureReason::MfaTooManyAttempts,
+                IdentityError::MfaTooManyAttempts,
+                method,
+            ),
+            FactorCheck::UnknownMethod => (
+                FailureReason::SecondFactorFailed,
+                IdentityError::MethodNotFound(method_id.trim().to_owned()),
+                String::new(),
+            ),
+        };
+        record.outcome = Err(reason);
+        record.method = &method;
+        // Wrong second factors count against the account like wrong passwords, so a stolen
+        // password cannot be paired with unlimited guesses over many challenges.
+        store::record_failure(&mut tx, &account_key, ThrottlePolicy::ACCOUNT, now).await?;
+        events::sign_in_recorded(&mut tx, &record).await?;
+        tx.commit().await?;
+        Err(error)
+    }
+
+    /// Step-up: the caller proves their password again, and a second factor when they have one
+    /// (answered with a challenge that `complete_mfa` finishes on this same session).
+    pub async fn reauthenticate(
+        &self,
+        caller: &Caller,
+        password: &str,
+        client: &ClientInfo,
+    ) -> Result<SignInOutcome, IdentityError> {
+        let mut v = Violations::new();
+        v.required("password", password);
+        if password.chars().count() > 1024 {
+            v.add("password", "at most 1024 characters");
+        }
+        validate_client(client, &mut v);
+        v.into_result().map_err(IdentityError::Invalid)?;
+        self.require_active_session(caller).await?;
+        let session_id = caller.session_id.ok_or(IdentityError::SessionEnded)?;
+        let credentials = store::account(&self.pool, caller.user_id)
+            .await?
+            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+        let upn = store::user_principal_name(&self.pool, caller.user_id)
+            .await?
+            .unwrap_or_default();
+        let account_key = format!("account:{upn}");
+        let now = Utc::now();
+        if let Some(until) = store::blocked_until(&self.pool, std::slice::from_ref(&account_key), now).await? {
+            return Err(IdentityError::Throttled {
+                retry_after: (until - now).to_std().unwrap_or(Duration::from_secs(1)),
+            });
+        }
+        let password_ok = verify_password(password.to_owned(), credentials.password_hash.clone()).await?;
+        let mut record = SignInAttemptRecord {
+            id: Uuid::now_v7(),
+            time: now,
+            user_id: Some(caller.user_id),
+            organization_id: credentials.home_organization_id,
+            typed_user_principal_name: &upn,
+            client,
+            outcome: Err(FailureReason::InvalidPassword),
+            amr: &[],
+            method: "password",
+        };
+        let mut tx = self.pool.begin().await?;
+        if !password_ok {
+            store::record_failure(&mut tx, &account_key, ThrottlePolicy::ACCOUNT, now).await?;
+            events::sign_in_recorded(&mut tx, &record).await?;
+            tx.commit().await?;
+            return Err(IdentityError::InvalidCredentials);
+        }
+        if let Some(si) = &self.second_factors {
+            let factors = si.second_factors(caller.user_id).await.map_err(|e| {
+                tracing::error!(error = %e, "cannot list second factors");
+                IdentityError::SecondFactorsUnavailable
+            })?;
+            if !factors.is_empty() {
+                let challenge = self
+                    .open_challenge(&mut tx, caller.user_id, Some(session_id), &upn, client, factors, si.policy, now)
+                    .await?;
+                tx.commit().await?;
+                return Ok(SignInOutcome::MfaRequired(challenge));
+            }
+        }
+        let amr = vec!["pwd".to_owned()];
+        record.amr = &amr;
+        store::renew_session(&mut tx, session_id, &amr, now).await?;
+        let account = Account::from(&credentials);
+        let tokens = self
+            .issue_for_session(&mut tx, &account, session_id, &amr, &mut record, now)
+            .await?;
+        tx.commit().await?;
+        Ok(SignInOutcome::Tokens(tokens))
     }
 
     /// Rotates a refresh token. Presenting an already-used token ends the whole session: either
@@ -255,7 +674,14 @@ impl Identity {
         }
         store::mark_refresh_token_used(&mut tx, &hash, now).await?;
         let (new_token, new_hash) = tokens::new_refresh_token();
-        store::insert_refresh_token(&mut tx, &new_hash, record.session_id, now, now + ttl(self.tokens.refresh_token_ttl)).await?;
+        store::insert_refresh_token(
+            &mut tx,
+            &new_hash,
+            record.session_id,
+            now,
+            now + ttl(self.tokens.refresh_token_ttl),
+        )
+        .await?;
         store::touch_session(&mut tx, record.session_id, &client.ip_address, &client.user_agent, now).await?;
         let subject = TokenSubject {
             user_id: record.user_id,
@@ -265,7 +691,10 @@ impl Identity {
             amr: record.amr,
             roles: record.roles,
         };
-        let access_token = self.keys.sign(&tokens::access_claims(&self.tokens, &subject, now)).await?;
+        let access_token = self
+            .keys
+            .sign(&tokens::access_claims(&self.tokens, &subject, now))
+            .await?;
         tx.commit().await?;
         Ok(IssuedTokens {
             access_token,
@@ -315,6 +744,32 @@ impl Identity {
     }
 }
 
+/// Who a session is for: what the access token needs to say.
+struct Account {
+    id: Uuid,
+    home_organization_id: Option<Uuid>,
+    roles: Vec<String>,
+}
+
+impl From<&store::Credentials> for Account {
+    fn from(c: &store::Credentials) -> Self {
+        Self {
+            id: c.id,
+            home_organization_id: c.home_organization_id,
+            roles: c.roles.clone(),
+        }
+    }
+}
+
+fn parse_challenge_id(raw: &str) -> Result<Uuid, IdentityError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| {
+        IdentityError::Invalid(vec![FieldViolation {
+            field: "challenge_id".into(),
+            description: "must be the challenge id from the sign-in answer".into(),
+        }])
+    })
+}
+
 fn validate_client(client: &ClientInfo, v: &mut Violations) {
     v.text("client.ip_address", &client.ip_address, 64);
     if !client.ip_address.is_empty() && client.ip_address.parse::<std::net::IpAddr>().is_err() {
@@ -344,7 +799,7 @@ pub async fn hash_password(password: String) -> Result<String, IdentityError> {
     .map_err(|e| IdentityError::Hashing(e.to_string()))?
 }
 
-async fn verify_password(password: String, hash: String) -> Result<bool, IdentityError> {
+pub(crate) async fn verify_password(password: String, hash: String) -> Result<bool, IdentityError> {
     tokio::task::spawn_blocking(move || {
         let parsed = PasswordHash::new(&hash).map_err(|e| IdentityError::Hashing(e.to_string()))?;
         Ok(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())

@@ -102,7 +102,13 @@ pub struct RefreshTokenRecord {
     pub home_organization_id: Option<Uuid>,
 }
 
-pub async fn insert_user(conn: &mut PgConnection, id: Uuid, user: &NewUser, password_hash: &str, now: DateTime<Utc>) -> Result<Profile, StoreError> {
+pub async fn insert_user(
+    conn: &mut PgConnection,
+    id: Uuid,
+    user: &NewUser,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Profile, StoreError> {
     let sql = format!(
         "INSERT INTO users (id, user_principal_name, display_name, given_name, surname, job_title, department, \
          office_location, mobile_phone, business_phone, mail, preferred_language, home_organization_id, roles, \
@@ -135,12 +141,20 @@ pub async fn insert_user(conn: &mut PgConnection, id: Uuid, user: &NewUser, pass
 
 pub async fn profile(pool: &PgPool, user_id: Uuid) -> Result<Option<Profile>, StoreError> {
     let sql = format!("SELECT {PROFILE_COLUMNS} FROM users WHERE id = $1");
-    let row: Option<ProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_optional(pool).await?;
+    let row: Option<ProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
     Ok(row.map(Profile::from))
 }
 
 /// Applies the changes and returns the new profile; `None` if the user does not exist.
-pub async fn update_profile(conn: &mut PgConnection, user_id: Uuid, changes: &ProfileChanges, now: DateTime<Utc>) -> Result<Option<Profile>, StoreError> {
+pub async fn update_profile(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    changes: &ProfileChanges,
+    now: DateTime<Utc>,
+) -> Result<Option<Profile>, StoreError> {
     // Column names come from the closed EditableField enum, values are bound.
     let assignments: Vec<String> = changes
         .0
@@ -152,7 +166,9 @@ pub async fn update_profile(conn: &mut PgConnection, user_id: Uuid, changes: &Pr
         "UPDATE users SET updated_at = $2, {} WHERE id = $1 RETURNING {PROFILE_COLUMNS}",
         assignments.join(", ")
     );
-    let mut query = sqlx::query_as::<_, ProfileRow>(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(now);
+    let mut query = sqlx::query_as::<_, ProfileRow>(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(now);
     for (_, value) in &changes.0 {
         query = query.bind(value);
     }
@@ -186,14 +202,22 @@ pub async fn insert_session(conn: &mut PgConnection, s: &NewSession<'_>) -> Resu
 }
 
 pub async fn session(pool: &PgPool, id: Uuid) -> Result<Option<Session>, StoreError> {
-    Ok(sqlx::query_as("SELECT id, user_id, auth_time, amr, revoked_at FROM sessions WHERE id = $1")
-        .bind(id)
-        .fetch_optional(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, user_id, auth_time, amr, revoked_at FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// Revokes a session of `user_id`; false when there is no such active session.
-pub async fn revoke_session(conn: &mut PgConnection, user_id: Uuid, session_id: Uuid, reason: &str, now: DateTime<Utc>) -> Result<bool, StoreError> {
+pub async fn revoke_session(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    session_id: Uuid,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let done = sqlx::query(
         "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
     )
@@ -206,7 +230,13 @@ pub async fn revoke_session(conn: &mut PgConnection, user_id: Uuid, session_id: 
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn insert_refresh_token(conn: &mut PgConnection, hash: &[u8], session_id: Uuid, now: DateTime<Utc>, expires_at: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn insert_refresh_token(
+    conn: &mut PgConnection,
+    hash: &[u8],
+    session_id: Uuid,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(hash)
         .bind(session_id)
@@ -218,7 +248,10 @@ pub async fn insert_refresh_token(conn: &mut PgConnection, hash: &[u8], session_
 }
 
 /// Locks the token row for the rotation that follows.
-pub async fn refresh_token_for_update(conn: &mut PgConnection, hash: &[u8]) -> Result<Option<RefreshTokenRecord>, StoreError> {
+pub async fn refresh_token_for_update(
+    conn: &mut PgConnection,
+    hash: &[u8],
+) -> Result<Option<RefreshTokenRecord>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT t.session_id, t.expires_at, t.used_at, s.user_id, s.auth_time, s.amr, \
                 s.revoked_at AS session_revoked_at, u.enabled, u.roles, u.home_organization_id \
@@ -230,7 +263,11 @@ pub async fn refresh_token_for_update(conn: &mut PgConnection, hash: &[u8]) -> R
     .await?)
 }
 
-pub async fn mark_refresh_token_used(conn: &mut PgConnection, hash: &[u8], now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn mark_refresh_token_used(
+    conn: &mut PgConnection,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1")
         .bind(hash)
         .bind(now)
@@ -239,7 +276,13 @@ pub async fn mark_refresh_token_used(conn: &mut PgConnection, hash: &[u8], now: 
     Ok(())
 }
 
-pub async fn touch_session(conn: &mut PgConnection, session_id: Uuid, ip: &str, user_agent: &str, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn touch_session(
+    conn: &mut PgConnection,
+    session_id: Uuid,
+    ip: &str,
+    user_agent: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE sessions SET last_seen_at = $2, \
          ip_address = CASE WHEN $3 = '' THEN ip_address ELSE $3 END, \
@@ -264,9 +307,11 @@ pub struct StoredSigningKey {
 
 /// Active keys, newest first; the first one signs, all of them verify.
 pub async fn active_signing_keys(pool: &PgPool) -> Result<Vec<StoredSigningKey>, StoreError> {
-    Ok(sqlx::query_as("SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid DESC")
-        .fetch_all(pool)
-        .await?)
+    Ok(sqlx::query_as(
+        "SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid DESC",
+    )
+    .fetch_all(pool)
+    .await?)
 }
 
 pub async fn insert_signing_key(pool: &PgPool, kid: &str, secret: &[u8], now: DateTime<Utc>) -> Result<(), StoreError> {
@@ -282,17 +327,30 @@ pub async fn insert_signing_key(pool: &PgPool, kid: &str, secret: &[u8], now: Da
 // --- throttling
 
 /// The latest `blocked_until` among `keys`, if any is in the future.
-pub async fn blocked_until(pool: &PgPool, keys: &[String], now: DateTime<Utc>) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT max(blocked_until) FROM sign_in_throttle WHERE key = ANY($1) AND blocked_until > $2")
+pub async fn blocked_until(
+    pool: &PgPool,
+    keys: &[String],
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(
+        sqlx::query_scalar(
+            "SELECT max(blocked_until) FROM sign_in_throttle WHERE key = ANY($1) AND blocked_until > $2",
+        )
         .bind(keys)
         .bind(now)
         .fetch_one(pool)
-        .await?)
+        .await?,
+    )
 }
 
 /// Counts a failure for `key` (restarting the count once the window has passed) and sets the
 /// backoff the policy asks for.
-pub async fn record_failure(conn: &mut PgConnection, key: &str, policy: ThrottlePolicy, now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn record_failure(
+    conn: &mut PgConnection,
+    key: &str,
+    policy: ThrottlePolicy,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let failures: i32 = sqlx::query_scalar(
         "INSERT INTO sign_in_throttle (key, failures, last_failure_at) VALUES ($1, 1, $2) \
          ON CONFLICT (key) DO UPDATE SET \
@@ -308,9 +366,11 @@ pub async fn record_failure(conn: &mut PgConnection, key: &str, policy: Throttle
     .await?;
     let delay = policy.delay_ms(failures);
     if delay > 0 {
+        // The lock-out runs from when the failure is recorded, not from when the attempt began
+        // (password hashing in between can take a while on a busy machine).
         sqlx::query("UPDATE sign_in_throttle SET blocked_until = $2 WHERE key = $1")
             .bind(key)
-            .bind(now + chrono::Duration::milliseconds(delay))
+            .bind(Utc::now().max(now) + chrono::Duration::milliseconds(delay))
             .execute(&mut *conn)
             .await?;
     }
@@ -318,6 +378,234 @@ pub async fn record_failure(conn: &mut PgConnection, key: &str, policy: Throttle
 }
 
 pub async fn clear_failures(conn: &mut PgConnection, key: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1").bind(key).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
+        .bind(key)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
+}
+
+// --- sessions page: list, revoke, password change
+
+/// A session that can still be used (not revoked, with a refresh token not yet spent or expired).
+#[derive(Debug, Clone, FromRow)]
+pub struct ActiveSession {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ip_address: String,
+    pub user_agent: String,
+    pub device_id: String,
+    pub amr: Vec<String>,
+}
+
+/// The user's usable sessions, most recently used first.
+pub async fn active_sessions(
+    pool: &PgPool,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Vec<ActiveSession>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT s.id, s.created_at, s.last_seen_at, s.ip_address, s.user_agent, s.device_id, s.amr \
+         FROM sessions s \
+         WHERE s.user_id = $1 AND s.revoked_at IS NULL \
+           AND EXISTS (SELECT 1 FROM refresh_tokens t \
+                       WHERE t.session_id = s.id AND t.used_at IS NULL AND t.expires_at > $2) \
+         ORDER BY s.last_seen_at DESC, s.id DESC",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Which of a user's active sessions to revoke; every filter given must match.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub only: Option<Uuid>,
+    pub except: Option<Uuid>,
+    pub device_id: Option<String>,
+}
+
+/// A session just revoked.
+#[derive(Debug, Clone, FromRow)]
+pub struct RevokedSession {
+    pub id: Uuid,
+    pub device_id: String,
+}
+
+/// Revokes the user's active sessions that match `filter` (their refresh tokens stop working,
+/// since rotation checks the session) and returns them; already revoked ones are left alone.
+pub async fn revoke_sessions(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    filter: &SessionFilter,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<RevokedSession>, StoreError> {
+    Ok(sqlx::query_as(
+        "UPDATE sessions SET revoked_at = $2, revoked_reason = $3 \
+         WHERE user_id = $1 AND revoked_at IS NULL \
+           AND ($4::uuid IS NULL OR id = $4) \
+           AND ($5::uuid IS NULL OR id <> $5) \
+           AND ($6::text IS NULL OR device_id = $6) \
+         RETURNING id, device_id",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(reason)
+    .bind(filter.only)
+    .bind(filter.except)
+    .bind(filter.device_id.as_deref())
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// What a password change checks against.
+#[derive(Debug, Clone, FromRow)]
+pub struct PasswordRecord {
+    pub user_principal_name: String,
+    pub display_name: String,
+    pub mail: String,
+    pub password_hash: String,
+}
+
+pub async fn password_of(pool: &PgPool, user_id: Uuid) -> Result<Option<PasswordRecord>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT user_principal_name, display_name, mail, password_hash FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?,
+    )
+}
+
+pub async fn set_password(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    password_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1")
+        .bind(user_id)
+        .bind(password_hash)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+// --- accounts by id
+
+pub async fn account(pool: &PgPool, user_id: Uuid) -> Result<Option<Credentials>, StoreError> {
+    Ok(sqlx::query_as("SELECT id, password_hash, enabled, roles, home_organization_id FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+pub async fn user_principal_name(pool: &PgPool, user_id: Uuid) -> Result<Option<String>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT user_principal_name FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?)
+}
+
+/// A step-up: the session was proven again just now, with these methods.
+pub async fn renew_session(conn: &mut PgConnection, session_id: Uuid, amr: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("UPDATE sessions SET auth_time = $2, amr = $3, last_seen_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+        .bind(session_id)
+        .bind(now)
+        .bind(amr)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+// --- multi-factor challenges
+
+pub struct NewChallenge<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub session_id: Option<Uuid>,
+    pub typed_user_principal_name: &'a str,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ip_address: &'a str,
+    pub user_agent: &'a str,
+    pub device_id: &'a str,
+    pub app_id: &'a str,
+    pub correlation_id: &'a str,
+}
+
+pub async fn insert_challenge(conn: &mut PgConnection, c: &NewChallenge<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO mfa_challenges (id, user_id, session_id, typed_user_principal_name, created_at, expires_at, \
+         ip_address, user_agent, device_id, app_id, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(c.id)
+    .bind(c.user_id)
+    .bind(c.session_id)
+    .bind(c.typed_user_principal_name)
+    .bind(c.now)
+    .bind(c.expires_at)
+    .bind(c.ip_address)
+    .bind(c.user_agent)
+    .bind(c.device_id)
+    .bind(c.app_id)
+    .bind(c.correlation_id)
+    .execute(&mut *conn)
+    .await?;
+    // Old challenges are of no use to anyone.
+    sqlx::query("DELETE FROM mfa_challenges WHERE expires_at < $1 - interval '1 day'")
+        .bind(c.now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct Challenge {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub session_id: Option<Uuid>,
+    pub typed_user_principal_name: String,
+    pub expires_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub ip_address: String,
+    pub user_agent: String,
+    pub device_id: String,
+    pub app_id: String,
+    pub correlation_id: String,
+}
+
+const CHALLENGE_COLUMNS: &str = "id, user_id, session_id, typed_user_principal_name, expires_at, attempts, completed_at, \
+     ip_address, user_agent, device_id, app_id, correlation_id";
+
+pub async fn challenge(pool: &PgPool, id: Uuid) -> Result<Option<Challenge>, StoreError> {
+    let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM mfa_challenges WHERE id = $1");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?)
+}
+
+pub async fn challenge_for_update(conn: &mut PgConnection, id: Uuid) -> Result<Option<Challenge>, StoreError> {
+    let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM mfa_challenges WHERE id = $1 FOR UPDATE");
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?)
+}
+
+pub async fn count_challenge_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("UPDATE mfa_challenges SET attempts = attempts + 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks the challenge answered; false when it already was (a race lost).
+pub async fn complete_challenge(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE mfa_challenges SET completed_at = $2 WHERE id = $1 AND completed_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
 }

@@ -18,9 +18,9 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Response, Status};
+use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 use uuid::Uuid;
 
 use crate::helpers::{DEADLINE, empty_migrator};
@@ -96,9 +96,7 @@ impl Host {
     async fn call(&self, header: Option<&str>) -> Result<Result<String, Status>> {
         let mut request = Request::new(ListMySignInsRequest::default());
         if let Some(value) = header {
-            request
-                .metadata_mut()
-                .insert("authorization", value.parse()?);
+            request.metadata_mut().insert("authorization", value.parse()?);
         }
         Ok(self
             .client()
@@ -201,9 +199,7 @@ async fn a_valid_token_reaches_the_handler_as_the_caller() -> Result<()> {
     let host = Host::start().await?;
     let user = Uuid::new_v4();
 
-    let answer = host
-        .call(Some(&bearer(&host.issuer.token_for(user))))
-        .await??;
+    let answer = host.call(Some(&bearer(&host.issuer.token_for(user)))).await??;
     assert_eq!(answer, format!("{user} "));
 
     // The scheme is case-insensitive.
@@ -212,9 +208,7 @@ async fn a_valid_token_reaches_the_handler_as_the_caller() -> Result<()> {
         .await??;
     assert_eq!(answer, format!("{user} "));
 
-    let answer = host
-        .call(Some(&bearer(&host.issuer.admin_token())))
-        .await??;
+    let answer = host.call(Some(&bearer(&host.issuer.admin_token()))).await??;
     assert!(answer.ends_with(&format!(" {ADMIN_SCOPE}")), "{answer}");
 
     host.stop().await
@@ -292,7 +286,10 @@ async fn cancelling_the_shutdown_token_stops_the_host() -> Result<()> {
     let (port, admin_port, task_stopped) = (host.port, host.admin_port, host.task_stopped.clone());
     host.stop().await?;
 
-    assert!(task_stopped.load(Ordering::SeqCst), "background tasks are stopped before run returns");
+    assert!(
+        task_stopped.load(Ordering::SeqCst),
+        "background tasks are stopped before run returns"
+    );
     for port in [port, admin_port] {
         assert!(
             tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err(),

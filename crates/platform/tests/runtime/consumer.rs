@@ -16,8 +16,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::helpers::{
-    DEADLINE, Harness, Running, TEST_MIGRATOR, consumer_info, consumer_settled, event_headers,
-    header, publish_event, publish_raw, sign_in, stream_len, stream_messages,
+    DEADLINE, Harness, Running, TEST_MIGRATOR, consumer_info, consumer_settled, event_headers, header, publish_event,
+    publish_raw, sign_in, stream_len, stream_messages,
 };
 
 const DURABLE: &str = "tests_recorded";
@@ -51,11 +51,7 @@ impl Recorder {
 }
 
 impl Handler<SignInRecorded> for Recorder {
-    async fn handle(
-        &self,
-        conn: &mut PgConnection,
-        delivery: &Delivery<SignInRecorded>,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInRecorded>) -> Result<(), HandlerError> {
         let event = &delivery.event;
         let attempt = {
             let mut attempts = self
@@ -113,12 +109,12 @@ async fn applied_count(pool: &PgPool) -> Result<i64> {
 }
 
 async fn processed(pool: &PgPool) -> Result<Vec<String>> {
-    Ok(sqlx::query_scalar(
-        "SELECT event_id FROM platform.processed_events WHERE consumer = $1 ORDER BY event_id",
+    Ok(
+        sqlx::query_scalar("SELECT event_id FROM platform.processed_events WHERE consumer = $1 ORDER BY event_id")
+            .bind(DURABLE)
+            .fetch_all(pool)
+            .await?,
     )
-    .bind(DURABLE)
-    .fetch_all(pool)
-    .await?)
 }
 
 async fn ensure_streams(bus: &EventBus) -> Result<()> {
@@ -154,7 +150,11 @@ async fn an_event_delivered_twice_is_applied_once() -> Result<()> {
 
     assert_eq!(applied(&h.pool, &ce_id).await?, vec![1]);
     assert_eq!(applied_count(&h.pool).await?, 1);
-    assert_eq!(recorder.attempts(&event.sign_in_id), 1, "the duplicates never reach the handler");
+    assert_eq!(
+        recorder.attempts(&event.sign_in_id),
+        1,
+        "the duplicates never reach the handler"
+    );
     assert_eq!(processed(&h.pool).await?, vec![ce_id]);
     assert_eq!(stream_len(&h.bus, Stream::DeadLetter).await, 0);
     consumer.stop().await
@@ -164,7 +164,7 @@ async fn an_event_delivered_twice_is_applied_once() -> Result<()> {
 async fn replicated_consumers_apply_each_event_once() -> Result<()> {
     const EVENTS: usize = 40;
     let h = Harness::new(&TEST_MIGRATOR).await?;
-    let (pool_b, bus_b) = h.replica().await?;
+    let (pool_b, bus_b) = h.replica(&TEST_MIGRATOR).await?;
     ensure_streams(&h.bus).await?;
     let recorder = Recorder::default();
     let a = spawn_consumer(&h.pool, &h.bus, recorder.clone());
@@ -223,9 +223,10 @@ async fn an_event_that_keeps_failing_is_dead_lettered_and_the_stream_moves_on() 
     let bad = sign_in("u", "broken");
     let bad_id = new_id();
     publish_event(&h.bus, &bad, &bad_id, &bad_id).await?;
-    eventually(DEADLINE, || async move {
-        stream_len(bus, Stream::DeadLetter).await == 1
-    })
+    eventually(
+        DEADLINE,
+        || async move { stream_len(bus, Stream::DeadLetter).await == 1 },
+    )
     .await;
 
     let dead = stream_messages(&h.bus, Stream::DeadLetter).await?;
@@ -255,7 +256,11 @@ async fn an_event_that_keeps_failing_is_dead_lettered_and_the_stream_moves_on() 
     publish_event(&h.bus, &good, &good_id, &good_id).await?;
     eventually(DEADLINE, || consumer_settled(bus, DURABLE, 2)).await;
     assert_eq!(applied(&h.pool, &good_id).await?, vec![1]);
-    assert_eq!(recorder.attempts(&bad.sign_in_id), 3, "a dead-lettered event is not redelivered");
+    assert_eq!(
+        recorder.attempts(&bad.sign_in_id),
+        3,
+        "a dead-lettered event is not redelivered"
+    );
     assert_eq!(processed(&h.pool).await?, vec![good_id]);
     assert_eq!(stream_len(&h.bus, Stream::DeadLetter).await, 1);
     consumer.stop().await
@@ -304,7 +309,11 @@ async fn undecodable_and_mistyped_messages_are_dead_lettered_at_once() -> Result
     assert_eq!(dead.len(), 2, "{reasons:?}");
     assert!(reasons[&garbage_id].starts_with("undecodable payload"), "{reasons:?}");
     assert!(reasons[&mistyped_id].starts_with("unexpected ce-type"), "{reasons:?}");
-    assert_eq!(recorder.attempts(&mistyped.sign_in_id), 0, "never handed to the handler");
+    assert_eq!(
+        recorder.attempts(&mistyped.sign_in_id),
+        0,
+        "never handed to the handler"
+    );
 
     // At once: each of the three messages was delivered exactly once.
     let info = consumer_info(&h.bus, DURABLE).await.context("consumer info")?;
@@ -322,11 +331,7 @@ async fn a_rejected_message_does_not_hold_back_the_rest_of_its_batch() -> Result
     let consumer = Consumer::new(h.pool.clone(), h.bus.clone(), settings(), recorder.clone());
     let pull = consumer.setup().await.map_err(|e| anyhow!(e))?;
 
-    let events = [
-        sign_in("u", "first"),
-        sign_in("u", "reject"),
-        sign_in("u", "third"),
-    ];
+    let events = [sign_in("u", "first"), sign_in("u", "reject"), sign_in("u", "third")];
     let mut ids = Vec::new();
     for event in &events {
         let id = new_id();
@@ -350,7 +355,10 @@ async fn a_rejected_message_does_not_hold_back_the_rest_of_its_batch() -> Result
     consumer.process(batch).await;
 
     assert_eq!(applied(&h.pool, &ids[0]).await?, vec![1]);
-    assert!(applied(&h.pool, &ids[1]).await?.is_empty(), "the rejected event's write is undone");
+    assert!(
+        applied(&h.pool, &ids[1]).await?.is_empty(),
+        "the rejected event's write is undone"
+    );
     assert_eq!(applied(&h.pool, &ids[2]).await?, vec![1]);
     let mut expected = vec![ids[0].clone(), ids[2].clone()];
     expected.sort();
@@ -358,7 +366,10 @@ async fn a_rejected_message_does_not_hold_back_the_rest_of_its_batch() -> Result
 
     let dead = stream_messages(&h.bus, Stream::DeadLetter).await?;
     assert_eq!(dead.len(), 1);
-    assert_eq!(header(Some(&dead[0].headers), headers::ID).as_deref(), Some(ids[1].as_str()));
+    assert_eq!(
+        header(Some(&dead[0].headers), headers::ID).as_deref(),
+        Some(ids[1].as_str())
+    );
     assert_eq!(
         header(Some(&dead[0].headers), "x-dead-letter-reason").as_deref(),
         Some("contradicts itself")

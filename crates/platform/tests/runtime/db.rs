@@ -21,12 +21,11 @@ async fn database_exists(name: &str) -> Result<bool> {
 }
 
 async fn tables_in(pool: &PgPool, schema: &str) -> Result<BTreeSet<String>> {
-    let names: Vec<String> = sqlx::query_scalar(
-        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
-    )
-    .bind(schema)
-    .fetch_all(pool)
-    .await?;
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1")
+            .bind(schema)
+            .fetch_all(pool)
+            .await?;
     Ok(names.into_iter().collect())
 }
 
@@ -67,7 +66,10 @@ async fn connecting_twice_is_harmless() -> Result<()> {
     let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM applied_sign_ins")
         .fetch_one(&second)
         .await?;
-    assert_eq!(rows, 1, "a second connect must not recreate or empty the service's tables");
+    assert_eq!(
+        rows, 1,
+        "a second connect must not recreate or empty the service's tables"
+    );
     let platform_applied: Vec<(i64, bool)> =
         sqlx::query_as("SELECT version, success FROM platform._sqlx_migrations ORDER BY version")
             .fetch_all(&second)

@@ -54,8 +54,8 @@ impl Harness {
     }
 
     /// Another replica's connections: its own pool and its own NATS connection.
-    pub async fn replica(&self) -> Result<(PgPool, EventBus)> {
-        let pool = platform::db::connect(&self.db.settings, &empty_migrator()).await?;
+    pub async fn replica(&self, migrator: &Migrator) -> Result<(PgPool, EventBus)> {
+        let pool = platform::db::connect(&self.db.settings, migrator).await?;
         let bus = EventBus::connect(&self.nats.settings, "platform-runtime-tests-replica").await?;
         Ok((pool, bus))
     }
@@ -132,18 +132,12 @@ pub async fn commit_event(pool: &PgPool, event: &SignInRecorded) -> Result<Uuid>
 }
 
 pub fn header(headers: Option<&HeaderMap>, name: &str) -> Option<String> {
-    headers
-        .and_then(|h| h.get(name))
-        .map(|v| v.as_str().to_owned())
+    headers.and_then(|h| h.get(name)).map(|v| v.as_str().to_owned())
 }
 
 /// Number of messages stored in the test's copy of `stream` (0 if it does not exist yet).
 pub async fn stream_len(bus: &EventBus, stream: Stream) -> u64 {
-    match bus
-        .jetstream()
-        .get_stream(bus.naming().stream(stream))
-        .await
-    {
+    match bus.jetstream().get_stream(bus.naming().stream(stream)).await {
         Ok(s) => s.cached_info().state.messages,
         Err(_) => 0,
     }
@@ -151,10 +145,7 @@ pub async fn stream_len(bus: &EventBus, stream: Stream) -> u64 {
 
 /// Every message of the test's copy of `stream`, in stream order.
 pub async fn stream_messages(bus: &EventBus, stream: Stream) -> Result<Vec<StreamMessage>> {
-    let s = bus
-        .jetstream()
-        .get_stream(bus.naming().stream(stream))
-        .await?;
+    let s = bus.jetstream().get_stream(bus.naming().stream(stream)).await?;
     let state = s.cached_info().state.clone();
     let mut messages = Vec::new();
     if state.messages == 0 {
@@ -189,12 +180,7 @@ pub async fn publish_raw(bus: &EventBus, headers: HeaderMap, payload: Vec<u8>) -
 }
 
 /// Publishes `event` as a well-formed message with the given CloudEvents id and Nats-Msg-Id.
-pub async fn publish_event(
-    bus: &EventBus,
-    event: &SignInRecorded,
-    ce_id: &str,
-    msg_id: &str,
-) -> Result<()> {
+pub async fn publish_event(bus: &EventBus, event: &SignInRecorded, ce_id: &str, msg_id: &str) -> Result<()> {
     let h = event_headers(ce_id, msg_id, &SignInRecorded::subject());
     publish_raw(bus, h, prost::Message::encode_to_vec(event)).await
 }
@@ -213,8 +199,6 @@ pub async fn consumer_info(bus: &EventBus, durable: &str) -> Option<consumer::In
 /// for an ack.
 pub async fn consumer_settled(bus: &EventBus, durable: &str, stream_messages: u64) -> bool {
     consumer_info(bus, durable).await.is_some_and(|info| {
-        info.num_pending == 0
-            && info.num_ack_pending == 0
-            && info.ack_floor.stream_sequence >= stream_messages
+        info.num_pending == 0 && info.num_ack_pending == 0 && info.ack_floor.stream_sequence >= stream_messages
     })
 }

@@ -14,15 +14,13 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::helpers::{
-    DEADLINE, Harness, Running, commit_event, empty_migrator, header, sign_in, stream_len,
-    stream_messages,
+    DEADLINE, Harness, Running, commit_event, empty_migrator, header, sign_in, stream_len, stream_messages,
 };
 
 const SOURCE: &str = "myaccount/platform-tests";
 
 fn spawn_relay(pool: &PgPool, bus: &EventBus, settings: RelaySettings) -> Running {
-    let relay = OutboxRelay::new(pool.clone(), bus.clone(), SOURCE, vec![Stream::SignIn])
-        .with_settings(settings);
+    let relay = OutboxRelay::new(pool.clone(), bus.clone(), SOURCE, vec![Stream::SignIn]).with_settings(settings);
     Running::spawn(move |token| relay.run(token))
 }
 
@@ -130,7 +128,11 @@ async fn committed_events_are_published_as_cloudevents() -> Result<()> {
     assert_eq!(get(headers::CONTENT_TYPE).as_deref(), Some("application/protobuf"));
     let time = get(headers::TIME).context("ce-time header")?;
     let time = DateTime::parse_from_rfc3339(&time).with_context(|| format!("ce-time {time:?}"))?;
-    assert_eq!(time.with_timezone(&Utc), created_at, "ce-time is the time the event was written");
+    assert_eq!(
+        time.with_timezone(&Utc),
+        created_at,
+        "ce-time is the time the event was written"
+    );
 
     assert_eq!(m.payload.as_ref(), event.encode_to_vec().as_slice());
     assert_eq!(SignInRecorded::decode(m.payload.clone())?, event);
@@ -145,7 +147,7 @@ async fn replicated_relays_publish_every_event_exactly_once() -> Result<()> {
     const TOTAL: usize = WRITERS * PER_WRITER;
 
     let h = Harness::new(&empty_migrator()).await?;
-    let (pool_b, bus_b) = h.replica().await?;
+    let (pool_b, bus_b) = h.replica(&empty_migrator()).await?;
     // Small batches, so both replicas keep competing for rows.
     let settings = RelaySettings {
         batch_size: 8,
@@ -211,10 +213,7 @@ async fn events_written_during_a_nats_outage_are_published_once_it_is_back() -> 
 
     let before = commit_event(&h.pool, &sign_in("u", "before")).await?;
     let (pool, bus) = (&h.pool, &h.bus);
-    eventually(DEADLINE, || async move {
-        backlog(pool).await.is_ok_and(|n| n == 0)
-    })
-    .await;
+    eventually(DEADLINE, || async move { backlog(pool).await.is_ok_and(|n| n == 0) }).await;
 
     server.stop();
     eventually(DEADLINE, || async move { !bus.is_connected() }).await;
@@ -226,11 +225,10 @@ async fn events_written_during_a_nats_outage_are_published_once_it_is_back() -> 
     // Asserting that nothing happens needs a stretch of time: a few of the relay's retries.
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(backlog(&h.pool).await?, 5, "nothing can be acked while NATS is down");
-    let unsent: Vec<Uuid> = sqlx::query_scalar(
-        "SELECT id FROM platform.outbox WHERE published_at IS NULL ORDER BY created_at, id",
-    )
-    .fetch_all(&h.pool)
-    .await?;
+    let unsent: Vec<Uuid> =
+        sqlx::query_scalar("SELECT id FROM platform.outbox WHERE published_at IS NULL ORDER BY created_at, id")
+            .fetch_all(&h.pool)
+            .await?;
     assert_eq!(unsent, during);
 
     server.resume().await;
@@ -245,6 +243,33 @@ async fn events_written_during_a_nats_outage_are_published_once_it_is_back() -> 
     let mut expected = vec![before];
     expected.extend(&during);
     assert_eq!(published, expected, "published exactly once, in order of creation");
+
+    relay.stop().await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_started_while_nats_is_down_publishes_once_it_is_up() -> Result<()> {
+    let mut server = NatsServer::start().await;
+    server.stop();
+    // The service starts (and writes events) without NATS; the relay cannot even create its
+    // streams yet.
+    let h = Harness::with_nats(&empty_migrator(), TestNats::at(&server.url())).await?;
+    assert!(!h.bus.is_connected());
+    let relay = spawn_relay(&h.pool, &h.bus, quick());
+    let mut written = Vec::new();
+    for i in 0..3 {
+        written.push(commit_event(&h.pool, &sign_in("u", &format!("early-{i}"))).await?);
+    }
+    assert_eq!(backlog(&h.pool).await?, 3);
+
+    server.resume().await;
+    let pool = &h.pool;
+    eventually(Duration::from_secs(60), || async move {
+        backlog(pool).await.is_ok_and(|n| n == 0)
+    })
+    .await;
+    let messages = stream_messages(&h.bus, Stream::SignIn).await?;
+    assert_eq!(msg_ids(&messages)?, written);
 
     relay.stop().await
 }

@@ -12,7 +12,10 @@ async fn an_admin_creates_a_user_who_can_then_sign_in() {
     request.display_name = "  Adele Vance  ".into();
     let organization_id = request.home_organization_id.clone();
 
-    let profile = app.create_user(request.clone()).await.expect("the admin creates a user");
+    let profile = app
+        .create_user(request.clone())
+        .await
+        .expect("the admin creates a user");
 
     let id: Uuid = profile.id.parse().expect("the new user has a uuid");
     assert_eq!(profile.user_principal_name, "adele.vance@contoso.example");
@@ -60,7 +63,11 @@ async fn create_user_without_the_admin_scope_is_permission_denied() {
         .await
         .expect_err("a regular user cannot create users");
 
-    assert_status(&status, Code::PermissionDenied, "this operation needs the myaccount.admin scope");
+    assert_status(
+        &status,
+        Code::PermissionDenied,
+        "this operation needs the myaccount.admin scope",
+    );
     assert_eq!(app.user_count().await, 2, "nothing was created");
 }
 
@@ -87,6 +94,7 @@ async fn create_user_without_an_access_token_is_unauthenticated() {
 async fn invalid_create_user_input_lists_every_bad_field_and_creates_nothing() {
     let app = spawn_app().await;
     let mut request = user_request("not-an-email");
+    request.mail = "adele.vance@contoso.example".into();
     request.password = "short".into();
     request.display_name = "x".repeat(257);
     request.roles = vec!["superuser".into()];
@@ -102,7 +110,10 @@ async fn invalid_create_user_input_lists_every_bad_field_and_creates_nothing() {
     assert_eq!(
         listed,
         [
-            ("user_principal_name", "must look like name@domain.example (at most 256 characters)"),
+            (
+                "user_principal_name",
+                "must look like name@domain.example (at most 256 characters)"
+            ),
             ("display_name", "at most 256 characters"),
             ("roles", "unknown role \"superuser\"; known roles: admin"),
             ("password", "at least 8 characters"),
@@ -115,7 +126,11 @@ async fn invalid_create_user_input_lists_every_bad_field_and_creates_nothing() {
          password: at least 8 characters"
     );
     assert_eq!(app.user_count().await, 1, "nothing was created");
-    assert_eq!(app.outbox_payloads(USER_CREATED).await.len(), 1, "only the admin's user_created event");
+    assert_eq!(
+        app.outbox_payloads(USER_CREATED).await.len(),
+        1,
+        "only the admin's user_created event"
+    );
 }
 
 #[tokio::test]
@@ -123,15 +138,25 @@ async fn each_invalid_field_is_reported_on_its_own() {
     let app = spawn_app().await;
     type Breaks = fn(&mut myaccount_proto::identity::v1::CreateUserRequest);
     let cases: [(&str, &str, Breaks); 9] = [
-        ("upn with two @", "user_principal_name", |r| r.user_principal_name = "a@b@contoso.example".into()),
-        ("upn missing", "user_principal_name", |r| r.user_principal_name = "   ".into()),
+        ("upn with two @", "user_principal_name", |r| {
+            r.user_principal_name = "a@b@contoso.example".into()
+        }),
+        ("upn missing", "user_principal_name", |r| {
+            r.user_principal_name = "   ".into()
+        }),
         ("common password", "password", |r| r.password = "password1234".into()),
-        ("password from the user's name", "password", |r| r.password = "adele.vance2024".into()),
+        ("password from the user's name", "password", |r| {
+            r.password = "adele.vance2024".into()
+        }),
         ("password too long", "password", |r| r.password = "y".repeat(257)),
         ("display name missing", "display_name", |r| r.display_name = " ".into()),
-        ("unknown role", "roles", |r| r.roles = vec!["admin".into(), "root".into()]),
+        ("unknown role", "roles", |r| {
+            r.roles = vec!["admin".into(), "root".into()]
+        }),
         ("bad phone", "mobile_phone", |r| r.mobile_phone = "call me".into()),
-        ("bad organization", "home_organization_id", |r| r.home_organization_id = "contoso".into()),
+        ("bad organization", "home_organization_id", |r| {
+            r.home_organization_id = "contoso".into()
+        }),
     ];
 
     for (case, field, breaks) in cases {
@@ -150,7 +175,10 @@ async fn a_weak_password_is_rejected_with_a_hint() {
     let mut request = user_request("adele.vance@contoso.example");
     request.password = "password1234".into();
 
-    let status = app.create_user(request).await.expect_err("a common password is refused");
+    let status = app
+        .create_user(request)
+        .await
+        .expect_err("a common password is refused");
 
     let violations = platform::error::field_violations(&status);
     assert_eq!(violations.len(), 1, "{violations:?}");
@@ -173,6 +201,10 @@ async fn a_user_principal_name_taken_in_another_case_already_exists() {
         .await
         .expect_err("the same name in other letters is the same user");
 
-    assert_status(&status, Code::AlreadyExists, "a user named adele.vance@contoso.example already exists");
+    assert_status(
+        &status,
+        Code::AlreadyExists,
+        "a user named adele.vance@contoso.example already exists",
+    );
     assert_eq!(app.user_count().await, 2, "the admin and the first user only");
 }

@@ -16,7 +16,9 @@ async fn health_check_reports_serving_for_the_server_and_the_identity_service() 
             let mut health = app.health();
             async move {
                 health
-                    .check(HealthCheckRequest { service: service.into() })
+                    .check(HealthCheckRequest {
+                        service: service.into(),
+                    })
                     .await
                     .is_ok_and(|r| r.into_inner().status == ServingStatus::Serving as i32)
             }

@@ -95,7 +95,9 @@ pub async fn spawn_app() -> TestApp {
         .connect(&database.settings.url)
         .await
         .expect("connect to the test database");
-    let client = async_nats::connect(nats.settings.url.as_str()).await.expect("connect to nats");
+    let client = async_nats::connect(nats.settings.url.as_str())
+        .await
+        .expect("connect to nats");
     TestApp {
         admin_port,
         identity: IdentityServiceClient::new(channel.clone()),
@@ -146,7 +148,10 @@ pub fn user_request(upn: &str) -> pb::CreateUserRequest {
 
 /// The field names of a status's violations, in order.
 pub fn violated_fields(status: &Status) -> Vec<String> {
-    platform::error::field_violations(status).into_iter().map(|v| v.field).collect()
+    platform::error::field_violations(status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
 }
 
 #[track_caller]
@@ -173,7 +178,7 @@ impl TestApp {
         let response = self.client().sign_in(request).await?.into_inner();
         match response.result {
             Some(pb::sign_in_response::Result::Tokens(tokens)) => Ok(tokens),
-            None => panic!("sign-in succeeded without tokens"),
+            other => panic!("a password sign-in of these users returns tokens, got {other:?}"),
         }
     }
 
@@ -197,7 +202,11 @@ impl TestApp {
     }
 
     /// CreateUser with the given access token, or none.
-    pub async fn create_user_as(&self, token: Option<&str>, request: pb::CreateUserRequest) -> Result<pb::Profile, Status> {
+    pub async fn create_user_as(
+        &self,
+        token: Option<&str>,
+        request: pb::CreateUserRequest,
+    ) -> Result<pb::Profile, Status> {
         let request = match token {
             Some(t) => bearer(request, t),
             None => Request::new(request),
@@ -221,7 +230,10 @@ impl TestApp {
     /// Creates a user and signs them in.
     pub async fn signed_in_user(&self, upn: &str) -> (TestUser, pb::TokenSet) {
         let user = self.create_test_user(upn).await;
-        let tokens = self.sign_in(&user.upn, &user.password).await.expect("the new user signs in");
+        let tokens = self
+            .sign_in(&user.upn, &user.password)
+            .await
+            .expect("the new user signs in");
         (user, tokens)
     }
 
@@ -234,7 +246,9 @@ impl TestApp {
     }
 
     pub async fn sign_out(&self, access_token: &str) -> Result<(), Status> {
-        self.client().sign_out(bearer(pb::SignOutRequest {}, access_token)).await?;
+        self.client()
+            .sign_out(bearer(pb::SignOutRequest {}, access_token))
+            .await?;
         Ok(())
     }
 
@@ -246,7 +260,12 @@ impl TestApp {
             .into_inner())
     }
 
-    pub async fn update_my_profile(&self, access_token: &str, changes: pb::ProfileChanges, paths: &[&str]) -> Result<pb::Profile, Status> {
+    pub async fn update_my_profile(
+        &self,
+        access_token: &str,
+        changes: pb::ProfileChanges,
+        paths: &[&str],
+    ) -> Result<pb::Profile, Status> {
         let request = pb::UpdateMyProfileRequest {
             profile: Some(changes),
             update_mask: Some(prost_types::FieldMask {
@@ -272,7 +291,10 @@ impl TestApp {
 
     pub fn jwks_verifier(&self) -> TokenVerifier {
         let url = self.jwks_url();
-        TokenVerifier::new(VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, &url), HttpJwks::new(url))
+        TokenVerifier::new(
+            VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, &url),
+            HttpJwks::new(url),
+        )
     }
 
     pub async fn user_count(&self) -> i64 {

@@ -4,6 +4,7 @@ mod create_user;
 mod health;
 mod helpers;
 mod profile;
+mod sessions;
 mod sign_in;
 mod sign_in_events;
 mod throttling;

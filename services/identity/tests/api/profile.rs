@@ -15,7 +15,10 @@ async fn users_read_their_own_profile() {
         .await
         .expect("signs in");
 
-    let profile = app.get_my_profile(&tokens.access_token).await.expect("reads own profile");
+    let profile = app
+        .get_my_profile(&tokens.access_token)
+        .await
+        .expect("reads own profile");
 
     assert_eq!(profile, created, "exactly what the admin created");
     assert_eq!(profile.user_principal_name, "adele.vance@contoso.example");
@@ -52,7 +55,13 @@ async fn users_update_the_fields_named_in_the_mask_and_nothing_else() {
         business_phone: String::new(),
         preferred_language: "zh-Hant-TW".into(),
     };
-    let paths = ["display_name", "office_location", "mobile_phone", "business_phone", "preferred_language"];
+    let paths = [
+        "display_name",
+        "office_location",
+        "mobile_phone",
+        "business_phone",
+        "preferred_language",
+    ];
     let updated = app
         .update_my_profile(&tokens.access_token, changes, &paths)
         .await
@@ -67,10 +76,20 @@ async fn users_update_the_fields_named_in_the_mask_and_nothing_else() {
         updated_at: updated.updated_at,
         ..before.clone()
     };
-    assert_eq!(updated, expected, "only the masked fields changed (values trimmed, a field cleared)");
+    assert_eq!(
+        updated, expected,
+        "only the masked fields changed (values trimmed, a field cleared)"
+    );
     let (old, new) = (before.updated_at.expect("set"), updated.updated_at.expect("set"));
-    assert!((new.seconds, new.nanos) > (old.seconds, old.nanos), "updated_at moves forward");
-    assert_eq!(app.get_my_profile(&tokens.access_token).await.expect("profile"), updated, "stored");
+    assert!(
+        (new.seconds, new.nanos) > (old.seconds, old.nanos),
+        "updated_at moves forward"
+    );
+    assert_eq!(
+        app.get_my_profile(&tokens.access_token).await.expect("profile"),
+        updated,
+        "stored"
+    );
 
     let events: Vec<ProfileUpdated> = app
         .outbox_payloads("myaccount.identity.v1.profile_updated")
@@ -81,7 +100,11 @@ async fn users_update_the_fields_named_in_the_mask_and_nothing_else() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].user_id, user.id.to_string());
     assert_eq!(events[0].changed_fields, paths);
-    let caller = app.jwks_verifier().verify(&tokens.access_token).await.expect("verifies");
+    let caller = app
+        .jwks_verifier()
+        .verify(&tokens.access_token)
+        .await
+        .expect("verifies");
     assert_eq!(events[0].session_id, caller.session_id.expect("sid").to_string());
 }
 
@@ -101,7 +124,14 @@ async fn invalid_updates_are_refused_and_leave_the_profile_unchanged() {
     };
     let not_editable = "\"mail\" is not a field you can change; editable fields: display_name, given_name, surname, \
                         office_location, mobile_phone, business_phone, preferred_language";
-    let cases: Vec<(&str, pb::ProfileChanges, Vec<&str>, Vec<(&str, &str)>)> = vec![
+    // What is asked, with which mask, and the (field, description) violations expected.
+    type Case = (
+        &'static str,
+        pb::ProfileChanges,
+        Vec<&'static str>,
+        Vec<(&'static str, &'static str)>,
+    );
+    let cases: Vec<Case> = vec![
         (
             "a field the organization manages",
             valid.clone(),
@@ -188,7 +218,9 @@ async fn invalid_updates_are_refused_and_leave_the_profile_unchanged() {
     assert_eq!(violated_fields(&status), ["update_mask"]);
     assert_eq!(app.get_my_profile(&tokens.access_token).await.expect("profile"), before);
     assert!(
-        app.outbox_payloads("myaccount.identity.v1.profile_updated").await.is_empty(),
+        app.outbox_payloads("myaccount.identity.v1.profile_updated")
+            .await
+            .is_empty(),
         "no change, no event"
     );
 }

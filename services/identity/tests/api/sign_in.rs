@@ -21,7 +21,10 @@ async fn signing_in_returns_tokens_that_verify_against_the_published_jwks() {
     let response = reqwest::get(app.jwks_url()).await.expect("GET the JWKS");
     assert_eq!(response.status(), reqwest::StatusCode::OK);
     assert_eq!(
-        response.headers().get(reqwest::header::CACHE_CONTROL).map(|v| v.to_str().ok()),
+        response
+            .headers()
+            .get(reqwest::header::CACHE_CONTROL)
+            .map(|v| v.to_str().ok()),
         Some(Some("public, max-age=300"))
     );
     let jwks: serde_json::Value = response.json().await.expect("a JSON key set");
@@ -66,11 +69,21 @@ async fn signing_in_returns_tokens_that_verify_against_the_published_jwks() {
 async fn an_admins_token_carries_the_admin_scope() {
     let app = spawn_app().await;
 
-    let tokens = app.sign_in(ADMIN_UPN, ADMIN_PASSWORD).await.expect("the admin signs in");
+    let tokens = app
+        .sign_in(ADMIN_UPN, ADMIN_PASSWORD)
+        .await
+        .expect("the admin signs in");
 
-    let caller = app.jwks_verifier().verify(&tokens.access_token).await.expect("verifies");
+    let caller = app
+        .jwks_verifier()
+        .verify(&tokens.access_token)
+        .await
+        .expect("verifies");
     assert!(caller.is_admin(), "{caller:?}");
-    assert_eq!(caller.organization_id, None, "the bootstrap admin has no home organization");
+    assert_eq!(
+        caller.organization_id, None,
+        "the bootstrap admin has no home organization"
+    );
 }
 
 #[tokio::test]
@@ -83,7 +96,11 @@ async fn the_user_name_is_not_case_sensitive() {
         .await
         .expect("the name matches in any case");
 
-    let caller = app.jwks_verifier().verify(&tokens.access_token).await.expect("verifies");
+    let caller = app
+        .jwks_verifier()
+        .verify(&tokens.access_token)
+        .await
+        .expect("verifies");
     assert_eq!(caller.user_id, user.id);
 }
 
@@ -134,5 +151,8 @@ async fn a_sign_in_request_without_credentials_is_invalid_and_not_an_attempt() {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     assert_eq!(violated_fields(&status), ["client.ip_address"]);
 
-    assert!(app.sign_in_records().await.is_empty(), "invalid requests are not sign-in attempts");
+    assert!(
+        app.sign_in_records().await.is_empty(),
+        "invalid requests are not sign-in attempts"
+    );
 }

@@ -15,7 +15,12 @@ async fn only_record_of<F: Future>(app: &TestApp, attempt: F) -> SignInRecorded 
     let before = app.sign_in_records().await;
     let _ = attempt.await;
     let after = app.sign_in_records().await;
-    assert_eq!(after.len(), before.len() + 1, "one attempt, one record: {:?}", &after[before.len()..]);
+    assert_eq!(
+        after.len(),
+        before.len() + 1,
+        "one attempt, one record: {:?}",
+        &after[before.len()..]
+    );
     assert_eq!(after[..before.len()], before[..], "earlier records are left alone");
     after[before.len()].clone()
 }
@@ -60,11 +65,17 @@ async fn every_sign_in_attempt_writes_exactly_one_record() {
     // Invalid password.
     let invalid_password = only_record_of(&app, app.sign_in(&user.upn, "not the password at all")).await;
     assert_eq!(invalid_password.status, SignInStatus::Failure as i32);
-    assert_eq!(invalid_password.failure_reason, SignInFailureReason::InvalidPassword as i32);
+    assert_eq!(
+        invalid_password.failure_reason,
+        SignInFailureReason::InvalidPassword as i32
+    );
     assert_eq!(invalid_password.user_id, user.id.to_string());
     assert_eq!(invalid_password.session_id, "", "no session for a failure");
     assert!(invalid_password.authentication_methods.is_empty());
-    assert_eq!(invalid_password.ip_address, "127.0.0.1", "without a client context, the caller's address");
+    assert_eq!(
+        invalid_password.ip_address, "127.0.0.1",
+        "without a client context, the caller's address"
+    );
 
     // Unknown user.
     let unknown_user = only_record_of(&app, app.sign_in("nobody@contoso.example", &user.password)).await;
@@ -86,7 +97,11 @@ async fn every_sign_in_attempt_writes_exactly_one_record() {
     assert_eq!(throttled.session_id, "");
 
     let ids: BTreeSet<String> = app.sign_in_records().await.into_iter().map(|r| r.sign_in_id).collect();
-    assert_eq!(ids.len(), app.sign_in_records().await.len(), "every record has an id of its own");
+    assert_eq!(
+        ids.len(),
+        app.sign_in_records().await.len(),
+        "every record has an id of its own"
+    );
 }
 
 #[tokio::test]
@@ -94,34 +109,64 @@ async fn the_relay_publishes_every_sign_in_record_to_jetstream() {
     let app = spawn_app().await;
     let user = app.create_test_user("adele.vance@contoso.example").await;
     app.sign_in(&user.upn, &user.password).await.expect("signs in");
-    app.sign_in(&user.upn, "not the password at all").await.expect_err("wrong password");
-    app.sign_in("nobody@contoso.example", "whatever it is").await.expect_err("unknown user");
+    app.sign_in(&user.upn, "not the password at all")
+        .await
+        .expect_err("wrong password");
+    app.sign_in("nobody@contoso.example", "whatever it is")
+        .await
+        .expect_err("unknown user");
 
     let written = app.sign_in_records().await;
-    assert_eq!(written.len(), 4, "the admin's sign-in (to create the user) and three attempts");
+    assert_eq!(
+        written.len(),
+        4,
+        "the admin's sign-in (to create the user) and three attempts"
+    );
 
     // Published after commit, asynchronously: wait for all of them, then for the rows to be marked sent.
     eventually(Duration::from_secs(10), || async {
         app.stream_messages(Stream::SignIn).await.len() == written.len()
     })
     .await;
-    eventually(Duration::from_secs(10), || async { app.unpublished_outbox_rows().await == 0 }).await;
+    eventually(Duration::from_secs(10), || async {
+        app.unpublished_outbox_rows().await == 0
+    })
+    .await;
 
     let wire_subject = app.naming.subject(SIGN_IN_RECORDED);
-    assert!(wire_subject.ends_with(".myaccount.signin.v1.recorded"), "namespaced: {wire_subject}");
+    assert!(
+        wire_subject.ends_with(".myaccount.signin.v1.recorded"),
+        "namespaced: {wire_subject}"
+    );
     let published = app.stream_messages(Stream::SignIn).await;
     let mut seen = Vec::new();
     for message in &published {
         assert_eq!(message.subject.as_str(), wire_subject);
         let header = |name: &str| message.headers.get(name).map(|v| v.as_str().to_owned());
-        assert_eq!(header(headers::TYPE).as_deref(), Some(SIGN_IN_RECORDED), "ce-type is the logical subject");
+        assert_eq!(
+            header(headers::TYPE).as_deref(),
+            Some(SIGN_IN_RECORDED),
+            "ce-type is the logical subject"
+        );
         assert_eq!(header(headers::CONTENT_TYPE).as_deref(), Some(headers::PROTOBUF));
         assert_eq!(header(headers::SPEC_VERSION).as_deref(), Some("1.0"));
         assert_eq!(header(headers::SOURCE).as_deref(), Some("myaccount/identity"));
         let event = SignInRecorded::decode(message.payload.clone()).expect("a SignInRecorded payload");
-        assert_eq!(header(headers::ID), Some(event.sign_in_id.clone()), "ce-id is the sign-in id");
-        assert_eq!(header("Nats-Msg-Id"), Some(event.sign_in_id.clone()), "deduplicated by event id");
-        assert_eq!(header(headers::SUBJECT).unwrap_or_default(), event.user_id, "ce-subject is the user");
+        assert_eq!(
+            header(headers::ID),
+            Some(event.sign_in_id.clone()),
+            "ce-id is the sign-in id"
+        );
+        assert_eq!(
+            header("Nats-Msg-Id"),
+            Some(event.sign_in_id.clone()),
+            "deduplicated by event id"
+        );
+        assert_eq!(
+            header(headers::SUBJECT).unwrap_or_default(),
+            event.user_id,
+            "ce-subject is the user"
+        );
         seen.push(event);
     }
     assert_eq!(seen, written, "exactly what was written, in order");

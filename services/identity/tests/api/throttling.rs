@@ -25,7 +25,10 @@ async fn fail_five_times(app: &TestApp, upn: &str) {
 fn assert_throttled(status: &Status) {
     assert_status(status, Code::ResourceExhausted, THROTTLED);
     let retry = retry_after(status).expect("the status says when to retry");
-    assert!(retry > Duration::ZERO && retry <= Duration::from_secs(1), "retry after {retry:?}");
+    assert!(
+        retry > Duration::ZERO && retry <= Duration::from_secs(1),
+        "retry after {retry:?}"
+    );
 }
 
 #[tokio::test]
@@ -45,8 +48,22 @@ async fn the_fifth_failure_blocks_the_account_even_for_the_right_password() {
     let failure = SignInStatus::Failure as i32;
     let invalid_password = (failure, SignInFailureReason::InvalidPassword as i32);
     let throttled = (failure, SignInFailureReason::Throttled as i32);
-    assert_eq!(outcomes, [invalid_password, invalid_password, invalid_password, invalid_password, invalid_password, throttled]);
-    assert!(records.iter().all(|r| r.user_id == user.id.to_string() && r.session_id.is_empty()));
+    assert_eq!(
+        outcomes,
+        [
+            invalid_password,
+            invalid_password,
+            invalid_password,
+            invalid_password,
+            invalid_password,
+            throttled
+        ]
+    );
+    assert!(
+        records
+            .iter()
+            .all(|r| r.user_id == user.id.to_string() && r.session_id.is_empty())
+    );
 }
 
 #[tokio::test]
@@ -74,7 +91,14 @@ async fn an_unknown_user_name_is_throttled_exactly_like_a_real_one() {
     let unknown_user = SignInFailureReason::UnknownUser as i32;
     assert_eq!(
         reasons,
-        [unknown_user, unknown_user, unknown_user, unknown_user, unknown_user, SignInFailureReason::Throttled as i32]
+        [
+            unknown_user,
+            unknown_user,
+            unknown_user,
+            unknown_user,
+            unknown_user,
+            SignInFailureReason::Throttled as i32
+        ]
     );
     assert!(records.iter().all(|r| r.user_id.is_empty()), "{records:?}");
 }
@@ -85,14 +109,23 @@ async fn four_failures_are_free_and_a_successful_sign_in_starts_the_count_again(
     let user = app.create_test_user("adele.vance@contoso.example").await;
 
     for _ in 0..4 {
-        app.sign_in(&user.upn, "not the password at all").await.expect_err("wrong password");
+        app.sign_in(&user.upn, "not the password at all")
+            .await
+            .expect_err("wrong password");
     }
     app.sign_in(&user.upn, &user.password)
         .await
         .expect("four failures do not block");
     for _ in 0..4 {
-        let status = app.sign_in(&user.upn, "not the password at all").await.expect_err("wrong password");
-        assert_eq!(status.code(), Code::Unauthenticated, "the count started again: {status:?}");
+        let status = app
+            .sign_in(&user.upn, "not the password at all")
+            .await
+            .expect_err("wrong password");
+        assert_eq!(
+            status.code(),
+            Code::Unauthenticated,
+            "the count started again: {status:?}"
+        );
     }
     app.sign_in(&user.upn, &user.password)
         .await
@@ -107,7 +140,10 @@ async fn blocking_one_account_name_leaves_other_users_alone() {
 
     fail_five_times(&app, &adele.upn).await;
 
-    let status = app.sign_in(&adele.upn, &adele.password).await.expect_err("adele is blocked");
+    let status = app
+        .sign_in(&adele.upn, &adele.password)
+        .await
+        .expect_err("adele is blocked");
     assert_eq!(status.code(), Code::ResourceExhausted);
     app.sign_in(&megan.upn, &megan.password)
         .await

@@ -11,20 +11,34 @@ async fn refreshing_rotates_the_refresh_token_and_keeps_the_session() {
     let verifier = app.jwks_verifier();
     let signed_in = verifier.verify(&first.access_token).await.expect("verifies");
 
-    let second = app.refresh(&first.refresh_token).await.expect("a fresh refresh token works");
-    let third = app.refresh(&second.refresh_token).await.expect("so does the rotated one");
+    let second = app
+        .refresh(&first.refresh_token)
+        .await
+        .expect("a fresh refresh token works");
+    let third = app
+        .refresh(&second.refresh_token)
+        .await
+        .expect("so does the rotated one");
 
     assert_ne!(second.refresh_token, first.refresh_token, "rotated");
     assert_ne!(third.refresh_token, second.refresh_token, "rotated again");
     assert_eq!(third.token_type, "Bearer");
     assert_eq!(third.expires_in, 600);
-    let refreshed = verifier.verify(&third.access_token).await.expect("the new access token verifies");
+    let refreshed = verifier
+        .verify(&third.access_token)
+        .await
+        .expect("the new access token verifies");
     assert_eq!(refreshed.user_id, user.id);
     assert_eq!(refreshed.session_id, signed_in.session_id, "same session");
-    assert_eq!(refreshed.auth_time, signed_in.auth_time, "authentication time is that of the sign-in");
+    assert_eq!(
+        refreshed.auth_time, signed_in.auth_time,
+        "authentication time is that of the sign-in"
+    );
     assert_eq!(refreshed.amr, ["pwd"]);
     assert_eq!(refreshed.organization_id, Some(user.organization_id.to_string()));
-    app.get_my_profile(&third.access_token).await.expect("the new access token works");
+    app.get_my_profile(&third.access_token)
+        .await
+        .expect("the new access token works");
 }
 
 #[tokio::test]
@@ -35,14 +49,23 @@ async fn a_used_refresh_token_fails_and_its_reuse_ends_the_whole_session() {
     let newest = app.refresh(&second.refresh_token).await.expect("second rotation");
 
     // Someone presents an old token again: the client or a thief holds a copy.
-    let reused = app.refresh(&first.refresh_token).await.expect_err("a used token is spent");
+    let reused = app
+        .refresh(&first.refresh_token)
+        .await
+        .expect_err("a used token is spent");
     assert_status(&reused, Code::Unauthenticated, INVALID_REFRESH_TOKEN);
 
     // So the whole token family is dead, the newest refresh token included...
-    let newest_refresh = app.refresh(&newest.refresh_token).await.expect_err("the session was revoked");
+    let newest_refresh = app
+        .refresh(&newest.refresh_token)
+        .await
+        .expect_err("the session was revoked");
     assert_status(&newest_refresh, Code::Unauthenticated, INVALID_REFRESH_TOKEN);
     // ...and the session's access tokens stop working at identity at once.
-    let profile = app.get_my_profile(&newest.access_token).await.expect_err("the session has ended");
+    let profile = app
+        .get_my_profile(&newest.access_token)
+        .await
+        .expect_err("the session has ended");
     assert_status(&profile, Code::Unauthenticated, SESSION_ENDED);
 }
 
@@ -69,11 +92,19 @@ async fn signing_out_ends_the_session_for_refresh_and_profile() {
 
     app.sign_out(&tokens.access_token).await.expect("signs out");
 
-    let refresh = app.refresh(&tokens.refresh_token).await.expect_err("the session has ended");
+    let refresh = app
+        .refresh(&tokens.refresh_token)
+        .await
+        .expect_err("the session has ended");
     assert_status(&refresh, Code::Unauthenticated, INVALID_REFRESH_TOKEN);
-    let profile = app.get_my_profile(&tokens.access_token).await.expect_err("the session has ended");
+    let profile = app
+        .get_my_profile(&tokens.access_token)
+        .await
+        .expect_err("the session has ended");
     assert_status(&profile, Code::Unauthenticated, SESSION_ENDED);
-    app.sign_out(&tokens.access_token).await.expect("signing out twice is harmless");
+    app.sign_out(&tokens.access_token)
+        .await
+        .expect("signing out twice is harmless");
 
     // Only that session: the user's other device is still signed in.
     app.get_my_profile(&other_session.access_token)
@@ -95,14 +126,22 @@ async fn a_token_signed_by_anyone_else_is_unauthenticated() {
         .get_my_profile(&forger.token_for(user.id))
         .await
         .expect_err("an unknown key");
-    assert_status(&status, Code::Unauthenticated, "the access token was signed by an unknown key");
+    assert_status(
+        &status,
+        Code::Unauthenticated,
+        "the access token was signed by an unknown key",
+    );
 
     // The same, claiming the admin scope.
     let status = app
         .create_user_as(Some(&forger.admin_token()), user_request("mallory@contoso.example"))
         .await
         .expect_err("a forged admin token");
-    assert_status(&status, Code::Unauthenticated, "the access token was signed by an unknown key");
+    assert_status(
+        &status,
+        Code::Unauthenticated,
+        "the access token was signed by an unknown key",
+    );
 
     // A forgery that names identity's real key id but is signed with another key.
     let kid = jsonwebtoken::decode_header(&tokens.access_token)
@@ -113,10 +152,17 @@ async fn a_token_signed_by_anyone_else_is_unauthenticated() {
     let mut claims = forger.claims_for(user.id);
     claims.scope = Some(platform::auth::ADMIN_SCOPE.into());
     let status = app
-        .create_user_as(Some(&impostor.sign(&claims).expect("signs")), user_request("mallory@contoso.example"))
+        .create_user_as(
+            Some(&impostor.sign(&claims).expect("signs")),
+            user_request("mallory@contoso.example"),
+        )
         .await
         .expect_err("a bad signature");
-    assert_status(&status, Code::Unauthenticated, "the access token is invalid: bad signature");
+    assert_status(
+        &status,
+        Code::Unauthenticated,
+        "the access token is invalid: bad signature",
+    );
 
     assert_eq!(app.user_count().await, 2, "the forgeries created nobody");
 }

@@ -1,0 +1,438 @@
+//! `myaccount bench signins`: how fast sign-in events travel from the outbox through JetStream
+//! into the audit log, and how fast "my sign-ins" answers over a large log, each beside a
+//! baseline measured in the same run on the same machine (raw JetStream publish, raw batched
+//! Postgres insert, a trivial gRPC call). Everything it creates (databases, streams) is named
+//! per run and removed at the end.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use chrono::Utc;
+use myaccount_proto::audit::v1 as audit_pb;
+use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInStatus};
+use platform::auth::{Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, SigningKey, StaticJwks, TokenVerifier, VerifierSettings};
+use platform::db::DatabaseSettings;
+use platform::events::{EventBus, NatsSettings, Stream};
+use platform::grpc::GrpcSettings;
+use platform::outbox::{OutboxRelay, OutgoingEvent, publish_in_tx};
+use prost::Message;
+use sqlx::{Connection, PgPool};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SigninsArgs {
+    /// Events for the throughput runs.
+    #[arg(long, default_value_t = 20_000)]
+    pub events: usize,
+    /// Events for the latency run, written at --rate per second.
+    #[arg(long, default_value_t = 5_000)]
+    pub latency_events: usize,
+    #[arg(long, default_value_t = 1_000)]
+    pub rate: u64,
+    /// Rows in the log for the "my sign-ins" query run.
+    #[arg(long, default_value_t = 1_000_000)]
+    pub rows: i64,
+    /// Queries in the "my sign-ins" run.
+    #[arg(long, default_value_t = 2_000)]
+    pub queries: usize,
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    pub postgres: String,
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub nats: String,
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank.min(sorted.len() - 1)]
+}
+
+fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v
+}
+
+fn event(user_id: Uuid, i: usize) -> SignInRecorded {
+    let now = Utc::now();
+    SignInRecorded {
+        sign_in_id: Uuid::now_v7().to_string(),
+        time: Some(prost_types::Timestamp {
+            seconds: now.timestamp(),
+            nanos: i32::try_from(now.timestamp_subsec_nanos()).unwrap_or(0),
+        }),
+        user_id: user_id.to_string(),
+        user_principal_name: format!("bench.user.{}@contoso.example", i % 1000),
+        app_id: "myaccount-portal".into(),
+        ip_address: format!("192.0.2.{}", i % 250 + 1),
+        user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36".into(),
+        device_id: String::new(),
+        status: if i % 10 == 0 { SignInStatus::Failure } else { SignInStatus::Success }.into(),
+        failure_reason: if i % 10 == 0 { SignInFailureReason::InvalidPassword } else { SignInFailureReason::Unspecified }.into(),
+        authentication_methods: vec!["pwd".into()],
+        session_id: Uuid::now_v7().to_string(),
+        organization_id: String::new(),
+        correlation_id: Uuid::new_v4().to_string(),
+        method: "pwd".into(),
+    }
+}
+
+struct Run {
+    id: String,
+    postgres: String,
+    databases: Vec<String>,
+    nats: NatsSettings,
+}
+
+impl Run {
+    fn database(&mut self, purpose: &str) -> DatabaseSettings {
+        let name = format!("myaccount_bench_{}_{purpose}", self.id);
+        self.databases.push(name.clone());
+        DatabaseSettings::new(format!("{}/{name}", self.postgres))
+    }
+
+    async fn clean_up(&self) {
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", self.postgres)).await {
+            for db in &self.databases {
+                let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", platform::db::quote_identifier(db));
+                let _ = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await;
+            }
+        }
+        if let Ok(client) = async_nats::connect(self.nats.url.as_str()).await {
+            let js = async_nats::jetstream::new(client);
+            let naming = self.nats.naming();
+            for s in Stream::ALL {
+                let _ = js.delete_stream(naming.stream(s)).await;
+            }
+            let _ = js.delete_stream(format!("BENCH_RAW_{}", self.id.to_uppercase())).await;
+        }
+    }
+}
+
+pub async fn signins(args: SigninsArgs) -> anyhow::Result<()> {
+    let id = Uuid::new_v4().simple().to_string()[..8].to_owned();
+    let mut nats = NatsSettings::new(args.nats.clone());
+    nats.namespace = Some(format!("bench{id}"));
+    let mut run = Run {
+        id,
+        postgres: args.postgres.clone(),
+        databases: vec![],
+        nats,
+    };
+    let result = measure(&args, &mut run).await;
+    run.clean_up().await;
+    result
+}
+
+async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
+    println!("myaccount bench signins: {} events, latency run {} at {}/s, {} rows for queries", args.events, args.latency_events, args.rate, args.rows);
+    let payload_size = event(Uuid::new_v4(), 1).encoded_len();
+
+    // Baseline 1: raw JetStream publish with async acks, the ceiling of any event path.
+    let raw_publish = raw_jetstream_publish(run, args.events).await?;
+    println!("raw JetStream async publish: {raw_publish:.0} msg/s ({payload_size}-byte payloads)");
+
+    // Baseline 2: raw batched Postgres insert of rows shaped like the sign-in log.
+    let baseline_db = run.database("baseline");
+    platform::db::create_database_if_missing(&baseline_db).await?;
+    let baseline_pool = PgPool::connect(&baseline_db.url).await?;
+    let raw_insert = raw_batched_insert(&baseline_pool, args.events).await?;
+    println!("raw batched Postgres insert: {raw_insert:.0} rows/s (batches of 500)");
+    baseline_pool.close().await;
+
+    // The real path: identity-style outbox -> relay -> JetStream -> audit consumer.
+    let outbox_db = run.database("outbox");
+    let outbox_pool = platform::db::connect(&outbox_db, &sqlx::migrate::Migrator::DEFAULT).await?;
+    let audit_db = run.database("audit");
+    let key = SigningKey::generate();
+    let verifier = TokenVerifier::new(
+        VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
+        StaticJwks(jsonwebtoken_set(&key)),
+    );
+    let mut grpc = GrpcSettings::ephemeral();
+    grpc.request_timeout = Duration::from_secs(30);
+    let audit_app = myaccount_audit::Application::build_with_verifier(
+        myaccount_audit::Settings {
+            grpc,
+            database: audit_db.clone(),
+            nats: run.nats.clone(),
+            auth: VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
+            consumer: platform::consumer::ConsumerSettings::new("audit"),
+            geoip_database: None,
+            retention: myaccount_audit::retention::RetentionSettings::default(),
+        },
+        verifier,
+    )
+    .await?;
+    let audit_port = audit_app.port();
+    let audit_stop = audit_app.shutdown_token();
+    let audit_task = tokio::spawn(audit_app.run_until_stopped());
+    let audit_pool = PgPool::connect(&audit_db.url).await?;
+
+    let bus = EventBus::connect(&run.nats, "bench").await?;
+    let relay_stop = CancellationToken::new();
+    let relay = OutboxRelay::new(outbox_pool.clone(), bus, "myaccount/bench", vec![Stream::SignIn]);
+    let relay_task = tokio::spawn(relay.run(relay_stop.clone()));
+
+    // Throughput: writers as fast as they go, one event per transaction as a sign-in does.
+    let user = Uuid::new_v4();
+    let started = Instant::now();
+    let writers = 4;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let pool = outbox_pool.clone();
+        let count = args.events / writers;
+        tasks.push(tokio::spawn(async move {
+            for i in 0..count {
+                let e = event(user, w * count + i);
+                let mut tx = pool.begin().await?;
+                publish_in_tx(&mut tx, &OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e)).await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let written = started.elapsed();
+    let total = (args.events / writers * writers) as i64;
+    wait_for_rows(&audit_pool, total, Duration::from_secs(600)).await?;
+    let end_to_end = started.elapsed();
+    let e2e_rate = total as f64 / end_to_end.as_secs_f64();
+    println!(
+        "end to end (outbox write -> relay -> JetStream -> audit commit): {e2e_rate:.0} events/s; writing alone {:.0} events/s",
+        total as f64 / written.as_secs_f64()
+    );
+
+    // Latency at a steady rate: from the sign-in's commit to its row being committed in audit.
+    let before = count(&audit_pool).await?;
+    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    let latency_user = Uuid::new_v4();
+    let paced_start = Instant::now();
+    for i in 0..args.latency_events {
+        ticker.tick().await;
+        let e = event(latency_user, i);
+        let mut tx = outbox_pool.begin().await?;
+        publish_in_tx(&mut tx, &OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e)).await?;
+        tx.commit().await?;
+    }
+    let achieved_rate = args.latency_events as f64 / paced_start.elapsed().as_secs_f64();
+    wait_for_rows(&audit_pool, before + args.latency_events as i64, Duration::from_secs(300)).await?;
+    let latencies: Vec<f64> = sqlx::query_scalar(
+        "SELECT EXTRACT(EPOCH FROM (ingested_at - occurred_at))::float8 * 1000 FROM sign_ins WHERE user_id = $1",
+    )
+    .bind(latency_user)
+    .fetch_all(&audit_pool)
+    .await?;
+    let latencies = sorted(latencies);
+    println!(
+        "sign-in to visible at {achieved_rate:.0}/s: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        percentile(&latencies, 50.0),
+        percentile(&latencies, 99.0),
+        latencies.last().copied().unwrap_or(f64::NAN)
+    );
+    relay_stop.cancel();
+    let _ = relay_task.await;
+
+    // "My sign-ins" over a big log, next to a trivial gRPC call on the same server.
+    let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{audit_port}"))?
+        .connect()
+        .await?;
+    let health = trivial_grpc(channel.clone(), args.queries).await?;
+    println!(
+        "trivial gRPC call (health check): p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&health, 50.0),
+        percentile(&health, 99.0)
+    );
+    let fill_started = Instant::now();
+    let users = fill_log(&audit_pool, args.rows).await?;
+    println!("filled the log with {} rows in {:.1} s", count(&audit_pool).await?, fill_started.elapsed().as_secs_f64());
+    let first_page = my_sign_ins(channel, &key, &users, args.queries).await?;
+    println!(
+        "my sign-ins, first page of 20 over {} rows: p50 {:.2} ms, p99 {:.2} ms",
+        args.rows,
+        percentile(&first_page, 50.0),
+        percentile(&first_page, 99.0)
+    );
+
+    println!("\n| measure | value | baseline | ratio |\n| --- | --- | --- | --- |");
+    println!("| end-to-end ingest | {e2e_rate:.0} events/s | raw JetStream publish {raw_publish:.0} msg/s | {:.2} |", e2e_rate / raw_publish);
+    println!("| end-to-end ingest | {e2e_rate:.0} events/s | raw batched insert {raw_insert:.0} rows/s | {:.2} |", e2e_rate / raw_insert);
+    println!(
+        "| visibility p99 at {achieved_rate:.0}/s | {:.1} ms | target 1000 ms | {:.2} |",
+        percentile(&latencies, 99.0),
+        percentile(&latencies, 99.0) / 1000.0
+    );
+    println!(
+        "| my sign-ins p99 ({} rows) | {:.2} ms | trivial gRPC p99 {:.2} ms | {:.2} |",
+        args.rows,
+        percentile(&first_page, 99.0),
+        percentile(&health, 99.0),
+        percentile(&first_page, 99.0) / percentile(&health, 99.0)
+    );
+
+    audit_stop.cancel();
+    let _ = audit_task.await;
+    audit_pool.close().await;
+    outbox_pool.close().await;
+    Ok(())
+}
+
+fn jsonwebtoken_set(key: &SigningKey) -> jsonwebtoken::jwk::JwkSet {
+    jsonwebtoken::jwk::JwkSet {
+        keys: vec![key.public_jwk()],
+    }
+}
+
+async fn count(pool: &PgPool) -> anyhow::Result<i64> {
+    Ok(sqlx::query_scalar("SELECT count(*) FROM sign_ins").fetch_one(pool).await?)
+}
+
+async fn wait_for_rows(pool: &PgPool, rows: i64, deadline: Duration) -> anyhow::Result<()> {
+    let start = Instant::now();
+    while count(pool).await? < rows {
+        anyhow::ensure!(start.elapsed() < deadline, "audit did not ingest {rows} rows within {deadline:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}
+
+async fn raw_jetstream_publish(run: &Run, n: usize) -> anyhow::Result<f64> {
+    let client = async_nats::connect(run.nats.url.as_str()).await.context("connecting to NATS")?;
+    let js = async_nats::jetstream::new(client);
+    let name = format!("BENCH_RAW_{}", run.id.to_uppercase());
+    let subject = format!("bench.{}.raw", run.id);
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: name.clone(),
+        subjects: vec![subject.clone()],
+        storage: async_nats::jetstream::stream::StorageType::File,
+        ..Default::default()
+    })
+    .await?;
+    let payload: bytes::Bytes = event(Uuid::new_v4(), 1).encode_to_vec().into();
+    let started = Instant::now();
+    let mut pending = Vec::with_capacity(1000);
+    for i in 0..n {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", format!("{}-{i}", run.id).as_str());
+        pending.push(js.publish_with_headers(subject.clone(), headers, payload.clone()).await?);
+        if pending.len() == 1000 {
+            for ack in pending.drain(..) {
+                ack.await?;
+            }
+        }
+    }
+    for ack in pending {
+        ack.await?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn raw_batched_insert(pool: &PgPool, n: usize) -> anyhow::Result<f64> {
+    sqlx::query(
+        "CREATE TABLE raw_sign_ins (id uuid PRIMARY KEY, occurred_at timestamptz NOT NULL, user_id uuid, \
+         user_principal_name text NOT NULL, ip_address text NOT NULL, user_agent text NOT NULL, status text NOT NULL)",
+    )
+    .execute(pool)
+    .await?;
+    let started = Instant::now();
+    for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
+        let events: Vec<SignInRecorded> = chunk.iter().map(|i| event(Uuid::new_v4(), *i)).collect();
+        let ids: Vec<Uuid> = events.iter().filter_map(|e| Uuid::parse_str(&e.sign_in_id).ok()).collect();
+        let users: Vec<Uuid> = events.iter().filter_map(|e| Uuid::parse_str(&e.user_id).ok()).collect();
+        let names: Vec<String> = events.iter().map(|e| e.user_principal_name.clone()).collect();
+        let ips: Vec<String> = events.iter().map(|e| e.ip_address.clone()).collect();
+        let agents: Vec<String> = events.iter().map(|e| e.user_agent.clone()).collect();
+        sqlx::query(
+            "INSERT INTO raw_sign_ins SELECT id, now(), u, n, ip, ua, 'success' \
+             FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[]) AS t(id, u, n, ip, ua)",
+        )
+        .bind(&ids)
+        .bind(&users)
+        .bind(&names)
+        .bind(&ips)
+        .bind(&agents)
+        .execute(pool)
+        .await?;
+    }
+    Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+async fn trivial_grpc(channel: tonic::transport::Channel, n: usize) -> anyhow::Result<Vec<f64>> {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    let mut client = HealthClient::new(channel);
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        client.check(HealthCheckRequest { service: String::new() }).await?;
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    Ok(sorted(times))
+}
+
+/// Fills the log with `rows` sign-ins of 10,000 users over the last 20 days; returns some users.
+async fn fill_log(pool: &PgPool, rows: i64) -> anyhow::Result<Vec<Uuid>> {
+    let users: Vec<Uuid> = (0..10_000).map(|_| Uuid::new_v4()).collect();
+    sqlx::query(
+        "INSERT INTO sign_ins (id, occurred_at, user_id, user_principal_name, ip_address, user_agent, browser, \
+         operating_system, status, authentication_methods, session_id) \
+         SELECT gen_random_uuid(), now() - (random() * interval '20 days'), ($1::uuid[])[1 + (g % 10000)], \
+                'bench.user.' || (g % 10000) || '@contoso.example', '192.0.2.' || (g % 250 + 1), 'Mozilla/5.0', \
+                'Chrome', 'Windows 10', CASE WHEN g % 10 = 0 THEN 'failure' ELSE 'success' END, '{pwd}', '' \
+         FROM generate_series(1, $2) AS g",
+    )
+    .bind(&users)
+    .bind(rows)
+    .execute(pool)
+    .await?;
+    sqlx::query("ANALYZE sign_ins").execute(pool).await?;
+    Ok(users)
+}
+
+async fn my_sign_ins(channel: tonic::transport::Channel, key: &SigningKey, users: &[Uuid], n: usize) -> anyhow::Result<Vec<f64>> {
+    use audit_pb::audit_service_client::AuditServiceClient;
+    let mut client = AuditServiceClient::new(channel);
+    let now = Utc::now().timestamp();
+    let tokens: Vec<String> = users
+        .iter()
+        .take(200)
+        .map(|u| {
+            key.sign(&Claims {
+                iss: DEFAULT_ISSUER.into(),
+                aud: DEFAULT_AUDIENCE.into(),
+                sub: u.to_string(),
+                exp: now + 3600,
+                iat: now,
+                jti: Uuid::new_v4().to_string(),
+                sid: None,
+                org: None,
+                auth_time: now,
+                amr: vec!["pwd".into()],
+                scope: None,
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let tokens = Arc::new(tokens);
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut request = tonic::Request::new(audit_pb::ListMySignInsRequest {
+            page_size: 20,
+            ..Default::default()
+        });
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {}", tokens[i % tokens.len()]).parse()?);
+        let t = Instant::now();
+        let page = client.list_my_sign_ins(request).await?.into_inner();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(!page.sign_ins.is_empty(), "a bench user has sign-ins");
+    }
+    Ok(sorted(times))
+}

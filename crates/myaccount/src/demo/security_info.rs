@@ -1,0 +1,98 @@
+//! The demo's security info: Megan Bowen has an authenticator app (so her sign-in asks for a
+//! code; the secret is printed so a person can add it to an app), Alex Wilber and Adele Vance
+//! have no second factor. Registered through the public APIs, as a person would.
+
+use anyhow::{Context, bail};
+use myaccount_proto::identity::v1 as identity;
+use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
+use myaccount_proto::securityinfo::v1 as pb;
+use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
+use myaccount_security_info::domain::{hotp, totp_step};
+use tonic::transport::Channel;
+
+use super::{DemoTarget, USERS};
+
+/// The person who gets an authenticator app.
+const WITH_TOTP: &str = "megan.bowen@contoso.example";
+/// The person without any second factor.
+pub const WITHOUT_SECOND_FACTOR: &str = "alex.wilber@contoso.example";
+
+/// What was registered now (nothing when it already was).
+pub struct SeededApp {
+    pub upn: &'static str,
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+pub async fn seed(target: &DemoTarget, identity: &mut IdentityServiceClient<Channel>) -> anyhow::Result<Option<SeededApp>> {
+    let Some(user) = USERS.iter().find(|u| u.upn == WITH_TOTP) else {
+        bail!("{WITH_TOTP} is not a demo user");
+    };
+    let request = identity::SignInRequest {
+        username: user.upn.into(),
+        password: user.password.into(),
+        client: Some(identity::ClientContext {
+            user_agent: "myaccount-demo".into(),
+            app_id: "myaccount-demo".into(),
+            ..Default::default()
+        }),
+    };
+    let token = match identity.sign_in(request).await?.into_inner().result {
+        Some(identity::sign_in_response::Result::Tokens(t)) => t.access_token,
+        // Already asks for a second factor: seeded before.
+        Some(identity::sign_in_response::Result::MfaRequired(_)) => return Ok(None),
+        None => bail!("signing in {} gave no answer", user.upn),
+    };
+    let channel = Channel::from_shared(target.security_info_url.clone())?
+        .connect()
+        .await
+        .with_context(|| format!("connecting to security-info at {}", target.security_info_url))?;
+    let mut client = SecurityInfoServiceClient::new(channel);
+    let started = client
+        .start_authenticator_app_registration(bearer(
+            pb::StartAuthenticatorAppRegistrationRequest {
+                name: "Demo authenticator".into(),
+            },
+            &token,
+        )?)
+        .await?
+        .into_inner();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(started.secret.as_bytes())
+        .context("the secret is base32")?;
+    // The demo plays the authenticator app once, to prove the current code.
+    let step = u64::try_from(totp_step(chrono::Utc::now().timestamp())).unwrap_or_default();
+    let code = format!("{:06}", hotp(&secret, step));
+    client
+        .verify_method(bearer(
+            pb::VerifyMethodRequest {
+                method_id: started.method_id,
+                code,
+            },
+            &token,
+        )?)
+        .await?;
+    Ok(Some(SeededApp {
+        upn: user.upn,
+        secret: started.secret,
+        otpauth_uri: started.otpauth_uri,
+    }))
+}
+
+pub fn print(app: &Option<SeededApp>) {
+    match app {
+        Some(app) => {
+            println!("{} signs in with a second factor: add this key to an authenticator app", app.upn);
+            println!("  secret {}", app.secret);
+            println!("  {}", app.otpauth_uri);
+        }
+        None => println!("{WITH_TOTP} already has an authenticator app (its secret was printed when it was seeded)."),
+    }
+    println!("{WITHOUT_SECOND_FACTOR} has no second factor: password only.");
+}
+
+fn bearer<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    Ok(request)
+}

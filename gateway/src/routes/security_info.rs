@@ -1,0 +1,192 @@
+//! `/api/v1/me/security-info*`: the "Security info" page. Adding, verifying, removing and
+//! changing the default need a recent multi-factor sign-in; security-info answers 403
+//! `reauthentication-required` otherwise, and `POST /auth/reauthenticate` gets one.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use myaccount_proto::securityinfo::v1 as pb;
+
+use crate::AppState;
+use crate::extract::{ApiJson, Bearer};
+use crate::json::{AddMethodBody, AddedMethod, DefaultMethodBody, SecurityInfo, SecurityMethod, VerifyMethodBody, rfc3339};
+use crate::problem::{FieldError, Problem};
+
+pub async fn get(State(state): State<AppState>, bearer: Bearer) -> Result<Json<SecurityInfo>, Problem> {
+    let info = state
+        .security_info()
+        .get_my_security_info(bearer.request(pb::GetMySecurityInfoRequest {})?)
+        .await?
+        .into_inner();
+    Ok(Json(info.into()))
+}
+
+fn field(field: &str, message: &str) -> Problem {
+    Problem::validation(vec![FieldError {
+        field: field.into(),
+        message: message.into(),
+    }])
+}
+
+pub async fn add_method(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<AddMethodBody>,
+) -> Result<(StatusCode, Json<AddedMethod>), Problem> {
+    let mut client = state.security_info();
+    let added = match body {
+        AddMethodBody::AuthenticatorApp { name } => {
+            let r = client
+                .start_authenticator_app_registration(bearer.request(pb::StartAuthenticatorAppRegistrationRequest { name })?)
+                .await?
+                .into_inner();
+            AddedMethod {
+                method_id: r.method_id,
+                status: "pending",
+                secret: Some(r.secret),
+                otpauth_uri: Some(r.otpauth_uri),
+                expires_at: rfc3339(r.expires_at.as_ref()),
+                ..Default::default()
+            }
+        }
+        AddMethodBody::Phone {
+            phone_type,
+            number,
+            delivery,
+        } => {
+            let phone_type = match phone_type.as_str() {
+                "mobile" => pb::PhoneType::Mobile,
+                "alternateMobile" => pb::PhoneType::AlternateMobile,
+                "office" => pb::PhoneType::Office,
+                _ => return Err(field("phoneType", "must be mobile, alternateMobile or office")),
+            };
+            let delivery = match delivery.as_deref() {
+                None => pb::PhoneDelivery::Unspecified,
+                Some("sms") => pb::PhoneDelivery::Sms,
+                Some("voice") => pb::PhoneDelivery::Voice,
+                Some(_) => return Err(field("delivery", "must be sms or voice")),
+            };
+            let r = client
+                .start_phone_registration(bearer.request(pb::StartPhoneRegistrationRequest {
+                    phone_type: phone_type.into(),
+                    phone_number: number,
+                    delivery: delivery.into(),
+                })?)
+                .await?
+                .into_inner();
+            pending(r)
+        }
+        AddMethodBody::Email { address } => {
+            let r = client
+                .start_email_registration(bearer.request(pb::StartEmailRegistrationRequest { email: address })?)
+                .await?
+                .into_inner();
+            pending(r)
+        }
+        AddMethodBody::SecurityKey { name } => {
+            let r = client
+                .start_security_key_registration(bearer.request(pb::StartSecurityKeyRegistrationRequest { name })?)
+                .await?
+                .into_inner();
+            AddedMethod {
+                method_id: r.method_id,
+                status: "pending",
+                public_key: AddedMethod::options(&r.creation_options_json),
+                expires_at: rfc3339(r.expires_at.as_ref()),
+                ..Default::default()
+            }
+        }
+        AddMethodBody::AppPassword { name } => {
+            let r = client
+                .create_app_password(bearer.request(pb::CreateAppPasswordRequest { name })?)
+                .await?
+                .into_inner();
+            AddedMethod {
+                method_id: r.method.map(|m| m.id).unwrap_or_default(),
+                status: "active",
+                password: Some(r.password),
+                ..Default::default()
+            }
+        }
+        AddMethodBody::RecoveryCodes {} => {
+            let r = client
+                .generate_recovery_codes(bearer.request(pb::GenerateRecoveryCodesRequest {})?)
+                .await?
+                .into_inner();
+            AddedMethod {
+                method_id: r.method.map(|m| m.id).unwrap_or_default(),
+                status: "active",
+                codes: Some(r.codes),
+                ..Default::default()
+            }
+        }
+    };
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+fn pending(r: pb::PendingMethod) -> AddedMethod {
+    AddedMethod {
+        method_id: r.method_id,
+        status: "pending",
+        sent_to: Some(r.sent_to),
+        expires_at: rfc3339(r.expires_at.as_ref()),
+        ..Default::default()
+    }
+}
+
+/// The second half of adding a method: the code an app shows or a phone/email received, or a
+/// security key's answer.
+pub async fn verify_method(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    Path(method_id): Path<String>,
+    ApiJson(body): ApiJson<VerifyMethodBody>,
+) -> Result<Json<SecurityMethod>, Problem> {
+    let mut client = state.security_info();
+    let method = match (body.code, body.credential) {
+        (Some(code), None) => {
+            client
+                .verify_method(bearer.request(pb::VerifyMethodRequest { method_id, code })?)
+                .await?
+                .into_inner()
+        }
+        (None, Some(credential)) => {
+            client
+                .complete_security_key_registration(bearer.request(pb::CompleteSecurityKeyRegistrationRequest {
+                    method_id,
+                    credential_json: credential.to_string(),
+                })?)
+                .await?
+                .into_inner()
+        }
+        _ => return Err(field("code", "send either code or credential")),
+    };
+    Ok(Json(method.into()))
+}
+
+pub async fn remove_method(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    Path(method_id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    state
+        .security_info()
+        .remove_method(bearer.request(pb::RemoveMethodRequest { method_id })?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn set_default(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<DefaultMethodBody>,
+) -> Result<Json<SecurityInfo>, Problem> {
+    let info = state
+        .security_info()
+        .set_default_method(bearer.request(pb::SetDefaultMethodRequest {
+            method_id: body.method_id,
+        })?)
+        .await?
+        .into_inner();
+    Ok(Json(info.into()))
+}

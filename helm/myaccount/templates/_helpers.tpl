@@ -1,0 +1,356 @@
+{{/*
+Names
+*/}}
+{{- define "myaccount.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "myaccount.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The name of one component's resources: <fullname>-<component>. Takes (dict "root" $ "component" "identity"). */}}
+{{- define "myaccount.componentName" -}}
+{{- printf "%s-%s" (include "myaccount.fullname" .root) .component | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "myaccount.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "myaccount.version" -}}
+{{- default .Chart.AppVersion .Values.image.tag | replace "+" "_" | replace "@" "_" | replace ":" "_" | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/*
+Labels. Takes (dict "root" $ "component" "identity").
+Selectors use only name, instance and component, which never change over a release's life.
+*/}}
+{{- define "myaccount.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "myaccount.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{- define "myaccount.labels" -}}
+{{ include "myaccount.selectorLabels" . }}
+app.kubernetes.io/version: {{ include "myaccount.version" .root | quote }}
+app.kubernetes.io/part-of: myaccount
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+helm.sh/chart: {{ include "myaccount.chart" .root }}
+{{- with .root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end -}}
+
+{{/* Labels of every pod of the release (name and instance), for NetworkPolicy peers. */}}
+{{- define "myaccount.releaseSelectorLabels" -}}
+app.kubernetes.io/name: {{ include "myaccount.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{/* metadata.annotations (commonAnnotations plus extra ones), indented for metadata, or nothing. Takes (dict "root" $ "extra" map). */}}
+{{- define "myaccount.annotations" -}}
+{{- $all := merge (deepCopy (.extra | default dict)) (deepCopy (.root.Values.commonAnnotations | default dict)) -}}
+{{- with $all }}
+  annotations:
+    {{- toYaml . | nindent 4 }}
+{{- end }}
+{{- end -}}
+
+{{/* The image reference: registry/repository:tag, or @digest when a digest is set. */}}
+{{- define "myaccount.image" -}}
+{{- $repo := .Values.image.repository -}}
+{{- if .Values.image.registry -}}
+{{- $repo = printf "%s/%s" .Values.image.registry .Values.image.repository -}}
+{{- end -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" $repo .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" $repo (default .Chart.AppVersion .Values.image.tag) -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "myaccount.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "myaccount.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- default "default" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+One service's settings: serviceDefaults with every key the service sets replacing the default
+as a whole (a shallow merge, so false, 0 and "" given by a service win). Returns YAML; use with
+fromYaml. Takes (dict "root" $ "name" "identity").
+*/}}
+{{- define "myaccount.service" -}}
+{{- $svc := deepCopy .root.Values.serviceDefaults -}}
+{{- range $key, $value := index .root.Values.services .name -}}
+{{- $_ := set $svc $key $value -}}
+{{- end -}}
+{{- if eq $svc.kind "grpc" -}}
+{{- $_ := set $svc "adminPort" (default (add $svc.grpcPort 1000) $svc.adminPort) -}}
+{{- end -}}
+{{- if not (hasKey $svc "pdb") -}}
+{{- $_ := set $svc "pdb" .root.Values.pdb -}}
+{{- end -}}
+{{- toYaml $svc -}}
+{{- end -}}
+
+{{/* Names of the enabled services of kind grpc, as a YAML list. */}}
+{{- define "myaccount.grpcServiceNames" -}}
+{{- $names := list -}}
+{{- range $name, $svc := .Values.services -}}
+{{- if and $svc.enabled (eq $svc.kind "grpc") -}}
+{{- $names = append $names $name -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $names -}}
+{{- end -}}
+
+{{/* Whether the migration Job runs (and the services start without migrating). */}}
+{{- define "myaccount.migrationJob" -}}
+{{- if eq .Values.migrations.mode "job" }}true{{ end -}}
+{{- end -}}
+
+{{/*
+Database secret of a service: its own existingSecret, else postgres.existingSecret, else the
+chart's own Secret. Takes (dict "root" $ "name" "identity" "svc" $svc).
+*/}}
+{{- define "myaccount.databaseSecretName" -}}
+{{- if .svc.database.existingSecret -}}
+{{- .svc.database.existingSecret -}}
+{{- else if .root.Values.postgres.existingSecret -}}
+{{- .root.Values.postgres.existingSecret -}}
+{{- else -}}
+{{- printf "%s-database" (include "myaccount.fullname" .root) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "myaccount.databaseSecretKey" -}}
+{{- default (printf "%s-database-url" .name) .svc.database.existingSecretKey -}}
+{{- end -}}
+
+{{/* Names of enabled services whose database URL comes from the chart's own Secret (YAML list). */}}
+{{- define "myaccount.managedDatabaseServices" -}}
+{{- $root := . -}}
+{{- $names := list -}}
+{{- range $name, $raw := .Values.services -}}
+{{- if $raw.enabled -}}
+{{- $svc := include "myaccount.service" (dict "root" $root "name" $name) | fromYaml -}}
+{{- if and $svc.database $svc.database.enabled (not $svc.database.existingSecret) (not $root.Values.postgres.existingSecret) -}}
+{{- $names = append $names $name -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $names -}}
+{{- end -}}
+
+{{/* NATS_URL, from the Secret when one is named. */}}
+{{- define "myaccount.natsUrlEnv" -}}
+- name: NATS_URL
+{{- if .Values.nats.existingSecret }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.nats.existingSecret }}
+      key: {{ .Values.nats.existingSecretKey }}
+{{- else }}
+  value: {{ .Values.nats.url | quote }}
+{{- end }}
+{{- end -}}
+
+{{/* The variables every workload gets: logging, tokens, service addresses, telemetry. Takes (dict "root" $ "name" "identity" "svc" $svc). */}}
+{{- define "myaccount.commonEnv" -}}
+{{- $root := .root -}}
+- name: RUST_LOG
+  value: {{ default $root.Values.logLevel .svc.logLevel | quote }}
+- name: TOKEN_ISSUER
+  value: {{ $root.Values.tokens.issuer | quote }}
+- name: TOKEN_AUDIENCE
+  value: {{ $root.Values.tokens.audience | quote }}
+{{- if and $root.Values.services.identity.enabled (ne .name "identity") }}
+{{- $identity := include "myaccount.service" (dict "root" $root "name" "identity") | fromYaml }}
+- name: JWKS_URL
+  value: {{ printf "http://%s:%v/.well-known/jwks.json" (include "myaccount.componentName" (dict "root" $root "component" "identity")) $identity.adminPort | quote }}
+{{- end }}
+{{- range $other := include "myaccount.grpcServiceNames" $root | fromYamlArray }}
+{{- if ne $other $.name }}
+{{- $o := include "myaccount.service" (dict "root" $root "name" $other) | fromYaml }}
+- name: {{ printf "%s_URL" $o.envPrefix }}
+  value: {{ printf "http://%s:%v" (include "myaccount.componentName" (dict "root" $root "component" $other)) $o.grpcPort | quote }}
+{{- end }}
+{{- end }}
+{{- if $root.Values.otel.endpoint }}
+- name: OTEL_EXPORTER_OTLP_ENDPOINT
+  value: {{ $root.Values.otel.endpoint | quote }}
+- name: OTEL_SERVICE_NAME
+  value: {{ printf "myaccount-%s" .name | quote }}
+{{- end }}
+{{- end -}}
+
+{{/*
+The database URL variable of a service. Takes (dict "root" $ "name" "identity" "svc" $svc) and
+optionally "secret": another Secret (the migration owner's), read under "<service>-database-url".
+*/}}
+{{- define "myaccount.databaseEnv" -}}
+- name: {{ printf "%s_DATABASE_URL" .svc.envPrefix }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ default (include "myaccount.databaseSecretName" .) .secret }}
+      key: {{ ternary (printf "%s-database-url" .name) (include "myaccount.databaseSecretKey" .) (not (empty .secret)) }}
+{{- end -}}
+
+{{/* The chart's variables of one workload. Takes (dict "root" $ "name" "identity" "svc" $svc). */}}
+{{- define "myaccount.chartEnv" -}}
+{{- $root := .root -}}
+{{- $svc := .svc -}}
+{{- $p := $svc.envPrefix -}}
+{{- if eq $svc.kind "grpc" }}
+- name: {{ $p }}_HOST
+  value: {{ $root.Values.listenAddress | quote }}
+- name: {{ $p }}_GRPC_PORT
+  value: {{ $svc.grpcPort | quote }}
+- name: {{ $p }}_ADMIN_PORT
+  value: {{ $svc.adminPort | quote }}
+- name: {{ $p }}_REQUEST_TIMEOUT
+  value: {{ $svc.requestTimeout | quote }}
+- name: {{ $p }}_DRAIN_TIMEOUT
+  value: {{ $svc.drainTimeout | quote }}
+{{- if and $svc.database $svc.database.enabled }}
+{{ include "myaccount.databaseEnv" . }}
+- name: {{ $p }}_DATABASE_MAX_CONNECTIONS
+  value: {{ $svc.database.maxConnections | quote }}
+- name: {{ $p }}_RUN_MIGRATIONS
+  value: {{ ternary "false" "true" (eq (include "myaccount.migrationJob" $root) "true") | quote }}
+{{- end }}
+{{ include "myaccount.natsUrlEnv" $root }}
+- name: NATS_STREAM_REPLICAS
+  value: {{ $root.Values.nats.streamReplicas | quote }}
+- name: NATS_STREAM_MAX_AGE
+  value: {{ $root.Values.nats.streamMaxAge | quote }}
+- name: NATS_DUPLICATE_WINDOW
+  value: {{ $root.Values.nats.duplicateWindow | quote }}
+{{- with $root.Values.nats.namespace }}
+- name: NATS_NAMESPACE
+  value: {{ . | quote }}
+{{- end }}
+{{- else }}
+- name: {{ $p }}_HOST
+  value: {{ $root.Values.listenAddress | quote }}
+- name: {{ $p }}_PORT
+  value: {{ $svc.httpPort | quote }}
+- name: {{ $p }}_TRUST_FORWARDED_FOR
+  value: {{ $svc.trustForwardedFor | default false | quote }}
+{{- end }}
+{{- if eq .name "identity" }}
+- name: ACCESS_TOKEN_TTL
+  value: {{ $root.Values.tokens.accessTokenTtl | quote }}
+- name: REFRESH_TOKEN_TTL
+  value: {{ $root.Values.tokens.refreshTokenTtl | quote }}
+{{- with $root.Values.bootstrapAdmin.existingSecret }}
+- name: IDENTITY_BOOTSTRAP_ADMIN_UPN
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $root.Values.bootstrapAdmin.upnKey }}
+- name: IDENTITY_BOOTSTRAP_ADMIN_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: {{ $root.Values.bootstrapAdmin.passwordKey }}
+{{- end }}
+{{- end }}
+{{- if and $svc.dataEncryptionKeys $root.Values.dataEncryption.existingSecret }}
+- name: DATA_ENCRYPTION_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.dataEncryption.existingSecret }}
+      key: {{ $root.Values.dataEncryption.existingSecretKey }}
+{{- end }}
+{{ include "myaccount.commonEnv" . }}
+{{- end -}}
+
+{{/*
+Every variable of one workload: the chart's, except those the service sets itself in env (plain
+values) or extraEnv (Kubernetes form), which follow. Takes (dict "root" $ "name" "identity" "svc" $svc).
+*/}}
+{{- define "myaccount.env" -}}
+{{- $own := keys (.svc.env | default dict) -}}
+{{- range (.svc.extraEnv | default list) -}}
+{{- $own = append $own .name -}}
+{{- end -}}
+{{- $all := list -}}
+{{- range (include "myaccount.chartEnv" . | fromYamlArray) -}}
+{{- if not (has .name $own) -}}
+{{- $all = append $all . -}}
+{{- end -}}
+{{- end -}}
+{{- range $key, $value := (.svc.env | default dict) -}}
+{{- $all = append $all (dict "name" $key "value" (toString $value)) -}}
+{{- end -}}
+{{- range (.svc.extraEnv | default list) -}}
+{{- $all = append $all . -}}
+{{- end -}}
+{{- toYaml $all -}}
+{{- end -}}
+
+{{/* Pod anti-affinity from a preset. Takes (dict "root" $ "component" name "preset" soft|hard|none). */}}
+{{- define "myaccount.podAntiAffinity" -}}
+{{- if eq .preset "soft" }}
+podAntiAffinity:
+  preferredDuringSchedulingIgnoredDuringExecution:
+    - weight: 100
+      podAffinityTerm:
+        topologyKey: kubernetes.io/hostname
+        labelSelector:
+          matchLabels:
+            {{- include "myaccount.selectorLabels" . | nindent 12 }}
+{{- else if eq .preset "hard" }}
+podAntiAffinity:
+  requiredDuringSchedulingIgnoredDuringExecution:
+    - topologyKey: kubernetes.io/hostname
+      labelSelector:
+        matchLabels:
+          {{- include "myaccount.selectorLabels" . | nindent 10 }}
+{{- end }}
+{{- end -}}
+
+{{/* Pod-level settings shared by the workloads and the Jobs. */}}
+{{- define "myaccount.podCommon" -}}
+serviceAccountName: {{ include "myaccount.serviceAccountName" . }}
+automountServiceAccountToken: false
+enableServiceLinks: false
+securityContext:
+  {{- toYaml .Values.podSecurityContext | nindent 2 }}
+{{- with .Values.image.pullSecrets }}
+imagePullSecrets:
+  {{- range . }}
+  - name: {{ . }}
+  {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Whole seconds of a duration written as the services read them: 30, 250ms, 30s, 10m, 2h, 7d. */}}
+{{- define "myaccount.seconds" -}}
+{{- $v := toString . | trim -}}
+{{- $digits := regexFind "^[0-9]+" $v -}}
+{{- $n := atoi $digits -}}
+{{- $unit := trimPrefix $digits $v | trim -}}
+{{- if eq $unit "ms" -}}{{ div $n 1000 }}
+{{- else if or (eq $unit "s") (eq $unit "") -}}{{ $n }}
+{{- else if eq $unit "m" -}}{{ mul $n 60 }}
+{{- else if eq $unit "h" -}}{{ mul $n 3600 }}
+{{- else if eq $unit "d" -}}{{ mul $n 86400 }}
+{{- else -}}{{ fail (printf "not a duration: %q (write 250ms, 30s, 10m, 2h or 7d)" $v) }}
+{{- end -}}
+{{- end -}}

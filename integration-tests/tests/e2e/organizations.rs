@@ -1,0 +1,314 @@
+//! Organizations end to end: identity creates the person (home membership by event, over real
+//! NATS), an admin creates organizations and invites over gRPC, and the person works through the
+//! gateway.
+
+use std::time::Duration;
+
+use myaccount_integration_tests::{Session, TestSystem, TestUser, assert_problem};
+use myaccount_proto::organizations::v1 as pb;
+use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use tonic::transport::Channel;
+use uuid::Uuid;
+
+/// An admin working on the organizations service directly (there are no admin pages yet).
+struct Admin {
+    client: OrganizationsServiceClient<Channel>,
+    token: String,
+}
+
+impl Admin {
+    async fn of(system: &TestSystem) -> Self {
+        let client = OrganizationsServiceClient::connect(format!("http://127.0.0.1:{}", system.organizations_port))
+            .await
+            .expect("organizations reachable");
+        Self {
+            client,
+            token: system.admin_token().await,
+        }
+    }
+
+    fn request<T>(&self, message: T) -> tonic::Request<T> {
+        let mut request = tonic::Request::new(message);
+        let value = format!("Bearer {}", self.token).parse().expect("header");
+        request.metadata_mut().insert("authorization", value);
+        request
+    }
+
+    /// Creates an organization (with `id` when given) and returns its id.
+    async fn create_organization(&self, name: &str, id: Option<&str>) -> String {
+        let domain = format!("{}.example", name.to_lowercase());
+        let request = self.request(pb::CreateOrganizationRequest {
+            organization_id: id.unwrap_or_default().into(),
+            settings: Some(pb::OrganizationSettings {
+                display_name: name.into(),
+                verified_domains: vec![domain.clone()],
+                privacy_statement_url: format!("https://{domain}/privacy"),
+                privacy_contact_email: format!("privacy@{domain}"),
+                technical_contact_email: format!("it@{domain}"),
+                mfa_required: false,
+                sign_in_retention_days: None,
+            }),
+        });
+        self.client
+            .clone()
+            .create_organization(request)
+            .await
+            .expect("the admin creates an organization")
+            .into_inner()
+            .id
+    }
+
+    /// Invites `user` and returns the invitation id.
+    async fn invite(&self, organization_id: &str, user: &TestUser) -> String {
+        let request = self.request(pb::InviteUserRequest {
+            organization_id: organization_id.into(),
+            user_principal_name: user.upn.clone(),
+        });
+        self.client
+            .clone()
+            .invite_user(request)
+            .await
+            .expect("the admin invites")
+            .into_inner()
+            .id
+    }
+}
+
+async fn items(system: &TestSystem, path: &str, session: &Session) -> Vec<Value> {
+    let response = system.get(path, &session.access_token).await;
+    assert_eq!(response.status(), StatusCode::OK, "{path}");
+    let body: Value = response.json().await.expect("json");
+    body["items"].as_array().expect("items").clone()
+}
+
+/// Waits until organizations has heard from identity that the person exists.
+async fn wait_for_home(system: &TestSystem, session: &Session) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let organizations = items(system, "/api/v1/me/organizations", session).await;
+        if !organizations.is_empty() || tokio::time::Instant::now() > deadline {
+            return organizations;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn post(system: &TestSystem, path: &str, session: &Session) -> reqwest::Response {
+    system
+        .request(Method::POST, path, Some(&session.access_token), None)
+        .await
+}
+
+#[tokio::test]
+async fn a_person_sees_their_home_first_and_answers_invitations() {
+    let system = TestSystem::spawn().await;
+    let admin = Admin::of(&system).await;
+    let contoso = admin.create_organization("Contoso", None).await;
+    let fabrikam = admin.create_organization("Fabrikam", None).await;
+    let northwind = admin.create_organization("Northwind", None).await;
+    let adele = system.create_user_in(&contoso).await;
+    let session = system.sign_in_ok(&adele).await;
+
+    let home = wait_for_home(&system, &session).await;
+    assert_eq!(
+        home.len(),
+        1,
+        "identity's user_created made the home membership: {home:?}"
+    );
+    assert_eq!(home[0]["id"], contoso.as_str());
+    assert_eq!(home[0]["displayName"], "Contoso");
+    assert_eq!(home[0]["kind"], "home");
+    assert_eq!(home[0]["canLeave"], false);
+    assert_eq!(
+        home[0]["cannotLeaveReason"],
+        "this is your home organization: your account belongs to it, so you cannot leave it"
+    );
+    assert_eq!(home[0]["privacy"]["statementUrl"], "https://contoso.example/privacy");
+    assert_eq!(home[0]["privacy"]["contactEmail"], "privacy@contoso.example");
+
+    let to_fabrikam = admin.invite(&fabrikam, &adele).await;
+    let to_northwind = admin.invite(&northwind, &adele).await;
+    let invitations = items(&system, "/api/v1/me/invitations", &session).await;
+    let ids: Vec<&str> = invitations.iter().map(|i| i["id"].as_str().expect("id")).collect();
+    assert_eq!(ids, [to_fabrikam.as_str(), to_northwind.as_str()]);
+    assert_eq!(invitations[0]["status"], "pending");
+    assert_eq!(invitations[0]["organization"]["displayName"], "Fabrikam");
+    assert_eq!(
+        invitations[0]["organization"]["privacy"]["statementUrl"],
+        "https://fabrikam.example/privacy"
+    );
+
+    let accepted = post(
+        &system,
+        &format!("/api/v1/me/invitations/{to_fabrikam}/accept"),
+        &session,
+    )
+    .await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let joined: Value = accepted.json().await.expect("json");
+    assert_eq!(joined["id"], fabrikam.as_str());
+    assert_eq!(joined["kind"], "guest");
+    assert_eq!(joined["canLeave"], true);
+    assert_eq!(joined["invitedBy"], myaccount_integration_tests::ADMIN_UPN);
+
+    let mine = items(&system, "/api/v1/me/organizations", &session).await;
+    let listed: Vec<(&str, &str)> = mine
+        .iter()
+        .map(|o| {
+            (
+                o["displayName"].as_str().expect("name"),
+                o["kind"].as_str().expect("kind"),
+            )
+        })
+        .collect();
+    assert_eq!(listed, [("Contoso", "home"), ("Fabrikam", "guest")]);
+
+    let overview: Value = system
+        .get("/api/v1/me", &session.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        overview["organizations"],
+        json!({
+            "home": { "id": contoso, "displayName": "Contoso" },
+            "guestCount": 1,
+            "pendingInvitationCount": 1
+        })
+    );
+
+    let declined = post(
+        &system,
+        &format!("/api/v1/me/invitations/{to_northwind}/decline"),
+        &session,
+    )
+    .await;
+    assert_eq!(declined.status(), StatusCode::OK);
+    let declined: Value = declined.json().await.expect("json");
+    assert_eq!(declined["status"], "declined");
+    assert!(declined["respondedAt"].as_str().is_some());
+    assert!(items(&system, "/api/v1/me/invitations", &session).await.is_empty());
+    assert_eq!(
+        items(&system, "/api/v1/me/organizations", &session).await.len(),
+        2,
+        "not a member of northwind"
+    );
+}
+
+#[tokio::test]
+async fn a_home_organization_created_after_its_members_shows_as_unknown_until_then() {
+    let system = TestSystem::spawn().await;
+    let later = Uuid::new_v4().to_string();
+    let megan = system.create_user_in(&later).await;
+    let session = system.sign_in_ok(&megan).await;
+
+    let home = wait_for_home(&system, &session).await;
+    assert_eq!(home.len(), 1);
+    assert_eq!(home[0]["id"], later.as_str());
+    assert_eq!(home[0]["displayName"], "unknown organization");
+    assert_eq!(home[0]["known"], false);
+
+    Admin::of(&system)
+        .await
+        .create_organization("Tailspin", Some(&later))
+        .await;
+
+    let home = items(&system, "/api/v1/me/organizations", &session).await;
+    assert_eq!(home[0]["displayName"], "Tailspin");
+    assert_eq!(home[0]["known"], true);
+    let overview: Value = system
+        .get("/api/v1/me", &session.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(overview["organizations"]["home"]["displayName"], "Tailspin");
+    assert_eq!(overview["organizations"]["guestCount"], 0);
+}
+
+#[tokio::test]
+async fn refused_leaves_and_someone_elses_invitation_change_nothing() {
+    let system = TestSystem::spawn().await;
+    let admin = Admin::of(&system).await;
+    let contoso = admin.create_organization("Contoso", None).await;
+    let fabrikam = admin.create_organization("Fabrikam", None).await;
+    let northwind = admin.create_organization("Northwind", None).await;
+    let adele = system.create_user_in(&contoso).await;
+    let megan = system.create_user_in(&contoso).await;
+    let adele_session = system.sign_in_ok(&adele).await;
+    let megan_session = system.sign_in_ok(&megan).await;
+    wait_for_home(&system, &adele_session).await;
+    wait_for_home(&system, &megan_session).await;
+    let invitation = admin.invite(&fabrikam, &adele).await;
+    post(
+        &system,
+        &format!("/api/v1/me/invitations/{invitation}/accept"),
+        &adele_session,
+    )
+    .await;
+    let for_adele = admin.invite(&northwind, &adele).await;
+    let adele_before = items(&system, "/api/v1/me/organizations", &adele_session).await;
+    let megan_before = items(&system, "/api/v1/me/organizations", &megan_session).await;
+    assert_eq!(adele_before.len(), 2);
+
+    // Leaving the home organization: refused with the reason, whatever the sign-in.
+    let home = post(
+        &system,
+        &format!("/api/v1/me/organizations/{contoso}/leave"),
+        &adele_session,
+    )
+    .await;
+    let problem = assert_problem(home, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["type"], "urn:myaccount:problem:failed-precondition");
+    assert_eq!(
+        problem["detail"],
+        format!(
+            "cannot leave organization {contoso}: this is your home organization: your account belongs to it, so you \
+             cannot leave it"
+        )
+    );
+
+    // Leaving a guest organization after a password-only sign-in: a step-up is needed.
+    let no_step_up = post(
+        &system,
+        &format!("/api/v1/me/organizations/{fabrikam}/leave"),
+        &adele_session,
+    )
+    .await;
+    let problem = assert_problem(no_step_up, StatusCode::FORBIDDEN).await;
+    assert_eq!(problem["type"], "urn:myaccount:problem:reauthentication-required");
+
+    // Answering someone else's invitation: as if it did not exist.
+    for action in ["accept", "decline"] {
+        let response = post(
+            &system,
+            &format!("/api/v1/me/invitations/{for_adele}/{action}"),
+            &megan_session,
+        )
+        .await;
+        let problem = assert_problem(response, StatusCode::NOT_FOUND).await;
+        assert_eq!(
+            problem["detail"],
+            format!("invitation {for_adele} not found"),
+            "{action}"
+        );
+    }
+    let malformed = post(&system, "/api/v1/me/invitations/not-an-id/accept", &megan_session).await;
+    let problem = assert_problem(malformed, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["errors"][0]["field"], "invitationId");
+
+    assert_eq!(
+        items(&system, "/api/v1/me/organizations", &adele_session).await,
+        adele_before
+    );
+    assert_eq!(
+        items(&system, "/api/v1/me/organizations", &megan_session).await,
+        megan_before
+    );
+    let pending = items(&system, "/api/v1/me/invitations", &adele_session).await;
+    assert_eq!(pending.len(), 1, "still waiting for adele's answer");
+    assert_eq!(pending[0]["id"], for_adele.as_str());
+}

@@ -1,0 +1,86 @@
+//! Audit's use cases: query the logs and review a sign-in.
+
+use chrono::Utc;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::domain::{Activity, Page, PageRequest, ReviewState, SignIn, SignInQuery, Verdict};
+use crate::events;
+use crate::grpc::AuditError;
+use crate::store::{self, Scope};
+
+#[derive(Clone)]
+pub struct Audit {
+    pool: PgPool,
+}
+
+pub struct ReviewOutcome {
+    pub sign_in: SignIn,
+    pub message: String,
+    pub next_steps: Vec<String>,
+}
+
+impl Audit {
+    pub fn new(pool: PgPool) -> Self {
+        Self { pool }
+    }
+
+    pub async fn sign_ins(&self, scope: &Scope, q: &SignInQuery) -> Result<Page<SignIn>, AuditError> {
+        Ok(store::sign_ins(&self.pool, scope, q).await?)
+    }
+
+    /// One of the caller's sign-ins; another person's is "not found", never "forbidden".
+    pub async fn sign_in_of(&self, user_id: Uuid, id: Uuid) -> Result<SignIn, AuditError> {
+        store::sign_in_of(&self.pool, user_id, id)
+            .await?
+            .ok_or_else(|| AuditError::SignInNotFound(id.to_string()))
+    }
+
+    pub async fn activities(
+        &self,
+        user_id: Uuid,
+        page: PageRequest,
+        category: Option<&str>,
+    ) -> Result<Page<Activity>, AuditError> {
+        Ok(store::activities_of(&self.pool, user_id, page, category).await?)
+    }
+
+    /// Records the verdict. "Not me" publishes `signin.v1.flagged` in the same transaction;
+    /// identity reacts by ending every session and requiring a new password.
+    pub async fn review(&self, user_id: Uuid, id: Uuid, verdict: Verdict) -> Result<ReviewOutcome, AuditError> {
+        let now = Utc::now();
+        let state = match verdict {
+            Verdict::Me => ReviewState::ConfirmedMe,
+            Verdict::NotMe => ReviewState::ReportedNotMe,
+        };
+        let mut tx = self.pool.begin().await?;
+        let before = store::sign_in_of(&self.pool, user_id, id)
+            .await?
+            .ok_or_else(|| AuditError::SignInNotFound(id.to_string()))?;
+        let sign_in = store::set_review(&mut tx, user_id, id, state, now)
+            .await?
+            .ok_or_else(|| AuditError::SignInNotFound(id.to_string()))?;
+        let newly_reported = verdict == Verdict::NotMe && before.review_state != ReviewState::ReportedNotMe;
+        if newly_reported {
+            events::publish_flagged(&mut tx, &sign_in, user_id, now).await?;
+        }
+        tx.commit().await?;
+        let (message, next_steps) = match verdict {
+            Verdict::Me => ("Thanks for confirming. Nothing else to do.".to_owned(), vec![]),
+            Verdict::NotMe => (
+                "We are signing you out everywhere, and you will have to choose a new password at your next sign-in."
+                    .to_owned(),
+                vec![
+                    "Sign in again and choose a new password you have not used anywhere else.".to_owned(),
+                    "Review your security info and remove any method you do not recognize.".to_owned(),
+                    "Check your devices and disable any you do not recognize.".to_owned(),
+                ],
+            ),
+        };
+        Ok(ReviewOutcome {
+            sign_in,
+            message,
+            next_steps,
+        })
+    }
+}

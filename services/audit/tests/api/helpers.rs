@@ -1,0 +1,343 @@
+//! A real audit service per test: its own database, its own NATS namespace, free ports, a gRPC
+//! client, and a token issuer standing in for identity. Sign-in events reach the service the way
+//! identity's reach it in production: written to an outbox and published by the platform's
+//! outbox relay. Malformed and duplicate deliveries are published onto JetStream directly.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream::consumer::PullConsumer;
+use async_nats::jetstream::message::StreamMessage;
+use chrono::{DateTime, SecondsFormat, Utc};
+use myaccount_audit::{Application, Settings};
+use myaccount_proto::audit::v1 as pb;
+use myaccount_proto::audit::v1::audit_service_client::AuditServiceClient;
+use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInStatus};
+use platform::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, VerifierSettings};
+use platform::consumer::ConsumerSettings;
+use platform::events::{Event, EventBus, Stream, headers};
+use platform::grpc::GrpcSettings;
+use platform::outbox::{OutboxRelay, OutgoingEvent, publish_in_tx};
+use platform::testing::{TestDatabase, TestIssuer, TestNats, eventually};
+use prost::Message;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use uuid::Uuid;
+
+pub const SIGN_IN_RECORDED: &str = "myaccount.signin.v1.recorded";
+/// Where audit's consumer of sign-in events puts what it cannot apply.
+pub const DEAD_LETTER_SUBJECT: &str = "myaccount.deadletter.v1.audit_recorded";
+/// The durable consumer audit creates for `myaccount.signin.v1.recorded`.
+const CONSUMER: &str = "audit_recorded";
+/// How long an event may take from JetStream into the sign-in log.
+pub const INGEST_DEADLINE: Duration = Duration::from_secs(15);
+
+pub struct TestApp {
+    pub audit: AuditServiceClient<Channel>,
+    /// The service's database, for checking what it stored.
+    pub db: PgPool,
+    pub bus: EventBus,
+    /// Signs access tokens the service accepts.
+    pub issuer: TestIssuer,
+    /// Identity's side of the pipe: an outbox and the platform's relay.
+    upstream: OutboxRelay,
+    upstream_db: PgPool,
+    shutdown: CancellationToken,
+    // Dropped last: they delete the databases and the streams.
+    _database: TestDatabase,
+    _upstream_database: TestDatabase,
+    _nats: TestNats,
+}
+
+pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::new("audit");
+    let upstream_database = TestDatabase::new("audit_upstream");
+    let nats = TestNats::new();
+    let issuer = TestIssuer::new();
+    let mut db_settings = database.settings.clone();
+    // Tests run many services side by side against one Postgres; a test needs only a few.
+    db_settings.max_connections = 5;
+    let settings = Settings {
+        grpc: GrpcSettings::ephemeral(),
+        database: db_settings,
+        nats: nats.settings.clone(),
+        // Unused: the verifier below knows the test issuer's keys.
+        auth: VerifierSettings::new(
+            DEFAULT_ISSUER,
+            DEFAULT_AUDIENCE,
+            "http://127.0.0.1:9/.well-known/jwks.json",
+        ),
+        consumer: ConsumerSettings::new("audit"),
+        geoip_database: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/geo-test-city.mmdb")),
+        retention: myaccount_audit::retention::RetentionSettings::default(),
+    };
+    let app = Application::build_with_verifier(settings, issuer.verifier())
+        .await
+        .expect("audit starts");
+    let port = app.port();
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("a valid uri")
+        .connect()
+        .await
+        .expect("connect to audit");
+    let db = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&database.settings.url)
+        .await
+        .expect("connect to the test database");
+    let bus = EventBus::connect(&nats.settings, "audit-tests")
+        .await
+        .expect("connect to nats");
+    bus.ensure_streams(&[Stream::SignIn, Stream::DeadLetter])
+        .await
+        .expect("the streams exist");
+    // Only the platform's outbox table is needed upstream; audit's migrations are a harmless extra.
+    let mut upstream_settings = upstream_database.settings.clone();
+    upstream_settings.max_connections = 2;
+    let upstream_db = platform::db::connect(&upstream_settings, &myaccount_audit::MIGRATIONS)
+        .await
+        .expect("the upstream database");
+    TestApp {
+        audit: AuditServiceClient::new(channel),
+        db,
+        upstream: OutboxRelay::new(
+            upstream_db.clone(),
+            bus.clone(),
+            "myaccount/identity",
+            vec![Stream::SignIn],
+        ),
+        upstream_db,
+        bus,
+        issuer,
+        shutdown,
+        _database: database,
+        _upstream_database: upstream_database,
+        _nats: nats,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// `message` with `authorization: Bearer <token>`.
+pub fn bearer<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    let value = format!("Bearer {token}").parse().expect("a valid header value");
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
+#[track_caller]
+pub fn assert_status(status: &Status, code: Code, message: &str) {
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    assert_eq!(status.message(), message, "unexpected message: {status:?}");
+}
+
+/// A time `seconds` after a fixed instant, so tests choose the order of sign-ins.
+pub fn at(seconds: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp(1_790_000_000 + seconds, 0).expect("in range")
+}
+
+fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).expect("nanos fit"),
+    }
+}
+
+/// A successful password sign-in of `user_id` at `time`, as identity reports it.
+pub fn success(user_id: Uuid, time: DateTime<Utc>) -> SignInRecorded {
+    SignInRecorded {
+        sign_in_id: Uuid::now_v7().to_string(),
+        time: Some(timestamp(time)),
+        user_id: user_id.to_string(),
+        user_principal_name: format!("user-{}@contoso.example", &user_id.simple().to_string()[..8]),
+        app_id: "myaccount-web".into(),
+        ip_address: "203.0.113.7".into(),
+        user_agent: "Mozilla/5.0 (X11; Linux x86_64)".into(),
+        device_id: "device-1".into(),
+        status: SignInStatus::Success.into(),
+        failure_reason: SignInFailureReason::Unspecified.into(),
+        authentication_methods: vec!["pwd".into()],
+        session_id: Uuid::now_v7().to_string(),
+        organization_id: String::new(),
+        correlation_id: Uuid::new_v4().to_string(),
+        method: "pwd".into(),
+    }
+}
+
+/// A failed sign-in of `user_id` (or of an unknown name, when `None`) at `time`.
+pub fn failure(user_id: Option<Uuid>, time: DateTime<Utc>, reason: SignInFailureReason) -> SignInRecorded {
+    let mut event = success(user_id.unwrap_or_else(Uuid::new_v4), time);
+    if user_id.is_none() {
+        event.user_id = String::new();
+    }
+    event.status = SignInStatus::Failure.into();
+    event.failure_reason = reason.into();
+    event.authentication_methods = vec![];
+    event.session_id = String::new();
+    event
+}
+
+/// The CloudEvents headers identity's outbox relay puts on an event.
+pub fn cloud_event_headers(ce_id: &str, ce_type: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("Nats-Msg-Id", ce_id);
+    h.insert(headers::SPEC_VERSION, "1.0");
+    h.insert(headers::ID, ce_id);
+    h.insert(headers::TYPE, ce_type);
+    h.insert(headers::SOURCE, "myaccount/identity");
+    h.insert(
+        headers::TIME,
+        Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true).as_str(),
+    );
+    h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
+    h
+}
+
+impl TestApp {
+    pub fn token_for(&self, user_id: Uuid) -> String {
+        self.issuer.token_for(user_id)
+    }
+
+    /// ListMySignIns as `user_id`.
+    pub async fn list_my_sign_ins(
+        &self,
+        user_id: Uuid,
+        request: pb::ListMySignInsRequest,
+    ) -> Result<pb::ListMySignInsResponse, Status> {
+        self.list_my_sign_ins_with(&self.token_for(user_id), request).await
+    }
+
+    pub async fn list_my_sign_ins_with(
+        &self,
+        token: &str,
+        request: pb::ListMySignInsRequest,
+    ) -> Result<pb::ListMySignInsResponse, Status> {
+        Ok(self
+            .audit
+            .clone()
+            .list_my_sign_ins(bearer(request, token))
+            .await?
+            .into_inner())
+    }
+
+    /// Every sign-in of `user_id` (one big page), newest first.
+    pub async fn all_sign_ins_of(&self, user_id: Uuid) -> Vec<pb::SignIn> {
+        let page = self
+            .list_my_sign_ins(
+                user_id,
+                pb::ListMySignInsRequest {
+                    page_size: 100,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("lists sign-ins");
+        assert_eq!(page.next_page_token, "", "everything fits on one page");
+        page.sign_ins
+    }
+
+    /// Sends events the way identity does (outbox, then relay) and waits until audit has
+    /// consumed them.
+    pub async fn publish(&self, events: &[SignInRecorded]) {
+        let mut tx = self.upstream_db.begin().await.expect("begin");
+        for event in events {
+            let id = Uuid::parse_str(&event.sign_in_id).expect("a sign-in id");
+            publish_in_tx(&mut tx, &OutgoingEvent::new(id, event))
+                .await
+                .expect("written to the outbox");
+        }
+        tx.commit().await.expect("commit");
+        let published = self.upstream.relay_batch().await.expect("the relay publishes");
+        assert_eq!(published, events.len(), "the relay published the whole batch");
+        self.wait_until_consumed().await;
+    }
+
+    /// Publishes one message on the (namespaced) sign-in subject as given; returns its stream
+    /// sequence.
+    pub async fn publish_raw(&self, headers: HeaderMap, payload: Vec<u8>) -> u64 {
+        let subject = self.bus.naming().subject(SIGN_IN_RECORDED);
+        self.bus
+            .jetstream()
+            .publish_with_headers(subject, headers, payload.into())
+            .await
+            .expect("published")
+            .await
+            .expect("acknowledged by the stream")
+            .sequence
+    }
+
+    /// Publishes `event` with correct headers but a `Nats-Msg-Id` of choice, so JetStream
+    /// stores it again (a redelivery JetStream itself did not dedupe).
+    pub async fn publish_with_msg_id(&self, event: &SignInRecorded, msg_id: &str) -> u64 {
+        let mut h = cloud_event_headers(&event.sign_in_id, &SignInRecorded::subject());
+        h.insert("Nats-Msg-Id", msg_id);
+        self.publish_raw(h, event.encode_to_vec()).await
+    }
+
+    /// Waits until audit's consumer has acknowledged (applied, skipped or dead-lettered)
+    /// everything in the sign-in stream.
+    pub async fn wait_until_consumed(&self) {
+        let mut stream = self
+            .bus
+            .jetstream()
+            .get_stream(self.bus.naming().stream(Stream::SignIn))
+            .await
+            .expect("the sign-in stream");
+        let last = stream.info().await.expect("stream info").state.last_sequence;
+        eventually(INGEST_DEADLINE, || {
+            let stream = stream.clone();
+            async move {
+                let Ok(mut consumer): Result<PullConsumer, _> = stream.get_consumer(CONSUMER).await else {
+                    return false;
+                };
+                consumer
+                    .info()
+                    .await
+                    .is_ok_and(|i| i.ack_floor.stream_sequence >= last && i.num_ack_pending == 0)
+            }
+        })
+        .await;
+    }
+
+    pub async fn stored_sign_ins(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM sign_ins")
+            .fetch_one(&self.db)
+            .await
+            .expect("count sign-ins")
+    }
+
+    /// Every message in this test's (namespaced) `stream`.
+    pub async fn stream_messages(&self, stream: Stream) -> Vec<StreamMessage> {
+        let mut s = self
+            .bus
+            .jetstream()
+            .get_stream(self.bus.naming().stream(stream))
+            .await
+            .expect("the stream exists");
+        let state = s.info().await.expect("stream info").state.clone();
+        let mut messages = Vec::new();
+        if state.messages == 0 {
+            return messages;
+        }
+        for seq in state.first_sequence..=state.last_sequence {
+            messages.push(s.get_raw_message(seq).await.expect("read a stream message"));
+        }
+        messages
+    }
+
+    /// What audit's consumer gave up on.
+    pub async fn dead_letters(&self) -> Vec<StreamMessage> {
+        self.stream_messages(Stream::DeadLetter).await
+    }
+}

@@ -1,0 +1,127 @@
+use async_nats::HeaderMap;
+use myaccount_proto::events::v1::SignInRecorded;
+use platform::events::{Stream, headers};
+use prost::Message;
+use uuid::Uuid;
+
+use crate::helpers::{DEAD_LETTER_SUBJECT, SIGN_IN_RECORDED, at, cloud_event_headers, spawn_app, success};
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_is_stored_once() {
+    let app = spawn_app().await;
+    let adele = Uuid::new_v4();
+    let event = success(adele, at(0));
+
+    app.publish(std::slice::from_ref(&event)).await;
+    // The same event again (same ce-id) under other message ids, so JetStream keeps every copy
+    // and only audit can tell they are one sign-in.
+    app.publish_with_msg_id(&event, "redelivery-1").await;
+    app.publish_with_msg_id(&event, "redelivery-2").await;
+    app.wait_until_consumed().await;
+
+    assert_eq!(
+        app.stream_messages(Stream::SignIn).await.len(),
+        3,
+        "JetStream did not dedupe"
+    );
+    assert_eq!(app.stored_sign_ins().await, 1, "audit did");
+    let listed = app.all_sign_ins_of(adele).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].id, event.sign_in_id);
+    assert!(app.dead_letters().await.is_empty(), "a duplicate is not an error");
+}
+
+#[tokio::test]
+async fn events_audit_cannot_read_are_dead_lettered_and_later_events_still_arrive() {
+    let app = spawn_app().await;
+    let adele = Uuid::new_v4();
+
+    // Not protobuf at all.
+    let garbage_id = Uuid::now_v7().to_string();
+    app.publish_raw(cloud_event_headers(&garbage_id, SIGN_IN_RECORDED), vec![0xff; 7])
+        .await;
+    // A well-formed payload announced as another type of event.
+    let mistyped = success(adele, at(0));
+    let mut mistyped_headers = cloud_event_headers(&mistyped.sign_in_id, "myaccount.signin.v1.deleted");
+    // Its own message id, so JetStream does not dedupe the proper send of this event below.
+    mistyped_headers.insert("Nats-Msg-Id", "mistyped-1");
+    app.publish_raw(mistyped_headers, mistyped.encode_to_vec()).await;
+    // Decodes, but breaks the contract: the sign-in id must be a UUID.
+    let contract_breaker = SignInRecorded {
+        sign_in_id: "sign-in-42".into(),
+        ..success(adele, at(5))
+    };
+    app.publish_raw(
+        cloud_event_headers("sign-in-42", SIGN_IN_RECORDED),
+        contract_breaker.encode_to_vec(),
+    )
+    .await;
+    // No CloudEvents id, so it could never be deduplicated.
+    let anonymous = success(adele, at(6));
+    let mut no_id = HeaderMap::new();
+    no_id.insert(headers::TYPE, SIGN_IN_RECORDED);
+    no_id.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
+    app.publish_raw(no_id, anonymous.encode_to_vec()).await;
+    // JSON where protobuf is expected.
+    let json_id = Uuid::now_v7().to_string();
+    let mut json = cloud_event_headers(&json_id, SIGN_IN_RECORDED);
+    json.insert(headers::CONTENT_TYPE, "application/json");
+    app.publish_raw(json, br#"{"sign_in_id":"x"}"#.to_vec()).await;
+
+    // A good event behind all of them.
+    let good = success(adele, at(10));
+    app.publish(std::slice::from_ref(&good)).await;
+
+    let listed: Vec<String> = app.all_sign_ins_of(adele).await.into_iter().map(|s| s.id).collect();
+    assert_eq!(listed, [good.sign_in_id.as_str()], "the good event got through");
+    assert_eq!(app.stored_sign_ins().await, 1, "nothing of the bad ones was stored");
+
+    let dead = app.dead_letters().await;
+    let wire_subject = app.bus.naming().subject(DEAD_LETTER_SUBJECT);
+    assert!(
+        wire_subject.ends_with(".myaccount.deadletter.v1.audit_recorded"),
+        "namespaced: {wire_subject}"
+    );
+    let mut reasons = Vec::new();
+    for message in &dead {
+        assert_eq!(message.subject.as_str(), wire_subject);
+        let header = |name: &str| message.headers.get(name).map(|v| v.as_str().to_owned());
+        assert_eq!(
+            header("x-original-subject").as_deref(),
+            Some(SIGN_IN_RECORDED),
+            "logical subject"
+        );
+        reasons.push((
+            header(headers::ID).unwrap_or_default(),
+            header("x-dead-letter-reason").expect("a reason"),
+            message.payload.to_vec(),
+        ));
+    }
+    assert_eq!(reasons.len(), 5, "{reasons:?}");
+    let (id, reason, payload) = &reasons[0];
+    assert_eq!(id, &garbage_id);
+    assert!(reason.starts_with("undecodable payload: "), "{reason}");
+    assert_eq!(payload, &vec![0xff; 7], "the original payload is kept");
+    let (id, reason, payload) = &reasons[1];
+    assert_eq!(id, &mistyped.sign_in_id);
+    assert_eq!(
+        reason,
+        "unexpected ce-type \"myaccount.signin.v1.deleted\", expected \"myaccount.signin.v1.recorded\""
+    );
+    assert_eq!(payload, &mistyped.encode_to_vec());
+    let (id, reason, _) = &reasons[2];
+    assert_eq!(id, "sign-in-42");
+    assert_eq!(reason, "sign_in_id \"sign-in-42\" is not a UUID");
+    let (id, reason, payload) = &reasons[3];
+    assert_eq!(id, "");
+    assert_eq!(reason, "missing ce-id header");
+    assert_eq!(payload, &anonymous.encode_to_vec());
+    let (id, reason, _) = &reasons[4];
+    assert_eq!(id, &json_id);
+    assert_eq!(reason, "unsupported content-type \"application/json\"");
+
+    // Dead-lettering did not use up the event's id: the mistyped event, sent properly, is taken.
+    app.publish(std::slice::from_ref(&mistyped)).await;
+    let listed: Vec<String> = app.all_sign_ins_of(adele).await.into_iter().map(|s| s.id).collect();
+    assert_eq!(listed, [good.sign_in_id, mistyped.sign_in_id]);
+}

@@ -1,0 +1,6 @@
+//! Audit's API, exercised over gRPC against a real service fed by real JetStream events.
+
+mod auth;
+mod helpers;
+mod ingest;
+mod list;

@@ -1,0 +1,251 @@
+//! The devices use cases: register, list, rename, delete, disable a lost device, enable it again
+//! (admins), and escrow, list and reveal recovery keys. Each change and its event commit together.
+
+use std::time::Duration;
+
+use chrono::Utc;
+use platform::auth::Caller;
+use platform::crypto::{CryptoError, Keyring};
+use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::domain::{
+    Device, JoinType, NewDeviceInput, RecoveryKey, RecoveryPassword, VolumeType, validate_display_name,
+};
+use crate::events;
+use crate::store::{self, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DevicesError {
+    #[error("invalid request")]
+    Invalid(Vec<FieldViolation>),
+    #[error("device {0} not found")]
+    DeviceNotFound(Uuid),
+    #[error("recovery key {0} not found")]
+    RecoveryKeyNotFound(Uuid),
+    #[error("device {0} is managed by your organization; only the organization can remove it")]
+    ManagedByOrganization(Uuid),
+    #[error("device {0} is disabled")]
+    DeviceDisabled(Uuid),
+    #[error("{0}")]
+    AdminOnly(String),
+    /// The step-up rule's own message (platform::auth), passed through.
+    #[error("{0}")]
+    ReauthenticationRequired(String),
+    #[error("recovery key sealing failed")]
+    Crypto(#[from] CryptoError),
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    #[error("database failed")]
+    Database(#[from] sqlx::Error),
+}
+
+impl ServiceError for DevicesError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            DevicesError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
+            DevicesError::DeviceNotFound(_) | DevicesError::RecoveryKeyNotFound(_) => {
+                ErrorKind::NotFound(self.to_string())
+            }
+            DevicesError::ManagedByOrganization(_) | DevicesError::DeviceDisabled(_) => {
+                ErrorKind::FailedPrecondition(self.to_string())
+            }
+            DevicesError::AdminOnly(m) => ErrorKind::PermissionDenied(m.clone()),
+            DevicesError::ReauthenticationRequired(m) => ErrorKind::ReauthenticationRequired(m.clone()),
+            DevicesError::Crypto(_) | DevicesError::Store(_) | DevicesError::Database(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+fn admin_only(what: &str) -> DevicesError {
+    DevicesError::AdminOnly(format!("{what} needs the {} scope", platform::auth::ADMIN_SCOPE))
+}
+
+pub struct Devices {
+    pool: PgPool,
+    keyring: Keyring,
+    /// How recent a multi-factor sign-in must be to reveal a recovery key.
+    step_up_max_age: Duration,
+}
+
+impl Devices {
+    pub fn new(pool: PgPool, keyring: Keyring, step_up_max_age: Duration) -> Self {
+        Self {
+            pool,
+            keyring,
+            step_up_max_age,
+        }
+    }
+
+    /// A personal device of the caller, or (admin scope) an organization-joined device of the
+    /// user the request names.
+    pub async fn register(&self, caller: &Caller, input: NewDeviceInput) -> Result<Device, DevicesError> {
+        if input.join_type() == JoinType::OrganizationJoined && !caller.is_admin() {
+            return Err(admin_only("registering an organization-joined device"));
+        }
+        let new = input.validate(caller.user_id).map_err(DevicesError::Invalid)?;
+        let mut tx = self.pool.begin().await?;
+        let device = store::insert_device(&mut tx, Uuid::now_v7(), &new, Utc::now()).await?;
+        events::registered(&mut tx, &device, caller.user_id).await?;
+        tx.commit().await?;
+        tracing::info!(device_id = %device.id, join_type = device.join_type.as_str(), "device registered");
+        Ok(device)
+    }
+
+    pub async fn list_mine(&self, caller: &Caller) -> Result<Vec<Device>, DevicesError> {
+        Ok(store::devices_of(&self.pool, caller.user_id).await?)
+    }
+
+    pub async fn get_mine(&self, caller: &Caller, id: Uuid) -> Result<Device, DevicesError> {
+        store::device_of(&self.pool, caller.user_id, id)
+            .await?
+            .ok_or(DevicesError::DeviceNotFound(id))
+    }
+
+    pub async fn rename_mine(&self, caller: &Caller, id: Uuid, display_name: &str) -> Result<Device, DevicesError> {
+        let mut v = Violations::new();
+        let name = validate_display_name(display_name, &mut v);
+        v.into_result().map_err(DevicesError::Invalid)?;
+        let mut tx = self.pool.begin().await?;
+        if !store::rename_device(&mut tx, caller.user_id, id, &name).await? {
+            return Err(DevicesError::DeviceNotFound(id));
+        }
+        let device = store::device(&mut *tx, id)
+            .await?
+            .ok_or(DevicesError::DeviceNotFound(id))?;
+        events::renamed(&mut tx, &device, Utc::now()).await?;
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    /// Removes a personal device and its recovery keys. Organization-joined devices stay.
+    pub async fn delete_mine(&self, caller: &Caller, id: Uuid) -> Result<(), DevicesError> {
+        let mut tx = self.pool.begin().await?;
+        if !store::delete_personal_device(&mut tx, caller.user_id, id).await? {
+            return Err(match store::device_of(&mut *tx, caller.user_id, id).await? {
+                Some(_) => DevicesError::ManagedByOrganization(id),
+                None => DevicesError::DeviceNotFound(id),
+            });
+        }
+        events::deleted(&mut tx, caller.user_id, id, Utc::now()).await?;
+        tx.commit().await?;
+        tracing::info!(device_id = %id, "device deleted");
+        Ok(())
+    }
+
+    /// Disables a lost device: `devices.v1.disabled` makes identity end its sessions. Disabling
+    /// a disabled device changes nothing. Only an admin enables it again.
+    pub async fn disable_mine(&self, caller: &Caller, id: Uuid) -> Result<Device, DevicesError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(device) = store::device_of(&mut *tx, caller.user_id, id).await? else {
+            return Err(DevicesError::DeviceNotFound(id));
+        };
+        let now = Utc::now();
+        if !store::disable_device(&mut tx, id, now).await? {
+            return Ok(device);
+        }
+        let device = store::device(&mut *tx, id)
+            .await?
+            .ok_or(DevicesError::DeviceNotFound(id))?;
+        events::disabled(&mut tx, &device, caller.user_id, caller.session_id, now).await?;
+        tx.commit().await?;
+        tracing::info!(device_id = %id, "device disabled by its owner");
+        Ok(device)
+    }
+
+    /// Admin: enables a disabled device (the sessions it lost stay ended).
+    pub async fn enable(&self, caller: &Caller, id: Uuid) -> Result<Device, DevicesError> {
+        if !caller.is_admin() {
+            return Err(admin_only("enabling a device"));
+        }
+        let mut tx = self.pool.begin().await?;
+        let enabled = store::enable_device(&mut tx, id).await?;
+        let device = store::device(&mut *tx, id)
+            .await?
+            .ok_or(DevicesError::DeviceNotFound(id))?;
+        if enabled {
+            events::enabled(&mut tx, &device, caller.user_id, Utc::now()).await?;
+            tx.commit().await?;
+            tracing::info!(device_id = %id, "device enabled by an admin");
+        }
+        Ok(device)
+    }
+
+    /// Escrows a recovery key, sealed at rest: the owner for their own enabled device, an admin
+    /// for any device.
+    pub async fn add_recovery_key(
+        &self,
+        caller: &Caller,
+        device_id: Uuid,
+        volume_type: Option<VolumeType>,
+        key: &str,
+    ) -> Result<RecoveryKey, DevicesError> {
+        let device = if caller.is_admin() {
+            store::device(&self.pool, device_id).await?
+        } else {
+            store::device_of(&self.pool, caller.user_id, device_id).await?
+        }
+        .ok_or(DevicesError::DeviceNotFound(device_id))?;
+        let mut v = Violations::new();
+        if volume_type.is_none() {
+            v.add("volume_type", "must be operating_system, fixed_data or removable_data");
+        }
+        let password = RecoveryPassword::parse("key", key, &mut v);
+        v.into_result().map_err(DevicesError::Invalid)?;
+        let (Some(volume_type), Some(password)) = (volume_type, password) else {
+            return Err(DevicesError::Invalid(Vec::new()));
+        };
+        if !device.enabled && !caller.is_admin() {
+            return Err(DevicesError::DeviceDisabled(device_id));
+        }
+        let id = Uuid::now_v7();
+        let sealed = self.keyring.encrypt(password.expose().as_bytes(), id.as_bytes())?;
+        let mut tx = self.pool.begin().await?;
+        let key = store::insert_recovery_key(&mut tx, id, device_id, volume_type, &sealed, Utc::now()).await?;
+        events::recovery_key_added(&mut tx, &device, &key, caller.user_id).await?;
+        tx.commit().await?;
+        Ok(key)
+    }
+
+    /// Key ids and dates of the caller's device's recovery keys; never the keys.
+    pub async fn list_recovery_keys(&self, caller: &Caller, device_id: Uuid) -> Result<Vec<RecoveryKey>, DevicesError> {
+        self.get_mine(caller, device_id).await?;
+        Ok(store::recovery_keys_of(&self.pool, device_id).await?)
+    }
+
+    /// Reveals a recovery key of the caller's device. Needs a recent multi-factor sign-in; a
+    /// refused attempt is published (`recovery_key_view_denied`) just as a reveal is
+    /// (`recovery_key_viewed`), so the activity log and admins see both.
+    pub async fn reveal_recovery_key(
+        &self,
+        caller: &Caller,
+        device_id: Uuid,
+        key_id: Uuid,
+    ) -> Result<(RecoveryKey, RecoveryPassword), DevicesError> {
+        let device = self.get_mine(caller, device_id).await?;
+        let (key, sealed) = store::sealed_recovery_key(&self.pool, device_id, key_id)
+            .await?
+            .ok_or(DevicesError::RecoveryKeyNotFound(key_id))?;
+        let now = Utc::now();
+        if let Err(refusal) = caller.require_recent_mfa(self.step_up_max_age) {
+            let mut tx = self.pool.begin().await?;
+            events::recovery_key_view_denied(&mut tx, &device, &key, caller.session_id, now).await?;
+            tx.commit().await?;
+            tracing::info!(device_id = %device_id, recovery_key_id = %key_id, "recovery key reveal refused: step-up needed");
+            return Err(DevicesError::ReauthenticationRequired(refusal.message().to_owned()));
+        }
+        let plain = self.keyring.decrypt(&sealed, key_id.as_bytes())?;
+        let password = RecoveryPassword::from_stored(String::from_utf8(plain).map_err(|_| CryptoError::Malformed)?);
+        let mut tx = self.pool.begin().await?;
+        store::mark_revealed(&mut tx, key_id, now).await?;
+        events::recovery_key_viewed(&mut tx, &device, &key, caller.session_id, now).await?;
+        tx.commit().await?;
+        tracing::info!(device_id = %device_id, recovery_key_id = %key_id, "recovery key revealed");
+        let key = RecoveryKey {
+            last_revealed_at: Some(now),
+            ..key
+        };
+        Ok((key, password))
+    }
+}

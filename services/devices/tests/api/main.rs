@@ -1,0 +1,6 @@
+//! The devices API, exercised over gRPC against a real service on real Postgres and NATS.
+
+mod activity;
+mod devices;
+mod helpers;
+mod recovery_keys;

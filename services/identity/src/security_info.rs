@@ -1,0 +1,200 @@
+//! identity's outgoing gRPC edge: asking security-info which second factors a person has and
+//! whether a proof is right. Calls carry a short-lived token identity mints itself with the
+//! service scope. Proto <-> domain conversion for these calls happens here and nowhere else.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use myaccount_proto::securityinfo::v1 as pb;
+use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
+use platform::config::{ConfigError, Env};
+use tonic::transport::{Channel, Endpoint};
+use uuid::Uuid;
+
+use crate::domain::{FactorCheck, MfaPolicy, MfaPrompt, MfaProof, SecondFactor};
+use crate::service::IdentityError;
+use crate::tokens::{self, KeyStore, TokenSettings};
+
+/// Where security-info is and how the second step behaves.
+#[derive(Debug, Clone)]
+pub struct SecondFactorSettings {
+    pub security_info_url: String,
+    pub policy: MfaPolicy,
+}
+
+impl SecondFactorSettings {
+    pub fn new(security_info_url: impl Into<String>) -> Self {
+        Self {
+            security_info_url: security_info_url.into(),
+            policy: MfaPolicy::default(),
+        }
+    }
+
+    /// `SECURITYINFO_URL` (default `http://127.0.0.1:50052`), `MFA_CHALLENGE_TTL` (default 5m),
+    /// `MFA_MAX_ATTEMPTS` (default 5).
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let url: String = env.or("SECURITYINFO_URL", "http://127.0.0.1:50052".to_owned())?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(ConfigError::new("SECURITYINFO_URL", format!("must be an http(s) URL, got {url:?}")));
+        }
+        let ttl = env.duration("MFA_CHALLENGE_TTL", Duration::from_secs(300))?;
+        if ttl < Duration::from_secs(30) || ttl > Duration::from_secs(1800) {
+            return Err(ConfigError::new("MFA_CHALLENGE_TTL", "must be between 30s and 30m"));
+        }
+        let max_attempts: i32 = env.or("MFA_MAX_ATTEMPTS", 5)?;
+        if !(1..=20).contains(&max_attempts) {
+            return Err(ConfigError::new("MFA_MAX_ATTEMPTS", "must be between 1 and 20"));
+        }
+        Ok(Self {
+            security_info_url: url,
+            policy: MfaPolicy {
+                challenge_ttl_secs: i64::try_from(ttl.as_secs()).unwrap_or(300),
+                max_attempts,
+            },
+        })
+    }
+}
+
+/// A lazily connected client of security-info's internal methods.
+pub struct SecurityInfoClient {
+    channel: Channel,
+    keys: Arc<KeyStore>,
+    tokens: TokenSettings,
+    pub policy: MfaPolicy,
+}
+
+impl SecurityInfoClient {
+    pub fn new(settings: &SecondFactorSettings, keys: Arc<KeyStore>, tokens: TokenSettings) -> Result<Self, ConfigError> {
+        let channel = Endpoint::from_shared(settings.security_info_url.clone())
+            .map_err(|e| ConfigError::new("SECURITYINFO_URL", e.to_string()))?
+            .connect_timeout(Duration::from_secs(2))
+            .timeout(Duration::from_secs(5))
+            .connect_lazy();
+        Ok(Self {
+            channel,
+            keys,
+            tokens,
+            policy: settings.policy,
+        })
+    }
+
+    async fn request<T>(&self, message: T) -> Result<tonic::Request<T>, IdentityError> {
+        let token = self.keys.sign(&tokens::service_claims(&self.tokens, Utc::now())).await?;
+        let mut request = tonic::Request::new(message);
+        let value = format!("Bearer {token}")
+            .parse()
+            .map_err(|_| IdentityError::SecurityInfo(tonic::Status::internal("token is not a header value")))?;
+        request.metadata_mut().insert("authorization", value);
+        Ok(request)
+    }
+
+    fn client(&self) -> SecurityInfoServiceClient<Channel> {
+        SecurityInfoServiceClient::new(self.channel.clone())
+    }
+
+    pub async fn second_factors(&self, user_id: Uuid) -> Result<Vec<SecondFactor>, IdentityError> {
+        let request = self
+            .request(pb::ListSecondFactorsRequest {
+                user_id: user_id.to_string(),
+            })
+            .await?;
+        let factors = self
+            .client()
+            .list_second_factors(request)
+            .await
+            .map_err(IdentityError::SecurityInfo)?
+            .into_inner()
+            .factors;
+        Ok(factors
+            .into_iter()
+            .map(|f| SecondFactor {
+                kind: kind(f.r#type()).to_owned(),
+                method_id: f.method_id,
+                label: f.label,
+                is_default: f.is_default,
+            })
+            .collect())
+    }
+
+    pub async fn begin(&self, user_id: Uuid, method_id: &str) -> Result<MfaPrompt, IdentityError> {
+        let request = self
+            .request(pb::BeginSecondFactorRequest {
+                user_id: user_id.to_string(),
+                method_id: method_id.to_owned(),
+            })
+            .await?;
+        let prompt = self
+            .client()
+            .begin_second_factor(request)
+            .await
+            .map_err(|s| match s.code() {
+                tonic::Code::NotFound | tonic::Code::InvalidArgument => IdentityError::MethodNotFound(method_id.to_owned()),
+                _ => IdentityError::SecurityInfo(s),
+            })?
+            .into_inner();
+        Ok(MfaPrompt {
+            sent_to: prompt.sent_to,
+            request_options_json: prompt.request_options_json,
+        })
+    }
+
+    pub async fn verify(&self, user_id: Uuid, method_id: &str, proof: &MfaProof) -> Result<FactorCheck, IdentityError> {
+        let request = self
+            .request(pb::VerifySecondFactorRequest {
+                user_id: user_id.to_string(),
+                method_id: method_id.to_owned(),
+                proof: Some(match proof {
+                    MfaProof::Code(c) => pb::verify_second_factor_request::Proof::Code(c.clone()),
+                    MfaProof::Assertion(a) => pb::verify_second_factor_request::Proof::AssertionJson(a.clone()),
+                }),
+            })
+            .await?;
+        let answer = self
+            .client()
+            .verify_second_factor(request)
+            .await
+            .map_err(IdentityError::SecurityInfo)?
+            .into_inner();
+        let method = answer.method.clone();
+        Ok(match answer.outcome() {
+            pb::VerificationOutcome::Verified => FactorCheck::Verified { amr: answer.amr, method },
+            pb::VerificationOutcome::Replayed => FactorCheck::Replayed { method },
+            pb::VerificationOutcome::Expired => FactorCheck::Expired { method },
+            pb::VerificationOutcome::TooManyAttempts => FactorCheck::TooManyAttempts { method },
+            pb::VerificationOutcome::UnknownMethod => FactorCheck::UnknownMethod,
+            pb::VerificationOutcome::Incorrect | pb::VerificationOutcome::PossibleClone | pb::VerificationOutcome::Unspecified => {
+                FactorCheck::Incorrect { method }
+            }
+        })
+    }
+
+    /// Whether `password` is one of the person's app passwords.
+    pub async fn verify_app_password(&self, user_id: Uuid, password: &str) -> Result<bool, IdentityError> {
+        let request = self
+            .request(pb::VerifyAppPasswordRequest {
+                user_id: user_id.to_string(),
+                password: password.to_owned(),
+            })
+            .await?;
+        Ok(self
+            .client()
+            .verify_app_password(request)
+            .await
+            .map_err(IdentityError::SecurityInfo)?
+            .into_inner()
+            .valid)
+    }
+}
+
+fn kind(t: pb::MethodType) -> &'static str {
+    match t {
+        pb::MethodType::AuthenticatorApp => "authenticator_app",
+        pb::MethodType::Phone => "phone",
+        pb::MethodType::Email => "email",
+        pb::MethodType::SecurityKey => "security_key",
+        pb::MethodType::AppPassword => "app_password",
+        pb::MethodType::RecoveryCodes => "recovery_codes",
+        pb::MethodType::Unspecified => "unknown",
+    }
+}

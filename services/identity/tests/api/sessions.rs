@@ -1,0 +1,455 @@
+//! "Devices and sessions": my sessions, ending one, all others or all of them, changing the
+//! password, and the reaction to a disabled device.
+
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use myaccount_proto::events::v1::{DeviceDisabled, PasswordChanged, SessionRevoked};
+use myaccount_proto::identity::v1 as pb;
+use platform::events::{Event, Stream, headers};
+use platform::testing::eventually;
+use prost::Message;
+use tonic::{Code, Status};
+use uuid::Uuid;
+
+use crate::helpers::{
+    INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN, SESSION_ENDED, TestApp, TestUser, assert_status, bearer, spawn_app,
+    violated_fields,
+};
+
+const SESSION_REVOKED: &str = "myaccount.identity.v1.session_revoked";
+const PASSWORD_CHANGED: &str = "myaccount.identity.v1.password_changed";
+const EDGE_ON_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+     Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0";
+const SAFARI_ON_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
+     (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
+const NEW_PASSWORD: &str = "amber quokka lighthouse sonata";
+
+impl TestApp {
+    /// Signs `user` in from a browser on a device.
+    async fn sign_in_from(&self, user: &TestUser, user_agent: &str, device_id: &str, ip: &str) -> pb::TokenSet {
+        self.sign_in_with(pb::SignInRequest {
+            username: user.upn.clone(),
+            password: user.password.clone(),
+            client: Some(pb::ClientContext {
+                ip_address: ip.into(),
+                user_agent: user_agent.into(),
+                device_id: device_id.into(),
+                ..Default::default()
+            }),
+        })
+        .await
+        .expect("signs in")
+    }
+
+    async fn list_my_sessions(&self, access_token: &str) -> Result<Vec<pb::Session>, Status> {
+        let request = bearer(pb::ListMySessionsRequest {}, access_token);
+        Ok(self
+            .identity
+            .clone()
+            .list_my_sessions(request)
+            .await?
+            .into_inner()
+            .sessions)
+    }
+
+    async fn revoke_my_session(&self, access_token: &str, session_id: &str) -> Result<(), Status> {
+        let request = pb::RevokeMySessionRequest {
+            session_id: session_id.into(),
+        };
+        self.identity
+            .clone()
+            .revoke_my_session(bearer(request, access_token))
+            .await?;
+        Ok(())
+    }
+
+    async fn revoke_my_other_sessions(&self, access_token: &str) -> Result<i32, Status> {
+        let request = bearer(pb::RevokeMyOtherSessionsRequest {}, access_token);
+        Ok(self
+            .identity
+            .clone()
+            .revoke_my_other_sessions(request)
+            .await?
+            .into_inner()
+            .revoked_count)
+    }
+
+    async fn sign_out_everywhere(&self, access_token: &str) -> Result<i32, Status> {
+        let request = bearer(pb::SignOutEverywhereRequest {}, access_token);
+        Ok(self
+            .identity
+            .clone()
+            .sign_out_everywhere(request)
+            .await?
+            .into_inner()
+            .revoked_count)
+    }
+
+    async fn change_my_password(
+        &self,
+        access_token: &str,
+        current: &str,
+        new: &str,
+        end_others: bool,
+    ) -> Result<i32, Status> {
+        let request = pb::ChangeMyPasswordRequest {
+            current_password: current.into(),
+            new_password: new.into(),
+            end_other_sessions: end_others,
+        };
+        Ok(self
+            .identity
+            .clone()
+            .change_my_password(bearer(request, access_token))
+            .await?
+            .into_inner()
+            .other_sessions_ended)
+    }
+
+    /// The session id inside an access token.
+    async fn session_of(&self, tokens: &pb::TokenSet) -> String {
+        let caller = self
+            .jwks_verifier()
+            .verify(&tokens.access_token)
+            .await
+            .expect("verifies");
+        caller.session_id.expect("a session").to_string()
+    }
+
+    /// Every `session_revoked` written to the outbox, oldest first.
+    async fn revocations(&self) -> Vec<SessionRevoked> {
+        self.outbox_payloads(SESSION_REVOKED)
+            .await
+            .into_iter()
+            .map(|p| SessionRevoked::decode(p.as_slice()).expect("a SessionRevoked payload"))
+            .collect()
+    }
+
+    /// Publishes `event` as the devices service would (CloudEvents headers, `ce-id` = `event_id`);
+    /// each call is a new message, so the same `event_id` twice is a redelivery.
+    async fn publish<E: Event>(&self, event_id: &str, event: &E) {
+        let stream = self.naming.stream(E::STREAM);
+        let config = async_nats::jetstream::stream::Config {
+            name: stream,
+            subjects: vec![self.naming.subject(&format!("{}.>", E::STREAM.subject_root()))],
+            ..Default::default()
+        };
+        self.jetstream
+            .get_or_create_stream(config)
+            .await
+            .expect("the devices stream");
+        let mut h = HeaderMap::new();
+        h.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
+        h.insert(headers::SPEC_VERSION, "1.0");
+        h.insert(headers::ID, event_id);
+        h.insert(headers::TYPE, E::subject().as_str());
+        h.insert(headers::SOURCE, "myaccount/devices");
+        h.insert(headers::SUBJECT, event.ce_subject().as_str());
+        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
+        self.jetstream
+            .publish_with_headers(self.naming.subject(&E::subject()), h, event.encode_to_vec().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("publish ack");
+    }
+
+    async fn processed(&self, event_id: &str) -> bool {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE event_id = $1)")
+            .bind(event_id)
+            .fetch_one(&self.db)
+            .await
+            .expect("read processed events")
+    }
+}
+
+#[tokio::test]
+async fn my_sessions_say_which_browser_system_and_device_and_which_one_is_this() {
+    let app = spawn_app().await;
+    let user = app.create_test_user("adele.vance@contoso.example").await;
+    let laptop = Uuid::new_v4().to_string();
+    let on_laptop = app.sign_in_from(&user, EDGE_ON_WINDOWS, &laptop, "203.0.113.7").await;
+    let on_phone = app.sign_in_from(&user, SAFARI_ON_IPHONE, "", "198.51.100.20").await;
+    let laptop_session = app.session_of(&on_laptop).await;
+    let phone_session = app.session_of(&on_phone).await;
+
+    let sessions = app.list_my_sessions(&on_phone.access_token).await.expect("lists");
+
+    assert_eq!(sessions.len(), 2, "{sessions:?}");
+    assert_eq!(sessions[0].id, phone_session, "most recently used first");
+    assert!(sessions[0].current, "this one");
+    assert_eq!(sessions[0].browser, "Safari");
+    assert_eq!(sessions[0].operating_system, "iPhone");
+    assert_eq!(sessions[0].device_category, "smartphone");
+    assert_eq!(sessions[0].device_id, "");
+    assert_eq!(sessions[1].id, laptop_session);
+    assert!(!sessions[1].current);
+    assert_eq!(sessions[1].browser, "Edge");
+    assert_eq!(sessions[1].operating_system, "Windows 10");
+    assert_eq!(sessions[1].device_id, laptop);
+    assert_eq!(sessions[1].ip_address, "203.0.113.7");
+    assert_eq!(sessions[1].location, "", "no geolocation source yet");
+    assert_eq!(sessions[1].authentication_methods, ["pwd"]);
+    assert!(sessions[1].created_at.is_some() && sessions[1].last_activity_at.is_some());
+
+    // Another person sees only their own.
+    let (_, other) = app.signed_in_user("megan.bowen@contoso.example").await;
+    let theirs = app.list_my_sessions(&other.access_token).await.expect("lists");
+    assert_eq!(theirs.len(), 1);
+    assert!(theirs[0].current);
+}
+
+#[tokio::test]
+async fn ending_one_session_stops_its_refresh_and_is_published() {
+    let app = spawn_app().await;
+    let user = app.create_test_user("adele.vance@contoso.example").await;
+    let here = app.sign_in(&user.upn, &user.password).await.expect("signs in");
+    let lost = app
+        .sign_in(&user.upn, &user.password)
+        .await
+        .expect("signs in elsewhere");
+    let lost_session = app.session_of(&lost).await;
+    let (_, stranger) = app.signed_in_user("mallory@contoso.example").await;
+
+    // Someone else's session, a made-up one and a malformed id change nothing.
+    let status = app
+        .revoke_my_session(&stranger.access_token, &lost_session)
+        .await
+        .expect_err("not theirs");
+    assert_status(&status, Code::NotFound, &format!("session {lost_session} not found"));
+    let made_up = Uuid::new_v4().to_string();
+    let status = app
+        .revoke_my_session(&here.access_token, &made_up)
+        .await
+        .expect_err("unknown");
+    assert_status(&status, Code::NotFound, &format!("session {made_up} not found"));
+    let status = app
+        .revoke_my_session(&here.access_token, "yesterday")
+        .await
+        .expect_err("malformed");
+    assert_eq!(violated_fields(&status), ["session_id"]);
+    assert!(app.revocations().await.is_empty());
+
+    app.revoke_my_session(&here.access_token, &lost_session)
+        .await
+        .expect("ends it");
+
+    assert_status(
+        &app.refresh(&lost.refresh_token).await.expect_err("ended"),
+        Code::Unauthenticated,
+        INVALID_REFRESH_TOKEN,
+    );
+    assert_status(
+        &app.get_my_profile(&lost.access_token).await.expect_err("ended"),
+        Code::Unauthenticated,
+        SESSION_ENDED,
+    );
+    let sessions = app.list_my_sessions(&here.access_token).await.expect("lists");
+    assert_eq!(sessions.len(), 1);
+    assert!(sessions[0].current);
+    let status = app
+        .revoke_my_session(&here.access_token, &lost_session)
+        .await
+        .expect_err("already ended");
+    assert_eq!(status.code(), Code::NotFound);
+
+    let revoked = app.revocations().await;
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].session_id, lost_session);
+    assert_eq!(revoked[0].user_id, user.id.to_string());
+    assert_eq!(revoked[0].reason, "revoked_by_user");
+    assert_eq!(revoked[0].actor_session_id, app.session_of(&here).await);
+
+    // Published on JetStream with the user as its subject.
+    let wire = app.naming.subject(SESSION_REVOKED);
+    eventually(Duration::from_secs(10), || async {
+        app.stream_messages(Stream::Identity).await.iter().any(|m| {
+            m.subject.as_str() == wire
+                && m.headers.get(headers::SUBJECT).map(|v| v.as_str()) == Some(&user.id.to_string())
+        })
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_out_everywhere_else_keeps_this_session_and_everywhere_ends_it_too() {
+    let app = spawn_app().await;
+    let user = app.create_test_user("adele.vance@contoso.example").await;
+    let here = app.sign_in(&user.upn, &user.password).await.expect("signs in");
+    let second = app.sign_in(&user.upn, &user.password).await.expect("second device");
+    let third = app.sign_in(&user.upn, &user.password).await.expect("third device");
+    let (_, neighbour) = app.signed_in_user("megan.bowen@contoso.example").await;
+
+    assert_eq!(
+        app.revoke_my_other_sessions(&here.access_token).await.expect("revokes"),
+        2
+    );
+    for ended in [&second, &third] {
+        app.refresh(&ended.refresh_token).await.expect_err("ended");
+    }
+    let here = app.refresh(&here.refresh_token).await.expect("this session goes on");
+    assert_eq!(
+        app.revoke_my_other_sessions(&here.access_token)
+            .await
+            .expect("nothing left"),
+        0
+    );
+    let reasons: Vec<String> = app.revocations().await.into_iter().map(|r| r.reason).collect();
+    assert_eq!(reasons, ["other_sessions_revoked", "other_sessions_revoked"]);
+
+    let elsewhere = app.sign_in(&user.upn, &user.password).await.expect("signs in again");
+    assert_eq!(app.sign_out_everywhere(&here.access_token).await.expect("signs out"), 2);
+    app.refresh(&here.refresh_token).await.expect_err("this one too");
+    app.refresh(&elsewhere.refresh_token).await.expect_err("and the other");
+    assert_status(
+        &app.get_my_profile(&here.access_token).await.expect_err("ended"),
+        Code::Unauthenticated,
+        SESSION_ENDED,
+    );
+    assert_eq!(app.revocations().await.len(), 4);
+    app.get_my_profile(&neighbour.access_token)
+        .await
+        .expect("another person is untouched");
+}
+
+#[tokio::test]
+async fn a_disabled_device_ends_the_sessions_on_it_once_even_when_redelivered() {
+    let app = spawn_app().await;
+    let user = app.create_test_user("adele.vance@contoso.example").await;
+    let lost_device = Uuid::new_v4().to_string();
+    let on_lost = app
+        .sign_in_from(&user, EDGE_ON_WINDOWS, &lost_device, "203.0.113.7")
+        .await;
+    let also_on_lost = app
+        .sign_in_from(&user, EDGE_ON_WINDOWS, &lost_device, "203.0.113.7")
+        .await;
+    let on_phone = app
+        .sign_in_from(&user, SAFARI_ON_IPHONE, &Uuid::new_v4().to_string(), "198.51.100.20")
+        .await;
+    // Someone else whose client claims the same device id keeps their session.
+    let other = app.create_test_user("megan.bowen@contoso.example").await;
+    let others_session = app
+        .sign_in_from(&other, EDGE_ON_WINDOWS, &lost_device, "192.0.2.1")
+        .await;
+
+    let event = DeviceDisabled {
+        user_id: user.id.to_string(),
+        device_id: lost_device.clone(),
+        actor_user_id: user.id.to_string(),
+        ..Default::default()
+    };
+    let event_id = Uuid::now_v7().to_string();
+    app.publish(&event_id, &event).await;
+    eventually(Duration::from_secs(20), || async { app.revocations().await.len() == 2 }).await;
+
+    for ended in [&on_lost, &also_on_lost] {
+        assert_status(
+            &app.refresh(&ended.refresh_token).await.expect_err("device disabled"),
+            Code::Unauthenticated,
+            INVALID_REFRESH_TOKEN,
+        );
+    }
+    app.refresh(&on_phone.refresh_token)
+        .await
+        .expect("the phone is untouched");
+    app.refresh(&others_session.refresh_token)
+        .await
+        .expect("another person is untouched");
+    let revoked = app.revocations().await;
+    assert!(
+        revoked
+            .iter()
+            .all(|r| r.reason == "device_disabled" && r.device_id == lost_device)
+    );
+    assert!(
+        revoked
+            .iter()
+            .all(|r| r.user_id == user.id.to_string() && r.actor_session_id.is_empty())
+    );
+
+    // Redelivered (same event id), and a second disable message for a device with nothing left.
+    app.publish(&event_id, &event).await;
+    let again = Uuid::now_v7().to_string();
+    app.publish(&again, &event).await;
+    eventually(Duration::from_secs(20), || app.processed(&again)).await;
+    assert_eq!(
+        app.revocations().await.len(),
+        2,
+        "nothing more to end, nothing more published"
+    );
+}
+
+#[tokio::test]
+async fn changing_the_password_checks_the_current_one_and_can_end_the_other_sessions() {
+    let app = spawn_app().await;
+    let user = app.create_test_user("adele.vance@contoso.example").await;
+    let here = app.sign_in(&user.upn, &user.password).await.expect("signs in");
+    let elsewhere = app.sign_in(&user.upn, &user.password).await.expect("second device");
+
+    let status = app
+        .change_my_password(&here.access_token, "not my password", NEW_PASSWORD, true)
+        .await
+        .expect_err("wrong current password");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["current_password"]);
+    let status = app
+        .change_my_password(&here.access_token, "", "password123", false)
+        .await
+        .expect_err("empty and weak");
+    assert_eq!(violated_fields(&status), ["current_password", "new_password"]);
+    app.refresh(&elsewhere.refresh_token)
+        .await
+        .expect("nothing changed yet");
+    let elsewhere = app
+        .sign_in(&user.upn, &user.password)
+        .await
+        .expect("the old password still works");
+
+    let ended = app
+        .change_my_password(&here.access_token, &user.password, NEW_PASSWORD, true)
+        .await
+        .expect("changes it");
+    assert_eq!(ended, 2, "both other sessions");
+    app.refresh(&elsewhere.refresh_token).await.expect_err("ended");
+    app.refresh(&here.refresh_token).await.expect("this session goes on");
+    assert_status(
+        &app.sign_in(&user.upn, &user.password).await.expect_err("old password"),
+        Code::Unauthenticated,
+        INVALID_CREDENTIALS,
+    );
+    app.sign_in(&user.upn, NEW_PASSWORD)
+        .await
+        .expect("the new password works");
+
+    let changed: Vec<PasswordChanged> = app
+        .outbox_payloads(PASSWORD_CHANGED)
+        .await
+        .into_iter()
+        .map(|p| PasswordChanged::decode(p.as_slice()).expect("a PasswordChanged payload"))
+        .collect();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].other_sessions_ended, 2);
+    assert!(app.revocations().await.iter().all(|r| r.reason == "password_changed"));
+}
+
+#[tokio::test]
+async fn guessing_the_current_password_is_throttled_like_sign_in() {
+    let app = spawn_app().await;
+    let user = app.create_test_user("adele.vance@contoso.example").await;
+    let here = app.sign_in(&user.upn, &user.password).await.expect("signs in");
+    for _ in 0..5 {
+        app.change_my_password(&here.access_token, "a wrong guess", NEW_PASSWORD, false)
+            .await
+            .expect_err("wrong");
+    }
+    let status = app
+        .change_my_password(&here.access_token, &user.password, NEW_PASSWORD, false)
+        .await
+        .expect_err("throttled, even with the right password");
+    assert_eq!(status.code(), Code::ResourceExhausted);
+    assert!(platform::error::retry_after(&status).is_some());
+    app.sign_in(&user.upn, &user.password)
+        .await
+        .expect_err("the account name is throttled for sign-in too");
+}

@@ -1,0 +1,186 @@
+//! What organizations publishes (through the platform outbox, in the caller's transaction) and
+//! what it consumes: identity's `user_created` (who is who, and the home membership) and
+//! `user_deleted` (erasure).
+
+use chrono::{DateTime, Utc};
+use myaccount_proto::events::v1::{
+    InvitationCreated, InvitationDeclined, MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged,
+    OrganizationMembershipKind, UserCreated, UserDeleted,
+};
+use platform::consumer::{Delivery, Handler, HandlerError};
+use platform::outbox::{OutgoingEvent, publish_in_tx};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{self, Invitation, Membership, MembershipKind, Organization};
+use crate::store;
+
+pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+fn kind(k: MembershipKind) -> OrganizationMembershipKind {
+    match k {
+        MembershipKind::Home => OrganizationMembershipKind::Home,
+        MembershipKind::Guest => OrganizationMembershipKind::Guest,
+    }
+}
+
+fn id_or_empty(id: Option<Uuid>) -> String {
+    id.map(|u| u.to_string()).unwrap_or_default()
+}
+
+/// The full current settings, on create and on every update.
+pub async fn organization_changed(conn: &mut PgConnection, o: &Organization) -> Result<(), sqlx::Error> {
+    let event = OrganizationChanged {
+        organization_id: o.id.to_string(),
+        display_name: o.settings.display_name.clone(),
+        mfa_required: o.settings.mfa_required,
+        sign_in_retention_days: o.settings.sign_in_retention_days,
+        time: Some(timestamp(o.updated_at)),
+        user_id: String::new(),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+pub async fn member_joined(conn: &mut PgConnection, m: &Membership) -> Result<(), sqlx::Error> {
+    let event = MemberJoined {
+        user_id: m.user_id.to_string(),
+        organization_id: m.organization_id.to_string(),
+        kind: kind(m.kind).into(),
+        invitation_id: id_or_empty(m.invitation_id),
+        time: Some(timestamp(m.joined_at)),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+pub async fn member_left(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Uuid,
+    session_id: Option<Uuid>,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = MemberLeft {
+        user_id: user_id.to_string(),
+        organization_id: organization_id.to_string(),
+        time: Some(timestamp(time)),
+        session_id: id_or_empty(session_id),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+pub async fn member_removed(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Uuid,
+    removed_by: Uuid,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = MemberRemoved {
+        user_id: user_id.to_string(),
+        organization_id: organization_id.to_string(),
+        removed_by: removed_by.to_string(),
+        time: Some(timestamp(time)),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+/// `invitee` is the account with the invited name, when one is known.
+pub async fn invitation_created(
+    conn: &mut PgConnection,
+    i: &Invitation,
+    invitee: Option<Uuid>,
+) -> Result<(), sqlx::Error> {
+    let event = InvitationCreated {
+        user_id: id_or_empty(invitee),
+        invitation_id: i.id.to_string(),
+        organization_id: i.organization_id.to_string(),
+        user_principal_name: i.user_principal_name.clone(),
+        invited_by: id_or_empty(i.invited_by),
+        time: Some(timestamp(i.created_at)),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+pub async fn invitation_declined(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    i: &Invitation,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = InvitationDeclined {
+        user_id: user_id.to_string(),
+        invitation_id: i.id.to_string(),
+        organization_id: i.organization_id.to_string(),
+        time: Some(timestamp(time)),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+fn event_time(t: Option<&prost_types::Timestamp>, fallback: DateTime<Utc>) -> DateTime<Utc> {
+    t.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+        .unwrap_or(fallback)
+}
+
+/// `myaccount.identity.v1.user_created`: remembers the user's principal name (invitations are
+/// addressed by it) and creates the home membership. The home organization id is authoritative
+/// even when the organization is not known here yet.
+pub struct UserCreatedHandler;
+
+impl Handler<UserCreated> for UserCreatedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserCreated>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let user_id = Uuid::parse_str(&e.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
+        let mut v = platform::error::Violations::new();
+        let upn =
+            domain::user_principal_name("user_principal_name", &e.user_principal_name, &mut v).ok_or_else(|| {
+                HandlerError::Rejected(format!("user_principal_name {:?} is not one", e.user_principal_name))
+            })?;
+        let home = match e.home_organization_id.trim() {
+            "" => None,
+            raw => Some(
+                Uuid::parse_str(raw)
+                    .map_err(|_| HandlerError::Rejected(format!("home_organization_id {raw:?} is not a UUID")))?,
+            ),
+        };
+        if store::is_erased(conn, user_id).await? {
+            tracing::info!(%user_id, "user_created of an erased account ignored");
+            return Ok(());
+        }
+        let now = domain::now();
+        store::remember_user(conn, user_id, &upn, now).await?;
+        if let Some(organization_id) = home {
+            let membership = Membership {
+                user_id,
+                organization_id,
+                kind: MembershipKind::Home,
+                joined_at: event_time(e.time.as_ref(), delivery.time.unwrap_or(now)),
+                invited_by: None,
+                invitation_id: None,
+            };
+            if store::insert_membership(conn, &membership).await? {
+                member_joined(conn, &membership).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `myaccount.identity.v1.user_deleted`: erases the user's memberships and invitations.
+pub struct UserDeletedHandler;
+
+impl Handler<UserDeleted> for UserDeletedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDeleted>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let user_id = Uuid::parse_str(&e.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
+        store::erase_user(conn, user_id, domain::now()).await?;
+        tracing::info!(%user_id, "user erased");
+        Ok(())
+    }
+}

@@ -1,0 +1,483 @@
+//! Every SQL statement of the organizations service.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use uuid::Uuid;
+
+use crate::domain::{
+    Invitation, InvitationStatus, InvitationView, Membership, MembershipKind, MyOrganization, Organization,
+    OrganizationSettings,
+};
+
+#[derive(FromRow)]
+struct OrganizationRow {
+    id: Uuid,
+    display_name: String,
+    verified_domains: Vec<String>,
+    privacy_statement_url: String,
+    privacy_contact_email: String,
+    technical_contact_email: String,
+    mfa_required: bool,
+    sign_in_retention_days: i32,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl From<OrganizationRow> for Organization {
+    fn from(r: OrganizationRow) -> Self {
+        Organization {
+            id: r.id,
+            settings: OrganizationSettings {
+                display_name: r.display_name,
+                verified_domains: r.verified_domains,
+                privacy_statement_url: r.privacy_statement_url,
+                privacy_contact_email: r.privacy_contact_email,
+                technical_contact_email: r.technical_contact_email,
+                mfa_required: r.mfa_required,
+                sign_in_retention_days: r.sign_in_retention_days,
+            },
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+const ORGANIZATION_COLUMNS: &str = "id, display_name, verified_domains, privacy_statement_url, privacy_contact_email, \
+     technical_contact_email, mfa_required, sign_in_retention_days, created_at, updated_at";
+
+/// Creates an organization; `None` when one with this id exists already.
+pub async fn insert_organization(
+    conn: &mut PgConnection,
+    id: Uuid,
+    s: &OrganizationSettings,
+    now: DateTime<Utc>,
+) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!(
+        "INSERT INTO organizations (id, display_name, verified_domains, privacy_statement_url, privacy_contact_email, \
+         technical_contact_email, mfa_required, sign_in_retention_days, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING RETURNING {ORGANIZATION_COLUMNS}"
+    );
+    let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(&s.display_name)
+        .bind(&s.verified_domains)
+        .bind(&s.privacy_statement_url)
+        .bind(&s.privacy_contact_email)
+        .bind(&s.technical_contact_email)
+        .bind(s.mfa_required)
+        .bind(s.sign_in_retention_days)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(Organization::from))
+}
+
+pub async fn organization<'e>(db: impl PgExecutor<'e>, id: Uuid) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1");
+    let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(db)
+        .await?;
+    Ok(row.map(Organization::from))
+}
+
+/// The organization, locked for the update that follows.
+pub async fn organization_for_update(conn: &mut PgConnection, id: Uuid) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1 FOR UPDATE");
+    let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(Organization::from))
+}
+
+pub async fn update_organization(
+    conn: &mut PgConnection,
+    id: Uuid,
+    s: &OrganizationSettings,
+    now: DateTime<Utc>,
+) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!(
+        "UPDATE organizations SET display_name = $2, verified_domains = $3, privacy_statement_url = $4, \
+         privacy_contact_email = $5, technical_contact_email = $6, mfa_required = $7, sign_in_retention_days = $8, \
+         updated_at = $9 WHERE id = $1 RETURNING {ORGANIZATION_COLUMNS}"
+    );
+    let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .bind(&s.display_name)
+        .bind(&s.verified_domains)
+        .bind(&s.privacy_statement_url)
+        .bind(&s.privacy_contact_email)
+        .bind(&s.technical_contact_email)
+        .bind(s.mfa_required)
+        .bind(s.sign_in_retention_days)
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(Organization::from))
+}
+
+// --- who is who (projection of identity's user_created)
+
+/// Records (or refreshes) the user principal name of a user.
+pub async fn remember_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    upn: &str,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO users (user_id, user_principal_name, learnt_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET user_principal_name = EXCLUDED.user_principal_name, learnt_at = EXCLUDED.learnt_at",
+    )
+    .bind(user_id)
+    .bind(upn)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn user_principal_name_of<'e>(db: impl PgExecutor<'e>, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT user_principal_name FROM users WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(db)
+        .await
+}
+
+/// The account that has this user principal name, if one is known.
+pub async fn user_id_by_principal_name<'e>(db: impl PgExecutor<'e>, upn: &str) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT user_id FROM users WHERE user_principal_name = $1 ORDER BY learnt_at DESC LIMIT 1")
+        .bind(upn)
+        .fetch_optional(db)
+        .await
+}
+
+pub async fn is_erased(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = $1)")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+// --- memberships
+
+#[derive(FromRow)]
+struct MembershipRow {
+    user_id: Uuid,
+    organization_id: Uuid,
+    kind: String,
+    joined_at: DateTime<Utc>,
+    invited_by: Option<Uuid>,
+    invitation_id: Option<Uuid>,
+}
+
+impl MembershipRow {
+    fn into_domain(self) -> Membership {
+        Membership {
+            user_id: self.user_id,
+            organization_id: self.organization_id,
+            // The column is constrained to these two values.
+            kind: MembershipKind::parse(&self.kind).unwrap_or(MembershipKind::Guest),
+            joined_at: self.joined_at,
+            invited_by: self.invited_by,
+            invitation_id: self.invitation_id,
+        }
+    }
+}
+
+/// Adds a membership; false (and nothing changes) when the user already is a member of that
+/// organization, or already has a home organization and this is another one.
+pub async fn insert_membership(conn: &mut PgConnection, m: &Membership) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO memberships (user_id, organization_id, kind, joined_at, invited_by, invitation_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(m.user_id)
+    .bind(m.organization_id)
+    .bind(m.kind.as_str())
+    .bind(m.joined_at)
+    .bind(m.invited_by)
+    .bind(m.invitation_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn membership<'e>(
+    db: impl PgExecutor<'e>,
+    user_id: Uuid,
+    organization_id: Uuid,
+) -> Result<Option<Membership>, sqlx::Error> {
+    let row: Option<MembershipRow> = sqlx::query_as(
+        "SELECT user_id, organization_id, kind, joined_at, invited_by, invitation_id FROM memberships \
+         WHERE user_id = $1 AND organization_id = $2",
+    )
+    .bind(user_id)
+    .bind(organization_id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(MembershipRow::into_domain))
+}
+
+/// Deletes a guest membership; false when there is none (a home membership is never deleted here).
+pub async fn delete_guest_membership(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND organization_id = $2 AND kind = 'guest'")
+        .bind(user_id)
+        .bind(organization_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+#[derive(FromRow)]
+struct MyOrganizationRow {
+    #[sqlx(flatten)]
+    membership: MembershipRow,
+    invited_by_user_principal_name: Option<String>,
+    org_id: Option<Uuid>,
+    display_name: Option<String>,
+    verified_domains: Option<Vec<String>>,
+    privacy_statement_url: Option<String>,
+    privacy_contact_email: Option<String>,
+    technical_contact_email: Option<String>,
+    mfa_required: Option<bool>,
+    sign_in_retention_days: Option<i32>,
+    created_at: Option<DateTime<Utc>>,
+    updated_at: Option<DateTime<Utc>>,
+}
+
+impl MyOrganizationRow {
+    fn into_domain(self) -> MyOrganization {
+        let organization = match (self.org_id, self.created_at, self.updated_at) {
+            (Some(id), Some(created_at), Some(updated_at)) => Some(Organization {
+                id,
+                settings: OrganizationSettings {
+                    display_name: self.display_name.unwrap_or_default(),
+                    verified_domains: self.verified_domains.unwrap_or_default(),
+                    privacy_statement_url: self.privacy_statement_url.unwrap_or_default(),
+                    privacy_contact_email: self.privacy_contact_email.unwrap_or_default(),
+                    technical_contact_email: self.technical_contact_email.unwrap_or_default(),
+                    mfa_required: self.mfa_required.unwrap_or_default(),
+                    sign_in_retention_days: self.sign_in_retention_days.unwrap_or_default(),
+                },
+                created_at,
+                updated_at,
+            }),
+            _ => None,
+        };
+        MyOrganization {
+            membership: self.membership.into_domain(),
+            organization,
+            invited_by_user_principal_name: self.invited_by_user_principal_name,
+        }
+    }
+}
+
+/// The user's memberships with their organizations: home first, then guests by join date.
+pub async fn my_organizations<'e>(db: impl PgExecutor<'e>, user_id: Uuid) -> Result<Vec<MyOrganization>, sqlx::Error> {
+    let rows: Vec<MyOrganizationRow> = sqlx::query_as(
+        "SELECT m.user_id, m.organization_id, m.kind, m.joined_at, m.invited_by, m.invitation_id, \
+                u.user_principal_name AS invited_by_user_principal_name, \
+                o.id AS org_id, o.display_name, o.verified_domains, o.privacy_statement_url, o.privacy_contact_email, \
+                o.technical_contact_email, o.mfa_required, o.sign_in_retention_days, o.created_at, o.updated_at \
+         FROM memberships m \
+         LEFT JOIN organizations o ON o.id = m.organization_id \
+         LEFT JOIN users u ON u.user_id = m.invited_by \
+         WHERE m.user_id = $1 \
+         ORDER BY m.kind = 'home' DESC, m.joined_at, m.organization_id",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(MyOrganizationRow::into_domain).collect())
+}
+
+// --- invitations
+
+#[derive(FromRow)]
+struct InvitationRow {
+    id: Uuid,
+    organization_id: Uuid,
+    user_principal_name: String,
+    status: String,
+    invited_by: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    responded_at: Option<DateTime<Utc>>,
+}
+
+impl InvitationRow {
+    fn into_domain(self) -> Invitation {
+        Invitation {
+            id: self.id,
+            organization_id: self.organization_id,
+            user_principal_name: self.user_principal_name,
+            // The column is constrained to the three values.
+            status: InvitationStatus::parse(&self.status).unwrap_or(InvitationStatus::Declined),
+            invited_by: self.invited_by,
+            created_at: self.created_at,
+            responded_at: self.responded_at,
+        }
+    }
+}
+
+/// Adds a pending invitation; false when this person already has one to this organization.
+pub async fn insert_invitation(conn: &mut PgConnection, i: &Invitation) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO invitations (id, organization_id, user_principal_name, status, invited_by, created_at, responded_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+    )
+    .bind(i.id)
+    .bind(i.organization_id)
+    .bind(&i.user_principal_name)
+    .bind(i.status.as_str())
+    .bind(i.invited_by)
+    .bind(i.created_at)
+    .bind(i.responded_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The invitation addressed to `upn`, locked for the answer that follows. An invitation
+/// addressed to someone else is not found.
+pub async fn invitation_to_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+    upn: &str,
+) -> Result<Option<Invitation>, sqlx::Error> {
+    let row: Option<InvitationRow> = sqlx::query_as(
+        "SELECT id, organization_id, user_principal_name, status, invited_by, created_at, responded_at \
+         FROM invitations WHERE id = $1 AND user_principal_name = $2 FOR UPDATE",
+    )
+    .bind(id)
+    .bind(upn)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(row.map(InvitationRow::into_domain))
+}
+
+pub async fn answer_invitation(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: InvitationStatus,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE invitations SET status = $2, responded_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct InvitationViewRow {
+    #[sqlx(flatten)]
+    invitation: InvitationRow,
+    o_display_name: String,
+    o_verified_domains: Vec<String>,
+    o_privacy_statement_url: String,
+    o_privacy_contact_email: String,
+    o_technical_contact_email: String,
+    o_mfa_required: bool,
+    o_sign_in_retention_days: i32,
+    o_created_at: DateTime<Utc>,
+    o_updated_at: DateTime<Utc>,
+}
+
+impl InvitationViewRow {
+    fn into_domain(self) -> InvitationView {
+        let organization = Organization {
+            id: self.invitation.organization_id,
+            settings: OrganizationSettings {
+                display_name: self.o_display_name,
+                verified_domains: self.o_verified_domains,
+                privacy_statement_url: self.o_privacy_statement_url,
+                privacy_contact_email: self.o_privacy_contact_email,
+                technical_contact_email: self.o_technical_contact_email,
+                mfa_required: self.o_mfa_required,
+                sign_in_retention_days: self.o_sign_in_retention_days,
+            },
+            created_at: self.o_created_at,
+            updated_at: self.o_updated_at,
+        };
+        InvitationView {
+            invitation: self.invitation.into_domain(),
+            organization: Some(organization),
+        }
+    }
+}
+
+/// Invitations addressed to `upn` with their organizations, oldest first; only pending ones
+/// unless `all`.
+pub async fn invitations_to<'e>(
+    db: impl PgExecutor<'e>,
+    upn: &str,
+    all: bool,
+) -> Result<Vec<InvitationView>, sqlx::Error> {
+    let rows: Vec<InvitationViewRow> = sqlx::query_as(
+        "SELECT i.id, i.organization_id, i.user_principal_name, i.status, i.invited_by, i.created_at, i.responded_at, \
+                o.display_name AS o_display_name, o.verified_domains AS o_verified_domains, \
+                o.privacy_statement_url AS o_privacy_statement_url, o.privacy_contact_email AS o_privacy_contact_email, \
+                o.technical_contact_email AS o_technical_contact_email, o.mfa_required AS o_mfa_required, \
+                o.sign_in_retention_days AS o_sign_in_retention_days, o.created_at AS o_created_at, \
+                o.updated_at AS o_updated_at \
+         FROM invitations i JOIN organizations o ON o.id = i.organization_id \
+         WHERE i.user_principal_name = $1 AND ($2 OR i.status = 'pending') \
+         ORDER BY i.created_at, i.id",
+    )
+    .bind(upn)
+    .bind(all)
+    .fetch_all(db)
+    .await?;
+    Ok(rows.into_iter().map(InvitationViewRow::into_domain).collect())
+}
+
+pub async fn pending_invitation_count<'e>(db: impl PgExecutor<'e>, upn: &str) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("SELECT count(*) FROM invitations WHERE user_principal_name = $1 AND status = 'pending'")
+        .bind(upn)
+        .fetch_one(db)
+        .await
+}
+
+// --- erasure
+
+/// Erases what is kept about a user: memberships, invitations addressed to them, their name,
+/// and their id where they invited others. Leaves a tombstone so that a late user_created
+/// brings nothing back. Running it twice changes nothing more.
+pub async fn erase_user(conn: &mut PgConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM invitations WHERE user_principal_name IN (SELECT user_principal_name FROM users WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE memberships SET invited_by = NULL WHERE invited_by = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE invitations SET invited_by = NULL WHERE invited_by = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM users WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,9 @@
+//! Organizations' API, exercised over gRPC against a real service on real Postgres and NATS.
+
+mod helpers;
+mod invitations;
+mod leaving;
+mod memberships;
+mod organizations;
+mod privacy;
+mod publishing;

@@ -1,0 +1,685 @@
+//! Sign-in methods and their rules: TOTP (RFC 6238), phone numbers (E.164), email addresses,
+//! one-time codes, app passwords, recovery codes, and which method is the default. No prost,
+//! sqlx or tonic here.
+
+use chrono::{DateTime, Utc};
+use data_encoding::BASE32_NOPAD;
+use hmac::{Hmac, Mac};
+use platform::error::Violations;
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+/// Authenticator apps a person may register.
+pub const MAX_AUTHENTICATOR_APPS: usize = 5;
+pub const MAX_SECURITY_KEYS: usize = 10;
+pub const MAX_APP_PASSWORDS: usize = 10;
+pub const RECOVERY_CODE_COUNT: usize = 10;
+pub const MAX_NAME_CHARS: usize = 64;
+/// TOTP: 30-second steps, 6 digits, HMAC-SHA1 (what every authenticator app speaks).
+pub const TOTP_STEP_SECS: i64 = 30;
+pub const TOTP_DIGITS: u32 = 6;
+/// Steps accepted either side of the current one (clock drift).
+pub const TOTP_WINDOW: i64 = 1;
+/// A one-time code sent by SMS, voice or email.
+pub const CODE_TTL_SECS: i64 = 600;
+pub const MAX_CODE_ATTEMPTS: i32 = 5;
+/// How long a started registration (secret shown, code sent, key ceremony) stays open.
+pub const PENDING_TTL_SECS: i64 = 900;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MethodKind {
+    AuthenticatorApp,
+    Phone,
+    Email,
+    SecurityKey,
+    AppPassword,
+    RecoveryCodes,
+}
+
+impl MethodKind {
+    pub const ALL: [MethodKind; 6] = [
+        MethodKind::AuthenticatorApp,
+        MethodKind::Phone,
+        MethodKind::Email,
+        MethodKind::SecurityKey,
+        MethodKind::AppPassword,
+        MethodKind::RecoveryCodes,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodKind::AuthenticatorApp => "authenticator_app",
+            MethodKind::Phone => "phone",
+            MethodKind::Email => "email",
+            MethodKind::SecurityKey => "security_key",
+            MethodKind::AppPassword => "app_password",
+            MethodKind::RecoveryCodes => "recovery_codes",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// Can answer the second step of a sign-in and be the default. Recovery codes are a last
+    /// resort (accepted in a challenge, never the default, never "the" second factor); app
+    /// passwords are for non-interactive clients.
+    pub fn is_second_factor(self) -> bool {
+        matches!(
+            self,
+            MethodKind::AuthenticatorApp | MethodKind::Phone | MethodKind::Email | MethodKind::SecurityKey
+        )
+    }
+
+    pub fn human(self) -> &'static str {
+        match self {
+            MethodKind::AuthenticatorApp => "authenticator app",
+            MethodKind::Phone => "phone",
+            MethodKind::Email => "email",
+            MethodKind::SecurityKey => "security key",
+            MethodKind::AppPassword => "app password",
+            MethodKind::RecoveryCodes => "recovery codes",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneType {
+    Mobile,
+    AlternateMobile,
+    Office,
+}
+
+impl PhoneType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneType::Mobile => "mobile",
+            PhoneType::AlternateMobile => "alternate_mobile",
+            PhoneType::Office => "office",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [PhoneType::Mobile, PhoneType::AlternateMobile, PhoneType::Office]
+            .into_iter()
+            .find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneDelivery {
+    Sms,
+    Voice,
+}
+
+impl PhoneDelivery {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhoneDelivery::Sms => "sms",
+            PhoneDelivery::Voice => "voice",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "sms" => Some(PhoneDelivery::Sms),
+            "voice" => Some(PhoneDelivery::Voice),
+            _ => None,
+        }
+    }
+
+    /// RFC 8176: "sms" for a text message, "tel" for a call.
+    pub fn amr(self) -> &'static str {
+        match self {
+            PhoneDelivery::Sms => "sms",
+            PhoneDelivery::Voice => "tel",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodStatus {
+    /// Started; not usable until proven (code, key ceremony).
+    Pending,
+    Active,
+}
+
+impl MethodStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MethodStatus::Pending => "pending",
+            MethodStatus::Active => "active",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(MethodStatus::Pending),
+            "active" => Some(MethodStatus::Active),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Phone {
+    pub phone_type: PhoneType,
+    /// E.164: `+14255550109`.
+    pub number: String,
+    pub delivery: PhoneDelivery,
+}
+
+/// A registered (or pending) sign-in method, without its secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Method {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: MethodKind,
+    pub status: MethodStatus,
+    pub name: String,
+    pub phone: Option<Phone>,
+    pub email: Option<String>,
+    pub transports: Vec<String>,
+    pub remaining_codes: i32,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl Method {
+    pub fn is_active(&self) -> bool {
+        self.status == MethodStatus::Active
+    }
+
+    pub fn is_second_factor(&self) -> bool {
+        self.is_active() && self.kind.is_second_factor()
+    }
+
+    /// What to show for it: the person's name for it, or the partly hidden number or address.
+    pub fn label(&self) -> String {
+        match (&self.phone, &self.email) {
+            (Some(p), _) => mask_phone(&p.number),
+            (_, Some(e)) => mask_email(e),
+            _ if self.kind == MethodKind::RecoveryCodes => format!("{} recovery codes left", self.remaining_codes),
+            _ => self.name.clone(),
+        }
+    }
+
+    /// The stable name of the method in the sign-in log.
+    pub fn log_name(&self) -> &'static str {
+        match (self.kind, &self.phone) {
+            (MethodKind::Phone, Some(p)) if p.delivery == PhoneDelivery::Voice => "phone_voice",
+            (MethodKind::Phone, _) => "phone_sms",
+            (MethodKind::RecoveryCodes, _) => "recovery_code",
+            (kind, _) => kind.as_str(),
+        }
+    }
+
+    /// RFC 8176 `amr` values proven by this method. An emailed code is a one-time password
+    /// ("otp"; RFC 8176 has no value for email); a security key is "hwk" (proof of possession of
+    /// a hardware-protected key).
+    pub fn amr(&self) -> Vec<String> {
+        let value = match (self.kind, &self.phone) {
+            (MethodKind::Phone, Some(p)) => p.delivery.amr(),
+            (MethodKind::SecurityKey, _) => "hwk",
+            _ => "otp",
+        };
+        vec![value.to_owned()]
+    }
+
+    /// System-preferred order when no default is chosen (or the chosen one is gone): the
+    /// strongest, phishing-resistant methods first.
+    fn preference(&self) -> u8 {
+        match (self.kind, &self.phone) {
+            (MethodKind::SecurityKey, _) => 0,
+            (MethodKind::AuthenticatorApp, _) => 1,
+            (MethodKind::Phone, Some(p)) if p.phone_type == PhoneType::Mobile && p.delivery == PhoneDelivery::Sms => 2,
+            (MethodKind::Phone, _) => 3,
+            (MethodKind::Email, _) => 4,
+            _ => 9,
+        }
+    }
+}
+
+/// The default sign-in method: the chosen one while it is an active second factor, otherwise the
+/// first second factor in the system-preferred order (oldest first within a kind).
+pub fn effective_default(methods: &[Method], chosen: Option<Uuid>) -> Option<Uuid> {
+    if let Some(id) = chosen
+        && methods.iter().any(|m| m.id == id && m.is_second_factor())
+    {
+        return Some(id);
+    }
+    methods
+        .iter()
+        .filter(|m| m.is_second_factor())
+        .min_by_key(|m| (m.preference(), m.created_at, m.id))
+        .map(|m| m.id)
+}
+
+/// Second factors in the order a sign-in offers them: the default first, then by preference.
+pub fn challenge_order(methods: &[Method], default: Option<Uuid>) -> Vec<&Method> {
+    let mut factors: Vec<&Method> = methods.iter().filter(|m| m.is_second_factor()).collect();
+    factors.sort_by_key(|m| (Some(m.id) != default, m.preference(), m.created_at, m.id));
+    factors
+}
+
+// --- notifications
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Sms,
+    Voice,
+}
+
+/// A message for a person, delivered by the notification sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub user_id: Uuid,
+    pub recipient: String,
+    pub channel: Channel,
+    pub template: &'static str,
+    pub parameters: Vec<(String, String)>,
+    /// Names of parameters whose values are secrets (codes): never logged.
+    pub secret_parameters: Vec<String>,
+}
+
+impl Notification {
+    /// A one-time code for `method`, by its channel.
+    pub fn code(method: &Method, template: &'static str, code: &str) -> Option<Self> {
+        let (recipient, channel) = match (&method.phone, &method.email) {
+            (Some(p), _) => (
+                p.number.clone(),
+                match p.delivery {
+                    PhoneDelivery::Sms => Channel::Sms,
+                    PhoneDelivery::Voice => Channel::Voice,
+                },
+            ),
+            (_, Some(e)) => (e.clone(), Channel::Email),
+            _ => return None,
+        };
+        Some(Self {
+            user_id: method.user_id,
+            recipient,
+            channel,
+            template,
+            parameters: vec![
+                ("code".into(), code.to_owned()),
+                ("expires_in_minutes".into(), (CODE_TTL_SECS / 60).to_string()),
+            ],
+            secret_parameters: vec!["code".into()],
+        })
+    }
+
+    /// "Your security info changed", to every verified address the person had before or has
+    /// after the change (so a removed address hears about its removal).
+    pub fn security_info_changed(before: &[Method], after: &[Method], change: &str, method: &Method) -> Vec<Self> {
+        let mut recipients: Vec<String> = before
+            .iter()
+            .chain(after.iter())
+            .filter(|m| m.is_active() && m.kind == MethodKind::Email)
+            .filter_map(|m| m.email.clone())
+            .collect();
+        recipients.sort();
+        recipients.dedup();
+        recipients
+            .into_iter()
+            .map(|recipient| Self {
+                user_id: method.user_id,
+                recipient,
+                channel: Channel::Email,
+                template: "security_info_changed",
+                parameters: vec![
+                    ("change".into(), change.to_owned()),
+                    ("method_type".into(), method.kind.human().to_owned()),
+                    ("method".into(), method.label()),
+                ],
+                secret_parameters: vec![],
+            })
+            .collect()
+    }
+}
+
+// --- input rules
+
+/// A name the person gives a method: required, short, printable.
+pub fn check_name(field: &str, raw: &str, v: &mut Violations) -> String {
+    let name = raw.trim().to_owned();
+    v.required(field, &name);
+    v.text(field, &name, MAX_NAME_CHARS);
+    name
+}
+
+/// An E.164 number (`+` country code and subscriber number, 8 to 15 digits in all). Spaces,
+/// dashes, dots and parentheses are allowed while typing and removed.
+pub fn parse_e164(field: &str, raw: &str, v: &mut Violations) -> Option<String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        v.add(field, "is required");
+        return None;
+    }
+    let compact: String = trimmed.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let digits = compact.strip_prefix('+').unwrap_or("");
+    let valid = compact.starts_with('+')
+        && (8..=15).contains(&digits.len())
+        && digits.chars().all(|c| c.is_ascii_digit())
+        && !digits.starts_with('0');
+    if valid {
+        Some(compact)
+    } else {
+        v.add(field, "must be an international number in E.164 form, such as +14255550109");
+        None
+    }
+}
+
+/// An email address, lower-cased: `local@domain.tld`, at most 254 characters.
+pub fn parse_email(field: &str, raw: &str, v: &mut Violations) -> Option<String> {
+    let value = raw.trim().to_lowercase();
+    if value.is_empty() {
+        v.add(field, "is required");
+        return None;
+    }
+    let valid = value.chars().count() <= 254
+        && value.matches('@').count() == 1
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && local.len() <= 64
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains("..")
+        })
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\".contains(c));
+    if valid {
+        Some(value)
+    } else {
+        v.add(field, "must be an email address such as adele@contoso.example");
+        None
+    }
+}
+
+/// `+14255550109` -> `+1 ••• ••• 0109`-style: country code hint and the last four digits.
+pub fn mask_phone(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    if chars.len() <= 6 {
+        return "•".repeat(chars.len());
+    }
+    let head: String = chars[..2].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "•".repeat(chars.len() - 6))
+}
+
+/// `adele.vance@contoso.example` -> `a••••••••••@contoso.example`.
+pub fn mask_email(address: &str) -> String {
+    match address.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}{}@{domain}", "•".repeat(local.chars().count().saturating_sub(1).max(1)))
+        }
+        None => "•".repeat(address.chars().count()),
+    }
+}
+
+/// What a person types: digits and letters; spaces and dashes ignored.
+pub fn normalize_code(raw: &str) -> String {
+    raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect::<String>().to_lowercase()
+}
+
+// --- TOTP (RFC 6238 over RFC 4226 HOTP)
+
+/// A fresh 160-bit secret (the size RFC 4226 recommends for HMAC-SHA1).
+pub fn new_totp_secret() -> Vec<u8> {
+    let mut secret = vec![0u8; 20];
+    rand::rngs::OsRng.fill(&mut secret[..]);
+    secret
+}
+
+pub fn base32(secret: &[u8]) -> String {
+    BASE32_NOPAD.encode(secret)
+}
+
+/// HOTP value of `counter`: HMAC-SHA1, dynamic truncation, `TOTP_DIGITS` digits.
+pub fn hotp(secret: &[u8], counter: u64) -> u32 {
+    let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(secret) else {
+        return u32::MAX;
+    };
+    mac.update(&counter.to_be_bytes());
+    let digest = mac.finalize().into_bytes();
+    let offset = usize::from(digest[19] & 0x0f);
+    let binary = (u32::from(digest[offset]) & 0x7f) << 24
+        | u32::from(digest[offset + 1]) << 16
+        | u32::from(digest[offset + 2]) << 8
+        | u32::from(digest[offset + 3]);
+    binary % 10u32.pow(TOTP_DIGITS)
+}
+
+pub fn totp_step(unix_seconds: i64) -> i64 {
+    unix_seconds.div_euclid(TOTP_STEP_SECS)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TotpCheck {
+    /// Matches this time step, which was not used before.
+    Accepted(i64),
+    /// Matches a step at or before the last accepted one: a replay.
+    Replayed,
+    Incorrect,
+}
+
+/// Checks `code` against the steps within ±`TOTP_WINDOW` of `now`. A step is accepted at most
+/// once: a code for a step at or before `last_used_step` is a replay.
+pub fn check_totp(secret: &[u8], code: &str, now: DateTime<Utc>, last_used_step: Option<i64>) -> TotpCheck {
+    let code = normalize_code(code);
+    if code.len() != TOTP_DIGITS as usize || !code.chars().all(|c| c.is_ascii_digit()) {
+        return TotpCheck::Incorrect;
+    }
+    let Ok(value) = code.parse::<u32>() else {
+        return TotpCheck::Incorrect;
+    };
+    let current = totp_step(now.timestamp());
+    for step in (current - TOTP_WINDOW)..=(current + TOTP_WINDOW) {
+        let Ok(counter) = u64::try_from(step) else { continue };
+        if constant_time_eq(hotp(secret, counter), value) {
+            return match last_used_step {
+                Some(last) if step <= last => TotpCheck::Replayed,
+                _ => TotpCheck::Accepted(step),
+            };
+        }
+    }
+    TotpCheck::Incorrect
+}
+
+fn constant_time_eq(a: u32, b: u32) -> bool {
+    (a ^ b) == 0
+}
+
+/// `otpauth://totp/Issuer:account?secret=...&issuer=Issuer&algorithm=SHA1&digits=6&period=30`
+/// (the Key Uri Format every authenticator app reads from a QR code).
+pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
+    let label = format!("{}:{}", percent_encode(issuer), percent_encode(account));
+    format!(
+        "otpauth://totp/{label}?secret={}&issuer={}&algorithm=SHA1&digits={TOTP_DIGITS}&period={TOTP_STEP_SECS}",
+        base32(secret),
+        percent_encode(issuer)
+    )
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'@') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+// --- one-time codes, app passwords, recovery codes
+
+/// A six-digit code for SMS, voice or email.
+pub fn new_numeric_code() -> String {
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32))
+}
+
+/// Codes are stored as HMAC-SHA256 keyed by the code's own id: never in the clear, and equal
+/// codes of different rows hash differently.
+pub fn hash_code(code_id: Uuid, code: &str) -> Vec<u8> {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(code_id.as_bytes()) else {
+        return Vec::new();
+    };
+    mac.update(normalize_code(code).as_bytes());
+    mac.finalize().into_bytes().to_vec()
+}
+
+const CODE_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+
+fn random_chars(n: usize) -> String {
+    let mut rng = rand::rngs::OsRng;
+    (0..n)
+        .map(|_| char::from(CODE_ALPHABET[rng.gen_range(0..CODE_ALPHABET.len())]))
+        .collect()
+}
+
+/// 20 characters from a 31-letter alphabet (~99 bits), in groups of four for typing.
+pub fn new_app_password() -> String {
+    let raw = random_chars(20);
+    raw.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+/// App passwords and recovery codes are random and long enough that a fast hash is enough; it
+/// is bound to the user so equal values of two people never collide.
+pub fn hash_secret(user_id: Uuid, secret: &str) -> Vec<u8> {
+    let mut digest = Sha256::new();
+    digest.update(user_id.as_bytes());
+    digest.update(normalize_code(secret).as_bytes());
+    digest.finalize().to_vec()
+}
+
+/// Ten codes of ten characters (~49 bits each), `xxxxx-xxxxx`.
+pub fn new_recovery_codes() -> Vec<String> {
+    (0..RECOVERY_CODE_COUNT)
+        .map(|_| {
+            let raw = random_chars(10);
+            format!("{}-{}", &raw[..5], &raw[5..])
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hotp_matches_the_rfc_4226_test_vectors() {
+        let secret = b"12345678901234567890";
+        let expected = [755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489];
+        for (counter, want) in expected.into_iter().enumerate() {
+            assert_eq!(hotp(secret, counter as u64), want, "counter {counter}");
+        }
+    }
+
+    #[test]
+    fn totp_matches_rfc_6238_and_rejects_replays_and_far_steps() {
+        // RFC 6238 appendix B, SHA1, T = 59 -> 94287082 (8 digits); 6 digits: 287082.
+        let secret = b"12345678901234567890";
+        let t = DateTime::from_timestamp(59, 0).unwrap();
+        assert_eq!(check_totp(secret, "287 082", t, None), TotpCheck::Accepted(1));
+        assert_eq!(check_totp(secret, "287082", t, Some(1)), TotpCheck::Replayed);
+        // One step later the same code is still inside the window, and still a replay.
+        let later = DateTime::from_timestamp(89, 0).unwrap();
+        assert_eq!(check_totp(secret, "287082", later, Some(1)), TotpCheck::Replayed);
+        let much_later = DateTime::from_timestamp(59 + 90, 0).unwrap();
+        assert_eq!(check_totp(secret, "287082", much_later, None), TotpCheck::Incorrect);
+        assert_eq!(check_totp(secret, "28708", t, None), TotpCheck::Incorrect);
+        assert_eq!(check_totp(secret, "abcdef", t, None), TotpCheck::Incorrect);
+    }
+
+    #[test]
+    fn phone_numbers_must_be_e164() {
+        let mut v = Violations::new();
+        assert_eq!(parse_e164("phone_number", "+1 (425) 555-0109", &mut v).as_deref(), Some("+14255550109"));
+        assert_eq!(parse_e164("phone_number", "425 555 0109", &mut v), None);
+        assert_eq!(parse_e164("phone_number", "+0123456789", &mut v), None);
+        assert_eq!(parse_e164("phone_number", "+1234", &mut v), None);
+        assert_eq!(parse_e164("phone_number", "+1425555010912345", &mut v), None);
+        assert_eq!(v.into_vec().len(), 4);
+    }
+
+    #[test]
+    fn emails_and_masks() {
+        let mut v = Violations::new();
+        assert_eq!(parse_email("email", " Adele@Contoso.Example ", &mut v).as_deref(), Some("adele@contoso.example"));
+        assert_eq!(parse_email("email", "adele@contoso", &mut v), None);
+        assert_eq!(parse_email("email", "a b@c.d", &mut v), None);
+        assert_eq!(v.into_vec().len(), 2);
+        assert_eq!(mask_phone("+14255550109"), "+1••••••0109");
+        assert_eq!(mask_email("adele@contoso.example"), "a••••@contoso.example");
+    }
+
+    #[test]
+    fn otpauth_uri_follows_the_key_uri_format() {
+        let uri = otpauth_uri("MyAccount", "adele@contoso.example", b"12345678901234567890");
+        assert_eq!(
+            uri,
+            "otpauth://totp/MyAccount:adele@contoso.example?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=MyAccount&algorithm=SHA1&digits=6&period=30"
+        );
+    }
+
+    fn method(kind: MethodKind, minutes: i64) -> Method {
+        Method {
+            id: Uuid::new_v4(),
+            user_id: Uuid::nil(),
+            kind,
+            status: MethodStatus::Active,
+            name: String::new(),
+            phone: (kind == MethodKind::Phone).then(|| Phone {
+                phone_type: PhoneType::Mobile,
+                number: "+14255550109".into(),
+                delivery: PhoneDelivery::Sms,
+            }),
+            email: None,
+            transports: vec![],
+            remaining_codes: 0,
+            created_at: DateTime::from_timestamp(minutes * 60, 0).unwrap(),
+            expires_at: None,
+            last_used_at: None,
+        }
+    }
+
+    #[test]
+    fn the_default_falls_back_to_the_system_preferred_order() {
+        let email = method(MethodKind::Email, 0);
+        let phone = method(MethodKind::Phone, 1);
+        let app = method(MethodKind::AuthenticatorApp, 2);
+        let codes = method(MethodKind::RecoveryCodes, 3);
+        let all = vec![email.clone(), phone.clone(), app.clone(), codes.clone()];
+        assert_eq!(effective_default(&all, Some(phone.id)), Some(phone.id));
+        assert_eq!(effective_default(&all, None), Some(app.id));
+        assert_eq!(effective_default(&all, Some(codes.id)), Some(app.id), "recovery codes are never the default");
+        assert_eq!(effective_default(std::slice::from_ref(&codes), None), None);
+        let order: Vec<Uuid> = challenge_order(&all, Some(email.id)).iter().map(|m| m.id).collect();
+        assert_eq!(order, [email.id, app.id, phone.id]);
+    }
+
+    #[test]
+    fn secrets_are_random_and_hashes_bound_to_their_owner() {
+        let codes = new_recovery_codes();
+        assert_eq!(codes.len(), 10);
+        assert!(codes.iter().all(|c| c.len() == 11 && c.as_bytes()[5] == b'-'));
+        let password = new_app_password();
+        assert_eq!(password.len(), 24);
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        assert_ne!(hash_secret(a, &password), hash_secret(b, &password));
+        assert_eq!(hash_secret(a, &password), hash_secret(a, &password.to_uppercase().replace('-', " ")));
+        let id = Uuid::new_v4();
+        assert_eq!(hash_code(id, "123 456"), hash_code(id, "123456"));
+        assert_ne!(hash_code(id, "123456"), hash_code(Uuid::new_v4(), "123456"));
+    }
+}

@@ -1,0 +1,109 @@
+//! What security-info publishes (method and default changes, notification requests) through the
+//! platform outbox, and the organization projection it consumes.
+
+use chrono::{DateTime, Utc};
+use myaccount_proto::events::v1::{
+    DefaultMethodChanged, NotificationChannel, NotificationRequested, OrganizationChanged, SecurityMethodAdded,
+    SecurityMethodRemoved,
+};
+use platform::consumer::{Delivery, Handler, HandlerError};
+use platform::outbox::{OutgoingEvent, publish_in_tx};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{Channel, Method, Notification};
+use crate::store;
+
+pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
+    prost_types::Timestamp {
+        seconds: t.timestamp(),
+        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
+    }
+}
+
+fn id(session_id: Option<Uuid>) -> String {
+    session_id.map(|s| s.to_string()).unwrap_or_default()
+}
+
+pub async fn method_added(conn: &mut PgConnection, m: &Method, session_id: Option<Uuid>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let event = SecurityMethodAdded {
+        user_id: m.user_id.to_string(),
+        method_id: m.id.to_string(),
+        method_type: m.kind.as_str().into(),
+        label: m.label(),
+        time: Some(timestamp(now)),
+        session_id: id(session_id),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+pub async fn method_removed(conn: &mut PgConnection, m: &Method, session_id: Option<Uuid>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let event = SecurityMethodRemoved {
+        user_id: m.user_id.to_string(),
+        method_id: m.id.to_string(),
+        method_type: m.kind.as_str().into(),
+        label: m.label(),
+        time: Some(timestamp(now)),
+        session_id: id(session_id),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+pub async fn default_changed(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    new: Option<&Method>,
+    previous: Option<Uuid>,
+    session_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = DefaultMethodChanged {
+        user_id: user_id.to_string(),
+        method_id: new.map(|m| m.id.to_string()).unwrap_or_default(),
+        previous_method_id: previous.map(|p| p.to_string()).unwrap_or_default(),
+        method_type: new.map(|m| m.kind.as_str().to_owned()).unwrap_or_default(),
+        time: Some(timestamp(now)),
+        session_id: id(session_id),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+pub async fn notification_requested(conn: &mut PgConnection, n: &Notification, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let id = Uuid::now_v7();
+    let event = NotificationRequested {
+        notification_id: id.to_string(),
+        user_id: n.user_id.to_string(),
+        recipient: n.recipient.clone(),
+        channel: match n.channel {
+            Channel::Email => NotificationChannel::Email,
+            Channel::Sms => NotificationChannel::Sms,
+            Channel::Voice => NotificationChannel::Voice,
+        }
+        .into(),
+        template: n.template.into(),
+        parameters: n.parameters.iter().cloned().collect(),
+        secret_parameters: n.secret_parameters.clone(),
+        time: Some(timestamp(now)),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(id, &event)).await
+}
+
+/// Keeps `organization_policies` in step with `myaccount.organizations.v1.changed`.
+pub struct OrganizationChangedHandler;
+
+impl Handler<OrganizationChanged> for OrganizationChangedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<OrganizationChanged>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        if e.organization_id.trim().is_empty() {
+            return Err(HandlerError::Rejected("organization_id is empty".into()));
+        }
+        let changed_at = e
+            .time
+            .as_ref()
+            .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+            .or(delivery.time)
+            .ok_or_else(|| HandlerError::Rejected("time is missing".into()))?;
+        store::upsert_organization_policy(conn, e.organization_id.trim(), e.mfa_required, changed_at).await?;
+        Ok(())
+    }
+}

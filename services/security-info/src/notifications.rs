@@ -1,0 +1,198 @@
+//! The notification sender: consumes `myaccount.notifications.v1.requested` and delivers each
+//! message, either to the log (development; secret parameters such as codes are redacted) or
+//! by email over SMTP. It runs inside the security-info process as its own consumer (durable
+//! name `notifications`), so it can move to a process of its own without changing a publisher.
+//!
+//! There is no SMS or voice gateway yet: with the SMTP sender, text and voice messages are
+//! logged (redacted) like the log sender does.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use myaccount_proto::events::v1::{NotificationChannel, NotificationRequested};
+use platform::config::{ConfigError, Env};
+use platform::consumer::{Delivery, Handler, HandlerError};
+use sqlx::PgConnection;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SenderSettings {
+    Log,
+    Smtp { host: String, port: u16, from: String },
+}
+
+impl SenderSettings {
+    /// `NOTIFICATIONS_SENDER` (`log`, the default, or `smtp`), `SMTP_HOST`, `SMTP_PORT`, `SMTP_FROM`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let kind: String = env.or("NOTIFICATIONS_SENDER", "log".to_owned())?;
+        match kind.trim().to_ascii_lowercase().as_str() {
+            "log" => Ok(Self::Log),
+            "smtp" => {
+                let from: String = env.or("SMTP_FROM", "MyAccount <no-reply@myaccount.invalid>".to_owned())?;
+                if from.parse::<Mailbox>().is_err() {
+                    return Err(ConfigError::new("SMTP_FROM", "must be an address such as MyAccount <no-reply@contoso.example>"));
+                }
+                Ok(Self::Smtp {
+                    host: env.or("SMTP_HOST", "127.0.0.1".to_owned())?,
+                    port: env.or("SMTP_PORT", 25)?,
+                    from,
+                })
+            }
+            other => Err(ConfigError::new("NOTIFICATIONS_SENDER", format!("expected log or smtp, got {other:?}"))),
+        }
+    }
+}
+
+enum Transport {
+    Log,
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+}
+
+pub struct NotificationSender {
+    transport: Transport,
+}
+
+impl NotificationSender {
+    pub fn new(settings: &SenderSettings) -> Result<Self, ConfigError> {
+        let transport = match settings {
+            SenderSettings::Log => Transport::Log,
+            SenderSettings::Smtp { host, port, from } => Transport::Smtp {
+                // Plain SMTP to a relay next to the service (a local MTA or the cluster's relay).
+                transport: AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host.as_str())
+                    .port(*port)
+                    .timeout(Some(Duration::from_secs(10)))
+                    .build(),
+                from: from
+                    .parse()
+                    .map_err(|_| ConfigError::new("SMTP_FROM", "must be an address such as MyAccount <no-reply@contoso.example>"))?,
+            },
+        };
+        Ok(Self { transport })
+    }
+
+    async fn send_email(&self, n: &NotificationRequested, transport: &AsyncSmtpTransport<Tokio1Executor>, from: &Mailbox) -> Result<(), HandlerError> {
+        let to: Mailbox = n
+            .recipient
+            .parse()
+            .map_err(|_| HandlerError::Rejected(format!("recipient {:?} is not an email address", n.recipient)))?;
+        let (subject, body) = render(&n.template, &n.parameters);
+        let message = lettre::Message::builder()
+            .from(from.clone())
+            .to(to)
+            .subject(subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(body)
+            .map_err(|e| HandlerError::Rejected(format!("cannot build the message: {e}")))?;
+        transport
+            .send(message)
+            .await
+            .map_err(|e| HandlerError::Transient(format!("smtp: {e}")))?;
+        tracing::info!(notification_id = %n.notification_id, channel = "email", template = %n.template, "notification sent by email");
+        Ok(())
+    }
+}
+
+impl Handler<NotificationRequested> for NotificationSender {
+    async fn handle(&self, _conn: &mut PgConnection, delivery: &Delivery<NotificationRequested>) -> Result<(), HandlerError> {
+        let n = &delivery.event;
+        let channel = NotificationChannel::try_from(n.channel).unwrap_or(NotificationChannel::Unspecified);
+        match (&self.transport, channel) {
+            (Transport::Smtp { transport, from }, NotificationChannel::Email) => self.send_email(n, transport, from).await,
+            _ => {
+                log_notification(n, channel);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Writes the notification to the log with every secret parameter redacted.
+pub fn log_notification(n: &NotificationRequested, channel: NotificationChannel) {
+    let parameters = redacted(n);
+    tracing::info!(
+        notification_id = %n.notification_id,
+        recipient = %n.recipient,
+        channel = channel.as_str_name(),
+        template = %n.template,
+        parameters = ?parameters,
+        "notification (log sender)"
+    );
+}
+
+/// The parameters with secret values (and anything named like a code) replaced.
+pub fn redacted(n: &NotificationRequested) -> BTreeMap<String, String> {
+    n.parameters
+        .iter()
+        .map(|(k, v)| {
+            let secret = n.secret_parameters.iter().any(|s| s == k) || k.contains("code") || k.contains("password");
+            (k.clone(), if secret { "[redacted]".to_owned() } else { v.clone() })
+        })
+        .collect()
+}
+
+/// Subject and plain-text body of a template.
+pub fn render(template: &str, p: &std::collections::HashMap<String, String>) -> (String, String) {
+    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
+    match template {
+        "verification_code" => (
+            "Your MyAccount verification code".into(),
+            format!(
+                "Your verification code is {}.\nIt expires in {} minutes. If you did not ask for it, ignore this message.\n",
+                get("code"),
+                get("expires_in_minutes")
+            ),
+        ),
+        "sign_in_code" => (
+            "Your MyAccount sign-in code".into(),
+            format!(
+                "Your sign-in code is {}.\nIt expires in {} minutes. If you are not signing in, change your password.\n",
+                get("code"),
+                get("expires_in_minutes")
+            ),
+        ),
+        "security_info_changed" => (
+            "Your MyAccount security info changed".into(),
+            format!(
+                "A sign-in method of your account changed: {} ({} {}).\nIf this wasn't you, review your security info and change your password.\n",
+                get("change").replace('_', " "),
+                get("method_type"),
+                get("method")
+            ),
+        ),
+        other => (format!("MyAccount: {other}"), format!("{p:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_log_never_sees_a_code() {
+        let n = NotificationRequested {
+            recipient: "+14255550109".into(),
+            template: "sign_in_code".into(),
+            parameters: [("code".to_owned(), "493817".to_owned()), ("expires_in_minutes".to_owned(), "10".to_owned())].into(),
+            secret_parameters: vec!["code".into()],
+            ..Default::default()
+        };
+        let shown = redacted(&n);
+        assert_eq!(shown["code"], "[redacted]");
+        assert_eq!(shown["expires_in_minutes"], "10");
+        assert!(!format!("{shown:?}").contains("493817"));
+    }
+
+    #[test]
+    fn sender_is_chosen_by_configuration() {
+        assert_eq!(SenderSettings::from_env(&Env::default()), Ok(SenderSettings::Log));
+        let smtp = SenderSettings::from_env(&Env::from_pairs([("NOTIFICATIONS_SENDER", "smtp"), ("SMTP_PORT", "2525")])).unwrap();
+        assert!(matches!(smtp, SenderSettings::Smtp { port: 2525, .. }));
+        let bad = SenderSettings::from_env(&Env::from_pairs([("NOTIFICATIONS_SENDER", "pigeon")])).unwrap_err();
+        assert_eq!(bad.variable, "NOTIFICATIONS_SENDER");
+    }
+}

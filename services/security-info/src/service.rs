@@ -1,0 +1,789 @@
+//! Security info's use cases: a person's own methods (each change behind the step-up rule), and
+//! the internal checks identity makes during a multi-factor sign-in.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use platform::auth::Caller;
+use platform::crypto::{CryptoError, Keyring};
+use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+use webauthn_rs::prelude::{
+    CredentialID, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    WebauthnError,
+};
+use webauthn_rs::Webauthn;
+
+use crate::domain::{
+    self, Method, MethodKind, MethodStatus, Notification, Phone, PhoneDelivery, PhoneType, TotpCheck, CODE_TTL_SECS,
+    MAX_APP_PASSWORDS, MAX_AUTHENTICATOR_APPS, MAX_CODE_ATTEMPTS, MAX_SECURITY_KEYS, PENDING_TTL_SECS,
+};
+use crate::events;
+use crate::store::{self, NewMethod};
+
+const REGISTRATION: &str = "registration";
+const SIGN_IN: &str = "sign_in";
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecurityInfoError {
+    #[error("invalid request")]
+    Invalid(Vec<FieldViolation>),
+    #[error("method {0} not found")]
+    MethodNotFound(Uuid),
+    #[error("registration of method {0} has expired; start again")]
+    RegistrationExpired(Uuid),
+    #[error("method {0} is already verified")]
+    AlreadyVerified(Uuid),
+    #[error("the code for method {0} has expired; request a new one")]
+    CodeExpired(Uuid),
+    #[error("too many incorrect codes for method {0}; request a new one")]
+    TooManyAttempts(Uuid),
+    #[error("you can register at most {max} {what}; remove one first")]
+    LimitReached { what: &'static str, max: usize },
+    #[error("{0} is already registered")]
+    AlreadyRegistered(String),
+    #[error(
+        "method {0} is your last second factor and your organization requires multi-factor authentication; add another method before removing this one"
+    )]
+    LastSecondFactor(Uuid),
+    #[error("method {0} cannot be the default: only authenticator apps, phones, email addresses and security keys can")]
+    NotSecondFactor(Uuid),
+    #[error("{0}")]
+    ReauthenticationRequired(String),
+    #[error("database failed")]
+    Database(#[from] sqlx::Error),
+    #[error("secret could not be decrypted")]
+    Crypto(#[from] CryptoError),
+    #[error("webauthn failed: {0}")]
+    WebAuthn(String),
+}
+
+impl ServiceError for SecurityInfoError {
+    fn kind(&self) -> ErrorKind {
+        use SecurityInfoError as E;
+        match self {
+            E::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
+            E::MethodNotFound(_) => ErrorKind::NotFound(self.to_string()),
+            E::AlreadyRegistered(_) => ErrorKind::AlreadyExists(self.to_string()),
+            E::RegistrationExpired(_)
+            | E::AlreadyVerified(_)
+            | E::CodeExpired(_)
+            | E::LimitReached { .. }
+            | E::LastSecondFactor(_)
+            | E::NotSecondFactor(_) => ErrorKind::FailedPrecondition(self.to_string()),
+            E::TooManyAttempts(_) => ErrorKind::ResourceExhausted {
+                message: self.to_string(),
+                retry_after: None,
+            },
+            E::ReauthenticationRequired(m) => ErrorKind::ReauthenticationRequired(m.clone()),
+            E::Database(_) | E::Crypto(_) | E::WebAuthn(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+fn invalid(field: &str, description: impl Into<String>) -> SecurityInfoError {
+    SecurityInfoError::Invalid(vec![FieldViolation {
+        field: field.into(),
+        description: description.into(),
+    }])
+}
+
+/// A person's security info as the page shows it.
+#[derive(Debug, Clone)]
+pub struct Overview {
+    pub methods: Vec<Method>,
+    pub default_method_id: Option<Uuid>,
+    pub mfa_registered: bool,
+    pub mfa_required: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthenticatorAppStarted {
+    pub method: Method,
+    pub secret: String,
+    pub otpauth_uri: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct CodeSent {
+    pub method: Method,
+    pub sent_to: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecurityKeyStarted {
+    pub method: Method,
+    pub creation_options_json: String,
+}
+
+/// A proof offered for a sign-in's second step.
+#[derive(Debug, Clone)]
+pub enum Proof {
+    Code(String),
+    Assertion(String),
+}
+
+/// What a second-factor check concluded. Failures are answers, not errors: identity records them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    Verified(Method),
+    Incorrect(Method),
+    Replayed(Method),
+    Expired(Method),
+    TooManyAttempts(Method),
+    PossibleClone(Method),
+    UnknownMethod,
+}
+
+/// What identity shows when a factor is chosen.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub method: Method,
+    pub sent_to: String,
+    pub request_options_json: String,
+}
+
+pub struct SecurityInfo {
+    pool: PgPool,
+    keyring: Keyring,
+    webauthn: Webauthn,
+    step_up_max_age: Duration,
+    totp_issuer: String,
+}
+
+impl SecurityInfo {
+    pub fn new(pool: PgPool, keyring: Keyring, webauthn: Webauthn, step_up_max_age: Duration, totp_issuer: String) -> Self {
+        Self {
+            pool,
+            keyring,
+            webauthn,
+            step_up_max_age,
+            totp_issuer,
+        }
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The step-up rule: a recent multi-factor sign-in; for a person without any second factor
+    /// yet (who cannot have one), a recent sign-in.
+    fn step_up(&self, caller: &Caller, methods: &[Method]) -> Result<(), SecurityInfoError> {
+        let check = if methods.iter().any(Method::is_second_factor) {
+            caller.require_recent_mfa(self.step_up_max_age)
+        } else {
+            caller.require_recent_sign_in(self.step_up_max_age)
+        };
+        check.map_err(|status| SecurityInfoError::ReauthenticationRequired(status.message().to_owned()))
+    }
+
+    async fn mfa_required(&self, conn: &mut PgConnection, caller: &Caller) -> Result<bool, SecurityInfoError> {
+        match caller.organization_id.as_deref() {
+            Some(org) if !org.is_empty() => Ok(store::organization_requires_mfa(conn, org).await?),
+            _ => Ok(false),
+        }
+    }
+
+    pub async fn overview(&self, caller: &Caller) -> Result<Overview, SecurityInfoError> {
+        let mut conn = self.pool.acquire().await?;
+        let methods = store::active_methods(&self.pool, caller.user_id).await?;
+        let chosen = store::chosen_default(&mut conn, caller.user_id).await?;
+        let mfa_required = self.mfa_required(&mut conn, caller).await?;
+        Ok(Overview {
+            default_method_id: domain::effective_default(&methods, chosen),
+            mfa_registered: methods.iter().any(Method::is_second_factor),
+            mfa_required,
+            methods,
+        })
+    }
+
+    /// Opens a transaction on the caller's methods: expired registrations dropped, the active
+    /// methods locked, and the step-up rule checked.
+    async fn begin_change(&self, caller: &Caller) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, Vec<Method>), SecurityInfoError> {
+        let mut tx = self.pool.begin().await?;
+        store::delete_expired_pending(&mut tx, caller.user_id, Utc::now()).await?;
+        let methods = store::lock_active_methods(&mut tx, caller.user_id).await?;
+        self.step_up(caller, &methods)?;
+        Ok((tx, methods))
+    }
+
+    // --- authenticator apps
+
+    pub async fn start_authenticator_app(&self, caller: &Caller, name: &str) -> Result<AuthenticatorAppStarted, SecurityInfoError> {
+        let mut v = Violations::new();
+        let name = domain::check_name("name", name, &mut v);
+        v.into_result().map_err(SecurityInfoError::Invalid)?;
+        let (mut tx, methods) = self.begin_change(caller).await?;
+        check_limit(&methods, MethodKind::AuthenticatorApp, MAX_AUTHENTICATOR_APPS, "authenticator apps")?;
+        let now = Utc::now();
+        let method = insert_pending(&mut tx, caller.user_id, MethodKind::AuthenticatorApp, &name, None, None, now).await?;
+        let secret = domain::new_totp_secret();
+        let sealed = self.keyring.encrypt(&secret, method.id.as_bytes())?;
+        store::set_totp_secret(&mut tx, method.id, &sealed, self.keyring.current_key_id()).await?;
+        tx.commit().await?;
+        Ok(AuthenticatorAppStarted {
+            otpauth_uri: domain::otpauth_uri(&self.totp_issuer, &name, &secret),
+            secret: domain::base32(&secret),
+            method,
+        })
+    }
+
+    // --- phone and email
+
+    pub async fn start_phone(&self, caller: &Caller, phone_type: Option<PhoneType>, number: &str, delivery: Option<PhoneDelivery>) -> Result<CodeSent, SecurityInfoError> {
+        let mut v = Violations::new();
+        if phone_type.is_none() {
+            v.add("phone_type", "is required: mobile, alternate_mobile or office");
+        }
+        let number = domain::parse_e164("phone_number", number, &mut v);
+        let delivery = match (phone_type, delivery) {
+            (Some(PhoneType::Office), Some(PhoneDelivery::Sms)) => {
+                v.add("delivery", "an office phone is called, not texted: use voice");
+                None
+            }
+            (Some(PhoneType::Office), _) => Some(PhoneDelivery::Voice),
+            (_, Some(d)) => Some(d),
+            (_, None) => Some(PhoneDelivery::Sms),
+        };
+        v.into_result().map_err(SecurityInfoError::Invalid)?;
+        let (Some(phone_type), Some(number), Some(delivery)) = (phone_type, number, delivery) else {
+            return Err(invalid("phone_number", "is required"));
+        };
+        let (mut tx, methods) = self.begin_change(caller).await?;
+        if methods.iter().any(|m| m.phone.as_ref().is_some_and(|p| p.phone_type == phone_type)) {
+            return Err(SecurityInfoError::AlreadyRegistered(format!(
+                "a {} phone",
+                phone_type.as_str().replace('_', " ")
+            )));
+        }
+        let phone = Phone {
+            phone_type,
+            number,
+            delivery,
+        };
+        let now = Utc::now();
+        let method = insert_pending(&mut tx, caller.user_id, MethodKind::Phone, "", Some(&phone), None, now).await?;
+        self.send_code(&mut tx, &method, REGISTRATION, "verification_code", now).await?;
+        tx.commit().await?;
+        Ok(CodeSent {
+            sent_to: method.label(),
+            method,
+        })
+    }
+
+    pub async fn start_email(&self, caller: &Caller, address: &str) -> Result<CodeSent, SecurityInfoError> {
+        let mut v = Violations::new();
+        let address = domain::parse_email("email", address, &mut v);
+        v.into_result().map_err(SecurityInfoError::Invalid)?;
+        let Some(address) = address else {
+            return Err(invalid("email", "is required"));
+        };
+        let (mut tx, methods) = self.begin_change(caller).await?;
+        if methods.iter().any(|m| m.email.as_deref() == Some(address.as_str())) {
+            return Err(SecurityInfoError::AlreadyRegistered(format!("email address {address}")));
+        }
+        let now = Utc::now();
+        let method = insert_pending(&mut tx, caller.user_id, MethodKind::Email, "", None, Some(&address), now).await?;
+        self.send_code(&mut tx, &method, REGISTRATION, "verification_code", now).await?;
+        tx.commit().await?;
+        Ok(CodeSent {
+            sent_to: method.label(),
+            method,
+        })
+    }
+
+    /// A new one-time code for `method`, stored hashed, delivered through a notification event.
+    async fn send_code(&self, conn: &mut PgConnection, method: &Method, purpose: &str, template: &'static str, now: DateTime<Utc>) -> Result<(), SecurityInfoError> {
+        let code = domain::new_numeric_code();
+        let code_id = Uuid::now_v7();
+        store::insert_code(
+            conn,
+            code_id,
+            method.id,
+            purpose,
+            &domain::hash_code(code_id, &code),
+            now,
+            now + chrono::Duration::seconds(CODE_TTL_SECS),
+        )
+        .await?;
+        if let Some(notification) = Notification::code(method, template, &code) {
+            events::notification_requested(conn, &notification, now).await?;
+        }
+        Ok(())
+    }
+
+    /// Completes a pending authenticator app, phone or email with the code it shows or received.
+    pub async fn verify_method(&self, caller: &Caller, method_id: &str, code: &str) -> Result<Method, SecurityInfoError> {
+        let method_id = parse_id("method_id", method_id)?;
+        if code.trim().is_empty() {
+            return Err(invalid("code", "is required"));
+        }
+        let (mut tx, methods) = self.begin_change(caller).await?;
+        let now = Utc::now();
+        let method = self.pending_method(&mut tx, caller, method_id, now).await?;
+        match method.kind {
+            MethodKind::AuthenticatorApp => {
+                check_limit(&methods, MethodKind::AuthenticatorApp, MAX_AUTHENTICATOR_APPS, "authenticator apps")?;
+                let state = store::totp_state_for_update(&mut tx, method.id)
+                    .await?
+                    .ok_or(SecurityInfoError::MethodNotFound(method.id))?;
+                let secret = self.keyring.decrypt(&state.totp_secret, method.id.as_bytes())?;
+                match domain::check_totp(&secret, code, now, state.totp_last_step) {
+                    TotpCheck::Accepted(step) => store::set_totp_last_step(&mut tx, method.id, step).await?,
+                    TotpCheck::Replayed | TotpCheck::Incorrect => {
+                        return Err(invalid("code", "is not the current code of this authenticator app"));
+                    }
+                }
+            }
+            MethodKind::Phone | MethodKind::Email => {
+                if let Some(failure) = self.check_code(&mut tx, &method, REGISTRATION, code, now).await? {
+                    // The attempt is counted even though the answer is an error.
+                    tx.commit().await?;
+                    return Err(match failure {
+                        CodeFailure::Incorrect => invalid("code", "is incorrect"),
+                        CodeFailure::Expired => SecurityInfoError::CodeExpired(method.id),
+                        CodeFailure::TooManyAttempts => SecurityInfoError::TooManyAttempts(method.id),
+                    });
+                }
+                if methods.iter().any(|m| m.kind == method.kind && m.phone.as_ref().map(|p| p.phone_type) == method.phone.as_ref().map(|p| p.phone_type) && m.email == method.email) {
+                    return Err(SecurityInfoError::AlreadyRegistered(method.label()));
+                }
+            }
+            _ => return Err(SecurityInfoError::MethodNotFound(method.id)),
+        }
+        self.activate(tx, caller, methods, method, now).await
+    }
+
+    async fn pending_method(&self, conn: &mut PgConnection, caller: &Caller, method_id: Uuid, now: DateTime<Utc>) -> Result<Method, SecurityInfoError> {
+        let method = store::method_of(conn, caller.user_id, method_id)
+            .await?
+            .ok_or(SecurityInfoError::MethodNotFound(method_id))?;
+        if method.is_active() {
+            return Err(SecurityInfoError::AlreadyVerified(method_id));
+        }
+        if method.expires_at.is_some_and(|e| e <= now) {
+            return Err(SecurityInfoError::RegistrationExpired(method_id));
+        }
+        Ok(method)
+    }
+
+    /// Activates a proven method and tells everyone: the event, the default if it changed, and
+    /// the person's verified addresses.
+    async fn activate(&self, mut tx: sqlx::Transaction<'static, sqlx::Postgres>, caller: &Caller, before: Vec<Method>, method: Method, now: DateTime<Utc>) -> Result<Method, SecurityInfoError> {
+        store::activate_method(&mut tx, method.id, now).await?;
+        let after = store::lock_active_methods(&mut tx, caller.user_id).await?;
+        let active = after
+            .iter()
+            .find(|m| m.id == method.id)
+            .cloned()
+            .ok_or(SecurityInfoError::MethodNotFound(method.id))?;
+        events::method_added(&mut tx, &active, caller.session_id, now).await?;
+        self.after_change(&mut tx, caller, &before, &after, "method_added", &active, now).await?;
+        tx.commit().await?;
+        tracing::info!(user_id = %caller.user_id, method_id = %active.id, kind = active.kind.as_str(), "method added");
+        Ok(active)
+    }
+
+    /// A default-changed event when the effective default moved, and the change notifications.
+    #[allow(clippy::too_many_arguments)]
+    async fn after_change(&self, conn: &mut PgConnection, caller: &Caller, before: &[Method], after: &[Method], change: &str, method: &Method, now: DateTime<Utc>) -> Result<(), SecurityInfoError> {
+        let chosen = store::chosen_default(conn, caller.user_id).await?;
+        let old_default = domain::effective_default(before, chosen);
+        let new_default = domain::effective_default(after, chosen);
+        if old_default != new_default {
+            let new = new_default.and_then(|id| after.iter().find(|m| m.id == id));
+            events::default_changed(conn, caller.user_id, new, old_default, caller.session_id, now).await?;
+        }
+        for notification in Notification::security_info_changed(before, after, change, method) {
+            events::notification_requested(conn, &notification, now).await?;
+        }
+        Ok(())
+    }
+
+    // --- security keys
+
+    pub async fn start_security_key(&self, caller: &Caller, name: &str) -> Result<SecurityKeyStarted, SecurityInfoError> {
+        let mut v = Violations::new();
+        let name = domain::check_name("name", name, &mut v);
+        v.into_result().map_err(SecurityInfoError::Invalid)?;
+        let (mut tx, methods) = self.begin_change(caller).await?;
+        check_limit(&methods, MethodKind::SecurityKey, MAX_SECURITY_KEYS, "security keys")?;
+        let exclude: Vec<CredentialID> = store::credential_ids(&mut tx, caller.user_id)
+            .await?
+            .into_iter()
+            .map(CredentialID::from)
+            .collect();
+        let (options, state) = self
+            .webauthn
+            .start_passkey_registration(caller.user_id, &name, &name, Some(exclude).filter(|e| !e.is_empty()))
+            .map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let now = Utc::now();
+        let method = insert_pending(&mut tx, caller.user_id, MethodKind::SecurityKey, &name, None, None, now).await?;
+        let state = serde_json::to_value(&state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        store::save_ceremony(&mut tx, method.id, REGISTRATION, &state, now + chrono::Duration::seconds(PENDING_TTL_SECS)).await?;
+        let creation_options_json = serde_json::to_string(&options).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        tx.commit().await?;
+        Ok(SecurityKeyStarted {
+            method,
+            creation_options_json,
+        })
+    }
+
+    pub async fn complete_security_key(&self, caller: &Caller, method_id: &str, credential_json: &str) -> Result<Method, SecurityInfoError> {
+        let method_id = parse_id("method_id", method_id)?;
+        let credential: RegisterPublicKeyCredential = serde_json::from_str(credential_json)
+            .map_err(|e| invalid("credential", format!("is not a WebAuthn registration response: {e}")))?;
+        let (mut tx, methods) = self.begin_change(caller).await?;
+        let now = Utc::now();
+        let method = self.pending_method(&mut tx, caller, method_id, now).await?;
+        if method.kind != MethodKind::SecurityKey {
+            return Err(SecurityInfoError::MethodNotFound(method_id));
+        }
+        check_limit(&methods, MethodKind::SecurityKey, MAX_SECURITY_KEYS, "security keys")?;
+        let (state, expires_at) = store::take_ceremony(&mut tx, method.id, REGISTRATION)
+            .await?
+            .ok_or(SecurityInfoError::RegistrationExpired(method.id))?;
+        if expires_at <= now {
+            return Err(SecurityInfoError::RegistrationExpired(method.id));
+        }
+        let state: PasskeyRegistration = serde_json::from_value(state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let passkey = self
+            .webauthn
+            .finish_passkey_registration(&credential, &state)
+            .map_err(|e| invalid("credential", format!("the security key's answer does not verify: {e}")))?;
+        let transports: Vec<String> = credential
+            .response
+            .transports
+            .as_ref()
+            .map(|ts| ts.iter().map(|t| format!("{t:?}").to_lowercase()).collect())
+            .unwrap_or_default();
+        let stored = serde_json::to_value(&passkey).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let counter = passkey_counter(&stored);
+        store::save_passkey(&mut tx, method.id, passkey.cred_id().as_ref(), &stored, counter, &transports).await?;
+        self.activate(tx, caller, methods, method, now).await
+    }
+
+    // --- app passwords and recovery codes
+
+    pub async fn create_app_password(&self, caller: &Caller, name: &str) -> Result<(Method, String), SecurityInfoError> {
+        let mut v = Violations::new();
+        let name = domain::check_name("name", name, &mut v);
+        v.into_result().map_err(SecurityInfoError::Invalid)?;
+        let (mut tx, methods) = self.begin_change(caller).await?;
+        check_limit(&methods, MethodKind::AppPassword, MAX_APP_PASSWORDS, "app passwords")?;
+        let now = Utc::now();
+        let method = insert_pending(&mut tx, caller.user_id, MethodKind::AppPassword, &name, None, None, now).await?;
+        let password = domain::new_app_password();
+        store::set_secret_hash(&mut tx, method.id, &domain::hash_secret(caller.user_id, &password)).await?;
+        let method = self.activate(tx, caller, methods, method, now).await?;
+        Ok((method, password))
+    }
+
+    /// Ten new codes; any earlier set stops working.
+    pub async fn generate_recovery_codes(&self, caller: &Caller) -> Result<(Method, Vec<String>), SecurityInfoError> {
+        let (mut tx, methods) = self.begin_change(caller).await?;
+        let now = Utc::now();
+        if let Some(old) = methods.iter().find(|m| m.kind == MethodKind::RecoveryCodes) {
+            store::delete_recovery_codes(&mut tx, caller.user_id).await?;
+            events::method_removed(&mut tx, old, caller.session_id, now).await?;
+        }
+        let method = insert_pending(&mut tx, caller.user_id, MethodKind::RecoveryCodes, "", None, None, now).await?;
+        let codes = domain::new_recovery_codes();
+        let hashes: Vec<Vec<u8>> = codes.iter().map(|c| domain::hash_secret(caller.user_id, c)).collect();
+        store::insert_recovery_codes(&mut tx, method.id, &hashes).await?;
+        let before: Vec<Method> = methods.into_iter().filter(|m| m.kind != MethodKind::RecoveryCodes).collect();
+        let method = self.activate(tx, caller, before, method, now).await?;
+        Ok((method, codes))
+    }
+
+    // --- removing and the default
+
+    pub async fn remove_method(&self, caller: &Caller, method_id: &str) -> Result<(), SecurityInfoError> {
+        let method_id = parse_id("method_id", method_id)?;
+        let (mut tx, before) = self.begin_change(caller).await?;
+        let method = store::method_of(&mut tx, caller.user_id, method_id)
+            .await?
+            .ok_or(SecurityInfoError::MethodNotFound(method_id))?;
+        if method.is_active() && method.kind.is_second_factor() {
+            let others = before.iter().filter(|m| m.is_second_factor() && m.id != method.id).count();
+            if others == 0 && self.mfa_required(&mut tx, caller).await? {
+                return Err(SecurityInfoError::LastSecondFactor(method.id));
+            }
+        }
+        let chosen = store::chosen_default(&mut tx, caller.user_id).await?;
+        let old_default = domain::effective_default(&before, chosen);
+        store::delete_method(&mut tx, caller.user_id, method.id).await?;
+        if !method.is_active() {
+            // An unfinished registration: nothing was announced, nothing to take back.
+            tx.commit().await?;
+            return Ok(());
+        }
+        let now = Utc::now();
+        let after = store::lock_active_methods(&mut tx, caller.user_id).await?;
+        events::method_removed(&mut tx, &method, caller.session_id, now).await?;
+        let new_default = domain::effective_default(&after, store::chosen_default(&mut tx, caller.user_id).await?);
+        if old_default != new_default {
+            let new = new_default.and_then(|id| after.iter().find(|m| m.id == id));
+            events::default_changed(&mut tx, caller.user_id, new, old_default, caller.session_id, now).await?;
+        }
+        for notification in Notification::security_info_changed(&before, &after, "method_removed", &method) {
+            events::notification_requested(&mut tx, &notification, now).await?;
+        }
+        tx.commit().await?;
+        tracing::info!(user_id = %caller.user_id, method_id = %method.id, kind = method.kind.as_str(), "method removed");
+        Ok(())
+    }
+
+    pub async fn set_default(&self, caller: &Caller, method_id: &str) -> Result<Overview, SecurityInfoError> {
+        let method_id = parse_id("method_id", method_id)?;
+        let (mut tx, methods) = self.begin_change(caller).await?;
+        let method = methods
+            .iter()
+            .find(|m| m.id == method_id)
+            .cloned()
+            .ok_or(SecurityInfoError::MethodNotFound(method_id))?;
+        if !method.is_second_factor() {
+            return Err(SecurityInfoError::NotSecondFactor(method_id));
+        }
+        let old_default = domain::effective_default(&methods, store::chosen_default(&mut tx, caller.user_id).await?);
+        let now = Utc::now();
+        store::set_default(&mut tx, caller.user_id, method.id, now).await?;
+        if old_default != Some(method.id) {
+            events::default_changed(&mut tx, caller.user_id, Some(&method), old_default, caller.session_id, now).await?;
+            for notification in Notification::security_info_changed(&methods, &methods, "default_changed", &method) {
+                events::notification_requested(&mut tx, &notification, now).await?;
+            }
+        }
+        tx.commit().await?;
+        self.overview(caller).await
+    }
+
+    // --- internal: multi-factor sign-in
+
+    /// The factors a sign-in can ask for: second factors (default first), then recovery codes
+    /// when some are left and another factor exists.
+    pub async fn second_factors(&self, user_id: Uuid) -> Result<(Vec<Method>, Option<Uuid>), SecurityInfoError> {
+        let methods = store::active_methods(&self.pool, user_id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let default = domain::effective_default(&methods, store::chosen_default(&mut conn, user_id).await?);
+        let mut factors: Vec<Method> = domain::challenge_order(&methods, default).into_iter().cloned().collect();
+        if !factors.is_empty() {
+            factors.extend(
+                methods
+                    .iter()
+                    .filter(|m| m.kind == MethodKind::RecoveryCodes && m.remaining_codes > 0)
+                    .cloned(),
+            );
+        }
+        Ok((factors, default))
+    }
+
+    async fn usable_factor(&self, conn: &mut PgConnection, user_id: Uuid, method_id: &str) -> Result<Option<Method>, SecurityInfoError> {
+        let Ok(method_id) = Uuid::parse_str(method_id.trim()) else {
+            return Ok(None);
+        };
+        Ok(store::method_of(conn, user_id, method_id)
+            .await?
+            .filter(|m| m.is_second_factor() || (m.is_active() && m.kind == MethodKind::RecoveryCodes)))
+    }
+
+    /// Sends a sign-in code, or starts a WebAuthn assertion; TOTP and recovery codes need nothing.
+    pub async fn begin_second_factor(&self, user_id: Uuid, method_id: &str) -> Result<Prompt, SecurityInfoError> {
+        let mut tx = self.pool.begin().await?;
+        let method = self
+            .usable_factor(&mut tx, user_id, method_id)
+            .await?
+            .ok_or_else(|| SecurityInfoError::MethodNotFound(Uuid::parse_str(method_id.trim()).unwrap_or_default()))?;
+        let now = Utc::now();
+        let mut prompt = Prompt {
+            method: method.clone(),
+            sent_to: String::new(),
+            request_options_json: String::new(),
+        };
+        match method.kind {
+            MethodKind::Phone | MethodKind::Email => {
+                self.send_code(&mut tx, &method, SIGN_IN, "sign_in_code", now).await?;
+                prompt.sent_to = method.label();
+            }
+            MethodKind::SecurityKey => {
+                let passkey = self.load_passkey(&mut tx, method.id).await?;
+                let (options, state) = self
+                    .webauthn
+                    .start_passkey_authentication(&[passkey])
+                    .map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+                let state = serde_json::to_value(&state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+                store::save_ceremony(&mut tx, method.id, SIGN_IN, &state, now + chrono::Duration::seconds(CODE_TTL_SECS)).await?;
+                prompt.request_options_json = serde_json::to_string(&options).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+            }
+            _ => {}
+        }
+        tx.commit().await?;
+        Ok(prompt)
+    }
+
+    async fn load_passkey(&self, conn: &mut PgConnection, method_id: Uuid) -> Result<Passkey, SecurityInfoError> {
+        let stored = store::passkey_for_update(conn, method_id)
+            .await?
+            .ok_or(SecurityInfoError::MethodNotFound(method_id))?;
+        serde_json::from_value(stored).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))
+    }
+
+    /// Checks a proof for a sign-in's second step. Attempt counters are committed whatever the
+    /// outcome.
+    pub async fn verify_second_factor(&self, user_id: Uuid, method_id: &str, proof: Proof) -> Result<Verification, SecurityInfoError> {
+        let mut tx = self.pool.begin().await?;
+        let Some(method) = self.usable_factor(&mut tx, user_id, method_id).await? else {
+            return Ok(Verification::UnknownMethod);
+        };
+        let now = Utc::now();
+        let outcome = match (method.kind, proof) {
+            (MethodKind::AuthenticatorApp, Proof::Code(code)) => {
+                let state = store::totp_state_for_update(&mut tx, method.id)
+                    .await?
+                    .ok_or(SecurityInfoError::MethodNotFound(method.id))?;
+                let secret = self.keyring.decrypt(&state.totp_secret, method.id.as_bytes())?;
+                match domain::check_totp(&secret, &code, now, state.totp_last_step) {
+                    TotpCheck::Accepted(step) => {
+                        store::set_totp_last_step(&mut tx, method.id, step).await?;
+                        Verification::Verified(method.clone())
+                    }
+                    TotpCheck::Replayed => Verification::Replayed(method.clone()),
+                    TotpCheck::Incorrect => Verification::Incorrect(method.clone()),
+                }
+            }
+            (MethodKind::Phone | MethodKind::Email, Proof::Code(code)) => match self.check_code(&mut tx, &method, SIGN_IN, &code, now).await? {
+                None => Verification::Verified(method.clone()),
+                Some(CodeFailure::Incorrect) => Verification::Incorrect(method.clone()),
+                Some(CodeFailure::Expired) => Verification::Expired(method.clone()),
+                Some(CodeFailure::TooManyAttempts) => Verification::TooManyAttempts(method.clone()),
+            },
+            (MethodKind::RecoveryCodes, Proof::Code(code)) => {
+                if store::use_recovery_code(&mut tx, method.id, &domain::hash_secret(user_id, &code), now).await? {
+                    Verification::Verified(method.clone())
+                } else {
+                    Verification::Incorrect(method.clone())
+                }
+            }
+            (MethodKind::SecurityKey, Proof::Assertion(json)) => self.check_assertion(&mut tx, &method, &json, now).await?,
+            _ => Verification::Incorrect(method.clone()),
+        };
+        if matches!(outcome, Verification::Verified(_)) {
+            store::touch_method(&mut tx, method.id, now).await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn check_assertion(&self, conn: &mut PgConnection, method: &Method, json: &str, now: DateTime<Utc>) -> Result<Verification, SecurityInfoError> {
+        let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(json) else {
+            return Ok(Verification::Incorrect(method.clone()));
+        };
+        let Some((state, expires_at)) = store::take_ceremony(conn, method.id, SIGN_IN).await? else {
+            return Ok(Verification::Expired(method.clone()));
+        };
+        if expires_at <= now {
+            return Ok(Verification::Expired(method.clone()));
+        }
+        let state: PasskeyAuthentication = serde_json::from_value(state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let mut passkey = self.load_passkey(conn, method.id).await?;
+        match self.webauthn.finish_passkey_authentication(&credential, &state) {
+            Ok(result) => {
+                passkey.update_credential(&result);
+                let stored = serde_json::to_value(&passkey).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+                let counter = passkey_counter(&stored);
+                let transports = method.transports.clone();
+                store::save_passkey(conn, method.id, passkey.cred_id().as_ref(), &stored, counter, &transports).await?;
+                Ok(Verification::Verified(method.clone()))
+            }
+            Err(WebauthnError::CredentialPossibleCompromise) => {
+                tracing::warn!(method_id = %method.id, "security key signature counter went backwards: possibly cloned");
+                Ok(Verification::PossibleClone(method.clone()))
+            }
+            Err(e) => {
+                tracing::info!(method_id = %method.id, error = %e, "security key assertion refused");
+                Ok(Verification::Incorrect(method.clone()))
+            }
+        }
+    }
+
+    /// Checks a one-time code; `None` when it is right (and now spent).
+    async fn check_code(&self, conn: &mut PgConnection, method: &Method, purpose: &str, code: &str, now: DateTime<Utc>) -> Result<Option<CodeFailure>, SecurityInfoError> {
+        let Some(open) = store::open_code_for_update(conn, method.id, purpose).await? else {
+            return Ok(Some(CodeFailure::Expired));
+        };
+        if open.attempts >= MAX_CODE_ATTEMPTS {
+            return Ok(Some(CodeFailure::TooManyAttempts));
+        }
+        if open.expires_at <= now {
+            return Ok(Some(CodeFailure::Expired));
+        }
+        if domain::hash_code(open.id, code) == open.code_hash {
+            store::consume_code(conn, open.id, now).await?;
+            Ok(None)
+        } else {
+            store::count_code_attempt(conn, open.id).await?;
+            Ok(Some(CodeFailure::Incorrect))
+        }
+    }
+
+    /// Non-interactive sign-in: the method id of a matching app password.
+    pub async fn verify_app_password(&self, user_id: Uuid, password: &str) -> Result<Option<Uuid>, SecurityInfoError> {
+        if password.is_empty() || password.len() > 256 {
+            return Ok(None);
+        }
+        let mut tx = self.pool.begin().await?;
+        let found = store::app_password_by_hash(&mut tx, user_id, &domain::hash_secret(user_id, password)).await?;
+        if let Some(id) = found {
+            store::touch_method(&mut tx, id, Utc::now()).await?;
+        }
+        tx.commit().await?;
+        Ok(found)
+    }
+}
+
+async fn insert_pending(conn: &mut PgConnection, user_id: Uuid, kind: MethodKind, name: &str, phone: Option<&Phone>, email: Option<&str>, now: DateTime<Utc>) -> Result<Method, SecurityInfoError> {
+    let id = Uuid::now_v7();
+    store::insert_method(
+        conn,
+        &NewMethod {
+            id,
+            user_id,
+            kind,
+            status: MethodStatus::Pending,
+            name,
+            phone,
+            email,
+            now,
+            expires_at: Some(now + chrono::Duration::seconds(PENDING_TTL_SECS)),
+        },
+    )
+    .await?;
+    store::method_of(conn, user_id, id).await?.ok_or(SecurityInfoError::MethodNotFound(id))
+}
+
+enum CodeFailure {
+    Incorrect,
+    Expired,
+    TooManyAttempts,
+}
+
+fn check_limit(methods: &[Method], kind: MethodKind, max: usize, what: &'static str) -> Result<(), SecurityInfoError> {
+    if methods.iter().filter(|m| m.kind == kind).count() >= max {
+        Err(SecurityInfoError::LimitReached { what, max })
+    } else {
+        Ok(())
+    }
+}
+
+fn parse_id(field: &str, raw: &str) -> Result<Uuid, SecurityInfoError> {
+    Uuid::parse_str(raw.trim()).map_err(|_| invalid(field, "must be a method id (UUID)"))
+}
+
+/// The signature counter inside a stored passkey (mirrored in its own column for queries).
+fn passkey_counter(stored: &serde_json::Value) -> i64 {
+    stored
+        .pointer("/cred/counter")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(0)
+}

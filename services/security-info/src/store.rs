@@ -1,0 +1,442 @@
+//! Every SQL statement of the security-info service.
+
+use chrono::{DateTime, Utc};
+use sqlx::{FromRow, PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{Method, MethodKind, MethodStatus, Phone, PhoneDelivery, PhoneType};
+
+const METHOD_COLUMNS: &str = "m.id, m.user_id, m.kind, m.status, m.name, m.phone_type, m.phone_number, m.phone_delivery, \
+     m.email, m.transports, m.created_at, m.expires_at, m.last_used_at, \
+     (SELECT count(*) FROM recovery_codes r WHERE r.method_id = m.id AND r.used_at IS NULL) AS remaining_codes";
+
+#[derive(FromRow)]
+struct MethodRow {
+    id: Uuid,
+    user_id: Uuid,
+    kind: String,
+    status: String,
+    name: String,
+    phone_type: Option<String>,
+    phone_number: Option<String>,
+    phone_delivery: Option<String>,
+    email: Option<String>,
+    transports: Vec<String>,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    remaining_codes: i64,
+}
+
+impl MethodRow {
+    fn into_domain(self) -> Option<Method> {
+        let phone = match (self.phone_type, self.phone_number, self.phone_delivery) {
+            (Some(t), Some(number), Some(d)) => Some(Phone {
+                phone_type: PhoneType::parse(&t)?,
+                number,
+                delivery: PhoneDelivery::parse(&d)?,
+            }),
+            _ => None,
+        };
+        Some(Method {
+            id: self.id,
+            user_id: self.user_id,
+            kind: MethodKind::parse(&self.kind)?,
+            status: MethodStatus::parse(&self.status)?,
+            name: self.name,
+            phone,
+            email: self.email,
+            transports: self.transports,
+            remaining_codes: i32::try_from(self.remaining_codes).unwrap_or(i32::MAX),
+            created_at: self.created_at,
+            expires_at: self.expires_at,
+            last_used_at: self.last_used_at,
+        })
+    }
+}
+
+fn methods(rows: Vec<MethodRow>) -> Vec<Method> {
+    rows.into_iter().filter_map(MethodRow::into_domain).collect()
+}
+
+/// A new method row; secrets are set by the kind-specific statements below.
+pub struct NewMethod<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub kind: MethodKind,
+    pub status: MethodStatus,
+    pub name: &'a str,
+    pub phone: Option<&'a Phone>,
+    pub email: Option<&'a str>,
+    pub now: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+pub async fn insert_method(conn: &mut PgConnection, m: &NewMethod<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO methods (id, user_id, kind, status, name, phone_type, phone_number, phone_delivery, email, \
+         created_at, activated_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $4 = 'active' THEN $10 END, $11)",
+    )
+    .bind(m.id)
+    .bind(m.user_id)
+    .bind(m.kind.as_str())
+    .bind(m.status.as_str())
+    .bind(m.name)
+    .bind(m.phone.map(|p| p.phone_type.as_str()))
+    .bind(m.phone.map(|p| p.number.as_str()))
+    .bind(m.phone.map(|p| p.delivery.as_str()))
+    .bind(m.email)
+    .bind(m.now)
+    .bind(m.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Every active method of a user, oldest first.
+pub async fn active_methods(pool: &PgPool, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
+    let sql = format!("SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id");
+    let rows: Vec<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(pool).await?;
+    Ok(methods(rows))
+}
+
+/// As [`active_methods`], locking the user's rows so two concurrent changes (removing two
+/// factors at once) are serialised.
+pub async fn lock_active_methods(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    let sql = format!("SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id");
+    let rows: Vec<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(&mut *conn).await?;
+    Ok(methods(rows))
+}
+
+/// One method of one user (any status); `None` for another person's method.
+pub async fn method_of(conn: &mut PgConnection, user_id: Uuid, method_id: Uuid) -> Result<Option<Method>, sqlx::Error> {
+    let sql = format!("SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 AND m.id = $2");
+    let row: Option<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(method_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.and_then(MethodRow::into_domain))
+}
+
+/// Active methods of a kind, including pending registrations that have not expired.
+pub async fn count_methods(conn: &mut PgConnection, user_id: Uuid, kind: MethodKind, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM methods WHERE user_id = $1 AND kind = $2 AND (status = 'active' OR expires_at > $3)",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+}
+
+/// Forgets registrations that were started and never finished.
+pub async fn delete_expired_pending(conn: &mut PgConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM methods WHERE user_id = $1 AND status = 'pending' AND expires_at <= $2")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn activate_method(conn: &mut PgConnection, method_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE methods SET status = 'active', activated_at = $2, expires_at = NULL WHERE id = $1")
+        .bind(method_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Removes a method of this user; false when there is none.
+pub async fn delete_method(conn: &mut PgConnection, user_id: Uuid, method_id: Uuid) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM methods WHERE user_id = $1 AND id = $2")
+        .bind(user_id)
+        .bind(method_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn touch_method(conn: &mut PgConnection, method_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE methods SET last_used_at = $2 WHERE id = $1")
+        .bind(method_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+// --- authenticator apps
+
+pub async fn set_totp_secret(conn: &mut PgConnection, method_id: Uuid, sealed: &[u8], key_id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE methods SET totp_secret = $2, totp_key_id = $3 WHERE id = $1")
+        .bind(method_id)
+        .bind(sealed)
+        .bind(key_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, FromRow)]
+pub struct TotpState {
+    pub totp_secret: Vec<u8>,
+    pub totp_last_step: Option<i64>,
+}
+
+/// The sealed secret and last used step, locking the row until the transaction ends.
+pub async fn totp_state_for_update(conn: &mut PgConnection, method_id: Uuid) -> Result<Option<TotpState>, sqlx::Error> {
+    sqlx::query_as("SELECT totp_secret, totp_last_step FROM methods WHERE id = $1 AND totp_secret IS NOT NULL FOR UPDATE")
+        .bind(method_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+pub async fn set_totp_last_step(conn: &mut PgConnection, method_id: Uuid, step: i64) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE methods SET totp_last_step = $2 WHERE id = $1")
+        .bind(method_id)
+        .bind(step)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+// --- one-time codes
+
+pub async fn insert_code(
+    conn: &mut PgConnection,
+    code_id: Uuid,
+    method_id: Uuid,
+    purpose: &str,
+    code_hash: &[u8],
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    // A new code replaces any earlier one for the same purpose.
+    sqlx::query("UPDATE one_time_codes SET consumed_at = $3 WHERE method_id = $1 AND purpose = $2 AND consumed_at IS NULL")
+        .bind(method_id)
+        .bind(purpose)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO one_time_codes (id, method_id, purpose, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(code_id)
+    .bind(method_id)
+    .bind(purpose)
+    .bind(code_hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, FromRow)]
+pub struct CodeRow {
+    pub id: Uuid,
+    pub code_hash: Vec<u8>,
+    pub attempts: i32,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The open code of a method for a purpose, locked.
+pub async fn open_code_for_update(conn: &mut PgConnection, method_id: Uuid, purpose: &str) -> Result<Option<CodeRow>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, code_hash, attempts, expires_at FROM one_time_codes \
+         WHERE method_id = $1 AND purpose = $2 AND consumed_at IS NULL ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
+    )
+    .bind(method_id)
+    .bind(purpose)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
+pub async fn count_code_attempt(conn: &mut PgConnection, code_id: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE one_time_codes SET attempts = attempts + 1 WHERE id = $1")
+        .bind(code_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn consume_code(conn: &mut PgConnection, code_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE one_time_codes SET consumed_at = $2, attempts = attempts + 1 WHERE id = $1")
+        .bind(code_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+// --- security keys
+
+pub async fn save_ceremony(
+    conn: &mut PgConnection,
+    method_id: Uuid,
+    purpose: &str,
+    state: &serde_json::Value,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO webauthn_ceremonies (method_id, purpose, state, expires_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (method_id, purpose) DO UPDATE SET state = EXCLUDED.state, expires_at = EXCLUDED.expires_at",
+    )
+    .bind(method_id)
+    .bind(purpose)
+    .bind(state)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes (deletes and returns) a ceremony's state: each challenge is answered once.
+pub async fn take_ceremony(conn: &mut PgConnection, method_id: Uuid, purpose: &str) -> Result<Option<(serde_json::Value, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as("DELETE FROM webauthn_ceremonies WHERE method_id = $1 AND purpose = $2 RETURNING state, expires_at")
+        .bind(method_id)
+        .bind(purpose)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+pub async fn save_passkey(
+    conn: &mut PgConnection,
+    method_id: Uuid,
+    credential_id: &[u8],
+    passkey: &serde_json::Value,
+    sign_count: i64,
+    transports: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE methods SET credential_id = $2, passkey = $3, sign_count = $4, transports = $5 WHERE id = $1")
+        .bind(method_id)
+        .bind(credential_id)
+        .bind(passkey)
+        .bind(sign_count)
+        .bind(transports)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The stored passkey of an active security key, locked.
+pub async fn passkey_for_update(conn: &mut PgConnection, method_id: Uuid) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    sqlx::query_scalar("SELECT passkey FROM methods WHERE id = $1 AND passkey IS NOT NULL FOR UPDATE")
+        .bind(method_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+/// Credential ids of a user's active keys (excluded from a new registration).
+pub async fn credential_ids(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Vec<u8>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT credential_id FROM methods WHERE user_id = $1 AND status = 'active' AND credential_id IS NOT NULL")
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await
+}
+
+// --- app passwords and recovery codes
+
+pub async fn set_secret_hash(conn: &mut PgConnection, method_id: Uuid, hash: &[u8]) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE methods SET secret_hash = $2 WHERE id = $1")
+        .bind(method_id)
+        .bind(hash)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn app_password_by_hash(conn: &mut PgConnection, user_id: Uuid, hash: &[u8]) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT id FROM methods WHERE user_id = $1 AND kind = 'app_password' AND status = 'active' AND secret_hash = $2",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .fetch_optional(&mut *conn)
+    .await
+}
+
+/// Removes the user's recovery code set (and its codes); returns its id if there was one.
+pub async fn delete_recovery_codes(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("DELETE FROM methods WHERE user_id = $1 AND kind = 'recovery_codes' RETURNING id")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+pub async fn insert_recovery_codes(conn: &mut PgConnection, method_id: Uuid, hashes: &[Vec<u8>]) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO recovery_codes (method_id, code_hash) SELECT $1, h FROM unnest($2::bytea[]) AS h")
+        .bind(method_id)
+        .bind(hashes)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Spends a recovery code; false when it is not an unused code of this set.
+pub async fn use_recovery_code(conn: &mut PgConnection, method_id: Uuid, hash: &[u8], now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE recovery_codes SET used_at = $3 WHERE method_id = $1 AND code_hash = $2 AND used_at IS NULL")
+        .bind(method_id)
+        .bind(hash)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+// --- the default method
+
+pub async fn chosen_default(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar("SELECT method_id FROM default_methods WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+pub async fn set_default(conn: &mut PgConnection, user_id: Uuid, method_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO default_methods (user_id, method_id, changed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET method_id = EXCLUDED.method_id, changed_at = EXCLUDED.changed_at",
+    )
+    .bind(user_id)
+    .bind(method_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+// --- organizations (projection)
+
+/// Applies an organization's settings unless a newer change was already applied.
+pub async fn upsert_organization_policy(conn: &mut PgConnection, organization_id: &str, mfa_required: bool, changed_at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO organization_policies (organization_id, mfa_required, changed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (organization_id) DO UPDATE SET mfa_required = EXCLUDED.mfa_required, changed_at = EXCLUDED.changed_at \
+         WHERE organization_policies.changed_at <= EXCLUDED.changed_at",
+    )
+    .bind(organization_id)
+    .bind(mfa_required)
+    .bind(changed_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Unknown organizations do not require MFA.
+pub async fn organization_requires_mfa(conn: &mut PgConnection, organization_id: &str) -> Result<bool, sqlx::Error> {
+    Ok(sqlx::query_scalar("SELECT mfa_required FROM organization_policies WHERE organization_id = $1")
+        .bind(organization_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .unwrap_or(false))
+}

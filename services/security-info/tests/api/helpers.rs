@@ -1,0 +1,642 @@
+//! A real security-info service per test: its own database and NATS namespace, tokens from an
+//! in-test issuer, an in-test SMTP server, and an independent TOTP implementation (totp-rs) and
+//! software authenticator (webauthn-authenticator-rs) playing the person's devices.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::HeaderMap;
+use async_nats::jetstream;
+use chrono::Utc;
+use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged};
+use myaccount_proto::securityinfo::v1 as pb;
+use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
+use myaccount_security_info::notifications::SenderSettings;
+use myaccount_security_info::{Application, Settings, WebAuthnSettings};
+use platform::auth::{Claims, SERVICE_SCOPE};
+use platform::crypto::Keyring;
+use platform::events::{EventBus, Naming, Stream};
+use platform::grpc::GrpcSettings;
+use platform::testing::{TestDatabase, TestIssuer, TestNats, eventually};
+use prost::Message;
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio_util::sync::CancellationToken;
+use tonic::transport::Channel;
+use tonic::{Code, Request, Status};
+use url::Url;
+use uuid::Uuid;
+use webauthn_authenticator_rs::WebauthnAuthenticator;
+use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+
+pub const ORIGIN: &str = "http://localhost:8080";
+
+pub struct TestApp {
+    pub client: SecurityInfoServiceClient<Channel>,
+    pub db: PgPool,
+    pub jetstream: jetstream::Context,
+    pub naming: Naming,
+    pub issuer: TestIssuer,
+    pub nats: platform::events::NatsSettings,
+    pub smtp: Option<SmtpSink>,
+    shutdown: CancellationToken,
+    _database: TestDatabase,
+    _nats: TestNats,
+}
+
+/// How the person signed in, as their token says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignedIn {
+    /// Password and a second factor, just now.
+    WithMfa,
+    /// Password only, just now.
+    PasswordOnly,
+    /// Password and a second factor, 11 minutes ago (outside the 10-minute step-up window).
+    WithMfaLongAgo,
+}
+
+/// A person and their access token.
+#[derive(Debug, Clone)]
+pub struct Person {
+    pub id: Uuid,
+    pub organization_id: String,
+    pub token: String,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(SenderSettings::Log).await
+}
+
+/// With the SMTP sender pointed at an SMTP server owned by the test.
+pub async fn spawn_app_with_smtp() -> TestApp {
+    let sink = SmtpSink::start().await;
+    let mut app = spawn_app_with(SenderSettings::Smtp {
+        host: "127.0.0.1".into(),
+        port: sink.port,
+        from: "MyAccount <no-reply@contoso.example>".into(),
+    })
+    .await;
+    app.smtp = Some(sink);
+    app
+}
+
+async fn spawn_app_with(sender: SenderSettings) -> TestApp {
+    let database = TestDatabase::new("securityinfo");
+    let nats = TestNats::new();
+    let issuer = TestIssuer::new();
+    let mut db_settings = database.settings.clone();
+    db_settings.max_connections = 5;
+    let settings = Settings {
+        grpc: GrpcSettings::ephemeral(),
+        database: db_settings,
+        nats: nats.settings.clone(),
+        auth: platform::auth::VerifierSettings::new(
+            platform::auth::DEFAULT_ISSUER,
+            platform::auth::DEFAULT_AUDIENCE,
+            "http://unused.invalid",
+        ),
+        keyring: Keyring::generate("k1"),
+        webauthn: WebAuthnSettings {
+            rp_id: "localhost".into(),
+            rp_origin: Url::parse(ORIGIN).expect("origin"),
+            rp_name: "MyAccount".into(),
+        },
+        step_up_max_age: Duration::from_secs(600),
+        totp_issuer: "MyAccount".into(),
+        sender,
+    };
+    let app = Application::build_with_verifier(settings, issuer.verifier())
+        .await
+        .expect("security-info starts");
+    let port = app.port();
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect to security-info");
+    let db = PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&database.settings.url)
+        .await
+        .expect("connect to the test database");
+    let client = async_nats::connect(nats.settings.url.as_str()).await.expect("nats");
+    TestApp {
+        client: SecurityInfoServiceClient::new(channel),
+        db,
+        jetstream: jetstream::new(client),
+        naming: nats.settings.naming(),
+        nats: nats.settings.clone(),
+        issuer,
+        smtp: None,
+        shutdown,
+        _database: database,
+        _nats: nats,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn bearer<T>(message: T, token: &str) -> Request<T> {
+    let mut request = Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().expect("header"));
+    request
+}
+
+#[track_caller]
+pub fn assert_status(status: &Status, code: Code, message: &str) {
+    assert_eq!(status.code(), code, "{status:?}");
+    assert_eq!(status.message(), message, "{status:?}");
+}
+
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    platform::error::field_violations(status).into_iter().map(|v| v.field).collect()
+}
+
+#[track_caller]
+pub fn assert_reauthentication_required(status: &Status) {
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    assert!(platform::error::is_reauthentication_required(status), "{status:?}");
+    assert!(status.message().contains("sign in again"), "{status:?}");
+}
+
+// --- the person's devices
+
+/// An authenticator app, independent of the service's TOTP code (totp-rs).
+pub struct AuthenticatorApp {
+    totp: totp_rs::TOTP,
+}
+
+impl AuthenticatorApp {
+    pub fn from_base32(secret: &str) -> Self {
+        let bytes = totp_rs::Secret::Encoded(secret.to_owned()).to_bytes().expect("a base32 secret");
+        Self {
+            totp: totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes),
+        }
+    }
+
+    pub fn current_step() -> u64 {
+        u64::try_from(Utc::now().timestamp()).expect("after 1970") / 30
+    }
+
+    /// The code shown during the 30-second step `step`.
+    pub fn code_at_step(&self, step: u64) -> String {
+        self.totp.generate(step * 30)
+    }
+}
+
+/// A software passkey that really signs (P-256), as a browser with a platform authenticator.
+pub fn software_key() -> WebauthnAuthenticator<SoftPasskey> {
+    WebauthnAuthenticator::new(SoftPasskey::new(true))
+}
+
+pub fn origin() -> Url {
+    Url::parse(ORIGIN).expect("origin")
+}
+
+// --- tokens and calls
+
+impl TestApp {
+    pub fn token(&self, user_id: Uuid, organization_id: &str, how: SignedIn) -> String {
+        let mut claims: Claims = self.issuer.claims_for(user_id);
+        claims.org = Some(organization_id.to_owned());
+        match how {
+            SignedIn::WithMfa => claims.amr = vec!["pwd".into(), "otp".into(), "mfa".into()],
+            SignedIn::PasswordOnly => claims.amr = vec!["pwd".into()],
+            SignedIn::WithMfaLongAgo => {
+                claims.amr = vec!["pwd".into(), "otp".into(), "mfa".into()];
+                claims.auth_time -= 11 * 60;
+            }
+        }
+        self.issuer.sign(&claims)
+    }
+
+    pub fn person(&self, how: SignedIn) -> Person {
+        let id = Uuid::new_v4();
+        let organization_id = Uuid::new_v4().to_string();
+        Person {
+            token: self.token(id, &organization_id, how),
+            id,
+            organization_id,
+        }
+    }
+
+    /// The same person signed in another way.
+    pub fn again(&self, person: &Person, how: SignedIn) -> Person {
+        Person {
+            token: self.token(person.id, &person.organization_id, how),
+            ..person.clone()
+        }
+    }
+
+    /// A token of identity calling as a service.
+    pub fn service_token(&self) -> String {
+        let mut claims = self.issuer.claims_for(Uuid::nil());
+        claims.sid = None;
+        claims.scope = Some(SERVICE_SCOPE.into());
+        self.issuer.sign(&claims)
+    }
+
+    fn c(&self) -> SecurityInfoServiceClient<Channel> {
+        self.client.clone()
+    }
+
+    pub async fn security_info(&self, p: &Person) -> pb::SecurityInfo {
+        self.c()
+            .get_my_security_info(bearer(pb::GetMySecurityInfoRequest {}, &p.token))
+            .await
+            .expect("security info")
+            .into_inner()
+    }
+
+    pub async fn start_app(&self, p: &Person, name: &str) -> Result<pb::AuthenticatorAppRegistration, Status> {
+        let r = pb::StartAuthenticatorAppRegistrationRequest { name: name.into() };
+        Ok(self.c().start_authenticator_app_registration(bearer(r, &p.token)).await?.into_inner())
+    }
+
+    pub async fn verify(&self, p: &Person, method_id: &str, code: &str) -> Result<pb::Method, Status> {
+        let r = pb::VerifyMethodRequest {
+            method_id: method_id.into(),
+            code: code.into(),
+        };
+        Ok(self.c().verify_method(bearer(r, &p.token)).await?.into_inner())
+    }
+
+    /// Registers an authenticator app end to end; returns the method and the app.
+    pub async fn register_app(&self, p: &Person, name: &str) -> (pb::Method, AuthenticatorApp, u64) {
+        let started = self.start_app(p, name).await.expect("start authenticator app");
+        let app = AuthenticatorApp::from_base32(&started.secret);
+        let step = AuthenticatorApp::current_step();
+        let method = self
+            .verify(p, &started.method_id, &app.code_at_step(step))
+            .await
+            .expect("the current code registers the app");
+        (method, app, step)
+    }
+
+    pub async fn start_phone(&self, p: &Person, phone_type: pb::PhoneType, number: &str) -> Result<pb::PendingMethod, Status> {
+        let r = pb::StartPhoneRegistrationRequest {
+            phone_type: phone_type.into(),
+            phone_number: number.into(),
+            delivery: pb::PhoneDelivery::Unspecified.into(),
+        };
+        Ok(self.c().start_phone_registration(bearer(r, &p.token)).await?.into_inner())
+    }
+
+    pub async fn start_email(&self, p: &Person, email: &str) -> Result<pb::PendingMethod, Status> {
+        let r = pb::StartEmailRegistrationRequest { email: email.into() };
+        Ok(self.c().start_email_registration(bearer(r, &p.token)).await?.into_inner())
+    }
+
+    pub async fn remove(&self, p: &Person, method_id: &str) -> Result<(), Status> {
+        let r = pb::RemoveMethodRequest {
+            method_id: method_id.into(),
+        };
+        self.c().remove_method(bearer(r, &p.token)).await?;
+        Ok(())
+    }
+
+    pub async fn set_default(&self, p: &Person, method_id: &str) -> Result<pb::SecurityInfo, Status> {
+        let r = pb::SetDefaultMethodRequest {
+            method_id: method_id.into(),
+        };
+        Ok(self.c().set_default_method(bearer(r, &p.token)).await?.into_inner())
+    }
+
+    pub async fn create_app_password(&self, p: &Person, name: &str) -> Result<pb::AppPasswordCreated, Status> {
+        let r = pb::CreateAppPasswordRequest { name: name.into() };
+        Ok(self.c().create_app_password(bearer(r, &p.token)).await?.into_inner())
+    }
+
+    pub async fn recovery_codes(&self, p: &Person) -> Result<pb::RecoveryCodes, Status> {
+        Ok(self
+            .c()
+            .generate_recovery_codes(bearer(pb::GenerateRecoveryCodesRequest {}, &p.token))
+            .await?
+            .into_inner())
+    }
+
+    pub async fn register_security_key(&self, p: &Person, key: &mut WebauthnAuthenticator<SoftPasskey>, name: &str) -> Result<pb::Method, Status> {
+        let started = self
+            .c()
+            .start_security_key_registration(bearer(pb::StartSecurityKeyRegistrationRequest { name: name.into() }, &p.token))
+            .await?
+            .into_inner();
+        let options = serde_json::from_str(&started.creation_options_json).expect("creation options JSON");
+        let credential = key.do_registration(origin(), options).expect("the key registers");
+        let r = pb::CompleteSecurityKeyRegistrationRequest {
+            method_id: started.method_id,
+            credential_json: serde_json::to_string(&credential).expect("json"),
+        };
+        Ok(self.c().complete_security_key_registration(bearer(r, &p.token)).await?.into_inner())
+    }
+
+    // --- the internal calls identity makes
+
+    pub async fn second_factors(&self, user_id: Uuid, token: &str) -> Result<pb::SecondFactors, Status> {
+        let r = pb::ListSecondFactorsRequest {
+            user_id: user_id.to_string(),
+        };
+        Ok(self.c().list_second_factors(bearer(r, token)).await?.into_inner())
+    }
+
+    pub async fn begin_factor(&self, user_id: Uuid, method_id: &str) -> pb::SecondFactorPrompt {
+        let r = pb::BeginSecondFactorRequest {
+            user_id: user_id.to_string(),
+            method_id: method_id.into(),
+        };
+        self.c()
+            .begin_second_factor(bearer(r, &self.service_token()))
+            .await
+            .expect("begin second factor")
+            .into_inner()
+    }
+
+    pub async fn check_code(&self, user_id: Uuid, method_id: &str, code: &str) -> pb::SecondFactorVerification {
+        self.check(user_id, method_id, pb::verify_second_factor_request::Proof::Code(code.into()))
+            .await
+    }
+
+    pub async fn check(&self, user_id: Uuid, method_id: &str, proof: pb::verify_second_factor_request::Proof) -> pb::SecondFactorVerification {
+        let r = pb::VerifySecondFactorRequest {
+            user_id: user_id.to_string(),
+            method_id: method_id.into(),
+            proof: Some(proof),
+        };
+        self.c()
+            .verify_second_factor(bearer(r, &self.service_token()))
+            .await
+            .expect("verify second factor")
+            .into_inner()
+    }
+
+    pub async fn check_app_password(&self, user_id: Uuid, password: &str) -> bool {
+        let r = pb::VerifyAppPasswordRequest {
+            user_id: user_id.to_string(),
+            password: password.into(),
+        };
+        self.c()
+            .verify_app_password(bearer(r, &self.service_token()))
+            .await
+            .expect("verify app password")
+            .into_inner()
+            .valid
+    }
+
+    // --- what was published
+
+    /// Every message of a stream in this test's namespace (empty until it exists).
+    pub async fn messages(&self, stream: Stream) -> Vec<(String, Vec<u8>)> {
+        let Ok(mut s) = self.jetstream.get_stream(self.naming.stream(stream)).await else {
+            return Vec::new();
+        };
+        let Ok(info) = s.info().await else { return Vec::new() };
+        let state = info.state.clone();
+        let mut out = Vec::new();
+        if state.messages == 0 {
+            return out;
+        }
+        for seq in state.first_sequence..=state.last_sequence {
+            if let Ok(m) = s.get_raw_message(seq).await {
+                out.push((self.naming.logical_subject(m.subject.as_str()).to_owned(), m.payload.to_vec()));
+            }
+        }
+        out
+    }
+
+    /// Subjects of the security-info events about `user_id`, in order, once `count` are there.
+    pub async fn security_events(&self, user_id: Uuid, count: usize) -> Vec<String> {
+        wait_for(|| async move {
+            let found: Vec<String> = self
+                    .messages(Stream::SecurityInfo)
+                    .await
+                    .into_iter()
+                    .filter(|(_, payload)| {
+                        // Every security-info event has user_id as field 1.
+                        myaccount_proto::events::v1::SecurityMethodAdded::decode(payload.as_slice())
+                            .is_ok_and(|e| e.user_id == user_id.to_string())
+                    })
+                    .map(|(subject, _)| subject)
+                    .collect();
+            (found.len() >= count).then_some(found)
+        })
+        .await
+    }
+
+    pub async fn notifications(&self) -> Vec<NotificationRequested> {
+        self.messages(Stream::Notifications)
+            .await
+            .into_iter()
+            .filter_map(|(_, p)| NotificationRequested::decode(p.as_slice()).ok())
+            .collect()
+    }
+
+    /// The newest code sent to `recipient` (read from the notification event on JetStream).
+    pub async fn code_sent_to(&self, recipient: &str, nth: usize) -> String {
+        wait_for(|| async move {
+            let codes: Vec<String> = self
+                    .notifications()
+                    .await
+                    .into_iter()
+                    .filter(|n| n.recipient == recipient)
+                    .filter_map(|n| n.parameters.get("code").cloned())
+                    .collect();
+            codes.get(nth).cloned()
+        })
+        .await
+    }
+
+    /// Publishes `myaccount.organizations.v1.changed` as the organizations service would and
+    /// waits until the projection has it.
+    pub async fn organization_changed(&self, organization_id: &str, mfa_required: bool) {
+        let bus = EventBus::connect(&self.nats, "test").await.expect("nats");
+        bus.ensure_streams(&[Stream::Organizations]).await.expect("stream");
+        let event = OrganizationChanged {
+            organization_id: organization_id.into(),
+            display_name: "Contoso".into(),
+            mfa_required,
+            sign_in_retention_days: 30,
+            time: Some(prost_types::Timestamp {
+                seconds: Utc::now().timestamp(),
+                nanos: 0,
+            }),
+            user_id: String::new(),
+        };
+        let id = Uuid::new_v4().to_string();
+        let mut headers = HeaderMap::new();
+        headers.insert("Nats-Msg-Id", id.as_str());
+        headers.insert("ce-specversion", "1.0");
+        headers.insert("ce-id", id.as_str());
+        headers.insert("ce-type", "myaccount.organizations.v1.changed");
+        headers.insert("ce-source", "myaccount/organizations");
+        headers.insert("content-type", "application/protobuf");
+        self.jetstream
+            .publish_with_headers(self.naming.subject("myaccount.organizations.v1.changed"), headers, event.encode_to_vec().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("ack");
+        let db = self.db.clone();
+        let org = organization_id.to_owned();
+        eventually(Duration::from_secs(10), || {
+            let db = db.clone();
+            let org = org.clone();
+            async move {
+                sqlx::query_scalar::<_, bool>("SELECT mfa_required FROM organization_policies WHERE organization_id = $1")
+                    .bind(&org)
+                    .fetch_optional(&db)
+                    .await
+                    .ok()
+                    .flatten()
+                    == Some(mfa_required)
+            }
+        })
+        .await;
+    }
+
+    pub async fn method_rows(&self, user_id: Uuid) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM methods WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&self.db)
+            .await
+            .expect("count methods")
+    }
+}
+
+// --- an SMTP server for the test
+
+/// A minimal SMTP server that accepts every message and keeps it.
+pub struct SmtpSink {
+    pub port: u16,
+    messages: Arc<Mutex<Vec<String>>>,
+}
+
+impl SmtpSink {
+    pub async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
+        let port = listener.local_addr().expect("addr").port();
+        let messages: Arc<Mutex<Vec<String>>> = Arc::default();
+        let store = messages.clone();
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let (read, mut write) = socket.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                    let mut data: Option<String> = None;
+                    while let Ok(Some(line)) = lines.next_line().await {
+                        if let Some(body) = data.as_mut() {
+                            if line == "." {
+                                let message = decode_body(&data.take().unwrap_or_default());
+                                store.lock().expect("lock").push(message);
+                                let _ = write.write_all(b"250 queued\r\n").await;
+                            } else {
+                                body.push_str(&line);
+                                body.push('\n');
+                            }
+                            continue;
+                        }
+                        let verb = line.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+                        let reply: &[u8] = match verb.as_str() {
+                            "EHLO" | "HELO" => b"250 sink\r\n",
+                            "DATA" => {
+                                data = Some(String::new());
+                                b"354 go ahead\r\n"
+                            }
+                            "QUIT" => {
+                                let _ = write.write_all(b"221 bye\r\n").await;
+                                break;
+                            }
+                            _ => b"250 ok\r\n",
+                        };
+                        let _ = write.write_all(reply).await;
+                    }
+                });
+            }
+        });
+        Self { port, messages }
+    }
+
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().expect("lock").clone()
+    }
+
+    /// Waits for a message to `address` containing `needle`; returns it.
+    pub async fn wait_for(&self, address: &str, needle: &str) -> String {
+        wait_for(|| {
+            let messages = self.messages();
+            async move {
+                messages
+                    .into_iter()
+                    .find(|m| m.contains(&format!("To: {address}")) && m.contains(needle))
+            }
+        })
+        .await
+    }
+}
+
+/// Polls until `probe` finds something; panics after 15 seconds. For things that arrive
+/// asynchronously (events, mail), instead of sleeping a guessed time.
+pub async fn wait_for<T, F, Fut>(mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(found) = probe().await {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not found within 15s");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Headers as sent, then the body decoded from quoted-printable or base64 when so encoded.
+fn decode_body(raw: &str) -> String {
+    let (headers, body) = raw.split_once("\n\n").unwrap_or((raw, ""));
+    let lower = headers.to_ascii_lowercase();
+    let decoded = if lower.contains("content-transfer-encoding: quoted-printable") {
+        let joined = body.replace("=\n", "");
+        let bytes = joined.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i] == b'='
+                && let Ok(b) = u8::from_str_radix(joined.get(i + 1..i + 3).unwrap_or(""), 16)
+            {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+            out.push(bytes[i]);
+            i += 1;
+        }
+        String::from_utf8_lossy(&out).into_owned()
+    } else if lower.contains("content-transfer-encoding: base64") {
+        use base64::Engine;
+        let compact: String = body.split_whitespace().collect();
+        String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(compact).unwrap_or_default()).into_owned()
+    } else {
+        body.to_owned()
+    };
+    format!("{headers}\n\n{decoded}")
+}
+
+/// The six-digit code in an email body.
+pub fn code_in(message: &str) -> String {
+    message
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|w| w.len() == 6)
+        .expect("a six-digit code in the message")
+        .to_owned()
+}

@@ -1,0 +1,8 @@
+//! Security info's API over gRPC, against a real service on real Postgres and NATS.
+
+mod authenticator_app;
+mod contact_methods;
+mod helpers;
+mod rules;
+mod security_keys;
+mod single_use_secrets;
