@@ -19,6 +19,12 @@ apt_install() {
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 
+# --- Build dependencies: webauthn-rs (security-info's security keys) links OpenSSL.
+if [ ! -d /usr/include/openssl ] || ! command -v pkg-config >/dev/null 2>&1; then
+  echo "installing libssl-dev and pkg-config..."
+  apt_install libssl-dev pkg-config
+fi
+
 # --- PostgreSQL
 if ! port_open 5432; then
   if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then

@@ -852,15 +852,19 @@ pub struct DefaultMethod {
 
 impl From<security_info::SecurityInfo> for SecurityInfoSummary {
     fn from(s: security_info::SecurityInfo) -> Self {
-        let default_method = s.methods.iter().find(|m| m.id == s.default_method_id).map(|m| DefaultMethod {
-            id: m.id.clone(),
-            kind: method_type(m.r#type()),
-            label: if m.name.is_empty() {
-                [m.phone_number.as_str(), m.email.as_str()].concat()
-            } else {
-                m.name.clone()
-            },
-        });
+        let default_method = s
+            .methods
+            .iter()
+            .find(|m| m.id == s.default_method_id)
+            .map(|m| DefaultMethod {
+                id: m.id.clone(),
+                kind: method_type(m.r#type()),
+                label: if m.name.is_empty() {
+                    [m.phone_number.as_str(), m.email.as_str()].concat()
+                } else {
+                    m.name.clone()
+                },
+            });
         Self {
             methods_count: s.methods.len(),
             default_method,
@@ -871,13 +875,30 @@ impl From<security_info::SecurityInfo> for SecurityInfoSummary {
 
 /// `POST /me/security-info/methods`: which method to add, by `type`.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "type", rename_all = "camelCase", rename_all_fields = "camelCase", deny_unknown_fields)]
+#[serde(
+    tag = "type",
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    deny_unknown_fields
+)]
 pub enum AddMethodBody {
-    AuthenticatorApp { name: String },
-    Phone { phone_type: String, number: String, delivery: Option<String> },
-    Email { address: String },
-    SecurityKey { name: String },
-    AppPassword { name: String },
+    AuthenticatorApp {
+        name: String,
+    },
+    Phone {
+        phone_type: String,
+        number: String,
+        delivery: Option<String>,
+    },
+    Email {
+        address: String,
+    },
+    SecurityKey {
+        name: String,
+    },
+    AppPassword {
+        name: String,
+    },
     RecoveryCodes {},
 }
 

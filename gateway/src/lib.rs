@@ -151,8 +151,14 @@ pub fn router(state: AppState) -> Router {
         .route("/auth/reauthenticate", post(routes::auth::reauthenticate))
         .route("/me/security-info", get(routes::security_info::get))
         .route("/me/security-info/methods", post(routes::security_info::add_method))
-        .route("/me/security-info/methods/{id}", delete(routes::security_info::remove_method))
-        .route("/me/security-info/methods/{id}/verify", post(routes::security_info::verify_method))
+        .route(
+            "/me/security-info/methods/{id}",
+            delete(routes::security_info::remove_method),
+        )
+        .route(
+            "/me/security-info/methods/{id}/verify",
+            post(routes::security_info::verify_method),
+        )
         .route("/me/security-info/default", put(routes::security_info::set_default))
         .route("/me", get(routes::me::overview))
         .route(

@@ -187,6 +187,16 @@ mod tests {
     }
 
     #[test]
+    fn a_step_up_refusal_is_its_own_problem_type() {
+        let status = platform::error::reauthentication_required("sign in again with a second factor");
+        let p = Problem::from_status(&status);
+        assert_eq!(p.status, 403);
+        assert_eq!(p.kind, "urn:myaccount:problem:reauthentication-required");
+        let plain = Problem::from_status(&tonic::Status::permission_denied("needs the admin scope"));
+        assert_eq!(plain.kind, "urn:myaccount:problem:forbidden");
+    }
+
+    #[test]
     fn internal_statuses_do_not_leak() {
         let p = Problem::from_status(&tonic::Status::internal("relation users does not exist"));
         assert_eq!(p.status, 500);

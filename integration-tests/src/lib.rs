@@ -66,21 +66,26 @@ impl TestSystem {
         // Identity and security-info call each other: security-info's port is chosen first.
         let security_info_port = platform::testing::free_port();
 
-        let identity = myaccount_identity::Application::build_with_second_factors(myaccount_identity::Settings {
-            grpc: GrpcSettings::ephemeral(),
-            database: identity_db.settings.clone(),
-            nats: nats.settings.clone(),
-            tokens: myaccount_identity::tokens::TokenSettings {
-                issuer: platform::auth::DEFAULT_ISSUER.into(),
-                audience: platform::auth::DEFAULT_AUDIENCE.into(),
-                access_token_ttl: Duration::from_secs(300),
-                refresh_token_ttl: Duration::from_secs(3600),
+        let identity = myaccount_identity::Application::build_with_second_factors(
+            myaccount_identity::Settings {
+                grpc: GrpcSettings::ephemeral(),
+                database: identity_db.settings.clone(),
+                nats: nats.settings.clone(),
+                tokens: myaccount_identity::tokens::TokenSettings {
+                    issuer: platform::auth::DEFAULT_ISSUER.into(),
+                    audience: platform::auth::DEFAULT_AUDIENCE.into(),
+                    access_token_ttl: Duration::from_secs(300),
+                    refresh_token_ttl: Duration::from_secs(3600),
+                },
+                bootstrap_admin: Some(BootstrapAdmin {
+                    user_principal_name: ADMIN_UPN.into(),
+                    password: ADMIN_PASSWORD.into(),
+                }),
             },
-            bootstrap_admin: Some(BootstrapAdmin {
-                user_principal_name: ADMIN_UPN.into(),
-                password: ADMIN_PASSWORD.into(),
-            }),
-        }, myaccount_identity::security_info::SecondFactorSettings::new(format!("http://127.0.0.1:{security_info_port}")))
+            myaccount_identity::security_info::SecondFactorSettings::new(format!(
+                "http://127.0.0.1:{security_info_port}"
+            )),
+        )
         .await
         .expect("identity starts");
         let identity_port = identity.port();
@@ -106,9 +111,17 @@ impl TestSystem {
 
         let organizations = myaccount_organizations::Application::build(myaccount_organizations::Settings {
             grpc: GrpcSettings::ephemeral(),
-            database: organizations_db.settings.clone(),
+            // Many systems run side by side against one Postgres (max_connections 100).
+            database: platform::db::DatabaseSettings {
+                max_connections: 4,
+                ..organizations_db.settings.clone()
+            },
             nats: nats.settings.clone(),
-            auth: VerifierSettings::new(platform::auth::DEFAULT_ISSUER, platform::auth::DEFAULT_AUDIENCE, &jwks_url),
+            auth: VerifierSettings::new(
+                platform::auth::DEFAULT_ISSUER,
+                platform::auth::DEFAULT_AUDIENCE,
+                &jwks_url,
+            ),
             consumer: platform::consumer::ConsumerSettings::new("organizations"),
             max_sign_in_retention_days: 365,
             step_up_max_age: Duration::from_secs(600),
@@ -141,7 +154,11 @@ impl TestSystem {
             },
             database: security_info_db.settings.clone(),
             nats: nats.settings.clone(),
-            auth: VerifierSettings::new(platform::auth::DEFAULT_ISSUER, platform::auth::DEFAULT_AUDIENCE, &jwks_url),
+            auth: VerifierSettings::new(
+                platform::auth::DEFAULT_ISSUER,
+                platform::auth::DEFAULT_AUDIENCE,
+                &jwks_url,
+            ),
             keyring: platform::crypto::Keyring::generate("e2e"),
             webauthn: myaccount_security_info::WebAuthnSettings {
                 rp_id: "localhost".into(),

@@ -11,7 +11,9 @@ use anyhow::Context;
 use chrono::Utc;
 use myaccount_proto::audit::v1 as audit_pb;
 use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInStatus};
-use platform::auth::{Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, SigningKey, StaticJwks, TokenVerifier, VerifierSettings};
+use platform::auth::{
+    Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, SigningKey, StaticJwks, TokenVerifier, VerifierSettings,
+};
 use platform::db::DatabaseSettings;
 use platform::events::{EventBus, NatsSettings, Stream};
 use platform::grpc::GrpcSettings;
@@ -70,8 +72,8 @@ fn event(user_id: Uuid, i: usize) -> SignInRecorded {
         ip_address: format!("192.0.2.{}", i % 250 + 1),
         user_agent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36".into(),
         device_id: String::new(),
-        status: if i % 10 == 0 { SignInStatus::Failure } else { SignInStatus::Success }.into(),
-        failure_reason: if i % 10 == 0 { SignInFailureReason::InvalidPassword } else { SignInFailureReason::Unspecified }.into(),
+        status: if i.is_multiple_of(10) { SignInStatus::Failure } else { SignInStatus::Success }.into(),
+        failure_reason: if i.is_multiple_of(10) { SignInFailureReason::InvalidPassword } else { SignInFailureReason::Unspecified }.into(),
         authentication_methods: vec!["pwd".into()],
         session_id: Uuid::now_v7().to_string(),
         organization_id: String::new(),
@@ -97,7 +99,10 @@ impl Run {
     async fn clean_up(&self) {
         if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", self.postgres)).await {
             for db in &self.databases {
-                let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", platform::db::quote_identifier(db));
+                let statement = format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    platform::db::quote_identifier(db)
+                );
                 let _ = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await;
             }
         }
@@ -128,7 +133,10 @@ pub async fn signins(args: SigninsArgs) -> anyhow::Result<()> {
 }
 
 async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
-    println!("myaccount bench signins: {} events, latency run {} at {}/s, {} rows for queries", args.events, args.latency_events, args.rate, args.rows);
+    println!(
+        "myaccount bench signins: {} events, latency run {} at {}/s, {} rows for queries",
+        args.events, args.latency_events, args.rate, args.rows
+    );
     let payload_size = event(Uuid::new_v4(), 1).encoded_len();
 
     // Baseline 1: raw JetStream publish with async acks, the ceiling of any event path.
@@ -177,17 +185,20 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     let relay = OutboxRelay::new(outbox_pool.clone(), bus, "myaccount/bench", vec![Stream::SignIn]);
     let relay_task = tokio::spawn(relay.run(relay_stop.clone()));
 
-    // Throughput: writers as fast as they go, one event per transaction as a sign-in does.
-    let user = Uuid::new_v4();
+    // Throughput: writers as fast as they go, one event per transaction as a sign-in does, for
+    // a thousand users.
+    let users: Arc<Vec<Uuid>> = Arc::new((0..1000).map(|_| Uuid::new_v4()).collect());
     let started = Instant::now();
     let writers = 4;
     let mut tasks = Vec::new();
     for w in 0..writers {
         let pool = outbox_pool.clone();
+        let users = users.clone();
         let count = args.events / writers;
         tasks.push(tokio::spawn(async move {
             for i in 0..count {
-                let e = event(user, w * count + i);
+                let n = w * count + i;
+                let e = event(users[n % users.len()], n);
                 let mut tx = pool.begin().await?;
                 publish_in_tx(&mut tx, &OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e)).await?;
                 tx.commit().await?;
@@ -223,7 +234,12 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
         tx.commit().await?;
     }
     let achieved_rate = args.latency_events as f64 / paced_start.elapsed().as_secs_f64();
-    wait_for_rows(&audit_pool, before + args.latency_events as i64, Duration::from_secs(300)).await?;
+    wait_for_rows(
+        &audit_pool,
+        before + args.latency_events as i64,
+        Duration::from_secs(300),
+    )
+    .await?;
     let latencies: Vec<f64> = sqlx::query_scalar(
         "SELECT EXTRACT(EPOCH FROM (ingested_at - occurred_at))::float8 * 1000 FROM sign_ins WHERE user_id = $1",
     )
@@ -252,7 +268,11 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     );
     let fill_started = Instant::now();
     let users = fill_log(&audit_pool, args.rows).await?;
-    println!("filled the log with {} rows in {:.1} s", count(&audit_pool).await?, fill_started.elapsed().as_secs_f64());
+    println!(
+        "filled the log with {} rows in {:.1} s",
+        count(&audit_pool).await?,
+        fill_started.elapsed().as_secs_f64()
+    );
     let first_page = my_sign_ins(channel, &key, &users, args.queries).await?;
     println!(
         "my sign-ins, first page of 20 over {} rows: p50 {:.2} ms, p99 {:.2} ms",
@@ -262,8 +282,14 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     );
 
     println!("\n| measure | value | baseline | ratio |\n| --- | --- | --- | --- |");
-    println!("| end-to-end ingest | {e2e_rate:.0} events/s | raw JetStream publish {raw_publish:.0} msg/s | {:.2} |", e2e_rate / raw_publish);
-    println!("| end-to-end ingest | {e2e_rate:.0} events/s | raw batched insert {raw_insert:.0} rows/s | {:.2} |", e2e_rate / raw_insert);
+    println!(
+        "| end-to-end ingest | {e2e_rate:.0} events/s | raw JetStream publish {raw_publish:.0} msg/s | {:.2} |",
+        e2e_rate / raw_publish
+    );
+    println!(
+        "| end-to-end ingest | {e2e_rate:.0} events/s | raw batched insert {raw_insert:.0} rows/s | {:.2} |",
+        e2e_rate / raw_insert
+    );
     println!(
         "| visibility p99 at {achieved_rate:.0}/s | {:.1} ms | target 1000 ms | {:.2} |",
         percentile(&latencies, 99.0),
@@ -291,20 +317,27 @@ fn jsonwebtoken_set(key: &SigningKey) -> jsonwebtoken::jwk::JwkSet {
 }
 
 async fn count(pool: &PgPool) -> anyhow::Result<i64> {
-    Ok(sqlx::query_scalar("SELECT count(*) FROM sign_ins").fetch_one(pool).await?)
+    Ok(sqlx::query_scalar("SELECT count(*) FROM sign_ins")
+        .fetch_one(pool)
+        .await?)
 }
 
 async fn wait_for_rows(pool: &PgPool, rows: i64, deadline: Duration) -> anyhow::Result<()> {
     let start = Instant::now();
     while count(pool).await? < rows {
-        anyhow::ensure!(start.elapsed() < deadline, "audit did not ingest {rows} rows within {deadline:?}");
+        anyhow::ensure!(
+            start.elapsed() < deadline,
+            "audit did not ingest {rows} rows within {deadline:?}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
 }
 
 async fn raw_jetstream_publish(run: &Run, n: usize) -> anyhow::Result<f64> {
-    let client = async_nats::connect(run.nats.url.as_str()).await.context("connecting to NATS")?;
+    let client = async_nats::connect(run.nats.url.as_str())
+        .await
+        .context("connecting to NATS")?;
     let js = async_nats::jetstream::new(client);
     let name = format!("BENCH_RAW_{}", run.id.to_uppercase());
     let subject = format!("bench.{}.raw", run.id);
@@ -321,7 +354,10 @@ async fn raw_jetstream_publish(run: &Run, n: usize) -> anyhow::Result<f64> {
     for i in 0..n {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", format!("{}-{i}", run.id).as_str());
-        pending.push(js.publish_with_headers(subject.clone(), headers, payload.clone()).await?);
+        pending.push(
+            js.publish_with_headers(subject.clone(), headers, payload.clone())
+                .await?,
+        );
         if pending.len() == 1000 {
             for ack in pending.drain(..) {
                 ack.await?;
@@ -344,7 +380,10 @@ async fn raw_batched_insert(pool: &PgPool, n: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
     for chunk in (0..n).collect::<Vec<_>>().chunks(500) {
         let events: Vec<SignInRecorded> = chunk.iter().map(|i| event(Uuid::new_v4(), *i)).collect();
-        let ids: Vec<Uuid> = events.iter().filter_map(|e| Uuid::parse_str(&e.sign_in_id).ok()).collect();
+        let ids: Vec<Uuid> = events
+            .iter()
+            .filter_map(|e| Uuid::parse_str(&e.sign_in_id).ok())
+            .collect();
         let users: Vec<Uuid> = events.iter().filter_map(|e| Uuid::parse_str(&e.user_id).ok()).collect();
         let names: Vec<String> = events.iter().map(|e| e.user_principal_name.clone()).collect();
         let ips: Vec<String> = events.iter().map(|e| e.ip_address.clone()).collect();
@@ -396,7 +435,12 @@ async fn fill_log(pool: &PgPool, rows: i64) -> anyhow::Result<Vec<Uuid>> {
     Ok(users)
 }
 
-async fn my_sign_ins(channel: tonic::transport::Channel, key: &SigningKey, users: &[Uuid], n: usize) -> anyhow::Result<Vec<f64>> {
+async fn my_sign_ins(
+    channel: tonic::transport::Channel,
+    key: &SigningKey,
+    users: &[Uuid],
+    n: usize,
+) -> anyhow::Result<Vec<f64>> {
     use audit_pb::audit_service_client::AuditServiceClient;
     let mut client = AuditServiceClient::new(channel);
     let now = Utc::now().timestamp();

@@ -202,7 +202,9 @@ mod organizations {
 
     fn bearer<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
         let mut request = tonic::Request::new(message);
-        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
         Ok(request)
     }
 
@@ -211,7 +213,13 @@ mod organizations {
         let tenants = [
             (CONTOSO_ORGANIZATION_ID, "Contoso", "contoso.example", false, 30),
             (FABRIKAM_ORGANIZATION_ID, "Fabrikam", "fabrikam.example", true, 90),
-            (NORTHWIND_ORGANIZATION_ID, "Northwind Traders", "northwind.example", false, 30),
+            (
+                NORTHWIND_ORGANIZATION_ID,
+                "Northwind Traders",
+                "northwind.example",
+                false,
+                30,
+            ),
         ];
         for (id, name, domain, mfa_required, retention) in tenants {
             let request = pb::CreateOrganizationRequest {
@@ -270,11 +278,18 @@ mod organizations {
                 break mine;
             }
             if tokio::time::Instant::now() > deadline {
-                bail!("organizations has not heard of {} yet; run the demo again shortly", adele.upn);
+                bail!(
+                    "organizations has not heard of {} yet; run the demo again shortly",
+                    adele.upn
+                );
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
-        if mine.organizations.iter().any(|o| o.organization_id == FABRIKAM_ORGANIZATION_ID) {
+        if mine
+            .organizations
+            .iter()
+            .any(|o| o.organization_id == FABRIKAM_ORGANIZATION_ID)
+        {
             return Ok(());
         }
         let invitations = client
@@ -283,7 +298,10 @@ mod organizations {
             .await?
             .into_inner()
             .invitations;
-        if let Some(invitation) = invitations.iter().find(|i| i.organization_id == FABRIKAM_ORGANIZATION_ID) {
+        if let Some(invitation) = invitations
+            .iter()
+            .find(|i| i.organization_id == FABRIKAM_ORGANIZATION_ID)
+        {
             let request = pb::AcceptInvitationRequest {
                 invitation_id: invitation.id.clone(),
             };
@@ -315,7 +333,9 @@ mod devices {
 
     fn bearer<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
         let mut request = tonic::Request::new(message);
-        request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+        request
+            .metadata_mut()
+            .insert("authorization", format!("Bearer {token}").parse()?);
         Ok(request)
     }
 

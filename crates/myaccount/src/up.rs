@@ -6,11 +6,11 @@ use anyhow::Context;
 use platform::config::Env;
 use tokio::task::JoinSet;
 
-/// Defaults for running on one machine: listen on loopback only, and create a bootstrap admin
-/// (development credentials, overridable) so the demo can be seeded. Explicit variables win.
 /// The development keyring of `myaccount up` (`local-dev`: 32 bytes, public).
 pub const LOCAL_DATA_ENCRYPTION_KEYS: &str = "local-dev:bXlhY2NvdW50IGxvY2FsIGRldiBrZXksIHB1YmxpYyE=";
 
+/// Defaults for running on one machine: listen on loopback only, and create a bootstrap admin
+/// (development credentials, overridable) so the demo can be seeded. Explicit variables win.
 pub fn local_env(env: Env) -> Env {
     let defaults = [
         ("IDENTITY_HOST", "127.0.0.1"),
@@ -41,9 +41,10 @@ pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
     let organizations_settings = myaccount_organizations::Settings::from_env(&env)?;
     let gateway_settings = myaccount_gateway::Settings::from_env(&env)?;
 
-    let identity = myaccount_identity::Application::build_with_second_factors(identity_settings, second_factor_settings)
-        .await
-        .context("starting identity")?;
+    let identity =
+        myaccount_identity::Application::build_with_second_factors(identity_settings, second_factor_settings)
+            .await
+            .context("starting identity")?;
     let security_info = myaccount_security_info::Application::build(security_info_settings)
         .await
         .context("starting security-info")?;

@@ -85,8 +85,11 @@ pub trait Handler<E: Event>: Send + Sync + 'static {
 
 /// Applies any event of a stream inside the consumer's transaction.
 pub trait RawHandler: Send + Sync + 'static {
-    fn handle(&self, conn: &mut PgConnection, delivery: &RawDelivery)
-    -> impl Future<Output = Result<(), HandlerError>> + Send;
+    fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &RawDelivery,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 #[derive(Debug, Clone)]
@@ -190,7 +193,14 @@ pub struct StreamConsumer<H> {
 
 impl<H: RawHandler> StreamConsumer<H> {
     /// `purpose` names the durable consumer together with the service: `audit_activity`.
-    pub fn new(pool: PgPool, bus: EventBus, settings: ConsumerSettings, stream: Stream, purpose: &str, handler: H) -> Self {
+    pub fn new(
+        pool: PgPool,
+        bus: EventBus,
+        settings: ConsumerSettings,
+        stream: Stream,
+        purpose: &str,
+        handler: H,
+    ) -> Self {
         let durable = format!("{}_{purpose}", settings.durable_name);
         Self {
             engine: Engine {
@@ -406,7 +416,10 @@ impl<H: RawHandler> Engine<H> {
         h.insert("x-original-subject", naming.logical_subject(message.subject.as_str()));
         h.insert("x-dead-letter-reason", reason);
         // A fresh id: the original Nats-Msg-Id must not dedupe against the original stream.
-        h.insert("Nats-Msg-Id", format!("dlq-{}-{}", self.durable, message_id(message)).as_str());
+        h.insert(
+            "Nats-Msg-Id",
+            format!("dlq-{}-{}", self.durable, message_id(message)).as_str(),
+        );
         tracing::error!(consumer = %self.durable, subject = %message.subject, %reason, "event dead-lettered");
         self.bus
             .jetstream()
@@ -423,7 +436,9 @@ impl<H: RawHandler> Engine<H> {
 fn message_id(message: &Message) -> String {
     match message.info() {
         Ok(info) => format!("{}-{}", info.stream, info.stream_sequence),
-        Err(_) => header(message.headers.as_ref(), headers::ID).unwrap_or_default().to_owned(),
+        Err(_) => header(message.headers.as_ref(), headers::ID)
+            .unwrap_or_default()
+            .to_owned(),
     }
 }
 

@@ -178,100 +178,69 @@ pub trait Event: prost::Message + Default + Send + Sync + 'static {
     fn ce_subject(&self) -> String;
 }
 
-/// The catalogue: each event message and its subject.
-mod catalogue {
-    use super::{Event, Stream};
-    use myaccount_proto::events::v1::{DefaultMethodChanged, NotificationRequested, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged, SignInRiskDetected};
-    use myaccount_proto::events::v1::{OrganizationChanged, ProfileUpdated, SignInRecorded, UserCreated};
+/// One entry of the catalogue, for documentation and its tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventInfo {
+    pub stream: Stream,
+    /// The event name, the last subject token.
+    pub name: &'static str,
+    /// The protobuf message, in package `myaccount.events.v1`.
+    pub message: &'static str,
+}
 
-    macro_rules! event {
-        ($message:ty, $stream:expr, $name:literal) => {
-            impl Event for $message {
-                const STREAM: Stream = $stream;
+impl EventInfo {
+    pub fn subject(&self) -> String {
+        format!("{}.{}", self.stream.subject_root(), self.name)
+    }
+}
+
+/// The catalogue: every event message and its subject, in one place.
+macro_rules! catalogue {
+    ($($message:ident => ($stream:ident, $name:literal),)*) => {
+        $(
+            impl Event for myaccount_proto::events::v1::$message {
+                const STREAM: Stream = Stream::$stream;
                 const NAME: &'static str = $name;
                 fn ce_subject(&self) -> String {
                     self.user_id.clone()
                 }
             }
-        };
-    }
+        )*
 
-    event!(SignInRecorded, Stream::SignIn, "recorded");
-    event!(SignInFlagged, Stream::SignIn, "flagged");
-    event!(SignInRiskDetected, Stream::SignIn, "risk_detected");
-    event!(UserCreated, Stream::Identity, "user_created");
-    event!(ProfileUpdated, Stream::Identity, "profile_updated");
-    event!(OrganizationChanged, Stream::Organizations, "changed");
-    event!(SecurityMethodAdded, Stream::SecurityInfo, "method_added");
-    event!(SecurityMethodRemoved, Stream::SecurityInfo, "method_removed");
-    event!(DefaultMethodChanged, Stream::SecurityInfo, "default_changed");
-    event!(NotificationRequested, Stream::Notifications, "requested");
-    // Devices, and identity's reactions to them (full paths: the lines only ever get appended).
-    event!(
-        myaccount_proto::events::v1::DeviceRegistered,
-        Stream::Devices,
-        "registered"
-    );
-    event!(myaccount_proto::events::v1::DeviceRenamed, Stream::Devices, "renamed");
-    event!(myaccount_proto::events::v1::DeviceDeleted, Stream::Devices, "deleted");
-    event!(myaccount_proto::events::v1::DeviceDisabled, Stream::Devices, "disabled");
-    event!(myaccount_proto::events::v1::DeviceEnabled, Stream::Devices, "enabled");
-    event!(
-        myaccount_proto::events::v1::RecoveryKeyAdded,
-        Stream::Devices,
-        "recovery_key_added"
-    );
-    event!(
-        myaccount_proto::events::v1::RecoveryKeyViewed,
-        Stream::Devices,
-        "recovery_key_viewed"
-    );
-    event!(
-        myaccount_proto::events::v1::RecoveryKeyViewDenied,
-        Stream::Devices,
-        "recovery_key_view_denied"
-    );
-    event!(
-        myaccount_proto::events::v1::SessionRevoked,
-        Stream::Identity,
-        "session_revoked"
-    );
-    event!(
-        myaccount_proto::events::v1::PasswordChanged,
-        Stream::Identity,
-        "password_changed"
-    );
-    // Organizations: memberships and invitations; identity's account erasure.
-    event!(
-        myaccount_proto::events::v1::UserDeleted,
-        Stream::Identity,
-        "user_deleted"
-    );
-    event!(
-        myaccount_proto::events::v1::MemberJoined,
-        Stream::Organizations,
-        "member_joined"
-    );
-    event!(
-        myaccount_proto::events::v1::MemberLeft,
-        Stream::Organizations,
-        "member_left"
-    );
-    event!(
-        myaccount_proto::events::v1::MemberRemoved,
-        Stream::Organizations,
-        "member_removed"
-    );
-    event!(
-        myaccount_proto::events::v1::InvitationCreated,
-        Stream::Organizations,
-        "invitation_created"
-    );
-    event!(
-        myaccount_proto::events::v1::InvitationDeclined,
-        Stream::Organizations,
-        "invitation_declined"
-    );
+        /// Every event MyAccount publishes.
+        pub const CATALOGUE: &[EventInfo] = &[
+            $(EventInfo { stream: Stream::$stream, name: $name, message: stringify!($message) },)*
+        ];
+    };
+}
+
+catalogue! {
+    SignInRecorded => (SignIn, "recorded"),
+    SignInFlagged => (SignIn, "flagged"),
+    SignInRiskDetected => (SignIn, "risk_detected"),
+    UserCreated => (Identity, "user_created"),
+    ProfileUpdated => (Identity, "profile_updated"),
+    OrganizationChanged => (Organizations, "changed"),
+    SecurityMethodAdded => (SecurityInfo, "method_added"),
+    SecurityMethodRemoved => (SecurityInfo, "method_removed"),
+    DefaultMethodChanged => (SecurityInfo, "default_changed"),
+    NotificationRequested => (Notifications, "requested"),
+    DeviceRegistered => (Devices, "registered"),
+    DeviceRenamed => (Devices, "renamed"),
+    DeviceDeleted => (Devices, "deleted"),
+    DeviceDisabled => (Devices, "disabled"),
+    DeviceEnabled => (Devices, "enabled"),
+    RecoveryKeyAdded => (Devices, "recovery_key_added"),
+    RecoveryKeyViewed => (Devices, "recovery_key_viewed"),
+    RecoveryKeyViewDenied => (Devices, "recovery_key_view_denied"),
+    SessionRevoked => (Identity, "session_revoked"),
+    PasswordChanged => (Identity, "password_changed"),
+    UserDeleted => (Identity, "user_deleted"),
+    MemberJoined => (Organizations, "member_joined"),
+    MemberLeft => (Organizations, "member_left"),
+    MemberRemoved => (Organizations, "member_removed"),
+    InvitationCreated => (Organizations, "invitation_created"),
+    InvitationDeclined => (Organizations, "invitation_declined"),
 }
 
 /// A connection to NATS with JetStream and the installation's naming.
@@ -337,9 +306,18 @@ impl EventBus {
     }
 
     /// Creates the streams, or updates them to the configured settings. Idempotent.
+    ///
+    /// A stream that already has the wanted settings is left alone: every relay and consumer
+    /// calls this at start, and a storm of concurrent no-op updates of one stream is both
+    /// wasteful and known to crash older nats-server releases.
     pub async fn ensure_streams(&self, streams: &[Stream]) -> Result<(), EventsError> {
         for &s in streams {
             let config = self.stream_config(s);
+            if let Ok(existing) = self.jetstream.get_stream(&config.name).await
+                && settings_match(&existing.cached_info().config, &config)
+            {
+                continue;
+            }
             let name = config.name.clone();
             self.jetstream
                 .create_or_update_stream(config)
@@ -359,7 +337,10 @@ mod tests {
 
     #[test]
     fn credentials_never_reach_error_messages() {
-        assert_eq!(redact_credentials("nats://svc:s3cret@nats:4222"), "nats://***@nats:4222");
+        assert_eq!(
+            redact_credentials("nats://svc:s3cret@nats:4222"),
+            "nats://***@nats:4222"
+        );
         assert_eq!(redact_credentials("nats://nats:4222"), "nats://nats:4222");
     }
 
@@ -369,9 +350,24 @@ mod tests {
         settings.namespace = Some("t1".into());
         let naming = settings.naming();
         assert_eq!(naming.stream(Stream::SignIn), "T1_MYACCOUNT_SIGNIN");
-        assert_eq!(naming.subject("myaccount.signin.v1.recorded"), "t1.myaccount.signin.v1.recorded");
-        assert_eq!(naming.logical_subject("t1.myaccount.signin.v1.recorded"), "myaccount.signin.v1.recorded");
+        assert_eq!(
+            naming.subject("myaccount.signin.v1.recorded"),
+            "t1.myaccount.signin.v1.recorded"
+        );
+        assert_eq!(
+            naming.logical_subject("t1.myaccount.signin.v1.recorded"),
+            "myaccount.signin.v1.recorded"
+        );
     }
+}
+
+/// Whether a stream already has every setting we manage.
+fn settings_match(current: &stream::Config, wanted: &stream::Config) -> bool {
+    current.subjects == wanted.subjects
+        && current.storage == wanted.storage
+        && current.num_replicas == wanted.num_replicas
+        && current.max_age == wanted.max_age
+        && current.duplicate_window == wanted.duplicate_window
 }
 
 /// CloudEvents binary-mode attributes as NATS headers, plus `Nats-Msg-Id` for deduplication.

@@ -29,10 +29,11 @@ pub struct TestDatabase {
 impl TestDatabase {
     pub fn new(service: &str) -> Self {
         let name = format!("myaccount_test_{service}_{}", Uuid::new_v4().simple());
-        Self {
-            settings: DatabaseSettings::new(format!("{POSTGRES_SERVER}/{name}")),
-            name,
-        }
+        // Many services of many tests share one Postgres (max_connections 100 by default):
+        // small pools keep parallel tests within it.
+        let mut settings = DatabaseSettings::new(format!("{POSTGRES_SERVER}/{name}"));
+        settings.max_connections = 4;
+        Self { settings, name }
     }
 
     pub fn name(&self) -> &str {

@@ -20,7 +20,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(SignInStatus::Success) => "success",
             _ => "failure",
         };
-        println!("{id} {} from {} ({status})", event.user_principal_name, event.ip_address);
+        println!(
+            "{id} {} from {} ({status})",
+            event.user_principal_name, event.ip_address
+        );
     })
     .await?;
     Ok(())

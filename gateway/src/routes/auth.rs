@@ -7,7 +7,9 @@ use myaccount_proto::identity::v1 as pb;
 
 use crate::AppState;
 use crate::extract::{ApiJson, Bearer, Client};
-use crate::json::{MfaBody, MfaPrompt, MfaStartBody, ReauthenticateBody, RefreshBody, SignInAnswer, SignInBody, Tokens};
+use crate::json::{
+    MfaBody, MfaPrompt, MfaStartBody, ReauthenticateBody, RefreshBody, SignInAnswer, SignInBody, Tokens,
+};
 use crate::problem::{FieldError, Problem};
 
 /// Tokens, or `{"mfaRequired": true, "challengeId", "methods"}` when a second factor is due.
@@ -35,7 +37,10 @@ fn answer(response: pb::SignInResponse) -> Result<Json<SignInAnswer>, Problem> {
 }
 
 /// Prepares the chosen second factor: a code is sent, or a security key's options returned.
-pub async fn start_mfa(State(state): State<AppState>, ApiJson(body): ApiJson<MfaStartBody>) -> Result<Json<MfaPrompt>, Problem> {
+pub async fn start_mfa(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<MfaStartBody>,
+) -> Result<Json<MfaPrompt>, Problem> {
     let prompt = state
         .identity()
         .start_mfa(pb::StartMfaRequest {

@@ -9,7 +9,9 @@ use myaccount_proto::securityinfo::v1 as pb;
 
 use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
-use crate::json::{AddMethodBody, AddedMethod, DefaultMethodBody, SecurityInfo, SecurityMethod, VerifyMethodBody, rfc3339};
+use crate::json::{
+    AddMethodBody, AddedMethod, DefaultMethodBody, SecurityInfo, SecurityMethod, VerifyMethodBody, rfc3339,
+};
 use crate::problem::{FieldError, Problem};
 
 pub async fn get(State(state): State<AppState>, bearer: Bearer) -> Result<Json<SecurityInfo>, Problem> {
@@ -37,7 +39,9 @@ pub async fn add_method(
     let added = match body {
         AddMethodBody::AuthenticatorApp { name } => {
             let r = client
-                .start_authenticator_app_registration(bearer.request(pb::StartAuthenticatorAppRegistrationRequest { name })?)
+                .start_authenticator_app_registration(
+                    bearer.request(pb::StartAuthenticatorAppRegistrationRequest { name })?,
+                )
                 .await?
                 .into_inner();
             AddedMethod {
@@ -144,21 +148,17 @@ pub async fn verify_method(
 ) -> Result<Json<SecurityMethod>, Problem> {
     let mut client = state.security_info();
     let method = match (body.code, body.credential) {
-        (Some(code), None) => {
-            client
-                .verify_method(bearer.request(pb::VerifyMethodRequest { method_id, code })?)
-                .await?
-                .into_inner()
-        }
-        (None, Some(credential)) => {
-            client
-                .complete_security_key_registration(bearer.request(pb::CompleteSecurityKeyRegistrationRequest {
-                    method_id,
-                    credential_json: credential.to_string(),
-                })?)
-                .await?
-                .into_inner()
-        }
+        (Some(code), None) => client
+            .verify_method(bearer.request(pb::VerifyMethodRequest { method_id, code })?)
+            .await?
+            .into_inner(),
+        (None, Some(credential)) => client
+            .complete_security_key_registration(bearer.request(pb::CompleteSecurityKeyRegistrationRequest {
+                method_id,
+                credential_json: credential.to_string(),
+            })?)
+            .await?
+            .into_inner(),
         _ => return Err(field("code", "send either code or credential")),
     };
     Ok(Json(method.into()))

@@ -79,16 +79,20 @@ fn failure(reason: i32) -> Option<(&'static str, &'static str)> {
         Ok(SignInFailureReason::UnknownUser) => Some(("unknown_user", "No account has this user name.")),
         Ok(SignInFailureReason::InvalidPassword) => Some(("invalid_password", "The password was wrong.")),
         Ok(SignInFailureReason::AccountDisabled) => Some(("account_disabled", "The account is disabled.")),
-        Ok(SignInFailureReason::Throttled) => Some(("throttled", "Blocked for a while after too many failed attempts.")),
-        Ok(SignInFailureReason::SecondFactorFailed) => {
-            Some(("second_factor_failed", "The password was right but the second factor was not."))
+        Ok(SignInFailureReason::Throttled) => {
+            Some(("throttled", "Blocked for a while after too many failed attempts."))
         }
+        Ok(SignInFailureReason::SecondFactorFailed) => Some((
+            "second_factor_failed",
+            "The password was right but the second factor was not.",
+        )),
         Ok(SignInFailureReason::MfaChallengeExpired) => {
             Some(("mfa_challenge_expired", "The second step was not completed in time."))
         }
-        Ok(SignInFailureReason::SecondFactorReplayed) => {
-            Some(("second_factor_replayed", "A code that had already been used was tried again."))
-        }
+        Ok(SignInFailureReason::SecondFactorReplayed) => Some((
+            "second_factor_replayed",
+            "A code that had already been used was tried again.",
+        )),
         Ok(SignInFailureReason::MfaTooManyAttempts) => {
             Some(("mfa_too_many_attempts", "Too many wrong second-factor attempts."))
         }
@@ -232,7 +236,11 @@ pub async fn list(
     }))
 }
 
-pub async fn get(State(state): State<AppState>, bearer: Bearer, Path(id): Path<String>) -> Result<Json<SignIn>, Problem> {
+pub async fn get(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    Path(id): Path<String>,
+) -> Result<Json<SignIn>, Problem> {
     let sign_in = state
         .audit()
         .get_my_sign_in(bearer.request(audit::GetMySignInRequest { id })?)

@@ -1,6 +1,6 @@
 //! Devices and sessions, end to end: a lost device is cut off in one action, another person's
-//! device is not found, recovery keys need a step-up and refusals are audited, and the
-//! sessions page signs out elsewhere.
+//! device is not found, recovery keys need a step-up (refusals and reveals are both published),
+//! and the sessions page signs out elsewhere.
 
 use std::time::Duration;
 
@@ -17,7 +17,7 @@ const EDGE_ON_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWe
 const SAFARI_ON_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
      (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1";
 const RECOVERY_KEY: &str = "111111-222222-333333-444444-555555-666666-000000-010010";
-const DEADLINE: Duration = Duration::from_secs(30);
+const DEADLINE: Duration = Duration::from_secs(60);
 
 /// The ids of my sessions, as the sessions page lists them.
 async fn session_ids(system: &TestSystem, token: &str) -> Vec<String> {
@@ -317,20 +317,7 @@ async fn the_overview_counts_my_devices_and_shows_their_newest_activity() {
     let laptop = system.register_device(&session.access_token, "Laptop", "laptop").await;
     system.register_device(&session.access_token, "Tablet", "tablet").await;
 
-    let overview: Value = system
-        .get("/api/v1/me", &session.access_token)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(overview["devices"]["count"], 2);
-    assert!(
-        overview["devices"]["newestActivityAt"].is_null(),
-        "no sign-in from either yet: {overview}"
-    );
-
-    // A sign-in from the laptop is its activity (through identity's event, not the client's word).
-    system.sign_in_on_device(&user, &laptop, EDGE_ON_WINDOWS).await;
+    // Each overview section has its own short deadline: ask until the devices section answers.
     eventually(DEADLINE, || async {
         let overview: Value = system
             .get("/api/v1/me", &session.access_token)
@@ -338,16 +325,37 @@ async fn the_overview_counts_my_devices_and_shows_their_newest_activity() {
             .json()
             .await
             .expect("json");
-        overview["devices"]["newestActivityAt"].is_string()
+        overview["devices"]["count"] == 2 && overview["devices"]["newestActivityAt"].is_null()
     })
     .await;
-    let device: Value = system
-        .get(&format!("/api/v1/me/devices/{laptop}"), &session.access_token)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert!(device["lastActivityAt"].is_string());
+
+    // A sign-in from the laptop is its activity (through identity's event, not the client's word).
+    system.sign_in_on_device(&user, &laptop, EDGE_ON_WINDOWS).await;
+    let laptop_path = format!("/api/v1/me/devices/{laptop}");
+    let device = || async {
+        let device: Value = system
+            .get(&laptop_path, &session.access_token)
+            .await
+            .json()
+            .await
+            .expect("json");
+        device
+    };
+    eventually(Duration::from_secs(60), || async {
+        device().await["lastActivityAt"].is_string()
+    })
+    .await;
+    let last_activity = device().await["lastActivityAt"].clone();
+    eventually(DEADLINE, || async {
+        let overview: Value = system
+            .get("/api/v1/me", &session.access_token)
+            .await
+            .json()
+            .await
+            .expect("json");
+        overview["devices"]["newestActivityAt"] == last_activity && overview["devices"]["count"] == 2
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -472,4 +480,114 @@ async fn sessions_page_ends_one_session_or_all_others_and_a_password_change_can_
         StatusCode::UNAUTHORIZED,
     )
     .await;
+}
+
+/// The code an authenticator app shows for `secret` (base32) at 30-second `step`.
+fn totp_code(secret: &str, step: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .expect("base32 secret");
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).generate(step * 30)
+}
+
+fn time_step() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        / 30
+}
+
+#[tokio::test]
+async fn after_a_multi_factor_sign_in_the_owner_reveals_the_key_and_the_view_is_published() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let first = system.sign_in_ok(&user).await;
+    let device = system
+        .register_device(&first.access_token, "Work laptop", "laptop")
+        .await;
+    let added: Value = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/devices/{device}/recovery-keys"),
+            Some(&first.access_token),
+            Some(&json!({ "volumeType": "operating_system", "key": RECOVERY_KEY })),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let key_id = added["id"].as_str().expect("id").to_owned();
+
+    // Add an authenticator app, then sign in with the password and a code from it.
+    let started: Value = system
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&first.access_token),
+            Some(&json!({ "type": "authenticatorApp", "name": "Phone" })),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let secret = started["secret"].as_str().expect("secret").to_owned();
+    let method_id = started["methodId"].as_str().expect("methodId");
+    let step = time_step();
+    let verified = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
+            Some(&first.access_token),
+            Some(&json!({ "code": totp_code(&secret, step) })),
+        )
+        .await;
+    assert_eq!(verified.status(), StatusCode::OK);
+    let challenge: Value = system
+        .sign_in(&user.upn, &user.password)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(challenge["mfaRequired"], true, "{challenge}");
+    let signed_in = system
+        .post_json(
+            "/api/v1/auth/mfa",
+            &json!({
+                "challengeId": challenge["challengeId"],
+                "methodId": challenge["methods"][0]["id"],
+                "code": totp_code(&secret, step + 1),
+            }),
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let signed_in: Value = signed_in.json().await.expect("json");
+    let mfa_token = signed_in["accessToken"].as_str().expect("accessToken").to_owned();
+
+    let revealed = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/devices/{device}/recovery-keys/{key_id}/reveal"),
+            Some(&mfa_token),
+            None,
+        )
+        .await;
+    assert_eq!(revealed.status(), StatusCode::OK);
+    let revealed: Value = revealed.json().await.expect("json");
+    assert_eq!(revealed["key"], RECOVERY_KEY);
+    assert_eq!(revealed["id"], key_id.as_str());
+    assert!(revealed["lastRevealedAt"].is_string());
+
+    eventually(DEADLINE, || async {
+        !published::<myaccount_proto::events::v1::RecoveryKeyViewed>(&system)
+            .await
+            .is_empty()
+    })
+    .await;
+    let viewed = published::<myaccount_proto::events::v1::RecoveryKeyViewed>(&system).await;
+    assert_eq!(viewed.len(), 1);
+    assert_eq!(viewed[0].user_id, user.id);
+    assert_eq!(viewed[0].recovery_key_id, key_id);
+    assert_eq!(viewed[0].session_id, current_session(&system, &mfa_token).await);
+    assert!(published::<RecoveryKeyViewDenied>(&system).await.is_empty());
 }

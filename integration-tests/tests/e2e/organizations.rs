@@ -5,8 +5,11 @@
 use std::time::Duration;
 
 use myaccount_integration_tests::{Session, TestSystem, TestUser, assert_problem};
+use myaccount_proto::events::v1::MemberLeft;
 use myaccount_proto::organizations::v1 as pb;
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
+use platform::events::{Event, Stream};
+use prost::Message;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tonic::transport::Channel;
@@ -311,4 +314,139 @@ async fn refused_leaves_and_someone_elses_invitation_change_nothing() {
     let pending = items(&system, "/api/v1/me/invitations", &adele_session).await;
     assert_eq!(pending.len(), 1, "still waiting for adele's answer");
     assert_eq!(pending[0]["id"], for_adele.as_str());
+}
+
+/// A person's authenticator app (totp-rs, independent of the service's implementation).
+fn totp(secret: &str) -> totp_rs::TOTP {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .expect("base32 secret");
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
+}
+
+/// Adds an authenticator app to the person's account, then steps up the session with the
+/// password and a code from it: the multi-factor sign-in that leaving needs.
+async fn step_up(system: &TestSystem, user: &TestUser, session: &Session) -> Session {
+    let started = system
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&session.access_token),
+            Some(&json!({ "type": "authenticatorApp", "name": "Phone" })),
+        )
+        .await;
+    assert_eq!(started.status(), StatusCode::CREATED);
+    let started: Value = started.json().await.expect("json");
+    let app = totp(started["secret"].as_str().expect("secret"));
+    let method_id = started["methodId"].as_str().expect("methodId");
+    let step = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        / 30;
+    let verified = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
+            Some(&session.access_token),
+            Some(&json!({ "code": app.generate(step * 30) })),
+        )
+        .await;
+    assert_eq!(verified.status(), StatusCode::OK);
+    let challenge: Value = system
+        .request(
+            Method::POST,
+            "/api/v1/auth/reauthenticate",
+            Some(&session.access_token),
+            Some(&json!({ "password": user.password })),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let stepped_up = system
+        .post_json(
+            "/api/v1/auth/mfa",
+            &json!({ "challengeId": challenge["challengeId"], "methodId": method_id, "code": app.generate((step + 1) * 30) }),
+        )
+        .await;
+    assert_eq!(stepped_up.status(), StatusCode::OK);
+    let body: Value = stepped_up.json().await.expect("json");
+    Session {
+        access_token: body["accessToken"].as_str().expect("accessToken").to_owned(),
+        refresh_token: body["refreshToken"].as_str().expect("refreshToken").to_owned(),
+    }
+}
+
+/// Every `member_left` event on this system's organizations stream.
+async fn member_left_events(system: &TestSystem) -> Vec<MemberLeft> {
+    let client = async_nats::connect(system.nats_settings().url.as_str())
+        .await
+        .expect("nats");
+    let jetstream = async_nats::jetstream::new(client);
+    let naming = system.nats_settings().naming();
+    let Ok(mut stream) = jetstream.get_stream(naming.stream(Stream::Organizations)).await else {
+        return Vec::new();
+    };
+    let state = stream.info().await.expect("stream info").state.clone();
+    let mut events = Vec::new();
+    if state.messages == 0 {
+        return events;
+    }
+    for seq in state.first_sequence..=state.last_sequence {
+        let message = stream.get_raw_message(seq).await.expect("a stream message");
+        if message.subject.as_str() == naming.subject(&MemberLeft::subject()) {
+            events.push(MemberLeft::decode(message.payload.clone()).expect("a MemberLeft"));
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn after_a_multi_factor_step_up_a_guest_leaves_and_the_platform_hears_of_it() {
+    let system = TestSystem::spawn().await;
+    let admin = Admin::of(&system).await;
+    let contoso = admin.create_organization("Contoso", None).await;
+    let fabrikam = admin.create_organization("Fabrikam", None).await;
+    let adele = system.create_user_in(&contoso).await;
+    let session = system.sign_in_ok(&adele).await;
+    wait_for_home(&system, &session).await;
+    let invitation = admin.invite(&fabrikam, &adele).await;
+    post(
+        &system,
+        &format!("/api/v1/me/invitations/{invitation}/accept"),
+        &session,
+    )
+    .await;
+    let leave = format!("/api/v1/me/organizations/{fabrikam}/leave");
+
+    let refused = post(&system, &leave, &session).await;
+    assert_problem(refused, StatusCode::FORBIDDEN).await;
+    let stepped_up = step_up(&system, &adele, &session).await;
+    let left = post(&system, &leave, &stepped_up).await;
+
+    assert_eq!(left.status(), StatusCode::NO_CONTENT);
+    let mine = items(&system, "/api/v1/me/organizations", &stepped_up).await;
+    let ids: Vec<&str> = mine.iter().map(|o| o["id"].as_str().expect("id")).collect();
+    assert_eq!(ids, [contoso.as_str()], "only the home organization is left");
+    let again = post(&system, &leave, &stepped_up).await;
+    let problem = assert_problem(again, StatusCode::NOT_FOUND).await;
+    assert_eq!(
+        problem["detail"],
+        format!("you are not a member of organization {fabrikam}")
+    );
+
+    // Published over NATS for identity (which revokes sessions scoped to that organization).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let events = loop {
+        let events = member_left_events(&system).await;
+        if !events.is_empty() || tokio::time::Instant::now() > deadline {
+            break events;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0].user_id, adele.id);
+    assert_eq!(events[0].organization_id, fabrikam);
+    assert!(!events[0].session_id.is_empty());
 }

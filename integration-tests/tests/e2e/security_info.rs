@@ -11,7 +11,9 @@ struct AuthenticatorApp(totp_rs::TOTP);
 
 impl AuthenticatorApp {
     fn new(secret: &str) -> Self {
-        let bytes = totp_rs::Secret::Encoded(secret.to_owned()).to_bytes().expect("base32 secret");
+        let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+            .to_bytes()
+            .expect("base32 secret");
         Self(totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes))
     }
 
@@ -49,12 +51,22 @@ fn session(body: &Value) -> Session {
 /// the time step its registration code used.
 async fn add_authenticator_app(system: &TestSystem, token: &str) -> (AuthenticatorApp, u64, String) {
     let started = system
-        .request(Method::POST, "/api/v1/me/security-info/methods", Some(token), Some(&json!({ "type": "authenticatorApp", "name": "Phone" })))
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(token),
+            Some(&json!({ "type": "authenticatorApp", "name": "Phone" })),
+        )
         .await;
     assert_eq!(started.status(), StatusCode::CREATED);
     let started: Value = started.json().await.expect("json");
     assert_eq!(started["status"], "pending");
-    assert!(started["otpauthUri"].as_str().expect("uri").starts_with("otpauth://totp/MyAccount:Phone?secret="));
+    assert!(
+        started["otpauthUri"]
+            .as_str()
+            .expect("uri")
+            .starts_with("otpauth://totp/MyAccount:Phone?secret=")
+    );
     let app = AuthenticatorApp::new(started["secret"].as_str().expect("secret"));
     let method_id = started["methodId"].as_str().expect("methodId").to_owned();
     let step = AuthenticatorApp::step_now();
@@ -72,7 +84,12 @@ async fn add_authenticator_app(system: &TestSystem, token: &str) -> (Authenticat
 
 /// Signs in with the password and answers the second step with `code`.
 async fn sign_in_with_code(system: &TestSystem, user: &TestUser, code: &str) -> reqwest::Response {
-    let first: Value = system.sign_in(&user.upn, &user.password).await.json().await.expect("json");
+    let first: Value = system
+        .sign_in(&user.upn, &user.password)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(first["mfaRequired"], true, "{first}");
     let method = &first["methods"][0];
     assert_eq!(method["type"], "authenticatorApp");
@@ -90,13 +107,23 @@ async fn a_person_adds_an_authenticator_app_and_then_signs_in_with_a_code() {
     let user = system.create_user().await;
     let first = system.sign_in_ok(&user).await;
 
-    let empty: Value = system.get("/api/v1/me/security-info", &first.access_token).await.json().await.expect("json");
+    let empty: Value = system
+        .get("/api/v1/me/security-info", &first.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(empty["methods"], json!([]));
     assert_eq!(empty["mfaRegistered"], false);
 
     // No second factor yet: a fresh password sign-in may add the first one.
     let (app, step, method_id) = add_authenticator_app(&system, &first.access_token).await;
-    let overview: Value = system.get("/api/v1/me", &first.access_token).await.json().await.expect("json");
+    let overview: Value = system
+        .get("/api/v1/me", &first.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(overview["securityInfo"]["methodsCount"], 1, "{overview}");
     assert_eq!(overview["securityInfo"]["mfaRegistered"], true);
     assert_eq!(overview["securityInfo"]["defaultMethod"]["id"], method_id.as_str());
@@ -121,7 +148,10 @@ async fn a_person_adds_an_authenticator_app_and_then_signs_in_with_a_code() {
 
     // Every attempt is in "My sign-ins", with the second factor's outcome.
     let items = system.wait_for_sign_ins(&tokens.access_token, 4).await;
-    let reasons: Vec<&str> = items.iter().map(|i| i["failureReason"].as_str().unwrap_or("")).collect();
+    let reasons: Vec<&str> = items
+        .iter()
+        .map(|i| i["failureReason"].as_str().unwrap_or(""))
+        .collect();
     assert!(reasons.contains(&"second_factor_failed"), "{items:?}");
     assert!(reasons.contains(&"second_factor_replayed"), "{items:?}");
     assert!(
@@ -141,18 +171,33 @@ async fn changes_need_a_recent_multi_factor_sign_in_which_reauthenticate_gives()
 
     // Now that there is a second factor, the password-only token cannot change anything.
     let refused = system
-        .request(Method::POST, "/api/v1/me/security-info/methods", Some(&password_only.access_token), Some(&json!({ "type": "recoveryCodes" })))
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&password_only.access_token),
+            Some(&json!({ "type": "recoveryCodes" })),
+        )
         .await;
     let problem = assert_problem(refused, StatusCode::FORBIDDEN).await;
     assert_eq!(problem["type"], "urn:myaccount:problem:reauthentication-required");
     let refused = system
-        .request(Method::DELETE, &format!("/api/v1/me/security-info/methods/{method_id}"), Some(&password_only.access_token), None)
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/me/security-info/methods/{method_id}"),
+            Some(&password_only.access_token),
+            None,
+        )
         .await;
     assert_problem(refused, StatusCode::FORBIDDEN).await;
 
     // Step up on the same session: the password, then a code.
     let challenge = system
-        .request(Method::POST, "/api/v1/auth/reauthenticate", Some(&password_only.access_token), Some(&json!({ "password": user.password })))
+        .request(
+            Method::POST,
+            "/api/v1/auth/reauthenticate",
+            Some(&password_only.access_token),
+            Some(&json!({ "password": user.password })),
+        )
         .await;
     assert_eq!(challenge.status(), StatusCode::OK);
     let challenge: Value = challenge.json().await.expect("json");
@@ -165,11 +210,20 @@ async fn changes_need_a_recent_multi_factor_sign_in_which_reauthenticate_gives()
         .await;
     assert_eq!(stepped_up.status(), StatusCode::OK);
     let stepped_up = session(&stepped_up.json().await.expect("json"));
-    assert_eq!(claims(&stepped_up.access_token)["sid"], claims(&password_only.access_token)["sid"], "the same session");
+    assert_eq!(
+        claims(&stepped_up.access_token)["sid"],
+        claims(&password_only.access_token)["sid"],
+        "the same session"
+    );
     assert_eq!(claims(&stepped_up.access_token)["amr"], json!(["pwd", "otp", "mfa"]));
 
     let codes = system
-        .request(Method::POST, "/api/v1/me/security-info/methods", Some(&stepped_up.access_token), Some(&json!({ "type": "recoveryCodes" })))
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&stepped_up.access_token),
+            Some(&json!({ "type": "recoveryCodes" })),
+        )
         .await;
     assert_eq!(codes.status(), StatusCode::CREATED);
     let codes: Value = codes.json().await.expect("json");
@@ -177,7 +231,12 @@ async fn changes_need_a_recent_multi_factor_sign_in_which_reauthenticate_gives()
 
     // A wrong password at step-up is refused.
     let wrong = system
-        .request(Method::POST, "/api/v1/auth/reauthenticate", Some(&stepped_up.access_token), Some(&json!({ "password": "not the password at all" })))
+        .request(
+            Method::POST,
+            "/api/v1/auth/reauthenticate",
+            Some(&stepped_up.access_token),
+            Some(&json!({ "password": "not the password at all" })),
+        )
         .await;
     assert_problem(wrong, StatusCode::UNAUTHORIZED).await;
 }
@@ -192,7 +251,12 @@ async fn an_app_password_signs_in_without_a_second_step_and_a_recovery_code_work
     let mfa = session(&mfa.json().await.expect("json"));
 
     let created: Value = system
-        .request(Method::POST, "/api/v1/me/security-info/methods", Some(&mfa.access_token), Some(&json!({ "type": "appPassword", "name": "Old mail client" })))
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&mfa.access_token),
+            Some(&json!({ "type": "appPassword", "name": "Old mail client" })),
+        )
         .await
         .json()
         .await
@@ -202,10 +266,18 @@ async fn an_app_password_signs_in_without_a_second_step_and_a_recovery_code_work
     assert_eq!(signed_in.status(), StatusCode::OK);
     let body: Value = signed_in.json().await.expect("json");
     assert!(body.get("mfaRequired").is_none(), "{body}");
-    assert_eq!(claims(body["accessToken"].as_str().expect("token"))["amr"], json!(["pwd"]));
+    assert_eq!(
+        claims(body["accessToken"].as_str().expect("token"))["amr"],
+        json!(["pwd"])
+    );
 
     let codes: Value = system
-        .request(Method::POST, "/api/v1/me/security-info/methods", Some(&mfa.access_token), Some(&json!({ "type": "recoveryCodes" })))
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&mfa.access_token),
+            Some(&json!({ "type": "recoveryCodes" })),
+        )
         .await
         .json()
         .await
@@ -213,11 +285,24 @@ async fn an_app_password_signs_in_without_a_second_step_and_a_recovery_code_work
     let code = codes["codes"][0].as_str().expect("a code").to_owned();
     let recovery_id = codes["methodId"].as_str().expect("id").to_owned();
     for (attempt, expected) in [(1, StatusCode::OK), (2, StatusCode::UNAUTHORIZED)] {
-        let first: Value = system.sign_in(&user.upn, &user.password).await.json().await.expect("json");
-        let offered: Vec<&str> = first["methods"].as_array().expect("methods").iter().map(|m| m["type"].as_str().unwrap_or("")).collect();
+        let first: Value = system
+            .sign_in(&user.upn, &user.password)
+            .await
+            .json()
+            .await
+            .expect("json");
+        let offered: Vec<&str> = first["methods"]
+            .as_array()
+            .expect("methods")
+            .iter()
+            .map(|m| m["type"].as_str().unwrap_or(""))
+            .collect();
         assert_eq!(offered, ["authenticatorApp", "recoveryCodes"]);
         let answer = system
-            .post_json("/api/v1/auth/mfa", &json!({ "challengeId": first["challengeId"], "methodId": recovery_id, "code": code }))
+            .post_json(
+                "/api/v1/auth/mfa",
+                &json!({ "challengeId": first["challengeId"], "methodId": recovery_id, "code": code }),
+            )
             .await;
         assert_eq!(answer.status(), expected, "attempt {attempt}");
     }
@@ -226,9 +311,168 @@ async fn an_app_password_signs_in_without_a_second_step_and_a_recovery_code_work
     let mallory = system.create_user().await;
     let mallory = system.sign_in_ok(&mallory).await;
     let stranger = system
-        .request(Method::DELETE, &format!("/api/v1/me/security-info/methods/{recovery_id}"), Some(&mallory.access_token), None)
+        .request(
+            Method::DELETE,
+            &format!("/api/v1/me/security-info/methods/{recovery_id}"),
+            Some(&mallory.access_token),
+            None,
+        )
         .await;
     assert_problem(stranger, StatusCode::NOT_FOUND).await;
-    let mine: Value = system.get("/api/v1/me/security-info", &mfa.access_token).await.json().await.expect("json");
+    let mine: Value = system
+        .get("/api/v1/me/security-info", &mfa.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert_eq!(mine["methods"].as_array().expect("methods").len(), 3);
+}
+
+#[tokio::test]
+async fn a_security_key_registers_and_answers_the_second_step_with_a_real_signature() {
+    use webauthn_authenticator_rs::WebauthnAuthenticator;
+    use webauthn_authenticator_rs::softpasskey::SoftPasskey;
+
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let first = system.sign_in_ok(&user).await;
+    let origin = url::Url::parse("http://localhost:8080").expect("origin");
+    let mut key = WebauthnAuthenticator::new(SoftPasskey::new(true));
+
+    // Registration: the browser's navigator.credentials.create() with the gateway's options.
+    let started: Value = system
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&first.access_token),
+            Some(&json!({ "type": "securityKey", "name": "YubiKey 5" })),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let options = serde_json::from_value(json!({ "publicKey": started["publicKey"] })).expect("creation options");
+    let credential = key.do_registration(origin.clone(), options).expect("the key registers");
+    let method_id = started["methodId"].as_str().expect("methodId");
+    let verified = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
+            Some(&first.access_token),
+            Some(&json!({ "credential": credential })),
+        )
+        .await;
+    assert_eq!(verified.status(), StatusCode::OK);
+    let method: Value = verified.json().await.expect("json");
+    assert_eq!(method["type"], "securityKey");
+    assert_eq!(method["name"], "YubiKey 5");
+
+    // Sign-in: password, then the key signs the challenge the service chose.
+    let challenge: Value = system
+        .sign_in(&user.upn, &user.password)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(challenge["methods"][0]["type"], "securityKey");
+    let prompt: Value = system
+        .post_json(
+            "/api/v1/auth/mfa/start",
+            &json!({ "challengeId": challenge["challengeId"], "methodId": method_id }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let options = serde_json::from_value(json!({ "publicKey": prompt["publicKey"] })).expect("request options");
+    let assertion = key.do_authentication(origin, options).expect("the key signs");
+    let signed_in = system
+        .post_json(
+            "/api/v1/auth/mfa",
+            &json!({ "challengeId": challenge["challengeId"], "methodId": method_id, "assertion": assertion }),
+        )
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let tokens = session(&signed_in.json().await.expect("json"));
+    assert_eq!(claims(&tokens.access_token)["amr"], json!(["pwd", "hwk", "mfa"]));
+}
+
+#[tokio::test]
+async fn a_challenge_takes_five_wrong_answers_and_expires() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let first = system.sign_in_ok(&user).await;
+    let (app, step, method_id) = add_authenticator_app(&system, &first.access_token).await;
+
+    let challenge: Value = system
+        .sign_in(&user.upn, &user.password)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let wrong = app.code(step + 9);
+    for _ in 0..5 {
+        let answer = system
+            .post_json(
+                "/api/v1/auth/mfa",
+                &json!({ "challengeId": challenge["challengeId"], "methodId": method_id, "code": wrong }),
+            )
+            .await;
+        assert_problem(answer, StatusCode::UNAUTHORIZED).await;
+    }
+    // Even the right code is refused now: the challenge is spent.
+    let locked = system
+        .post_json(
+            "/api/v1/auth/mfa",
+            &json!({ "challengeId": challenge["challengeId"], "methodId": method_id, "code": app.code(step + 1) }),
+        )
+        .await;
+    let problem = assert_problem(locked, StatusCode::TOO_MANY_REQUESTS).await;
+    assert_eq!(
+        problem["detail"],
+        "too many wrong answers to this sign-in challenge; sign in again"
+    );
+
+    // A challenge answered after its five minutes is refused, even with the right code. (The
+    // account is throttled by now after the wrong answers; wait it out by clearing the counter,
+    // as an hour would.)
+    let identity_db = sqlx::PgPool::connect(&system.identity_db.settings.url)
+        .await
+        .expect("identity db");
+    sqlx::query("DELETE FROM sign_in_throttle")
+        .execute(&identity_db)
+        .await
+        .expect("forget failures");
+    let challenge: Value = system
+        .sign_in(&user.upn, &user.password)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let challenge_id = challenge["challengeId"].as_str().expect("challengeId");
+    sqlx::query("UPDATE mfa_challenges SET expires_at = now() - interval '1 second' WHERE id = $1::uuid")
+        .bind(challenge_id)
+        .execute(&identity_db)
+        .await
+        .expect("age the challenge");
+    let late = system
+        .post_json(
+            "/api/v1/auth/mfa",
+            &json!({ "challengeId": challenge_id, "methodId": method_id, "code": app.code(step + 1) }),
+        )
+        .await;
+    let problem = assert_problem(late, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        problem["detail"],
+        "the sign-in challenge has expired; sign in again with your password"
+    );
+    // The code was not spent by the refused answers: it still works on a fresh challenge.
+    let fresh = sign_in_with_code(&system, &user, &app.code(step + 1)).await;
+    assert_eq!(fresh.status(), StatusCode::OK);
+
+    let tokens = session(&fresh.json().await.expect("json"));
+    let items = system.wait_for_sign_ins(&tokens.access_token, 9).await;
+    let reasons: Vec<&str> = items.iter().filter_map(|i| i["failureReason"].as_str()).collect();
+    assert!(reasons.contains(&"mfa_too_many_attempts"), "{reasons:?}");
+    assert!(reasons.contains(&"mfa_challenge_expired"), "{reasons:?}");
 }

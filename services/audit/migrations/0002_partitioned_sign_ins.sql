@@ -49,6 +49,9 @@ CREATE INDEX sign_ins_by_organization_newest ON sign_ins (organization_id, occur
 CREATE INDEX sign_ins_by_id ON sign_ins (id);
 -- Risk: failed attempts from one address across accounts.
 CREATE INDEX sign_ins_failures_by_ip ON sign_ins (ip_address, occurred_at) WHERE status = 'failure';
+-- Risk: the user's previous located successful sign-in (impossible travel).
+CREATE INDEX sign_ins_located_successes ON sign_ins (user_id, occurred_at DESC)
+    WHERE status = 'success' AND latitude IS NOT NULL;
 
 INSERT INTO sign_ins (id, occurred_at, user_id, user_principal_name, organization_id, app_id, ip_address,
                       user_agent, device_id, status, failure_reason, authentication_methods, session_id,

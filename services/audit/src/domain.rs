@@ -428,10 +428,10 @@ pub struct SignInFilter {
 
 impl SignInFilter {
     pub fn validate(&self, v: &mut Violations) {
-        if let (Some(from), Some(to)) = (self.from, self.to) {
-            if from >= to {
-                v.add("filter.from_time", "must be before filter.to_time");
-            }
+        if let (Some(from), Some(to)) = (self.from, self.to)
+            && from >= to
+        {
+            v.add("filter.from_time", "must be before filter.to_time");
         }
         if let Some(app) = &self.app_id {
             v.text("filter.app_id", app, 128);
@@ -563,7 +563,10 @@ mod tests {
             ip_failure_accounts: 4,
             ..Default::default()
         };
-        assert_eq!(assess(&sign_in(), &facts).reasons, vec![RiskReason::IpFailuresAcrossAccounts]);
+        assert_eq!(
+            assess(&sign_in(), &facts).reasons,
+            vec![RiskReason::IpFailuresAcrossAccounts]
+        );
         let one_account = RiskFacts {
             ip_failures: 50,
             ip_failure_accounts: 1,

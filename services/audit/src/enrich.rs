@@ -118,7 +118,11 @@ mod tests {
 
     #[test]
     fn locates_addresses_in_the_test_database() {
-        let geo = GeoLocator::open(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/geo-test-city.mmdb"))).unwrap();
+        let geo = GeoLocator::open(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/geo-test-city.mmdb"
+        )))
+        .unwrap();
         let paris = geo.locate("198.51.100.20").unwrap();
         assert_eq!((paris.city.as_str(), paris.country.as_str()), ("Paris", "FR"));
         assert_eq!(paris.region, "Ile-de-France");

@@ -16,9 +16,7 @@ use platform::outbox::{OutgoingEvent, publish_in_tx};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{
-    Activity, AuthenticationStep, FailureReason, Location, ReviewState, Risk, SignIn, Status, assess,
-};
+use crate::domain::{Activity, AuthenticationStep, FailureReason, Location, ReviewState, Risk, SignIn, Status, assess};
 use crate::enrich::{GeoLocator, browser_and_os, client_app};
 use crate::store;
 
@@ -37,10 +35,10 @@ pub struct SignInRecordedHandler {
 impl Handler<SignInRecorded> for SignInRecordedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInRecorded>) -> Result<(), HandlerError> {
         let mut sign_in = sign_in_from_event(&delivery.event).map_err(HandlerError::Rejected)?;
-        if let Some(geo) = &self.geo {
-            if let Some(location) = geo.locate(&sign_in.ip_address) {
-                sign_in.location = location;
-            }
+        if let Some(geo) = &self.geo
+            && let Some(location) = geo.locate(&sign_in.ip_address)
+        {
+            sign_in.location = location;
         }
         if let Some(user_id) = sign_in.user_id {
             let facts = store::risk_facts(conn, user_id, &sign_in).await?;
@@ -88,7 +86,10 @@ async fn publish_risk(conn: &mut PgConnection, s: &SignIn) -> Result<(), sqlx::E
             ("sign_in_id".to_owned(), s.id.to_string()),
             ("time".to_owned(), s.occurred_at.to_rfc3339()),
             ("ip_address".to_owned(), s.ip_address.clone()),
-            ("location".to_owned(), if place.is_empty() { "unknown".into() } else { place }),
+            (
+                "location".to_owned(),
+                if place.is_empty() { "unknown".into() } else { place },
+            ),
             ("reasons".to_owned(), reasons.join(",")),
         ]
         .into_iter()
@@ -100,7 +101,12 @@ async fn publish_risk(conn: &mut PgConnection, s: &SignIn) -> Result<(), sqlx::E
 }
 
 /// The person said "this wasn't me": identity ends every session of theirs.
-pub async fn publish_flagged(conn: &mut PgConnection, s: &SignIn, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn publish_flagged(
+    conn: &mut PgConnection,
+    s: &SignIn,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let flagged = SignInFlagged {
         sign_in_id: s.id.to_string(),
         user_id: user_id.to_string(),
@@ -141,7 +147,12 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
     };
     let user_agent = truncate(&e.user_agent, 1024);
     let (browser, operating_system) = browser_and_os(&user_agent);
-    let authentication_methods: Vec<String> = e.authentication_methods.iter().take(16).map(|m| truncate(m, 32)).collect();
+    let authentication_methods: Vec<String> = e
+        .authentication_methods
+        .iter()
+        .take(16)
+        .map(|m| truncate(m, 32))
+        .collect();
     let client_app = client_app(&authentication_methods, &e.method, &browser);
     let steps = authentication_steps(&authentication_methods, &e.method, status, failure_reason);
     Ok(SignIn {
@@ -214,7 +225,9 @@ impl Handler<OrganizationChanged> for OrganizationChangedHandler {
     async fn handle(&self, conn: &mut PgConnection, d: &Delivery<OrganizationChanged>) -> Result<(), HandlerError> {
         let days = d.event.sign_in_retention_days;
         if d.event.organization_id.is_empty() || days <= 0 {
-            return Err(HandlerError::Rejected("organization id and a positive retention are required".into()));
+            return Err(HandlerError::Rejected(
+                "organization id and a positive retention are required".into(),
+            ));
         }
         store::set_retention(conn, &d.event.organization_id, days).await?;
         Ok(())
@@ -251,9 +264,13 @@ fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
     };
     // myaccount.<domain>.v1.<event>
     let mut parts = d.ce_type.split('.');
-    let (Some("myaccount"), Some(domain), Some(_), Some(event)) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some("myaccount"), Some(domain), Some(_), Some(event)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
-        return Err(HandlerError::Rejected(format!("ce-type {:?} is not a MyAccount event", d.ce_type)));
+        return Err(HandlerError::Rejected(format!(
+            "ce-type {:?} is not a MyAccount event",
+            d.ce_type
+        )));
     };
     let category = match (domain, event) {
         ("identity", "profile_updated") => "profile",
@@ -313,7 +330,12 @@ mod tests {
 
     #[test]
     fn failed_second_factor_is_a_failed_step_after_the_password() {
-        let steps = authentication_steps(&["pwd".into()], "otp", Status::Failure, Some(FailureReason::SecondFactorFailed));
+        let steps = authentication_steps(
+            &["pwd".into()],
+            "otp",
+            Status::Failure,
+            Some(FailureReason::SecondFactorFailed),
+        );
         assert_eq!(steps.len(), 2);
         assert!(steps[0].succeeded && steps[0].method == "pwd");
         assert!(!steps[1].succeeded && steps[1].method == "otp");

@@ -155,7 +155,12 @@ fn filter(legacy_status: i32, filter: Option<pb::SignInFilter>, v: &mut Violatio
     }
 }
 
-fn query(page_size: i32, page_token: &str, legacy_status: i32, f: Option<pb::SignInFilter>) -> Result<SignInQuery, Status> {
+fn query(
+    page_size: i32,
+    page_token: &str,
+    legacy_status: i32,
+    f: Option<pb::SignInFilter>,
+) -> Result<SignInQuery, Status> {
     let mut v = Violations::new();
     let filter = filter(legacy_status, f, &mut v);
     let query = SignInQuery::parse(page_size, page_token, filter);
@@ -183,7 +188,11 @@ impl AuditService for AuditApi {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
         let q = query(r.page_size, &r.page_token, r.status, r.filter)?;
-        let page = self.audit.sign_ins(&Scope::User(caller.user_id), &q).await.map_err(status)?;
+        let page = self
+            .audit
+            .sign_ins(&Scope::User(caller.user_id), &q)
+            .await
+            .map_err(status)?;
         Ok(Response::new(pb::ListMySignInsResponse {
             sign_ins: page.items.into_iter().map(sign_in).collect(),
             next_page_token: page.next.map(|c| c.encode()).unwrap_or_default(),
@@ -237,7 +246,11 @@ impl AuditService for AuditApi {
         v.text("category", &r.category, 32);
         v.into_result().map_err(|v| status(AuditError::Invalid(v)))?;
         let category = Some(r.category.as_str()).filter(|c| !c.is_empty());
-        let page = self.audit.activities(caller.user_id, page, category).await.map_err(status)?;
+        let page = self
+            .audit
+            .activities(caller.user_id, page, category)
+            .await
+            .map_err(status)?;
         Ok(Response::new(pb::ListMyActivityResponse {
             activities: page.items.into_iter().map(activity).collect(),
             next_page_token: page.next.map(|c| c.encode()).unwrap_or_default(),

@@ -55,14 +55,20 @@ pub struct Settings {
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let geoip_database: Option<PathBuf> = env.optional("AUDIT_GEOIP_DATABASE")?;
-        if let Some(path) = &geoip_database {
-            if !path.is_file() {
-                return Err(ConfigError::new("AUDIT_GEOIP_DATABASE", format!("{} is not a file", path.display())));
-            }
+        if let Some(path) = &geoip_database
+            && !path.is_file()
+        {
+            return Err(ConfigError::new(
+                "AUDIT_GEOIP_DATABASE",
+                format!("{} is not a file", path.display()),
+            ));
         }
         let default_days: i32 = env.or("AUDIT_DEFAULT_RETENTION_DAYS", domain::DEFAULT_RETENTION_DAYS)?;
         if !(1..=3650).contains(&default_days) {
-            return Err(ConfigError::new("AUDIT_DEFAULT_RETENTION_DAYS", "must be between 1 and 3650"));
+            return Err(ConfigError::new(
+                "AUDIT_DEFAULT_RETENTION_DAYS",
+                "must be between 1 and 3650",
+            ));
         }
         Ok(Self {
             grpc: GrpcSettings::from_env(env, "AUDIT", DEFAULT_GRPC_PORT)?,
@@ -108,7 +114,12 @@ impl Application {
         let pool = platform::db::connect(&settings.database, &MIGRATIONS).await?;
         // Today's partition must exist before the first sign-in arrives.
         retention::maintain(&pool, &settings.retention, chrono::Utc::now().date_naive()).await?;
-        let geo = settings.geoip_database.as_deref().map(GeoLocator::open).transpose()?.map(Arc::new);
+        let geo = settings
+            .geoip_database
+            .as_deref()
+            .map(GeoLocator::open)
+            .transpose()?
+            .map(Arc::new);
         let bus = EventBus::connect(&settings.nats, "audit").await?;
 
         let sign_ins = Consumer::<SignInRecorded, _>::new(
@@ -123,10 +134,17 @@ impl Application {
             settings.consumer.clone(),
             events::OrganizationChangedHandler,
         );
-        let relay = OutboxRelay::new(pool.clone(), bus.clone(), "myaccount/audit", vec![Stream::SignIn, Stream::Notifications]);
+        let relay = OutboxRelay::new(
+            pool.clone(),
+            bus.clone(),
+            "myaccount/audit",
+            vec![Stream::SignIn, Stream::Notifications],
+        );
         let mut host = ServiceHost::bind(&settings.grpc, pool.clone(), AuthLayer::new(Arc::new(verifier)))
             .await?
-            .add_service(AuditServiceServer::new(grpc::AuditApi::new(service::Audit::new(pool.clone()))))
+            .add_service(AuditServiceServer::new(grpc::AuditApi::new(service::Audit::new(
+                pool.clone(),
+            ))))
             .spawn_task(move |shutdown| sign_ins.run(shutdown))
             .spawn_task(move |shutdown| organizations.run(shutdown))
             .spawn_task(move |shutdown| relay.run(shutdown));

@@ -38,9 +38,17 @@ pub struct Maintenance {
 }
 
 /// One round of maintenance as of `today`.
-pub async fn maintain(pool: &PgPool, settings: &RetentionSettings, today: NaiveDate) -> Result<Maintenance, sqlx::Error> {
+pub async fn maintain(
+    pool: &PgPool,
+    settings: &RetentionSettings,
+    today: NaiveDate,
+) -> Result<Maintenance, sqlx::Error> {
     let mut report = Maintenance::default();
-    let existing: Vec<NaiveDate> = store::daily_partitions(pool).await?.into_iter().map(|(_, d)| d).collect();
+    let existing: Vec<NaiveDate> = store::daily_partitions(pool)
+        .await?
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect();
     for offset in -1..=i64::from(settings.days_ahead) {
         let day = today + chrono::Duration::days(offset);
         if !existing.contains(&day) {
@@ -50,7 +58,12 @@ pub async fn maintain(pool: &PgPool, settings: &RetentionSettings, today: NaiveD
     }
 
     let retentions = store::retentions(pool).await?;
-    let longest = retentions.iter().map(|(_, d)| *d).max().unwrap_or(0).max(settings.default_days);
+    let longest = retentions
+        .iter()
+        .map(|(_, d)| *d)
+        .max()
+        .unwrap_or(0)
+        .max(settings.default_days);
     for (name, day) in store::daily_partitions(pool).await? {
         // Every row of the partition is older than `age` days.
         let age = i32::try_from((today - day).num_days() - 1).unwrap_or(i32::MAX);
@@ -64,7 +77,11 @@ pub async fn maintain(pool: &PgPool, settings: &RetentionSettings, today: NaiveD
         }
         let keep: Vec<String> = if age > settings.default_days {
             // Only organizations that keep sign-ins this long.
-            retentions.iter().filter(|(_, d)| *d >= age).map(|(o, _)| o.clone()).collect()
+            retentions
+                .iter()
+                .filter(|(_, d)| *d >= age)
+                .map(|(o, _)| o.clone())
+                .collect()
         } else {
             // Everyone but the organizations with a shorter retention.
             let shorter: Vec<&String> = retentions.iter().filter(|(_, d)| *d < age).map(|(o, _)| o).collect();

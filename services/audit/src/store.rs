@@ -127,16 +127,15 @@ pub async fn insert_sign_in(conn: &mut PgConnection, s: &SignIn) -> Result<bool,
 
 /// What the risk rules need to know about the user and the address of `s`.
 pub async fn risk_facts(conn: &mut PgConnection, user_id: Uuid, s: &SignIn) -> Result<RiskFacts, sqlx::Error> {
-    let traits: Vec<(String, String)> =
-        sqlx::query_as("SELECT kind, value FROM known_sign_in_traits WHERE user_id = $1 AND kind IN ('country', 'device')")
-            .bind(user_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    let has_history: bool =
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM known_sign_in_traits WHERE user_id = $1 AND kind = 'seen')")
-            .bind(user_id)
-            .fetch_one(&mut *conn)
-            .await?;
+    // One round trip for what the user has been seen with before.
+    let (has_history, country_seen, device_seen): (bool, bool, bool) = sqlx::query_as(
+        "SELECT coalesce(bool_or(kind = 'seen'), false),                 coalesce(bool_or(kind = 'country' AND value = $2), false),                 coalesce(bool_or(kind = 'device' AND value = $3), false)          FROM known_sign_in_traits WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .bind(&s.location.country)
+    .bind(s.device_fingerprint())
+    .fetch_one(&mut *conn)
+    .await?;
     let (ip_failures, ip_failure_accounts): (i64, i64) = if s.ip_address.is_empty() {
         (0, 0)
     } else {
@@ -150,22 +149,26 @@ pub async fn risk_facts(conn: &mut PgConnection, user_id: Uuid, s: &SignIn) -> R
         .fetch_one(&mut *conn)
         .await?
     };
-    let previous: Option<(DateTime<Utc>, f64, f64)> = sqlx::query_as(
-        "SELECT occurred_at, latitude, longitude FROM sign_ins \
-         WHERE user_id = $1 AND status = 'success' AND latitude IS NOT NULL AND longitude IS NOT NULL \
-           AND occurred_at < $2 AND occurred_at > $3 \
-         ORDER BY occurred_at DESC LIMIT 1",
-    )
-    .bind(user_id)
-    .bind(s.occurred_at)
-    .bind(s.occurred_at - Duration::days(30))
-    .fetch_optional(&mut *conn)
-    .await?;
-    let seen = |kind: &str, value: &str| traits.iter().any(|(k, v)| k == kind && v == value);
+    // Travel needs coordinates on both sides.
+    let previous: Option<(DateTime<Utc>, f64, f64)> = if s.location.coordinates().is_some() {
+        sqlx::query_as(
+            "SELECT occurred_at, latitude, longitude FROM sign_ins \
+             WHERE user_id = $1 AND status = 'success' AND latitude IS NOT NULL \
+               AND occurred_at < $2 AND occurred_at > $3 \
+             ORDER BY occurred_at DESC LIMIT 1",
+        )
+        .bind(user_id)
+        .bind(s.occurred_at)
+        .bind(s.occurred_at - Duration::days(30))
+        .fetch_optional(&mut *conn)
+        .await?
+    } else {
+        None
+    };
     Ok(RiskFacts {
         has_history,
-        country_seen: seen("country", &s.location.country),
-        device_seen: seen("device", &s.device_fingerprint()),
+        country_seen,
+        device_seen,
         ip_failures,
         ip_failure_accounts,
         previous,
@@ -174,26 +177,27 @@ pub async fn risk_facts(conn: &mut PgConnection, user_id: Uuid, s: &SignIn) -> R
 
 /// Remembers the country and device of a successful sign-in as known for the user.
 pub async fn remember_traits(conn: &mut PgConnection, user_id: Uuid, s: &SignIn) -> Result<(), sqlx::Error> {
-    let mut traits = vec![("seen", String::new())];
+    let mut kinds = vec!["seen"];
+    let mut values = vec![String::new()];
     if !s.location.country.is_empty() {
-        traits.push(("country", s.location.country.clone()));
+        kinds.push("country");
+        values.push(s.location.country.clone());
     }
     let device = s.device_fingerprint();
     if !device.is_empty() {
-        traits.push(("device", device));
+        kinds.push("device");
+        values.push(device);
     }
-    for (kind, value) in traits {
-        sqlx::query(
-            "INSERT INTO known_sign_in_traits (user_id, kind, value, first_seen) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT DO NOTHING",
-        )
-        .bind(user_id)
-        .bind(kind)
-        .bind(value)
-        .bind(s.occurred_at)
-        .execute(&mut *conn)
-        .await?;
-    }
+    sqlx::query(
+        "INSERT INTO known_sign_in_traits (user_id, kind, value, first_seen) \
+         SELECT $1, k, v, $4 FROM UNNEST($2::text[], $3::text[]) AS t(k, v) ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(&kinds)
+    .bind(&values)
+    .bind(s.occurred_at)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -206,8 +210,16 @@ pub enum Scope {
 /// One page of sign-ins, newest first.
 pub async fn sign_ins(pool: &PgPool, scope: &Scope, q: &SignInQuery) -> Result<Page<SignIn>, sqlx::Error> {
     let (scope_sql, user, org) = match scope {
-        Scope::User(u) => ("user_id = $1 AND ($2::text IS NULL OR organization_id = $2)", Some(*u), None),
-        Scope::Organization { id, user } => ("organization_id = $2 AND ($1::uuid IS NULL OR user_id = $1)", *user, Some(id.clone())),
+        Scope::User(u) => (
+            "user_id = $1 AND ($2::text IS NULL OR organization_id = $2)",
+            Some(*u),
+            None,
+        ),
+        Scope::Organization { id, user } => (
+            "organization_id = $2 AND ($1::uuid IS NULL OR user_id = $1)",
+            *user,
+            Some(id.clone()),
+        ),
     };
     // Fetch one extra row to learn whether another page follows.
     let sql = format!(
@@ -234,10 +246,14 @@ pub async fn sign_ins(pool: &PgPool, scope: &Scope, q: &SignInQuery) -> Result<P
         .bind(q.page.page_size + 1)
         .fetch_all(pool)
         .await?;
-    Ok(paginate(rows.into_iter().map(SignInRow::into_domain).collect(), q.page, |s| Cursor {
-        occurred_at: s.occurred_at,
-        id: s.id,
-    }))
+    Ok(paginate(
+        rows.into_iter().map(SignInRow::into_domain).collect(),
+        q.page,
+        |s| Cursor {
+            occurred_at: s.occurred_at,
+            id: s.id,
+        },
+    ))
 }
 
 fn paginate<T>(mut items: Vec<T>, page: PageRequest, cursor: impl Fn(&T) -> Cursor) -> Page<T> {
@@ -351,8 +367,14 @@ pub async fn activities_of(
 
 /// Erases a user's rows from the activity log and sign-in log (for account deletion).
 pub async fn erase_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM activities WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM known_sign_in_traits WHERE user_id = $1").bind(user_id).execute(&mut *conn).await?;
+    sqlx::query("DELETE FROM activities WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM known_sign_in_traits WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -405,8 +427,13 @@ pub async fn create_partition(pool: &PgPool, day: NaiveDate) -> Result<(), sqlx:
     let to = day.succ_opt().unwrap_or(day).format("%Y-%m-%d").to_string();
     let mut tx = pool.begin().await?;
     // Serialise partition maintenance across replicas.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('audit.sign_ins.partitions'))").execute(&mut *tx).await?;
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(&name).fetch_one(&mut *tx).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('audit.sign_ins.partitions'))")
+        .execute(&mut *tx)
+        .await?;
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(&name)
+        .fetch_one(&mut *tx)
+        .await?;
     if !exists {
         // Names and bounds come from a date, never from input.
         sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -420,7 +447,9 @@ pub async fn create_partition(pool: &PgPool, day: NaiveDate) -> Result<(), sqlx:
         )))
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO sign_ins SELECT * FROM moved_sign_ins").execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO sign_ins SELECT * FROM moved_sign_ins")
+            .execute(&mut *tx)
+            .await?;
     }
     tx.commit().await?;
     Ok(())
@@ -430,7 +459,9 @@ pub async fn drop_partition(pool: &PgPool, name: &str) -> Result<(), sqlx::Error
     if !name.starts_with("sign_ins_p") || !name[10..].chars().all(|c| c.is_ascii_digit()) {
         return Ok(());
     }
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {name}"))).execute(pool).await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {name}")))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -440,10 +471,12 @@ pub async fn delete_in_partition_except(pool: &PgPool, name: &str, keep: &[Strin
     if !name.starts_with("sign_ins_p") || !name[10..].chars().all(|c| c.is_ascii_digit()) {
         return Ok(0);
     }
-    let done = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name} WHERE NOT (organization_id = ANY($1))")))
-        .bind(keep)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {name} WHERE NOT (organization_id = ANY($1))"
+    )))
+    .bind(keep)
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected())
 }
 
@@ -453,19 +486,26 @@ pub async fn delete_in_partition_of(pool: &PgPool, name: &str, organizations: &[
         return Ok(0);
     }
     let organizations: Vec<String> = organizations.iter().map(|o| (*o).clone()).collect();
-    let done = sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {name} WHERE organization_id = ANY($1)")))
-        .bind(organizations)
-        .execute(pool)
-        .await?;
+    let done = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM {name} WHERE organization_id = ANY($1)"
+    )))
+    .bind(organizations)
+    .execute(pool)
+    .await?;
     Ok(done.rows_affected())
 }
 
 /// Deletes rows older than `before` from the default partition (clock-skewed stragglers).
 pub async fn delete_old_from_default(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query("DELETE FROM sign_ins_default WHERE occurred_at < $1").bind(before).execute(pool).await?;
+    let done = sqlx::query("DELETE FROM sign_ins_default WHERE occurred_at < $1")
+        .bind(before)
+        .execute(pool)
+        .await?;
     Ok(done.rows_affected())
 }
 
 pub async fn count_sign_ins(pool: &PgPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM sign_ins").fetch_one(pool).await
+    sqlx::query_scalar("SELECT count(*) FROM sign_ins")
+        .fetch_one(pool)
+        .await
 }

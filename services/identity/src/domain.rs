@@ -372,11 +372,22 @@ pub enum MfaProof {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FactorCheck {
     /// `amr` values proven, and the method's stable name for the sign-in log.
-    Verified { amr: Vec<String>, method: String },
-    Incorrect { method: String },
-    Replayed { method: String },
-    Expired { method: String },
-    TooManyAttempts { method: String },
+    Verified {
+        amr: Vec<String>,
+        method: String,
+    },
+    Incorrect {
+        method: String,
+    },
+    Replayed {
+        method: String,
+    },
+    Expired {
+        method: String,
+    },
+    TooManyAttempts {
+        method: String,
+    },
     UnknownMethod,
 }
 

@@ -8,9 +8,9 @@ use platform::auth::Caller;
 use platform::error::to_status;
 use tonic::{Request, Response, Status};
 
+use crate::domain::MfaProof;
 use crate::domain::{EditableField, NewUserInput, Profile, ProfileChanges};
 use crate::events::{ClientInfo, timestamp};
-use crate::domain::MfaProof;
 use crate::service::{Identity, IdentityError, IssuedTokens, SignInOutcome};
 use crate::sessions::{PasswordChange, SessionView, SessionsError};
 use platform::error::FieldViolation;
@@ -147,7 +147,10 @@ impl IdentityService for IdentityApi {
         Ok(Response::new(token_set(tokens)))
     }
 
-    async fn reauthenticate(&self, request: Request<pb::ReauthenticateRequest>) -> Result<Response<pb::SignInResponse>, Status> {
+    async fn reauthenticate(
+        &self,
+        request: Request<pb::ReauthenticateRequest>,
+    ) -> Result<Response<pb::SignInResponse>, Status> {
         let caller = Caller::of(&request)?;
         let client = client_info(&request, request.get_ref().client.clone());
         let outcome = self

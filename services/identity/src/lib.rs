@@ -124,7 +124,10 @@ impl Application {
 
     /// Identity with multi-factor sign-in: second factors are listed and checked by
     /// security-info. This is what the binary and `myaccount up` run.
-    pub async fn build_with_second_factors(settings: Settings, second_factors: SecondFactorSettings) -> Result<Self, StartError> {
+    pub async fn build_with_second_factors(
+        settings: Settings,
+        second_factors: SecondFactorSettings,
+    ) -> Result<Self, StartError> {
         Self::build_with(settings, Some(second_factors)).await
     }
 

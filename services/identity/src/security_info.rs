@@ -36,7 +36,10 @@ impl SecondFactorSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let url: String = env.or("SECURITYINFO_URL", "http://127.0.0.1:50052".to_owned())?;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
-            return Err(ConfigError::new("SECURITYINFO_URL", format!("must be an http(s) URL, got {url:?}")));
+            return Err(ConfigError::new(
+                "SECURITYINFO_URL",
+                format!("must be an http(s) URL, got {url:?}"),
+            ));
         }
         let ttl = env.duration("MFA_CHALLENGE_TTL", Duration::from_secs(300))?;
         if ttl < Duration::from_secs(30) || ttl > Duration::from_secs(1800) {
@@ -65,7 +68,11 @@ pub struct SecurityInfoClient {
 }
 
 impl SecurityInfoClient {
-    pub fn new(settings: &SecondFactorSettings, keys: Arc<KeyStore>, tokens: TokenSettings) -> Result<Self, ConfigError> {
+    pub fn new(
+        settings: &SecondFactorSettings,
+        keys: Arc<KeyStore>,
+        tokens: TokenSettings,
+    ) -> Result<Self, ConfigError> {
         let channel = Endpoint::from_shared(settings.security_info_url.clone())
             .map_err(|e| ConfigError::new("SECURITYINFO_URL", e.to_string()))?
             .connect_timeout(Duration::from_secs(2))
@@ -80,7 +87,10 @@ impl SecurityInfoClient {
     }
 
     async fn request<T>(&self, message: T) -> Result<tonic::Request<T>, IdentityError> {
-        let token = self.keys.sign(&tokens::service_claims(&self.tokens, Utc::now())).await?;
+        let token = self
+            .keys
+            .sign(&tokens::service_claims(&self.tokens, Utc::now()))
+            .await?;
         let mut request = tonic::Request::new(message);
         let value = format!("Bearer {token}")
             .parse()
@@ -129,7 +139,9 @@ impl SecurityInfoClient {
             .begin_second_factor(request)
             .await
             .map_err(|s| match s.code() {
-                tonic::Code::NotFound | tonic::Code::InvalidArgument => IdentityError::MethodNotFound(method_id.to_owned()),
+                tonic::Code::NotFound | tonic::Code::InvalidArgument => {
+                    IdentityError::MethodNotFound(method_id.to_owned())
+                }
                 _ => IdentityError::SecurityInfo(s),
             })?
             .into_inner();
@@ -158,14 +170,17 @@ impl SecurityInfoClient {
             .into_inner();
         let method = answer.method.clone();
         Ok(match answer.outcome() {
-            pb::VerificationOutcome::Verified => FactorCheck::Verified { amr: answer.amr, method },
+            pb::VerificationOutcome::Verified => FactorCheck::Verified {
+                amr: answer.amr,
+                method,
+            },
             pb::VerificationOutcome::Replayed => FactorCheck::Replayed { method },
             pb::VerificationOutcome::Expired => FactorCheck::Expired { method },
             pb::VerificationOutcome::TooManyAttempts => FactorCheck::TooManyAttempts { method },
             pb::VerificationOutcome::UnknownMethod => FactorCheck::UnknownMethod,
-            pb::VerificationOutcome::Incorrect | pb::VerificationOutcome::PossibleClone | pb::VerificationOutcome::Unspecified => {
-                FactorCheck::Incorrect { method }
-            }
+            pb::VerificationOutcome::Incorrect
+            | pb::VerificationOutcome::PossibleClone
+            | pb::VerificationOutcome::Unspecified => FactorCheck::Incorrect { method },
         })
     }
 

@@ -1,4 +1,5 @@
-//! Identity's use cases: create users, sign in, refresh, sign out, read and edit one's profile.
+//! Identity's use cases: create users, sign in (with a second factor checked by security-info when
+//! the person has one), step-up, refresh, sign out, read and edit one's profile.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -232,10 +233,12 @@ impl Identity {
         // Non-interactive clients sign in with an app password instead of the password; they
         // never get a second step (amr stays "pwd").
         let app_password_ok = match (&credentials, &self.second_factors) {
-            (Some(c), Some(si)) if !password_ok && c.enabled => si.verify_app_password(c.id, password).await.unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "app password check failed");
-                false
-            }),
+            (Some(c), Some(si)) if !password_ok && c.enabled => {
+                si.verify_app_password(c.id, password).await.unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "app password check failed");
+                    false
+                })
+            }
             _ => false,
         };
         if app_password_ok {
@@ -279,7 +282,9 @@ impl Identity {
                 IdentityError::SecondFactorsUnavailable
             })?;
             if !factors.is_empty() {
-                let challenge = self.open_challenge(&mut tx, credentials.id, None, typed, client, factors, si.policy, now).await?;
+                let challenge = self
+                    .open_challenge(&mut tx, credentials.id, None, typed, client, factors, si.policy, now)
+                    .await?;
                 tx.commit().await?;
                 return Ok(SignInOutcome::MfaRequired(challenge));
             }
@@ -288,7 +293,9 @@ impl Identity {
         let amr = vec!["pwd".to_owned()];
         record.amr = &amr;
         let account = Account::from(&credentials);
-        let tokens = self.open_session(&mut tx, &account, &amr, client, &mut record, now).await?;
+        let tokens = self
+            .open_session(&mut tx, &account, &amr, client, &mut record, now)
+            .await?;
         tx.commit().await?;
         Ok(SignInOutcome::Tokens(tokens))
     }
@@ -331,7 +338,14 @@ impl Identity {
         now: DateTime<Utc>,
     ) -> Result<IssuedTokens, IdentityError> {
         let (refresh_token, refresh_hash) = tokens::new_refresh_token();
-        store::insert_refresh_token(tx, &refresh_hash, session_id, now, now + ttl(self.tokens.refresh_token_ttl)).await?;
+        store::insert_refresh_token(
+            tx,
+            &refresh_hash,
+            session_id,
+            now,
+            now + ttl(self.tokens.refresh_token_ttl),
+        )
+        .await?;
         record.outcome = Ok(session_id);
         events::sign_in_recorded(tx, record).await?;
         let subject = TokenSubject {
@@ -342,7 +356,10 @@ impl Identity {
             amr: amr.to_vec(),
             roles: account.roles.clone(),
         };
-        let access_token = self.keys.sign(&tokens::access_claims(&self.tokens, &subject, now)).await?;
+        let access_token = self
+            .keys
+            .sign(&tokens::access_claims(&self.tokens, &subject, now))
+            .await?;
         Ok(IssuedTokens {
             access_token,
             refresh_token,
@@ -396,7 +413,9 @@ impl Identity {
     /// An open challenge: known, unanswered, not expired, attempts left.
     async fn open_challenge_by_id(&self, challenge_id: &str) -> Result<store::Challenge, IdentityError> {
         let id = parse_challenge_id(challenge_id)?;
-        let challenge = store::challenge(&self.pool, id).await?.ok_or(IdentityError::ChallengeInvalid)?;
+        let challenge = store::challenge(&self.pool, id)
+            .await?
+            .ok_or(IdentityError::ChallengeInvalid)?;
         let policy = self.second_factor_client()?.policy;
         if challenge.completed_at.is_some() {
             return Err(IdentityError::ChallengeInvalid);
@@ -513,7 +532,10 @@ impl Identity {
         let account_key = format!("account:{}", challenge.typed_user_principal_name.to_lowercase());
         let mut tx = self.pool.begin().await?;
         let (reason, error, method) = match check {
-            FactorCheck::Verified { amr: factor_amr, method } => {
+            FactorCheck::Verified {
+                amr: factor_amr,
+                method,
+            } => {
                 if !store::complete_challenge(&mut tx, id, now).await? {
                     return Err(IdentityError::ChallengeInvalid);
                 }
@@ -629,7 +651,16 @@ impl Identity {
             })?;
             if !factors.is_empty() {
                 let challenge = self
-                    .open_challenge(&mut tx, caller.user_id, Some(session_id), &upn, client, factors, si.policy, now)
+                    .open_challenge(
+                        &mut tx,
+                        caller.user_id,
+                        Some(session_id),
+                        &upn,
+                        client,
+                        factors,
+                        si.policy,
+                        now,
+                    )
                     .await?;
                 tx.commit().await?;
                 return Ok(SignInOutcome::MfaRequired(challenge));

@@ -497,21 +497,30 @@ pub async fn set_password(
 // --- accounts by id
 
 pub async fn account(pool: &PgPool, user_id: Uuid) -> Result<Option<Credentials>, StoreError> {
-    Ok(sqlx::query_as("SELECT id, password_hash, enabled, roles, home_organization_id FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, password_hash, enabled, roles, home_organization_id FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 pub async fn user_principal_name(pool: &PgPool, user_id: Uuid) -> Result<Option<String>, StoreError> {
-    Ok(sqlx::query_scalar("SELECT user_principal_name FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT user_principal_name FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(pool)
+            .await?,
+    )
 }
 
 /// A step-up: the session was proven again just now, with these methods.
-pub async fn renew_session(conn: &mut PgConnection, session_id: Uuid, amr: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn renew_session(
+    conn: &mut PgConnection,
+    session_id: Uuid,
+    amr: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     sqlx::query("UPDATE sessions SET auth_time = $2, amr = $3, last_seen_at = $2 WHERE id = $1 AND revoked_at IS NULL")
         .bind(session_id)
         .bind(now)
@@ -584,12 +593,18 @@ const CHALLENGE_COLUMNS: &str = "id, user_id, session_id, typed_user_principal_n
 
 pub async fn challenge(pool: &PgPool, id: Uuid) -> Result<Option<Challenge>, StoreError> {
     let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM mfa_challenges WHERE id = $1");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(pool).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(pool)
+        .await?)
 }
 
 pub async fn challenge_for_update(conn: &mut PgConnection, id: Uuid) -> Result<Option<Challenge>, StoreError> {
     let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM mfa_challenges WHERE id = $1 FOR UPDATE");
-    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(&mut *conn).await?)
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 pub async fn count_challenge_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), StoreError> {

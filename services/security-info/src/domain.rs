@@ -359,7 +359,10 @@ pub fn parse_e164(field: &str, raw: &str, v: &mut Violations) -> Option<String> 
         v.add(field, "is required");
         return None;
     }
-    let compact: String = trimmed.chars().filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')')).collect();
+    let compact: String = trimmed
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '.' | '(' | ')'))
+        .collect();
     let digits = compact.strip_prefix('+').unwrap_or("");
     let valid = compact.starts_with('+')
         && (8..=15).contains(&digits.len())
@@ -368,7 +371,10 @@ pub fn parse_e164(field: &str, raw: &str, v: &mut Violations) -> Option<String> 
     if valid {
         Some(compact)
     } else {
-        v.add(field, "must be an international number in E.164 form, such as +14255550109");
+        v.add(
+            field,
+            "must be an international number in E.164 form, such as +14255550109",
+        );
         None
     }
 }
@@ -390,7 +396,9 @@ pub fn parse_email(field: &str, raw: &str, v: &mut Violations) -> Option<String>
                 && !domain.ends_with('.')
                 && !domain.contains("..")
         })
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\".contains(c));
+        && !value
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\".contains(c));
     if valid {
         Some(value)
     } else {
@@ -415,7 +423,10 @@ pub fn mask_email(address: &str) -> String {
     match address.split_once('@') {
         Some((local, domain)) => {
             let first: String = local.chars().take(1).collect();
-            format!("{first}{}@{domain}", "•".repeat(local.chars().count().saturating_sub(1).max(1)))
+            format!(
+                "{first}{}@{domain}",
+                "•".repeat(local.chars().count().saturating_sub(1).max(1))
+            )
         }
         None => "•".repeat(address.chars().count()),
     }
@@ -423,7 +434,10 @@ pub fn mask_email(address: &str) -> String {
 
 /// What a person types: digits and letters; spaces and dashes ignored.
 pub fn normalize_code(raw: &str) -> String {
-    raw.chars().filter(|c| !matches!(c, ' ' | '-')).collect::<String>().to_lowercase()
+    raw.chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect::<String>()
+        .to_lowercase()
 }
 
 // --- TOTP (RFC 6238 over RFC 4226 HOTP)
@@ -579,7 +593,9 @@ mod tests {
     #[test]
     fn hotp_matches_the_rfc_4226_test_vectors() {
         let secret = b"12345678901234567890";
-        let expected = [755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489];
+        let expected = [
+            755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489,
+        ];
         for (counter, want) in expected.into_iter().enumerate() {
             assert_eq!(hotp(secret, counter as u64), want, "counter {counter}");
         }
@@ -604,7 +620,10 @@ mod tests {
     #[test]
     fn phone_numbers_must_be_e164() {
         let mut v = Violations::new();
-        assert_eq!(parse_e164("phone_number", "+1 (425) 555-0109", &mut v).as_deref(), Some("+14255550109"));
+        assert_eq!(
+            parse_e164("phone_number", "+1 (425) 555-0109", &mut v).as_deref(),
+            Some("+14255550109")
+        );
         assert_eq!(parse_e164("phone_number", "425 555 0109", &mut v), None);
         assert_eq!(parse_e164("phone_number", "+0123456789", &mut v), None);
         assert_eq!(parse_e164("phone_number", "+1234", &mut v), None);
@@ -615,7 +634,10 @@ mod tests {
     #[test]
     fn emails_and_masks() {
         let mut v = Violations::new();
-        assert_eq!(parse_email("email", " Adele@Contoso.Example ", &mut v).as_deref(), Some("adele@contoso.example"));
+        assert_eq!(
+            parse_email("email", " Adele@Contoso.Example ", &mut v).as_deref(),
+            Some("adele@contoso.example")
+        );
         assert_eq!(parse_email("email", "adele@contoso", &mut v), None);
         assert_eq!(parse_email("email", "a b@c.d", &mut v), None);
         assert_eq!(v.into_vec().len(), 2);
@@ -662,7 +684,11 @@ mod tests {
         let all = vec![email.clone(), phone.clone(), app.clone(), codes.clone()];
         assert_eq!(effective_default(&all, Some(phone.id)), Some(phone.id));
         assert_eq!(effective_default(&all, None), Some(app.id));
-        assert_eq!(effective_default(&all, Some(codes.id)), Some(app.id), "recovery codes are never the default");
+        assert_eq!(
+            effective_default(&all, Some(codes.id)),
+            Some(app.id),
+            "recovery codes are never the default"
+        );
         assert_eq!(effective_default(std::slice::from_ref(&codes), None), None);
         let order: Vec<Uuid> = challenge_order(&all, Some(email.id)).iter().map(|m| m.id).collect();
         assert_eq!(order, [email.id, app.id, phone.id]);
@@ -677,7 +703,10 @@ mod tests {
         assert_eq!(password.len(), 24);
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         assert_ne!(hash_secret(a, &password), hash_secret(b, &password));
-        assert_eq!(hash_secret(a, &password), hash_secret(a, &password.to_uppercase().replace('-', " ")));
+        assert_eq!(
+            hash_secret(a, &password),
+            hash_secret(a, &password.to_uppercase().replace('-', " "))
+        );
         let id = Uuid::new_v4();
         assert_eq!(hash_code(id, "123 456"), hash_code(id, "123456"));
         assert_ne!(hash_code(id, "123456"), hash_code(Uuid::new_v4(), "123456"));

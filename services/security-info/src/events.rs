@@ -25,7 +25,12 @@ fn id(session_id: Option<Uuid>) -> String {
     session_id.map(|s| s.to_string()).unwrap_or_default()
 }
 
-pub async fn method_added(conn: &mut PgConnection, m: &Method, session_id: Option<Uuid>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn method_added(
+    conn: &mut PgConnection,
+    m: &Method,
+    session_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let event = SecurityMethodAdded {
         user_id: m.user_id.to_string(),
         method_id: m.id.to_string(),
@@ -37,7 +42,12 @@ pub async fn method_added(conn: &mut PgConnection, m: &Method, session_id: Optio
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
-pub async fn method_removed(conn: &mut PgConnection, m: &Method, session_id: Option<Uuid>, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn method_removed(
+    conn: &mut PgConnection,
+    m: &Method,
+    session_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let event = SecurityMethodRemoved {
         user_id: m.user_id.to_string(),
         method_id: m.id.to_string(),
@@ -68,7 +78,11 @@ pub async fn default_changed(
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
-pub async fn notification_requested(conn: &mut PgConnection, n: &Notification, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn notification_requested(
+    conn: &mut PgConnection,
+    n: &Notification,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     let id = Uuid::now_v7();
     let event = NotificationRequested {
         notification_id: id.to_string(),
@@ -92,7 +106,11 @@ pub async fn notification_requested(conn: &mut PgConnection, n: &Notification, n
 pub struct OrganizationChangedHandler;
 
 impl Handler<OrganizationChanged> for OrganizationChangedHandler {
-    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<OrganizationChanged>) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &Delivery<OrganizationChanged>,
+    ) -> Result<(), HandlerError> {
         let e = &delivery.event;
         if e.organization_id.trim().is_empty() {
             return Err(HandlerError::Rejected("organization_id is empty".into()));

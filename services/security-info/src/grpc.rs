@@ -60,8 +60,16 @@ fn method(m: Method, default: Option<Uuid>) -> pb::Method {
         is_default: Some(m.id) == default,
         is_second_factor: m.is_second_factor(),
         name: m.name,
-        phone_type: m.phone.as_ref().map_or(pb::PhoneType::Unspecified, |p| phone_type(p.phone_type)).into(),
-        phone_delivery: m.phone.as_ref().map_or(pb::PhoneDelivery::Unspecified, |p| delivery(p.delivery)).into(),
+        phone_type: m
+            .phone
+            .as_ref()
+            .map_or(pb::PhoneType::Unspecified, |p| phone_type(p.phone_type))
+            .into(),
+        phone_delivery: m
+            .phone
+            .as_ref()
+            .map_or(pb::PhoneDelivery::Unspecified, |p| delivery(p.delivery))
+            .into(),
         phone_number: m.phone.map(|p| p.number).unwrap_or_default(),
         email: m.email.unwrap_or_default(),
         transports: m.transports,
@@ -93,7 +101,10 @@ fn user_id(raw: &str) -> Result<Uuid, Status> {
 
 #[tonic::async_trait]
 impl SecurityInfoService for SecurityInfoApi {
-    async fn get_my_security_info(&self, request: Request<pb::GetMySecurityInfoRequest>) -> Result<Response<pb::SecurityInfo>, Status> {
+    async fn get_my_security_info(
+        &self,
+        request: Request<pb::GetMySecurityInfoRequest>,
+    ) -> Result<Response<pb::SecurityInfo>, Status> {
         let caller = Caller::of(&request)?;
         let overview = self.service.overview(&caller).await.map_err(status)?;
         Ok(Response::new(security_info(overview)))
@@ -117,7 +128,10 @@ impl SecurityInfoService for SecurityInfoApi {
         }))
     }
 
-    async fn start_phone_registration(&self, request: Request<pb::StartPhoneRegistrationRequest>) -> Result<Response<pb::PendingMethod>, Status> {
+    async fn start_phone_registration(
+        &self,
+        request: Request<pb::StartPhoneRegistrationRequest>,
+    ) -> Result<Response<pb::PendingMethod>, Status> {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
         let phone_type = match pb::PhoneType::try_from(r.phone_type) {
@@ -143,9 +157,16 @@ impl SecurityInfoService for SecurityInfoApi {
         }))
     }
 
-    async fn start_email_registration(&self, request: Request<pb::StartEmailRegistrationRequest>) -> Result<Response<pb::PendingMethod>, Status> {
+    async fn start_email_registration(
+        &self,
+        request: Request<pb::StartEmailRegistrationRequest>,
+    ) -> Result<Response<pb::PendingMethod>, Status> {
         let caller = Caller::of(&request)?;
-        let sent = self.service.start_email(&caller, &request.get_ref().email).await.map_err(status)?;
+        let sent = self
+            .service
+            .start_email(&caller, &request.get_ref().email)
+            .await
+            .map_err(status)?;
         Ok(Response::new(pb::PendingMethod {
             method_id: sent.method.id.to_string(),
             sent_to: sent.sent_to,
@@ -156,7 +177,11 @@ impl SecurityInfoService for SecurityInfoApi {
     async fn verify_method(&self, request: Request<pb::VerifyMethodRequest>) -> Result<Response<pb::Method>, Status> {
         let caller = Caller::of(&request)?;
         let r = request.get_ref();
-        let m = self.service.verify_method(&caller, &r.method_id, &r.code).await.map_err(status)?;
+        let m = self
+            .service
+            .verify_method(&caller, &r.method_id, &r.code)
+            .await
+            .map_err(status)?;
         Ok(Response::new(method(m, None)))
     }
 
@@ -191,7 +216,10 @@ impl SecurityInfoService for SecurityInfoApi {
         Ok(Response::new(method(m, None)))
     }
 
-    async fn create_app_password(&self, request: Request<pb::CreateAppPasswordRequest>) -> Result<Response<pb::AppPasswordCreated>, Status> {
+    async fn create_app_password(
+        &self,
+        request: Request<pb::CreateAppPasswordRequest>,
+    ) -> Result<Response<pb::AppPasswordCreated>, Status> {
         let caller = Caller::of(&request)?;
         let (m, password) = self
             .service
@@ -204,7 +232,10 @@ impl SecurityInfoService for SecurityInfoApi {
         }))
     }
 
-    async fn generate_recovery_codes(&self, request: Request<pb::GenerateRecoveryCodesRequest>) -> Result<Response<pb::RecoveryCodes>, Status> {
+    async fn generate_recovery_codes(
+        &self,
+        request: Request<pb::GenerateRecoveryCodesRequest>,
+    ) -> Result<Response<pb::RecoveryCodes>, Status> {
         let caller = Caller::of(&request)?;
         let (m, codes) = self.service.generate_recovery_codes(&caller).await.map_err(status)?;
         Ok(Response::new(pb::RecoveryCodes {
@@ -213,7 +244,10 @@ impl SecurityInfoService for SecurityInfoApi {
         }))
     }
 
-    async fn remove_method(&self, request: Request<pb::RemoveMethodRequest>) -> Result<Response<pb::RemoveMethodResponse>, Status> {
+    async fn remove_method(
+        &self,
+        request: Request<pb::RemoveMethodRequest>,
+    ) -> Result<Response<pb::RemoveMethodResponse>, Status> {
         let caller = Caller::of(&request)?;
         self.service
             .remove_method(&caller, &request.get_ref().method_id)
@@ -222,7 +256,10 @@ impl SecurityInfoService for SecurityInfoApi {
         Ok(Response::new(pb::RemoveMethodResponse {}))
     }
 
-    async fn set_default_method(&self, request: Request<pb::SetDefaultMethodRequest>) -> Result<Response<pb::SecurityInfo>, Status> {
+    async fn set_default_method(
+        &self,
+        request: Request<pb::SetDefaultMethodRequest>,
+    ) -> Result<Response<pb::SecurityInfo>, Status> {
         let caller = Caller::of(&request)?;
         let overview = self
             .service
@@ -232,7 +269,10 @@ impl SecurityInfoService for SecurityInfoApi {
         Ok(Response::new(security_info(overview)))
     }
 
-    async fn list_second_factors(&self, request: Request<pb::ListSecondFactorsRequest>) -> Result<Response<pb::SecondFactors>, Status> {
+    async fn list_second_factors(
+        &self,
+        request: Request<pb::ListSecondFactorsRequest>,
+    ) -> Result<Response<pb::SecondFactors>, Status> {
         Caller::of(&request)?.require_service()?;
         let user_id = user_id(&request.get_ref().user_id)?;
         let (factors, default) = self.service.second_factors(user_id).await.map_err(status)?;
@@ -243,18 +283,29 @@ impl SecurityInfoService for SecurityInfoApi {
                     method_id: m.id.to_string(),
                     r#type: method_type(m.kind).into(),
                     label: m.label(),
-                    phone_delivery: m.phone.as_ref().map_or(pb::PhoneDelivery::Unspecified, |p| delivery(p.delivery)).into(),
+                    phone_delivery: m
+                        .phone
+                        .as_ref()
+                        .map_or(pb::PhoneDelivery::Unspecified, |p| delivery(p.delivery))
+                        .into(),
                     is_default: Some(m.id) == default,
                 })
                 .collect(),
         }))
     }
 
-    async fn begin_second_factor(&self, request: Request<pb::BeginSecondFactorRequest>) -> Result<Response<pb::SecondFactorPrompt>, Status> {
+    async fn begin_second_factor(
+        &self,
+        request: Request<pb::BeginSecondFactorRequest>,
+    ) -> Result<Response<pb::SecondFactorPrompt>, Status> {
         Caller::of(&request)?.require_service()?;
         let r = request.get_ref();
         let user_id = user_id(&r.user_id)?;
-        let prompt = self.service.begin_second_factor(user_id, &r.method_id).await.map_err(status)?;
+        let prompt = self
+            .service
+            .begin_second_factor(user_id, &r.method_id)
+            .await
+            .map_err(status)?;
         Ok(Response::new(pb::SecondFactorPrompt {
             r#type: method_type(prompt.method.kind).into(),
             sent_to: prompt.sent_to,
@@ -262,7 +313,10 @@ impl SecurityInfoService for SecurityInfoApi {
         }))
     }
 
-    async fn verify_second_factor(&self, request: Request<pb::VerifySecondFactorRequest>) -> Result<Response<pb::SecondFactorVerification>, Status> {
+    async fn verify_second_factor(
+        &self,
+        request: Request<pb::VerifySecondFactorRequest>,
+    ) -> Result<Response<pb::SecondFactorVerification>, Status> {
         Caller::of(&request)?.require_service()?;
         let r = request.into_inner();
         let user_id = user_id(&r.user_id)?;
@@ -270,13 +324,19 @@ impl SecurityInfoService for SecurityInfoApi {
             Some(pb::verify_second_factor_request::Proof::Code(c)) => Proof::Code(c),
             Some(pb::verify_second_factor_request::Proof::AssertionJson(a)) => Proof::Assertion(a),
             None => {
-                return Err(platform::error::invalid_argument(vec![platform::error::FieldViolation {
-                    field: "proof".into(),
-                    description: "give a code or a security key assertion".into(),
-                }]));
+                return Err(platform::error::invalid_argument(vec![
+                    platform::error::FieldViolation {
+                        field: "proof".into(),
+                        description: "give a code or a security key assertion".into(),
+                    },
+                ]));
             }
         };
-        let verification = self.service.verify_second_factor(user_id, &r.method_id, proof).await.map_err(status)?;
+        let verification = self
+            .service
+            .verify_second_factor(user_id, &r.method_id, proof)
+            .await
+            .map_err(status)?;
         let (outcome, m) = match verification {
             Verification::Verified(m) => (pb::VerificationOutcome::Verified, Some(m)),
             Verification::Incorrect(m) => (pb::VerificationOutcome::Incorrect, Some(m)),
@@ -288,17 +348,27 @@ impl SecurityInfoService for SecurityInfoApi {
         };
         Ok(Response::new(pb::SecondFactorVerification {
             outcome: outcome.into(),
-            r#type: m.as_ref().map_or(pb::MethodType::Unspecified, |m| method_type(m.kind)).into(),
+            r#type: m
+                .as_ref()
+                .map_or(pb::MethodType::Unspecified, |m| method_type(m.kind))
+                .into(),
             amr: m.as_ref().map(Method::amr).unwrap_or_default(),
             method: m.as_ref().map(|m| m.log_name().to_owned()).unwrap_or_default(),
         }))
     }
 
-    async fn verify_app_password(&self, request: Request<pb::VerifyAppPasswordRequest>) -> Result<Response<pb::AppPasswordVerification>, Status> {
+    async fn verify_app_password(
+        &self,
+        request: Request<pb::VerifyAppPasswordRequest>,
+    ) -> Result<Response<pb::AppPasswordVerification>, Status> {
         Caller::of(&request)?.require_service()?;
         let r = request.get_ref();
         let user_id = user_id(&r.user_id)?;
-        let found = self.service.verify_app_password(user_id, &r.password).await.map_err(status)?;
+        let found = self
+            .service
+            .verify_app_password(user_id, &r.password)
+            .await
+            .map_err(status)?;
         Ok(Response::new(pb::AppPasswordVerification {
             valid: found.is_some(),
             method_id: found.map(|id| id.to_string()).unwrap_or_default(),

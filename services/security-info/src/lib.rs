@@ -49,7 +49,8 @@ impl WebAuthnSettings {
     /// `http://localhost:8080`), `WEBAUTHN_RP_NAME` (default `MyAccount`).
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let origin: String = env.or("WEBAUTHN_RP_ORIGIN", "http://localhost:8080".to_owned())?;
-        let rp_origin = Url::parse(&origin).map_err(|e| ConfigError::new("WEBAUTHN_RP_ORIGIN", format!("not a URL: {e}")))?;
+        let rp_origin =
+            Url::parse(&origin).map_err(|e| ConfigError::new("WEBAUTHN_RP_ORIGIN", format!("not a URL: {e}")))?;
         let settings = Self {
             rp_id: env.or("WEBAUTHN_RP_ID", "localhost".to_owned())?,
             rp_origin,
@@ -61,7 +62,12 @@ impl WebAuthnSettings {
 
     pub fn webauthn(&self) -> Result<webauthn_rs::Webauthn, String> {
         WebauthnBuilder::new(&self.rp_id, &self.rp_origin)
-            .map_err(|e| format!("{:?} is not a valid relying party for origin {}: {e}", self.rp_id, self.rp_origin))?
+            .map_err(|e| {
+                format!(
+                    "{:?} is not a valid relying party for origin {}: {e}",
+                    self.rp_id, self.rp_origin
+                )
+            })?
             .rp_name(&self.rp_name)
             .build()
             .map_err(|e| format!("webauthn set-up failed: {e}"))
@@ -149,7 +155,12 @@ impl Application {
             ConsumerSettings::new("securityinfo"),
             events::OrganizationChangedHandler,
         );
-        let notifications = Consumer::<NotificationRequested, _>::new(pool.clone(), bus, ConsumerSettings::new("notifications"), sender);
+        let notifications = Consumer::<NotificationRequested, _>::new(
+            pool.clone(),
+            bus,
+            ConsumerSettings::new("notifications"),
+            sender,
+        );
         let host = ServiceHost::bind(&settings.grpc, pool, AuthLayer::new(Arc::new(verifier)))
             .await?
             .add_service(SecurityInfoServiceServer::new(grpc::SecurityInfoApi::new(service)))

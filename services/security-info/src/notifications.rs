@@ -32,7 +32,10 @@ impl SenderSettings {
             "smtp" => {
                 let from: String = env.or("SMTP_FROM", "MyAccount <no-reply@myaccount.invalid>".to_owned())?;
                 if from.parse::<Mailbox>().is_err() {
-                    return Err(ConfigError::new("SMTP_FROM", "must be an address such as MyAccount <no-reply@contoso.example>"));
+                    return Err(ConfigError::new(
+                        "SMTP_FROM",
+                        "must be an address such as MyAccount <no-reply@contoso.example>",
+                    ));
                 }
                 Ok(Self::Smtp {
                     host: env.or("SMTP_HOST", "127.0.0.1".to_owned())?,
@@ -40,7 +43,10 @@ impl SenderSettings {
                     from,
                 })
             }
-            other => Err(ConfigError::new("NOTIFICATIONS_SENDER", format!("expected log or smtp, got {other:?}"))),
+            other => Err(ConfigError::new(
+                "NOTIFICATIONS_SENDER",
+                format!("expected log or smtp, got {other:?}"),
+            )),
         }
     }
 }
@@ -67,15 +73,23 @@ impl NotificationSender {
                     .port(*port)
                     .timeout(Some(Duration::from_secs(10)))
                     .build(),
-                from: from
-                    .parse()
-                    .map_err(|_| ConfigError::new("SMTP_FROM", "must be an address such as MyAccount <no-reply@contoso.example>"))?,
+                from: from.parse().map_err(|_| {
+                    ConfigError::new(
+                        "SMTP_FROM",
+                        "must be an address such as MyAccount <no-reply@contoso.example>",
+                    )
+                })?,
             },
         };
         Ok(Self { transport })
     }
 
-    async fn send_email(&self, n: &NotificationRequested, transport: &AsyncSmtpTransport<Tokio1Executor>, from: &Mailbox) -> Result<(), HandlerError> {
+    async fn send_email(
+        &self,
+        n: &NotificationRequested,
+        transport: &AsyncSmtpTransport<Tokio1Executor>,
+        from: &Mailbox,
+    ) -> Result<(), HandlerError> {
         let to: Mailbox = n
             .recipient
             .parse()
@@ -98,11 +112,17 @@ impl NotificationSender {
 }
 
 impl Handler<NotificationRequested> for NotificationSender {
-    async fn handle(&self, _conn: &mut PgConnection, delivery: &Delivery<NotificationRequested>) -> Result<(), HandlerError> {
+    async fn handle(
+        &self,
+        _conn: &mut PgConnection,
+        delivery: &Delivery<NotificationRequested>,
+    ) -> Result<(), HandlerError> {
         let n = &delivery.event;
         let channel = NotificationChannel::try_from(n.channel).unwrap_or(NotificationChannel::Unspecified);
         match (&self.transport, channel) {
-            (Transport::Smtp { transport, from }, NotificationChannel::Email) => self.send_email(n, transport, from).await,
+            (Transport::Smtp { transport, from }, NotificationChannel::Email) => {
+                self.send_email(n, transport, from).await
+            }
             _ => {
                 log_notification(n, channel);
                 Ok(())
@@ -177,7 +197,11 @@ mod tests {
         let n = NotificationRequested {
             recipient: "+14255550109".into(),
             template: "sign_in_code".into(),
-            parameters: [("code".to_owned(), "493817".to_owned()), ("expires_in_minutes".to_owned(), "10".to_owned())].into(),
+            parameters: [
+                ("code".to_owned(), "493817".to_owned()),
+                ("expires_in_minutes".to_owned(), "10".to_owned()),
+            ]
+            .into(),
             secret_parameters: vec!["code".into()],
             ..Default::default()
         };
@@ -190,7 +214,11 @@ mod tests {
     #[test]
     fn sender_is_chosen_by_configuration() {
         assert_eq!(SenderSettings::from_env(&Env::default()), Ok(SenderSettings::Log));
-        let smtp = SenderSettings::from_env(&Env::from_pairs([("NOTIFICATIONS_SENDER", "smtp"), ("SMTP_PORT", "2525")])).unwrap();
+        let smtp = SenderSettings::from_env(&Env::from_pairs([
+            ("NOTIFICATIONS_SENDER", "smtp"),
+            ("SMTP_PORT", "2525"),
+        ]))
+        .unwrap();
         assert!(matches!(smtp, SenderSettings::Smtp { port: 2525, .. }));
         let bad = SenderSettings::from_env(&Env::from_pairs([("NOTIFICATIONS_SENDER", "pigeon")])).unwrap_err();
         assert_eq!(bad.variable, "NOTIFICATIONS_SENDER");

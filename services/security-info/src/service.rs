@@ -9,15 +9,15 @@ use platform::crypto::{CryptoError, Keyring};
 use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
-use webauthn_rs::prelude::{
-    CredentialID, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
-    WebauthnError,
-};
 use webauthn_rs::Webauthn;
+use webauthn_rs::prelude::{
+    CredentialID, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, WebauthnError,
+};
 
 use crate::domain::{
-    self, Method, MethodKind, MethodStatus, Notification, Phone, PhoneDelivery, PhoneType, TotpCheck, CODE_TTL_SECS,
-    MAX_APP_PASSWORDS, MAX_AUTHENTICATOR_APPS, MAX_CODE_ATTEMPTS, MAX_SECURITY_KEYS, PENDING_TTL_SECS,
+    self, CODE_TTL_SECS, MAX_APP_PASSWORDS, MAX_AUTHENTICATOR_APPS, MAX_CODE_ATTEMPTS, MAX_SECURITY_KEYS, Method,
+    MethodKind, MethodStatus, Notification, PENDING_TTL_SECS, Phone, PhoneDelivery, PhoneType, TotpCheck,
 };
 use crate::events;
 use crate::store::{self, NewMethod};
@@ -153,7 +153,13 @@ pub struct SecurityInfo {
 }
 
 impl SecurityInfo {
-    pub fn new(pool: PgPool, keyring: Keyring, webauthn: Webauthn, step_up_max_age: Duration, totp_issuer: String) -> Self {
+    pub fn new(
+        pool: PgPool,
+        keyring: Keyring,
+        webauthn: Webauthn,
+        step_up_max_age: Duration,
+        totp_issuer: String,
+    ) -> Self {
         Self {
             pool,
             keyring,
@@ -200,7 +206,10 @@ impl SecurityInfo {
 
     /// Opens a transaction on the caller's methods: expired registrations dropped, the active
     /// methods locked, and the step-up rule checked.
-    async fn begin_change(&self, caller: &Caller) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, Vec<Method>), SecurityInfoError> {
+    async fn begin_change(
+        &self,
+        caller: &Caller,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, Vec<Method>), SecurityInfoError> {
         let mut tx = self.pool.begin().await?;
         store::delete_expired_pending(&mut tx, caller.user_id, Utc::now()).await?;
         let methods = store::lock_active_methods(&mut tx, caller.user_id).await?;
@@ -210,14 +219,32 @@ impl SecurityInfo {
 
     // --- authenticator apps
 
-    pub async fn start_authenticator_app(&self, caller: &Caller, name: &str) -> Result<AuthenticatorAppStarted, SecurityInfoError> {
+    pub async fn start_authenticator_app(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<AuthenticatorAppStarted, SecurityInfoError> {
         let mut v = Violations::new();
         let name = domain::check_name("name", name, &mut v);
         v.into_result().map_err(SecurityInfoError::Invalid)?;
         let (mut tx, methods) = self.begin_change(caller).await?;
-        check_limit(&methods, MethodKind::AuthenticatorApp, MAX_AUTHENTICATOR_APPS, "authenticator apps")?;
+        check_limit(
+            &methods,
+            MethodKind::AuthenticatorApp,
+            MAX_AUTHENTICATOR_APPS,
+            "authenticator apps",
+        )?;
         let now = Utc::now();
-        let method = insert_pending(&mut tx, caller.user_id, MethodKind::AuthenticatorApp, &name, None, None, now).await?;
+        let method = insert_pending(
+            &mut tx,
+            caller.user_id,
+            MethodKind::AuthenticatorApp,
+            &name,
+            None,
+            None,
+            now,
+        )
+        .await?;
         let secret = domain::new_totp_secret();
         let sealed = self.keyring.encrypt(&secret, method.id.as_bytes())?;
         store::set_totp_secret(&mut tx, method.id, &sealed, self.keyring.current_key_id()).await?;
@@ -231,7 +258,13 @@ impl SecurityInfo {
 
     // --- phone and email
 
-    pub async fn start_phone(&self, caller: &Caller, phone_type: Option<PhoneType>, number: &str, delivery: Option<PhoneDelivery>) -> Result<CodeSent, SecurityInfoError> {
+    pub async fn start_phone(
+        &self,
+        caller: &Caller,
+        phone_type: Option<PhoneType>,
+        number: &str,
+        delivery: Option<PhoneDelivery>,
+    ) -> Result<CodeSent, SecurityInfoError> {
         let mut v = Violations::new();
         if phone_type.is_none() {
             v.add("phone_type", "is required: mobile, alternate_mobile or office");
@@ -251,7 +284,10 @@ impl SecurityInfo {
             return Err(invalid("phone_number", "is required"));
         };
         let (mut tx, methods) = self.begin_change(caller).await?;
-        if methods.iter().any(|m| m.phone.as_ref().is_some_and(|p| p.phone_type == phone_type)) {
+        if methods
+            .iter()
+            .any(|m| m.phone.as_ref().is_some_and(|p| p.phone_type == phone_type))
+        {
             return Err(SecurityInfoError::AlreadyRegistered(format!(
                 "a {} phone",
                 phone_type.as_str().replace('_', " ")
@@ -264,7 +300,8 @@ impl SecurityInfo {
         };
         let now = Utc::now();
         let method = insert_pending(&mut tx, caller.user_id, MethodKind::Phone, "", Some(&phone), None, now).await?;
-        self.send_code(&mut tx, &method, REGISTRATION, "verification_code", now).await?;
+        self.send_code(&mut tx, &method, REGISTRATION, "verification_code", now)
+            .await?;
         tx.commit().await?;
         Ok(CodeSent {
             sent_to: method.label(),
@@ -284,8 +321,18 @@ impl SecurityInfo {
             return Err(SecurityInfoError::AlreadyRegistered(format!("email address {address}")));
         }
         let now = Utc::now();
-        let method = insert_pending(&mut tx, caller.user_id, MethodKind::Email, "", None, Some(&address), now).await?;
-        self.send_code(&mut tx, &method, REGISTRATION, "verification_code", now).await?;
+        let method = insert_pending(
+            &mut tx,
+            caller.user_id,
+            MethodKind::Email,
+            "",
+            None,
+            Some(&address),
+            now,
+        )
+        .await?;
+        self.send_code(&mut tx, &method, REGISTRATION, "verification_code", now)
+            .await?;
         tx.commit().await?;
         Ok(CodeSent {
             sent_to: method.label(),
@@ -294,7 +341,14 @@ impl SecurityInfo {
     }
 
     /// A new one-time code for `method`, stored hashed, delivered through a notification event.
-    async fn send_code(&self, conn: &mut PgConnection, method: &Method, purpose: &str, template: &'static str, now: DateTime<Utc>) -> Result<(), SecurityInfoError> {
+    async fn send_code(
+        &self,
+        conn: &mut PgConnection,
+        method: &Method,
+        purpose: &str,
+        template: &'static str,
+        now: DateTime<Utc>,
+    ) -> Result<(), SecurityInfoError> {
         let code = domain::new_numeric_code();
         let code_id = Uuid::now_v7();
         store::insert_code(
@@ -314,7 +368,12 @@ impl SecurityInfo {
     }
 
     /// Completes a pending authenticator app, phone or email with the code it shows or received.
-    pub async fn verify_method(&self, caller: &Caller, method_id: &str, code: &str) -> Result<Method, SecurityInfoError> {
+    pub async fn verify_method(
+        &self,
+        caller: &Caller,
+        method_id: &str,
+        code: &str,
+    ) -> Result<Method, SecurityInfoError> {
         let method_id = parse_id("method_id", method_id)?;
         if code.trim().is_empty() {
             return Err(invalid("code", "is required"));
@@ -324,7 +383,12 @@ impl SecurityInfo {
         let method = self.pending_method(&mut tx, caller, method_id, now).await?;
         match method.kind {
             MethodKind::AuthenticatorApp => {
-                check_limit(&methods, MethodKind::AuthenticatorApp, MAX_AUTHENTICATOR_APPS, "authenticator apps")?;
+                check_limit(
+                    &methods,
+                    MethodKind::AuthenticatorApp,
+                    MAX_AUTHENTICATOR_APPS,
+                    "authenticator apps",
+                )?;
                 let state = store::totp_state_for_update(&mut tx, method.id)
                     .await?
                     .ok_or(SecurityInfoError::MethodNotFound(method.id))?;
@@ -346,7 +410,11 @@ impl SecurityInfo {
                         CodeFailure::TooManyAttempts => SecurityInfoError::TooManyAttempts(method.id),
                     });
                 }
-                if methods.iter().any(|m| m.kind == method.kind && m.phone.as_ref().map(|p| p.phone_type) == method.phone.as_ref().map(|p| p.phone_type) && m.email == method.email) {
+                if methods.iter().any(|m| {
+                    m.kind == method.kind
+                        && m.phone.as_ref().map(|p| p.phone_type) == method.phone.as_ref().map(|p| p.phone_type)
+                        && m.email == method.email
+                }) {
                     return Err(SecurityInfoError::AlreadyRegistered(method.label()));
                 }
             }
@@ -355,7 +423,13 @@ impl SecurityInfo {
         self.activate(tx, caller, methods, method, now).await
     }
 
-    async fn pending_method(&self, conn: &mut PgConnection, caller: &Caller, method_id: Uuid, now: DateTime<Utc>) -> Result<Method, SecurityInfoError> {
+    async fn pending_method(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        method_id: Uuid,
+        now: DateTime<Utc>,
+    ) -> Result<Method, SecurityInfoError> {
         let method = store::method_of(conn, caller.user_id, method_id)
             .await?
             .ok_or(SecurityInfoError::MethodNotFound(method_id))?;
@@ -370,7 +444,14 @@ impl SecurityInfo {
 
     /// Activates a proven method and tells everyone: the event, the default if it changed, and
     /// the person's verified addresses.
-    async fn activate(&self, mut tx: sqlx::Transaction<'static, sqlx::Postgres>, caller: &Caller, before: Vec<Method>, method: Method, now: DateTime<Utc>) -> Result<Method, SecurityInfoError> {
+    async fn activate(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+        caller: &Caller,
+        before: Vec<Method>,
+        method: Method,
+        now: DateTime<Utc>,
+    ) -> Result<Method, SecurityInfoError> {
         store::activate_method(&mut tx, method.id, now).await?;
         let after = store::lock_active_methods(&mut tx, caller.user_id).await?;
         let active = after
@@ -379,7 +460,8 @@ impl SecurityInfo {
             .cloned()
             .ok_or(SecurityInfoError::MethodNotFound(method.id))?;
         events::method_added(&mut tx, &active, caller.session_id, now).await?;
-        self.after_change(&mut tx, caller, &before, &after, "method_added", &active, now).await?;
+        self.after_change(&mut tx, caller, &before, &after, "method_added", &active, now)
+            .await?;
         tx.commit().await?;
         tracing::info!(user_id = %caller.user_id, method_id = %active.id, kind = active.kind.as_str(), "method added");
         Ok(active)
@@ -387,7 +469,16 @@ impl SecurityInfo {
 
     /// A default-changed event when the effective default moved, and the change notifications.
     #[allow(clippy::too_many_arguments)]
-    async fn after_change(&self, conn: &mut PgConnection, caller: &Caller, before: &[Method], after: &[Method], change: &str, method: &Method, now: DateTime<Utc>) -> Result<(), SecurityInfoError> {
+    async fn after_change(
+        &self,
+        conn: &mut PgConnection,
+        caller: &Caller,
+        before: &[Method],
+        after: &[Method],
+        change: &str,
+        method: &Method,
+        now: DateTime<Utc>,
+    ) -> Result<(), SecurityInfoError> {
         let chosen = store::chosen_default(conn, caller.user_id).await?;
         let old_default = domain::effective_default(before, chosen);
         let new_default = domain::effective_default(after, chosen);
@@ -403,7 +494,11 @@ impl SecurityInfo {
 
     // --- security keys
 
-    pub async fn start_security_key(&self, caller: &Caller, name: &str) -> Result<SecurityKeyStarted, SecurityInfoError> {
+    pub async fn start_security_key(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<SecurityKeyStarted, SecurityInfoError> {
         let mut v = Violations::new();
         let name = domain::check_name("name", name, &mut v);
         v.into_result().map_err(SecurityInfoError::Invalid)?;
@@ -421,8 +516,16 @@ impl SecurityInfo {
         let now = Utc::now();
         let method = insert_pending(&mut tx, caller.user_id, MethodKind::SecurityKey, &name, None, None, now).await?;
         let state = serde_json::to_value(&state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
-        store::save_ceremony(&mut tx, method.id, REGISTRATION, &state, now + chrono::Duration::seconds(PENDING_TTL_SECS)).await?;
-        let creation_options_json = serde_json::to_string(&options).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        store::save_ceremony(
+            &mut tx,
+            method.id,
+            REGISTRATION,
+            &state,
+            now + chrono::Duration::seconds(PENDING_TTL_SECS),
+        )
+        .await?;
+        let creation_options_json =
+            serde_json::to_string(&options).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
         tx.commit().await?;
         Ok(SecurityKeyStarted {
             method,
@@ -430,7 +533,12 @@ impl SecurityInfo {
         })
     }
 
-    pub async fn complete_security_key(&self, caller: &Caller, method_id: &str, credential_json: &str) -> Result<Method, SecurityInfoError> {
+    pub async fn complete_security_key(
+        &self,
+        caller: &Caller,
+        method_id: &str,
+        credential_json: &str,
+    ) -> Result<Method, SecurityInfoError> {
         let method_id = parse_id("method_id", method_id)?;
         let credential: RegisterPublicKeyCredential = serde_json::from_str(credential_json)
             .map_err(|e| invalid("credential", format!("is not a WebAuthn registration response: {e}")))?;
@@ -447,7 +555,8 @@ impl SecurityInfo {
         if expires_at <= now {
             return Err(SecurityInfoError::RegistrationExpired(method.id));
         }
-        let state: PasskeyRegistration = serde_json::from_value(state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let state: PasskeyRegistration =
+            serde_json::from_value(state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
         let passkey = self
             .webauthn
             .finish_passkey_registration(&credential, &state)
@@ -460,13 +569,25 @@ impl SecurityInfo {
             .unwrap_or_default();
         let stored = serde_json::to_value(&passkey).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
         let counter = passkey_counter(&stored);
-        store::save_passkey(&mut tx, method.id, passkey.cred_id().as_ref(), &stored, counter, &transports).await?;
+        store::save_passkey(
+            &mut tx,
+            method.id,
+            passkey.cred_id().as_ref(),
+            &stored,
+            counter,
+            &transports,
+        )
+        .await?;
         self.activate(tx, caller, methods, method, now).await
     }
 
     // --- app passwords and recovery codes
 
-    pub async fn create_app_password(&self, caller: &Caller, name: &str) -> Result<(Method, String), SecurityInfoError> {
+    pub async fn create_app_password(
+        &self,
+        caller: &Caller,
+        name: &str,
+    ) -> Result<(Method, String), SecurityInfoError> {
         let mut v = Violations::new();
         let name = domain::check_name("name", name, &mut v);
         v.into_result().map_err(SecurityInfoError::Invalid)?;
@@ -492,7 +613,10 @@ impl SecurityInfo {
         let codes = domain::new_recovery_codes();
         let hashes: Vec<Vec<u8>> = codes.iter().map(|c| domain::hash_secret(caller.user_id, c)).collect();
         store::insert_recovery_codes(&mut tx, method.id, &hashes).await?;
-        let before: Vec<Method> = methods.into_iter().filter(|m| m.kind != MethodKind::RecoveryCodes).collect();
+        let before: Vec<Method> = methods
+            .into_iter()
+            .filter(|m| m.kind != MethodKind::RecoveryCodes)
+            .collect();
         let method = self.activate(tx, caller, before, method, now).await?;
         Ok((method, codes))
     }
@@ -506,7 +630,10 @@ impl SecurityInfo {
             .await?
             .ok_or(SecurityInfoError::MethodNotFound(method_id))?;
         if method.is_active() && method.kind.is_second_factor() {
-            let others = before.iter().filter(|m| m.is_second_factor() && m.id != method.id).count();
+            let others = before
+                .iter()
+                .filter(|m| m.is_second_factor() && m.id != method.id)
+                .count();
             if others == 0 && self.mfa_required(&mut tx, caller).await? {
                 return Err(SecurityInfoError::LastSecondFactor(method.id));
             }
@@ -550,7 +677,15 @@ impl SecurityInfo {
         let now = Utc::now();
         store::set_default(&mut tx, caller.user_id, method.id, now).await?;
         if old_default != Some(method.id) {
-            events::default_changed(&mut tx, caller.user_id, Some(&method), old_default, caller.session_id, now).await?;
+            events::default_changed(
+                &mut tx,
+                caller.user_id,
+                Some(&method),
+                old_default,
+                caller.session_id,
+                now,
+            )
+            .await?;
             for notification in Notification::security_info_changed(&methods, &methods, "default_changed", &method) {
                 events::notification_requested(&mut tx, &notification, now).await?;
             }
@@ -567,7 +702,10 @@ impl SecurityInfo {
         let methods = store::active_methods(&self.pool, user_id).await?;
         let mut conn = self.pool.acquire().await?;
         let default = domain::effective_default(&methods, store::chosen_default(&mut conn, user_id).await?);
-        let mut factors: Vec<Method> = domain::challenge_order(&methods, default).into_iter().cloned().collect();
+        let mut factors: Vec<Method> = domain::challenge_order(&methods, default)
+            .into_iter()
+            .cloned()
+            .collect();
         if !factors.is_empty() {
             factors.extend(
                 methods
@@ -579,7 +717,12 @@ impl SecurityInfo {
         Ok((factors, default))
     }
 
-    async fn usable_factor(&self, conn: &mut PgConnection, user_id: Uuid, method_id: &str) -> Result<Option<Method>, SecurityInfoError> {
+    async fn usable_factor(
+        &self,
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        method_id: &str,
+    ) -> Result<Option<Method>, SecurityInfoError> {
         let Ok(method_id) = Uuid::parse_str(method_id.trim()) else {
             return Ok(None);
         };
@@ -613,8 +756,16 @@ impl SecurityInfo {
                     .start_passkey_authentication(&[passkey])
                     .map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
                 let state = serde_json::to_value(&state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
-                store::save_ceremony(&mut tx, method.id, SIGN_IN, &state, now + chrono::Duration::seconds(CODE_TTL_SECS)).await?;
-                prompt.request_options_json = serde_json::to_string(&options).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+                store::save_ceremony(
+                    &mut tx,
+                    method.id,
+                    SIGN_IN,
+                    &state,
+                    now + chrono::Duration::seconds(CODE_TTL_SECS),
+                )
+                .await?;
+                prompt.request_options_json =
+                    serde_json::to_string(&options).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
             }
             _ => {}
         }
@@ -631,7 +782,12 @@ impl SecurityInfo {
 
     /// Checks a proof for a sign-in's second step. Attempt counters are committed whatever the
     /// outcome.
-    pub async fn verify_second_factor(&self, user_id: Uuid, method_id: &str, proof: Proof) -> Result<Verification, SecurityInfoError> {
+    pub async fn verify_second_factor(
+        &self,
+        user_id: Uuid,
+        method_id: &str,
+        proof: Proof,
+    ) -> Result<Verification, SecurityInfoError> {
         let mut tx = self.pool.begin().await?;
         let Some(method) = self.usable_factor(&mut tx, user_id, method_id).await? else {
             return Ok(Verification::UnknownMethod);
@@ -652,12 +808,14 @@ impl SecurityInfo {
                     TotpCheck::Incorrect => Verification::Incorrect(method.clone()),
                 }
             }
-            (MethodKind::Phone | MethodKind::Email, Proof::Code(code)) => match self.check_code(&mut tx, &method, SIGN_IN, &code, now).await? {
-                None => Verification::Verified(method.clone()),
-                Some(CodeFailure::Incorrect) => Verification::Incorrect(method.clone()),
-                Some(CodeFailure::Expired) => Verification::Expired(method.clone()),
-                Some(CodeFailure::TooManyAttempts) => Verification::TooManyAttempts(method.clone()),
-            },
+            (MethodKind::Phone | MethodKind::Email, Proof::Code(code)) => {
+                match self.check_code(&mut tx, &method, SIGN_IN, &code, now).await? {
+                    None => Verification::Verified(method.clone()),
+                    Some(CodeFailure::Incorrect) => Verification::Incorrect(method.clone()),
+                    Some(CodeFailure::Expired) => Verification::Expired(method.clone()),
+                    Some(CodeFailure::TooManyAttempts) => Verification::TooManyAttempts(method.clone()),
+                }
+            }
             (MethodKind::RecoveryCodes, Proof::Code(code)) => {
                 if store::use_recovery_code(&mut tx, method.id, &domain::hash_secret(user_id, &code), now).await? {
                     Verification::Verified(method.clone())
@@ -665,7 +823,9 @@ impl SecurityInfo {
                     Verification::Incorrect(method.clone())
                 }
             }
-            (MethodKind::SecurityKey, Proof::Assertion(json)) => self.check_assertion(&mut tx, &method, &json, now).await?,
+            (MethodKind::SecurityKey, Proof::Assertion(json)) => {
+                self.check_assertion(&mut tx, &method, &json, now).await?
+            }
             _ => Verification::Incorrect(method.clone()),
         };
         if matches!(outcome, Verification::Verified(_)) {
@@ -675,7 +835,13 @@ impl SecurityInfo {
         Ok(outcome)
     }
 
-    async fn check_assertion(&self, conn: &mut PgConnection, method: &Method, json: &str, now: DateTime<Utc>) -> Result<Verification, SecurityInfoError> {
+    async fn check_assertion(
+        &self,
+        conn: &mut PgConnection,
+        method: &Method,
+        json: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Verification, SecurityInfoError> {
         let Ok(credential) = serde_json::from_str::<PublicKeyCredential>(json) else {
             return Ok(Verification::Incorrect(method.clone()));
         };
@@ -685,7 +851,8 @@ impl SecurityInfo {
         if expires_at <= now {
             return Ok(Verification::Expired(method.clone()));
         }
-        let state: PasskeyAuthentication = serde_json::from_value(state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let state: PasskeyAuthentication =
+            serde_json::from_value(state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
         let mut passkey = self.load_passkey(conn, method.id).await?;
         match self.webauthn.finish_passkey_authentication(&credential, &state) {
             Ok(result) => {
@@ -693,7 +860,15 @@ impl SecurityInfo {
                 let stored = serde_json::to_value(&passkey).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
                 let counter = passkey_counter(&stored);
                 let transports = method.transports.clone();
-                store::save_passkey(conn, method.id, passkey.cred_id().as_ref(), &stored, counter, &transports).await?;
+                store::save_passkey(
+                    conn,
+                    method.id,
+                    passkey.cred_id().as_ref(),
+                    &stored,
+                    counter,
+                    &transports,
+                )
+                .await?;
                 Ok(Verification::Verified(method.clone()))
             }
             Err(WebauthnError::CredentialPossibleCompromise) => {
@@ -708,7 +883,14 @@ impl SecurityInfo {
     }
 
     /// Checks a one-time code; `None` when it is right (and now spent).
-    async fn check_code(&self, conn: &mut PgConnection, method: &Method, purpose: &str, code: &str, now: DateTime<Utc>) -> Result<Option<CodeFailure>, SecurityInfoError> {
+    async fn check_code(
+        &self,
+        conn: &mut PgConnection,
+        method: &Method,
+        purpose: &str,
+        code: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<CodeFailure>, SecurityInfoError> {
         let Some(open) = store::open_code_for_update(conn, method.id, purpose).await? else {
             return Ok(Some(CodeFailure::Expired));
         };
@@ -742,7 +924,15 @@ impl SecurityInfo {
     }
 }
 
-async fn insert_pending(conn: &mut PgConnection, user_id: Uuid, kind: MethodKind, name: &str, phone: Option<&Phone>, email: Option<&str>, now: DateTime<Utc>) -> Result<Method, SecurityInfoError> {
+async fn insert_pending(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    kind: MethodKind,
+    name: &str,
+    phone: Option<&Phone>,
+    email: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<Method, SecurityInfoError> {
     let id = Uuid::now_v7();
     store::insert_method(
         conn,
@@ -759,7 +949,9 @@ async fn insert_pending(conn: &mut PgConnection, user_id: Uuid, kind: MethodKind
         },
     )
     .await?;
-    store::method_of(conn, user_id, id).await?.ok_or(SecurityInfoError::MethodNotFound(id))
+    store::method_of(conn, user_id, id)
+        .await?
+        .ok_or(SecurityInfoError::MethodNotFound(id))
 }
 
 enum CodeFailure {

@@ -96,8 +96,13 @@ pub async fn insert_method(conn: &mut PgConnection, m: &NewMethod<'_>) -> Result
 
 /// Every active method of a user, oldest first.
 pub async fn active_methods(pool: &PgPool, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
-    let sql = format!("SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id");
-    let rows: Vec<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(pool).await?;
+    let sql = format!(
+        "SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id"
+    );
+    let rows: Vec<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?;
     Ok(methods(rows))
 }
 
@@ -108,8 +113,13 @@ pub async fn lock_active_methods(conn: &mut PgConnection, user_id: Uuid) -> Resu
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    let sql = format!("SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id");
-    let rows: Vec<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(&mut *conn).await?;
+    let sql = format!(
+        "SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id"
+    );
+    let rows: Vec<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
     Ok(methods(rows))
 }
 
@@ -125,7 +135,12 @@ pub async fn method_of(conn: &mut PgConnection, user_id: Uuid, method_id: Uuid) 
 }
 
 /// Active methods of a kind, including pending registrations that have not expired.
-pub async fn count_methods(conn: &mut PgConnection, user_id: Uuid, kind: MethodKind, now: DateTime<Utc>) -> Result<i64, sqlx::Error> {
+pub async fn count_methods(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    kind: MethodKind,
+    now: DateTime<Utc>,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT count(*) FROM methods WHERE user_id = $1 AND kind = $2 AND (status = 'active' OR expires_at > $3)",
     )
@@ -137,7 +152,11 @@ pub async fn count_methods(conn: &mut PgConnection, user_id: Uuid, kind: MethodK
 }
 
 /// Forgets registrations that were started and never finished.
-pub async fn delete_expired_pending(conn: &mut PgConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn delete_expired_pending(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM methods WHERE user_id = $1 AND status = 'pending' AND expires_at <= $2")
         .bind(user_id)
         .bind(now)
@@ -176,7 +195,12 @@ pub async fn touch_method(conn: &mut PgConnection, method_id: Uuid, now: DateTim
 
 // --- authenticator apps
 
-pub async fn set_totp_secret(conn: &mut PgConnection, method_id: Uuid, sealed: &[u8], key_id: &str) -> Result<(), sqlx::Error> {
+pub async fn set_totp_secret(
+    conn: &mut PgConnection,
+    method_id: Uuid,
+    sealed: &[u8],
+    key_id: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE methods SET totp_secret = $2, totp_key_id = $3 WHERE id = $1")
         .bind(method_id)
         .bind(sealed)
@@ -194,10 +218,12 @@ pub struct TotpState {
 
 /// The sealed secret and last used step, locking the row until the transaction ends.
 pub async fn totp_state_for_update(conn: &mut PgConnection, method_id: Uuid) -> Result<Option<TotpState>, sqlx::Error> {
-    sqlx::query_as("SELECT totp_secret, totp_last_step FROM methods WHERE id = $1 AND totp_secret IS NOT NULL FOR UPDATE")
-        .bind(method_id)
-        .fetch_optional(&mut *conn)
-        .await
+    sqlx::query_as(
+        "SELECT totp_secret, totp_last_step FROM methods WHERE id = $1 AND totp_secret IS NOT NULL FOR UPDATE",
+    )
+    .bind(method_id)
+    .fetch_optional(&mut *conn)
+    .await
 }
 
 pub async fn set_totp_last_step(conn: &mut PgConnection, method_id: Uuid, step: i64) -> Result<(), sqlx::Error> {
@@ -221,12 +247,14 @@ pub async fn insert_code(
     expires_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     // A new code replaces any earlier one for the same purpose.
-    sqlx::query("UPDATE one_time_codes SET consumed_at = $3 WHERE method_id = $1 AND purpose = $2 AND consumed_at IS NULL")
-        .bind(method_id)
-        .bind(purpose)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE one_time_codes SET consumed_at = $3 WHERE method_id = $1 AND purpose = $2 AND consumed_at IS NULL",
+    )
+    .bind(method_id)
+    .bind(purpose)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO one_time_codes (id, method_id, purpose, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
@@ -250,7 +278,11 @@ pub struct CodeRow {
 }
 
 /// The open code of a method for a purpose, locked.
-pub async fn open_code_for_update(conn: &mut PgConnection, method_id: Uuid, purpose: &str) -> Result<Option<CodeRow>, sqlx::Error> {
+pub async fn open_code_for_update(
+    conn: &mut PgConnection,
+    method_id: Uuid,
+    purpose: &str,
+) -> Result<Option<CodeRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, code_hash, attempts, expires_at FROM one_time_codes \
          WHERE method_id = $1 AND purpose = $2 AND consumed_at IS NULL ORDER BY created_at DESC LIMIT 1 FOR UPDATE",
@@ -301,7 +333,11 @@ pub async fn save_ceremony(
 }
 
 /// Takes (deletes and returns) a ceremony's state: each challenge is answered once.
-pub async fn take_ceremony(conn: &mut PgConnection, method_id: Uuid, purpose: &str) -> Result<Option<(serde_json::Value, DateTime<Utc>)>, sqlx::Error> {
+pub async fn take_ceremony(
+    conn: &mut PgConnection,
+    method_id: Uuid,
+    purpose: &str,
+) -> Result<Option<(serde_json::Value, DateTime<Utc>)>, sqlx::Error> {
     sqlx::query_as("DELETE FROM webauthn_ceremonies WHERE method_id = $1 AND purpose = $2 RETURNING state, expires_at")
         .bind(method_id)
         .bind(purpose)
@@ -329,7 +365,10 @@ pub async fn save_passkey(
 }
 
 /// The stored passkey of an active security key, locked.
-pub async fn passkey_for_update(conn: &mut PgConnection, method_id: Uuid) -> Result<Option<serde_json::Value>, sqlx::Error> {
+pub async fn passkey_for_update(
+    conn: &mut PgConnection,
+    method_id: Uuid,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
     sqlx::query_scalar("SELECT passkey FROM methods WHERE id = $1 AND passkey IS NOT NULL FOR UPDATE")
         .bind(method_id)
         .fetch_optional(&mut *conn)
@@ -338,10 +377,12 @@ pub async fn passkey_for_update(conn: &mut PgConnection, method_id: Uuid) -> Res
 
 /// Credential ids of a user's active keys (excluded from a new registration).
 pub async fn credential_ids(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Vec<u8>>, sqlx::Error> {
-    sqlx::query_scalar("SELECT credential_id FROM methods WHERE user_id = $1 AND status = 'active' AND credential_id IS NOT NULL")
-        .bind(user_id)
-        .fetch_all(&mut *conn)
-        .await
+    sqlx::query_scalar(
+        "SELECT credential_id FROM methods WHERE user_id = $1 AND status = 'active' AND credential_id IS NOT NULL",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await
 }
 
 // --- app passwords and recovery codes
@@ -355,7 +396,11 @@ pub async fn set_secret_hash(conn: &mut PgConnection, method_id: Uuid, hash: &[u
     Ok(())
 }
 
-pub async fn app_password_by_hash(conn: &mut PgConnection, user_id: Uuid, hash: &[u8]) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn app_password_by_hash(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    hash: &[u8],
+) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT id FROM methods WHERE user_id = $1 AND kind = 'app_password' AND status = 'active' AND secret_hash = $2",
     )
@@ -373,7 +418,11 @@ pub async fn delete_recovery_codes(conn: &mut PgConnection, user_id: Uuid) -> Re
         .await
 }
 
-pub async fn insert_recovery_codes(conn: &mut PgConnection, method_id: Uuid, hashes: &[Vec<u8>]) -> Result<(), sqlx::Error> {
+pub async fn insert_recovery_codes(
+    conn: &mut PgConnection,
+    method_id: Uuid,
+    hashes: &[Vec<u8>],
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO recovery_codes (method_id, code_hash) SELECT $1, h FROM unnest($2::bytea[]) AS h")
         .bind(method_id)
         .bind(hashes)
@@ -383,13 +432,20 @@ pub async fn insert_recovery_codes(conn: &mut PgConnection, method_id: Uuid, has
 }
 
 /// Spends a recovery code; false when it is not an unused code of this set.
-pub async fn use_recovery_code(conn: &mut PgConnection, method_id: Uuid, hash: &[u8], now: DateTime<Utc>) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query("UPDATE recovery_codes SET used_at = $3 WHERE method_id = $1 AND code_hash = $2 AND used_at IS NULL")
-        .bind(method_id)
-        .bind(hash)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+pub async fn use_recovery_code(
+    conn: &mut PgConnection,
+    method_id: Uuid,
+    hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE recovery_codes SET used_at = $3 WHERE method_id = $1 AND code_hash = $2 AND used_at IS NULL",
+    )
+    .bind(method_id)
+    .bind(hash)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -402,7 +458,12 @@ pub async fn chosen_default(conn: &mut PgConnection, user_id: Uuid) -> Result<Op
         .await
 }
 
-pub async fn set_default(conn: &mut PgConnection, user_id: Uuid, method_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn set_default(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    method_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO default_methods (user_id, method_id, changed_at) VALUES ($1, $2, $3) \
          ON CONFLICT (user_id) DO UPDATE SET method_id = EXCLUDED.method_id, changed_at = EXCLUDED.changed_at",
@@ -418,7 +479,12 @@ pub async fn set_default(conn: &mut PgConnection, user_id: Uuid, method_id: Uuid
 // --- organizations (projection)
 
 /// Applies an organization's settings unless a newer change was already applied.
-pub async fn upsert_organization_policy(conn: &mut PgConnection, organization_id: &str, mfa_required: bool, changed_at: DateTime<Utc>) -> Result<(), sqlx::Error> {
+pub async fn upsert_organization_policy(
+    conn: &mut PgConnection,
+    organization_id: &str,
+    mfa_required: bool,
+    changed_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO organization_policies (organization_id, mfa_required, changed_at) VALUES ($1, $2, $3) \
          ON CONFLICT (organization_id) DO UPDATE SET mfa_required = EXCLUDED.mfa_required, changed_at = EXCLUDED.changed_at \
@@ -434,9 +500,11 @@ pub async fn upsert_organization_policy(conn: &mut PgConnection, organization_id
 
 /// Unknown organizations do not require MFA.
 pub async fn organization_requires_mfa(conn: &mut PgConnection, organization_id: &str) -> Result<bool, sqlx::Error> {
-    Ok(sqlx::query_scalar("SELECT mfa_required FROM organization_policies WHERE organization_id = $1")
-        .bind(organization_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .unwrap_or(false))
+    Ok(
+        sqlx::query_scalar("SELECT mfa_required FROM organization_policies WHERE organization_id = $1")
+            .bind(organization_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(false),
+    )
 }

@@ -24,7 +24,10 @@ pub struct SeededApp {
     pub otpauth_uri: String,
 }
 
-pub async fn seed(target: &DemoTarget, identity: &mut IdentityServiceClient<Channel>) -> anyhow::Result<Option<SeededApp>> {
+pub async fn seed(
+    target: &DemoTarget,
+    identity: &mut IdentityServiceClient<Channel>,
+) -> anyhow::Result<Option<SeededApp>> {
     let Some(user) = USERS.iter().find(|u| u.upn == WITH_TOTP) else {
         bail!("{WITH_TOTP} is not a demo user");
     };
@@ -82,7 +85,10 @@ pub async fn seed(target: &DemoTarget, identity: &mut IdentityServiceClient<Chan
 pub fn print(app: &Option<SeededApp>) {
     match app {
         Some(app) => {
-            println!("{} signs in with a second factor: add this key to an authenticator app", app.upn);
+            println!(
+                "{} signs in with a second factor: add this key to an authenticator app",
+                app.upn
+            );
             println!("  secret {}", app.secret);
             println!("  {}", app.otpauth_uri);
         }
@@ -93,6 +99,8 @@ pub fn print(app: &Option<SeededApp>) {
 
 fn bearer<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
     let mut request = tonic::Request::new(message);
-    request.metadata_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse()?);
     Ok(request)
 }

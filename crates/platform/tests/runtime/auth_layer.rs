@@ -40,6 +40,35 @@ impl AuditService for WhoAmI {
             next_page_token: format!("{} {}", caller.user_id, caller.scopes.join(",")),
         }))
     }
+
+    // The auth layer is what is under test; the other methods are never called.
+    async fn get_my_sign_in(
+        &self,
+        _: Request<myaccount_proto::audit::v1::GetMySignInRequest>,
+    ) -> Result<Response<myaccount_proto::audit::v1::SignIn>, Status> {
+        Err(Status::unimplemented("not part of this test"))
+    }
+
+    async fn review_my_sign_in(
+        &self,
+        _: Request<myaccount_proto::audit::v1::ReviewMySignInRequest>,
+    ) -> Result<Response<myaccount_proto::audit::v1::ReviewMySignInResponse>, Status> {
+        Err(Status::unimplemented("not part of this test"))
+    }
+
+    async fn list_my_activity(
+        &self,
+        _: Request<myaccount_proto::audit::v1::ListMyActivityRequest>,
+    ) -> Result<Response<myaccount_proto::audit::v1::ListMyActivityResponse>, Status> {
+        Err(Status::unimplemented("not part of this test"))
+    }
+
+    async fn list_organization_sign_ins(
+        &self,
+        _: Request<myaccount_proto::audit::v1::ListOrganizationSignInsRequest>,
+    ) -> Result<Response<ListMySignInsResponse>, Status> {
+        Err(Status::unimplemented("not part of this test"))
+    }
 }
 
 struct Host {

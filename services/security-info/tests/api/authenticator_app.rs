@@ -10,28 +10,43 @@ async fn an_authenticator_app_is_registered_by_proving_a_current_code() {
 
     let started = app.start_app(&adele, "Work phone").await.expect("registration starts");
     assert!(
-        started.otpauth_uri.starts_with("otpauth://totp/MyAccount:Work%20phone?secret="),
+        started
+            .otpauth_uri
+            .starts_with("otpauth://totp/MyAccount:Work%20phone?secret="),
         "{}",
         started.otpauth_uri
     );
-    assert!(started.otpauth_uri.contains(&format!("secret={}&issuer=MyAccount", started.secret)));
+    assert!(
+        started
+            .otpauth_uri
+            .contains(&format!("secret={}&issuer=MyAccount", started.secret))
+    );
     // Not usable yet: a started registration is not a method.
     assert!(app.security_info(&adele).await.methods.is_empty());
 
     // The secret is sealed at rest, with the key id beside it.
-    let (sealed, key_id): (Vec<u8>, String) = sqlx::query_as("SELECT totp_secret, totp_key_id FROM methods WHERE id = $1::uuid")
-        .bind(&started.method_id)
-        .fetch_one(&app.db)
-        .await
-        .expect("the pending row");
-    let secret = data_encoding::BASE32_NOPAD.decode(started.secret.as_bytes()).expect("base32");
+    let (sealed, key_id): (Vec<u8>, String) =
+        sqlx::query_as("SELECT totp_secret, totp_key_id FROM methods WHERE id = $1::uuid")
+            .bind(&started.method_id)
+            .fetch_one(&app.db)
+            .await
+            .expect("the pending row");
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(started.secret.as_bytes())
+        .expect("base32");
     assert_eq!(key_id, "k1");
-    assert!(!sealed.windows(secret.len()).any(|w| w == secret.as_slice()), "the secret is not stored in the clear");
+    assert!(
+        !sealed.windows(secret.len()).any(|w| w == secret.as_slice()),
+        "the secret is not stored in the clear"
+    );
 
     // A wrong code is refused by name and changes nothing.
     let authenticator = AuthenticatorApp::from_base32(&started.secret);
     let step = AuthenticatorApp::current_step();
-    let wrong = app.verify(&adele, &started.method_id, &authenticator.code_at_step(step + 5)).await.unwrap_err();
+    let wrong = app
+        .verify(&adele, &started.method_id, &authenticator.code_at_step(step + 5))
+        .await
+        .unwrap_err();
     assert_eq!(wrong.code(), Code::InvalidArgument);
     assert_eq!(violated_fields(&wrong), ["code"]);
     assert!(app.security_info(&adele).await.methods.is_empty());
@@ -46,16 +61,29 @@ async fn an_authenticator_app_is_registered_by_proving_a_current_code() {
 
     let info = app.security_info(&adele).await;
     assert!(info.mfa_registered);
-    assert_eq!(info.default_method_id, method.id, "the first second factor becomes the default");
+    assert_eq!(
+        info.default_method_id, method.id,
+        "the first second factor becomes the default"
+    );
     assert_eq!(
         app.security_events(adele.id, 2).await,
-        ["myaccount.securityinfo.v1.method_added", "myaccount.securityinfo.v1.default_changed"]
+        [
+            "myaccount.securityinfo.v1.method_added",
+            "myaccount.securityinfo.v1.default_changed"
+        ]
     );
 
     // Verified once; a second verification is refused.
     let adele = app.again(&adele, SignedIn::WithMfa);
-    let again = app.verify(&adele, &started.method_id, &authenticator.code_at_step(step + 1)).await.unwrap_err();
-    assert_status(&again, Code::FailedPrecondition, &format!("method {} is already verified", method.id));
+    let again = app
+        .verify(&adele, &started.method_id, &authenticator.code_at_step(step + 1))
+        .await
+        .unwrap_err();
+    assert_status(
+        &again,
+        Code::FailedPrecondition,
+        &format!("method {} is already verified", method.id),
+    );
 }
 
 #[tokio::test]
@@ -71,13 +99,25 @@ async fn a_code_answers_a_sign_in_once_within_one_step_either_side() {
     assert_eq!(verified.method, "authenticator_app");
 
     // The same code again, or an older one: replays.
-    assert_eq!(app.check_code(adele.id, &method.id, &next).await.outcome(), pb::VerificationOutcome::Replayed);
+    assert_eq!(
+        app.check_code(adele.id, &method.id, &next).await.outcome(),
+        pb::VerificationOutcome::Replayed
+    );
     let old = authenticator.code_at_step(registered_at);
-    assert_eq!(app.check_code(adele.id, &method.id, &old).await.outcome(), pb::VerificationOutcome::Replayed);
+    assert_eq!(
+        app.check_code(adele.id, &method.id, &old).await.outcome(),
+        pb::VerificationOutcome::Replayed
+    );
     // Far from now: wrong.
     let far = authenticator.code_at_step(registered_at + 10);
-    assert_eq!(app.check_code(adele.id, &method.id, &far).await.outcome(), pb::VerificationOutcome::Incorrect);
-    assert_eq!(app.check_code(adele.id, &method.id, "12345").await.outcome(), pb::VerificationOutcome::Incorrect);
+    assert_eq!(
+        app.check_code(adele.id, &method.id, &far).await.outcome(),
+        pb::VerificationOutcome::Incorrect
+    );
+    assert_eq!(
+        app.check_code(adele.id, &method.id, "12345").await.outcome(),
+        pb::VerificationOutcome::Incorrect
+    );
 }
 
 #[tokio::test]
@@ -90,7 +130,11 @@ async fn at_most_five_authenticator_apps() {
         app.register_app(&adele, &format!("App {n}")).await;
     }
     let sixth = app.start_app(&adele, "App 6").await.unwrap_err();
-    assert_status(&sixth, Code::FailedPrecondition, "you can register at most 5 authenticator apps; remove one first");
+    assert_status(
+        &sixth,
+        Code::FailedPrecondition,
+        "you can register at most 5 authenticator apps; remove one first",
+    );
     assert_eq!(app.method_rows(adele.id).await, 5, "the refused start stored nothing");
 }
 
@@ -111,7 +155,14 @@ async fn internal_calls_need_the_service_scope() {
     let app = spawn_app().await;
     let adele = app.person(SignedIn::WithMfa);
     let refused = app.second_factors(adele.id, &adele.token).await.unwrap_err();
-    assert_status(&refused, Code::PermissionDenied, "this operation needs the myaccount.service scope");
-    let factors = app.second_factors(adele.id, &app.service_token()).await.expect("identity may ask");
+    assert_status(
+        &refused,
+        Code::PermissionDenied,
+        "this operation needs the myaccount.service scope",
+    );
+    let factors = app
+        .second_factors(adele.id, &app.service_token())
+        .await
+        .expect("identity may ask");
     assert!(factors.factors.is_empty());
 }

@@ -19,11 +19,17 @@ async fn a_phone_is_active_once_the_texted_code_comes_back() {
     assert_eq!(notification.secret_parameters, ["code"]);
 
     // Stored hashed: the code is nowhere in the database.
-    let hashes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT code_hash FROM one_time_codes").fetch_all(&app.db).await.expect("codes");
+    let hashes: Vec<Vec<u8>> = sqlx::query_scalar("SELECT code_hash FROM one_time_codes")
+        .fetch_all(&app.db)
+        .await
+        .expect("codes");
     assert_eq!(hashes.len(), 1);
     assert!(!hashes[0].windows(6).any(|w| w == code.as_bytes()));
 
-    let method = app.verify(&adele, &pending.method_id, &code).await.expect("the right code");
+    let method = app
+        .verify(&adele, &pending.method_id, &code)
+        .await
+        .expect("the right code");
     assert_eq!(method.phone_number, "+14255550109");
     assert_eq!(method.phone_type(), pb::PhoneType::Mobile);
     assert_eq!(method.phone_delivery(), pb::PhoneDelivery::Sms);
@@ -40,7 +46,11 @@ async fn a_phone_is_active_once_the_texted_code_comes_back() {
     assert_eq!(verified.outcome(), pb::VerificationOutcome::Verified);
     assert_eq!(verified.amr, ["sms"]);
     assert_eq!(verified.method, "phone_sms");
-    assert_eq!(app.check_code(adele.id, &method.id, &sign_in_code).await.outcome(), pb::VerificationOutcome::Expired, "spent");
+    assert_eq!(
+        app.check_code(adele.id, &method.id, &sign_in_code).await.outcome(),
+        pb::VerificationOutcome::Expired,
+        "spent"
+    );
 }
 
 #[tokio::test]
@@ -48,10 +58,16 @@ async fn invalid_numbers_and_addresses_are_listed_and_store_nothing() {
     let app = spawn_app().await;
     let adele = app.person(SignedIn::PasswordOnly);
     for number in ["425 555 0109", "+0425550109", "+1 425", "call me", ""] {
-        let err = app.start_phone(&adele, pb::PhoneType::Mobile, number).await.unwrap_err();
+        let err = app
+            .start_phone(&adele, pb::PhoneType::Mobile, number)
+            .await
+            .unwrap_err();
         assert_eq!(violated_fields(&err), ["phone_number"], "{number:?}");
     }
-    let no_type = app.start_phone(&adele, pb::PhoneType::Unspecified, "nope").await.unwrap_err();
+    let no_type = app
+        .start_phone(&adele, pb::PhoneType::Unspecified, "nope")
+        .await
+        .unwrap_err();
     assert_eq!(violated_fields(&no_type), ["phone_type", "phone_number"]);
     let office_sms = app
         .client
@@ -79,7 +95,10 @@ async fn invalid_numbers_and_addresses_are_listed_and_store_nothing() {
 async fn wrong_codes_are_limited_and_expired_codes_refused() {
     let app = spawn_app().await;
     let adele = app.person(SignedIn::PasswordOnly);
-    let pending = app.start_phone(&adele, pb::PhoneType::Mobile, "+14255550109").await.expect("started");
+    let pending = app
+        .start_phone(&adele, pb::PhoneType::Mobile, "+14255550109")
+        .await
+        .expect("started");
     let code = app.code_sent_to("+14255550109", 0).await;
     let wrong = if code == "000000" { "111111" } else { "000000" };
     for _ in 0..5 {
@@ -90,11 +109,20 @@ async fn wrong_codes_are_limited_and_expired_codes_refused() {
     assert_status(
         &locked,
         Code::ResourceExhausted,
-        &format!("too many incorrect codes for method {}; request a new one", pending.method_id),
+        &format!(
+            "too many incorrect codes for method {}; request a new one",
+            pending.method_id
+        ),
     );
-    assert!(app.security_info(&adele).await.methods.is_empty(), "still not registered");
+    assert!(
+        app.security_info(&adele).await.methods.is_empty(),
+        "still not registered"
+    );
 
-    let other = app.start_phone(&adele, pb::PhoneType::AlternateMobile, "+14255550110").await.expect("started");
+    let other = app
+        .start_phone(&adele, pb::PhoneType::AlternateMobile, "+14255550110")
+        .await
+        .expect("started");
     let code = app.code_sent_to("+14255550110", 0).await;
     sqlx::query("UPDATE one_time_codes SET expires_at = now() - interval '1 second' WHERE method_id = $1::uuid")
         .bind(&other.method_id)
@@ -119,7 +147,10 @@ async fn email_codes_and_change_notices_arrive_by_smtp_including_at_the_removed_
     let pending = app.start_email(&adele, "Adele@Contoso.Example").await.expect("started");
     assert_eq!(pending.sent_to, "a••••@contoso.example");
     let mail = smtp.wait_for("adele@contoso.example", "verification code").await;
-    let email = app.verify(&adele, &pending.method_id, &code_in(&mail)).await.expect("the mailed code");
+    let email = app
+        .verify(&adele, &pending.method_id, &code_in(&mail))
+        .await
+        .expect("the mailed code");
     assert_eq!(email.email, "adele@contoso.example");
     smtp.wait_for("adele@contoso.example", "method added").await;
 
@@ -132,17 +163,27 @@ async fn email_codes_and_change_notices_arrive_by_smtp_including_at_the_removed_
     app.remove(&adele, &email.id).await.expect("removed");
     smtp.wait_for("adele@contoso.example", "method removed").await;
     // Codes never reach the log sender's output in this mode, and never the events' labels.
-    assert!(smtp.messages().iter().all(|m| m.contains("From: MyAccount <no-reply@contoso.example>")));
+    assert!(
+        smtp.messages()
+            .iter()
+            .all(|m| m.contains("From: MyAccount <no-reply@contoso.example>"))
+    );
 }
 
 #[tokio::test]
 async fn one_phone_of_each_type() {
     let app = spawn_app().await;
     let adele = app.person(SignedIn::PasswordOnly);
-    let pending = app.start_phone(&adele, pb::PhoneType::Mobile, "+14255550109").await.expect("started");
+    let pending = app
+        .start_phone(&adele, pb::PhoneType::Mobile, "+14255550109")
+        .await
+        .expect("started");
     let code = app.code_sent_to("+14255550109", 0).await;
     app.verify(&adele, &pending.method_id, &code).await.expect("registered");
     let adele = app.again(&adele, SignedIn::WithMfa);
-    let second = app.start_phone(&adele, pb::PhoneType::Mobile, "+14255550111").await.unwrap_err();
+    let second = app
+        .start_phone(&adele, pb::PhoneType::Mobile, "+14255550111")
+        .await
+        .unwrap_err();
     assert_status(&second, Code::AlreadyExists, "a mobile phone is already registered");
 }

@@ -158,7 +158,10 @@ pub fn assert_status(status: &Status, code: Code, message: &str) {
 }
 
 pub fn violated_fields(status: &Status) -> Vec<String> {
-    platform::error::field_violations(status).into_iter().map(|v| v.field).collect()
+    platform::error::field_violations(status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
 }
 
 #[track_caller]
@@ -177,7 +180,9 @@ pub struct AuthenticatorApp {
 
 impl AuthenticatorApp {
     pub fn from_base32(secret: &str) -> Self {
-        let bytes = totp_rs::Secret::Encoded(secret.to_owned()).to_bytes().expect("a base32 secret");
+        let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+            .to_bytes()
+            .expect("a base32 secret");
         Self {
             totp: totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes),
         }
@@ -259,7 +264,11 @@ impl TestApp {
 
     pub async fn start_app(&self, p: &Person, name: &str) -> Result<pb::AuthenticatorAppRegistration, Status> {
         let r = pb::StartAuthenticatorAppRegistrationRequest { name: name.into() };
-        Ok(self.c().start_authenticator_app_registration(bearer(r, &p.token)).await?.into_inner())
+        Ok(self
+            .c()
+            .start_authenticator_app_registration(bearer(r, &p.token))
+            .await?
+            .into_inner())
     }
 
     pub async fn verify(&self, p: &Person, method_id: &str, code: &str) -> Result<pb::Method, Status> {
@@ -282,18 +291,31 @@ impl TestApp {
         (method, app, step)
     }
 
-    pub async fn start_phone(&self, p: &Person, phone_type: pb::PhoneType, number: &str) -> Result<pb::PendingMethod, Status> {
+    pub async fn start_phone(
+        &self,
+        p: &Person,
+        phone_type: pb::PhoneType,
+        number: &str,
+    ) -> Result<pb::PendingMethod, Status> {
         let r = pb::StartPhoneRegistrationRequest {
             phone_type: phone_type.into(),
             phone_number: number.into(),
             delivery: pb::PhoneDelivery::Unspecified.into(),
         };
-        Ok(self.c().start_phone_registration(bearer(r, &p.token)).await?.into_inner())
+        Ok(self
+            .c()
+            .start_phone_registration(bearer(r, &p.token))
+            .await?
+            .into_inner())
     }
 
     pub async fn start_email(&self, p: &Person, email: &str) -> Result<pb::PendingMethod, Status> {
         let r = pb::StartEmailRegistrationRequest { email: email.into() };
-        Ok(self.c().start_email_registration(bearer(r, &p.token)).await?.into_inner())
+        Ok(self
+            .c()
+            .start_email_registration(bearer(r, &p.token))
+            .await?
+            .into_inner())
     }
 
     pub async fn remove(&self, p: &Person, method_id: &str) -> Result<(), Status> {
@@ -324,10 +346,18 @@ impl TestApp {
             .into_inner())
     }
 
-    pub async fn register_security_key(&self, p: &Person, key: &mut WebauthnAuthenticator<SoftPasskey>, name: &str) -> Result<pb::Method, Status> {
+    pub async fn register_security_key(
+        &self,
+        p: &Person,
+        key: &mut WebauthnAuthenticator<SoftPasskey>,
+        name: &str,
+    ) -> Result<pb::Method, Status> {
         let started = self
             .c()
-            .start_security_key_registration(bearer(pb::StartSecurityKeyRegistrationRequest { name: name.into() }, &p.token))
+            .start_security_key_registration(bearer(
+                pb::StartSecurityKeyRegistrationRequest { name: name.into() },
+                &p.token,
+            ))
             .await?
             .into_inner();
         let options = serde_json::from_str(&started.creation_options_json).expect("creation options JSON");
@@ -336,7 +366,11 @@ impl TestApp {
             method_id: started.method_id,
             credential_json: serde_json::to_string(&credential).expect("json"),
         };
-        Ok(self.c().complete_security_key_registration(bearer(r, &p.token)).await?.into_inner())
+        Ok(self
+            .c()
+            .complete_security_key_registration(bearer(r, &p.token))
+            .await?
+            .into_inner())
     }
 
     // --- the internal calls identity makes
@@ -361,11 +395,20 @@ impl TestApp {
     }
 
     pub async fn check_code(&self, user_id: Uuid, method_id: &str, code: &str) -> pb::SecondFactorVerification {
-        self.check(user_id, method_id, pb::verify_second_factor_request::Proof::Code(code.into()))
-            .await
+        self.check(
+            user_id,
+            method_id,
+            pb::verify_second_factor_request::Proof::Code(code.into()),
+        )
+        .await
     }
 
-    pub async fn check(&self, user_id: Uuid, method_id: &str, proof: pb::verify_second_factor_request::Proof) -> pb::SecondFactorVerification {
+    pub async fn check(
+        &self,
+        user_id: Uuid,
+        method_id: &str,
+        proof: pb::verify_second_factor_request::Proof,
+    ) -> pb::SecondFactorVerification {
         let r = pb::VerifySecondFactorRequest {
             user_id: user_id.to_string(),
             method_id: method_id.into(),
@@ -406,7 +449,10 @@ impl TestApp {
         }
         for seq in state.first_sequence..=state.last_sequence {
             if let Ok(m) = s.get_raw_message(seq).await {
-                out.push((self.naming.logical_subject(m.subject.as_str()).to_owned(), m.payload.to_vec()));
+                out.push((
+                    self.naming.logical_subject(m.subject.as_str()).to_owned(),
+                    m.payload.to_vec(),
+                ));
             }
         }
         out
@@ -416,16 +462,16 @@ impl TestApp {
     pub async fn security_events(&self, user_id: Uuid, count: usize) -> Vec<String> {
         wait_for(|| async move {
             let found: Vec<String> = self
-                    .messages(Stream::SecurityInfo)
-                    .await
-                    .into_iter()
-                    .filter(|(_, payload)| {
-                        // Every security-info event has user_id as field 1.
-                        myaccount_proto::events::v1::SecurityMethodAdded::decode(payload.as_slice())
-                            .is_ok_and(|e| e.user_id == user_id.to_string())
-                    })
-                    .map(|(subject, _)| subject)
-                    .collect();
+                .messages(Stream::SecurityInfo)
+                .await
+                .into_iter()
+                .filter(|(_, payload)| {
+                    // Every security-info event has user_id as field 1.
+                    myaccount_proto::events::v1::SecurityMethodAdded::decode(payload.as_slice())
+                        .is_ok_and(|e| e.user_id == user_id.to_string())
+                })
+                .map(|(subject, _)| subject)
+                .collect();
             (found.len() >= count).then_some(found)
         })
         .await
@@ -443,12 +489,12 @@ impl TestApp {
     pub async fn code_sent_to(&self, recipient: &str, nth: usize) -> String {
         wait_for(|| async move {
             let codes: Vec<String> = self
-                    .notifications()
-                    .await
-                    .into_iter()
-                    .filter(|n| n.recipient == recipient)
-                    .filter_map(|n| n.parameters.get("code").cloned())
-                    .collect();
+                .notifications()
+                .await
+                .into_iter()
+                .filter(|n| n.recipient == recipient)
+                .filter_map(|n| n.parameters.get("code").cloned())
+                .collect();
             codes.get(nth).cloned()
         })
         .await
@@ -479,7 +525,11 @@ impl TestApp {
         headers.insert("ce-source", "myaccount/organizations");
         headers.insert("content-type", "application/protobuf");
         self.jetstream
-            .publish_with_headers(self.naming.subject("myaccount.organizations.v1.changed"), headers, event.encode_to_vec().into())
+            .publish_with_headers(
+                self.naming.subject("myaccount.organizations.v1.changed"),
+                headers,
+                event.encode_to_vec().into(),
+            )
             .await
             .expect("publish")
             .await
@@ -490,12 +540,14 @@ impl TestApp {
             let db = db.clone();
             let org = org.clone();
             async move {
-                sqlx::query_scalar::<_, bool>("SELECT mfa_required FROM organization_policies WHERE organization_id = $1")
-                    .bind(&org)
-                    .fetch_optional(&db)
-                    .await
-                    .ok()
-                    .flatten()
+                sqlx::query_scalar::<_, bool>(
+                    "SELECT mfa_required FROM organization_policies WHERE organization_id = $1",
+                )
+                .bind(&org)
+                .fetch_optional(&db)
+                .await
+                .ok()
+                .flatten()
                     == Some(mfa_required)
             }
         })
@@ -625,7 +677,12 @@ fn decode_body(raw: &str) -> String {
     } else if lower.contains("content-transfer-encoding: base64") {
         use base64::Engine;
         let compact: String = body.split_whitespace().collect();
-        String::from_utf8_lossy(&base64::engine::general_purpose::STANDARD.decode(compact).unwrap_or_default()).into_owned()
+        String::from_utf8_lossy(
+            &base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .unwrap_or_default(),
+        )
+        .into_owned()
     } else {
         body.to_owned()
     };

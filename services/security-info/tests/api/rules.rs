@@ -26,7 +26,9 @@ async fn changes_need_a_recent_multi_factor_sign_in() {
     assert_reauthentication_required(&app.start_app(&bob, "Phone").await.unwrap_err());
 
     let strong = app.again(&adele, SignedIn::WithMfa);
-    app.remove(&strong, &method.id).await.expect("removed with a fresh MFA sign-in");
+    app.remove(&strong, &method.id)
+        .await
+        .expect("removed with a fresh MFA sign-in");
 }
 
 #[tokio::test]
@@ -36,9 +38,21 @@ async fn another_persons_method_is_not_found_and_untouched() {
     let (method, _, _) = app.register_app(&adele, "Phone").await;
     let mallory = app.person(SignedIn::WithMfa);
     let expected = format!("method {} not found", method.id);
-    assert_status(&app.remove(&mallory, &method.id).await.unwrap_err(), Code::NotFound, &expected);
-    assert_status(&app.set_default(&mallory, &method.id).await.unwrap_err(), Code::NotFound, &expected);
-    assert_status(&app.verify(&mallory, &method.id, "123456").await.unwrap_err(), Code::NotFound, &expected);
+    assert_status(
+        &app.remove(&mallory, &method.id).await.unwrap_err(),
+        Code::NotFound,
+        &expected,
+    );
+    assert_status(
+        &app.set_default(&mallory, &method.id).await.unwrap_err(),
+        Code::NotFound,
+        &expected,
+    );
+    assert_status(
+        &app.verify(&mallory, &method.id, "123456").await.unwrap_err(),
+        Code::NotFound,
+        &expected,
+    );
     assert_eq!(app.security_info(&adele).await.methods.len(), 1);
     // Nor can identity be tricked into checking it for someone else.
     let wrong_user = app.check_code(mallory.id, &method.id, "123456").await;
@@ -79,12 +93,20 @@ async fn the_last_second_factor_stays_while_the_organization_requires_mfa() {
 async fn the_default_is_chosen_among_second_factors_and_falls_back_when_removed() {
     let app = spawn_app().await;
     let adele = app.person(SignedIn::PasswordOnly);
-    let pending = app.start_phone(&adele, pb::PhoneType::Mobile, "+14255550109").await.expect("started");
+    let pending = app
+        .start_phone(&adele, pb::PhoneType::Mobile, "+14255550109")
+        .await
+        .expect("started");
     let code = app.code_sent_to("+14255550109", 0).await;
     let phone = app.verify(&adele, &pending.method_id, &code).await.expect("phone");
     let adele = app.again(&adele, SignedIn::WithMfa);
     let (totp, _, _) = app.register_app(&adele, "Phone app").await;
-    let password = app.create_app_password(&adele, "Mail").await.expect("app password").method.expect("method");
+    let password = app
+        .create_app_password(&adele, "Mail")
+        .await
+        .expect("app password")
+        .method
+        .expect("method");
 
     // The phone came first; an authenticator app does not take the default by itself... but
     // the system-preferred order ranks it higher when nothing was chosen.
@@ -97,11 +119,18 @@ async fn the_default_is_chosen_among_second_factors_and_falls_back_when_removed(
     assert_status(
         &refused,
         Code::FailedPrecondition,
-        &format!("method {} cannot be the default: only authenticator apps, phones, email addresses and security keys can", password.id),
+        &format!(
+            "method {} cannot be the default: only authenticator apps, phones, email addresses and security keys can",
+            password.id
+        ),
     );
 
     app.remove(&adele, &phone.id).await.expect("removed");
-    assert_eq!(app.security_info(&adele).await.default_method_id, totp.id, "back to the preferred order");
+    assert_eq!(
+        app.security_info(&adele).await.default_method_id,
+        totp.id,
+        "back to the preferred order"
+    );
     let events = app.security_events(adele.id, 8).await;
     assert_eq!(
         events,
