@@ -56,8 +56,18 @@ impl TestSystem {
         Self::spawn_with_nats(TestNats::new()).await
     }
 
+    /// A gateway that takes the client address from `X-Forwarded-For`, as behind a proxy: tests
+    /// sign in "from" the addresses of the test geo database.
+    pub async fn spawn_with_forwarded_for() -> Self {
+        Self::spawn_with(TestNats::new(), true).await
+    }
+
     /// Uses `nats` (e.g. a test-owned server) instead of the machine's NATS.
     pub async fn spawn_with_nats(nats: TestNats) -> Self {
+        Self::spawn_with(nats, false).await
+    }
+
+    async fn spawn_with(nats: TestNats, trust_forwarded_for: bool) -> Self {
         let identity_db = TestDatabase::new("identity");
         let audit_db = TestDatabase::new("audit");
         let devices_db = TestDatabase::new("devices");
@@ -184,7 +194,7 @@ impl TestSystem {
             section_deadline: Duration::from_millis(300),
             request_timeout: Duration::from_secs(10),
             body_limit: 64 * 1024,
-            trust_forwarded_for: false,
+            trust_forwarded_for,
         })
         .await
         .expect("gateway starts");

@@ -311,21 +311,37 @@ impl EventBus {
     /// calls this at start, and a storm of concurrent no-op updates of one stream is both
     /// wasteful and known to crash older nats-server releases.
     pub async fn ensure_streams(&self, streams: &[Stream]) -> Result<(), EventsError> {
+        use async_nats::jetstream::ErrorCode;
+        use async_nats::jetstream::context::{CreateStreamErrorKind, GetStreamErrorKind};
         for &s in streams {
             let config = self.stream_config(s);
-            if let Ok(existing) = self.jetstream.get_stream(&config.name).await
-                && settings_match(&existing.cached_info().config, &config)
-            {
-                continue;
-            }
             let name = config.name.clone();
-            self.jetstream
-                .create_or_update_stream(config)
-                .await
-                .map_err(|e| EventsError::Stream {
-                    stream: name,
-                    message: e.to_string(),
-                })?;
+            let failed = |message: String| EventsError::Stream {
+                stream: name.clone(),
+                message,
+            };
+            // Update only a stream whose settings differ, and never blindly: stream updates
+            // racing other updates or a deletion crash some nats-server releases (2.9).
+            match self.jetstream.get_stream(&config.name).await {
+                Ok(existing) if settings_match(&existing.cached_info().config, &config) => {}
+                Ok(_) => {
+                    self.jetstream
+                        .update_stream(config)
+                        .await
+                        .map_err(|e| failed(e.to_string()))?;
+                }
+                Err(e) if matches!(e.kind(), GetStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NOT_FOUND) =>
+                {
+                    match self.jetstream.create_stream(config).await {
+                        Ok(_) => {}
+                        // Another service of the installation created it first.
+                        Err(e) if matches!(e.kind(), CreateStreamErrorKind::JetStream(j) if j.error_code() == ErrorCode::STREAM_NAME_EXIST) =>
+                            {}
+                        Err(e) => return Err(failed(e.to_string())),
+                    }
+                }
+                Err(e) => return Err(failed(e.to_string())),
+            }
         }
         Ok(())
     }

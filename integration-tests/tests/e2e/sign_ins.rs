@@ -237,3 +237,147 @@ async fn jwks_is_published_and_probes_answer() {
     let ready = system.http.get(system.url("/readyz")).send().await.expect("ok");
     assert_eq!(ready.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn reporting_a_sign_in_as_not_me_ends_every_session() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let laptop = system.sign_in_ok(&user).await;
+    let phone = system.sign_in_ok(&user).await;
+    let items = system.wait_for_sign_ins(&phone.access_token, 2).await;
+    let suspicious = items[1]["id"].as_str().expect("id").to_owned();
+
+    // Bad verdicts and someone else's sign-in change nothing.
+    let bad = system
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/me/sign-ins/{suspicious}/review"),
+            Some(&phone.access_token),
+            Some(&serde_json::json!({ "verdict": "maybe" })),
+        )
+        .await;
+    myaccount_integration_tests::assert_problem(bad, StatusCode::BAD_REQUEST).await;
+    let stranger = system.create_user().await;
+    let stranger_session = system.sign_in_ok(&stranger).await;
+    let not_theirs = system
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/me/sign-ins/{suspicious}/review"),
+            Some(&stranger_session.access_token),
+            Some(&serde_json::json!({ "verdict": "not_me" })),
+        )
+        .await;
+    myaccount_integration_tests::assert_problem(not_theirs, StatusCode::NOT_FOUND).await;
+
+    let review = system
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/me/sign-ins/{suspicious}/review"),
+            Some(&phone.access_token),
+            Some(&serde_json::json!({ "verdict": "not_me" })),
+        )
+        .await;
+    assert_eq!(review.status(), StatusCode::OK);
+    let review: Value = review.json().await.expect("json");
+    assert_eq!(review["signIn"]["reviewState"], "reported_not_me");
+    assert!(
+        review["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("signing you out everywhere"))
+    );
+    assert!(!review["nextSteps"].as_array().expect("steps").is_empty());
+
+    // identity reacts to myaccount.signin.v1.flagged: both sessions die, the stranger's lives.
+    for session in [&laptop, &phone] {
+        let token = session.refresh_token.clone();
+        platform::testing::eventually(std::time::Duration::from_secs(20), || {
+            let token = token.clone();
+            let system = &system;
+            async move {
+                system
+                    .post_json("/api/v1/auth/refresh", &serde_json::json!({ "refreshToken": token }))
+                    .await
+                    .status()
+                    == StatusCode::UNAUTHORIZED
+            }
+        })
+        .await;
+    }
+    let alive = system
+        .post_json(
+            "/api/v1/auth/refresh",
+            &serde_json::json!({ "refreshToken": stranger_session.refresh_token }),
+        )
+        .await;
+    assert_eq!(alive.status(), StatusCode::OK);
+
+    // The review shows in the account activity log.
+    let fresh = system.sign_in_ok(&user).await;
+    let mut found = false;
+    for _ in 0..200 {
+        let activity: Value = system
+            .get("/api/v1/me/activity", &fresh.access_token)
+            .await
+            .json()
+            .await
+            .expect("json");
+        if activity["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|a| a["activity"] == "flagged")
+        {
+            found = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(found, "the report is in the activity log");
+}
+
+#[tokio::test]
+async fn sign_ins_carry_location_browser_and_risk() {
+    let system = TestSystem::spawn_with_forwarded_for().await;
+    let user = system.create_user().await;
+    let sign_in_from = |ip: &'static str| {
+        let request = system
+            .http
+            .post(system.url("/api/v1/auth/sign-in"))
+            .header("x-forwarded-for", ip)
+            .header(
+                "user-agent",
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
+            )
+            .json(&serde_json::json!({ "username": user.upn, "password": user.password }));
+        async move { request.send().await.expect("answers") }
+    };
+    // Seattle, then Paris minutes later: a new country, and faster than any flight.
+    assert_eq!(sign_in_from("192.0.2.10").await.status(), StatusCode::OK);
+    let seattle = system.sign_in_ok(&user).await;
+    system.wait_for_sign_ins(&seattle.access_token, 2).await;
+    let paris = sign_in_from("198.51.100.20").await;
+    assert_eq!(paris.status(), StatusCode::OK);
+    let items = system.wait_for_sign_ins(&seattle.access_token, 3).await;
+    let newest = &items[0];
+    assert_eq!(newest["location"]["city"], "Paris");
+    assert_eq!(newest["location"]["country"], "FR");
+    assert_eq!(newest["device"]["browser"], "Chrome");
+    assert_eq!(newest["risk"]["level"], "high");
+    let reasons: Vec<&str> = newest["risk"]["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    assert!(
+        reasons.contains(&"new_country") && reasons.contains(&"impossible_travel"),
+        "{reasons:?}"
+    );
+    let risky: Value = system
+        .get("/api/v1/me/sign-ins?risky=true", &seattle.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(risky["items"].as_array().expect("items").len(), 1);
+}

@@ -179,3 +179,37 @@ impl platform::consumer::Handler<myaccount_proto::events::v1::DeviceDisabled> fo
         Ok(())
     }
 }
+
+/// Consumes `myaccount.signin.v1.flagged` (the person said "this wasn't me"): ends every active
+/// session of theirs, so refresh tokens held by whoever signed in stop working at once, and
+/// publishes `session_revoked` for each in the same transaction.
+pub struct SignInFlaggedHandler;
+
+impl platform::consumer::Handler<myaccount_proto::events::v1::SignInFlagged> for SignInFlaggedHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &platform::consumer::Delivery<myaccount_proto::events::v1::SignInFlagged>,
+    ) -> Result<(), platform::consumer::HandlerError> {
+        use platform::consumer::HandlerError;
+        let event = &delivery.event;
+        let user_id = Uuid::parse_str(&event.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", event.user_id)))?;
+        let now = Utc::now();
+        let reason = crate::sessions::RevocationReason::ReportedNotMe;
+        let revoked = crate::store::revoke_sessions(
+            conn,
+            user_id,
+            &crate::store::SessionFilter::default(),
+            reason.as_str(),
+            now,
+        )
+        .await
+        .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        for session in &revoked {
+            session_revoked(conn, user_id, session, reason, None, now).await?;
+        }
+        tracing::warn!(%user_id, sign_in_id = %event.sign_in_id, sessions = revoked.len(), "sign-in reported as not me; every session ended");
+        Ok(())
+    }
+}

@@ -156,6 +156,13 @@ impl Application {
             "myaccount/identity",
             vec![Stream::Identity, Stream::SignIn],
         );
+        // "This wasn't me" ends every session of the person.
+        let flagged_sign_ins = platform::consumer::Consumer::<myaccount_proto::events::v1::SignInFlagged, _>::new(
+            pool.clone(),
+            bus.clone(),
+            platform::consumer::ConsumerSettings::new("identity"),
+            events::SignInFlaggedHandler,
+        );
         // A disabled (lost) device ends its sessions.
         let disabled_devices = platform::consumer::Consumer::<myaccount_proto::events::v1::DeviceDisabled, _>::new(
             pool.clone(),
@@ -183,6 +190,7 @@ impl Application {
             .admin_routes(jwks)
             .spawn_task(move |shutdown| relay.run(shutdown))
             .spawn_task(move |shutdown| disabled_devices.run(shutdown))
+            .spawn_task(move |shutdown| flagged_sign_ins.run(shutdown))
             .spawn_task(move |shutdown| refresh_keys(keys, shutdown));
         Ok(Self { host })
     }

@@ -24,6 +24,8 @@ pub enum RevocationReason {
     SignedOutEverywhere,
     PasswordChanged,
     DeviceDisabled,
+    /// The person reported a sign-in as not theirs.
+    ReportedNotMe,
 }
 
 impl RevocationReason {
@@ -34,6 +36,7 @@ impl RevocationReason {
             RevocationReason::SignedOutEverywhere => "signed_out_everywhere",
             RevocationReason::PasswordChanged => "password_changed",
             RevocationReason::DeviceDisabled => "device_disabled",
+            RevocationReason::ReportedNotMe => "reported_not_me",
         }
     }
 }
