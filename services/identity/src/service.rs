@@ -694,7 +694,8 @@ impl Identity {
         };
         if record.used_at.is_some() {
             if record.session_revoked_at.is_none() {
-                store::revoke_session(&mut tx, record.user_id, record.session_id, "refresh_token_reuse", now).await?;
+                let reason = crate::sessions::RevocationReason::RefreshTokenReuse;
+                end_session(&mut tx, record.user_id, record.session_id, reason, now).await?;
                 tx.commit().await?;
                 tracing::warn!(session_id = %record.session_id, "refresh token reused; session revoked");
             }
@@ -738,7 +739,8 @@ impl Identity {
     pub async fn sign_out(&self, caller: &Caller) -> Result<(), IdentityError> {
         let session_id = caller.session_id.ok_or(IdentityError::SessionEnded)?;
         let mut tx = self.pool.begin().await?;
-        store::revoke_session(&mut tx, caller.user_id, session_id, "signed_out", Utc::now()).await?;
+        let reason = crate::sessions::RevocationReason::SignedOut;
+        end_session(&mut tx, caller.user_id, session_id, reason, Utc::now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -837,4 +839,23 @@ pub(crate) async fn verify_password(password: String, hash: String) -> Result<bo
     })
     .await
     .map_err(|e| IdentityError::Hashing(e.to_string()))?
+}
+
+/// Ends one session and publishes `session_revoked` in the same transaction (nothing when it had
+/// already ended).
+async fn end_session(
+    tx: &mut sqlx::PgConnection,
+    user_id: Uuid,
+    session_id: Uuid,
+    reason: crate::sessions::RevocationReason,
+    now: chrono::DateTime<Utc>,
+) -> Result<(), IdentityError> {
+    let filter = store::SessionFilter {
+        only: Some(session_id),
+        ..Default::default()
+    };
+    for session in store::revoke_sessions(tx, user_id, &filter, reason.as_str(), now).await? {
+        events::session_revoked(tx, user_id, &session, reason, Some(session_id), now).await?;
+    }
+    Ok(())
 }

@@ -26,6 +26,9 @@ pub enum RevocationReason {
     DeviceDisabled,
     /// The person reported a sign-in as not theirs.
     ReportedNotMe,
+    SignedOut,
+    /// A spent refresh token came back: someone holds a copy.
+    RefreshTokenReuse,
 }
 
 impl RevocationReason {
@@ -37,6 +40,8 @@ impl RevocationReason {
             RevocationReason::PasswordChanged => "password_changed",
             RevocationReason::DeviceDisabled => "device_disabled",
             RevocationReason::ReportedNotMe => "reported_not_me",
+            RevocationReason::SignedOut => "signed_out",
+            RevocationReason::RefreshTokenReuse => "refresh_token_reuse",
         }
     }
 }

@@ -210,26 +210,6 @@ pub async fn session(pool: &PgPool, id: Uuid) -> Result<Option<Session>, StoreEr
     )
 }
 
-/// Revokes a session of `user_id`; false when there is no such active session.
-pub async fn revoke_session(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    session_id: Uuid,
-    reason: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let done = sqlx::query(
-        "UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
-    )
-    .bind(session_id)
-    .bind(user_id)
-    .bind(now)
-    .bind(reason)
-    .execute(&mut *conn)
-    .await?;
-    Ok(done.rows_affected() == 1)
-}
-
 pub async fn insert_refresh_token(
     conn: &mut PgConnection,
     hash: &[u8],

@@ -4,3 +4,4 @@ mod auth;
 mod helpers;
 mod ingest;
 mod list;
+mod retention;

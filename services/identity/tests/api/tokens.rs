@@ -67,6 +67,22 @@ async fn a_used_refresh_token_fails_and_its_reuse_ends_the_whole_session() {
         .await
         .expect_err("the session has ended");
     assert_status(&profile, Code::Unauthenticated, SESSION_ENDED);
+    // Other services hear of it.
+    assert_eq!(revocation_reasons(&app).await, ["refresh_token_reuse"]);
+}
+
+/// The reasons of the `session_revoked` events in the outbox, oldest first.
+async fn revocation_reasons(app: &crate::helpers::TestApp) -> Vec<String> {
+    use prost::Message;
+    app.outbox_payloads("myaccount.identity.v1.session_revoked")
+        .await
+        .iter()
+        .map(|p| {
+            myaccount_proto::events::v1::SessionRevoked::decode(p.as_slice())
+                .expect("a SessionRevoked")
+                .reason
+        })
+        .collect()
 }
 
 #[tokio::test]
@@ -105,6 +121,11 @@ async fn signing_out_ends_the_session_for_refresh_and_profile() {
     app.sign_out(&tokens.access_token)
         .await
         .expect("signing out twice is harmless");
+    assert_eq!(
+        revocation_reasons(&app).await,
+        ["signed_out"],
+        "one event, however often"
+    );
 
     // Only that session: the user's other device is still signed in.
     app.get_my_profile(&other_session.access_token)
