@@ -208,44 +208,49 @@ pub enum Scope {
 }
 
 /// One page of sign-ins, newest first.
+///
+/// The WHERE clause names only the conditions in use: with catch-all `$n IS NULL OR ...`
+/// predicates Postgres's generic plan walks the whole log in time order instead of the
+/// `(user_id, occurred_at, id)` index (measured: 45 ms instead of under 1 ms over a million rows).
 pub async fn sign_ins(pool: &PgPool, scope: &Scope, q: &SignInQuery) -> Result<Page<SignIn>, sqlx::Error> {
-    let (scope_sql, user, org) = match scope {
-        Scope::User(u) => (
-            "user_id = $1 AND ($2::text IS NULL OR organization_id = $2)",
-            Some(*u),
-            None,
-        ),
-        Scope::Organization { id, user } => (
-            "organization_id = $2 AND ($1::uuid IS NULL OR user_id = $1)",
-            *user,
-            Some(id.clone()),
-        ),
-    };
-    // Fetch one extra row to learn whether another page follows.
-    let sql = format!(
-        "SELECT {SIGN_IN_COLUMNS} FROM sign_ins \
-         WHERE {scope_sql} \
-           AND ($3::timestamptz IS NULL OR (occurred_at, id) < ($3, $4)) \
-           AND ($5::text IS NULL OR status = $5) \
-           AND ($6::timestamptz IS NULL OR occurred_at >= $6) \
-           AND ($7::timestamptz IS NULL OR occurred_at < $7) \
-           AND ($8::text IS NULL OR app_id = $8) \
-           AND (NOT $9 OR risk_level <> 'none') \
-         ORDER BY occurred_at DESC, id DESC LIMIT $10"
-    );
-    let rows: Vec<SignInRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
-        .bind(user)
-        .bind(org)
-        .bind(q.page.after.map(|c| c.occurred_at))
-        .bind(q.page.after.map(|c| c.id))
-        .bind(q.filter.status.map(Status::as_str))
-        .bind(q.filter.from)
-        .bind(q.filter.to)
-        .bind(q.filter.app_id.as_deref())
-        .bind(q.filter.risky_only)
-        .bind(q.page.page_size + 1)
-        .fetch_all(pool)
-        .await?;
+    let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(format!("SELECT {SIGN_IN_COLUMNS} FROM sign_ins WHERE "));
+    match scope {
+        Scope::User(user) => {
+            sql.push("user_id = ").push_bind(*user);
+        }
+        Scope::Organization { id, user } => {
+            sql.push("organization_id = ").push_bind(id.clone());
+            if let Some(user) = user {
+                sql.push(" AND user_id = ").push_bind(*user);
+            }
+        }
+    }
+    if let Some(after) = q.page.after {
+        sql.push(" AND (occurred_at, id) < (")
+            .push_bind(after.occurred_at)
+            .push(", ")
+            .push_bind(after.id)
+            .push(")");
+    }
+    if let Some(status) = q.filter.status {
+        sql.push(" AND status = ").push_bind(status.as_str());
+    }
+    if let Some(from) = q.filter.from {
+        sql.push(" AND occurred_at >= ").push_bind(from);
+    }
+    if let Some(to) = q.filter.to {
+        sql.push(" AND occurred_at < ").push_bind(to);
+    }
+    if let Some(app) = &q.filter.app_id {
+        sql.push(" AND app_id = ").push_bind(app.clone());
+    }
+    if q.filter.risky_only {
+        sql.push(" AND risk_level <> 'none'");
+    }
+    // One extra row tells whether another page follows.
+    sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
+        .push_bind(q.page.page_size + 1);
+    let rows: Vec<SignInRow> = sql.build_query_as().fetch_all(pool).await?;
     Ok(paginate(
         rows.into_iter().map(SignInRow::into_domain).collect(),
         q.page,
