@@ -101,7 +101,7 @@ pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
 
     let mut created = 0;
     for user in &USERS {
-        let mut request = tonic::Request::new(pb::CreateUserRequest {
+        let request = pb::CreateUserRequest {
             user_principal_name: user.upn.into(),
             password: user.password.into(),
             display_name: user.display_name.into(),
@@ -116,11 +116,11 @@ pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
             preferred_language: "en-US".into(),
             home_organization_id: CONTOSO_ORGANIZATION_ID.into(),
             roles: vec![],
-        });
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {admin_token}").parse()?);
-        match identity.create_user(request).await {
+        };
+        match identity
+            .create_user(platform::auth::bearer_request(request, &admin_token)?)
+            .await
+        {
             Ok(_) => {
                 created += 1;
                 // A little history so "My sign-ins" is not empty: one typo, then success.
@@ -200,13 +200,7 @@ mod organizations {
         Ok(OrganizationsServiceClient::new(channel))
     }
 
-    fn bearer<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
-        let mut request = tonic::Request::new(message);
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse()?);
-        Ok(request)
-    }
+    use platform::auth::bearer_request as bearer;
 
     /// Creates Contoso (with the id identity's users already name) and the partner organizations.
     pub async fn seed_tenants(client: &Client, admin_token: &str) -> anyhow::Result<()> {
@@ -331,13 +325,7 @@ mod devices {
     /// A made-up BitLocker recovery password (every block a multiple of 11).
     const LAPTOP_RECOVERY_KEY: &str = "428010-113674-605572-231231-019910-357412-550066-104049";
 
-    fn bearer<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
-        let mut request = tonic::Request::new(message);
-        request
-            .metadata_mut()
-            .insert("authorization", format!("Bearer {token}").parse()?);
-        Ok(request)
-    }
+    use platform::auth::bearer_request as bearer;
 
     /// Signs Adele in as a browser on a device would; returns the access token.
     async fn sign_in_on(

@@ -460,6 +460,17 @@ fn decoding_keys(set: &JwkSet) -> HashMap<String, DecodingKey> {
         .collect()
 }
 
+/// `message` as a gRPC request carrying `authorization: Bearer <token>`: how every caller
+/// (gateway, identity's calls to security-info, the CLI, tests) presents a token.
+pub fn bearer_request<T>(message: T, token: &str) -> Result<tonic::Request<T>, AuthError> {
+    let value = format!("Bearer {token}")
+        .parse()
+        .map_err(|_| AuthError::Invalid("the token contains characters a header cannot carry".into()))?;
+    let mut request = tonic::Request::new(message);
+    request.metadata_mut().insert("authorization", value);
+    Ok(request)
+}
+
 /// Extracts the token from an `authorization: Bearer <token>` header value.
 pub fn bearer_token(value: Option<&http::HeaderValue>) -> Result<&str, AuthError> {
     let value = value.ok_or(AuthError::Missing)?;

@@ -91,12 +91,7 @@ impl SecurityInfoClient {
             .keys
             .sign(&tokens::service_claims(&self.tokens, Utc::now()))
             .await?;
-        let mut request = tonic::Request::new(message);
-        let value = format!("Bearer {token}")
-            .parse()
-            .map_err(|_| IdentityError::SecurityInfo(tonic::Status::internal("token is not a header value")))?;
-        request.metadata_mut().insert("authorization", value);
-        Ok(request)
+        Ok(platform::auth::bearer_request(message, &token)?)
     }
 
     fn client(&self) -> SecurityInfoServiceClient<Channel> {

@@ -97,10 +97,4 @@ pub fn print(app: &Option<SeededApp>) {
     println!("{WITHOUT_SECOND_FACTOR} has no second factor: password only.");
 }
 
-fn bearer<T>(message: T, token: &str) -> anyhow::Result<tonic::Request<T>> {
-    let mut request = tonic::Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(request)
-}
+use platform::auth::bearer_request as bearer;

@@ -119,10 +119,7 @@ impl Drop for TestApp {
 
 /// `message` with `authorization: Bearer <token>`.
 pub fn bearer<T>(message: T, token: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    let value = format!("Bearer {token}").parse().expect("a valid header value");
-    request.metadata_mut().insert("authorization", value);
-    request
+    platform::auth::bearer_request(message, token).expect("a valid token")
 }
 
 /// The field names of a status's violations, in order.
