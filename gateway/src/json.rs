@@ -13,10 +13,13 @@ pub fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
 }
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SignInBody {
     pub username: String,
     pub password: String,
+    /// Sign in to this guest organization instead of the home organization.
+    #[serde(default)]
+    pub organization_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -91,6 +91,7 @@ impl TestSystem {
                     user_principal_name: ADMIN_UPN.into(),
                     password: ADMIN_PASSWORD.into(),
                 }),
+                step_up_max_age: Duration::from_secs(600),
             },
             myaccount_identity::security_info::SecondFactorSettings::new(format!(
                 "http://127.0.0.1:{security_info_port}"

@@ -161,6 +161,7 @@ async fn sign_in(
             app_id: "myaccount-demo".into(),
             ..Default::default()
         }),
+        ..Default::default()
     };
     match identity.sign_in(request).await {
         Ok(r) => match r.into_inner().result {
@@ -204,18 +205,20 @@ mod organizations {
 
     /// Creates Contoso (with the id identity's users already name) and the partner organizations.
     pub async fn seed_tenants(client: &Client, admin_token: &str) -> anyhow::Result<()> {
+        // Contoso lets its members delete their own account, so the demo shows that page whole.
         let tenants = [
-            (CONTOSO_ORGANIZATION_ID, "Contoso", "contoso.example", false, 30),
-            (FABRIKAM_ORGANIZATION_ID, "Fabrikam", "fabrikam.example", true, 90),
+            (CONTOSO_ORGANIZATION_ID, "Contoso", "contoso.example", false, 30, true),
+            (FABRIKAM_ORGANIZATION_ID, "Fabrikam", "fabrikam.example", true, 90, false),
             (
                 NORTHWIND_ORGANIZATION_ID,
                 "Northwind Traders",
                 "northwind.example",
                 false,
                 30,
+                false,
             ),
         ];
-        for (id, name, domain, mfa_required, retention) in tenants {
+        for (id, name, domain, mfa_required, retention, allow_self_deletion) in tenants {
             let request = pb::CreateOrganizationRequest {
                 organization_id: id.into(),
                 settings: Some(pb::OrganizationSettings {
@@ -226,6 +229,7 @@ mod organizations {
                     technical_contact_email: format!("it-support@{domain}"),
                     mfa_required,
                     sign_in_retention_days: Some(retention),
+                    allow_self_deletion,
                 }),
             };
             match client.clone().create_organization(bearer(request, admin_token)?).await {
@@ -343,6 +347,7 @@ mod devices {
                 app_id: "myaccount-demo".into(),
                 ..Default::default()
             }),
+            ..Default::default()
         };
         match identity.sign_in(request).await?.into_inner().result {
             Some(identity::sign_in_response::Result::Tokens(t)) => Ok(t.access_token),

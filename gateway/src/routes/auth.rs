@@ -24,6 +24,7 @@ pub async fn sign_in(
             username: body.username,
             password: body.password,
             client: Some(client),
+            organization_id: body.organization_id.unwrap_or_default(),
         })
         .await?
         .into_inner();

@@ -52,6 +52,7 @@ impl Admin {
                 technical_contact_email: format!("it@{domain}"),
                 mfa_required: false,
                 sign_in_retention_days: None,
+                allow_self_deletion: false,
             }),
         });
         self.client

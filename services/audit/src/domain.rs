@@ -2,6 +2,7 @@
 //! No prost, sqlx or tonic here.
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -47,10 +48,12 @@ pub enum FailureReason {
     MfaChallengeExpired,
     SecondFactorReplayed,
     MfaTooManyAttempts,
+    /// The password was right, but the person is not a member of the organization.
+    NotAMember,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 8] = [
+    pub const ALL: [FailureReason; 9] = [
         FailureReason::UnknownUser,
         FailureReason::InvalidPassword,
         FailureReason::AccountDisabled,
@@ -59,6 +62,7 @@ impl FailureReason {
         FailureReason::MfaChallengeExpired,
         FailureReason::SecondFactorReplayed,
         FailureReason::MfaTooManyAttempts,
+        FailureReason::NotAMember,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +75,7 @@ impl FailureReason {
             FailureReason::MfaChallengeExpired => "mfa_challenge_expired",
             FailureReason::SecondFactorReplayed => "second_factor_replayed",
             FailureReason::MfaTooManyAttempts => "mfa_too_many_attempts",
+            FailureReason::NotAMember => "not_a_member",
         }
     }
 
@@ -320,6 +325,7 @@ pub struct SignIn {
     pub correlation_id: String,
     pub risk: Risk,
     pub review_state: ReviewState,
+    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 impl SignIn {
@@ -345,6 +351,80 @@ impl SignIn {
     }
 }
 
+// --- privacy
+
+/// What a client can tell the person is kept once the account is deleted.
+pub const KEPT_AFTER_ERASURE: &str = "sign-ins within retention, pseudonymised: no user id, name, full IP address, \
+     user agent, device, session or precise location; account activity is deleted";
+/// How long account activity entries are kept.
+pub const ACTIVITY_RETENTION: &str = "while the account exists; deleted with it";
+
+/// The activity that records an export, so the person sees every copy made of their data.
+pub const DATA_EXPORTED: &str = "data_exported";
+pub const PRIVACY_CATEGORY: &str = "privacy";
+
+/// The network of an address, as kept after erasure: IPv4 to /24, IPv6 to /48 (an IPv4-mapped
+/// IPv6 address counts as IPv4). Enough to tell networks apart in an investigation, not enough
+/// to single out a subscriber. Anything that is not an address is dropped, never kept whole.
+pub fn truncated_ip(raw: &str) -> String {
+    let raw = raw.trim();
+    let ip = match raw.parse::<IpAddr>() {
+        Ok(ip) => ip,
+        Err(_) => match raw.parse::<SocketAddr>() {
+            Ok(socket) => socket.ip(),
+            Err(_) => return String::new(),
+        },
+    };
+    match ip.to_canonical() {
+        IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{}/24", Ipv4Addr::new(a, b, c, 0))
+        }
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            format!("{}/48", Ipv6Addr::new(s[0], s[1], s[2], 0, 0, 0, 0, 0))
+        }
+    }
+}
+
+impl SignIn {
+    /// The sign-in as kept after its user's account was erased: the user is `pseudonym` (random,
+    /// never stored with the real id), and whatever could lead back to them is gone. What an
+    /// investigation needs stays: time, organization, app, outcome, methods, risk, verdict,
+    /// network, city and browser/OS family. Reviews carry no free text, only the verdict.
+    /// `store::erase_user` applies the same rules to stored rows.
+    pub fn pseudonymise(&mut self, pseudonym: Uuid) {
+        self.user_id = Some(pseudonym);
+        self.user_principal_name.clear();
+        self.ip_address = truncated_ip(&self.ip_address);
+        self.user_agent.clear();
+        // Coordinates can be finer than the city, and served only the user's travel rule.
+        self.location.latitude = None;
+        self.location.longitude = None;
+        // Identifiers other systems (devices, sessions, request logs) map back to the person.
+        self.device_id.clear();
+        self.session_id.clear();
+        self.correlation_id.clear();
+    }
+}
+
+/// What audit keeps about one person (ExportMyData).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonalData {
+    pub user_id: Uuid,
+    pub sign_ins: Vec<SignIn>,
+    pub activities: Vec<Activity>,
+    pub exported_at: DateTime<Utc>,
+}
+
+/// The retention that applies to a person (GetMyDataRetention).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataRetention {
+    pub sign_in_retention_days: i32,
+    /// The organization whose setting applies; `None` when the default does.
+    pub organization_id: Option<String>,
+}
+
 /// One account event, as the activity log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activity {
@@ -356,6 +436,33 @@ pub struct Activity {
     pub summary: String,
     pub details: BTreeMap<String, String>,
     pub organization_id: String,
+}
+
+impl Activity {
+    /// The record of an export of `user_id`'s data, with what it held.
+    pub fn data_exported(user_id: Uuid, at: DateTime<Utc>, sign_ins: usize, activities: usize) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            occurred_at: at,
+            user_id,
+            category: PRIVACY_CATEGORY.into(),
+            activity: DATA_EXPORTED.into(),
+            summary: "Exported a copy of your sign-ins and account activity".into(),
+            details: BTreeMap::from([
+                ("service".to_owned(), "audit".to_owned()),
+                ("sign_ins".to_owned(), sign_ins.to_string()),
+                ("activities".to_owned(), activities.to_string()),
+            ]),
+            organization_id: String::new(),
+        }
+    }
+}
+
+/// The current time as Postgres keeps it (microseconds), so what a call answers equals what a
+/// later read returns.
+pub fn now() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
 }
 
 /// Position after the last row of a page: rows strictly older than it come next. Keyset
@@ -493,7 +600,48 @@ mod tests {
             correlation_id: String::new(),
             risk: Risk::default(),
             review_state: ReviewState::Unreviewed,
+            reviewed_at: None,
         }
+    }
+
+    #[test]
+    fn addresses_are_cut_to_their_network() {
+        assert_eq!(truncated_ip("203.0.113.77"), "203.0.113.0/24");
+        assert_eq!(truncated_ip("2001:db8:1234:5678::9"), "2001:db8:1234::/48");
+        assert_eq!(truncated_ip("::ffff:198.51.100.20"), "198.51.100.0/24");
+        assert_eq!(truncated_ip("[2001:db8:1:2::1]:443"), "2001:db8:1::/48");
+        assert_eq!(truncated_ip("not an address"), "");
+        assert_eq!(truncated_ip(""), "");
+    }
+
+    #[test]
+    fn a_pseudonymised_sign_in_keeps_the_evidence_and_nothing_that_names_the_user() {
+        let mut s = sign_in();
+        s.user_agent = "Mozilla/5.0 (X11; Linux x86_64)".into();
+        s.device_id = "device-1".into();
+        s.session_id = "session-1".into();
+        s.correlation_id = "request-1".into();
+        let before = s.clone();
+        let pseudonym = Uuid::new_v4();
+        s.pseudonymise(pseudonym);
+        assert_eq!(s.user_id, Some(pseudonym));
+        assert_eq!(s.ip_address, "198.51.100.0/24");
+        for cleared in [
+            &s.user_principal_name,
+            &s.user_agent,
+            &s.device_id,
+            &s.session_id,
+            &s.correlation_id,
+        ] {
+            assert_eq!(cleared, "");
+        }
+        assert_eq!(s.location.coordinates(), None);
+        assert_eq!((s.location.city.as_str(), s.location.country.as_str()), ("Paris", "FR"));
+        assert_eq!((s.browser.as_str(), s.operating_system.as_str()), ("Firefox", "Linux"));
+        assert_eq!(
+            (s.id, s.occurred_at, s.status),
+            (before.id, before.occurred_at, before.status)
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! What audit consumes and publishes: the sign-in log (enriched, risk-assessed) from
 //! `myaccount.signin.v1.recorded`, organization retention from `organizations.v1.changed`,
-//! and the account activity log from every account event; it publishes
+//! the account activity log from every account event, and erasure from
+//! `identity.v1.user_deleted`; it publishes
 //! `signin.v1.risk_detected`, `signin.v1.flagged` and notifications through its outbox.
 
 use std::collections::BTreeMap;
@@ -9,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     NotificationChannel, NotificationRequested, OrganizationChanged, SignInFailureReason, SignInFlagged,
-    SignInRecorded, SignInRiskDetected, SignInStatus,
+    SignInRecorded, SignInRiskDetected, SignInStatus, UserDeleted,
 };
 use platform::consumer::{Delivery, Handler, HandlerError, RawDelivery, RawHandler};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
@@ -39,6 +40,18 @@ impl Handler<SignInRecorded> for SignInRecordedHandler {
             && let Some(location) = geo.locate(&sign_in.ip_address)
         {
             sign_in.location = location;
+        }
+        if let Some(user_id) = sign_in.user_id
+            && store::is_erased(conn, user_id).await?
+        {
+            // A sign-in of an account erased since (delivered late): kept pseudonymised, as
+            // erasure kept the user's other sign-ins, so the organization's security log does not
+            // depend on delivery timing. Its pseudonym is fresh: the erased user's is not kept.
+            // No risk rules, traits or alerts: there is no one left to protect or notify.
+            sign_in.pseudonymise(Uuid::new_v4());
+            store::insert_sign_in(conn, &sign_in).await?;
+            tracing::info!("sign-in of an erased account stored pseudonymised");
+            return Ok(());
         }
         if let Some(user_id) = sign_in.user_id {
             let facts = store::risk_facts(conn, user_id, &sign_in).await?;
@@ -143,6 +156,7 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
         Ok(SignInFailureReason::MfaChallengeExpired) => Some(FailureReason::MfaChallengeExpired),
         Ok(SignInFailureReason::SecondFactorReplayed) => Some(FailureReason::SecondFactorReplayed),
         Ok(SignInFailureReason::MfaTooManyAttempts) => Some(FailureReason::MfaTooManyAttempts),
+        Ok(SignInFailureReason::NotAMember) => Some(FailureReason::NotAMember),
         Err(_) => return Err(format!("unknown failure reason {}", e.failure_reason)),
     };
     let user_agent = truncate(&e.user_agent, 1024);
@@ -178,6 +192,7 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
         correlation_id: truncate(&e.correlation_id, 128),
         risk: Risk::default(),
         review_state: ReviewState::Unreviewed,
+        reviewed_at: None,
     })
 }
 
@@ -243,16 +258,21 @@ impl RawHandler for ActivityRecorder {
         let Some(activity) = activity_of(d)? else {
             return Ok(());
         };
+        if store::is_erased(conn, activity.user_id).await? {
+            return Ok(());
+        }
         store::insert_activity(conn, &activity).await?;
         Ok(())
     }
 }
 
-/// Subjects that are not account activity.
-const NOT_ACTIVITY: [&str; 3] = [
+/// Subjects that are not account activity. `user_deleted` ends the account: there is no one
+/// left to show it to, and recording it would name the erased user again.
+const NOT_ACTIVITY: [&str; 4] = [
     "myaccount.signin.v1.recorded",
     "myaccount.signin.v1.risk_detected",
     "myaccount.notifications.v1.requested",
+    "myaccount.identity.v1.user_deleted",
 ];
 
 fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
@@ -307,6 +327,23 @@ fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
         details,
         organization_id: String::new(),
     }))
+}
+
+/// `myaccount.identity.v1.user_deleted`: deletes the user's activity log and what the risk rules
+/// learnt about them, and pseudonymises their sign-ins (kept for the organization's retention as
+/// security evidence, then deleted by retention like any other).
+pub struct UserDeletedHandler;
+
+impl Handler<UserDeleted> for UserDeletedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDeleted>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let user_id = Uuid::parse_str(&e.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
+        // A fresh pseudonym per erasure, known only to this statement: nothing can map it back.
+        let pseudonymised = store::erase_user(conn, user_id, Uuid::new_v4(), crate::domain::now()).await?;
+        tracing::info!(%user_id, pseudonymised, "user erased");
+        Ok(())
+    }
 }
 
 /// `recovery_key_viewed` -> "Recovery key viewed".

@@ -9,7 +9,10 @@ use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations, to_st
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{Activity, FailureReason, PageRequest, SignIn, SignInFilter, SignInQuery, Verdict};
+use crate::domain::{
+    ACTIVITY_RETENTION, Activity, DataRetention, FailureReason, KEPT_AFTER_ERASURE, PageRequest, PersonalData, SignIn,
+    SignInFilter, SignInQuery, Verdict,
+};
 use crate::events::timestamp;
 use crate::service::{Audit, ReviewOutcome};
 use crate::store::Scope;
@@ -95,6 +98,7 @@ fn sign_in(s: SignIn) -> pb::SignIn {
         risk_level: s.risk.level().as_str().into(),
         risk_reasons: s.risk.reasons.iter().map(|r| r.as_str().to_owned()).collect(),
         review_state: s.review_state.as_str().into(),
+        reviewed_at: s.reviewed_at.map(timestamp),
         organization_id: s.organization_id,
     }
 }
@@ -110,6 +114,7 @@ fn failure_reason(reason: Option<FailureReason>) -> SignInFailureReason {
         Some(FailureReason::MfaChallengeExpired) => SignInFailureReason::MfaChallengeExpired,
         Some(FailureReason::SecondFactorReplayed) => SignInFailureReason::SecondFactorReplayed,
         Some(FailureReason::MfaTooManyAttempts) => SignInFailureReason::MfaTooManyAttempts,
+        Some(FailureReason::NotAMember) => SignInFailureReason::NotAMember,
     }
 }
 
@@ -121,6 +126,24 @@ fn activity(a: Activity) -> pb::Activity {
         activity: a.activity,
         summary: a.summary,
         details: a.details.into_iter().collect(),
+    }
+}
+
+fn export(d: PersonalData) -> pb::AuditExport {
+    pb::AuditExport {
+        user_id: d.user_id.to_string(),
+        sign_ins: d.sign_ins.into_iter().map(sign_in).collect(),
+        activities: d.activities.into_iter().map(activity).collect(),
+        exported_at: Some(timestamp(d.exported_at)),
+    }
+}
+
+fn retention(r: DataRetention) -> pb::DataRetention {
+    pb::DataRetention {
+        sign_in_retention_days: r.sign_in_retention_days,
+        organization_id: r.organization_id.unwrap_or_default(),
+        activity_retention: ACTIVITY_RETENTION.into(),
+        kept_after_erasure: KEPT_AFTER_ERASURE.into(),
     }
 }
 
@@ -292,5 +315,27 @@ impl AuditService for AuditApi {
             sign_ins: page.items.into_iter().map(sign_in).collect(),
             next_page_token: page.next.map(|c| c.encode()).unwrap_or_default(),
         }))
+    }
+
+    async fn export_my_data(
+        &self,
+        request: Request<pb::ExportMyDataRequest>,
+    ) -> Result<Response<pb::AuditExport>, Status> {
+        let caller = Caller::of(&request)?;
+        let data = self.audit.export(caller.user_id).await.map_err(status)?;
+        Ok(Response::new(export(data)))
+    }
+
+    async fn get_my_data_retention(
+        &self,
+        request: Request<pb::GetMyDataRetentionRequest>,
+    ) -> Result<Response<pb::DataRetention>, Status> {
+        let caller = Caller::of(&request)?;
+        let r = self
+            .audit
+            .retention(caller.organization_id.as_deref())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(retention(r)))
     }
 }

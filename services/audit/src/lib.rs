@@ -1,5 +1,6 @@
 //! The audit service: the sign-in log (enriched with browser, OS and location, assessed for
-//! risk, reviewable by its owner) and the account activity log, fed by events.
+//! risk, reviewable by its owner) and the account activity log, fed by events; exported on
+//! request, and erased (sign-ins pseudonymised) when the account is deleted.
 
 pub mod domain;
 pub mod enrich;
@@ -13,7 +14,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use myaccount_proto::audit::v1::audit_service_server::AuditServiceServer;
-use myaccount_proto::events::v1::{OrganizationChanged, SignInRecorded};
+use myaccount_proto::events::v1::{OrganizationChanged, SignInRecorded, UserDeleted};
 use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
 use platform::config::{ConfigError, Env};
 use platform::consumer::{Consumer, ConsumerSettings, StreamConsumer};
@@ -134,6 +135,12 @@ impl Application {
             settings.consumer.clone(),
             events::OrganizationChangedHandler,
         );
+        let users_deleted = Consumer::<UserDeleted, _>::new(
+            pool.clone(),
+            bus.clone(),
+            settings.consumer.clone(),
+            events::UserDeletedHandler,
+        );
         let relay = OutboxRelay::new(
             pool.clone(),
             bus.clone(),
@@ -144,9 +151,11 @@ impl Application {
             .await?
             .add_service(AuditServiceServer::new(grpc::AuditApi::new(service::Audit::new(
                 pool.clone(),
+                settings.retention.default_days,
             ))))
             .spawn_task(move |shutdown| sign_ins.run(shutdown))
             .spawn_task(move |shutdown| organizations.run(shutdown))
+            .spawn_task(move |shutdown| users_deleted.run(shutdown))
             .spawn_task(move |shutdown| relay.run(shutdown));
         for (stream, purpose, only) in ACTIVITY_STREAMS {
             let mut consumer = StreamConsumer::new(

@@ -1,10 +1,12 @@
-//! Audit's use cases: query the logs and review a sign-in.
+//! Audit's use cases: query the logs, review a sign-in, export my data and state its retention.
 
 use chrono::Utc;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::{Activity, Page, PageRequest, ReviewState, SignIn, SignInQuery, Verdict};
+use crate::domain::{
+    self, Activity, DataRetention, Page, PageRequest, PersonalData, ReviewState, SignIn, SignInQuery, Verdict,
+};
 use crate::events;
 use crate::grpc::AuditError;
 use crate::store::{self, Scope};
@@ -12,6 +14,8 @@ use crate::store::{self, Scope};
 #[derive(Clone)]
 pub struct Audit {
     pool: PgPool,
+    /// Retention of sign-ins whose organization set none (as retention.rs applies it).
+    default_retention_days: i32,
 }
 
 pub struct ReviewOutcome {
@@ -21,8 +25,11 @@ pub struct ReviewOutcome {
 }
 
 impl Audit {
-    pub fn new(pool: PgPool) -> Self {
-        Self { pool }
+    pub fn new(pool: PgPool, default_retention_days: i32) -> Self {
+        Self {
+            pool,
+            default_retention_days,
+        }
     }
 
     pub async fn sign_ins(&self, scope: &Scope, q: &SignInQuery) -> Result<Page<SignIn>, AuditError> {
@@ -81,6 +88,52 @@ impl Audit {
             sign_in,
             message,
             next_steps,
+        })
+    }
+
+    /// Everything kept about me, newest first. The export is recorded in my activity log in the
+    /// same transaction, after the reads: the record says what this export held, and the next
+    /// export shows it. An erased account (its token may outlive it) gets nothing and leaves no
+    /// record, which would name it again.
+    pub async fn export(&self, user_id: Uuid) -> Result<PersonalData, AuditError> {
+        let now = domain::now();
+        let mut tx = self.pool.begin().await?;
+        if store::is_erased(&mut tx, user_id).await? {
+            tx.commit().await?;
+            return Ok(PersonalData {
+                user_id,
+                sign_ins: Vec::new(),
+                activities: Vec::new(),
+                exported_at: now,
+            });
+        }
+        let sign_ins = store::all_sign_ins_of(&mut tx, user_id).await?;
+        let activities = store::all_activities_of(&mut tx, user_id).await?;
+        let record = Activity::data_exported(user_id, now, sign_ins.len(), activities.len());
+        store::insert_activity(&mut tx, &record).await?;
+        tx.commit().await?;
+        tracing::info!(%user_id, sign_ins = sign_ins.len(), activities = activities.len(), "data exported");
+        Ok(PersonalData {
+            user_id,
+            sign_ins,
+            activities,
+            exported_at: now,
+        })
+    }
+
+    /// The sign-in retention of my organization when it set one, else the default.
+    pub async fn retention(&self, organization_id: Option<&str>) -> Result<DataRetention, AuditError> {
+        if let Some(organization_id) = organization_id.filter(|o| !o.is_empty())
+            && let Some(days) = store::retention_of(&self.pool, organization_id).await?
+        {
+            return Ok(DataRetention {
+                sign_in_retention_days: days,
+                organization_id: Some(organization_id.to_owned()),
+            });
+        }
+        Ok(DataRetention {
+            sign_in_retention_days: self.default_retention_days,
+            organization_id: None,
         })
     }
 }

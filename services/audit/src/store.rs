@@ -8,13 +8,13 @@ use uuid::Uuid;
 
 use crate::domain::{
     Activity, AuthenticationStep, ClientApp, Cursor, FailureReason, Location, Page, PageRequest, ReviewState, Risk,
-    RiskFacts, RiskReason, SignIn, SignInQuery, Status,
+    RiskFacts, RiskReason, SignIn, SignInQuery, Status, truncated_ip,
 };
 
 const SIGN_IN_COLUMNS: &str = "id, occurred_at, user_id, user_principal_name, organization_id, app_id, client_app, \
     interactive, ip_address, city, region, country, latitude, longitude, user_agent, browser, operating_system, \
     device_id, status, failure_reason, authentication_methods, authentication_steps, session_id, correlation_id, \
-    risk_reasons, review_state";
+    risk_reasons, review_state, reviewed_at";
 
 #[derive(FromRow)]
 struct SignInRow {
@@ -44,6 +44,7 @@ struct SignInRow {
     correlation_id: String,
     risk_reasons: Vec<String>,
     review_state: String,
+    reviewed_at: Option<DateTime<Utc>>,
 }
 
 impl SignInRow {
@@ -79,6 +80,7 @@ impl SignInRow {
                 reasons: self.risk_reasons.iter().filter_map(|r| RiskReason::parse(r)).collect(),
             },
             review_state: ReviewState::parse(&self.review_state),
+            reviewed_at: self.reviewed_at,
         }
     }
 }
@@ -314,6 +316,21 @@ struct ActivityRow {
     organization_id: String,
 }
 
+impl ActivityRow {
+    fn into_domain(self) -> Activity {
+        Activity {
+            id: self.id,
+            occurred_at: self.occurred_at,
+            user_id: self.user_id,
+            category: self.category,
+            activity: self.activity,
+            summary: self.summary,
+            details: self.details.0,
+            organization_id: self.organization_id,
+        }
+    }
+}
+
 pub async fn insert_activity(conn: &mut PgConnection, a: &Activity) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO activities (id, occurred_at, user_id, category, activity, summary, details, organization_id) \
@@ -351,27 +368,67 @@ pub async fn activities_of(
     .bind(page.page_size + 1)
     .fetch_all(pool)
     .await?;
-    let items = rows
-        .into_iter()
-        .map(|r| Activity {
-            id: r.id,
-            occurred_at: r.occurred_at,
-            user_id: r.user_id,
-            category: r.category,
-            activity: r.activity,
-            summary: r.summary,
-            details: r.details.0,
-            organization_id: r.organization_id,
-        })
-        .collect();
+    let items = rows.into_iter().map(ActivityRow::into_domain).collect();
     Ok(paginate(items, page, |a| Cursor {
         occurred_at: a.occurred_at,
         id: a.id,
     }))
 }
 
-/// Erases a user's rows from the activity log and sign-in log (for account deletion).
-pub async fn erase_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
+// --- privacy
+
+/// Every sign-in of the user still held, newest first (ExportMyData: retention bounds it).
+pub async fn all_sign_ins_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<SignIn>, sqlx::Error> {
+    let sql = format!("SELECT {SIGN_IN_COLUMNS} FROM sign_ins WHERE user_id = $1 ORDER BY occurred_at DESC, id DESC");
+    let rows: Vec<SignInRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows.into_iter().map(SignInRow::into_domain).collect())
+}
+
+/// Every activity entry of the user, newest first (ExportMyData).
+pub async fn all_activities_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Activity>, sqlx::Error> {
+    let rows: Vec<ActivityRow> = sqlx::query_as(
+        "SELECT id, occurred_at, user_id, category, activity, summary, details, organization_id FROM activities \
+         WHERE user_id = $1 ORDER BY occurred_at DESC, id DESC",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows.into_iter().map(ActivityRow::into_domain).collect())
+}
+
+/// Whether the user's account was erased. Holds a shared lock on the user until the transaction
+/// ends, so an erasure running meanwhile waits for this transaction and then also removes what
+/// it wrote; without it, a row written beside a concurrent erasure would survive it.
+pub async fn is_erased(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    // Two keys (the same as erase_user's), so it never meets partition maintenance's lock.
+    sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtext('audit.erasure'), hashtext($1::text))")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = $1)")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// Erases a deleted account: its activity log and known traits go, its sign-ins are kept for
+/// retention but pseudonymised as `SignIn::pseudonymise` describes (all under `pseudonymous_id`,
+/// which is stored nowhere else), and a tombstone makes every consumer ignore later events
+/// about the user. Running it again changes nothing more. Returns the sign-ins pseudonymised.
+pub async fn erase_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    pseudonymous_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    // Exclusive: waits for consumers and exports that are writing about the user right now.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('audit.erasure'), hashtext($1::text))")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM activities WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
@@ -380,7 +437,32 @@ pub async fn erase_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sq
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    Ok(())
+    // A person uses few addresses: each is cut to its network once, by the same rule as a
+    // single sign-in, and anything unmatched is dropped rather than kept whole.
+    let addresses: Vec<String> = sqlx::query_scalar("SELECT DISTINCT ip_address FROM sign_ins WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let networks: Vec<String> = addresses.iter().map(|a| truncated_ip(a)).collect();
+    let done = sqlx::query(
+        "UPDATE sign_ins s SET user_id = $2, user_principal_name = '', \
+         ip_address = coalesce((SELECT n.network FROM unnest($3::text[], $4::text[]) AS n(address, network) \
+                                WHERE n.address = s.ip_address), ''), \
+         user_agent = '', latitude = NULL, longitude = NULL, device_id = '', session_id = '', correlation_id = '' \
+         WHERE s.user_id = $1",
+    )
+    .bind(user_id)
+    .bind(pseudonymous_id)
+    .bind(&addresses)
+    .bind(&networks)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("INSERT INTO erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
 }
 
 // --- retention and partitions
@@ -395,6 +477,14 @@ pub async fn set_retention(conn: &mut PgConnection, organization_id: &str, days:
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The organization's sign-in retention, when it has set one.
+pub async fn retention_of(pool: &PgPool, organization_id: &str) -> Result<Option<i32>, sqlx::Error> {
+    sqlx::query_scalar("SELECT sign_in_retention_days FROM organization_retention WHERE organization_id = $1")
+        .bind(organization_id)
+        .fetch_optional(pool)
+        .await
 }
 
 pub async fn retentions(pool: &PgPool) -> Result<Vec<(String, i32)>, sqlx::Error> {

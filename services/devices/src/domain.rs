@@ -252,6 +252,15 @@ pub struct RecoveryKey {
     pub last_revealed_at: Option<DateTime<Utc>>,
 }
 
+/// What devices keeps about one person (ExportMyData): recovery keys without the keys.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalData {
+    pub user_id: Uuid,
+    pub devices: Vec<Device>,
+    pub recovery_keys: Vec<RecoveryKey>,
+    pub exported_at: DateTime<Utc>,
+}
+
 /// A BitLocker recovery password: 48 digits in 8 blocks of 6, each block a multiple of 11 below
 /// 720896 (the checksum that catches typos). Stored as `dddddd-dddddd-…`.
 #[derive(Clone, PartialEq, Eq)]

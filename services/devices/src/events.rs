@@ -1,10 +1,11 @@
 //! What devices publishes (through the platform outbox, in the transaction of the change) and
-//! consumes: `myaccount.signin.v1.recorded`, the only source of a device's last activity.
+//! consumes: `myaccount.signin.v1.recorded`, the only source of a device's last activity, and
+//! identity's `user_deleted` (erasure).
 
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, DeviceRenamed, RecoveryKeyAdded,
-    RecoveryKeyViewDenied, RecoveryKeyViewed, SignInRecorded, SignInStatus,
+    RecoveryKeyViewDenied, RecoveryKeyViewed, SignInRecorded, SignInStatus, UserDeleted,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::events::Event;
@@ -169,6 +170,22 @@ impl Handler<SignInRecorded> for SignInRecordedHandler {
         if !moved {
             tracing::debug!(device_id = %activity.device_id, "sign-in names no device of its user; ignored");
         }
+        Ok(())
+    }
+}
+
+/// `myaccount.identity.v1.user_deleted`: erases the user's devices and their recovery keys.
+pub struct UserDeletedHandler;
+
+impl Handler<UserDeleted> for UserDeletedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDeleted>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let user_id = Uuid::parse_str(&e.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
+        store::erase_user(conn, user_id, Utc::now())
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        tracing::info!(%user_id, "user erased");
         Ok(())
     }
 }

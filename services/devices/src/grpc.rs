@@ -9,7 +9,7 @@ use platform::error::{FieldViolation, to_status};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{Device, DeviceType, JoinType, NewDeviceInput, RecoveryKey, VolumeType};
+use crate::domain::{Device, DeviceType, JoinType, NewDeviceInput, PersonalData, RecoveryKey, VolumeType};
 use crate::events::timestamp;
 use crate::service::{Devices, DevicesError};
 
@@ -108,6 +108,15 @@ fn recovery_key(k: RecoveryKey) -> pb::RecoveryKey {
         volume_type: volume_type_to(k.volume_type).into(),
         created_at: Some(timestamp(k.created_at)),
         last_revealed_at: k.last_revealed_at.map(timestamp),
+    }
+}
+
+fn export(d: PersonalData) -> pb::DevicesExport {
+    pb::DevicesExport {
+        user_id: d.user_id.to_string(),
+        devices: d.devices.into_iter().map(device).collect(),
+        recovery_keys: d.recovery_keys.into_iter().map(recovery_key).collect(),
+        exported_at: Some(timestamp(d.exported_at)),
     }
 }
 
@@ -267,5 +276,14 @@ impl DevicesService for DevicesApi {
             recovery_key: Some(recovery_key(k)),
             key: password.expose().to_owned(),
         }))
+    }
+
+    async fn export_my_data(
+        &self,
+        request: Request<pb::ExportMyDataRequest>,
+    ) -> Result<Response<pb::DevicesExport>, Status> {
+        let caller = Caller::of(&request)?;
+        let data = self.devices.export(caller.user_id).await.map_err(to_status)?;
+        Ok(Response::new(export(data)))
     }
 }

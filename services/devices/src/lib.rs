@@ -1,4 +1,5 @@
-//! The devices service: registered devices, disabling a lost device, recovery keys.
+//! The devices service: registered devices, disabling a lost device, recovery keys. A deleted
+//! account's data is erased.
 
 pub mod domain;
 pub mod events;
@@ -10,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use myaccount_proto::devices::v1::devices_service_server::DevicesServiceServer;
-use myaccount_proto::events::v1::SignInRecorded;
+use myaccount_proto::events::v1::{SignInRecorded, UserDeleted};
 use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
 use platform::config::{ConfigError, Env};
 use platform::consumer::{Consumer, ConsumerSettings};
@@ -88,10 +89,12 @@ impl Application {
         // Last activity comes from sign-ins, never from the client's word.
         let sign_ins = Consumer::<SignInRecorded, _>::new(
             pool.clone(),
-            bus,
+            bus.clone(),
             settings.consumer.clone(),
             events::SignInRecordedHandler,
         );
+        let users_deleted =
+            Consumer::<UserDeleted, _>::new(pool.clone(), bus, settings.consumer.clone(), events::UserDeletedHandler);
         let devices = Arc::new(Devices::new(
             pool.clone(),
             settings.encryption.clone(),
@@ -101,7 +104,8 @@ impl Application {
             .await?
             .add_service(DevicesServiceServer::new(grpc::DevicesApi::new(devices)))
             .spawn_task(move |shutdown| relay.run(shutdown))
-            .spawn_task(move |shutdown| sign_ins.run(shutdown));
+            .spawn_task(move |shutdown| sign_ins.run(shutdown))
+            .spawn_task(move |shutdown| users_deleted.run(shutdown));
         Ok(Self { host })
     }
 

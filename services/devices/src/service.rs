@@ -11,7 +11,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::{
-    Device, JoinType, NewDeviceInput, RecoveryKey, RecoveryPassword, VolumeType, validate_display_name,
+    Device, JoinType, NewDeviceInput, PersonalData, RecoveryKey, RecoveryPassword, VolumeType, validate_display_name,
 };
 use crate::events;
 use crate::store::{self, StoreError};
@@ -30,6 +30,8 @@ pub enum DevicesError {
     DeviceDisabled(Uuid),
     #[error("{0}")]
     AdminOnly(String),
+    #[error("user {0} has been deleted")]
+    OwnerErased(Uuid),
     /// The step-up rule's own message (platform::auth), passed through.
     #[error("{0}")]
     ReauthenticationRequired(String),
@@ -48,7 +50,7 @@ impl ServiceError for DevicesError {
             DevicesError::DeviceNotFound(_) | DevicesError::RecoveryKeyNotFound(_) => {
                 ErrorKind::NotFound(self.to_string())
             }
-            DevicesError::ManagedByOrganization(_) | DevicesError::DeviceDisabled(_) => {
+            DevicesError::ManagedByOrganization(_) | DevicesError::DeviceDisabled(_) | DevicesError::OwnerErased(_) => {
                 ErrorKind::FailedPrecondition(self.to_string())
             }
             DevicesError::AdminOnly(m) => ErrorKind::PermissionDenied(m.clone()),
@@ -86,6 +88,12 @@ impl Devices {
         }
         let new = input.validate(caller.user_id).map_err(DevicesError::Invalid)?;
         let mut tx = self.pool.begin().await?;
+        // An admin's enrolment, or an access token that outlives the account, may come after the
+        // erasure: it must not bring a device back. The erasure takes the same lock.
+        store::lock_user(&mut tx, new.owner_id).await?;
+        if store::is_erased(&mut tx, new.owner_id).await? {
+            return Err(DevicesError::OwnerErased(new.owner_id));
+        }
         let device = store::insert_device(&mut tx, Uuid::now_v7(), &new, Utc::now()).await?;
         events::registered(&mut tx, &device, caller.user_id).await?;
         tx.commit().await?;
@@ -247,5 +255,20 @@ impl Devices {
             ..key
         };
         Ok((key, password))
+    }
+
+    /// Everything kept about the person (ExportMyData): their devices, and their recovery keys'
+    /// ids and dates, never a key.
+    pub async fn export(&self, user_id: Uuid) -> Result<PersonalData, DevicesError> {
+        let mut tx = self.pool.begin().await?;
+        let devices = store::devices_of(&mut *tx, user_id).await?;
+        let recovery_keys = store::recovery_keys_of_owner(&mut *tx, user_id).await?;
+        tx.commit().await?;
+        Ok(PersonalData {
+            user_id,
+            devices,
+            recovery_keys,
+            exported_at: Utc::now(),
+        })
     }
 }

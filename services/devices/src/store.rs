@@ -145,6 +145,15 @@ pub async fn devices_of<'e>(executor: impl PgExecutor<'e>, owner_id: Uuid) -> Re
     rows.into_iter().map(Device::try_from).collect()
 }
 
+/// Serialises a registration for a user with that user's erasure until the transaction ends.
+pub async fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Renames an owned device; false when the owner has no such device.
 pub async fn rename_device(
     conn: &mut PgConnection,
@@ -276,6 +285,21 @@ pub async fn recovery_keys_of<'e>(
     rows.into_iter().map(RecoveryKey::try_from).collect()
 }
 
+/// The recovery keys of every device of `owner_id`, newest first, without the keys.
+pub async fn recovery_keys_of_owner<'e>(
+    executor: impl PgExecutor<'e>,
+    owner_id: Uuid,
+) -> Result<Vec<RecoveryKey>, StoreError> {
+    let rows: Vec<RecoveryKeyRow> = sqlx::query_as(
+        "SELECT k.id, k.device_id, k.volume_type, k.created_at, k.last_revealed_at FROM recovery_keys k \
+         JOIN devices d ON d.id = k.device_id WHERE d.owner_id = $1 ORDER BY k.created_at DESC, k.id DESC",
+    )
+    .bind(owner_id)
+    .fetch_all(executor)
+    .await?;
+    rows.into_iter().map(RecoveryKey::try_from).collect()
+}
+
 /// One recovery key of the device with its sealed key.
 pub async fn sealed_recovery_key<'e>(
     executor: impl PgExecutor<'e>,
@@ -302,6 +326,35 @@ pub async fn sealed_recovery_key<'e>(
 pub async fn mark_revealed(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
     sqlx::query("UPDATE recovery_keys SET last_revealed_at = $2 WHERE id = $1")
         .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+// --- erasure
+
+pub async fn is_erased(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = $1)")
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// Erases what is kept about a user: every device they own, personal or organization-joined,
+/// with its recovery keys (ON DELETE CASCADE). Leaves a tombstone so that a registration
+/// arriving later brings nothing back; a later sign-in only ever updates an existing device, so
+/// it finds none. Running it twice changes nothing more.
+pub async fn erase_user(conn: &mut PgConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
+    lock_user(conn, user_id).await?;
+    sqlx::query("DELETE FROM devices WHERE owner_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+        .bind(user_id)
         .bind(now)
         .execute(&mut *conn)
         .await?;

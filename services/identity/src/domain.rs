@@ -349,6 +349,8 @@ pub enum FailureReason {
     MfaChallengeExpired,
     SecondFactorReplayed,
     MfaTooManyAttempts,
+    /// The password was right but the person is not a member of the organization asked for.
+    NotAMember,
 }
 
 /// A second factor a sign-in may be completed with, as security-info describes it.

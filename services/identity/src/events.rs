@@ -79,6 +79,7 @@ fn failure_reason(reason: FailureReason) -> SignInFailureReason {
         FailureReason::MfaChallengeExpired => SignInFailureReason::MfaChallengeExpired,
         FailureReason::SecondFactorReplayed => SignInFailureReason::SecondFactorReplayed,
         FailureReason::MfaTooManyAttempts => SignInFailureReason::MfaTooManyAttempts,
+        FailureReason::NotAMember => SignInFailureReason::NotAMember,
     }
 }
 
@@ -104,6 +105,14 @@ pub async fn profile_updated(
         changed_fields,
         time: Some(timestamp(time)),
         session_id: session_id.map(|s| s.to_string()).unwrap_or_default(),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+pub async fn user_deleted(conn: &mut PgConnection, user_id: Uuid, time: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    let event = myaccount_proto::events::v1::UserDeleted {
+        user_id: user_id.to_string(),
+        time: Some(timestamp(time)),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }

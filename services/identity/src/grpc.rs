@@ -1,6 +1,7 @@
 //! The gRPC edge of identity: proto <-> domain conversion and error -> Status, nothing else.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_server::IdentityService;
@@ -11,8 +12,9 @@ use tonic::{Request, Response, Status};
 use crate::domain::MfaProof;
 use crate::domain::{EditableField, NewUserInput, Profile, ProfileChanges};
 use crate::events::{ClientInfo, timestamp};
+use crate::privacy::PersonalData;
 use crate::service::{Identity, IdentityError, IssuedTokens, SignInOutcome};
-use crate::sessions::{PasswordChange, SessionView, SessionsError};
+use crate::sessions::{ClientDescription, PasswordChange, SessionView, SessionsError};
 use platform::error::FieldViolation;
 use uuid::Uuid;
 
@@ -27,11 +29,16 @@ pub const PUBLIC_METHODS: &[&str] = &[
 
 pub struct IdentityApi {
     identity: Arc<Identity>,
+    /// How recent a sign-in must be to delete one's own account.
+    step_up_max_age: Duration,
 }
 
 impl IdentityApi {
-    pub fn new(identity: Arc<Identity>) -> Self {
-        Self { identity }
+    pub fn new(identity: Arc<Identity>, step_up_max_age: Duration) -> Self {
+        Self {
+            identity,
+            step_up_max_age,
+        }
     }
 }
 
@@ -113,7 +120,7 @@ impl IdentityService for IdentityApi {
         let body = request.into_inner();
         let outcome = self
             .identity
-            .sign_in(&body.username, &body.password, &client)
+            .sign_in(&body.username, &body.password, &body.organization_id, &client)
             .await
             .map_err(status)?;
         Ok(Response::new(sign_in_response(outcome)))
@@ -307,6 +314,85 @@ impl IdentityService for IdentityApi {
         Ok(Response::new(pb::ChangeMyPasswordResponse {
             other_sessions_ended: i32::try_from(ended).unwrap_or(i32::MAX),
         }))
+    }
+
+    async fn export_my_data(
+        &self,
+        request: Request<pb::ExportMyDataRequest>,
+    ) -> Result<Response<pb::IdentityExport>, Status> {
+        let caller = Caller::of(&request)?;
+        let data = self.identity.export_my_data(&caller).await.map_err(status)?;
+        Ok(Response::new(export(data, caller.session_id)))
+    }
+
+    async fn delete_my_account(
+        &self,
+        request: Request<pb::DeleteMyAccountRequest>,
+    ) -> Result<Response<pb::DeleteAccountResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        // A person without a second factor can only prove a recent sign-in.
+        if self.identity.has_second_factor(caller.user_id).await.map_err(status)? {
+            caller.require_recent_mfa(self.step_up_max_age)?;
+        } else {
+            caller.require_recent_sign_in(self.step_up_max_age)?;
+        }
+        let confirm = request.into_inner().confirm_user_principal_name;
+        let deleted_at = self
+            .identity
+            .delete_my_account(&caller, &confirm)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::DeleteAccountResponse {
+            user_id: caller.user_id.to_string(),
+            deleted_at: Some(timestamp(deleted_at)),
+        }))
+    }
+
+    async fn delete_user(
+        &self,
+        request: Request<pb::DeleteUserRequest>,
+    ) -> Result<Response<pb::DeleteAccountResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        caller.require_admin()?;
+        let user_id = request.into_inner().user_id;
+        let deleted_at = self.identity.delete_user(&caller, &user_id).await.map_err(to_status)?;
+        Ok(Response::new(pb::DeleteAccountResponse {
+            user_id: user_id.trim().to_owned(),
+            deleted_at: Some(timestamp(deleted_at)),
+        }))
+    }
+}
+
+fn export(data: PersonalData, current_session: Option<Uuid>) -> pb::IdentityExport {
+    let sessions = data
+        .sessions
+        .into_iter()
+        .map(|s| pb::ExportedSession {
+            organization_id: s.organization_id.map(|o| o.to_string()).unwrap_or_default(),
+            auth_time: Some(timestamp(s.auth_time)),
+            ended_at: s.revoked_at.map(timestamp),
+            end_reason: s.revoked_reason.unwrap_or_default(),
+            session: Some(session(SessionView {
+                current: Some(s.id) == current_session,
+                client: ClientDescription::from_user_agent(&s.user_agent),
+                id: s.id,
+                created_at: s.created_at,
+                last_activity_at: s.last_seen_at,
+                ip_address: s.ip_address,
+                location: String::new(),
+                device_id: s.device_id,
+                user_agent: s.user_agent,
+                authentication_methods: s.amr,
+            })),
+        })
+        .collect();
+    pb::IdentityExport {
+        user_id: data.profile.id.to_string(),
+        password_changed_at: Some(timestamp(data.password_changed_at)),
+        profile: Some(profile(data.profile)),
+        sessions,
+        guest_organization_ids: data.guest_organization_ids.iter().map(Uuid::to_string).collect(),
+        exported_at: Some(timestamp(data.exported_at)),
     }
 }
 

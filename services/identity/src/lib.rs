@@ -3,6 +3,8 @@
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod memberships;
+pub mod privacy;
 pub mod security_info;
 pub mod service;
 pub mod sessions;
@@ -16,9 +18,11 @@ use axum::Json;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
+use myaccount_proto::events::v1::{MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged};
 use myaccount_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use platform::auth::{AuthLayer, DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier, VerifierSettings};
 use platform::config::{ConfigError, Env};
+use platform::consumer::{Consumer, ConsumerSettings};
 use platform::db::DatabaseSettings;
 use platform::events::{EventBus, NatsSettings, Stream};
 use platform::grpc::{GrpcSettings, ServiceHost};
@@ -34,6 +38,7 @@ use crate::tokens::{KeyStore, LocalJwks, TokenSettings};
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const DEFAULT_GRPC_PORT: u16 = 50051;
+pub const DEFAULT_STEP_UP_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// An admin account created at start-up when it does not exist yet (the first admin of a new
 /// installation; later admins are created by admins).
@@ -50,6 +55,8 @@ pub struct Settings {
     pub nats: NatsSettings,
     pub tokens: TokenSettings,
     pub bootstrap_admin: Option<BootstrapAdmin>,
+    /// How recent a (multi-factor) sign-in must be to delete one's own account.
+    pub step_up_max_age: Duration,
 }
 
 impl Settings {
@@ -79,6 +86,13 @@ impl Settings {
         if access_token_ttl < Duration::from_secs(30) || access_token_ttl > Duration::from_secs(3600) {
             return Err(ConfigError::new("ACCESS_TOKEN_TTL", "must be between 30s and 1h"));
         }
+        let step_up_max_age = env.duration("IDENTITY_STEP_UP_MAX_AGE", DEFAULT_STEP_UP_MAX_AGE)?;
+        if step_up_max_age.is_zero() || step_up_max_age > Duration::from_secs(24 * 3600) {
+            return Err(ConfigError::new(
+                "IDENTITY_STEP_UP_MAX_AGE",
+                "must be between 1s and 24h",
+            ));
+        }
         Ok(Self {
             grpc: GrpcSettings::from_env(env, "IDENTITY", DEFAULT_GRPC_PORT)?,
             database: DatabaseSettings::from_env(env, "IDENTITY", "myaccount_identity")?,
@@ -90,6 +104,7 @@ impl Settings {
                 refresh_token_ttl: env.duration("REFRESH_TOKEN_TTL", Duration::from_secs(14 * 24 * 3600))?,
             },
             bootstrap_admin,
+            step_up_max_age,
         })
     }
 }
@@ -166,9 +181,35 @@ impl Application {
         // A disabled (lost) device ends its sessions.
         let disabled_devices = platform::consumer::Consumer::<myaccount_proto::events::v1::DeviceDisabled, _>::new(
             pool.clone(),
-            bus,
+            bus.clone(),
             platform::consumer::ConsumerSettings::new("identity"),
             events::DeviceDisabledHandler,
+        );
+        // Guest memberships decide who may sign in to which organization; leaving one ends its
+        // sessions. The organization policy decides who may delete their own account.
+        let guests_joined = Consumer::<MemberJoined, _>::new(
+            pool.clone(),
+            bus.clone(),
+            ConsumerSettings::new("identity"),
+            memberships::GuestJoinedHandler,
+        );
+        let members_left = Consumer::<MemberLeft, _>::new(
+            pool.clone(),
+            bus.clone(),
+            ConsumerSettings::new("identity"),
+            memberships::MemberLeftHandler,
+        );
+        let members_removed = Consumer::<MemberRemoved, _>::new(
+            pool.clone(),
+            bus.clone(),
+            ConsumerSettings::new("identity"),
+            memberships::MemberRemovedHandler,
+        );
+        let organization_policies = Consumer::<OrganizationChanged, _>::new(
+            pool.clone(),
+            bus,
+            ConsumerSettings::new("identity"),
+            memberships::OrganizationPolicyHandler,
         );
         let jwks_keys = keys.clone();
         let jwks = axum::Router::new().route(
@@ -186,11 +227,18 @@ impl Application {
         );
         let host = ServiceHost::bind(&settings.grpc, pool, auth)
             .await?
-            .add_service(IdentityServiceServer::new(grpc::IdentityApi::new(identity)))
+            .add_service(IdentityServiceServer::new(grpc::IdentityApi::new(
+                identity,
+                settings.step_up_max_age,
+            )))
             .admin_routes(jwks)
             .spawn_task(move |shutdown| relay.run(shutdown))
             .spawn_task(move |shutdown| disabled_devices.run(shutdown))
             .spawn_task(move |shutdown| flagged_sign_ins.run(shutdown))
+            .spawn_task(move |shutdown| guests_joined.run(shutdown))
+            .spawn_task(move |shutdown| members_left.run(shutdown))
+            .spawn_task(move |shutdown| members_removed.run(shutdown))
+            .spawn_task(move |shutdown| organization_policies.run(shutdown))
             .spawn_task(move |shutdown| refresh_keys(keys, shutdown));
         Ok(Self { host })
     }

@@ -65,6 +65,10 @@ pub enum IdentityError {
     SecondFactorsUnavailable,
     #[error("security-info call failed: {0}")]
     SecurityInfo(tonic::Status),
+    #[error(
+        "you are not a member of organization {0}; sign in to your home organization or accept an invitation first"
+    )]
+    NotAMember(Uuid),
 }
 
 impl ServiceError for IdentityError {
@@ -74,7 +78,9 @@ impl ServiceError for IdentityError {
             IdentityError::InvalidCredentials | IdentityError::InvalidRefreshToken | IdentityError::SessionEnded => {
                 ErrorKind::Unauthenticated(self.to_string())
             }
-            IdentityError::AccountDisabled => ErrorKind::PermissionDenied(self.to_string()),
+            IdentityError::AccountDisabled | IdentityError::NotAMember(_) => {
+                ErrorKind::PermissionDenied(self.to_string())
+            }
             IdentityError::Throttled { retry_after } => ErrorKind::ResourceExhausted {
                 message: self.to_string(),
                 retry_after: Some(*retry_after),
@@ -173,10 +179,13 @@ impl Identity {
         Ok(profile)
     }
 
+    /// Signs in to the home organization, or to `organization` (a guest organization the
+    /// person belongs to) when given.
     pub async fn sign_in(
         &self,
         username: &str,
         password: &str,
+        organization: &str,
         client: &ClientInfo,
     ) -> Result<SignInOutcome, IdentityError> {
         let mut v = Violations::new();
@@ -186,6 +195,19 @@ impl Identity {
         if password.chars().count() > 1024 {
             v.add("password", "at most 1024 characters");
         }
+        let requested_organization = match organization.trim() {
+            "" => None,
+            raw => match Uuid::parse_str(raw) {
+                Ok(id) => Some(id),
+                Err(_) => {
+                    v.add(
+                        "organization_id",
+                        "must be an organization id (a UUID), or empty for your home organization",
+                    );
+                    None
+                }
+            },
+        };
         validate_client(client, &mut v);
         v.into_result().map_err(IdentityError::Invalid)?;
 
@@ -274,6 +296,23 @@ impl Identity {
         };
         store::clear_failures(&mut tx, &account_key).await?;
 
+        // Asked only once the password is right, so membership is not revealed to strangers.
+        let guest_organization = match requested_organization {
+            Some(o) if Some(o) != credentials.home_organization_id => {
+                if !store::is_guest_member(&self.pool, credentials.id, o).await? {
+                    record.organization_id = Some(o);
+                    record.outcome = Err(FailureReason::NotAMember);
+                    events::sign_in_recorded(&mut tx, &record).await?;
+                    tx.commit().await?;
+                    return Err(IdentityError::NotAMember(o));
+                }
+                Some(o)
+            }
+            _ => None,
+        };
+        let account = Account::in_organization(&credentials, guest_organization);
+        record.organization_id = account.organization_id;
+
         if password_ok && let Some(si) = &self.second_factors {
             // Fails closed: without an answer from security-info nobody signs in on a password
             // alone, since we cannot tell who has a second factor.
@@ -283,7 +322,17 @@ impl Identity {
             })?;
             if !factors.is_empty() {
                 let challenge = self
-                    .open_challenge(&mut tx, credentials.id, None, typed, client, factors, si.policy, now)
+                    .open_challenge(
+                        &mut tx,
+                        credentials.id,
+                        None,
+                        guest_organization,
+                        typed,
+                        client,
+                        factors,
+                        si.policy,
+                        now,
+                    )
                     .await?;
                 tx.commit().await?;
                 return Ok(SignInOutcome::MfaRequired(challenge));
@@ -292,7 +341,6 @@ impl Identity {
 
         let amr = vec!["pwd".to_owned()];
         record.amr = &amr;
-        let account = Account::from(&credentials);
         let tokens = self
             .open_session(&mut tx, &account, &amr, client, &mut record, now)
             .await?;
@@ -321,6 +369,7 @@ impl Identity {
                 user_agent: &client.user_agent,
                 device_id: &client.device_id,
                 amr,
+                organization_id: account.organization_id,
             },
         )
         .await?;
@@ -351,7 +400,7 @@ impl Identity {
         let subject = TokenSubject {
             user_id: account.id,
             session_id,
-            organization_id: account.home_organization_id,
+            organization_id: account.organization_id,
             auth_time: now,
             amr: amr.to_vec(),
             roles: account.roles.clone(),
@@ -373,6 +422,7 @@ impl Identity {
         tx: &mut PgConnection,
         user_id: Uuid,
         session_id: Option<Uuid>,
+        organization_id: Option<Uuid>,
         typed: &str,
         client: &ClientInfo,
         factors: Vec<SecondFactor>,
@@ -396,6 +446,7 @@ impl Identity {
                 device_id: &client.device_id,
                 app_id: &client.app_id,
                 correlation_id: &client.correlation_id,
+                organization_id,
             },
         )
         .await?;
@@ -404,6 +455,11 @@ impl Identity {
             factors,
             expires_at,
         })
+    }
+
+    /// security-info, when second factors are in use.
+    pub(crate) fn second_factor_source(&self) -> Option<&SecurityInfoClient> {
+        self.second_factors.as_ref()
     }
 
     fn second_factor_client(&self) -> Result<&SecurityInfoClient, IdentityError> {
@@ -496,12 +552,19 @@ impl Identity {
         let credentials = store::account(&self.pool, challenge.user_id)
             .await?
             .ok_or(IdentityError::ChallengeInvalid)?;
-        let account = Account::from(&credentials);
+        // A step-up keeps its session's organization; a sign-in goes to the one it asked for.
+        let organization_id = match challenge.session_id {
+            Some(session_id) => store::session(&self.pool, session_id)
+                .await?
+                .and_then(|s| s.organization_id),
+            None => challenge.organization_id,
+        };
+        let account = Account::in_organization(&credentials, organization_id);
         let mut record = SignInAttemptRecord {
             id: Uuid::now_v7(),
             time: now,
             user_id: Some(challenge.user_id),
-            organization_id: account.home_organization_id,
+            organization_id: account.organization_id,
             typed_user_principal_name: &challenge.typed_user_principal_name,
             client: &client,
             outcome: Err(FailureReason::MfaChallengeExpired),
@@ -615,6 +678,10 @@ impl Identity {
         let credentials = store::account(&self.pool, caller.user_id)
             .await?
             .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+        let session_organization = store::session(&self.pool, session_id)
+            .await?
+            .and_then(|s| s.organization_id);
+        let account = Account::in_organization(&credentials, session_organization);
         let upn = store::user_principal_name(&self.pool, caller.user_id)
             .await?
             .unwrap_or_default();
@@ -630,7 +697,7 @@ impl Identity {
             id: Uuid::now_v7(),
             time: now,
             user_id: Some(caller.user_id),
-            organization_id: credentials.home_organization_id,
+            organization_id: account.organization_id,
             typed_user_principal_name: &upn,
             client,
             outcome: Err(FailureReason::InvalidPassword),
@@ -655,6 +722,7 @@ impl Identity {
                         &mut tx,
                         caller.user_id,
                         Some(session_id),
+                        None,
                         &upn,
                         client,
                         factors,
@@ -669,7 +737,6 @@ impl Identity {
         let amr = vec!["pwd".to_owned()];
         record.amr = &amr;
         store::renew_session(&mut tx, session_id, &amr, now).await?;
-        let account = Account::from(&credentials);
         let tokens = self
             .issue_for_session(&mut tx, &account, session_id, &amr, &mut record, now)
             .await?;
@@ -718,7 +785,7 @@ impl Identity {
         let subject = TokenSubject {
             user_id: record.user_id,
             session_id: record.session_id,
-            organization_id: record.home_organization_id,
+            organization_id: record.organization_id,
             auth_time: record.auth_time,
             amr: record.amr,
             roles: record.roles,
@@ -780,15 +847,17 @@ impl Identity {
 /// Who a session is for: what the access token needs to say.
 struct Account {
     id: Uuid,
-    home_organization_id: Option<Uuid>,
+    /// The organization the session acts in: the home organization unless the person signed in
+    /// to a guest organization.
+    organization_id: Option<Uuid>,
     roles: Vec<String>,
 }
 
-impl From<&store::Credentials> for Account {
-    fn from(c: &store::Credentials) -> Self {
+impl Account {
+    fn in_organization(c: &store::Credentials, organization_id: Option<Uuid>) -> Self {
         Self {
             id: c.id,
-            home_organization_id: c.home_organization_id,
+            organization_id: organization_id.or(c.home_organization_id),
             roles: c.roles.clone(),
         }
     }

@@ -29,6 +29,10 @@ pub enum RevocationReason {
     SignedOut,
     /// A spent refresh token came back: someone holds a copy.
     RefreshTokenReuse,
+    /// The person left the guest organization the session acted in.
+    LeftOrganization,
+    /// An admin removed the person from the guest organization the session acted in.
+    RemovedFromOrganization,
 }
 
 impl RevocationReason {
@@ -42,6 +46,8 @@ impl RevocationReason {
             RevocationReason::ReportedNotMe => "reported_not_me",
             RevocationReason::SignedOut => "signed_out",
             RevocationReason::RefreshTokenReuse => "refresh_token_reuse",
+            RevocationReason::LeftOrganization => "left_organization",
+            RevocationReason::RemovedFromOrganization => "removed_from_organization",
         }
     }
 }

@@ -75,6 +75,8 @@ pub struct Session {
     pub auth_time: DateTime<Utc>,
     pub amr: Vec<String>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The organization the session acts in (home or guest).
+    pub organization_id: Option<Uuid>,
 }
 
 pub struct NewSession<'a> {
@@ -85,6 +87,7 @@ pub struct NewSession<'a> {
     pub user_agent: &'a str,
     pub device_id: &'a str,
     pub amr: &'a [String],
+    pub organization_id: Option<Uuid>,
 }
 
 /// A refresh token looked up for rotation, with its session and user.
@@ -99,7 +102,8 @@ pub struct RefreshTokenRecord {
     pub session_revoked_at: Option<DateTime<Utc>>,
     pub enabled: bool,
     pub roles: Vec<String>,
-    pub home_organization_id: Option<Uuid>,
+    /// The organization the session acts in.
+    pub organization_id: Option<Uuid>,
 }
 
 pub async fn insert_user(
@@ -139,13 +143,22 @@ pub async fn insert_user(
         .ok_or_else(|| StoreError::DuplicateUser(user.user_principal_name.as_str().to_owned()))
 }
 
-pub async fn profile(pool: &PgPool, user_id: Uuid) -> Result<Option<Profile>, StoreError> {
+pub async fn profile<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid) -> Result<Option<Profile>, StoreError> {
     let sql = format!("SELECT {PROFILE_COLUMNS} FROM users WHERE id = $1");
     let row: Option<ProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(user_id)
-        .fetch_optional(pool)
+        .fetch_optional(db)
         .await?;
     Ok(row.map(Profile::from))
+}
+
+pub async fn password_changed_at(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT password_changed_at FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 /// Applies the changes and returns the new profile; `None` if the user does not exist.
@@ -186,8 +199,8 @@ pub async fn credentials_by_upn(pool: &PgPool, upn: &str) -> Result<Option<Crede
 
 pub async fn insert_session(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO sessions (id, user_id, created_at, last_seen_at, ip_address, user_agent, device_id, auth_time, amr) \
-         VALUES ($1, $2, $3, $3, $4, $5, $6, $3, $7)",
+        "INSERT INTO sessions (id, user_id, created_at, last_seen_at, ip_address, user_agent, device_id, auth_time, amr, \
+         organization_id) VALUES ($1, $2, $3, $3, $4, $5, $6, $3, $7, $8)",
     )
     .bind(s.id)
     .bind(s.user_id)
@@ -196,6 +209,7 @@ pub async fn insert_session(conn: &mut PgConnection, s: &NewSession<'_>) -> Resu
     .bind(s.user_agent)
     .bind(s.device_id)
     .bind(s.amr)
+    .bind(s.organization_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -203,7 +217,7 @@ pub async fn insert_session(conn: &mut PgConnection, s: &NewSession<'_>) -> Resu
 
 pub async fn session(pool: &PgPool, id: Uuid) -> Result<Option<Session>, StoreError> {
     Ok(
-        sqlx::query_as("SELECT id, user_id, auth_time, amr, revoked_at FROM sessions WHERE id = $1")
+        sqlx::query_as("SELECT id, user_id, auth_time, amr, revoked_at, organization_id FROM sessions WHERE id = $1")
             .bind(id)
             .fetch_optional(pool)
             .await?,
@@ -234,7 +248,8 @@ pub async fn refresh_token_for_update(
 ) -> Result<Option<RefreshTokenRecord>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT t.session_id, t.expires_at, t.used_at, s.user_id, s.auth_time, s.amr, \
-                s.revoked_at AS session_revoked_at, u.enabled, u.roles, u.home_organization_id \
+                s.revoked_at AS session_revoked_at, u.enabled, u.roles, \
+                COALESCE(s.organization_id, u.home_organization_id) AS organization_id \
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id \
          WHERE t.token_hash = $1 FOR UPDATE OF t",
     )
@@ -405,6 +420,7 @@ pub struct SessionFilter {
     pub only: Option<Uuid>,
     pub except: Option<Uuid>,
     pub device_id: Option<String>,
+    pub organization_id: Option<Uuid>,
 }
 
 /// A session just revoked.
@@ -429,6 +445,7 @@ pub async fn revoke_sessions(
            AND ($4::uuid IS NULL OR id = $4) \
            AND ($5::uuid IS NULL OR id <> $5) \
            AND ($6::text IS NULL OR device_id = $6) \
+           AND ($7::uuid IS NULL OR organization_id = $7) \
          RETURNING id, device_id",
     )
     .bind(user_id)
@@ -437,6 +454,7 @@ pub async fn revoke_sessions(
     .bind(filter.only)
     .bind(filter.except)
     .bind(filter.device_id.as_deref())
+    .bind(filter.organization_id)
     .fetch_all(&mut *conn)
     .await?)
 }
@@ -524,12 +542,14 @@ pub struct NewChallenge<'a> {
     pub device_id: &'a str,
     pub app_id: &'a str,
     pub correlation_id: &'a str,
+    pub organization_id: Option<Uuid>,
 }
 
 pub async fn insert_challenge(conn: &mut PgConnection, c: &NewChallenge<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO mfa_challenges (id, user_id, session_id, typed_user_principal_name, created_at, expires_at, \
-         ip_address, user_agent, device_id, app_id, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+         ip_address, user_agent, device_id, app_id, correlation_id, organization_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
     )
     .bind(c.id)
     .bind(c.user_id)
@@ -542,6 +562,7 @@ pub async fn insert_challenge(conn: &mut PgConnection, c: &NewChallenge<'_>) -> 
     .bind(c.device_id)
     .bind(c.app_id)
     .bind(c.correlation_id)
+    .bind(c.organization_id)
     .execute(&mut *conn)
     .await?;
     // Old challenges are of no use to anyone.
@@ -566,10 +587,12 @@ pub struct Challenge {
     pub device_id: String,
     pub app_id: String,
     pub correlation_id: String,
+    /// The organization the sign-in is for (a new session's); none for a step-up.
+    pub organization_id: Option<Uuid>,
 }
 
 const CHALLENGE_COLUMNS: &str = "id, user_id, session_id, typed_user_principal_name, expires_at, attempts, completed_at, \
-     ip_address, user_agent, device_id, app_id, correlation_id";
+     ip_address, user_agent, device_id, app_id, correlation_id, organization_id";
 
 pub async fn challenge(pool: &PgPool, id: Uuid) -> Result<Option<Challenge>, StoreError> {
     let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM mfa_challenges WHERE id = $1");
@@ -603,4 +626,177 @@ pub async fn complete_challenge(conn: &mut PgConnection, id: Uuid, now: DateTime
         .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected() == 1)
+}
+
+// --- what identity learns from organizations
+
+/// Whether the user is (still) a guest member of the organization.
+pub async fn is_guest_member(pool: &PgPool, user_id: Uuid, organization_id: Uuid) -> Result<bool, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM guest_memberships \
+                        WHERE user_id = $1 AND organization_id = $2 AND left_at IS NULL)",
+    )
+    .bind(user_id)
+    .bind(organization_id)
+    .fetch_one(pool)
+    .await?)
+}
+
+/// A guest membership began at `time`; a leave recorded after that time wins (events of one
+/// stream may be handled out of order by different consumers).
+pub async fn guest_joined(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Uuid,
+    time: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO guest_memberships (user_id, organization_id, joined_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, organization_id) DO UPDATE SET joined_at = EXCLUDED.joined_at, left_at = NULL \
+         WHERE guest_memberships.left_at IS NOT NULL AND guest_memberships.left_at < EXCLUDED.joined_at",
+    )
+    .bind(user_id)
+    .bind(organization_id)
+    .bind(time)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The guest membership ended at `time` (left or removed).
+pub async fn guest_left(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Uuid,
+    time: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO guest_memberships (user_id, organization_id, joined_at, left_at) VALUES ($1, $2, $3, $3) \
+         ON CONFLICT (user_id, organization_id) DO UPDATE SET left_at = EXCLUDED.left_at \
+         WHERE guest_memberships.joined_at <= EXCLUDED.left_at \
+           AND (guest_memberships.left_at IS NULL OR guest_memberships.left_at < EXCLUDED.left_at)",
+    )
+    .bind(user_id)
+    .bind(organization_id)
+    .bind(time)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Records an organization's settings as of `time`; an older update delivered late is ignored.
+pub async fn set_organization_policy(
+    conn: &mut PgConnection,
+    organization_id: Uuid,
+    allow_self_deletion: bool,
+    time: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO organization_policies (organization_id, allow_self_deletion, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (organization_id) DO UPDATE \
+         SET allow_self_deletion = EXCLUDED.allow_self_deletion, updated_at = EXCLUDED.updated_at \
+         WHERE organization_policies.updated_at <= EXCLUDED.updated_at",
+    )
+    .bind(organization_id)
+    .bind(allow_self_deletion)
+    .bind(time)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether members of this home organization may delete their own account; false while the
+/// organization's settings are unknown here.
+pub async fn allows_self_deletion(pool: &PgPool, organization_id: Uuid) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT allow_self_deletion FROM organization_policies WHERE organization_id = $1")
+            .bind(organization_id)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(false),
+    )
+}
+
+// --- export and erasure
+
+/// Every session of the user, ended ones included, newest first.
+#[derive(Debug, Clone, FromRow)]
+pub struct SessionRecord {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ip_address: String,
+    pub user_agent: String,
+    pub device_id: String,
+    pub auth_time: DateTime<Utc>,
+    pub amr: Vec<String>,
+    pub organization_id: Option<Uuid>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub revoked_reason: Option<String>,
+}
+
+pub async fn all_sessions(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<SessionRecord>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, created_at, last_seen_at, ip_address, user_agent, device_id, auth_time, amr, organization_id, \
+                revoked_at, revoked_reason \
+         FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The user's current guest memberships, oldest first.
+pub async fn guest_organizations(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT organization_id FROM guest_memberships WHERE user_id = $1 AND left_at IS NULL \
+         ORDER BY joined_at, organization_id",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Removes the account and everything identity keeps about it (sessions, refresh tokens and
+/// challenges go with the user row), leaving only the id in `deleted_users`. Returns the user
+/// principal name, or `None` when there was no such account.
+pub async fn delete_user(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    deleted_by: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, StoreError> {
+    let upn: Option<String> = sqlx::query_scalar("DELETE FROM users WHERE id = $1 RETURNING user_principal_name")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(upn) = upn else {
+        return Ok(None);
+    };
+    sqlx::query("DELETE FROM guest_memberships WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
+        .bind(format!("account:{upn}"))
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO deleted_users (user_id, deleted_at, deleted_by) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(now)
+    .bind(deleted_by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(Some(upn))
+}
+
+pub async fn is_deleted(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM deleted_users WHERE user_id = $1)")
+            .bind(user_id)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
 }

@@ -36,6 +36,8 @@ pub struct OrganizationSettings {
     pub technical_contact_email: String,
     pub mfa_required: bool,
     pub sign_in_retention_days: i32,
+    /// Members whose home organization this is may delete their own account.
+    pub allow_self_deletion: bool,
 }
 
 /// The settings as an admin sent them, before validation.
@@ -48,6 +50,7 @@ pub struct SettingsInput {
     pub technical_contact_email: String,
     pub mfa_required: bool,
     pub sign_in_retention_days: Option<i32>,
+    pub allow_self_deletion: bool,
 }
 
 /// The settings that an update mask can name.
@@ -60,10 +63,11 @@ pub enum SettingsField {
     TechnicalContactEmail,
     MfaRequired,
     SignInRetentionDays,
+    AllowSelfDeletion,
 }
 
 impl SettingsField {
-    pub const ALL: [SettingsField; 7] = [
+    pub const ALL: [SettingsField; 8] = [
         SettingsField::DisplayName,
         SettingsField::VerifiedDomains,
         SettingsField::PrivacyStatementUrl,
@@ -71,6 +75,7 @@ impl SettingsField {
         SettingsField::TechnicalContactEmail,
         SettingsField::MfaRequired,
         SettingsField::SignInRetentionDays,
+        SettingsField::AllowSelfDeletion,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +87,7 @@ impl SettingsField {
             SettingsField::TechnicalContactEmail => "technical_contact_email",
             SettingsField::MfaRequired => "mfa_required",
             SettingsField::SignInRetentionDays => "sign_in_retention_days",
+            SettingsField::AllowSelfDeletion => "allow_self_deletion",
         }
     }
 
@@ -115,6 +121,7 @@ impl SettingsInput {
             technical_contact_email: String::new(),
             mfa_required: false,
             sign_in_retention_days: limit.default_days(),
+            allow_self_deletion: false,
         };
         for field in SettingsField::ALL {
             if field == SettingsField::SignInRetentionDays && self.sign_in_retention_days.is_none() {
@@ -190,6 +197,7 @@ impl SettingsInput {
                 settings.technical_contact_email = optional_email(name, &self.technical_contact_email, v);
             }
             SettingsField::MfaRequired => settings.mfa_required = self.mfa_required,
+            SettingsField::AllowSelfDeletion => settings.allow_self_deletion = self.allow_self_deletion,
             SettingsField::SignInRetentionDays => match self.sign_in_retention_days {
                 Some(days) if (1..=limit.max_days).contains(&days) => settings.sign_in_retention_days = days,
                 Some(_) => v.add(name, format!("must be between 1 and {} days", limit.max_days)),
@@ -445,6 +453,7 @@ mod tests {
             technical_contact_email: "it@contoso.example".into(),
             mfa_required: true,
             sign_in_retention_days: None,
+            allow_self_deletion: false,
         }
     }
 
@@ -468,6 +477,7 @@ mod tests {
             technical_contact_email: "a@b".into(),
             mfa_required: false,
             sign_in_retention_days: Some(366),
+            allow_self_deletion: false,
         };
         let fields: Vec<String> = bad
             .validate_new(LIMIT)

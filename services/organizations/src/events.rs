@@ -40,6 +40,7 @@ pub async fn organization_changed(conn: &mut PgConnection, o: &Organization) -> 
         display_name: o.settings.display_name.clone(),
         mfa_required: o.settings.mfa_required,
         sign_in_retention_days: o.settings.sign_in_retention_days,
+        allow_self_deletion: o.settings.allow_self_deletion,
         time: Some(timestamp(o.updated_at)),
         user_id: String::new(),
     };

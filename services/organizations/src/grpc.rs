@@ -44,6 +44,7 @@ fn settings_input(s: Option<pb::OrganizationSettings>) -> SettingsInput {
         technical_contact_email: s.technical_contact_email,
         mfa_required: s.mfa_required,
         sign_in_retention_days: s.sign_in_retention_days,
+        allow_self_deletion: s.allow_self_deletion,
     }
 }
 
@@ -57,6 +58,7 @@ fn organization(o: Organization) -> pb::Organization {
         technical_contact_email: o.settings.technical_contact_email,
         mfa_required: o.settings.mfa_required,
         sign_in_retention_days: o.settings.sign_in_retention_days,
+        allow_self_deletion: o.settings.allow_self_deletion,
         created_at: Some(timestamp(o.created_at)),
         updated_at: Some(timestamp(o.updated_at)),
     }

@@ -19,6 +19,7 @@ struct OrganizationRow {
     technical_contact_email: String,
     mfa_required: bool,
     sign_in_retention_days: i32,
+    allow_self_deletion: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -35,6 +36,7 @@ impl From<OrganizationRow> for Organization {
                 technical_contact_email: r.technical_contact_email,
                 mfa_required: r.mfa_required,
                 sign_in_retention_days: r.sign_in_retention_days,
+                allow_self_deletion: r.allow_self_deletion,
             },
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -43,7 +45,7 @@ impl From<OrganizationRow> for Organization {
 }
 
 const ORGANIZATION_COLUMNS: &str = "id, display_name, verified_domains, privacy_statement_url, privacy_contact_email, \
-     technical_contact_email, mfa_required, sign_in_retention_days, created_at, updated_at";
+     technical_contact_email, mfa_required, sign_in_retention_days, allow_self_deletion, created_at, updated_at";
 
 /// Creates an organization; `None` when one with this id exists already.
 pub async fn insert_organization(
@@ -54,8 +56,8 @@ pub async fn insert_organization(
 ) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO organizations (id, display_name, verified_domains, privacy_statement_url, privacy_contact_email, \
-         technical_contact_email, mfa_required, sign_in_retention_days, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) ON CONFLICT (id) DO NOTHING RETURNING {ORGANIZATION_COLUMNS}"
+         technical_contact_email, mfa_required, sign_in_retention_days, allow_self_deletion, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9) ON CONFLICT (id) DO NOTHING RETURNING {ORGANIZATION_COLUMNS}"
     );
     let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -67,6 +69,7 @@ pub async fn insert_organization(
         .bind(s.mfa_required)
         .bind(s.sign_in_retention_days)
         .bind(now)
+        .bind(s.allow_self_deletion)
         .fetch_optional(&mut *conn)
         .await?;
     Ok(row.map(Organization::from))
@@ -100,7 +103,7 @@ pub async fn update_organization(
     let sql = format!(
         "UPDATE organizations SET display_name = $2, verified_domains = $3, privacy_statement_url = $4, \
          privacy_contact_email = $5, technical_contact_email = $6, mfa_required = $7, sign_in_retention_days = $8, \
-         updated_at = $9 WHERE id = $1 RETURNING {ORGANIZATION_COLUMNS}"
+         updated_at = $9, allow_self_deletion = $10 WHERE id = $1 RETURNING {ORGANIZATION_COLUMNS}"
     );
     let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -112,6 +115,7 @@ pub async fn update_organization(
         .bind(s.mfa_required)
         .bind(s.sign_in_retention_days)
         .bind(now)
+        .bind(s.allow_self_deletion)
         .fetch_optional(&mut *conn)
         .await?;
     Ok(row.map(Organization::from))
@@ -247,6 +251,7 @@ struct MyOrganizationRow {
     technical_contact_email: Option<String>,
     mfa_required: Option<bool>,
     sign_in_retention_days: Option<i32>,
+    allow_self_deletion: Option<bool>,
     created_at: Option<DateTime<Utc>>,
     updated_at: Option<DateTime<Utc>>,
 }
@@ -264,6 +269,7 @@ impl MyOrganizationRow {
                     technical_contact_email: self.technical_contact_email.unwrap_or_default(),
                     mfa_required: self.mfa_required.unwrap_or_default(),
                     sign_in_retention_days: self.sign_in_retention_days.unwrap_or_default(),
+                    allow_self_deletion: self.allow_self_deletion.unwrap_or_default(),
                 },
                 created_at,
                 updated_at,
@@ -284,7 +290,8 @@ pub async fn my_organizations<'e>(db: impl PgExecutor<'e>, user_id: Uuid) -> Res
         "SELECT m.user_id, m.organization_id, m.kind, m.joined_at, m.invited_by, m.invitation_id, \
                 u.user_principal_name AS invited_by_user_principal_name, \
                 o.id AS org_id, o.display_name, o.verified_domains, o.privacy_statement_url, o.privacy_contact_email, \
-                o.technical_contact_email, o.mfa_required, o.sign_in_retention_days, o.created_at, o.updated_at \
+                o.technical_contact_email, o.mfa_required, o.sign_in_retention_days, o.allow_self_deletion, o.created_at, \
+                o.updated_at \
          FROM memberships m \
          LEFT JOIN organizations o ON o.id = m.organization_id \
          LEFT JOIN users u ON u.user_id = m.invited_by \
@@ -387,6 +394,7 @@ struct InvitationViewRow {
     o_technical_contact_email: String,
     o_mfa_required: bool,
     o_sign_in_retention_days: i32,
+    o_allow_self_deletion: bool,
     o_created_at: DateTime<Utc>,
     o_updated_at: DateTime<Utc>,
 }
@@ -403,6 +411,7 @@ impl InvitationViewRow {
                 technical_contact_email: self.o_technical_contact_email,
                 mfa_required: self.o_mfa_required,
                 sign_in_retention_days: self.o_sign_in_retention_days,
+                allow_self_deletion: self.o_allow_self_deletion,
             },
             created_at: self.o_created_at,
             updated_at: self.o_updated_at,
@@ -426,7 +435,8 @@ pub async fn invitations_to<'e>(
                 o.display_name AS o_display_name, o.verified_domains AS o_verified_domains, \
                 o.privacy_statement_url AS o_privacy_statement_url, o.privacy_contact_email AS o_privacy_contact_email, \
                 o.technical_contact_email AS o_technical_contact_email, o.mfa_required AS o_mfa_required, \
-                o.sign_in_retention_days AS o_sign_in_retention_days, o.created_at AS o_created_at, \
+                o.sign_in_retention_days AS o_sign_in_retention_days, \
+                o.allow_self_deletion AS o_allow_self_deletion, o.created_at AS o_created_at, \
                 o.updated_at AS o_updated_at \
          FROM invitations i JOIN organizations o ON o.id = i.organization_id \
          WHERE i.user_principal_name = $1 AND ($2 OR i.status = 'pending') \

@@ -242,6 +242,66 @@ impl Method {
     }
 }
 
+/// What a one-time code or a security key challenge is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationPurpose {
+    /// Proving a method being registered.
+    Registration,
+    /// The second step of a sign-in.
+    SignIn,
+}
+
+impl VerificationPurpose {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            VerificationPurpose::Registration => "registration",
+            VerificationPurpose::SignIn => "sign_in",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [VerificationPurpose::Registration, VerificationPurpose::SignIn]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerificationKind {
+    /// Sent by SMS, voice call or email.
+    OneTimeCode,
+    SecurityKeyChallenge,
+}
+
+/// A code sent or a security key challenge issued, without the code or the challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationRecord {
+    pub method_id: Uuid,
+    pub kind: VerificationKind,
+    pub purpose: VerificationPurpose,
+    /// Not recorded for security key challenges.
+    pub created_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+    /// Used, or replaced by a newer code.
+    pub consumed_at: Option<DateTime<Utc>>,
+    pub attempts: i32,
+}
+
+/// What security-info keeps about one person (ExportMyData). Built from rows read without their
+/// secrets, so no secret, nor a hash of one, can end up in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalData {
+    pub user_id: Uuid,
+    /// Active and pending methods, oldest first.
+    pub methods: Vec<Method>,
+    pub default_method_id: Option<Uuid>,
+    /// When the person chose the default; `None` while the system-preferred one applies.
+    pub default_chosen_at: Option<DateTime<Utc>>,
+    pub unused_recovery_codes: i32,
+    pub verifications: Vec<VerificationRecord>,
+    pub exported_at: DateTime<Utc>,
+}
+
 /// The default sign-in method: the chosen one while it is an active second factor, otherwise the
 /// first second factor in the system-preferred order (oldest first within a kind).
 pub fn effective_default(methods: &[Method], chosen: Option<Uuid>) -> Option<Uuid> {

@@ -1,10 +1,11 @@
 //! What security-info publishes (method and default changes, notification requests) through the
-//! platform outbox, and the organization projection it consumes.
+//! platform outbox, and what it consumes: the organization projection, and identity's
+//! `user_deleted` (erasure).
 
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     DefaultMethodChanged, NotificationChannel, NotificationRequested, OrganizationChanged, SecurityMethodAdded,
-    SecurityMethodRemoved,
+    SecurityMethodRemoved, UserDeleted,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
@@ -122,6 +123,20 @@ impl Handler<OrganizationChanged> for OrganizationChangedHandler {
             .or(delivery.time)
             .ok_or_else(|| HandlerError::Rejected("time is missing".into()))?;
         store::upsert_organization_policy(conn, e.organization_id.trim(), e.mfa_required, changed_at).await?;
+        Ok(())
+    }
+}
+
+/// `myaccount.identity.v1.user_deleted`: erases the user's methods, codes and default.
+pub struct UserDeletedHandler;
+
+impl Handler<UserDeleted> for UserDeletedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDeleted>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let user_id = Uuid::parse_str(&e.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
+        store::erase_user(conn, user_id, Utc::now()).await?;
+        tracing::info!(%user_id, "user erased");
         Ok(())
     }
 }

@@ -9,7 +9,10 @@ use platform::error::to_status;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
-use crate::domain::{Method, MethodKind, PhoneDelivery, PhoneType};
+use crate::domain::{
+    Method, MethodKind, PersonalData, PhoneDelivery, PhoneType, VerificationKind, VerificationPurpose,
+    VerificationRecord,
+};
 use crate::events::timestamp;
 use crate::service::{Overview, Proof, SecurityInfo, SecurityInfoError, Verification};
 
@@ -86,6 +89,47 @@ fn security_info(o: Overview) -> pb::SecurityInfo {
         default_method_id: default.map(|d| d.to_string()).unwrap_or_default(),
         mfa_registered: o.mfa_registered,
         mfa_required: o.mfa_required,
+    }
+}
+
+fn verification(v: VerificationRecord) -> pb::VerificationRecord {
+    pb::VerificationRecord {
+        method_id: v.method_id.to_string(),
+        kind: match v.kind {
+            VerificationKind::OneTimeCode => pb::VerificationKind::OneTimeCode,
+            VerificationKind::SecurityKeyChallenge => pb::VerificationKind::SecurityKeyChallenge,
+        }
+        .into(),
+        purpose: match v.purpose {
+            VerificationPurpose::Registration => pb::VerificationPurpose::Registration,
+            VerificationPurpose::SignIn => pb::VerificationPurpose::SignIn,
+        }
+        .into(),
+        created_at: v.created_at.map(timestamp),
+        expires_at: Some(timestamp(v.expires_at)),
+        consumed_at: v.consumed_at.map(timestamp),
+        attempts: v.attempts,
+    }
+}
+
+fn export(d: PersonalData) -> pb::SecurityInfoExport {
+    let default = d.default_method_id;
+    let (active, pending): (Vec<Method>, Vec<Method>) = d.methods.into_iter().partition(Method::is_active);
+    pb::SecurityInfoExport {
+        user_id: d.user_id.to_string(),
+        methods: active.into_iter().map(|m| method(m, default)).collect(),
+        default_method_id: default.map(|id| id.to_string()).unwrap_or_default(),
+        default_method_chosen_at: d.default_chosen_at.map(timestamp),
+        unused_recovery_codes: d.unused_recovery_codes,
+        pending_registrations: pending
+            .into_iter()
+            .map(|m| pb::PendingRegistration {
+                expires_at: m.expires_at.map(timestamp),
+                method: Some(method(m, None)),
+            })
+            .collect(),
+        verifications: d.verifications.into_iter().map(verification).collect(),
+        exported_at: Some(timestamp(d.exported_at)),
     }
 }
 
@@ -267,6 +311,15 @@ impl SecurityInfoService for SecurityInfoApi {
             .await
             .map_err(status)?;
         Ok(Response::new(security_info(overview)))
+    }
+
+    async fn export_my_data(
+        &self,
+        request: Request<pb::ExportMyDataRequest>,
+    ) -> Result<Response<pb::SecurityInfoExport>, Status> {
+        let caller = Caller::of(&request)?;
+        let data = self.service.export(caller.user_id).await.map_err(status)?;
+        Ok(Response::new(export(data)))
     }
 
     async fn list_second_factors(

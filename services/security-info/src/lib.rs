@@ -1,7 +1,7 @@
 //! The security-info service: a person's sign-in methods (authenticator apps, phones, email,
 //! security keys, app passwords, recovery codes), the default method, the step-up rule for
 //! changing them, and the second-factor checks identity asks for during sign-in. It also hosts
-//! the notification sender (see [`notifications`]).
+//! the notification sender (see [`notifications`]). A deleted account's data is erased.
 
 pub mod domain;
 pub mod events;
@@ -13,7 +13,7 @@ pub mod store;
 use std::sync::Arc;
 use std::time::Duration;
 
-use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged};
+use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged, UserDeleted};
 use myaccount_proto::securityinfo::v1::security_info_service_server::SecurityInfoServiceServer;
 use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
 use platform::config::{ConfigError, Env};
@@ -149,12 +149,16 @@ impl Application {
             "myaccount/security-info",
             vec![Stream::SecurityInfo, Stream::Notifications],
         );
+        // Durable names `securityinfo_<event>`: `securityinfo_changed`, `securityinfo_user_deleted`.
+        let consumer = ConsumerSettings::new("securityinfo");
         let organizations = Consumer::<OrganizationChanged, _>::new(
             pool.clone(),
             bus.clone(),
-            ConsumerSettings::new("securityinfo"),
+            consumer.clone(),
             events::OrganizationChangedHandler,
         );
+        let users_deleted =
+            Consumer::<UserDeleted, _>::new(pool.clone(), bus.clone(), consumer, events::UserDeletedHandler);
         let notifications = Consumer::<NotificationRequested, _>::new(
             pool.clone(),
             bus,
@@ -166,6 +170,7 @@ impl Application {
             .add_service(SecurityInfoServiceServer::new(grpc::SecurityInfoApi::new(service)))
             .spawn_task(move |shutdown| relay.run(shutdown))
             .spawn_task(move |shutdown| organizations.run(shutdown))
+            .spawn_task(move |shutdown| users_deleted.run(shutdown))
             .spawn_task(move |shutdown| notifications.run(shutdown));
         Ok(Self { host })
     }

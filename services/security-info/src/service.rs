@@ -17,13 +17,14 @@ use webauthn_rs::prelude::{
 
 use crate::domain::{
     self, CODE_TTL_SECS, MAX_APP_PASSWORDS, MAX_AUTHENTICATOR_APPS, MAX_CODE_ATTEMPTS, MAX_SECURITY_KEYS, Method,
-    MethodKind, MethodStatus, Notification, PENDING_TTL_SECS, Phone, PhoneDelivery, PhoneType, TotpCheck,
+    MethodKind, MethodStatus, Notification, PENDING_TTL_SECS, PersonalData, Phone, PhoneDelivery, PhoneType, TotpCheck,
+    VerificationPurpose,
 };
 use crate::events;
 use crate::store::{self, NewMethod};
 
-const REGISTRATION: &str = "registration";
-const SIGN_IN: &str = "sign_in";
+const REGISTRATION: &str = VerificationPurpose::Registration.as_str();
+const SIGN_IN: &str = VerificationPurpose::SignIn.as_str();
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecurityInfoError {
@@ -51,6 +52,8 @@ pub enum SecurityInfoError {
     NotSecondFactor(Uuid),
     #[error("{0}")]
     ReauthenticationRequired(String),
+    #[error("user {0} has been deleted")]
+    UserErased(Uuid),
     #[error("database failed")]
     Database(#[from] sqlx::Error),
     #[error("secret could not be decrypted")]
@@ -71,7 +74,8 @@ impl ServiceError for SecurityInfoError {
             | E::CodeExpired(_)
             | E::LimitReached { .. }
             | E::LastSecondFactor(_)
-            | E::NotSecondFactor(_) => ErrorKind::FailedPrecondition(self.to_string()),
+            | E::NotSecondFactor(_)
+            | E::UserErased(_) => ErrorKind::FailedPrecondition(self.to_string()),
             E::TooManyAttempts(_) => ErrorKind::ResourceExhausted {
                 message: self.to_string(),
                 retry_after: None,
@@ -201,6 +205,31 @@ impl SecurityInfo {
             mfa_registered: methods.iter().any(Method::is_second_factor),
             mfa_required,
             methods,
+        })
+    }
+
+    /// Everything kept about the person (ExportMyData), read without a secret.
+    pub async fn export(&self, user_id: Uuid) -> Result<PersonalData, SecurityInfoError> {
+        let mut tx = self.pool.begin().await?;
+        let methods = store::methods_of(&mut tx, user_id).await?;
+        let chosen = store::chosen_default_since(&mut tx, user_id).await?;
+        let verifications = store::verifications_of(&mut tx, user_id).await?;
+        tx.commit().await?;
+        let default_method_id = domain::effective_default(&methods, chosen.map(|(id, _)| id));
+        Ok(PersonalData {
+            user_id,
+            default_chosen_at: chosen
+                .filter(|(id, _)| Some(*id) == default_method_id)
+                .map(|(_, at)| at),
+            default_method_id,
+            unused_recovery_codes: methods
+                .iter()
+                .filter(|m| m.is_active() && m.kind == MethodKind::RecoveryCodes)
+                .map(|m| m.remaining_codes)
+                .sum(),
+            methods,
+            verifications,
+            exported_at: Utc::now(),
         })
     }
 
@@ -924,6 +953,7 @@ impl SecurityInfo {
     }
 }
 
+/// Every new method starts here, under the user's lock (`begin_change`).
 async fn insert_pending(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -933,6 +963,11 @@ async fn insert_pending(
     email: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Method, SecurityInfoError> {
+    // An access token outlives its account by minutes: nothing may be registered once the
+    // account is erased. The erasure takes the same lock, so this read is current.
+    if store::is_erased(conn, user_id).await? {
+        return Err(SecurityInfoError::UserErased(user_id));
+    }
     let id = Uuid::now_v7();
     store::insert_method(
         conn,

@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{Method, MethodKind, MethodStatus, Phone, PhoneDelivery, PhoneType};
+use crate::domain::{
+    Method, MethodKind, MethodStatus, Phone, PhoneDelivery, PhoneType, VerificationKind, VerificationPurpose,
+    VerificationRecord,
+};
 
 const METHOD_COLUMNS: &str = "m.id, m.user_id, m.kind, m.status, m.name, m.phone_type, m.phone_number, m.phone_delivery, \
      m.email, m.transports, m.created_at, m.expires_at, m.last_used_at, \
@@ -106,16 +109,32 @@ pub async fn active_methods(pool: &PgPool, user_id: Uuid) -> Result<Vec<Method>,
     Ok(methods(rows))
 }
 
-/// As [`active_methods`], locking the user's rows so two concurrent changes (removing two
-/// factors at once) are serialised.
-pub async fn lock_active_methods(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
+/// Serialises the changes to one user's data until the transaction ends: two concurrent changes
+/// (removing two factors at once), or a change and the erasure.
+pub async fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+/// As [`active_methods`], under [`lock_user`].
+pub async fn lock_active_methods(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
+    lock_user(conn, user_id).await?;
     let sql = format!(
         "SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id"
     );
+    let rows: Vec<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(methods(rows))
+}
+
+/// Every method of a user, active or pending, oldest first.
+pub async fn methods_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
+    let sql = format!("SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 ORDER BY m.created_at, m.id");
     let rows: Vec<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(user_id)
         .fetch_all(&mut *conn)
@@ -310,6 +329,50 @@ pub async fn consume_code(conn: &mut PgConnection, code_id: Uuid, now: DateTime<
     Ok(())
 }
 
+#[derive(FromRow)]
+struct VerificationRow {
+    method_id: Uuid,
+    kind: String,
+    purpose: String,
+    created_at: Option<DateTime<Utc>>,
+    expires_at: DateTime<Utc>,
+    consumed_at: Option<DateTime<Utc>>,
+    attempts: i32,
+}
+
+/// The codes sent and security key challenges issued for a user's methods, oldest first. Reads
+/// neither the code hashes nor the ceremony state.
+pub async fn verifications_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<VerificationRecord>, sqlx::Error> {
+    let rows: Vec<VerificationRow> = sqlx::query_as(
+        "SELECT c.method_id, 'one_time_code' AS kind, c.purpose, c.created_at, c.expires_at, c.consumed_at, c.attempts \
+         FROM one_time_codes c JOIN methods m ON m.id = c.method_id WHERE m.user_id = $1 \
+         UNION ALL \
+         SELECT w.method_id, 'security_key_challenge', w.purpose, NULL::timestamptz, w.expires_at, NULL::timestamptz, 0 \
+         FROM webauthn_ceremonies w JOIN methods m ON m.id = w.method_id WHERE m.user_id = $1 \
+         ORDER BY created_at NULLS LAST, expires_at, method_id",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|r| {
+            Some(VerificationRecord {
+                method_id: r.method_id,
+                kind: match r.kind.as_str() {
+                    "one_time_code" => VerificationKind::OneTimeCode,
+                    _ => VerificationKind::SecurityKeyChallenge,
+                },
+                purpose: VerificationPurpose::parse(&r.purpose)?,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                consumed_at: r.consumed_at,
+                attempts: r.attempts,
+            })
+        })
+        .collect())
+}
+
 // --- security keys
 
 pub async fn save_ceremony(
@@ -458,6 +521,17 @@ pub async fn chosen_default(conn: &mut PgConnection, user_id: Uuid) -> Result<Op
         .await
 }
 
+/// The default the person chose, and when.
+pub async fn chosen_default_since(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Option<(Uuid, DateTime<Utc>)>, sqlx::Error> {
+    sqlx::query_as("SELECT method_id, changed_at FROM default_methods WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
 pub async fn set_default(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -507,4 +581,35 @@ pub async fn organization_requires_mfa(conn: &mut PgConnection, organization_id:
             .await?
             .unwrap_or(false),
     )
+}
+
+// --- erasure
+
+pub async fn is_erased(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = $1)")
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await
+}
+
+/// Erases what is kept about a user: every method with its secrets, recovery codes, one-time
+/// codes and security key ceremonies (they go with their method: ON DELETE CASCADE), and the
+/// chosen default. Under [`lock_user`], so a change in flight either lands first (and is erased
+/// here) or sees the tombstone left here and refuses. Running it twice changes nothing more.
+pub async fn erase_user(conn: &mut PgConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    lock_user(conn, user_id).await?;
+    sqlx::query("DELETE FROM default_methods WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM methods WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("INSERT INTO erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
+        .bind(user_id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -39,6 +39,7 @@ pub async fn seed(
             app_id: "myaccount-demo".into(),
             ..Default::default()
         }),
+        ..Default::default()
     };
     let token = match identity.sign_in(request).await?.into_inner().result {
         Some(identity::sign_in_response::Result::Tokens(t)) => t.access_token,

@@ -69,6 +69,20 @@ impl AuditService for WhoAmI {
     ) -> Result<Response<ListMySignInsResponse>, Status> {
         Err(Status::unimplemented("not part of this test"))
     }
+
+    async fn export_my_data(
+        &self,
+        _: Request<myaccount_proto::audit::v1::ExportMyDataRequest>,
+    ) -> Result<Response<myaccount_proto::audit::v1::AuditExport>, Status> {
+        Err(Status::unimplemented("not part of this test"))
+    }
+
+    async fn get_my_data_retention(
+        &self,
+        _: Request<myaccount_proto::audit::v1::GetMyDataRetentionRequest>,
+    ) -> Result<Response<myaccount_proto::audit::v1::DataRetention>, Status> {
+        Err(Status::unimplemented("not part of this test"))
+    }
 }
 
 struct Host {

@@ -12,7 +12,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use myaccount_audit::{Application, Settings};
 use myaccount_proto::audit::v1 as pb;
 use myaccount_proto::audit::v1::audit_service_client::AuditServiceClient;
-use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInStatus};
+use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInStatus, UserDeleted};
 use platform::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, VerifierSettings};
 use platform::consumer::ConsumerSettings;
 use platform::events::{Event, EventBus, Stream, headers};
@@ -336,5 +336,84 @@ impl TestApp {
     /// What audit's consumer gave up on.
     pub async fn dead_letters(&self) -> Vec<StreamMessage> {
         self.stream_messages(Stream::DeadLetter).await
+    }
+
+    // --- other services' events, and privacy
+
+    /// Publishes any event onto JetStream the way its service's relay would; returns its id.
+    pub async fn publish_event<E: Event>(&self, event: &E) -> String {
+        let id = Uuid::now_v7().to_string();
+        self.bus.ensure_streams(&[E::STREAM]).await.expect("the stream exists");
+        let mut h = cloud_event_headers(&id, &E::subject());
+        h.insert(headers::SUBJECT, event.ce_subject().as_str());
+        self.bus
+            .jetstream()
+            .publish_with_headers(
+                self.bus.naming().subject(&E::subject()),
+                h,
+                event.encode_to_vec().into(),
+            )
+            .await
+            .expect("published")
+            .await
+            .expect("acknowledged by the stream");
+        id
+    }
+
+    /// Identity deletes the account; returns the event id.
+    pub async fn user_deleted(&self, user_id: Uuid) -> String {
+        self.publish_event(&UserDeleted {
+            user_id: user_id.to_string(),
+            time: None,
+        })
+        .await
+    }
+
+    /// Waits until audit's consumer `durable` (`audit_user_deleted`) has processed `event_id`.
+    pub async fn wait_until_processed(&self, durable: &str, event_id: &str) {
+        eventually(INGEST_DEADLINE, || async move {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE consumer = $1 AND event_id = $2)",
+            )
+            .bind(durable)
+            .bind(event_id)
+            .fetch_one(&self.db)
+            .await
+            .expect("read processed events")
+        })
+        .await;
+    }
+
+    /// The first page (up to 100 entries) of `user_id`'s account activity, newest first.
+    pub async fn my_activity(&self, user_id: Uuid) -> Vec<pb::Activity> {
+        let request = pb::ListMyActivityRequest {
+            page_size: 100,
+            ..Default::default()
+        };
+        self.audit
+            .clone()
+            .list_my_activity(bearer(request, &self.token_for(user_id)))
+            .await
+            .expect("lists activity")
+            .into_inner()
+            .activities
+    }
+
+    pub async fn export(&self, token: &str) -> Result<pb::AuditExport, Status> {
+        Ok(self
+            .audit
+            .clone()
+            .export_my_data(bearer(pb::ExportMyDataRequest {}, token))
+            .await?
+            .into_inner())
+    }
+
+    pub async fn data_retention(&self, token: &str) -> Result<pb::DataRetention, Status> {
+        Ok(self
+            .audit
+            .clone()
+            .get_my_data_retention(bearer(pb::GetMyDataRetentionRequest {}, token))
+            .await?
+            .into_inner())
     }
 }

@@ -4,4 +4,5 @@ mod auth;
 mod helpers;
 mod ingest;
 mod list;
+mod privacy;
 mod retention;

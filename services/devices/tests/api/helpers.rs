@@ -9,7 +9,7 @@ use chrono::Utc;
 use myaccount_devices::{Application, Settings};
 use myaccount_proto::devices::v1 as pb;
 use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
-use myaccount_proto::events::v1::{SignInRecorded, SignInStatus};
+use myaccount_proto::events::v1::{SignInRecorded, SignInStatus, UserDeleted};
 use platform::auth::VerifierSettings;
 use platform::consumer::ConsumerSettings;
 use platform::crypto::Keyring;
@@ -96,7 +96,7 @@ pub async fn spawn_app() -> TestApp {
     let bus = EventBus::connect(&nats.settings, "devices-tests")
         .await
         .expect("connect to nats");
-    bus.ensure_streams(&[Stream::SignIn, Stream::Devices])
+    bus.ensure_streams(&[Stream::SignIn, Stream::Devices, Stream::Identity])
         .await
         .expect("streams");
     TestApp {
@@ -283,6 +283,59 @@ impl TestApp {
             .into_inner())
     }
 
+    pub async fn export(&self, token: &str) -> Result<pb::DevicesExport, Status> {
+        Ok(self
+            .client()
+            .export_my_data(bearer(pb::ExportMyDataRequest {}, token))
+            .await?
+            .into_inner())
+    }
+
+    /// Identity deletes the account; returns the event id.
+    pub async fn user_deleted(&self, user_id: Uuid) -> String {
+        let id = Uuid::now_v7().to_string();
+        self.publish(
+            &id,
+            &UserDeleted {
+                user_id: user_id.to_string(),
+                time: None,
+            },
+        )
+        .await;
+        id
+    }
+
+    /// Waits until devices has processed the event `event_id` of consumer `durable`
+    /// (`devices_user_deleted`).
+    pub async fn wait_until_processed(&self, durable: &str, event_id: &str) {
+        platform::testing::eventually(DEADLINE, || async move {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE consumer = $1 AND event_id = $2)",
+            )
+            .bind(durable)
+            .bind(event_id)
+            .fetch_one(&self.db)
+            .await
+            .expect("read processed events")
+        })
+        .await;
+    }
+
+    /// Rows of every table a user's data lives in, for "nothing changed" and erasure checks.
+    pub async fn row_counts(&self) -> RowCounts {
+        let count = |table: &'static str| async move {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&self.db)
+                .await
+                .expect("count rows")
+        };
+        RowCounts {
+            devices: count("devices").await,
+            recovery_keys: count("recovery_keys").await,
+            erased_users: count("erased_users").await,
+        }
+    }
+
     pub async fn device_count(&self) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM devices")
             .fetch_one(&self.db)
@@ -425,4 +478,11 @@ pub fn sign_in_event(
         session_id: Uuid::new_v4().to_string(),
         ..Default::default()
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    pub devices: i64,
+    pub recovery_keys: i64,
+    pub erased_users: i64,
 }

@@ -3,4 +3,5 @@
 mod activity;
 mod devices;
 mod helpers;
+mod privacy;
 mod recovery_keys;

@@ -3,15 +3,17 @@
 
 use std::time::Duration;
 
+use async_nats::HeaderMap;
 use async_nats::jetstream;
 use async_nats::jetstream::message::StreamMessage;
+use chrono::{DateTime, Utc};
 use myaccount_identity::tokens::TokenSettings;
 use myaccount_identity::{Application, BootstrapAdmin, Settings};
-use myaccount_proto::events::v1::SignInRecorded;
+use myaccount_proto::events::v1::{SessionRevoked, SignInRecorded};
 use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use platform::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, HttpJwks, TokenVerifier, VerifierSettings};
-use platform::events::{Naming, Stream};
+use platform::events::{Event, Naming, Stream, headers};
 use platform::grpc::GrpcSettings;
 use platform::testing::{TestDatabase, TestNats};
 use prost::Message;
@@ -59,6 +61,11 @@ pub struct TestUser {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A service whose settings `configure` adjusts first.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new("identity");
     let nats = TestNats::new();
     let mut db_settings = database.settings.clone();
@@ -78,7 +85,10 @@ pub async fn spawn_app() -> TestApp {
             user_principal_name: ADMIN_UPN.into(),
             password: ADMIN_PASSWORD.into(),
         }),
+        step_up_max_age: Duration::from_secs(600),
     };
+    let mut settings = settings;
+    configure(&mut settings);
     let app = Application::build(settings).await.expect("identity starts");
     let port = app.port();
     let admin_port = app.admin_port();
@@ -166,7 +176,7 @@ impl TestApp {
         self.sign_in_with(pb::SignInRequest {
             username: upn.into(),
             password: password.into(),
-            client: None,
+            ..Default::default()
         })
         .await
     }
@@ -346,5 +356,71 @@ impl TestApp {
             messages.push(s.get_raw_message(seq).await.expect("read a stream message"));
         }
         messages
+    }
+}
+
+pub const SESSION_REVOKED: &str = "myaccount.identity.v1.session_revoked";
+
+impl TestApp {
+    /// Every `session_revoked` written to the outbox, oldest first.
+    pub async fn revocations(&self) -> Vec<SessionRevoked> {
+        self.outbox_payloads(SESSION_REVOKED)
+            .await
+            .into_iter()
+            .map(|p| SessionRevoked::decode(p.as_slice()).expect("a SessionRevoked payload"))
+            .collect()
+    }
+
+    /// Publishes `event` as its owning service would (CloudEvents headers, `ce-id` = `event_id`);
+    /// each call is a new message, so the same `event_id` twice is a redelivery.
+    pub async fn publish<E: Event>(&self, event_id: &str, event: &E) {
+        self.publish_at(event_id, event, None).await;
+    }
+
+    /// As [`TestApp::publish`], with `ce-time` set to `time` when given.
+    pub async fn publish_at<E: Event>(&self, event_id: &str, event: &E, time: Option<DateTime<Utc>>) {
+        let stream = self.naming.stream(E::STREAM);
+        let config = async_nats::jetstream::stream::Config {
+            name: stream,
+            subjects: vec![self.naming.subject(&format!("{}.>", E::STREAM.subject_root()))],
+            ..Default::default()
+        };
+        self.jetstream
+            .get_or_create_stream(config)
+            .await
+            .expect("the event's stream");
+        let mut h = HeaderMap::new();
+        h.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
+        h.insert(headers::SPEC_VERSION, "1.0");
+        h.insert(headers::ID, event_id);
+        h.insert(headers::TYPE, E::subject().as_str());
+        h.insert(headers::SOURCE, "myaccount/test");
+        h.insert(headers::SUBJECT, event.ce_subject().as_str());
+        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
+        if let Some(time) = time {
+            h.insert(headers::TIME, time.to_rfc3339().as_str());
+        }
+        self.jetstream
+            .publish_with_headers(self.naming.subject(&E::subject()), h, event.encode_to_vec().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("publish ack");
+    }
+
+    pub async fn processed(&self, event_id: &str) -> bool {
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE event_id = $1)")
+            .bind(event_id)
+            .fetch_one(&self.db)
+            .await
+            .expect("read processed events")
+    }
+
+    /// Publishes `event` and waits until identity has handled it.
+    pub async fn deliver<E: Event>(&self, event: &E, time: Option<DateTime<Utc>>) -> String {
+        let event_id = Uuid::now_v7().to_string();
+        self.publish_at(&event_id, event, time).await;
+        platform::testing::eventually(Duration::from_secs(20), || async { self.processed(&event_id).await }).await;
+        event_id
     }
 }

@@ -1,8 +1,10 @@
 //! Identity's API, exercised over gRPC against a real service on real Postgres and NATS.
 
 mod create_user;
+mod guest_organizations;
 mod health;
 mod helpers;
+mod privacy;
 mod profile;
 mod sessions;
 mod sign_in;

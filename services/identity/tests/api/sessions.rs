@@ -3,21 +3,19 @@
 
 use std::time::Duration;
 
-use async_nats::HeaderMap;
-use myaccount_proto::events::v1::{DeviceDisabled, PasswordChanged, SessionRevoked};
+use myaccount_proto::events::v1::{DeviceDisabled, PasswordChanged};
 use myaccount_proto::identity::v1 as pb;
-use platform::events::{Event, Stream, headers};
+use platform::events::{Stream, headers};
 use platform::testing::eventually;
 use prost::Message;
 use tonic::{Code, Status};
 use uuid::Uuid;
 
 use crate::helpers::{
-    INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN, SESSION_ENDED, TestApp, TestUser, assert_status, bearer, spawn_app,
-    violated_fields,
+    INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN, SESSION_ENDED, SESSION_REVOKED, TestApp, TestUser, assert_status,
+    bearer, spawn_app, violated_fields,
 };
 
-const SESSION_REVOKED: &str = "myaccount.identity.v1.session_revoked";
 const PASSWORD_CHANGED: &str = "myaccount.identity.v1.password_changed";
 const EDGE_ON_WINDOWS: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
      Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0";
@@ -37,6 +35,7 @@ impl TestApp {
                 device_id: device_id.into(),
                 ..Default::default()
             }),
+            ..Default::default()
         })
         .await
         .expect("signs in")
@@ -115,52 +114,6 @@ impl TestApp {
             .await
             .expect("verifies");
         caller.session_id.expect("a session").to_string()
-    }
-
-    /// Every `session_revoked` written to the outbox, oldest first.
-    async fn revocations(&self) -> Vec<SessionRevoked> {
-        self.outbox_payloads(SESSION_REVOKED)
-            .await
-            .into_iter()
-            .map(|p| SessionRevoked::decode(p.as_slice()).expect("a SessionRevoked payload"))
-            .collect()
-    }
-
-    /// Publishes `event` as the devices service would (CloudEvents headers, `ce-id` = `event_id`);
-    /// each call is a new message, so the same `event_id` twice is a redelivery.
-    async fn publish<E: Event>(&self, event_id: &str, event: &E) {
-        let stream = self.naming.stream(E::STREAM);
-        let config = async_nats::jetstream::stream::Config {
-            name: stream,
-            subjects: vec![self.naming.subject(&format!("{}.>", E::STREAM.subject_root()))],
-            ..Default::default()
-        };
-        self.jetstream
-            .get_or_create_stream(config)
-            .await
-            .expect("the devices stream");
-        let mut h = HeaderMap::new();
-        h.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
-        h.insert(headers::SPEC_VERSION, "1.0");
-        h.insert(headers::ID, event_id);
-        h.insert(headers::TYPE, E::subject().as_str());
-        h.insert(headers::SOURCE, "myaccount/devices");
-        h.insert(headers::SUBJECT, event.ce_subject().as_str());
-        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
-        self.jetstream
-            .publish_with_headers(self.naming.subject(&E::subject()), h, event.encode_to_vec().into())
-            .await
-            .expect("publish")
-            .await
-            .expect("publish ack");
-    }
-
-    async fn processed(&self, event_id: &str) -> bool {
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE event_id = $1)")
-            .bind(event_id)
-            .fetch_one(&self.db)
-            .await
-            .expect("read processed events")
     }
 }
 

@@ -145,6 +145,7 @@ async fn a_sign_in_request_without_credentials_is_invalid_and_not_an_attempt() {
                 ip_address: "not-an-ip".into(),
                 ..Default::default()
             }),
+            ..Default::default()
         })
         .await
         .expect_err("the client context is checked");

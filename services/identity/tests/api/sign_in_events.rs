@@ -44,6 +44,7 @@ async fn every_sign_in_attempt_writes_exactly_one_record() {
             username: "Adele.Vance@contoso.example".into(),
             password: user.password.clone(),
             client: Some(client.clone()),
+            ..Default::default()
         }),
     )
     .await;

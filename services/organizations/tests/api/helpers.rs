@@ -124,6 +124,7 @@ pub fn settings(name: &str) -> pb::OrganizationSettings {
         technical_contact_email: format!("it@{domain}"),
         mfa_required: false,
         sign_in_retention_days: None,
+        allow_self_deletion: false,
     }
 }
 

@@ -37,6 +37,7 @@ async fn an_admin_creates_an_organization_and_the_platform_hears_its_settings() 
             sign_in_retention_days: 30,
             time: created.updated_at,
             user_id: String::new(),
+            allow_self_deletion: false,
         }]
     );
 }
@@ -84,6 +85,7 @@ async fn invalid_organizations_are_refused_field_by_field_and_nothing_is_stored(
         technical_contact_email: "it@".into(),
         mfa_required: true,
         sign_in_retention_days: Some(400),
+        allow_self_deletion: false,
     };
 
     let status = app
@@ -175,16 +177,22 @@ async fn an_admin_updates_the_masked_settings_and_every_update_is_published_in_f
         display_name: "ignored: not in the mask".into(),
         mfa_required: true,
         sign_in_retention_days: Some(90),
+        allow_self_deletion: true,
         ..Default::default()
     };
     let updated = app
-        .update_organization(&id, change, &["mfa_required", "sign_in_retention_days"])
+        .update_organization(
+            &id,
+            change,
+            &["mfa_required", "sign_in_retention_days", "allow_self_deletion"],
+        )
         .await
         .expect("updated");
 
     let expected = pb::Organization {
         mfa_required: true,
         sign_in_retention_days: 90,
+        allow_self_deletion: true,
         updated_at: updated.updated_at,
         ..before.clone()
     };
@@ -194,6 +202,7 @@ async fn an_admin_updates_the_masked_settings_and_every_update_is_published_in_f
     assert_eq!(changed[1].display_name, "Contoso", "the full current settings");
     assert!(changed[1].mfa_required);
     assert_eq!(changed[1].sign_in_retention_days, 90);
+    assert!(changed[1].allow_self_deletion, "identity enforces it from this event");
 }
 
 #[tokio::test]

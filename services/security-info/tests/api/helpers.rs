@@ -8,14 +8,14 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream;
 use chrono::Utc;
-use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged};
+use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged, UserDeleted};
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use myaccount_security_info::notifications::SenderSettings;
 use myaccount_security_info::{Application, Settings, WebAuthnSettings};
 use platform::auth::{Claims, SERVICE_SCOPE};
 use platform::crypto::Keyring;
-use platform::events::{EventBus, Naming, Stream};
+use platform::events::{Event, EventBus, Naming, Stream, headers};
 use platform::grpc::GrpcSettings;
 use platform::testing::{TestDatabase, TestIssuer, TestNats, eventually};
 use prost::Message;
@@ -373,6 +373,14 @@ impl TestApp {
             .into_inner())
     }
 
+    pub async fn export(&self, p: &Person) -> Result<pb::SecurityInfoExport, Status> {
+        Ok(self
+            .c()
+            .export_my_data(bearer(pb::ExportMyDataRequest {}, &p.token))
+            .await?
+            .into_inner())
+    }
+
     // --- the internal calls identity makes
 
     pub async fn second_factors(&self, user_id: Uuid, token: &str) -> Result<pb::SecondFactors, Status> {
@@ -514,7 +522,7 @@ impl TestApp {
                 seconds: Utc::now().timestamp(),
                 nanos: 0,
             }),
-            user_id: String::new(),
+            ..Default::default()
         };
         let id = Uuid::new_v4().to_string();
         let mut headers = HeaderMap::new();
@@ -554,6 +562,73 @@ impl TestApp {
         .await;
     }
 
+    /// Publishes an event to JetStream the way a service's outbox relay would, with `ce-id`
+    /// `event_id`. Each call is a new message (its own `Nats-Msg-Id`), so the same `event_id`
+    /// twice is a redelivery the consumer must recognise.
+    pub async fn publish<E: Event>(&self, event_id: &str, event: &E) {
+        let bus = EventBus::connect(&self.nats, "test").await.expect("nats");
+        bus.ensure_streams(&[E::STREAM]).await.expect("the stream exists");
+        let mut h = HeaderMap::new();
+        h.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
+        h.insert(headers::SPEC_VERSION, "1.0");
+        h.insert(headers::ID, event_id);
+        h.insert(headers::TYPE, E::subject().as_str());
+        h.insert(headers::SOURCE, "myaccount/identity");
+        h.insert(headers::SUBJECT, event.ce_subject().as_str());
+        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
+        self.jetstream
+            .publish_with_headers(self.naming.subject(&E::subject()), h, event.encode_to_vec().into())
+            .await
+            .expect("publish")
+            .await
+            .expect("acked");
+    }
+
+    /// Identity deletes the account; returns the event id.
+    pub async fn user_deleted(&self, user_id: Uuid) -> String {
+        let id = Uuid::now_v7().to_string();
+        let event = UserDeleted {
+            user_id: user_id.to_string(),
+            time: None,
+        };
+        self.publish(&id, &event).await;
+        id
+    }
+
+    /// Waits until security-info has processed the event `event_id` of consumer `durable`
+    /// (`securityinfo_user_deleted`).
+    pub async fn wait_until_processed(&self, durable: &str, event_id: &str) {
+        eventually(Duration::from_secs(15), || async move {
+            sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE consumer = $1 AND event_id = $2)",
+            )
+            .bind(durable)
+            .bind(event_id)
+            .fetch_one(&self.db)
+            .await
+            .expect("read processed events")
+        })
+        .await;
+    }
+
+    /// Rows of every table a person's data lives in, for "nothing changed" and erasure checks.
+    pub async fn row_counts(&self) -> RowCounts {
+        let count = |table: &'static str| async move {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+                .fetch_one(&self.db)
+                .await
+                .expect("count rows")
+        };
+        RowCounts {
+            methods: count("methods").await,
+            recovery_codes: count("recovery_codes").await,
+            one_time_codes: count("one_time_codes").await,
+            webauthn_ceremonies: count("webauthn_ceremonies").await,
+            default_methods: count("default_methods").await,
+            erased_users: count("erased_users").await,
+        }
+    }
+
     pub async fn method_rows(&self, user_id: Uuid) -> i64 {
         sqlx::query_scalar("SELECT count(*) FROM methods WHERE user_id = $1")
             .bind(user_id)
@@ -561,6 +636,16 @@ impl TestApp {
             .await
             .expect("count methods")
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowCounts {
+    pub methods: i64,
+    pub recovery_codes: i64,
+    pub one_time_codes: i64,
+    pub webauthn_ceremonies: i64,
+    pub default_methods: i64,
+    pub erased_users: i64,
 }
 
 // --- an SMTP server for the test

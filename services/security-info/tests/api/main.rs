@@ -3,6 +3,7 @@
 mod authenticator_app;
 mod contact_methods;
 mod helpers;
+mod privacy;
 mod rules;
 mod security_keys;
 mod single_use_secrets;

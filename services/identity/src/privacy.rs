@@ -1,0 +1,172 @@
+//! The person's data held by identity: export it, and delete the account (by the person when
+//! their home organization allows it, or by an admin). Deleting publishes
+//! `myaccount.identity.v1.user_deleted`, on which every other service erases what it keeps.
+
+use chrono::{DateTime, Utc};
+use platform::auth::Caller;
+use platform::error::{ErrorKind, FieldViolation, ServiceError};
+use uuid::Uuid;
+
+use crate::domain::Profile;
+use crate::events;
+use crate::service::{Identity, IdentityError};
+use crate::store::{self, SessionRecord, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PrivacyError {
+    #[error("your organization does not let members delete their own account; ask its administrator")]
+    SelfDeletionNotAllowed,
+    #[error("an administrator cannot delete their own account this way; use DeleteMyAccount")]
+    AdminDeletingSelf,
+    #[error("invalid request")]
+    Invalid(Vec<FieldViolation>),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+}
+
+impl From<StoreError> for PrivacyError {
+    fn from(e: StoreError) -> Self {
+        PrivacyError::Identity(e.into())
+    }
+}
+
+impl From<sqlx::Error> for PrivacyError {
+    fn from(e: sqlx::Error) -> Self {
+        PrivacyError::Identity(e.into())
+    }
+}
+
+impl ServiceError for PrivacyError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            PrivacyError::SelfDeletionNotAllowed | PrivacyError::AdminDeletingSelf => {
+                ErrorKind::FailedPrecondition(self.to_string())
+            }
+            PrivacyError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
+            PrivacyError::Identity(e) => e.kind(),
+        }
+    }
+}
+
+/// Everything identity keeps about one person.
+#[derive(Debug, Clone)]
+pub struct PersonalData {
+    pub profile: Profile,
+    pub password_changed_at: DateTime<Utc>,
+    pub sessions: Vec<SessionRecord>,
+    pub guest_organization_ids: Vec<Uuid>,
+    pub exported_at: DateTime<Utc>,
+}
+
+/// Who asked for the deletion; stored in `deleted_users`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeletedBy {
+    TheUser,
+    Admin,
+}
+
+impl DeletedBy {
+    fn as_str(self) -> &'static str {
+        match self {
+            DeletedBy::TheUser => "self",
+            DeletedBy::Admin => "admin",
+        }
+    }
+}
+
+impl Identity {
+    pub async fn export_my_data(&self, caller: &Caller) -> Result<PersonalData, IdentityError> {
+        self.require_active_session(caller).await?;
+        // One snapshot, so the sessions match the profile.
+        let mut tx = self.pool().begin().await?;
+        let profile = store::profile(&mut *tx, caller.user_id)
+            .await?
+            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+        let password_changed_at = store::password_changed_at(&mut tx, caller.user_id)
+            .await?
+            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+        let sessions = store::all_sessions(&mut tx, caller.user_id).await?;
+        let guest_organization_ids = store::guest_organizations(&mut tx, caller.user_id).await?;
+        tx.commit().await?;
+        Ok(PersonalData {
+            profile,
+            password_changed_at,
+            sessions,
+            guest_organization_ids,
+            exported_at: Utc::now(),
+        })
+    }
+
+    /// Whether the person has a second factor, which decides what step-up deleting needs.
+    /// Fails closed when security-info cannot answer.
+    pub async fn has_second_factor(&self, user_id: Uuid) -> Result<bool, IdentityError> {
+        match self.second_factor_source() {
+            None => Ok(false),
+            Some(si) => {
+                let factors = si.second_factors(user_id).await.map_err(|e| {
+                    tracing::error!(error = %e, "cannot list second factors");
+                    IdentityError::SecondFactorsUnavailable
+                })?;
+                Ok(!factors.is_empty())
+            }
+        }
+    }
+
+    /// The person deletes their own account. The caller has passed the step-up check; the
+    /// typed user principal name must match, and the home organization must allow it.
+    pub async fn delete_my_account(
+        &self,
+        caller: &Caller,
+        confirm_user_principal_name: &str,
+    ) -> Result<DateTime<Utc>, PrivacyError> {
+        self.require_active_session(caller).await?;
+        let account = store::account(self.pool(), caller.user_id)
+            .await?
+            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+        let upn = store::user_principal_name(self.pool(), caller.user_id)
+            .await?
+            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+        if confirm_user_principal_name.trim().to_lowercase() != upn {
+            return Err(PrivacyError::Invalid(vec![FieldViolation {
+                field: "confirm_user_principal_name".into(),
+                description: "type your user name exactly as you sign in with it, to confirm".into(),
+            }]));
+        }
+        let allowed = match account.home_organization_id {
+            Some(home) => store::allows_self_deletion(self.pool(), home).await?,
+            None => false,
+        };
+        if !allowed {
+            return Err(PrivacyError::SelfDeletionNotAllowed);
+        }
+        self.delete_account(caller.user_id, DeletedBy::TheUser).await
+    }
+
+    /// An admin deletes an account (not their own: that would lock them out mid-request).
+    pub async fn delete_user(&self, admin: &Caller, user_id: &str) -> Result<DateTime<Utc>, PrivacyError> {
+        let user_id = Uuid::parse_str(user_id.trim()).map_err(|_| {
+            PrivacyError::Invalid(vec![FieldViolation {
+                field: "user_id".into(),
+                description: "must be a user id (a UUID)".into(),
+            }])
+        })?;
+        if user_id == admin.user_id {
+            return Err(PrivacyError::AdminDeletingSelf);
+        }
+        self.delete_account(user_id, DeletedBy::Admin).await
+    }
+
+    /// Deletes the user row (sessions, refresh tokens and challenges go with it) and publishes
+    /// `user_deleted` in the same transaction, so the erasure elsewhere is certain to follow.
+    async fn delete_account(&self, user_id: Uuid, by: DeletedBy) -> Result<DateTime<Utc>, PrivacyError> {
+        let now = Utc::now();
+        let mut tx = self.pool().begin().await?;
+        if store::delete_user(&mut tx, user_id, by.as_str(), now).await?.is_none() {
+            return Err(IdentityError::UserNotFound(user_id).into());
+        }
+        events::user_deleted(&mut tx, user_id, now).await?;
+        tx.commit().await?;
+        tracing::info!(%user_id, deleted_by = by.as_str(), "account deleted");
+        Ok(now)
+    }
+}
