@@ -167,6 +167,8 @@ pub struct OrganizationDetails {
     pub technical_contact_email: Option<String>,
     pub mfa_required: bool,
     pub sign_in_retention_days: Option<i32>,
+    /// Members whose home organization this is may delete their own account.
+    pub allow_self_deletion: bool,
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -188,6 +190,7 @@ impl OrganizationDetails {
                 technical_contact_email: non_empty(o.technical_contact_email),
                 mfa_required: o.mfa_required,
                 sign_in_retention_days: Some(o.sign_in_retention_days),
+                allow_self_deletion: o.allow_self_deletion,
             },
             None => Self {
                 id,
@@ -201,6 +204,7 @@ impl OrganizationDetails {
                 technical_contact_email: None,
                 mfa_required: false,
                 sign_in_retention_days: None,
+                allow_self_deletion: false,
             },
         }
     }

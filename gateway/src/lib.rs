@@ -160,7 +160,12 @@ pub fn router(state: AppState) -> Router {
             post(routes::security_info::verify_method),
         )
         .route("/me/security-info/default", put(routes::security_info::set_default))
-        .route("/me", get(routes::me::overview))
+        .route(
+            "/me",
+            get(routes::me::overview).delete(routes::privacy::delete_my_account),
+        )
+        .route("/me/privacy", get(routes::privacy::privacy))
+        .route("/me/export", post(routes::privacy::export))
         .route(
             "/me/profile",
             get(routes::me::get_profile).patch(routes::me::patch_profile),

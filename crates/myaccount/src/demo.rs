@@ -208,7 +208,14 @@ mod organizations {
         // Contoso lets its members delete their own account, so the demo shows that page whole.
         let tenants = [
             (CONTOSO_ORGANIZATION_ID, "Contoso", "contoso.example", false, 30, true),
-            (FABRIKAM_ORGANIZATION_ID, "Fabrikam", "fabrikam.example", true, 90, false),
+            (
+                FABRIKAM_ORGANIZATION_ID,
+                "Fabrikam",
+                "fabrikam.example",
+                true,
+                90,
+                false,
+            ),
             (
                 NORTHWIND_ORGANIZATION_ID,
                 "Northwind Traders",

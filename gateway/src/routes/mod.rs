@@ -3,6 +3,7 @@ pub mod devices;
 pub mod health;
 pub mod me;
 pub mod organizations;
+pub mod privacy;
 pub mod security_info;
 pub mod sessions;
 pub mod sign_ins;

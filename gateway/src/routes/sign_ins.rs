@@ -71,6 +71,8 @@ pub struct SignIn {
     pub correlation_id: String,
     pub risk: Risk,
     pub review_state: String,
+    /// When the person said whether it was them; null while unreviewed.
+    pub reviewed_at: Option<String>,
 }
 
 /// The stable code and a sentence a person understands.
@@ -96,6 +98,10 @@ fn failure(reason: i32) -> Option<(&'static str, &'static str)> {
         Ok(SignInFailureReason::MfaTooManyAttempts) => {
             Some(("mfa_too_many_attempts", "Too many wrong second-factor attempts."))
         }
+        Ok(SignInFailureReason::NotAMember) => Some((
+            "not_a_member",
+            "The password was right but the account is not a member of that organization.",
+        )),
         _ => None,
     }
 }
@@ -152,6 +158,7 @@ impl From<audit::SignIn> for SignIn {
                 reasons: s.risk_reasons,
             },
             review_state: s.review_state,
+            reviewed_at: rfc3339(s.reviewed_at.as_ref()),
         }
     }
 }
@@ -314,6 +321,19 @@ pub struct Activity {
     pub details: std::collections::BTreeMap<String, String>,
 }
 
+impl From<audit::Activity> for Activity {
+    fn from(a: audit::Activity) -> Self {
+        Self {
+            time: rfc3339(a.time.as_ref()),
+            id: a.id,
+            category: a.category,
+            activity: a.activity,
+            summary: a.summary,
+            details: a.details.into_iter().collect(),
+        }
+    }
+}
+
 pub async fn activity(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -329,18 +349,7 @@ pub async fn activity(
         .await?
         .into_inner();
     Ok(Json(List {
-        items: page
-            .activities
-            .into_iter()
-            .map(|a| Activity {
-                time: rfc3339(a.time.as_ref()),
-                id: a.id,
-                category: a.category,
-                activity: a.activity,
-                summary: a.summary,
-                details: a.details.into_iter().collect(),
-            })
-            .collect(),
+        items: page.activities.into_iter().map(Activity::from).collect(),
         next_page_token: Some(page.next_page_token).filter(|t| !t.is_empty()),
     }))
 }

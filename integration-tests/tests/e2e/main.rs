@@ -5,5 +5,6 @@ mod devices;
 mod organizations;
 mod outbox_fault;
 mod overview;
+mod privacy;
 mod security_info;
 mod sign_ins;

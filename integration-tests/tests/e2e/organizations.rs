@@ -16,13 +16,13 @@ use tonic::transport::Channel;
 use uuid::Uuid;
 
 /// An admin working on the organizations service directly (there are no admin pages yet).
-struct Admin {
+pub(crate) struct Admin {
     client: OrganizationsServiceClient<Channel>,
     token: String,
 }
 
 impl Admin {
-    async fn of(system: &TestSystem) -> Self {
+    pub(crate) async fn of(system: &TestSystem) -> Self {
         let client = OrganizationsServiceClient::connect(format!("http://127.0.0.1:{}", system.organizations_port))
             .await
             .expect("organizations reachable");
@@ -40,7 +40,7 @@ impl Admin {
     }
 
     /// Creates an organization (with `id` when given) and returns its id.
-    async fn create_organization(&self, name: &str, id: Option<&str>) -> String {
+    pub(crate) async fn create_organization(&self, name: &str, id: Option<&str>) -> String {
         let domain = format!("{}.example", name.to_lowercase());
         let request = self.request(pb::CreateOrganizationRequest {
             organization_id: id.unwrap_or_default().into(),
@@ -64,8 +64,27 @@ impl Admin {
             .id
     }
 
+    /// Lets (or stops) members of the organization delete their own account.
+    pub(crate) async fn allow_self_deletion(&self, organization_id: &str, allow: bool) {
+        let request = self.request(pb::UpdateOrganizationRequest {
+            organization_id: organization_id.into(),
+            settings: Some(pb::OrganizationSettings {
+                allow_self_deletion: allow,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["allow_self_deletion".into()],
+            }),
+        });
+        self.client
+            .clone()
+            .update_organization(request)
+            .await
+            .expect("the admin changes the policy");
+    }
+
     /// Invites `user` and returns the invitation id.
-    async fn invite(&self, organization_id: &str, user: &TestUser) -> String {
+    pub(crate) async fn invite(&self, organization_id: &str, user: &TestUser) -> String {
         let request = self.request(pb::InviteUserRequest {
             organization_id: organization_id.into(),
             user_principal_name: user.upn.clone(),
@@ -80,7 +99,7 @@ impl Admin {
     }
 }
 
-async fn items(system: &TestSystem, path: &str, session: &Session) -> Vec<Value> {
+pub(crate) async fn items(system: &TestSystem, path: &str, session: &Session) -> Vec<Value> {
     let response = system.get(path, &session.access_token).await;
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     let body: Value = response.json().await.expect("json");
@@ -88,7 +107,7 @@ async fn items(system: &TestSystem, path: &str, session: &Session) -> Vec<Value>
 }
 
 /// Waits until organizations has heard from identity that the person exists.
-async fn wait_for_home(system: &TestSystem, session: &Session) -> Vec<Value> {
+pub(crate) async fn wait_for_home(system: &TestSystem, session: &Session) -> Vec<Value> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         let organizations = items(system, "/api/v1/me/organizations", session).await;

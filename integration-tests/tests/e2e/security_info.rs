@@ -7,7 +7,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// The person's authenticator app: totp-rs, independent of the service's implementation.
-struct AuthenticatorApp(totp_rs::TOTP);
+pub(crate) struct AuthenticatorApp(totp_rs::TOTP);
 
 impl AuthenticatorApp {
     fn new(secret: &str) -> Self {
@@ -25,7 +25,7 @@ impl AuthenticatorApp {
             / 30
     }
 
-    fn code(&self, step: u64) -> String {
+    pub(crate) fn code(&self, step: u64) -> String {
         self.0.generate(step * 30)
     }
 }
@@ -40,7 +40,7 @@ fn claims(access_token: &str) -> Value {
     serde_json::from_slice(&bytes).expect("JSON claims")
 }
 
-fn session(body: &Value) -> Session {
+pub(crate) fn session(body: &Value) -> Session {
     Session {
         access_token: body["accessToken"].as_str().expect("accessToken").to_owned(),
         refresh_token: body["refreshToken"].as_str().expect("refreshToken").to_owned(),
@@ -49,7 +49,7 @@ fn session(body: &Value) -> Session {
 
 /// Registers an authenticator app for a person signed in with `token`; returns the app and
 /// the time step its registration code used.
-async fn add_authenticator_app(system: &TestSystem, token: &str) -> (AuthenticatorApp, u64, String) {
+pub(crate) async fn add_authenticator_app(system: &TestSystem, token: &str) -> (AuthenticatorApp, u64, String) {
     let started = system
         .request(
             Method::POST,
@@ -83,7 +83,7 @@ async fn add_authenticator_app(system: &TestSystem, token: &str) -> (Authenticat
 }
 
 /// Signs in with the password and answers the second step with `code`.
-async fn sign_in_with_code(system: &TestSystem, user: &TestUser, code: &str) -> reqwest::Response {
+pub(crate) async fn sign_in_with_code(system: &TestSystem, user: &TestUser, code: &str) -> reqwest::Response {
     let first: Value = system
         .sign_in(&user.upn, &user.password)
         .await

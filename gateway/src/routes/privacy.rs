@@ -1,0 +1,476 @@
+//! `/api/v1/me/privacy`, `/api/v1/me/export` and `DELETE /api/v1/me`: what each organization
+//! holds about me and how long, a download of everything every service keeps about me, and
+//! deleting my account.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use myaccount_proto::audit::v1 as audit;
+use myaccount_proto::devices::v1 as devices;
+use myaccount_proto::identity::v1 as identity;
+use myaccount_proto::organizations::v1 as organizations;
+use myaccount_proto::securityinfo::v1 as security_info;
+use serde::{Deserialize, Serialize};
+
+use crate::AppState;
+use crate::extract::{ApiJson, Bearer};
+use crate::json::{Invitation, MyOrganization, Profile, RecoveryKey, SecurityMethod, Session, rfc3339};
+use crate::problem::Problem;
+use crate::routes::sign_ins::{Activity, SignIn};
+
+/// The version of the export document's shape; raised on any incompatible change.
+pub const EXPORT_SCHEMA_VERSION: u32 = 1;
+
+/// Each service gets this long to assemble its part of an export.
+const EXPORT_DEADLINE: Duration = Duration::from_secs(30);
+
+// --- the privacy view
+
+/// Which service keeps which categories of my data, for one organization.
+#[derive(Debug, Serialize, Clone, Copy)]
+#[serde(rename_all = "camelCase")]
+pub struct DataHeld {
+    pub service: &'static str,
+    pub categories: &'static [&'static str],
+}
+
+/// What the home organization holds: the account itself and everything hanging off it.
+const HOME_DATA: &[DataHeld] = &[
+    DataHeld {
+        service: "identity",
+        categories: &[
+            "profile",
+            "password (hashed)",
+            "sessions",
+            "guest organizations you belong to",
+        ],
+    },
+    DataHeld {
+        service: "security-info",
+        categories: &[
+            "sign-in methods",
+            "default sign-in method",
+            "verification codes sent (hashed, single use)",
+            "recovery codes (hashed)",
+        ],
+    },
+    DataHeld {
+        service: "devices",
+        categories: &["devices", "BitLocker recovery keys (encrypted)"],
+    },
+    DataHeld {
+        service: "organizations",
+        categories: &["membership", "invitations to you"],
+    },
+    DataHeld {
+        service: "audit",
+        categories: &["sign-ins", "your reviews of sign-ins", "account activity"],
+    },
+];
+
+/// What a guest organization holds: only what concerns it.
+const GUEST_DATA: &[DataHeld] = &[
+    DataHeld {
+        service: "organizations",
+        categories: &["membership", "the invitation you accepted"],
+    },
+    DataHeld {
+        service: "identity",
+        categories: &["sessions signed in to this organization"],
+    },
+    DataHeld {
+        service: "audit",
+        categories: &["sign-ins to this organization"],
+    },
+];
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationDataView {
+    #[serde(flatten)]
+    pub organization: MyOrganization,
+    pub data_held: &'static [DataHeld],
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetentionView {
+    /// How long my sign-ins are kept, in days (my organization's setting, or the default).
+    pub sign_in_retention_days: i32,
+    pub activity_retention: String,
+    /// What is still kept after my account is deleted.
+    pub kept_after_erasure: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfDeletion {
+    pub allowed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrivacyView {
+    /// Home first, then guest organizations.
+    pub organizations: Vec<OrganizationDataView>,
+    pub retention: RetentionView,
+    pub self_deletion: SelfDeletion,
+}
+
+pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Json<PrivacyView>, Problem> {
+    let organizations_request = bearer.request(organizations::ListMyOrganizationsRequest {})?;
+    let retention_request = bearer.request(audit::GetMyDataRetentionRequest {})?;
+    let mut organizations_client = state.organizations();
+    let mut audit_client = state.audit();
+    let (memberships, retention) = tokio::try_join!(
+        organizations_client.list_my_organizations(organizations_request),
+        audit_client.get_my_data_retention(retention_request),
+    )?;
+    let memberships = memberships.into_inner().organizations;
+    let retention = retention.into_inner();
+
+    let home_allows = memberships
+        .iter()
+        .find(|m| m.kind == organizations::MembershipKind::Home as i32)
+        .and_then(|m| m.organization.as_ref())
+        .map(|o| o.allow_self_deletion);
+    let self_deletion = match home_allows {
+        Some(true) => SelfDeletion {
+            allowed: true,
+            reason: None,
+        },
+        Some(false) => SelfDeletion {
+            allowed: false,
+            reason: Some("your organization does not let members delete their own account; ask its administrator"),
+        },
+        None => SelfDeletion {
+            allowed: false,
+            reason: Some("your home organization is not known yet; ask its administrator"),
+        },
+    };
+    let organizations = memberships
+        .into_iter()
+        .map(|m| {
+            let data_held = if m.kind == organizations::MembershipKind::Home as i32 {
+                HOME_DATA
+            } else {
+                GUEST_DATA
+            };
+            OrganizationDataView {
+                organization: m.into(),
+                data_held,
+            }
+        })
+        .collect();
+    Ok(Json(PrivacyView {
+        organizations,
+        retention: RetentionView {
+            sign_in_retention_days: retention.sign_in_retention_days,
+            activity_retention: retention.activity_retention,
+            kept_after_erasure: retention.kept_after_erasure,
+        },
+        self_deletion,
+    }))
+}
+
+// --- the export
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExportedSession {
+    #[serde(flatten)]
+    pub session: Option<Session>,
+    pub organization_id: Option<String>,
+    pub auth_time: Option<String>,
+    pub ended_at: Option<String>,
+    pub end_reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdentitySection {
+    pub profile: Option<Profile>,
+    pub password_changed_at: Option<String>,
+    pub sessions: Vec<ExportedSession>,
+    pub guest_organization_ids: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PendingRegistration {
+    pub method: Option<SecurityMethod>,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    pub method_id: String,
+    /// `one_time_code` or `security_key_challenge`.
+    pub kind: &'static str,
+    /// `registration` or `sign_in`.
+    pub purpose: &'static str,
+    pub created_at: Option<String>,
+    pub expires_at: Option<String>,
+    pub consumed_at: Option<String>,
+    pub attempts: i32,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityInfoSection {
+    pub methods: Vec<SecurityMethod>,
+    pub default_method_id: Option<String>,
+    pub default_method_chosen_at: Option<String>,
+    pub unused_recovery_codes: i32,
+    pub pending_registrations: Vec<PendingRegistration>,
+    pub verifications: Vec<Verification>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevicesSection {
+    pub devices: Vec<crate::json::Device>,
+    pub recovery_keys: Vec<RecoveryKey>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizationsSection {
+    pub user_principal_name: Option<String>,
+    pub memberships: Vec<MyOrganization>,
+    pub invitations: Vec<Invitation>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditSection {
+    pub sign_ins: Vec<SignIn>,
+    pub activity: Vec<Activity>,
+}
+
+/// Everything every service keeps about me, in one document.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Export {
+    pub schema_version: u32,
+    pub exported_at: String,
+    pub user_id: String,
+    pub identity: IdentitySection,
+    pub security_info: SecurityInfoSection,
+    pub devices: DevicesSection,
+    pub organizations: OrganizationsSection,
+    pub audit: AuditSection,
+}
+
+/// Which service failed to give its part; the whole export fails rather than leave it out.
+fn section_failed(section: &'static str) -> impl FnOnce(tonic::Status) -> Problem {
+    move |status| {
+        let problem = Problem::from_status(&status);
+        if problem.status().is_client_error() {
+            return problem;
+        }
+        tracing::warn!(section, code = ?status.code(), "export section failed");
+        Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "export-incomplete",
+            format!(
+                "the {section} part of your data could not be read, so nothing was exported rather than an incomplete copy; try again shortly"
+            ),
+        )
+    }
+}
+
+fn with_deadline<T>(mut request: tonic::Request<T>) -> tonic::Request<T> {
+    request.set_timeout(EXPORT_DEADLINE);
+    request
+}
+
+/// A download of everything held about me. Every service's part or none: a failing part
+/// fails the export (503) instead of silently leaving data out.
+pub async fn export(State(state): State<AppState>, bearer: Bearer) -> Result<Response, Problem> {
+    let identity_request = with_deadline(bearer.request(identity::ExportMyDataRequest {})?);
+    let security_info_request = with_deadline(bearer.request(security_info::ExportMyDataRequest {})?);
+    let devices_request = with_deadline(bearer.request(devices::ExportMyDataRequest {})?);
+    let organizations_request = with_deadline(bearer.request(organizations::ExportMyDataRequest {})?);
+    let audit_request = with_deadline(bearer.request(audit::ExportMyDataRequest {})?);
+    let mut identity_client = state.identity();
+    let mut security_info_client = state.security_info();
+    let mut devices_client = state.devices();
+    let mut organizations_client = state.organizations();
+    let mut audit_client = state.audit();
+    let (identity, security_info, devices, organizations, audit) = tokio::try_join!(
+        async {
+            identity_client
+                .export_my_data(identity_request)
+                .await
+                .map_err(section_failed("identity"))
+        },
+        async {
+            security_info_client
+                .export_my_data(security_info_request)
+                .await
+                .map_err(section_failed("security info"))
+        },
+        async {
+            devices_client
+                .export_my_data(devices_request)
+                .await
+                .map_err(section_failed("devices"))
+        },
+        async {
+            organizations_client
+                .export_my_data(organizations_request)
+                .await
+                .map_err(section_failed("organizations"))
+        },
+        async {
+            audit_client
+                .export_my_data(audit_request)
+                .await
+                .map_err(section_failed("sign-in log"))
+        },
+    )?;
+    let identity = identity.into_inner();
+    let now = Utc::now();
+    let document = Export {
+        schema_version: EXPORT_SCHEMA_VERSION,
+        exported_at: now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        user_id: identity.user_id.clone(),
+        identity: identity_section(identity),
+        security_info: security_info_section(security_info.into_inner()),
+        devices: {
+            let d = devices.into_inner();
+            DevicesSection {
+                devices: d.devices.into_iter().map(Into::into).collect(),
+                recovery_keys: d.recovery_keys.into_iter().map(Into::into).collect(),
+            }
+        },
+        organizations: {
+            let o = organizations.into_inner();
+            OrganizationsSection {
+                user_principal_name: Some(o.user_principal_name).filter(|u| !u.is_empty()),
+                memberships: o.memberships.into_iter().map(Into::into).collect(),
+                invitations: o.invitations.into_iter().map(Into::into).collect(),
+            }
+        },
+        audit: {
+            let a = audit.into_inner();
+            AuditSection {
+                sign_ins: a.sign_ins.into_iter().map(Into::into).collect(),
+                activity: a.activities.into_iter().map(Into::into).collect(),
+            }
+        },
+    };
+    let filename = format!("myaccount-export-{}.json", now.format("%Y-%m-%d"));
+    Ok((
+        [(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        )],
+        Json(document),
+    )
+        .into_response())
+}
+
+fn non_empty(s: String) -> Option<String> {
+    Some(s).filter(|s| !s.is_empty())
+}
+
+fn identity_section(e: identity::IdentityExport) -> IdentitySection {
+    IdentitySection {
+        profile: e.profile.map(Into::into),
+        password_changed_at: rfc3339(e.password_changed_at.as_ref()),
+        sessions: e
+            .sessions
+            .into_iter()
+            .map(|s| ExportedSession {
+                session: s.session.map(Into::into),
+                organization_id: non_empty(s.organization_id),
+                auth_time: rfc3339(s.auth_time.as_ref()),
+                ended_at: rfc3339(s.ended_at.as_ref()),
+                end_reason: non_empty(s.end_reason),
+            })
+            .collect(),
+        guest_organization_ids: e.guest_organization_ids,
+    }
+}
+
+fn security_info_section(e: security_info::SecurityInfoExport) -> SecurityInfoSection {
+    SecurityInfoSection {
+        methods: e.methods.into_iter().map(Into::into).collect(),
+        default_method_id: non_empty(e.default_method_id),
+        default_method_chosen_at: rfc3339(e.default_method_chosen_at.as_ref()),
+        unused_recovery_codes: e.unused_recovery_codes,
+        pending_registrations: e
+            .pending_registrations
+            .into_iter()
+            .map(|p| PendingRegistration {
+                method: p.method.map(Into::into),
+                expires_at: rfc3339(p.expires_at.as_ref()),
+            })
+            .collect(),
+        verifications: e
+            .verifications
+            .into_iter()
+            .map(|v| Verification {
+                kind: match security_info::VerificationKind::try_from(v.kind) {
+                    Ok(security_info::VerificationKind::SecurityKeyChallenge) => "security_key_challenge",
+                    _ => "one_time_code",
+                },
+                purpose: match security_info::VerificationPurpose::try_from(v.purpose) {
+                    Ok(security_info::VerificationPurpose::SignIn) => "sign_in",
+                    _ => "registration",
+                },
+                created_at: rfc3339(v.created_at.as_ref()),
+                expires_at: rfc3339(v.expires_at.as_ref()),
+                consumed_at: rfc3339(v.consumed_at.as_ref()),
+                attempts: v.attempts,
+                method_id: v.method_id,
+            })
+            .collect(),
+    }
+}
+
+// --- deleting my account
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct DeleteAccountBody {
+    /// My user name, typed again to confirm.
+    pub confirm_user_principal_name: String,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedAccount {
+    pub user_id: String,
+    pub deleted_at: Option<String>,
+}
+
+/// Deletes my account for good, where my organization allows it (400 `failed-precondition`
+/// otherwise). Needs a
+/// recent (multi-factor) sign-in; every service then erases what it keeps about me.
+pub async fn delete_my_account(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<DeleteAccountBody>,
+) -> Result<Json<DeletedAccount>, Problem> {
+    let deleted = state
+        .identity()
+        .delete_my_account(bearer.request(identity::DeleteMyAccountRequest {
+            confirm_user_principal_name: body.confirm_user_principal_name,
+        })?)
+        .await?
+        .into_inner();
+    Ok(Json(DeletedAccount {
+        user_id: deleted.user_id,
+        deleted_at: rfc3339(deleted.deleted_at.as_ref()),
+    }))
+}
