@@ -166,8 +166,11 @@ async fn sign_in(
     match identity.sign_in(request).await {
         Ok(r) => match r.into_inner().result {
             Some(pb::sign_in_response::Result::Tokens(t)) => Ok(Some(t.access_token)),
-            // A second factor is due: not a token this seeding can use.
-            Some(pb::sign_in_response::Result::MfaRequired(_)) | None => Ok(None),
+            // A second factor or a new password is due: not a token this seeding can use.
+            Some(
+                pb::sign_in_response::Result::MfaRequired(_) | pb::sign_in_response::Result::PasswordChangeRequired(_),
+            )
+            | None => Ok(None),
         },
         Err(s) if s.code() == Code::Unauthenticated => Ok(None),
         Err(s) => bail!("sign-in of {upn}: {}", s.message()),

@@ -5,10 +5,22 @@
 //! fails after `max_deliver` attempts, goes to the dead-letter subject and is terminated, so it
 //! never blocks the stream.
 //!
-//! Two front ends share one engine: [`Consumer`] for one event type with a typed [`Handler`],
-//! and [`StreamConsumer`] for every subject of a stream with a [`RawHandler`] that dispatches
-//! on the subject itself (the audit activity log).
+//! A consumer whose handler is also a [`BatchHandler`] ([`BatchConsumer`]) applies a batch
+//! set-wise instead: one statement records every event id (`RETURNING` the fresh ones), one
+//! handler call applies them all, and only a batch that fails goes back to the message by
+//! message path above, which finds the message at fault. Statements per batch stay a handful
+//! instead of several per message.
+//!
+//! Three front ends share one engine: [`Consumer`] for one event type with a typed [`Handler`],
+//! [`BatchConsumer`] for one event type with a [`BatchHandler`], and [`StreamConsumer`] for
+//! every subject of a stream with a [`RawHandler`] that dispatches on the subject itself (the
+//! audit activity log).
+//!
+//! Acks: pull consumers ack each message explicitly (JetStream's `AckPolicy::All` is for push
+//! consumers, and a batch mixes acks, naks and terms anyway). An ack is a plain publish on the
+//! connection, not a request, so acking a batch costs no round trips.
 
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -92,6 +104,44 @@ pub trait RawHandler: Send + Sync + 'static {
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
+/// Applies a whole batch of events of type `E` set-wise inside the consumer's transaction.
+///
+/// `deliveries` are the batch's new events (duplicates already removed), in stream order. The
+/// handler applies every one of them except those it rejects in the [`BatchOutcome`], of which
+/// it must write nothing. Returning an error undoes the whole batch, which is then applied again
+/// message by message through [`Handler::handle`], each in its own savepoint: that per-message
+/// path is the fallback that isolates a failing message, so it must have the same effect.
+pub trait BatchHandler<E: Event>: Handler<E> {
+    fn handle_batch(
+        &self,
+        conn: &mut PgConnection,
+        deliveries: &[Delivery<E>],
+    ) -> impl Future<Output = Result<BatchOutcome, HandlerError>> + Send;
+}
+
+/// What a [`BatchHandler`] did with its batch: everything is applied except the rejected.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    rejected: Vec<(usize, String)>,
+}
+
+impl BatchOutcome {
+    /// Every delivery applied.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// `deliveries[index]` can never be applied (it contradicts itself) and nothing of it was
+    /// written: it goes to the dead letter, and its event id stays unused.
+    pub fn reject(&mut self, index: usize, reason: impl Into<String>) {
+        self.rejected.push((index, reason.into()));
+    }
+
+    pub fn rejected(&self) -> &[(usize, String)] {
+        &self.rejected
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ConsumerSettings {
     /// Durable consumer name: the consuming service (`audit`, `identity`, ...).
@@ -117,7 +167,52 @@ impl ConsumerSettings {
     }
 }
 
-/// Checks the type and decodes the payload before the typed handler runs.
+/// What the engine runs: every consumer applies one message at a time (in a savepoint); one
+/// with a [`BatchHandler`] first tries the whole batch set-wise.
+trait Apply: Send + Sync + 'static {
+    /// Whether [`Apply::batch`] is worth trying.
+    const SET_WISE: bool = false;
+
+    fn one(&self, conn: &mut PgConnection, raw: &RawDelivery) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// Applies `raws` (fresh, distinct events) set-wise; an error sends the batch message by
+    /// message. Only called when `SET_WISE`.
+    fn batch(
+        &self,
+        _conn: &mut PgConnection,
+        _raws: &[RawDelivery],
+    ) -> impl Future<Output = Result<BatchOutcome, HandlerError>> + Send {
+        async { Err(HandlerError::Transient("no set-wise path".into())) }
+    }
+}
+
+impl<H: RawHandler> Apply for H {
+    fn one(&self, conn: &mut PgConnection, raw: &RawDelivery) -> impl Future<Output = Result<(), HandlerError>> + Send {
+        self.handle(conn, raw)
+    }
+}
+
+/// Checks the type and decodes the payload, for the typed handlers.
+fn typed<E: Event>(raw: &RawDelivery) -> Result<Delivery<E>, HandlerError> {
+    let event = match raw.decode::<E>() {
+        Some(result) => result?,
+        None => {
+            return Err(HandlerError::Rejected(format!(
+                "unexpected ce-type {:?}, expected {:?}",
+                raw.ce_type,
+                E::subject()
+            )));
+        }
+    };
+    Ok(Delivery {
+        id: raw.id.clone(),
+        event,
+        time: raw.time,
+        delivered: raw.delivered,
+    })
+}
+
+/// A typed [`Handler`] as the engine sees it.
 struct Typed<E, H> {
     handler: H,
     _event: PhantomData<fn() -> E>,
@@ -125,23 +220,49 @@ struct Typed<E, H> {
 
 impl<E: Event, H: Handler<E>> RawHandler for Typed<E, H> {
     async fn handle(&self, conn: &mut PgConnection, raw: &RawDelivery) -> Result<(), HandlerError> {
-        let event = match raw.decode::<E>() {
-            Some(result) => result?,
-            None => {
-                return Err(HandlerError::Rejected(format!(
-                    "unexpected ce-type {:?}, expected {:?}",
-                    raw.ce_type,
-                    E::subject()
-                )));
+        self.handler.handle(conn, &typed::<E>(raw)?).await
+    }
+}
+
+/// A typed [`BatchHandler`] as the engine sees it.
+struct TypedBatch<E, H> {
+    handler: H,
+    _event: PhantomData<fn() -> E>,
+}
+
+impl<E: Event, H: BatchHandler<E>> Apply for TypedBatch<E, H> {
+    const SET_WISE: bool = true;
+
+    async fn one(&self, conn: &mut PgConnection, raw: &RawDelivery) -> Result<(), HandlerError> {
+        self.handler.handle(conn, &typed::<E>(raw)?).await
+    }
+
+    async fn batch(&self, conn: &mut PgConnection, raws: &[RawDelivery]) -> Result<BatchOutcome, HandlerError> {
+        let mut outcome = BatchOutcome::new();
+        // Messages that do not decode are rejected here; the handler sees the others, and its
+        // indices are mapped back to positions in `raws`.
+        let mut deliveries = Vec::with_capacity(raws.len());
+        let mut positions = Vec::with_capacity(raws.len());
+        for (i, raw) in raws.iter().enumerate() {
+            match typed::<E>(raw) {
+                Ok(d) => {
+                    deliveries.push(d);
+                    positions.push(i);
+                }
+                Err(HandlerError::Rejected(reason)) => outcome.reject(i, reason),
+                Err(e) => return Err(e),
             }
-        };
-        let delivery = Delivery {
-            id: raw.id.clone(),
-            event,
-            time: raw.time,
-            delivered: raw.delivered,
-        };
-        self.handler.handle(conn, &delivery).await
+        }
+        if !deliveries.is_empty() {
+            let handled = self.handler.handle_batch(conn, &deliveries).await?;
+            for (index, reason) in handled.rejected {
+                let position = positions.get(index).copied().ok_or_else(|| {
+                    HandlerError::Transient(format!("batch handler rejected index {index} of {}", deliveries.len()))
+                })?;
+                outcome.reject(position, reason);
+            }
+        }
+        Ok(outcome)
     }
 }
 
@@ -181,6 +302,46 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
     }
 
     /// Applies a batch in one transaction and acknowledges after the commit.
+    pub async fn process(&self, messages: Vec<Message>) {
+        self.engine.process(messages).await
+    }
+}
+
+/// Consumes one event type with a [`BatchHandler`]: batches are applied set-wise.
+pub struct BatchConsumer<E, H> {
+    engine: Engine<TypedBatch<E, H>>,
+}
+
+impl<E: Event, H: BatchHandler<E>> BatchConsumer<E, H> {
+    /// Same durable consumer as [`Consumer::new`] would make: switching between them keeps the
+    /// stream position and the record of processed events.
+    pub fn new(pool: PgPool, bus: EventBus, settings: ConsumerSettings, handler: H) -> Self {
+        let durable = format!("{}_{}", settings.durable_name, E::NAME);
+        Self {
+            engine: Engine {
+                pool,
+                bus,
+                settings,
+                durable,
+                stream: E::STREAM,
+                filter: Some(E::subject()),
+                handler: TypedBatch {
+                    handler,
+                    _event: PhantomData,
+                },
+            },
+        }
+    }
+
+    pub async fn setup(&self) -> Result<PullConsumer, String> {
+        self.engine.setup().await
+    }
+
+    pub async fn run(self, shutdown: CancellationToken) {
+        self.engine.run(shutdown).await
+    }
+
+    /// Applies a batch (set-wise, else message by message) and acknowledges after the commit.
     pub async fn process(&self, messages: Vec<Message>) {
         self.engine.process(messages).await
     }
@@ -247,7 +408,7 @@ enum Outcome {
     DeadLetter(String),
 }
 
-impl<H: RawHandler> Engine<H> {
+impl<H: Apply> Engine<H> {
     async fn setup(&self) -> Result<PullConsumer, String> {
         self.bus
             .ensure_streams(&[self.stream, Stream::DeadLetter])
@@ -357,6 +518,117 @@ impl<H: RawHandler> Engine<H> {
     }
 
     async fn apply(&self, messages: &[Message]) -> Result<Vec<Outcome>, sqlx::Error> {
+        if H::SET_WISE {
+            match self.apply_set_wise(messages).await {
+                Ok(outcomes) => return Ok(outcomes),
+                Err(e) => {
+                    tracing::warn!(consumer = %self.durable, error = %e, messages = messages.len(), "batch not applied set-wise; applying it message by message");
+                }
+            }
+        }
+        self.apply_one_by_one(messages).await
+    }
+
+    /// The whole batch in one transaction with a handful of statements. Any error leaves
+    /// nothing behind (the transaction is rolled back) for the message by message path.
+    async fn apply_set_wise(&self, messages: &[Message]) -> Result<Vec<Outcome>, HandlerError> {
+        let mut outcomes = Vec::with_capacity(messages.len());
+        let mut deliveries = Vec::with_capacity(messages.len());
+        for (position, message) in messages.iter().enumerate() {
+            match read_attributes(message) {
+                Ok(d) => {
+                    outcomes.push(Outcome::Ack);
+                    deliveries.push((position, d));
+                }
+                Err(reason) => outcomes.push(Outcome::DeadLetter(reason)),
+            }
+        }
+        if deliveries.is_empty() {
+            return Ok(outcomes);
+        }
+        let mut tx = self.pool.begin().await?;
+        match self.claim_and_apply(&mut tx, deliveries, &mut outcomes).await {
+            Ok(()) => {
+                tx.commit().await?;
+                Ok(outcomes)
+            }
+            Err(e) => {
+                let _ = tx.rollback().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn claim_and_apply(
+        &self,
+        conn: &mut PgConnection,
+        deliveries: Vec<(usize, RawDelivery)>,
+        outcomes: &mut [Outcome],
+    ) -> Result<(), HandlerError> {
+        let ids: Vec<&str> = deliveries.iter().map(|(_, d)| d.id.as_str()).collect();
+        // Records every id at once; those already there are duplicates, acked unapplied. A
+        // concurrent replica holding the same id makes this wait for its commit, then skip it.
+        let fresh: HashSet<String> = sqlx::query_scalar(
+            "INSERT INTO platform.processed_events (consumer, event_id) SELECT $1, id FROM UNNEST($2::text[]) AS t(id) \
+             ON CONFLICT DO NOTHING RETURNING event_id",
+        )
+        .bind(&self.durable)
+        .bind(&ids)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        // The first copy of each fresh id is applied; a later copy in the same batch waits for
+        // the first's fate.
+        let mut first: HashMap<String, usize> = HashMap::new();
+        let mut copies = Vec::new();
+        let mut positions = Vec::new();
+        let mut raws = Vec::new();
+        for (position, delivery) in deliveries {
+            if !fresh.contains(&delivery.id) {
+                continue;
+            }
+            match first.get(&delivery.id) {
+                Some(&k) => copies.push((position, k)),
+                None => {
+                    first.insert(delivery.id.clone(), raws.len());
+                    positions.push(position);
+                    raws.push(delivery);
+                }
+            }
+        }
+        if raws.is_empty() {
+            return Ok(());
+        }
+        let outcome = self.handler.batch(conn, &raws).await?;
+        let mut rejected = HashSet::new();
+        for (k, reason) in outcome.rejected {
+            let position = positions
+                .get(k)
+                .copied()
+                .ok_or_else(|| HandlerError::Transient(format!("rejected index {k} of {}", raws.len())))?;
+            outcomes[position] = Outcome::DeadLetter(reason);
+            rejected.insert(k);
+        }
+        // A copy of a rejected message may be a proper resend: it comes back in a later batch.
+        for (position, k) in copies {
+            if rejected.contains(&k) {
+                outcomes[position] = Outcome::Retry;
+            }
+        }
+        if !rejected.is_empty() {
+            // Dead-lettering does not use up the event id, as on the message by message path.
+            let unused: Vec<&str> = rejected.iter().map(|&k| raws[k].id.as_str()).collect();
+            sqlx::query("DELETE FROM platform.processed_events WHERE consumer = $1 AND event_id = ANY($2)")
+                .bind(&self.durable)
+                .bind(&unused)
+                .execute(&mut *conn)
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn apply_one_by_one(&self, messages: &[Message]) -> Result<Vec<Outcome>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(messages.len());
         for message in messages {
@@ -382,7 +654,7 @@ impl<H: RawHandler> Engine<H> {
                 outcomes.push(Outcome::Ack);
                 continue;
             }
-            match self.handler.handle(&mut savepoint, &delivery).await {
+            match self.handler.one(&mut savepoint, &delivery).await {
                 Ok(()) => {
                     savepoint.commit().await?;
                     outcomes.push(Outcome::Ack);

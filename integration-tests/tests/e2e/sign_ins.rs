@@ -311,8 +311,65 @@ async fn reporting_a_sign_in_as_not_me_ends_every_session() {
         .await;
     assert_eq!(alive.status(), StatusCode::OK);
 
+    // The next sign-in must choose a new password before a session opens; the old one is
+    // refused as the new one, and the interrupted attempt is recorded.
+    let interrupted: Value = system
+        .sign_in(&user.upn, &user.password)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(interrupted["passwordChangeRequired"], true, "{interrupted}");
+    assert!(interrupted.get("accessToken").is_none());
+    let ticket = interrupted["changeTicket"].as_str().expect("ticket").to_owned();
+    let same = system
+        .post_json(
+            "/api/v1/auth/new-password",
+            &serde_json::json!({ "changeTicket": ticket, "newPassword": user.password }),
+        )
+        .await;
+    let problem = myaccount_integration_tests::assert_problem(same, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["errors"][0]["field"], "newPassword");
+    let forged = system
+        .post_json(
+            "/api/v1/auth/new-password",
+            &serde_json::json!({ "changeTicket": uuid::Uuid::new_v4().to_string(), "newPassword": "velvet otter maple quasar" }),
+        )
+        .await;
+    myaccount_integration_tests::assert_problem(forged, StatusCode::UNAUTHORIZED).await;
+    let changed = system
+        .post_json(
+            "/api/v1/auth/new-password",
+            &serde_json::json!({ "changeTicket": ticket, "newPassword": "velvet otter maple quasar" }),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let changed: Value = changed.json().await.expect("json");
+    let fresh = myaccount_integration_tests::Session {
+        access_token: changed["accessToken"].as_str().expect("tokens").to_owned(),
+        refresh_token: changed["refreshToken"].as_str().expect("tokens").to_owned(),
+    };
+    let spent = system
+        .post_json(
+            "/api/v1/auth/new-password",
+            &serde_json::json!({ "changeTicket": ticket, "newPassword": "another lively walrus anthem" }),
+        )
+        .await;
+    myaccount_integration_tests::assert_problem(spent, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(
+        system.sign_in(&user.upn, &user.password).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old password is gone"
+    );
+    let again: Value = system
+        .sign_in(&user.upn, "velvet otter maple quasar")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(again["accessToken"].is_string(), "no second interruption: {again}");
+
     // The review shows in the account activity log.
-    let fresh = system.sign_in_ok(&user).await;
     let mut found = false;
     for _ in 0..200 {
         let activity: Value = system
@@ -380,4 +437,64 @@ async fn sign_ins_carry_location_browser_and_risk() {
         .await
         .expect("json");
     assert_eq!(risky["items"].as_array().expect("items").len(), 1);
+}
+
+#[tokio::test]
+async fn after_not_me_a_person_with_a_second_factor_proves_it_before_choosing_a_new_password() {
+    use crate::security_info::{add_authenticator_app, sign_in_with_code};
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let session = system.sign_in_ok(&user).await;
+    let (app, step, _) = add_authenticator_app(&system, &session.access_token).await;
+    let items = system.wait_for_sign_ins(&session.access_token, 1).await;
+    let id = items[0]["id"].as_str().expect("id").to_owned();
+    let review = system
+        .request(
+            reqwest::Method::POST,
+            &format!("/api/v1/me/sign-ins/{id}/review"),
+            Some(&session.access_token),
+            Some(&serde_json::json!({ "verdict": "not_me" })),
+        )
+        .await;
+    assert_eq!(review.status(), StatusCode::OK);
+    let token = session.refresh_token.clone();
+    platform::testing::eventually(std::time::Duration::from_secs(20), || {
+        let token = token.clone();
+        let system = &system;
+        async move { system.refresh(&token).await.status() == StatusCode::UNAUTHORIZED }
+    })
+    .await;
+
+    // The password alone is not enough to set a new one: the second factor comes first.
+    let first: Value = system
+        .sign_in(&user.upn, &user.password)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(first["mfaRequired"], true, "{first}");
+    let second = sign_in_with_code(&system, &user, &app.code(step + 1)).await;
+    assert_eq!(second.status(), StatusCode::OK);
+    let second: Value = second.json().await.expect("json");
+    assert_eq!(second["passwordChangeRequired"], true, "{second}");
+    assert!(second["reason"].as_str().is_some_and(|r| r.contains("not you")));
+
+    let changed = system
+        .post_json(
+            "/api/v1/auth/new-password",
+            &serde_json::json!({ "changeTicket": second["changeTicket"], "newPassword": "velvet otter maple quasar" }),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let changed: Value = changed.json().await.expect("json");
+    let access_token = changed["accessToken"].as_str().expect("tokens");
+    let payload = access_token.split('.').nth(1).expect("a JWT");
+    let claims: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).expect("base64url"),
+    )
+    .expect("claims");
+    assert!(
+        claims["amr"].as_array().expect("amr").iter().any(|m| m == "mfa"),
+        "the session carries the factors proven before the interruption: {claims}"
+    );
 }

@@ -1,7 +1,7 @@
 //! Sign-in records, risk rules, reviews, account activity and the paging rules of the log.
 //! No prost, sqlx or tonic here.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use base64::Engine;
@@ -50,10 +50,12 @@ pub enum FailureReason {
     MfaTooManyAttempts,
     /// The password was right, but the person is not a member of the organization.
     NotAMember,
+    /// The credentials were right, but a new password is due first (after "this wasn't me").
+    PasswordChangeRequired,
 }
 
 impl FailureReason {
-    pub const ALL: [FailureReason; 9] = [
+    pub const ALL: [FailureReason; 10] = [
         FailureReason::UnknownUser,
         FailureReason::InvalidPassword,
         FailureReason::AccountDisabled,
@@ -63,6 +65,7 @@ impl FailureReason {
         FailureReason::SecondFactorReplayed,
         FailureReason::MfaTooManyAttempts,
         FailureReason::NotAMember,
+        FailureReason::PasswordChangeRequired,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +79,7 @@ impl FailureReason {
             FailureReason::SecondFactorReplayed => "second_factor_replayed",
             FailureReason::MfaTooManyAttempts => "mfa_too_many_attempts",
             FailureReason::NotAMember => "not_a_member",
+            FailureReason::PasswordChangeRequired => "password_change_required",
         }
     }
 
@@ -231,8 +235,10 @@ pub struct RiskFacts {
     pub previous: Option<(DateTime<Utc>, f64, f64)>,
 }
 
-/// Thresholds of the "many failures from one address across accounts" rule.
+/// Thresholds of the "many failures from one address across accounts" rule, and how far back
+/// it counts.
 pub const IP_FAILURES_THRESHOLD: i64 = 10;
+pub const IP_FAILURE_WINDOW: chrono::Duration = chrono::Duration::hours(1);
 pub const IP_FAILURE_ACCOUNTS_THRESHOLD: i64 = 3;
 /// Faster than a airliner: the two sign-ins cannot both be the same person.
 pub const IMPOSSIBLE_SPEED_KMH: f64 = 1000.0;
@@ -259,6 +265,61 @@ pub fn assess(sign_in: &SignIn, facts: &RiskFacts) -> Risk {
         }
     }
     Risk { reasons }
+}
+
+/// How far back the travel rule looks for the previous located sign-in.
+pub const TRAVEL_LOOKBACK: chrono::Duration = chrono::Duration::days(30);
+
+/// The risk rules over a batch of sign-ins taken in order: each is assessed as if the ones
+/// before it had been stored one at a time. The facts handed in are the database's (for the
+/// address rule they already count the batch's earlier failures, see `store::risk_facts`); this
+/// adds what the user's own earlier successful sign-ins in the batch teach: that they have a
+/// history, their countries and devices, and their last location.
+#[derive(Debug, Default)]
+pub struct BatchAssessor {
+    learnt: HashMap<Uuid, Learnt>,
+}
+
+#[derive(Debug, Default)]
+struct Learnt {
+    countries: HashSet<String>,
+    devices: HashSet<String>,
+    located: Vec<(DateTime<Utc>, f64, f64)>,
+}
+
+impl BatchAssessor {
+    pub fn assess(&self, sign_in: &SignIn, mut facts: RiskFacts) -> Risk {
+        if let Some(learnt) = sign_in.user_id.and_then(|u| self.learnt.get(&u)) {
+            facts.has_history = true;
+            facts.country_seen |= learnt.countries.contains(&sign_in.location.country);
+            facts.device_seen |= learnt.devices.contains(&sign_in.device_fingerprint());
+            let since = sign_in.occurred_at - TRAVEL_LOOKBACK;
+            for &(at, lat, lon) in &learnt.located {
+                if at < sign_in.occurred_at && at > since && facts.previous.is_none_or(|(p, _, _)| at > p) {
+                    facts.previous = Some((at, lat, lon));
+                }
+            }
+        }
+        assess(sign_in, &facts)
+    }
+
+    /// Learns from a sign-in about to be stored; only successes teach what is normal.
+    pub fn learn(&mut self, sign_in: &SignIn) {
+        let (Some(user), Status::Success) = (sign_in.user_id, sign_in.status) else {
+            return;
+        };
+        let learnt = self.learnt.entry(user).or_default();
+        if !sign_in.location.country.is_empty() {
+            learnt.countries.insert(sign_in.location.country.clone());
+        }
+        let device = sign_in.device_fingerprint();
+        if !device.is_empty() {
+            learnt.devices.insert(device);
+        }
+        if let Some((lat, lon)) = sign_in.location.coordinates() {
+            learnt.located.push((sign_in.occurred_at, lat, lon));
+        }
+    }
 }
 
 /// Great-circle distance (haversine), in kilometres.
@@ -721,6 +782,72 @@ mod tests {
             ..Default::default()
         };
         assert!(!assess(&sign_in(), &one_account).is_risky());
+    }
+
+    #[test]
+    fn a_batch_is_assessed_as_if_stored_one_by_one() {
+        let user = Uuid::now_v7();
+        let t0 = Utc::now() - chrono::Duration::hours(3);
+        let at = |minutes: i64, country: &str, lat: f64, lon: f64| SignIn {
+            user_id: Some(user),
+            occurred_at: t0 + chrono::Duration::minutes(minutes),
+            location: Location {
+                city: String::new(),
+                region: String::new(),
+                country: country.into(),
+                latitude: Some(lat),
+                longitude: Some(lon),
+            },
+            ..sign_in()
+        };
+        // Known in the US before the batch; the batch brings Seattle, then Paris 30 min later.
+        let seattle = at(0, "US", 47.6062, -122.3321);
+        let paris = at(30, "FR", 48.8566, 2.3522);
+        let from_database = RiskFacts {
+            has_history: true,
+            country_seen: true,
+            device_seen: true,
+            ..Default::default()
+        };
+        let mut batch = BatchAssessor::default();
+        assert!(!batch.assess(&seattle, from_database.clone()).is_risky());
+        batch.learn(&seattle);
+        let paris_facts = RiskFacts {
+            country_seen: false,
+            ..from_database.clone()
+        };
+        assert_eq!(
+            batch.assess(&paris, paris_facts).reasons,
+            vec![RiskReason::NewCountry, RiskReason::ImpossibleTravel]
+        );
+    }
+
+    #[test]
+    fn a_first_success_in_a_batch_gives_the_user_a_history() {
+        let first = sign_in();
+        let mut batch = BatchAssessor::default();
+        assert!(!batch.assess(&first, RiskFacts::default()).is_risky());
+        batch.learn(&first);
+        let elsewhere = SignIn {
+            id: Uuid::now_v7(),
+            location: Location {
+                country: "AU".into(),
+                ..Location::default()
+            },
+            browser: "Safari".into(),
+            ..first.clone()
+        };
+        assert_eq!(
+            batch.assess(&elsewhere, RiskFacts::default()).reasons,
+            vec![RiskReason::NewCountry, RiskReason::NewDevice]
+        );
+        // Failures teach nothing.
+        let mut only_failures = BatchAssessor::default();
+        only_failures.learn(&SignIn {
+            status: Status::Failure,
+            ..first
+        });
+        assert!(!only_failures.assess(&elsewhere, RiskFacts::default()).is_risky());
     }
 
     #[test]

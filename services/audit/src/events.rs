@@ -4,20 +4,22 @@
 //! `identity.v1.user_deleted`; it publishes
 //! `signin.v1.risk_detected`, `signin.v1.flagged` and notifications through its outbox.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use myaccount_proto::events::v1::{
     NotificationChannel, NotificationRequested, OrganizationChanged, SignInFailureReason, SignInFlagged,
     SignInRecorded, SignInRiskDetected, SignInStatus, UserDeleted,
 };
-use platform::consumer::{Delivery, Handler, HandlerError, RawDelivery, RawHandler};
-use platform::outbox::{OutgoingEvent, publish_in_tx};
+use platform::consumer::{BatchHandler, BatchOutcome, Delivery, Handler, HandlerError, RawDelivery, RawHandler};
+use platform::outbox::{OutgoingEvent, publish_all_in_tx, publish_in_tx};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{Activity, AuthenticationStep, FailureReason, Location, ReviewState, Risk, SignIn, Status, assess};
+use crate::domain::{
+    Activity, AuthenticationStep, BatchAssessor, FailureReason, Location, ReviewState, Risk, SignIn, Status,
+};
 use crate::enrich::{GeoLocator, browser_and_os, client_app};
 use crate::store;
 
@@ -28,49 +30,118 @@ pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     }
 }
 
-/// Ingests sign-ins: enrich, assess risk, store, and raise the alarm when risky.
+/// Ingests sign-ins: enrich, assess risk, store, and raise the alarm when risky. A batch takes
+/// a handful of statements whatever its size; one message is a batch of one, so the fallback
+/// path (one message at a time) and the batch path are the same code.
 pub struct SignInRecordedHandler {
     pub geo: Option<Arc<GeoLocator>>,
 }
 
 impl Handler<SignInRecorded> for SignInRecordedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInRecorded>) -> Result<(), HandlerError> {
-        let mut sign_in = sign_in_from_event(&delivery.event).map_err(HandlerError::Rejected)?;
-        if let Some(geo) = &self.geo
-            && let Some(location) = geo.locate(&sign_in.ip_address)
-        {
-            sign_in.location = location;
+        let outcome = self.ingest(conn, std::slice::from_ref(delivery)).await?;
+        match outcome.rejected().first() {
+            Some((_, reason)) => Err(HandlerError::Rejected(reason.clone())),
+            None => Ok(()),
         }
-        if let Some(user_id) = sign_in.user_id
-            && store::is_erased(conn, user_id).await?
-        {
-            // A sign-in of an account erased since (delivered late): kept pseudonymised, as
-            // erasure kept the user's other sign-ins, so the organization's security log does not
-            // depend on delivery timing. Its pseudonym is fresh: the erased user's is not kept.
-            // No risk rules, traits or alerts: there is no one left to protect or notify.
-            sign_in.pseudonymise(Uuid::new_v4());
-            store::insert_sign_in(conn, &sign_in).await?;
-            tracing::info!("sign-in of an erased account stored pseudonymised");
-            return Ok(());
-        }
-        if let Some(user_id) = sign_in.user_id {
-            let facts = store::risk_facts(conn, user_id, &sign_in).await?;
-            sign_in.risk = assess(&sign_in, &facts);
-        }
-        if !store::insert_sign_in(conn, &sign_in).await? {
-            return Ok(());
-        }
-        if let (Some(user_id), Status::Success) = (sign_in.user_id, sign_in.status) {
-            store::remember_traits(conn, user_id, &sign_in).await?;
-        }
-        if sign_in.risk.is_risky() {
-            publish_risk(conn, &sign_in).await?;
-        }
-        Ok(())
     }
 }
 
-async fn publish_risk(conn: &mut PgConnection, s: &SignIn) -> Result<(), sqlx::Error> {
+impl BatchHandler<SignInRecorded> for SignInRecordedHandler {
+    async fn handle_batch(
+        &self,
+        conn: &mut PgConnection,
+        deliveries: &[Delivery<SignInRecorded>],
+    ) -> Result<BatchOutcome, HandlerError> {
+        self.ingest(conn, deliveries).await
+    }
+}
+
+impl SignInRecordedHandler {
+    /// Stores `deliveries` in order, each assessed as if those before it were already stored.
+    async fn ingest(
+        &self,
+        conn: &mut PgConnection,
+        deliveries: &[Delivery<SignInRecorded>],
+    ) -> Result<BatchOutcome, HandlerError> {
+        let mut outcome = BatchOutcome::new();
+        let mut sign_ins = Vec::with_capacity(deliveries.len());
+        let mut keys = HashSet::with_capacity(deliveries.len());
+        for (i, delivery) in deliveries.iter().enumerate() {
+            let mut sign_in = match sign_in_from_event(&delivery.event) {
+                Ok(s) => s,
+                Err(reason) => {
+                    outcome.reject(i, reason);
+                    continue;
+                }
+            };
+            // The same sign-in twice in one batch (under two event ids) is stored once.
+            if !keys.insert((sign_in.occurred_at, sign_in.id)) {
+                continue;
+            }
+            if let Some(geo) = &self.geo
+                && let Some(location) = geo.locate(&sign_in.ip_address)
+            {
+                sign_in.location = location;
+            }
+            sign_ins.push(sign_in);
+        }
+        if sign_ins.is_empty() {
+            return Ok(outcome);
+        }
+
+        let users: Vec<Uuid> = sign_ins.iter().filter_map(|s| s.user_id).collect();
+        let erased = store::erased_among(conn, &users).await?;
+        let mut assessed = Vec::with_capacity(sign_ins.len());
+        for sign_in in &mut sign_ins {
+            let of_erased = sign_in.user_id.is_some_and(|u| erased.contains(&u));
+            if of_erased {
+                // A sign-in of an account erased since (delivered late): kept pseudonymised, as
+                // erasure kept the user's other sign-ins, so the organization's security log
+                // does not depend on delivery timing. Its pseudonym is fresh: the erased user's
+                // is not kept. No risk rules, traits or alerts: there is no one left to protect.
+                sign_in.pseudonymise(Uuid::new_v4());
+                tracing::info!("sign-in of an erased account stored pseudonymised");
+            }
+            assessed.push(sign_in.user_id.is_some() && !of_erased);
+        }
+
+        let batch: Vec<&SignIn> = sign_ins.iter().collect();
+        let facts = store::risk_facts(conn, &batch, &assessed).await?;
+        let mut assessor = BatchAssessor::default();
+        for (sign_in, facts) in sign_ins.iter_mut().zip(facts) {
+            if let Some(facts) = facts {
+                sign_in.risk = assessor.assess(sign_in, facts);
+                assessor.learn(sign_in);
+            }
+        }
+
+        let batch: Vec<&SignIn> = sign_ins.iter().collect();
+        let inserted = store::insert_sign_ins(conn, &batch).await?;
+        // A sign-in stored by an earlier delivery already taught its traits and raised its alarm.
+        let fresh: Vec<(&SignIn, bool)> = sign_ins
+            .iter()
+            .zip(assessed)
+            .filter(|(s, _)| inserted.contains(&(s.occurred_at, s.id)))
+            .collect();
+        let successes: Vec<&SignIn> = fresh
+            .iter()
+            .filter(|(s, assessed)| *assessed && s.status == Status::Success)
+            .map(|(s, _)| *s)
+            .collect();
+        store::remember_traits(conn, &successes).await?;
+        let alarms: Vec<OutgoingEvent> = fresh
+            .iter()
+            .filter(|(s, _)| s.risk.is_risky())
+            .flat_map(|(s, _)| risk_events(s))
+            .collect();
+        publish_all_in_tx(conn, &alarms).await?;
+        Ok(outcome)
+    }
+}
+
+/// `signin.v1.risk_detected`, and the notification that tells the person at once.
+fn risk_events(s: &SignIn) -> [OutgoingEvent; 2] {
     let user_id = s.user_id.map(|u| u.to_string()).unwrap_or_default();
     let reasons: Vec<String> = s.risk.reasons.iter().map(|r| r.as_str().to_owned()).collect();
     let detected = SignInRiskDetected {
@@ -82,8 +153,7 @@ async fn publish_risk(conn: &mut PgConnection, s: &SignIn) -> Result<(), sqlx::E
         ip_address: s.ip_address.clone(),
         country: s.location.country.clone(),
     };
-    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &detected)).await?;
-    // The user principal name is the person's sign-in address; tell them at once.
+    // The user principal name is the person's sign-in address.
     let place = [s.location.city.as_str(), s.location.country.as_str()]
         .into_iter()
         .filter(|p| !p.is_empty())
@@ -110,7 +180,10 @@ async fn publish_risk(conn: &mut PgConnection, s: &SignIn) -> Result<(), sqlx::E
         secret_parameters: vec![],
         time: Some(timestamp(Utc::now())),
     };
-    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &notification)).await
+    [
+        OutgoingEvent::new(Uuid::now_v7(), &detected),
+        OutgoingEvent::new(Uuid::now_v7(), &notification),
+    ]
 }
 
 /// The person said "this wasn't me": identity ends every session of theirs.
@@ -135,8 +208,10 @@ pub async fn publish_flagged(
 pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
     let id = Uuid::parse_str(&e.sign_in_id).map_err(|_| format!("sign_in_id {:?} is not a UUID", e.sign_in_id))?;
     let time = e.time.as_ref().ok_or("time is missing")?;
+    // Microseconds, as Postgres keeps it: the stored row and the one in hand have the same key.
     let occurred_at = DateTime::<Utc>::from_timestamp(time.seconds, u32::try_from(time.nanos).unwrap_or(0))
-        .ok_or("time is out of range")?;
+        .ok_or("time is out of range")?
+        .trunc_subsecs(6);
     let user_id = match e.user_id.as_str() {
         "" => None,
         raw => Some(Uuid::parse_str(raw).map_err(|_| format!("user_id {raw:?} is not a UUID"))?),
@@ -157,6 +232,7 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
         Ok(SignInFailureReason::SecondFactorReplayed) => Some(FailureReason::SecondFactorReplayed),
         Ok(SignInFailureReason::MfaTooManyAttempts) => Some(FailureReason::MfaTooManyAttempts),
         Ok(SignInFailureReason::NotAMember) => Some(FailureReason::NotAMember),
+        Ok(SignInFailureReason::PasswordChangeRequired) => Some(FailureReason::PasswordChangeRequired),
         Err(_) => return Err(format!("unknown failure reason {}", e.failure_reason)),
     };
     let user_agent = truncate(&e.user_agent, 1024);

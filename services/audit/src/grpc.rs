@@ -115,6 +115,7 @@ fn failure_reason(reason: Option<FailureReason>) -> SignInFailureReason {
         Some(FailureReason::SecondFactorReplayed) => SignInFailureReason::SecondFactorReplayed,
         Some(FailureReason::MfaTooManyAttempts) => SignInFailureReason::MfaTooManyAttempts,
         Some(FailureReason::NotAMember) => SignInFailureReason::NotAMember,
+        Some(FailureReason::PasswordChangeRequired) => SignInFailureReason::PasswordChangeRequired,
     }
 }
 

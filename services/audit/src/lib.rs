@@ -17,7 +17,7 @@ use myaccount_proto::audit::v1::audit_service_server::AuditServiceServer;
 use myaccount_proto::events::v1::{OrganizationChanged, SignInRecorded, UserDeleted};
 use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
 use platform::config::{ConfigError, Env};
-use platform::consumer::{Consumer, ConsumerSettings, StreamConsumer};
+use platform::consumer::{BatchConsumer, Consumer, ConsumerSettings, StreamConsumer};
 use platform::db::DatabaseSettings;
 use platform::events::{EventBus, NatsSettings, Stream};
 use platform::grpc::{GrpcSettings, ServiceHost};
@@ -123,7 +123,7 @@ impl Application {
             .map(Arc::new);
         let bus = EventBus::connect(&settings.nats, "audit").await?;
 
-        let sign_ins = Consumer::<SignInRecorded, _>::new(
+        let sign_ins = BatchConsumer::<SignInRecorded, _>::new(
             pool.clone(),
             bus.clone(),
             settings.consumer.clone(),

@@ -1,14 +1,15 @@
 //! Every SQL statement of the audit service.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{
-    Activity, AuthenticationStep, ClientApp, Cursor, FailureReason, Location, Page, PageRequest, ReviewState, Risk,
-    RiskFacts, RiskReason, SignIn, SignInQuery, Status, truncated_ip,
+    Activity, AuthenticationStep, ClientApp, Cursor, FailureReason, IP_FAILURE_WINDOW, Location, Page, PageRequest,
+    ReviewState, Risk, RiskFacts, RiskReason, SignIn, SignInQuery, Status, TRAVEL_LOOKBACK, truncated_ip,
 };
 
 const SIGN_IN_COLUMNS: &str = "id, occurred_at, user_id, user_principal_name, organization_id, app_id, client_app, \
@@ -85,119 +86,265 @@ impl SignInRow {
     }
 }
 
-/// Inserts a sign-in; a second insert of the same one changes nothing. True when inserted.
-pub async fn insert_sign_in(conn: &mut PgConnection, s: &SignIn) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
+/// Inserts sign-ins with one statement; one already stored (same time and id) is skipped.
+/// Returns the keys `(occurred_at, id)` of those inserted. `sign_ins` must not repeat a key.
+pub async fn insert_sign_ins(
+    conn: &mut PgConnection,
+    sign_ins: &[&SignIn],
+) -> Result<HashSet<(DateTime<Utc>, Uuid)>, sqlx::Error> {
+    if sign_ins.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let column = |f: fn(&SignIn) -> &str| sign_ins.iter().map(|s| f(s)).collect::<Vec<&str>>();
+    // Postgres has no arrays of arrays of differing lengths: the per-row text arrays travel as
+    // JSON and are unpacked in the statement.
+    let methods: Vec<Json<&Vec<String>>> = sign_ins.iter().map(|s| Json(&s.authentication_methods)).collect();
+    let steps: Vec<Json<&Vec<AuthenticationStep>>> = sign_ins.iter().map(|s| Json(&s.authentication_steps)).collect();
+    let reasons: Vec<Json<Vec<&str>>> = sign_ins
+        .iter()
+        .map(|s| Json(s.risk.reasons.iter().map(|r| r.as_str()).collect()))
+        .collect();
+    let inserted: Vec<(DateTime<Utc>, Uuid)> = sqlx::query_as(
         "INSERT INTO sign_ins (id, occurred_at, user_id, user_principal_name, organization_id, app_id, client_app, \
          interactive, ip_address, city, region, country, latitude, longitude, user_agent, browser, operating_system, \
          device_id, status, failure_reason, authentication_requirement, authentication_methods, authentication_steps, \
          session_id, correlation_id, risk_level, risk_reasons) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-         $23, $24, $25, $26, $27) ON CONFLICT DO NOTHING",
+         SELECT id, occurred_at, user_id, upn, organization_id, app_id, client_app, interactive, ip_address, city, \
+                region, country, latitude, longitude, user_agent, browser, operating_system, device_id, status, \
+                failure_reason, requirement, ARRAY(SELECT jsonb_array_elements_text(methods)), steps, session_id, \
+                correlation_id, risk_level, ARRAY(SELECT jsonb_array_elements_text(reasons)) \
+         FROM UNNEST($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                     $8::bool[], $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[], $14::float8[], \
+                     $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], \
+                     $22::jsonb[], $23::jsonb[], $24::text[], $25::text[], $26::text[], $27::jsonb[]) \
+              AS t(id, occurred_at, user_id, upn, organization_id, app_id, client_app, interactive, ip_address, city, \
+                   region, country, latitude, longitude, user_agent, browser, operating_system, device_id, status, \
+                   failure_reason, requirement, methods, steps, session_id, correlation_id, risk_level, reasons) \
+         ON CONFLICT DO NOTHING RETURNING occurred_at, id",
     )
-    .bind(s.id)
-    .bind(s.occurred_at)
-    .bind(s.user_id)
-    .bind(&s.user_principal_name)
-    .bind(&s.organization_id)
-    .bind(&s.app_id)
-    .bind(s.client_app.as_str())
-    .bind(s.interactive)
-    .bind(&s.ip_address)
-    .bind(&s.location.city)
-    .bind(&s.location.region)
-    .bind(&s.location.country)
-    .bind(s.location.latitude)
-    .bind(s.location.longitude)
-    .bind(&s.user_agent)
-    .bind(&s.browser)
-    .bind(&s.operating_system)
-    .bind(&s.device_id)
-    .bind(s.status.as_str())
-    .bind(s.failure_reason.map(FailureReason::as_str).unwrap_or(""))
-    .bind(s.authentication_requirement())
-    .bind(&s.authentication_methods)
-    .bind(sqlx::types::Json(&s.authentication_steps))
-    .bind(&s.session_id)
-    .bind(&s.correlation_id)
-    .bind(s.risk.level().as_str())
-    .bind(s.risk.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>())
-    .execute(&mut *conn)
+    .bind(sign_ins.iter().map(|s| s.id).collect::<Vec<_>>())
+    .bind(sign_ins.iter().map(|s| s.occurred_at).collect::<Vec<_>>())
+    .bind(sign_ins.iter().map(|s| s.user_id).collect::<Vec<_>>())
+    .bind(column(|s| &s.user_principal_name))
+    .bind(column(|s| &s.organization_id))
+    .bind(column(|s| &s.app_id))
+    .bind(column(|s| s.client_app.as_str()))
+    .bind(sign_ins.iter().map(|s| s.interactive).collect::<Vec<_>>())
+    .bind(column(|s| &s.ip_address))
+    .bind(column(|s| &s.location.city))
+    .bind(column(|s| &s.location.region))
+    .bind(column(|s| &s.location.country))
+    .bind(sign_ins.iter().map(|s| s.location.latitude).collect::<Vec<_>>())
+    .bind(sign_ins.iter().map(|s| s.location.longitude).collect::<Vec<_>>())
+    .bind(column(|s| &s.user_agent))
+    .bind(column(|s| &s.browser))
+    .bind(column(|s| &s.operating_system))
+    .bind(column(|s| &s.device_id))
+    .bind(column(|s| s.status.as_str()))
+    .bind(column(|s| s.failure_reason.map(FailureReason::as_str).unwrap_or("")))
+    .bind(column(|s| s.authentication_requirement()))
+    .bind(methods)
+    .bind(steps)
+    .bind(column(|s| &s.session_id))
+    .bind(column(|s| &s.correlation_id))
+    .bind(column(|s| s.risk.level().as_str()))
+    .bind(reasons)
+    .fetch_all(&mut *conn)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(inserted.into_iter().collect())
 }
 
-/// What the risk rules need to know about the user and the address of `s`.
-pub async fn risk_facts(conn: &mut PgConnection, user_id: Uuid, s: &SignIn) -> Result<RiskFacts, sqlx::Error> {
-    // One round trip for what the user has been seen with before.
-    let (has_history, country_seen, device_seen): (bool, bool, bool) = sqlx::query_as(
-        "SELECT coalesce(bool_or(kind = 'seen'), false),                 coalesce(bool_or(kind = 'country' AND value = $2), false),                 coalesce(bool_or(kind = 'device' AND value = $3), false)          FROM known_sign_in_traits WHERE user_id = $1",
-    )
-    .bind(user_id)
-    .bind(&s.location.country)
-    .bind(s.device_fingerprint())
-    .fetch_one(&mut *conn)
-    .await?;
-    let (ip_failures, ip_failure_accounts): (i64, i64) = if s.ip_address.is_empty() {
-        (0, 0)
-    } else {
-        sqlx::query_as(
-            "SELECT count(*), count(DISTINCT user_principal_name) FROM sign_ins \
-             WHERE ip_address = $1 AND status = 'failure' AND occurred_at > $2 AND occurred_at <= $3",
-        )
-        .bind(&s.ip_address)
-        .bind(s.occurred_at - Duration::hours(1))
-        .bind(s.occurred_at)
-        .fetch_one(&mut *conn)
-        .await?
-    };
-    // Travel needs coordinates on both sides.
-    let previous: Option<(DateTime<Utc>, f64, f64)> = if s.location.coordinates().is_some() {
-        sqlx::query_as(
-            "SELECT occurred_at, latitude, longitude FROM sign_ins \
-             WHERE user_id = $1 AND status = 'success' AND latitude IS NOT NULL \
-               AND occurred_at < $2 AND occurred_at > $3 \
-             ORDER BY occurred_at DESC LIMIT 1",
-        )
-        .bind(user_id)
-        .bind(s.occurred_at)
-        .bind(s.occurred_at - Duration::days(30))
-        .fetch_optional(&mut *conn)
-        .await?
-    } else {
-        None
-    };
-    Ok(RiskFacts {
-        has_history,
-        country_seen,
-        device_seen,
-        ip_failures,
-        ip_failure_accounts,
-        previous,
-    })
-}
-
-/// Remembers the country and device of a successful sign-in as known for the user.
-pub async fn remember_traits(conn: &mut PgConnection, user_id: Uuid, s: &SignIn) -> Result<(), sqlx::Error> {
-    let mut kinds = vec!["seen"];
-    let mut values = vec![String::new()];
-    if !s.location.country.is_empty() {
-        kinds.push("country");
-        values.push(s.location.country.clone());
+/// What the risk rules need from the database for each sign-in of `batch` whose `assessed` is
+/// set (index-aligned; the others get `None`), as if the sign-ins before it in the batch were
+/// already stored: for the address rule they are counted here (distinct accounts cannot be
+/// added up afterwards); the user's own earlier sign-ins of the batch (known traits, the
+/// previous location) are `domain::BatchAssessor`'s part. Three statements for the batch.
+///
+/// `batch` must hold exactly the sign-ins about to be inserted, in order, without repeats.
+pub async fn risk_facts(
+    conn: &mut PgConnection,
+    batch: &[&SignIn],
+    assessed: &[bool],
+) -> Result<Vec<Option<RiskFacts>>, sqlx::Error> {
+    let mut facts: Vec<Option<RiskFacts>> = assessed.iter().map(|&a| a.then(RiskFacts::default)).collect();
+    let wanted: Vec<usize> = (0..batch.len()).filter(|&i| assessed.get(i) == Some(&true)).collect();
+    if wanted.is_empty() {
+        return Ok(facts);
     }
-    let device = s.device_fingerprint();
-    if !device.is_empty() {
-        kinds.push("device");
-        values.push(device);
+
+    // What each user has been seen with before.
+    let mut keys: HashSet<(Uuid, &'static str, String)> = HashSet::new();
+    for &i in &wanted {
+        let s = batch[i];
+        let Some(user) = s.user_id else { continue };
+        keys.insert((user, "seen", String::new()));
+        if !s.location.country.is_empty() {
+            keys.insert((user, "country", s.location.country.clone()));
+        }
+        let device = s.device_fingerprint();
+        if !device.is_empty() {
+            keys.insert((user, "device", device));
+        }
+    }
+    let (users, kinds, values): (Vec<Uuid>, Vec<&str>, Vec<String>) = keys.into_iter().fold(
+        (Vec::new(), Vec::new(), Vec::new()),
+        |(mut u, mut k, mut v), (user, kind, value)| {
+            u.push(user);
+            k.push(kind);
+            v.push(value);
+            (u, k, v)
+        },
+    );
+    let known: HashSet<(Uuid, String, String)> = sqlx::query_as(
+        "SELECT user_id, kind, value FROM known_sign_in_traits \
+         WHERE (user_id, kind, value) IN (SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[]))",
+    )
+    .bind(&users)
+    .bind(&kinds)
+    .bind(&values)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
+    for &i in &wanted {
+        let (s, Some(f)) = (batch[i], facts[i].as_mut()) else {
+            continue;
+        };
+        let Some(user) = s.user_id else { continue };
+        let has = |kind: &str, value: &str| known.contains(&(user, kind.to_owned(), value.to_owned()));
+        f.has_history = has("seen", "");
+        f.country_seen = has("country", &s.location.country);
+        f.device_seen = has("device", &s.device_fingerprint());
+    }
+
+    // Failed attempts from the same address in the hour before: stored ones, and the batch's
+    // earlier ones (unless an earlier delivery already stored them, and they count above).
+    let rows: Vec<usize> = (0..batch.len())
+        .filter(|&i| !batch[i].ip_address.is_empty())
+        .filter(|&i| assessed.get(i) == Some(&true) || batch[i].status == Status::Failure)
+        .collect();
+    if rows.iter().any(|&i| assessed.get(i) == Some(&true)) {
+        let counts: Vec<(i32, i64, i64)> = sqlx::query_as(
+            "WITH batch AS ( \
+                 SELECT * FROM UNNEST($1::int4[], $2::uuid[], $3::timestamptz[], $4::text[], $5::text[], $6::bool[], \
+                                      $7::bool[]) AS b(i, id, t, ip, upn, failed, assessed) \
+             ), earlier AS MATERIALIZED ( \
+                 SELECT p.i, p.t, p.ip, p.upn FROM batch p WHERE p.failed \
+                 AND NOT EXISTS (SELECT 1 FROM sign_ins d WHERE d.occurred_at = p.t AND d.id = p.id) \
+             ) \
+             SELECT b.i, count(*), count(DISTINCT f.upn) FROM batch b \
+             CROSS JOIN LATERAL ( \
+                 SELECT s.user_principal_name AS upn FROM sign_ins s \
+                 WHERE s.ip_address = b.ip AND s.status = 'failure' \
+                   AND s.occurred_at > b.t - $8::float8 * interval '1 second' AND s.occurred_at <= b.t \
+                 UNION ALL \
+                 SELECT e.upn FROM earlier e \
+                 WHERE e.i < b.i AND e.ip = b.ip AND e.t > b.t - $8::float8 * interval '1 second' AND e.t <= b.t \
+             ) f \
+             WHERE b.assessed GROUP BY b.i",
+        )
+        .bind(
+            rows.iter()
+                .map(|&i| i32::try_from(i).unwrap_or(i32::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|&i| batch[i].id).collect::<Vec<_>>())
+        .bind(rows.iter().map(|&i| batch[i].occurred_at).collect::<Vec<_>>())
+        .bind(rows.iter().map(|&i| batch[i].ip_address.as_str()).collect::<Vec<_>>())
+        .bind(
+            rows.iter()
+                .map(|&i| batch[i].user_principal_name.as_str())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            rows.iter()
+                .map(|&i| batch[i].status == Status::Failure)
+                .collect::<Vec<_>>(),
+        )
+        .bind(rows.iter().map(|&i| assessed.get(i) == Some(&true)).collect::<Vec<_>>())
+        .bind(IP_FAILURE_WINDOW.num_seconds() as f64)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (i, failures, accounts) in counts {
+            if let Some(Some(f)) = usize::try_from(i).ok().and_then(|i| facts.get_mut(i)) {
+                f.ip_failures = failures;
+                f.ip_failure_accounts = accounts;
+            }
+        }
+    }
+
+    // The user's previous located successful sign-in (travel needs coordinates on both sides).
+    let located: Vec<usize> = wanted
+        .iter()
+        .copied()
+        .filter(|&i| batch[i].user_id.is_some() && batch[i].location.coordinates().is_some())
+        .collect();
+    if !located.is_empty() {
+        let previous: Vec<(i32, DateTime<Utc>, f64, f64)> = sqlx::query_as(
+            "SELECT q.i, p.occurred_at, p.latitude, p.longitude \
+             FROM UNNEST($1::int4[], $2::uuid[], $3::timestamptz[]) AS q(i, user_id, t) \
+             CROSS JOIN LATERAL ( \
+                 SELECT occurred_at, latitude, longitude FROM sign_ins \
+                 WHERE user_id = q.user_id AND status = 'success' AND latitude IS NOT NULL \
+                   AND occurred_at < q.t AND occurred_at > q.t - $4::float8 * interval '1 second' \
+                 ORDER BY occurred_at DESC LIMIT 1 \
+             ) p",
+        )
+        .bind(
+            located
+                .iter()
+                .map(|&i| i32::try_from(i).unwrap_or(i32::MAX))
+                .collect::<Vec<_>>(),
+        )
+        .bind(located.iter().map(|&i| batch[i].user_id).collect::<Vec<_>>())
+        .bind(located.iter().map(|&i| batch[i].occurred_at).collect::<Vec<_>>())
+        .bind(TRAVEL_LOOKBACK.num_seconds() as f64)
+        .fetch_all(&mut *conn)
+        .await?;
+        for (i, at, lat, lon) in previous {
+            if let Some(Some(f)) = usize::try_from(i).ok().and_then(|i| facts.get_mut(i)) {
+                f.previous = Some((at, lat, lon));
+            }
+        }
+    }
+    Ok(facts)
+}
+
+/// Remembers the country and device of successful sign-ins as known for their users; the
+/// first sign-in (in order) that shows a trait sets when it was first seen.
+pub async fn remember_traits(conn: &mut PgConnection, successes: &[&SignIn]) -> Result<(), sqlx::Error> {
+    let mut users = Vec::new();
+    let mut kinds = Vec::new();
+    let mut values = Vec::new();
+    let mut times = Vec::new();
+    for s in successes {
+        let Some(user) = s.user_id else { continue };
+        let mut add = |kind: &'static str, value: String| {
+            users.push(user);
+            kinds.push(kind);
+            values.push(value);
+            times.push(s.occurred_at);
+        };
+        add("seen", String::new());
+        if !s.location.country.is_empty() {
+            add("country", s.location.country.clone());
+        }
+        let device = s.device_fingerprint();
+        if !device.is_empty() {
+            add("device", device);
+        }
+    }
+    if users.is_empty() {
+        return Ok(());
     }
     sqlx::query(
         "INSERT INTO known_sign_in_traits (user_id, kind, value, first_seen) \
-         SELECT $1, k, v, $4 FROM UNNEST($2::text[], $3::text[]) AS t(k, v) ON CONFLICT DO NOTHING",
+         SELECT * FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::timestamptz[]) ON CONFLICT DO NOTHING",
     )
-    .bind(user_id)
+    .bind(&users)
     .bind(&kinds)
     .bind(&values)
-    .bind(s.occurred_at)
+    .bind(&times)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -403,15 +550,33 @@ pub async fn all_activities_of(conn: &mut PgConnection, user_id: Uuid) -> Result
 /// ends, so an erasure running meanwhile waits for this transaction and then also removes what
 /// it wrote; without it, a row written beside a concurrent erasure would survive it.
 pub async fn is_erased(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
+    Ok(erased_among(conn, &[user_id]).await?.contains(&user_id))
+}
+
+/// Which of `users` were erased, holding the shared lock of `is_erased` on each of them.
+pub async fn erased_among(conn: &mut PgConnection, users: &[Uuid]) -> Result<HashSet<Uuid>, sqlx::Error> {
+    if users.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut users = users.to_vec();
+    // One order for every batch, so two batches never wait for each other crosswise.
+    users.sort_unstable();
+    users.dedup();
     // Two keys (the same as erase_user's), so it never meets partition maintenance's lock.
-    sqlx::query("SELECT pg_advisory_xact_lock_shared(hashtext('audit.erasure'), hashtext($1::text))")
-        .bind(user_id)
-        .execute(&mut *conn)
+    sqlx::query(
+        "SELECT pg_advisory_xact_lock_shared(hashtext('audit.erasure'), hashtext(u::text)) \
+         FROM UNNEST($1::uuid[]) AS u",
+    )
+    .bind(&users)
+    .execute(&mut *conn)
+    .await?;
+    // A statement of its own: its snapshot is taken after the locks, so it sees an erasure that
+    // committed while we waited.
+    let erased: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM erased_users WHERE user_id = ANY($1)")
+        .bind(&users)
+        .fetch_all(&mut *conn)
         .await?;
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = $1)")
-        .bind(user_id)
-        .fetch_one(&mut *conn)
-        .await
+    Ok(erased.into_iter().collect())
 }
 
 /// Erases a deleted account: its activity log and known traits go, its sign-ins are kept for

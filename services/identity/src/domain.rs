@@ -351,6 +351,8 @@ pub enum FailureReason {
     MfaTooManyAttempts,
     /// The password was right but the person is not a member of the organization asked for.
     NotAMember,
+    /// Proven, but a new password is due first.
+    PasswordChangeRequired,
 }
 
 /// A second factor a sign-in may be completed with, as security-info describes it.

@@ -80,6 +80,7 @@ fn failure_reason(reason: FailureReason) -> SignInFailureReason {
         FailureReason::SecondFactorReplayed => SignInFailureReason::SecondFactorReplayed,
         FailureReason::MfaTooManyAttempts => SignInFailureReason::MfaTooManyAttempts,
         FailureReason::NotAMember => SignInFailureReason::NotAMember,
+        FailureReason::PasswordChangeRequired => SignInFailureReason::PasswordChangeRequired,
     }
 }
 
@@ -205,6 +206,10 @@ impl platform::consumer::Handler<myaccount_proto::events::v1::SignInFlagged> for
         let user_id = Uuid::parse_str(&event.user_id)
             .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", event.user_id)))?;
         let now = Utc::now();
+        // The password may be what let them in: the next sign-in must choose a new one.
+        crate::store::require_password_change(conn, user_id)
+            .await
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
         let reason = crate::sessions::RevocationReason::ReportedNotMe;
         let revoked = crate::store::revoke_sessions(
             conn,

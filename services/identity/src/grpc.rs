@@ -25,6 +25,8 @@ pub const PUBLIC_METHODS: &[&str] = &[
     // The challenge id from the first step is the credential of the second.
     "/myaccount.identity.v1.IdentityService/StartMfa",
     "/myaccount.identity.v1.IdentityService/CompleteMfa",
+    // The change ticket from the interrupted sign-in is the credential.
+    "/myaccount.identity.v1.IdentityService/SetRequiredPassword",
 ];
 
 pub struct IdentityApi {
@@ -105,6 +107,13 @@ fn sign_in_response(outcome: SignInOutcome) -> pb::SignInResponse {
                 .collect(),
             expires_at: Some(timestamp(challenge.expires_at)),
         }),
+        SignInOutcome::PasswordChangeRequired(ticket) => {
+            pb::sign_in_response::Result::PasswordChangeRequired(pb::PasswordChangeRequired {
+                change_ticket: ticket.ticket_id.to_string(),
+                expires_at: Some(timestamp(ticket.expires_at)),
+                reason: crate::required_password::REASON.to_owned(),
+            })
+        }
     };
     pb::SignInResponse { result: Some(result) }
 }
@@ -139,16 +148,33 @@ impl IdentityService for IdentityApi {
         }))
     }
 
-    async fn complete_mfa(&self, request: Request<pb::CompleteMfaRequest>) -> Result<Response<pb::TokenSet>, Status> {
+    async fn complete_mfa(
+        &self,
+        request: Request<pb::CompleteMfaRequest>,
+    ) -> Result<Response<pb::SignInResponse>, Status> {
         let r = request.into_inner();
         let proof = match r.proof {
             Some(pb::complete_mfa_request::Proof::Code(c)) => Some(MfaProof::Code(c)),
             Some(pb::complete_mfa_request::Proof::AssertionJson(a)) => Some(MfaProof::Assertion(a)),
             None => None,
         };
-        let tokens = self
+        let outcome = self
             .identity
             .complete_mfa(&r.challenge_id, &r.method_id, proof)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(sign_in_response(outcome)))
+    }
+
+    async fn set_required_password(
+        &self,
+        request: Request<pb::SetRequiredPasswordRequest>,
+    ) -> Result<Response<pb::TokenSet>, Status> {
+        let client = client_info(&request, request.get_ref().client.clone());
+        let r = request.into_inner();
+        let tokens = self
+            .identity
+            .set_required_password(&r.change_ticket, &r.new_password, &client)
             .await
             .map_err(status)?;
         Ok(Response::new(token_set(tokens)))

@@ -5,6 +5,7 @@ pub mod events;
 pub mod grpc;
 pub mod memberships;
 pub mod privacy;
+pub mod required_password;
 pub mod security_info;
 pub mod service;
 pub mod sessions;

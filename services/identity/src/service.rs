@@ -69,6 +69,10 @@ pub enum IdentityError {
         "you are not a member of organization {0}; sign in to your home organization or accept an invitation first"
     )]
     NotAMember(Uuid),
+    #[error("this account must choose a new password first; sign in with your password in a browser")]
+    PasswordChangeNeedsInteractiveSignIn,
+    #[error("the password change ticket is invalid, expired or already used; sign in again")]
+    ChangeTicketInvalid,
 }
 
 impl ServiceError for IdentityError {
@@ -78,9 +82,10 @@ impl ServiceError for IdentityError {
             IdentityError::InvalidCredentials | IdentityError::InvalidRefreshToken | IdentityError::SessionEnded => {
                 ErrorKind::Unauthenticated(self.to_string())
             }
-            IdentityError::AccountDisabled | IdentityError::NotAMember(_) => {
-                ErrorKind::PermissionDenied(self.to_string())
-            }
+            IdentityError::AccountDisabled
+            | IdentityError::NotAMember(_)
+            | IdentityError::PasswordChangeNeedsInteractiveSignIn => ErrorKind::PermissionDenied(self.to_string()),
+            IdentityError::ChangeTicketInvalid => ErrorKind::Unauthenticated(self.to_string()),
             IdentityError::Throttled { retry_after } => ErrorKind::ResourceExhausted {
                 message: self.to_string(),
                 retry_after: Some(*retry_after),
@@ -118,6 +123,8 @@ impl ServiceError for IdentityError {
 pub enum SignInOutcome {
     Tokens(IssuedTokens),
     MfaRequired(MfaChallenge),
+    /// Proven, but a new password is due before a session opens.
+    PasswordChangeRequired(crate::required_password::ChangeTicket),
 }
 
 #[derive(Debug, Clone)]
@@ -266,12 +273,16 @@ impl Identity {
         if app_password_ok {
             record.method = "app_password";
         }
+        // An app password cannot choose a new password: the person must sign in interactively.
+        let change_blocks_app_password =
+            app_password_ok && credentials.as_ref().is_some_and(|c| c.password_change_required);
 
         let mut tx = self.pool.begin().await?;
         let failure = match &credentials {
             None => Some(FailureReason::UnknownUser),
             Some(_) if !password_ok && !app_password_ok => Some(FailureReason::InvalidPassword),
             Some(c) if !c.enabled => Some(FailureReason::AccountDisabled),
+            Some(_) if change_blocks_app_password => Some(FailureReason::PasswordChangeRequired),
             Some(_) => None,
         };
         record.user_id = credentials.as_ref().map(|c| c.id);
@@ -288,6 +299,7 @@ impl Identity {
             tx.commit().await?;
             return Err(match reason {
                 FailureReason::AccountDisabled => IdentityError::AccountDisabled,
+                FailureReason::PasswordChangeRequired => IdentityError::PasswordChangeNeedsInteractiveSignIn,
                 _ => IdentityError::InvalidCredentials,
             });
         }
@@ -341,6 +353,13 @@ impl Identity {
 
         let amr = vec!["pwd".to_owned()];
         record.amr = &amr;
+        if credentials.password_change_required && password_ok {
+            let ticket = self
+                .interrupt_for_password_change(&mut tx, &account, &amr, typed, client, &mut record, now)
+                .await?;
+            tx.commit().await?;
+            return Ok(SignInOutcome::PasswordChangeRequired(ticket));
+        }
         let tokens = self
             .open_session(&mut tx, &account, &amr, client, &mut record, now)
             .await?;
@@ -349,7 +368,7 @@ impl Identity {
     }
 
     /// Creates a session with `amr`, records the successful attempt, and issues its tokens.
-    async fn open_session(
+    pub(crate) async fn open_session(
         &self,
         tx: &mut PgConnection,
         account: &Account,
@@ -509,7 +528,7 @@ impl Identity {
         challenge_id: &str,
         method_id: &str,
         proof: Option<MfaProof>,
-    ) -> Result<IssuedTokens, IdentityError> {
+    ) -> Result<SignInOutcome, IdentityError> {
         let mut v = Violations::new();
         v.required("method_id", method_id);
         v.text("method_id", method_id, 64);
@@ -607,20 +626,34 @@ impl Identity {
                 amr.push(platform::auth::MFA_AMR.to_owned());
                 record.amr = &amr;
                 record.method = &method;
-                let tokens = match challenge.session_id {
+                let outcome = match challenge.session_id {
                     Some(session_id) => {
                         store::renew_session(&mut tx, session_id, &amr, now).await?;
-                        self.issue_for_session(&mut tx, &account, session_id, &amr, &mut record, now)
-                            .await?
+                        SignInOutcome::Tokens(
+                            self.issue_for_session(&mut tx, &account, session_id, &amr, &mut record, now)
+                                .await?,
+                        )
                     }
-                    None => {
+                    None if credentials.password_change_required => SignInOutcome::PasswordChangeRequired(
+                        self.interrupt_for_password_change(
+                            &mut tx,
+                            &account,
+                            &amr,
+                            &challenge.typed_user_principal_name,
+                            &client,
+                            &mut record,
+                            now,
+                        )
+                        .await?,
+                    ),
+                    None => SignInOutcome::Tokens(
                         self.open_session(&mut tx, &account, &amr, &client, &mut record, now)
-                            .await?
-                    }
+                            .await?,
+                    ),
                 };
                 store::clear_failures(&mut tx, &account_key).await?;
                 tx.commit().await?;
-                return Ok(tokens);
+                return Ok(outcome);
             }
             FactorCheck::Incorrect { method } => (
                 FailureReason::SecondFactorFailed,
@@ -845,16 +878,16 @@ impl Identity {
 }
 
 /// Who a session is for: what the access token needs to say.
-struct Account {
-    id: Uuid,
+pub(crate) struct Account {
+    pub(crate) id: Uuid,
     /// The organization the session acts in: the home organization unless the person signed in
     /// to a guest organization.
-    organization_id: Option<Uuid>,
+    pub(crate) organization_id: Option<Uuid>,
     roles: Vec<String>,
 }
 
 impl Account {
-    fn in_organization(c: &store::Credentials, organization_id: Option<Uuid>) -> Self {
+    pub(crate) fn in_organization(c: &store::Credentials, organization_id: Option<Uuid>) -> Self {
         Self {
             id: c.id,
             organization_id: organization_id.or(c.home_organization_id),
@@ -872,7 +905,7 @@ fn parse_challenge_id(raw: &str) -> Result<Uuid, IdentityError> {
     })
 }
 
-fn validate_client(client: &ClientInfo, v: &mut Violations) {
+pub(crate) fn validate_client(client: &ClientInfo, v: &mut Violations) {
     v.text("client.ip_address", &client.ip_address, 64);
     if !client.ip_address.is_empty() && client.ip_address.parse::<std::net::IpAddr>().is_err() {
         v.add("client.ip_address", "must be an IPv4 or IPv6 address");

@@ -66,6 +66,8 @@ pub struct Credentials {
     pub enabled: bool,
     pub roles: Vec<String>,
     pub home_organization_id: Option<Uuid>,
+    /// A new password is due before the next session opens.
+    pub password_change_required: bool,
 }
 
 #[derive(Debug, Clone, FromRow)]
@@ -190,7 +192,8 @@ pub async fn update_profile(
 
 pub async fn credentials_by_upn(pool: &PgPool, upn: &str) -> Result<Option<Credentials>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT id, password_hash, enabled, roles, home_organization_id FROM users WHERE user_principal_name = $1",
+        "SELECT id, password_hash, enabled, roles, home_organization_id, password_change_required FROM users \
+         WHERE user_principal_name = $1",
     )
     .bind(upn)
     .fetch_optional(pool)
@@ -483,24 +486,28 @@ pub async fn set_password(
     password_hash: &str,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1")
-        .bind(user_id)
-        .bind(password_hash)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3, \
+         password_change_required = false WHERE id = $1",
+    )
+    .bind(user_id)
+    .bind(password_hash)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
 // --- accounts by id
 
 pub async fn account(pool: &PgPool, user_id: Uuid) -> Result<Option<Credentials>, StoreError> {
-    Ok(
-        sqlx::query_as("SELECT id, password_hash, enabled, roles, home_organization_id FROM users WHERE id = $1")
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?,
+    Ok(sqlx::query_as(
+        "SELECT id, password_hash, enabled, roles, home_organization_id, password_change_required FROM users \
+             WHERE id = $1",
     )
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?)
 }
 
 pub async fn user_principal_name(pool: &PgPool, user_id: Uuid) -> Result<Option<String>, StoreError> {
@@ -799,4 +806,105 @@ pub async fn is_deleted(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, 
             .fetch_one(&mut *conn)
             .await?,
     )
+}
+
+// --- password change required ("this wasn't me")
+
+/// The next sign-in must choose a new password first.
+pub async fn require_password_change(conn: &mut PgConnection, user_id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("UPDATE users SET password_change_required = true WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub struct NewPasswordChangeTicket<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub organization_id: Option<Uuid>,
+    pub amr: &'a [String],
+    pub typed_user_principal_name: &'a str,
+    pub ip_address: &'a str,
+    pub user_agent: &'a str,
+    pub device_id: &'a str,
+    pub app_id: &'a str,
+    pub correlation_id: &'a str,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn insert_password_change_ticket(
+    conn: &mut PgConnection,
+    t: &NewPasswordChangeTicket<'_>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO password_change_tickets (id, user_id, organization_id, amr, typed_user_principal_name, \
+         ip_address, user_agent, device_id, app_id, correlation_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(t.id)
+    .bind(t.user_id)
+    .bind(t.organization_id)
+    .bind(t.amr)
+    .bind(t.typed_user_principal_name)
+    .bind(t.ip_address)
+    .bind(t.user_agent)
+    .bind(t.device_id)
+    .bind(t.app_id)
+    .bind(t.correlation_id)
+    .bind(t.now)
+    .bind(t.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    // Spent and expired tickets are of no use to anyone.
+    sqlx::query("DELETE FROM password_change_tickets WHERE expires_at < $1 - interval '1 day'")
+        .bind(t.now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PasswordChangeTicket {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub organization_id: Option<Uuid>,
+    pub amr: Vec<String>,
+    pub typed_user_principal_name: String,
+    pub ip_address: String,
+    pub user_agent: String,
+    pub device_id: String,
+    pub app_id: String,
+    pub correlation_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// The ticket, locked for the password change that follows.
+pub async fn password_change_ticket_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<PasswordChangeTicket>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, organization_id, amr, typed_user_principal_name, ip_address, user_agent, device_id, \
+                app_id, correlation_id, expires_at, used_at \
+         FROM password_change_tickets WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+pub async fn spend_password_change_ticket(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE password_change_tickets SET used_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }

@@ -168,7 +168,7 @@ pub fn assert_status(status: &Status, code: Code, message: &str) {
 }
 
 impl TestApp {
-    fn client(&self) -> IdentityServiceClient<Channel> {
+    pub fn client(&self) -> IdentityServiceClient<Channel> {
         self.identity.clone()
     }
 

@@ -6,6 +6,7 @@ mod health;
 mod helpers;
 mod privacy;
 mod profile;
+mod required_password;
 mod sessions;
 mod sign_in;
 mod sign_in_events;
