@@ -5,6 +5,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use myaccount_proto::identity::v1 as identity;
 use myaccount_proto::organizations::v1 as organizations;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 pub fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
     let t = t?;
@@ -12,7 +13,7 @@ pub fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
         .map(|d| d.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SignInBody {
     pub username: String,
@@ -22,13 +23,13 @@ pub struct SignInBody {
     pub organization_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RefreshBody {
     pub refresh_token: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Tokens {
     pub access_token: String,
@@ -59,7 +60,7 @@ pub const EDITABLE_PROFILE_FIELDS: [(&str, &str); 7] = [
     ("preferredLanguage", "preferred_language"),
 ];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
     pub id: String,
@@ -106,7 +107,7 @@ impl From<identity::Profile> for Profile {
 
 pub use crate::routes::sign_ins::SignIn;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct List<T> {
     pub items: Vec<T>,
@@ -115,7 +116,7 @@ pub struct List<T> {
 }
 
 /// One section of the overview: its data, or a marker that its service did not answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum Section<T> {
     Available(T),
@@ -128,7 +129,7 @@ impl<T> Section<T> {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Overview {
     pub profile: Section<Profile>,
@@ -147,7 +148,7 @@ pub struct Overview {
 pub const UNKNOWN_ORGANIZATION: &str = "unknown organization";
 
 /// What a member or invitee is told about an organization's handling of their data.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationPrivacy {
     pub statement_url: Option<String>,
@@ -155,7 +156,7 @@ pub struct OrganizationPrivacy {
 }
 
 /// An organization as its members and invitees see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationDetails {
     pub id: String,
@@ -211,7 +212,7 @@ impl OrganizationDetails {
 }
 
 /// One of my organizations: home or guest, with the organization's privacy details.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MyOrganization {
     #[serde(flatten)]
@@ -247,7 +248,7 @@ impl From<organizations::MyOrganization> for MyOrganization {
 }
 
 /// An invitation to become a guest of an organization.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Invitation {
     pub id: String,
@@ -275,7 +276,7 @@ impl From<organizations::Invitation> for Invitation {
 }
 
 /// The overview's organizations section: my home organization and how many others.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationsOverview {
     pub home: Option<OrganizationName>,
@@ -283,7 +284,7 @@ pub struct OrganizationsOverview {
     pub pending_invitation_count: i32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationName {
     pub id: String,
@@ -368,7 +369,7 @@ pub fn volume_type_value(name: &str) -> i32 {
     .into()
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Device {
     pub id: String,
@@ -419,7 +420,7 @@ impl From<myaccount_proto::devices::v1::Device> for Device {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
     pub id: String,
@@ -461,7 +462,7 @@ impl From<identity::Session> for Session {
 }
 
 /// A registered device with the sessions signed in on it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeviceWithSessions {
     #[serde(flatten)]
@@ -470,7 +471,7 @@ pub struct DeviceWithSessions {
 }
 
 /// Sessions on devices that are not registered, grouped by browser and operating system.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UnregisteredDevice {
     pub browser: Option<String>,
@@ -480,7 +481,7 @@ pub struct UnregisteredDevice {
 
 /// `GET /me/devices`: every registered device with its sessions, then the sessions on
 /// unregistered devices.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DevicesView {
     pub items: Vec<DeviceWithSessions>,
@@ -535,7 +536,7 @@ impl DevicesView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RegisterDeviceBody {
     pub display_name: String,
@@ -550,13 +551,13 @@ pub struct RegisterDeviceBody {
     pub operating_system_version: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RenameDeviceBody {
     pub display_name: String,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AddRecoveryKeyBody {
     /// `operating_system`, `fixed_data` or `removable_data`.
@@ -564,7 +565,7 @@ pub struct AddRecoveryKeyBody {
     pub key: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RecoveryKey {
     pub id: String,
@@ -586,7 +587,7 @@ impl From<myaccount_proto::devices::v1::RecoveryKey> for RecoveryKey {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RevealedRecoveryKey {
     #[serde(flatten)]
@@ -594,13 +595,13 @@ pub struct RevealedRecoveryKey {
     pub key: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RevokedSessions {
     pub revoked_count: i32,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ChangePasswordBody {
     pub current_password: String,
@@ -610,14 +611,14 @@ pub struct ChangePasswordBody {
     pub end_other_sessions: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PasswordChanged {
     pub other_sessions_ended: i32,
 }
 
 /// The overview's devices section.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DevicesOverview {
     pub count: usize,
@@ -643,15 +644,37 @@ impl From<myaccount_proto::devices::v1::ListMyDevicesResponse> for DevicesOvervi
 
 use myaccount_proto::securityinfo::v1 as security_info;
 
-/// What sign-in (and step-up) answers: tokens, or the second step that is due.
-#[derive(Debug, Serialize)]
+/// What sign-in (and step-up) answers: tokens (or, with `X-MyAccount-Session: cookie`, the
+/// session cookies and `signedIn`), or the step that is due first.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum SignInAnswer {
     Tokens(Tokens),
+    SignedIn(crate::session::SignedIn),
     MfaRequired(MfaRequired),
+    PasswordChangeRequired(PasswordChangeRequired),
 }
 
-#[derive(Debug, Serialize)]
+/// The sign-in was proven but a new password is due first; `POST /auth/new-password` with the
+/// ticket finishes it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordChangeRequired {
+    /// Always true: tells the answers apart.
+    pub password_change_required: bool,
+    pub change_ticket: String,
+    pub expires_at: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NewPasswordBody {
+    pub change_ticket: String,
+    pub new_password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MfaRequired {
     /// Always true: tells the two answers apart.
@@ -661,7 +684,7 @@ pub struct MfaRequired {
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MfaMethod {
     pub id: String,
@@ -691,18 +714,26 @@ impl SignInAnswer {
                     })
                     .collect(),
             })),
+            identity::sign_in_response::Result::PasswordChangeRequired(p) => {
+                Some(SignInAnswer::PasswordChangeRequired(PasswordChangeRequired {
+                    password_change_required: true,
+                    expires_at: rfc3339(p.expires_at.as_ref()),
+                    change_ticket: p.change_ticket,
+                    reason: p.reason,
+                }))
+            }
         }
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MfaStartBody {
     pub challenge_id: String,
     pub method_id: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MfaPrompt {
     /// Phone or email: where the code went, partly hidden.
@@ -728,7 +759,7 @@ fn public_key(options_json: &str) -> Option<serde_json::Value> {
     value.get("publicKey").cloned()
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MfaBody {
     pub challenge_id: String,
@@ -738,7 +769,7 @@ pub struct MfaBody {
     pub assertion: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReauthenticateBody {
     pub password: String,
@@ -749,7 +780,7 @@ pub fn camel(snake: &str) -> String {
     crate::problem::camel_case_path(snake)
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityMethod {
     pub id: String,
@@ -819,7 +850,7 @@ impl From<security_info::Method> for SecurityMethod {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityInfo {
     pub methods: Vec<SecurityMethod>,
@@ -840,7 +871,7 @@ impl From<security_info::SecurityInfo> for SecurityInfo {
 }
 
 /// The overview's security-info section.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityInfoSummary {
     pub methods_count: usize,
@@ -848,7 +879,7 @@ pub struct SecurityInfoSummary {
     pub mfa_registered: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DefaultMethod {
     pub id: String,
@@ -881,17 +912,13 @@ impl From<security_info::SecurityInfo> for SecurityInfoSummary {
 }
 
 /// `POST /me/security-info/methods`: which method to add, by `type`.
-#[derive(Debug, Deserialize)]
-#[serde(
-    tag = "type",
-    rename_all = "camelCase",
-    rename_all_fields = "camelCase",
-    deny_unknown_fields
-)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(tag = "type", rename_all = "camelCase", deny_unknown_fields)]
 pub enum AddMethodBody {
     AuthenticatorApp {
         name: String,
     },
+    #[serde(rename_all = "camelCase")]
     Phone {
         phone_type: String,
         number: String,
@@ -910,7 +937,7 @@ pub enum AddMethodBody {
 }
 
 /// The answer to adding a method: what the next step needs, or secrets shown this once.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AddedMethod {
     pub method_id: String,
@@ -941,7 +968,7 @@ impl AddedMethod {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyMethodBody {
     pub code: Option<String>,
@@ -949,7 +976,7 @@ pub struct VerifyMethodBody {
     pub credential: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DefaultMethodBody {
     pub method_id: String,

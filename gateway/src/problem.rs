@@ -9,20 +9,24 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tonic::Code;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+/// One invalid input field, named in the request's JSON casing.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// RFC 9457 problem details, sent as `application/problem+json`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
+    /// `urn:myaccount:problem:<slug>`, e.g. `urn:myaccount:problem:validation-error`.
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
     pub status: u16,
     pub detail: String,
+    /// Every invalid field, for `validation-error`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     #[serde(skip)]
@@ -64,6 +68,13 @@ impl Problem {
         Self::new(StatusCode::NOT_FOUND, "not-found", detail)
     }
 
+    /// 429 with `Retry-After` (whole seconds, at least 1).
+    pub fn too_many_requests(detail: impl Into<String>, retry_after: Duration) -> Self {
+        let mut p = Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", detail);
+        p.retry_after = Some(retry_after);
+        p
+    }
+
     pub fn status(&self) -> StatusCode {
         StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
@@ -96,11 +107,10 @@ impl Problem {
             Code::AlreadyExists => Self::new(StatusCode::CONFLICT, "already-exists", message),
             Code::Aborted => Self::new(StatusCode::CONFLICT, "conflict", message),
             Code::FailedPrecondition => Self::new(StatusCode::BAD_REQUEST, "failed-precondition", message),
-            Code::ResourceExhausted => {
-                let mut p = Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", message);
-                p.retry_after = Some(platform::error::retry_after(status).unwrap_or(Duration::from_secs(1)));
-                p
-            }
+            Code::ResourceExhausted => Self::too_many_requests(
+                message,
+                platform::error::retry_after(status).unwrap_or(Duration::from_secs(1)),
+            ),
             Code::DeadlineExceeded => Self::new(
                 StatusCode::GATEWAY_TIMEOUT,
                 "timeout",

@@ -196,6 +196,12 @@ impl TestSystem {
             request_timeout: Duration::from_secs(10),
             body_limit: 64 * 1024,
             trust_forwarded_for,
+            cookie_keys: platform::crypto::Keyring::generate("e2e-cookies"),
+            hsts: false,
+            cors_allowed_origins: Vec::new(),
+            rate_limits: myaccount_gateway::ratelimit::RateLimitSettings::OFF,
+            service_concurrency_limit: 256,
+            read_retries: 2,
         })
         .await
         .expect("gateway starts");

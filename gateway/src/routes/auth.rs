@@ -1,23 +1,49 @@
-//! `/api/v1/auth/*`: sign-in (and its second step), step-up, refresh, sign-out.
+//! `/api/v1/auth/*`: sign-in (and its second step), step-up, refresh, sign-out, and whether the
+//! browser has a session. Every answer that issues tokens gives them in the body, or with
+//! `X-MyAccount-Session: cookie` as the browser session's cookies (`crate::session`). Sign-in,
+//! both MFA steps, step-up, refresh and the new password are rate limited per client IP and per
+//! account (`crate::ratelimit`).
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use myaccount_proto::identity::v1 as pb;
 
 use crate::AppState;
 use crate::extract::{ApiJson, Bearer, Client};
 use crate::json::{
-    MfaBody, MfaPrompt, MfaStartBody, ReauthenticateBody, RefreshBody, SignInAnswer, SignInBody, Tokens,
+    MfaBody, MfaPrompt, MfaStartBody, NewPasswordBody, ReauthenticateBody, RefreshBody, SignInAnswer, SignInBody,
+    Tokens,
 };
 use crate::problem::{FieldError, Problem};
+use crate::ratelimit::AuthEndpoint;
+use crate::session::{self, SessionMode, SessionStatus, TokenAnswer};
 
 /// Tokens, or `{"mfaRequired": true, "challengeId", "methods"}` when a second factor is due.
+#[utoipa::path(
+    post,
+    path = "/auth/sign-in",
+    tag = "auth",
+    request_body = SignInBody,
+    params(("X-MyAccount-Session" = Option<String>, Header, description = "`cookie`: set the browser session cookies instead of answering tokens")),
+    responses(
+        (status = 200, description = "Tokens; with `X-MyAccount-Session: cookie` `{\"signedIn\": true, \"expiresIn\"}` and the `myaccount_session` and `myaccount_csrf` cookies; or the step due first (`mfaRequired`, `passwordChangeRequired`; no cookie yet)", body = SignInAnswer),
+        (status = 401, description = "`unauthenticated`: wrong user name or password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: not a member of the organization asked for", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many attempts from this address or for this account (the gateway's limit, or identity's throttle)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
 pub async fn sign_in(
     State(state): State<AppState>,
+    mode: SessionMode,
     Client(client): Client,
     ApiJson(body): ApiJson<SignInBody>,
-) -> Result<Json<SignInAnswer>, Problem> {
+) -> Result<Response, Problem> {
+    state
+        .limits
+        .check(AuthEndpoint::SignIn, &client.ip_address, Some(&body.username))?;
     let response = state
         .identity()
         .sign_in(pb::SignInRequest {
@@ -28,20 +54,42 @@ pub async fn sign_in(
         })
         .await?
         .into_inner();
-    answer(response)
+    answer(&state, mode, response)
 }
 
-fn answer(response: pb::SignInResponse) -> Result<Json<SignInAnswer>, Problem> {
-    SignInAnswer::from_response(response)
-        .map(Json)
-        .ok_or_else(|| Problem::from_status(&tonic::Status::internal("sign-in gave no result")))
+fn answer(state: &AppState, mode: SessionMode, mut response: pb::SignInResponse) -> Result<Response, Problem> {
+    match response.result.take() {
+        Some(pb::sign_in_response::Result::Tokens(tokens)) => session::issue(state, mode, tokens),
+        result => {
+            response.result = result;
+            SignInAnswer::from_response(response)
+                .map(|answer| Json(answer).into_response())
+                .ok_or_else(|| Problem::from_status(&tonic::Status::internal("sign-in gave no result")))
+        }
+    }
 }
 
 /// Prepares the chosen second factor: a code is sent, or a security key's options returned.
+#[utoipa::path(
+    post,
+    path = "/auth/mfa/start",
+    tag = "auth",
+    request_body = MfaStartBody,
+    responses(
+        (status = 200, description = "`sentTo` (a code went to the phone or email) or `publicKey` (options for `navigator.credentials.get()`)", body = MfaPrompt),
+        (status = 401, description = "`unauthenticated`: the challenge is unknown, expired or used up", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many requests from this address or for this challenge", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
 pub async fn start_mfa(
     State(state): State<AppState>,
+    Client(client): Client,
     ApiJson(body): ApiJson<MfaStartBody>,
 ) -> Result<Json<MfaPrompt>, Problem> {
+    // The challenge stands for the account: it belongs to one sign-in of one person.
+    state
+        .limits
+        .check(AuthEndpoint::StartMfa, &client.ip_address, Some(&body.challenge_id))?;
     let prompt = state
         .identity()
         .start_mfa(pb::StartMfaRequest {
@@ -54,11 +102,27 @@ pub async fn start_mfa(
 }
 
 /// The second step of sign-in (or of a step-up): a code or a security key assertion.
+#[utoipa::path(
+    post,
+    path = "/auth/mfa",
+    tag = "auth",
+    request_body = MfaBody,
+    params(("X-MyAccount-Session" = Option<String>, Header, description = "`cookie`: set the browser session cookies instead of answering tokens")),
+    responses(
+        (status = 200, description = "Tokens (with `amr` such as `[\"pwd\",\"otp\",\"mfa\"]`), or with `X-MyAccount-Session: cookie` `{\"signedIn\": true, \"expiresIn\"}` and the cookies; or `passwordChangeRequired`", body = SignInAnswer),
+        (status = 401, description = "`unauthenticated`: a wrong code or assertion, or a challenge that expired or took too many attempts", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many attempts from this address or for this challenge", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
 pub async fn complete_mfa(
     State(state): State<AppState>,
+    mode: SessionMode,
     Client(client): Client,
     ApiJson(body): ApiJson<MfaBody>,
-) -> Result<Json<Tokens>, Problem> {
+) -> Result<Response, Problem> {
+    state
+        .limits
+        .check(AuthEndpoint::CompleteMfa, &client.ip_address, Some(&body.challenge_id))?;
     let proof = match (body.code, body.assertion) {
         (Some(code), None) => Some(pb::complete_mfa_request::Proof::Code(code)),
         (None, Some(assertion)) => Some(pb::complete_mfa_request::Proof::AssertionJson(assertion.to_string())),
@@ -70,7 +134,7 @@ pub async fn complete_mfa(
             }]));
         }
     };
-    let tokens = state
+    let response = state
         .identity()
         .complete_mfa(pb::CompleteMfaRequest {
             challenge_id: body.challenge_id,
@@ -80,17 +144,68 @@ pub async fn complete_mfa(
         })
         .await?
         .into_inner();
-    Ok(Json(tokens.into()))
+    answer(&state, mode, response)
+}
+
+/// The last step of a sign-in answered with `passwordChangeRequired`: the new password, with
+/// the ticket; answers tokens.
+#[utoipa::path(
+    post,
+    path = "/auth/new-password",
+    tag = "auth",
+    request_body = NewPasswordBody,
+    params(("X-MyAccount-Session" = Option<String>, Header, description = "`cookie`: set the browser session cookies instead of answering tokens")),
+    responses(
+        (status = 200, description = "Tokens, or with `X-MyAccount-Session: cookie` `{\"signedIn\": true, \"expiresIn\"}` and the cookies", body = TokenAnswer),
+        (status = 401, description = "`unauthenticated`: the ticket is unknown, expired or spent", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many requests from this address or with this ticket", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
+pub async fn set_required_password(
+    State(state): State<AppState>,
+    mode: SessionMode,
+    Client(client): Client,
+    ApiJson(body): ApiJson<NewPasswordBody>,
+) -> Result<Response, Problem> {
+    state
+        .limits
+        .check(AuthEndpoint::NewPassword, &client.ip_address, Some(&body.change_ticket))?;
+    let tokens = state
+        .identity()
+        .set_required_password(pb::SetRequiredPasswordRequest {
+            change_ticket: body.change_ticket,
+            new_password: body.new_password,
+            client: Some(client),
+        })
+        .await?
+        .into_inner();
+    session::issue(&state, mode, tokens)
 }
 
 /// Step-up: the password again, then (when the person has one) a second factor through
 /// `POST /auth/mfa`. The answer's tokens carry a fresh `auth_time`.
+#[utoipa::path(
+    post,
+    path = "/auth/reauthenticate",
+    tag = "auth",
+    request_body = ReauthenticateBody,
+    params(("X-MyAccount-Session" = Option<String>, Header, description = "`cookie`: set the browser session cookies instead of answering tokens")),
+    responses(
+        (status = 200, description = "Tokens for the same session with a fresh `auth_time`, or with `X-MyAccount-Session: cookie` `{\"signedIn\": true, \"expiresIn\"}` and new cookies (a new CSRF token too); or `mfaRequired`, finished by `POST /auth/mfa`", body = SignInAnswer),
+        (status = 429, description = "`too-many-requests`: too many attempts from this address or for this account", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
 pub async fn reauthenticate(
     State(state): State<AppState>,
+    mode: SessionMode,
     bearer: Bearer,
     Client(client): Client,
     ApiJson(body): ApiJson<ReauthenticateBody>,
-) -> Result<Json<SignInAnswer>, Problem> {
+) -> Result<Response, Problem> {
+    let account = session::unverified_claims(&bearer.0).map(|c| c.sub);
+    state
+        .limits
+        .check(AuthEndpoint::Reauthenticate, &client.ip_address, account.as_deref())?;
     let response = state
         .identity()
         .reauthenticate(bearer.request(pb::ReauthenticateRequest {
@@ -99,14 +214,29 @@ pub async fn reauthenticate(
         })?)
         .await?
         .into_inner();
-    answer(response)
+    answer(&state, mode, response)
 }
 
+/// A new token pair for a refresh token, which is spent. Browser sessions need not call this:
+/// the gateway refreshes their cookie by itself.
+#[utoipa::path(
+    post,
+    path = "/auth/refresh",
+    tag = "auth",
+    request_body = RefreshBody,
+    responses(
+        (status = 200, description = "A new token pair", body = Tokens),
+        (status = 401, description = "`unauthenticated`: the refresh token is unknown, expired or spent (presenting a spent one ends its session)", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many refreshes from this address", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
 pub async fn refresh(
     State(state): State<AppState>,
     Client(client): Client,
     ApiJson(body): ApiJson<RefreshBody>,
 ) -> Result<Json<Tokens>, Problem> {
+    // A refresh token names no account and is good once, so only the address is limited.
+    state.limits.check(AuthEndpoint::Refresh, &client.ip_address, None)?;
     let tokens = state
         .identity()
         .refresh_token(pb::RefreshTokenRequest {
@@ -118,10 +248,34 @@ pub async fn refresh(
     Ok(Json(tokens.into()))
 }
 
+/// Ends the session of the token (or of the session cookie, whose cookies are then cleared
+/// with `Max-Age=0`).
+#[utoipa::path(
+    post,
+    path = "/auth/sign-out",
+    tag = "auth",
+    responses((status = 204, description = "The session has ended; a cookie session's two cookies are cleared"))
+)]
 pub async fn sign_out(State(state): State<AppState>, bearer: Bearer) -> Result<StatusCode, Problem> {
     state
         .identity()
         .sign_out(bearer.request(pb::SignOutRequest {})?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Whether the browser (its session cookie, refreshed when due) or the bearer token has a live
+/// session; never 401, so a page can ask without an error in the console.
+#[utoipa::path(
+    get,
+    path = "/auth/session",
+    tag = "auth",
+    security((), ("bearer" = []), ("session_cookie" = [])),
+    responses(
+        (status = 200, description = "`{\"signedIn\": true}`, or `false` (a cookie whose session has ended is cleared)", body = SessionStatus),
+        (status = "5XX", description = "identity could not be asked", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn session(State(state): State<AppState>, parts: Parts) -> Result<Response, Problem> {
+    session::status(&state, parts).await
 }

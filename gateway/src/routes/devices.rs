@@ -1,12 +1,13 @@
 //! `/api/v1/me/devices*`: my devices joined with my sessions, registering, renaming and deleting
 //! a personal device, disabling a lost one, and its recovery keys.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use myaccount_proto::devices::v1 as pb;
 use myaccount_proto::identity::v1 as identity;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
@@ -16,27 +17,24 @@ use crate::json::{
 };
 use crate::problem::Problem;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/me/devices", get(list_my_devices).post(register_device))
-        .route(
-            "/me/devices/{id}",
-            get(get_device).patch(rename_device).delete(delete_device),
-        )
-        .route("/me/devices/{id}/disable", post(disable_device))
-        .route(
-            "/me/devices/{id}/recovery-keys",
-            get(list_recovery_keys).post(add_recovery_key),
-        )
-        .route(
-            "/me/devices/{id}/recovery-keys/{key_id}/reveal",
-            post(reveal_recovery_key),
-        )
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_my_devices, register_device))
+        .routes(routes!(get_device, rename_device, delete_device))
+        .routes(routes!(disable_device))
+        .routes(routes!(list_recovery_keys, add_recovery_key))
+        .routes(routes!(reveal_recovery_key))
 }
 
 /// Every registered device with the sessions signed in on it, then the sessions on devices
 /// that are not registered, grouped by browser and operating system. Devices and sessions are
 /// asked for at the same time.
+#[utoipa::path(
+    get,
+    path = "/me/devices",
+    tag = "devices",
+    responses((status = 200, description = "Each registered device with its sessions, then sessions on unregistered devices grouped by browser and operating system", body = DevicesView))
+)]
 pub async fn list_my_devices(State(state): State<AppState>, bearer: Bearer) -> Result<Json<DevicesView>, Problem> {
     let devices_request = bearer.request(pb::ListMyDevicesRequest {})?;
     let sessions_request = bearer.request(identity::ListMySessionsRequest {})?;
@@ -52,6 +50,13 @@ pub async fn list_my_devices(State(state): State<AppState>, bearer: Bearer) -> R
 }
 
 /// Registers a personal device of the caller (organization devices are joined by admins).
+#[utoipa::path(
+    post,
+    path = "/me/devices",
+    tag = "devices",
+    request_body = RegisterDeviceBody,
+    responses((status = 201, description = "The registered device; its `id` is what the client sends as `X-Device-Id` when it signs in", body = Device))
+)]
 pub async fn register_device(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -74,6 +79,13 @@ pub async fn register_device(
     Ok((StatusCode::CREATED, Json(device.into())))
 }
 
+#[utoipa::path(
+    get,
+    path = "/me/devices/{id}",
+    tag = "devices",
+    params(("id" = String, Path, description = "the device id")),
+    responses((status = 200, description = "The device", body = Device), (status = 404, description = "`not-found`: no such device of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn get_device(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -87,6 +99,14 @@ pub async fn get_device(
     Ok(Json(device.into()))
 }
 
+#[utoipa::path(
+    patch,
+    path = "/me/devices/{id}",
+    tag = "devices",
+    params(("id" = String, Path, description = "the device id")),
+    request_body = RenameDeviceBody,
+    responses((status = 200, description = "The renamed device", body = Device), (status = 404, description = "`not-found`: no such device of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn rename_device(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -105,6 +125,13 @@ pub async fn rename_device(
 }
 
 /// Personal devices only; an organization's device answers 400 `failed-precondition`.
+#[utoipa::path(
+    delete,
+    path = "/me/devices/{id}",
+    tag = "devices",
+    params(("id" = String, Path, description = "the device id")),
+    responses((status = 204, description = "Deleted"), (status = 400, description = "`failed-precondition`: an organization's device cannot be deleted by its owner", body = Problem, content_type = "application/problem+json"), (status = 404, description = "`not-found`: no such device of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn delete_device(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -119,6 +146,13 @@ pub async fn delete_device(
 
 /// Cuts off a lost device: every session on it ends (identity reacts to the event). Only an
 /// admin can enable it again.
+#[utoipa::path(
+    post,
+    path = "/me/devices/{id}/disable",
+    tag = "devices",
+    params(("id" = String, Path, description = "the device id")),
+    responses((status = 200, description = "The disabled device: every session on it has ended and its refresh tokens stop working", body = Device), (status = 404, description = "`not-found`: no such device of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn disable_device(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -133,6 +167,13 @@ pub async fn disable_device(
 }
 
 /// Key ids and dates, never the keys.
+#[utoipa::path(
+    get,
+    path = "/me/devices/{id}/recovery-keys",
+    tag = "devices",
+    params(("id" = String, Path, description = "the device id")),
+    responses((status = 200, description = "Key ids and dates, never the keys", body = List<RecoveryKey>), (status = 404, description = "`not-found`: no such device of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn list_recovery_keys(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -150,6 +191,14 @@ pub async fn list_recovery_keys(
 }
 
 /// Escrows a recovery key of my own (enabled) device.
+#[utoipa::path(
+    post,
+    path = "/me/devices/{id}/recovery-keys",
+    tag = "devices",
+    params(("id" = String, Path, description = "the device id")),
+    request_body = AddRecoveryKeyBody,
+    responses((status = 201, description = "The escrowed key's id and dates", body = RecoveryKey), (status = 404, description = "`not-found`: no such device of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn add_recovery_key(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -170,6 +219,13 @@ pub async fn add_recovery_key(
 
 /// Shows a recovery key. Needs a recent multi-factor sign-in (403 `reauthentication-required`
 /// otherwise); every attempt is published for the activity log.
+#[utoipa::path(
+    post,
+    path = "/me/devices/{id}/recovery-keys/{key_id}/reveal",
+    tag = "devices",
+    params(("id" = String, Path, description = "the device id"), ("key_id" = String, Path, description = "the recovery key id")),
+    responses((status = 200, description = "The key; every attempt, refused or not, is recorded", body = RevealedRecoveryKey), (status = 403, description = "`reauthentication-required`: needs a sign-in with a second factor in the last 10 minutes (`POST /auth/reauthenticate`)", body = Problem, content_type = "application/problem+json"), (status = 404, description = "`not-found`: no such device or key of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn reveal_recovery_key(
     State(state): State<AppState>,
     bearer: Bearer,

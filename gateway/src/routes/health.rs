@@ -4,21 +4,45 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
+use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::clients::ServiceChannel;
 use crate::problem::Problem;
 
 /// Liveness: the process answers.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "service",
+    responses((status = 200, description = "`ok`", body = String, content_type = "text/plain"))
+)]
 pub async fn healthz() -> &'static str {
     "ok"
 }
 
+/// Whether each service answers its health check: `serving` or `unavailable`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    pub identity: &'static str,
+    pub audit: &'static str,
+}
+
 /// Readiness: identity must be serving (without it nobody can sign in); other services are
 /// reported but do not take the gateway out of rotation, since their pages degrade on their own.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "service",
+    responses(
+        (status = 200, description = "Identity is serving", body = Readiness),
+        (status = 503, description = "Identity is not serving", body = Readiness),
+    )
+)]
 pub async fn readyz(State(state): State<AppState>) -> Response {
     let (identity, audit) = tokio::join!(
         serving(state.clients.identity.clone()),
@@ -32,12 +56,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     let word = |up: bool| if up { "serving" } else { "unavailable" };
     (
         status,
-        Json(json!({ "identity": word(identity), "audit": word(audit) })),
+        Json(Readiness {
+            identity: word(identity),
+            audit: word(audit),
+        }),
     )
         .into_response()
 }
 
-async fn serving(channel: tonic::transport::Channel) -> bool {
+async fn serving(channel: ServiceChannel) -> bool {
     let mut client = HealthClient::new(channel);
     let mut request = tonic::Request::new(HealthCheckRequest { service: String::new() });
     request.set_timeout(std::time::Duration::from_secs(1));
@@ -48,6 +75,15 @@ async fn serving(channel: tonic::transport::Channel) -> bool {
 }
 
 /// identity's signing keys, for clients that verify access tokens themselves.
+#[utoipa::path(
+    get,
+    path = "/.well-known/jwks.json",
+    tag = "service",
+    responses(
+        (status = 200, description = "The JSON Web Key Set of identity's active signing keys", body = Object, content_type = "application/jwk-set+json"),
+        (status = 503, description = "`unavailable`: the keys cannot be fetched now", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, Problem> {
     let response = state.http.get(&state.settings.jwks_url).send().await.map_err(|e| {
         tracing::warn!(error = %e, "JWKS fetch failed");

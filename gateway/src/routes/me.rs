@@ -22,6 +22,12 @@ const RECENT_SIGN_INS: i32 = 5;
 /// The overview: every section fetched concurrently, each within its own deadline. A section
 /// whose service fails or is slow is marked unavailable; the rest still answers 200. An
 /// invalid token is the exception: that is the caller's problem, not a section's.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "me",
+    responses((status = 200, description = "The overview; each section is its data or `{\"status\": \"unavailable\"}` when its service did not answer within the section deadline", body = Overview))
+)]
 pub async fn overview(State(state): State<AppState>, bearer: Bearer) -> Result<Json<Overview>, Problem> {
     let deadline = state.settings.section_deadline;
     let mut profile_request = bearer.request(identity::GetMyProfileRequest {})?;
@@ -104,6 +110,27 @@ async fn section<T>(
     }
 }
 
+/// The body of `PATCH /me/profile`, for the OpenAPI document only: the handler reads a map, to
+/// tell an absent field from a null one and to name every field it refuses.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "camelCase")]
+#[allow(dead_code)]
+pub struct ProfilePatch {
+    display_name: Option<String>,
+    given_name: Option<String>,
+    surname: Option<String>,
+    office_location: Option<String>,
+    mobile_phone: Option<String>,
+    business_phone: Option<String>,
+    preferred_language: Option<String>,
+}
+
+#[utoipa::path(
+    get,
+    path = "/me/profile",
+    tag = "me",
+    responses((status = 200, description = "My profile, with the fields I may change in `editableFields`", body = Profile))
+)]
 pub async fn get_profile(State(state): State<AppState>, bearer: Bearer) -> Result<Json<Profile>, Problem> {
     let profile = state
         .identity()
@@ -115,6 +142,13 @@ pub async fn get_profile(State(state): State<AppState>, bearer: Bearer) -> Resul
 
 /// JSON merge-patch style: the fields present are changed, the others are left alone. Fields
 /// that do not exist or that the person may not edit are refused by name.
+#[utoipa::path(
+    patch,
+    path = "/me/profile",
+    tag = "me",
+    request_body(content = ProfilePatch, description = "Merge-patch style: the editable fields to change, each a string or null to clear it; any other field is refused by name"),
+    responses((status = 200, description = "The changed profile", body = Profile))
+)]
 pub async fn patch_profile(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -171,4 +205,22 @@ pub async fn patch_profile(
         .await?
         .into_inner();
     Ok(Json(profile.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::PartialSchema;
+    use utoipa::openapi::{RefOr, Schema};
+
+    use super::*;
+
+    #[test]
+    fn the_documented_patch_names_exactly_the_editable_fields() {
+        let RefOr::T(Schema::Object(schema)) = ProfilePatch::schema() else {
+            panic!("an object schema");
+        };
+        let documented: Vec<&str> = schema.properties.keys().map(String::as_str).collect();
+        let editable: Vec<&str> = EDITABLE_PROFILE_FIELDS.iter().map(|(json, _)| *json).collect();
+        assert_eq!(documented, editable);
+    }
 }

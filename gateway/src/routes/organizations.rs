@@ -1,26 +1,33 @@
 //! `/api/v1/me/organizations` and `/api/v1/me/invitations`: the organizations I belong to (home
 //! first), leaving a guest organization, and answering invitations.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use myaccount_proto::organizations::v1 as pb;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::extract::Bearer;
 use crate::json::{Invitation, List, MyOrganization};
 use crate::problem::Problem;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/me/organizations", get(list_my_organizations))
-        .route("/me/organizations/{id}/leave", post(leave))
-        .route("/me/invitations", get(list_my_invitations))
-        .route("/me/invitations/{id}/accept", post(accept))
-        .route("/me/invitations/{id}/decline", post(decline))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_my_organizations))
+        .routes(routes!(leave))
+        .routes(routes!(list_my_invitations))
+        .routes(routes!(accept))
+        .routes(routes!(decline))
 }
 
+#[utoipa::path(
+    get,
+    path = "/me/organizations",
+    tag = "organizations",
+    responses((status = 200, description = "My home organization first, then guest organizations", body = List<MyOrganization>))
+)]
 pub async fn list_my_organizations(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -38,6 +45,13 @@ pub async fn list_my_organizations(
 
 /// Leaves a guest organization for good. Needs a recent multi-factor sign-in (403
 /// `reauthentication-required` otherwise); the home organization cannot be left.
+#[utoipa::path(
+    post,
+    path = "/me/organizations/{id}/leave",
+    tag = "organizations",
+    params(("id" = String, Path, description = "the organization id")),
+    responses((status = 204, description = "I have left the organization"), (status = 400, description = "`failed-precondition`: the home organization cannot be left", body = Problem, content_type = "application/problem+json"), (status = 403, description = "`reauthentication-required`: needs a sign-in with a second factor in the last 10 minutes (`POST /auth/reauthenticate`)", body = Problem, content_type = "application/problem+json"), (status = 404, description = "`not-found`: no such membership of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn leave(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -50,6 +64,12 @@ pub async fn leave(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/me/invitations",
+    tag = "organizations",
+    responses((status = 200, description = "Invitations waiting for my answer", body = List<Invitation>))
+)]
 pub async fn list_my_invitations(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -66,6 +86,13 @@ pub async fn list_my_invitations(
 }
 
 /// Accepts an invitation addressed to me; answers the organization I joined.
+#[utoipa::path(
+    post,
+    path = "/me/invitations/{id}/accept",
+    tag = "organizations",
+    params(("id" = String, Path, description = "the invitation id")),
+    responses((status = 200, description = "The organization I joined", body = MyOrganization), (status = 404, description = "`not-found`: no such invitation of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn accept(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -79,6 +106,13 @@ pub async fn accept(
     Ok(Json(joined.into()))
 }
 
+#[utoipa::path(
+    post,
+    path = "/me/invitations/{id}/decline",
+    tag = "organizations",
+    params(("id" = String, Path, description = "the invitation id")),
+    responses((status = 200, description = "The declined invitation", body = Invitation), (status = 404, description = "`not-found`: no such invitation of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn decline(
     State(state): State<AppState>,
     bearer: Bearer,

@@ -15,6 +15,7 @@ use myaccount_proto::identity::v1 as identity;
 use myaccount_proto::organizations::v1 as organizations;
 use myaccount_proto::securityinfo::v1 as security_info;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
@@ -31,7 +32,7 @@ const EXPORT_DEADLINE: Duration = Duration::from_secs(30);
 // --- the privacy view
 
 /// Which service keeps which categories of my data, for one organization.
-#[derive(Debug, Serialize, Clone, Copy)]
+#[derive(Debug, Serialize, Clone, Copy, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DataHeld {
     pub service: &'static str,
@@ -88,7 +89,7 @@ const GUEST_DATA: &[DataHeld] = &[
     },
 ];
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationDataView {
     #[serde(flatten)]
@@ -96,7 +97,7 @@ pub struct OrganizationDataView {
     pub data_held: &'static [DataHeld],
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RetentionView {
     /// How long my sign-ins are kept, in days (my organization's setting, or the default).
@@ -106,7 +107,7 @@ pub struct RetentionView {
     pub kept_after_erasure: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SelfDeletion {
     pub allowed: bool,
@@ -114,7 +115,7 @@ pub struct SelfDeletion {
     pub reason: Option<&'static str>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivacyView {
     /// Home first, then guest organizations.
@@ -123,6 +124,12 @@ pub struct PrivacyView {
     pub self_deletion: SelfDeletion,
 }
 
+#[utoipa::path(
+    get,
+    path = "/me/privacy",
+    tag = "privacy",
+    responses((status = 200, description = "Per organization (home first) its privacy statement, contacts and which service keeps which of my data; retention; whether I may delete my account", body = PrivacyView))
+)]
 pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Json<PrivacyView>, Problem> {
     let organizations_request = bearer.request(organizations::ListMyOrganizationsRequest {})?;
     let retention_request = bearer.request(audit::GetMyDataRetentionRequest {})?;
@@ -181,7 +188,7 @@ pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Js
 
 // --- the export
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ExportedSession {
     #[serde(flatten)]
@@ -192,7 +199,7 @@ pub struct ExportedSession {
     pub end_reason: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IdentitySection {
     pub profile: Option<Profile>,
@@ -201,14 +208,14 @@ pub struct IdentitySection {
     pub guest_organization_ids: Vec<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PendingRegistration {
     pub method: Option<SecurityMethod>,
     pub expires_at: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Verification {
     pub method_id: String,
@@ -222,7 +229,7 @@ pub struct Verification {
     pub attempts: i32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityInfoSection {
     pub methods: Vec<SecurityMethod>,
@@ -233,14 +240,14 @@ pub struct SecurityInfoSection {
     pub verifications: Vec<Verification>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DevicesSection {
     pub devices: Vec<crate::json::Device>,
     pub recovery_keys: Vec<RecoveryKey>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationsSection {
     pub user_principal_name: Option<String>,
@@ -248,7 +255,7 @@ pub struct OrganizationsSection {
     pub invitations: Vec<Invitation>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditSection {
     pub sign_ins: Vec<SignIn>,
@@ -256,7 +263,7 @@ pub struct AuditSection {
 }
 
 /// Everything every service keeps about me, in one document.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Export {
     pub schema_version: u32,
@@ -294,6 +301,15 @@ fn with_deadline<T>(mut request: tonic::Request<T>) -> tonic::Request<T> {
 
 /// A download of everything held about me. Every service's part or none: a failing part
 /// fails the export (503) instead of silently leaving data out.
+#[utoipa::path(
+    post,
+    path = "/me/export",
+    tag = "privacy",
+    responses(
+        (status = 200, description = "One JSON download of everything every service keeps about me (`Content-Disposition: attachment`); recorded in my activity", body = Export, headers(("Content-Disposition" = String, description = "attachment; filename=\"myaccount-export-<date>.json\""))),
+        (status = 503, description = "`export-incomplete`: a part could not be read, so nothing was exported", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn export(State(state): State<AppState>, bearer: Bearer) -> Result<Response, Problem> {
     let identity_request = with_deadline(bearer.request(identity::ExportMyDataRequest {})?);
     let security_info_request = with_deadline(bearer.request(security_info::ExportMyDataRequest {})?);
@@ -440,14 +456,14 @@ fn security_info_section(e: security_info::SecurityInfoExport) -> SecurityInfoSe
 
 // --- deleting my account
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct DeleteAccountBody {
     /// My user name, typed again to confirm.
     pub confirm_user_principal_name: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeletedAccount {
     pub user_id: String,
@@ -457,6 +473,17 @@ pub struct DeletedAccount {
 /// Deletes my account for good, where my organization allows it (400 `failed-precondition`
 /// otherwise). Needs a
 /// recent (multi-factor) sign-in; every service then erases what it keeps about me.
+#[utoipa::path(
+    delete,
+    path = "/me",
+    tag = "privacy",
+    request_body = DeleteAccountBody,
+    responses(
+        (status = 200, description = "My account is deleted; every service erases me (the session cookies, if any, are cleared)", body = DeletedAccount),
+        (status = 400, description = "`failed-precondition`: my home organization does not let members delete their own account, or the name typed is not mine", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`reauthentication-required`: needs a sign-in with a second factor in the last 10 minutes (`POST /auth/reauthenticate`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn delete_my_account(
     State(state): State<AppState>,
     bearer: Bearer,

@@ -14,6 +14,12 @@ use crate::json::{
 };
 use crate::problem::{FieldError, Problem};
 
+#[utoipa::path(
+    get,
+    path = "/me/security-info",
+    tag = "security-info",
+    responses((status = 200, description = "My sign-in methods, the default one, and whether MFA is registered and required", body = SecurityInfo))
+)]
 pub async fn get(State(state): State<AppState>, bearer: Bearer) -> Result<Json<SecurityInfo>, Problem> {
     let info = state
         .security_info()
@@ -30,6 +36,16 @@ fn field(field: &str, message: &str) -> Problem {
     }])
 }
 
+#[utoipa::path(
+    post,
+    path = "/me/security-info/methods",
+    tag = "security-info",
+    request_body = AddMethodBody,
+    responses(
+        (status = 201, description = "The new method: pending with what the next step needs (secret and `otpauthUri`, `sentTo`, `publicKey`), or active with secrets shown this once (`password`, `codes`)", body = AddedMethod),
+        (status = 403, description = "`reauthentication-required`: needs a sign-in with a second factor in the last 10 minutes (`POST /auth/reauthenticate`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn add_method(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -140,6 +156,18 @@ fn pending(r: pb::PendingMethod) -> AddedMethod {
 
 /// The second half of adding a method: the code an app shows or a phone/email received, or a
 /// security key's answer.
+#[utoipa::path(
+    post,
+    path = "/me/security-info/methods/{id}/verify",
+    tag = "security-info",
+    params(("id" = String, Path, description = "the method id")),
+    request_body = VerifyMethodBody,
+    responses(
+        (status = 200, description = "The method, now active", body = SecurityMethod),
+        (status = 403, description = "`reauthentication-required`: needs a sign-in with a second factor in the last 10 minutes (`POST /auth/reauthenticate`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such method of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn verify_method(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -164,6 +192,18 @@ pub async fn verify_method(
     Ok(Json(method.into()))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/me/security-info/methods/{id}",
+    tag = "security-info",
+    params(("id" = String, Path, description = "the method id")),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "`failed-precondition`: the last second factor while my organization requires MFA", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`reauthentication-required`: needs a sign-in with a second factor in the last 10 minutes (`POST /auth/reauthenticate`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such method of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn remove_method(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -176,6 +216,17 @@ pub async fn remove_method(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    put,
+    path = "/me/security-info/default",
+    tag = "security-info",
+    request_body = DefaultMethodBody,
+    responses(
+        (status = 200, description = "My security info with the new default", body = SecurityInfo),
+        (status = 403, description = "`reauthentication-required`: needs a sign-in with a second factor in the last 10 minutes (`POST /auth/reauthenticate`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such method of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn set_default(
     State(state): State<AppState>,
     bearer: Bearer,

@@ -2,27 +2,34 @@
 //! ("sign out everywhere else") or all ("sign out everywhere"), and changing my password with
 //! the offer to end the other sessions.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use myaccount_proto::identity::v1 as pb;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
 use crate::json::{ChangePasswordBody, List, PasswordChanged, RevokedSessions, Session};
 use crate::problem::Problem;
 
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/me/sessions", get(list_my_sessions))
-        .route("/me/sessions/{id}", delete(revoke_session))
-        .route("/me/sessions/revoke-others", post(revoke_other_sessions))
-        .route("/me/sessions/revoke-all", post(sign_out_everywhere))
-        .route("/me/password", post(change_password))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_my_sessions))
+        .routes(routes!(revoke_session))
+        .routes(routes!(revoke_other_sessions))
+        .routes(routes!(sign_out_everywhere))
+        .routes(routes!(change_password))
 }
 
 /// Most recently used first; `current` marks the session of this request.
+#[utoipa::path(
+    get,
+    path = "/me/sessions",
+    tag = "sessions",
+    responses((status = 200, description = "My sessions, most recently used first; `current` marks this one", body = List<Session>))
+)]
 pub async fn list_my_sessions(State(state): State<AppState>, bearer: Bearer) -> Result<Json<List<Session>>, Problem> {
     let sessions = state
         .identity()
@@ -36,6 +43,13 @@ pub async fn list_my_sessions(State(state): State<AppState>, bearer: Bearer) -> 
     }))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/me/sessions/{id}",
+    tag = "sessions",
+    params(("id" = String, Path, description = "the session id")),
+    responses((status = 204, description = "The session has ended"), (status = 404, description = "`not-found`: no such session of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
 pub async fn revoke_session(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -49,6 +63,12 @@ pub async fn revoke_session(
 }
 
 /// "Sign out everywhere else": this session stays.
+#[utoipa::path(
+    post,
+    path = "/me/sessions/revoke-others",
+    tag = "sessions",
+    responses((status = 200, description = "Signed out everywhere else; this session stays", body = RevokedSessions))
+)]
 pub async fn revoke_other_sessions(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -64,6 +84,12 @@ pub async fn revoke_other_sessions(
 }
 
 /// "Sign out everywhere": this session ends too.
+#[utoipa::path(
+    post,
+    path = "/me/sessions/revoke-all",
+    tag = "sessions",
+    responses((status = 200, description = "Signed out everywhere, this session too (its cookies, if any, are cleared)", body = RevokedSessions))
+)]
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -79,6 +105,16 @@ pub async fn sign_out_everywhere(
 }
 
 /// Needs the current password; `endOtherSessions` signs every other session out.
+#[utoipa::path(
+    post,
+    path = "/me/password",
+    tag = "sessions",
+    request_body = ChangePasswordBody,
+    responses(
+        (status = 200, description = "Changed; how many other sessions ended", body = PasswordChanged),
+        (status = 429, description = "`too-many-requests`: too many wrong current passwords (they count towards the sign-in throttle)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
 pub async fn change_password(
     State(state): State<AppState>,
     bearer: Bearer,

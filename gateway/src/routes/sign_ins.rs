@@ -7,13 +7,14 @@ use chrono::{DateTime, Utc};
 use myaccount_proto::audit::v1 as audit;
 use myaccount_proto::events::v1::{SignInFailureReason, SignInStatus};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
 use crate::extract::{ApiJson, ApiQuery, Bearer};
 use crate::json::{List, rfc3339};
 use crate::problem::{FieldError, Problem};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Location {
     pub city: String,
@@ -21,7 +22,7 @@ pub struct Location {
     pub country: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Device {
     pub id: String,
@@ -29,7 +30,7 @@ pub struct Device {
     pub browser: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthenticationStep {
     pub method: String,
@@ -37,7 +38,7 @@ pub struct AuthenticationStep {
     pub detail: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Risk {
     pub level: String,
@@ -45,7 +46,7 @@ pub struct Risk {
 }
 
 /// A sign-in as the person sees it, modelled on the Microsoft Graph signIn resource.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SignIn {
     pub id: String,
@@ -98,6 +99,10 @@ fn failure(reason: i32) -> Option<(&'static str, &'static str)> {
         Ok(SignInFailureReason::MfaTooManyAttempts) => {
             Some(("mfa_too_many_attempts", "Too many wrong second-factor attempts."))
         }
+        Ok(SignInFailureReason::PasswordChangeRequired) => Some((
+            "password_change_required",
+            "The credentials were right but a new password had to be chosen first.",
+        )),
         Ok(SignInFailureReason::NotAMember) => Some((
             "not_a_member",
             "The password was right but the account is not a member of that organization.",
@@ -163,7 +168,8 @@ impl From<audit::SignIn> for SignIn {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SignInsQuery {
     pub page_size: Option<i32>,
@@ -199,6 +205,13 @@ fn timestamp(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Op
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/me/sign-ins",
+    tag = "sign-ins",
+    params(SignInsQuery),
+    responses((status = 200, description = "My sign-ins, newest first, a page at a time (`nextPageToken` while there are more)", body = List<SignIn>))
+)]
 pub async fn list(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -243,6 +256,16 @@ pub async fn list(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/me/sign-ins/{id}",
+    tag = "sign-ins",
+    params(("id" = String, Path, description = "the sign-in id")),
+    responses(
+        (status = 200, description = "One sign-in in detail", body = SignIn),
+        (status = 404, description = "`not-found`: no such sign-in of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn get(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -256,14 +279,14 @@ pub async fn get(
     Ok(Json(sign_in.into()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewBody {
     /// `me` or `not_me`.
     pub verdict: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Review {
     pub sign_in: Option<SignIn>,
@@ -271,6 +294,17 @@ pub struct Review {
     pub next_steps: Vec<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/me/sign-ins/{id}/review",
+    tag = "sign-ins",
+    params(("id" = String, Path, description = "the sign-in id")),
+    request_body = ReviewBody,
+    responses(
+        (status = 200, description = "What happened and what to do next; `not_me` signs me out everywhere and requires a new password", body = Review),
+        (status = 404, description = "`not-found`: no such sign-in of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
 pub async fn review(
     State(state): State<AppState>,
     bearer: Bearer,
@@ -302,7 +336,8 @@ pub async fn review(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ActivityQuery {
     pub page_size: Option<i32>,
@@ -310,7 +345,7 @@ pub struct ActivityQuery {
     pub category: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Activity {
     pub id: String,
@@ -334,6 +369,13 @@ impl From<audit::Activity> for Activity {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/me/activity",
+    tag = "sign-ins",
+    params(ActivityQuery),
+    responses((status = 200, description = "Changes to my account, newest first, a page at a time", body = List<Activity>))
+)]
 pub async fn activity(
     State(state): State<AppState>,
     bearer: Bearer,
