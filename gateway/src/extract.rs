@@ -93,8 +93,9 @@ impl Bearer {
     }
 }
 
-/// Where the request came from: the peer address, or the first `X-Forwarded-For` hop when the
-/// gateway is configured to trust its proxy.
+/// Where the request came from: the peer address, or, when the gateway is configured to trust
+/// its proxy, the address that proxy appended last to `X-Forwarded-For` (earlier entries are
+/// whatever the client sent); and the location the proxy reported, when it is trusted to.
 pub struct Client(pub ClientContext);
 
 impl FromRequestParts<AppState> for Client {
@@ -113,7 +114,7 @@ impl FromRequestParts<AppState> for Client {
                     .headers
                     .get("x-forwarded-for")
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.split(',').next())
+                    .and_then(|v| v.rsplit(',').next())
                     .and_then(|ip| ip.trim().parse::<IpAddr>().ok())
             })
             .flatten();
@@ -131,6 +132,7 @@ impl FromRequestParts<AppState> for Client {
             device_id: header("x-device-id"),
             app_id: "myaccount-portal".into(),
             correlation_id: header("x-request-id"),
+            location: state.settings.location_headers.read(&parts.headers),
         }))
     }
 }

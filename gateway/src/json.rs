@@ -947,6 +947,9 @@ pub struct AddedMethod {
     pub secret: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub otpauth_uri: Option<String>,
+    /// Authenticator app: `otpauthUri` as a QR code to scan, a `data:image/svg+xml;base64,` URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qr_code: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sent_to: Option<String>,
     /// Security key: the options for `navigator.credentials.create()`.

@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod extract;
 pub mod json;
+pub mod location;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
@@ -69,6 +70,8 @@ pub struct Settings {
     pub body_limit: usize,
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
+    /// Visitor location headers of the proxy in front, if one sets them.
+    pub location_headers: location::LocationHeaders,
     /// Seals browser session cookies.
     pub cookie_keys: Keyring,
     /// Send `Strict-Transport-Security` (only when clients reach the gateway over TLS).
@@ -105,6 +108,7 @@ impl Settings {
             request_timeout: env.duration("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,
             body_limit: env.or("GATEWAY_BODY_LIMIT_BYTES", 64 * 1024)?,
             trust_forwarded_for: env.flag("GATEWAY_TRUST_FORWARDED_FOR", false)?,
+            location_headers: env.or("GATEWAY_LOCATION_HEADERS", location::LocationHeaders::Off)?,
             cookie_keys: cookie_keys(env)?,
             hsts: env.flag("GATEWAY_HSTS", false)?,
             cors_allowed_origins: cors_origins(env)?,
@@ -290,7 +294,7 @@ fn documented_routes(
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::jwks))
-        .routes(routes!(openapi::serve))
+        .routes(routes!(openapi::openapi_json))
 }
 
 /// The OpenAPI document of [`router`].

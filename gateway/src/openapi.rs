@@ -134,6 +134,7 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     for (path, item) in &mut doc.paths.paths {
         let api = path.starts_with("/api/");
         for (_, operation) in operations(item) {
+            name_uniquely(operation);
             if operation.request_body.is_some() {
                 add(
                     operation,
@@ -163,6 +164,26 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     doc
 }
 
+/// Handler names repeat across modules (`get`, `list`); the operation id is the tag and the
+/// handler, `securityInfoGet`, `signInsList`, so generated clients get unique, readable names.
+fn name_uniquely(operation: &mut Operation) {
+    let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+    let handler = operation.operation_id.clone().unwrap_or_default();
+    let mut id = String::new();
+    for (i, word) in tag.split('-').chain(handler.split('_')).filter(|w| !w.is_empty()).enumerate() {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            if i == 0 {
+                id.extend(first.to_lowercase());
+            } else {
+                id.extend(first.to_uppercase());
+            }
+            id.push_str(chars.as_str());
+        }
+    }
+    operation.operation_id = Some(id);
+}
+
 /// The whole document: the router's paths, finished.
 pub fn document() -> &'static str {
     static DOCUMENT: OnceLock<String> = OnceLock::new();
@@ -180,7 +201,7 @@ pub fn document() -> &'static str {
     tag = "service",
     responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object))
 )]
-pub async fn serve() -> Response {
+pub async fn openapi_json() -> Response {
     (
         [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
         document(),

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use myaccount_gateway::ratelimit::RateLimitSettings;
 use myaccount_identity::BootstrapAdmin;
 use platform::auth::VerifierSettings;
 use platform::events::NatsSettings;
@@ -59,15 +60,21 @@ impl TestSystem {
     /// A gateway that takes the client address from `X-Forwarded-For`, as behind a proxy: tests
     /// sign in "from" the addresses of the test geo database.
     pub async fn spawn_with_forwarded_for() -> Self {
-        Self::spawn_with(TestNats::new(), true).await
+        Self::spawn_with(TestNats::new(), true, RateLimitSettings::OFF).await
+    }
+
+    /// A gateway that rate-limits its sign-in endpoints (the others run without limits, so they
+    /// can sign in as often as their stories need).
+    pub async fn spawn_with_rate_limits(limits: RateLimitSettings) -> Self {
+        Self::spawn_with(TestNats::new(), false, limits).await
     }
 
     /// Uses `nats` (e.g. a test-owned server) instead of the machine's NATS.
     pub async fn spawn_with_nats(nats: TestNats) -> Self {
-        Self::spawn_with(nats, false).await
+        Self::spawn_with(nats, false, RateLimitSettings::OFF).await
     }
 
-    async fn spawn_with(nats: TestNats, trust_forwarded_for: bool) -> Self {
+    async fn spawn_with(nats: TestNats, trust_forwarded_for: bool, rate_limits: RateLimitSettings) -> Self {
         let identity_db = TestDatabase::new("identity");
         let audit_db = TestDatabase::new("audit");
         let devices_db = TestDatabase::new("devices");
@@ -196,10 +203,16 @@ impl TestSystem {
             request_timeout: Duration::from_secs(10),
             body_limit: 64 * 1024,
             trust_forwarded_for,
+            // Behind the tests' pretend proxy, its location headers are believed too.
+            location_headers: if trust_forwarded_for {
+                myaccount_gateway::location::LocationHeaders::Generic
+            } else {
+                myaccount_gateway::location::LocationHeaders::Off
+            },
             cookie_keys: platform::crypto::Keyring::generate("e2e-cookies"),
             hsts: false,
             cors_allowed_origins: Vec::new(),
-            rate_limits: myaccount_gateway::ratelimit::RateLimitSettings::OFF,
+            rate_limits,
             service_concurrency_limit: 256,
             read_retries: 2,
         })

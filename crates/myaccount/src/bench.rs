@@ -79,6 +79,7 @@ fn event(user_id: Uuid, i: usize) -> SignInRecorded {
         organization_id: String::new(),
         correlation_id: Uuid::new_v4().to_string(),
         method: "pwd".into(),
+        reported_location: None,
     }
 }
 

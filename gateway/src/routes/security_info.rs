@@ -29,6 +29,21 @@ pub async fn get(State(state): State<AppState>, bearer: Bearer) -> Result<Json<S
     Ok(Json(info.into()))
 }
 
+/// `uri` as an SVG QR code in a data URL (`img-src data:` is allowed by the CSP). `None` when
+/// it does not fit a QR code, which leaves the secret and URI to type or paste.
+fn qr_code(uri: &str) -> Option<String> {
+    use base64::Engine;
+    let code = qrcode::QrCode::new(uri.as_bytes()).ok()?;
+    let svg = code
+        .render::<qrcode::render::svg::Color>()
+        .min_dimensions(200, 200)
+        .build();
+    Some(format!(
+        "data:image/svg+xml;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(svg)
+    ))
+}
+
 fn field(field: &str, message: &str) -> Problem {
     Problem::validation(vec![FieldError {
         field: field.into(),
@@ -42,7 +57,7 @@ fn field(field: &str, message: &str) -> Problem {
     tag = "security-info",
     request_body = AddMethodBody,
     responses(
-        (status = 201, description = "The new method: pending with what the next step needs (secret and `otpauthUri`, `sentTo`, `publicKey`), or active with secrets shown this once (`password`, `codes`)", body = AddedMethod),
+        (status = 201, description = "The new method: pending with what the next step needs (secret, `otpauthUri` and its `qrCode`, `sentTo`, `publicKey`), or active with secrets shown this once (`password`, `codes`)", body = AddedMethod),
         (status = 403, description = "`reauthentication-required`: needs a sign-in with a second factor in the last 10 minutes (`POST /auth/reauthenticate`)", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -64,6 +79,7 @@ pub async fn add_method(
                 method_id: r.method_id,
                 status: "pending",
                 secret: Some(r.secret),
+                qr_code: qr_code(&r.otpauth_uri),
                 otpauth_uri: Some(r.otpauth_uri),
                 expires_at: rfc3339(r.expires_at.as_ref()),
                 ..Default::default()
@@ -240,4 +256,25 @@ pub async fn set_default(
         .await?
         .into_inner();
     Ok(Json(info.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+
+    #[test]
+    fn the_qr_code_is_an_svg_data_url() {
+        let uri = "otpauth://totp/MyAccount:adele%40contoso.example?secret=JBSWY3DPEHPK3PXP&issuer=MyAccount";
+        let url = super::qr_code(uri).expect("fits a QR code");
+        let encoded = url.strip_prefix("data:image/svg+xml;base64,").expect("data URL");
+        let svg = String::from_utf8(
+            base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .expect("base64"),
+        )
+        .expect("utf-8");
+        assert!(svg.contains("<svg") && svg.contains("</svg>"), "{svg}");
+        assert!(!svg.contains("JBSWY3DPEHPK3PXP"), "the secret is drawn, not written");
+        assert!(super::qr_code(&"x".repeat(8000)).is_none(), "too long for any QR code");
+    }
 }

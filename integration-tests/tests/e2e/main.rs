@@ -8,3 +8,4 @@ mod overview;
 mod privacy;
 mod security_info;
 mod sign_ins;
+mod web_sessions;

@@ -67,6 +67,12 @@ pub(crate) async fn add_authenticator_app(system: &TestSystem, token: &str) -> (
             .expect("uri")
             .starts_with("otpauth://totp/MyAccount:Phone?secret=")
     );
+    assert!(
+        started["qrCode"]
+            .as_str()
+            .expect("qrCode")
+            .starts_with("data:image/svg+xml;base64,")
+    );
     let app = AuthenticatorApp::new(started["secret"].as_str().expect("secret"));
     let method_id = started["methodId"].as_str().expect("methodId").to_owned();
     let step = AuthenticatorApp::step_now();

@@ -437,6 +437,27 @@ async fn sign_ins_carry_location_browser_and_risk() {
         .await
         .expect("json");
     assert_eq!(risky["items"].as_array().expect("items").len(), 1);
+
+    // An address the GeoIP database cannot place, forwarded with the proxy's location headers:
+    // the proxy's report is shown. Of the forwarded addresses, the one the proxy appended last
+    // counts; the ones before it are whatever the client claimed.
+    let lyon = system
+        .http
+        .post(system.url("/api/v1/auth/sign-in"))
+        .header("x-forwarded-for", "203.0.113.250, 10.20.30.40")
+        .header("x-client-geo-country", "fr")
+        .header("x-client-geo-region", "Auvergne-Rhone-Alpes")
+        .header("x-client-geo-city", "Lyon")
+        .json(&serde_json::json!({ "username": user.upn, "password": user.password }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(lyon.status(), StatusCode::OK);
+    let items = system.wait_for_sign_ins(&seattle.access_token, 4).await;
+    let newest = &items[0];
+    assert_eq!(newest["ipAddress"], "10.20.30.40", "the hop the proxy appended");
+    assert_eq!(newest["location"]["city"], "Lyon");
+    assert_eq!(newest["location"]["country"], "FR");
 }
 
 #[tokio::test]

@@ -79,9 +79,10 @@ impl SignInRecordedHandler {
             if !keys.insert((sign_in.occurred_at, sign_in.id)) {
                 continue;
             }
-            if let Some(geo) = &self.geo
-                && let Some(location) = geo.locate(&sign_in.ip_address)
-            {
+            // The GeoIP database when it knows the address, else what the gateway's trusted
+            // proxy reported, else unknown.
+            let located = self.geo.as_ref().and_then(|geo| geo.locate(&sign_in.ip_address));
+            if let Some(location) = located.or_else(|| reported_location(&delivery.event)) {
                 sign_in.location = location;
             }
             sign_ins.push(sign_in);
@@ -138,6 +139,30 @@ impl SignInRecordedHandler {
         publish_all_in_tx(conn, &alarms).await?;
         Ok(outcome)
     }
+}
+
+/// The location a proxy trusted by the gateway reported, checked again: it crossed two services.
+fn reported_location(e: &SignInRecorded) -> Option<Location> {
+    let reported = e.reported_location.as_ref()?;
+    let coordinates = reported
+        .latitude
+        .zip(reported.longitude)
+        .filter(|(lat, lon)| lat.is_finite() && lon.is_finite() && lat.abs() <= 90.0 && lon.abs() <= 180.0);
+    let country = reported.country.to_ascii_uppercase();
+    let location = Location {
+        city: truncate(&reported.city, 128),
+        region: truncate(&reported.region, 128),
+        country: if country.len() == 2 && country.bytes().all(|b| b.is_ascii_uppercase()) {
+            country
+        } else {
+            String::new()
+        },
+        latitude: coordinates.map(|(lat, _)| lat),
+        longitude: coordinates.map(|(_, lon)| lon),
+    };
+    let known = !(location.city.is_empty() && location.region.is_empty() && location.country.is_empty())
+        || location.latitude.is_some();
+    known.then_some(location)
 }
 
 /// `signin.v1.risk_detected`, and the notification that tells the person at once.

@@ -1,7 +1,9 @@
 //! What identity publishes, built from domain values and written through the platform outbox.
 
 use chrono::{DateTime, Utc};
-use myaccount_proto::events::v1::{ProfileUpdated, SignInFailureReason, SignInRecorded, SignInStatus, UserCreated};
+use myaccount_proto::events::v1::{
+    ProfileUpdated, ReportedLocation, SignInFailureReason, SignInRecorded, SignInStatus, UserCreated,
+};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -16,6 +18,8 @@ pub struct ClientInfo {
     pub device_id: String,
     pub app_id: String,
     pub correlation_id: String,
+    /// Where a proxy trusted by the gateway said the client is.
+    pub location: Option<ReportedLocation>,
 }
 
 /// One sign-in attempt, successful or not.
@@ -65,6 +69,7 @@ pub async fn sign_in_recorded(conn: &mut PgConnection, r: &SignInAttemptRecord<'
         organization_id: r.organization_id.map(|o| o.to_string()).unwrap_or_default(),
         correlation_id: r.client.correlation_id.clone(),
         method: r.method.to_owned(),
+        reported_location: r.client.location.clone(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(r.id, &event)).await
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use myaccount_proto::events::v1::ReportedLocation;
 use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_server::IdentityService;
 use platform::auth::Caller;
@@ -58,6 +59,17 @@ fn client_info<T>(request: &Request<T>, client: Option<pb::ClientContext>) -> Cl
         device_id: client.device_id,
         app_id: client.app_id,
         correlation_id: client.correlation_id,
+        location: client.location.map(reported_location),
+    }
+}
+
+fn reported_location(l: pb::ClientLocation) -> ReportedLocation {
+    ReportedLocation {
+        country: l.country,
+        region: l.region,
+        city: l.city,
+        latitude: l.latitude,
+        longitude: l.longitude,
     }
 }
 
@@ -153,6 +165,7 @@ impl IdentityService for IdentityApi {
         request: Request<pb::CompleteMfaRequest>,
     ) -> Result<Response<pb::SignInResponse>, Status> {
         let r = request.into_inner();
+        let location = r.client.and_then(|c| c.location).map(reported_location);
         let proof = match r.proof {
             Some(pb::complete_mfa_request::Proof::Code(c)) => Some(MfaProof::Code(c)),
             Some(pb::complete_mfa_request::Proof::AssertionJson(a)) => Some(MfaProof::Assertion(a)),
@@ -160,7 +173,7 @@ impl IdentityService for IdentityApi {
         };
         let outcome = self
             .identity
-            .complete_mfa(&r.challenge_id, &r.method_id, proof)
+            .complete_mfa(&r.challenge_id, &r.method_id, proof, location)
             .await
             .map_err(status)?;
         Ok(Response::new(sign_in_response(outcome)))

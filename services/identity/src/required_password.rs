@@ -129,6 +129,7 @@ impl Identity {
             device_id: ticket.device_id.clone(),
             app_id: ticket.app_id.clone(),
             correlation_id: ticket.correlation_id.clone(),
+            location: client.location.clone(),
         };
         let mut record = SignInAttemptRecord {
             id: Uuid::now_v7(),

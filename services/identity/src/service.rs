@@ -7,6 +7,7 @@ use std::time::Duration;
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Utc};
+use myaccount_proto::events::v1::ReportedLocation;
 use platform::auth::{AuthError, Caller};
 use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
 use sqlx::{PgConnection, PgPool};
@@ -528,6 +529,7 @@ impl Identity {
         challenge_id: &str,
         method_id: &str,
         proof: Option<MfaProof>,
+        location: Option<ReportedLocation>,
     ) -> Result<SignInOutcome, IdentityError> {
         let mut v = Violations::new();
         v.required("method_id", method_id);
@@ -567,6 +569,8 @@ impl Identity {
             device_id: challenge.device_id.clone(),
             app_id: challenge.app_id.clone(),
             correlation_id: challenge.correlation_id.clone(),
+            // Where the answer came from: the first step's report is not kept with the challenge.
+            location,
         };
         let credentials = store::account(&self.pool, challenge.user_id)
             .await?

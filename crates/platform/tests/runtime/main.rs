@@ -2,6 +2,7 @@
 //! test has a database and a NATS namespace of its own, so they run in parallel.
 
 mod auth_layer;
+mod batch_consumer;
 mod consumer;
 mod db;
 mod helpers;

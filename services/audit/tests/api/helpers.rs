@@ -169,6 +169,7 @@ pub fn success(user_id: Uuid, time: DateTime<Utc>) -> SignInRecorded {
         organization_id: String::new(),
         correlation_id: Uuid::new_v4().to_string(),
         method: "pwd".into(),
+        reported_location: None,
     }
 }
 

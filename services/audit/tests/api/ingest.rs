@@ -125,3 +125,49 @@ async fn events_audit_cannot_read_are_dead_lettered_and_later_events_still_arriv
     let listed: Vec<String> = app.all_sign_ins_of(adele).await.into_iter().map(|s| s.id).collect();
     assert_eq!(listed, [good.sign_in_id, mistyped.sign_in_id]);
 }
+
+#[tokio::test]
+async fn the_geoip_database_locates_first_then_the_trusted_proxy_report() {
+    let app = spawn_app().await;
+    let adele = Uuid::new_v4();
+    let lyon = || myaccount_proto::events::v1::ReportedLocation {
+        country: "FR".into(),
+        region: "Auvergne-Rhone-Alpes".into(),
+        city: "Lyon".into(),
+        latitude: Some(45.76),
+        longitude: Some(4.83),
+    };
+    // An address the database knows (Paris): the report is not needed.
+    let mut known = success(adele, at(0));
+    known.ip_address = "198.51.100.20".into();
+    known.reported_location = Some(lyon());
+    // A private address the database cannot place: the proxy's report is used.
+    let mut reported = success(adele, at(1));
+    reported.ip_address = "10.0.0.1".into();
+    reported.reported_location = Some(lyon());
+    // Neither knows: unknown, not a guess. A report with nothing plausible in it is none.
+    let mut unknown = success(adele, at(2));
+    unknown.ip_address = "10.0.0.2".into();
+    unknown.reported_location = Some(myaccount_proto::events::v1::ReportedLocation {
+        country: "France".into(),
+        latitude: Some(123.0),
+        longitude: Some(4.0),
+        ..Default::default()
+    });
+    // Returns once audit has consumed them (Paris then Lyon a second later is also an
+    // impossible journey, whose alert lands on the same stream: no second wait).
+    app.publish(&[known.clone(), reported.clone(), unknown.clone()]).await;
+
+    let listed = app.all_sign_ins_of(adele).await;
+    let place = |id: &str| {
+        let s = listed.iter().find(|s| s.id == id).expect("listed");
+        let l = s.location.clone().unwrap_or_default();
+        (l.city, l.region, l.country)
+    };
+    assert_eq!(place(&known.sign_in_id), ("Paris".into(), "Ile-de-France".into(), "FR".into()));
+    assert_eq!(
+        place(&reported.sign_in_id),
+        ("Lyon".into(), "Auvergne-Rhone-Alpes".into(), "FR".into())
+    );
+    assert_eq!(place(&unknown.sign_in_id), (String::new(), String::new(), String::new()));
+}

@@ -35,6 +35,13 @@ async fn every_sign_in_attempt_writes_exactly_one_record() {
         device_id: "device-1".into(),
         app_id: "myaccount-web".into(),
         correlation_id: "corr-1".into(),
+        location: Some(pb::ClientLocation {
+            country: "FR".into(),
+            region: "Ile-de-France".into(),
+            city: "Paris".into(),
+            latitude: Some(48.8566),
+            longitude: Some(2.3522),
+        }),
     };
 
     // Success.
@@ -60,6 +67,9 @@ async fn every_sign_in_attempt_writes_exactly_one_record() {
     assert_eq!(success.device_id, client.device_id);
     assert_eq!(success.app_id, client.app_id);
     assert_eq!(success.correlation_id, client.correlation_id);
+    let reported = success.reported_location.as_ref().expect("the proxy's report travels on");
+    assert_eq!((reported.city.as_str(), reported.country.as_str()), ("Paris", "FR"));
+    assert_eq!((reported.latitude, reported.longitude), (Some(48.8566), Some(2.3522)));
     assert!(success.time.is_some());
     Uuid::parse_str(&success.sign_in_id).expect("the attempt has an id");
 
@@ -77,6 +87,7 @@ async fn every_sign_in_attempt_writes_exactly_one_record() {
         invalid_password.ip_address, "127.0.0.1",
         "without a client context, the caller's address"
     );
+    assert_eq!(invalid_password.reported_location, None, "no report, no location");
 
     // Unknown user.
     let unknown_user = only_record_of(&app, app.sign_in("nobody@contoso.example", &user.password)).await;
