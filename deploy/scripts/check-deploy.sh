@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Checks the deployment files with real tools and exits non-zero on any failure:
 #   - deploy/Dockerfile: hadolint;
-#   - deploy/docker-compose.yml: `docker compose config` (with and without the "next" profile);
-#   - helm/myaccount: `helm lint --strict` with Helm 4 and Helm 3, on the default values and on
-#     ci/everything-values.yaml, and values the schema must refuse;
+#   - deploy/docker-compose.yml: `docker compose config`, then every service is in it (no
+#     profile), has a `myaccount healthcheck` health check and the variables its binary needs;
+#   - helm/myaccount: `helm lint --strict` with Helm 4 and Helm 3, on the default values (plus the
+#     key Secrets an install must name, ci/default-values.yaml) and on ci/everything-values.yaml,
+#     values the schema must refuse, and a render without the key Secrets failing with its message;
 #   - `helm template` of both: kubernetes-validate --strict against Kubernetes 1.30 (the chart's
 #     minimum) and 1.37 with the schemas shipped inside the package (offline); the ServiceMonitor
 #     against the prometheus-operator CRD schema; checkov with no failed check (each skip is
 #     justified in helm/myaccount/ci/checkov*.yaml); and the chart's own rules (labels,
-#     selectors, probes, pod security) checked on every rendered object.
+#     selectors, probes, pod security) checked on every rendered object; every service rendered by
+#     default, and each Deployment's env holding every variable its binary needs (the names
+#     themselves checked against the Rust sources that read them).
 # The tools come from npm and PyPI at pinned versions and are cached outside the repository in
 # $MYACCOUNT_TOOLS_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/myaccount-tools). Needs python3
 # (with venv), node and npm.
@@ -34,6 +38,7 @@ KUBERNETES_VERSIONS="1.30.0 1.37.0"
 TOOLS="${MYACCOUNT_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/myaccount-tools}"
 CHART=helm/myaccount
 EVERYTHING="$CHART/ci/everything-values.yaml"
+DEFAULTS="$CHART/ci/default-values.yaml"
 RELEASE=myaccount
 NAMESPACE=myaccount
 
@@ -122,16 +127,58 @@ section "hadolint $("$HADOLINT_BIN/hadolint" --version | awk '{print $NF}') depl
 passed
 
 section "docker compose config ($("$COMPOSE_BIN/docker-compose" version --short))"
-for profile in "" next; do
-  quiet "$COMPOSE_BIN/docker-compose" -f deploy/docker-compose.yml ${profile:+--profile "$profile"} config --quiet
-  passed
-done
+quiet "$COMPOSE_BIN/docker-compose" -f deploy/docker-compose.yml config --quiet
+passed
+"$COMPOSE_BIN/docker-compose" -f deploy/docker-compose.yml config --format json >"$WORK/compose.json"
+"$PY" - "$WORK/compose.json" <<'PY'
+import json, sys
+compose = json.load(open(sys.argv[1]))
+services = compose["services"]
+errors = []
+# What each container needs beyond the binaries' loopback defaults (see the Helm check below).
+NEEDS = {
+    "identity": ["IDENTITY_DATABASE_URL", "NATS_URL", "SECURITYINFO_URL"],
+    "security-info": ["SECURITYINFO_DATABASE_URL", "NATS_URL", "JWKS_URL", "DATA_ENCRYPTION_KEYS",
+                      "WEBAUTHN_RP_ID", "WEBAUTHN_RP_ORIGIN"],
+    "devices": ["DEVICES_DATABASE_URL", "NATS_URL", "JWKS_URL", "DATA_ENCRYPTION_KEYS"],
+    "organizations": ["ORGANIZATIONS_DATABASE_URL", "NATS_URL", "JWKS_URL"],
+    "audit": ["AUDIT_DATABASE_URL", "NATS_URL", "JWKS_URL"],
+    "gateway": ["GATEWAY_COOKIE_KEYS", "IDENTITY_URL", "SECURITYINFO_URL", "DEVICES_URL",
+                "ORGANIZATIONS_URL", "AUDIT_URL", "JWKS_URL"],
+    "demo": ["IDENTITY_URL", "SECURITYINFO_URL", "DEVICES_URL", "ORGANIZATIONS_URL",
+             "IDENTITY_BOOTSTRAP_ADMIN_UPN", "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"],
+}
+for name, needs in NEEDS.items():
+    svc = services.get(name)
+    if svc is None:
+        errors.append(f"{name}: not started by a plain `docker compose up`")
+        continue
+    if svc.get("profiles"):
+        errors.append(f"{name}: in profiles {svc['profiles']}")
+    env = svc.get("environment") or {}
+    for var in needs:
+        if not env.get(var):
+            errors.append(f"{name}: {var} not set")
+    test = (svc.get("healthcheck") or {}).get("test") or []
+    if name == "demo":
+        continue
+    if test[:3] != ["CMD", "/usr/local/bin/myaccount", "healthcheck"]:
+        errors.append(f"{name}: health check is not `myaccount healthcheck`: {test}")
+    for dep, cond in (svc.get("depends_on") or {}).items():
+        if dep in NEEDS and cond.get("condition") != "service_healthy":
+            errors.append(f"{name}: waits for {dep} to start, not to be healthy")
+if errors:
+    print("\n".join(errors), file=sys.stderr)
+    sys.exit(1)
+print(f"{len(services)} compose services: every MyAccount service on, with health checks and its variables")
+PY
+passed
 
 # --- Helm lint, and the schema refusing bad values -------------------------------------------
 for helm in "$HELM" "$HELM3"; do
   version=$("$helm" version --template '{{.Version}}')
-  section "helm $version lint --strict (default values, ci/everything-values.yaml)"
-  quiet "$helm" lint --strict "$CHART"
+  section "helm $version lint --strict (default values with ci/default-values.yaml, ci/everything-values.yaml)"
+  quiet "$helm" lint --strict "$CHART" -f "$DEFAULTS"
   quiet "$helm" lint --strict "$CHART" -f "$EVERYTHING"
   passed; passed
 done
@@ -149,21 +196,36 @@ for bad in \
   nats.url=http://nats:4222 \
   serviceDefaults.drainTimeout=soon \
   migrations.mode=sometimes \
+  webauthn.rpOrigin=https://myaccount.example.com/path \
+  webauthn.rpId=https://example.com \
+  services.gateway.hsts=maybe \
+  services.gateway.corsAllowedOrigins[0]=https://app.example.com/ \
+  services.gateway.authRateLimit.period=often \
+  services.gateway.readRetries=-1 \
+  cookieKeys.typo=1 \
   unknownTopLevel=1; do
-  if "$HELM" lint --strict "$CHART" --set "$bad" >/dev/null 2>&1; then
+  if "$HELM" lint --strict "$CHART" -f "$DEFAULTS" --set "$bad" >/dev/null 2>&1; then
     fail "the schema accepted --set $bad"
   fi
   passed
 done
 # `fail` in a template stops `helm template` (helm lint only logs it).
-if "$HELM" template "$RELEASE" "$CHART" --set serviceDefaults.terminationGracePeriodSeconds=25 >/dev/null 2>&1; then
+if "$HELM" template "$RELEASE" "$CHART" -f "$DEFAULTS" --set serviceDefaults.terminationGracePeriodSeconds=25 >/dev/null 2>&1; then
   fail "a grace period shorter than preStop sleep + drain timeout was accepted"
 fi
 passed
+# The keys are never generated: without their Secrets the chart refuses to render, and says why.
+for missing in dataEncryption cookieKeys; do
+  if out=$("$HELM" template "$RELEASE" "$CHART" -f "$DEFAULTS" --set "$missing.existingSecret=" 2>&1); then
+    fail "rendered without $missing.existingSecret"
+  fi
+  grep -q "$missing.existingSecret is required" <<<"$out" || { echo "$out" >&2; fail "no clear message without $missing.existingSecret"; }
+  passed
+done
 
 # --- Render ---------------------------------------------------------------------------------
-section "helm template (default values; everything enabled)"
-"$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version 1.37.0 >"$WORK/default.yaml"
+section "helm template (default values with the key Secrets; everything enabled)"
+"$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version 1.37.0 -f "$DEFAULTS" >"$WORK/default.yaml"
 "$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version 1.37.0 -f "$EVERYTHING" \
   --api-versions monitoring.coreos.com/v1/ServiceMonitor >"$WORK/everything.yaml"
 "$HELM" template "$RELEASE" "$CHART" --namespace "$NAMESPACE" --kube-version 1.37.0 -f "$EVERYTHING" \
@@ -290,7 +352,8 @@ def kinds(docs, kind):
 default, everything, nocrd = load("default"), load("everything"), load("everything-without-crds")
 rules("default", default)
 rules("everything", everything)
-check(kinds(default, "Deployment") == {"identity", "audit", "gateway"}, "default: deploys identity, audit and gateway only")
+check(kinds(default, "Deployment") == ALL, f"default: every service is deployed: {sorted(kinds(default, 'Deployment'))}")
+check(kinds(default, "Service") == ALL, "default: a Service per workload")
 for kind in ("HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "ServiceMonitor"):
     check(not kinds(default, kind), f"default: {kind} must be off")
 for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"):
@@ -309,6 +372,90 @@ if errors:
     print("\n".join(errors), file=sys.stderr)
     sys.exit(1)
 print(f"{len(default)} + {len(everything)} objects follow the chart's rules")
+PY
+passed
+
+section "every Deployment's env holds the variables its binary needs (checked against the sources)"
+"$PY" - "$WORK" <<'PY'
+import pathlib, re, sys, yaml
+work = sys.argv[1]
+errors = []
+def check(cond, msg):
+    if not cond:
+        errors.append(msg)
+
+# Per workload: its variable prefix (the one its Settings::from_env passes to GrpcSettings and
+# DatabaseSettings), the Rust sources that read its variables, and the variables the chart must
+# set: the required ones (no default) and those whose default is wrong in a pod (loopback
+# addresses, localhost relying party, a random cookie key per replica). "{P}" is the prefix.
+GRPC = ["{P}_HOST", "{P}_GRPC_PORT", "{P}_ADMIN_PORT", "{P}_DATABASE_URL", "{P}_RUN_MIGRATIONS",
+        "NATS_URL", "TOKEN_ISSUER", "TOKEN_AUDIENCE"]
+PLATFORM = ["crates/platform/src"]
+WORKLOADS = {
+    "identity": ("IDENTITY", ["services/identity/src"] + PLATFORM,
+                 GRPC + ["SECURITYINFO_URL", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL"]),
+    "security-info": ("SECURITYINFO", ["services/security-info/src"] + PLATFORM,
+                      GRPC + ["JWKS_URL", "DATA_ENCRYPTION_KEYS", "WEBAUTHN_RP_ID", "WEBAUTHN_RP_ORIGIN", "WEBAUTHN_RP_NAME"]),
+    "devices": ("DEVICES", ["services/devices/src"] + PLATFORM, GRPC + ["JWKS_URL", "DATA_ENCRYPTION_KEYS"]),
+    "organizations": ("ORGANIZATIONS", ["services/organizations/src"] + PLATFORM, GRPC + ["JWKS_URL"]),
+    "audit": ("AUDIT", ["services/audit/src"] + PLATFORM, GRPC + ["JWKS_URL"]),
+    "gateway": ("GATEWAY", ["gateway/src"] + PLATFORM,
+                ["GATEWAY_HOST", "GATEWAY_PORT", "GATEWAY_COOKIE_KEYS", "IDENTITY_URL", "SECURITYINFO_URL",
+                 "DEVICES_URL", "ORGANIZATIONS_URL", "AUDIT_URL", "JWKS_URL", "GATEWAY_TRUST_FORWARDED_FOR",
+                 "GATEWAY_HSTS", "GATEWAY_AUTH_RATE_LIMIT_PER_IP", "GATEWAY_AUTH_RATE_LIMIT_PER_ACCOUNT",
+                 "GATEWAY_AUTH_RATE_LIMIT_PERIOD", "GATEWAY_SERVICE_CONCURRENCY_LIMIT", "GATEWAY_READ_RETRIES"]),
+}
+# Only ever from a Secret.
+SECRETS = {"{P}_DATABASE_URL", "DATA_ENCRYPTION_KEYS", "GATEWAY_COOKIE_KEYS"}
+
+# The names are the ones the code reads: a literal "NAME" in the workload's sources, or, for
+# "{P}_SUFFIX", the prefix as a literal in the service and format!("{prefix}_SUFFIX") in platform.
+def sources(dirs):
+    return "\n".join(f.read_text() for d in dirs for f in pathlib.Path(d).rglob("*.rs"))
+for name, (prefix, dirs, needed) in WORKLOADS.items():
+    code = sources(dirs)
+    for var in needed:
+        if var.startswith("{P}_"):
+            check(f'"{prefix}"' in code, f"{name}: prefix {prefix!r} not found in {dirs[0]}")
+            check("{prefix}_" + var[4:] in code, f"{name}: no {{prefix}}_{var[4:]} read in {PLATFORM[0]}")
+        else:
+            check(f'"{var}"' in code, f"{name}: {var} is not read by any of {dirs} (renamed?)")
+
+for render in ("default", "everything"):
+    docs = [d for d in yaml.safe_load_all(open(f"{work}/{render}.yaml")) if d]
+    deployments = {d["metadata"]["labels"]["app.kubernetes.io/component"]: d for d in docs if d["kind"] == "Deployment"}
+    for name, (prefix, _, needed) in WORKLOADS.items():
+        d = deployments.get(name)
+        if d is None:
+            errors.append(f"{render}: no Deployment for {name}")
+            continue
+        env = {e["name"]: e for e in d["spec"]["template"]["spec"]["containers"][0]["env"]}
+        for var in needed:
+            real = var.replace("{P}", prefix)
+            e = env.get(real)
+            if e is None:
+                errors.append(f"{render}: {name} lacks {real}")
+                continue
+            if var in SECRETS:
+                check("secretKeyRef" in e.get("valueFrom", {}), f"{render}: {name}: {real} must come from a Secret")
+            else:
+                check(e.get("value") not in (None, "") or "valueFrom" in e, f"{render}: {name}: {real} is empty")
+        for real in env:
+            check(not real.startswith("SECURITY_INFO_"), f"{render}: {name}: {real} is read by nothing (the prefix is SECURITYINFO)")
+    # myaccount migrate (the hook Job) migrates every service: it needs each database URL.
+    for job in (d for d in docs if d["kind"] == "Job" and d["metadata"]["name"].endswith("-migrate")):
+        names = {e["name"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+        for name, (prefix, _, _) in WORKLOADS.items():
+            if name != "gateway":
+                check(f"{prefix}_DATABASE_URL" in names, f"{render}: the migration Job lacks {prefix}_DATABASE_URL")
+    for job in (d for d in docs if d["kind"] == "Job" and d["metadata"]["name"].endswith("-demo")):
+        names = {e["name"] for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+        for var in ("IDENTITY_URL", "SECURITYINFO_URL", "DEVICES_URL", "ORGANIZATIONS_URL"):
+            check(var in names, f"{render}: the demo Job lacks {var}")
+if errors:
+    print("\n".join(errors), file=sys.stderr)
+    sys.exit(1)
+print(f"{len(WORKLOADS)} workloads: every needed variable set, secrets from Secrets, names as the code reads them")
 PY
 passed
 

@@ -3,6 +3,7 @@
 
 mod bench;
 mod demo;
+mod healthcheck;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -30,6 +31,8 @@ enum Command {
     /// Benchmarks, each reported beside a baseline measured in the same run.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Probe a server for a container health check: exit 0 when healthy, 1 when not.
+    Healthcheck(healthcheck::HealthcheckArgs),
 }
 
 #[derive(Subcommand)]
@@ -50,5 +53,6 @@ async fn main() -> anyhow::Result<()> {
             demo::seed(&demo::DemoTarget::from_env(&env)?).await
         }
         Command::Bench(BenchCommand::Signins(args)) => bench::signins(args).await,
+        Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
     }
 }

@@ -251,6 +251,34 @@ optionally "secret": another Secret (the migration owner's), read under "<servic
   value: {{ $svc.httpPort | quote }}
 - name: {{ $p }}_TRUST_FORWARDED_FOR
   value: {{ $svc.trustForwardedFor | default false | quote }}
+{{- /* Same keys on every replica, so a cookie sealed by one opens on the others. */}}
+- name: GATEWAY_COOKIE_KEYS
+  valueFrom:
+    secretKeyRef:
+      name: {{ required (printf "cookieKeys.existingSecret is required: the gateway (services.%s) seals session cookies with GATEWAY_COOKIE_KEYS, which every replica must share. Create a Secret, e.g. kubectl -n %s create secret generic myaccount-keys --from-literal=%s=\"c1:$(head -c 32 /dev/urandom | base64)\", and set cookieKeys.existingSecret=myaccount-keys (docs/OPERATIONS.md, Making keys)" .name $root.Release.Namespace $root.Values.cookieKeys.existingSecretKey) $root.Values.cookieKeys.existingSecret }}
+      key: {{ $root.Values.cookieKeys.existingSecretKey }}
+- name: GATEWAY_HSTS
+  value: {{ include "myaccount.hsts" (dict "root" $root "svc" $svc) | quote }}
+{{- with $svc.corsAllowedOrigins }}
+- name: GATEWAY_CORS_ALLOWED_ORIGINS
+  value: {{ join "," . | quote }}
+{{- end }}
+{{- with $svc.authRateLimit }}
+- name: GATEWAY_AUTH_RATE_LIMIT_PER_IP
+  value: {{ .perIp | quote }}
+- name: GATEWAY_AUTH_RATE_LIMIT_PER_ACCOUNT
+  value: {{ .perAccount | quote }}
+- name: GATEWAY_AUTH_RATE_LIMIT_PERIOD
+  value: {{ .period | quote }}
+{{- end }}
+{{- if hasKey $svc "serviceConcurrencyLimit" }}
+- name: GATEWAY_SERVICE_CONCURRENCY_LIMIT
+  value: {{ $svc.serviceConcurrencyLimit | quote }}
+{{- end }}
+{{- if hasKey $svc "readRetries" }}
+- name: GATEWAY_READ_RETRIES
+  value: {{ $svc.readRetries | quote }}
+{{- end }}
 {{- end }}
 {{- if eq .name "identity" }}
 - name: ACCESS_TOKEN_TTL
@@ -270,12 +298,21 @@ optionally "secret": another Secret (the migration owner's), read under "<servic
       key: {{ $root.Values.bootstrapAdmin.passwordKey }}
 {{- end }}
 {{- end }}
-{{- if and $svc.dataEncryptionKeys $root.Values.dataEncryption.existingSecret }}
+{{- if $svc.dataEncryptionKeys }}
 - name: DATA_ENCRYPTION_KEYS
   valueFrom:
     secretKeyRef:
-      name: {{ $root.Values.dataEncryption.existingSecret }}
+      name: {{ required (printf "dataEncryption.existingSecret is required: services.%s seals data at rest with DATA_ENCRYPTION_KEYS, and the chart never generates it (a regenerated key makes that data unreadable). Create a Secret, e.g. kubectl -n %s create secret generic myaccount-keys --from-literal=%s=\"k1:$(head -c 32 /dev/urandom | base64)\", keep a copy in your secret manager, and set dataEncryption.existingSecret=myaccount-keys (docs/OPERATIONS.md, Making keys)" .name $root.Release.Namespace $root.Values.dataEncryption.existingSecretKey) $root.Values.dataEncryption.existingSecret }}
       key: {{ $root.Values.dataEncryption.existingSecretKey }}
+{{- end }}
+{{- if eq .name "security-info" }}
+{{- $rp := include "myaccount.webauthn" $root | fromYaml }}
+- name: WEBAUTHN_RP_ID
+  value: {{ $rp.rpId | quote }}
+- name: WEBAUTHN_RP_ORIGIN
+  value: {{ $rp.rpOrigin | quote }}
+- name: WEBAUTHN_RP_NAME
+  value: {{ $rp.rpName | quote }}
 {{- end }}
 {{ include "myaccount.commonEnv" . }}
 {{- end -}}
@@ -353,4 +390,37 @@ imagePullSecrets:
 {{- else if eq $unit "d" -}}{{ mul $n 86400 }}
 {{- else -}}{{ fail (printf "not a duration: %q (write 250ms, 30s, 10m, 2h or 7d)" $v) }}
 {{- end -}}
+{{- end -}}
+
+{{/* Whether clients reach the portal over HTTPS through the chart's Ingress. */}}
+{{- define "myaccount.ingressTls" -}}
+{{- if and .Values.ingress.enabled (or .Values.ingress.tls (gt (len .Values.ingress.extraTls) 0)) }}true{{ end -}}
+{{- end -}}
+
+{{/* GATEWAY_HSTS: the gateway's hsts value, "auto" meaning on when the Ingress serves TLS. Takes (dict "root" $ "svc" $svc). */}}
+{{- define "myaccount.hsts" -}}
+{{- $hsts := "auto" -}}
+{{- if hasKey .svc "hsts" -}}{{- $hsts = toString .svc.hsts -}}{{- end -}}
+{{- if eq $hsts "auto" -}}
+{{- ternary "true" "false" (eq (include "myaccount.ingressTls" .root) "true") -}}
+{{- else -}}
+{{- $hsts -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+security-info's WebAuthn relying party (YAML: rpId, rpOrigin, rpName): webauthn.* when set, else
+the Ingress host (https with TLS), else localhost and http://localhost:8080 (a port-forward).
+*/}}
+{{- define "myaccount.webauthn" -}}
+{{- $w := .Values.webauthn -}}
+{{- $host := "localhost" -}}
+{{- $origin := "http://localhost:8080" -}}
+{{- if .Values.ingress.enabled -}}
+{{- $host = .Values.ingress.hostname -}}
+{{- $origin = printf "%s://%s" (ternary "https" "http" (eq (include "myaccount.ingressTls" .) "true")) .Values.ingress.hostname -}}
+{{- end -}}
+rpId: {{ default $host $w.rpId | quote }}
+rpOrigin: {{ default $origin $w.rpOrigin | quote }}
+rpName: {{ $w.rpName | quote }}
 {{- end -}}
