@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 deploy/scripts/ensure-services.sh
+deploy/scripts/ensure-browser.sh
 
 # Dockerfile, compose file and Helm chart, with pinned tools cached outside the repository.
 deploy/scripts/check-deploy.sh

@@ -1,0 +1,214 @@
+//! The web UI in a real browser: the whole system (every service and the gateway, on real
+//! Postgres and NATS) is started here, the people the browser stories need are prepared through
+//! the API, and `node --test web/tests/e2e/` drives Debian's Chromium (playwright-core) against
+//! the gateway. Node's output is this test's failure message; screenshots and page HTML of
+//! failed stories land in `target/browser-artifacts`.
+//!
+//! Needs `/usr/bin/chromium`, Node.js and `web/tests/node_modules`:
+//! `deploy/scripts/ensure-browser.sh` installs them (`deploy/scripts/test.sh` runs it).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use myaccount_integration_tests::{TestSystem, TestUser};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// What a phone's browser sends: the "other" sign-in of the stories.
+const PHONE_USER_AGENT: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1";
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the workspace holds integration-tests")
+        .to_path_buf()
+}
+
+/// Fails (never skips) when the browser tooling is missing, saying how to get it.
+fn check_tooling(workspace: &Path) {
+    let fix = "run deploy/scripts/ensure-browser.sh (it installs Debian's chromium, Node.js and the npm packages of web/tests)";
+    assert!(Path::new(CHROMIUM).exists(), "{CHROMIUM} is missing: {fix}");
+    assert!(
+        workspace.join("web/tests/node_modules/playwright-core").is_dir(),
+        "web/tests/node_modules is missing: {fix}"
+    );
+    let version = Command::new("node")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    let Some(version) = version else {
+        panic!("node is missing: {fix}");
+    };
+    // `node --test` with a folder and --test-concurrency: Node.js 20 or newer.
+    let major: u32 = version
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    assert!(major >= 20, "Node.js {version} is too old (20 or newer needed): {fix}");
+}
+
+/// RFC 6238 codes (SHA-1, 6 digits, 30 s), as an authenticator app computes them.
+fn totp_code(secret: &str, step: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .expect("base32 secret");
+    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).generate(step * 30)
+}
+
+fn current_step() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        / 30
+}
+
+/// Gives `user` an authenticator app (a fresh password sign-in may add the first second
+/// factor); returns its secret and the time step its verification code used.
+async fn add_authenticator_app(system: &TestSystem, user: &TestUser) -> (String, u64) {
+    let session = system.sign_in_ok(user).await;
+    let started = system
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&session.access_token),
+            Some(&json!({ "type": "authenticatorApp", "name": "Phone" })),
+        )
+        .await;
+    assert_eq!(started.status(), StatusCode::CREATED);
+    let started: Value = started.json().await.expect("json");
+    let secret = started["secret"].as_str().expect("secret").to_owned();
+    let method_id = started["methodId"].as_str().expect("methodId");
+    let step = current_step();
+    let verified = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
+            Some(&session.access_token),
+            Some(&json!({ "code": totp_code(&secret, step) })),
+        )
+        .await;
+    assert_eq!(verified.status(), StatusCode::OK, "the app is verified");
+    (secret, step)
+}
+
+/// A password sign-in from a phone's browser; its access token.
+async fn sign_in_from_phone(system: &TestSystem, user: &TestUser, device_id: Option<&str>) -> String {
+    let mut request = system
+        .http
+        .post(system.url("/api/v1/auth/sign-in"))
+        .header("user-agent", PHONE_USER_AGENT)
+        .json(&json!({ "username": user.upn, "password": user.password }));
+    if let Some(id) = device_id {
+        request = request.header("x-device-id", id);
+    }
+    let response = request.send().await.expect("gateway answers");
+    assert_eq!(response.status(), StatusCode::OK, "sign-in of {}", user.upn);
+    let body: Value = response.json().await.expect("json");
+    body["accessToken"].as_str().expect("accessToken").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_ui_works_in_a_real_browser() {
+    let workspace = workspace();
+    check_tooling(&workspace);
+    let system = TestSystem::spawn().await;
+
+    // Story 1: a person with an authenticator app signs in with password and code.
+    let totp_user = system.create_user().await;
+    let (totp_secret, totp_step) = add_authenticator_app(&system, &totp_user).await;
+
+    // Story 2: a person without a second factor adds one in the browser, then more (step-up).
+    let stepup_user = system.create_user().await;
+
+    // Story 3: a lost phone, registered and signed in on, to disable.
+    let device_user = system.create_user().await;
+    let token = system.sign_in_ok(&device_user).await.access_token;
+    let device_id = system.register_device(&token, "Lost phone", "phone").await;
+    let device_session = sign_in_from_phone(&system, &device_user, Some(&device_id)).await;
+
+    // Story 4: someone else signed in from a phone; the person reports it.
+    let review_user = system.create_user().await;
+    let other_session = sign_in_from_phone(&system, &review_user, None).await;
+    let seen = system.wait_for_sign_ins(&other_session, 1).await;
+    assert!(!seen.is_empty(), "the phone's sign-in is in the log");
+
+    // The keyboard and narrow-screen checks, the export, and "sign out everywhere else" (with
+    // a session elsewhere to end).
+    let plain_user = system.create_user().await;
+    system.sign_in_ok(&plain_user).await;
+    // The overview with one service down (the last story: it stops that service).
+    let degraded_user = system.create_user().await;
+
+    let artifacts = workspace.join("target/browser-artifacts");
+    // Only this run's failures: earlier screenshots would mislead.
+    let _ = std::fs::remove_dir_all(&artifacts);
+    std::fs::create_dir_all(&artifacts).expect("artifacts directory");
+    let step = totp_step.to_string();
+    let env: Vec<(&str, &str)> = vec![
+        ("GATEWAY_URL", system.gateway.as_str()),
+        ("CHROMIUM_PATH", CHROMIUM),
+        ("ARTIFACTS_DIR", artifacts.to_str().expect("utf-8 path")),
+        ("TOTP_USER", totp_user.upn.as_str()),
+        ("TOTP_PASSWORD", totp_user.password.as_str()),
+        ("TOTP_SECRET", totp_secret.as_str()),
+        ("TOTP_LAST_STEP", step.as_str()),
+        ("STEPUP_USER", stepup_user.upn.as_str()),
+        ("STEPUP_PASSWORD", stepup_user.password.as_str()),
+        ("DEVICE_USER", device_user.upn.as_str()),
+        ("DEVICE_PASSWORD", device_user.password.as_str()),
+        ("DEVICE_NAME", "Lost phone"),
+        ("DEVICE_SESSION_TOKEN", device_session.as_str()),
+        ("REVIEW_USER", review_user.upn.as_str()),
+        ("REVIEW_PASSWORD", review_user.password.as_str()),
+        ("REVIEW_OTHER_TOKEN", other_session.as_str()),
+        ("PLAIN_USER", plain_user.upn.as_str()),
+        ("PLAIN_PASSWORD", plain_user.password.as_str()),
+        ("DEGRADED_USER", degraded_user.upn.as_str()),
+        ("DEGRADED_PASSWORD", degraded_user.password.as_str()),
+    ];
+    let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    run_node("e2e/", &env, &artifacts).await;
+
+    // With the sign-in log's service down, the overview shows that one card as unavailable
+    // and the rest as usual.
+    system.stop_audit().await;
+    run_node("degraded/", &env, &artifacts).await;
+}
+
+/// `node --test` on a folder of `web/tests`; fails with node's output when a story fails.
+async fn run_node(folder: &str, env: &[(String, String)], artifacts: &Path) {
+    let web_tests = workspace().join("web/tests");
+    let env = env.to_vec();
+    let folder = folder.to_owned();
+    let output = tokio::time::timeout(
+        Duration::from_secs(600),
+        tokio::task::spawn_blocking(move || {
+            Command::new("node")
+                .args(["--test", "--test-concurrency=1", "--test-reporter=spec", &folder])
+                .current_dir(web_tests)
+                .envs(env)
+                .output()
+        }),
+    )
+    .await
+    .expect("the browser tests finish within 10 minutes")
+    .expect("the node task ran")
+    .expect("node starts");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the browser tests failed ({}); screenshots and page HTML are in {}\n{stdout}\n{stderr}",
+        output.status,
+        artifacts.display()
+    );
+    println!("{stdout}");
+}

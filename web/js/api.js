@@ -1,0 +1,122 @@
+// The gateway's JSON API from the browser: the session lives in HttpOnly cookies, every
+// state-changing request carries the CSRF token (the readable myaccount_csrf cookie), a 401
+// sends the person back to sign-in, and a 403 `reauthentication-required` opens the step-up
+// dialog and then retries the request once.
+
+const BASE = '/api/v1';
+const CSRF_COOKIE = 'myaccount_csrf';
+
+/** Paths whose 401 is an answer (wrong password, wrong code), not an ended session. */
+const AUTH_PATHS = ['/auth/sign-in', '/auth/mfa', '/auth/mfa/start', '/auth/new-password', '/auth/reauthenticate', '/auth/session'];
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem.detail || problem.title || `HTTP ${status}`);
+    this.status = status;
+    this.problem = problem;
+  }
+
+  /** The slug of `type` (`urn:myaccount:problem:<slug>`). */
+  get code() {
+    return problemCode(this.problem);
+  }
+}
+
+export function problemCode(problem) {
+  const type = (problem && problem.type) || '';
+  return type.slice(type.lastIndexOf(':') + 1);
+}
+
+const handlers = {
+  unauthenticated: () => {},
+  reauthenticate: async () => false,
+};
+
+/** `unauthenticated()`: the session ended; `reauthenticate(problem)`: resolves true once stepped up. */
+export function setHandlers(h) {
+  Object.assign(handlers, h);
+}
+
+export function csrfToken() {
+  for (const part of document.cookie.split(';')) {
+    const [k, ...v] = part.trim().split('=');
+    if (k === CSRF_COOKIE) return decodeURIComponent(v.join('='));
+  }
+  return '';
+}
+
+async function send(method, path, body, { cookieSession = false } = {}) {
+  const headers = { accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD') {
+    const token = csrfToken();
+    if (token) headers['x-csrf-token'] = token;
+  }
+  if (cookieSession) headers['x-myaccount-session'] = 'cookie';
+  let response;
+  try {
+    response = await fetch(BASE + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError(0, { title: 'Network error', detail: 'The server could not be reached. Check your connection and try again.' });
+  }
+  return response;
+}
+
+async function read(response) {
+  if (response.status === 204) return null;
+  const text = await response.text();
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return { detail: text };
+  }
+}
+
+/**
+ * Calls the API; resolves with the parsed JSON (null for 204) or rejects with ApiError.
+ * Options: `cookieSession` (sign-in endpoints: cookies instead of tokens), `stepUp` (false:
+ * do not open the step-up dialog).
+ */
+export async function api(method, path, body, options = {}) {
+  const { stepUp = true } = options;
+  const response = await send(method, path, body, options);
+  const data = await read(response);
+  if (response.ok) return data;
+  const problem = data && typeof data === 'object'
+    ? data
+    : { title: response.statusText, detail: `The request failed (HTTP ${response.status}).` };
+  if (!problem.detail) problem.detail = problem.title || `The request failed (HTTP ${response.status}).`;
+  const error = new ApiError(response.status, problem);
+  if (response.status === 401 && !AUTH_PATHS.includes(path)) {
+    handlers.unauthenticated(error);
+    throw error;
+  }
+  if (response.status === 403 && error.code === 'reauthentication-required' && stepUp) {
+    const done = await handlers.reauthenticate(problem);
+    if (!done) {
+      const cancelled = new ApiError(403, { ...problem, detail: 'Cancelled: this change needs you to verify your identity first.' });
+      cancelled.cancelled = true;
+      throw cancelled;
+    }
+    return api(method, path, body, { ...options, stepUp: false });
+  }
+  throw error;
+}
+
+export const get = (path, options) => api('GET', path, undefined, options);
+export const post = (path, body, options) => api('POST', path, body, options);
+export const put = (path, body, options) => api('PUT', path, body, options);
+export const patch = (path, body, options) => api('PATCH', path, body, options);
+export const del = (path, body, options) => api('DELETE', path, body, options);
+
+/** Path segments are always encoded: ids come from the API, never trusted as path syntax. */
+export function seg(value) {
+  return encodeURIComponent(String(value));
+}

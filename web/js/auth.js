@@ -1,0 +1,254 @@
+// Signing in (password, then the second factor, then a new password when one is required) and
+// stepping up (the same steps in a dialog, when the API asks for a recent sign-in).
+
+import { post, ApiError } from './api.js';
+import { h, field, button, busy, showProblem, clearErrors, replace, append, sentence } from './dom.js';
+import { openDialog } from './dialogs.js';
+import * as webauthn from './webauthn.js';
+
+const METHOD_NAMES = {
+  authenticatorApp: 'Authenticator app',
+  phone: 'Phone',
+  email: 'Email',
+  securityKey: 'Security key or passkey',
+  recoveryCodes: 'Recovery code',
+  appPassword: 'App password',
+};
+
+export function methodName(type) {
+  return METHOD_NAMES[type] || type;
+}
+
+function methodLabel(m) {
+  const name = methodName(m.type);
+  return m.label && m.label !== name ? `${name}: ${m.label}` : name;
+}
+
+const cookie = { cookieSession: true };
+
+/**
+ * The second step: choose a method (default first) and answer it. `onAnswer(answer)` gets what
+ * `/auth/mfa` answered (`signedIn`, or `passwordChangeRequired`).
+ */
+export function mfaStep(challenge, onAnswer) {
+  const methods = [...(challenge.methods || [])].sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+  const form = h('form', { class: 'form mfa-form', novalidate: true });
+  const area = h('div', { class: 'mfa-area' });
+  let current = methods[0];
+
+  const complete = async (proof) => {
+    const answer = await post('/auth/mfa', { challengeId: challenge.challengeId, methodId: current.id, ...proof }, cookie);
+    onAnswer(answer);
+  };
+
+  const codeField = (label, hint, autocomplete = 'one-time-code') => field({
+    label, name: 'code', autocomplete, hint, inputmode: current.type === 'recoveryCodes' ? 'text' : 'numeric', required: true,
+  });
+
+  const render = () => {
+    clearErrors(form);
+    replace(area);
+    form.onsubmit = null;
+    switch (current.type) {
+      case 'authenticatorApp':
+      case 'recoveryCodes': {
+        const label = current.type === 'recoveryCodes' ? 'Recovery code' : 'Code from your authenticator app';
+        const hint = current.type === 'recoveryCodes' ? 'Each recovery code works once.' : 'Enter the 6-digit code the app shows now.';
+        append(area, [codeField(label, hint), h('div', { class: 'actions' }, button('Verify', null, { kind: 'primary', type: 'submit' }))]);
+        form.onsubmit = (e) => {
+          e.preventDefault();
+          const code = form.elements.code.value.trim();
+          busy(form, () => complete({ code })).catch((err) => showProblem(form, err));
+        };
+        break;
+      }
+      case 'phone':
+      case 'email': {
+        const send = button('Send code', async () => {
+          try {
+            const prompt = await busy(form, () => post('/auth/mfa/start', { challengeId: challenge.challengeId, methodId: current.id }));
+            clearErrors(form);
+            replace(area,
+              h('p', { class: 'sent', role: 'status', text: `We sent a code to ${prompt.sentTo || 'you'}.` }),
+              codeField('Code you received', 'It expires in a few minutes.'),
+              h('div', { class: 'actions' }, button('Verify', null, { kind: 'primary', type: 'submit' }), send));
+            send.textContent = 'Send a new code';
+            form.elements.code.focus();
+            form.onsubmit = (e) => {
+              e.preventDefault();
+              busy(form, () => complete({ code: form.elements.code.value.trim() })).catch((err) => showProblem(form, err));
+            };
+          } catch (err) {
+            showProblem(form, err);
+          }
+        }, { kind: 'primary' });
+        append(area, [h('p', { text: `We will send a code to ${current.label || 'your ' + current.type}.` }), h('div', { class: 'actions' }, send)]);
+        form.onsubmit = (e) => { e.preventDefault(); send.click(); };
+        break;
+      }
+      case 'securityKey': {
+        const use = button('Use my security key', async () => {
+          try {
+            await busy(form, async () => {
+              if (!webauthn.supported()) throw new ApiError(0, { detail: 'This browser cannot use security keys. Choose another method.' });
+              const prompt = await post('/auth/mfa/start', { challengeId: challenge.challengeId, methodId: current.id });
+              let assertion;
+              try {
+                assertion = await webauthn.assert(prompt.publicKey);
+              } catch (e) {
+                throw new ApiError(0, { detail: `The security key did not answer (${e.name || 'error'}). Try again or choose another method.` });
+              }
+              await complete({ assertion });
+            });
+          } catch (err) {
+            showProblem(form, err);
+          }
+        }, { kind: 'primary' });
+        append(area, [h('p', { text: 'Have your security key or passkey ready, then follow your browser.' }), h('div', { class: 'actions' }, use)]);
+        form.onsubmit = (e) => { e.preventDefault(); use.click(); };
+        break;
+      }
+      default:
+        append(area, [h('p', { text: 'This method cannot be used here. Choose another one.' })]);
+    }
+  };
+
+  if (methods.length > 1) {
+    const name = `method-${Math.random().toString(36).slice(2, 8)}`;
+    form.append(h('fieldset', { class: 'methods' },
+      h('legend', { text: 'Verify with' }),
+      methods.map((m, i) => {
+        const id = `${name}-${i}`;
+        return h('div', { class: 'field-check' },
+          h('input', { type: 'radio', id, name: 'method', value: m.id, checked: i === 0, onchange: () => { current = m; render(); } }),
+          h('label', { for: id, text: methodLabel(m) + (m.isDefault ? ' (default)' : '') }));
+      })));
+  } else if (current) {
+    form.append(h('p', { class: 'method-one', text: `Verify with: ${methodLabel(current)}` }));
+  }
+  form.append(area);
+  if (current) render();
+  else area.append(h('p', { text: 'No sign-in method can finish this sign-in. Ask your administrator for help.' }));
+  return form;
+}
+
+function newPasswordForm(answer, onSignedIn) {
+  const form = h('form', { class: 'form', novalidate: true },
+    answer.reason ? h('p', { class: 'notice notice-warning', text: answer.reason }) : null,
+    field({ label: 'New password', name: 'newPassword', type: 'password', autocomplete: 'new-password', required: true }),
+    field({ label: 'Confirm new password', name: 'confirmPassword', type: 'password', autocomplete: 'new-password', required: true }),
+    h('div', { class: 'actions' }, button('Set password and sign in', null, { kind: 'primary', type: 'submit' })));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const newPassword = form.elements.newPassword.value;
+    if (newPassword !== form.elements.confirmPassword.value) {
+      showProblem(form, new ApiError(400, { detail: 'The passwords do not match.', errors: [{ field: 'confirmPassword', message: 'Type the same password twice.' }] }));
+      return;
+    }
+    busy(form, async () => {
+      const signed = await post('/auth/new-password', { changeTicket: answer.changeTicket, newPassword }, cookie);
+      if (signed && signed.signedIn) onSignedIn();
+    }).catch((err) => showProblem(form, err));
+  });
+  return form;
+}
+
+/** The sign-in page: renders into `main`; `onSignedIn()` once the cookies are set. */
+export function renderSignIn(main, { onSignedIn, message, focus = true }) {
+  const heading = (text) => h('h1', { tabindex: '-1', text });
+  let moveFocus = focus;
+  const step = (title, ...body) => {
+    const h1 = heading(title);
+    replace(main, h('section', { class: 'signin card' }, h1, ...body));
+    // Not on the first page load: there the first Tab should reach the skip link.
+    if (moveFocus) h1.focus();
+    moveFocus = true;
+    document.title = `${title} - My Account`;
+  };
+
+  const handle = (answer) => {
+    if (answer && answer.signedIn) return onSignedIn();
+    if (answer && answer.mfaRequired) {
+      return step('Verify your identity',
+        h('p', { text: 'Your password was right. Now prove it is you with a second method.' }),
+        mfaStep(answer, handle),
+        button('Start over', () => renderSignIn(main, { onSignedIn }), { kind: 'quiet' }));
+    }
+    if (answer && answer.passwordChangeRequired) {
+      return step('Choose a new password',
+        h('p', { text: 'Before you continue, choose a new password. Your old one can no longer be used.' }),
+        newPasswordForm(answer, onSignedIn));
+    }
+    return step('Sign in', h('p', { role: 'alert', text: 'The sign-in could not be completed. Try again.' }));
+  };
+
+  const form = h('form', { class: 'form', novalidate: true, 'aria-label': 'Sign in' },
+    field({ label: 'Email or user name', name: 'username', autocomplete: 'username', required: true, inputmode: 'email', attrs: { autocapitalize: 'none', spellcheck: 'false' } }),
+    field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    h('div', { class: 'actions' }, button('Sign in', null, { kind: 'primary', type: 'submit' })));
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const username = form.elements.username.value.trim();
+    const password = form.elements.password.value;
+    const missing = [];
+    if (!username) missing.push({ field: 'username', message: 'Enter your email or user name.' });
+    if (!password) missing.push({ field: 'password', message: 'Enter your password.' });
+    if (missing.length) {
+      showProblem(form, new ApiError(400, { detail: 'Enter your user name and password.', errors: missing }));
+      return;
+    }
+    busy(form, () => post('/auth/sign-in', { username, password }, cookie))
+      .then(handle)
+      .catch((err) => showProblem(form, err));
+  });
+  step('Sign in',
+    message ? h('div', { class: 'notice notice-info', role: 'status' }, h('p', { text: message })) : null,
+    h('p', { text: 'Sign in to manage your account, security info and devices.' }),
+    form);
+}
+
+let pending = null;
+
+/**
+ * The step-up dialog: the password again, then the second factor when asked. Resolves true once
+ * the session is fresh, false when cancelled. Concurrent requests share one dialog.
+ */
+export function reauthenticate(problem) {
+  if (pending) return pending;
+  pending = openDialog({
+    title: 'Verify it’s you',
+    className: 'dialog-reauth',
+    build: (close) => {
+      const body = h('div', { class: 'dialog-body' });
+      const explain = h('p', { text: `${problem && problem.detail ? sentence(problem.detail) + ' ' : ''}Enter your password to continue.` });
+      const handle = (answer) => {
+        if (answer && answer.signedIn) return close(true);
+        if (answer && answer.mfaRequired) {
+          replace(body,
+            h('p', { text: 'Now verify with a second method.' }),
+            mfaStep(answer, handle),
+            h('div', { class: 'actions' }, button('Cancel', () => close(false), { kind: 'secondary' })));
+          const first = body.querySelector('input');
+          if (first) first.focus();
+          return undefined;
+        }
+        replace(body, h('p', { role: 'alert', text: 'Verification could not be completed.' }),
+          h('div', { class: 'actions' }, button('Close', () => close(false))));
+        return undefined;
+      };
+      const form = h('form', { class: 'form', novalidate: true },
+        field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+        h('div', { class: 'actions' },
+          button('Continue', null, { kind: 'primary', type: 'submit' }),
+          button('Cancel', () => close(false), { kind: 'secondary' })));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        busy(form, () => post('/auth/reauthenticate', { password: form.elements.password.value }, { ...cookie, stepUp: false }))
+          .then(handle)
+          .catch((err) => showProblem(form, err));
+      });
+      return append(body, [explain, form]);
+    },
+  }).finally(() => { pending = null; });
+  return pending;
+}

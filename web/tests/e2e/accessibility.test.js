@@ -1,0 +1,103 @@
+// The sign-in form works with the keyboard alone, and no page scrolls sideways on a 360 px
+// wide screen.
+
+import assert from 'node:assert/strict';
+import { story, env, GATEWAY, heading, signIn, focusedIs } from './helpers.js';
+
+async function focusedLabel(page) {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el) return '';
+    if (el.labels && el.labels.length) return el.labels[0].textContent.trim();
+    return (el.getAttribute('aria-label') || el.textContent || '').trim();
+  });
+}
+
+async function tabTo(page, label, max = 8) {
+  for (let i = 0; i < max; i += 1) {
+    await page.keyboard.press('Tab');
+    if ((await focusedLabel(page)) === label) return;
+  }
+  assert.fail(`Tab never reached "${label}" (last: "${await focusedLabel(page)}")`);
+}
+
+story('signs in with the keyboard alone', async (page) => {
+  await page.goto(`${GATEWAY()}/`);
+  await heading(page, 'Sign in');
+  assert.equal(await page.getByRole('navigation').count(), 0, 'no navigation before sign-in');
+  assert.equal(await page.getByRole('button', { name: 'Sign out' }).count(), 0, 'no sign-out before sign-in');
+
+  // The first Tab reaches the skip link, which moves focus to the page heading.
+  await page.keyboard.press('Tab');
+  assert.equal(await focusedLabel(page), 'Skip to main content');
+  await page.keyboard.press('Enter');
+  assert.ok(await focusedIs(page, page.getByRole('heading', { level: 1, name: 'Sign in' })), 'the skip link moves focus to the heading');
+
+  // Submitting empty fields puts the errors next to them and focus on the first.
+  await tabTo(page, 'Email or user name');
+  await page.keyboard.press('Enter');
+  await page.getByText('Enter your email or user name.').waitFor();
+  assert.equal(await focusedLabel(page), 'Email or user name');
+  assert.equal(await page.getByLabel('Email or user name').getAttribute('aria-invalid'), 'true');
+
+  await page.keyboard.type(env('PLAIN_USER'));
+  await page.keyboard.press('Tab');
+  assert.equal(await focusedLabel(page), 'Password');
+  await page.keyboard.type(env('PLAIN_PASSWORD'));
+  await page.keyboard.press('Tab');
+  assert.equal(await focusedLabel(page), 'Sign in');
+  await page.keyboard.press('Enter');
+  const overview = await heading(page, 'Overview');
+  assert.ok(await focusedIs(page, overview), 'focus moves to the overview heading');
+
+  // The navigation is reachable and usable with the keyboard too.
+  await page.getByRole('navigation', { name: 'My Account' }).getByRole('link', { name: 'Password' }).focus();
+  await page.keyboard.press('Enter');
+  const passwordHeading = await heading(page, 'Password');
+  assert.ok(await focusedIs(page, passwordHeading));
+  assert.equal(await page.getByRole('link', { name: 'Password', exact: true }).getAttribute('aria-current'), 'page');
+});
+
+const PAGES = [
+  ['/', 'Overview'],
+  ['/security-info', 'Security info'],
+  ['/password', 'Password'],
+  ['/devices', 'Devices'],
+  ['/sessions', 'Sessions'],
+  ['/organizations', 'Organizations'],
+  ['/privacy', 'Privacy'],
+  ['/sign-ins', 'My sign-ins'],
+];
+
+async function assertNoSidewaysScroll(page, where) {
+  const { scrollWidth, clientWidth } = await page.evaluate(() => ({
+    scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+    clientWidth: document.documentElement.clientWidth,
+  }));
+  assert.ok(scrollWidth <= clientWidth, `${where}: the page is ${scrollWidth} px wide in a ${clientWidth} px viewport`);
+}
+
+story('nothing overflows sideways at 360 px', async (page) => {
+  await page.goto(`${GATEWAY()}/`);
+  await heading(page, 'Sign in');
+  await assertNoSidewaysScroll(page, 'sign-in');
+  await signIn(page, env('PLAIN_USER'), env('PLAIN_PASSWORD'));
+  for (const [path, title] of PAGES) {
+    await page.goto(`${GATEWAY()}${path}`);
+    await heading(page, title);
+    await page.locator('main .loading').first().waitFor({ state: 'detached' });
+    await assertNoSidewaysScroll(page, path);
+  }
+  // Open details and dialogs are within the width too.
+  await page.locator('li.sign-in summary').first().click();
+  await assertNoSidewaysScroll(page, '/sign-ins with details open');
+  await page.goto(`${GATEWAY()}/sessions`);
+  await heading(page, 'Sessions');
+  await page.getByRole('button', { name: 'Sign out everywhere', exact: true }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.waitFor();
+  const box = await dialog.boundingBox();
+  assert.ok(box && box.x >= 0 && box.x + box.width <= 360, 'the dialog fits the screen');
+  await page.keyboard.press('Escape');
+  await dialog.waitFor({ state: 'detached' });
+}, { viewport: { width: 360, height: 740 } });
