@@ -20,6 +20,9 @@ pub const ADMIN_PASSWORD: &str = "integration admin lantern 99";
 
 pub struct TestSystem {
     pub gateway: String,
+    /// The gateway as a browser reaches it for WebAuthn: `http://localhost:<port>`, the relying
+    /// party's origin (security keys are bound to it).
+    pub web_origin: String,
     pub http: reqwest::Client,
     pub identity_port: u16,
     pub identity_admin_port: u16,
@@ -82,6 +85,9 @@ impl TestSystem {
         let security_info_db = TestDatabase::new("securityinfo");
         // Identity and security-info call each other: security-info's port is chosen first.
         let security_info_port = platform::testing::free_port();
+        // The gateway's port is chosen first too: it is the WebAuthn relying party's origin.
+        let gateway_port = platform::testing::free_port();
+        let web_origin = format!("http://localhost:{gateway_port}");
 
         let identity = myaccount_identity::Application::build_with_second_factors(
             myaccount_identity::Settings {
@@ -180,7 +186,7 @@ impl TestSystem {
             keyring: platform::crypto::Keyring::generate("e2e"),
             webauthn: myaccount_security_info::WebAuthnSettings {
                 rp_id: "localhost".into(),
-                rp_origin: "http://localhost:8080".parse().expect("origin"),
+                rp_origin: web_origin.parse().expect("origin"),
                 rp_name: "MyAccount".into(),
             },
             step_up_max_age: Duration::from_secs(600),
@@ -192,7 +198,7 @@ impl TestSystem {
 
         let gateway = myaccount_gateway::Application::build(myaccount_gateway::Settings {
             host: "127.0.0.1".parse().expect("ip"),
-            port: 0,
+            port: gateway_port,
             identity_url: format!("http://127.0.0.1:{identity_port}"),
             audit_url: format!("http://127.0.0.1:{audit_port}"),
             devices_url: format!("http://127.0.0.1:{devices_port}"),
@@ -238,6 +244,7 @@ impl TestSystem {
 
         Self {
             gateway: gateway_url,
+            web_origin,
             http: reqwest::Client::new(),
             identity_port,
             identity_admin_port,

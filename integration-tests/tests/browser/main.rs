@@ -144,6 +144,8 @@ async fn the_web_ui_works_in_a_real_browser() {
     // a session elsewhere to end).
     let plain_user = system.create_user().await;
     system.sign_in_ok(&plain_user).await;
+    // A passkey, registered and used in the browser (Chromium's virtual authenticator).
+    let passkey_user = system.create_user().await;
     // The overview with one service down (the last story: it stops that service).
     let degraded_user = system.create_user().await;
 
@@ -154,6 +156,7 @@ async fn the_web_ui_works_in_a_real_browser() {
     let step = totp_step.to_string();
     let env: Vec<(&str, &str)> = vec![
         ("GATEWAY_URL", system.gateway.as_str()),
+        ("WEB_ORIGIN", system.web_origin.as_str()),
         ("CHROMIUM_PATH", CHROMIUM),
         ("ARTIFACTS_DIR", artifacts.to_str().expect("utf-8 path")),
         ("TOTP_USER", totp_user.upn.as_str()),
@@ -171,6 +174,8 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("REVIEW_OTHER_TOKEN", other_session.as_str()),
         ("PLAIN_USER", plain_user.upn.as_str()),
         ("PLAIN_PASSWORD", plain_user.password.as_str()),
+        ("PASSKEY_USER", passkey_user.upn.as_str()),
+        ("PASSKEY_PASSWORD", passkey_user.password.as_str()),
         ("DEGRADED_USER", degraded_user.upn.as_str()),
         ("DEGRADED_PASSWORD", degraded_user.password.as_str()),
     ];

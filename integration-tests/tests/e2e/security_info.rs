@@ -342,7 +342,7 @@ async fn a_security_key_registers_and_answers_the_second_step_with_a_real_signat
     let system = TestSystem::spawn().await;
     let user = system.create_user().await;
     let first = system.sign_in_ok(&user).await;
-    let origin = url::Url::parse("http://localhost:8080").expect("origin");
+    let origin = url::Url::parse(&system.web_origin).expect("origin");
     let mut key = WebauthnAuthenticator::new(SoftPasskey::new(true));
 
     // Registration: the browser's navigator.credentials.create() with the gateway's options.
