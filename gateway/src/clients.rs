@@ -32,7 +32,8 @@ pub struct ClientSettings {
 }
 
 /// The stack around `channel`. Outermost first: errors of the stack become gRPC statuses,
-/// load shedding, the concurrency limit, the timeout, buffering of read requests (so they can
+/// a client span whose trace context travels as `traceparent` metadata (one span over every
+/// attempt), load shedding, the concurrency limit, the timeout, buffering of read requests (so they can
 /// be sent again), the retry.
 pub fn stack(channel: Channel, settings: &ClientSettings) -> ServiceChannel {
     // Retries may add at most a fifth to the traffic (plus a floor), so a struggling service is
@@ -40,6 +41,7 @@ pub fn stack(channel: Channel, settings: &ClientSettings) -> ServiceChannel {
     let budget = Arc::new(TpsBudget::new(Duration::from_secs(10), 10, 0.2));
     let service = ServiceBuilder::new()
         .map_err(into_status)
+        .layer(platform::instrument::GrpcClientLayer)
         .load_shed()
         .concurrency_limit(settings.concurrency_limit.max(1))
         .timeout(settings.timeout)

@@ -1,5 +1,6 @@
 //! The JSON shapes of the API (lowerCamelCase, RFC 3339 UTC timestamps, string ids) and their
-//! conversion from the services' messages.
+//! conversion from the services' messages. Request bodies that carry a secret (a password, a
+//! code, a token, a recovery key) do not derive `Debug`: a debug print is one log line from a leak.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use myaccount_proto::identity::v1 as identity;
@@ -13,7 +14,7 @@ pub fn rfc3339(t: Option<&prost_types::Timestamp>) -> Option<String> {
         .map(|d| d.to_rfc3339_opts(SecondsFormat::Millis, true))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct SignInBody {
     pub username: String,
@@ -23,7 +24,7 @@ pub struct SignInBody {
     pub organization_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct RefreshBody {
     pub refresh_token: String,
@@ -557,7 +558,7 @@ pub struct RenameDeviceBody {
     pub display_name: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct AddRecoveryKeyBody {
     /// `operating_system`, `fixed_data` or `removable_data`.
@@ -601,7 +602,7 @@ pub struct RevokedSessions {
     pub revoked_count: i32,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ChangePasswordBody {
     pub current_password: String,
@@ -667,7 +668,7 @@ pub struct PasswordChangeRequired {
     pub reason: String,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct NewPasswordBody {
     pub change_ticket: String,
@@ -759,7 +760,7 @@ fn public_key(options_json: &str) -> Option<serde_json::Value> {
     value.get("publicKey").cloned()
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct MfaBody {
     pub challenge_id: String,
@@ -769,7 +770,7 @@ pub struct MfaBody {
     pub assertion: Option<serde_json::Value>,
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReauthenticateBody {
     pub password: String,
@@ -971,7 +972,7 @@ impl AddedMethod {
     }
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyMethodBody {
     pub code: Option<String>,

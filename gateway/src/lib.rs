@@ -6,6 +6,7 @@ pub mod clients;
 pub mod extract;
 pub mod json;
 pub mod location;
+pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
@@ -294,6 +295,7 @@ fn documented_routes(
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::jwks))
+        .routes(routes!(metrics::metrics))
         .routes(routes!(openapi::openapi_json))
 }
 
@@ -329,6 +331,7 @@ fn cors(settings: &Settings) -> Option<CorsLayer> {
 }
 
 pub fn router(state: AppState) -> Router {
+    platform::metrics::install();
     let session_state = state.clone();
     let (routes, _) = documented_routes(move |protected| {
         protected.layer(axum::middleware::from_fn_with_state(
@@ -351,6 +354,10 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(
             ServiceBuilder::new()
+                // Outermost: a server span per request (continuing the caller's traceparent)
+                // that every later layer and every service call runs in, and the route's
+                // latency metric over everything below.
+                .layer(axum::middleware::from_fn(platform::instrument::http_server))
                 // A request id first, so every log line and response carries it.
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(TraceLayer::new_for_http())
@@ -426,12 +433,15 @@ impl Application {
             }
         };
         tracing::info!(port = self.port(), "gateway listening");
-        axum::serve(
+        let served = axum::serve(
             self.listener,
             self.router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(stop)
-        .await
+        .await;
+        // Spans still buffered reach the collector before the process ends.
+        platform::telemetry::flush_async().await;
+        served
     }
 }
 

@@ -105,25 +105,17 @@ impl LocationHeaders {
 fn country(value: &str) -> String {
     let upper = value.to_ascii_uppercase();
     let is_code = upper.len() == 2 && upper.bytes().all(|b| b.is_ascii_uppercase());
-    if is_code && upper != "XX" {
-        upper
-    } else {
-        String::new()
-    }
+    if is_code && upper != "XX" { upper } else { String::new() }
 }
 
 fn place_name(value: &str) -> String {
-    let plausible = !value.is_empty()
-        && value.chars().count() <= MAX_NAME_CHARS
-        && !value.chars().any(char::is_control);
+    let plausible =
+        !value.is_empty() && value.chars().count() <= MAX_NAME_CHARS && !value.chars().any(char::is_control);
     if plausible { value.to_owned() } else { String::new() }
 }
 
 fn coordinate(value: &str, bound: f64) -> Option<f64> {
-    value
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && v.abs() <= bound)
+    value.parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= bound)
 }
 
 #[cfg(test)]

@@ -167,10 +167,20 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
 /// Handler names repeat across modules (`get`, `list`); the operation id is the tag and the
 /// handler, `securityInfoGet`, `signInsList`, so generated clients get unique, readable names.
 fn name_uniquely(operation: &mut Operation) {
-    let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+    let tag = operation
+        .tags
+        .as_ref()
+        .and_then(|t| t.first())
+        .cloned()
+        .unwrap_or_default();
     let handler = operation.operation_id.clone().unwrap_or_default();
     let mut id = String::new();
-    for (i, word) in tag.split('-').chain(handler.split('_')).filter(|w| !w.is_empty()).enumerate() {
+    for (i, word) in tag
+        .split('-')
+        .chain(handler.split('_'))
+        .filter(|w| !w.is_empty())
+        .enumerate()
+    {
         let mut chars = word.chars();
         if let Some(first) = chars.next() {
             if i == 0 {

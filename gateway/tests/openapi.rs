@@ -20,8 +20,14 @@ const NOWHERE: &str = "http://127.0.0.1:9";
 
 fn app() -> axum::Router {
     let env = Env::from_pairs(
-        ["IDENTITY_URL", "AUDIT_URL", "DEVICES_URL", "ORGANIZATIONS_URL", "SECURITYINFO_URL"]
-            .map(|name| (name, NOWHERE)),
+        [
+            "IDENTITY_URL",
+            "AUDIT_URL",
+            "DEVICES_URL",
+            "ORGANIZATIONS_URL",
+            "SECURITYINFO_URL",
+        ]
+        .map(|name| (name, NOWHERE)),
     );
     let settings = Settings::from_env(&env).expect("settings");
     router(AppState::new(settings).expect("state"))
@@ -69,7 +75,11 @@ async fn send(app: &axum::Router, request: Request<Body>) -> (StatusCode, Option
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
-    (status, content_type, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    (
+        status,
+        content_type,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
 }
 
 #[test]
@@ -116,7 +126,10 @@ async fn every_documented_operation_is_served() {
         let (status, _, body) = send(&app, request).await;
         let unrouted = status == StatusCode::METHOD_NOT_ALLOWED
             || (status == StatusCode::NOT_FOUND && body["detail"] == "no such endpoint");
-        assert!(!unrouted, "{method} {path} is documented but not served: {status} {body}");
+        assert!(
+            !unrouted,
+            "{method} {path} is documented but not served: {status} {body}"
+        );
     }
 }
 
@@ -139,7 +152,11 @@ async fn undocumented_paths_are_problems() {
             matches!(status, StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED),
             "{method} {path}: {status}"
         );
-        assert_eq!(content_type.as_deref(), Some("application/problem+json"), "{method} {path}");
+        assert_eq!(
+            content_type.as_deref(),
+            Some("application/problem+json"),
+            "{method} {path}"
+        );
         assert_eq!(body["status"], status.as_u16(), "{method} {path}: {body}");
     }
 }
@@ -156,7 +173,11 @@ async fn every_operation_with_a_body_refuses_malformed_json_with_a_problem() {
         for (body, content_type, expected) in [
             ("{\"unterminated\": ", "application/json", StatusCode::BAD_REQUEST),
             ("[1, 2, 3]", "application/json", StatusCode::BAD_REQUEST),
-            ("a=b", "application/x-www-form-urlencoded", StatusCode::UNSUPPORTED_MEDIA_TYPE),
+            (
+                "a=b",
+                "application/x-www-form-urlencoded",
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ),
         ] {
             let request = Request::builder()
                 .method(method.clone())
@@ -200,7 +221,9 @@ async fn the_document_is_served_and_every_answer_carries_the_security_headers() 
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default();
         assert!(
-            csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+            csp.contains("script-src 'self'")
+                && csp.contains("frame-ancestors 'none'")
+                && !csp.contains("unsafe-inline"),
             "{path}: {csp}"
         );
         assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff", "{path}");

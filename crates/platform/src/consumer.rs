@@ -23,7 +23,7 @@
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::marker::PhantomData;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_nats::HeaderMap;
 use async_nats::jetstream::consumer::{AckPolicy, DeliverPolicy, PullConsumer, pull};
@@ -31,11 +31,16 @@ use async_nats::jetstream::{AckKind, Message};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
+use opentelemetry::trace::TraceContextExt;
 use sqlx::{Acquire, PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+use tracing::field::Empty;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::events::{Event, EventBus, Stream, headers};
 use crate::outbox::sleep_or_cancel;
+use crate::telemetry::{TraceContext, TraceHeaders, set_remote_parent};
 
 /// A decoded event as handed to a handler.
 #[derive(Debug, Clone)]
@@ -451,7 +456,12 @@ impl<H: Apply> Engine<H> {
                 }
             };
             backoff = Duration::from_millis(100);
+            let mut lag_checked: Option<Instant> = None;
             loop {
+                if lag_checked.is_none_or(|at| at.elapsed() > LAG_INTERVAL) {
+                    self.record_lag(&consumer).await;
+                    lag_checked = Some(Instant::now());
+                }
                 let batch = tokio::select! {
                     _ = shutdown.cancelled() => return,
                     batch = self.fetch(&consumer) => batch,
@@ -486,12 +496,64 @@ impl<H: Apply> Engine<H> {
         Ok(messages)
     }
 
+    /// Consumer lag as JetStream sees it (messages not yet delivered, delivered but unacked).
+    async fn record_lag(&self, consumer: &PullConsumer) {
+        if let Ok(Ok(info)) = tokio::time::timeout(Duration::from_secs(2), consumer.get_info()).await {
+            metrics::gauge!("messaging_consumer_lag_messages", "consumer_group" => self.durable.clone())
+                .set(info.num_pending as f64);
+            metrics::gauge!("messaging_consumer_ack_pending_messages", "consumer_group" => self.durable.clone())
+                .set(info.num_ack_pending as f64);
+        }
+    }
+
+    /// A consumer span for `message`: OpenTelemetry messaging attributes, parent = the
+    /// producer's context from the `traceparent` header.
+    fn process_span(&self, message: &Message) -> tracing::Span {
+        let h = message.headers.as_ref();
+        let logical = self.bus.naming().logical_subject(message.subject.as_str()).to_owned();
+        let span = tracing::info_span!(
+            "consumer.process",
+            otel.name = %format_args!("process {logical}"),
+            otel.kind = "consumer",
+            messaging.system = "nats",
+            messaging.operation = "process",
+            messaging.operation.type = "process",
+            messaging.destination.name = %message.subject,
+            messaging.message.id = header(h, headers::ID).unwrap_or_default(),
+            messaging.consumer.group.name = %self.durable,
+            otel.status_code = Empty,
+        );
+        set_remote_parent(&span, message_context(message));
+        span
+    }
+
     async fn process(&self, messages: Vec<Message>) {
+        let start = Instant::now();
+        if let Some(info) = messages.last().and_then(|m| m.info().ok()) {
+            metrics::gauge!("messaging_consumer_lag_messages", "consumer_group" => self.durable.clone())
+                .set(info.pending as f64);
+        }
+        let redelivered = messages
+            .iter()
+            .filter(|m| m.info().is_ok_and(|i| i.delivered > 1))
+            .count();
+        if redelivered > 0 {
+            metrics::counter!("messaging_consumer_redeliveries_total", "consumer_group" => self.durable.clone())
+                .increment(redelivered as u64);
+        }
+        self.process_batch(messages).await;
+        metrics::histogram!("messaging_process_duration_seconds", "consumer_group" => self.durable.clone())
+            .record(start.elapsed().as_secs_f64());
+    }
+
+    async fn process_batch(&self, messages: Vec<Message>) {
         let outcomes = match self.apply(&messages).await {
             Ok(outcomes) => outcomes,
             Err(e) => {
                 // Nothing was committed: every message comes back after a delay.
                 tracing::warn!(consumer = %self.durable, error = %e, "batch not applied; will be redelivered");
+                metrics::counter!("messaging_process_messages_total", "consumer_group" => self.durable.clone(), "outcome" => "retry")
+                    .increment(messages.len() as u64);
                 for m in &messages {
                     let _ = m.ack_with(AckKind::Nak(Some(self.settings.retry_delay))).await;
                 }
@@ -499,6 +561,13 @@ impl<H: Apply> Engine<H> {
             }
         };
         for (message, outcome) in messages.iter().zip(outcomes) {
+            let label = match outcome {
+                Outcome::Ack => "ack",
+                Outcome::Retry => "retry",
+                Outcome::DeadLetter(_) => "dead_letter",
+            };
+            metrics::counter!("messaging_process_messages_total", "consumer_group" => self.durable.clone(), "outcome" => label)
+                .increment(1);
             let result = match outcome {
                 Outcome::Ack => message.ack().await,
                 Outcome::Retry => message.ack_with(AckKind::Nak(Some(self.settings.retry_delay))).await,
@@ -546,17 +615,57 @@ impl<H: Apply> Engine<H> {
         if deliveries.is_empty() {
             return Ok(outcomes);
         }
-        let mut tx = self.pool.begin().await?;
-        match self.claim_and_apply(&mut tx, deliveries, &mut outcomes).await {
-            Ok(()) => {
-                tx.commit().await?;
-                Ok(outcomes)
-            }
-            Err(e) => {
-                let _ = tx.rollback().await;
-                Err(e)
+        // One span for the batch, linked to every message's producer context; and a span per
+        // message, a child of its producer's context linked to the batch, so each event's
+        // trace still reaches its consumer.
+        let batch_span = tracing::info_span!(
+            "consumer.process_batch",
+            otel.name = %format_args!("process {}", self.filter.as_deref().unwrap_or(&self.durable)),
+            otel.kind = "consumer",
+            messaging.system = "nats",
+            messaging.operation = "process",
+            messaging.operation.type = "process",
+            messaging.destination.name = messages.first().map(|m| m.subject.as_str()).unwrap_or_default(),
+            messaging.consumer.group.name = %self.durable,
+            messaging.batch.message_count = messages.len(),
+            otel.status_code = Empty,
+        );
+        for message in messages {
+            batch_span.add_link(message_context(message).span().span_context().clone());
+        }
+        let batch_context = batch_span.context().span().span_context().clone();
+        let message_spans: Vec<tracing::Span> = messages
+            .iter()
+            .map(|m| {
+                let span = self.process_span(m);
+                span.add_link(batch_context.clone());
+                span
+            })
+            .collect();
+        let result = async {
+            let mut tx = self.pool.begin().await?;
+            match self.claim_and_apply(&mut tx, deliveries, &mut outcomes).await {
+                Ok(()) => {
+                    tx.commit().await?;
+                    Ok(())
+                }
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    Err(e)
+                }
             }
         }
+        .instrument(batch_span.clone())
+        .await;
+        if result.is_err() {
+            batch_span.record("otel.status_code", "ERROR");
+        }
+        for (span, outcome) in message_spans.iter().zip(&outcomes) {
+            if matches!(outcome, Outcome::DeadLetter(_)) {
+                span.record("otel.status_code", "ERROR");
+            }
+        }
+        result.map(|()| outcomes)
     }
 
     async fn claim_and_apply(
@@ -632,53 +741,57 @@ impl<H: Apply> Engine<H> {
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(messages.len());
         for message in messages {
-            let delivery = match read_attributes(message) {
-                Ok(d) => d,
-                Err(reason) => {
-                    outcomes.push(Outcome::DeadLetter(reason));
-                    continue;
-                }
-            };
-            let mut savepoint = tx.begin().await?;
-            let fresh = sqlx::query(
-                "INSERT INTO platform.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind(&self.durable)
-            .bind(&delivery.id)
-            .execute(&mut *savepoint)
-            .await?
-            .rows_affected()
-                == 1;
-            if !fresh {
-                savepoint.rollback().await?;
-                outcomes.push(Outcome::Ack);
-                continue;
+            // Each message in its consumer span, a child of its producer's context.
+            let span = self.process_span(message);
+            let outcome = self.apply_one(&mut tx, message).instrument(span.clone()).await?;
+            if matches!(outcome, Outcome::DeadLetter(_)) {
+                span.record("otel.status_code", "ERROR");
             }
-            match self.handler.one(&mut savepoint, &delivery).await {
-                Ok(()) => {
-                    savepoint.commit().await?;
-                    outcomes.push(Outcome::Ack);
-                }
-                Err(HandlerError::Rejected(reason)) => {
-                    savepoint.rollback().await?;
-                    outcomes.push(Outcome::DeadLetter(reason));
-                }
-                Err(HandlerError::Transient(reason)) => {
-                    savepoint.rollback().await?;
-                    if delivery.delivered >= self.settings.max_deliver {
-                        outcomes.push(Outcome::DeadLetter(format!(
-                            "gave up after {} deliveries: {reason}",
-                            delivery.delivered
-                        )));
-                    } else {
-                        tracing::warn!(consumer = %self.durable, event_id = %delivery.id, error = %reason, "handler failed; will retry");
-                        outcomes.push(Outcome::Retry);
-                    }
-                }
-            }
+            outcomes.push(outcome);
         }
         tx.commit().await?;
         Ok(outcomes)
+    }
+
+    /// Applies `message` in a savepoint of `conn`'s transaction.
+    async fn apply_one(&self, conn: &mut PgConnection, message: &Message) -> Result<Outcome, sqlx::Error> {
+        let delivery = match read_attributes(message) {
+            Ok(d) => d,
+            Err(reason) => return Ok(Outcome::DeadLetter(reason)),
+        };
+        let mut savepoint = conn.begin().await?;
+        let fresh = sqlx::query(
+            "INSERT INTO platform.processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(&self.durable)
+        .bind(&delivery.id)
+        .execute(&mut *savepoint)
+        .await?
+        .rows_affected()
+            == 1;
+        if !fresh {
+            savepoint.rollback().await?;
+            return Ok(Outcome::Ack);
+        }
+        Ok(match self.handler.one(&mut savepoint, &delivery).await {
+            Ok(()) => {
+                savepoint.commit().await?;
+                Outcome::Ack
+            }
+            Err(HandlerError::Rejected(reason)) => {
+                savepoint.rollback().await?;
+                Outcome::DeadLetter(reason)
+            }
+            Err(HandlerError::Transient(reason)) => {
+                savepoint.rollback().await?;
+                if delivery.delivered >= self.settings.max_deliver {
+                    Outcome::DeadLetter(format!("gave up after {} deliveries: {reason}", delivery.delivered))
+                } else {
+                    tracing::warn!(consumer = %self.durable, event_id = %delivery.id, error = %reason, "handler failed; will retry");
+                    Outcome::Retry
+                }
+            }
+        })
     }
 
     async fn dead_letter(&self, message: &Message, reason: &str) -> Result<(), String> {
@@ -693,6 +806,7 @@ impl<H: Apply> Engine<H> {
             format!("dlq-{}-{}", self.durable, message_id(message)).as_str(),
         );
         tracing::error!(consumer = %self.durable, subject = %message.subject, %reason, "event dead-lettered");
+        metrics::counter!("messaging_dead_letters_total", "consumer_group" => self.durable.clone()).increment(1);
         self.bus
             .jetstream()
             .publish_with_headers(subject, h, message.payload.clone())
@@ -712,6 +826,19 @@ fn message_id(message: &Message) -> String {
             .unwrap_or_default()
             .to_owned(),
     }
+}
+
+/// How often the consumer asks JetStream for its lag while running.
+const LAG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// The producer's trace context from the message's `traceparent`/`tracestate` headers.
+fn message_context(message: &Message) -> TraceContext {
+    let h = message.headers.as_ref();
+    TraceHeaders {
+        traceparent: header(h, headers::TRACEPARENT).map(str::to_owned),
+        tracestate: header(h, headers::TRACESTATE).map(str::to_owned),
+    }
+    .context()
 }
 
 fn header<'a>(h: Option<&'a HeaderMap>, name: &str) -> Option<&'a str> {

@@ -397,4 +397,5 @@ pub mod headers {
     pub const CONTENT_TYPE: &str = "content-type";
     pub const PROTOBUF: &str = "application/protobuf";
     pub const TRACEPARENT: &str = "traceparent";
+    pub const TRACESTATE: &str = "tracestate";
 }

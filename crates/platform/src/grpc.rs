@@ -1,6 +1,6 @@
 //! The gRPC server every service runs: its own listener plus an admin HTTP listener (probes,
-//! service routes such as JWKS), `grpc.health.v1` that follows Postgres reachability, reflection,
-//! request tracing, per-request timeouts, token verification, background tasks (outbox relay,
+//! `/metrics`, service routes such as JWKS), `grpc.health.v1` that follows Postgres (and NATS)
+//! reachability, reflection, request tracing and metrics, per-request timeouts, token verification, background tasks (outbox relay,
 //! consumers) and a graceful shutdown that drains in-flight calls.
 
 use std::future::Future;
@@ -22,11 +22,11 @@ use tonic::service::Routes;
 use tonic_health::ServingStatus;
 use tonic_health::server::HealthReporter;
 use tower::ServiceBuilder;
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
-use tracing::Level;
 
 use crate::auth::AuthLayer;
 use crate::config::{ConfigError, Env};
+use crate::events::EventBus;
+use crate::instrument::GrpcServerLayer;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -98,11 +98,13 @@ pub struct ServiceHost {
     admin_routes: Router,
     tasks: Vec<Task>,
     shutdown: CancellationToken,
+    bus: Option<EventBus>,
 }
 
 impl ServiceHost {
     /// Binds both listeners now, so the ports are known before `run`.
     pub async fn bind(settings: &GrpcSettings, pool: PgPool, auth: AuthLayer) -> Result<Self, ServeError> {
+        crate::metrics::install();
         let grpc_listener = bind(SocketAddr::new(settings.host, settings.port)).await?;
         let admin_listener = bind(SocketAddr::new(settings.host, settings.admin_port)).await?;
         Ok(Self {
@@ -116,7 +118,14 @@ impl ServiceHost {
             admin_routes: Router::new(),
             tasks: Vec::new(),
             shutdown: CancellationToken::new(),
+            bus: None,
         })
+    }
+
+    /// Readiness (gRPC health and `/readyz`) also follows this NATS connection.
+    pub fn event_bus(mut self, bus: &EventBus) -> Self {
+        self.bus = Some(bus.clone());
+        self
     }
 
     pub fn add_service<S>(mut self, service: S) -> Self
@@ -178,9 +187,13 @@ impl ServiceHost {
         };
 
         let (reporter, health_service) = tonic_health::server::health_reporter();
-        let ready = Arc::new(AtomicBool::new(false));
-        let health_task = tokio::spawn(watch_database(
+        let ready = Arc::new(Readiness {
+            postgres: AtomicBool::new(false),
+            nats: AtomicBool::new(false),
+        });
+        let health_task = tokio::spawn(watch_dependencies(
             self.pool.clone(),
+            self.bus.clone(),
             reporter,
             self.service_names.clone(),
             ready.clone(),
@@ -199,7 +212,7 @@ impl ServiceHost {
             .map(|task| tokio::spawn(task(shutdown.clone())))
             .collect();
 
-        let admin = admin_router(ready).merge(self.admin_routes);
+        let admin = admin_router(ready, self.pool.clone()).merge(self.admin_routes);
         let admin_server = {
             let shutdown = shutdown.clone();
             tokio::spawn(async move {
@@ -219,10 +232,11 @@ impl ServiceHost {
             .timeout(self.settings.request_timeout)
             .layer(
                 ServiceBuilder::new()
-                    // Outermost: every call gets a span, including the rejected ones.
-                    // Non-OK codes are mostly the caller's (bad token, bad input): not errors
-                    // of ours. Internal failures are logged where they are mapped to a status.
-                    .layer(TraceLayer::new_for_grpc().on_failure(DefaultOnFailure::new().level(Level::DEBUG)))
+                    // Outermost: every call gets a server span (a child of the caller's
+                    // traceparent) and its RPC metrics, including the rejected ones. Non-OK
+                    // codes are mostly the caller's (bad token, bad input): not logged here.
+                    // Internal failures are logged where they are mapped to a status.
+                    .layer(GrpcServerLayer)
                     // Then authentication, so handlers only ever see verified callers.
                     .layer(self.auth),
             )
@@ -242,6 +256,7 @@ impl ServiceHost {
             tracing::warn!("background tasks did not stop within the drain timeout");
         }
         signal_watch.abort();
+        crate::telemetry::flush_async().await;
         if let Ok(Err(e)) = admin_server.await {
             return Err(ServeError::Admin(e));
         }
@@ -255,7 +270,7 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
         .map_err(|source| ServeError::Bind { addr, source })
 }
 
-fn admin_router(ready: Arc<AtomicBool>) -> Router {
+fn admin_router(ready: Arc<Readiness>, pool: PgPool) -> Router {
     Router::new()
         // Liveness: the process answers. Never depends on Postgres or NATS, so an outage does
         // not make Kubernetes restart every pod.
@@ -263,46 +278,94 @@ fn admin_router(ready: Arc<AtomicBool>) -> Router {
         .route(
             "/readyz",
             get(move || {
-                let ready = ready.load(Ordering::Relaxed);
+                let postgres = ready.postgres.load(Ordering::Relaxed);
+                let nats = ready.nats.load(Ordering::Relaxed);
                 async move {
-                    if ready {
-                        (StatusCode::OK, "ready")
-                    } else {
-                        (StatusCode::SERVICE_UNAVAILABLE, "postgres unreachable")
+                    match (postgres, nats) {
+                        (true, true) => (StatusCode::OK, "ready"),
+                        (false, true) => (StatusCode::SERVICE_UNAVAILABLE, "postgres unreachable"),
+                        (true, false) => (StatusCode::SERVICE_UNAVAILABLE, "nats unreachable"),
+                        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "postgres and nats unreachable"),
                     }
+                }
+            }),
+        )
+        .route(
+            "/metrics",
+            get(move || {
+                let pool = pool.clone();
+                async move {
+                    crate::metrics::refresh_database_gauges(&pool).await;
+                    (
+                        [(http::header::CONTENT_TYPE, crate::metrics::CONTENT_TYPE)],
+                        crate::metrics::render(),
+                    )
                 }
             }),
         )
 }
 
-/// Reports SERVING while Postgres answers and NOT_SERVING while it does not.
-async fn watch_database(
+/// The `grpc.health.v1` entry that follows NATS reachability.
+pub const NATS_HEALTH_NAME: &str = "nats";
+
+/// What readiness follows: Postgres, and NATS when the host was given its connection.
+#[derive(Debug)]
+struct Readiness {
+    postgres: AtomicBool,
+    nats: AtomicBool,
+}
+
+/// Keeps gRPC health and `/readyz` current: `""` and each service SERVING while Postgres
+/// answers, `nats` while NATS does; `/readyz` ready while both do. Checked every 5 s, every
+/// second while something is down, each check bounded by 2 s.
+async fn watch_dependencies(
     pool: PgPool,
+    bus: Option<EventBus>,
     reporter: HealthReporter,
     names: Vec<&'static str>,
-    ready: Arc<AtomicBool>,
+    ready: Arc<Readiness>,
     shutdown: CancellationToken,
 ) {
-    let mut last: Option<bool> = None;
+    let mut last: Option<(bool, bool)> = None;
     loop {
-        let up = tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool))
-            .await
-            .is_ok_and(|r| r.is_ok());
-        if last != Some(up) {
-            let status = if up {
-                ServingStatus::Serving
-            } else {
-                ServingStatus::NotServing
+        let postgres = async {
+            tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool))
+                .await
+                .is_ok_and(|r| r.is_ok())
+        };
+        let nats = async {
+            match &bus {
+                // A round trip, not only the connection state: a half-open connection fails it.
+                Some(bus) => tokio::time::timeout(Duration::from_secs(2), bus.client().flush())
+                    .await
+                    .is_ok_and(|r| r.is_ok() && bus.is_connected()),
+                None => true,
+            }
+        };
+        let (postgres, nats) = tokio::join!(postgres, nats);
+        let up = postgres && nats;
+        if last != Some((postgres, nats)) {
+            let serving = |up: bool| {
+                if up {
+                    ServingStatus::Serving
+                } else {
+                    ServingStatus::NotServing
+                }
             };
             if last.is_some() {
-                tracing::warn!(postgres_reachable = up, "health changed");
+                tracing::warn!(postgres_reachable = postgres, nats_reachable = nats, "health changed");
             }
-            reporter.set_service_status("", status).await;
+            // The overall status and the services' follow Postgres: requests succeed while NATS
+            // is away (events wait in the outbox), so a NATS outage must not take every pod out
+            // of rotation (or fail start-up probes). NATS has an entry of its own.
+            reporter.set_service_status("", serving(postgres)).await;
             for name in &names {
-                reporter.set_service_status(*name, status).await;
+                reporter.set_service_status(*name, serving(postgres)).await;
             }
-            ready.store(up, Ordering::Relaxed);
-            last = Some(up);
+            reporter.set_service_status(NATS_HEALTH_NAME, serving(nats)).await;
+            ready.postgres.store(postgres, Ordering::Relaxed);
+            ready.nats.store(nats, Ordering::Relaxed);
+            last = Some((postgres, nats));
         }
         tokio::select! {
             _ = shutdown.cancelled() => {

@@ -10,6 +10,8 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod instrument;
+pub mod metrics;
 pub mod outbox;
 pub mod shutdown;
 pub mod telemetry;

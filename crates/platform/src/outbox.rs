@@ -11,9 +11,11 @@ use futures::future::join_all;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
 use tokio_util::sync::CancellationToken;
+use tracing::field::Empty;
 use uuid::Uuid;
 
 use crate::events::{Event, EventBus, Stream, headers};
+use crate::telemetry::{TraceHeaders, set_remote_parent};
 
 const NOTIFY_CHANNEL: &str = "platform_outbox";
 
@@ -24,6 +26,8 @@ pub struct OutgoingEvent {
     pub subject: String,
     pub ce_subject: String,
     pub payload: Vec<u8>,
+    /// The trace context the event continues: the current span's where it was made.
+    pub trace: TraceHeaders,
 }
 
 impl OutgoingEvent {
@@ -33,6 +37,7 @@ impl OutgoingEvent {
             subject: E::subject(),
             ce_subject: event.ce_subject(),
             payload: event.encode_to_vec(),
+            trace: TraceHeaders::current(),
         }
     }
 }
@@ -52,13 +57,16 @@ pub async fn publish_all_in_tx(conn: &mut PgConnection, events: &[OutgoingEvent]
     let subjects: Vec<&str> = events.iter().map(|e| e.subject.as_str()).collect();
     let ce_subjects: Vec<&str> = events.iter().map(|e| e.ce_subject.as_str()).collect();
     let payloads: Vec<&[u8]> = events.iter().map(|e| e.payload.as_slice()).collect();
+    let traceparents: Vec<Option<&str>> = events.iter().map(|e| e.trace.traceparent.as_deref()).collect();
+    let tracestates: Vec<Option<&str>> = events.iter().map(|e| e.trace.tracestate.as_deref()).collect();
     // The notification is delivered at commit and wakes the relay at once instead of at its next
     // poll; one statement writes and notifies, saving the sign-in path a round trip.
     sqlx::query(
         "WITH written AS (\
-             INSERT INTO platform.outbox (id, subject, ce_type, ce_subject, payload) \
-             SELECT id, subject, subject, ce_subject, payload \
-             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[]) AS t(id, subject, ce_subject, payload) \
+             INSERT INTO platform.outbox (id, subject, ce_type, ce_subject, payload, traceparent, tracestate) \
+             SELECT id, subject, subject, ce_subject, payload, traceparent, tracestate \
+             FROM UNNEST($1::uuid[], $2::text[], $3::text[], $4::bytea[], $6::text[], $7::text[]) \
+                  AS t(id, subject, ce_subject, payload, traceparent, tracestate) \
              RETURNING 1) \
          SELECT pg_notify($5, '') FROM (SELECT 1 FROM written LIMIT 1) AS any_written",
     )
@@ -67,6 +75,8 @@ pub async fn publish_all_in_tx(conn: &mut PgConnection, events: &[OutgoingEvent]
     .bind(&ce_subjects)
     .bind(&payloads)
     .bind(NOTIFY_CHANNEL)
+    .bind(&traceparents)
+    .bind(&tracestates)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -117,6 +127,7 @@ struct OutboxRow {
     ce_subject: String,
     payload: Vec<u8>,
     traceparent: Option<String>,
+    tracestate: Option<String>,
     created_at: DateTime<Utc>,
 }
 
@@ -220,7 +231,7 @@ impl OutboxRelay {
     pub async fn relay_batch(&self) -> Result<usize, RelayError> {
         let mut tx = self.pool.begin().await?;
         let rows: Vec<OutboxRow> = sqlx::query_as(
-            "SELECT id, subject, ce_type, ce_subject, payload, traceparent, created_at
+            "SELECT id, subject, ce_type, ce_subject, payload, traceparent, tracestate, created_at
              FROM platform.outbox WHERE published_at IS NULL
              ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
@@ -239,30 +250,55 @@ impl OutboxRelay {
         let mut send_error = None;
         for row in &rows {
             let subject = naming.subject(&row.subject);
-            let headers = self.headers(row);
+            // A producer span per event, a child of the context stored with it; the consumer
+            // continues from this span.
+            let span = publish_span(row, &subject);
+            let mut headers = self.headers(row);
+            let trace = TraceHeaders::of(&tracing_opentelemetry::OpenTelemetrySpanExt::context(&span));
+            if let Some(tp) = &trace.traceparent {
+                headers.insert(headers::TRACEPARENT, tp.as_str());
+            }
+            if let Some(ts) = &trace.tracestate {
+                headers.insert(headers::TRACESTATE, ts.as_str());
+            }
             match self
                 .bus
                 .jetstream()
                 .publish_with_headers(subject, headers, row.payload.clone().into())
                 .await
             {
-                Ok(ack) => pending.push((row.id, ack)),
+                Ok(ack) => pending.push((row.id, span, ack)),
                 Err(e) => {
+                    span.record("otel.status_code", "ERROR");
                     send_error = Some(e.to_string());
                     break;
                 }
             }
         }
-        let (ids, acks): (Vec<Uuid>, Vec<_>) = pending.into_iter().unzip();
+        let mut ids = Vec::with_capacity(pending.len());
+        let mut spans = Vec::with_capacity(pending.len());
+        let mut acks = Vec::with_capacity(pending.len());
+        for (id, span, ack) in pending {
+            ids.push(id);
+            spans.push(span);
+            acks.push(ack);
+        }
         let results = join_all(acks.into_iter().map(|ack| ack.into_future())).await;
         let mut sent = Vec::with_capacity(ids.len());
         let mut ack_error = None;
-        for (id, result) in ids.into_iter().zip(results) {
+        for ((id, span), result) in ids.into_iter().zip(&spans).zip(results) {
             match result {
                 Ok(_) => sent.push(id),
-                Err(e) => ack_error = Some(e.to_string()),
+                Err(e) => {
+                    span.record("otel.status_code", "ERROR");
+                    ack_error = Some(e.to_string());
+                }
             }
         }
+        metrics::counter!("outbox_events_published_total", "source" => self.source.clone())
+            .increment(sent.len() as u64);
+        // The spans end when the acks are in.
+        drop(spans);
         // Rows acked before a failure are marked sent; the rest stay for the next attempt.
         if !sent.is_empty() {
             sqlx::query("UPDATE platform.outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)")
@@ -293,9 +329,6 @@ impl OutboxRelay {
             h.insert(headers::SUBJECT, row.ce_subject.as_str());
         }
         h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
-        if let Some(tp) = &row.traceparent {
-            h.insert(headers::TRACEPARENT, tp.as_str());
-        }
         h
     }
 
@@ -309,6 +342,28 @@ impl OutboxRelay {
             tracing::warn!(error = %e, "outbox relay: pruning sent rows failed");
         }
     }
+}
+
+/// The relay's span for publishing `row`: OpenTelemetry messaging attributes, parent = the
+/// context stored with the event (a new trace for rows written without one).
+fn publish_span(row: &OutboxRow, subject: &str) -> tracing::Span {
+    let span = tracing::info_span!(
+        "outbox.publish",
+        otel.name = %format_args!("publish {}", row.subject),
+        otel.kind = "producer",
+        messaging.system = "nats",
+        messaging.operation = "publish",
+        messaging.operation.type = "send",
+        messaging.destination.name = %subject,
+        messaging.message.id = %row.id,
+        otel.status_code = Empty,
+    );
+    let stored = TraceHeaders {
+        traceparent: row.traceparent.clone(),
+        tracestate: row.tracestate.clone(),
+    };
+    set_remote_parent(&span, stored.context());
+    span
 }
 
 /// Number of events written but not yet acknowledged by JetStream.

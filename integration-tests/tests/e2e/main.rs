@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod devices;
+mod metrics;
 mod organizations;
 mod outbox_fault;
 mod overview;

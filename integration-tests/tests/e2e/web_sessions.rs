@@ -76,10 +76,7 @@ async fn with_cookies(
     csrf: Option<&str>,
     body: Option<&Value>,
 ) -> Response {
-    let mut request = system
-        .http
-        .request(method, system.url(path))
-        .header("cookie", cookies);
+    let mut request = system.http.request(method, system.url(path)).header("cookie", cookies);
     if let Some(token) = csrf {
         request = request.header("x-csrf-token", token);
     }
@@ -96,7 +93,8 @@ fn clears_both_cookies(headers: &HeaderMap) -> bool {
         .filter_map(|v| v.to_str().ok())
         .filter(|v| v.contains("Max-Age=0"))
         .collect();
-    cleared.iter().any(|v| v.starts_with("myaccount_session=;")) && cleared.iter().any(|v| v.starts_with("myaccount_csrf=;"))
+    cleared.iter().any(|v| v.starts_with("myaccount_session=;"))
+        && cleared.iter().any(|v| v.starts_with("myaccount_csrf=;"))
 }
 
 #[tokio::test]
@@ -105,9 +103,16 @@ async fn a_browser_session_lives_in_an_http_only_cookie_and_writes_need_the_csrf
     let user = system.create_user().await;
     let cookies = cookie_sign_in(&system, &user).await;
     for attribute in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/"] {
-        assert!(cookies.session_attributes.contains(attribute), "{}", cookies.session_attributes);
+        assert!(
+            cookies.session_attributes.contains(attribute),
+            "{}",
+            cookies.session_attributes
+        );
     }
-    assert!(!cookies.csrf_attributes.contains("HttpOnly"), "page scripts read the CSRF token");
+    assert!(
+        !cookies.csrf_attributes.contains("HttpOnly"),
+        "page scripts read the CSRF token"
+    );
     assert!(cookies.csrf_attributes.contains("SameSite=Strict"));
     assert!(
         !cookies.session.contains(&user.id) && !cookies.session.contains("eyJ"),
@@ -130,14 +135,22 @@ async fn a_browser_session_lives_in_an_http_only_cookie_and_writes_need_the_csrf
     for csrf in [None, Some("guessed-token"), Some(cookies.session.as_str())] {
         let refused = with_cookies(&system, Method::PATCH, "/api/v1/me/profile", &jar, csrf, Some(&change)).await;
         let problem = assert_problem(refused, StatusCode::FORBIDDEN).await;
-        assert!(problem["type"].as_str().is_some_and(|t| t.ends_with("csrf-token-invalid")), "{problem}");
+        assert!(
+            problem["type"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("csrf-token-invalid")),
+            "{problem}"
+        );
     }
     let unchanged: Value = with_cookies(&system, Method::GET, "/api/v1/me/profile", &jar, None, None)
         .await
         .json()
         .await
         .expect("json");
-    assert_eq!(unchanged["displayName"], before["displayName"], "refused writes change nothing");
+    assert_eq!(
+        unchanged["displayName"], before["displayName"],
+        "refused writes change nothing"
+    );
 
     let changed = with_cookies(
         &system,
@@ -175,7 +188,15 @@ async fn signing_out_ends_the_session_on_the_server_not_only_in_the_browser() {
     let without_token = with_cookies(&system, Method::POST, "/api/v1/auth/sign-out", &jar, None, None).await;
     assert_problem(without_token, StatusCode::FORBIDDEN).await;
 
-    let signed_out = with_cookies(&system, Method::POST, "/api/v1/auth/sign-out", &jar, Some(&cookies.csrf), None).await;
+    let signed_out = with_cookies(
+        &system,
+        Method::POST,
+        "/api/v1/auth/sign-out",
+        &jar,
+        Some(&cookies.csrf),
+        None,
+    )
+    .await;
     assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
     assert!(clears_both_cookies(signed_out.headers()));
 
@@ -259,7 +280,10 @@ async fn sign_in_floods_get_429_with_retry_after_per_account_and_per_address() {
         .expect("Retry-After in seconds");
     assert!((1..=60).contains(&retry_after), "{retry_after}");
     let problem = assert_problem(limited, StatusCode::TOO_MANY_REQUESTS).await;
-    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("account")), "{problem}");
+    assert!(
+        problem["detail"].as_str().is_some_and(|d| d.contains("account")),
+        "{problem}"
+    );
 
     // Other accounts go on until the address's own limit.
     for _ in 0..2 {
@@ -270,5 +294,8 @@ async fn sign_in_floods_get_429_with_retry_after_per_account_and_per_address() {
     let limited = system.sign_in(&other.upn, &other.password).await;
     assert!(limited.headers().contains_key("retry-after"));
     let problem = assert_problem(limited, StatusCode::TOO_MANY_REQUESTS).await;
-    assert!(problem["detail"].as_str().is_some_and(|d| d.contains("address")), "{problem}");
+    assert!(
+        problem["detail"].as_str().is_some_and(|d| d.contains("address")),
+        "{problem}"
+    );
 }

@@ -149,6 +149,8 @@ impl Application {
         );
         let mut host = ServiceHost::bind(&settings.grpc, pool.clone(), AuthLayer::new(Arc::new(verifier)))
             .await?
+            // Readiness follows NATS as well as Postgres.
+            .event_bus(&bus)
             .add_service(AuditServiceServer::new(grpc::AuditApi::new(service::Audit::new(
                 pool.clone(),
                 settings.retention.default_days,

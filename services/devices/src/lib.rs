@@ -93,8 +93,12 @@ impl Application {
             settings.consumer.clone(),
             events::SignInRecordedHandler,
         );
-        let users_deleted =
-            Consumer::<UserDeleted, _>::new(pool.clone(), bus, settings.consumer.clone(), events::UserDeletedHandler);
+        let users_deleted = Consumer::<UserDeleted, _>::new(
+            pool.clone(),
+            bus.clone(),
+            settings.consumer.clone(),
+            events::UserDeletedHandler,
+        );
         let devices = Arc::new(Devices::new(
             pool.clone(),
             settings.encryption.clone(),
@@ -102,6 +106,8 @@ impl Application {
         ));
         let host = ServiceHost::bind(&settings.grpc, pool, AuthLayer::new(Arc::new(verifier)))
             .await?
+            // Readiness follows NATS as well as Postgres.
+            .event_bus(&bus)
             .add_service(DevicesServiceServer::new(grpc::DevicesApi::new(devices)))
             .spawn_task(move |shutdown| relay.run(shutdown))
             .spawn_task(move |shutdown| sign_ins.run(shutdown))

@@ -71,7 +71,21 @@ pub async fn sign_in_recorded(conn: &mut PgConnection, r: &SignInAttemptRecord<'
         method: r.method.to_owned(),
         reported_location: r.client.location.clone(),
     };
-    publish_in_tx(conn, &OutgoingEvent::new(r.id, &event)).await
+    publish_in_tx(conn, &OutgoingEvent::new(r.id, &event)).await?;
+    // Sign-in outcomes by reason (docs/OPERATIONS.md, "Metrics").
+    let (outcome, reason) = match status {
+        SignInStatus::Success => ("success", "none".to_owned()),
+        _ => (
+            "failure",
+            reason
+                .as_str_name()
+                .trim_start_matches("SIGN_IN_FAILURE_REASON_")
+                .to_ascii_lowercase(),
+        ),
+    };
+    metrics::counter!("myaccount_sign_ins_total", "outcome" => outcome, "reason" => reason, "method" => r.method.to_owned())
+        .increment(1);
+    Ok(())
 }
 
 fn failure_reason(reason: FailureReason) -> SignInFailureReason {

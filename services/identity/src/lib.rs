@@ -43,10 +43,20 @@ pub const DEFAULT_STEP_UP_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// An admin account created at start-up when it does not exist yet (the first admin of a new
 /// installation; later admins are created by admins).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BootstrapAdmin {
     pub user_principal_name: String,
     pub password: String,
+}
+
+/// Never shows the password (settings may be logged with `?`).
+impl std::fmt::Debug for BootstrapAdmin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BootstrapAdmin")
+            .field("user_principal_name", &self.user_principal_name)
+            .field("password", &"[redacted]")
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -208,7 +218,7 @@ impl Application {
         );
         let organization_policies = Consumer::<OrganizationChanged, _>::new(
             pool.clone(),
-            bus,
+            bus.clone(),
             ConsumerSettings::new("identity"),
             memberships::OrganizationPolicyHandler,
         );
@@ -228,6 +238,8 @@ impl Application {
         );
         let host = ServiceHost::bind(&settings.grpc, pool, auth)
             .await?
+            // Readiness follows NATS as well as Postgres.
+            .event_bus(&bus)
             .add_service(IdentityServiceServer::new(grpc::IdentityApi::new(
                 identity,
                 settings.step_up_max_age,

@@ -9,6 +9,7 @@ use chrono::Utc;
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use platform::config::{ConfigError, Env};
+use platform::instrument::GrpcClient;
 use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
 
@@ -61,7 +62,8 @@ impl SecondFactorSettings {
 
 /// A lazily connected client of security-info's internal methods.
 pub struct SecurityInfoClient {
-    channel: Channel,
+    /// Each call gets a client span whose context travels as `traceparent` metadata.
+    channel: GrpcClient<Channel>,
     keys: Arc<KeyStore>,
     tokens: TokenSettings,
     pub policy: MfaPolicy,
@@ -79,7 +81,7 @@ impl SecurityInfoClient {
             .timeout(Duration::from_secs(5))
             .connect_lazy();
         Ok(Self {
-            channel,
+            channel: GrpcClient::new(channel),
             keys,
             tokens,
             policy: settings.policy,
@@ -94,7 +96,7 @@ impl SecurityInfoClient {
         Ok(platform::auth::bearer_request(message, &token)?)
     }
 
-    fn client(&self) -> SecurityInfoServiceClient<Channel> {
+    fn client(&self) -> SecurityInfoServiceClient<GrpcClient<Channel>> {
         SecurityInfoServiceClient::new(self.channel.clone())
     }
 

@@ -136,11 +136,22 @@ pub struct MfaChallenge {
 }
 
 /// Tokens handed to a client after sign-in or refresh.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct IssuedTokens {
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: Duration,
+}
+
+/// Never shows the tokens: a `?` in a log line must not hand out a session.
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
 }
 
 pub struct Identity {

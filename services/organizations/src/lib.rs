@@ -109,8 +109,12 @@ impl Application {
             settings.consumer.clone(),
             events::UserCreatedHandler,
         );
-        let users_deleted =
-            Consumer::<UserDeleted, _>::new(pool.clone(), bus, settings.consumer.clone(), events::UserDeletedHandler);
+        let users_deleted = Consumer::<UserDeleted, _>::new(
+            pool.clone(),
+            bus.clone(),
+            settings.consumer.clone(),
+            events::UserDeletedHandler,
+        );
         let retention = RetentionLimit {
             max_days: settings.max_sign_in_retention_days,
         };
@@ -118,6 +122,8 @@ impl Application {
         let api = grpc::OrganizationsApi::new(organizations, settings.step_up_max_age);
         let host = ServiceHost::bind(&settings.grpc, pool, AuthLayer::new(Arc::new(verifier)))
             .await?
+            // Readiness follows NATS as well as Postgres.
+            .event_bus(&bus)
             .add_service(OrganizationsServiceServer::new(api))
             .spawn_task(move |shutdown| relay.run(shutdown))
             .spawn_task(move |shutdown| users_created.run(shutdown))

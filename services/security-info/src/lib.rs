@@ -161,12 +161,14 @@ impl Application {
             Consumer::<UserDeleted, _>::new(pool.clone(), bus.clone(), consumer, events::UserDeletedHandler);
         let notifications = Consumer::<NotificationRequested, _>::new(
             pool.clone(),
-            bus,
+            bus.clone(),
             ConsumerSettings::new("notifications"),
             sender,
         );
         let host = ServiceHost::bind(&settings.grpc, pool, AuthLayer::new(Arc::new(verifier)))
             .await?
+            // Readiness follows NATS as well as Postgres.
+            .event_bus(&bus)
             .add_service(SecurityInfoServiceServer::new(grpc::SecurityInfoApi::new(service)))
             .spawn_task(move |shutdown| relay.run(shutdown))
             .spawn_task(move |shutdown| organizations.run(shutdown))

@@ -8,7 +8,9 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use futures::StreamExt;
 use myaccount_proto::events::v1::SignInRecorded;
-use platform::consumer::{BatchConsumer, BatchHandler, BatchOutcome, ConsumerSettings, Delivery, Handler, HandlerError};
+use platform::consumer::{
+    BatchConsumer, BatchHandler, BatchOutcome, ConsumerSettings, Delivery, Handler, HandlerError,
+};
 use platform::events::{Stream, headers};
 use platform::testing::eventually;
 use sqlx::{PgConnection, PgPool};
@@ -113,7 +115,11 @@ async fn processed(pool: &PgPool) -> Result<Vec<String>> {
 }
 
 /// Publishes `(name, ce-id)` events and hands exactly those messages to `consumer` as one batch.
-async fn one_batch(h: &Harness, consumer: &BatchConsumer<SignInRecorded, SetWise>, events: &[(&str, &str)]) -> Result<()> {
+async fn one_batch(
+    h: &Harness,
+    consumer: &BatchConsumer<SignInRecorded, SetWise>,
+    events: &[(&str, &str)],
+) -> Result<()> {
     let pull = consumer.setup().await.map_err(|e| anyhow!(e))?;
     for (name, ce_id) in events {
         // A distinct Nats-Msg-Id per publish: a repeated ce-id is a redelivered event, not one
@@ -153,7 +159,11 @@ async fn a_batch_is_applied_with_one_call_and_each_event_once() -> Result<()> {
     let rows = applied(&h.pool).await?;
     assert_eq!(
         rows,
-        vec![(a.clone(), "a".into()), (b.clone(), "b".into()), (c.clone(), "c".into())]
+        vec![
+            (a.clone(), "a".into()),
+            (b.clone(), "b".into()),
+            (c.clone(), "c".into())
+        ]
     );
     assert_eq!(handler.batches.load(Ordering::SeqCst), 2, "one call per batch");
     assert_eq!(handler.singles.load(Ordering::SeqCst), 0, "no message went one by one");
@@ -181,7 +191,10 @@ async fn a_rejected_event_is_dead_lettered_and_its_id_stays_unused() -> Result<(
     assert_eq!(processed(&h.pool).await?, expected, "the rejected id is not recorded");
     let dead = stream_messages(&h.bus, Stream::DeadLetter).await?;
     assert_eq!(dead.len(), 1);
-    assert_eq!(header(Some(&dead[0].headers), headers::ID).as_deref(), Some(bad.as_str()));
+    assert_eq!(
+        header(Some(&dead[0].headers), headers::ID).as_deref(),
+        Some(bad.as_str())
+    );
     assert_eq!(
         header(Some(&dead[0].headers), "x-dead-letter-reason").as_deref(),
         Some("contradicts itself")
@@ -201,7 +214,12 @@ async fn a_failing_batch_is_undone_and_applied_message_by_message() -> Result<()
     one_batch(
         &h,
         &consumer,
-        &[("one", &ids[0]), ("spoils-batch", &ids[1]), ("reject", &ids[2]), ("four", &ids[3])],
+        &[
+            ("one", &ids[0]),
+            ("spoils-batch", &ids[1]),
+            ("reject", &ids[2]),
+            ("four", &ids[3]),
+        ],
     )
     .await?;
 
@@ -215,6 +233,9 @@ async fn a_failing_batch_is_undone_and_applied_message_by_message() -> Result<()
     assert_eq!(processed(&h.pool).await?, expected);
     let dead = stream_messages(&h.bus, Stream::DeadLetter).await?;
     assert_eq!(dead.len(), 1);
-    assert_eq!(header(Some(&dead[0].headers), headers::ID).as_deref(), Some(ids[2].as_str()));
+    assert_eq!(
+        header(Some(&dead[0].headers), headers::ID).as_deref(),
+        Some(ids[2].as_str())
+    );
     Ok(())
 }

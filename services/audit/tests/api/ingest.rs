@@ -164,10 +164,16 @@ async fn the_geoip_database_locates_first_then_the_trusted_proxy_report() {
         let l = s.location.clone().unwrap_or_default();
         (l.city, l.region, l.country)
     };
-    assert_eq!(place(&known.sign_in_id), ("Paris".into(), "Ile-de-France".into(), "FR".into()));
+    assert_eq!(
+        place(&known.sign_in_id),
+        ("Paris".into(), "Ile-de-France".into(), "FR".into())
+    );
     assert_eq!(
         place(&reported.sign_in_id),
         ("Lyon".into(), "Auvergne-Rhone-Alpes".into(), "FR".into())
     );
-    assert_eq!(place(&unknown.sign_in_id), (String::new(), String::new(), String::new()));
+    assert_eq!(
+        place(&unknown.sign_in_id),
+        (String::new(), String::new(), String::new())
+    );
 }

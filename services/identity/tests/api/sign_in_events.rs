@@ -67,7 +67,10 @@ async fn every_sign_in_attempt_writes_exactly_one_record() {
     assert_eq!(success.device_id, client.device_id);
     assert_eq!(success.app_id, client.app_id);
     assert_eq!(success.correlation_id, client.correlation_id);
-    let reported = success.reported_location.as_ref().expect("the proxy's report travels on");
+    let reported = success
+        .reported_location
+        .as_ref()
+        .expect("the proxy's report travels on");
     assert_eq!((reported.city.as_str(), reported.country.as_str()), ("Paris", "FR"));
     assert_eq!((reported.latitude, reported.longitude), (Some(48.8566), Some(2.3522)));
     assert!(success.time.is_some());

@@ -1,0 +1,230 @@
+//! Operators' view: Prometheus metrics on a service's admin port and on the gateway, and the
+//! probes (`/healthz` liveness only, `/readyz` and gRPC health following Postgres and NATS).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use myaccount_integration_tests::TestSystem;
+use platform::testing::{NatsServer, TestNats, eventually};
+use reqwest::StatusCode;
+use tonic_health::pb::health_check_response::ServingStatus;
+
+/// One sample of the Prometheus text format: `name{label="value",...} value`.
+#[derive(Debug)]
+struct Sample {
+    name: String,
+    labels: HashMap<String, String>,
+    value: f64,
+}
+
+fn parse(text: &str) -> Vec<Sample> {
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|line| {
+            let (series, value) = line.rsplit_once(' ').unwrap_or_else(|| panic!("no value: {line}"));
+            let value: f64 = value.parse().unwrap_or_else(|_| panic!("bad value: {line}"));
+            let (name, labels) = match series.split_once('{') {
+                Some((name, rest)) => {
+                    let body = rest
+                        .strip_suffix('}')
+                        .unwrap_or_else(|| panic!("unclosed labels: {line}"));
+                    let labels = body
+                        .split("\",")
+                        .filter(|p| !p.is_empty())
+                        .map(|pair| {
+                            let (k, v) = pair.split_once("=\"").unwrap_or_else(|| panic!("bad label: {line}"));
+                            (k.to_owned(), v.trim_end_matches('"').to_owned())
+                        })
+                        .collect();
+                    (name, labels)
+                }
+                None => (series, HashMap::new()),
+            };
+            Sample {
+                name: name.to_owned(),
+                labels,
+                value,
+            }
+        })
+        .collect()
+}
+
+/// The sum of the samples named `name` whose labels include `labels`.
+fn total(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
+    samples
+        .iter()
+        .filter(|s| {
+            s.name == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| s.labels.get(*k).map(String::as_str) == Some(*v))
+        })
+        .map(|s| s.value)
+        .sum()
+}
+
+async fn scrape(url: &str) -> Vec<Sample> {
+    let response = reqwest::get(url).await.expect("metrics answer");
+    assert_eq!(response.status(), StatusCode::OK, "{url}");
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(content_type.starts_with("text/plain"), "{content_type}");
+    parse(&response.text().await.expect("text"))
+}
+
+#[tokio::test]
+async fn a_service_and_the_gateway_count_the_calls_just_made() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let session = system.sign_in_ok(&user).await;
+    let wrong = system.sign_in(&user.upn, "not the password at all").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(system.wait_for_sign_ins(&session.access_token, 2).await.len(), 2);
+
+    let identity = scrape(&format!("http://127.0.0.1:{}/metrics", system.identity_admin_port)).await;
+    let sign_in = [
+        ("rpc_system", "grpc"),
+        ("rpc_service", "myaccount.identity.v1.IdentityService"),
+        ("rpc_method", "SignIn"),
+        ("rpc_grpc_status_code", "OK"),
+    ];
+    assert!(total(&identity, "rpc_server_requests_total", &sign_in) >= 1.0);
+    assert!(total(&identity, "rpc_server_duration_seconds_count", &sign_in) >= 1.0);
+    assert!(
+        identity.iter().any(
+            |s| s.name == "rpc_server_duration_seconds_bucket" && s.labels.get("le").is_some_and(|le| le == "+Inf")
+        ),
+        "a histogram with buckets"
+    );
+    let refused = [("rpc_method", "SignIn"), ("rpc_grpc_status_code", "UNAUTHENTICATED")];
+    assert!(total(&identity, "rpc_server_requests_total", &refused) >= 1.0);
+    assert!(total(&identity, "myaccount_sign_ins_total", &[("outcome", "success")]) >= 1.0);
+    assert!(
+        total(
+            &identity,
+            "myaccount_sign_ins_total",
+            &[("outcome", "failure"), ("reason", "invalid_password")]
+        ) >= 1.0
+    );
+    // State gauges of this service's database, refreshed by the scrape.
+    let database = system.identity_db.name();
+    assert!(total(&identity, "db_client_connection_max", &[("pool_name", database)]) >= 1.0);
+    assert!(
+        identity
+            .iter()
+            .any(|s| s.name == "outbox_backlog_events" && s.labels.get("pool_name").is_some_and(|p| p == database))
+    );
+    assert!(identity.iter().any(|s| s.name == "outbox_oldest_unsent_age_seconds"));
+    assert!(
+        total(
+            &identity,
+            "outbox_events_published_total",
+            &[("source", "myaccount/identity")]
+        ) >= 2.0
+    );
+
+    let gateway = scrape(&system.url("/metrics")).await;
+    let route = [
+        ("http_route", "/api/v1/auth/sign-in"),
+        ("http_request_method", "POST"),
+        ("http_response_status_code", "200"),
+    ];
+    assert!(total(&gateway, "http_server_request_duration_seconds_count", &route) >= 1.0);
+    // The route template, never the path with its ids.
+    assert!(
+        gateway
+            .iter()
+            .filter(|s| s.name == "http_server_request_duration_seconds_count")
+            .all(|s| !s.labels.get("http_route").is_some_and(|r| r.contains(&user.id))),
+    );
+
+    // Audit's consumer applied the sign-ins; its lag is known.
+    let audit_applied = |samples: &[Sample]| {
+        samples
+            .iter()
+            .filter(|s| {
+                s.name == "messaging_process_messages_total"
+                    && s.labels.get("consumer_group").is_some_and(|g| g.starts_with("audit_"))
+                    && s.labels.get("outcome").is_some_and(|o| o == "ack")
+            })
+            .map(|s| s.value)
+            .sum::<f64>()
+    };
+    assert!(
+        audit_applied(&gateway) >= 2.0,
+        "one process: the gateway's scrape shows every metric"
+    );
+    assert!(gateway.iter().any(|s| s.name == "messaging_consumer_lag_messages"));
+}
+
+#[tokio::test]
+async fn readiness_and_grpc_health_follow_nats_and_liveness_does_not() {
+    let mut nats = NatsServer::start().await;
+    let system = TestSystem::spawn_with_nats(TestNats::at(&nats.url())).await;
+    let admin = format!("http://127.0.0.1:{}", system.identity_admin_port);
+    let status = |path: &'static str| {
+        let url = format!("{admin}{path}");
+        async move {
+            reqwest::get(&url)
+                .await
+                .map(|r| r.status())
+                .unwrap_or(StatusCode::BAD_GATEWAY)
+        }
+    };
+    eventually(Duration::from_secs(20), || async {
+        status("/readyz").await == StatusCode::OK
+    })
+    .await;
+
+    nats.stop();
+    eventually(Duration::from_secs(20), || async {
+        status("/readyz").await == StatusCode::SERVICE_UNAVAILABLE
+    })
+    .await;
+    let body = reqwest::get(format!("{admin}/readyz"))
+        .await
+        .expect("readyz")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(body, "nats unreachable");
+    assert_eq!(status("/healthz").await, StatusCode::OK, "liveness ignores NATS");
+    let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{}", system.identity_port))
+        .expect("endpoint")
+        .connect()
+        .await
+        .expect("identity reachable");
+    let health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let status_of = |service: &str| {
+        let request = tonic_health::pb::HealthCheckRequest {
+            service: service.to_owned(),
+        };
+        let mut health = health.clone();
+        async move {
+            health
+                .check(request)
+                .await
+                .expect("health answers")
+                .into_inner()
+                .status()
+        }
+    };
+    assert_eq!(status_of("nats").await, ServingStatus::NotServing);
+    // Requests still succeed without NATS (events wait in the outbox): the service stays in
+    // rotation for gRPC probes.
+    assert_eq!(status_of("").await, ServingStatus::Serving);
+    assert_eq!(
+        status_of("myaccount.identity.v1.IdentityService").await,
+        ServingStatus::Serving
+    );
+
+    nats.resume().await;
+    eventually(Duration::from_secs(30), || async {
+        status("/readyz").await == StatusCode::OK
+    })
+    .await;
+}
