@@ -236,11 +236,27 @@ impl Drop for NatsServer {
     }
 }
 
+/// A port for a server a test starts later (when the port must be known before it binds).
+///
+/// Taken below Linux's ephemeral range (32768-60999), from a counter shared by the whole test
+/// process, and checked free at the time: a port handed out here is never handed out again in
+/// this process, and never comes back from another test's bind to port 0, which a port freed
+/// from the ephemeral range could (seen as a service that failed to start under load).
 pub fn free_port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    // Test binaries of one run start at different places, in case two run side by side.
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7919) % SPAN;
+    for _ in 0..SPAN {
+        let port = FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
+        let port = u16::try_from(port).expect("below 32768");
+        if StdListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between {FIRST} and {}", FIRST + SPAN)
 }
 
 /// Polls `condition` until it holds; panics after `deadline`. For conditions that become true
