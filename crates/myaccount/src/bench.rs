@@ -253,26 +253,35 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     );
 
     // Latency at a steady rate: from the sign-in's commit to its row being committed in audit.
+    // Writers paced together at --rate: one commit takes about a millisecond, so one writer
+    // alone could not reach 1,000/s.
     let before = count(&audit_pool).await?;
-    let interval = Duration::from_secs_f64(1.0 / args.rate as f64);
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let latency_user = Uuid::new_v4();
     let paced_start = Instant::now();
-    for i in 0..args.latency_events {
-        ticker.tick().await;
-        let e = event(latency_user, i);
-        let mut tx = outbox_pool.begin().await?;
-        publish_in_tx(&mut tx, &OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e)).await?;
-        tx.commit().await?;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let pool = outbox_pool.clone();
+        let count = args.latency_events / writers;
+        let interval = Duration::from_secs_f64(writers as f64 / args.rate as f64);
+        tasks.push(tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            for i in 0..count {
+                ticker.tick().await;
+                let e = event(latency_user, w * count + i);
+                let mut tx = pool.begin().await?;
+                publish_in_tx(&mut tx, &OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e)).await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        }));
     }
-    let achieved_rate = args.latency_events as f64 / paced_start.elapsed().as_secs_f64();
-    wait_for_rows(
-        &audit_pool,
-        before + args.latency_events as i64,
-        Duration::from_secs(300),
-    )
-    .await?;
+    for t in tasks {
+        t.await??;
+    }
+    let latency_events = args.latency_events / writers * writers;
+    let achieved_rate = latency_events as f64 / paced_start.elapsed().as_secs_f64();
+    wait_for_rows(&audit_pool, before + latency_events as i64, Duration::from_secs(300)).await?;
     let latencies: Vec<f64> = sqlx::query_scalar(
         "SELECT EXTRACT(EPOCH FROM (ingested_at - occurred_at))::float8 * 1000 FROM sign_ins WHERE user_id = $1",
     )
