@@ -278,21 +278,12 @@ pub struct Consumer<E, H> {
 
 impl<E: Event, H: Handler<E>> Consumer<E, H> {
     pub fn new(pool: PgPool, bus: EventBus, settings: ConsumerSettings, handler: H) -> Self {
-        // The durable name is scoped to the event, so one service can consume several subjects.
-        let durable = format!("{}_{}", settings.durable_name, E::NAME);
+        let handler = Typed {
+            handler,
+            _event: PhantomData,
+        };
         Self {
-            engine: Engine {
-                pool,
-                bus,
-                settings,
-                durable,
-                stream: E::STREAM,
-                filter: Some(E::subject()),
-                handler: Typed {
-                    handler,
-                    _event: PhantomData,
-                },
-            },
+            engine: Engine::of_event::<E>(pool, bus, settings, handler),
         }
     }
 
@@ -321,20 +312,12 @@ impl<E: Event, H: BatchHandler<E>> BatchConsumer<E, H> {
     /// Same durable consumer as [`Consumer::new`] would make: switching between them keeps the
     /// stream position and the record of processed events.
     pub fn new(pool: PgPool, bus: EventBus, settings: ConsumerSettings, handler: H) -> Self {
-        let durable = format!("{}_{}", settings.durable_name, E::NAME);
+        let handler = TypedBatch {
+            handler,
+            _event: PhantomData,
+        };
         Self {
-            engine: Engine {
-                pool,
-                bus,
-                settings,
-                durable,
-                stream: E::STREAM,
-                filter: Some(E::subject()),
-                handler: TypedBatch {
-                    handler,
-                    _event: PhantomData,
-                },
-            },
+            engine: Engine::of_event::<E>(pool, bus, settings, handler),
         }
     }
 
@@ -414,6 +397,21 @@ enum Outcome {
 }
 
 impl<H: Apply> Engine<H> {
+    /// The engine of a consumer of one event type. The durable name is scoped to the event, so
+    /// one service can consume several subjects.
+    fn of_event<E: Event>(pool: PgPool, bus: EventBus, settings: ConsumerSettings, handler: H) -> Self {
+        let durable = format!("{}_{}", settings.durable_name, E::NAME);
+        Self {
+            pool,
+            bus,
+            settings,
+            durable,
+            stream: E::STREAM,
+            filter: Some(E::subject()),
+            handler,
+        }
+    }
+
     async fn setup(&self) -> Result<PullConsumer, String> {
         self.bus
             .ensure_streams(&[self.stream, Stream::DeadLetter])
