@@ -8,6 +8,24 @@ import { badge, empty, browserOn, location, reviewText, errorState, card } from 
 
 const PAGE_SIZE = 20;
 
+// The API's stable codes, in words a person reads; an unknown code is shown as it is.
+const CLIENT_APPS = {
+  browser: 'Browser', mobile_desktop: 'Mobile or desktop app', app_password: 'App password (older app)', other: 'Other',
+};
+const RISK_REASONS = {
+  new_country: 'a country not seen before for you',
+  new_device: 'a device or browser not seen before for you',
+  ip_failures_across_accounts: 'an address with many failed sign-ins to several accounts',
+  impossible_travel: 'too far from your previous sign-in for the time between them',
+};
+const REQUIREMENTS = { single_factor: 'Password only (single-factor)', multi_factor: 'Multi-factor' };
+const METHODS = {
+  pwd: 'Password', otp: 'One-time code', sms: 'Text message', tel: 'Phone call', hwk: 'Security key', mfa: 'Multi-factor',
+  password: 'Password', app_password: 'App password', authenticator_app: 'Authenticator app', phone_sms: 'Text message',
+  phone_voice: 'Phone call', email: 'Email code', security_key: 'Security key', recovery_code: 'Recovery code',
+};
+const say = (table, code) => (code ? table[code] || code : null);
+
 const CATEGORIES = [
   ['', 'All changes'], ['profile', 'Profile'], ['password', 'Password'], ['security_info', 'Security info'],
   ['sessions', 'Sessions'], ['devices', 'Devices'], ['organizations', 'Organizations'], ['privacy', 'Privacy'],
@@ -101,23 +119,23 @@ export default {
           h('summary', {},
             h('span', { class: 'list-main' }, timeEl(s.time), ' ', badge(ok ? 'Successful' : 'Failed', ok ? 'good' : 'bad'),
               risk ? [' ', badge(`Risk: ${risk}`, 'warn')] : null),
-            h('span', { class: 'list-sub', text: [browserOn(s.device && s.device.browser, s.device && s.device.operatingSystem), where, s.clientApp || s.appId].filter(Boolean).join(' · ') })),
+            h('span', { class: 'list-sub', text: [browserOn(s.device && s.device.browser, s.device && s.device.operatingSystem), where, say(CLIENT_APPS, s.clientApp) || s.appId].filter(Boolean).join(' · ') })),
           h('div', { class: 'details' },
             dl([
               ['Result', ok ? 'Successful' : (s.failureMessage || 'Failed')],
-              ['App', s.clientApp || s.appId],
+              ['App', [s.appId, say(CLIENT_APPS, s.clientApp)].filter(Boolean).join(' · ')],
               ['Browser', s.device && s.device.browser],
               ['Operating system', s.device && s.device.operatingSystem],
               ['IP address', s.ipAddress],
               ['Location', where === s.ipAddress ? 'Unknown' : where],
-              ['Authentication', (s.authenticationMethods || []).join(', ')],
-              ['Requirement', s.authenticationRequirement],
-              ['Risk', s.risk ? [s.risk.level, ...(s.risk.reasons || [])].filter(Boolean).join(': ') : null],
+              ['Authentication', (s.authenticationMethods || []).filter((m) => m !== 'mfa').map((m) => say(METHODS, m)).join(', ')],
+              ['Requirement', say(REQUIREMENTS, s.authenticationRequirement)],
+              ['Risk', risk ? `${risk}: ${(s.risk.reasons || []).map((r) => say(RISK_REASONS, r)).join('; ')}` : 'none'],
               ['User agent', s.userAgent],
               ['Sign-in ID', h('code', { text: s.id })],
             ]),
             (s.authenticationSteps || []).length ? [h('h3', { text: 'Steps' }), h('ol', { class: 'steps' }, s.authenticationSteps.map((st) => h('li', {},
-              `${st.method}: ${st.succeeded ? 'succeeded' : 'failed'}${st.detail ? ` (${st.detail})` : ''}`)))] : null,
+              `${say(METHODS, st.method)}: ${st.succeeded ? 'succeeded' : 'failed'}${st.detail ? ` (${st.detail})` : ''}`)))] : null,
             reviewSlot)));
     };
 
