@@ -126,6 +126,7 @@ impl TestSystem {
                 &jwks_url,
             ),
             consumer: platform::consumer::ConsumerSettings::new("audit"),
+            ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
             geoip_database: Some(geo_test_database()),
             retention: myaccount_audit::retention::RetentionSettings::default(),
         })

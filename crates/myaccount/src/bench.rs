@@ -42,6 +42,9 @@ pub struct SigninsArgs {
     /// Messages audit's consumer pulls and applies at once (the service's default: 256).
     #[arg(long, default_value_t = 256)]
     pub batch_size: usize,
+    /// Audit's sign-in ingest loops (the service's default: AUDIT_INGEST_WORKERS=2).
+    #[arg(long, default_value_t = myaccount_audit::DEFAULT_INGEST_WORKERS)]
+    pub ingest_workers: usize,
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     pub postgres: String,
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
@@ -199,6 +202,7 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
                 batch_size: args.batch_size,
                 ..platform::consumer::ConsumerSettings::new("audit")
             },
+            ingest_workers: args.ingest_workers,
             geoip_database: None,
             retention: myaccount_audit::retention::RetentionSettings::default(),
         },

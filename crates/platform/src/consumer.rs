@@ -672,7 +672,11 @@ impl<H: Apply> Engine<H> {
         deliveries: Vec<(usize, RawDelivery)>,
         outcomes: &mut [Outcome],
     ) -> Result<(), HandlerError> {
-        let ids: Vec<&str> = deliveries.iter().map(|(_, d)| d.id.as_str()).collect();
+        let mut ids: Vec<&str> = deliveries.iter().map(|(_, d)| d.id.as_str()).collect();
+        // One order for every batch: two consumers claiming the same redelivered ids never wait
+        // for each other crosswise.
+        ids.sort_unstable();
+        ids.dedup();
         // Records every id at once; those already there are duplicates, acked unapplied. A
         // concurrent replica holding the same id makes this wait for its commit, then skip it.
         let fresh: HashSet<String> = sqlx::query_scalar(

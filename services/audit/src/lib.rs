@@ -30,6 +30,8 @@ use crate::retention::RetentionSettings;
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const DEFAULT_GRPC_PORT: u16 = 50055;
+/// Two ingest loops: on two cores, one batch's database work overlaps the other's round trips.
+pub const DEFAULT_INGEST_WORKERS: usize = 2;
 
 /// The streams whose events make up the account activity log (of the sign-in stream, only the
 /// reviews: the sign-ins themselves are the sign-in log).
@@ -48,6 +50,9 @@ pub struct Settings {
     pub nats: NatsSettings,
     pub auth: VerifierSettings,
     pub consumer: ConsumerSettings,
+    /// Sign-in ingest loops pulling from the one durable consumer, each applying its own batches
+    /// (as replicas do): one batch's database work overlaps another's fetch and commit.
+    pub ingest_workers: usize,
     /// A GeoIP2/GeoLite2-City database for sign-in locations; none means unknown locations.
     pub geoip_database: Option<PathBuf>,
     pub retention: RetentionSettings,
@@ -65,6 +70,10 @@ impl Settings {
             ));
         }
         let default_days: i32 = env.or("AUDIT_DEFAULT_RETENTION_DAYS", domain::DEFAULT_RETENTION_DAYS)?;
+        let ingest_workers: usize = env.or("AUDIT_INGEST_WORKERS", DEFAULT_INGEST_WORKERS)?;
+        if !(1..=16).contains(&ingest_workers) {
+            return Err(ConfigError::new("AUDIT_INGEST_WORKERS", "must be between 1 and 16"));
+        }
         if !(1..=3650).contains(&default_days) {
             return Err(ConfigError::new(
                 "AUDIT_DEFAULT_RETENTION_DAYS",
@@ -77,6 +86,7 @@ impl Settings {
             nats: NatsSettings::from_env(env)?,
             auth: VerifierSettings::from_env(env)?,
             consumer: ConsumerSettings::new("audit"),
+            ingest_workers,
             geoip_database,
             retention: RetentionSettings {
                 default_days,
@@ -123,12 +133,16 @@ impl Application {
             .map(Arc::new);
         let bus = EventBus::connect(&settings.nats, "audit").await?;
 
-        let sign_ins = BatchConsumer::<SignInRecorded, _>::new(
-            pool.clone(),
-            bus.clone(),
-            settings.consumer.clone(),
-            events::SignInRecordedHandler { geo },
-        );
+        let sign_in_workers: Vec<_> = (0..settings.ingest_workers.max(1))
+            .map(|_| {
+                BatchConsumer::<SignInRecorded, _>::new(
+                    pool.clone(),
+                    bus.clone(),
+                    settings.consumer.clone(),
+                    events::SignInRecordedHandler { geo: geo.clone() },
+                )
+            })
+            .collect();
         let organizations = Consumer::<OrganizationChanged, _>::new(
             pool.clone(),
             bus.clone(),
@@ -155,7 +169,6 @@ impl Application {
                 pool.clone(),
                 settings.retention.default_days,
             ))))
-            .spawn_task(move |shutdown| sign_ins.run(shutdown))
             .spawn_task(move |shutdown| organizations.run(shutdown))
             .spawn_task(move |shutdown| users_deleted.run(shutdown))
             .spawn_task(move |shutdown| relay.run(shutdown));
@@ -172,6 +185,9 @@ impl Application {
                 consumer = consumer.only(subject);
             }
             host = host.spawn_task(move |shutdown| consumer.run(shutdown));
+        }
+        for worker in sign_in_workers {
+            host = host.spawn_task(move |shutdown| worker.run(shutdown));
         }
         let retention_pool = pool.clone();
         let retention_settings = settings.retention.clone();
@@ -193,5 +209,22 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> Result<(), platform::grpc::ServeError> {
         self.host.run().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ingest_workers_default_to_two_and_are_bounded() {
+        let defaults = Settings::from_env(&Env::default()).expect("defaults");
+        assert_eq!(defaults.ingest_workers, DEFAULT_INGEST_WORKERS);
+        let one = Settings::from_env(&Env::from_pairs([("AUDIT_INGEST_WORKERS", "1")])).expect("one");
+        assert_eq!(one.ingest_workers, 1);
+        for bad in ["0", "17", "two"] {
+            let err = Settings::from_env(&Env::from_pairs([("AUDIT_INGEST_WORKERS", bad)])).expect_err(bad);
+            assert_eq!(err.variable, "AUDIT_INGEST_WORKERS", "{bad}");
+        }
     }
 }

@@ -313,17 +313,14 @@ pub async fn risk_facts(
 /// Remembers the country and device of successful sign-ins as known for their users; the
 /// first sign-in (in order) that shows a trait sets when it was first seen.
 pub async fn remember_traits(conn: &mut PgConnection, successes: &[&SignIn]) -> Result<(), sqlx::Error> {
-    let mut users = Vec::new();
-    let mut kinds = Vec::new();
-    let mut values = Vec::new();
-    let mut times = Vec::new();
+    // Keyed and sorted: the first sign-in (in order) that shows a trait gives its time, and
+    // concurrent batches (ingest workers, replicas) insert overlapping keys in one order, so
+    // they never wait for each other crosswise.
+    let mut traits: BTreeMap<(Uuid, &'static str, String), DateTime<Utc>> = BTreeMap::new();
     for s in successes {
         let Some(user) = s.user_id else { continue };
         let mut add = |kind: &'static str, value: String| {
-            users.push(user);
-            kinds.push(kind);
-            values.push(value);
-            times.push(s.occurred_at);
+            traits.entry((user, kind, value)).or_insert(s.occurred_at);
         };
         add("seen", String::new());
         if !s.location.country.is_empty() {
@@ -334,8 +331,18 @@ pub async fn remember_traits(conn: &mut PgConnection, successes: &[&SignIn]) -> 
             add("device", device);
         }
     }
-    if users.is_empty() {
+    if traits.is_empty() {
         return Ok(());
+    }
+    let mut users = Vec::with_capacity(traits.len());
+    let mut kinds = Vec::with_capacity(traits.len());
+    let mut values = Vec::with_capacity(traits.len());
+    let mut times = Vec::with_capacity(traits.len());
+    for ((user, kind, value), first_seen) in traits {
+        users.push(user);
+        kinds.push(kind);
+        values.push(value);
+        times.push(first_seen);
     }
     sqlx::query(
         "INSERT INTO known_sign_in_traits (user_id, kind, value, first_seen) \

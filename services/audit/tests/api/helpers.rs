@@ -71,6 +71,7 @@ pub async fn spawn_app() -> TestApp {
             "http://127.0.0.1:9/.well-known/jwks.json",
         ),
         consumer: ConsumerSettings::new("audit"),
+        ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
         geoip_database: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/geo-test-city.mmdb")),
         retention: myaccount_audit::retention::RetentionSettings::default(),
     };
