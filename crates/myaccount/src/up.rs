@@ -9,6 +9,9 @@ use tokio::task::JoinSet;
 /// The development keyring of `myaccount up` (`local-dev`: 32 bytes, public).
 pub const LOCAL_DATA_ENCRYPTION_KEYS: &str = "local-dev:bXlhY2NvdW50IGxvY2FsIGRldiBrZXksIHB1YmxpYyE=";
 
+/// The development keyring sealing browser sessions under `myaccount up` (32 bytes, public).
+pub const LOCAL_COOKIE_KEYS: &str = "local-dev:bXlhY2NvdW50IGxvY2FsIGRldiBjb29raWUga2V5ISE=";
+
 /// Defaults for running on one machine: listen on loopback only, and create a bootstrap admin
 /// (development credentials, overridable) so the demo can be seeded. Explicit variables win.
 pub fn local_env(env: Env) -> Env {
@@ -22,6 +25,8 @@ pub fn local_env(env: Env) -> Env {
         // A published key: fine for a laptop or a demo, never for real data. Stable, so what
         // one run sealed the next run opens.
         ("DATA_ENCRYPTION_KEYS", LOCAL_DATA_ENCRYPTION_KEYS),
+        // Likewise: signed-in browsers stay signed in across restarts of `myaccount up`.
+        ("GATEWAY_COOKIE_KEYS", LOCAL_COOKIE_KEYS),
         ("IDENTITY_BOOTSTRAP_ADMIN_UPN", crate::demo::DEFAULT_ADMIN_UPN),
         ("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD", crate::demo::DEFAULT_ADMIN_PASSWORD),
     ];
@@ -142,4 +147,21 @@ pub async fn migrate(env: &Env) -> anyhow::Result<()> {
     pool.close().await;
     eprintln!("migrations applied: identity, audit, devices, organizations, security-info");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_keys_are_valid_keyrings_and_explicit_values_win() {
+        let env = local_env(Env::default());
+        for name in ["DATA_ENCRYPTION_KEYS", "GATEWAY_COOKIE_KEYS"] {
+            let value = env.raw(name).expect(name);
+            platform::crypto::Keyring::parse(value).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+        let own = "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+        let env = local_env(Env::from_pairs([("GATEWAY_COOKIE_KEYS", own)]));
+        assert_eq!(env.raw("GATEWAY_COOKIE_KEYS"), Some(own));
+    }
 }
