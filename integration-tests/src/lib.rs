@@ -2,6 +2,10 @@
 //! database, sharing one NATS namespace, on free ports. Tests talk to the gateway over HTTP as a
 //! web client would.
 
+mod authenticator;
+
+pub use authenticator::AuthenticatorApp;
+
 use std::time::Duration;
 
 use myaccount_gateway::ratelimit::RateLimitSettings;

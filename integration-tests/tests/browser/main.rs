@@ -9,10 +9,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use myaccount_integration_tests::{TestSystem, TestUser};
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -54,51 +54,6 @@ fn check_tooling(workspace: &Path) {
     assert!(major >= 20, "Node.js {version} is too old (20 or newer needed): {fix}");
 }
 
-/// RFC 6238 codes (SHA-1, 6 digits, 30 s), as an authenticator app computes them.
-fn totp_code(secret: &str, step: u64) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-        .to_bytes()
-        .expect("base32 secret");
-    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).generate(step * 30)
-}
-
-fn current_step() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs()
-        / 30
-}
-
-/// Gives `user` an authenticator app (a fresh password sign-in may add the first second
-/// factor); returns its secret and the time step its verification code used.
-async fn add_authenticator_app(system: &TestSystem, user: &TestUser) -> (String, u64) {
-    let session = system.sign_in_ok(user).await;
-    let started = system
-        .request(
-            Method::POST,
-            "/api/v1/me/security-info/methods",
-            Some(&session.access_token),
-            Some(&json!({ "type": "authenticatorApp", "name": "Phone" })),
-        )
-        .await;
-    assert_eq!(started.status(), StatusCode::CREATED);
-    let started: Value = started.json().await.expect("json");
-    let secret = started["secret"].as_str().expect("secret").to_owned();
-    let method_id = started["methodId"].as_str().expect("methodId");
-    let step = current_step();
-    let verified = system
-        .request(
-            Method::POST,
-            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
-            Some(&session.access_token),
-            Some(&json!({ "code": totp_code(&secret, step) })),
-        )
-        .await;
-    assert_eq!(verified.status(), StatusCode::OK, "the app is verified");
-    (secret, step)
-}
-
 /// A password sign-in from a phone's browser; its access token.
 async fn sign_in_from_phone(system: &TestSystem, user: &TestUser, device_id: Option<&str>) -> String {
     let mut request = system
@@ -123,7 +78,8 @@ async fn the_web_ui_works_in_a_real_browser() {
 
     // Story 1: a person with an authenticator app signs in with password and code.
     let totp_user = system.create_user().await;
-    let (totp_secret, totp_step) = add_authenticator_app(&system, &totp_user).await;
+    let totp_session = system.sign_in_ok(&totp_user).await;
+    let (totp_app, totp_step, _) = system.add_authenticator_app(&totp_session.access_token).await;
 
     // Story 2: a person without a second factor adds one in the browser, then more (step-up).
     let stepup_user = system.create_user().await;
@@ -161,7 +117,7 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("ARTIFACTS_DIR", artifacts.to_str().expect("utf-8 path")),
         ("TOTP_USER", totp_user.upn.as_str()),
         ("TOTP_PASSWORD", totp_user.password.as_str()),
-        ("TOTP_SECRET", totp_secret.as_str()),
+        ("TOTP_SECRET", totp_app.secret()),
         ("TOTP_LAST_STEP", step.as_str()),
         ("STEPUP_USER", stepup_user.upn.as_str()),
         ("STEPUP_PASSWORD", stepup_user.password.as_str()),

@@ -482,22 +482,6 @@ async fn sessions_page_ends_one_session_or_all_others_and_a_password_change_can_
     .await;
 }
 
-/// The code an authenticator app shows for `secret` (base32) at 30-second `step`.
-fn totp_code(secret: &str, step: u64) -> String {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-        .to_bytes()
-        .expect("base32 secret");
-    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes).generate(step * 30)
-}
-
-fn time_step() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs()
-        / 30
-}
-
 #[tokio::test]
 async fn after_a_multi_factor_sign_in_the_owner_reveals_the_key_and_the_view_is_published() {
     let system = TestSystem::spawn().await;
@@ -520,46 +504,8 @@ async fn after_a_multi_factor_sign_in_the_owner_reveals_the_key_and_the_view_is_
     let key_id = added["id"].as_str().expect("id").to_owned();
 
     // Add an authenticator app, then sign in with the password and a code from it.
-    let started: Value = system
-        .request(
-            Method::POST,
-            "/api/v1/me/security-info/methods",
-            Some(&first.access_token),
-            Some(&json!({ "type": "authenticatorApp", "name": "Phone" })),
-        )
-        .await
-        .json()
-        .await
-        .expect("json");
-    let secret = started["secret"].as_str().expect("secret").to_owned();
-    let method_id = started["methodId"].as_str().expect("methodId");
-    let step = time_step();
-    let verified = system
-        .request(
-            Method::POST,
-            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
-            Some(&first.access_token),
-            Some(&json!({ "code": totp_code(&secret, step) })),
-        )
-        .await;
-    assert_eq!(verified.status(), StatusCode::OK);
-    let challenge: Value = system
-        .sign_in(&user.upn, &user.password)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(challenge["mfaRequired"], true, "{challenge}");
-    let signed_in = system
-        .post_json(
-            "/api/v1/auth/mfa",
-            &json!({
-                "challengeId": challenge["challengeId"],
-                "methodId": challenge["methods"][0]["id"],
-                "code": totp_code(&secret, step + 1),
-            }),
-        )
-        .await;
+    let (app, step, _) = system.add_authenticator_app(&first.access_token).await;
+    let signed_in = system.sign_in_with_code(&user, &app.code(step + 1)).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
     let signed_in: Value = signed_in.json().await.expect("json");
     let mfa_token = signed_in["accessToken"].as_str().expect("accessToken").to_owned();

@@ -336,43 +336,10 @@ async fn refused_leaves_and_someone_elses_invitation_change_nothing() {
     assert_eq!(pending[0]["id"], for_adele.as_str());
 }
 
-/// A person's authenticator app (totp-rs, independent of the service's implementation).
-fn totp(secret: &str) -> totp_rs::TOTP {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-        .to_bytes()
-        .expect("base32 secret");
-    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
-}
-
 /// Adds an authenticator app to the person's account, then steps up the session with the
 /// password and a code from it: the multi-factor sign-in that leaving needs.
 async fn step_up(system: &TestSystem, user: &TestUser, session: &Session) -> Session {
-    let started = system
-        .request(
-            Method::POST,
-            "/api/v1/me/security-info/methods",
-            Some(&session.access_token),
-            Some(&json!({ "type": "authenticatorApp", "name": "Phone" })),
-        )
-        .await;
-    assert_eq!(started.status(), StatusCode::CREATED);
-    let started: Value = started.json().await.expect("json");
-    let app = totp(started["secret"].as_str().expect("secret"));
-    let method_id = started["methodId"].as_str().expect("methodId");
-    let step = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs()
-        / 30;
-    let verified = system
-        .request(
-            Method::POST,
-            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
-            Some(&session.access_token),
-            Some(&json!({ "code": app.generate(step * 30) })),
-        )
-        .await;
-    assert_eq!(verified.status(), StatusCode::OK);
+    let (app, step, method_id) = system.add_authenticator_app(&session.access_token).await;
     let challenge: Value = system
         .request(
             Method::POST,
@@ -387,7 +354,7 @@ async fn step_up(system: &TestSystem, user: &TestUser, session: &Session) -> Ses
     let stepped_up = system
         .post_json(
             "/api/v1/auth/mfa",
-            &json!({ "challengeId": challenge["challengeId"], "methodId": method_id, "code": app.generate((step + 1) * 30) }),
+            &json!({ "challengeId": challenge["challengeId"], "methodId": method_id, "code": app.code(step + 1) }),
         )
         .await;
     assert_eq!(stepped_up.status(), StatusCode::OK);

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::organizations::{Admin, wait_for_home};
-use crate::security_info::{add_authenticator_app, session, sign_in_with_code};
+use crate::security_info::session;
 
 fn channel(port: u16) -> tonic::transport::Channel {
     tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
@@ -99,9 +99,9 @@ async fn adele(system: &TestSystem, allow_self_deletion: bool) -> (TestUser, Ses
         )
         .await;
     assert_eq!(accepted.status(), StatusCode::OK);
-    let (app, step, _) = add_authenticator_app(system, &first.access_token).await;
+    let (app, step, _) = system.add_authenticator_app(&first.access_token).await;
     system.register_device(&first.access_token, "Laptop", "laptop").await;
-    let signed_in = sign_in_with_code(system, &adele, &app.code(step + 1)).await;
+    let signed_in = system.sign_in_with_code(&adele, &app.code(step + 1)).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
     let body: Value = signed_in.json().await.expect("json");
     (adele, session(&body), contoso)

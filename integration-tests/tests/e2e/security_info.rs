@@ -2,33 +2,9 @@
 //! app, then signs in with a code; sensitive changes need a fresh multi-factor sign-in.
 
 use base64::Engine;
-use myaccount_integration_tests::{Session, TestSystem, TestUser, assert_problem};
+use myaccount_integration_tests::{Session, TestSystem, assert_problem};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-
-/// The person's authenticator app: totp-rs, independent of the service's implementation.
-pub(crate) struct AuthenticatorApp(totp_rs::TOTP);
-
-impl AuthenticatorApp {
-    fn new(secret: &str) -> Self {
-        let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-            .to_bytes()
-            .expect("base32 secret");
-        Self(totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes))
-    }
-
-    fn step_now() -> u64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .expect("after 1970")
-            .as_secs()
-            / 30
-    }
-
-    pub(crate) fn code(&self, step: u64) -> String {
-        self.0.generate(step * 30)
-    }
-}
 
 /// The claims of an access token (the gateway's clients may read them; signature checked by
 /// the services).
@@ -47,66 +23,6 @@ pub(crate) fn session(body: &Value) -> Session {
     }
 }
 
-/// Registers an authenticator app for a person signed in with `token`; returns the app and
-/// the time step its registration code used.
-pub(crate) async fn add_authenticator_app(system: &TestSystem, token: &str) -> (AuthenticatorApp, u64, String) {
-    let started = system
-        .request(
-            Method::POST,
-            "/api/v1/me/security-info/methods",
-            Some(token),
-            Some(&json!({ "type": "authenticatorApp", "name": "Phone" })),
-        )
-        .await;
-    assert_eq!(started.status(), StatusCode::CREATED);
-    let started: Value = started.json().await.expect("json");
-    assert_eq!(started["status"], "pending");
-    assert!(
-        started["otpauthUri"]
-            .as_str()
-            .expect("uri")
-            .starts_with("otpauth://totp/MyAccount:Phone?secret=")
-    );
-    assert!(
-        started["qrCode"]
-            .as_str()
-            .expect("qrCode")
-            .starts_with("data:image/svg+xml;base64,")
-    );
-    let app = AuthenticatorApp::new(started["secret"].as_str().expect("secret"));
-    let method_id = started["methodId"].as_str().expect("methodId").to_owned();
-    let step = AuthenticatorApp::step_now();
-    let verified = system
-        .request(
-            Method::POST,
-            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
-            Some(token),
-            Some(&json!({ "code": app.code(step) })),
-        )
-        .await;
-    assert_eq!(verified.status(), StatusCode::OK);
-    (app, step, method_id)
-}
-
-/// Signs in with the password and answers the second step with `code`.
-pub(crate) async fn sign_in_with_code(system: &TestSystem, user: &TestUser, code: &str) -> reqwest::Response {
-    let first: Value = system
-        .sign_in(&user.upn, &user.password)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(first["mfaRequired"], true, "{first}");
-    let method = &first["methods"][0];
-    assert_eq!(method["type"], "authenticatorApp");
-    system
-        .post_json(
-            "/api/v1/auth/mfa",
-            &json!({ "challengeId": first["challengeId"], "methodId": method["id"], "code": code }),
-        )
-        .await
-}
-
 #[tokio::test]
 async fn a_person_adds_an_authenticator_app_and_then_signs_in_with_a_code() {
     let system = TestSystem::spawn().await;
@@ -123,7 +39,7 @@ async fn a_person_adds_an_authenticator_app_and_then_signs_in_with_a_code() {
     assert_eq!(empty["mfaRegistered"], false);
 
     // No second factor yet: a fresh password sign-in may add the first one.
-    let (app, step, method_id) = add_authenticator_app(&system, &first.access_token).await;
+    let (app, step, method_id) = system.add_authenticator_app(&first.access_token).await;
     let overview: Value = system
         .get("/api/v1/me", &first.access_token)
         .await
@@ -136,11 +52,11 @@ async fn a_person_adds_an_authenticator_app_and_then_signs_in_with_a_code() {
     assert_eq!(overview["securityInfo"]["defaultMethod"]["type"], "authenticatorApp");
 
     // The password alone no longer signs in; a wrong code is refused and recorded.
-    let wrong = sign_in_with_code(&system, &user, &app.code(step + 7)).await;
+    let wrong = system.sign_in_with_code(&user, &app.code(step + 7)).await;
     let problem = assert_problem(wrong, StatusCode::UNAUTHORIZED).await;
     assert_eq!(problem["detail"], "the code or security key answer is not right");
 
-    let signed_in = sign_in_with_code(&system, &user, &app.code(step + 1)).await;
+    let signed_in = system.sign_in_with_code(&user, &app.code(step + 1)).await;
     assert_eq!(signed_in.status(), StatusCode::OK);
     let tokens = session(&signed_in.json().await.expect("json"));
     let claims = claims(&tokens.access_token);
@@ -148,7 +64,7 @@ async fn a_person_adds_an_authenticator_app_and_then_signs_in_with_a_code() {
     assert!(claims["auth_time"].as_i64().is_some());
 
     // The same code cannot sign in twice.
-    let replayed = sign_in_with_code(&system, &user, &app.code(step + 1)).await;
+    let replayed = system.sign_in_with_code(&user, &app.code(step + 1)).await;
     let problem = assert_problem(replayed, StatusCode::UNAUTHORIZED).await;
     assert_eq!(problem["detail"], "this code was already used; wait for the next code");
 
@@ -173,7 +89,7 @@ async fn changes_need_a_recent_multi_factor_sign_in_which_reauthenticate_gives()
     let system = TestSystem::spawn().await;
     let user = system.create_user().await;
     let password_only = system.sign_in_ok(&user).await;
-    let (app, step, method_id) = add_authenticator_app(&system, &password_only.access_token).await;
+    let (app, step, method_id) = system.add_authenticator_app(&password_only.access_token).await;
 
     // Now that there is a second factor, the password-only token cannot change anything.
     let refused = system
@@ -252,8 +168,8 @@ async fn an_app_password_signs_in_without_a_second_step_and_a_recovery_code_work
     let system = TestSystem::spawn().await;
     let user = system.create_user().await;
     let first = system.sign_in_ok(&user).await;
-    let (app, step, _) = add_authenticator_app(&system, &first.access_token).await;
-    let mfa = sign_in_with_code(&system, &user, &app.code(step + 1)).await;
+    let (app, step, _) = system.add_authenticator_app(&first.access_token).await;
+    let mfa = system.sign_in_with_code(&user, &app.code(step + 1)).await;
     let mfa = session(&mfa.json().await.expect("json"));
 
     let created: Value = system
@@ -408,7 +324,7 @@ async fn a_challenge_takes_five_wrong_answers_and_expires() {
     let system = TestSystem::spawn().await;
     let user = system.create_user().await;
     let first = system.sign_in_ok(&user).await;
-    let (app, step, method_id) = add_authenticator_app(&system, &first.access_token).await;
+    let (app, step, method_id) = system.add_authenticator_app(&first.access_token).await;
 
     let challenge: Value = system
         .sign_in(&user.upn, &user.password)
@@ -473,7 +389,7 @@ async fn a_challenge_takes_five_wrong_answers_and_expires() {
         "the sign-in challenge has expired; sign in again with your password"
     );
     // The code was not spent by the refused answers: it still works on a fresh challenge.
-    let fresh = sign_in_with_code(&system, &user, &app.code(step + 1)).await;
+    let fresh = system.sign_in_with_code(&user, &app.code(step + 1)).await;
     assert_eq!(fresh.status(), StatusCode::OK);
 
     let tokens = session(&fresh.json().await.expect("json"));

@@ -101,22 +101,6 @@ impl Captured {
     }
 }
 
-/// The person's authenticator app (totp-rs, independent of the service's implementation).
-fn totp(secret: &str) -> totp_rs::TOTP {
-    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
-        .to_bytes()
-        .expect("base32 secret");
-    totp_rs::TOTP::new_unchecked(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes)
-}
-
-fn step_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs()
-        / 30
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_sign_in_is_one_trace_from_the_gateway_through_nats_to_audit_and_no_log_holds_a_secret() {
     let collector = Collector::default();
@@ -211,44 +195,11 @@ async fn one_sign_in_is_one_trace_from_the_gateway_through_nats_to_audit_and_no_
     assert_eq!(consumed.parent_span_id, publish.span_id);
 
     // More secrets for the logs to keep: an authenticator app, its codes, a second sign-in.
-    let started = system
-        .request(
-            reqwest::Method::POST,
-            "/api/v1/me/security-info/methods",
-            Some(&access_token),
-            Some(&json!({ "type": "authenticatorApp", "name": "Phone" })),
-        )
-        .await;
-    assert_eq!(started.status(), StatusCode::CREATED);
-    let started: Value = started.json().await.expect("json");
-    let secret = started["secret"].as_str().expect("secret").to_owned();
-    let method_id = started["methodId"].as_str().expect("methodId").to_owned();
-    let app = totp(&secret);
-    let step = step_now();
-    let registration_code = app.generate(step * 30);
-    let verified = system
-        .request(
-            reqwest::Method::POST,
-            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
-            Some(&access_token),
-            Some(&json!({ "code": registration_code })),
-        )
-        .await;
-    assert_eq!(verified.status(), StatusCode::OK);
-    let first: Value = system
-        .sign_in(&user.upn, &user.password)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(first["mfaRequired"], true, "{first}");
-    let sign_in_code = app.generate((step + 1) * 30);
-    let second = system
-        .post_json(
-            "/api/v1/auth/mfa",
-            &json!({ "challengeId": first["challengeId"], "methodId": first["methods"][0]["id"], "code": sign_in_code }),
-        )
-        .await;
+    let (app, step, _) = system.add_authenticator_app(&access_token).await;
+    let secret = app.secret().to_owned();
+    let registration_code = app.code(step);
+    let sign_in_code = app.code(step + 1);
+    let second = system.sign_in_with_code(&user, &sign_in_code).await;
     assert_eq!(second.status(), StatusCode::OK);
     let second: Value = second.json().await.expect("json");
     let mfa_access_token = second["accessToken"].as_str().expect("accessToken").to_owned();
