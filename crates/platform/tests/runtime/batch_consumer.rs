@@ -8,30 +8,16 @@ use std::time::Duration;
 use anyhow::{Result, anyhow};
 use futures::StreamExt;
 use myaccount_proto::events::v1::SignInRecorded;
-use platform::consumer::{
-    BatchConsumer, BatchHandler, BatchOutcome, ConsumerSettings, Delivery, Handler, HandlerError,
-};
+use platform::consumer::{BatchConsumer, BatchHandler, BatchOutcome, Delivery, Handler, HandlerError};
 use platform::events::{Stream, headers};
 use platform::testing::eventually;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::helpers::{
-    DEADLINE, Harness, TEST_MIGRATOR, consumer_settled, header, publish_event, sign_in, stream_messages,
+    DEADLINE, DURABLE, Harness, TEST_MIGRATOR, consumer_settings, consumer_settled, header, processed, publish_event,
+    sign_in, stream_messages,
 };
-
-const DURABLE: &str = "batch_tests_recorded";
-
-fn settings() -> ConsumerSettings {
-    ConsumerSettings {
-        durable_name: "batch_tests".into(),
-        max_deliver: 3,
-        ack_wait: Duration::from_secs(10),
-        batch_size: 64,
-        fetch_expiry: Duration::from_millis(500),
-        retry_delay: Duration::from_millis(50),
-    }
-}
 
 /// Writes a row per event. In a batch, `reject` is rejected by index and `spoils-batch` makes
 /// the whole batch fail (after its writes, which must be undone); one at a time both apply
@@ -105,15 +91,6 @@ async fn applied(pool: &PgPool) -> Result<Vec<(String, String)>> {
     )
 }
 
-async fn processed(pool: &PgPool) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT event_id FROM platform.processed_events WHERE consumer = $1 ORDER BY event_id")
-            .bind(DURABLE)
-            .fetch_all(pool)
-            .await?,
-    )
-}
-
 /// Publishes `(name, ce-id)` events and hands exactly those messages to `consumer` as one batch.
 async fn one_batch(
     h: &Harness,
@@ -150,7 +127,7 @@ fn id() -> String {
 async fn a_batch_is_applied_with_one_call_and_each_event_once() -> Result<()> {
     let h = Harness::new(&TEST_MIGRATOR).await?;
     let handler = SetWise::default();
-    let consumer = BatchConsumer::new(h.pool.clone(), h.bus.clone(), settings(), handler.clone());
+    let consumer = BatchConsumer::new(h.pool.clone(), h.bus.clone(), consumer_settings(), handler.clone());
     let (a, b, c) = (id(), id(), id());
     one_batch(&h, &consumer, &[("a", &a)]).await?;
     // `a` again (already applied), `b` twice in the same batch, and `c`.
@@ -180,7 +157,7 @@ async fn a_batch_is_applied_with_one_call_and_each_event_once() -> Result<()> {
 async fn a_rejected_event_is_dead_lettered_and_its_id_stays_unused() -> Result<()> {
     let h = Harness::new(&TEST_MIGRATOR).await?;
     let handler = SetWise::default();
-    let consumer = BatchConsumer::new(h.pool.clone(), h.bus.clone(), settings(), handler.clone());
+    let consumer = BatchConsumer::new(h.pool.clone(), h.bus.clone(), consumer_settings(), handler.clone());
     let (first, bad, last) = (id(), id(), id());
     one_batch(&h, &consumer, &[("first", &first), ("reject", &bad), ("last", &last)]).await?;
 
@@ -209,7 +186,7 @@ async fn a_rejected_event_is_dead_lettered_and_its_id_stays_unused() -> Result<(
 async fn a_failing_batch_is_undone_and_applied_message_by_message() -> Result<()> {
     let h = Harness::new(&TEST_MIGRATOR).await?;
     let handler = SetWise::default();
-    let consumer = BatchConsumer::new(h.pool.clone(), h.bus.clone(), settings(), handler.clone());
+    let consumer = BatchConsumer::new(h.pool.clone(), h.bus.clone(), consumer_settings(), handler.clone());
     let ids = [id(), id(), id(), id()];
     one_batch(
         &h,

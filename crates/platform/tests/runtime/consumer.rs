@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, anyhow};
 use futures::StreamExt;
 use myaccount_proto::events::v1::SignInRecorded;
-use platform::consumer::{Consumer, ConsumerSettings, Delivery, Handler, HandlerError};
+use platform::consumer::{Consumer, Delivery, Handler, HandlerError};
 use platform::events::{Event, EventBus, Stream, headers};
 use platform::testing::eventually;
 use prost::Message;
@@ -16,22 +16,9 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::helpers::{
-    DEADLINE, Harness, Running, TEST_MIGRATOR, consumer_info, consumer_settled, event_headers, header, publish_event,
-    publish_raw, sign_in, stream_len, stream_messages,
+    DEADLINE, DURABLE, Harness, Running, TEST_MIGRATOR, consumer_info, consumer_settings, consumer_settled,
+    event_headers, header, processed, publish_event, publish_raw, sign_in, stream_len, stream_messages,
 };
-
-const DURABLE: &str = "tests_recorded";
-
-fn settings() -> ConsumerSettings {
-    ConsumerSettings {
-        durable_name: "tests".into(),
-        max_deliver: 3,
-        ack_wait: Duration::from_secs(10),
-        batch_size: 64,
-        fetch_expiry: Duration::from_millis(500),
-        retry_delay: Duration::from_millis(50),
-    }
-}
 
 /// Writes a row per event; what else it does depends on the user principal name:
 /// `flaky:N` fails transiently on its first N attempts, `broken` always fails transiently,
@@ -88,7 +75,7 @@ impl Handler<SignInRecorded> for Recorder {
 }
 
 fn spawn_consumer(pool: &PgPool, bus: &EventBus, handler: Recorder) -> Running {
-    let consumer = Consumer::new(pool.clone(), bus.clone(), settings(), handler);
+    let consumer = Consumer::new(pool.clone(), bus.clone(), consumer_settings(), handler);
     Running::spawn(move |token| consumer.run(token))
 }
 
@@ -106,15 +93,6 @@ async fn applied_count(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT count(*) FROM applied_sign_ins")
         .fetch_one(pool)
         .await?)
-}
-
-async fn processed(pool: &PgPool) -> Result<Vec<String>> {
-    Ok(
-        sqlx::query_scalar("SELECT event_id FROM platform.processed_events WHERE consumer = $1 ORDER BY event_id")
-            .bind(DURABLE)
-            .fetch_all(pool)
-            .await?,
-    )
 }
 
 async fn ensure_streams(bus: &EventBus) -> Result<()> {
@@ -328,7 +306,7 @@ async fn undecodable_and_mistyped_messages_are_dead_lettered_at_once() -> Result
 async fn a_rejected_message_does_not_hold_back_the_rest_of_its_batch() -> Result<()> {
     let h = Harness::new(&TEST_MIGRATOR).await?;
     let recorder = Recorder::default();
-    let consumer = Consumer::new(h.pool.clone(), h.bus.clone(), settings(), recorder.clone());
+    let consumer = Consumer::new(h.pool.clone(), h.bus.clone(), consumer_settings(), recorder.clone());
     let pull = consumer.setup().await.map_err(|e| anyhow!(e))?;
 
     let events = [sign_in("u", "first"), sign_in("u", "reject"), sign_in("u", "third")];

@@ -202,3 +202,29 @@ pub async fn consumer_settled(bus: &EventBus, durable: &str, stream_messages: u6
         info.num_pending == 0 && info.num_ack_pending == 0 && info.ack_floor.stream_sequence >= stream_messages
     })
 }
+
+/// The durable consumer of the consumer tests (each test has a NATS namespace and a database of
+/// its own, so one name serves them all): `tests` on `SignInRecorded`.
+pub const DURABLE: &str = "tests_recorded";
+
+/// Small batches and short waits, so retries and dead-lettering happen within a test.
+pub fn consumer_settings() -> platform::consumer::ConsumerSettings {
+    platform::consumer::ConsumerSettings {
+        durable_name: "tests".into(),
+        max_deliver: 3,
+        ack_wait: Duration::from_secs(10),
+        batch_size: 64,
+        fetch_expiry: Duration::from_millis(500),
+        retry_delay: Duration::from_millis(50),
+    }
+}
+
+/// The event ids [`DURABLE`] has recorded as processed, sorted.
+pub async fn processed(pool: &PgPool) -> Result<Vec<String>> {
+    Ok(
+        sqlx::query_scalar("SELECT event_id FROM platform.processed_events WHERE consumer = $1 ORDER BY event_id")
+            .bind(DURABLE)
+            .fetch_all(pool)
+            .await?,
+    )
+}
