@@ -5,19 +5,9 @@
 # `npm ci` only what is missing or stale; quiet when everything is there. Needs root (or sudo)
 # only when it has something to install with apt.
 set -euo pipefail
+# shellcheck source=deploy/scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
 cd "$(dirname "$0")/../.."
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
-
-apt_updated=""
-apt_install() {
-  if [ -z "$apt_updated" ]; then
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    apt_updated=1
-  fi
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
 
 # --- Node.js and npm
 if ! command -v node >/dev/null 2>&1; then

@@ -5,19 +5,10 @@
 # has something to install or start.
 set -euo pipefail
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
+# shellcheck source=deploy/scripts/apt.sh
+source "$(dirname "$0")/apt.sh"
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-apt_updated=""
-apt_install() {
-  if [ -z "$apt_updated" ]; then
-    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    apt_updated=1
-  fi
-  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
 
 # --- Build dependencies: webauthn-rs (security-info's security keys) links OpenSSL.
 if [ ! -d /usr/include/openssl ] || ! command -v pkg-config >/dev/null 2>&1; then
