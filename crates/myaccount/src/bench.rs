@@ -1,7 +1,7 @@
 //! `myaccount bench signins`: how fast sign-in events travel from the outbox through JetStream
 //! into the audit log, and how fast "my sign-ins" answers over a large log, each beside a
 //! baseline measured in the same run on the same machine (raw JetStream publish, raw batched
-//! Postgres insert, a trivial gRPC call). Everything it creates (databases, streams) is named
+//! Postgres insert, audit's own log write alone, a trivial gRPC call). Everything it creates (databases, streams) is named
 //! per run and removed at the end.
 
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use chrono::Utc;
+use futures::StreamExt;
 use myaccount_proto::audit::v1 as audit_pb;
 use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInStatus};
 use platform::auth::{
@@ -45,6 +46,9 @@ pub struct SigninsArgs {
     /// Audit's sign-in ingest loops (the service's default: AUDIT_INGEST_WORKERS=2).
     #[arg(long, default_value_t = myaccount_audit::DEFAULT_INGEST_WORKERS)]
     pub ingest_workers: usize,
+    /// Stop after the backlog ingest and its baselines (skips end to end, latency and queries).
+    #[arg(long)]
+    pub ingest_only: bool,
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     pub postgres: String,
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
@@ -158,6 +162,23 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     println!("raw batched Postgres insert: {raw_insert:.0} rows/s (batches of 500)");
     baseline_pool.close().await;
 
+    // Reference 3: draining those messages again with a bare pull consumer that acks each one
+    // and does nothing else, on as many loops as audit has: the NATS half of any ingest.
+    let raw_consume = raw_jetstream_consume(run, args).await?;
+    println!(
+        "raw JetStream pull consume: {raw_consume:.0} msg/s (batches of {}, {} loops, explicit ack)",
+        args.batch_size, args.ingest_workers
+    );
+
+    // Reference 4: audit's own write of the same sign-ins into its log (every index, COPY), on
+    // as many connections as it has ingest loops, and nothing else: what ingest cannot beat.
+    let write_db = run.database("log_write");
+    let log_write = log_write_alone(&write_db, args).await?;
+    println!(
+        "audit's log write alone: {log_write:.0} rows/s (COPY in batches of {}, {} connections)",
+        args.batch_size, args.ingest_workers
+    );
+
     // The real path: identity-style outbox -> relay -> JetStream -> audit consumer.
     let outbox_db = run.database("outbox");
     let outbox_pool = platform::db::connect(&outbox_db, &sqlx::migrate::Migrator::DEFAULT).await?;
@@ -214,13 +235,32 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     let audit_task = tokio::spawn(audit_app.run_until_stopped());
     let audit_pool = PgPool::connect(&audit_db.url).await?;
     let drain_started = Instant::now();
-    wait_for_rows(&audit_pool, args.events as i64, Duration::from_secs(600)).await?;
-    // From audit's start: connecting and creating its consumer are inside, a few ms.
+    // Watched through JetStream, not by counting rows: a count(*) every few milliseconds would
+    // take a share of the CPU that audit is being measured on. A message is acked only after
+    // its batch committed, so nothing pending and nothing unacked means everything is stored.
+    wait_for_consumer(run, "audit_recorded", Duration::from_secs(600)).await?;
     let ingest_rate = args.events as f64 / drain_started.elapsed().as_secs_f64();
+    let stored = count(&audit_pool).await?;
+    anyhow::ensure!(
+        stored == args.events as i64,
+        "audit acked the backlog but stored {stored} of {} sign-ins",
+        args.events
+    );
     println!(
         "audit ingest of a {}-event backlog: {ingest_rate:.0} events/s",
         args.events
     );
+    if args.ingest_only {
+        println!("\n| measure | value | reference | ratio |\n| --- | --- | --- | --- |");
+        print_ingest_rows(ingest_rate, raw_publish, raw_insert, raw_consume, log_write);
+        relay_stop.cancel();
+        let _ = relay_task.await;
+        audit_stop.cancel();
+        let _ = audit_task.await;
+        audit_pool.close().await;
+        outbox_pool.close().await;
+        return Ok(());
+    }
 
     // Throughput: writers as fast as they go, one event per transaction as a sign-in does, for
     // a thousand users.
@@ -327,15 +367,8 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
         percentile(&first_page, 99.0)
     );
 
-    println!("\n| measure | value | baseline | ratio |\n| --- | --- | --- | --- |");
-    println!(
-        "| audit ingest (backlog) | {ingest_rate:.0} events/s | raw JetStream publish {raw_publish:.0} msg/s | {:.2} |",
-        ingest_rate / raw_publish
-    );
-    println!(
-        "| audit ingest (backlog) | {ingest_rate:.0} events/s | raw batched insert {raw_insert:.0} rows/s | {:.2} |",
-        ingest_rate / raw_insert
-    );
+    println!("\n| measure | value | reference | ratio |\n| --- | --- | --- | --- |");
+    print_ingest_rows(ingest_rate, raw_publish, raw_insert, raw_consume, log_write);
     println!(
         "| end-to-end ingest | {e2e_rate:.0} events/s | raw JetStream publish {raw_publish:.0} msg/s | {:.2} |",
         e2e_rate / raw_publish
@@ -368,6 +401,95 @@ fn jsonwebtoken_set(key: &SigningKey) -> jsonwebtoken::jwk::JwkSet {
     jsonwebtoken::jwk::JwkSet {
         keys: vec![key.public_jwk()],
     }
+}
+
+fn print_ingest_rows(ingest_rate: f64, raw_publish: f64, raw_insert: f64, raw_consume: f64, log_write: f64) {
+    // Consuming and writing share the same cores: done back to back with nothing else, each
+    // event costs the time of both, so their rates combine harmonically.
+    let consume_and_write = 1.0 / (1.0 / raw_consume + 1.0 / log_write);
+    for (reference, rate, unit) in [
+        ("raw JetStream publish", raw_publish, "msg/s"),
+        ("raw batched insert", raw_insert, "rows/s"),
+        ("raw pull consume", raw_consume, "msg/s"),
+        ("audit's log write alone", log_write, "rows/s"),
+        ("raw consume + log write, nothing else", consume_and_write, "events/s"),
+    ] {
+        println!(
+            "| audit ingest (backlog) | {ingest_rate:.0} events/s | {reference} {rate:.0} {unit} | {:.2} |",
+            ingest_rate / rate
+        );
+    }
+}
+
+/// Waits until the durable consumer `durable` on the sign-in stream exists and has nothing
+/// pending or unacknowledged.
+async fn wait_for_consumer(run: &Run, durable: &str, deadline: Duration) -> anyhow::Result<()> {
+    let client = async_nats::connect(run.nats.url.as_str()).await?;
+    let js = async_nats::jetstream::new(client);
+    let stream_name = run.nats.naming().stream(Stream::SignIn);
+    let started = Instant::now();
+    loop {
+        anyhow::ensure!(
+            started.elapsed() < deadline,
+            "consumer {durable} still busy after {deadline:?}"
+        );
+        let info = match js.get_stream(&stream_name).await {
+            Ok(stream) => match stream
+                .get_consumer::<async_nats::jetstream::consumer::pull::Config>(durable)
+                .await
+            {
+                Ok(consumer) => consumer.get_info().await.ok(),
+                Err(_) => None,
+            },
+            Err(_) => None,
+        };
+        if info.is_some_and(|i| i.num_pending == 0 && i.num_ack_pending == 0 && i.delivered.stream_sequence > 0) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Audit's log write on its own: the bench's sign-ins, enriched as audit would, appended to a
+/// fresh copy of audit's schema in batches of `--batch-size` (one transaction each) over
+/// `--ingest-workers` connections. Rows/s.
+async fn log_write_alone(database: &DatabaseSettings, args: &SigninsArgs) -> anyhow::Result<f64> {
+    let pool = platform::db::connect(database, &myaccount_audit::MIGRATIONS).await?;
+    myaccount_audit::retention::maintain(
+        &pool,
+        &myaccount_audit::retention::RetentionSettings::default(),
+        Utc::now().date_naive(),
+    )
+    .await?;
+    let users: Vec<Uuid> = (0..1000).map(|_| Uuid::new_v4()).collect();
+    let sign_ins = (0..args.events)
+        .map(|n| myaccount_audit::events::sign_in_from_event(&event(users[n % users.len()], n)))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(anyhow::Error::msg)?;
+    let sign_ins = Arc::new(sign_ins);
+    let workers = args.ingest_workers.max(1);
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..workers {
+        let pool = pool.clone();
+        let sign_ins = sign_ins.clone();
+        let batch_size = args.batch_size.max(1);
+        tasks.push(tokio::spawn(async move {
+            let mine: Vec<&myaccount_audit::domain::SignIn> = sign_ins.iter().skip(w).step_by(workers).collect();
+            for batch in mine.chunks(batch_size) {
+                let mut tx = pool.begin().await?;
+                myaccount_audit::store::append_sign_ins(&mut tx, batch).await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let rate = args.events as f64 / started.elapsed().as_secs_f64();
+    pool.close().await;
+    Ok(rate)
 }
 
 async fn count(pool: &PgPool) -> anyhow::Result<i64> {
@@ -439,6 +561,51 @@ async fn raw_jetstream_publish(run: &Run, n: usize) -> anyhow::Result<f64> {
         ack.await?;
     }
     Ok(n as f64 / started.elapsed().as_secs_f64())
+}
+
+/// Drains the raw-publish stream with a durable pull consumer: batches of `--batch-size`, every
+/// message acked, `--ingest-workers` loops. Messages/s.
+async fn raw_jetstream_consume(run: &Run, args: &SigninsArgs) -> anyhow::Result<f64> {
+    use async_nats::jetstream::consumer::{AckPolicy, pull};
+    let client = async_nats::connect(run.nats.url.as_str()).await?;
+    let js = async_nats::jetstream::new(client);
+    let stream = js.get_stream(format!("BENCH_RAW_{}", run.id.to_uppercase())).await?;
+    let consumer = stream
+        .create_consumer(pull::Config {
+            durable_name: Some("raw_consume".into()),
+            ack_policy: AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await?;
+    let remaining = Arc::new(std::sync::atomic::AtomicI64::new(args.events as i64));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.ingest_workers.max(1) {
+        let consumer = consumer.clone();
+        let remaining = remaining.clone();
+        let batch_size = args.batch_size;
+        tasks.push(tokio::spawn(async move {
+            while remaining.load(std::sync::atomic::Ordering::Relaxed) > 0 {
+                let mut batch = consumer
+                    .fetch()
+                    .max_messages(batch_size)
+                    .expires(Duration::from_millis(200))
+                    .messages()
+                    .await
+                    .map_err(|e| anyhow::anyhow!("fetch: {e}"))?;
+                while let Some(message) = batch.next().await {
+                    let message = message.map_err(|e| anyhow::anyhow!("message: {e}"))?;
+                    message.ack().await.map_err(|e| anyhow::anyhow!("ack: {e}"))?;
+                    remaining.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(args.events as f64 / started.elapsed().as_secs_f64())
 }
 
 async fn raw_batched_insert(pool: &PgPool, n: usize) -> anyhow::Result<f64> {

@@ -37,9 +37,22 @@ pub struct SignInRecordedHandler {
     pub geo: Option<Arc<GeoLocator>>,
 }
 
+/// How a batch's sign-ins reach the log.
+#[derive(Clone, Copy)]
+enum Write {
+    /// `COPY`: fast; a sign-in already stored fails the batch, which the consumer then applies
+    /// message by message.
+    Append,
+    /// `INSERT ... ON CONFLICT DO NOTHING`: a sign-in already stored (the same sign-in sent
+    /// again under another event id) is skipped.
+    SkipStored,
+}
+
 impl Handler<SignInRecorded> for SignInRecordedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInRecorded>) -> Result<(), HandlerError> {
-        let outcome = self.ingest(conn, std::slice::from_ref(delivery)).await?;
+        let outcome = self
+            .ingest(conn, std::slice::from_ref(delivery), Write::SkipStored)
+            .await?;
         match outcome.rejected().first() {
             Some((_, reason)) => Err(HandlerError::Rejected(reason.clone())),
             None => Ok(()),
@@ -53,7 +66,7 @@ impl BatchHandler<SignInRecorded> for SignInRecordedHandler {
         conn: &mut PgConnection,
         deliveries: &[Delivery<SignInRecorded>],
     ) -> Result<BatchOutcome, HandlerError> {
-        self.ingest(conn, deliveries).await
+        self.ingest(conn, deliveries, Write::Append).await
     }
 }
 
@@ -63,6 +76,7 @@ impl SignInRecordedHandler {
         &self,
         conn: &mut PgConnection,
         deliveries: &[Delivery<SignInRecorded>],
+        write: Write,
     ) -> Result<BatchOutcome, HandlerError> {
         let mut outcome = BatchOutcome::new();
         let mut sign_ins = Vec::with_capacity(deliveries.len());
@@ -108,7 +122,7 @@ impl SignInRecordedHandler {
         }
 
         let batch: Vec<&SignIn> = sign_ins.iter().collect();
-        let facts = store::risk_facts(conn, &batch, &assessed).await?;
+        let store::BatchFacts { facts, known_traits } = store::risk_facts(conn, &batch, &assessed).await?;
         let mut assessor = BatchAssessor::default();
         for (sign_in, facts) in sign_ins.iter_mut().zip(facts) {
             if let Some(facts) = facts {
@@ -118,7 +132,13 @@ impl SignInRecordedHandler {
         }
 
         let batch: Vec<&SignIn> = sign_ins.iter().collect();
-        let inserted = store::insert_sign_ins(conn, &batch).await?;
+        let inserted: HashSet<(DateTime<Utc>, Uuid)> = match write {
+            Write::Append => {
+                store::append_sign_ins(conn, &batch).await?;
+                batch.iter().map(|s| (s.occurred_at, s.id)).collect()
+            }
+            Write::SkipStored => store::insert_sign_ins(conn, &batch).await?,
+        };
         // A sign-in stored by an earlier delivery already taught its traits and raised its alarm.
         let fresh: Vec<(&SignIn, bool)> = sign_ins
             .iter()
@@ -130,7 +150,7 @@ impl SignInRecordedHandler {
             .filter(|(s, assessed)| *assessed && s.status == Status::Success)
             .map(|(s, _)| *s)
             .collect();
-        store::remember_traits(conn, &successes).await?;
+        store::remember_traits(conn, &successes, &known_traits).await?;
         let alarms: Vec<OutgoingEvent> = fresh
             .iter()
             .filter(|(s, _)| s.risk.is_risky())

@@ -186,3 +186,85 @@ async fn the_geoip_database_locates_first_then_the_trusted_proxy_report() {
         (String::new(), String::new(), String::new())
     );
 }
+
+#[tokio::test]
+async fn the_same_sign_in_sent_again_under_a_new_event_id_is_stored_once_beside_its_batch() {
+    let app = spawn_app().await;
+    let adele = Uuid::new_v4();
+    let first = success(adele, at(0));
+    app.publish(std::slice::from_ref(&first)).await;
+
+    // The stored sign-in again under a fresh event id, with two new sign-ins right behind it:
+    // the set-wise append meets the stored row, and the batch is applied message by message.
+    let mut again = cloud_event_headers(&Uuid::new_v4().to_string(), SIGN_IN_RECORDED);
+    again.insert("Nats-Msg-Id", "resent-under-a-new-id");
+    app.publish_raw(again, first.encode_to_vec()).await;
+    let later = [success(adele, at(10)), success(adele, at(20))];
+    for event in &later {
+        app.publish_with_msg_id(event, &event.sign_in_id).await;
+    }
+    app.wait_until_consumed().await;
+
+    let mut listed: Vec<String> = app.all_sign_ins_of(adele).await.into_iter().map(|s| s.id).collect();
+    listed.sort();
+    let mut expected: Vec<String> = [&first, &later[0], &later[1]]
+        .iter()
+        .map(|e| e.sign_in_id.clone())
+        .collect();
+    expected.sort();
+    assert_eq!(listed, expected, "each sign-in once");
+    assert!(
+        app.dead_letters().await.is_empty(),
+        "a sign-in sent twice is not an error"
+    );
+}
+
+#[tokio::test]
+async fn text_with_tabs_line_breaks_backslashes_and_quotes_is_stored_as_sent() {
+    let app = spawn_app().await;
+    let adele = Uuid::new_v4();
+    let mut event = success(adele, at(0));
+    event.user_agent = "Odd/1.0 (tab\there; line\nbreak; cr\rhere) back\\slash \"quoted\" {braces} \\N é ☃".into();
+    event.user_principal_name = "adele\\vance\t@contoso.example".into();
+    event.app_id = "app\\with\"quotes\",commas".into();
+    event.authentication_methods = vec!["pwd".into(), "o\"tp\\x,y".into(), String::new()];
+    // Straight through the set-wise append (COPY), which a consumer would quietly replace with
+    // the row-by-row path if it failed.
+    let mut sign_in = myaccount_audit::events::sign_in_from_event(&event).expect("a valid event");
+    sign_in.location = myaccount_audit::domain::Location {
+        city: "Saint-Jean\td'Acre\\".into(),
+        region: String::new(),
+        country: "FR".into(),
+        latitude: Some(-33.868_820_123_456_78),
+        longitude: Some(1e-7),
+    };
+    let mut tx = app.db.begin().await.expect("begin");
+    myaccount_audit::store::append_sign_ins(&mut tx, &[&sign_in])
+        .await
+        .expect("appended");
+    tx.commit().await.expect("commit");
+
+    let stored = app.all_sign_ins_of(adele).await;
+    assert_eq!(stored.len(), 1);
+    let s = &stored[0];
+    assert_eq!(s.user_agent, event.user_agent);
+    assert_eq!(s.user_principal_name, event.user_principal_name);
+    assert_eq!(s.app_id, event.app_id);
+    assert_eq!(s.authentication_methods, event.authentication_methods);
+    let location = s.location.as_ref().expect("a location");
+    assert_eq!(location.city, "Saint-Jean\td'Acre\\");
+    assert_eq!(location.country, "FR");
+    let coordinates: (Option<f64>, Option<f64>) =
+        sqlx::query_as("SELECT latitude, longitude FROM sign_ins WHERE id = $1")
+            .bind(sign_in.id)
+            .fetch_one(&app.db)
+            .await
+            .expect("the row");
+    assert_eq!(
+        coordinates,
+        (Some(-33.868_820_123_456_78), Some(1e-7)),
+        "floats in full"
+    );
+    let steps: Vec<&str> = s.authentication_steps.iter().map(|step| step.method.as_str()).collect();
+    assert_eq!(steps, ["pwd", "o\"tp\\x,y", ""], "the steps (JSON) as sent");
+}
