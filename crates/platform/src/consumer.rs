@@ -1,9 +1,10 @@
 //! The idempotent consumer. A durable pull consumer with explicit ack; each batch is applied in
 //! one Postgres transaction where every message runs in its own savepoint together with the
 //! record of its event id (`ON CONFLICT DO NOTHING`), so a redelivered event changes nothing.
-//! Messages are acked only after the commit. A message that cannot be decoded, or that still
-//! fails after `max_deliver` attempts, goes to the dead-letter subject and is terminated, so it
-//! never blocks the stream.
+//! Messages are acked only after the commit; the record of an id is kept as long as the stream
+//! could still deliver its event (its maximum age, plus a day). A message that cannot be
+//! decoded, or that still fails after `max_deliver` attempts, goes to the dead-letter subject
+//! and is terminated, so it never blocks the stream.
 //!
 //! A consumer whose handler is also a [`BatchHandler`] ([`BatchConsumer`]) applies a batch
 //! set-wise instead: one statement records every event id (`RETURNING` the fresh ones), one
@@ -455,10 +456,15 @@ impl<H: Apply> Engine<H> {
             };
             backoff = Duration::from_millis(100);
             let mut lag_checked: Option<Instant> = None;
+            let mut pruned: Option<Instant> = None;
             loop {
                 if lag_checked.is_none_or(|at| at.elapsed() > LAG_INTERVAL) {
                     self.record_lag(&consumer).await;
                     lag_checked = Some(Instant::now());
+                }
+                if pruned.is_none_or(|at| at.elapsed() > PRUNE_INTERVAL) {
+                    self.forget_undeliverable().await;
+                    pruned = Some(Instant::now());
                 }
                 let batch = tokio::select! {
                     _ = shutdown.cancelled() => return,
@@ -492,6 +498,28 @@ impl<H: Apply> Engine<H> {
             messages.push(message.map_err(|e| e.to_string())?);
         }
         Ok(messages)
+    }
+
+    /// Forgets the ids of events the stream can no longer deliver (older than its maximum age,
+    /// plus a day for clocks and late publishes): without this the record grows by every event
+    /// for ever. A failure is logged and tried again at the next round.
+    async fn forget_undeliverable(&self) {
+        let horizon = self.bus.stream_max_age() + Duration::from_secs(24 * 3600);
+        let Ok(horizon) = chrono::Duration::from_std(horizon) else {
+            return;
+        };
+        let result = sqlx::query("DELETE FROM platform.processed_events WHERE consumer = $1 AND processed_at < $2")
+            .bind(&self.durable)
+            .bind(Utc::now() - horizon)
+            .execute(&self.pool)
+            .await;
+        match result {
+            Ok(done) if done.rows_affected() > 0 => {
+                tracing::info!(consumer = %self.durable, forgotten = done.rows_affected(), "forgot ids of events past the stream's age");
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(consumer = %self.durable, error = %e, "forgetting old event ids failed"),
+        }
     }
 
     /// Consumer lag as JetStream sees it (messages not yet delivered, delivered but unacked).
@@ -832,6 +860,9 @@ fn message_id(message: &Message) -> String {
 
 /// How often the consumer asks JetStream for its lag while running.
 const LAG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// How often the consumer forgets the ids of events its stream no longer holds.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);
 
 /// The producer's trace context from the message's `traceparent`/`tracestate` headers.
 fn message_context(message: &Message) -> TraceContext {

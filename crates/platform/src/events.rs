@@ -279,6 +279,11 @@ impl EventBus {
         self.settings.naming()
     }
 
+    /// How long the streams keep events: an event older than this can no longer be delivered.
+    pub fn stream_max_age(&self) -> Duration {
+        self.settings.stream_max_age
+    }
+
     pub fn jetstream(&self) -> &jetstream::Context {
         &self.jetstream
     }

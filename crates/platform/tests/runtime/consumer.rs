@@ -356,3 +356,37 @@ async fn a_rejected_message_does_not_hold_back_the_rest_of_its_batch() -> Result
     eventually(DEADLINE, || consumer_settled(bus, DURABLE, 3)).await;
     Ok(())
 }
+
+#[tokio::test]
+async fn ids_of_events_the_stream_can_no_longer_deliver_are_forgotten() -> Result<()> {
+    let h = Harness::new(&TEST_MIGRATOR).await?;
+    ensure_streams(&h.bus).await?;
+    // The streams keep events 7 days (the default): an id recorded 9 days ago can never come
+    // back; one from 6 days ago still can; another consumer's ids are its own business.
+    let max_age = chrono::Duration::from_std(h.bus.stream_max_age())?;
+    for (consumer, event_id, age) in [
+        (DURABLE, "gone", max_age + chrono::Duration::days(2)),
+        (DURABLE, "deliverable", max_age - chrono::Duration::days(1)),
+        ("another_consumer", "theirs", max_age + chrono::Duration::days(2)),
+    ] {
+        sqlx::query("INSERT INTO platform.processed_events (consumer, event_id, processed_at) VALUES ($1, $2, $3)")
+            .bind(consumer)
+            .bind(event_id)
+            .bind(chrono::Utc::now() - age)
+            .execute(&h.pool)
+            .await?;
+    }
+
+    let consumer = spawn_consumer(&h.pool, &h.bus, Recorder::default());
+    let pool = &h.pool;
+    eventually(DEADLINE, || async move {
+        processed(pool).await.is_ok_and(|ids| ids == ["deliverable"])
+    })
+    .await;
+    let theirs: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM platform.processed_events WHERE consumer = 'another_consumer'")
+            .fetch_one(&h.pool)
+            .await?;
+    assert_eq!(theirs, 1, "only the consumer's own ids");
+    consumer.stop().await
+}
