@@ -574,6 +574,8 @@ async fn raw_jetstream_consume(run: &Run, args: &SigninsArgs) -> anyhow::Result<
         .create_consumer(pull::Config {
             durable_name: Some("raw_consume".into()),
             ack_policy: AckPolicy::Explicit,
+            // As audit's consumer: room for both loops' batches (platform::consumer).
+            max_ack_pending: i64::try_from(args.batch_size * 2).unwrap_or(i64::MAX).max(1000),
             ..Default::default()
         })
         .await?;

@@ -434,6 +434,11 @@ impl<H: Apply> Engine<H> {
                 ack_wait: self.settings.ack_wait,
                 // One more than ours: we dead-letter on the last attempt ourselves.
                 max_deliver: self.settings.max_deliver + 1,
+                // Room for two loops' batches in flight: at JetStream's default of 1,000, a
+                // pull for more than the room left waits out its whole expiry.
+                max_ack_pending: i64::try_from(self.settings.batch_size.saturating_mul(2))
+                    .unwrap_or(i64::MAX)
+                    .max(DEFAULT_MAX_ACK_PENDING),
                 ..Default::default()
             })
             .await
@@ -860,6 +865,9 @@ fn message_id(message: &Message) -> String {
 
 /// How often the consumer asks JetStream for its lag while running.
 const LAG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// JetStream's own default for unacknowledged messages per consumer.
+const DEFAULT_MAX_ACK_PENDING: i64 = 1000;
 
 /// How often the consumer forgets the ids of events its stream no longer holds.
 const PRUNE_INTERVAL: Duration = Duration::from_secs(3600);

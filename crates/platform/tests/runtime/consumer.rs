@@ -390,3 +390,26 @@ async fn ids_of_events_the_stream_can_no_longer_deliver_are_forgotten() -> Resul
     assert_eq!(theirs, 1, "only the consumer's own ids");
     consumer.stop().await
 }
+
+#[tokio::test]
+async fn a_durable_consumer_leaves_room_for_two_loops_of_large_batches() -> Result<()> {
+    let h = Harness::new(&TEST_MIGRATOR).await?;
+    // At JetStream's default of 1,000 unacknowledged messages, a second pull for a batch this
+    // size would wait out its whole expiry before getting anything.
+    let settings = platform::consumer::ConsumerSettings {
+        batch_size: 1500,
+        ..consumer_settings()
+    };
+    let consumer = Consumer::new(h.pool.clone(), h.bus.clone(), settings, Recorder::default());
+    let mut durable = consumer.setup().await.map_err(|e| anyhow!(e))?;
+    assert_eq!(durable.info().await?.config.max_ack_pending, 3000);
+
+    let small = Consumer::new(h.pool.clone(), h.bus.clone(), consumer_settings(), Recorder::default());
+    let mut durable = small.setup().await.map_err(|e| anyhow!(e))?;
+    assert_eq!(
+        durable.info().await?.config.max_ack_pending,
+        1000,
+        "JetStream's default stays for ordinary batches"
+    );
+    Ok(())
+}
