@@ -170,12 +170,12 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
         args.batch_size, args.ingest_workers
     );
 
-    // Reference 4: audit's own write of the same sign-ins into its log (every index, COPY), on
+    // Reference 4: audit's own write of the same sign-ins into its log (every index), on
     // as many connections as it has ingest loops, and nothing else: what ingest cannot beat.
     let write_db = run.database("log_write");
     let log_write = log_write_alone(&write_db, args).await?;
     println!(
-        "audit's log write alone: {log_write:.0} rows/s (COPY in batches of {}, {} connections)",
+        "audit's log write alone: {log_write:.0} rows/s (its batch INSERT, batches of {}, {} connections)",
         args.batch_size, args.ingest_workers
     );
 
@@ -478,7 +478,7 @@ async fn log_write_alone(database: &DatabaseSettings, args: &SigninsArgs) -> any
             let mine: Vec<&myaccount_audit::domain::SignIn> = sign_ins.iter().skip(w).step_by(workers).collect();
             for batch in mine.chunks(batch_size) {
                 let mut tx = pool.begin().await?;
-                myaccount_audit::store::append_sign_ins(&mut tx, batch).await?;
+                myaccount_audit::store::insert_sign_ins(&mut tx, batch, myaccount_audit::store::Existing::Fail).await?;
                 tx.commit().await?;
             }
             anyhow::Ok(())

@@ -21,7 +21,7 @@ use crate::domain::{
     Activity, AuthenticationStep, BatchAssessor, FailureReason, Location, ReviewState, Risk, SignIn, Status,
 };
 use crate::enrich::{GeoLocator, browser_and_os, client_app};
-use crate::store;
+use crate::store::{self, Existing};
 
 pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
     prost_types::Timestamp {
@@ -37,21 +37,10 @@ pub struct SignInRecordedHandler {
     pub geo: Option<Arc<GeoLocator>>,
 }
 
-/// How a batch's sign-ins reach the log.
-#[derive(Clone, Copy)]
-enum Write {
-    /// `COPY`: fast; a sign-in already stored fails the batch, which the consumer then applies
-    /// message by message.
-    Append,
-    /// `INSERT ... ON CONFLICT DO NOTHING`: a sign-in already stored (the same sign-in sent
-    /// again under another event id) is skipped.
-    SkipStored,
-}
-
 impl Handler<SignInRecorded> for SignInRecordedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInRecorded>) -> Result<(), HandlerError> {
         let outcome = self
-            .ingest(conn, std::slice::from_ref(delivery), Write::SkipStored)
+            .ingest(conn, std::slice::from_ref(delivery), Existing::Skip)
             .await?;
         match outcome.rejected().first() {
             Some((_, reason)) => Err(HandlerError::Rejected(reason.clone())),
@@ -66,7 +55,9 @@ impl BatchHandler<SignInRecorded> for SignInRecordedHandler {
         conn: &mut PgConnection,
         deliveries: &[Delivery<SignInRecorded>],
     ) -> Result<BatchOutcome, HandlerError> {
-        self.ingest(conn, deliveries, Write::Append).await
+        // The consumer has skipped events already applied; a sign-in sent again under a new
+        // event id fails the batch, which is then applied message by message (Existing::Skip).
+        self.ingest(conn, deliveries, Existing::Fail).await
     }
 }
 
@@ -76,7 +67,7 @@ impl SignInRecordedHandler {
         &self,
         conn: &mut PgConnection,
         deliveries: &[Delivery<SignInRecorded>],
-        write: Write,
+        existing: Existing,
     ) -> Result<BatchOutcome, HandlerError> {
         let mut outcome = BatchOutcome::new();
         let mut sign_ins = Vec::with_capacity(deliveries.len());
@@ -132,13 +123,7 @@ impl SignInRecordedHandler {
         }
 
         let batch: Vec<&SignIn> = sign_ins.iter().collect();
-        let inserted: HashSet<(DateTime<Utc>, Uuid)> = match write {
-            Write::Append => {
-                store::append_sign_ins(conn, &batch).await?;
-                batch.iter().map(|s| (s.occurred_at, s.id)).collect()
-            }
-            Write::SkipStored => store::insert_sign_ins(conn, &batch).await?,
-        };
+        let inserted = store::insert_sign_ins(conn, &batch, existing).await?;
         // A sign-in stored by an earlier delivery already taught its traits and raised its alarm.
         let fresh: Vec<(&SignIn, bool)> = sign_ins
             .iter()

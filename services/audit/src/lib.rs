@@ -2,7 +2,7 @@
 //! risk, reviewable by its owner) and the account activity log, fed by events; exported on
 //! request, and erased (sign-ins pseudonymised) when the account is deleted.
 
-mod copy_text;
+mod array_literal;
 pub mod domain;
 pub mod enrich;
 pub mod events;

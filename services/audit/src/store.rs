@@ -7,7 +7,7 @@ use sqlx::types::Json;
 use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::copy_text::CopyText;
+use crate::array_literal::text_array_literal;
 
 use crate::domain::{
     Activity, AuthenticationStep, ClientApp, Cursor, FailureReason, IP_FAILURE_WINDOW, Location, Page, PageRequest,
@@ -94,91 +94,57 @@ const INSERT_COLUMNS: &str = "id, occurred_at, user_id, user_principal_name, org
     device_id, status, failure_reason, authentication_requirement, authentication_methods, authentication_steps, \
     session_id, correlation_id, risk_level, risk_reasons";
 
-/// Appends sign-ins to the log in one `COPY` stream: the batch path. Per row it is about half
-/// the work of `insert_sign_ins`, which checks each row for a conflict first (docs/PERFORMANCE.md).
-/// A sign-in already stored fails the whole statement with a unique violation; the consumer then
-/// applies the batch message by message, where `insert_sign_ins` skips it. `sign_ins` must not
-/// repeat a key.
-pub async fn append_sign_ins(conn: &mut PgConnection, sign_ins: &[&SignIn]) -> Result<(), sqlx::Error> {
-    if sign_ins.is_empty() {
-        return Ok(());
-    }
-    let mut rows = CopyText::with_capacity(sign_ins.len() * 640);
-    for s in sign_ins {
-        let steps = serde_json::to_string(&s.authentication_steps).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
-        rows.uuid(s.id)
-            .timestamp(s.occurred_at)
-            .optional_uuid(s.user_id)
-            .text(&s.user_principal_name)
-            .text(&s.organization_id)
-            .text(&s.app_id)
-            .text(s.client_app.as_str())
-            .boolean(s.interactive)
-            .text(&s.ip_address)
-            .text(&s.location.city)
-            .text(&s.location.region)
-            .text(&s.location.country)
-            .optional_f64(s.location.latitude)
-            .optional_f64(s.location.longitude)
-            .text(&s.user_agent)
-            .text(&s.browser)
-            .text(&s.operating_system)
-            .text(&s.device_id)
-            .text(s.status.as_str())
-            .text(s.failure_reason.map(FailureReason::as_str).unwrap_or(""))
-            .text(s.authentication_requirement())
-            .text_array(s.authentication_methods.iter().map(String::as_str))
-            .text(&steps)
-            .text(&s.session_id)
-            .text(&s.correlation_id)
-            .text(s.risk.level().as_str())
-            .text_array(s.risk.reasons.iter().map(|r| r.as_str()))
-            .end_row();
-    }
-    let mut copy = conn
-        .copy_in_raw(&format!("COPY sign_ins ({INSERT_COLUMNS}) FROM STDIN"))
-        .await?;
-    if let Err(e) = copy.send(rows.into_bytes()).await {
-        // The connection must leave COPY mode before the error goes up.
-        let _ = copy.abort("sending rows failed").await;
-        return Err(e);
-    }
-    copy.finish().await?;
-    Ok(())
+/// What to do about a sign-in that is already in the log (same time and id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Existing {
+    /// Skip it: `ON CONFLICT DO NOTHING`, which probes the key of every row before writing it.
+    Skip,
+    /// Fail the whole statement with a unique violation. Cheaper per row; for the batch path,
+    /// whose events the consumer has already checked by id (a sign-in comes again only under a
+    /// new event id, and the consumer then applies the batch message by message).
+    Fail,
 }
 
-/// Inserts sign-ins with one statement; one already stored (same time and id) is skipped.
-/// Returns the keys `(occurred_at, id)` of those inserted. `sign_ins` must not repeat a key.
+/// Inserts sign-ins with one statement and returns the keys `(occurred_at, id)` of those
+/// inserted. `sign_ins` must not repeat a key.
 pub async fn insert_sign_ins(
     conn: &mut PgConnection,
     sign_ins: &[&SignIn],
+    existing: Existing,
 ) -> Result<HashSet<(DateTime<Utc>, Uuid)>, sqlx::Error> {
     if sign_ins.is_empty() {
         return Ok(HashSet::new());
     }
     let column = |f: fn(&SignIn) -> &str| sign_ins.iter().map(|s| f(s)).collect::<Vec<&str>>();
-    // Postgres has no arrays of arrays of differing lengths: the per-row text arrays travel as
-    // JSON and are unpacked in the statement.
-    let methods: Vec<Json<&Vec<String>>> = sign_ins.iter().map(|s| Json(&s.authentication_methods)).collect();
-    let steps: Vec<Json<&Vec<AuthenticationStep>>> = sign_ins.iter().map(|s| Json(&s.authentication_steps)).collect();
-    let reasons: Vec<Json<Vec<&str>>> = sign_ins
+    // Postgres has no arrays of arrays of differing lengths: each row's text array travels as
+    // its literal (`{"pwd","otp"}`) and is cast in the statement.
+    let methods: Vec<String> = sign_ins
         .iter()
-        .map(|s| Json(s.risk.reasons.iter().map(|r| r.as_str()).collect()))
+        .map(|s| text_array_literal(s.authentication_methods.iter().map(String::as_str)))
         .collect();
+    let reasons: Vec<String> = sign_ins
+        .iter()
+        .map(|s| text_array_literal(s.risk.reasons.iter().map(|r| r.as_str())))
+        .collect();
+    let steps: Vec<Json<&Vec<AuthenticationStep>>> = sign_ins.iter().map(|s| Json(&s.authentication_steps)).collect();
+    let on_conflict = match existing {
+        Existing::Skip => "ON CONFLICT DO NOTHING",
+        Existing::Fail => "",
+    };
     let inserted: Vec<(DateTime<Utc>, Uuid)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "INSERT INTO sign_ins ({INSERT_COLUMNS}) \
          SELECT id, occurred_at, user_id, upn, organization_id, app_id, client_app, interactive, ip_address, city, \
                 region, country, latitude, longitude, user_agent, browser, operating_system, device_id, status, \
-                failure_reason, requirement, ARRAY(SELECT jsonb_array_elements_text(methods)), steps, session_id, \
-                correlation_id, risk_level, ARRAY(SELECT jsonb_array_elements_text(reasons)) \
+                failure_reason, requirement, methods::text[], steps, session_id, correlation_id, risk_level, \
+                reasons::text[] \
          FROM UNNEST($1::uuid[], $2::timestamptz[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], \
                      $8::bool[], $9::text[], $10::text[], $11::text[], $12::text[], $13::float8[], $14::float8[], \
                      $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::text[], $21::text[], \
-                     $22::jsonb[], $23::jsonb[], $24::text[], $25::text[], $26::text[], $27::jsonb[]) \
+                     $22::text[], $23::jsonb[], $24::text[], $25::text[], $26::text[], $27::text[]) \
               AS t(id, occurred_at, user_id, upn, organization_id, app_id, client_app, interactive, ip_address, city, \
                    region, country, latitude, longitude, user_agent, browser, operating_system, device_id, status, \
                    failure_reason, requirement, methods, steps, session_id, correlation_id, risk_level, reasons) \
-         ON CONFLICT DO NOTHING RETURNING occurred_at, id"
+         {on_conflict} RETURNING occurred_at, id"
     )))
     .bind(sign_ins.iter().map(|s| s.id).collect::<Vec<_>>())
     .bind(sign_ins.iter().map(|s| s.occurred_at).collect::<Vec<_>>())

@@ -195,7 +195,7 @@ async fn the_same_sign_in_sent_again_under_a_new_event_id_is_stored_once_beside_
     app.publish(std::slice::from_ref(&first)).await;
 
     // The stored sign-in again under a fresh event id, with two new sign-ins right behind it:
-    // the set-wise append meets the stored row, and the batch is applied message by message.
+    // the set-wise insert meets the stored row, and the batch is applied message by message.
     let mut again = cloud_event_headers(&Uuid::new_v4().to_string(), SIGN_IN_RECORDED);
     again.insert("Nats-Msg-Id", "resent-under-a-new-id");
     app.publish_raw(again, first.encode_to_vec()).await;
@@ -228,8 +228,8 @@ async fn text_with_tabs_line_breaks_backslashes_and_quotes_is_stored_as_sent() {
     event.user_principal_name = "adele\\vance\t@contoso.example".into();
     event.app_id = "app\\with\"quotes\",commas".into();
     event.authentication_methods = vec!["pwd".into(), "o\"tp\\x,y".into(), String::new()];
-    // Straight through the set-wise append (COPY), which a consumer would quietly replace with
-    // the row-by-row path if it failed.
+    // Straight through the batch path's insert, which a consumer would quietly replace with the
+    // message by message path if it failed.
     let mut sign_in = myaccount_audit::events::sign_in_from_event(&event).expect("a valid event");
     sign_in.location = myaccount_audit::domain::Location {
         city: "Saint-Jean\td'Acre\\".into(),
@@ -239,9 +239,9 @@ async fn text_with_tabs_line_breaks_backslashes_and_quotes_is_stored_as_sent() {
         longitude: Some(1e-7),
     };
     let mut tx = app.db.begin().await.expect("begin");
-    myaccount_audit::store::append_sign_ins(&mut tx, &[&sign_in])
+    myaccount_audit::store::insert_sign_ins(&mut tx, &[&sign_in], myaccount_audit::store::Existing::Fail)
         .await
-        .expect("appended");
+        .expect("inserted");
     tx.commit().await.expect("commit");
 
     let stored = app.all_sign_ins_of(adele).await;
