@@ -447,6 +447,8 @@ impl<H: Apply> Engine<H> {
 
     async fn run(self, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(100);
+        // Across reconnections: a flapping NATS must not make every reconnection prune again.
+        let mut pruned: Option<Instant> = None;
         'setup: loop {
             let consumer = match self.setup().await {
                 Ok(c) => c,
@@ -461,7 +463,6 @@ impl<H: Apply> Engine<H> {
             };
             backoff = Duration::from_millis(100);
             let mut lag_checked: Option<Instant> = None;
-            let mut pruned: Option<Instant> = None;
             loop {
                 if lag_checked.is_none_or(|at| at.elapsed() > LAG_INTERVAL) {
                     self.record_lag(&consumer).await;

@@ -8,7 +8,6 @@ use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::array_literal::text_array_literal;
-
 use crate::domain::{
     Activity, AuthenticationStep, ClientApp, Cursor, FailureReason, IP_FAILURE_WINDOW, Location, Page, PageRequest,
     ReviewState, Risk, RiskFacts, RiskReason, SignIn, SignInQuery, Status, TRAVEL_LOOKBACK, truncated_ip,
