@@ -3,10 +3,8 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 
 use anyhow::{Result, anyhow};
-use futures::StreamExt;
 use myaccount_proto::events::v1::SignInRecorded;
 use platform::consumer::{BatchConsumer, BatchHandler, BatchOutcome, Delivery, Handler, HandlerError};
 use platform::events::{Stream, headers};
@@ -15,8 +13,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::helpers::{
-    DEADLINE, DURABLE, Harness, TEST_MIGRATOR, consumer_settings, consumer_settled, header, processed, publish_event,
-    sign_in, stream_messages,
+    DEADLINE, DURABLE, Harness, TEST_MIGRATOR, consumer_settings, consumer_settled, fetch_exactly, header, processed,
+    publish_event, sign_in, stream_messages,
 };
 
 /// Writes a row per event. In a batch, `reject` is rejected by index and `spoils-batch` makes
@@ -103,18 +101,7 @@ async fn one_batch(
         // that JetStream's duplicate window would drop.
         publish_event(&h.bus, &sign_in("u", name), ce_id, &id()).await?;
     }
-    let mut batch = Vec::new();
-    while batch.len() < events.len() {
-        let mut fetched = pull
-            .fetch()
-            .max_messages(events.len() - batch.len())
-            .expires(Duration::from_secs(1))
-            .messages()
-            .await?;
-        while let Some(message) = fetched.next().await {
-            batch.push(message.map_err(|e| anyhow!(e))?);
-        }
-    }
+    let batch = fetch_exactly(&pull, events.len()).await?;
     consumer.process(batch).await;
     Ok(())
 }

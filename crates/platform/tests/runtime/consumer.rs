@@ -3,10 +3,8 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
-use futures::StreamExt;
 use myaccount_proto::events::v1::SignInRecorded;
 use platform::consumer::{Consumer, Delivery, Handler, HandlerError};
 use platform::events::{Event, EventBus, Stream, headers};
@@ -17,7 +15,7 @@ use uuid::Uuid;
 
 use crate::helpers::{
     DEADLINE, DURABLE, Harness, Running, TEST_MIGRATOR, consumer_info, consumer_settings, consumer_settled,
-    event_headers, header, processed, publish_event, publish_raw, sign_in, stream_len, stream_messages,
+    event_headers, fetch_exactly, header, processed, publish_event, publish_raw, sign_in, stream_len, stream_messages,
 };
 
 /// Writes a row per event; what else it does depends on the user principal name:
@@ -318,18 +316,7 @@ async fn a_rejected_message_does_not_hold_back_the_rest_of_its_batch() -> Result
     }
 
     // Exactly these three messages, applied as one batch.
-    let mut batch = Vec::new();
-    while batch.len() < events.len() {
-        let mut fetched = pull
-            .fetch()
-            .max_messages(events.len() - batch.len())
-            .expires(Duration::from_secs(1))
-            .messages()
-            .await?;
-        while let Some(message) = fetched.next().await {
-            batch.push(message.map_err(|e| anyhow!(e))?);
-        }
-    }
+    let batch = fetch_exactly(&pull, events.len()).await?;
     consumer.process(batch).await;
 
     assert_eq!(applied(&h.pool, &ids[0]).await?, vec![1]);

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow};
 use async_nats::HeaderMap;
 use async_nats::jetstream::consumer;
 use async_nats::jetstream::message::StreamMessage;
+use futures::StreamExt;
 use myaccount_proto::events::v1::{SignInRecorded, SignInStatus};
 use platform::events::{Event, EventBus, Stream, headers};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
@@ -227,4 +228,22 @@ pub async fn processed(pool: &PgPool) -> Result<Vec<String>> {
             .fetch_all(pool)
             .await?,
     )
+}
+
+/// Pulls exactly `n` messages from `pull` (the test published them), to hand to a consumer's
+/// `process` as one batch.
+pub async fn fetch_exactly(pull: &consumer::PullConsumer, n: usize) -> Result<Vec<async_nats::jetstream::Message>> {
+    let mut batch = Vec::new();
+    while batch.len() < n {
+        let mut fetched = pull
+            .fetch()
+            .max_messages(n - batch.len())
+            .expires(Duration::from_secs(1))
+            .messages()
+            .await?;
+        while let Some(message) = fetched.next().await {
+            batch.push(message.map_err(|e| anyhow!(e))?);
+        }
+    }
+    Ok(batch)
 }
