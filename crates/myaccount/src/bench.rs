@@ -267,25 +267,10 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     let users: Arc<Vec<Uuid>> = Arc::new((0..1000).map(|_| Uuid::new_v4()).collect());
     let started = Instant::now();
     let writers = 4;
-    let mut tasks = Vec::new();
-    for w in 0..writers {
-        let pool = outbox_pool.clone();
-        let users = users.clone();
-        let count = args.events / writers;
-        tasks.push(tokio::spawn(async move {
-            for i in 0..count {
-                let n = w * count + i;
-                let e = event(users[n % users.len()], n);
-                let mut tx = pool.begin().await?;
-                publish_in_tx(&mut tx, &OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e)).await?;
-                tx.commit().await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
+    write_one_per_transaction(&outbox_pool, writers, args.events / writers, None, move |n| {
+        users[n % users.len()]
+    })
+    .await?;
     let written = started.elapsed();
     let total = (args.events / writers * writers) as i64;
     wait_for_rows(&audit_pool, args.events as i64 + total, Duration::from_secs(600)).await?;
@@ -302,27 +287,15 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     let before = count(&audit_pool).await?;
     let latency_user = Uuid::new_v4();
     let paced_start = Instant::now();
-    let mut tasks = Vec::new();
-    for w in 0..writers {
-        let pool = outbox_pool.clone();
-        let count = args.latency_events / writers;
-        let interval = Duration::from_secs_f64(writers as f64 / args.rate as f64);
-        tasks.push(tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-            for i in 0..count {
-                ticker.tick().await;
-                let e = event(latency_user, w * count + i);
-                let mut tx = pool.begin().await?;
-                publish_in_tx(&mut tx, &OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e)).await?;
-                tx.commit().await?;
-            }
-            anyhow::Ok(())
-        }));
-    }
-    for t in tasks {
-        t.await??;
-    }
+    let pace = Duration::from_secs_f64(writers as f64 / args.rate as f64);
+    write_one_per_transaction(
+        &outbox_pool,
+        writers,
+        args.latency_events / writers,
+        Some(pace),
+        move |_| latency_user,
+    )
+    .await?;
     let latency_events = args.latency_events / writers * writers;
     let achieved_rate = latency_events as f64 / paced_start.elapsed().as_secs_f64();
     wait_for_rows(&audit_pool, before + latency_events as i64, Duration::from_secs(300)).await?;
@@ -401,6 +374,43 @@ fn jsonwebtoken_set(key: &SigningKey) -> jsonwebtoken::jwk::JwkSet {
     jsonwebtoken::jwk::JwkSet {
         keys: vec![key.public_jwk()],
     }
+}
+
+/// `writers` tasks each commit `count` sign-in events to the outbox, one per transaction, as
+/// identity does; each at most one per `pace` when given. `user_of(n)` is the user of event `n`.
+async fn write_one_per_transaction(
+    pool: &PgPool,
+    writers: usize,
+    count: usize,
+    pace: Option<Duration>,
+    user_of: impl Fn(usize) -> Uuid + Clone + Send + 'static,
+) -> anyhow::Result<()> {
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let pool = pool.clone();
+        let user_of = user_of.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ticker = pace.map(tokio::time::interval);
+            if let Some(ticker) = ticker.as_mut() {
+                ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            }
+            for i in 0..count {
+                if let Some(ticker) = ticker.as_mut() {
+                    ticker.tick().await;
+                }
+                let n = w * count + i;
+                let e = event(user_of(n), n);
+                let mut tx = pool.begin().await?;
+                publish_in_tx(&mut tx, &OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e)).await?;
+                tx.commit().await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    Ok(())
 }
 
 fn print_ingest_rows(ingest_rate: f64, raw_publish: f64, raw_insert: f64, raw_consume: f64, log_write: f64) {
