@@ -422,16 +422,20 @@ pub fn geo_test_database() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services/audit/tests/data/geo-test-city.mmdb")
 }
 
+/// A response header as text; empty when absent or not text.
+pub fn header(response: &Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// Asserts a problem+json answer with this status and returns its body.
 pub async fn assert_problem(response: Response, status: StatusCode) -> Value {
     assert_eq!(response.status(), status);
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
-    assert_eq!(content_type, "application/problem+json");
+    assert_eq!(header(&response, "content-type"), "application/problem+json");
     let body: Value = response.json().await.expect("problem body is JSON");
     assert_eq!(body["status"], json!(status.as_u16()));
     assert!(body["detail"].as_str().is_some_and(|d| !d.is_empty()), "{body}");

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use myaccount_integration_tests::TestSystem;
+use myaccount_integration_tests::{TestSystem, header};
 use platform::testing::{NatsServer, TestNats, eventually};
 use reqwest::StatusCode;
 use tonic_health::pb::health_check_response::ServingStatus;
@@ -66,12 +66,7 @@ fn total(samples: &[Sample], name: &str, labels: &[(&str, &str)]) -> f64 {
 async fn scrape(url: &str) -> Vec<Sample> {
     let response = reqwest::get(url).await.expect("metrics answer");
     assert_eq!(response.status(), StatusCode::OK, "{url}");
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let content_type = header(&response, "content-type");
     assert!(content_type.starts_with("text/plain"), "{content_type}");
     parse(&response.text().await.expect("text"))
 }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use myaccount_integration_tests::{Session, TestSystem, TestUser, assert_problem};
+use myaccount_integration_tests::{Session, TestSystem, TestUser, assert_problem, header};
 use myaccount_proto::audit::v1::audit_service_client::AuditServiceClient;
 use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
 use myaccount_proto::events::v1::UserDeleted;
@@ -168,12 +168,7 @@ async fn my_export_holds_every_service_part_and_is_recorded_in_my_activity() {
         .await;
 
     assert_eq!(response.status(), StatusCode::OK);
-    let disposition = response
-        .headers()
-        .get("content-disposition")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let disposition = header(&response, "content-disposition");
     assert!(
         disposition.starts_with("attachment; filename=\"myaccount-export-"),
         "{disposition}"
