@@ -3,6 +3,9 @@
 
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
 
+mod convert;
+pub use convert::{InvalidId, datetime, id_or_empty, optional_datetime, parse_id, timestamp};
+
 /// Encoded `FileDescriptorSet` of every MyAccount proto, for `tonic-reflection`.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/myaccount_descriptor.bin"));
 

@@ -17,8 +17,8 @@ use platform::auth::{
 };
 use platform::db::DatabaseSettings;
 use platform::events::{EventBus, NatsSettings, Stream};
-use platform::grpc::GrpcSettings;
 use platform::outbox::{OutboxRelay, OutgoingEvent, publish_in_tx};
+use platform::service::ServiceSettings;
 use prost::Message;
 use sqlx::{Connection, PgPool};
 use tokio_util::sync::CancellationToken;
@@ -211,18 +211,20 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
         VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
         StaticJwks(jsonwebtoken_set(&key)),
     );
-    let mut grpc = GrpcSettings::ephemeral();
-    grpc.request_timeout = Duration::from_secs(30);
+    let mut service = ServiceSettings::for_tests(
+        &myaccount_audit::SPEC,
+        audit_db.clone(),
+        run.nats.clone(),
+        "http://unused.invalid",
+    );
+    service.grpc.request_timeout = Duration::from_secs(30);
+    service.consumer = platform::consumer::ConsumerSettings {
+        batch_size: args.batch_size,
+        ..platform::consumer::ConsumerSettings::new("audit")
+    };
     let audit_app = myaccount_audit::Application::build_with_verifier(
         myaccount_audit::Settings {
-            grpc,
-            database: audit_db.clone(),
-            nats: run.nats.clone(),
-            auth: VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
-            consumer: platform::consumer::ConsumerSettings {
-                batch_size: args.batch_size,
-                ..platform::consumer::ConsumerSettings::new("audit")
-            },
+            service,
             ingest_workers: args.ingest_workers,
             geoip_database: None,
             retention: myaccount_audit::retention::RetentionSettings::default(),

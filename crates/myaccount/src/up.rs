@@ -4,6 +4,9 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use platform::config::Env;
+use platform::db::DatabaseSettings;
+use platform::service::ServiceSpec;
+use sqlx::migrate::Migrator;
 use tokio::task::JoinSet;
 
 /// The development keyring of `myaccount up` (`local-dev`: 32 bytes, public).
@@ -39,17 +42,15 @@ pub fn local_env(env: Env) -> Env {
 
 pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
     let identity_settings = myaccount_identity::Settings::from_env(&env)?;
-    let second_factor_settings = myaccount_identity::security_info::SecondFactorSettings::from_env(&env)?;
     let security_info_settings = myaccount_security_info::Settings::from_env(&env)?;
     let audit_settings = myaccount_audit::Settings::from_env(&env)?;
     let devices_settings = myaccount_devices::Settings::from_env(&env)?;
     let organizations_settings = myaccount_organizations::Settings::from_env(&env)?;
     let gateway_settings = myaccount_gateway::Settings::from_env(&env)?;
 
-    let identity =
-        myaccount_identity::Application::build_with_second_factors(identity_settings, second_factor_settings)
-            .await
-            .context("starting identity")?;
+    let identity = myaccount_identity::Application::build(identity_settings)
+        .await
+        .context("starting identity")?;
     let security_info = myaccount_security_info::Application::build(security_info_settings)
         .await
         .context("starting security-info")?;
@@ -115,36 +116,21 @@ pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
 }
 
 pub async fn migrate(env: &Env) -> anyhow::Result<()> {
-    let mut identity = myaccount_identity::Settings::from_env(env)?;
-    identity.database.run_migrations = true;
-    let pool = platform::db::connect(&identity.database, &myaccount_identity::MIGRATIONS)
-        .await
-        .context("identity database")?;
-    pool.close().await;
-    let mut audit = myaccount_audit::Settings::from_env(env)?;
-    audit.database.run_migrations = true;
-    let pool = platform::db::connect(&audit.database, &myaccount_audit::MIGRATIONS)
-        .await
-        .context("audit database")?;
-    pool.close().await;
-    let mut devices = myaccount_devices::Settings::from_env(env)?;
-    devices.database.run_migrations = true;
-    let pool = platform::db::connect(&devices.database, &myaccount_devices::MIGRATIONS)
-        .await
-        .context("devices database")?;
-    pool.close().await;
-    let mut organizations = myaccount_organizations::Settings::from_env(env)?;
-    organizations.database.run_migrations = true;
-    let pool = platform::db::connect(&organizations.database, &myaccount_organizations::MIGRATIONS)
-        .await
-        .context("organizations database")?;
-    pool.close().await;
-    let mut security_info = myaccount_security_info::Settings::from_env(env)?;
-    security_info.database.run_migrations = true;
-    let pool = platform::db::connect(&security_info.database, &myaccount_security_info::MIGRATIONS)
-        .await
-        .context("security-info database")?;
-    pool.close().await;
+    let services: [(&ServiceSpec, &Migrator); 5] = [
+        (&myaccount_identity::SPEC, &myaccount_identity::MIGRATIONS),
+        (&myaccount_audit::SPEC, &myaccount_audit::MIGRATIONS),
+        (&myaccount_devices::SPEC, &myaccount_devices::MIGRATIONS),
+        (&myaccount_organizations::SPEC, &myaccount_organizations::MIGRATIONS),
+        (&myaccount_security_info::SPEC, &myaccount_security_info::MIGRATIONS),
+    ];
+    for (spec, migrations) in services {
+        let mut database = DatabaseSettings::from_env(env, spec.env_prefix, spec.default_database)?;
+        database.run_migrations = true;
+        let pool = platform::db::connect(&database, migrations)
+            .await
+            .with_context(|| format!("{} database", spec.name))?;
+        pool.close().await;
+    }
     eprintln!("migrations applied: identity, audit, devices, organizations, security-info");
     Ok(())
 }

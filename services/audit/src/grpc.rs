@@ -13,9 +13,9 @@ use crate::domain::{
     ACTIVITY_RETENTION, Activity, DataRetention, FailureReason, KEPT_AFTER_ERASURE, PageRequest, PersonalData, SignIn,
     SignInFilter, SignInQuery, Verdict,
 };
-use crate::events::timestamp;
 use crate::service::{Audit, ReviewOutcome};
 use crate::store::Scope;
+use myaccount_proto::timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {

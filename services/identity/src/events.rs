@@ -37,12 +37,7 @@ pub struct SignInAttemptRecord<'a> {
     pub method: &'a str,
 }
 
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub use myaccount_proto::timestamp;
 
 pub async fn sign_in_recorded(conn: &mut PgConnection, r: &SignInAttemptRecord<'_>) -> Result<(), sqlx::Error> {
     let (status, reason, session_id) = match r.outcome {
