@@ -168,7 +168,7 @@ fn reported_location(e: &SignInRecorded) -> Option<Location> {
 /// `signin.v1.risk_detected`, and the notification that tells the person at once.
 fn risk_events(s: &SignIn) -> [OutgoingEvent; 2] {
     let user_id = s.user_id.map(|u| u.to_string()).unwrap_or_default();
-    let reasons: Vec<String> = s.risk.reasons.iter().map(|r| r.as_str().to_owned()).collect();
+    let reasons: Vec<String> = s.risk.reasons.iter().map(|r| r.code().to_owned()).collect();
     let detected = SignInRiskDetected {
         sign_in_id: s.id.to_string(),
         user_id: user_id.clone(),
@@ -248,16 +248,7 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
     };
     let failure_reason = match SignInFailureReason::try_from(e.failure_reason) {
         Ok(SignInFailureReason::Unspecified) => None,
-        Ok(SignInFailureReason::UnknownUser) => Some(FailureReason::UnknownUser),
-        Ok(SignInFailureReason::InvalidPassword) => Some(FailureReason::InvalidPassword),
-        Ok(SignInFailureReason::AccountDisabled) => Some(FailureReason::AccountDisabled),
-        Ok(SignInFailureReason::Throttled) => Some(FailureReason::Throttled),
-        Ok(SignInFailureReason::SecondFactorFailed) => Some(FailureReason::SecondFactorFailed),
-        Ok(SignInFailureReason::MfaChallengeExpired) => Some(FailureReason::MfaChallengeExpired),
-        Ok(SignInFailureReason::SecondFactorReplayed) => Some(FailureReason::SecondFactorReplayed),
-        Ok(SignInFailureReason::MfaTooManyAttempts) => Some(FailureReason::MfaTooManyAttempts),
-        Ok(SignInFailureReason::NotAMember) => Some(FailureReason::NotAMember),
-        Ok(SignInFailureReason::PasswordChangeRequired) => Some(FailureReason::PasswordChangeRequired),
+        Ok(reason) => Some(reason),
         Err(_) => return Err(format!("unknown failure reason {}", e.failure_reason)),
     };
     let user_agent = truncate(&e.user_agent, 1024);
@@ -323,7 +314,7 @@ fn authentication_steps(
             steps.push(AuthenticationStep {
                 method: failed_method,
                 succeeded: false,
-                detail: failure.map(|f| f.as_str().to_owned()).unwrap_or_default(),
+                detail: failure.map(|f| f.code().to_owned()).unwrap_or_default(),
             });
         }
     }

@@ -73,13 +73,17 @@ impl SignInRow {
             operating_system: self.operating_system,
             device_id: self.device_id,
             status: Status::parse(&self.status).unwrap_or(Status::Failure),
-            failure_reason: FailureReason::parse(&self.failure_reason),
+            failure_reason: FailureReason::from_code(&self.failure_reason),
             authentication_methods: self.authentication_methods,
             authentication_steps: self.authentication_steps.0,
             session_id: self.session_id,
             correlation_id: self.correlation_id,
             risk: Risk {
-                reasons: self.risk_reasons.iter().filter_map(|r| RiskReason::parse(r)).collect(),
+                reasons: self
+                    .risk_reasons
+                    .iter()
+                    .filter_map(|r| RiskReason::from_code(r))
+                    .collect(),
             },
             review_state: ReviewState::parse(&self.review_state),
             reviewed_at: self.reviewed_at,
@@ -123,7 +127,7 @@ pub async fn insert_sign_ins(
         .collect();
     let reasons: Vec<String> = sign_ins
         .iter()
-        .map(|s| text_array_literal(s.risk.reasons.iter().map(|r| r.as_str())))
+        .map(|s| text_array_literal(s.risk.reasons.iter().map(|r| r.code())))
         .collect();
     let steps: Vec<Json<&Vec<AuthenticationStep>>> = sign_ins.iter().map(|s| Json(&s.authentication_steps)).collect();
     let on_conflict = match existing {
@@ -164,7 +168,7 @@ pub async fn insert_sign_ins(
     .bind(column(|s| &s.operating_system))
     .bind(column(|s| &s.device_id))
     .bind(column(|s| s.status.as_str()))
-    .bind(column(|s| s.failure_reason.map(FailureReason::as_str).unwrap_or("")))
+    .bind(column(|s| s.failure_reason.map(FailureReason::code).unwrap_or("")))
     .bind(column(|s| s.authentication_requirement()))
     .bind(methods)
     .bind(steps)
