@@ -8,6 +8,7 @@ use platform::db::DatabaseSettings;
 use platform::service::ServiceSpec;
 use sqlx::migrate::Migrator;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// The development keyring of `myaccount up` (`local-dev`: 32 bytes, public).
 pub const LOCAL_DATA_ENCRYPTION_KEYS: &str = "local-dev:bXlhY2NvdW50IGxvY2FsIGRldiBrZXksIHB1YmxpYyE=";
@@ -41,12 +42,36 @@ pub fn local_env(env: Env) -> Env {
 }
 
 pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
-    let identity_settings = myaccount_identity::Settings::from_env(&env)?;
-    let security_info_settings = myaccount_security_info::Settings::from_env(&env)?;
-    let audit_settings = myaccount_audit::Settings::from_env(&env)?;
-    let devices_settings = myaccount_devices::Settings::from_env(&env)?;
-    let organizations_settings = myaccount_organizations::Settings::from_env(&env)?;
-    let gateway_settings = myaccount_gateway::Settings::from_env(&env)?;
+    let system = start(&env).await?;
+    if seed_demo {
+        let target = crate::demo::DemoTarget::from_env(&env)?;
+        match crate::demo::seed(&target).await {
+            Ok(()) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "seeding the demo failed"),
+        }
+    }
+    eprintln!(
+        "\nMyAccount is running: http://127.0.0.1:{}  (Ctrl-C to stop)\n",
+        system.gateway_port
+    );
+    system.until_stopped().await
+}
+
+/// Every service and the gateway serving in this process.
+pub struct System {
+    pub gateway_port: u16,
+    stops: Vec<CancellationToken>,
+    servers: JoinSet<anyhow::Result<()>>,
+}
+
+/// Starts every service and the gateway from `env`, each on its own port.
+pub async fn start(env: &Env) -> anyhow::Result<System> {
+    let identity_settings = myaccount_identity::Settings::from_env(env)?;
+    let security_info_settings = myaccount_security_info::Settings::from_env(env)?;
+    let audit_settings = myaccount_audit::Settings::from_env(env)?;
+    let devices_settings = myaccount_devices::Settings::from_env(env)?;
+    let organizations_settings = myaccount_organizations::Settings::from_env(env)?;
+    let gateway_settings = myaccount_gateway::Settings::from_env(env)?;
 
     let identity = myaccount_identity::Application::build(identity_settings)
         .await
@@ -78,7 +103,7 @@ pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
     );
 
     // One stop for all: a signal reaches every server; if one fails, the others stop too.
-    let stops = [
+    let stops = vec![
         identity.shutdown_token(),
         audit.shutdown_token(),
         devices.shutdown_token(),
@@ -93,26 +118,35 @@ pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
     servers.spawn(async move { gateway.run_until_stopped().await.map_err(anyhow::Error::from) });
     servers.spawn(async move { organizations.run_until_stopped().await.map_err(anyhow::Error::from) });
     servers.spawn(async move { security_info.run_until_stopped().await.map_err(anyhow::Error::from) });
+    Ok(System {
+        gateway_port,
+        stops,
+        servers,
+    })
+}
 
-    if seed_demo {
-        let target = crate::demo::DemoTarget::from_env(&env)?;
-        match crate::demo::seed(&target).await {
-            Ok(()) => {}
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "seeding the demo failed"),
+impl System {
+    /// Serves until a signal stops every server, or until one fails and the others stop too.
+    pub async fn until_stopped(mut self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        while let Some(result) = self.servers.join_next().await {
+            for stop in &self.stops {
+                stop.cancel();
+            }
+            if let Ok(Err(e)) | Err(e) = result.map_err(anyhow::Error::from) {
+                first_error.get_or_insert(e);
+            }
         }
+        first_error.map_or(Ok(()), Err)
     }
-    eprintln!("\nMyAccount is running: http://127.0.0.1:{gateway_port}  (Ctrl-C to stop)\n");
 
-    let mut first_error = None;
-    while let Some(result) = servers.join_next().await {
-        for stop in &stops {
+    /// Stops every server and waits for them to drain.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        for stop in &self.stops {
             stop.cancel();
         }
-        if let Ok(Err(e)) | Err(e) = result.map_err(anyhow::Error::from) {
-            first_error.get_or_insert(e);
-        }
+        self.until_stopped().await
     }
-    first_error.map_or(Ok(()), Err)
 }
 
 pub async fn migrate(env: &Env) -> anyhow::Result<()> {

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::domain::{ThrottlePolicy, check_password};
 use crate::events;
 use crate::service::{Identity, IdentityError, hash_password, verify_password};
-use crate::store::{self, SessionFilter, StoreError};
+use crate::store::{self, SessionCursor, SessionFilter, SessionPage, StoreError};
 
 /// Why sessions ended; the stable `reason` codes of `session_revoked`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,11 +146,16 @@ pub struct PasswordChange {
 }
 
 impl Identity {
-    /// The caller's active sessions (those that can still be refreshed), most recently used first.
-    pub async fn list_my_sessions(&self, caller: &Caller) -> Result<Vec<SessionView>, SessionsError> {
+    /// One page of the caller's active sessions (those that can still be refreshed), most
+    /// recently used first, and where the next page starts.
+    pub async fn list_my_sessions(
+        &self,
+        caller: &Caller,
+        page: SessionPage,
+    ) -> Result<(Vec<SessionView>, Option<SessionCursor>), SessionsError> {
         self.require_active_session(caller).await?;
-        let sessions = store::active_sessions(self.pool(), caller.user_id, Utc::now()).await?;
-        Ok(sessions
+        let (sessions, next) = store::active_sessions(self.pool(), caller.user_id, Utc::now(), page).await?;
+        let sessions = sessions
             .into_iter()
             .map(|s| SessionView {
                 current: Some(s.id) == caller.session_id,
@@ -164,7 +169,8 @@ impl Identity {
                 user_agent: s.user_agent,
                 authentication_methods: s.amr,
             })
-            .collect())
+            .collect();
+        Ok((sessions, next))
     }
 
     /// Ends one of the caller's sessions (the calling one too, which is signing out). Another
