@@ -24,6 +24,7 @@ use tonic::Status;
 use uuid::Uuid;
 
 use crate::config::{ConfigError, Env};
+use crate::revocation::RevocationSet;
 
 /// Scope carried by tokens of users with the admin role.
 pub const ADMIN_SCOPE: &str = "myaccount.admin";
@@ -66,8 +67,13 @@ pub struct Caller {
     pub session_id: Option<Uuid>,
     pub organization_id: Option<String>,
     pub auth_time: DateTime<Utc>,
+    /// When the token was issued (`iat`): a revocation of all of a person's sessions refuses
+    /// the tokens issued up to it.
+    pub issued_at: DateTime<Utc>,
     pub amr: Vec<String>,
     pub scopes: Vec<String>,
+    /// Whether this process knew every revocation up to a moment ago when it let the call in.
+    pub revocations_current: bool,
 }
 
 impl Caller {
@@ -136,6 +142,17 @@ impl Caller {
         chrono::Duration::from_std(max_age).is_ok_and(|max| age <= max)
     }
 
+    /// For the sensitive operations (reveal a recovery key, change security info or the
+    /// password, export, delete the account, leave an organization): `UNAVAILABLE` with reason
+    /// `REVOCATION_STATUS_UNKNOWN` while this process cannot know that the token is not revoked.
+    pub fn require_current_revocations(&self) -> Result<(), Status> {
+        if self.revocations_current {
+            Ok(())
+        } else {
+            crate::revocation::RevocationSet::unknown_status()
+        }
+    }
+
     /// The caller the auth layer attached to a request; `UNAUTHENTICATED` when there is none.
     pub fn of<T>(request: &tonic::Request<T>) -> Result<Caller, Status> {
         request
@@ -155,16 +172,21 @@ impl Caller {
             .map_err(|_| AuthError::Invalid("sid is not a session id".into()))?;
         let auth_time = DateTime::from_timestamp(claims.auth_time, 0)
             .ok_or_else(|| AuthError::Invalid("auth_time out of range".into()))?;
+        let issued_at =
+            DateTime::from_timestamp(claims.iat, 0).ok_or_else(|| AuthError::Invalid("iat out of range".into()))?;
         Ok(Caller {
             user_id,
             session_id,
             organization_id: claims.org,
             auth_time,
+            issued_at,
             amr: claims.amr,
             scopes: claims
                 .scope
                 .map(|s| s.split_whitespace().map(str::to_owned).collect())
                 .unwrap_or_default(),
+            // The auth layer says otherwise when it has a revocation feed that is behind.
+            revocations_current: true,
         })
     }
 }
@@ -488,6 +510,7 @@ pub fn bearer_token(value: Option<&http::HeaderValue>) -> Result<&str, AuthError
 pub struct AuthLayer {
     verifier: Arc<TokenVerifier>,
     public_methods: Arc<HashSet<String>>,
+    revocations: Option<Arc<RevocationSet>>,
 }
 
 impl AuthLayer {
@@ -495,7 +518,14 @@ impl AuthLayer {
         Self {
             verifier,
             public_methods: Arc::default(),
+            revocations: None,
         }
+    }
+
+    /// Refuses tokens that `revocations` names, and tells handlers whether it is current.
+    pub fn with_revocations(mut self, revocations: Arc<RevocationSet>) -> Self {
+        self.revocations = Some(revocations);
+        self
     }
 
     /// Methods callable without a token, as gRPC paths: `/myaccount.identity.v1.IdentityService/SignIn`.
@@ -512,6 +542,7 @@ impl<S> tower::Layer<S> for AuthLayer {
             inner,
             verifier: self.verifier.clone(),
             public_methods: self.public_methods.clone(),
+            revocations: self.revocations.clone(),
         }
     }
 }
@@ -521,6 +552,7 @@ pub struct AuthService<S> {
     inner: S,
     verifier: Arc<TokenVerifier>,
     public_methods: Arc<HashSet<String>>,
+    revocations: Option<Arc<RevocationSet>>,
 }
 
 const INFRASTRUCTURE_SERVICES: [&str; 3] = ["/grpc.health.v1.", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
@@ -544,6 +576,7 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let verifier = self.verifier.clone();
+        let revocations = self.revocations.clone();
         let path = request.uri().path();
         let public = self.public_methods.contains(path) || INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
         Box::pin(async move {
@@ -553,7 +586,14 @@ where
                     Err(e) => Err(e),
                 };
                 match verified {
-                    Ok(caller) => {
+                    Ok(mut caller) => {
+                        if let Some(revocations) = &revocations {
+                            if let Some(reason) = revocations.refusal(&caller) {
+                                metrics::counter!("auth_revoked_tokens_refused_total").increment(1);
+                                return Ok(RevocationSet::revoked_status(reason).into_http());
+                            }
+                            caller.revocations_current = revocations.is_current();
+                        }
                         request.extensions_mut().insert(caller);
                     }
                     Err(e) => return Ok(Status::from(e).into_http()),
@@ -647,8 +687,10 @@ mod tests {
             session_id: None,
             organization_id: None,
             auth_time: Utc::now(),
+            issued_at: Utc::now(),
             amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
             scopes: vec![],
+            revocations_current: true,
         };
         let ten_minutes = Duration::from_secs(600);
         assert!(fresh_mfa.require_recent_mfa(ten_minutes).is_ok());

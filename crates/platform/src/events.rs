@@ -89,18 +89,21 @@ pub enum Stream {
     Devices,
     Organizations,
     Notifications,
+    /// Ends of access, kept only as long as an access token can live (see `revocation`).
+    Revocations,
     /// Messages a consumer gave up on (undecodable, or failing after bounded retries).
     DeadLetter,
 }
 
 impl Stream {
-    pub const ALL: [Stream; 7] = [
+    pub const ALL: [Stream; 8] = [
         Stream::Identity,
         Stream::SignIn,
         Stream::SecurityInfo,
         Stream::Devices,
         Stream::Organizations,
         Stream::Notifications,
+        Stream::Revocations,
         Stream::DeadLetter,
     ];
 
@@ -112,6 +115,7 @@ impl Stream {
             Stream::Devices => "MYACCOUNT_DEVICES",
             Stream::Organizations => "MYACCOUNT_ORGANIZATIONS",
             Stream::Notifications => "MYACCOUNT_NOTIFICATIONS",
+            Stream::Revocations => "MYACCOUNT_REVOCATIONS",
             Stream::DeadLetter => "MYACCOUNT_DEADLETTER",
         }
     }
@@ -125,6 +129,7 @@ impl Stream {
             Stream::Devices => "myaccount.devices.v1",
             Stream::Organizations => "myaccount.organizations.v1",
             Stream::Notifications => "myaccount.notifications.v1",
+            Stream::Revocations => "myaccount.revocations.v1",
             Stream::DeadLetter => "myaccount.deadletter.v1",
         }
     }
@@ -236,6 +241,7 @@ catalogue! {
     SessionRevoked => (Identity, "session_revoked"),
     PasswordChanged => (Identity, "password_changed"),
     UserDeleted => (Identity, "user_deleted"),
+    AccessRevoked => (Revocations, "access_revoked"),
     MemberJoined => (Organizations, "member_joined"),
     MemberLeft => (Organizations, "member_left"),
     MemberRemoved => (Organizations, "member_removed"),
@@ -304,7 +310,11 @@ impl EventBus {
             subjects: vec![naming.subject(&format!("{}.>", stream.subject_root()))],
             storage: stream::StorageType::File,
             num_replicas: self.settings.stream_replicas,
-            max_age: self.settings.stream_max_age,
+            // A revocation matters only while a token it refuses can still be presented.
+            max_age: match stream {
+                Stream::Revocations => crate::revocation::HORIZON,
+                _ => self.settings.stream_max_age,
+            },
             duplicate_window: self.settings.duplicate_window,
             ..Default::default()
         }

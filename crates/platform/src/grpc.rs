@@ -27,6 +27,7 @@ use crate::auth::AuthLayer;
 use crate::config::{ConfigError, Env};
 use crate::events::EventBus;
 use crate::instrument::GrpcServerLayer;
+use crate::revocation::RevocationSet;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -99,6 +100,7 @@ pub struct ServiceHost {
     tasks: Vec<Task>,
     shutdown: CancellationToken,
     bus: Option<EventBus>,
+    revocations: Option<Arc<RevocationSet>>,
 }
 
 impl ServiceHost {
@@ -119,6 +121,7 @@ impl ServiceHost {
             tasks: Vec::new(),
             shutdown: CancellationToken::new(),
             bus: None,
+            revocations: None,
         })
     }
 
@@ -141,6 +144,13 @@ impl ServiceHost {
     {
         self.service_names.push(S::NAME);
         self.routes = self.routes.add_service(service);
+        self
+    }
+
+    /// Readiness also follows the revocation feed: a process that cannot know which tokens are
+    /// revoked takes no traffic.
+    pub fn revocations(mut self, revocations: Arc<RevocationSet>) -> Self {
+        self.revocations = Some(revocations);
         self
     }
 
@@ -196,6 +206,7 @@ impl ServiceHost {
         let ready = Arc::new(Readiness {
             postgres: AtomicBool::new(false),
             nats: AtomicBool::new(false),
+            revocations: self.revocations.clone(),
         });
         let health_task = tokio::spawn(watch_dependencies(
             self.pool.clone(),
@@ -286,8 +297,12 @@ fn admin_router(ready: Arc<Readiness>, pool: PgPool) -> Router {
             get(move || {
                 let postgres = ready.postgres.load(Ordering::Relaxed);
                 let nats = ready.nats.load(Ordering::Relaxed);
+                let revocations = ready.revocations.as_ref().is_none_or(|r| r.is_current());
                 async move {
                     match (postgres, nats) {
+                        (true, true) if !revocations => {
+                            (StatusCode::SERVICE_UNAVAILABLE, "revocation feed not current")
+                        }
                         (true, true) => (StatusCode::OK, "ready"),
                         (false, true) => (StatusCode::SERVICE_UNAVAILABLE, "postgres unreachable"),
                         (true, false) => (StatusCode::SERVICE_UNAVAILABLE, "nats unreachable"),
@@ -319,6 +334,8 @@ pub const NATS_HEALTH_NAME: &str = "nats";
 struct Readiness {
     postgres: AtomicBool,
     nats: AtomicBool,
+    /// Checked on every probe: it changes faster than the dependency checks run.
+    revocations: Option<Arc<RevocationSet>>,
 }
 
 /// Keeps gRPC health and `/readyz` current: `""` and each service SERVING while Postgres

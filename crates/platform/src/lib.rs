@@ -14,6 +14,7 @@ pub mod grpc;
 pub mod instrument;
 pub mod metrics;
 pub mod outbox;
+pub mod revocation;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

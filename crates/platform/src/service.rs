@@ -23,6 +23,7 @@ use crate::erasure::{Erasure, UserDeletedHandler};
 use crate::events::{Event, EventBus, EventsError, NatsSettings, Stream};
 use crate::grpc::{GrpcSettings, ServeError, ServiceHost};
 use crate::outbox::OutboxRelay;
+use crate::revocation::RevocationSet;
 
 /// What a service is, fixed at compile time.
 #[derive(Debug)]
@@ -167,6 +168,7 @@ pub struct ServiceKit {
     pool: PgPool,
     bus: EventBus,
     host: ServiceHost,
+    revocations: Arc<RevocationSet>,
 }
 
 impl ServiceKit {
@@ -206,7 +208,7 @@ impl ServiceKit {
     /// Verifies calls with `auth` instead of the kit's default (identity verifies its own tokens
     /// and lets some methods through anonymously).
     pub fn authenticate(mut self, auth: AuthLayer) -> Self {
-        self.host = self.host.authenticate(auth);
+        self.host = self.host.authenticate(auth.with_revocations(self.revocations.clone()));
         self
     }
 
@@ -290,16 +292,26 @@ impl<S: Service> Application<S> {
         let common = S::common(&settings).clone();
         let pool = crate::db::connect(&common.database, S::migrations()).await?;
         let bus = EventBus::connect(&common.nats, S::SPEC.name).await?;
-        let host = ServiceHost::bind(&common.grpc, pool.clone(), AuthLayer::new(Arc::new(verifier)))
+        // Every token is checked against the revocations this process follows.
+        let revocations = Arc::new(RevocationSet::default());
+        let auth = AuthLayer::new(Arc::new(verifier)).with_revocations(revocations.clone());
+        let feed = {
+            let (revocations, bus) = (revocations.clone(), bus.clone());
+            move |shutdown| revocations.follow(bus, shutdown)
+        };
+        let host = ServiceHost::bind(&common.grpc, pool.clone(), auth)
             .await?
-            // Readiness follows NATS as well as Postgres.
-            .event_bus(&bus);
+            // Readiness follows NATS and the revocation feed as well as Postgres.
+            .event_bus(&bus)
+            .revocations(revocations.clone())
+            .spawn_task(feed);
         let kit = ServiceKit {
             spec: &S::SPEC,
             settings: common,
             pool,
             bus,
             host,
+            revocations,
         };
         let host = S::assemble(kit, settings).await?.finish();
         Ok(Self {

@@ -43,7 +43,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     default_grpc_port: 50051,
     default_database: "myaccount_identity",
     consumer_name: "identity",
-    publishes: &[Stream::Identity, Stream::SignIn],
+    publishes: &[Stream::Identity, Stream::SignIn, Stream::Revocations],
 };
 
 /// An admin account created at start-up when it does not exist yet (the first admin of a new

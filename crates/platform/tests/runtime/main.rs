@@ -7,3 +7,4 @@ mod consumer;
 mod db;
 mod helpers;
 mod outbox;
+mod revocation;

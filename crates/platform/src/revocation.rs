@@ -1,0 +1,418 @@
+//! One end of access, everywhere: the revocation feed.
+//!
+//! Whoever ends access (identity: a session, a person's sessions, a device's sessions, an
+//! organization left, a disabled or deleted person) writes an `AccessRevoked` event to its
+//! outbox in the transaction of the change. Every process keeps the current set in memory
+//! ([`RevocationSet`]), fed from the `MYACCOUNT_REVOCATIONS` stream by an ordered consumer that
+//! replays the stream (it keeps only [`HORIZON`] of events: as long as a refused token can live)
+//! and then follows it. The auth layer refuses an access token that the set names. A process
+//! that cannot know the set is current (not loaded yet, NATS away, the feed behind) says so:
+//! it is not ready, and sensitive operations answer `UNAVAILABLE` instead of guessing.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream::consumer::DeliverPolicy;
+use async_nats::jetstream::consumer::pull::OrderedConfig;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use myaccount_proto::events::v1::AccessRevoked;
+use prost::Message;
+use sqlx::PgConnection;
+use tokio_util::sync::CancellationToken;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::ERROR_DOMAIN;
+use crate::events::{EventBus, Stream};
+use crate::outbox::{OutgoingEvent, publish_in_tx};
+
+/// How long a revocation matters: the longest access token lifetime identity allows (1 h) plus
+/// the verifiers' leeway, with room to spare. The stream keeps events this long.
+pub const HORIZON: Duration = Duration::from_secs(3600 + 5 * 60);
+
+/// How long the feed may be unconfirmed before this process stops vouching for it.
+pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(3);
+
+/// `ErrorInfo.reason` of a token refused because its access was revoked.
+pub const SESSION_REVOKED: &str = "SESSION_REVOKED";
+/// `ErrorInfo.reason` of a sensitive operation refused while the feed is not known current.
+pub const REVOCATION_STATUS_UNKNOWN: &str = "REVOCATION_STATUS_UNKNOWN";
+
+/// Why access ended: the stable codes of `AccessRevoked.reason`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationReason {
+    /// The person signed out of this session.
+    SignedOut,
+    /// The person ended this session from their sessions page.
+    RevokedByUser,
+    /// The person signed out everywhere else.
+    OtherSessionsRevoked,
+    /// The person signed out everywhere.
+    SignedOutEverywhere,
+    /// A password change ended the other sessions.
+    PasswordChanged,
+    /// The device was disabled (reported lost).
+    DeviceDisabled,
+    /// The person said a sign-in was not them.
+    NotMe,
+    /// The person left a guest organization.
+    OrganizationLeft,
+    /// An admin removed the person from a guest organization.
+    RemovedFromOrganization,
+    AccountDeleted,
+    AccountDisabled,
+}
+
+const REASONS: [(RevocationReason, &str); 11] = [
+    (RevocationReason::SignedOut, "signed_out"),
+    (RevocationReason::RevokedByUser, "revoked_by_user"),
+    (RevocationReason::OtherSessionsRevoked, "other_sessions_revoked"),
+    (RevocationReason::SignedOutEverywhere, "signed_out_everywhere"),
+    (RevocationReason::PasswordChanged, "password_changed"),
+    (RevocationReason::DeviceDisabled, "device_disabled"),
+    (RevocationReason::NotMe, "not_me"),
+    (RevocationReason::OrganizationLeft, "organization_left"),
+    (RevocationReason::RemovedFromOrganization, "removed_from_organization"),
+    (RevocationReason::AccountDeleted, "account_deleted"),
+    (RevocationReason::AccountDisabled, "account_disabled"),
+];
+
+impl RevocationReason {
+    pub fn code(self) -> &'static str {
+        REASONS.iter().find(|(r, _)| *r == self).map_or("", |(_, code)| code)
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        REASONS.iter().find(|(_, c)| *c == code).map(|(r, _)| *r)
+    }
+}
+
+/// What ended: some sessions, or every token a person held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Revoked {
+    Sessions(Vec<Uuid>),
+    /// Every token of the person issued at or before the revocation.
+    AllSessions,
+}
+
+/// One end of access, as written to the outbox.
+#[derive(Debug, Clone)]
+pub struct Revocation {
+    pub user_id: Uuid,
+    pub revoked: Revoked,
+    pub reason: RevocationReason,
+    pub device_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+}
+
+/// Writes `revocation` to the outbox in the caller's transaction: it reaches every process's
+/// set after commit, and never if the change rolls back.
+pub async fn revoke_in_tx(conn: &mut PgConnection, revocation: &Revocation) -> Result<(), sqlx::Error> {
+    if matches!(&revocation.revoked, Revoked::Sessions(ids) if ids.is_empty()) {
+        return Ok(());
+    }
+    let (session_ids, all_sessions) = match &revocation.revoked {
+        Revoked::Sessions(ids) => (ids.iter().map(Uuid::to_string).collect(), false),
+        Revoked::AllSessions => (Vec::new(), true),
+    };
+    let event = AccessRevoked {
+        user_id: revocation.user_id.to_string(),
+        session_ids,
+        all_sessions,
+        reason: revocation.reason.code().to_owned(),
+        time: Some(myaccount_proto::timestamp(revocation.at)),
+        device_id: myaccount_proto::id_or_empty(revocation.device_id),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    reason: RevocationReason,
+    at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default)]
+struct Entries {
+    sessions: HashMap<Uuid, Entry>,
+    /// The latest "every token up to here" of each person.
+    people: HashMap<Uuid, Entry>,
+}
+
+/// The revocations in force, as this process knows them.
+#[derive(Debug)]
+pub struct RevocationSet {
+    entries: RwLock<Entries>,
+    /// Set once the stream has been read up to where it stood when following began.
+    loaded: AtomicBool,
+    /// Milliseconds since `epoch` when the set was last known to hold everything published.
+    confirmed_at_ms: AtomicU64,
+    epoch: Instant,
+    max_lag: Duration,
+}
+
+impl Default for RevocationSet {
+    fn default() -> Self {
+        Self::new(DEFAULT_MAX_LAG)
+    }
+}
+
+impl RevocationSet {
+    pub fn new(max_lag: Duration) -> Self {
+        Self {
+            entries: RwLock::default(),
+            loaded: AtomicBool::new(false),
+            confirmed_at_ms: AtomicU64::new(0),
+            epoch: Instant::now(),
+            max_lag,
+        }
+    }
+
+    /// Why the caller's token is refused, if it is: its session was revoked, or every token of
+    /// the person issued up to a moment after this one was.
+    pub fn refusal(&self, caller: &Caller) -> Option<RevocationReason> {
+        let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(entry) = caller.session_id.and_then(|sid| entries.sessions.get(&sid)) {
+            return Some(entry.reason);
+        }
+        // `iat` has whole seconds: a token of the same second as the revocation is refused
+        // (it may have been issued just before it).
+        entries
+            .people
+            .get(&caller.user_id)
+            .filter(|entry| caller.issued_at.timestamp() <= entry.at.timestamp())
+            .map(|entry| entry.reason)
+    }
+
+    /// Whether this process knows every revocation published up to a moment ago.
+    pub fn is_current(&self) -> bool {
+        if !self.loaded.load(Ordering::Acquire) {
+            return false;
+        }
+        let confirmed = Duration::from_millis(self.confirmed_at_ms.load(Ordering::Acquire));
+        self.epoch.elapsed().saturating_sub(confirmed) <= self.max_lag
+    }
+
+    /// `UNAVAILABLE` with reason [`REVOCATION_STATUS_UNKNOWN`] unless the set is current: for
+    /// the sensitive operations, which must not run on a token that may have been revoked.
+    pub fn require_current(&self) -> Result<(), Status> {
+        if self.is_current() {
+            Ok(())
+        } else {
+            Self::unknown_status()
+        }
+    }
+
+    pub(crate) fn unknown_status() -> Result<(), Status> {
+        let details = ErrorDetails::with_error_info(REVOCATION_STATUS_UNKNOWN, ERROR_DOMAIN, HashMap::new());
+        Err(Status::with_error_details(
+            Code::Unavailable,
+            "this operation is unavailable for a moment: whether your session is still valid cannot be checked; try again shortly",
+            details,
+        ))
+    }
+
+    /// `UNAUTHENTICATED` with reason [`SESSION_REVOKED`] and the revocation's code.
+    pub fn revoked_status(reason: RevocationReason) -> Status {
+        let metadata = HashMap::from([("reason".to_owned(), reason.code().to_owned())]);
+        let details = ErrorDetails::with_error_info(SESSION_REVOKED, ERROR_DOMAIN, metadata);
+        Status::with_error_details(
+            Code::Unauthenticated,
+            format!("this session was ended ({}); sign in again", reason.code()),
+            details,
+        )
+    }
+
+    fn confirm_current(&self) {
+        let now = u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.confirmed_at_ms.store(now, Ordering::Release);
+    }
+
+    fn apply(&self, event: &AccessRevoked) -> Result<(), String> {
+        let user_id = myaccount_proto::parse_id("user_id", &event.user_id).map_err(|e| e.to_string())?;
+        let reason = RevocationReason::from_code(&event.reason).unwrap_or(RevocationReason::RevokedByUser);
+        let at = myaccount_proto::optional_datetime(event.time.as_ref()).ok_or("time is missing")?;
+        let entry = Entry { reason, at };
+        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if event.all_sessions {
+            let latest = entries.people.entry(user_id).or_insert(entry);
+            if latest.at < at {
+                *latest = entry;
+            }
+        }
+        for raw in &event.session_ids {
+            let session_id = myaccount_proto::parse_id("session_ids", raw).map_err(|e| e.to_string())?;
+            entries.sessions.insert(session_id, entry);
+        }
+        Ok(())
+    }
+
+    /// Forgets revocations older than [`HORIZON`]: every token they refuse has expired.
+    fn prune(&self, now: DateTime<Utc>) {
+        let Ok(horizon) = chrono::Duration::from_std(HORIZON) else {
+            return;
+        };
+        let cutoff = now - horizon;
+        let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        entries.sessions.retain(|_, e| e.at > cutoff);
+        entries.people.retain(|_, e| e.at > cutoff);
+    }
+
+    /// Keeps the set current until `shutdown`: replays the stream, then follows it, confirming
+    /// every half second that nothing newer was published. Reconnects with backoff.
+    pub async fn follow(self: Arc<Self>, bus: EventBus, shutdown: CancellationToken) {
+        let mut backoff = Duration::from_millis(200);
+        loop {
+            match self.follow_once(&bus, &shutdown).await {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::warn!(error = %e, "revocation feed interrupted; reconnecting");
+                    metrics::counter!("revocation_feed_interruptions_total").increment(1);
+                }
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(backoff) => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(5));
+        }
+    }
+
+    async fn follow_once(&self, bus: &EventBus, shutdown: &CancellationToken) -> Result<(), String> {
+        bus.ensure_streams(&[Stream::Revocations])
+            .await
+            .map_err(|e| e.to_string())?;
+        let stream_name = bus.naming().stream(Stream::Revocations);
+        let mut stream = bus
+            .jetstream()
+            .get_stream(&stream_name)
+            .await
+            .map_err(|e| e.to_string())?;
+        let consumer = stream
+            .create_consumer(OrderedConfig {
+                deliver_policy: DeliverPolicy::All,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut messages = consumer.messages().await.map_err(|e| e.to_string())?;
+        let mut applied: u64 = 0;
+        let mut published = stream.info().await.map_err(|e| e.to_string())?.state.last_sequence;
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            if applied >= published {
+                if !self.loaded.swap(true, Ordering::AcqRel) {
+                    tracing::info!("revocation feed loaded");
+                }
+                self.confirm_current();
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return Ok(()),
+                message = messages.next() => {
+                    let message = message.ok_or("the feed ended")?.map_err(|e| e.to_string())?;
+                    if let Ok(info) = message.info() {
+                        applied = applied.max(info.stream_sequence);
+                    }
+                    match AccessRevoked::decode(message.payload.clone()) {
+                        Ok(event) => {
+                            if let Err(e) = self.apply(&event) {
+                                tracing::error!(error = %e, "malformed revocation ignored");
+                            }
+                        }
+                        Err(e) => tracing::error!(error = %e, "undecodable revocation ignored"),
+                    }
+                }
+                _ = tick.tick() => {
+                    // What has been published by now; the set is current once it has all of it.
+                    published = stream.info().await.map_err(|e| e.to_string())?.state.last_sequence;
+                    self.prune(Utc::now());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caller(user_id: Uuid, session_id: Uuid, issued_at: DateTime<Utc>) -> Caller {
+        Caller {
+            user_id,
+            session_id: Some(session_id),
+            organization_id: None,
+            auth_time: issued_at,
+            issued_at,
+            amr: vec!["pwd".into()],
+            scopes: vec![],
+            revocations_current: true,
+        }
+    }
+
+    fn event(user_id: Uuid, sessions: &[Uuid], all: bool, at: DateTime<Utc>) -> AccessRevoked {
+        AccessRevoked {
+            user_id: user_id.to_string(),
+            session_ids: sessions.iter().map(Uuid::to_string).collect(),
+            all_sessions: all,
+            reason: "signed_out_everywhere".into(),
+            time: Some(myaccount_proto::timestamp(at)),
+            device_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_revoked_session_is_refused_and_others_are_not() {
+        let set = RevocationSet::default();
+        let (user, revoked, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let now = Utc::now();
+        set.apply(&event(user, &[revoked], false, now)).expect("applies");
+        assert_eq!(
+            set.refusal(&caller(user, revoked, now)),
+            Some(RevocationReason::SignedOutEverywhere)
+        );
+        assert_eq!(set.refusal(&caller(user, other, now)), None);
+    }
+
+    #[test]
+    fn every_earlier_token_of_a_person_is_refused_and_a_later_sign_in_is_not() {
+        let set = RevocationSet::default();
+        let user = Uuid::new_v4();
+        let at = Utc::now();
+        set.apply(&event(user, &[], true, at)).expect("applies");
+        let before = at - chrono::Duration::seconds(5);
+        let after = at + chrono::Duration::seconds(2);
+        assert!(set.refusal(&caller(user, Uuid::new_v4(), before)).is_some());
+        assert!(set.refusal(&caller(user, Uuid::new_v4(), at)).is_some());
+        assert_eq!(set.refusal(&caller(user, Uuid::new_v4(), after)), None);
+        assert_eq!(set.refusal(&caller(Uuid::new_v4(), Uuid::new_v4(), before)), None);
+    }
+
+    #[test]
+    fn old_revocations_are_forgotten_and_a_set_is_not_current_before_it_loads() {
+        let set = RevocationSet::default();
+        let user = Uuid::new_v4();
+        let long_ago = Utc::now() - chrono::Duration::hours(3);
+        set.apply(&event(user, &[], true, long_ago)).expect("applies");
+        set.prune(Utc::now());
+        assert_eq!(set.refusal(&caller(user, Uuid::new_v4(), long_ago)), None);
+        assert!(!set.is_current());
+        assert_eq!(set.require_current().expect_err("unknown").code(), Code::Unavailable);
+        set.loaded.store(true, Ordering::Release);
+        set.confirm_current();
+        assert!(set.is_current());
+    }
+
+    #[test]
+    fn reasons_round_trip() {
+        for (reason, code) in REASONS {
+            assert_eq!(reason.code(), code);
+            assert_eq!(RevocationReason::from_code(code), Some(reason));
+        }
+    }
+}
