@@ -29,6 +29,10 @@ pub struct Problem {
     /// Every invalid field, for `validation-error`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Why the session ended, for `session-revoked`: `signed_out_everywhere`,
+    /// `device_disabled`, `not_me`, `password_changed`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     #[serde(skip)]
     retry_after: Option<Duration>,
 }
@@ -41,6 +45,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
+            reason: None,
             retry_after: None,
         }
     }
@@ -98,7 +103,17 @@ impl Problem {
                     Self::validation(errors)
                 }
             }
-            Code::Unauthenticated => Self::unauthenticated(message),
+            Code::Unauthenticated => match platform::revocation::revoked_reason(status) {
+                Some(reason) => {
+                    let mut p = Self::new(StatusCode::UNAUTHORIZED, "session-revoked", message);
+                    p.reason = Some(reason);
+                    p
+                }
+                None => Self::unauthenticated(message),
+            },
+            Code::Unavailable if platform::revocation::is_status_unknown(status) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "revocation-status-unknown", message)
+            }
             Code::PermissionDenied if platform::error::is_reauthentication_required(status) => {
                 Self::new(StatusCode::FORBIDDEN, "reauthentication-required", message)
             }

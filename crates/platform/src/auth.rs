@@ -162,6 +162,14 @@ impl Caller {
             .ok_or_else(|| Status::unauthenticated("an access token is required"))
     }
 
+    /// As [`Caller::of`], for a sensitive operation: also refused while this process cannot
+    /// know that the token was not revoked (see [`Caller::require_current_revocations`]).
+    pub fn of_sensitive<T>(request: &tonic::Request<T>) -> Result<Caller, Status> {
+        let caller = Self::of(request)?;
+        caller.require_current_revocations()?;
+        Ok(caller)
+    }
+
     fn from_claims(claims: Claims) -> Result<Self, AuthError> {
         let user_id = Uuid::parse_str(&claims.sub).map_err(|_| AuthError::Invalid("sub is not a user id".into()))?;
         let session_id = claims

@@ -131,6 +131,23 @@ pub async fn revoke_in_tx(conn: &mut PgConnection, revocation: &Revocation) -> R
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
+/// The revocation code carried by a `SESSION_REVOKED` status (for clients such as the gateway).
+pub fn revoked_reason(status: &Status) -> Option<String> {
+    let details = status.get_error_details();
+    let info = details.error_info()?;
+    (status.code() == Code::Unauthenticated && info.reason == SESSION_REVOKED && info.domain == ERROR_DOMAIN)
+        .then(|| info.metadata.get("reason").cloned().unwrap_or_default())
+}
+
+/// Whether a status is a sensitive operation refused while the feed is not known current.
+pub fn is_status_unknown(status: &Status) -> bool {
+    status.code() == Code::Unavailable
+        && status
+            .get_error_details()
+            .error_info()
+            .is_some_and(|info| info.reason == REVOCATION_STATUS_UNKNOWN && info.domain == ERROR_DOMAIN)
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     reason: RevocationReason,
@@ -406,6 +423,17 @@ mod tests {
         set.loaded.store(true, Ordering::Release);
         set.confirm_current();
         assert!(set.is_current());
+    }
+
+    #[test]
+    fn statuses_carry_the_reason_to_clients() {
+        let revoked = RevocationSet::revoked_status(RevocationReason::DeviceDisabled);
+        assert_eq!(revoked.code(), Code::Unauthenticated);
+        assert_eq!(revoked_reason(&revoked).as_deref(), Some("device_disabled"));
+        assert_eq!(revoked_reason(&Status::unauthenticated("no token")), None);
+        let unknown = RevocationSet::unknown_status().expect_err("an error");
+        assert!(is_status_unknown(&unknown));
+        assert!(!is_status_unknown(&Status::unavailable("down")));
     }
 
     #[test]

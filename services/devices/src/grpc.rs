@@ -235,7 +235,7 @@ impl DevicesService for DevicesApi {
         &self,
         request: Request<pb::RevealRecoveryKeyRequest>,
     ) -> Result<Response<pb::RevealedRecoveryKey>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let r = request.into_inner();
         // Both ids are checked before answering, so every bad one is named at once.
         let mut v = Violations::new();
@@ -261,7 +261,7 @@ impl DevicesService for DevicesApi {
         &self,
         request: Request<pb::ExportMyDataRequest>,
     ) -> Result<Response<pb::DevicesExport>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let data = self.devices.export(caller.user_id).await.map_err(to_status)?;
         Ok(Response::new(export(data)))
     }

@@ -242,7 +242,7 @@ impl OrganizationsService for OrganizationsApi {
         &self,
         request: Request<pb::LeaveOrganizationRequest>,
     ) -> Result<Response<pb::LeaveOrganizationResponse>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         // A refusal that no step-up could lift (not a member, the home organization) comes
         // first, so nobody is sent to sign in again for nothing.
         let organization_id = self
@@ -262,7 +262,7 @@ impl OrganizationsService for OrganizationsApi {
         &self,
         request: Request<pb::ExportMyDataRequest>,
     ) -> Result<Response<pb::OrganizationsExport>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let data = self.organizations.export(caller.user_id).await.map_err(status)?;
         Ok(Response::new(export(data)))
     }

@@ -158,7 +158,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::StartAuthenticatorAppRegistrationRequest>,
     ) -> Result<Response<pb::AuthenticatorAppRegistration>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let started = self
             .service
             .start_authenticator_app(&caller, &request.get_ref().name)
@@ -176,7 +176,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::StartPhoneRegistrationRequest>,
     ) -> Result<Response<pb::PendingMethod>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let r = request.into_inner();
         let phone_type = match pb::PhoneType::try_from(r.phone_type) {
             Ok(pb::PhoneType::Mobile) => Some(PhoneType::Mobile),
@@ -205,7 +205,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::StartEmailRegistrationRequest>,
     ) -> Result<Response<pb::PendingMethod>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let sent = self
             .service
             .start_email(&caller, &request.get_ref().email)
@@ -219,7 +219,7 @@ impl SecurityInfoService for SecurityInfoApi {
     }
 
     async fn verify_method(&self, request: Request<pb::VerifyMethodRequest>) -> Result<Response<pb::Method>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let r = request.get_ref();
         let m = self
             .service
@@ -233,7 +233,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::StartSecurityKeyRegistrationRequest>,
     ) -> Result<Response<pb::SecurityKeyRegistration>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let started = self
             .service
             .start_security_key(&caller, &request.get_ref().name)
@@ -250,7 +250,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::CompleteSecurityKeyRegistrationRequest>,
     ) -> Result<Response<pb::Method>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let r = request.get_ref();
         let m = self
             .service
@@ -264,7 +264,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::CreateAppPasswordRequest>,
     ) -> Result<Response<pb::AppPasswordCreated>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let (m, password) = self
             .service
             .create_app_password(&caller, &request.get_ref().name)
@@ -280,7 +280,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::GenerateRecoveryCodesRequest>,
     ) -> Result<Response<pb::RecoveryCodes>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let (m, codes) = self.service.generate_recovery_codes(&caller).await.map_err(status)?;
         Ok(Response::new(pb::RecoveryCodes {
             method: Some(method(m, None)),
@@ -292,7 +292,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::RemoveMethodRequest>,
     ) -> Result<Response<pb::RemoveMethodResponse>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         self.service
             .remove_method(&caller, &request.get_ref().method_id)
             .await
@@ -304,7 +304,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::SetDefaultMethodRequest>,
     ) -> Result<Response<pb::SecurityInfo>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let overview = self
             .service
             .set_default(&caller, &request.get_ref().method_id)
@@ -317,7 +317,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::ExportMyDataRequest>,
     ) -> Result<Response<pb::SecurityInfoExport>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let data = self.service.export(caller.user_id).await.map_err(status)?;
         Ok(Response::new(export(data)))
     }
