@@ -114,9 +114,30 @@ export function signedOut(message) {
   showSignIn(message);
 }
 
+/** Why a session was ended (the `reason` of a `session-revoked` problem), in words. */
+const ENDED_BECAUSE = {
+  signed_out: 'You were signed out.',
+  revoked_by_user: 'You were signed out because this session was ended from your sessions page.',
+  other_sessions_revoked: 'You were signed out because you chose to sign out of your other sessions.',
+  signed_out_everywhere: 'You were signed out because you chose to sign out everywhere.',
+  password_changed: 'You were signed out because your password was changed.',
+  device_disabled: 'You were signed out because this device was disabled.',
+  not_me: 'You were signed out because a sign-in was reported as not yours. You will choose a new password after signing in.',
+  organization_left: 'You were signed out because you left the organization this session was in.',
+  removed_from_organization: 'You were signed out because you were removed from the organization this session was in.',
+  account_disabled: 'You were signed out because your account was disabled.',
+  account_deleted: 'You were signed out because your account was deleted.',
+};
+
+/** The sentence the sign-in page shows after a 401 from any call. */
+export function endedMessage(error) {
+  const reason = error && error.code === 'session-revoked' && error.problem.reason;
+  return ENDED_BECAUSE[reason] || 'Your session has ended. Sign in again to continue.';
+}
+
 setHandlers({
-  unauthenticated: () => {
-    if (signedIn) signedOut('Your session has ended. Sign in again to continue.');
+  unauthenticated: (error) => {
+    if (signedIn) signedOut(endedMessage(error));
   },
   reauthenticate,
 });

@@ -100,6 +100,8 @@ async fn the_web_ui_works_in_a_real_browser() {
     // a session elsewhere to end).
     let plain_user = system.create_user().await;
     system.sign_in_ok(&plain_user).await;
+    // Signed in in the browser, then signed out from elsewhere: the portal says why.
+    let revoked_user = system.create_user().await;
     // A passkey, registered and used in the browser (Chromium's virtual authenticator).
     let passkey_user = system.create_user().await;
     // The overview with one service down (the last story: it stops that service).
@@ -130,6 +132,8 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("REVIEW_OTHER_TOKEN", other_session.as_str()),
         ("PLAIN_USER", plain_user.upn.as_str()),
         ("PLAIN_PASSWORD", plain_user.password.as_str()),
+        ("REVOKED_USER", revoked_user.upn.as_str()),
+        ("REVOKED_PASSWORD", revoked_user.password.as_str()),
         ("PASSKEY_USER", passkey_user.upn.as_str()),
         ("PASSKEY_PASSWORD", passkey_user.password.as_str()),
         ("DEGRADED_USER", degraded_user.upn.as_str()),
