@@ -6,7 +6,7 @@ use crate::events::v1::SignInFailureReason;
 use crate::securityinfo::v1::MethodType;
 
 /// Each failure reason: its stable code and the sentence "My sign-ins" shows.
-const FAILURE_REASONS: [(SignInFailureReason, &str, &str); 10] = [
+const FAILURE_REASONS: [(SignInFailureReason, &str, &str); 11] = [
     (
         SignInFailureReason::UnknownUser,
         "unknown_user",
@@ -56,6 +56,11 @@ const FAILURE_REASONS: [(SignInFailureReason, &str, &str); 10] = [
         SignInFailureReason::PasswordChangeRequired,
         "password_change_required",
         "The credentials were right but a new password had to be chosen first.",
+    ),
+    (
+        SignInFailureReason::DeviceDisabled,
+        "device_disabled",
+        "The sign-in came from a device that was disabled.",
     ),
 ];
 
@@ -184,7 +189,7 @@ mod tests {
     #[test]
     fn every_failure_reason_has_one_code_and_a_sentence() {
         let reasons: Vec<_> = SignInFailureReason::all().collect();
-        assert_eq!(reasons.len(), 10);
+        assert_eq!(reasons.len(), 11);
         for reason in reasons {
             assert_eq!(SignInFailureReason::from_code(reason.code()), Some(reason));
             assert!(reason.description().ends_with('.'), "{reason:?}");

@@ -7,6 +7,7 @@ mod organizations;
 mod outbox_fault;
 mod overview;
 mod privacy;
+mod revocation;
 mod security_info;
 mod sign_ins;
 mod web_sessions;
