@@ -149,7 +149,7 @@ impl Identity {
     /// The caller's active sessions (those that can still be refreshed), most recently used first.
     pub async fn list_my_sessions(&self, caller: &Caller) -> Result<Vec<SessionView>, SessionsError> {
         self.require_active_session(caller).await?;
-        let sessions = store::active_sessions(self.pool(), caller.user_id, Utc::now()).await?;
+        let sessions = store::active_sessions(&mut *self.pool().acquire().await?, caller.user_id, Utc::now()).await?;
         Ok(sessions
             .into_iter()
             .map(|s| SessionView {
@@ -231,7 +231,8 @@ impl Identity {
             v.add("current_password", "at most 1024 characters");
         }
         v.required("new_password", &change.new_password);
-        let account = store::password_of(self.pool(), caller.user_id)
+        let mut conn = self.pool().acquire().await?;
+        let account = store::password_of(&mut conn, caller.user_id)
             .await?
             .ok_or(IdentityError::UserNotFound(caller.user_id))?;
         if !change.new_password.is_empty() {
@@ -249,7 +250,10 @@ impl Identity {
 
         let now = Utc::now();
         let account_key = format!("account:{}", account.user_principal_name);
-        if let Some(until) = store::blocked_until(self.pool(), std::slice::from_ref(&account_key), now).await? {
+        let blocked = store::blocked_until(&mut conn, std::slice::from_ref(&account_key), now).await?;
+        // Released before the password check and the transactions below.
+        drop(conn);
+        if let Some(until) = blocked {
             return Err(SessionsError::Throttled {
                 retry_after: (until - now).to_std().unwrap_or(Duration::from_secs(1)),
             });

@@ -132,7 +132,8 @@ impl Organizations {
 
     pub async fn organization(&self, id: &str) -> Result<Organization> {
         let id = domain::parse_id("organization_id", "an organization id", id).map_err(OrganizationsError::Invalid)?;
-        store::organization(&self.pool, id)
+        let mut conn = self.pool.acquire().await?;
+        store::organization(&mut conn, id)
             .await?
             .ok_or(OrganizationsError::OrganizationNotFound(id))
     }
@@ -228,10 +229,11 @@ impl Organizations {
 
     /// My memberships, home first, and how many invitations wait for my answer.
     pub async fn my_organizations(&self, user_id: Uuid) -> Result<(Vec<MyOrganization>, i64)> {
-        let mut organizations = store::my_organizations(&self.pool, user_id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut organizations = store::my_organizations(&mut conn, user_id).await?;
         domain::home_first(&mut organizations);
-        let pending = match store::user_principal_name_of(&self.pool, user_id).await? {
-            Some(upn) => store::pending_invitation_count(&self.pool, &upn).await?,
+        let pending = match store::user_principal_name_of(&mut conn, user_id).await? {
+            Some(upn) => store::pending_invitation_count(&mut conn, &upn).await?,
             None => 0,
         };
         Ok((organizations, pending))
@@ -239,8 +241,9 @@ impl Organizations {
 
     /// My pending invitations, oldest first.
     pub async fn my_invitations(&self, user_id: Uuid) -> Result<Vec<InvitationView>> {
-        match store::user_principal_name_of(&self.pool, user_id).await? {
-            Some(upn) => Ok(store::invitations_to(&self.pool, &upn, false).await?),
+        let mut conn = self.pool.acquire().await?;
+        match store::user_principal_name_of(&mut conn, user_id).await? {
+            Some(upn) => Ok(store::invitations_to(&mut conn, &upn, false).await?),
             None => Ok(Vec::new()),
         }
     }
@@ -265,11 +268,11 @@ impl Organizations {
             events::member_joined(&mut tx, &membership).await?;
         }
         store::answer_invitation(&mut tx, id, InvitationStatus::Accepted, now).await?;
+        // Read back inside the transaction, on the connection this call already holds.
+        let mine = store::my_organizations(&mut tx, user_id).await?;
         tx.commit().await?;
         tracing::info!(%user_id, organization_id = %invitation.organization_id, "invitation accepted");
-        store::my_organizations(&self.pool, user_id)
-            .await?
-            .into_iter()
+        mine.into_iter()
             .find(|o| o.membership.organization_id == invitation.organization_id)
             .ok_or(OrganizationsError::NotAMember(invitation.organization_id))
     }
@@ -315,7 +318,8 @@ impl Organizations {
     pub async fn check_can_leave(&self, user_id: Uuid, organization_id: &str) -> Result<Uuid> {
         let id = domain::parse_id("organization_id", "an organization id", organization_id)
             .map_err(OrganizationsError::Invalid)?;
-        let membership = store::membership(&self.pool, user_id, id)
+        let mut conn = self.pool.acquire().await?;
+        let membership = store::membership(&mut conn, user_id, id)
             .await?
             .ok_or(OrganizationsError::NotAMember(id))?;
         match membership.cannot_leave_reason() {
