@@ -56,6 +56,11 @@ pub struct TestUser {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// With settings the test adjusts (say, a contended pool).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new("devices");
     let nats = TestNats::new();
     let issuer = TestIssuer::new();
@@ -63,7 +68,7 @@ pub async fn spawn_app() -> TestApp {
     db_settings.max_connections = 5;
     let mut consumer = ConsumerSettings::new("devices");
     consumer.fetch_expiry = Duration::from_millis(500);
-    let settings = Settings {
+    let mut settings = Settings {
         grpc: GrpcSettings::ephemeral(),
         database: db_settings,
         nats: nats.settings.clone(),
@@ -76,6 +81,7 @@ pub async fn spawn_app() -> TestApp {
         encryption: Keyring::generate("test1"),
         step_up_max_age: Duration::from_secs(600),
     };
+    configure(&mut settings);
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
         .expect("devices starts");

@@ -53,13 +53,18 @@ pub struct TestUser {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// With settings the test adjusts (say, a contended pool).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new("organizations");
     let nats = TestNats::new();
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
     let mut consumer = ConsumerSettings::new("organizations");
     consumer.fetch_expiry = Duration::from_millis(500);
-    let settings = Settings {
+    let mut settings = Settings {
         grpc: GrpcSettings::ephemeral(),
         database: db_settings,
         nats: nats.settings.clone(),
@@ -68,6 +73,7 @@ pub async fn spawn_app() -> TestApp {
         max_sign_in_retention_days: MAX_RETENTION_DAYS,
         step_up_max_age: STEP_UP_MAX_AGE,
     };
+    configure(&mut settings);
     let issuer = TestIssuer::new();
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
