@@ -28,5 +28,9 @@ async fn every_read_path_serves_more_callers_than_pool_connections() {
     let info = app.security_info(&person).await;
     assert!(info.mfa_registered && info.mfa_required, "{info:?}");
     let factors = app.second_factors(person.id, &service_token).await.expect("factors");
-    assert_eq!(factors.factors.len(), 2, "the app, then the recovery codes: {factors:?}");
+    assert_eq!(
+        factors.factors.len(),
+        2,
+        "the app, then the recovery codes: {factors:?}"
+    );
 }
