@@ -119,7 +119,7 @@ impl Devices {
         if !store::rename_device(&mut tx, caller.user_id, id, &name).await? {
             return Err(DevicesError::DeviceNotFound(id));
         }
-        let device = store::device(&mut *tx, id)
+        let device = store::device(&mut tx, id)
             .await?
             .ok_or(DevicesError::DeviceNotFound(id))?;
         events::renamed(&mut tx, &device, Utc::now()).await?;
@@ -131,7 +131,7 @@ impl Devices {
     pub async fn delete_mine(&self, caller: &Caller, id: Uuid) -> Result<(), DevicesError> {
         let mut tx = self.pool.begin().await?;
         if !store::delete_personal_device(&mut tx, caller.user_id, id).await? {
-            return Err(match store::device_of(&mut *tx, caller.user_id, id).await? {
+            return Err(match store::device_of(&mut tx, caller.user_id, id).await? {
                 Some(_) => DevicesError::ManagedByOrganization(id),
                 None => DevicesError::DeviceNotFound(id),
             });
@@ -146,14 +146,14 @@ impl Devices {
     /// a disabled device changes nothing. Only an admin enables it again.
     pub async fn disable_mine(&self, caller: &Caller, id: Uuid) -> Result<Device, DevicesError> {
         let mut tx = self.pool.begin().await?;
-        let Some(device) = store::device_of(&mut *tx, caller.user_id, id).await? else {
+        let Some(device) = store::device_of(&mut tx, caller.user_id, id).await? else {
             return Err(DevicesError::DeviceNotFound(id));
         };
         let now = Utc::now();
         if !store::disable_device(&mut tx, id, now).await? {
             return Ok(device);
         }
-        let device = store::device(&mut *tx, id)
+        let device = store::device(&mut tx, id)
             .await?
             .ok_or(DevicesError::DeviceNotFound(id))?;
         events::disabled(&mut tx, &device, caller.user_id, caller.session_id, now).await?;
@@ -169,7 +169,7 @@ impl Devices {
         }
         let mut tx = self.pool.begin().await?;
         let enabled = store::enable_device(&mut tx, id).await?;
-        let device = store::device(&mut *tx, id)
+        let device = store::device(&mut tx, id)
             .await?
             .ok_or(DevicesError::DeviceNotFound(id))?;
         if enabled {
@@ -267,8 +267,8 @@ impl Devices {
     /// ids and dates, never a key.
     pub async fn export(&self, user_id: Uuid) -> Result<PersonalData, DevicesError> {
         let mut tx = self.pool.begin().await?;
-        let devices = store::devices_of(&mut *tx, user_id).await?;
-        let recovery_keys = store::recovery_keys_of_owner(&mut *tx, user_id).await?;
+        let devices = store::devices_of(&mut tx, user_id).await?;
+        let recovery_keys = store::recovery_keys_of_owner(&mut tx, user_id).await?;
         tx.commit().await?;
         Ok(PersonalData {
             user_id,

@@ -154,12 +154,12 @@ impl Organizations {
             return Err(OrganizationsError::Invalid(Vec::new()));
         };
         let mut tx = self.pool.begin().await?;
-        let organization = store::organization(&mut *tx, organization_id)
+        let organization = store::organization(&mut tx, organization_id)
             .await?
             .ok_or(OrganizationsError::OrganizationNotFound(organization_id))?;
-        let invitee = store::user_id_by_principal_name(&mut *tx, &upn).await?;
+        let invitee = store::user_id_by_principal_name(&mut tx, &upn).await?;
         if let Some(user_id) = invitee
-            && store::membership(&mut *tx, user_id, organization_id).await?.is_some()
+            && store::membership(&mut tx, user_id, organization_id).await?.is_some()
         {
             return Err(OrganizationsError::AlreadyMember {
                 user_principal_name: upn,
@@ -199,7 +199,7 @@ impl Organizations {
             return Err(OrganizationsError::Invalid(Vec::new()));
         };
         let mut tx = self.pool.begin().await?;
-        match store::membership(&mut *tx, user_id, organization_id).await? {
+        match store::membership(&mut tx, user_id, organization_id).await? {
             None => {
                 return Err(OrganizationsError::MemberNotFound {
                     user_id,
@@ -285,7 +285,7 @@ impl Organizations {
         let now = domain::now();
         store::answer_invitation(&mut tx, id, InvitationStatus::Declined, now).await?;
         events::invitation_declined(&mut tx, user_id, &invitation, now).await?;
-        let organization = store::organization(&mut *tx, invitation.organization_id).await?;
+        let organization = store::organization(&mut tx, invitation.organization_id).await?;
         tx.commit().await?;
         invitation.status = InvitationStatus::Declined;
         invitation.responded_at = Some(now);
@@ -298,7 +298,7 @@ impl Organizations {
     /// The pending invitation `id` addressed to the caller, locked; not found when it is
     /// addressed to someone else.
     async fn pending_invitation_to(&self, tx: &mut sqlx::PgConnection, user_id: Uuid, id: Uuid) -> Result<Invitation> {
-        let upn = store::user_principal_name_of(&mut *tx, user_id)
+        let upn = store::user_principal_name_of(tx, user_id)
             .await?
             .ok_or(OrganizationsError::InvitationNotFound(id))?;
         let invitation = store::invitation_to_for_update(tx, id, &upn)
@@ -332,7 +332,7 @@ impl Organizations {
     pub async fn leave(&self, user_id: Uuid, session_id: Option<Uuid>, organization_id: Uuid) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         if !store::delete_guest_membership(&mut tx, user_id, organization_id).await? {
-            return Err(match store::membership(&mut *tx, user_id, organization_id).await? {
+            return Err(match store::membership(&mut tx, user_id, organization_id).await? {
                 Some(_) => OrganizationsError::CannotLeaveHome(organization_id),
                 None => OrganizationsError::NotAMember(organization_id),
             });
@@ -346,11 +346,11 @@ impl Organizations {
     /// Everything kept about me: memberships and every invitation addressed to me.
     pub async fn export(&self, user_id: Uuid) -> Result<PersonalData> {
         let mut tx = self.pool.begin().await?;
-        let upn = store::user_principal_name_of(&mut *tx, user_id).await?;
-        let mut memberships = store::my_organizations(&mut *tx, user_id).await?;
+        let upn = store::user_principal_name_of(&mut tx, user_id).await?;
+        let mut memberships = store::my_organizations(&mut tx, user_id).await?;
         domain::home_first(&mut memberships);
         let invitations = match &upn {
-            Some(upn) => store::invitations_to(&mut *tx, upn, true).await?,
+            Some(upn) => store::invitations_to(&mut tx, upn, true).await?,
             None => Vec::new(),
         };
         tx.commit().await?;

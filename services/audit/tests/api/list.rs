@@ -349,12 +349,12 @@ async fn an_organization_admin_sees_only_their_own_organizations_sign_ins() {
         .organization_sign_ins(&contoso_admin, for_organization(&contoso, None))
         .await
         .expect("contoso's admin lists contoso's sign-ins");
-    assert_eq!(ids(own), [at_contoso.sign_in_id.clone()]);
+    assert_eq!(ids(own), std::slice::from_ref(&at_contoso.sign_in_id));
     let adele_only = app
         .organization_sign_ins(&contoso_admin, for_organization(&contoso, Some(adele)))
         .await
         .expect("one member of contoso");
-    assert_eq!(ids(adele_only), [at_contoso.sign_in_id.clone()]);
+    assert_eq!(ids(adele_only), std::slice::from_ref(&at_contoso.sign_in_id));
 
     for user in [None, Some(megan), Some(adele)] {
         let status = app
