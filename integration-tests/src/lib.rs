@@ -385,9 +385,14 @@ impl TestSystem {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let items = self.all_sign_ins(token, 100).await;
-            if items.len() >= count || tokio::time::Instant::now() > deadline {
+            if items.len() >= count {
                 return items;
             }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{count} sign-ins not visible within 20 s: only {}",
+                items.len()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

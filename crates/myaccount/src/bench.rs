@@ -672,9 +672,11 @@ async fn trivial_grpc(channel: tonic::transport::Channel, n: usize) -> anyhow::R
 async fn fill_log(pool: &PgPool, rows: i64) -> anyhow::Result<Vec<Uuid>> {
     // The daily partitions a running system would have made over those days.
     let today = Utc::now().date_naive();
+    let mut conn = pool.acquire().await?;
     for days_ago in 0..=21 {
-        myaccount_audit::store::create_partition(pool, today - chrono::Duration::days(days_ago)).await?;
+        myaccount_audit::store::create_partition(&mut conn, today - chrono::Duration::days(days_ago)).await?;
     }
+    drop(conn);
     let users: Vec<Uuid> = (0..10_000).map(|_| Uuid::new_v4()).collect();
     sqlx::query(
         "INSERT INTO sign_ins (id, occurred_at, user_id, user_principal_name, ip_address, user_agent, browser, \

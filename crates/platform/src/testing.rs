@@ -275,3 +275,31 @@ where
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
+
+/// A pool far smaller than the callers and a short acquire timeout: a request that holds one
+/// pooled connection while it waits for another fails within seconds instead of passing.
+pub fn contended_pool(settings: &mut DatabaseSettings) {
+    settings.max_connections = 2;
+    settings.acquire_timeout = Duration::from_secs(2);
+}
+
+/// Callers for a pool set up by [`contended_pool`]: eight per connection.
+pub const CONCURRENT_CALLERS: usize = 16;
+
+/// Runs `call` from [`CONCURRENT_CALLERS`] concurrent callers; panics, naming `what`, unless
+/// every call succeeds.
+pub async fn all_succeed_concurrently<F, Fut, T, E>(what: &str, call: F)
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    let results = futures::future::join_all((0..CONCURRENT_CALLERS).map(|_| call())).await;
+    let failures: Vec<E> = results.into_iter().filter_map(Result::err).collect();
+    assert!(
+        failures.is_empty(),
+        "{what}: {} of {CONCURRENT_CALLERS} concurrent callers failed, the first with {:?}",
+        failures.len(),
+        failures.first()
+    );
+}

@@ -512,3 +512,23 @@ async fn after_not_me_a_person_with_a_second_factor_proves_it_before_choosing_a_
         "the session carries the factors proven before the interruption: {claims}"
     );
 }
+
+#[tokio::test]
+async fn another_persons_sign_in_is_not_found() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let session = system.sign_in_ok(&user).await;
+    let items = system.wait_for_sign_ins(&session.access_token, 1).await;
+    let id = items[0]["id"].as_str().expect("id").to_owned();
+    let path = format!("/api/v1/me/sign-ins/{id}");
+
+    let own = system.get(&path, &session.access_token).await;
+    assert_eq!(own.status(), StatusCode::OK, "the owner reads it");
+    let own: Value = own.json().await.expect("json");
+    assert_eq!(own["id"], id.as_str());
+
+    let stranger = system.create_user().await;
+    let stranger_session = system.sign_in_ok(&stranger).await;
+    let not_theirs = system.get(&path, &stranger_session.access_token).await;
+    myaccount_integration_tests::assert_problem(not_theirs, StatusCode::NOT_FOUND).await;
+}

@@ -5,7 +5,7 @@ use myaccount_proto::audit::v1 as pb;
 use myaccount_proto::audit::v1::audit_service_server::AuditService;
 use myaccount_proto::events::v1::{SignInFailureReason, SignInStatus};
 use platform::auth::Caller;
-use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations, to_status};
+use platform::error::{FieldViolation, Violations, to_status};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -13,32 +13,9 @@ use crate::domain::{
     ACTIVITY_RETENTION, Activity, DataRetention, KEPT_AFTER_ERASURE, PageRequest, PersonalData, SignIn, SignInFilter,
     SignInQuery, Verdict,
 };
-use crate::service::{Audit, ReviewOutcome};
+use crate::service::{Audit, AuditError, ReviewOutcome};
 use crate::store::Scope;
 use myaccount_proto::timestamp;
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuditError {
-    #[error("invalid request")]
-    Invalid(Vec<FieldViolation>),
-    #[error("sign-in {0} not found")]
-    SignInNotFound(String),
-    #[error("admins can read their own organization's sign-ins only")]
-    OtherOrganization,
-    #[error("database failed")]
-    Database(#[from] sqlx::Error),
-}
-
-impl ServiceError for AuditError {
-    fn kind(&self) -> ErrorKind {
-        match self {
-            AuditError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
-            AuditError::SignInNotFound(_) => ErrorKind::NotFound(self.to_string()),
-            AuditError::OtherOrganization => ErrorKind::PermissionDenied(self.to_string()),
-            AuditError::Database(_) => ErrorKind::Internal,
-        }
-    }
-}
 
 fn status(e: AuditError) -> Status {
     to_status(e)

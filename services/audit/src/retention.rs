@@ -43,8 +43,10 @@ pub async fn maintain(
     settings: &RetentionSettings,
     today: NaiveDate,
 ) -> Result<Maintenance, sqlx::Error> {
+    // One connection for the whole round: maintenance never holds one while asking for another.
+    let mut conn = pool.acquire().await?;
     let mut report = Maintenance::default();
-    let existing: Vec<NaiveDate> = store::daily_partitions(pool)
+    let existing: Vec<NaiveDate> = store::daily_partitions(&mut conn)
         .await?
         .into_iter()
         .map(|(_, d)| d)
@@ -52,26 +54,26 @@ pub async fn maintain(
     for offset in -1..=i64::from(settings.days_ahead) {
         let day = today + chrono::Duration::days(offset);
         if !existing.contains(&day) {
-            store::create_partition(pool, day).await?;
+            store::create_partition(&mut conn, day).await?;
             report.created += 1;
         }
     }
 
-    let retentions = store::retentions(pool).await?;
+    let retentions = store::retentions(&mut conn).await?;
     let longest = retentions
         .iter()
         .map(|(_, d)| *d)
         .max()
         .unwrap_or(0)
         .max(settings.default_days);
-    for (name, day) in store::daily_partitions(pool).await? {
+    for (name, day) in store::daily_partitions(&mut conn).await? {
         // Every row of the partition is older than `age` days.
         let age = i32::try_from((today - day).num_days() - 1).unwrap_or(i32::MAX);
         if age < 1 {
             continue;
         }
         if age > longest {
-            store::drop_partition(pool, &name).await?;
+            store::drop_partition(&mut conn, &name).await?;
             report.dropped.push(name);
             continue;
         }
@@ -88,13 +90,13 @@ pub async fn maintain(
             if shorter.is_empty() {
                 continue;
             }
-            report.rows_deleted += store::delete_in_partition_of(pool, &name, &shorter).await?;
+            report.rows_deleted += store::delete_in_partition_of(&mut conn, &name, &shorter).await?;
             continue;
         };
-        report.rows_deleted += store::delete_in_partition_except(pool, &name, &keep).await?;
+        report.rows_deleted += store::delete_in_partition_except(&mut conn, &name, &keep).await?;
     }
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(longest));
-    report.rows_deleted += store::delete_old_from_default(pool, cutoff).await?;
+    report.rows_deleted += store::delete_old_from_default(&mut conn, cutoff).await?;
     Ok(report)
 }
 

@@ -1,6 +1,7 @@
 //! Audit's use cases: query the logs, review a sign-in, export my data and state its retention.
 
 use chrono::Utc;
+use platform::error::{ErrorKind, FieldViolation, ServiceError};
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -8,8 +9,31 @@ use crate::domain::{
     self, Activity, DataRetention, Page, PageRequest, PersonalData, ReviewState, SignIn, SignInQuery, Verdict,
 };
 use crate::events;
-use crate::grpc::AuditError;
 use crate::store::{self, Scope};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error("invalid request")]
+    Invalid(Vec<FieldViolation>),
+    #[error("sign-in {0} not found")]
+    SignInNotFound(String),
+    #[error("admins can read their own organization's sign-ins only")]
+    OtherOrganization,
+    #[error("database failed")]
+    Database(#[from] sqlx::Error),
+}
+
+/// Mapped to a gRPC status in one place (platform's `ServiceError`).
+impl ServiceError for AuditError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            AuditError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
+            AuditError::SignInNotFound(_) => ErrorKind::NotFound(self.to_string()),
+            AuditError::OtherOrganization => ErrorKind::PermissionDenied(self.to_string()),
+            AuditError::Database(_) => ErrorKind::Internal,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct Audit {
@@ -33,12 +57,14 @@ impl Audit {
     }
 
     pub async fn sign_ins(&self, scope: &Scope, q: &SignInQuery) -> Result<Page<SignIn>, AuditError> {
-        Ok(store::sign_ins(&self.pool, scope, q).await?)
+        let mut conn = self.pool.acquire().await?;
+        Ok(store::sign_ins(&mut conn, scope, q).await?)
     }
 
     /// One of the caller's sign-ins; another person's is "not found", never "forbidden".
     pub async fn sign_in_of(&self, user_id: Uuid, id: Uuid) -> Result<SignIn, AuditError> {
-        store::sign_in_of(&self.pool, user_id, id)
+        let mut conn = self.pool.acquire().await?;
+        store::sign_in_of(&mut conn, user_id, id)
             .await?
             .ok_or_else(|| AuditError::SignInNotFound(id.to_string()))
     }
@@ -49,7 +75,8 @@ impl Audit {
         page: PageRequest,
         category: Option<&str>,
     ) -> Result<Page<Activity>, AuditError> {
-        Ok(store::activities_of(&self.pool, user_id, page, category).await?)
+        let mut conn = self.pool.acquire().await?;
+        Ok(store::activities_of(&mut conn, user_id, page, category).await?)
     }
 
     /// Records the verdict. "Not me" publishes `signin.v1.flagged` in the same transaction;
@@ -61,7 +88,7 @@ impl Audit {
             Verdict::NotMe => ReviewState::ReportedNotMe,
         };
         let mut tx = self.pool.begin().await?;
-        let before = store::sign_in_of(&self.pool, user_id, id)
+        let before = store::sign_in_of(&mut tx, user_id, id)
             .await?
             .ok_or_else(|| AuditError::SignInNotFound(id.to_string()))?;
         let sign_in = store::set_review(&mut tx, user_id, id, state, now)
@@ -123,8 +150,9 @@ impl Audit {
 
     /// The sign-in retention of my organization when it set one, else the default.
     pub async fn retention(&self, organization_id: Option<&str>) -> Result<DataRetention, AuditError> {
+        let mut conn = self.pool.acquire().await?;
         if let Some(organization_id) = organization_id.filter(|o| !o.is_empty())
-            && let Some(days) = store::retention_of(&self.pool, organization_id).await?
+            && let Some(days) = store::retention_of(&mut conn, organization_id).await?
         {
             return Ok(DataRetention {
                 sign_in_retention_days: days,

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::types::Json;
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{Connection, FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::array_literal::text_array_literal;
@@ -422,7 +422,7 @@ pub enum Scope {
 /// The WHERE clause names only the conditions in use: with catch-all `$n IS NULL OR ...`
 /// predicates Postgres's generic plan walks the whole log in time order instead of the
 /// `(user_id, occurred_at, id)` index (measured: 45 ms instead of under 1 ms over a million rows).
-pub async fn sign_ins(pool: &PgPool, scope: &Scope, q: &SignInQuery) -> Result<Page<SignIn>, sqlx::Error> {
+pub async fn sign_ins(conn: &mut PgConnection, scope: &Scope, q: &SignInQuery) -> Result<Page<SignIn>, sqlx::Error> {
     let mut sql = sqlx::QueryBuilder::<sqlx::Postgres>::new(format!("SELECT {SIGN_IN_COLUMNS} FROM sign_ins WHERE "));
     match scope {
         Scope::User(user) => {
@@ -460,7 +460,7 @@ pub async fn sign_ins(pool: &PgPool, scope: &Scope, q: &SignInQuery) -> Result<P
     // One extra row tells whether another page follows.
     sql.push(" ORDER BY occurred_at DESC, id DESC LIMIT ")
         .push_bind(q.page.page_size + 1);
-    let rows: Vec<SignInRow> = sql.build_query_as().fetch_all(pool).await?;
+    let rows: Vec<SignInRow> = sql.build_query_as().fetch_all(&mut *conn).await?;
     Ok(paginate(
         rows.into_iter().map(SignInRow::into_domain).collect(),
         q.page,
@@ -478,12 +478,12 @@ fn paginate<T>(mut items: Vec<T>, page: PageRequest, cursor: impl Fn(&T) -> Curs
     Page { items, next }
 }
 
-pub async fn sign_in_of(pool: &PgPool, user_id: Uuid, id: Uuid) -> Result<Option<SignIn>, sqlx::Error> {
+pub async fn sign_in_of(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> Result<Option<SignIn>, sqlx::Error> {
     let sql = format!("SELECT {SIGN_IN_COLUMNS} FROM sign_ins WHERE id = $1 AND user_id = $2");
     let row: Option<SignInRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .bind(user_id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await?;
     Ok(row.map(SignInRow::into_domain))
 }
@@ -558,7 +558,7 @@ pub async fn insert_activity(conn: &mut PgConnection, a: &Activity) -> Result<()
 }
 
 pub async fn activities_of(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     user_id: Uuid,
     page: PageRequest,
     category: Option<&str>,
@@ -574,7 +574,7 @@ pub async fn activities_of(
     .bind(page.after.map(|c| c.id))
     .bind(category)
     .bind(page.page_size + 1)
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     let items = rows.into_iter().map(ActivityRow::into_domain).collect();
     Ok(paginate(items, page, |a| Cursor {
@@ -672,16 +672,16 @@ pub async fn set_retention(conn: &mut PgConnection, organization_id: &str, days:
 }
 
 /// The organization's sign-in retention, when it has set one.
-pub async fn retention_of(pool: &PgPool, organization_id: &str) -> Result<Option<i32>, sqlx::Error> {
+pub async fn retention_of(conn: &mut PgConnection, organization_id: &str) -> Result<Option<i32>, sqlx::Error> {
     sqlx::query_scalar("SELECT sign_in_retention_days FROM organization_retention WHERE organization_id = $1")
         .bind(organization_id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await
 }
 
-pub async fn retentions(pool: &PgPool) -> Result<Vec<(String, i32)>, sqlx::Error> {
+pub async fn retentions(conn: &mut PgConnection) -> Result<Vec<(String, i32)>, sqlx::Error> {
     sqlx::query_as("SELECT organization_id, sign_in_retention_days FROM organization_retention")
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await
 }
 
@@ -690,12 +690,12 @@ pub fn partition_name(day: NaiveDate) -> String {
 }
 
 /// Names of the daily partitions, with their day.
-pub async fn daily_partitions(pool: &PgPool) -> Result<Vec<(String, NaiveDate)>, sqlx::Error> {
+pub async fn daily_partitions(conn: &mut PgConnection) -> Result<Vec<(String, NaiveDate)>, sqlx::Error> {
     let names: Vec<String> = sqlx::query_scalar(
         "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
          JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'sign_ins'",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(names
         .into_iter()
@@ -708,11 +708,11 @@ pub async fn daily_partitions(pool: &PgPool) -> Result<Vec<(String, NaiveDate)>,
 
 /// Creates the partition of `day` if it is missing, moving any rows of that day out of the
 /// default partition first (Postgres refuses the partition otherwise).
-pub async fn create_partition(pool: &PgPool, day: NaiveDate) -> Result<(), sqlx::Error> {
+pub async fn create_partition(conn: &mut PgConnection, day: NaiveDate) -> Result<(), sqlx::Error> {
     let name = partition_name(day);
     let from = day.format("%Y-%m-%d").to_string();
     let to = day.succ_opt().unwrap_or(day).format("%Y-%m-%d").to_string();
-    let mut tx = pool.begin().await?;
+    let mut tx = conn.begin().await?;
     // Serialise partition maintenance across replicas.
     sqlx::query("SELECT pg_advisory_xact_lock(hashtext('audit.sign_ins.partitions'))")
         .execute(&mut *tx)
@@ -742,19 +742,23 @@ pub async fn create_partition(pool: &PgPool, day: NaiveDate) -> Result<(), sqlx:
     Ok(())
 }
 
-pub async fn drop_partition(pool: &PgPool, name: &str) -> Result<(), sqlx::Error> {
+pub async fn drop_partition(conn: &mut PgConnection, name: &str) -> Result<(), sqlx::Error> {
     if !name.starts_with("sign_ins_p") || !name[10..].chars().all(|c| c.is_ascii_digit()) {
         return Ok(());
     }
     sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE IF EXISTS {name}")))
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
 
 /// Deletes, inside one partition, the rows of every organization except `keep` (those whose
 /// retention still covers the partition). Bounded to that partition: never a full-table delete.
-pub async fn delete_in_partition_except(pool: &PgPool, name: &str, keep: &[String]) -> Result<u64, sqlx::Error> {
+pub async fn delete_in_partition_except(
+    conn: &mut PgConnection,
+    name: &str,
+    keep: &[String],
+) -> Result<u64, sqlx::Error> {
     if !name.starts_with("sign_ins_p") || !name[10..].chars().all(|c| c.is_ascii_digit()) {
         return Ok(0);
     }
@@ -762,13 +766,17 @@ pub async fn delete_in_partition_except(pool: &PgPool, name: &str, keep: &[Strin
         "DELETE FROM {name} WHERE NOT (organization_id = ANY($1))"
     )))
     .bind(keep)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
 }
 
 /// Deletes, inside one partition, the rows of the given organizations.
-pub async fn delete_in_partition_of(pool: &PgPool, name: &str, organizations: &[&String]) -> Result<u64, sqlx::Error> {
+pub async fn delete_in_partition_of(
+    conn: &mut PgConnection,
+    name: &str,
+    organizations: &[&String],
+) -> Result<u64, sqlx::Error> {
     if !name.starts_with("sign_ins_p") || !name[10..].chars().all(|c| c.is_ascii_digit()) {
         return Ok(0);
     }
@@ -777,22 +785,22 @@ pub async fn delete_in_partition_of(pool: &PgPool, name: &str, organizations: &[
         "DELETE FROM {name} WHERE organization_id = ANY($1)"
     )))
     .bind(organizations)
-    .execute(pool)
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected())
 }
 
 /// Deletes rows older than `before` from the default partition (clock-skewed stragglers).
-pub async fn delete_old_from_default(pool: &PgPool, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+pub async fn delete_old_from_default(conn: &mut PgConnection, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
     let done = sqlx::query("DELETE FROM sign_ins_default WHERE occurred_at < $1")
         .bind(before)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     Ok(done.rows_affected())
 }
 
-pub async fn count_sign_ins(pool: &PgPool) -> Result<i64, sqlx::Error> {
+pub async fn count_sign_ins(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM sign_ins")
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await
 }

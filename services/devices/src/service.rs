@@ -7,7 +7,7 @@ use chrono::Utc;
 use platform::auth::Caller;
 use platform::crypto::{CryptoError, Keyring};
 use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{
@@ -101,13 +101,13 @@ impl Devices {
     }
 
     pub async fn list_mine(&self, caller: &Caller) -> Result<Vec<Device>, DevicesError> {
-        Ok(store::devices_of(&self.pool, caller.user_id).await?)
+        let mut conn = self.pool.acquire().await?;
+        Ok(store::devices_of(&mut conn, caller.user_id).await?)
     }
 
     pub async fn get_mine(&self, caller: &Caller, id: Uuid) -> Result<Device, DevicesError> {
-        store::device_of(&self.pool, caller.user_id, id)
-            .await?
-            .ok_or(DevicesError::DeviceNotFound(id))
+        let mut conn = self.pool.acquire().await?;
+        mine(&mut conn, caller, id).await
     }
 
     pub async fn rename_mine(&self, caller: &Caller, id: Uuid, display_name: &str) -> Result<Device, DevicesError> {
@@ -118,7 +118,7 @@ impl Devices {
         if !store::rename_device(&mut tx, caller.user_id, id, &name).await? {
             return Err(DevicesError::DeviceNotFound(id));
         }
-        let device = store::device(&mut *tx, id)
+        let device = store::device(&mut tx, id)
             .await?
             .ok_or(DevicesError::DeviceNotFound(id))?;
         events::renamed(&mut tx, &device, Utc::now()).await?;
@@ -130,7 +130,7 @@ impl Devices {
     pub async fn delete_mine(&self, caller: &Caller, id: Uuid) -> Result<(), DevicesError> {
         let mut tx = self.pool.begin().await?;
         if !store::delete_personal_device(&mut tx, caller.user_id, id).await? {
-            return Err(match store::device_of(&mut *tx, caller.user_id, id).await? {
+            return Err(match store::device_of(&mut tx, caller.user_id, id).await? {
                 Some(_) => DevicesError::ManagedByOrganization(id),
                 None => DevicesError::DeviceNotFound(id),
             });
@@ -145,14 +145,14 @@ impl Devices {
     /// a disabled device changes nothing. Only an admin enables it again.
     pub async fn disable_mine(&self, caller: &Caller, id: Uuid) -> Result<Device, DevicesError> {
         let mut tx = self.pool.begin().await?;
-        let Some(device) = store::device_of(&mut *tx, caller.user_id, id).await? else {
+        let Some(device) = store::device_of(&mut tx, caller.user_id, id).await? else {
             return Err(DevicesError::DeviceNotFound(id));
         };
         let now = Utc::now();
         if !store::disable_device(&mut tx, id, now).await? {
             return Ok(device);
         }
-        let device = store::device(&mut *tx, id)
+        let device = store::device(&mut tx, id)
             .await?
             .ok_or(DevicesError::DeviceNotFound(id))?;
         events::disabled(&mut tx, &device, caller.user_id, caller.session_id, now).await?;
@@ -168,7 +168,7 @@ impl Devices {
         }
         let mut tx = self.pool.begin().await?;
         let enabled = store::enable_device(&mut tx, id).await?;
-        let device = store::device(&mut *tx, id)
+        let device = store::device(&mut tx, id)
             .await?
             .ok_or(DevicesError::DeviceNotFound(id))?;
         if enabled {
@@ -188,12 +188,14 @@ impl Devices {
         volume_type: Option<VolumeType>,
         key: &str,
     ) -> Result<RecoveryKey, DevicesError> {
+        let mut conn = self.pool.acquire().await?;
         let device = if caller.is_admin() {
-            store::device(&self.pool, device_id).await?
+            store::device(&mut conn, device_id).await?
         } else {
-            store::device_of(&self.pool, caller.user_id, device_id).await?
+            store::device_of(&mut conn, caller.user_id, device_id).await?
         }
         .ok_or(DevicesError::DeviceNotFound(device_id))?;
+        drop(conn);
         let mut v = Violations::new();
         if volume_type.is_none() {
             v.add("volume_type", "must be operating_system, fixed_data or removable_data");
@@ -217,8 +219,9 @@ impl Devices {
 
     /// Key ids and dates of the caller's device's recovery keys; never the keys.
     pub async fn list_recovery_keys(&self, caller: &Caller, device_id: Uuid) -> Result<Vec<RecoveryKey>, DevicesError> {
-        self.get_mine(caller, device_id).await?;
-        Ok(store::recovery_keys_of(&self.pool, device_id).await?)
+        let mut conn = self.pool.acquire().await?;
+        mine(&mut conn, caller, device_id).await?;
+        Ok(store::recovery_keys_of(&mut conn, device_id).await?)
     }
 
     /// Reveals a recovery key of the caller's device. Needs a recent multi-factor sign-in; a
@@ -230,10 +233,13 @@ impl Devices {
         device_id: Uuid,
         key_id: Uuid,
     ) -> Result<(RecoveryKey, RecoveryPassword), DevicesError> {
-        let device = self.get_mine(caller, device_id).await?;
-        let (key, sealed) = store::sealed_recovery_key(&self.pool, device_id, key_id)
+        let mut conn = self.pool.acquire().await?;
+        let device = mine(&mut conn, caller, device_id).await?;
+        let (key, sealed) = store::sealed_recovery_key(&mut conn, device_id, key_id)
             .await?
             .ok_or(DevicesError::RecoveryKeyNotFound(key_id))?;
+        // Released before the transactions below take their own.
+        drop(conn);
         let now = Utc::now();
         if let Err(refusal) = caller.require_recent_mfa(self.step_up_max_age) {
             let mut tx = self.pool.begin().await?;
@@ -260,8 +266,8 @@ impl Devices {
     /// ids and dates, never a key.
     pub async fn export(&self, user_id: Uuid) -> Result<PersonalData, DevicesError> {
         let mut tx = self.pool.begin().await?;
-        let devices = store::devices_of(&mut *tx, user_id).await?;
-        let recovery_keys = store::recovery_keys_of_owner(&mut *tx, user_id).await?;
+        let devices = store::devices_of(&mut tx, user_id).await?;
+        let recovery_keys = store::recovery_keys_of_owner(&mut tx, user_id).await?;
         tx.commit().await?;
         Ok(PersonalData {
             user_id,
@@ -270,4 +276,11 @@ impl Devices {
             exported_at: Utc::now(),
         })
     }
+}
+
+/// The caller's own device; another person's is "not found".
+async fn mine(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Device, DevicesError> {
+    store::device_of(conn, caller.user_id, id)
+        .await?
+        .ok_or(DevicesError::DeviceNotFound(id))
 }

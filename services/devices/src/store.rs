@@ -1,7 +1,7 @@
 //! Every SQL statement of the devices service.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::domain::{Device, DeviceType, JoinType, NewDevice, RecoveryKey, VolumeType};
@@ -110,37 +110,33 @@ pub async fn insert_device(
 }
 
 /// Any device by id (admin operations).
-pub async fn device<'e>(executor: impl PgExecutor<'e>, id: Uuid) -> Result<Option<Device>, StoreError> {
+pub async fn device(conn: &mut PgConnection, id: Uuid) -> Result<Option<Device>, StoreError> {
     let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.id = $1");
     one(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(executor)
+        .fetch_optional(&mut *conn)
         .await?)
 }
 
 /// The device if `owner_id` owns it; another person's device is indistinguishable from none.
-pub async fn device_of<'e>(
-    executor: impl PgExecutor<'e>,
-    owner_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Device>, StoreError> {
+pub async fn device_of(conn: &mut PgConnection, owner_id: Uuid, id: Uuid) -> Result<Option<Device>, StoreError> {
     let sql = format!("SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.id = $1 AND d.owner_id = $2");
     one(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .bind(owner_id)
-        .fetch_optional(executor)
+        .fetch_optional(&mut *conn)
         .await?)
 }
 
 /// The owner's devices: most recently active first, never-active ones last (newest first).
-pub async fn devices_of<'e>(executor: impl PgExecutor<'e>, owner_id: Uuid) -> Result<Vec<Device>, StoreError> {
+pub async fn devices_of(conn: &mut PgConnection, owner_id: Uuid) -> Result<Vec<Device>, StoreError> {
     let sql = format!(
         "SELECT {DEVICE_COLUMNS} FROM devices d WHERE d.owner_id = $1 \
          ORDER BY d.last_activity_at DESC NULLS LAST, d.registered_at DESC, d.id DESC"
     );
     let rows: Vec<DeviceRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(owner_id)
-        .fetch_all(executor)
+        .fetch_all(&mut *conn)
         .await?;
     rows.into_iter().map(Device::try_from).collect()
 }
@@ -262,38 +258,32 @@ pub async fn insert_recovery_key(
 }
 
 /// The device's recovery keys, newest first, without the keys.
-pub async fn recovery_keys_of<'e>(
-    executor: impl PgExecutor<'e>,
-    device_id: Uuid,
-) -> Result<Vec<RecoveryKey>, StoreError> {
+pub async fn recovery_keys_of(conn: &mut PgConnection, device_id: Uuid) -> Result<Vec<RecoveryKey>, StoreError> {
     let rows: Vec<RecoveryKeyRow> = sqlx::query_as(
         "SELECT id, device_id, volume_type, created_at, last_revealed_at FROM recovery_keys \
          WHERE device_id = $1 ORDER BY created_at DESC, id DESC",
     )
     .bind(device_id)
-    .fetch_all(executor)
+    .fetch_all(&mut *conn)
     .await?;
     rows.into_iter().map(RecoveryKey::try_from).collect()
 }
 
 /// The recovery keys of every device of `owner_id`, newest first, without the keys.
-pub async fn recovery_keys_of_owner<'e>(
-    executor: impl PgExecutor<'e>,
-    owner_id: Uuid,
-) -> Result<Vec<RecoveryKey>, StoreError> {
+pub async fn recovery_keys_of_owner(conn: &mut PgConnection, owner_id: Uuid) -> Result<Vec<RecoveryKey>, StoreError> {
     let rows: Vec<RecoveryKeyRow> = sqlx::query_as(
         "SELECT k.id, k.device_id, k.volume_type, k.created_at, k.last_revealed_at FROM recovery_keys k \
          JOIN devices d ON d.id = k.device_id WHERE d.owner_id = $1 ORDER BY k.created_at DESC, k.id DESC",
     )
     .bind(owner_id)
-    .fetch_all(executor)
+    .fetch_all(&mut *conn)
     .await?;
     rows.into_iter().map(RecoveryKey::try_from).collect()
 }
 
 /// One recovery key of the device with its sealed key.
-pub async fn sealed_recovery_key<'e>(
-    executor: impl PgExecutor<'e>,
+pub async fn sealed_recovery_key(
+    conn: &mut PgConnection,
     device_id: Uuid,
     id: Uuid,
 ) -> Result<Option<(RecoveryKey, Vec<u8>)>, StoreError> {
@@ -309,7 +299,7 @@ pub async fn sealed_recovery_key<'e>(
     )
     .bind(id)
     .bind(device_id)
-    .fetch_optional(executor)
+    .fetch_optional(&mut *conn)
     .await?;
     row.map(|r| Ok((r.key.try_into()?, r.ciphertext))).transpose()
 }

@@ -79,7 +79,7 @@ impl Identity {
         self.require_active_session(caller).await?;
         // One snapshot, so the sessions match the profile.
         let mut tx = self.pool().begin().await?;
-        let profile = store::profile(&mut *tx, caller.user_id)
+        let profile = store::profile(&mut tx, caller.user_id)
             .await?
             .ok_or(IdentityError::UserNotFound(caller.user_id))?;
         let password_changed_at = store::password_changed_at(&mut tx, caller.user_id)
@@ -120,10 +120,11 @@ impl Identity {
         confirm_user_principal_name: &str,
     ) -> Result<DateTime<Utc>, PrivacyError> {
         self.require_active_session(caller).await?;
-        let account = store::account(self.pool(), caller.user_id)
+        let mut conn = self.pool().acquire().await?;
+        let account = store::account(&mut conn, caller.user_id)
             .await?
             .ok_or(IdentityError::UserNotFound(caller.user_id))?;
-        let upn = store::user_principal_name(self.pool(), caller.user_id)
+        let upn = store::user_principal_name(&mut conn, caller.user_id)
             .await?
             .ok_or(IdentityError::UserNotFound(caller.user_id))?;
         if confirm_user_principal_name.trim().to_lowercase() != upn {
@@ -133,9 +134,11 @@ impl Identity {
             }]));
         }
         let allowed = match account.home_organization_id {
-            Some(home) => store::allows_self_deletion(self.pool(), home).await?,
+            Some(home) => store::allows_self_deletion(&mut conn, home).await?,
             None => false,
         };
+        // Released before the deletion takes its own transaction.
+        drop(conn);
         if !allowed {
             return Err(PrivacyError::SelfDeletionNotAllowed);
         }

@@ -92,13 +92,13 @@ impl Identity {
             .await?
             .filter(|t| t.used_at.is_none() && t.expires_at > now)
             .ok_or(IdentityError::ChangeTicketInvalid)?;
-        let credentials = store::account(self.pool(), ticket.user_id)
+        let credentials = store::account(&mut tx, ticket.user_id)
             .await?
             .ok_or(IdentityError::ChangeTicketInvalid)?;
         if !credentials.enabled {
             return Err(IdentityError::AccountDisabled);
         }
-        let person = store::password_of(self.pool(), ticket.user_id)
+        let person = store::password_of(&mut tx, ticket.user_id)
             .await?
             .ok_or(IdentityError::ChangeTicketInvalid)?;
         let mut v = Violations::new();

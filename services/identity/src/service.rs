@@ -252,10 +252,12 @@ impl Identity {
         } else {
             vec![account_key.clone(), ip_key.clone()]
         };
-        if let Some(until) = store::blocked_until(&self.pool, &throttle_keys, now).await? {
+        let mut conn = self.pool.acquire().await?;
+        if let Some(until) = store::blocked_until(&mut conn, &throttle_keys, now).await? {
             // The password is not even checked while throttled; the answer is the same whether
             // or not the account exists.
-            let credentials = store::credentials_by_upn(&self.pool, &upn).await?;
+            let credentials = store::credentials_by_upn(&mut conn, &upn).await?;
+            drop(conn);
             record.user_id = credentials.as_ref().map(|c| c.id);
             record.organization_id = credentials.and_then(|c| c.home_organization_id);
             let mut tx = self.pool.begin().await?;
@@ -266,7 +268,9 @@ impl Identity {
             });
         }
 
-        let credentials = store::credentials_by_upn(&self.pool, &upn).await?;
+        let credentials = store::credentials_by_upn(&mut conn, &upn).await?;
+        // Not held through the password check and the call to security-info.
+        drop(conn);
         let hash = credentials
             .as_ref()
             .map_or(self.dummy_hash.clone(), |c| c.password_hash.clone());
@@ -323,7 +327,7 @@ impl Identity {
         // Asked only once the password is right, so membership is not revealed to strangers.
         let guest_organization = match requested_organization {
             Some(o) if Some(o) != credentials.home_organization_id => {
-                if !store::is_guest_member(&self.pool, credentials.id, o).await? {
+                if !store::is_guest_member(&mut tx, credentials.id, o).await? {
                     record.organization_id = Some(o);
                     record.outcome = Err(FailureReason::NotAMember);
                     events::sign_in_recorded(&mut tx, &record).await?;
@@ -500,7 +504,7 @@ impl Identity {
     /// An open challenge: known, unanswered, not expired, attempts left.
     async fn open_challenge_by_id(&self, challenge_id: &str) -> Result<store::Challenge, IdentityError> {
         let id = parse_challenge_id(challenge_id)?;
-        let challenge = store::challenge(&self.pool, id)
+        let challenge = store::challenge(&mut *self.pool.acquire().await?, id)
             .await?
             .ok_or(IdentityError::ChallengeInvalid)?;
         let policy = self.second_factor_client()?.policy;
@@ -583,12 +587,12 @@ impl Identity {
             // Where the answer came from: the first step's report is not kept with the challenge.
             location,
         };
-        let credentials = store::account(&self.pool, challenge.user_id)
+        let credentials = store::account(&mut tx, challenge.user_id)
             .await?
             .ok_or(IdentityError::ChallengeInvalid)?;
         // A step-up keeps its session's organization; a sign-in goes to the one it asked for.
         let organization_id = match challenge.session_id {
-            Some(session_id) => store::session(&self.pool, session_id)
+            Some(session_id) => store::session(&mut tx, session_id)
                 .await?
                 .and_then(|s| s.organization_id),
             None => challenge.organization_id,
@@ -723,19 +727,22 @@ impl Identity {
         v.into_result().map_err(IdentityError::Invalid)?;
         self.require_active_session(caller).await?;
         let session_id = caller.session_id.ok_or(IdentityError::SessionEnded)?;
-        let credentials = store::account(&self.pool, caller.user_id)
+        let mut conn = self.pool.acquire().await?;
+        let credentials = store::account(&mut conn, caller.user_id)
             .await?
             .ok_or(IdentityError::UserNotFound(caller.user_id))?;
-        let session_organization = store::session(&self.pool, session_id)
+        let session_organization = store::session(&mut conn, session_id)
             .await?
             .and_then(|s| s.organization_id);
         let account = Account::in_organization(&credentials, session_organization);
-        let upn = store::user_principal_name(&self.pool, caller.user_id)
+        let upn = store::user_principal_name(&mut conn, caller.user_id)
             .await?
             .unwrap_or_default();
         let account_key = format!("account:{upn}");
         let now = Utc::now();
-        if let Some(until) = store::blocked_until(&self.pool, std::slice::from_ref(&account_key), now).await? {
+        let blocked = store::blocked_until(&mut conn, std::slice::from_ref(&account_key), now).await?;
+        drop(conn);
+        if let Some(until) = blocked {
             return Err(IdentityError::Throttled {
                 retry_after: (until - now).to_std().unwrap_or(Duration::from_secs(1)),
             });
@@ -866,7 +873,7 @@ impl Identity {
         let Some(session_id) = caller.session_id else {
             return Ok(());
         };
-        match store::session(&self.pool, session_id).await? {
+        match store::session(&mut *self.pool.acquire().await?, session_id).await? {
             Some(s) if s.revoked_at.is_none() && s.user_id == caller.user_id => Ok(()),
             _ => Err(IdentityError::SessionEnded),
         }
@@ -874,7 +881,7 @@ impl Identity {
 
     pub async fn my_profile(&self, caller: &Caller) -> Result<Profile, IdentityError> {
         self.require_active_session(caller).await?;
-        store::profile(&self.pool, caller.user_id)
+        store::profile(&mut *self.pool.acquire().await?, caller.user_id)
             .await?
             .ok_or(IdentityError::UserNotFound(caller.user_id))
     }

@@ -154,7 +154,8 @@ impl Identity {
         page: SessionPage,
     ) -> Result<(Vec<SessionView>, Option<SessionCursor>), SessionsError> {
         self.require_active_session(caller).await?;
-        let (sessions, next) = store::active_sessions(self.pool(), caller.user_id, Utc::now(), page).await?;
+        let (sessions, next) =
+            store::active_sessions(&mut *self.pool().acquire().await?, caller.user_id, Utc::now(), page).await?;
         let sessions = sessions
             .into_iter()
             .map(|s| SessionView {
@@ -237,7 +238,8 @@ impl Identity {
             v.add("current_password", "at most 1024 characters");
         }
         v.required("new_password", &change.new_password);
-        let account = store::password_of(self.pool(), caller.user_id)
+        let mut conn = self.pool().acquire().await?;
+        let account = store::password_of(&mut conn, caller.user_id)
             .await?
             .ok_or(IdentityError::UserNotFound(caller.user_id))?;
         if !change.new_password.is_empty() {
@@ -255,7 +257,10 @@ impl Identity {
 
         let now = Utc::now();
         let account_key = format!("account:{}", account.user_principal_name);
-        if let Some(until) = store::blocked_until(self.pool(), std::slice::from_ref(&account_key), now).await? {
+        let blocked = store::blocked_until(&mut conn, std::slice::from_ref(&account_key), now).await?;
+        // Released before the password check and the transactions below.
+        drop(conn);
+        if let Some(until) = blocked {
             return Err(SessionsError::Throttled {
                 retry_after: (until - now).to_std().unwrap_or(Duration::from_secs(1)),
             });

@@ -1,7 +1,7 @@
 //! Every SQL statement of the identity service.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::domain::{NewUser, Profile, ProfileChanges, ThrottlePolicy};
@@ -145,11 +145,11 @@ pub async fn insert_user(
         .ok_or_else(|| StoreError::DuplicateUser(user.user_principal_name.as_str().to_owned()))
 }
 
-pub async fn profile<'e>(db: impl sqlx::PgExecutor<'e>, user_id: Uuid) -> Result<Option<Profile>, StoreError> {
+pub async fn profile(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Profile>, StoreError> {
     let sql = format!("SELECT {PROFILE_COLUMNS} FROM users WHERE id = $1");
     let row: Option<ProfileRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(user_id)
-        .fetch_optional(db)
+        .fetch_optional(&mut *conn)
         .await?;
     Ok(row.map(Profile::from))
 }
@@ -190,13 +190,13 @@ pub async fn update_profile(
     Ok(query.fetch_optional(&mut *conn).await?.map(Profile::from))
 }
 
-pub async fn credentials_by_upn(pool: &PgPool, upn: &str) -> Result<Option<Credentials>, StoreError> {
+pub async fn credentials_by_upn(conn: &mut PgConnection, upn: &str) -> Result<Option<Credentials>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, password_hash, enabled, roles, home_organization_id, password_change_required FROM users \
          WHERE user_principal_name = $1",
     )
     .bind(upn)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
@@ -218,11 +218,11 @@ pub async fn insert_session(conn: &mut PgConnection, s: &NewSession<'_>) -> Resu
     Ok(())
 }
 
-pub async fn session(pool: &PgPool, id: Uuid) -> Result<Option<Session>, StoreError> {
+pub async fn session(conn: &mut PgConnection, id: Uuid) -> Result<Option<Session>, StoreError> {
     Ok(
         sqlx::query_as("SELECT id, user_id, auth_time, amr, revoked_at, organization_id FROM sessions WHERE id = $1")
             .bind(id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?,
     )
 }
@@ -304,20 +304,25 @@ pub struct StoredSigningKey {
 }
 
 /// Active keys, newest first; the first one signs, all of them verify.
-pub async fn active_signing_keys(pool: &PgPool) -> Result<Vec<StoredSigningKey>, StoreError> {
+pub async fn active_signing_keys(conn: &mut PgConnection) -> Result<Vec<StoredSigningKey>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid DESC",
     )
-    .fetch_all(pool)
+    .fetch_all(&mut *conn)
     .await?)
 }
 
-pub async fn insert_signing_key(pool: &PgPool, kid: &str, secret: &[u8], now: DateTime<Utc>) -> Result<(), StoreError> {
+pub async fn insert_signing_key(
+    conn: &mut PgConnection,
+    kid: &str,
+    secret: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
         .bind(kid)
         .bind(secret)
         .bind(now)
-        .execute(pool)
+        .execute(&mut *conn)
         .await?;
     Ok(())
 }
@@ -326,7 +331,7 @@ pub async fn insert_signing_key(pool: &PgPool, kid: &str, secret: &[u8], now: Da
 
 /// The latest `blocked_until` among `keys`, if any is in the future.
 pub async fn blocked_until(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     keys: &[String],
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, StoreError> {
@@ -336,7 +341,7 @@ pub async fn blocked_until(
         )
         .bind(keys)
         .bind(now)
-        .fetch_one(pool)
+        .fetch_one(&mut *conn)
         .await?,
     )
 }
@@ -449,7 +454,7 @@ pub struct SessionPage {
 /// The user's usable sessions on `page`, most recently used first, and the cursor of the next
 /// page when there are more.
 pub async fn active_sessions(
-    pool: &PgPool,
+    conn: &mut PgConnection,
     user_id: Uuid,
     now: DateTime<Utc>,
     page: SessionPage,
@@ -470,7 +475,7 @@ pub async fn active_sessions(
             .bind(user_id)
             .bind(now)
             .bind(size + 1)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?
         }
         Some(after) => {
@@ -483,7 +488,7 @@ pub async fn active_sessions(
             .bind(size + 1)
             .bind(after.last_seen_at)
             .bind(after.id)
-            .fetch_all(pool)
+            .fetch_all(&mut *conn)
             .await?
         }
     };
@@ -555,11 +560,11 @@ pub struct PasswordRecord {
     pub password_hash: String,
 }
 
-pub async fn password_of(pool: &PgPool, user_id: Uuid) -> Result<Option<PasswordRecord>, StoreError> {
+pub async fn password_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<PasswordRecord>, StoreError> {
     Ok(
         sqlx::query_as("SELECT user_principal_name, display_name, mail, password_hash FROM users WHERE id = $1")
             .bind(user_id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?,
     )
 }
@@ -584,21 +589,21 @@ pub async fn set_password(
 
 // --- accounts by id
 
-pub async fn account(pool: &PgPool, user_id: Uuid) -> Result<Option<Credentials>, StoreError> {
+pub async fn account(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Credentials>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, password_hash, enabled, roles, home_organization_id, password_change_required FROM users \
              WHERE id = $1",
     )
     .bind(user_id)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *conn)
     .await?)
 }
 
-pub async fn user_principal_name(pool: &PgPool, user_id: Uuid) -> Result<Option<String>, StoreError> {
+pub async fn user_principal_name(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<String>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT user_principal_name FROM users WHERE id = $1")
             .bind(user_id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?,
     )
 }
@@ -685,11 +690,11 @@ pub struct Challenge {
 const CHALLENGE_COLUMNS: &str = "id, user_id, session_id, typed_user_principal_name, expires_at, attempts, completed_at, \
      ip_address, user_agent, device_id, app_id, correlation_id, organization_id";
 
-pub async fn challenge(pool: &PgPool, id: Uuid) -> Result<Option<Challenge>, StoreError> {
+pub async fn challenge(conn: &mut PgConnection, id: Uuid) -> Result<Option<Challenge>, StoreError> {
     let sql = format!("SELECT {CHALLENGE_COLUMNS} FROM mfa_challenges WHERE id = $1");
     Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(pool)
+        .fetch_optional(&mut *conn)
         .await?)
 }
 
@@ -722,14 +727,18 @@ pub async fn complete_challenge(conn: &mut PgConnection, id: Uuid, now: DateTime
 // --- what identity learns from organizations
 
 /// Whether the user is (still) a guest member of the organization.
-pub async fn is_guest_member(pool: &PgPool, user_id: Uuid, organization_id: Uuid) -> Result<bool, StoreError> {
+pub async fn is_guest_member(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Uuid,
+) -> Result<bool, StoreError> {
     Ok(sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM guest_memberships \
                         WHERE user_id = $1 AND organization_id = $2 AND left_at IS NULL)",
     )
     .bind(user_id)
     .bind(organization_id)
-    .fetch_one(pool)
+    .fetch_one(&mut *conn)
     .await?)
 }
 
@@ -798,11 +807,11 @@ pub async fn set_organization_policy(
 
 /// Whether members of this home organization may delete their own account; false while the
 /// organization's settings are unknown here.
-pub async fn allows_self_deletion(pool: &PgPool, organization_id: Uuid) -> Result<bool, StoreError> {
+pub async fn allows_self_deletion(conn: &mut PgConnection, organization_id: Uuid) -> Result<bool, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT allow_self_deletion FROM organization_policies WHERE organization_id = $1")
             .bind(organization_id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut *conn)
             .await?
             .unwrap_or(false),
     )

@@ -65,12 +65,13 @@ impl KeyStore {
 }
 
 async fn load_keys(pool: &PgPool) -> Result<Keys, StoreError> {
-    let mut stored = store::active_signing_keys(pool).await?;
+    let mut conn = pool.acquire().await?;
+    let mut stored = store::active_signing_keys(&mut conn).await?;
     if stored.is_empty() {
         let key = SigningKey::generate();
-        store::insert_signing_key(pool, key.kid(), &key.secret_bytes(), Utc::now()).await?;
+        store::insert_signing_key(&mut conn, key.kid(), &key.secret_bytes(), Utc::now()).await?;
         tracing::info!(kid = key.kid(), "created the first token-signing key");
-        stored = store::active_signing_keys(pool).await?;
+        stored = store::active_signing_keys(&mut conn).await?;
     }
     let keys: Vec<SigningKey> = stored
         .iter()

@@ -132,7 +132,8 @@ impl Organizations {
 
     pub async fn organization(&self, id: &str) -> Result<Organization> {
         let id = domain::parse_id("organization_id", "an organization id", id).map_err(OrganizationsError::Invalid)?;
-        store::organization(&self.pool, id)
+        let mut conn = self.pool.acquire().await?;
+        store::organization(&mut conn, id)
             .await?
             .ok_or(OrganizationsError::OrganizationNotFound(id))
     }
@@ -153,12 +154,12 @@ impl Organizations {
             return Err(OrganizationsError::Invalid(Vec::new()));
         };
         let mut tx = self.pool.begin().await?;
-        let organization = store::organization(&mut *tx, organization_id)
+        let organization = store::organization(&mut tx, organization_id)
             .await?
             .ok_or(OrganizationsError::OrganizationNotFound(organization_id))?;
-        let invitee = store::user_id_by_principal_name(&mut *tx, &upn).await?;
+        let invitee = store::user_id_by_principal_name(&mut tx, &upn).await?;
         if let Some(user_id) = invitee
-            && store::membership(&mut *tx, user_id, organization_id).await?.is_some()
+            && store::membership(&mut tx, user_id, organization_id).await?.is_some()
         {
             return Err(OrganizationsError::AlreadyMember {
                 user_principal_name: upn,
@@ -198,7 +199,7 @@ impl Organizations {
             return Err(OrganizationsError::Invalid(Vec::new()));
         };
         let mut tx = self.pool.begin().await?;
-        match store::membership(&mut *tx, user_id, organization_id).await? {
+        match store::membership(&mut tx, user_id, organization_id).await? {
             None => {
                 return Err(OrganizationsError::MemberNotFound {
                     user_id,
@@ -228,10 +229,11 @@ impl Organizations {
 
     /// My memberships, home first, and how many invitations wait for my answer.
     pub async fn my_organizations(&self, user_id: Uuid) -> Result<(Vec<MyOrganization>, i64)> {
-        let mut organizations = store::my_organizations(&self.pool, user_id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let mut organizations = store::my_organizations(&mut conn, user_id).await?;
         domain::home_first(&mut organizations);
-        let pending = match store::user_principal_name_of(&self.pool, user_id).await? {
-            Some(upn) => store::pending_invitation_count(&self.pool, &upn).await?,
+        let pending = match store::user_principal_name_of(&mut conn, user_id).await? {
+            Some(upn) => store::pending_invitation_count(&mut conn, &upn).await?,
             None => 0,
         };
         Ok((organizations, pending))
@@ -239,8 +241,9 @@ impl Organizations {
 
     /// My pending invitations, oldest first.
     pub async fn my_invitations(&self, user_id: Uuid) -> Result<Vec<InvitationView>> {
-        match store::user_principal_name_of(&self.pool, user_id).await? {
-            Some(upn) => Ok(store::invitations_to(&self.pool, &upn, false).await?),
+        let mut conn = self.pool.acquire().await?;
+        match store::user_principal_name_of(&mut conn, user_id).await? {
+            Some(upn) => Ok(store::invitations_to(&mut conn, &upn, false).await?),
             None => Ok(Vec::new()),
         }
     }
@@ -265,11 +268,11 @@ impl Organizations {
             events::member_joined(&mut tx, &membership).await?;
         }
         store::answer_invitation(&mut tx, id, InvitationStatus::Accepted, now).await?;
+        // Read back inside the transaction, on the connection this call already holds.
+        let mine = store::my_organizations(&mut tx, user_id).await?;
         tx.commit().await?;
         tracing::info!(%user_id, organization_id = %invitation.organization_id, "invitation accepted");
-        store::my_organizations(&self.pool, user_id)
-            .await?
-            .into_iter()
+        mine.into_iter()
             .find(|o| o.membership.organization_id == invitation.organization_id)
             .ok_or(OrganizationsError::NotAMember(invitation.organization_id))
     }
@@ -282,7 +285,7 @@ impl Organizations {
         let now = domain::now();
         store::answer_invitation(&mut tx, id, InvitationStatus::Declined, now).await?;
         events::invitation_declined(&mut tx, user_id, &invitation, now).await?;
-        let organization = store::organization(&mut *tx, invitation.organization_id).await?;
+        let organization = store::organization(&mut tx, invitation.organization_id).await?;
         tx.commit().await?;
         invitation.status = InvitationStatus::Declined;
         invitation.responded_at = Some(now);
@@ -295,7 +298,7 @@ impl Organizations {
     /// The pending invitation `id` addressed to the caller, locked; not found when it is
     /// addressed to someone else.
     async fn pending_invitation_to(&self, tx: &mut sqlx::PgConnection, user_id: Uuid, id: Uuid) -> Result<Invitation> {
-        let upn = store::user_principal_name_of(&mut *tx, user_id)
+        let upn = store::user_principal_name_of(tx, user_id)
             .await?
             .ok_or(OrganizationsError::InvitationNotFound(id))?;
         let invitation = store::invitation_to_for_update(tx, id, &upn)
@@ -315,7 +318,8 @@ impl Organizations {
     pub async fn check_can_leave(&self, user_id: Uuid, organization_id: &str) -> Result<Uuid> {
         let id = domain::parse_id("organization_id", "an organization id", organization_id)
             .map_err(OrganizationsError::Invalid)?;
-        let membership = store::membership(&self.pool, user_id, id)
+        let mut conn = self.pool.acquire().await?;
+        let membership = store::membership(&mut conn, user_id, id)
             .await?
             .ok_or(OrganizationsError::NotAMember(id))?;
         match membership.cannot_leave_reason() {
@@ -328,7 +332,7 @@ impl Organizations {
     pub async fn leave(&self, user_id: Uuid, session_id: Option<Uuid>, organization_id: Uuid) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         if !store::delete_guest_membership(&mut tx, user_id, organization_id).await? {
-            return Err(match store::membership(&mut *tx, user_id, organization_id).await? {
+            return Err(match store::membership(&mut tx, user_id, organization_id).await? {
                 Some(_) => OrganizationsError::CannotLeaveHome(organization_id),
                 None => OrganizationsError::NotAMember(organization_id),
             });
@@ -342,11 +346,11 @@ impl Organizations {
     /// Everything kept about me: memberships and every invitation addressed to me.
     pub async fn export(&self, user_id: Uuid) -> Result<PersonalData> {
         let mut tx = self.pool.begin().await?;
-        let upn = store::user_principal_name_of(&mut *tx, user_id).await?;
-        let mut memberships = store::my_organizations(&mut *tx, user_id).await?;
+        let upn = store::user_principal_name_of(&mut tx, user_id).await?;
+        let mut memberships = store::my_organizations(&mut tx, user_id).await?;
         domain::home_first(&mut memberships);
         let invitations = match &upn {
-            Some(upn) => store::invitations_to(&mut *tx, upn, true).await?,
+            Some(upn) => store::invitations_to(&mut tx, upn, true).await?,
             None => Vec::new(),
         };
         tx.commit().await?;

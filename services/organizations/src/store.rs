@@ -1,7 +1,7 @@
 //! Every SQL statement of the organizations service.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgExecutor};
+use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::domain::{
@@ -75,11 +75,11 @@ pub async fn insert_organization(
     Ok(row.map(Organization::from))
 }
 
-pub async fn organization<'e>(db: impl PgExecutor<'e>, id: Uuid) -> Result<Option<Organization>, sqlx::Error> {
+pub async fn organization(conn: &mut PgConnection, id: Uuid) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1");
     let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
-        .fetch_optional(db)
+        .fetch_optional(&mut *conn)
         .await?;
     Ok(row.map(Organization::from))
 }
@@ -142,18 +142,18 @@ pub async fn remember_user(
     Ok(())
 }
 
-pub async fn user_principal_name_of<'e>(db: impl PgExecutor<'e>, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+pub async fn user_principal_name_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar("SELECT user_principal_name FROM users WHERE user_id = $1")
         .bind(user_id)
-        .fetch_optional(db)
+        .fetch_optional(&mut *conn)
         .await
 }
 
 /// The account that has this user principal name, if one is known.
-pub async fn user_id_by_principal_name<'e>(db: impl PgExecutor<'e>, upn: &str) -> Result<Option<Uuid>, sqlx::Error> {
+pub async fn user_id_by_principal_name(conn: &mut PgConnection, upn: &str) -> Result<Option<Uuid>, sqlx::Error> {
     sqlx::query_scalar("SELECT user_id FROM users WHERE user_principal_name = $1 ORDER BY learnt_at DESC LIMIT 1")
         .bind(upn)
-        .fetch_optional(db)
+        .fetch_optional(&mut *conn)
         .await
 }
 
@@ -201,8 +201,8 @@ pub async fn insert_membership(conn: &mut PgConnection, m: &Membership) -> Resul
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn membership<'e>(
-    db: impl PgExecutor<'e>,
+pub async fn membership(
+    conn: &mut PgConnection,
     user_id: Uuid,
     organization_id: Uuid,
 ) -> Result<Option<Membership>, sqlx::Error> {
@@ -212,7 +212,7 @@ pub async fn membership<'e>(
     )
     .bind(user_id)
     .bind(organization_id)
-    .fetch_optional(db)
+    .fetch_optional(&mut *conn)
     .await?;
     Ok(row.map(MembershipRow::into_domain))
 }
@@ -278,7 +278,7 @@ impl MyOrganizationRow {
 }
 
 /// The user's memberships with their organizations: home first, then guests by join date.
-pub async fn my_organizations<'e>(db: impl PgExecutor<'e>, user_id: Uuid) -> Result<Vec<MyOrganization>, sqlx::Error> {
+pub async fn my_organizations(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<MyOrganization>, sqlx::Error> {
     let rows: Vec<MyOrganizationRow> = sqlx::query_as(
         "SELECT m.user_id, m.organization_id, m.kind, m.joined_at, m.invited_by, m.invitation_id, \
                 u.user_principal_name AS invited_by_user_principal_name, \
@@ -292,7 +292,7 @@ pub async fn my_organizations<'e>(db: impl PgExecutor<'e>, user_id: Uuid) -> Res
          ORDER BY m.kind = 'home' DESC, m.joined_at, m.organization_id",
     )
     .bind(user_id)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(MyOrganizationRow::into_domain).collect())
 }
@@ -418,11 +418,7 @@ impl InvitationViewRow {
 
 /// Invitations addressed to `upn` with their organizations, oldest first; only pending ones
 /// unless `all`.
-pub async fn invitations_to<'e>(
-    db: impl PgExecutor<'e>,
-    upn: &str,
-    all: bool,
-) -> Result<Vec<InvitationView>, sqlx::Error> {
+pub async fn invitations_to(conn: &mut PgConnection, upn: &str, all: bool) -> Result<Vec<InvitationView>, sqlx::Error> {
     let rows: Vec<InvitationViewRow> = sqlx::query_as(
         "SELECT i.id, i.organization_id, i.user_principal_name, i.status, i.invited_by, i.created_at, i.responded_at, \
                 o.display_name AS o_display_name, o.verified_domains AS o_verified_domains, \
@@ -437,15 +433,15 @@ pub async fn invitations_to<'e>(
     )
     .bind(upn)
     .bind(all)
-    .fetch_all(db)
+    .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(InvitationViewRow::into_domain).collect())
 }
 
-pub async fn pending_invitation_count<'e>(db: impl PgExecutor<'e>, upn: &str) -> Result<i64, sqlx::Error> {
+pub async fn pending_invitation_count(conn: &mut PgConnection, upn: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM invitations WHERE user_principal_name = $1 AND status = 'pending'")
         .bind(upn)
-        .fetch_one(db)
+        .fetch_one(&mut *conn)
         .await
 }
 

@@ -8,6 +8,7 @@ use hmac::{Hmac, Mac};
 use platform::error::Violations;
 use rand::Rng;
 use sha2::{Digest, Sha256};
+use totp_rs::{Algorithm, TOTP};
 use uuid::Uuid;
 
 /// Authenticator apps a person may register.
@@ -513,19 +514,22 @@ pub fn base32(secret: &[u8]) -> String {
     BASE32_NOPAD.encode(secret)
 }
 
-/// HOTP value of `counter`: HMAC-SHA1, dynamic truncation, `TOTP_DIGITS` digits.
-pub fn hotp(secret: &[u8], counter: u64) -> u32 {
-    let Ok(mut mac) = Hmac::<sha1::Sha1>::new_from_slice(secret) else {
-        return u32::MAX;
-    };
-    mac.update(&counter.to_be_bytes());
-    let digest = mac.finalize().into_bytes();
-    let offset = usize::from(digest[19] & 0x0f);
-    let binary = (u32::from(digest[offset]) & 0x7f) << 24
-        | u32::from(digest[offset + 1]) << 16
-        | u32::from(digest[offset + 2]) << 8
-        | u32::from(digest[offset + 3]);
-    binary % 10u32.pow(TOTP_DIGITS)
+/// The generator every authenticator app speaks for `secret`: HMAC-SHA1, `TOTP_DIGITS` digits,
+/// `TOTP_STEP_SECS` steps. No skew: `check_totp` walks the window itself, since it must know
+/// which step matched to refuse replays.
+fn totp(secret: &[u8]) -> TOTP {
+    TOTP::new_unchecked(
+        Algorithm::SHA1,
+        TOTP_DIGITS as usize,
+        0,
+        TOTP_STEP_SECS as u64,
+        secret.to_vec(),
+    )
+}
+
+/// The code an authenticator app shows for `secret` at `unix_seconds` (the demo plays the app).
+pub fn totp_code(secret: &[u8], unix_seconds: i64) -> String {
+    totp(secret).generate(u64::try_from(unix_seconds).unwrap_or(0))
 }
 
 pub fn totp_step(unix_seconds: i64) -> i64 {
@@ -548,13 +552,14 @@ pub fn check_totp(secret: &[u8], code: &str, now: DateTime<Utc>, last_used_step:
     if code.len() != TOTP_DIGITS as usize || !code.chars().all(|c| c.is_ascii_digit()) {
         return TotpCheck::Incorrect;
     }
-    let Ok(value) = code.parse::<u32>() else {
-        return TotpCheck::Incorrect;
-    };
+    let totp = totp(secret);
     let current = totp_step(now.timestamp());
     for step in (current - TOTP_WINDOW)..=(current + TOTP_WINDOW) {
-        let Ok(counter) = u64::try_from(step) else { continue };
-        if constant_time_eq(hotp(secret, counter), value) {
+        let Some(step_start) = step.checked_mul(TOTP_STEP_SECS).and_then(|t| u64::try_from(t).ok()) else {
+            continue;
+        };
+        // totp-rs compares in constant time.
+        if totp.check(&code, step_start) {
             return match last_used_step {
                 Some(last) if step <= last => TotpCheck::Replayed,
                 _ => TotpCheck::Accepted(step),
@@ -562,10 +567,6 @@ pub fn check_totp(secret: &[u8], code: &str, now: DateTime<Utc>, last_used_step:
         }
     }
     TotpCheck::Incorrect
-}
-
-fn constant_time_eq(a: u32, b: u32) -> bool {
-    (a ^ b) == 0
 }
 
 /// `otpauth://totp/Issuer:account?secret=...&issuer=Issuer&algorithm=SHA1&digits=6&period=30`
@@ -651,13 +652,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hotp_matches_the_rfc_4226_test_vectors() {
+    fn the_generator_matches_the_rfc_4226_test_vectors() {
+        // RFC 4226 appendix D: HOTP of counter c is the TOTP of the step that starts at c * 30 s.
         let secret = b"12345678901234567890";
         let expected = [
-            755224, 287082, 359152, 969429, 338314, 254676, 287922, 162583, 399871, 520489,
+            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871", "520489",
         ];
         for (counter, want) in expected.into_iter().enumerate() {
-            assert_eq!(hotp(secret, counter as u64), want, "counter {counter}");
+            let step_start = counter as u64 * TOTP_STEP_SECS as u64;
+            assert_eq!(totp(secret).generate(step_start), want, "counter {counter}");
         }
     }
 
@@ -675,6 +678,26 @@ mod tests {
         assert_eq!(check_totp(secret, "287082", much_later, None), TotpCheck::Incorrect);
         assert_eq!(check_totp(secret, "28708", t, None), TotpCheck::Incorrect);
         assert_eq!(check_totp(secret, "abcdef", t, None), TotpCheck::Incorrect);
+    }
+
+    #[test]
+    fn totp_accepts_the_rfc_6238_sha1_vectors() {
+        // RFC 6238 appendix B, SHA1 column, last six of the eight digits.
+        let secret = b"12345678901234567890";
+        for (time, code) in [
+            (1_111_111_109, "081804"),
+            (1_111_111_111, "050471"),
+            (1_234_567_890, "005924"),
+            (2_000_000_000, "279037"),
+            (20_000_000_000, "353130"),
+        ] {
+            let now = DateTime::from_timestamp(time, 0).unwrap();
+            assert_eq!(
+                check_totp(secret, code, now, None),
+                TotpCheck::Accepted(totp_step(time)),
+                "T = {time}"
+            );
+        }
     }
 
     #[test]

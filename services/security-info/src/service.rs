@@ -197,7 +197,7 @@ impl SecurityInfo {
 
     pub async fn overview(&self, caller: &Caller) -> Result<Overview, SecurityInfoError> {
         let mut conn = self.pool.acquire().await?;
-        let methods = store::active_methods(&self.pool, caller.user_id).await?;
+        let methods = store::active_methods(&mut conn, caller.user_id).await?;
         let chosen = store::chosen_default(&mut conn, caller.user_id).await?;
         let mfa_required = self.mfa_required(&mut conn, caller).await?;
         Ok(Overview {
@@ -728,8 +728,8 @@ impl SecurityInfo {
     /// The factors a sign-in can ask for: second factors (default first), then recovery codes
     /// when some are left and another factor exists.
     pub async fn second_factors(&self, user_id: Uuid) -> Result<(Vec<Method>, Option<Uuid>), SecurityInfoError> {
-        let methods = store::active_methods(&self.pool, user_id).await?;
         let mut conn = self.pool.acquire().await?;
+        let methods = store::active_methods(&mut conn, user_id).await?;
         let default = domain::effective_default(&methods, store::chosen_default(&mut conn, user_id).await?);
         let mut factors: Vec<Method> = domain::challenge_order(&methods, default)
             .into_iter()

@@ -1,7 +1,7 @@
 //! Every SQL statement of the security-info service.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection, PgPool};
+use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
 use crate::domain::{
@@ -98,13 +98,13 @@ pub async fn insert_method(conn: &mut PgConnection, m: &NewMethod<'_>) -> Result
 }
 
 /// Every active method of a user, oldest first.
-pub async fn active_methods(pool: &PgPool, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
+pub async fn active_methods(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
     let sql = format!(
         "SELECT {METHOD_COLUMNS} FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id"
     );
     let rows: Vec<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(user_id)
-        .fetch_all(pool)
+        .fetch_all(&mut *conn)
         .await?;
     Ok(methods(rows))
 }

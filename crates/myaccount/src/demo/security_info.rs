@@ -7,7 +7,7 @@ use myaccount_proto::identity::v1 as identity;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
-use myaccount_security_info::domain::{hotp, totp_step};
+use myaccount_security_info::domain::totp_code;
 use tonic::transport::Channel;
 
 use super::{DemoTarget, USERS};
@@ -68,8 +68,7 @@ pub async fn seed(
         .decode(started.secret.as_bytes())
         .context("the secret is base32")?;
     // The demo plays the authenticator app once, to prove the current code.
-    let step = u64::try_from(totp_step(chrono::Utc::now().timestamp())).unwrap_or_default();
-    let code = format!("{:06}", hotp(&secret, step));
+    let code = totp_code(&secret, chrono::Utc::now().timestamp());
     client
         .verify_method(bearer(
             pb::VerifyMethodRequest {

@@ -51,6 +51,11 @@ pub struct TestApp {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// With settings the test adjusts (say, a contended pool).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new("audit");
     let upstream_database = TestDatabase::new("audit_upstream");
     let nats = TestNats::new();
@@ -58,7 +63,7 @@ pub async fn spawn_app() -> TestApp {
     let mut db_settings = database.settings.clone();
     // Tests run many services side by side against one Postgres; a test needs only a few.
     db_settings.max_connections = 5;
-    let settings = Settings {
+    let mut settings = Settings {
         // The JWKS URL is unused: the verifier below knows the test issuer's keys.
         service: ServiceSettings::for_tests(
             &SPEC,
@@ -70,6 +75,7 @@ pub async fn spawn_app() -> TestApp {
         geoip_database: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/geo-test-city.mmdb")),
         retention: myaccount_audit::retention::RetentionSettings::default(),
     };
+    configure(&mut settings);
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
         .expect("audit starts");
@@ -201,6 +207,38 @@ pub fn cloud_event_headers(ce_id: &str, ce_type: &str) -> HeaderMap {
 impl TestApp {
     pub fn token_for(&self, user_id: Uuid) -> String {
         self.issuer.token_for(user_id)
+    }
+
+    /// An admin of `organization_id` (the `org` claim), signed in as someone new.
+    pub fn admin_of(&self, organization_id: &str) -> String {
+        let mut claims = self.issuer.claims_for(Uuid::new_v4());
+        claims.scope = Some(platform::auth::ADMIN_SCOPE.into());
+        claims.org = Some(organization_id.to_owned());
+        self.issuer.sign(&claims)
+    }
+
+    /// ListOrganizationSignIns with `token`.
+    pub async fn organization_sign_ins(
+        &self,
+        token: &str,
+        request: pb::ListOrganizationSignInsRequest,
+    ) -> Result<pb::ListMySignInsResponse, Status> {
+        Ok(self
+            .audit
+            .clone()
+            .list_organization_sign_ins(bearer(request, token))
+            .await?
+            .into_inner())
+    }
+
+    /// GetMySignIn with `token`.
+    pub async fn my_sign_in(&self, token: &str, id: &str) -> Result<pb::SignIn, Status> {
+        Ok(self
+            .audit
+            .clone()
+            .get_my_sign_in(bearer(pb::GetMySignInRequest { id: id.into() }, token))
+            .await?
+            .into_inner())
     }
 
     /// ListMySignIns as `user_id`.

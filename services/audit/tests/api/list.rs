@@ -297,3 +297,85 @@ async fn bad_paging_arguments_are_invalid_with_field_violations() {
         assert_eq!(status.message(), message.join("; "), "{case}");
     }
 }
+
+#[tokio::test]
+async fn another_persons_sign_in_is_not_found() {
+    let app = spawn_app().await;
+    let (adele, megan) = (Uuid::new_v4(), Uuid::new_v4());
+    let adeles = success(adele, at(0));
+    app.publish(std::slice::from_ref(&adeles)).await;
+
+    let own = app
+        .my_sign_in(&app.token_for(adele), &adeles.sign_in_id)
+        .await
+        .expect("adele reads her own sign-in");
+    assert_eq!(own.id, adeles.sign_in_id);
+    let status = app
+        .my_sign_in(&app.token_for(megan), &adeles.sign_in_id)
+        .await
+        .expect_err("megan cannot read adele's sign-in");
+    assert_eq!(status.code(), Code::NotFound, "not found, never forbidden: {status:?}");
+}
+
+#[tokio::test]
+async fn an_organization_admin_sees_only_their_own_organizations_sign_ins() {
+    let app = spawn_app().await;
+    let (contoso, fabrikam) = (Uuid::new_v4().to_string(), Uuid::new_v4().to_string());
+    let (adele, megan) = (Uuid::new_v4(), Uuid::new_v4());
+    let at_contoso = SignInRecorded {
+        organization_id: contoso.clone(),
+        ..success(adele, at(0))
+    };
+    let at_fabrikam = SignInRecorded {
+        organization_id: fabrikam.clone(),
+        ..success(megan, at(10))
+    };
+    // Adele is a guest at fabrikam too: that sign-in is fabrikam's, not contoso's.
+    let adele_at_fabrikam = SignInRecorded {
+        organization_id: fabrikam.clone(),
+        ..success(adele, at(20))
+    };
+    app.publish(&[at_contoso.clone(), at_fabrikam.clone(), adele_at_fabrikam.clone()])
+        .await;
+    let contoso_admin = app.admin_of(&contoso);
+    let for_organization = |organization_id: &str, user_id: Option<Uuid>| pb::ListOrganizationSignInsRequest {
+        organization_id: organization_id.into(),
+        user_id: user_id.map(|u| u.to_string()).unwrap_or_default(),
+        ..Default::default()
+    };
+
+    let ids = |page: pb::ListMySignInsResponse| page.sign_ins.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    let own = app
+        .organization_sign_ins(&contoso_admin, for_organization(&contoso, None))
+        .await
+        .expect("contoso's admin lists contoso's sign-ins");
+    assert_eq!(ids(own), std::slice::from_ref(&at_contoso.sign_in_id));
+    let adele_only = app
+        .organization_sign_ins(&contoso_admin, for_organization(&contoso, Some(adele)))
+        .await
+        .expect("one member of contoso");
+    assert_eq!(ids(adele_only), std::slice::from_ref(&at_contoso.sign_in_id));
+
+    for user in [None, Some(megan), Some(adele)] {
+        let status = app
+            .organization_sign_ins(&contoso_admin, for_organization(&fabrikam, user))
+            .await
+            .expect_err("contoso's admin cannot read fabrikam's sign-ins");
+        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    }
+    let status = app
+        .organization_sign_ins(&app.token_for(adele), for_organization(&contoso, None))
+        .await
+        .expect_err("a member who is not an admin");
+    assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+
+    let fabrikam_admin = app.admin_of(&fabrikam);
+    let theirs = app
+        .organization_sign_ins(&fabrikam_admin, for_organization(&fabrikam, None))
+        .await
+        .expect("fabrikam's admin lists fabrikam's sign-ins");
+    assert_eq!(
+        ids(theirs),
+        [adele_at_fabrikam.sign_in_id.clone(), at_fabrikam.sign_in_id.clone()]
+    );
+}

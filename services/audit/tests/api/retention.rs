@@ -43,13 +43,13 @@ async fn old_partitions_are_dropped_and_the_rest_kept() {
     let settings = RetentionSettings::default();
 
     // Partitions for days long past, as a running system would have made them then.
+    let mut conn = pool.acquire().await.expect("conn");
     for days_ago in [40, 20, 3] {
-        store::create_partition(&pool, today - Duration::days(days_ago))
+        store::create_partition(&mut conn, today - Duration::days(days_ago))
             .await
             .expect("partition");
     }
     // Contoso keeps 90 days, Fabrikam 7; others the default 30.
-    let mut conn = pool.acquire().await.expect("conn");
     store::set_retention(&mut conn, "contoso", 90).await.expect("retention");
     store::set_retention(&mut conn, "fabrikam", 7).await.expect("retention");
     drop(conn);
@@ -83,13 +83,15 @@ async fn old_partitions_are_dropped_and_the_rest_kept() {
     assert!(exists(&pool, mid_default).await && exists(&pool, recent_fabrikam).await && exists(&pool, today_row).await);
 
     // Partitions exist ahead of time; running again changes nothing.
-    let names: Vec<String> = store::daily_partitions(&pool)
+    let mut conn = pool.acquire().await.expect("conn");
+    let names: Vec<String> = store::daily_partitions(&mut conn)
         .await
         .expect("list")
         .into_iter()
         .map(|(n, _)| n)
         .collect();
     assert!(names.contains(&store::partition_name(today + Duration::days(7))));
+    drop(conn);
     assert_eq!(
         maintain(&pool, &settings, today).await.expect("again"),
         Default::default()
@@ -105,7 +107,9 @@ async fn a_partition_made_late_takes_its_rows_from_the_default_partition() {
     let day = Utc::now().date_naive() - Duration::days(12);
     // No partition for that day yet: the row lands in the default partition.
     let straggler = insert(&pool, 12, "").await;
-    store::create_partition(&pool, day).await.expect("partition");
+    let mut conn = pool.acquire().await.expect("conn");
+    store::create_partition(&mut conn, day).await.expect("partition");
+    drop(conn);
     let in_partition: bool = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "SELECT EXISTS (SELECT 1 FROM {} WHERE id = $1)",
         store::partition_name(day)

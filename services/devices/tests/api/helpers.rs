@@ -55,15 +55,21 @@ pub struct TestUser {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// With settings the test adjusts (say, a contended pool).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new("devices");
     let nats = TestNats::new();
     let issuer = TestIssuer::new();
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
-    let settings = Settings {
+    let mut settings = Settings {
         service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
         encryption: Keyring::generate("test1"),
     };
+    configure(&mut settings);
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
         .expect("devices starts");

@@ -53,16 +53,22 @@ pub struct TestUser {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// With settings the test adjusts (say, a contended pool).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new("organizations");
     let nats = TestNats::new();
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
     let mut service = ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid");
     service.step_up_max_age = STEP_UP_MAX_AGE;
-    let settings = Settings {
+    let mut settings = Settings {
         service,
         max_sign_in_retention_days: MAX_RETENTION_DAYS,
     };
+    configure(&mut settings);
     let issuer = TestIssuer::new();
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await

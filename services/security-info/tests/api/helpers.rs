@@ -65,29 +65,34 @@ pub struct Person {
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(SenderSettings::Log).await
+    spawn(SenderSettings::Log, |_| {}).await
+}
+
+/// With settings the test adjusts (say, a contended pool).
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    spawn(SenderSettings::Log, configure).await
 }
 
 /// With the SMTP sender pointed at an SMTP server owned by the test.
 pub async fn spawn_app_with_smtp() -> TestApp {
     let sink = SmtpSink::start().await;
-    let mut app = spawn_app_with(SenderSettings::Smtp {
+    let sender = SenderSettings::Smtp {
         host: "127.0.0.1".into(),
         port: sink.port,
         from: "MyAccount <no-reply@contoso.example>".into(),
-    })
-    .await;
+    };
+    let mut app = spawn(sender, |_| {}).await;
     app.smtp = Some(sink);
     app
 }
 
-async fn spawn_app_with(sender: SenderSettings) -> TestApp {
+async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new("securityinfo");
     let nats = TestNats::new();
     let issuer = TestIssuer::new();
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
-    let settings = Settings {
+    let mut settings = Settings {
         service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
         keyring: Keyring::generate("k1"),
         webauthn: WebAuthnSettings {
@@ -98,6 +103,7 @@ async fn spawn_app_with(sender: SenderSettings) -> TestApp {
         totp_issuer: "MyAccount".into(),
         sender,
     };
+    configure(&mut settings);
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
         .expect("security-info starts");
@@ -242,7 +248,7 @@ impl TestApp {
         self.issuer.sign(&claims)
     }
 
-    fn c(&self) -> SecurityInfoServiceClient<Channel> {
+    pub fn c(&self) -> SecurityInfoServiceClient<Channel> {
         self.client.clone()
     }
 

@@ -1,6 +1,7 @@
 //! Security info's API over gRPC, against a real service on real Postgres and NATS.
 
 mod authenticator_app;
+mod concurrency;
 mod contact_methods;
 mod helpers;
 mod privacy;
