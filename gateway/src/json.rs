@@ -50,17 +50,6 @@ impl From<identity::TokenSet> for Tokens {
     }
 }
 
-/// Profile fields a person may edit, in JSON casing, with their proto field names.
-pub const EDITABLE_PROFILE_FIELDS: [(&str, &str); 7] = [
-    ("displayName", "display_name"),
-    ("givenName", "given_name"),
-    ("surname", "surname"),
-    ("officeLocation", "office_location"),
-    ("mobilePhone", "mobile_phone"),
-    ("businessPhone", "business_phone"),
-    ("preferredLanguage", "preferred_language"),
-];
-
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Profile {
@@ -79,8 +68,9 @@ pub struct Profile {
     pub home_organization_id: String,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
-    /// Which of these fields the person may change (the rest belong to the organization).
-    pub editable_fields: Vec<&'static str>,
+    /// Which of these fields the person may change (the rest belong to the organization), as
+    /// identity says.
+    pub editable_fields: Vec<String>,
 }
 
 impl From<identity::Profile> for Profile {
@@ -101,12 +91,10 @@ impl From<identity::Profile> for Profile {
             mail: p.mail,
             preferred_language: p.preferred_language,
             home_organization_id: p.home_organization_id,
-            editable_fields: EDITABLE_PROFILE_FIELDS.iter().map(|(json, _)| *json).collect(),
+            editable_fields: p.editable_fields.iter().map(|field| camel(field)).collect(),
         }
     }
 }
-
-pub use crate::routes::sign_ins::SignIn;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -128,19 +116,6 @@ impl<T> Section<T> {
     pub fn unavailable() -> Self {
         Section::Unavailable { status: "unavailable" }
     }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Overview {
-    pub profile: Section<Profile>,
-    pub recent_sign_ins: Section<List<SignIn>>,
-    /// My home organization and how many guest organizations and pending invitations I have.
-    pub organizations: Section<OrganizationsOverview>,
-    /// How many devices I have and when the newest activity on any of them was.
-    pub devices: Section<DevicesOverview>,
-    /// How many sign-in methods I have, the default one, and whether MFA is registered.
-    pub security_info: Section<SecurityInfoSummary>,
 }
 
 // --- organizations
@@ -656,9 +631,19 @@ use myaccount_proto::securityinfo::v1 as security_info;
 #[serde(untagged)]
 pub enum SignInAnswer {
     Tokens(Tokens),
-    SignedIn(crate::session::SignedIn),
+    SignedIn(SignedIn),
     MfaRequired(MfaRequired),
     PasswordChangeRequired(PasswordChangeRequired),
+}
+
+/// Answer of a cookie sign-in: the tokens are in the session cookie, not in the body.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SignedIn {
+    /// Always true.
+    pub signed_in: bool,
+    /// Seconds until the access token expires (the gateway refreshes it by itself).
+    pub expires_in: i64,
 }
 
 /// The sign-in was proven but a new password is due first; `POST /auth/new-password` with the

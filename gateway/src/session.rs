@@ -35,7 +35,7 @@ use tokio::sync::OnceCell;
 
 use crate::AppState;
 use crate::extract::Client;
-use crate::json::Tokens;
+use crate::json::{SignedIn, Tokens};
 use crate::problem::Problem;
 
 pub const SESSION_COOKIE: &str = "myaccount_session";
@@ -80,16 +80,6 @@ impl std::fmt::Debug for BrowserSessions {
             .field("keyring", &self.keyring)
             .finish_non_exhaustive()
     }
-}
-
-/// Answer of a cookie sign-in.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SignedIn {
-    /// Always true.
-    pub signed_in: bool,
-    /// Seconds until the access token expires (the gateway refreshes it by itself).
-    pub expires_in: i64,
 }
 
 /// What an endpoint that issues tokens answers: tokens, or (cookie mode) that the cookies are set.

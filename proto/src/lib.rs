@@ -46,3 +46,10 @@ pub mod securityinfo {
         tonic::include_proto!("myaccount.securityinfo.v1");
     }
 }
+
+/// Messages every service answers with for the Privacy page (`DescribeMyPersonalData`).
+pub mod privacy {
+    pub mod v1 {
+        tonic::include_proto!("myaccount.privacy.v1");
+    }
+}

@@ -14,10 +14,12 @@ pub mod grpc;
 pub mod instrument;
 pub mod metrics;
 pub mod outbox;
+pub mod personal_data;
 pub mod revocation;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+pub mod user_agent;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -9,12 +9,28 @@ use myaccount_proto::audit::v1 as audit;
 use myaccount_proto::devices::v1 as devices;
 use myaccount_proto::identity::v1 as identity;
 use myaccount_proto::organizations::v1 as organizations;
+use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
-use crate::json::{EDITABLE_PROFILE_FIELDS, List, Overview, Profile, Section, SignIn};
+use crate::json::{DevicesOverview, List, OrganizationsOverview, Profile, Section, SecurityInfoSummary};
 use crate::problem::{FieldError, Problem};
+use crate::routes::sign_ins::SignIn;
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Overview {
+    pub profile: Section<Profile>,
+    pub recent_sign_ins: Section<List<SignIn>>,
+    /// My home organization and how many guest organizations and pending invitations I have.
+    pub organizations: Section<OrganizationsOverview>,
+    /// How many devices I have and when the newest activity on any of them was.
+    pub devices: Section<DevicesOverview>,
+    /// How many sign-in methods I have, the default one, and whether MFA is registered.
+    pub security_info: Section<SecurityInfoSummary>,
+}
 
 /// Sign-ins shown on the overview.
 const RECENT_SIGN_INS: i32 = 5;
@@ -140,6 +156,22 @@ pub async fn get_profile(State(state): State<AppState>, bearer: Bearer) -> Resul
     Ok(Json(profile.into()))
 }
 
+/// The fields of identity's `ProfileChanges` by their JSON name, and where each value goes: the
+/// shape of the contract, not a rule. Which of them the person may change is identity's to say
+/// (the profile's `editableFields`); identity refuses the others by name.
+type SetChange = fn(&mut identity::ProfileChanges, String);
+const PROFILE_CHANGES: [(&str, &str, SetChange); 7] = [
+    ("displayName", "display_name", |c, v| c.display_name = v),
+    ("givenName", "given_name", |c, v| c.given_name = v),
+    ("surname", "surname", |c, v| c.surname = v),
+    ("officeLocation", "office_location", |c, v| c.office_location = v),
+    ("mobilePhone", "mobile_phone", |c, v| c.mobile_phone = v),
+    ("businessPhone", "business_phone", |c, v| c.business_phone = v),
+    ("preferredLanguage", "preferred_language", |c, v| {
+        c.preferred_language = v
+    }),
+];
+
 /// JSON merge-patch style: the fields present are changed, the others are left alone. Fields
 /// that do not exist or that the person may not edit are refused by name.
 #[utoipa::path(
@@ -158,13 +190,10 @@ pub async fn patch_profile(
     let mut paths = Vec::new();
     let mut errors = Vec::new();
     for (key, value) in &body {
-        let Some((_, field)) = EDITABLE_PROFILE_FIELDS.iter().find(|(json, _)| json == key) else {
+        let Some((_, field, set)) = PROFILE_CHANGES.iter().find(|(json, _, _)| json == key) else {
             errors.push(FieldError {
                 field: key.clone(),
-                message: format!(
-                    "not a field you can change; editable fields: {}",
-                    EDITABLE_PROFILE_FIELDS.map(|(json, _)| json).join(", ")
-                ),
+                message: "not a field you can change; the profile's editableFields names those you can".into(),
             });
             continue;
         };
@@ -179,15 +208,7 @@ pub async fn patch_profile(
                 continue;
             }
         };
-        match *field {
-            "display_name" => changes.display_name = text,
-            "given_name" => changes.given_name = text,
-            "surname" => changes.surname = text,
-            "office_location" => changes.office_location = text,
-            "mobile_phone" => changes.mobile_phone = text,
-            "business_phone" => changes.business_phone = text,
-            _ => changes.preferred_language = text,
-        }
+        set(&mut changes, text);
         paths.push((*field).to_owned());
     }
     if body.is_empty() {
@@ -215,12 +236,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_documented_patch_names_exactly_the_editable_fields() {
+    fn the_documented_patch_names_exactly_the_fields_of_a_profile_change() {
         let RefOr::T(Schema::Object(schema)) = ProfilePatch::schema() else {
             panic!("an object schema");
         };
         let documented: Vec<&str> = schema.properties.keys().map(String::as_str).collect();
-        let editable: Vec<&str> = EDITABLE_PROFILE_FIELDS.iter().map(|(json, _)| *json).collect();
-        assert_eq!(documented, editable);
+        let changeable: Vec<&str> = PROFILE_CHANGES.iter().map(|(json, _, _)| *json).collect();
+        assert_eq!(documented, changeable);
     }
 }

@@ -13,13 +13,14 @@ use myaccount_proto::audit::v1 as audit;
 use myaccount_proto::devices::v1 as devices;
 use myaccount_proto::identity::v1 as identity;
 use myaccount_proto::organizations::v1 as organizations;
+use myaccount_proto::privacy::v1 as privacy;
 use myaccount_proto::securityinfo::v1 as security_info;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
-use crate::json::{Invitation, MyOrganization, Profile, RecoveryKey, SecurityMethod, Session, rfc3339};
+use crate::json::{Device, Invitation, MyOrganization, Profile, RecoveryKey, SecurityMethod, Session, rfc3339};
 use crate::problem::Problem;
 use crate::routes::sign_ins::{Activity, SignIn};
 
@@ -31,70 +32,57 @@ const EXPORT_DEADLINE: Duration = Duration::from_secs(30);
 
 // --- the privacy view
 
-/// Which service keeps which categories of my data, for one organization.
-#[derive(Debug, Serialize, Clone, Copy, ToSchema)]
+/// Which service keeps which categories of my data, for one organization, as that service says.
+#[derive(Debug, Serialize, Clone, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DataHeld {
     pub service: &'static str,
-    pub categories: &'static [&'static str],
+    /// Each category with how long it is kept: "sessions (until your account is deleted)".
+    pub categories: Vec<String>,
 }
 
-/// What the home organization holds: the account itself and everything hanging off it.
-const HOME_DATA: &[DataHeld] = &[
-    DataHeld {
-        service: "identity",
-        categories: &[
-            "profile",
-            "password (hashed)",
-            "sessions",
-            "guest organizations you belong to",
-        ],
-    },
-    DataHeld {
-        service: "security-info",
-        categories: &[
-            "sign-in methods",
-            "default sign-in method",
-            "verification codes sent (hashed, single use)",
-            "recovery codes (hashed)",
-        ],
-    },
-    DataHeld {
-        service: "devices",
-        categories: &["devices", "BitLocker recovery keys (encrypted)"],
-    },
-    DataHeld {
-        service: "organizations",
-        categories: &["membership", "invitations to you"],
-    },
-    DataHeld {
-        service: "audit",
-        categories: &["sign-ins", "your reviews of sign-ins", "account activity"],
-    },
-];
+/// What one service answered about the data it keeps on me.
+struct ServiceAnswer {
+    service: &'static str,
+    categories: Vec<privacy::PersonalDataCategory>,
+}
 
-/// What a guest organization holds: only what concerns it.
-const GUEST_DATA: &[DataHeld] = &[
-    DataHeld {
-        service: "organizations",
-        categories: &["membership", "the invitation you accepted"],
-    },
-    DataHeld {
-        service: "identity",
-        categories: &["sessions signed in to this organization"],
-    },
-    DataHeld {
-        service: "audit",
-        categories: &["sign-ins to this organization"],
-    },
-];
+impl ServiceAnswer {
+    fn new(service: &'static str, answer: tonic::Response<privacy::PersonalDataDescription>) -> Self {
+        Self {
+            service,
+            categories: answer.into_inner().categories,
+        }
+    }
+}
+
+/// For one organization, every service that keeps something for it and what: the services'
+/// own answers, in the order they were asked.
+fn data_held(answers: &[ServiceAnswer], holder: privacy::DataHolder) -> Vec<DataHeld> {
+    answers
+        .iter()
+        .map(|answer| DataHeld {
+            service: answer.service,
+            categories: answer
+                .categories
+                .iter()
+                .filter(|c| c.held_for() == holder)
+                .map(|c| match c.retention.as_str() {
+                    "" => c.name.clone(),
+                    retention => format!("{} ({retention})", c.name),
+                })
+                .collect(),
+        })
+        .filter(|held| !held.categories.is_empty())
+        .collect()
+}
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizationDataView {
     #[serde(flatten)]
     pub organization: MyOrganization,
-    pub data_held: &'static [DataHeld],
+    pub data_held: Vec<DataHeld>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -112,7 +100,7 @@ pub struct RetentionView {
 pub struct SelfDeletion {
     pub allowed: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<&'static str>,
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -131,47 +119,52 @@ pub struct PrivacyView {
     responses((status = 200, description = "Per organization (home first) its privacy statement, contacts and which service keeps which of my data; retention; whether I may delete my account", body = PrivacyView))
 )]
 pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Json<PrivacyView>, Problem> {
-    let organizations_request = bearer.request(organizations::ListMyOrganizationsRequest {})?;
+    let describe = || bearer.request(privacy::DescribeMyPersonalDataRequest {});
+    let (identity_request, security_info_request, devices_request, organizations_request, audit_request) =
+        (describe()?, describe()?, describe()?, describe()?, describe()?);
+    let memberships_request = bearer.request(organizations::ListMyOrganizationsRequest {})?;
     let retention_request = bearer.request(audit::GetMyDataRetentionRequest {})?;
+    let deletion_request = bearer.request(identity::GetMyAccountDeletionPolicyRequest {})?;
+    let mut identity_client = state.identity();
+    let mut deletion_client = state.identity();
+    let mut security_info_client = state.security_info();
+    let mut devices_client = state.devices();
     let mut organizations_client = state.organizations();
+    let mut memberships_client = state.organizations();
     let mut audit_client = state.audit();
-    let (memberships, retention) = tokio::try_join!(
-        organizations_client.list_my_organizations(organizations_request),
-        audit_client.get_my_data_retention(retention_request),
+    let mut retention_client = state.audit();
+    let (identity, security_info, devices, organizations, audit, memberships, retention, deletion) = tokio::try_join!(
+        identity_client.describe_my_personal_data(identity_request),
+        security_info_client.describe_my_personal_data(security_info_request),
+        devices_client.describe_my_personal_data(devices_request),
+        organizations_client.describe_my_personal_data(organizations_request),
+        audit_client.describe_my_personal_data(audit_request),
+        memberships_client.list_my_organizations(memberships_request),
+        retention_client.get_my_data_retention(retention_request),
+        deletion_client.get_my_account_deletion_policy(deletion_request),
     )?;
-    let memberships = memberships.into_inner().organizations;
+    let answers = [
+        ServiceAnswer::new("identity", identity),
+        ServiceAnswer::new("security-info", security_info),
+        ServiceAnswer::new("devices", devices),
+        ServiceAnswer::new("organizations", organizations),
+        ServiceAnswer::new("audit", audit),
+    ];
     let retention = retention.into_inner();
-
-    let home_allows = memberships
-        .iter()
-        .find(|m| m.kind == organizations::MembershipKind::Home as i32)
-        .and_then(|m| m.organization.as_ref())
-        .map(|o| o.allow_self_deletion);
-    let self_deletion = match home_allows {
-        Some(true) => SelfDeletion {
-            allowed: true,
-            reason: None,
-        },
-        Some(false) => SelfDeletion {
-            allowed: false,
-            reason: Some("your organization does not let members delete their own account; ask its administrator"),
-        },
-        None => SelfDeletion {
-            allowed: false,
-            reason: Some("your home organization is not known yet; ask its administrator"),
-        },
-    };
+    let deletion = deletion.into_inner();
     let organizations = memberships
+        .into_inner()
+        .organizations
         .into_iter()
         .map(|m| {
-            let data_held = if m.kind == organizations::MembershipKind::Home as i32 {
-                HOME_DATA
+            let holder = if m.kind == organizations::MembershipKind::Home as i32 {
+                privacy::DataHolder::HomeOrganization
             } else {
-                GUEST_DATA
+                privacy::DataHolder::GuestOrganization
             };
             OrganizationDataView {
+                data_held: data_held(&answers, holder),
                 organization: m.into(),
-                data_held,
             }
         })
         .collect();
@@ -182,7 +175,10 @@ pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Js
             activity_retention: retention.activity_retention,
             kept_after_erasure: retention.kept_after_erasure,
         },
-        self_deletion,
+        self_deletion: SelfDeletion {
+            allowed: deletion.allowed,
+            reason: non_empty(deletion.reason),
+        },
     }))
 }
 
@@ -243,7 +239,7 @@ pub struct SecurityInfoSection {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DevicesSection {
-    pub devices: Vec<crate::json::Device>,
+    pub devices: Vec<Device>,
     pub recovery_keys: Vec<RecoveryKey>,
 }
 

@@ -24,7 +24,8 @@ pub struct Location {
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct Device {
+/// The device a sign-in came from (not a registered device: see `Device`).
+pub struct SignInDevice {
     pub id: String,
     pub operating_system: String,
     pub browser: String,
@@ -57,7 +58,7 @@ pub struct SignIn {
     pub interactive: bool,
     pub ip_address: String,
     pub location: Option<Location>,
-    pub device: Device,
+    pub device: SignInDevice,
     pub user_agent: String,
     pub device_id: String,
     pub status: &'static str,
@@ -108,7 +109,7 @@ impl From<audit::SignIn> for SignIn {
                     region: l.region,
                     country: l.country,
                 }),
-            device: Device {
+            device: SignInDevice {
                 id: device.id,
                 operating_system: device.operating_system,
                 browser: device.browser,

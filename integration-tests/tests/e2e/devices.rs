@@ -104,7 +104,7 @@ async fn disabling_a_lost_device_ends_its_sessions_and_leaves_the_others_working
     assert!(
         groups
             .iter()
-            .any(|g| g["browser"] == "Safari" && g["operatingSystem"] == "iPhone"),
+            .any(|g| g["browser"] == "Safari" && g["operatingSystem"] == "iOS"),
         "{page}"
     );
     let grouped: usize = groups
@@ -379,7 +379,7 @@ async fn sessions_page_ends_one_session_or_all_others_and_a_password_change_can_
     assert!(
         items
             .iter()
-            .any(|s| s["browser"] == "Safari" && s["operatingSystem"] == "iPhone")
+            .any(|s| s["browser"] == "Safari" && s["operatingSystem"] == "iOS")
     );
     assert!(
         items.iter().all(|s| s["location"].is_null()),

@@ -1,6 +1,7 @@
 //! End to end through the gateway, on real Postgres and NATS.
 
 mod bad_input;
+mod contract;
 mod devices;
 mod metrics;
 mod organizations;

@@ -1,6 +1,7 @@
 //! Sign-in records, risk rules, reviews, account activity and the paging rules of the log.
 //! No prost, sqlx or tonic here.
 
+use platform::personal_data::{DataCategory, HeldFor};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
@@ -554,6 +555,27 @@ impl SignInQuery {
 pub struct Page<T> {
     pub items: Vec<T>,
     pub next: Option<Cursor>,
+}
+
+/// What audit keeps about a person, for the Privacy page, with the sign-in retention that
+/// applies to them.
+pub fn personal_data_held(sign_in_retention_days: i32) -> Vec<DataCategory> {
+    use HeldFor::{GuestOrganization, HomeOrganization};
+    let sign_ins = format!("{sign_in_retention_days} days; pseudonymised after your account is deleted");
+    vec![
+        DataCategory::new("sign-ins", sign_ins, HomeOrganization),
+        DataCategory::new(
+            "your reviews of sign-ins",
+            "as long as the sign-in they review",
+            HomeOrganization,
+        ),
+        DataCategory::new("account activity", ACTIVITY_RETENTION, HomeOrganization),
+        DataCategory::new(
+            "sign-ins to this organization",
+            "as long as this organization keeps sign-ins; pseudonymised after your account is deleted",
+            GuestOrganization,
+        ),
+    ]
 }
 
 #[cfg(test)]

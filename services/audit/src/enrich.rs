@@ -1,5 +1,5 @@
-//! What audit adds to a sign-in event: browser and operating system from the user agent
-//! (woothee), client app, and location from a MaxMind database when one is configured.
+//! What audit adds to a sign-in event besides browser and operating system (platform's
+//! `user_agent`): client app, and location from a MaxMind database when one is configured.
 
 use std::net::IpAddr;
 use std::path::Path;
@@ -71,24 +71,6 @@ impl GeoLocator {
     }
 }
 
-/// Browser and operating system names from a user agent ("Chrome", "Windows 10").
-pub fn browser_and_os(user_agent: &str) -> (String, String) {
-    if user_agent.is_empty() {
-        return (String::new(), String::new());
-    }
-    match woothee::parser::Parser::new().parse(user_agent) {
-        Some(r) => {
-            let unknown = |s: &str| if s == "UNKNOWN" { String::new() } else { s.to_owned() };
-            let os = match (unknown(r.os), unknown(&r.os_version)) {
-                (os, v) if !os.is_empty() && !v.is_empty() && !os.contains(v.as_str()) => format!("{os} {v}"),
-                (os, _) => os,
-            };
-            (unknown(r.name), os)
-        }
-        None => (String::new(), String::new()),
-    }
-}
-
 /// App passwords and non-browser clients are told apart by the method and the user agent.
 pub fn client_app(authentication_methods: &[String], method: &str, browser: &str) -> ClientApp {
     if method == "app_password" || authentication_methods.iter().any(|m| m == "app_password") {
@@ -103,18 +85,6 @@ pub fn client_app(authentication_methods: &[String], method: &str, browser: &str
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_common_user_agents() {
-        let (browser, os) = browser_and_os(
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
-        );
-        assert_eq!(browser, "Chrome");
-        assert!(os.starts_with("Windows"), "{os}");
-        assert_eq!(browser_and_os(""), (String::new(), String::new()));
-        let (browser, _) = browser_and_os("curl/8.0");
-        assert!(browser.is_empty() || browser != "Chrome");
-    }
 
     #[test]
     fn locates_addresses_in_the_test_database() {

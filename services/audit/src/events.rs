@@ -14,13 +14,14 @@ use myaccount_proto::events::v1::{
 };
 use platform::consumer::{BatchHandler, BatchOutcome, Delivery, Handler, HandlerError, RawDelivery, RawHandler};
 use platform::outbox::{OutgoingEvent, publish_all_in_tx, publish_in_tx};
+use platform::user_agent::ClientDescription;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{
     Activity, AuthenticationStep, BatchAssessor, FailureReason, Location, ReviewState, Risk, SignIn, Status,
 };
-use crate::enrich::{GeoLocator, browser_and_os, client_app};
+use crate::enrich::{GeoLocator, client_app};
 use crate::store::{self, Existing};
 
 use myaccount_proto::timestamp;
@@ -252,7 +253,11 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
         Err(_) => return Err(format!("unknown failure reason {}", e.failure_reason)),
     };
     let user_agent = truncate(&e.user_agent, 1024);
-    let (browser, operating_system) = browser_and_os(&user_agent);
+    let ClientDescription {
+        browser,
+        operating_system,
+        ..
+    } = ClientDescription::from_user_agent(&user_agent);
     let authentication_methods: Vec<String> = e
         .authentication_methods
         .iter()

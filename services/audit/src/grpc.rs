@@ -288,6 +288,21 @@ impl AuditService for AuditApi {
         Ok(Response::new(export(data)))
     }
 
+    async fn describe_my_personal_data(
+        &self,
+        request: Request<myaccount_proto::privacy::v1::DescribeMyPersonalDataRequest>,
+    ) -> Result<Response<myaccount_proto::privacy::v1::PersonalDataDescription>, Status> {
+        let caller = Caller::of(&request)?;
+        let retention = self
+            .audit
+            .retention(caller.organization_id.as_deref())
+            .await
+            .map_err(status)?;
+        Ok(Response::new(platform::personal_data::description(
+            crate::domain::personal_data_held(retention.sign_in_retention_days),
+        )))
+    }
+
     async fn get_my_data_retention(
         &self,
         request: Request<pb::GetMyDataRetentionRequest>,

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use platform::error::{FieldViolation, Violations};
+use platform::personal_data::{DataCategory, HeldFor};
 use uuid::Uuid;
 
 const MAX_NAME: usize = 256;
@@ -296,6 +297,23 @@ impl RecoveryPassword {
     pub fn expose(&self) -> &str {
         &self.0
     }
+}
+
+/// What devices keeps about a person, for the Privacy page.
+pub fn personal_data_held() -> Vec<DataCategory> {
+    use HeldFor::HomeOrganization;
+    vec![
+        DataCategory::new(
+            "devices",
+            "until the device is removed or your account is deleted",
+            HomeOrganization,
+        ),
+        DataCategory::new(
+            "BitLocker recovery keys (encrypted)",
+            "as long as their device",
+            HomeOrganization,
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -265,4 +265,14 @@ impl DevicesService for DevicesApi {
         let data = self.devices.export(caller.user_id).await.map_err(to_status)?;
         Ok(Response::new(export(data)))
     }
+
+    async fn describe_my_personal_data(
+        &self,
+        request: Request<myaccount_proto::privacy::v1::DescribeMyPersonalDataRequest>,
+    ) -> Result<Response<myaccount_proto::privacy::v1::PersonalDataDescription>, Status> {
+        Caller::of(&request)?;
+        Ok(Response::new(platform::personal_data::description(
+            crate::domain::personal_data_held(),
+        )))
+    }
 }

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use platform::error::{FieldViolation, Violations};
+use platform::personal_data::{DataCategory, HeldFor};
 use uuid::Uuid;
 
 pub const ADMIN_ROLE: &str = "admin";
@@ -454,6 +455,65 @@ impl ThrottlePolicy {
         self.base_delay_ms
             .saturating_mul(1i64 << exponent)
             .min(self.max_delay_ms)
+    }
+}
+
+/// What identity keeps about a person, for the Privacy page.
+pub fn personal_data_held() -> Vec<DataCategory> {
+    use HeldFor::{GuestOrganization, HomeOrganization};
+    vec![
+        DataCategory::new("profile", "until your account is deleted", HomeOrganization),
+        DataCategory::new(
+            "password (hashed)",
+            "the current one, until your account is deleted",
+            HomeOrganization,
+        ),
+        DataCategory::new(
+            "sessions",
+            "ended ones too, until your account is deleted",
+            HomeOrganization,
+        ),
+        DataCategory::new(
+            "guest organizations you belong to",
+            "until you leave them or your account is deleted",
+            HomeOrganization,
+        ),
+        DataCategory::new(
+            "sessions signed in to this organization",
+            "ended ones too, until your account is deleted",
+            GuestOrganization,
+        ),
+    ]
+}
+
+/// Whether a person may delete their own account: their home organization decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelfDeletion {
+    Allowed,
+    NotAllowedByOrganization,
+    /// identity has not heard the home organization's settings yet.
+    OrganizationUnknown,
+}
+
+impl SelfDeletion {
+    /// From the home organization's setting, `None` while it is unknown here.
+    pub fn from_setting(home_organization_allows: Option<bool>) -> Self {
+        match home_organization_allows {
+            Some(true) => SelfDeletion::Allowed,
+            Some(false) => SelfDeletion::NotAllowedByOrganization,
+            None => SelfDeletion::OrganizationUnknown,
+        }
+    }
+
+    /// Why the person may not, in their words; `None` when they may.
+    pub fn refusal(self) -> Option<&'static str> {
+        match self {
+            SelfDeletion::Allowed => None,
+            SelfDeletion::NotAllowedByOrganization => {
+                Some("your organization does not let members delete their own account; ask its administrator")
+            }
+            SelfDeletion::OrganizationUnknown => Some("your home organization is not known yet; ask its administrator"),
+        }
     }
 }
 

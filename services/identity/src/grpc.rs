@@ -100,6 +100,7 @@ fn profile(p: Profile) -> pb::Profile {
         home_organization_id: p.home_organization_id.map(|o| o.to_string()).unwrap_or_default(),
         created_at: Some(timestamp(p.created_at)),
         updated_at: Some(timestamp(p.updated_at)),
+        editable_fields: EditableField::ALL.map(|f| f.name().to_owned()).to_vec(),
     }
 }
 
@@ -365,6 +366,28 @@ impl IdentityService for IdentityApi {
         let caller = Caller::of(&request)?;
         let data = self.identity.export_my_data(&caller).await.map_err(status)?;
         Ok(Response::new(export(data, caller.session_id)))
+    }
+
+    async fn describe_my_personal_data(
+        &self,
+        request: Request<myaccount_proto::privacy::v1::DescribeMyPersonalDataRequest>,
+    ) -> Result<Response<myaccount_proto::privacy::v1::PersonalDataDescription>, Status> {
+        Caller::of(&request)?;
+        Ok(Response::new(platform::personal_data::description(
+            crate::domain::personal_data_held(),
+        )))
+    }
+
+    async fn get_my_account_deletion_policy(
+        &self,
+        request: Request<pb::GetMyAccountDeletionPolicyRequest>,
+    ) -> Result<Response<pb::AccountDeletionPolicy>, Status> {
+        let caller = Caller::of(&request)?;
+        let self_deletion = self.identity.self_deletion(&caller).await.map_err(to_status)?;
+        Ok(Response::new(pb::AccountDeletionPolicy {
+            allowed: self_deletion.refusal().is_none(),
+            reason: self_deletion.refusal().unwrap_or_default().to_owned(),
+        }))
     }
 
     async fn delete_my_account(

@@ -7,7 +7,7 @@ use platform::auth::Caller;
 use platform::error::{ErrorKind, FieldViolation, ServiceError};
 use uuid::Uuid;
 
-use crate::domain::Profile;
+use crate::domain::{Profile, SelfDeletion};
 use crate::events;
 use crate::service::{Identity, IdentityError};
 use crate::store::{self, SessionRecord, StoreError};
@@ -133,16 +133,28 @@ impl Identity {
                 description: "type your user name exactly as you sign in with it, to confirm".into(),
             }]));
         }
-        let allowed = match account.home_organization_id {
-            Some(home) => store::allows_self_deletion(&mut conn, home).await?,
-            None => false,
-        };
-        // Released before the deletion takes its own transaction.
+        // Released before the rule is read on a connection of its own.
         drop(conn);
-        if !allowed {
+        if self.home_organization_rule(account.home_organization_id).await? != SelfDeletion::Allowed {
             return Err(PrivacyError::SelfDeletionNotAllowed);
         }
         self.delete_account(caller.user_id, DeletedBy::TheUser).await
+    }
+
+    /// Whether the person may delete their own account now: the rule `delete_my_account` applies.
+    pub async fn self_deletion(&self, caller: &Caller) -> Result<SelfDeletion, PrivacyError> {
+        let account = store::account(&mut *self.pool().acquire().await?, caller.user_id)
+            .await?
+            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+        self.home_organization_rule(account.home_organization_id).await
+    }
+
+    async fn home_organization_rule(&self, home_organization_id: Option<Uuid>) -> Result<SelfDeletion, PrivacyError> {
+        let setting = match home_organization_id {
+            Some(home) => store::allows_self_deletion(&mut *self.pool().acquire().await?, home).await?,
+            None => None,
+        };
+        Ok(SelfDeletion::from_setting(setting))
     }
 
     /// An admin deletes an account (not their own: that would lock them out mid-request).

@@ -9,6 +9,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use platform::auth::Caller;
 use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
+pub use platform::user_agent::ClientDescription;
 use uuid::Uuid;
 
 use crate::domain::{ThrottlePolicy, check_password};
@@ -68,39 +69,6 @@ pub struct SessionView {
     pub authentication_methods: Vec<String>,
     /// The session of the calling access token.
     pub current: bool,
-}
-
-/// Browser and operating system as read from a user agent; empty strings when unknown.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ClientDescription {
-    pub browser: String,
-    pub browser_version: String,
-    pub operating_system: String,
-    pub operating_system_version: String,
-    /// woothee's category: `pc`, `smartphone`, `mobilephone`, `appliance`, `crawler`, `misc`.
-    pub category: String,
-}
-
-impl ClientDescription {
-    pub fn from_user_agent(user_agent: &str) -> Self {
-        let known = |s: &str| {
-            if s == woothee::woothee::VALUE_UNKNOWN {
-                String::new()
-            } else {
-                s.to_owned()
-            }
-        };
-        match woothee::parser::Parser::new().parse(user_agent) {
-            Some(r) => Self {
-                browser: known(r.name),
-                browser_version: known(r.version),
-                operating_system: known(r.os),
-                operating_system_version: known(&r.os_version),
-                category: known(r.category),
-            },
-            None => Self::default(),
-        }
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -295,32 +263,5 @@ impl Identity {
         tx.commit().await?;
         tracing::info!(user_id = %caller.user_id, other_sessions_ended = ended, "password changed");
         Ok(ended)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn browsers_and_systems_are_read_from_the_user_agent() {
-        let edge = ClientDescription::from_user_agent(
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
-             Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0",
-        );
-        assert_eq!(edge.browser, "Edge");
-        assert_eq!(edge.operating_system, "Windows 10");
-        assert_eq!(edge.category, "pc");
-
-        let iphone = ClientDescription::from_user_agent(
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) \
-             Version/17.1 Mobile/15E148 Safari/604.1",
-        );
-        assert_eq!(iphone.browser, "Safari");
-        assert_eq!(iphone.operating_system, "iPhone");
-        assert_eq!(iphone.category, "smartphone");
-
-        assert_eq!(ClientDescription::from_user_agent(""), ClientDescription::default());
-        assert_eq!(ClientDescription::from_user_agent("myaccount-demo").browser, "");
     }
 }

@@ -805,15 +805,14 @@ pub async fn set_organization_policy(
     Ok(())
 }
 
-/// Whether members of this home organization may delete their own account; false while the
+/// Whether members of this home organization may delete their own account; `None` while the
 /// organization's settings are unknown here.
-pub async fn allows_self_deletion(conn: &mut PgConnection, organization_id: Uuid) -> Result<bool, StoreError> {
+pub async fn allows_self_deletion(conn: &mut PgConnection, organization_id: Uuid) -> Result<Option<bool>, StoreError> {
     Ok(
         sqlx::query_scalar("SELECT allow_self_deletion FROM organization_policies WHERE organization_id = $1")
             .bind(organization_id)
             .fetch_optional(&mut *conn)
-            .await?
-            .unwrap_or(false),
+            .await?,
     )
 }
 

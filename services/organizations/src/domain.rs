@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use platform::error::{FieldViolation, Violations};
+use platform::personal_data::{DataCategory, HeldFor};
 use uuid::Uuid;
 
 /// Sign-in log retention of a new organization when the admin does not choose one.
@@ -436,6 +437,21 @@ pub fn home_first(organizations: &mut [MyOrganization]) {
             o.membership.organization_id,
         )
     });
+}
+
+/// What organizations keeps about a person, for the Privacy page.
+pub fn personal_data_held() -> Vec<DataCategory> {
+    use HeldFor::{GuestOrganization, HomeOrganization};
+    vec![
+        DataCategory::new("membership", "until your account is deleted", HomeOrganization),
+        DataCategory::new("invitations to you", "until your account is deleted", HomeOrganization),
+        DataCategory::new("membership", "until you leave or are removed", GuestOrganization),
+        DataCategory::new(
+            "the invitation you accepted",
+            "until your account is deleted",
+            GuestOrganization,
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -266,4 +266,14 @@ impl OrganizationsService for OrganizationsApi {
         let data = self.organizations.export(caller.user_id).await.map_err(status)?;
         Ok(Response::new(export(data)))
     }
+
+    async fn describe_my_personal_data(
+        &self,
+        request: Request<myaccount_proto::privacy::v1::DescribeMyPersonalDataRequest>,
+    ) -> Result<Response<myaccount_proto::privacy::v1::PersonalDataDescription>, Status> {
+        Caller::of(&request)?;
+        Ok(Response::new(platform::personal_data::description(
+            crate::domain::personal_data_held(),
+        )))
+    }
 }

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use data_encoding::BASE32_NOPAD;
 use hmac::{Hmac, Mac};
 use platform::error::Violations;
+use platform::personal_data::{DataCategory, HeldFor};
 use rand::Rng;
 use sha2::{Digest, Sha256};
 use totp_rs::{Algorithm, TOTP};
@@ -645,6 +646,33 @@ pub fn new_recovery_codes() -> Vec<String> {
             format!("{}-{}", &raw[..5], &raw[5..])
         })
         .collect()
+}
+
+/// What security-info keeps about a person, for the Privacy page.
+pub fn personal_data_held() -> Vec<DataCategory> {
+    use HeldFor::HomeOrganization;
+    vec![
+        DataCategory::new(
+            "sign-in methods",
+            "until you remove them or your account is deleted",
+            HomeOrganization,
+        ),
+        DataCategory::new(
+            "default sign-in method",
+            "until you change it or your account is deleted",
+            HomeOrganization,
+        ),
+        DataCategory::new(
+            "verification codes sent (hashed, single use)",
+            "until your account is deleted",
+            HomeOrganization,
+        ),
+        DataCategory::new(
+            "recovery codes (hashed)",
+            "until you generate new ones or your account is deleted",
+            HomeOrganization,
+        ),
+    ]
 }
 
 #[cfg(test)]

@@ -322,6 +322,16 @@ impl SecurityInfoService for SecurityInfoApi {
         Ok(Response::new(export(data)))
     }
 
+    async fn describe_my_personal_data(
+        &self,
+        request: Request<myaccount_proto::privacy::v1::DescribeMyPersonalDataRequest>,
+    ) -> Result<Response<myaccount_proto::privacy::v1::PersonalDataDescription>, Status> {
+        Caller::of(&request)?;
+        Ok(Response::new(platform::personal_data::description(
+            crate::domain::personal_data_held(),
+        )))
+    }
+
     async fn list_second_factors(
         &self,
         request: Request<pb::ListSecondFactorsRequest>,

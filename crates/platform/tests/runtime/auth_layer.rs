@@ -83,6 +83,13 @@ impl AuditService for WhoAmI {
     ) -> Result<Response<myaccount_proto::audit::v1::DataRetention>, Status> {
         Err(Status::unimplemented("not part of this test"))
     }
+
+    async fn describe_my_personal_data(
+        &self,
+        _: Request<myaccount_proto::privacy::v1::DescribeMyPersonalDataRequest>,
+    ) -> Result<Response<myaccount_proto::privacy::v1::PersonalDataDescription>, Status> {
+        Err(Status::unimplemented("not part of this test"))
+    }
 }
 
 struct Host {

@@ -166,13 +166,14 @@ async fn my_sessions_say_which_browser_system_and_device_and_which_one_is_this()
     assert_eq!(sessions[0].id, phone_session, "most recently used first");
     assert!(sessions[0].current, "this one");
     assert_eq!(sessions[0].browser, "Safari");
-    assert_eq!(sessions[0].operating_system, "iPhone");
+    assert_eq!(sessions[0].operating_system, "iOS");
     assert_eq!(sessions[0].device_category, "smartphone");
     assert_eq!(sessions[0].device_id, "");
     assert_eq!(sessions[1].id, laptop_session);
     assert!(!sessions[1].current);
     assert_eq!(sessions[1].browser, "Edge");
-    assert_eq!(sessions[1].operating_system, "Windows 10");
+    assert_eq!(sessions[1].operating_system, "Windows");
+    assert_eq!(sessions[1].operating_system_version, "10");
     assert_eq!(sessions[1].device_id, laptop);
     assert_eq!(sessions[1].ip_address, "203.0.113.7");
     assert_eq!(sessions[1].location, "", "no geolocation source yet");

@@ -1,0 +1,77 @@
+//! What a service keeps about a person, as it answers `DescribeMyPersonalData`: each service
+//! lists its own categories in its domain, and this turns the list into the shared message.
+
+use myaccount_proto::privacy::v1 as pb;
+
+/// Which of the person's organizations a category is kept for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeldFor {
+    /// The home organization: the account and everything hanging off it.
+    HomeOrganization,
+    /// Each guest organization: only what concerns that organization.
+    GuestOrganization,
+}
+
+/// One kind of data kept about a person, in the person's own words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataCategory {
+    pub name: String,
+    pub retention: String,
+    pub held_for: HeldFor,
+}
+
+impl DataCategory {
+    pub fn new(name: impl Into<String>, retention: impl Into<String>, held_for: HeldFor) -> Self {
+        Self {
+            name: name.into(),
+            retention: retention.into(),
+            held_for,
+        }
+    }
+}
+
+/// The answer of `DescribeMyPersonalData`.
+pub fn description(categories: impl IntoIterator<Item = DataCategory>) -> pb::PersonalDataDescription {
+    pb::PersonalDataDescription {
+        categories: categories
+            .into_iter()
+            .map(|c| pb::PersonalDataCategory {
+                name: c.name,
+                retention: c.retention,
+                held_for: match c.held_for {
+                    HeldFor::HomeOrganization => pb::DataHolder::HomeOrganization,
+                    HeldFor::GuestOrganization => pb::DataHolder::GuestOrganization,
+                } as i32,
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_category_keeps_its_words_and_its_holder() {
+        let answer = description([
+            DataCategory::new("sessions", "30 days after they end", HeldFor::HomeOrganization),
+            DataCategory::new("sign-ins to this organization", "90 days", HeldFor::GuestOrganization),
+        ]);
+        let held: Vec<(&str, &str, pb::DataHolder)> = answer
+            .categories
+            .iter()
+            .map(|c| (c.name.as_str(), c.retention.as_str(), c.held_for()))
+            .collect();
+        assert_eq!(
+            held,
+            [
+                ("sessions", "30 days after they end", pb::DataHolder::HomeOrganization),
+                (
+                    "sign-ins to this organization",
+                    "90 days",
+                    pb::DataHolder::GuestOrganization
+                ),
+            ]
+        );
+    }
+}

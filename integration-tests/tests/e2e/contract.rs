@@ -1,0 +1,568 @@
+//! The published OpenAPI document against the real system: one person's story calls every
+//! operation the document lists, and each real answer must be a status the operation declares,
+//! with a body valid against the schema declared for it. A schema name used for two shapes, a
+//! renamed field or an undocumented answer fails here, as it would fail every generated client.
+
+use std::collections::BTreeSet;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use myaccount_integration_tests::{AuthenticatorApp, Session, TestSystem, TestUser};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+use crate::organizations::{Admin, wait_for_home};
+
+const RECOVERY_KEY: &str = "111111-222222-333333-444444-555555-666666-000000-010010";
+
+/// The document and the operations the story has called so far.
+struct Contract<'a> {
+    system: &'a TestSystem,
+    document: Value,
+    called: Mutex<BTreeSet<(String, String)>>,
+}
+
+impl<'a> Contract<'a> {
+    async fn of(system: &'a TestSystem) -> Self {
+        let document = system
+            .http
+            .get(system.url("/openapi.json"))
+            .send()
+            .await
+            .expect("the gateway answers")
+            .json()
+            .await
+            .expect("the document is JSON");
+        Self {
+            system,
+            document,
+            called: Mutex::new(BTreeSet::new()),
+        }
+    }
+
+    /// Calls `method template` with its `{…}` parameters filled in order, checks the answer
+    /// against the document, and returns the JSON body (`Null` when there is none).
+    async fn call(
+        &self,
+        method: Method,
+        template: &str,
+        parameters: &[&str],
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Value {
+        let mut parameters = parameters.iter();
+        let path = template
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    *parameters.next().expect("a value for every path parameter")
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let response = self.system.request(method.clone(), &path, token, body.as_ref()).await;
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or_default().trim().to_owned());
+        let text = response.text().await.expect("a body");
+        let operation = format!("{method} {template}");
+        assert!(status.is_success(), "{operation} answered {status}: {text}");
+        self.called
+            .lock()
+            .expect("not poisoned")
+            .insert((method.to_string(), template.to_owned()));
+
+        let declared = &self.document["paths"][template][method.as_str().to_lowercase()]["responses"][status.as_str()];
+        assert!(declared.is_object(), "{operation}: {status} is not a documented answer");
+        let Some(content_type) = content_type.filter(|_| !text.is_empty()) else {
+            assert!(
+                declared.get("content").is_none(),
+                "{operation}: {status} is documented with a body but answered none"
+            );
+            return Value::Null;
+        };
+        let schema = &declared["content"][&content_type]["schema"];
+        assert!(
+            schema.is_object(),
+            "{operation}: {status} answered {content_type}, which the document does not declare: {declared}"
+        );
+        let instance = if content_type.ends_with("json") {
+            serde_json::from_str(&text).expect("a JSON body")
+        } else {
+            Value::String(text)
+        };
+        self.validate(&operation, schema, &instance);
+        instance
+    }
+
+    fn validate(&self, operation: &str, schema: &Value, instance: &Value) {
+        // The schema's `#/components/...` references resolve against the document's components.
+        let mut rooted = schema.clone();
+        rooted["components"] = self.document["components"].clone();
+        let validator = jsonschema::draft202012::new(&rooted).expect("the declared schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(instance)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{operation}: the answer does not match its schema {schema}:\n{}\n{instance:#}",
+            errors.join("\n")
+        );
+    }
+
+    /// Every operation of the document that the story has not called.
+    fn not_called(&self) -> Vec<String> {
+        let called = self.called.lock().expect("not poisoned");
+        let mut missing = Vec::new();
+        for (path, item) in self.document["paths"].as_object().expect("paths") {
+            for method in item.as_object().expect("path item").keys() {
+                let method = method.to_uppercase();
+                if method.parse::<Method>().is_ok() && !called.contains(&(method.clone(), path.clone())) {
+                    missing.push(format!("{method} {path}"));
+                }
+            }
+        }
+        missing
+    }
+}
+
+fn access_token(answer: &Value) -> String {
+    answer["accessToken"].as_str().expect("tokens").to_owned()
+}
+
+/// Signs in with the password and answers the second step with a recovery code.
+async fn sign_in_with_recovery_code(
+    contract: &Contract<'_>,
+    user: &TestUser,
+    codes: &mut Vec<String>,
+    method_id: &str,
+) -> Value {
+    let challenge = contract
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            &[],
+            None,
+            Some(json!({ "username": user.upn, "password": user.password })),
+        )
+        .await;
+    assert_eq!(challenge["mfaRequired"], true, "{challenge}");
+    let code = codes.pop().expect("a recovery code left");
+    contract
+        .call(
+            Method::POST,
+            "/api/v1/auth/mfa",
+            &[],
+            None,
+            Some(json!({ "challengeId": challenge["challengeId"], "methodId": method_id, "code": code })),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn every_operation_answers_what_the_published_document_says() {
+    let system = TestSystem::spawn().await;
+    let contract = Contract::of(&system).await;
+    let admin = Admin::of(&system).await;
+    let contoso = admin.create_organization("Contoso", None).await;
+    let fabrikam = admin.create_organization("Fabrikam", None).await;
+    let northwind = admin.create_organization("Northwind", None).await;
+    admin.allow_self_deletion(&contoso, true).await;
+    let mut adele = system.create_user_in(&contoso).await;
+    let c = &contract;
+
+    // Probes, keys and the document itself.
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/.well-known/jwks.json",
+        "/metrics",
+        "/openapi.json",
+    ] {
+        c.call(Method::GET, path, &[], None, None).await;
+    }
+
+    // Password sign-in, then an authenticator app and a multi-factor sign-in.
+    let first = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            &[],
+            None,
+            Some(json!({ "username": adele.upn, "password": adele.password })),
+        )
+        .await;
+    let token = access_token(&first);
+    let session = Session {
+        access_token: token.clone(),
+        refresh_token: first["refreshToken"].as_str().expect("refresh").to_owned(),
+    };
+    wait_for_home(&system, &session).await;
+    c.call(Method::GET, "/api/v1/auth/session", &[], Some(&token), None)
+        .await;
+    let started = c
+        .call(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            &[],
+            Some(&token),
+            Some(json!({ "type": "authenticatorApp", "name": "Phone" })),
+        )
+        .await;
+    let app = AuthenticatorApp::new(started["secret"].as_str().expect("secret"));
+    let app_id = started["methodId"].as_str().expect("methodId").to_owned();
+    let step = AuthenticatorApp::step_now();
+    c.call(
+        Method::POST,
+        "/api/v1/me/security-info/methods/{id}/verify",
+        &[&app_id],
+        Some(&token),
+        Some(json!({ "code": app.code(step) })),
+    )
+    .await;
+    let challenge = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/sign-in",
+            &[],
+            None,
+            Some(json!({ "username": adele.upn, "password": adele.password })),
+        )
+        .await;
+    c.call(
+        Method::POST,
+        "/api/v1/auth/mfa/start",
+        &[],
+        None,
+        Some(json!({ "challengeId": challenge["challengeId"], "methodId": app_id })),
+    )
+    .await;
+    let mfa = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/mfa",
+            &[],
+            None,
+            Some(json!({ "challengeId": challenge["challengeId"], "methodId": app_id, "code": app.code(step + 1) })),
+        )
+        .await;
+    let token = access_token(&mfa);
+    let refreshed = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/refresh",
+            &[],
+            None,
+            Some(json!({ "refreshToken": mfa["refreshToken"] })),
+        )
+        .await;
+    let token_after_refresh = access_token(&refreshed);
+    assert_ne!(token_after_refresh, token);
+    let token = token_after_refresh;
+
+    // Security info: recovery codes (the second factor from here on), an app password, the default.
+    let recovery = c
+        .call(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            &[],
+            Some(&token),
+            Some(json!({ "type": "recoveryCodes" })),
+        )
+        .await;
+    let recovery_id = recovery["methodId"].as_str().expect("methodId").to_owned();
+    let mut codes: Vec<String> = recovery["codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .map(|code| code.as_str().expect("a code").to_owned())
+        .collect();
+    let app_password = c
+        .call(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            &[],
+            Some(&token),
+            Some(json!({ "type": "appPassword", "name": "Old mail client" })),
+        )
+        .await;
+    c.call(
+        Method::PUT,
+        "/api/v1/me/security-info/default",
+        &[],
+        Some(&token),
+        Some(json!({ "methodId": app_id })),
+    )
+    .await;
+    c.call(Method::GET, "/api/v1/me/security-info", &[], Some(&token), None)
+        .await;
+
+    // Step-up: the password again, then a second factor.
+    let step_up = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/reauthenticate",
+            &[],
+            Some(&token),
+            Some(json!({ "password": adele.password })),
+        )
+        .await;
+    let stepped_up = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/mfa",
+            &[],
+            None,
+            Some(json!({ "challengeId": step_up["challengeId"], "methodId": recovery_id, "code": codes.pop() })),
+        )
+        .await;
+    let token = access_token(&stepped_up);
+
+    // Profile and overview.
+    c.call(Method::GET, "/api/v1/me/profile", &[], Some(&token), None).await;
+    c.call(
+        Method::PATCH,
+        "/api/v1/me/profile",
+        &[],
+        Some(&token),
+        Some(json!({ "displayName": "Adele V.", "mobilePhone": null })),
+    )
+    .await;
+    c.call(Method::GET, "/api/v1/me", &[], Some(&token), None).await;
+
+    // Devices and their recovery keys.
+    let laptop = c
+        .call(
+            Method::POST,
+            "/api/v1/me/devices",
+            &[],
+            Some(&token),
+            Some(json!({ "displayName": "Laptop", "deviceType": "laptop", "operatingSystem": "Windows" })),
+        )
+        .await;
+    let laptop = laptop["id"].as_str().expect("id").to_owned();
+    let tablet = c
+        .call(
+            Method::POST,
+            "/api/v1/me/devices",
+            &[],
+            Some(&token),
+            Some(json!({ "displayName": "Tablet", "deviceType": "tablet" })),
+        )
+        .await;
+    let tablet = tablet["id"].as_str().expect("id").to_owned();
+    c.call(Method::GET, "/api/v1/me/devices", &[], Some(&token), None).await;
+    c.call(Method::GET, "/api/v1/me/devices/{id}", &[&laptop], Some(&token), None)
+        .await;
+    c.call(
+        Method::PATCH,
+        "/api/v1/me/devices/{id}",
+        &[&laptop],
+        Some(&token),
+        Some(json!({ "displayName": "Work laptop" })),
+    )
+    .await;
+    let key = c
+        .call(
+            Method::POST,
+            "/api/v1/me/devices/{id}/recovery-keys",
+            &[&laptop],
+            Some(&token),
+            Some(json!({ "volumeType": "operating_system", "key": RECOVERY_KEY })),
+        )
+        .await;
+    let key_id = key["id"].as_str().expect("id").to_owned();
+    c.call(
+        Method::GET,
+        "/api/v1/me/devices/{id}/recovery-keys",
+        &[&laptop],
+        Some(&token),
+        None,
+    )
+    .await;
+    c.call(
+        Method::POST,
+        "/api/v1/me/devices/{id}/recovery-keys/{key_id}/reveal",
+        &[&laptop, &key_id],
+        Some(&token),
+        None,
+    )
+    .await;
+    c.call(
+        Method::POST,
+        "/api/v1/me/devices/{id}/disable",
+        &[&laptop],
+        Some(&token),
+        None,
+    )
+    .await;
+    c.call(
+        Method::DELETE,
+        "/api/v1/me/devices/{id}",
+        &[&tablet],
+        Some(&token),
+        None,
+    )
+    .await;
+
+    // Organizations: accept one invitation, decline another, leave the guest organization.
+    let to_fabrikam = admin.invite(&fabrikam, &adele).await;
+    let to_northwind = admin.invite(&northwind, &adele).await;
+    c.call(Method::GET, "/api/v1/me/invitations", &[], Some(&token), None)
+        .await;
+    c.call(
+        Method::POST,
+        "/api/v1/me/invitations/{id}/accept",
+        &[&to_fabrikam],
+        Some(&token),
+        None,
+    )
+    .await;
+    c.call(
+        Method::POST,
+        "/api/v1/me/invitations/{id}/decline",
+        &[&to_northwind],
+        Some(&token),
+        None,
+    )
+    .await;
+    c.call(Method::GET, "/api/v1/me/organizations", &[], Some(&token), None)
+        .await;
+    c.call(Method::GET, "/api/v1/me/privacy", &[], Some(&token), None).await;
+    c.call(
+        Method::POST,
+        "/api/v1/me/organizations/{id}/leave",
+        &[&fabrikam],
+        Some(&token),
+        None,
+    )
+    .await;
+
+    // Sessions: one signed in with the app password is ended by id, then all the others.
+    let other = system
+        .sign_in(&adele.upn, app_password["password"].as_str().expect("shown once"))
+        .await;
+    assert_eq!(other.status(), StatusCode::OK);
+    let sessions = c
+        .call(Method::GET, "/api/v1/me/sessions", &[], Some(&token), None)
+        .await;
+    let not_current = sessions["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|s| s["current"] != true)
+        .and_then(|s| s["id"].as_str())
+        .expect("another session")
+        .to_owned();
+    c.call(
+        Method::DELETE,
+        "/api/v1/me/sessions/{id}",
+        &[&not_current],
+        Some(&token),
+        None,
+    )
+    .await;
+    c.call(
+        Method::POST,
+        "/api/v1/me/sessions/revoke-others",
+        &[],
+        Some(&token),
+        None,
+    )
+    .await;
+    let new_password = "velvet otter maple quasar";
+    c.call(
+        Method::POST,
+        "/api/v1/me/password",
+        &[],
+        Some(&token),
+        Some(json!({ "currentPassword": adele.password, "newPassword": new_password })),
+    )
+    .await;
+    adele.password = new_password.to_owned();
+
+    // My sign-ins and activity, once audit has them.
+    let sign_ins = system.wait_for_sign_ins(&token, 3).await;
+    let sign_in = sign_ins[0]["id"].as_str().expect("id").to_owned();
+    c.call(Method::GET, "/api/v1/me/sign-ins", &[], Some(&token), None)
+        .await;
+    c.call(Method::GET, "/api/v1/me/sign-ins/{id}", &[&sign_in], Some(&token), None)
+        .await;
+    c.call(Method::GET, "/api/v1/me/activity", &[], Some(&token), None)
+        .await;
+    c.call(Method::POST, "/api/v1/me/export", &[], Some(&token), None).await;
+
+    // "This wasn't me": every session ends and the next sign-in must choose a new password.
+    let refresh_token = stepped_up["refreshToken"].as_str().expect("refresh").to_owned();
+    c.call(
+        Method::POST,
+        "/api/v1/me/sign-ins/{id}/review",
+        &[&sign_in],
+        Some(&token),
+        Some(json!({ "verdict": "not_me" })),
+    )
+    .await;
+    platform::testing::eventually(Duration::from_secs(20), || {
+        let refresh_token = refresh_token.clone();
+        let system = &system;
+        async move { system.refresh(&refresh_token).await.status() == StatusCode::UNAUTHORIZED }
+    })
+    .await;
+    let required = sign_in_with_recovery_code(c, &adele, &mut codes, &recovery_id).await;
+    assert_eq!(required["passwordChangeRequired"], true, "{required}");
+    let renewed = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/new-password",
+            &[],
+            None,
+            Some(json!({ "changeTicket": required["changeTicket"], "newPassword": "amber heron quiet lantern" })),
+        )
+        .await;
+    adele.password = "amber heron quiet lantern".to_owned();
+    let app_password_id = app_password["methodId"].as_str().expect("methodId");
+    c.call(
+        Method::DELETE,
+        "/api/v1/me/security-info/methods/{id}",
+        &[app_password_id],
+        Some(&access_token(&renewed)),
+        None,
+    )
+    .await;
+    c.call(
+        Method::POST,
+        "/api/v1/me/sessions/revoke-all",
+        &[],
+        Some(&access_token(&renewed)),
+        None,
+    )
+    .await;
+
+    // Sign-out, and finally deleting the account.
+    let once_more = sign_in_with_recovery_code(c, &adele, &mut codes, &recovery_id).await;
+    c.call(
+        Method::POST,
+        "/api/v1/auth/sign-out",
+        &[],
+        Some(&access_token(&once_more)),
+        None,
+    )
+    .await;
+    let last = sign_in_with_recovery_code(c, &adele, &mut codes, &recovery_id).await;
+    c.call(
+        Method::DELETE,
+        "/api/v1/me",
+        &[],
+        Some(&access_token(&last)),
+        Some(json!({ "confirmUserPrincipalName": adele.upn })),
+    )
+    .await;
+
+    assert_eq!(contract.not_called(), Vec::<String>::new(), "every operation is called");
+}
