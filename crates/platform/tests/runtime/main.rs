@@ -5,5 +5,6 @@ mod auth_layer;
 mod batch_consumer;
 mod consumer;
 mod db;
+mod deadletter;
 mod helpers;
 mod outbox;
