@@ -2,55 +2,21 @@
 //! original subject with its original event id once the cause is fixed, and every consumer
 //! applies it exactly once; or discards it.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, Result, anyhow};
 use myaccount_proto::events::v1::SignInRecorded;
-use platform::consumer::{Consumer, ConsumerSettings, Delivery, Handler, HandlerError};
+use platform::consumer::{Consumer, ConsumerSettings};
 use platform::deadletter::DeadLetters;
 use platform::events::{Event, Stream, headers};
 use platform::testing::eventually;
 use prost::Message;
-use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::helpers::{
-    DEADLINE, DURABLE, Harness, Running, TEST_MIGRATOR, consumer_info, consumer_settings, consumer_settled,
-    publish_event, sign_in, stream_len,
+    Counting, DEADLINE, DURABLE, Harness, Running, TEST_MIGRATOR, consumer_info, consumer_settings,
+    consumer_settled, publish_event, sign_in, stream_len,
 };
-
-/// Counts the applications of each event; refuses every event while `refusing` (a bug that a
-/// later release fixes).
-#[derive(Clone, Default)]
-struct Counting {
-    refusing: Arc<AtomicBool>,
-    applied: Arc<Mutex<HashMap<String, u32>>>,
-}
-
-impl Counting {
-    fn applied(&self, event_id: &str) -> u32 {
-        self.applied
-            .lock()
-            .map(|a| a.get(event_id).copied().unwrap_or(0))
-            .unwrap_or(0)
-    }
-}
-
-impl Handler<SignInRecorded> for Counting {
-    async fn handle(&self, _conn: &mut PgConnection, delivery: &Delivery<SignInRecorded>) -> Result<(), HandlerError> {
-        if self.refusing.load(Ordering::SeqCst) {
-            return Err(HandlerError::Rejected("breaks a rule of this release".into()));
-        }
-        let mut applied = self
-            .applied
-            .lock()
-            .map_err(|_| HandlerError::Transient("poisoned".into()))?;
-        *applied.entry(delivery.id.clone()).or_default() += 1;
-        Ok(())
-    }
-}
 
 /// The test service's consumer (`tests_recorded`, refusing at first) and another service's
 /// consumer of the same subject (`others_recorded`), which applies everything.
