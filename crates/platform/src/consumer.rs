@@ -350,7 +350,9 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
     /// Applies a batch in one transaction and acknowledges after the commit; while a
     /// dependency is down, holds the batch and tries again.
     pub async fn process(&self, messages: Vec<Message>) {
-        self.engine.process_until_applied(messages, &CancellationToken::new()).await;
+        self.engine
+            .process_until_applied(messages, &CancellationToken::new())
+            .await;
     }
 }
 
@@ -383,7 +385,9 @@ impl<E: Event, H: BatchHandler<E>> BatchConsumer<E, H> {
     /// Applies a batch (set-wise, else message by message) and acknowledges after the commit;
     /// while a dependency is down, holds the batch and tries again.
     pub async fn process(&self, messages: Vec<Message>) {
-        self.engine.process_until_applied(messages, &CancellationToken::new()).await;
+        self.engine
+            .process_until_applied(messages, &CancellationToken::new())
+            .await;
     }
 }
 
@@ -1020,7 +1024,10 @@ impl<H: Apply> Engine<H> {
         let subject = naming.subject(&format!("{}.{}", Stream::DeadLetter.subject_root(), self.durable));
         let mut h = message.headers.clone().unwrap_or_default();
         // What a replay needs to send it again as it was (`crate::deadletter`).
-        h.insert(deadletter::ORIGINAL_SUBJECT, naming.logical_subject(message.subject.as_str()));
+        h.insert(
+            deadletter::ORIGINAL_SUBJECT,
+            naming.logical_subject(message.subject.as_str()),
+        );
         if let Some(original) = header(message.headers.as_ref(), deadletter::NATS_MSG_ID) {
             let original = original.to_owned();
             h.insert(deadletter::ORIGINAL_MSG_ID, original.as_str());

@@ -176,7 +176,10 @@ impl DeadLetters {
     pub async fn discard(&self, sequence: u64) -> Result<(), DeadLetterError> {
         let failed = |message: String| DeadLetterError::Discard { sequence, message };
         let stream = self.stream().await?.ok_or(DeadLetterError::NotFound(sequence))?;
-        stream.delete_message(sequence).await.map_err(|e| failed(e.to_string()))?;
+        stream
+            .delete_message(sequence)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
         Ok(())
     }
 
@@ -208,7 +211,11 @@ impl DeadLetters {
                     .bus
                     .naming()
                     .subject(&format!("{}.", Stream::DeadLetter.subject_root()));
-                let consumer = message.subject.strip_prefix(root.as_str()).unwrap_or_default().to_owned();
+                let consumer = message
+                    .subject
+                    .strip_prefix(root.as_str())
+                    .unwrap_or_default()
+                    .to_owned();
                 Ok(Some(DeadLetter::of(message, consumer)))
             }
             Err(e) if matches!(e.kind(), RawMessageErrorKind::NoMessageFound) => Ok(None),
@@ -222,9 +229,7 @@ impl DeadLetters {
 
 /// Whether durable consumer `consumer` is one of `service`'s (`audit` owns `audit_recorded`).
 fn belongs_to(consumer: &str, service: &str) -> bool {
-    consumer
-        .strip_prefix(service)
-        .is_some_and(|rest| rest.starts_with('_'))
+    consumer.strip_prefix(service).is_some_and(|rest| rest.starts_with('_'))
 }
 
 #[cfg(test)]

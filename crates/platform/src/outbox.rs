@@ -340,7 +340,11 @@ impl OutboxRelay {
 
     /// Counts the attempt on every failed row, and the failure on those at fault themselves,
     /// quarantining a row at its `quarantine_after`th.
-    async fn record_failures(&self, conn: &mut PgConnection, failed: &[(Uuid, String, bool)]) -> Result<(), RelayError> {
+    async fn record_failures(
+        &self,
+        conn: &mut PgConnection,
+        failed: &[(Uuid, String, bool)],
+    ) -> Result<(), RelayError> {
         let ids: Vec<Uuid> = failed.iter().map(|(id, _, _)| *id).collect();
         let errors: Vec<&str> = failed.iter().map(|(_, e, _)| e.as_str()).collect();
         let own: Vec<bool> = failed.iter().map(|(_, _, own)| *own).collect();
@@ -361,9 +365,11 @@ impl OutboxRelay {
         .fetch_all(&mut *conn)
         .await?
         .into_iter()
-        .filter_map(|(id, subject, failures, error, quarantined): (Uuid, String, i32, String, bool)| {
-            quarantined.then_some((id, subject, failures, error))
-        })
+        .filter_map(
+            |(id, subject, failures, error, quarantined): (Uuid, String, i32, String, bool)| {
+                quarantined.then_some((id, subject, failures, error))
+            },
+        )
         .collect();
         for (id, subject, failures, error) in quarantined {
             tracing::error!(event_id = %id, %subject, failures, %error, "outbox event quarantined: it failed too often; `myaccount outbox list-stuck` shows it, `myaccount outbox retry` releases it");

@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, anyhow};
 use myaccount_proto::events::v1::SignInRecorded;
 use platform::consumer::{Consumer, Delivery, Handler, HandlerError};
-use platform::events::{Event, EventBus, Stream, headers};
 use platform::db::DatabaseSettings;
+use platform::events::{Event, EventBus, Stream, headers};
 use platform::testing::{TcpProxy, eventually};
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
@@ -414,7 +414,11 @@ async fn postgres_unreachable_for_longer_than_any_retry_budget_loses_no_event() 
     let h = Harness::new(&TEST_MIGRATOR).await?;
     ensure_streams(&h.bus).await?;
     let mut proxy = TcpProxy::start("127.0.0.1:5432".parse()?).await;
-    let mut through_proxy = DatabaseSettings::new(format!("postgres://postgres@127.0.0.1:{}/{}", proxy.port(), h.db.name()));
+    let mut through_proxy = DatabaseSettings::new(format!(
+        "postgres://postgres@127.0.0.1:{}/{}",
+        proxy.port(),
+        h.db.name()
+    ));
     through_proxy.max_connections = 2;
     through_proxy.acquire_timeout = std::time::Duration::from_secs(1);
     through_proxy.run_migrations = false;
@@ -459,7 +463,10 @@ async fn postgres_unreachable_for_longer_than_any_retry_budget_loses_no_event() 
     let back = std::time::Instant::now();
     eventually(DEADLINE, || consumer_settled(bus, DURABLE, 25)).await;
     let resumed_in = back.elapsed();
-    assert!(resumed_in < std::time::Duration::from_secs(5), "resumed {resumed_in:?} after Postgres came back");
+    assert!(
+        resumed_in < std::time::Duration::from_secs(5),
+        "resumed {resumed_in:?} after Postgres came back"
+    );
     assert!(bus.consumer_stalls().current().is_empty());
 
     assert_eq!(applied_count(&h.pool).await?, 25, "every event applied, and once");
@@ -489,7 +496,11 @@ async fn only_the_handlers_own_failures_count_and_they_are_spaced_out() -> Resul
     publish_event(&h.bus, &event, &id, &id).await?;
     eventually(DEADLINE, || consumer_settled(bus, DURABLE, 1)).await;
     // 50 ms after the first failure, 100 ms after the second.
-    assert!(start.elapsed() >= std::time::Duration::from_millis(150), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(150),
+        "{:?}",
+        start.elapsed()
+    );
     let (failures, last_error): (i32, String) =
         sqlx::query_as("SELECT failures, last_error FROM platform.consumer_failures WHERE event_id = $1")
             .bind(&id)

@@ -14,8 +14,8 @@ use prost::Message;
 use uuid::Uuid;
 
 use crate::helpers::{
-    Counting, DEADLINE, DURABLE, Harness, Running, TEST_MIGRATOR, consumer_info, consumer_settings,
-    consumer_settled, publish_event, sign_in, stream_len,
+    Counting, DEADLINE, DURABLE, Harness, Running, TEST_MIGRATOR, consumer_info, consumer_settings, consumer_settled,
+    publish_event, sign_in, stream_len,
 };
 
 /// The test service's consumer (`tests_recorded`, refusing at first) and another service's
@@ -56,7 +56,11 @@ async fn a_replayed_dead_letter_is_applied_once_by_every_consumer() -> Result<()
     let id = Uuid::now_v7().to_string();
     publish_event(&h.bus, &event, &id, &id).await?;
     let bus = &h.bus;
-    eventually(DEADLINE, || async move { stream_len(bus, Stream::DeadLetter).await == 1 }).await;
+    eventually(
+        DEADLINE,
+        || async move { stream_len(bus, Stream::DeadLetter).await == 1 },
+    )
+    .await;
     eventually(DEADLINE, || consumer_settled(bus, "others_recorded", 1)).await;
     assert_eq!(consumers.theirs.applied(&id), 1);
     assert_eq!(consumers.ours.applied(&id), 0);
@@ -68,7 +72,10 @@ async fn a_replayed_dead_letter_is_applied_once_by_every_consumer() -> Result<()
     let letter = letters.get("tests", listed[0].sequence).await?;
     assert_eq!(letter.consumer, DURABLE);
     assert_eq!(letter.event_id.as_deref(), Some(id.as_str()));
-    assert_eq!(letter.original_subject.as_deref(), Some(SignInRecorded::subject().as_str()));
+    assert_eq!(
+        letter.original_subject.as_deref(),
+        Some(SignInRecorded::subject().as_str())
+    );
     assert_eq!(letter.reason.as_deref(), Some("breaks a rule of this release"));
     assert_eq!(letter.payload.as_ref(), event.encode_to_vec().as_slice());
     assert!(letter.dead_lettered_at.is_some());
@@ -80,8 +87,15 @@ async fn a_replayed_dead_letter_is_applied_once_by_every_consumer() -> Result<()
     eventually(DEADLINE, || consumer_settled(bus, DURABLE, 2)).await;
     eventually(DEADLINE, || consumer_settled(bus, "others_recorded", 2)).await;
     assert_eq!(consumers.ours.applied(&id), 1, "applied by the consumer that gave up");
-    assert_eq!(consumers.theirs.applied(&id), 1, "skipped by the one that had applied it");
-    assert!(letters.list("tests").await?.is_empty(), "a replayed dead letter is gone");
+    assert_eq!(
+        consumers.theirs.applied(&id),
+        1,
+        "skipped by the one that had applied it"
+    );
+    assert!(
+        letters.list("tests").await?.is_empty(),
+        "a replayed dead letter is gone"
+    );
 
     // The replay carried the original event's attributes.
     let replayed = h
@@ -108,7 +122,11 @@ async fn a_discarded_dead_letter_is_gone_and_never_applied() -> Result<()> {
     eventually(DEADLINE, || async move { consumer_info(bus, DURABLE).await.is_some() }).await;
     let id = Uuid::now_v7().to_string();
     publish_event(&h.bus, &sign_in("u", "never wanted"), &id, &id).await?;
-    eventually(DEADLINE, || async move { stream_len(bus, Stream::DeadLetter).await == 1 }).await;
+    eventually(
+        DEADLINE,
+        || async move { stream_len(bus, Stream::DeadLetter).await == 1 },
+    )
+    .await;
 
     let letters = DeadLetters::new(h.bus.clone());
     let letter = letters.list("tests").await?.pop().context("one dead letter")?;

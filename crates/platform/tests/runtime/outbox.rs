@@ -6,8 +6,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::SignInRecorded;
-use platform::events::{EventBus, Stream, headers};
 use platform::consumer::Consumer;
+use platform::events::{EventBus, Stream, headers};
 use platform::outbox::{
     OutboxRelay, OutgoingEvent, RelaySettings, backlog, publish_in_tx, replay_sent_since, retry_stuck, stuck_events,
 };
@@ -398,7 +398,10 @@ async fn a_replay_after_jetstream_lost_its_writes_changes_nothing_already_applie
         ids.push(commit_event(&h.pool, &sign_in("u", &format!("before the loss {i}"))).await?);
     }
     let bus = &h.bus;
-    eventually(DEADLINE, || crate::helpers::consumer_settled(bus, crate::helpers::DURABLE, 5)).await;
+    eventually(DEADLINE, || {
+        crate::helpers::consumer_settled(bus, crate::helpers::DURABLE, 5)
+    })
+    .await;
     assert_eq!(counting.total(), 5);
 
     h.bus
@@ -412,7 +415,10 @@ async fn a_replay_after_jetstream_lost_its_writes_changes_nothing_already_applie
     assert_eq!(replay_sent_since(&h.pool, since).await?, 6);
     eventually(DEADLINE, || async move { backlog(pool).await.is_ok_and(|n| n == 0) }).await;
     eventually(DEADLINE, || async move { stream_len(bus, Stream::SignIn).await == 6 }).await;
-    eventually(DEADLINE, || crate::helpers::consumer_settled(bus, crate::helpers::DURABLE, 6)).await;
+    eventually(DEADLINE, || {
+        crate::helpers::consumer_settled(bus, crate::helpers::DURABLE, 6)
+    })
+    .await;
     for id in &ids {
         assert_eq!(counting.applied(&id.to_string()), 1, "event {id}");
     }
