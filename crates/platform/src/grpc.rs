@@ -424,3 +424,29 @@ async fn watch_dependencies(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_names_every_problem_including_stalled_consumers() {
+        let ready = Readiness {
+            postgres: AtomicBool::new(true),
+            nats: AtomicBool::new(true),
+            stalled_consumers: Mutex::new(Vec::new()),
+        };
+        assert_eq!(ready.answer(), (StatusCode::OK, "ready".to_owned()));
+        if let Ok(mut stalled) = ready.stalled_consumers.lock() {
+            stalled.push("audit_recorded: pool timed out".to_owned());
+        }
+        ready.postgres.store(false, Ordering::Relaxed);
+        assert_eq!(
+            ready.answer(),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "postgres unreachable, consumers stalled: audit_recorded: pool timed out".to_owned()
+            )
+        );
+    }
+}

@@ -382,6 +382,20 @@ async fn ids_of_events_the_stream_can_no_longer_deliver_are_forgotten() -> Resul
 #[tokio::test]
 async fn a_durable_consumer_leaves_room_for_two_loops_of_large_batches() -> Result<()> {
     let h = Harness::new(&TEST_MIGRATOR).await?;
+    // A durable made by an earlier release (JetStream gave up after 6 deliveries) is updated.
+    ensure_streams(&h.bus).await?;
+    h.bus
+        .jetstream()
+        .get_stream(h.bus.naming().stream(Stream::SignIn))
+        .await?
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some(DURABLE.into()),
+            filter_subject: h.subject(&SignInRecorded::subject()),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            max_deliver: 6,
+            ..Default::default()
+        })
+        .await?;
     // At JetStream's default of 1,000 unacknowledged messages, a second pull for a batch this
     // size would wait out its whole expiry before getting anything.
     let settings = platform::consumer::ConsumerSettings {
