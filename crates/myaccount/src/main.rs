@@ -1,9 +1,12 @@
 //! `myaccount`: run every service and the gateway in one process, migrate the databases, seed a
-//! demo tenant.
+//! demo tenant, and deal with dead letters and stuck outbox events.
 
 mod bench;
+mod dead_letters;
 mod demo;
 mod healthcheck;
+mod operate;
+mod outbox;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +36,10 @@ enum Command {
     Bench(BenchCommand),
     /// Probe a server for a container health check: exit 0 when healthy, 1 when not.
     Healthcheck(healthcheck::HealthcheckArgs),
+    /// Events a service's consumers gave up on: list, show, replay, discard.
+    DeadLetters(dead_letters::DeadLettersArgs),
+    /// A service's outbox: events stuck in it, and sending sent events again.
+    Outbox(outbox::OutboxArgs),
 }
 
 #[derive(Subcommand)]
@@ -58,5 +65,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Signins(args)) => bench::signins(args).await,
         Command::Bench(BenchCommand::Pages(args)) => bench::pages(args).await,
         Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
+        Command::DeadLetters(args) => dead_letters::run(&Env::from_process(), args).await,
+        Command::Outbox(args) => outbox::run(&Env::from_process(), args).await,
     }
 }

@@ -2,9 +2,24 @@
 //! one Postgres transaction where every message runs in its own savepoint together with the
 //! record of its event id (`ON CONFLICT DO NOTHING`), so a redelivered event changes nothing.
 //! Messages are acked only after the commit; the record of an id is kept as long as the stream
-//! could still deliver its event (its maximum age, plus a day). A message that cannot be
-//! decoded, or that still fails after `max_deliver` attempts, goes to the dead-letter subject
-//! and is terminated, so it never blocks the stream.
+//! could still deliver its event or an outbox could send it again (the longer of the stream's
+//! maximum age and the replay horizon, plus a day).
+//!
+//! Two kinds of failure, told apart because only one of them is the message's fault:
+//! - The infrastructure's (Postgres unreachable, pool exhausted, failover, serialization failure
+//!   or deadlock; see [`crate::db::is_infrastructure_error`]), and any failure of the engine's own
+//!   statements: the consumer keeps the batch, reports itself stalled (metric and readiness),
+//!   and applies the same batch again with exponential backoff (capped at 30 s) for as long as
+//!   it takes, probing Postgres every second so it resumes within a second or two of its return.
+//!   No delivery attempt is spent: JetStream delivers without limit, and the consumer counts
+//!   only the handler's own failures.
+//! - The message's own: it cannot be decoded or the handler rejects it (dead-lettered at once),
+//!   or the handler keeps failing with [`HandlerError::Transient`] (counted in
+//!   `platform.consumer_failures`, in the batch's transaction, and dead-lettered after
+//!   `max_deliver` failures, redelivered with exponential backoff in between).
+//!
+//! A dead letter goes to `myaccount.deadletter.v1.<consumer>` with everything needed to send it
+//! again ([`crate::deadletter`]): the original subject, headers and event id.
 //!
 //! A consumer whose handler is also a [`BatchHandler`] ([`BatchConsumer`]) applies a batch
 //! set-wise instead: one statement records every event id (`RETURNING` the fresh ones), one
@@ -39,6 +54,7 @@ use tracing::Instrument;
 use tracing::field::Empty;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
+use crate::deadletter;
 use crate::events::{Event, EventBus, Stream, headers};
 use crate::outbox::sleep_or_cancel;
 use crate::telemetry::{TraceContext, TraceHeaders, set_remote_parent};
@@ -81,14 +97,26 @@ pub enum HandlerError {
     /// The event can never be applied (e.g. it contradicts itself): dead-letter it now.
     #[error("event rejected: {0}")]
     Rejected(String),
-    /// Worth retrying (database hiccup): redelivered later, up to `max_deliver` times.
+    /// The handler failed on this event and may succeed later: redelivered with backoff, and
+    /// dead-lettered after `max_deliver` such failures.
     #[error("transient failure: {0}")]
     Transient(String),
+    /// A dependency is unavailable (Postgres unreachable, a deadlock to retry): not the event's
+    /// fault, so the whole batch is applied again, for as long as it takes, and nothing is
+    /// counted against the event.
+    #[error("dependency unavailable: {0}")]
+    Unavailable(String),
 }
 
+/// `?` on a query sorts the error: the infrastructure's ([`crate::db::is_infrastructure_error`])
+/// is `Unavailable`, any other (a constraint, a bad value) `Transient`.
 impl From<sqlx::Error> for HandlerError {
     fn from(e: sqlx::Error) -> Self {
-        HandlerError::Transient(e.to_string())
+        if crate::db::is_infrastructure_error(&e) {
+            HandlerError::Unavailable(e.to_string())
+        } else {
+            HandlerError::Transient(e.to_string())
+        }
     }
 }
 
@@ -152,26 +180,47 @@ impl BatchOutcome {
 pub struct ConsumerSettings {
     /// Durable consumer name: the consuming service (`audit`, `identity`, ...).
     pub durable_name: String,
+    /// How many times the handler may fail on one event ([`HandlerError::Transient`]) before
+    /// it is dead-lettered. Failures of the infrastructure do not count.
     pub max_deliver: i64,
     pub ack_wait: Duration,
     pub batch_size: usize,
     /// How long one pull waits for messages before asking again.
     pub fetch_expiry: Duration,
+    /// The first redelivery delay after a handler failure; doubled after each further one, up
+    /// to [`MAX_BACKOFF`].
     pub retry_delay: Duration,
 }
 
 impl ConsumerSettings {
+    /// Eight tries over about a minute (0.5 s, 1 s, 2 s, ... capped at 30 s apart).
     pub fn new(durable_name: impl Into<String>) -> Self {
         Self {
             durable_name: durable_name.into(),
-            max_deliver: 5,
+            max_deliver: 8,
             ack_wait: Duration::from_secs(30),
             batch_size: 256,
             fetch_expiry: Duration::from_secs(2),
             retry_delay: Duration::from_millis(500),
         }
     }
+
+    /// The redelivery delay after the `failures`th handler failure of one event.
+    fn retry_delay_after(&self, failures: i64) -> Duration {
+        let doublings = u32::try_from(failures.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+        self.retry_delay.saturating_mul(1 << doublings).min(MAX_BACKOFF)
+    }
 }
+
+/// The longest wait between two tries, of a batch while a dependency is down or of an event its
+/// handler failed on.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// The first wait after a dependency failed; doubled after each further failure.
+const FIRST_STALL_BACKOFF: Duration = Duration::from_millis(500);
+
+/// How often a stalled consumer asks Postgres whether it is back.
+const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// What the engine runs: every consumer applies one message at a time (in a savepoint); one
 /// with a [`BatchHandler`] first tries the whole batch set-wise.
@@ -298,9 +347,12 @@ impl<E: Event, H: Handler<E>> Consumer<E, H> {
         self.engine.run(shutdown).await
     }
 
-    /// Applies a batch in one transaction and acknowledges after the commit.
+    /// Applies a batch in one transaction and acknowledges after the commit; while a
+    /// dependency is down, holds the batch and tries again.
     pub async fn process(&self, messages: Vec<Message>) {
-        self.engine.process(messages).await
+        self.engine
+            .process_until_applied(messages, &CancellationToken::new())
+            .await;
     }
 }
 
@@ -330,9 +382,12 @@ impl<E: Event, H: BatchHandler<E>> BatchConsumer<E, H> {
         self.engine.run(shutdown).await
     }
 
-    /// Applies a batch (set-wise, else message by message) and acknowledges after the commit.
+    /// Applies a batch (set-wise, else message by message) and acknowledges after the commit;
+    /// while a dependency is down, holds the batch and tries again.
     pub async fn process(&self, messages: Vec<Message>) {
-        self.engine.process(messages).await
+        self.engine
+            .process_until_applied(messages, &CancellationToken::new())
+            .await;
     }
 }
 
@@ -393,8 +448,38 @@ struct Engine<H> {
 
 enum Outcome {
     Ack,
-    Retry,
+    /// Redelivered after the delay.
+    Retry(Duration),
     DeadLetter(String),
+}
+
+/// Why a batch could not be applied at all: a dependency failed (or the engine's own
+/// statements did). Nothing was committed and nothing is counted against the messages.
+#[derive(Debug)]
+struct Stall {
+    reason: String,
+    /// A serialization failure, deadlock or lock timeout: Postgres answers, so probing it says
+    /// nothing and the whole backoff is waited out.
+    contention: bool,
+}
+
+impl From<sqlx::Error> for Stall {
+    fn from(e: sqlx::Error) -> Self {
+        let contention = matches!(&e, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01" | "55P03")));
+        Self {
+            reason: e.to_string(),
+            contention,
+        }
+    }
+}
+
+impl Stall {
+    fn of(reason: String) -> Self {
+        Self {
+            reason,
+            contention: false,
+        }
+    }
 }
 
 impl<H: Apply> Engine<H> {
@@ -432,8 +517,10 @@ impl<H: Apply> Engine<H> {
                 ack_policy: AckPolicy::Explicit,
                 deliver_policy: DeliverPolicy::All,
                 ack_wait: self.settings.ack_wait,
-                // One more than ours: we dead-letter on the last attempt ourselves.
-                max_deliver: self.settings.max_deliver + 1,
+                // Unlimited: a redelivery after an outage or a crash is no failure of the
+                // message, so JetStream must never drop one. The handler's own failures are
+                // counted in Postgres and bounded by `max_deliver` there.
+                max_deliver: -1,
                 // Room for two loops' batches in flight: at JetStream's default of 1,000, a
                 // pull for more than the room left waits out its whole expiry.
                 max_ack_pending: i64::try_from(self.settings.batch_size.saturating_mul(2))
@@ -478,7 +565,11 @@ impl<H: Apply> Engine<H> {
                 };
                 match batch {
                     Ok(messages) if messages.is_empty() => {}
-                    Ok(messages) => self.process(messages).await,
+                    Ok(messages) => {
+                        if self.process_until_applied(messages, &shutdown).await {
+                            return;
+                        }
+                    }
                     Err(e) => {
                         tracing::warn!(consumer = %self.durable, error = %e, "fetch failed; setting the consumer up again");
                         if sleep_or_cancel(backoff, &shutdown).await {
@@ -506,19 +597,24 @@ impl<H: Apply> Engine<H> {
         Ok(messages)
     }
 
-    /// Forgets the ids of events the stream can no longer deliver (older than its maximum age,
-    /// plus a day for clocks and late publishes): without this the record grows by every event
-    /// for ever. A failure is logged and tried again at the next round.
+    /// Forgets the ids of events that can no longer come back: older than the stream's maximum
+    /// age and than the outboxes' replay horizon (plus a day for clocks and late publishes).
+    /// Without this the record grows by every event for ever; before it, a replay would apply
+    /// an event a second time. Failure counts go with them. A failure is logged and tried again
+    /// at the next round.
     async fn forget_undeliverable(&self) {
-        let horizon = self.bus.stream_max_age() + Duration::from_secs(24 * 3600);
+        let horizon = self.bus.stream_max_age().max(self.bus.replay_horizon()) + Duration::from_secs(24 * 3600);
         let Ok(horizon) = chrono::Duration::from_std(horizon) else {
             return;
         };
-        let result = sqlx::query("DELETE FROM platform.processed_events WHERE consumer = $1 AND processed_at < $2")
-            .bind(&self.durable)
-            .bind(Utc::now() - horizon)
-            .execute(&self.pool)
-            .await;
+        let result = sqlx::query(
+            "WITH failures AS (DELETE FROM platform.consumer_failures WHERE consumer = $1 AND failed_at < $2) \
+             DELETE FROM platform.processed_events WHERE consumer = $1 AND processed_at < $2",
+        )
+        .bind(&self.durable)
+        .bind(Utc::now() - horizon)
+        .execute(&self.pool)
+        .await;
         match result {
             Ok(done) if done.rows_affected() > 0 => {
                 tracing::info!(consumer = %self.durable, forgotten = done.rows_affected(), "forgot ids of events past the stream's age");
@@ -559,7 +655,10 @@ impl<H: Apply> Engine<H> {
         span
     }
 
-    async fn process(&self, messages: Vec<Message>) {
+    /// Applies a batch and settles every message, holding the batch while a dependency is down
+    /// (see the module's doc). Returns true if shutdown came first; the batch's messages are
+    /// then handed back to JetStream for another replica.
+    async fn process_until_applied(&self, messages: Vec<Message>, shutdown: &CancellationToken) -> bool {
         let start = Instant::now();
         if let Some(info) = messages.last().and_then(|m| m.info().ok()) {
             metrics::gauge!("messaging_consumer_lag_messages", "consumer_group" => self.durable.clone())
@@ -573,38 +672,93 @@ impl<H: Apply> Engine<H> {
             metrics::counter!("messaging_consumer_redeliveries_total", "consumer_group" => self.durable.clone())
                 .increment(redelivered as u64);
         }
-        self.process_batch(messages).await;
+        let mut backoff = FIRST_STALL_BACKOFF;
+        let mut stalled = false;
+        loop {
+            match self.apply(&messages).await {
+                Ok(outcomes) => {
+                    if stalled {
+                        tracing::info!(consumer = %self.durable, "dependency back; consuming again");
+                        self.bus.consumer_stalls().resumed(&self.durable);
+                    }
+                    self.settle(&messages, outcomes).await;
+                    break;
+                }
+                Err(stall) => {
+                    // Nothing was committed; the batch stays here and is applied again.
+                    metrics::counter!("messaging_consumer_infrastructure_failures_total", "consumer_group" => self.durable.clone())
+                        .increment(1);
+                    tracing::warn!(consumer = %self.durable, error = %stall.reason, retry_in = ?backoff, messages = messages.len(), "batch not applied: a dependency failed; holding it");
+                    self.bus.consumer_stalls().stalled(&self.durable, &stall.reason);
+                    stalled = true;
+                    if self.hold(&messages, backoff, !stall.contention, shutdown).await {
+                        for m in &messages {
+                            let _ = m.ack_with(AckKind::Nak(None)).await;
+                        }
+                        self.bus.consumer_stalls().resumed(&self.durable);
+                        return true;
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                }
+            }
+        }
         metrics::histogram!("messaging_process_duration_seconds", "consumer_group" => self.durable.clone())
             .record(start.elapsed().as_secs_f64());
+        false
     }
 
-    async fn process_batch(&self, messages: Vec<Message>) {
-        let outcomes = match self.apply(&messages).await {
-            Ok(outcomes) => outcomes,
-            Err(e) => {
-                // Nothing was committed: every message comes back after a delay.
-                tracing::warn!(consumer = %self.durable, error = %e, "batch not applied; will be redelivered");
-                metrics::counter!("messaging_process_messages_total", "consumer_group" => self.durable.clone(), "outcome" => "retry")
-                    .increment(messages.len() as u64);
-                for m in &messages {
-                    let _ = m.ack_with(AckKind::Nak(Some(self.settings.retry_delay))).await;
-                }
-                return;
+    /// Waits `backoff` before the next try, keeping the held messages ours (progress acks,
+    /// well within `ack_wait`). With `probe`, asks Postgres every second and stops waiting as
+    /// soon as it answers. Returns true if shutdown came first.
+    async fn hold(&self, messages: &[Message], backoff: Duration, probe: bool, shutdown: &CancellationToken) -> bool {
+        let deadline = Instant::now() + backoff;
+        let progress_every = (self.settings.ack_wait / 3).max(Duration::from_millis(100));
+        let mut progressed = Instant::now();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
             }
-        };
+            if sleep_or_cancel(left.min(PROBE_INTERVAL), shutdown).await {
+                return true;
+            }
+            if progressed.elapsed() >= progress_every {
+                for m in messages {
+                    // A lost progress ack only means the message comes back after ack_wait.
+                    let _ = m.ack_with(AckKind::Progress).await;
+                }
+                progressed = Instant::now();
+            }
+            if probe && self.postgres_answers().await {
+                return false;
+            }
+        }
+    }
+
+    async fn postgres_answers(&self) -> bool {
+        tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&self.pool))
+            .await
+            .is_ok_and(|r| r.is_ok())
+    }
+
+    /// Acks, naks or dead-letters every message after its batch committed.
+    async fn settle(&self, messages: &[Message], outcomes: Vec<Outcome>) {
         for (message, outcome) in messages.iter().zip(outcomes) {
             let label = match outcome {
                 Outcome::Ack => "ack",
-                Outcome::Retry => "retry",
+                Outcome::Retry(_) => "retry",
                 Outcome::DeadLetter(_) => "dead_letter",
             };
             metrics::counter!("messaging_process_messages_total", "consumer_group" => self.durable.clone(), "outcome" => label)
                 .increment(1);
             let result = match outcome {
                 Outcome::Ack => message.ack().await,
-                Outcome::Retry => message.ack_with(AckKind::Nak(Some(self.settings.retry_delay))).await,
+                Outcome::Retry(delay) => message.ack_with(AckKind::Nak(Some(delay))).await,
                 Outcome::DeadLetter(reason) => match self.dead_letter(message, &reason).await {
-                    Ok(()) => message.ack_with(AckKind::Term).await,
+                    Ok(()) => {
+                        self.forget_failures(message).await;
+                        message.ack_with(AckKind::Term).await
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "dead-letter publish failed; will retry");
                         message.ack_with(AckKind::Nak(Some(self.settings.retry_delay))).await
@@ -618,10 +772,28 @@ impl<H: Apply> Engine<H> {
         }
     }
 
-    async fn apply(&self, messages: &[Message]) -> Result<Vec<Outcome>, sqlx::Error> {
+    /// A dead letter starts afresh when replayed: its failure count goes with it.
+    async fn forget_failures(&self, message: &Message) {
+        let Some(id) = header(message.headers.as_ref(), headers::ID) else {
+            return;
+        };
+        let result = sqlx::query("DELETE FROM platform.consumer_failures WHERE consumer = $1 AND event_id = $2")
+            .bind(&self.durable)
+            .bind(id)
+            .execute(&self.pool)
+            .await;
+        if let Err(e) = result {
+            // Pruned with the processed ids later; until then a replay fails sooner.
+            tracing::warn!(consumer = %self.durable, error = %e, "forgetting a dead letter's failure count failed");
+        }
+    }
+
+    async fn apply(&self, messages: &[Message]) -> Result<Vec<Outcome>, Stall> {
         if H::SET_WISE {
             match self.apply_set_wise(messages).await {
                 Ok(outcomes) => return Ok(outcomes),
+                // The message by message path would fail the same way.
+                Err(HandlerError::Unavailable(reason)) => return Err(Stall::of(reason)),
                 Err(e) => {
                     tracing::warn!(consumer = %self.durable, error = %e, messages = messages.len(), "batch not applied set-wise; applying it message by message");
                 }
@@ -758,7 +930,7 @@ impl<H: Apply> Engine<H> {
         // A copy of a rejected message may be a proper resend: it comes back in a later batch.
         for (position, k) in copies {
             if rejected.contains(&k) {
-                outcomes[position] = Outcome::Retry;
+                outcomes[position] = Outcome::Retry(self.settings.retry_delay);
             }
         }
         if !rejected.is_empty() {
@@ -773,7 +945,7 @@ impl<H: Apply> Engine<H> {
         Ok(())
     }
 
-    async fn apply_one_by_one(&self, messages: &[Message]) -> Result<Vec<Outcome>, sqlx::Error> {
+    async fn apply_one_by_one(&self, messages: &[Message]) -> Result<Vec<Outcome>, Stall> {
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(messages.len());
         for message in messages {
@@ -790,7 +962,7 @@ impl<H: Apply> Engine<H> {
     }
 
     /// Applies `message` in a savepoint of `conn`'s transaction.
-    async fn apply_one(&self, conn: &mut PgConnection, message: &Message) -> Result<Outcome, sqlx::Error> {
+    async fn apply_one(&self, conn: &mut PgConnection, message: &Message) -> Result<Outcome, Stall> {
         let delivery = match read_attributes(message) {
             Ok(d) => d,
             Err(reason) => return Ok(Outcome::DeadLetter(reason)),
@@ -820,13 +992,30 @@ impl<H: Apply> Engine<H> {
             }
             Err(HandlerError::Transient(reason)) => {
                 savepoint.rollback().await?;
-                if delivery.delivered >= self.settings.max_deliver {
-                    Outcome::DeadLetter(format!("gave up after {} deliveries: {reason}", delivery.delivered))
+                // Counted in the batch's transaction: only failures whose rollback committed
+                // count, whatever JetStream's delivery count says.
+                let failures: i64 = sqlx::query_scalar(
+                    "INSERT INTO platform.consumer_failures (consumer, event_id, failures, last_error) \
+                     VALUES ($1, $2, 1, $3) \
+                     ON CONFLICT (consumer, event_id) DO UPDATE \
+                     SET failures = consumer_failures.failures + 1, last_error = EXCLUDED.last_error, failed_at = now() \
+                     RETURNING failures::bigint",
+                )
+                .bind(&self.durable)
+                .bind(&delivery.id)
+                .bind(&reason)
+                .fetch_one(&mut *conn)
+                .await?;
+                if failures >= self.settings.max_deliver {
+                    Outcome::DeadLetter(format!("gave up after {failures} attempts: {reason}"))
                 } else {
-                    tracing::warn!(consumer = %self.durable, event_id = %delivery.id, error = %reason, "handler failed; will retry");
-                    Outcome::Retry
+                    let delay = self.settings.retry_delay_after(failures);
+                    tracing::warn!(consumer = %self.durable, event_id = %delivery.id, error = %reason, failures, retry_in = ?delay, "handler failed; will retry");
+                    Outcome::Retry(delay)
                 }
             }
+            // Not the event's fault: the batch is applied again once the dependency is back.
+            Err(HandlerError::Unavailable(reason)) => return Err(Stall::of(reason)),
         })
     }
 
@@ -834,11 +1023,24 @@ impl<H: Apply> Engine<H> {
         let naming = self.bus.naming();
         let subject = naming.subject(&format!("{}.{}", Stream::DeadLetter.subject_root(), self.durable));
         let mut h = message.headers.clone().unwrap_or_default();
-        h.insert("x-original-subject", naming.logical_subject(message.subject.as_str()));
-        h.insert("x-dead-letter-reason", reason);
+        // What a replay needs to send it again as it was (`crate::deadletter`).
+        h.insert(
+            deadletter::ORIGINAL_SUBJECT,
+            naming.logical_subject(message.subject.as_str()),
+        );
+        if let Some(original) = header(message.headers.as_ref(), deadletter::NATS_MSG_ID) {
+            let original = original.to_owned();
+            h.insert(deadletter::ORIGINAL_MSG_ID, original.as_str());
+        }
+        h.insert(deadletter::REASON, reason);
+        h.insert(deadletter::CONSUMER, self.durable.as_str());
+        h.insert(
+            deadletter::DEAD_LETTERED_AT,
+            Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true).as_str(),
+        );
         // A fresh id: the original Nats-Msg-Id must not dedupe against the original stream.
         h.insert(
-            "Nats-Msg-Id",
+            deadletter::NATS_MSG_ID,
             format!("dlq-{}-{}", self.durable, message_id(message)).as_str(),
         );
         tracing::error!(consumer = %self.durable, subject = %message.subject, %reason, "event dead-lettered");

@@ -130,7 +130,57 @@ pub async fn create_database_if_missing(settings: &DatabaseSettings) -> Result<(
     Ok(())
 }
 
+/// Whether `e` is a failure of the database or of the way to it (unreachable, restarting, failing
+/// over, out of connections, a serialization failure or deadlock to retry) rather than of the
+/// statement itself: the same statement succeeds later, so the caller retries for as long as it
+/// takes instead of giving up on what it was doing.
+pub fn is_infrastructure_error(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::Protocol(_)
+        | sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::WorkerCrashed
+        | sqlx::Error::BeginFailed => true,
+        sqlx::Error::Database(db) => db.code().is_some_and(|code| is_infrastructure_sqlstate(&code)),
+        _ => false,
+    }
+}
+
+/// SQLSTATEs of the server's condition rather than the statement's: connection exceptions (08),
+/// insufficient resources (53: too many connections, disk full), operator intervention (57P01-03:
+/// shutdown, crash recovery, not yet accepting connections), serialization failure and deadlock
+/// (40001, 40P01), lock timeout (55P03), and a write reaching a read-only standby after a
+/// failover (25006).
+fn is_infrastructure_sqlstate(code: &str) -> bool {
+    code.starts_with("08")
+        || code.starts_with("53")
+        || code.starts_with("57P")
+        || matches!(code, "40001" | "40P01" | "55P03" | "25006")
+}
+
 /// Quotes a Postgres identifier (database names cannot be bound as parameters).
 pub fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_servers_condition_is_infrastructure_and_the_statements_fault_is_not() {
+        for code in ["08006", "53300", "57P01", "57P03", "40001", "40P01", "55P03", "25006"] {
+            assert!(is_infrastructure_sqlstate(code), "{code}");
+        }
+        for code in ["23505", "23503", "22P02", "42P01", "P0001"] {
+            assert!(!is_infrastructure_sqlstate(code), "{code}");
+        }
+        assert!(is_infrastructure_error(&sqlx::Error::PoolTimedOut));
+        assert!(is_infrastructure_error(&sqlx::Error::Io(std::io::Error::from(
+            std::io::ErrorKind::ConnectionRefused
+        ))));
+        assert!(!is_infrastructure_error(&sqlx::Error::RowNotFound));
+    }
 }

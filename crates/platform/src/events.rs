@@ -6,6 +6,7 @@ use std::time::Duration;
 use async_nats::jetstream::{self, stream};
 
 use crate::config::{ConfigError, Env};
+use crate::health::ConsumerStalls;
 
 #[derive(Debug, thiserror::Error)]
 pub enum EventsError {
@@ -24,7 +25,15 @@ pub struct NatsSettings {
     pub stream_replicas: usize,
     pub stream_max_age: Duration,
     pub duplicate_window: Duration,
+    /// How long outboxes keep sent events so they can be sent again (`myaccount outbox replay`),
+    /// and so how long every consumer remembers the ids it applied (a replay must change
+    /// nothing): at least the duplicate window, within which JetStream drops a resend itself.
+    pub replay_horizon: Duration,
 }
+
+/// A day of sent events: room to notice that a JetStream cluster lost recent writes and send
+/// them again, for a day's events in each service's outbox table.
+pub const DEFAULT_REPLAY_HORIZON: Duration = Duration::from_secs(24 * 3600);
 
 impl NatsSettings {
     pub fn new(url: impl Into<String>) -> Self {
@@ -34,11 +43,12 @@ impl NatsSettings {
             stream_replicas: 1,
             stream_max_age: Duration::from_secs(7 * 24 * 3600),
             duplicate_window: Duration::from_secs(120),
+            replay_horizon: DEFAULT_REPLAY_HORIZON,
         }
     }
 
     /// `NATS_URL`, `NATS_NAMESPACE`, `NATS_STREAM_REPLICAS`, `NATS_STREAM_MAX_AGE`,
-    /// `NATS_DUPLICATE_WINDOW`.
+    /// `NATS_DUPLICATE_WINDOW`, `OUTBOX_REPLAY_HORIZON`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let defaults = Self::new("nats://127.0.0.1:4222");
         let namespace: Option<String> = env.optional("NATS_NAMESPACE")?;
@@ -51,12 +61,21 @@ impl NatsSettings {
         if !(1..=5).contains(&stream_replicas) {
             return Err(ConfigError::new("NATS_STREAM_REPLICAS", "must be between 1 and 5"));
         }
+        let duplicate_window = env.duration("NATS_DUPLICATE_WINDOW", defaults.duplicate_window)?;
+        let replay_horizon = env.duration("OUTBOX_REPLAY_HORIZON", defaults.replay_horizon)?;
+        if replay_horizon < duplicate_window {
+            return Err(ConfigError::new(
+                "OUTBOX_REPLAY_HORIZON",
+                "must be at least NATS_DUPLICATE_WINDOW",
+            ));
+        }
         Ok(Self {
             url: env.or("NATS_URL", defaults.url)?,
             namespace,
             stream_replicas,
             stream_max_age: env.duration("NATS_STREAM_MAX_AGE", defaults.stream_max_age)?,
-            duplicate_window: env.duration("NATS_DUPLICATE_WINDOW", defaults.duplicate_window)?,
+            duplicate_window,
+            replay_horizon,
         })
     }
 
@@ -255,6 +274,7 @@ pub struct EventBus {
     client: async_nats::Client,
     jetstream: jetstream::Context,
     settings: NatsSettings,
+    stalls: ConsumerStalls,
 }
 
 impl EventBus {
@@ -278,6 +298,7 @@ impl EventBus {
             client,
             jetstream,
             settings: settings.clone(),
+            stalls: ConsumerStalls::default(),
         })
     }
 
@@ -288,6 +309,16 @@ impl EventBus {
     /// How long the streams keep events: an event older than this can no longer be delivered.
     pub fn stream_max_age(&self) -> Duration {
         self.settings.stream_max_age
+    }
+
+    /// How long sent events stay replayable, and so how long consumers remember applied ids.
+    pub fn replay_horizon(&self) -> Duration {
+        self.settings.replay_horizon
+    }
+
+    /// The stalled consumers of this connection's service, for its readiness.
+    pub fn consumer_stalls(&self) -> &ConsumerStalls {
+        &self.stalls
     }
 
     pub fn jetstream(&self) -> &jetstream::Context {
@@ -373,6 +404,20 @@ mod tests {
             "nats://***@nats:4222"
         );
         assert_eq!(redact_credentials("nats://nats:4222"), "nats://nats:4222");
+    }
+
+    #[test]
+    fn the_replay_horizon_covers_at_least_the_duplicate_window() {
+        let settings = NatsSettings::from_env(&Env::default()).expect("defaults");
+        assert_eq!(settings.replay_horizon, DEFAULT_REPLAY_HORIZON);
+        let short = Env::from_pairs([("NATS_DUPLICATE_WINDOW", "5m"), ("OUTBOX_REPLAY_HORIZON", "1m")]);
+        let err = NatsSettings::from_env(&short).expect_err("shorter than the window");
+        assert_eq!(err.variable, "OUTBOX_REPLAY_HORIZON");
+        let week = Env::from_pairs([("OUTBOX_REPLAY_HORIZON", "7d")]);
+        assert_eq!(
+            NatsSettings::from_env(&week).map(|s| s.replay_horizon),
+            Ok(Duration::from_secs(7 * 24 * 3600))
+        );
     }
 
     #[test]

@@ -5,8 +5,8 @@
 
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -207,6 +207,7 @@ impl ServiceHost {
             postgres: AtomicBool::new(false),
             nats: AtomicBool::new(false),
             revocations: self.revocations.clone(),
+            stalled_consumers: Mutex::new(Vec::new()),
         });
         let health_task = tokio::spawn(watch_dependencies(
             self.pool.clone(),
@@ -295,20 +296,8 @@ fn admin_router(ready: Arc<Readiness>, pool: PgPool) -> Router {
         .route(
             "/readyz",
             get(move || {
-                let postgres = ready.postgres.load(Ordering::Relaxed);
-                let nats = ready.nats.load(Ordering::Relaxed);
-                let revocations = ready.revocations.as_ref().is_none_or(|r| r.is_current());
-                async move {
-                    match (postgres, nats) {
-                        (true, true) if !revocations => {
-                            (StatusCode::SERVICE_UNAVAILABLE, "revocation feed not current")
-                        }
-                        (true, true) => (StatusCode::OK, "ready"),
-                        (false, true) => (StatusCode::SERVICE_UNAVAILABLE, "postgres unreachable"),
-                        (true, false) => (StatusCode::SERVICE_UNAVAILABLE, "nats unreachable"),
-                        (false, false) => (StatusCode::SERVICE_UNAVAILABLE, "postgres and nats unreachable"),
-                    }
-                }
+                let answer = ready.answer();
+                async move { answer }
             }),
         )
         .route(
@@ -329,18 +318,51 @@ fn admin_router(ready: Arc<Readiness>, pool: PgPool) -> Router {
 /// The `grpc.health.v1` entry that follows NATS reachability.
 pub const NATS_HEALTH_NAME: &str = "nats";
 
-/// What readiness follows: Postgres, and NATS when the host was given its connection.
+/// The `grpc.health.v1` entry that follows the consumers: NOT_SERVING while one is stalled.
+pub const CONSUMERS_HEALTH_NAME: &str = "consumers";
+
+/// What readiness follows: Postgres, NATS when the host was given its connection, and the
+/// consumers that hold a batch because a dependency keeps failing.
 #[derive(Debug)]
 struct Readiness {
     postgres: AtomicBool,
     nats: AtomicBool,
     /// Checked on every probe: it changes faster than the dependency checks run.
     revocations: Option<Arc<RevocationSet>>,
+    /// `consumer: reason` of each stalled consumer.
+    stalled_consumers: Mutex<Vec<String>>,
+}
+
+impl Readiness {
+    /// `/readyz`'s answer: 200 `ready`, or 503 naming everything that is not.
+    fn answer(&self) -> (StatusCode, String) {
+        let mut problems = Vec::new();
+        if !self.postgres.load(Ordering::Relaxed) {
+            problems.push("postgres unreachable".to_owned());
+        }
+        if !self.nats.load(Ordering::Relaxed) {
+            problems.push("nats unreachable".to_owned());
+        }
+        if self.revocations.as_ref().is_some_and(|r| !r.is_current()) {
+            problems.push("revocation feed not current".to_owned());
+        }
+        if let Ok(stalled) = self.stalled_consumers.lock()
+            && !stalled.is_empty()
+        {
+            problems.push(format!("consumers stalled: {}", stalled.join("; ")));
+        }
+        if problems.is_empty() {
+            (StatusCode::OK, "ready".to_owned())
+        } else {
+            (StatusCode::SERVICE_UNAVAILABLE, problems.join(", "))
+        }
+    }
 }
 
 /// Keeps gRPC health and `/readyz` current: `""` and each service SERVING while Postgres
-/// answers, `nats` while NATS does; `/readyz` ready while both do. Checked every 5 s, every
-/// second while something is down, each check bounded by 2 s.
+/// answers, `nats` while NATS does, `consumers` while none is stalled; `/readyz` ready while all
+/// three hold. Checked every 5 s, every second while something is down, each check bounded by
+/// 2 s.
 async fn watch_dependencies(
     pool: PgPool,
     bus: Option<EventBus>,
@@ -349,7 +371,7 @@ async fn watch_dependencies(
     ready: Arc<Readiness>,
     shutdown: CancellationToken,
 ) {
-    let mut last: Option<(bool, bool)> = None;
+    let mut last: Option<(bool, bool, Vec<String>)> = None;
     loop {
         let postgres = async {
             tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&pool))
@@ -366,8 +388,19 @@ async fn watch_dependencies(
             }
         };
         let (postgres, nats) = tokio::join!(postgres, nats);
-        let up = postgres && nats;
-        if last != Some((postgres, nats)) {
+        let stalled: Vec<String> = bus
+            .as_ref()
+            .map(|bus| {
+                bus.consumer_stalls()
+                    .current()
+                    .into_iter()
+                    .map(|(consumer, reason)| format!("{consumer}: {reason}"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let up = postgres && nats && stalled.is_empty();
+        let now = (postgres, nats, stalled.clone());
+        if last.as_ref() != Some(&now) {
             let serving = |up: bool| {
                 if up {
                     ServingStatus::Serving
@@ -376,7 +409,7 @@ async fn watch_dependencies(
                 }
             };
             if last.is_some() {
-                tracing::warn!(postgres_reachable = postgres, nats_reachable = nats, "health changed");
+                tracing::warn!(postgres_reachable = postgres, nats_reachable = nats, stalled_consumers = ?stalled, "health changed");
             }
             // The overall status and the services' follow Postgres: requests succeed while NATS
             // is away (events wait in the outbox), so a NATS outage must not take every pod out
@@ -386,9 +419,16 @@ async fn watch_dependencies(
                 reporter.set_service_status(*name, serving(postgres)).await;
             }
             reporter.set_service_status(NATS_HEALTH_NAME, serving(nats)).await;
+            // Requests are served while a consumer is stalled; its events wait in JetStream.
+            reporter
+                .set_service_status(CONSUMERS_HEALTH_NAME, serving(stalled.is_empty()))
+                .await;
             ready.postgres.store(postgres, Ordering::Relaxed);
             ready.nats.store(nats, Ordering::Relaxed);
-            last = Some((postgres, nats));
+            if let Ok(mut current) = ready.stalled_consumers.lock() {
+                *current = stalled;
+            }
+            last = Some(now);
         }
         tokio::select! {
             _ = shutdown.cancelled() => {
@@ -398,5 +438,48 @@ async fn watch_dependencies(
             }
             _ = tokio::time::sleep(Duration::from_secs(if up { 5 } else { 1 })) => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn readiness_names_every_problem_including_stalled_consumers() {
+        let ready = Readiness {
+            postgres: AtomicBool::new(true),
+            nats: AtomicBool::new(true),
+            revocations: None,
+            stalled_consumers: Mutex::new(Vec::new()),
+        };
+        assert_eq!(ready.answer(), (StatusCode::OK, "ready".to_owned()));
+        if let Ok(mut stalled) = ready.stalled_consumers.lock() {
+            stalled.push("audit_recorded: pool timed out".to_owned());
+        }
+        ready.postgres.store(false, Ordering::Relaxed);
+        assert_eq!(
+            ready.answer(),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "postgres unreachable, consumers stalled: audit_recorded: pool timed out".to_owned()
+            )
+        );
+        // A revocation feed that has not loaded yet keeps the process out of rotation.
+        let waiting = Readiness {
+            revocations: Some(Arc::new(RevocationSet::default())),
+            ..ready
+        };
+        waiting.postgres.store(true, Ordering::Relaxed);
+        if let Ok(mut stalled) = waiting.stalled_consumers.lock() {
+            stalled.clear();
+        }
+        assert_eq!(
+            waiting.answer(),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "revocation feed not current".to_owned()
+            )
+        );
     }
 }

@@ -63,15 +63,17 @@ pub async fn refresh_database_gauges(pool: &PgPool) {
 
     let outbox = tokio::time::timeout(
         Duration::from_secs(2),
-        sqlx::query_as::<_, (i64, Option<f64>)>(
-            "SELECT count(*), EXTRACT(EPOCH FROM now() - min(created_at))::float8 \
+        sqlx::query_as::<_, (i64, Option<f64>, i64)>(
+            "SELECT count(*), EXTRACT(EPOCH FROM now() - min(created_at))::float8, \
+                    count(*) FILTER (WHERE quarantined_at IS NOT NULL) \
              FROM platform.outbox WHERE published_at IS NULL",
         )
         .fetch_one(pool),
     )
     .await;
-    if let Ok(Ok((backlog, oldest))) = outbox {
+    if let Ok(Ok((backlog, oldest, quarantined))) = outbox {
         metrics::gauge!("outbox_backlog_events", "pool_name" => database.clone()).set(backlog as f64);
+        metrics::gauge!("outbox_quarantined_events", "pool_name" => database.clone()).set(quarantined as f64);
         metrics::gauge!("outbox_oldest_unsent_age_seconds", "pool_name" => database)
             .set(oldest.unwrap_or(0.0).max(0.0));
     }

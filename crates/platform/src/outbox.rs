@@ -2,10 +2,22 @@
 //! transaction that changes its state; the [`OutboxRelay`] publishes committed rows to JetStream
 //! (claiming them with `FOR UPDATE SKIP LOCKED`, so replicas share the work), waits for each
 //! PublishAck and only then marks them sent. While NATS is unreachable rows simply wait.
+//!
+//! A row that fails for a reason of its own (too large, refused by the server) does not hold up
+//! the others: every attempt is counted on the row (`attempts`), its own failures too
+//! (`failures`, `last_error`), and after [`RelaySettings::quarantine_after`] of those it is
+//! quarantined (`quarantined_at`) until `myaccount outbox retry` ([`retry_stuck`]) releases it.
+//!
+//! A relay killed between a publish and marking its row sent publishes the row again: JetStream
+//! drops the copy within its duplicate window (same `Nats-Msg-Id`), and consumers skip an event
+//! id they applied. Sent rows are kept for the replay horizon
+//! ([`crate::events::NatsSettings::replay_horizon`]) so that [`replay_sent_since`] can send them
+//! again after JetStream lost acknowledged writes.
 
 use std::time::Duration;
 
 use async_nats::HeaderMap;
+use async_nats::jetstream::context::{PublishError, PublishErrorKind};
 use chrono::{DateTime, SecondsFormat, Utc};
 use futures::future::join_all;
 use sqlx::postgres::PgListener;
@@ -96,8 +108,8 @@ pub struct RelaySettings {
     /// Safety net when a notification is missed (e.g. the listener reconnected).
     pub poll_interval: Duration,
     pub max_backoff: Duration,
-    /// Sent rows are kept this long (for inspection) and then deleted.
-    pub keep_sent_for: Duration,
+    /// A row is quarantined after this many failures of its own.
+    pub quarantine_after: i32,
 }
 
 impl Default for RelaySettings {
@@ -106,7 +118,7 @@ impl Default for RelaySettings {
             batch_size: 256,
             poll_interval: Duration::from_secs(1),
             max_backoff: Duration::from_secs(5),
-            keep_sent_for: Duration::from_secs(3600),
+            quarantine_after: 10,
         }
     }
 }
@@ -227,12 +239,14 @@ impl OutboxRelay {
         }
     }
 
-    /// Publishes one batch of unsent rows; returns how many were claimed.
+    /// Publishes one batch of unsent rows; returns how many were claimed. A row that fails for
+    /// a reason of its own is counted and skipped; a failure of NATS itself ends the batch
+    /// (the rows not sent wait for the next one) and is returned.
     pub async fn relay_batch(&self) -> Result<usize, RelayError> {
         let mut tx = self.pool.begin().await?;
         let rows: Vec<OutboxRow> = sqlx::query_as(
             "SELECT id, subject, ce_type, ce_subject, payload, traceparent, tracestate, created_at
-             FROM platform.outbox WHERE published_at IS NULL
+             FROM platform.outbox WHERE published_at IS NULL AND quarantined_at IS NULL
              ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED",
         )
         .bind(self.settings.batch_size)
@@ -247,7 +261,8 @@ impl OutboxRelay {
 
         // Send every message first, then await the acks together: one round trip per batch.
         let mut pending = Vec::with_capacity(rows.len());
-        let mut send_error = None;
+        let mut failed: Vec<(Uuid, String, bool)> = Vec::new();
+        let mut nats_error = None;
         for row in &rows {
             let subject = naming.subject(&row.subject);
             // A producer span per event, a child of the context stored with it; the consumer
@@ -270,8 +285,12 @@ impl OutboxRelay {
                 Ok(ack) => pending.push((row.id, span, ack)),
                 Err(e) => {
                     span.record("otel.status_code", "ERROR");
-                    send_error = Some(e.to_string());
-                    break;
+                    let own = fault_of_the_row(&e);
+                    failed.push((row.id, e.to_string(), own));
+                    if !own {
+                        nats_error = Some(e.to_string());
+                        break;
+                    }
                 }
             }
         }
@@ -285,13 +304,16 @@ impl OutboxRelay {
         }
         let results = join_all(acks.into_iter().map(|ack| ack.into_future())).await;
         let mut sent = Vec::with_capacity(ids.len());
-        let mut ack_error = None;
         for ((id, span), result) in ids.into_iter().zip(&spans).zip(results) {
             match result {
                 Ok(_) => sent.push(id),
                 Err(e) => {
                     span.record("otel.status_code", "ERROR");
-                    ack_error = Some(e.to_string());
+                    let own = fault_of_the_row(&e);
+                    if !own {
+                        nats_error.get_or_insert_with(|| e.to_string());
+                    }
+                    failed.push((id, e.to_string(), own));
                 }
             }
         }
@@ -306,11 +328,54 @@ impl OutboxRelay {
                 .execute(&mut *tx)
                 .await?;
         }
+        if !failed.is_empty() {
+            self.record_failures(&mut tx, &failed).await?;
+        }
         tx.commit().await?;
-        match send_error.or(ack_error) {
+        match nats_error {
             Some(e) => Err(RelayError::Publish(e)),
             None => Ok(claimed),
         }
+    }
+
+    /// Counts the attempt on every failed row, and the failure on those at fault themselves,
+    /// quarantining a row at its `quarantine_after`th.
+    async fn record_failures(
+        &self,
+        conn: &mut PgConnection,
+        failed: &[(Uuid, String, bool)],
+    ) -> Result<(), RelayError> {
+        let ids: Vec<Uuid> = failed.iter().map(|(id, _, _)| *id).collect();
+        let errors: Vec<&str> = failed.iter().map(|(_, e, _)| e.as_str()).collect();
+        let own: Vec<bool> = failed.iter().map(|(_, _, own)| *own).collect();
+        let quarantined: Vec<(Uuid, String, i32, String)> = sqlx::query_as(
+            "UPDATE platform.outbox AS o SET \
+                 attempts = o.attempts + 1, \
+                 failures = o.failures + f.own::int, \
+                 last_error = f.error, \
+                 quarantined_at = CASE WHEN f.own AND o.failures + 1 >= $4 THEN now() END \
+             FROM UNNEST($1::uuid[], $2::text[], $3::bool[]) AS f(id, error, own) \
+             WHERE o.id = f.id \
+             RETURNING o.id, o.subject, o.failures, f.error, o.quarantined_at IS NOT NULL AS quarantined",
+        )
+        .bind(&ids)
+        .bind(&errors)
+        .bind(&own)
+        .bind(self.settings.quarantine_after)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .filter_map(
+            |(id, subject, failures, error, quarantined): (Uuid, String, i32, String, bool)| {
+                quarantined.then_some((id, subject, failures, error))
+            },
+        )
+        .collect();
+        for (id, subject, failures, error) in quarantined {
+            tracing::error!(event_id = %id, %subject, failures, %error, "outbox event quarantined: it failed too often; `myaccount outbox list-stuck` shows it, `myaccount outbox retry` releases it");
+            metrics::counter!("outbox_events_quarantined_total", "source" => self.source.clone()).increment(1);
+        }
+        Ok(())
     }
 
     fn headers(&self, row: &OutboxRow) -> HeaderMap {
@@ -332,8 +397,9 @@ impl OutboxRelay {
         h
     }
 
+    /// Deletes rows sent longer ago than the replay horizon: they can no longer be sent again.
     async fn prune(&self) {
-        let keep = chrono::Duration::from_std(self.settings.keep_sent_for).unwrap_or(chrono::Duration::hours(1));
+        let keep = chrono::Duration::from_std(self.bus.replay_horizon()).unwrap_or(chrono::Duration::days(1));
         let result = sqlx::query("DELETE FROM platform.outbox WHERE published_at < $1")
             .bind(Utc::now() - keep)
             .execute(&self.pool)
@@ -366,11 +432,97 @@ fn publish_span(row: &OutboxRow, subject: &str) -> tracing::Span {
     span
 }
 
-/// Number of events written but not yet acknowledged by JetStream.
+/// Whether a failed publish was the row's own fault (too large, refused by the server) rather
+/// than NATS's (unreachable, no stream, timed out, the server unavailable).
+fn fault_of_the_row(e: &PublishError) -> bool {
+    match e.kind() {
+        PublishErrorKind::MaxPayloadExceeded
+        | PublishErrorKind::WrongLastMessageId
+        | PublishErrorKind::WrongLastSequence => true,
+        PublishErrorKind::StreamNotFound
+        | PublishErrorKind::TimedOut
+        | PublishErrorKind::BrokenPipe
+        | PublishErrorKind::MaxAckPending => false,
+        // The server's answer to this message: a refusal (4xx) is the row's, an unavailable
+        // stream or leader (5xx) is not. Without an answer, the subject itself was refused.
+        PublishErrorKind::Other => std::error::Error::source(e)
+            .and_then(|source| source.downcast_ref::<async_nats::jetstream::Error>())
+            .is_none_or(|answer| answer.code() < 500),
+    }
+}
+
+/// Number of events written but not yet acknowledged by JetStream (quarantined ones included).
 pub async fn backlog(pool: &PgPool) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar("SELECT count(*) FROM platform.outbox WHERE published_at IS NULL")
         .fetch_one(pool)
         .await
+}
+
+/// An unsent event that failed: quarantined, or on its way there.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StuckEvent {
+    pub id: Uuid,
+    pub subject: String,
+    pub created_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub failures: i32,
+    pub last_error: Option<String>,
+    pub quarantined_at: Option<DateTime<Utc>>,
+    pub payload_bytes: i32,
+}
+
+/// The unsent events that failed for a reason of their own, quarantined first, oldest first.
+pub async fn stuck_events(pool: &PgPool) -> Result<Vec<StuckEvent>, sqlx::Error> {
+    sqlx::query_as(
+        "SELECT id, subject, created_at, attempts, failures, last_error, quarantined_at, \
+                octet_length(payload) AS payload_bytes \
+         FROM platform.outbox WHERE published_at IS NULL AND failures > 0 \
+         ORDER BY quarantined_at IS NULL, created_at, id",
+    )
+    .fetch_all(pool)
+    .await
+}
+
+/// Releases quarantined events (one, or all when `id` is `None`) for the relay to try again,
+/// with their failure count reset; returns how many.
+pub async fn retry_stuck(pool: &PgPool, id: Option<Uuid>) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let released = sqlx::query(
+        "UPDATE platform.outbox SET quarantined_at = NULL, failures = 0 \
+         WHERE published_at IS NULL AND quarantined_at IS NOT NULL AND ($1::uuid IS NULL OR id = $1)",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    notify_relay(&mut tx).await?;
+    tx.commit().await?;
+    Ok(released)
+}
+
+/// Wakes the relays at commit.
+async fn notify_relay(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_notify($1, '')")
+        .bind(NOTIFY_CHANNEL)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Marks every event sent since `since` unsent again, so the relay publishes it again with its
+/// original id (`Nats-Msg-Id` = `ce-id`): after JetStream lost acknowledged writes. Events
+/// still in the stream are dropped as duplicates within its duplicate window, and consumers skip
+/// ids they applied. Only rows within the replay horizon are still there. Returns how many.
+pub async fn replay_sent_since(pool: &PgPool, since: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let replayed = sqlx::query("UPDATE platform.outbox SET published_at = NULL WHERE published_at >= $1")
+        .bind(since)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    notify_relay(&mut tx).await?;
+    tx.commit().await?;
+    Ok(replayed)
 }
 
 /// Sleeps, returning true if shutdown came first.

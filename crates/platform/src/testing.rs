@@ -303,3 +303,75 @@ where
         failures.first()
     );
 }
+
+/// A TCP proxy a test controls, in front of a server (Postgres): [`TcpProxy::cut`] closes every
+/// connection through it and refuses new ones, as a server that went away would;
+/// [`TcpProxy::restore`] lets connections through again on the same port.
+pub struct TcpProxy {
+    port: u16,
+    target: std::net::SocketAddr,
+    open: Option<tokio_util::sync::CancellationToken>,
+}
+
+impl TcpProxy {
+    /// Listens on a free loopback port and forwards to `target`.
+    pub async fn start(target: std::net::SocketAddr) -> Self {
+        let mut proxy = Self {
+            port: free_port(),
+            target,
+            open: None,
+        };
+        proxy.restore().await;
+        proxy
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Closes every connection and stops listening: new connections are refused.
+    pub fn cut(&mut self) {
+        if let Some(open) = self.open.take() {
+            open.cancel();
+        }
+    }
+
+    /// Listens again (on the same port) and forwards new connections.
+    pub async fn restore(&mut self) {
+        if self.open.is_some() {
+            return;
+        }
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
+            .await
+            .expect("the proxy's port is free again");
+        let open = tokio_util::sync::CancellationToken::new();
+        let target = self.target;
+        let token = open.clone();
+        tokio::spawn(async move {
+            loop {
+                let accepted = tokio::select! {
+                    _ = token.cancelled() => return,
+                    accepted = listener.accept() => accepted,
+                };
+                let Ok((mut client, _)) = accepted else { continue };
+                let token = token.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = token.cancelled() => {}
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                    }
+                });
+            }
+        });
+        self.open = Some(open);
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.cut();
+    }
+}

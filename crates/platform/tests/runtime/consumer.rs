@@ -7,8 +7,9 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result, anyhow};
 use myaccount_proto::events::v1::SignInRecorded;
 use platform::consumer::{Consumer, Delivery, Handler, HandlerError};
+use platform::db::DatabaseSettings;
 use platform::events::{Event, EventBus, Stream, headers};
-use platform::testing::eventually;
+use platform::testing::{TcpProxy, eventually};
 use prost::Message;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -214,7 +215,7 @@ async fn an_event_that_keeps_failing_is_dead_lettered_and_the_stream_moves_on() 
     );
     let reason = header(Some(&d.headers), "x-dead-letter-reason").context("a reason")?;
     assert!(
-        reason.starts_with("gave up after 3 deliveries") && reason.contains("still broken"),
+        reason.starts_with("gave up after 3 attempts") && reason.contains("still broken"),
         "{reason}"
     );
     assert_eq!(
@@ -381,6 +382,20 @@ async fn ids_of_events_the_stream_can_no_longer_deliver_are_forgotten() -> Resul
 #[tokio::test]
 async fn a_durable_consumer_leaves_room_for_two_loops_of_large_batches() -> Result<()> {
     let h = Harness::new(&TEST_MIGRATOR).await?;
+    // A durable made by an earlier release (JetStream gave up after 6 deliveries) is updated.
+    ensure_streams(&h.bus).await?;
+    h.bus
+        .jetstream()
+        .get_stream(h.bus.naming().stream(Stream::SignIn))
+        .await?
+        .create_consumer(async_nats::jetstream::consumer::pull::Config {
+            durable_name: Some(DURABLE.into()),
+            filter_subject: h.subject(&SignInRecorded::subject()),
+            ack_policy: async_nats::jetstream::consumer::AckPolicy::Explicit,
+            max_deliver: 6,
+            ..Default::default()
+        })
+        .await?;
     // At JetStream's default of 1,000 unacknowledged messages, a second pull for a batch this
     // size would wait out its whole expiry before getting anything.
     let settings = platform::consumer::ConsumerSettings {
@@ -389,7 +404,12 @@ async fn a_durable_consumer_leaves_room_for_two_loops_of_large_batches() -> Resu
     };
     let consumer = Consumer::new(h.pool.clone(), h.bus.clone(), settings, Recorder::default());
     let mut durable = consumer.setup().await.map_err(|e| anyhow!(e))?;
-    assert_eq!(durable.info().await?.config.max_ack_pending, 3000);
+    let config = durable.info().await?.config.clone();
+    assert_eq!(config.max_ack_pending, 3000);
+    assert_eq!(
+        config.max_deliver, -1,
+        "JetStream never gives up on a message: only the handler's failures count"
+    );
 
     let small = Consumer::new(h.pool.clone(), h.bus.clone(), consumer_settings(), Recorder::default());
     let mut durable = small.setup().await.map_err(|e| anyhow!(e))?;
@@ -399,4 +419,107 @@ async fn a_durable_consumer_leaves_room_for_two_loops_of_large_batches() -> Resu
         "JetStream's default stays for ordinary batches"
     );
     Ok(())
+}
+
+/// The handler's Postgres behind a proxy the test cuts: unreachable for longer than the retry
+/// budget of old (5 deliveries 500 ms apart) and than the ack wait, then back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_unreachable_for_longer_than_any_retry_budget_loses_no_event() -> Result<()> {
+    let h = Harness::new(&TEST_MIGRATOR).await?;
+    ensure_streams(&h.bus).await?;
+    let mut proxy = TcpProxy::start("127.0.0.1:5432".parse()?).await;
+    let mut through_proxy = DatabaseSettings::new(format!(
+        "postgres://postgres@127.0.0.1:{}/{}",
+        proxy.port(),
+        h.db.name()
+    ));
+    through_proxy.max_connections = 2;
+    through_proxy.acquire_timeout = std::time::Duration::from_secs(1);
+    through_proxy.run_migrations = false;
+    let pool = platform::db::connect(&through_proxy, &crate::helpers::empty_migrator()).await?;
+    let settings = platform::consumer::ConsumerSettings {
+        // Held messages are kept by progress acks across several ack waits.
+        ack_wait: std::time::Duration::from_secs(2),
+        ..consumer_settings()
+    };
+    let recorder = Recorder::default();
+    let consumer = Consumer::new(pool.clone(), h.bus.clone(), settings, recorder.clone());
+    let consumer = Running::spawn(move |token| consumer.run(token));
+
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let id = new_id();
+        publish_event(&h.bus, &sign_in("u", &format!("before-{i}")), &id, &id).await?;
+        ids.push(id);
+    }
+    let bus = &h.bus;
+    eventually(DEADLINE, || consumer_settled(bus, DURABLE, 5)).await;
+
+    proxy.cut();
+    for i in 0..20 {
+        let id = new_id();
+        publish_event(&h.bus, &sign_in("u", &format!("during-{i}")), &id, &id).await?;
+        ids.push(id);
+    }
+    eventually(DEADLINE, || async move {
+        bus.consumer_stalls().current().contains_key(DURABLE)
+    })
+    .await;
+    // The outage itself: its length is what is tested, so it is waited out.
+    tokio::time::sleep(std::time::Duration::from_secs(8)).await;
+    assert!(
+        bus.consumer_stalls().current().contains_key(DURABLE),
+        "still stalled, and says so"
+    );
+    assert_eq!(applied_count(&h.pool).await?, 5);
+
+    proxy.restore().await;
+    let back = std::time::Instant::now();
+    eventually(DEADLINE, || consumer_settled(bus, DURABLE, 25)).await;
+    let resumed_in = back.elapsed();
+    assert!(
+        resumed_in < std::time::Duration::from_secs(5),
+        "resumed {resumed_in:?} after Postgres came back"
+    );
+    assert!(bus.consumer_stalls().current().is_empty());
+
+    assert_eq!(applied_count(&h.pool).await?, 25, "every event applied, and once");
+    ids.sort();
+    assert_eq!(processed(&h.pool).await?, ids);
+    assert_eq!(stream_len(&h.bus, Stream::DeadLetter).await, 0);
+    let failures: i64 = sqlx::query_scalar("SELECT count(*) FROM platform.consumer_failures")
+        .fetch_one(&h.pool)
+        .await?;
+    assert_eq!(failures, 0, "an outage is no failure of the events");
+    consumer.stop().await?;
+    pool.close().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn only_the_handlers_own_failures_count_and_they_are_spaced_out() -> Result<()> {
+    let h = Harness::new(&TEST_MIGRATOR).await?;
+    let recorder = Recorder::default();
+    let consumer = spawn_consumer(&h.pool, &h.bus, recorder.clone());
+    let bus = &h.bus;
+    eventually(DEADLINE, || async move { consumer_info(bus, DURABLE).await.is_some() }).await;
+
+    let event = sign_in("u", "flaky:2");
+    let id = new_id();
+    let start = std::time::Instant::now();
+    publish_event(&h.bus, &event, &id, &id).await?;
+    eventually(DEADLINE, || consumer_settled(bus, DURABLE, 1)).await;
+    // 50 ms after the first failure, 100 ms after the second.
+    assert!(
+        start.elapsed() >= std::time::Duration::from_millis(150),
+        "{:?}",
+        start.elapsed()
+    );
+    let (failures, last_error): (i32, String) =
+        sqlx::query_as("SELECT failures, last_error FROM platform.consumer_failures WHERE event_id = $1")
+            .bind(&id)
+            .fetch_one(&h.pool)
+            .await?;
+    assert_eq!((failures, last_error.as_str()), (2, "flaky attempt 2"));
+    consumer.stop().await
 }

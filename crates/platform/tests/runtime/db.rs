@@ -74,7 +74,7 @@ async fn connecting_twice_is_harmless() -> Result<()> {
         sqlx::query_as("SELECT version, success FROM platform._sqlx_migrations ORDER BY version")
             .fetch_all(&second)
             .await?;
-    assert_eq!(platform_applied, vec![(1, true), (2, true)]);
+    assert_eq!(platform_applied, vec![(1, true), (2, true), (3, true), (4, true)]);
     let service_applied: Vec<(i64, bool)> =
         sqlx::query_as("SELECT version, success FROM public._sqlx_migrations ORDER BY version")
             .fetch_all(&second)
@@ -100,7 +100,7 @@ async fn replicas_starting_together_all_succeed() -> Result<()> {
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM platform._sqlx_migrations")
         .fetch_one(&pools[0])
         .await?;
-    assert_eq!(applied, 2);
+    assert_eq!(applied, 4);
     for pool in pools {
         pool.close().await;
     }
@@ -114,7 +114,13 @@ async fn platform_tables_live_in_schema_platform() -> Result<()> {
 
     assert_eq!(
         tables_in(&pool, "platform").await?,
-        set(&["_sqlx_migrations", "outbox", "processed_events"])
+        set(&[
+            "_sqlx_migrations",
+            "consumer_failures",
+            "erased_users",
+            "outbox",
+            "processed_events"
+        ])
     );
     // The service's own migrations and their bookkeeping stay in the default schema.
     assert_eq!(

@@ -1,7 +1,10 @@
 //! Shared set-up of the runtime tests: a database and a NATS namespace per test, events, raw
 //! publishing and reading streams back.
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow};
@@ -10,11 +13,12 @@ use async_nats::jetstream::consumer;
 use async_nats::jetstream::message::StreamMessage;
 use futures::StreamExt;
 use myaccount_proto::events::v1::{SignInRecorded, SignInStatus};
+use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::events::{Event, EventBus, Stream, headers};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
 use platform::testing::{TestDatabase, TestNats};
-use sqlx::PgPool;
 use sqlx::migrate::Migrator;
+use sqlx::{PgConnection, PgPool};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -246,4 +250,40 @@ pub async fn fetch_exactly(pull: &consumer::PullConsumer, n: usize) -> Result<Ve
         }
     }
     Ok(batch)
+}
+
+/// Counts the applications of each event; refuses every event while `refusing` (a bug that a
+/// later release fixes).
+#[derive(Clone, Default)]
+pub struct Counting {
+    pub refusing: Arc<AtomicBool>,
+    applied: Arc<Mutex<HashMap<String, u32>>>,
+}
+
+impl Counting {
+    pub fn applied(&self, event_id: &str) -> u32 {
+        self.applied
+            .lock()
+            .map(|a| a.get(event_id).copied().unwrap_or(0))
+            .unwrap_or(0)
+    }
+
+    /// How many applications in all.
+    pub fn total(&self) -> u32 {
+        self.applied.lock().map(|a| a.values().sum()).unwrap_or(0)
+    }
+}
+
+impl Handler<SignInRecorded> for Counting {
+    async fn handle(&self, _conn: &mut PgConnection, delivery: &Delivery<SignInRecorded>) -> Result<(), HandlerError> {
+        if self.refusing.load(Ordering::SeqCst) {
+            return Err(HandlerError::Rejected("breaks a rule of this release".into()));
+        }
+        let mut applied = self
+            .applied
+            .lock()
+            .map_err(|_| HandlerError::Transient("poisoned".into()))?;
+        *applied.entry(delivery.id.clone()).or_default() += 1;
+        Ok(())
+    }
 }

@@ -5,6 +5,7 @@ mod auth_layer;
 mod batch_consumer;
 mod consumer;
 mod db;
+mod deadletter;
 mod helpers;
 mod outbox;
 mod revocation;

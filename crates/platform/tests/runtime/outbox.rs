@@ -6,15 +6,18 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::SignInRecorded;
+use platform::consumer::Consumer;
 use platform::events::{EventBus, Stream, headers};
-use platform::outbox::{OutboxRelay, OutgoingEvent, RelaySettings, backlog, publish_in_tx};
+use platform::outbox::{
+    OutboxRelay, OutgoingEvent, RelaySettings, backlog, publish_in_tx, replay_sent_since, retry_stuck, stuck_events,
+};
 use platform::testing::{NatsServer, TestNats, eventually};
 use prost::Message;
 use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::helpers::{
-    DEADLINE, Harness, Running, commit_event, empty_migrator, header, sign_in, stream_len, stream_messages,
+    Counting, DEADLINE, Harness, Running, commit_event, empty_migrator, header, sign_in, stream_len, stream_messages,
 };
 
 const SOURCE: &str = "myaccount/platform-tests";
@@ -271,5 +274,160 @@ async fn a_relay_started_while_nats_is_down_publishes_once_it_is_up() -> Result<
     let messages = stream_messages(&h.bus, Stream::SignIn).await?;
     assert_eq!(msg_ids(&messages)?, written);
 
+    relay.stop().await
+}
+
+/// An event far beyond NATS's maximum message size: the client refuses it every time.
+fn oversized(upn: &str) -> SignInRecorded {
+    SignInRecorded {
+        user_agent: "x".repeat(2 * 1024 * 1024),
+        ..sign_in("u", upn)
+    }
+}
+
+#[tokio::test]
+async fn a_row_that_can_never_be_sent_is_quarantined_without_holding_up_the_others() -> Result<()> {
+    let h = Harness::new(&empty_migrator()).await?;
+    let before = commit_event(&h.pool, &sign_in("u", "before")).await?;
+    let too_large = commit_event(&h.pool, &oversized("too large")).await?;
+    let after = commit_event(&h.pool, &sign_in("u", "after")).await?;
+    let settings = RelaySettings {
+        quarantine_after: 3,
+        ..quick()
+    };
+    let relay = spawn_relay(&h.pool, &h.bus, settings.clone());
+    let pool = &h.pool;
+    eventually(DEADLINE, || async move {
+        stuck_events(pool)
+            .await
+            .is_ok_and(|stuck| stuck.iter().any(|e| e.quarantined_at.is_some()))
+    })
+    .await;
+
+    let bus = &h.bus;
+    eventually(DEADLINE, || async move { stream_len(bus, Stream::SignIn).await == 2 }).await;
+    let published = msg_ids(&stream_messages(&h.bus, Stream::SignIn).await?)?;
+    assert_eq!(published, vec![before, after], "the rows around it went out, in order");
+    let stuck = stuck_events(&h.pool).await?;
+    assert_eq!(stuck.len(), 1);
+    let row = &stuck[0];
+    assert_eq!(row.id, too_large);
+    assert_eq!((row.attempts, row.failures), (3, 3), "every attempt counted on the row");
+    assert!(
+        row.last_error.as_deref().is_some_and(|e| e.contains("max payload")),
+        "{:?}",
+        row.last_error
+    );
+    assert!(row.payload_bytes > 2 * 1024 * 1024);
+    let sent_attempts: Vec<i32> =
+        sqlx::query_scalar("SELECT attempts FROM platform.outbox WHERE published_at IS NOT NULL ORDER BY created_at")
+            .fetch_all(&h.pool)
+            .await?;
+    assert_eq!(sent_attempts, vec![1, 1]);
+
+    // Released, it is tried again (and, still too large, quarantined again).
+    assert_eq!(retry_stuck(&h.pool, Some(too_large)).await?, 1);
+    eventually(DEADLINE, || async move {
+        stuck_events(pool)
+            .await
+            .is_ok_and(|stuck| stuck.iter().any(|e| e.attempts == 6 && e.quarantined_at.is_some()))
+    })
+    .await;
+    assert_eq!(retry_stuck(&h.pool, None).await?, 1);
+    relay.stop().await
+}
+
+/// A relay that dies after JetStream acknowledged its publish but before its transaction marked
+/// the row sent: the row is published again by the next relay, and JetStream drops the copy.
+#[tokio::test]
+async fn a_relay_killed_between_publishing_and_marking_sent_publishes_nothing_twice() -> Result<()> {
+    let h = Harness::new(&empty_migrator()).await?;
+    // Marking a row sent fails, as if the relay died there: its transaction never commits.
+    sqlx::raw_sql(
+        "CREATE FUNCTION die_before_marking_sent() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'relay killed'; END $$; \
+         CREATE TRIGGER die_before_marking_sent BEFORE UPDATE OF published_at ON platform.outbox \
+         FOR EACH ROW WHEN (NEW.published_at IS NOT NULL) EXECUTE FUNCTION die_before_marking_sent();",
+    )
+    .execute(&h.pool)
+    .await?;
+    let id = commit_event(&h.pool, &sign_in("u", "published, never marked")).await?;
+    let dying = spawn_relay(&h.pool, &h.bus, quick());
+    let bus = &h.bus;
+    eventually(DEADLINE, || async move { stream_len(bus, Stream::SignIn).await == 1 }).await;
+    dying.stop().await?;
+    assert_eq!(backlog(&h.pool).await?, 1, "the row was never marked sent");
+
+    sqlx::raw_sql("DROP TRIGGER die_before_marking_sent ON platform.outbox")
+        .execute(&h.pool)
+        .await?;
+    let next = spawn_relay(&h.pool, &h.bus, quick());
+    let pool = &h.pool;
+    eventually(DEADLINE, || async move { backlog(pool).await.is_ok_and(|n| n == 0) }).await;
+    let attempts: i32 = sqlx::query_scalar("SELECT attempts FROM platform.outbox WHERE id = $1")
+        .bind(id)
+        .fetch_one(&h.pool)
+        .await?;
+    assert_eq!(attempts, 1, "the dead relay's attempts died with its transaction");
+    assert_eq!(
+        msg_ids(&stream_messages(&h.bus, Stream::SignIn).await?)?,
+        vec![id],
+        "JetStream kept one copy"
+    );
+    next.stop().await
+}
+
+/// JetStream lost everything (a cluster that lost its disks: the stream and its consumers are
+/// gone); the outboxes still have the events within the replay horizon and send them again. A
+/// consumer applies each event once: those it had applied are skipped by their ids.
+#[tokio::test]
+async fn a_replay_after_jetstream_lost_its_writes_changes_nothing_already_applied() -> Result<()> {
+    let h = Harness::new(&crate::helpers::TEST_MIGRATOR).await?;
+    let relay = spawn_relay(&h.pool, &h.bus, quick());
+    let counting = Counting::default();
+    let consumer = Consumer::new(
+        h.pool.clone(),
+        h.bus.clone(),
+        crate::helpers::consumer_settings(),
+        counting.clone(),
+    );
+    let consumer = Running::spawn(move |token| consumer.run(token));
+    let since = Utc::now();
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(commit_event(&h.pool, &sign_in("u", &format!("before the loss {i}"))).await?);
+    }
+    let bus = &h.bus;
+    eventually(DEADLINE, || {
+        crate::helpers::consumer_settled(bus, crate::helpers::DURABLE, 5)
+    })
+    .await;
+    assert_eq!(counting.total(), 5);
+
+    h.bus
+        .jetstream()
+        .delete_stream(h.bus.naming().stream(Stream::SignIn))
+        .await?;
+    ids.push(commit_event(&h.pool, &sign_in("u", "after the loss")).await?);
+    let pool = &h.pool;
+    eventually(DEADLINE, || async move { backlog(pool).await.is_ok_and(|n| n == 0) }).await;
+
+    assert_eq!(replay_sent_since(&h.pool, since).await?, 6);
+    eventually(DEADLINE, || async move { backlog(pool).await.is_ok_and(|n| n == 0) }).await;
+    eventually(DEADLINE, || async move { stream_len(bus, Stream::SignIn).await == 6 }).await;
+    eventually(DEADLINE, || {
+        crate::helpers::consumer_settled(bus, crate::helpers::DURABLE, 6)
+    })
+    .await;
+    for id in &ids {
+        assert_eq!(counting.applied(&id.to_string()), 1, "event {id}");
+    }
+    assert_eq!(counting.total(), 6);
+    assert_eq!(
+        msg_ids(&stream_messages(&h.bus, Stream::SignIn).await?)?.len(),
+        6,
+        "the event sent after the loss was not stored twice"
+    );
+    consumer.stop().await?;
     relay.stop().await
 }
