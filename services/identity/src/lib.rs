@@ -1,14 +1,23 @@
 //! The identity service: users, profiles, passwords, sessions, sign-in and token issuing.
 
+pub mod attempt;
+pub mod context;
 pub mod domain;
+pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod issuing;
 pub mod memberships;
+pub mod passwords;
 pub mod privacy;
+pub mod profile;
 pub mod required_password;
+pub mod second_step;
 pub mod security_info;
 pub mod service;
 pub mod sessions;
+pub mod sign_in;
+pub mod step_up;
 pub mod store;
 pub mod tokens;
 
@@ -31,8 +40,9 @@ use platform::outbox::OutboxRelay;
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::NewUserInput;
+use crate::error::IdentityError;
 use crate::security_info::{SecondFactorSettings, SecurityInfoClient};
-use crate::service::{Identity, IdentityError};
+use crate::service::Identity;
 use crate::store::StoreError;
 use crate::tokens::{KeyStore, LocalJwks, TokenSettings};
 
@@ -187,14 +197,14 @@ impl Application {
             pool.clone(),
             bus.clone(),
             platform::consumer::ConsumerSettings::new("identity"),
-            events::SignInFlaggedHandler,
+            sessions::SignInFlaggedHandler,
         );
         // A disabled (lost) device ends its sessions.
         let disabled_devices = platform::consumer::Consumer::<myaccount_proto::events::v1::DeviceDisabled, _>::new(
             pool.clone(),
             bus.clone(),
             platform::consumer::ConsumerSettings::new("identity"),
-            events::DeviceDisabledHandler,
+            sessions::DeviceDisabledHandler,
         );
         // Guest memberships decide who may sign in to which organization; leaving one ends its
         // sessions. The organization policy decides who may delete their own account.
