@@ -18,14 +18,14 @@ use crate::store::{self, Credentials};
 use crate::tokens::{KeyStore, TokenSettings};
 
 pub struct Context {
-    pub pool: PgPool,
-    pub keys: Arc<KeyStore>,
-    pub tokens: TokenSettings,
+    pub(crate) pool: PgPool,
+    pub(crate) keys: Arc<KeyStore>,
+    pub(crate) tokens: TokenSettings,
     /// security-info, when second factors are in use (absent: password-only sign-in).
-    pub second_factors: Option<SecurityInfoClient>,
+    pub(crate) second_factors: Option<SecurityInfoClient>,
     /// Verified against when the user name is unknown, so both paths cost one argon2 run and
     /// timing does not reveal which accounts exist.
-    pub dummy_hash: String,
+    pub(crate) dummy_hash: String,
 }
 
 impl Context {

@@ -711,6 +711,34 @@ mod tests {
     }
 
     #[test]
+    fn attempts_count_against_the_account_name_and_the_client_address() {
+        let first = Throttle::first_step("Adele.Vance@Contoso.Example", "203.0.113.7");
+        assert_eq!(first.keys(), ["account:adele.vance@contoso.example", "ip:203.0.113.7"]);
+        assert_eq!(first.cleared, ["account:adele.vance@contoso.example"]);
+        let unknown_address = Throttle::first_step("adele.vance@contoso.example", "");
+        assert_eq!(unknown_address.keys(), ["account:adele.vance@contoso.example"]);
+        let step_up = Throttle::step_up("adele.vance@contoso.example");
+        assert_eq!(step_up.keys(), ["account:adele.vance@contoso.example"]);
+        assert!(step_up.cleared.is_empty());
+    }
+
+    #[test]
+    fn finished_attempts_are_published_and_proven_ones_reset_the_counters() {
+        let session_id = Uuid::now_v7();
+        let wrong = Verdict::WrongAnswer(FailureReason::InvalidPassword);
+        assert_eq!(
+            Verdict::SignedIn { session_id }.recorded_outcome(),
+            Some(Ok(session_id))
+        );
+        assert_eq!(Verdict::SecondFactorDue.recorded_outcome(), None);
+        assert_eq!(wrong.recorded_outcome(), Some(Err(FailureReason::InvalidPassword)));
+        assert!(Verdict::SecondFactorDue.proven());
+        assert!(Verdict::StoppedAfterProof(FailureReason::NotAMember).proven());
+        assert!(!Verdict::Refused(FailureReason::Throttled).proven());
+        assert!(!wrong.proven());
+    }
+
+    #[test]
     fn user_principal_names_are_normalised_and_checked() {
         let mut v = Violations::new();
         assert_eq!(

@@ -10,8 +10,8 @@ use uuid::Uuid;
 use crate::attempt::{self, Ended};
 use crate::context::{Account, Context};
 use crate::domain::{
-    FactorCheck, FailureReason, MfaChallenge, MfaPolicy, MfaPrompt, MfaProof, SecondFactor, SignInAttempt,
-    SignInOutcome, Throttle, Verdict,
+    ClientInfo, ClientLocation, FactorCheck, FailureReason, MfaChallenge, MfaPolicy, MfaPrompt, MfaProof, SecondFactor,
+    SignInAttempt, SignInOutcome, Throttle, Verdict,
 };
 use crate::error::IdentityError;
 use crate::issuing::{issue_for_session, open_session};
@@ -92,7 +92,7 @@ pub async fn complete_mfa(
     challenge_id: &str,
     method_id: &str,
     proof: Option<MfaProof>,
-    location: Option<crate::domain::ClientLocation>,
+    location: Option<ClientLocation>,
 ) -> Result<SignInOutcome, IdentityError> {
     let (id, proof) = check_answer(challenge_id, method_id, proof)?;
     let method_id = method_id.trim();
@@ -154,12 +154,8 @@ async fn account_answering(
 
 /// The attempt an answer to `challenge` ends: the first step's client, with where the answer
 /// came from (the first step's location is not kept with the challenge).
-fn answer_attempt(
-    challenge: &Challenge,
-    account: &Account,
-    location: Option<crate::domain::ClientLocation>,
-) -> SignInAttempt {
-    let client = crate::domain::ClientInfo {
+fn answer_attempt(challenge: &Challenge, account: &Account, location: Option<ClientLocation>) -> SignInAttempt {
+    let client = ClientInfo {
         ip_address: challenge.ip_address.clone(),
         user_agent: challenge.user_agent.clone(),
         device_id: challenge.device_id.clone(),

@@ -1,12 +1,6 @@
 //! Identity's use cases behind one handle for the gRPC edge and start-up. Each method hands over
-//! to the module that owns the use case; they share a [`Context`] and import downwards only:
-//!
-//! ```text
-//! service -> sign_in -> step_up -> second_step -> required_password -> issuing -> sessions
-//!            profile, privacy                          attempt -> events, store -> domain
-//! ```
-//!
-//! (ARCHITECTURE.md, "identity", draws the whole graph.)
+//! to the module that owns the use case; those share a [`Context`] and import downwards only
+//! (ARCHITECTURE.md, "services/identity", lists the layers).
 
 use platform::auth::Caller;
 use sqlx::PgPool;
