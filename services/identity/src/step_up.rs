@@ -41,7 +41,8 @@ pub async fn reauthenticate(
     let mut attempt = SignInAttempt::new(Utc::now(), &upn, "password", client.clone(), Throttle::step_up(&upn));
     attempt.user_id = Some(caller.user_id);
     attempt.organization_id = account.organization_id;
-    // Held back before the password is checked; not a sign-in of its own, so not recorded.
+    // Refused before the password is checked and, unlike a throttled sign-in, not recorded:
+    // kept as it was, since recording it would add an event.
     if let Some(retry_after) = ctx.throttled_for(&attempt.throttle.keys(), attempt.time).await? {
         return Err(IdentityError::Throttled { retry_after });
     }
