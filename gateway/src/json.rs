@@ -487,6 +487,10 @@ pub struct UnregisteredDevice {
 pub struct DevicesView {
     pub items: Vec<DeviceWithSessions>,
     pub unregistered_devices: Vec<UnregisteredDevice>,
+    /// Present when the person has more sessions than the page joined here: the `pageToken`
+    /// of `GET /me/sessions` that lists the older ones.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sessions_next_page_token: Option<String>,
 }
 
 impl DevicesView {
@@ -533,6 +537,7 @@ impl DevicesView {
         Self {
             items,
             unregistered_devices,
+            sessions_next_page_token: None,
         }
     }
 }

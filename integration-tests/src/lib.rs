@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use myaccount_gateway::ratelimit::RateLimitSettings;
 use myaccount_identity::BootstrapAdmin;
-use platform::auth::VerifierSettings;
+
 use platform::events::NatsSettings;
-use platform::grpc::GrpcSettings;
+use platform::service::ServiceSettings;
 use platform::testing::{TestDatabase, TestNats};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -93,27 +93,27 @@ impl TestSystem {
         let gateway_port = platform::testing::free_port();
         let web_origin = format!("http://localhost:{gateway_port}");
 
-        let identity = myaccount_identity::Application::build_with_second_factors(
-            myaccount_identity::Settings {
-                grpc: GrpcSettings::ephemeral(),
-                database: identity_db.settings.clone(),
-                nats: nats.settings.clone(),
-                tokens: myaccount_identity::tokens::TokenSettings {
-                    issuer: platform::auth::DEFAULT_ISSUER.into(),
-                    audience: platform::auth::DEFAULT_AUDIENCE.into(),
-                    access_token_ttl: Duration::from_secs(300),
-                    refresh_token_ttl: Duration::from_secs(3600),
-                },
-                bootstrap_admin: Some(BootstrapAdmin {
-                    user_principal_name: ADMIN_UPN.into(),
-                    password: ADMIN_PASSWORD.into(),
-                }),
-                step_up_max_age: Duration::from_secs(600),
+        let identity = myaccount_identity::Application::build(myaccount_identity::Settings {
+            service: ServiceSettings::for_tests(
+                &myaccount_identity::SPEC,
+                identity_db.settings.clone(),
+                nats.settings.clone(),
+                "http://unused.invalid",
+            ),
+            tokens: myaccount_identity::tokens::TokenSettings {
+                issuer: platform::auth::DEFAULT_ISSUER.into(),
+                audience: platform::auth::DEFAULT_AUDIENCE.into(),
+                access_token_ttl: Duration::from_secs(300),
+                refresh_token_ttl: Duration::from_secs(3600),
             },
-            myaccount_identity::security_info::SecondFactorSettings::new(format!(
+            bootstrap_admin: Some(BootstrapAdmin {
+                user_principal_name: ADMIN_UPN.into(),
+                password: ADMIN_PASSWORD.into(),
+            }),
+            second_factors: Some(myaccount_identity::security_info::SecondFactorSettings::new(format!(
                 "http://127.0.0.1:{security_info_port}"
-            )),
-        )
+            ))),
+        })
         .await
         .expect("identity starts");
         let identity_port = identity.port();
@@ -121,15 +121,12 @@ impl TestSystem {
         let jwks_url = format!("http://127.0.0.1:{identity_admin_port}/.well-known/jwks.json");
 
         let audit = myaccount_audit::Application::build(myaccount_audit::Settings {
-            grpc: GrpcSettings::ephemeral(),
-            database: audit_db.settings.clone(),
-            nats: nats.settings.clone(),
-            auth: VerifierSettings::new(
-                platform::auth::DEFAULT_ISSUER,
-                platform::auth::DEFAULT_AUDIENCE,
+            service: ServiceSettings::for_tests(
+                &myaccount_audit::SPEC,
+                audit_db.settings.clone(),
+                nats.settings.clone(),
                 &jwks_url,
             ),
-            consumer: platform::consumer::ConsumerSettings::new("audit"),
             ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
             geoip_database: Some(geo_test_database()),
             retention: myaccount_audit::retention::RetentionSettings::default(),
@@ -139,62 +136,50 @@ impl TestSystem {
         let audit_port = audit.port();
 
         let organizations = myaccount_organizations::Application::build(myaccount_organizations::Settings {
-            grpc: GrpcSettings::ephemeral(),
-            // Many systems run side by side against one Postgres (max_connections 100).
-            database: platform::db::DatabaseSettings {
-                max_connections: 4,
-                ..organizations_db.settings.clone()
-            },
-            nats: nats.settings.clone(),
-            auth: VerifierSettings::new(
-                platform::auth::DEFAULT_ISSUER,
-                platform::auth::DEFAULT_AUDIENCE,
+            service: ServiceSettings::for_tests(
+                &myaccount_organizations::SPEC,
+                // Many systems run side by side against one Postgres (max_connections 100).
+                platform::db::DatabaseSettings {
+                    max_connections: 4,
+                    ..organizations_db.settings.clone()
+                },
+                nats.settings.clone(),
                 &jwks_url,
             ),
-            consumer: platform::consumer::ConsumerSettings::new("organizations"),
             max_sign_in_retention_days: 365,
-            step_up_max_age: Duration::from_secs(600),
         })
         .await
         .expect("organizations starts");
         let organizations_port = organizations.port();
 
         let devices = myaccount_devices::Application::build(myaccount_devices::Settings {
-            grpc: GrpcSettings::ephemeral(),
-            database: devices_db.settings.clone(),
-            nats: nats.settings.clone(),
-            auth: VerifierSettings::new(
-                platform::auth::DEFAULT_ISSUER,
-                platform::auth::DEFAULT_AUDIENCE,
+            service: ServiceSettings::for_tests(
+                &myaccount_devices::SPEC,
+                devices_db.settings.clone(),
+                nats.settings.clone(),
                 &jwks_url,
             ),
-            consumer: platform::consumer::ConsumerSettings::new("devices"),
             encryption: platform::crypto::Keyring::generate("e2e"),
-            step_up_max_age: Duration::from_secs(600),
         })
         .await
         .expect("devices starts");
         let devices_port = devices.port();
 
+        let mut security_info_service = ServiceSettings::for_tests(
+            &myaccount_security_info::SPEC,
+            security_info_db.settings.clone(),
+            nats.settings.clone(),
+            &jwks_url,
+        );
+        security_info_service.grpc.port = security_info_port;
         let security_info = myaccount_security_info::Application::build(myaccount_security_info::Settings {
-            grpc: GrpcSettings {
-                port: security_info_port,
-                ..GrpcSettings::ephemeral()
-            },
-            database: security_info_db.settings.clone(),
-            nats: nats.settings.clone(),
-            auth: VerifierSettings::new(
-                platform::auth::DEFAULT_ISSUER,
-                platform::auth::DEFAULT_AUDIENCE,
-                &jwks_url,
-            ),
+            service: security_info_service,
             keyring: platform::crypto::Keyring::generate("e2e"),
             webauthn: myaccount_security_info::WebAuthnSettings {
                 rp_id: "localhost".into(),
                 rp_origin: web_origin.parse().expect("origin"),
                 rp_name: "MyAccount".into(),
             },
-            step_up_max_age: Duration::from_secs(600),
             totp_issuer: "MyAccount".into(),
             sender: myaccount_security_info::notifications::SenderSettings::Log,
         })

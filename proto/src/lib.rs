@@ -3,6 +3,11 @@
 
 #![allow(clippy::all, clippy::pedantic, missing_docs)]
 
+mod convert;
+mod vocabulary;
+pub use convert::{InvalidId, datetime, id_or_empty, optional_datetime, parse_id, timestamp};
+pub use vocabulary::RiskReason;
+
 /// Encoded `FileDescriptorSet` of every MyAccount proto, for `tonic-reflection`.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/myaccount_descriptor.bin"));
 

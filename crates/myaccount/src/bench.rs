@@ -17,8 +17,8 @@ use platform::auth::{
 };
 use platform::db::DatabaseSettings;
 use platform::events::{EventBus, NatsSettings, Stream};
-use platform::grpc::GrpcSettings;
 use platform::outbox::{OutboxRelay, OutgoingEvent, publish_in_tx};
+use platform::service::ServiceSettings;
 use prost::Message;
 use sqlx::{Connection, PgPool};
 use tokio_util::sync::CancellationToken;
@@ -211,18 +211,20 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
         VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
         StaticJwks(jsonwebtoken_set(&key)),
     );
-    let mut grpc = GrpcSettings::ephemeral();
-    grpc.request_timeout = Duration::from_secs(30);
+    let mut service = ServiceSettings::for_tests(
+        &myaccount_audit::SPEC,
+        audit_db.clone(),
+        run.nats.clone(),
+        "http://unused.invalid",
+    );
+    service.grpc.request_timeout = Duration::from_secs(30);
+    service.consumer = platform::consumer::ConsumerSettings {
+        batch_size: args.batch_size,
+        ..platform::consumer::ConsumerSettings::new("audit")
+    };
     let audit_app = myaccount_audit::Application::build_with_verifier(
         myaccount_audit::Settings {
-            grpc,
-            database: audit_db.clone(),
-            nats: run.nats.clone(),
-            auth: VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
-            consumer: platform::consumer::ConsumerSettings {
-                batch_size: args.batch_size,
-                ..platform::consumer::ConsumerSettings::new("audit")
-            },
+            service,
             ingest_workers: args.ingest_workers,
             geoip_database: None,
             retention: myaccount_audit::retention::RetentionSettings::default(),
@@ -734,4 +736,469 @@ async fn my_sign_ins(
         anyhow::ensure!(!page.sign_ins.is_empty(), "a bench user has sign-ins");
     }
     Ok(sorted(times))
+}
+
+// --- `myaccount bench pages` ---
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct PagesArgs {
+    /// Requests in flight on each path at once.
+    #[arg(long, default_value_t = 64)]
+    pub concurrency: usize,
+    /// Seconds of load on each path (after a short warm-up).
+    #[arg(long, default_value_t = 10)]
+    pub seconds: u64,
+    /// A running gateway to measure, e.g. http://127.0.0.1:8080 (with its rate limits off and
+    /// the demo seeded); without it the bench starts a system of its own as `myaccount up
+    /// --demo` does, with rate limits off, on databases and streams named for the run.
+    #[arg(long)]
+    pub gateway: Option<String>,
+    /// Sessions the bench person has on its own system (each password sign-in opens one, so a
+    /// person can collect thousands); written directly into identity's database.
+    #[arg(long, default_value_t = 10_000)]
+    pub sessions: i32,
+    #[arg(long, default_value = crate::demo::PAGES_BENCH_USER.0)]
+    pub username: String,
+    #[arg(long, default_value = crate::demo::PAGES_BENCH_USER.1)]
+    pub password: String,
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
+    pub postgres: String,
+    #[arg(long, default_value = "nats://127.0.0.1:4222")]
+    pub nats: String,
+}
+
+/// The read paths of the gateway, each measured on its own. The trivial handler and the
+/// profile read come first: the goals are ratios to them.
+const TRIVIAL_PATH: &str = "/healthz";
+const PROFILE_PATH: &str = "/api/v1/me/profile";
+const OVERVIEW_PATH: &str = "/api/v1/me";
+const READ_PATHS: [&str; 10] = [
+    TRIVIAL_PATH,
+    PROFILE_PATH,
+    OVERVIEW_PATH,
+    "/api/v1/me/security-info",
+    "/api/v1/me/devices",
+    "/api/v1/me/sessions",
+    "/api/v1/me/organizations",
+    "/api/v1/me/sign-ins",
+    "/api/v1/me/activity",
+    "/api/v1/me/privacy",
+];
+
+/// Goals of issue 21, as ratios of one run: every read path at least half the profile read's
+/// requests/s (the overview, five calls, at least 0.3), and sign-ins at least 0.8 of what the
+/// cores verify with argon2id alone.
+const READ_GOAL: f64 = 0.5;
+/// The overview's p99 at most this times the slowest of its sections' own pages.
+const OVERVIEW_P99_GOAL: f64 = 1.5;
+/// The pages that read what the overview's sections read.
+const OVERVIEW_SECTIONS: [&str; 5] = [
+    PROFILE_PATH,
+    "/api/v1/me/security-info",
+    "/api/v1/me/devices",
+    "/api/v1/me/organizations",
+    "/api/v1/me/sign-ins",
+];
+const OVERVIEW_GOAL: f64 = 0.3;
+const SIGN_IN_GOAL: f64 = 0.8;
+
+/// What one path answered under load.
+struct Load {
+    requests: usize,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    non_2xx: usize,
+    /// 200s that say a part is missing: an overview with a section marked unavailable.
+    incomplete: usize,
+}
+
+/// How the overview marks a section whose service did not answer in time.
+const UNAVAILABLE_SECTION: &[u8] = br#"{"status":"unavailable"}"#;
+
+pub async fn pages(args: PagesArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.concurrency > 0, "--concurrency must be at least 1");
+    match args.gateway.clone() {
+        Some(gateway) => measure_pages(&args, gateway.trim_end_matches('/')).await,
+        None => {
+            let id = Uuid::new_v4().simple().to_string()[..8].to_owned();
+            let mut nats = NatsSettings::new(args.nats.clone());
+            nats.namespace = Some(format!("bench{id}"));
+            let mut run = Run {
+                id,
+                postgres: args.postgres.clone(),
+                databases: vec![],
+                nats,
+            };
+            let result = pages_on_own_system(&args, &mut run).await;
+            run.clean_up().await;
+            result
+        }
+    }
+}
+
+/// Starts every service and the gateway on free ports, databases and streams of this run,
+/// rate limits off; seeds the demo, gives the bench person `--sessions` sessions, measures.
+async fn pages_on_own_system(args: &PagesArgs, run: &mut Run) -> anyhow::Result<()> {
+    let mut vars: Vec<(String, String)> = vec![
+        ("GATEWAY_AUTH_RATE_LIMIT_PER_IP".into(), "0".into()),
+        ("GATEWAY_AUTH_RATE_LIMIT_PER_ACCOUNT".into(), "0".into()),
+        ("NATS_URL".into(), run.nats.url.clone()),
+        ("NATS_NAMESPACE".into(), run.nats.namespace.clone().unwrap_or_default()),
+    ];
+    let mut identity = None;
+    for (prefix, name) in [
+        ("IDENTITY", "identity"),
+        ("SECURITYINFO", "securityinfo"),
+        ("DEVICES", "devices"),
+        ("ORGANIZATIONS", "organizations"),
+        ("AUDIT", "audit"),
+    ] {
+        let (grpc_port, admin_port) = (free_port()?, free_port()?);
+        let database = run.database(name);
+        vars.push((format!("{prefix}_GRPC_PORT"), grpc_port.to_string()));
+        vars.push((format!("{prefix}_ADMIN_PORT"), admin_port.to_string()));
+        vars.push((format!("{prefix}_URL"), format!("http://127.0.0.1:{grpc_port}")));
+        vars.push((format!("{prefix}_DATABASE_URL"), database.url.clone()));
+        if prefix == "IDENTITY" {
+            identity = Some((database, admin_port));
+        }
+    }
+    let (identity_database, identity_admin_port) = identity.context("identity is one of the services")?;
+    vars.push((
+        "JWKS_URL".into(),
+        format!("http://127.0.0.1:{identity_admin_port}/.well-known/jwks.json"),
+    ));
+    vars.push(("GATEWAY_PORT".into(), free_port()?.to_string()));
+    let env = crate::up::local_env(platform::config::Env::from_process().overlay(vars));
+
+    let system = crate::up::start(&env).await?;
+    let gateway = format!("http://127.0.0.1:{}", system.gateway_port);
+    let prepared = async {
+        crate::demo::seed(&crate::demo::DemoTarget::from_env(&env)?).await?;
+        add_sessions(&identity_database, &args.username, args.sessions).await
+    }
+    .await;
+    let result = match prepared {
+        Ok(()) => measure_pages(args, &gateway).await,
+        Err(e) => Err(e),
+    };
+    system.stop().await?;
+    result
+}
+
+/// A free TCP port on loopback (released at once: a small race, fine for a bench).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+}
+
+/// Gives `username` `count` usable sessions, used over the last weeks from a few browsers: what
+/// months of password sign-ins leave behind.
+async fn add_sessions(database: &DatabaseSettings, username: &str, count: i32) -> anyhow::Result<()> {
+    let mut conn = sqlx::PgConnection::connect(&database.url).await?;
+    let user_id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE user_principal_name = lower($1)")
+        .bind(username)
+        .fetch_optional(&mut conn)
+        .await?
+        .with_context(|| format!("{username} is not a user of the demo"))?;
+    sqlx::query(
+        "WITH made AS ( \
+           INSERT INTO sessions (id, user_id, created_at, last_seen_at, ip_address, user_agent, auth_time, amr) \
+           SELECT gen_random_uuid(), $1, now() - interval '30 days', now() - make_interval(secs => 60 + g * 120), \
+                  '192.0.2.' || (g % 250 + 1), \
+                  (ARRAY['Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.0.0', \
+                         'Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1', \
+                         'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0'])[1 + g % 3], \
+                  now() - interval '30 days', '{pwd}' \
+           FROM generate_series(0, $2 - 1) AS g RETURNING id) \
+         INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) \
+         SELECT sha256(id::text::bytea), id, now(), now() + interval '14 days' FROM made",
+    )
+    .bind(user_id)
+    .bind(count)
+    .execute(&mut conn)
+    .await?;
+    sqlx::query("ANALYZE sessions").execute(&mut conn).await?;
+    sqlx::query("ANALYZE refresh_tokens").execute(&mut conn).await?;
+    Ok(())
+}
+
+async fn measure_pages(args: &PagesArgs, gateway: &str) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .timeout(Duration::from_secs(30))
+        .build()?;
+    let token = sign_in_token(&client, gateway, args).await?;
+    let duration = Duration::from_secs(args.seconds.max(1));
+    println!(
+        "myaccount bench pages: {gateway}, {} in flight, {} s per path, as {}",
+        args.concurrency,
+        duration.as_secs(),
+        args.username
+    );
+
+    let mut reads = Vec::new();
+    for path in READ_PATHS {
+        let load = load_path(&client, gateway, path, &token, args.concurrency, duration).await;
+        println!(
+            "{path}: {:.0} requests/s, p50 {:.1} ms, p99 {:.1} ms, {} non-2xx and {} with a section unavailable of {}",
+            load.per_second, load.p50_ms, load.p99_ms, load.non_2xx, load.incomplete, load.requests
+        );
+        reads.push((path, load));
+    }
+
+    // Password sign-ins, then raw argon2id on every core right after: the same window of the
+    // same machine, so the ratio says what sign-in costs beyond its hash.
+    let sign_ins = load_sign_ins(&client, gateway, args, duration).await?;
+    println!(
+        "POST /api/v1/auth/sign-in: {:.1} sign-ins/s, p50 {:.1} ms, p99 {:.1} ms, {} non-2xx of {}",
+        sign_ins.per_second, sign_ins.p50_ms, sign_ins.p99_ms, sign_ins.non_2xx, sign_ins.requests
+    );
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    let argon2 = raw_argon2id(&args.password, cores, duration).await?;
+    println!("raw argon2id verification on {cores} cores: {argon2:.1}/s");
+
+    let per_second = |path: &str| {
+        reads
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map_or(f64::NAN, |(_, l)| l.per_second)
+    };
+    let trivial = per_second(TRIVIAL_PATH);
+    let profile = per_second(PROFILE_PATH);
+    println!(
+        "\n| path | requests/s | p50 | p99 | non-2xx (sections unavailable) | vs {TRIVIAL_PATH} | vs profile | goal |\n| --- | --- | --- | --- | --- | --- | --- | --- |"
+    );
+    let mut missed = Vec::new();
+    for (path, load) in &reads {
+        let goal = match *path {
+            TRIVIAL_PATH | PROFILE_PATH => None,
+            OVERVIEW_PATH => Some(OVERVIEW_GOAL),
+            _ => Some(READ_GOAL),
+        };
+        let ratio = load.per_second / profile;
+        let verdict = match goal {
+            None => "reference".to_owned(),
+            Some(goal) if ratio >= goal && load.non_2xx == 0 && load.incomplete == 0 => format!(">= {goal}: met"),
+            Some(goal) => {
+                missed.push(*path);
+                format!(">= {goal}, all complete 2xx: MISSED")
+            }
+        };
+        println!(
+            "| `{path}` | {:.0} | {:.1} ms | {:.1} ms | {} ({}) | {:.3} | {ratio:.2} | {verdict} |",
+            load.per_second,
+            load.p50_ms,
+            load.p99_ms,
+            load.non_2xx,
+            load.incomplete,
+            load.per_second / trivial
+        );
+    }
+    // The overview waits for its slowest section: held against the slowest of the pages that
+    // read the same services alone.
+    let p99 = |path: &str| {
+        reads
+            .iter()
+            .find(|(p, _)| *p == path)
+            .map_or(f64::NAN, |(_, l)| l.p99_ms)
+    };
+    let (slowest, slowest_p99) = OVERVIEW_SECTIONS
+        .iter()
+        .map(|path| (*path, p99(path)))
+        .fold((PROFILE_PATH, f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
+    let overview_ratio = p99(OVERVIEW_PATH) / slowest_p99;
+    let overview_met = overview_ratio <= OVERVIEW_P99_GOAL;
+    if !overview_met {
+        missed.push("overview p99");
+    }
+    println!(
+        "| `{OVERVIEW_PATH}` p99 | {:.1} ms | | | | slowest section `{slowest}` p99 {slowest_p99:.1} ms | {overview_ratio:.2} of it | <= {OVERVIEW_P99_GOAL}: {} |",
+        p99(OVERVIEW_PATH),
+        if overview_met { "met" } else { "MISSED" }
+    );
+    let sign_in_ratio = sign_ins.per_second / argon2;
+    let sign_in_met = sign_in_ratio >= SIGN_IN_GOAL && sign_ins.non_2xx == 0;
+    if !sign_in_met {
+        missed.push("sign-in");
+    }
+    println!(
+        "| `POST /api/v1/auth/sign-in` | {:.1} | {:.1} ms | {:.1} ms | {} | raw argon2id {argon2:.1}/s | {sign_in_ratio:.2} of argon2id | >= {SIGN_IN_GOAL}: {} |",
+        sign_ins.per_second,
+        sign_ins.p50_ms,
+        sign_ins.p99_ms,
+        sign_ins.non_2xx,
+        if sign_in_met { "met" } else { "MISSED" }
+    );
+    if missed.is_empty() {
+        println!("\nevery goal met");
+    } else {
+        println!("\ngoals missed: {}", missed.join(", "));
+    }
+    Ok(())
+}
+
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SignedIn {
+    access_token: Option<String>,
+}
+
+fn sign_in_body(args: &PagesArgs) -> serde_json::Value {
+    serde_json::json!({"username": args.username, "password": args.password})
+}
+
+async fn sign_in_token(client: &reqwest::Client, gateway: &str, args: &PagesArgs) -> anyhow::Result<String> {
+    let response = client
+        .post(format!("{gateway}/api/v1/auth/sign-in"))
+        .json(&sign_in_body(args))
+        .send()
+        .await
+        .with_context(|| format!("signing in at {gateway}"))?;
+    let status = response.status();
+    anyhow::ensure!(status.is_success(), "signing in as {} answered {status}", args.username);
+    response
+        .json::<SignedIn>()
+        .await?
+        .access_token
+        .with_context(|| format!("{} needs a second factor; choose a person without one", args.username))
+}
+
+/// `concurrency` loops, each sending the next request when the last one has been read in
+/// full, for `duration` after a warm-up of one request per loop.
+async fn load_path(
+    client: &reqwest::Client,
+    gateway: &str,
+    path: &str,
+    token: &str,
+    concurrency: usize,
+    duration: Duration,
+) -> Load {
+    let url = format!("{gateway}{path}");
+    let send = {
+        let client = client.clone();
+        let token = token.to_owned();
+        move || client.get(url.clone()).bearer_auth(&token).send()
+    };
+    run_load(concurrency, duration, send).await
+}
+
+async fn load_sign_ins(
+    client: &reqwest::Client,
+    gateway: &str,
+    args: &PagesArgs,
+    duration: Duration,
+) -> anyhow::Result<Load> {
+    let url = format!("{gateway}/api/v1/auth/sign-in");
+    let body = sign_in_body(args);
+    let client = client.clone();
+    Ok(run_load(args.concurrency, duration, move || {
+        client.post(url.clone()).json(&body).send()
+    })
+    .await)
+}
+
+async fn run_load<F, Fut>(concurrency: usize, duration: Duration, send: F) -> Load
+where
+    F: Fn() -> Fut + Clone + Send + 'static,
+    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>> + Send,
+{
+    enum Answer {
+        Complete,
+        Incomplete,
+        Failed,
+    }
+    async fn one<Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>>(request: Fut) -> Answer {
+        let Ok(response) = request.await else {
+            return Answer::Failed;
+        };
+        let ok = response.status().is_success();
+        // The whole body: a page is served when it has been read, not when it started.
+        match response.bytes().await {
+            Ok(body)
+                if ok
+                    && body
+                        .windows(UNAVAILABLE_SECTION.len())
+                        .any(|w| w == UNAVAILABLE_SECTION) =>
+            {
+                Answer::Incomplete
+            }
+            Ok(_) if ok => Answer::Complete,
+            _ => Answer::Failed,
+        }
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(concurrency));
+    let mut tasks = Vec::with_capacity(concurrency);
+    for _ in 0..concurrency {
+        let send = send.clone();
+        let barrier = barrier.clone();
+        tasks.push(tokio::spawn(async move {
+            one(send()).await;
+            barrier.wait().await;
+            let until = Instant::now() + duration;
+            let mut times = Vec::new();
+            let (mut failed, mut incomplete) = (0, 0);
+            while Instant::now() < until {
+                let started = Instant::now();
+                match one(send()).await {
+                    Answer::Complete => {}
+                    Answer::Incomplete => incomplete += 1,
+                    Answer::Failed => failed += 1,
+                }
+                times.push(started.elapsed().as_secs_f64() * 1000.0);
+            }
+            (times, failed, incomplete)
+        }));
+    }
+    let started = Instant::now();
+    let mut times = Vec::new();
+    let (mut non_2xx, mut incomplete) = (0, 0);
+    for task in tasks {
+        if let Ok((mine, failed, partial)) = task.await {
+            times.extend(mine);
+            non_2xx += failed;
+            incomplete += partial;
+        }
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let times = sorted(times);
+    Load {
+        requests: times.len(),
+        per_second: times.len() as f64 / elapsed,
+        p50_ms: percentile(&times, 50.0),
+        p99_ms: percentile(&times, 99.0),
+        non_2xx,
+        incomplete,
+    }
+}
+
+/// argon2id verifications of `password` per second on `threads` threads, hashed with
+/// identity's own parameters, for `duration`.
+async fn raw_argon2id(password: &str, threads: usize, duration: Duration) -> anyhow::Result<f64> {
+    use argon2::{Argon2, PasswordHash, PasswordVerifier};
+    let hash = myaccount_identity::service::hash_password(password.to_owned()).await?;
+    let until = Instant::now() + duration;
+    let started = Instant::now();
+    let mut workers = Vec::with_capacity(threads);
+    for _ in 0..threads {
+        let hash = hash.clone();
+        let password = password.to_owned();
+        workers.push(tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut verified = 0;
+            while Instant::now() < until {
+                anyhow::ensure!(
+                    Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok(),
+                    "the password does not verify against its own hash"
+                );
+                verified += 1;
+            }
+            Ok(verified)
+        }));
+    }
+    let mut verified = 0;
+    for worker in workers {
+        verified += worker.await??;
+    }
+    Ok(verified as f64 / started.elapsed().as_secs_f64())
 }

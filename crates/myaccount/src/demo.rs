@@ -64,6 +64,9 @@ const USERS: [DemoUser; 3] = [
     },
 ];
 
+/// The demo person whose pages `myaccount bench pages` reads: one password, no second factor.
+pub const PAGES_BENCH_USER: (&str, &str) = (USERS[0].upn, USERS[0].password);
+
 pub struct DemoTarget {
     pub identity_url: String,
     pub devices_url: String,

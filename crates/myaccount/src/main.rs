@@ -39,6 +39,9 @@ enum Command {
 enum BenchCommand {
     /// Sign-in events from the outbox to "my sign-ins": throughput, visibility latency, query time.
     Signins(bench::SigninsArgs),
+    /// Every gateway read path under concurrent load, beside a trivial handler and the profile
+    /// read; password sign-ins beside raw argon2id verifications.
+    Pages(bench::PagesArgs),
 }
 
 #[tokio::main]
@@ -53,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
             demo::seed(&demo::DemoTarget::from_env(&env)?).await
         }
         Command::Bench(BenchCommand::Signins(args)) => bench::signins(args).await,
+        Command::Bench(BenchCommand::Pages(args)) => bench::pages(args).await,
         Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
     }
 }

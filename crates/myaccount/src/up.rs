@@ -4,7 +4,11 @@ use std::collections::HashMap;
 
 use anyhow::Context;
 use platform::config::Env;
+use platform::db::DatabaseSettings;
+use platform::service::ServiceSpec;
+use sqlx::migrate::Migrator;
 use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 /// The development keyring of `myaccount up` (`local-dev`: 32 bytes, public).
 pub const LOCAL_DATA_ENCRYPTION_KEYS: &str = "local-dev:bXlhY2NvdW50IGxvY2FsIGRldiBrZXksIHB1YmxpYyE=";
@@ -38,18 +42,40 @@ pub fn local_env(env: Env) -> Env {
 }
 
 pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
-    let identity_settings = myaccount_identity::Settings::from_env(&env)?;
-    let second_factor_settings = myaccount_identity::security_info::SecondFactorSettings::from_env(&env)?;
-    let security_info_settings = myaccount_security_info::Settings::from_env(&env)?;
-    let audit_settings = myaccount_audit::Settings::from_env(&env)?;
-    let devices_settings = myaccount_devices::Settings::from_env(&env)?;
-    let organizations_settings = myaccount_organizations::Settings::from_env(&env)?;
-    let gateway_settings = myaccount_gateway::Settings::from_env(&env)?;
+    let system = start(&env).await?;
+    if seed_demo {
+        let target = crate::demo::DemoTarget::from_env(&env)?;
+        match crate::demo::seed(&target).await {
+            Ok(()) => {}
+            Err(e) => tracing::error!(error = %format!("{e:#}"), "seeding the demo failed"),
+        }
+    }
+    eprintln!(
+        "\nMyAccount is running: http://127.0.0.1:{}  (Ctrl-C to stop)\n",
+        system.gateway_port
+    );
+    system.until_stopped().await
+}
 
-    let identity =
-        myaccount_identity::Application::build_with_second_factors(identity_settings, second_factor_settings)
-            .await
-            .context("starting identity")?;
+/// Every service and the gateway serving in this process.
+pub struct System {
+    pub gateway_port: u16,
+    stops: Vec<CancellationToken>,
+    servers: JoinSet<anyhow::Result<()>>,
+}
+
+/// Starts every service and the gateway from `env`, each on its own port.
+pub async fn start(env: &Env) -> anyhow::Result<System> {
+    let identity_settings = myaccount_identity::Settings::from_env(env)?;
+    let security_info_settings = myaccount_security_info::Settings::from_env(env)?;
+    let audit_settings = myaccount_audit::Settings::from_env(env)?;
+    let devices_settings = myaccount_devices::Settings::from_env(env)?;
+    let organizations_settings = myaccount_organizations::Settings::from_env(env)?;
+    let gateway_settings = myaccount_gateway::Settings::from_env(env)?;
+
+    let identity = myaccount_identity::Application::build(identity_settings)
+        .await
+        .context("starting identity")?;
     let security_info = myaccount_security_info::Application::build(security_info_settings)
         .await
         .context("starting security-info")?;
@@ -77,7 +103,7 @@ pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
     );
 
     // One stop for all: a signal reaches every server; if one fails, the others stop too.
-    let stops = [
+    let stops = vec![
         identity.shutdown_token(),
         audit.shutdown_token(),
         devices.shutdown_token(),
@@ -92,59 +118,53 @@ pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
     servers.spawn(async move { gateway.run_until_stopped().await.map_err(anyhow::Error::from) });
     servers.spawn(async move { organizations.run_until_stopped().await.map_err(anyhow::Error::from) });
     servers.spawn(async move { security_info.run_until_stopped().await.map_err(anyhow::Error::from) });
+    Ok(System {
+        gateway_port,
+        stops,
+        servers,
+    })
+}
 
-    if seed_demo {
-        let target = crate::demo::DemoTarget::from_env(&env)?;
-        match crate::demo::seed(&target).await {
-            Ok(()) => {}
-            Err(e) => tracing::error!(error = %format!("{e:#}"), "seeding the demo failed"),
+impl System {
+    /// Serves until a signal stops every server, or until one fails and the others stop too.
+    pub async fn until_stopped(mut self) -> anyhow::Result<()> {
+        let mut first_error = None;
+        while let Some(result) = self.servers.join_next().await {
+            for stop in &self.stops {
+                stop.cancel();
+            }
+            if let Ok(Err(e)) | Err(e) = result.map_err(anyhow::Error::from) {
+                first_error.get_or_insert(e);
+            }
         }
+        first_error.map_or(Ok(()), Err)
     }
-    eprintln!("\nMyAccount is running: http://127.0.0.1:{gateway_port}  (Ctrl-C to stop)\n");
 
-    let mut first_error = None;
-    while let Some(result) = servers.join_next().await {
-        for stop in &stops {
+    /// Stops every server and waits for them to drain.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        for stop in &self.stops {
             stop.cancel();
         }
-        if let Ok(Err(e)) | Err(e) = result.map_err(anyhow::Error::from) {
-            first_error.get_or_insert(e);
-        }
+        self.until_stopped().await
     }
-    first_error.map_or(Ok(()), Err)
 }
 
 pub async fn migrate(env: &Env) -> anyhow::Result<()> {
-    let mut identity = myaccount_identity::Settings::from_env(env)?;
-    identity.database.run_migrations = true;
-    let pool = platform::db::connect(&identity.database, &myaccount_identity::MIGRATIONS)
-        .await
-        .context("identity database")?;
-    pool.close().await;
-    let mut audit = myaccount_audit::Settings::from_env(env)?;
-    audit.database.run_migrations = true;
-    let pool = platform::db::connect(&audit.database, &myaccount_audit::MIGRATIONS)
-        .await
-        .context("audit database")?;
-    pool.close().await;
-    let mut devices = myaccount_devices::Settings::from_env(env)?;
-    devices.database.run_migrations = true;
-    let pool = platform::db::connect(&devices.database, &myaccount_devices::MIGRATIONS)
-        .await
-        .context("devices database")?;
-    pool.close().await;
-    let mut organizations = myaccount_organizations::Settings::from_env(env)?;
-    organizations.database.run_migrations = true;
-    let pool = platform::db::connect(&organizations.database, &myaccount_organizations::MIGRATIONS)
-        .await
-        .context("organizations database")?;
-    pool.close().await;
-    let mut security_info = myaccount_security_info::Settings::from_env(env)?;
-    security_info.database.run_migrations = true;
-    let pool = platform::db::connect(&security_info.database, &myaccount_security_info::MIGRATIONS)
-        .await
-        .context("security-info database")?;
-    pool.close().await;
+    let services: [(&ServiceSpec, &Migrator); 5] = [
+        (&myaccount_identity::SPEC, &myaccount_identity::MIGRATIONS),
+        (&myaccount_audit::SPEC, &myaccount_audit::MIGRATIONS),
+        (&myaccount_devices::SPEC, &myaccount_devices::MIGRATIONS),
+        (&myaccount_organizations::SPEC, &myaccount_organizations::MIGRATIONS),
+        (&myaccount_security_info::SPEC, &myaccount_security_info::MIGRATIONS),
+    ];
+    for (spec, migrations) in services {
+        let mut database = DatabaseSettings::from_env(env, spec.env_prefix, spec.default_database)?;
+        database.run_migrations = true;
+        let pool = platform::db::connect(&database, migrations)
+            .await
+            .with_context(|| format!("{} database", spec.name))?;
+        pool.close().await;
+    }
     eprintln!("migrations applied: identity, audit, devices, organizations, security-info");
     Ok(())
 }

@@ -15,6 +15,15 @@ pub struct FieldViolation {
     pub description: String,
 }
 
+impl From<myaccount_proto::InvalidId> for FieldViolation {
+    fn from(e: myaccount_proto::InvalidId) -> Self {
+        Self {
+            description: e.description(),
+            field: e.field,
+        }
+    }
+}
+
 /// Collects every problem of a request before answering, so a caller can fix them all at once.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Violations(Vec<FieldViolation>);
@@ -39,6 +48,13 @@ impl Violations {
         } else if value.chars().any(char::is_control) {
             self.add(field, "must not contain control characters");
         }
+    }
+
+    /// The id in `field`, or `None` with the violation recorded.
+    pub fn id(&mut self, field: &str, raw: &str) -> Option<uuid::Uuid> {
+        myaccount_proto::parse_id(field, raw)
+            .map_err(|e| self.0.push(e.into()))
+            .ok()
     }
 
     pub fn required(&mut self, field: &str, value: &str) {
@@ -143,6 +159,11 @@ pub fn invalid_argument(violations: Vec<FieldViolation>) -> Status {
         details.add_bad_request_violation(v.field.clone(), v.description.clone());
     }
     Status::with_error_details(Code::InvalidArgument, message, details)
+}
+
+/// The id in a request's `field`; a malformed one is `INVALID_ARGUMENT` naming the field.
+pub fn request_id(field: &str, raw: &str) -> Result<uuid::Uuid, Status> {
+    myaccount_proto::parse_id(field, raw).map_err(|e| invalid_argument(vec![e.into()]))
 }
 
 /// The field violations carried by a status, if any (for clients such as the gateway).

@@ -144,6 +144,12 @@ impl ServiceHost {
         self
     }
 
+    /// Verifies calls with `auth` instead of the layer given to `bind`.
+    pub fn authenticate(mut self, auth: AuthLayer) -> Self {
+        self.auth = auth;
+        self
+    }
+
     /// Extra routes on the admin HTTP port (e.g. identity's JWKS).
     pub fn admin_routes(mut self, routes: Router) -> Self {
         self.admin_routes = self.admin_routes.merge(routes);

@@ -7,12 +7,14 @@ pub mod config;
 pub mod consumer;
 pub mod crypto;
 pub mod db;
+pub mod erasure;
 pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod instrument;
 pub mod metrics;
 pub mod outbox;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 

@@ -17,6 +17,9 @@ use crate::json::{
 };
 use crate::problem::Problem;
 
+/// Sessions joined with the devices: identity's largest page.
+const SESSIONS_ON_DEVICES_PAGE: i32 = 100;
+
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_my_devices, register_device))
@@ -28,16 +31,21 @@ pub fn routes() -> OpenApiRouter<AppState> {
 
 /// Every registered device with the sessions signed in on it, then the sessions on devices
 /// that are not registered, grouped by browser and operating system. Devices and sessions are
-/// asked for at the same time.
+/// asked for at the same time. Only the most recently used sessions are joined (one page of the
+/// sessions list, a person may have thousands); `sessionsNextPageToken` continues on
+/// `GET /me/sessions` when there are more.
 #[utoipa::path(
     get,
     path = "/me/devices",
     tag = "devices",
-    responses((status = 200, description = "Each registered device with its sessions, then sessions on unregistered devices grouped by browser and operating system", body = DevicesView))
+    responses((status = 200, description = "Each registered device with its recent sessions, then recent sessions on unregistered devices grouped by browser and operating system; `sessionsNextPageToken` (as `pageToken` of `GET /me/sessions`) lists the older ones", body = DevicesView))
 )]
 pub async fn list_my_devices(State(state): State<AppState>, bearer: Bearer) -> Result<Json<DevicesView>, Problem> {
     let devices_request = bearer.request(pb::ListMyDevicesRequest {})?;
-    let sessions_request = bearer.request(identity::ListMySessionsRequest {})?;
+    let sessions_request = bearer.request(identity::ListMySessionsRequest {
+        page_size: SESSIONS_ON_DEVICES_PAGE,
+        page_token: String::new(),
+    })?;
     let mut devices_client = state.devices();
     let mut identity_client = state.identity();
     let (devices, sessions) = tokio::join!(
@@ -45,8 +53,10 @@ pub async fn list_my_devices(State(state): State<AppState>, bearer: Bearer) -> R
         identity_client.list_my_sessions(sessions_request),
     );
     let devices = devices?.into_inner().devices;
-    let sessions = sessions?.into_inner().sessions;
-    Ok(Json(DevicesView::join(devices, sessions)))
+    let sessions = sessions?.into_inner();
+    let mut view = DevicesView::join(devices, sessions.sessions);
+    view.sessions_next_page_token = Some(sessions.next_page_token).filter(|t| !t.is_empty());
+    Ok(Json(view))
 }
 
 /// Registers a personal device of the caller (organization devices are joined by admins).

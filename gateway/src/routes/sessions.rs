@@ -6,11 +6,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use myaccount_proto::identity::v1 as pb;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
-use crate::extract::{ApiJson, Bearer};
+use crate::extract::{ApiJson, ApiQuery, Bearer};
 use crate::json::{ChangePasswordBody, List, PasswordChanged, RevokedSessions, Session};
 use crate::problem::Problem;
 
@@ -23,23 +25,41 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
 }
 
-/// Most recently used first; `current` marks the session of this request.
+/// A page of the sessions list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SessionsQuery {
+    /// Sessions on one page: 50 when absent, at most 100.
+    pub page_size: Option<i32>,
+    /// `nextPageToken` of the previous page.
+    pub page_token: Option<String>,
+}
+
+/// Most recently used first, a page at a time; `current` marks the session of this request.
 #[utoipa::path(
     get,
     path = "/me/sessions",
     tag = "sessions",
-    responses((status = 200, description = "My sessions, most recently used first; `current` marks this one", body = List<Session>))
+    params(SessionsQuery),
+    responses((status = 200, description = "My sessions, most recently used first, a page at a time (`nextPageToken` while there are more); `current` marks this one", body = List<Session>))
 )]
-pub async fn list_my_sessions(State(state): State<AppState>, bearer: Bearer) -> Result<Json<List<Session>>, Problem> {
-    let sessions = state
+pub async fn list_my_sessions(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiQuery(query): ApiQuery<SessionsQuery>,
+) -> Result<Json<List<Session>>, Problem> {
+    let page = state
         .identity()
-        .list_my_sessions(bearer.request(pb::ListMySessionsRequest {})?)
+        .list_my_sessions(bearer.request(pb::ListMySessionsRequest {
+            page_size: query.page_size.unwrap_or(0),
+            page_token: query.page_token.unwrap_or_default(),
+        })?)
         .await?
-        .into_inner()
-        .sessions;
+        .into_inner();
     Ok(Json(List {
-        items: sessions.into_iter().map(Session::from).collect(),
-        next_page_token: None,
+        items: page.sessions.into_iter().map(Session::from).collect(),
+        next_page_token: Some(page.next_page_token).filter(|t| !t.is_empty()),
     }))
 }
 

@@ -76,38 +76,11 @@ pub struct SignIn {
     pub reviewed_at: Option<String>,
 }
 
-/// The stable code and a sentence a person understands.
+/// The stable code and a sentence a person understands, from the shared vocabulary.
 fn failure(reason: i32) -> Option<(&'static str, &'static str)> {
     match SignInFailureReason::try_from(reason) {
-        Ok(SignInFailureReason::UnknownUser) => Some(("unknown_user", "No account has this user name.")),
-        Ok(SignInFailureReason::InvalidPassword) => Some(("invalid_password", "The password was wrong.")),
-        Ok(SignInFailureReason::AccountDisabled) => Some(("account_disabled", "The account is disabled.")),
-        Ok(SignInFailureReason::Throttled) => {
-            Some(("throttled", "Blocked for a while after too many failed attempts."))
-        }
-        Ok(SignInFailureReason::SecondFactorFailed) => Some((
-            "second_factor_failed",
-            "The password was right but the second factor was not.",
-        )),
-        Ok(SignInFailureReason::MfaChallengeExpired) => {
-            Some(("mfa_challenge_expired", "The second step was not completed in time."))
-        }
-        Ok(SignInFailureReason::SecondFactorReplayed) => Some((
-            "second_factor_replayed",
-            "A code that had already been used was tried again.",
-        )),
-        Ok(SignInFailureReason::MfaTooManyAttempts) => {
-            Some(("mfa_too_many_attempts", "Too many wrong second-factor attempts."))
-        }
-        Ok(SignInFailureReason::PasswordChangeRequired) => Some((
-            "password_change_required",
-            "The credentials were right but a new password had to be chosen first.",
-        )),
-        Ok(SignInFailureReason::NotAMember) => Some((
-            "not_a_member",
-            "The password was right but the account is not a member of that organization.",
-        )),
-        _ => None,
+        Ok(SignInFailureReason::Unspecified) | Err(_) => None,
+        Ok(reason) => Some((reason.code(), reason.description())),
     }
 }
 

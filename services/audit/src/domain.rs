@@ -37,56 +37,8 @@ impl Status {
     }
 }
 
-/// Stable failure reason codes, as in the event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureReason {
-    UnknownUser,
-    InvalidPassword,
-    AccountDisabled,
-    Throttled,
-    SecondFactorFailed,
-    MfaChallengeExpired,
-    SecondFactorReplayed,
-    MfaTooManyAttempts,
-    /// The password was right, but the person is not a member of the organization.
-    NotAMember,
-    /// The credentials were right, but a new password is due first (after "this wasn't me").
-    PasswordChangeRequired,
-}
-
-impl FailureReason {
-    pub const ALL: [FailureReason; 10] = [
-        FailureReason::UnknownUser,
-        FailureReason::InvalidPassword,
-        FailureReason::AccountDisabled,
-        FailureReason::Throttled,
-        FailureReason::SecondFactorFailed,
-        FailureReason::MfaChallengeExpired,
-        FailureReason::SecondFactorReplayed,
-        FailureReason::MfaTooManyAttempts,
-        FailureReason::NotAMember,
-        FailureReason::PasswordChangeRequired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureReason::UnknownUser => "unknown_user",
-            FailureReason::InvalidPassword => "invalid_password",
-            FailureReason::AccountDisabled => "account_disabled",
-            FailureReason::Throttled => "throttled",
-            FailureReason::SecondFactorFailed => "second_factor_failed",
-            FailureReason::MfaChallengeExpired => "mfa_challenge_expired",
-            FailureReason::SecondFactorReplayed => "second_factor_replayed",
-            FailureReason::MfaTooManyAttempts => "mfa_too_many_attempts",
-            FailureReason::NotAMember => "not_a_member",
-            FailureReason::PasswordChangeRequired => "password_change_required",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == s)
-    }
-}
+/// Why a sign-in failed: the shared vocabulary's reasons (stable codes, one table of words).
+pub use myaccount_proto::events::v1::SignInFailureReason as FailureReason;
 
 /// How the client signed in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,41 +120,14 @@ impl RiskLevel {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum RiskReason {
-    NewCountry,
-    NewDevice,
-    IpFailuresAcrossAccounts,
-    ImpossibleTravel,
-}
+pub use myaccount_proto::RiskReason;
 
-impl RiskReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RiskReason::NewCountry => "new_country",
-            RiskReason::NewDevice => "new_device",
-            RiskReason::IpFailuresAcrossAccounts => "ip_failures_across_accounts",
-            RiskReason::ImpossibleTravel => "impossible_travel",
-        }
-    }
-
-    fn level(self) -> RiskLevel {
-        match self {
-            RiskReason::NewDevice => RiskLevel::Low,
-            RiskReason::NewCountry | RiskReason::IpFailuresAcrossAccounts => RiskLevel::Medium,
-            RiskReason::ImpossibleTravel => RiskLevel::High,
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            RiskReason::NewCountry,
-            RiskReason::NewDevice,
-            RiskReason::IpFailuresAcrossAccounts,
-            RiskReason::ImpossibleTravel,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
+/// How much each reason weighs: the level of a sign-in is its heaviest reason's.
+fn level_of(reason: RiskReason) -> RiskLevel {
+    match reason {
+        RiskReason::NewDevice => RiskLevel::Low,
+        RiskReason::NewCountry | RiskReason::IpFailuresAcrossAccounts => RiskLevel::Medium,
+        RiskReason::ImpossibleTravel => RiskLevel::High,
     }
 }
 
@@ -213,7 +138,11 @@ pub struct Risk {
 
 impl Risk {
     pub fn level(&self) -> RiskLevel {
-        self.reasons.iter().map(|r| r.level()).max().unwrap_or(RiskLevel::None)
+        self.reasons
+            .iter()
+            .map(|r| level_of(*r))
+            .max()
+            .unwrap_or(RiskLevel::None)
     }
 
     pub fn is_risky(&self) -> bool {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, SubsecRound, Utc};
 use myaccount_proto::events::v1::{
     NotificationChannel, NotificationRequested, OrganizationChanged, SignInFailureReason, SignInFlagged,
-    SignInRecorded, SignInRiskDetected, SignInStatus, UserDeleted,
+    SignInRecorded, SignInRiskDetected, SignInStatus,
 };
 use platform::consumer::{BatchHandler, BatchOutcome, Delivery, Handler, HandlerError, RawDelivery, RawHandler};
 use platform::outbox::{OutgoingEvent, publish_all_in_tx, publish_in_tx};
@@ -23,12 +23,7 @@ use crate::domain::{
 use crate::enrich::{GeoLocator, browser_and_os, client_app};
 use crate::store::{self, Existing};
 
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+use myaccount_proto::timestamp;
 
 /// Ingests sign-ins: enrich, assess risk, store, and raise the alarm when risky. A batch takes
 /// a handful of statements whatever its size; one message is a batch of one, so the fallback
@@ -97,7 +92,7 @@ impl SignInRecordedHandler {
         }
 
         let users: Vec<Uuid> = sign_ins.iter().filter_map(|s| s.user_id).collect();
-        let erased = store::erased_among(conn, &users).await?;
+        let erased = platform::erasure::erased_among(conn, &users).await?;
         let mut assessed = Vec::with_capacity(sign_ins.len());
         for sign_in in &mut sign_ins {
             let of_erased = sign_in.user_id.is_some_and(|u| erased.contains(&u));
@@ -173,7 +168,7 @@ fn reported_location(e: &SignInRecorded) -> Option<Location> {
 /// `signin.v1.risk_detected`, and the notification that tells the person at once.
 fn risk_events(s: &SignIn) -> [OutgoingEvent; 2] {
     let user_id = s.user_id.map(|u| u.to_string()).unwrap_or_default();
-    let reasons: Vec<String> = s.risk.reasons.iter().map(|r| r.as_str().to_owned()).collect();
+    let reasons: Vec<String> = s.risk.reasons.iter().map(|r| r.code().to_owned()).collect();
     let detected = SignInRiskDetected {
         sign_in_id: s.id.to_string(),
         user_id: user_id.clone(),
@@ -239,7 +234,7 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
     let id = Uuid::parse_str(&e.sign_in_id).map_err(|_| format!("sign_in_id {:?} is not a UUID", e.sign_in_id))?;
     let time = e.time.as_ref().ok_or("time is missing")?;
     // Microseconds, as Postgres keeps it: the stored row and the one in hand have the same key.
-    let occurred_at = DateTime::<Utc>::from_timestamp(time.seconds, u32::try_from(time.nanos).unwrap_or(0))
+    let occurred_at = myaccount_proto::datetime(time)
         .ok_or("time is out of range")?
         .trunc_subsecs(6);
     let user_id = match e.user_id.as_str() {
@@ -253,16 +248,7 @@ pub fn sign_in_from_event(e: &SignInRecorded) -> Result<SignIn, String> {
     };
     let failure_reason = match SignInFailureReason::try_from(e.failure_reason) {
         Ok(SignInFailureReason::Unspecified) => None,
-        Ok(SignInFailureReason::UnknownUser) => Some(FailureReason::UnknownUser),
-        Ok(SignInFailureReason::InvalidPassword) => Some(FailureReason::InvalidPassword),
-        Ok(SignInFailureReason::AccountDisabled) => Some(FailureReason::AccountDisabled),
-        Ok(SignInFailureReason::Throttled) => Some(FailureReason::Throttled),
-        Ok(SignInFailureReason::SecondFactorFailed) => Some(FailureReason::SecondFactorFailed),
-        Ok(SignInFailureReason::MfaChallengeExpired) => Some(FailureReason::MfaChallengeExpired),
-        Ok(SignInFailureReason::SecondFactorReplayed) => Some(FailureReason::SecondFactorReplayed),
-        Ok(SignInFailureReason::MfaTooManyAttempts) => Some(FailureReason::MfaTooManyAttempts),
-        Ok(SignInFailureReason::NotAMember) => Some(FailureReason::NotAMember),
-        Ok(SignInFailureReason::PasswordChangeRequired) => Some(FailureReason::PasswordChangeRequired),
+        Ok(reason) => Some(reason),
         Err(_) => return Err(format!("unknown failure reason {}", e.failure_reason)),
     };
     let user_agent = truncate(&e.user_agent, 1024);
@@ -328,7 +314,7 @@ fn authentication_steps(
             steps.push(AuthenticationStep {
                 method: failed_method,
                 succeeded: false,
-                detail: failure.map(|f| f.as_str().to_owned()).unwrap_or_default(),
+                detail: failure.map(|f| f.code().to_owned()).unwrap_or_default(),
             });
         }
     }
@@ -364,7 +350,7 @@ impl RawHandler for ActivityRecorder {
         let Some(activity) = activity_of(d)? else {
             return Ok(());
         };
-        if store::is_erased(conn, activity.user_id).await? {
+        if platform::erasure::is_erased(conn, activity.user_id).await? {
             return Ok(());
         }
         store::insert_activity(conn, &activity).await?;
@@ -433,23 +419,6 @@ fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
         details,
         organization_id: String::new(),
     }))
-}
-
-/// `myaccount.identity.v1.user_deleted`: deletes the user's activity log and what the risk rules
-/// learnt about them, and pseudonymises their sign-ins (kept for the organization's retention as
-/// security evidence, then deleted by retention like any other).
-pub struct UserDeletedHandler;
-
-impl Handler<UserDeleted> for UserDeletedHandler {
-    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDeleted>) -> Result<(), HandlerError> {
-        let e = &delivery.event;
-        let user_id = Uuid::parse_str(&e.user_id)
-            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
-        // A fresh pseudonym per erasure, known only to this statement: nothing can map it back.
-        let pseudonymised = store::erase_user(conn, user_id, Uuid::new_v4(), crate::domain::now()).await?;
-        tracing::info!(%user_id, pseudonymised, "user erased");
-        Ok(())
-    }
 }
 
 /// `recovery_key_viewed` -> "Recovery key viewed".

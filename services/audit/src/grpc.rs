@@ -10,12 +10,12 @@ use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::{
-    ACTIVITY_RETENTION, Activity, DataRetention, FailureReason, KEPT_AFTER_ERASURE, PageRequest, PersonalData, SignIn,
-    SignInFilter, SignInQuery, Verdict,
+    ACTIVITY_RETENTION, Activity, DataRetention, KEPT_AFTER_ERASURE, PageRequest, PersonalData, SignIn, SignInFilter,
+    SignInQuery, Verdict,
 };
-use crate::events::timestamp;
 use crate::service::{Audit, ReviewOutcome};
 use crate::store::Scope;
+use myaccount_proto::timestamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -68,7 +68,7 @@ fn sign_in(s: SignIn) -> pb::SignIn {
             crate::domain::Status::Failure => SignInStatus::Failure,
         }
         .into(),
-        failure_reason: failure_reason(s.failure_reason).into(),
+        failure_reason: s.failure_reason.unwrap_or(SignInFailureReason::Unspecified).into(),
         authentication_methods: s.authentication_methods.clone(),
         session_id: s.session_id.clone(),
         correlation_id: s.correlation_id.clone(),
@@ -96,26 +96,10 @@ fn sign_in(s: SignIn) -> pb::SignIn {
             })
             .collect(),
         risk_level: s.risk.level().as_str().into(),
-        risk_reasons: s.risk.reasons.iter().map(|r| r.as_str().to_owned()).collect(),
+        risk_reasons: s.risk.reasons.iter().map(|r| r.code().to_owned()).collect(),
         review_state: s.review_state.as_str().into(),
         reviewed_at: s.reviewed_at.map(timestamp),
         organization_id: s.organization_id,
-    }
-}
-
-fn failure_reason(reason: Option<FailureReason>) -> SignInFailureReason {
-    match reason {
-        None => SignInFailureReason::Unspecified,
-        Some(FailureReason::UnknownUser) => SignInFailureReason::UnknownUser,
-        Some(FailureReason::InvalidPassword) => SignInFailureReason::InvalidPassword,
-        Some(FailureReason::AccountDisabled) => SignInFailureReason::AccountDisabled,
-        Some(FailureReason::Throttled) => SignInFailureReason::Throttled,
-        Some(FailureReason::SecondFactorFailed) => SignInFailureReason::SecondFactorFailed,
-        Some(FailureReason::MfaChallengeExpired) => SignInFailureReason::MfaChallengeExpired,
-        Some(FailureReason::SecondFactorReplayed) => SignInFailureReason::SecondFactorReplayed,
-        Some(FailureReason::MfaTooManyAttempts) => SignInFailureReason::MfaTooManyAttempts,
-        Some(FailureReason::NotAMember) => SignInFailureReason::NotAMember,
-        Some(FailureReason::PasswordChangeRequired) => SignInFailureReason::PasswordChangeRequired,
     }
 }
 

@@ -15,22 +15,26 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use myaccount_proto::audit::v1::audit_service_server::AuditServiceServer;
-use myaccount_proto::events::v1::{OrganizationChanged, SignInRecorded, UserDeleted};
-use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
+use myaccount_proto::events::v1::{OrganizationChanged, SignInRecorded};
 use platform::config::{ConfigError, Env};
-use platform::consumer::{BatchConsumer, Consumer, ConsumerSettings, StreamConsumer};
-use platform::db::DatabaseSettings;
-use platform::events::{EventBus, NatsSettings, Stream};
-use platform::grpc::{GrpcSettings, ServiceHost};
-use platform::outbox::OutboxRelay;
-use tokio_util::sync::CancellationToken;
+use platform::consumer::StreamConsumer;
+use platform::events::Stream;
+use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
 
 use crate::enrich::GeoLocator;
 use crate::retention::RetentionSettings;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-pub const DEFAULT_GRPC_PORT: u16 = 50055;
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "audit",
+    env_prefix: "AUDIT",
+    default_grpc_port: 50055,
+    default_database: "myaccount_audit",
+    consumer_name: "audit",
+    publishes: &[Stream::SignIn, Stream::Notifications],
+};
+
 /// Two ingest loops: on two cores, one batch's database work overlaps the other's round trips.
 pub const DEFAULT_INGEST_WORKERS: usize = 2;
 
@@ -46,11 +50,7 @@ const ACTIVITY_STREAMS: [(Stream, &str, Option<&str>); 5] = [
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub grpc: GrpcSettings,
-    pub database: DatabaseSettings,
-    pub nats: NatsSettings,
-    pub auth: VerifierSettings,
-    pub consumer: ConsumerSettings,
+    pub service: ServiceSettings,
     /// Sign-in ingest loops pulling from the one durable consumer, each applying its own batches
     /// (as replicas do): one batch's database work overlaps another's fetch and commit.
     pub ingest_workers: usize,
@@ -82,11 +82,7 @@ impl Settings {
             ));
         }
         Ok(Self {
-            grpc: GrpcSettings::from_env(env, "AUDIT", DEFAULT_GRPC_PORT)?,
-            database: DatabaseSettings::from_env(env, "AUDIT", "myaccount_audit")?,
-            nats: NatsSettings::from_env(env)?,
-            auth: VerifierSettings::from_env(env)?,
-            consumer: ConsumerSettings::new("audit"),
+            service: ServiceSettings::from_env(env, &SPEC)?,
             ingest_workers,
             geoip_database,
             retention: RetentionSettings {
@@ -97,87 +93,40 @@ impl Settings {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Database(#[from] platform::db::DbError),
-    #[error(transparent)]
-    Events(#[from] platform::events::EventsError),
-    #[error(transparent)]
-    Serve(#[from] platform::grpc::ServeError),
-    #[error(transparent)]
-    Geo(#[from] enrich::GeoError),
-    #[error("sign-in partitions: {0}")]
-    Partitions(#[from] sqlx::Error),
-}
+pub struct AuditService;
 
-pub struct Application {
-    host: ServiceHost,
-}
+pub type Application = platform::service::Application<AuditService>;
 
-impl Application {
-    pub async fn build(settings: Settings) -> Result<Self, StartError> {
-        let verifier = TokenVerifier::from_settings(settings.auth.clone());
-        Self::build_with_verifier(settings, verifier).await
+impl Service for AuditService {
+    const SPEC: ServiceSpec = SPEC;
+    type Settings = Settings;
+
+    fn common(settings: &Settings) -> &ServiceSettings {
+        &settings.service
     }
 
-    /// As `build`, with the token verifier given (tests use a static key set).
-    pub async fn build_with_verifier(settings: Settings, verifier: TokenVerifier) -> Result<Self, StartError> {
-        let pool = platform::db::connect(&settings.database, &MIGRATIONS).await?;
+    fn migrations() -> &'static sqlx::migrate::Migrator {
+        &MIGRATIONS
+    }
+
+    async fn assemble(mut kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {
+        let pool = kit.pool().clone();
         // Today's partition must exist before the first sign-in arrives.
-        retention::maintain(&pool, &settings.retention, chrono::Utc::now().date_naive()).await?;
+        retention::maintain(&pool, &settings.retention, chrono::Utc::now().date_naive())
+            .await
+            .map_err(|e| StartError::service("sign-in partitions", e))?;
         let geo = settings
             .geoip_database
             .as_deref()
             .map(GeoLocator::open)
-            .transpose()?
+            .transpose()
+            .map_err(|e| StartError::service("geoip database", e))?
             .map(Arc::new);
-        let bus = EventBus::connect(&settings.nats, "audit").await?;
-
-        let sign_in_workers: Vec<_> = (0..settings.ingest_workers.max(1))
-            .map(|_| {
-                BatchConsumer::<SignInRecorded, _>::new(
-                    pool.clone(),
-                    bus.clone(),
-                    settings.consumer.clone(),
-                    events::SignInRecordedHandler { geo: geo.clone() },
-                )
-            })
-            .collect();
-        let organizations = Consumer::<OrganizationChanged, _>::new(
-            pool.clone(),
-            bus.clone(),
-            settings.consumer.clone(),
-            events::OrganizationChangedHandler,
-        );
-        let users_deleted = Consumer::<UserDeleted, _>::new(
-            pool.clone(),
-            bus.clone(),
-            settings.consumer.clone(),
-            events::UserDeletedHandler,
-        );
-        let relay = OutboxRelay::new(
-            pool.clone(),
-            bus.clone(),
-            "myaccount/audit",
-            vec![Stream::SignIn, Stream::Notifications],
-        );
-        let mut host = ServiceHost::bind(&settings.grpc, pool.clone(), AuthLayer::new(Arc::new(verifier)))
-            .await?
-            // Readiness follows NATS as well as Postgres.
-            .event_bus(&bus)
-            .add_service(AuditServiceServer::new(grpc::AuditApi::new(service::Audit::new(
-                pool.clone(),
-                settings.retention.default_days,
-            ))))
-            .spawn_task(move |shutdown| organizations.run(shutdown))
-            .spawn_task(move |shutdown| users_deleted.run(shutdown))
-            .spawn_task(move |shutdown| relay.run(shutdown));
         for (stream, purpose, only) in ACTIVITY_STREAMS {
             let mut consumer = StreamConsumer::new(
                 pool.clone(),
-                bus.clone(),
-                settings.consumer.clone(),
+                kit.bus().clone(),
+                kit.consumer_settings(),
                 stream,
                 purpose,
                 events::ActivityRecorder,
@@ -185,31 +134,21 @@ impl Application {
             if let Some(subject) = only {
                 consumer = consumer.only(subject);
             }
-            host = host.spawn_task(move |shutdown| consumer.run(shutdown));
+            kit = kit.spawn_task(move |shutdown| consumer.run(shutdown));
         }
-        for worker in sign_in_workers {
-            host = host.spawn_task(move |shutdown| worker.run(shutdown));
-        }
+        let retention = settings.retention.clone();
         let retention_pool = pool.clone();
-        let retention_settings = settings.retention.clone();
-        host = host.spawn_task(move |shutdown| retention::run(retention_pool, retention_settings, shutdown));
-        Ok(Self { host })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.host.port()
-    }
-
-    pub fn admin_port(&self) -> u16 {
-        self.host.admin_port()
-    }
-
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.host.shutdown_token()
-    }
-
-    pub async fn run_until_stopped(self) -> Result<(), platform::grpc::ServeError> {
-        self.host.run().await
+        Ok(kit
+            .serve(AuditServiceServer::new(grpc::AuditApi::new(service::Audit::new(
+                pool,
+                settings.retention.default_days,
+            ))))
+            .consume_batches::<SignInRecorded, _>(settings.ingest_workers, || events::SignInRecordedHandler {
+                geo: geo.clone(),
+            })
+            .consume::<OrganizationChanged, _>(events::OrganizationChangedHandler)
+            .erase_users_with(store::Erasure)
+            .spawn_task(move |shutdown| retention::run(retention_pool, retention, shutdown)))
     }
 }
 

@@ -98,7 +98,7 @@ impl Audit {
     pub async fn export(&self, user_id: Uuid) -> Result<PersonalData, AuditError> {
         let now = domain::now();
         let mut tx = self.pool.begin().await?;
-        if store::is_erased(&mut tx, user_id).await? {
+        if platform::erasure::is_erased(&mut tx, user_id).await? {
             tx.commit().await?;
             return Ok(PersonalData {
                 user_id,

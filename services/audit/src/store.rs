@@ -73,13 +73,17 @@ impl SignInRow {
             operating_system: self.operating_system,
             device_id: self.device_id,
             status: Status::parse(&self.status).unwrap_or(Status::Failure),
-            failure_reason: FailureReason::parse(&self.failure_reason),
+            failure_reason: FailureReason::from_code(&self.failure_reason),
             authentication_methods: self.authentication_methods,
             authentication_steps: self.authentication_steps.0,
             session_id: self.session_id,
             correlation_id: self.correlation_id,
             risk: Risk {
-                reasons: self.risk_reasons.iter().filter_map(|r| RiskReason::parse(r)).collect(),
+                reasons: self
+                    .risk_reasons
+                    .iter()
+                    .filter_map(|r| RiskReason::from_code(r))
+                    .collect(),
             },
             review_state: ReviewState::parse(&self.review_state),
             reviewed_at: self.reviewed_at,
@@ -123,7 +127,7 @@ pub async fn insert_sign_ins(
         .collect();
     let reasons: Vec<String> = sign_ins
         .iter()
-        .map(|s| text_array_literal(s.risk.reasons.iter().map(|r| r.as_str())))
+        .map(|s| text_array_literal(s.risk.reasons.iter().map(|r| r.code())))
         .collect();
     let steps: Vec<Json<&Vec<AuthenticationStep>>> = sign_ins.iter().map(|s| Json(&s.authentication_steps)).collect();
     let on_conflict = match existing {
@@ -164,7 +168,7 @@ pub async fn insert_sign_ins(
     .bind(column(|s| &s.operating_system))
     .bind(column(|s| &s.device_id))
     .bind(column(|s| s.status.as_str()))
-    .bind(column(|s| s.failure_reason.map(FailureReason::as_str).unwrap_or("")))
+    .bind(column(|s| s.failure_reason.map(FailureReason::code).unwrap_or("")))
     .bind(column(|s| s.authentication_requirement()))
     .bind(methods)
     .bind(steps)
@@ -603,54 +607,25 @@ pub async fn all_activities_of(conn: &mut PgConnection, user_id: Uuid) -> Result
     Ok(rows.into_iter().map(ActivityRow::into_domain).collect())
 }
 
-/// Whether the user's account was erased. Holds a shared lock on the user until the transaction
-/// ends, so an erasure running meanwhile waits for this transaction and then also removes what
-/// it wrote; without it, a row written beside a concurrent erasure would survive it.
-pub async fn is_erased(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
-    Ok(erased_among(conn, &[user_id]).await?.contains(&user_id))
-}
-
-/// Which of `users` were erased, holding the shared lock of `is_erased` on each of them.
-pub async fn erased_among(conn: &mut PgConnection, users: &[Uuid]) -> Result<HashSet<Uuid>, sqlx::Error> {
-    if users.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let mut users = users.to_vec();
-    // One order for every batch, so two batches never wait for each other crosswise.
-    users.sort_unstable();
-    users.dedup();
-    // Two keys (the same as erase_user's), so it never meets partition maintenance's lock.
-    sqlx::query(
-        "SELECT pg_advisory_xact_lock_shared(hashtext('audit.erasure'), hashtext(u::text)) \
-         FROM UNNEST($1::uuid[]) AS u",
-    )
-    .bind(&users)
-    .execute(&mut *conn)
-    .await?;
-    // A statement of its own: its snapshot is taken after the locks, so it sees an erasure that
-    // committed while we waited.
-    let erased: Vec<Uuid> = sqlx::query_scalar("SELECT user_id FROM erased_users WHERE user_id = ANY($1)")
-        .bind(&users)
-        .fetch_all(&mut *conn)
-        .await?;
-    Ok(erased.into_iter().collect())
-}
-
 /// Erases a deleted account: its activity log and known traits go, its sign-ins are kept for
-/// retention but pseudonymised as `SignIn::pseudonymise` describes (all under `pseudonymous_id`,
-/// which is stored nowhere else), and a tombstone makes every consumer ignore later events
-/// about the user. Running it again changes nothing more. Returns the sign-ins pseudonymised.
-pub async fn erase_user(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    pseudonymous_id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<u64, sqlx::Error> {
-    // Exclusive: waits for consumers and exports that are writing about the user right now.
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtext('audit.erasure'), hashtext($1::text))")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
+/// retention but pseudonymised as `SignIn::pseudonymise` describes, all under a fresh pseudonym
+/// per erasure that is stored nowhere else (nothing can map it back). The platform's tombstone
+/// makes every consumer ignore later events about the person. Running it again changes nothing
+/// more. Counts the sign-ins pseudonymised.
+pub struct Erasure;
+
+impl platform::erasure::Erasure for Erasure {
+    async fn erase_user(
+        &self,
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        _now: DateTime<Utc>,
+    ) -> Result<u64, sqlx::Error> {
+        pseudonymise_user(conn, user_id, Uuid::new_v4()).await
+    }
+}
+
+async fn pseudonymise_user(conn: &mut PgConnection, user_id: Uuid, pseudonymous_id: Uuid) -> Result<u64, sqlx::Error> {
     sqlx::query("DELETE FROM activities WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *conn)
@@ -679,11 +654,6 @@ pub async fn erase_user(
     .bind(&networks)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("INSERT INTO erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
     Ok(done.rows_affected())
 }
 

@@ -193,11 +193,11 @@ impl NewDeviceInput {
                         v.add("owner_user_id", "is required for an organization-joined device");
                         None
                     }
-                    raw => parse_uuid("owner_user_id", raw, "a user id", &mut v),
+                    raw => v.id("owner_user_id", raw),
                 };
                 organization_id = match self.organization_id.trim() {
                     "" => None,
-                    raw => parse_uuid("organization_id", raw, "an organization id", &mut v),
+                    raw => v.id("organization_id", raw),
                 };
             }
         }
@@ -230,16 +230,6 @@ pub fn validate_display_name(raw: &str, v: &mut Violations) -> String {
     v.required("display_name", &name);
     v.text("display_name", &name, MAX_NAME);
     name
-}
-
-fn parse_uuid(field: &str, raw: &str, what: &str, v: &mut Violations) -> Option<Uuid> {
-    match Uuid::parse_str(raw) {
-        Ok(id) => Some(id),
-        Err(_) => {
-            v.add(field, format!("must be {what} (UUID)"));
-            None
-        }
-    }
 }
 
 /// A recovery key as listed: never the key itself.

@@ -5,8 +5,9 @@
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, DeviceRenamed, RecoveryKeyAdded,
-    RecoveryKeyViewDenied, RecoveryKeyViewed, SignInRecorded, SignInStatus, UserDeleted,
+    RecoveryKeyViewDenied, RecoveryKeyViewed, SignInRecorded, SignInStatus,
 };
+use myaccount_proto::{id_or_empty, timestamp};
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::events::Event;
 use platform::outbox::{OutgoingEvent, publish_in_tx};
@@ -15,17 +16,6 @@ use uuid::Uuid;
 
 use crate::domain::{Device, RecoveryKey};
 use crate::store;
-
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
-
-fn id(o: Option<Uuid>) -> String {
-    o.map(|u| u.to_string()).unwrap_or_default()
-}
 
 async fn publish<E: Event>(conn: &mut PgConnection, event: &E) -> Result<(), sqlx::Error> {
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), event)).await
@@ -78,7 +68,7 @@ pub async fn disabled(
         user_id: device.owner_id.to_string(),
         device_id: device.id.to_string(),
         actor_user_id: actor.to_string(),
-        actor_session_id: id(actor_session),
+        actor_session_id: id_or_empty(actor_session),
         time: Some(timestamp(time)),
     };
     publish(conn, &event).await
@@ -126,7 +116,7 @@ pub async fn recovery_key_viewed(
         user_id: device.owner_id.to_string(),
         device_id: device.id.to_string(),
         recovery_key_id: key.id.to_string(),
-        session_id: id(session),
+        session_id: id_or_empty(session),
         time: Some(timestamp(time)),
     };
     publish(conn, &event).await
@@ -146,7 +136,7 @@ pub async fn recovery_key_view_denied(
         user_id: device.owner_id.to_string(),
         device_id: device.id.to_string(),
         recovery_key_id: key.id.to_string(),
-        session_id: id(session),
+        session_id: id_or_empty(session),
         reason: REAUTHENTICATION_REQUIRED.to_owned(),
         time: Some(timestamp(time)),
     };
@@ -175,21 +165,6 @@ impl Handler<SignInRecorded> for SignInRecordedHandler {
 }
 
 /// `myaccount.identity.v1.user_deleted`: erases the user's devices and their recovery keys.
-pub struct UserDeletedHandler;
-
-impl Handler<UserDeleted> for UserDeletedHandler {
-    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDeleted>) -> Result<(), HandlerError> {
-        let e = &delivery.event;
-        let user_id = Uuid::parse_str(&e.user_id)
-            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
-        store::erase_user(conn, user_id, Utc::now())
-            .await
-            .map_err(|e| HandlerError::Transient(e.to_string()))?;
-        tracing::info!(%user_id, "user erased");
-        Ok(())
-    }
-}
-
 /// A device's activity as a sign-in event tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activity {
@@ -205,8 +180,7 @@ pub fn activity_of(e: &SignInRecorded) -> Option<Activity> {
     }
     let user_id = Uuid::parse_str(&e.user_id).ok()?;
     let device_id = Uuid::parse_str(e.device_id.trim()).ok()?;
-    let time = e.time.as_ref()?;
-    let at = DateTime::<Utc>::from_timestamp(time.seconds, u32::try_from(time.nanos).unwrap_or(0))?;
+    let at = myaccount_proto::optional_datetime(e.time.as_ref())?;
     Some(Activity { user_id, device_id, at })
 }
 

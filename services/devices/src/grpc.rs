@@ -5,13 +5,13 @@ use std::sync::Arc;
 use myaccount_proto::devices::v1 as pb;
 use myaccount_proto::devices::v1::devices_service_server::DevicesService;
 use platform::auth::Caller;
-use platform::error::{FieldViolation, to_status};
+use platform::error::{FieldViolation, Violations, request_id, to_status};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
 use crate::domain::{Device, DeviceType, JoinType, NewDeviceInput, PersonalData, RecoveryKey, VolumeType};
-use crate::events::timestamp;
 use crate::service::{Devices, DevicesError};
+use myaccount_proto::timestamp;
 
 pub struct DevicesApi {
     devices: Arc<Devices>,
@@ -23,18 +23,8 @@ impl DevicesApi {
     }
 }
 
-/// An id field of a request; a malformed one is invalid input, named by its field.
-fn parse_id(field: &str, raw: &str, what: &str) -> Result<Uuid, Status> {
-    Uuid::parse_str(raw.trim()).map_err(|_| {
-        to_status(DevicesError::Invalid(vec![FieldViolation {
-            field: field.into(),
-            description: format!("must be {what} (UUID)"),
-        }]))
-    })
-}
-
 fn device_id(raw: &str) -> Result<Uuid, Status> {
-    parse_id("device_id", raw, "a device id")
+    request_id("device_id", raw)
 }
 
 fn device_type_from(raw: i32) -> Option<DeviceType> {
@@ -248,24 +238,13 @@ impl DevicesService for DevicesApi {
         let caller = Caller::of(&request)?;
         let r = request.into_inner();
         // Both ids are checked before answering, so every bad one is named at once.
+        let mut v = Violations::new();
         let (id, key_id) = match (
-            device_id(&r.device_id),
-            parse_id("recovery_key_id", &r.recovery_key_id, "a recovery key id"),
+            v.id("device_id", &r.device_id),
+            v.id("recovery_key_id", &r.recovery_key_id),
         ) {
-            (Ok(id), Ok(key_id)) => (id, key_id),
-            (Err(_), Err(_)) => {
-                return Err(to_status(DevicesError::Invalid(vec![
-                    FieldViolation {
-                        field: "device_id".into(),
-                        description: "must be a device id (UUID)".into(),
-                    },
-                    FieldViolation {
-                        field: "recovery_key_id".into(),
-                        description: "must be a recovery key id (UUID)".into(),
-                    },
-                ])));
-            }
-            (Err(e), _) | (_, Err(e)) => return Err(e),
+            (Some(id), Some(key_id)) => (id, key_id),
+            _ => return Err(to_status(DevicesError::Invalid(v.into_vec()))),
         };
         let (k, password) = self
             .devices

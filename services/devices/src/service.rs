@@ -89,9 +89,8 @@ impl Devices {
         let new = input.validate(caller.user_id).map_err(DevicesError::Invalid)?;
         let mut tx = self.pool.begin().await?;
         // An admin's enrolment, or an access token that outlives the account, may come after the
-        // erasure: it must not bring a device back. The erasure takes the same lock.
-        store::lock_user(&mut tx, new.owner_id).await?;
-        if store::is_erased(&mut tx, new.owner_id).await? {
+        // erasure: it must not bring a device back.
+        if platform::erasure::is_erased(&mut tx, new.owner_id).await? {
             return Err(DevicesError::OwnerErased(new.owner_id));
         }
         let device = store::insert_device(&mut tx, Uuid::now_v7(), &new, Utc::now()).await?;

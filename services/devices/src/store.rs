@@ -145,15 +145,6 @@ pub async fn devices_of<'e>(executor: impl PgExecutor<'e>, owner_id: Uuid) -> Re
     rows.into_iter().map(Device::try_from).collect()
 }
 
-/// Serialises a registration for a user with that user's erasure until the transaction ends.
-pub async fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), StoreError> {
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
 /// Renames an owned device; false when the owner has no such device.
 pub async fn rename_device(
     conn: &mut PgConnection,
@@ -334,29 +325,23 @@ pub async fn mark_revealed(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>
 
 // --- erasure
 
-pub async fn is_erased(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, StoreError> {
-    Ok(
-        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = $1)")
-            .bind(user_id)
-            .fetch_one(&mut *conn)
-            .await?,
-    )
-}
+/// Erases what is kept about a person: every device they own, personal or organization-joined,
+/// with its recovery keys (ON DELETE CASCADE). The platform leaves the tombstone that keeps a
+/// registration arriving later from bringing anything back; a later sign-in only ever updates
+/// an existing device, so it finds none.
+pub struct Erasure;
 
-/// Erases what is kept about a user: every device they own, personal or organization-joined,
-/// with its recovery keys (ON DELETE CASCADE). Leaves a tombstone so that a registration
-/// arriving later brings nothing back; a later sign-in only ever updates an existing device, so
-/// it finds none. Running it twice changes nothing more.
-pub async fn erase_user(conn: &mut PgConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), StoreError> {
-    lock_user(conn, user_id).await?;
-    sqlx::query("DELETE FROM devices WHERE owner_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+impl platform::erasure::Erasure for Erasure {
+    async fn erase_user(
+        &self,
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        _now: DateTime<Utc>,
+    ) -> Result<u64, sqlx::Error> {
+        let deleted = sqlx::query("DELETE FROM devices WHERE owner_id = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(deleted.rows_affected())
+    }
 }

@@ -10,12 +10,7 @@ use uuid::Uuid;
 
 use crate::domain::{ClientLocation, FailureReason, Profile, RevocationReason, SignInAttempt};
 
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+pub use myaccount_proto::timestamp;
 
 /// Publishes how `r` ended: the session it opened or renewed, or why it failed.
 pub async fn sign_in_recorded(

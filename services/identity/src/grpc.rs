@@ -17,7 +17,8 @@ use crate::events::timestamp;
 use crate::privacy::PersonalData;
 use crate::service::Identity;
 use crate::sessions::{ClientDescription, PasswordChange, SessionView, SessionsError};
-use platform::error::FieldViolation;
+use crate::store::{DEFAULT_SESSIONS_PAGE_SIZE, MAX_SESSIONS_PAGE_SIZE, SessionCursor, SessionPage};
+use platform::error::{FieldViolation, Violations};
 use uuid::Uuid;
 
 /// The methods callable without an access token.
@@ -284,9 +285,11 @@ impl IdentityService for IdentityApi {
         request: Request<pb::ListMySessionsRequest>,
     ) -> Result<Response<pb::ListMySessionsResponse>, Status> {
         let caller = Caller::of(&request)?;
-        let sessions = self.identity.list_my_sessions(&caller).await.map_err(to_status)?;
+        let page = session_page(request.get_ref()).map_err(|v| to_status(SessionsError::Invalid(v)))?;
+        let (sessions, next) = self.identity.list_my_sessions(&caller, page).await.map_err(to_status)?;
         Ok(Response::new(pb::ListMySessionsResponse {
             sessions: sessions.into_iter().map(session).collect(),
+            next_page_token: next.map(|c| c.encode()).unwrap_or_default(),
         }))
     }
 
@@ -434,6 +437,31 @@ fn export(data: PersonalData, current_session: Option<Uuid>) -> pb::IdentityExpo
         guest_organization_ids: data.guest_organization_ids.iter().map(Uuid::to_string).collect(),
         exported_at: Some(timestamp(data.exported_at)),
     }
+}
+
+/// The page a `ListMySessions` request asks for: a missing size is the default one, a size
+/// past the cap is the cap, a negative size or a token not of a previous page is refused.
+fn session_page(request: &pb::ListMySessionsRequest) -> Result<SessionPage, Vec<FieldViolation>> {
+    let mut violations = Violations::new();
+    let size = match i64::from(request.page_size) {
+        0 => DEFAULT_SESSIONS_PAGE_SIZE,
+        n if n < 0 => {
+            violations.add("page_size", "must not be negative");
+            DEFAULT_SESSIONS_PAGE_SIZE
+        }
+        n => n.min(MAX_SESSIONS_PAGE_SIZE),
+    };
+    let after = if request.page_token.is_empty() {
+        None
+    } else {
+        let cursor = SessionCursor::decode(&request.page_token);
+        if cursor.is_none() {
+            violations.add("page_token", "is not a token from a previous page");
+        }
+        cursor
+    };
+    violations.into_result()?;
+    Ok(SessionPage { size, after })
 }
 
 fn session(s: SessionView) -> pb::Session {

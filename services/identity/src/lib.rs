@@ -28,15 +28,14 @@ use axum::Json;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
-use myaccount_proto::events::v1::{MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged};
+use myaccount_proto::events::v1::{
+    DeviceDisabled, MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged, SignInFlagged,
+};
 use myaccount_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use platform::auth::{AuthLayer, DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier, VerifierSettings};
 use platform::config::{ConfigError, Env};
-use platform::consumer::{Consumer, ConsumerSettings};
-use platform::db::DatabaseSettings;
-use platform::events::{EventBus, NatsSettings, Stream};
-use platform::grpc::{GrpcSettings, ServiceHost};
-use platform::outbox::OutboxRelay;
+use platform::events::Stream;
+use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::NewUserInput;
@@ -48,8 +47,14 @@ use crate::tokens::{KeyStore, LocalJwks, TokenSettings};
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-pub const DEFAULT_GRPC_PORT: u16 = 50051;
-pub const DEFAULT_STEP_UP_MAX_AGE: Duration = Duration::from_secs(600);
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "identity",
+    env_prefix: "IDENTITY",
+    default_grpc_port: 50051,
+    default_database: "myaccount_identity",
+    consumer_name: "identity",
+    publishes: &[Stream::Identity, Stream::SignIn],
+};
 
 /// An admin account created at start-up when it does not exist yet (the first admin of a new
 /// installation; later admins are created by admins).
@@ -71,13 +76,12 @@ impl std::fmt::Debug for BootstrapAdmin {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub grpc: GrpcSettings,
-    pub database: DatabaseSettings,
-    pub nats: NatsSettings,
+    pub service: ServiceSettings,
     pub tokens: TokenSettings,
     pub bootstrap_admin: Option<BootstrapAdmin>,
-    /// How recent a (multi-factor) sign-in must be to delete one's own account.
-    pub step_up_max_age: Duration,
+    /// Where second factors are listed and checked (security-info). `None` signs in with a
+    /// password alone: only for tests of identity by itself.
+    pub second_factors: Option<SecondFactorSettings>,
 }
 
 impl Settings {
@@ -107,17 +111,8 @@ impl Settings {
         if access_token_ttl < Duration::from_secs(30) || access_token_ttl > Duration::from_secs(3600) {
             return Err(ConfigError::new("ACCESS_TOKEN_TTL", "must be between 30s and 1h"));
         }
-        let step_up_max_age = env.duration("IDENTITY_STEP_UP_MAX_AGE", DEFAULT_STEP_UP_MAX_AGE)?;
-        if step_up_max_age.is_zero() || step_up_max_age > Duration::from_secs(24 * 3600) {
-            return Err(ConfigError::new(
-                "IDENTITY_STEP_UP_MAX_AGE",
-                "must be between 1s and 24h",
-            ));
-        }
         Ok(Self {
-            grpc: GrpcSettings::from_env(env, "IDENTITY", DEFAULT_GRPC_PORT)?,
-            database: DatabaseSettings::from_env(env, "IDENTITY", "myaccount_identity")?,
-            nats: NatsSettings::from_env(env)?,
+            service: ServiceSettings::from_env(env, &SPEC)?,
             tokens: TokenSettings {
                 issuer: env.or("TOKEN_ISSUER", DEFAULT_ISSUER.to_owned())?,
                 audience: env.or("TOKEN_AUDIENCE", DEFAULT_AUDIENCE.to_owned())?,
@@ -125,162 +120,85 @@ impl Settings {
                 refresh_token_ttl: env.duration("REFRESH_TOKEN_TTL", Duration::from_secs(14 * 24 * 3600))?,
             },
             bootstrap_admin,
-            step_up_max_age,
+            second_factors: Some(SecondFactorSettings::from_env(env)?),
         })
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Database(#[from] platform::db::DbError),
-    #[error(transparent)]
-    Events(#[from] platform::events::EventsError),
-    #[error(transparent)]
-    Serve(#[from] platform::grpc::ServeError),
-    #[error("signing keys: {0}")]
-    Keys(#[from] StoreError),
-    #[error("bootstrap admin: {0}")]
-    Bootstrap(#[source] IdentityError),
-    #[error("{0}")]
-    Identity(#[from] IdentityError),
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-}
+pub struct IdentityService;
 
-pub struct Application {
-    host: ServiceHost,
-}
+pub type Application = platform::service::Application<IdentityService>;
 
-impl Application {
-    /// Identity with password-only sign-in (no security-info to ask for second factors).
-    pub async fn build(settings: Settings) -> Result<Self, StartError> {
-        Self::build_with(settings, None).await
+impl Service for IdentityService {
+    const SPEC: ServiceSpec = SPEC;
+    type Settings = Settings;
+
+    fn common(settings: &Settings) -> &ServiceSettings {
+        &settings.service
     }
 
-    /// Identity with multi-factor sign-in: second factors are listed and checked by
-    /// security-info. This is what the binary and `myaccount up` run.
-    pub async fn build_with_second_factors(
-        settings: Settings,
-        second_factors: SecondFactorSettings,
-    ) -> Result<Self, StartError> {
-        Self::build_with(settings, Some(second_factors)).await
+    fn migrations() -> &'static sqlx::migrate::Migrator {
+        &MIGRATIONS
     }
 
-    async fn build_with(settings: Settings, second_factors: Option<SecondFactorSettings>) -> Result<Self, StartError> {
-        let pool = platform::db::connect(&settings.database, &MIGRATIONS).await?;
-        let bus = EventBus::connect(&settings.nats, "identity").await?;
-        let keys = KeyStore::load(pool.clone()).await?;
-        let mut identity = Identity::new(pool.clone(), keys.clone(), settings.tokens.clone()).await?;
-        if let Some(second_factors) = &second_factors {
-            let client = SecurityInfoClient::new(second_factors, keys.clone(), settings.tokens.clone())?;
+    async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {
+        let pool = kit.pool().clone();
+        let keys = KeyStore::load(pool.clone())
+            .await
+            .map_err(|e| StartError::service("signing keys", e))?;
+        let mut identity = Identity::new(pool, keys.clone(), settings.tokens.clone())
+            .await
+            .map_err(|e| StartError::service("identity", e))?;
+        if let Some(second_factors) = &settings.second_factors {
+            let client = SecurityInfoClient::new(second_factors, keys.clone(), settings.tokens.clone())
+                .map_err(|e| StartError::service("security-info client", e))?;
             identity = identity.with_second_factors(client);
         }
         let identity = Arc::new(identity);
         if let Some(admin) = &settings.bootstrap_admin {
             bootstrap_admin(&identity, admin).await?;
         }
-
+        // Identity verifies the tokens it signs itself, and lets sign-in through anonymously.
         let verifier = TokenVerifier::new(
             VerifierSettings::new(&settings.tokens.issuer, &settings.tokens.audience, "local"),
             LocalJwks(keys.clone()),
         );
         let auth = AuthLayer::new(Arc::new(verifier)).allow_anonymous(grpc::PUBLIC_METHODS);
-        let relay = OutboxRelay::new(
-            pool.clone(),
-            bus.clone(),
-            "myaccount/identity",
-            vec![Stream::Identity, Stream::SignIn],
-        );
-        // "This wasn't me" ends every session of the person.
-        let flagged_sign_ins = platform::consumer::Consumer::<myaccount_proto::events::v1::SignInFlagged, _>::new(
-            pool.clone(),
-            bus.clone(),
-            platform::consumer::ConsumerSettings::new("identity"),
-            sessions::SignInFlaggedHandler,
-        );
-        // A disabled (lost) device ends its sessions.
-        let disabled_devices = platform::consumer::Consumer::<myaccount_proto::events::v1::DeviceDisabled, _>::new(
-            pool.clone(),
-            bus.clone(),
-            platform::consumer::ConsumerSettings::new("identity"),
-            sessions::DeviceDisabledHandler,
-        );
-        // Guest memberships decide who may sign in to which organization; leaving one ends its
-        // sessions. The organization policy decides who may delete their own account.
-        let guests_joined = Consumer::<MemberJoined, _>::new(
-            pool.clone(),
-            bus.clone(),
-            ConsumerSettings::new("identity"),
-            memberships::GuestJoinedHandler,
-        );
-        let members_left = Consumer::<MemberLeft, _>::new(
-            pool.clone(),
-            bus.clone(),
-            ConsumerSettings::new("identity"),
-            memberships::MemberLeftHandler,
-        );
-        let members_removed = Consumer::<MemberRemoved, _>::new(
-            pool.clone(),
-            bus.clone(),
-            ConsumerSettings::new("identity"),
-            memberships::MemberRemovedHandler,
-        );
-        let organization_policies = Consumer::<OrganizationChanged, _>::new(
-            pool.clone(),
-            bus.clone(),
-            ConsumerSettings::new("identity"),
-            memberships::OrganizationPolicyHandler,
-        );
-        let jwks_keys = keys.clone();
-        let jwks = axum::Router::new().route(
-            "/.well-known/jwks.json",
-            get(move || {
-                let keys = jwks_keys.clone();
-                async move {
-                    (
-                        [(header::CACHE_CONTROL, "public, max-age=300")],
-                        Json(keys.jwks().await),
-                    )
-                        .into_response()
-                }
-            }),
-        );
-        let host = ServiceHost::bind(&settings.grpc, pool, auth)
-            .await?
-            // Readiness follows NATS as well as Postgres.
-            .event_bus(&bus)
-            .add_service(IdentityServiceServer::new(grpc::IdentityApi::new(
-                identity,
-                settings.step_up_max_age,
-            )))
-            .admin_routes(jwks)
-            .spawn_task(move |shutdown| relay.run(shutdown))
-            .spawn_task(move |shutdown| disabled_devices.run(shutdown))
-            .spawn_task(move |shutdown| flagged_sign_ins.run(shutdown))
-            .spawn_task(move |shutdown| guests_joined.run(shutdown))
-            .spawn_task(move |shutdown| members_left.run(shutdown))
-            .spawn_task(move |shutdown| members_removed.run(shutdown))
-            .spawn_task(move |shutdown| organization_policies.run(shutdown))
-            .spawn_task(move |shutdown| refresh_keys(keys, shutdown));
-        Ok(Self { host })
+        let api = grpc::IdentityApi::new(identity, settings.service.step_up_max_age);
+        let refreshed_keys = keys.clone();
+        Ok(kit
+            .authenticate(auth)
+            .serve(IdentityServiceServer::new(api))
+            .admin_routes(jwks_route(keys))
+            // "This wasn't me" ends every session of the person.
+            .consume::<SignInFlagged, _>(sessions::SignInFlaggedHandler)
+            // A disabled (lost) device ends its sessions.
+            .consume::<DeviceDisabled, _>(sessions::DeviceDisabledHandler)
+            // Guest memberships decide who may sign in to which organization; leaving one ends
+            // its sessions. The organization policy decides who may delete their own account.
+            .consume::<MemberJoined, _>(memberships::GuestJoinedHandler)
+            .consume::<MemberLeft, _>(memberships::MemberLeftHandler)
+            .consume::<MemberRemoved, _>(memberships::MemberRemovedHandler)
+            .consume::<OrganizationChanged, _>(memberships::OrganizationPolicyHandler)
+            .spawn_task(move |shutdown| refresh_keys(refreshed_keys, shutdown)))
     }
+}
 
-    pub fn port(&self) -> u16 {
-        self.host.port()
-    }
-
-    pub fn admin_port(&self) -> u16 {
-        self.host.admin_port()
-    }
-
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.host.shutdown_token()
-    }
-
-    pub async fn run_until_stopped(self) -> Result<(), platform::grpc::ServeError> {
-        self.host.run().await
-    }
+/// `/.well-known/jwks.json` on the admin port: the keys other services verify tokens with.
+fn jwks_route(keys: Arc<KeyStore>) -> axum::Router {
+    axum::Router::new().route(
+        "/.well-known/jwks.json",
+        get(move || {
+            let keys = keys.clone();
+            async move {
+                (
+                    [(header::CACHE_CONTROL, "public, max-age=300")],
+                    Json(keys.jwks().await),
+                )
+                    .into_response()
+            }
+        }),
+    )
 }
 
 async fn bootstrap_admin(identity: &Identity, admin: &BootstrapAdmin) -> Result<(), StartError> {
@@ -297,7 +215,7 @@ async fn bootstrap_admin(identity: &Identity, admin: &BootstrapAdmin) -> Result<
             Ok(())
         }
         Err(IdentityError::Store(StoreError::DuplicateUser(_))) => Ok(()),
-        Err(e) => Err(StartError::Bootstrap(e)),
+        Err(e) => Err(StartError::service("bootstrap admin", e)),
     }
 }
 

@@ -15,6 +15,7 @@ use crate::error::IdentityError;
 use crate::privacy::{PersonalData, PrivacyError};
 use crate::security_info::SecurityInfoClient;
 use crate::sessions::{PasswordChange, SessionView, SessionsError};
+use crate::store::{SessionCursor, SessionPage};
 use crate::tokens::{KeyStore, TokenSettings};
 use crate::{issuing, privacy, profile, required_password, second_step, sessions, sign_in, step_up};
 
@@ -101,8 +102,12 @@ impl Identity {
         sessions::sign_out(&self.context, caller).await
     }
 
-    pub async fn list_my_sessions(&self, caller: &Caller) -> Result<Vec<SessionView>, SessionsError> {
-        sessions::list_my_sessions(&self.context, caller).await
+    pub async fn list_my_sessions(
+        &self,
+        caller: &Caller,
+        page: SessionPage,
+    ) -> Result<(Vec<SessionView>, Option<SessionCursor>), SessionsError> {
+        sessions::list_my_sessions(&self.context, caller, page).await
     }
 
     pub async fn revoke_my_session(&self, caller: &Caller, session_id: Uuid) -> Result<(), SessionsError> {

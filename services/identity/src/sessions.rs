@@ -20,7 +20,7 @@ use crate::domain::{RevocationReason, Throttle, ThrottlePolicy, check_password};
 use crate::error::IdentityError;
 use crate::events;
 use crate::passwords::{hash_password, verify_password};
-use crate::store::{self, RevokedSession, SessionFilter, StoreError};
+use crate::store::{self, RevokedSession, SessionCursor, SessionFilter, SessionPage, StoreError};
 
 /// A session as the person sees it on the "Devices and sessions" page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -115,11 +115,16 @@ pub struct PasswordChange {
     pub end_other_sessions: bool,
 }
 
-/// The caller's active sessions (those that can still be refreshed), most recently used first.
-pub async fn list_my_sessions(ctx: &Context, caller: &Caller) -> Result<Vec<SessionView>, SessionsError> {
+/// One page of the caller's active sessions (those that can still be refreshed), most recently
+/// used first, and where the next page starts.
+pub async fn list_my_sessions(
+    ctx: &Context,
+    caller: &Caller,
+    page: SessionPage,
+) -> Result<(Vec<SessionView>, Option<SessionCursor>), SessionsError> {
     ctx.require_active_session(caller).await?;
-    let sessions = store::active_sessions(&ctx.pool, caller.user_id, Utc::now()).await?;
-    Ok(sessions
+    let (sessions, next) = store::active_sessions(&ctx.pool, caller.user_id, Utc::now(), page).await?;
+    let sessions = sessions
         .into_iter()
         .map(|s| SessionView {
             current: Some(s.id) == caller.session_id,
@@ -133,7 +138,8 @@ pub async fn list_my_sessions(ctx: &Context, caller: &Caller) -> Result<Vec<Sess
             user_agent: s.user_agent,
             authentication_methods: s.amr,
         })
-        .collect())
+        .collect();
+    Ok((sessions, next))
 }
 
 /// Ends one of the caller's sessions (the calling one too, which is signing out). Another

@@ -397,24 +397,108 @@ pub struct ActiveSession {
     pub amr: Vec<String>,
 }
 
-/// The user's usable sessions, most recently used first.
+/// Sessions on one page when the caller does not say, and the most one page holds: a person
+/// can have thousands of sessions (each password sign-in opens one).
+pub const DEFAULT_SESSIONS_PAGE_SIZE: i64 = 50;
+pub const MAX_SESSIONS_PAGE_SIZE: i64 = 100;
+
+/// Position after the last session of a page in "most recently used first" order: the
+/// sessions used less recently come next (keyset paging, so a page costs the same however deep
+/// it is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionCursor {
+    pub last_seen_at: DateTime<Utc>,
+    pub id: Uuid,
+}
+
+impl SessionCursor {
+    pub fn encode(&self) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+            "s1:{}:{}",
+            self.last_seen_at.timestamp_micros(),
+            self.id
+        ))
+    }
+
+    /// `None` for anything that is not a token of [`SessionCursor::encode`].
+    pub fn decode(token: &str) -> Option<Self> {
+        use base64::Engine;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?;
+        let text = String::from_utf8(bytes).ok()?;
+        let mut parts = text.splitn(3, ':');
+        if parts.next()? != "s1" {
+            return None;
+        }
+        let micros: i64 = parts.next()?.parse().ok()?;
+        let id = Uuid::parse_str(parts.next()?).ok()?;
+        Some(Self {
+            last_seen_at: DateTime::from_timestamp_micros(micros)?,
+            id,
+        })
+    }
+}
+
+/// One page of the sessions list: at most `size` sessions after `after`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionPage {
+    pub size: i64,
+    pub after: Option<SessionCursor>,
+}
+
+/// The user's usable sessions on `page`, most recently used first, and the cursor of the next
+/// page when there are more.
 pub async fn active_sessions(
     pool: &PgPool,
     user_id: Uuid,
     now: DateTime<Utc>,
-) -> Result<Vec<ActiveSession>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT s.id, s.created_at, s.last_seen_at, s.ip_address, s.user_agent, s.device_id, s.amr \
+    page: SessionPage,
+) -> Result<(Vec<ActiveSession>, Option<SessionCursor>), StoreError> {
+    // Two statements rather than `$3 IS NULL OR ...`, so that both walk the
+    // sessions_active_by_last_use index from their starting point and stop after one page.
+    const COLUMNS_AND_FILTER: &str = "SELECT s.id, s.created_at, s.last_seen_at, s.ip_address, s.user_agent, s.device_id, s.amr \
          FROM sessions s \
          WHERE s.user_id = $1 AND s.revoked_at IS NULL \
            AND EXISTS (SELECT 1 FROM refresh_tokens t \
-                       WHERE t.session_id = s.id AND t.used_at IS NULL AND t.expires_at > $2) \
-         ORDER BY s.last_seen_at DESC, s.id DESC",
-    )
-    .bind(user_id)
-    .bind(now)
-    .fetch_all(pool)
-    .await?)
+                       WHERE t.session_id = s.id AND t.used_at IS NULL AND t.expires_at > $2)";
+    let size = page.size.clamp(1, MAX_SESSIONS_PAGE_SIZE);
+    let mut sessions: Vec<ActiveSession> = match page.after {
+        None => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COLUMNS_AND_FILTER} ORDER BY s.last_seen_at DESC, s.id DESC LIMIT $3"
+            )))
+            .bind(user_id)
+            .bind(now)
+            .bind(size + 1)
+            .fetch_all(pool)
+            .await?
+        }
+        Some(after) => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{COLUMNS_AND_FILTER} AND (s.last_seen_at, s.id) < ($4, $5) \
+                 ORDER BY s.last_seen_at DESC, s.id DESC LIMIT $3"
+            )))
+            .bind(user_id)
+            .bind(now)
+            .bind(size + 1)
+            .bind(after.last_seen_at)
+            .bind(after.id)
+            .fetch_all(pool)
+            .await?
+        }
+    };
+    // One row more than the page was asked for: it says whether a next page exists.
+    let more = sessions.len() as i64 > size;
+    sessions.truncate(usize::try_from(size).unwrap_or(0));
+    let next = if more {
+        sessions.last().map(|s| SessionCursor {
+            last_seen_at: s.last_seen_at,
+            id: s.id,
+        })
+    } else {
+        None
+    };
+    Ok((sessions, next))
 }
 
 /// Which of a user's active sessions to revoke; every filter given must match.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     InvitationCreated, InvitationDeclined, MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged,
-    OrganizationMembershipKind, UserCreated, UserDeleted,
+    OrganizationMembershipKind, UserCreated,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
@@ -15,12 +15,7 @@ use uuid::Uuid;
 use crate::domain::{self, Invitation, Membership, MembershipKind, Organization};
 use crate::store;
 
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+use myaccount_proto::timestamp;
 
 fn kind(k: MembershipKind) -> OrganizationMembershipKind {
     match k {
@@ -123,8 +118,7 @@ pub async fn invitation_declined(
 }
 
 fn event_time(t: Option<&prost_types::Timestamp>, fallback: DateTime<Utc>) -> DateTime<Utc> {
-    t.and_then(|t| DateTime::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
-        .unwrap_or(fallback)
+    t.and_then(myaccount_proto::datetime).unwrap_or(fallback)
 }
 
 /// `myaccount.identity.v1.user_created`: remembers the user's principal name (invitations are
@@ -149,7 +143,7 @@ impl Handler<UserCreated> for UserCreatedHandler {
                     .map_err(|_| HandlerError::Rejected(format!("home_organization_id {raw:?} is not a UUID")))?,
             ),
         };
-        if store::is_erased(conn, user_id).await? {
+        if platform::erasure::is_erased(conn, user_id).await? {
             tracing::info!(%user_id, "user_created of an erased account ignored");
             return Ok(());
         }
@@ -168,20 +162,6 @@ impl Handler<UserCreated> for UserCreatedHandler {
                 member_joined(conn, &membership).await?;
             }
         }
-        Ok(())
-    }
-}
-
-/// `myaccount.identity.v1.user_deleted`: erases the user's memberships and invitations.
-pub struct UserDeletedHandler;
-
-impl Handler<UserDeleted> for UserDeletedHandler {
-    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDeleted>) -> Result<(), HandlerError> {
-        let e = &delivery.event;
-        let user_id = Uuid::parse_str(&e.user_id)
-            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
-        store::erase_user(conn, user_id, domain::now()).await?;
-        tracing::info!(%user_id, "user erased");
         Ok(())
     }
 }

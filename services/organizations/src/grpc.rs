@@ -12,8 +12,8 @@ use tonic::{Request, Response, Status};
 use crate::domain::{
     InvitationStatus, InvitationView, MembershipKind, MyOrganization, Organization, PersonalData, SettingsInput,
 };
-use crate::events::timestamp;
 use crate::service::{Organizations, OrganizationsError};
+use myaccount_proto::timestamp;
 
 pub struct OrganizationsApi {
     organizations: Arc<Organizations>,

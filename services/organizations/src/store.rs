@@ -157,13 +157,6 @@ pub async fn user_id_by_principal_name<'e>(db: impl PgExecutor<'e>, upn: &str) -
         .await
 }
 
-pub async fn is_erased(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = $1)")
-        .bind(user_id)
-        .fetch_one(&mut *conn)
-        .await
-}
-
 // --- memberships
 
 #[derive(FromRow)]
@@ -458,36 +451,46 @@ pub async fn pending_invitation_count<'e>(db: impl PgExecutor<'e>, upn: &str) ->
 
 // --- erasure
 
-/// Erases what is kept about a user: memberships, invitations addressed to them, their name,
-/// and their id where they invited others. Leaves a tombstone so that a late user_created
-/// brings nothing back. Running it twice changes nothing more.
-pub async fn erase_user(conn: &mut PgConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query(
+/// Erases what is kept about a person: memberships, invitations addressed to them, their name,
+/// and their id where they invited others. The platform's tombstone keeps a late user_created
+/// from bringing anything back. Running it twice changes nothing more.
+pub struct Erasure;
+
+impl platform::erasure::Erasure for Erasure {
+    async fn erase_user(
+        &self,
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        _now: DateTime<Utc>,
+    ) -> Result<u64, sqlx::Error> {
+        let mut changed = 0;
+        changed += sqlx::query(
         "DELETE FROM invitations WHERE user_principal_name IN (SELECT user_principal_name FROM users WHERE user_id = $1)",
     )
     .bind(user_id)
     .execute(&mut *conn)
-    .await?;
-    sqlx::query("DELETE FROM memberships WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE memberships SET invited_by = NULL WHERE invited_by = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("UPDATE invitations SET invited_by = NULL WHERE invited_by = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM users WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    .await?
+    .rows_affected();
+        changed += sqlx::query("DELETE FROM memberships WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        changed += sqlx::query("UPDATE memberships SET invited_by = NULL WHERE invited_by = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        changed += sqlx::query("UPDATE invitations SET invited_by = NULL WHERE invited_by = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        changed += sqlx::query("DELETE FROM users WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        Ok(changed)
+    }
 }

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     DefaultMethodChanged, NotificationChannel, NotificationRequested, OrganizationChanged, SecurityMethodAdded,
-    SecurityMethodRemoved, UserDeleted,
+    SecurityMethodRemoved,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
@@ -15,12 +15,7 @@ use uuid::Uuid;
 use crate::domain::{Channel, Method, Notification};
 use crate::store;
 
-pub fn timestamp(t: DateTime<Utc>) -> prost_types::Timestamp {
-    prost_types::Timestamp {
-        seconds: t.timestamp(),
-        nanos: i32::try_from(t.timestamp_subsec_nanos()).unwrap_or(0),
-    }
-}
+use myaccount_proto::timestamp;
 
 fn id(session_id: Option<Uuid>) -> String {
     session_id.map(|s| s.to_string()).unwrap_or_default()
@@ -119,24 +114,10 @@ impl Handler<OrganizationChanged> for OrganizationChangedHandler {
         let changed_at = e
             .time
             .as_ref()
-            .and_then(|t| DateTime::<Utc>::from_timestamp(t.seconds, u32::try_from(t.nanos).unwrap_or(0)))
+            .and_then(myaccount_proto::datetime)
             .or(delivery.time)
             .ok_or_else(|| HandlerError::Rejected("time is missing".into()))?;
         store::upsert_organization_policy(conn, e.organization_id.trim(), e.mfa_required, changed_at).await?;
-        Ok(())
-    }
-}
-
-/// `myaccount.identity.v1.user_deleted`: erases the user's methods, codes and default.
-pub struct UserDeletedHandler;
-
-impl Handler<UserDeleted> for UserDeletedHandler {
-    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDeleted>) -> Result<(), HandlerError> {
-        let e = &delivery.event;
-        let user_id = Uuid::parse_str(&e.user_id)
-            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
-        store::erase_user(conn, user_id, Utc::now()).await?;
-        tracing::info!(%user_id, "user erased");
         Ok(())
     }
 }

@@ -13,8 +13,8 @@ use crate::domain::{
     Method, MethodKind, PersonalData, PhoneDelivery, PhoneType, VerificationKind, VerificationPurpose,
     VerificationRecord,
 };
-use crate::events::timestamp;
 use crate::service::{Overview, Proof, SecurityInfo, SecurityInfoError, Verification};
+use myaccount_proto::timestamp;
 
 pub struct SecurityInfoApi {
     service: Arc<SecurityInfo>,

@@ -11,19 +11,14 @@ pub mod service;
 pub mod store;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged, UserDeleted};
+use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged};
 use myaccount_proto::securityinfo::v1::security_info_service_server::SecurityInfoServiceServer;
-use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
 use platform::config::{ConfigError, Env};
-use platform::consumer::{Consumer, ConsumerSettings};
+use platform::consumer::ConsumerSettings;
 use platform::crypto::Keyring;
-use platform::db::DatabaseSettings;
-use platform::events::{EventBus, NatsSettings, Stream};
-use platform::grpc::{GrpcSettings, ServiceHost};
-use platform::outbox::OutboxRelay;
-use tokio_util::sync::CancellationToken;
+use platform::events::Stream;
+use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
 use url::Url;
 use webauthn_rs::WebauthnBuilder;
 
@@ -32,7 +27,14 @@ use crate::service::SecurityInfo;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-pub const DEFAULT_GRPC_PORT: u16 = 50052;
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: "security-info",
+    env_prefix: "SECURITYINFO",
+    default_grpc_port: 50052,
+    default_database: "myaccount_securityinfo",
+    consumer_name: "securityinfo",
+    publishes: &[Stream::SecurityInfo, Stream::Notifications],
+};
 
 /// The WebAuthn relying party: the site security keys are bound to.
 #[derive(Debug, Clone)]
@@ -76,15 +78,10 @@ impl WebAuthnSettings {
 
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub grpc: GrpcSettings,
-    pub database: DatabaseSettings,
-    pub nats: NatsSettings,
-    pub auth: VerifierSettings,
+    pub service: ServiceSettings,
     /// Seals TOTP secrets at rest.
     pub keyring: Keyring,
     pub webauthn: WebAuthnSettings,
-    /// The step-up window: changes need a multi-factor sign-in at most this old.
-    pub step_up_max_age: Duration,
     /// The issuer an authenticator app shows next to the code.
     pub totp_issuer: String,
     pub sender: SenderSettings,
@@ -93,104 +90,52 @@ pub struct Settings {
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         Ok(Self {
-            grpc: GrpcSettings::from_env(env, "SECURITYINFO", DEFAULT_GRPC_PORT)?,
-            database: DatabaseSettings::from_env(env, "SECURITYINFO", "myaccount_securityinfo")?,
-            nats: NatsSettings::from_env(env)?,
-            auth: VerifierSettings::from_env(env)?,
+            service: ServiceSettings::from_env(env, &SPEC)?,
             keyring: Keyring::from_env(env)?,
             webauthn: WebAuthnSettings::from_env(env)?,
-            step_up_max_age: env.duration("STEP_UP_MAX_AGE", Duration::from_secs(600))?,
             totp_issuer: env.or("TOTP_ISSUER", "MyAccount".to_owned())?,
             sender: SenderSettings::from_env(env)?,
         })
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StartError {
-    #[error(transparent)]
-    Database(#[from] platform::db::DbError),
-    #[error(transparent)]
-    Events(#[from] platform::events::EventsError),
-    #[error(transparent)]
-    Serve(#[from] platform::grpc::ServeError),
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    #[error("webauthn: {0}")]
-    WebAuthn(String),
-}
+pub struct SecurityInfoService;
 
-pub struct Application {
-    host: ServiceHost,
-}
+pub type Application = platform::service::Application<SecurityInfoService>;
 
-impl Application {
-    pub async fn build(settings: Settings) -> Result<Self, StartError> {
-        let verifier = TokenVerifier::from_settings(settings.auth.clone());
-        Self::build_with_verifier(settings, verifier).await
+impl Service for SecurityInfoService {
+    const SPEC: ServiceSpec = SPEC;
+    type Settings = Settings;
+
+    fn common(settings: &Settings) -> &ServiceSettings {
+        &settings.service
     }
 
-    /// As `build`, with the token verifier given (tests use a static key set).
-    pub async fn build_with_verifier(settings: Settings, verifier: TokenVerifier) -> Result<Self, StartError> {
-        let webauthn = settings.webauthn.webauthn().map_err(StartError::WebAuthn)?;
+    fn migrations() -> &'static sqlx::migrate::Migrator {
+        &MIGRATIONS
+    }
+
+    async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {
+        let webauthn = settings
+            .webauthn
+            .webauthn()
+            .map_err(|e| StartError::Config(ConfigError::new("WEBAUTHN_RP_ID", e)))?;
         let sender = NotificationSender::new(&settings.sender)?;
-        let pool = platform::db::connect(&settings.database, &MIGRATIONS).await?;
-        let bus = EventBus::connect(&settings.nats, "security-info").await?;
         let service = Arc::new(SecurityInfo::new(
-            pool.clone(),
-            settings.keyring.clone(),
+            kit.pool().clone(),
+            settings.keyring,
             webauthn,
-            settings.step_up_max_age,
-            settings.totp_issuer.clone(),
+            settings.service.step_up_max_age,
+            settings.totp_issuer,
         ));
-        let relay = OutboxRelay::new(
-            pool.clone(),
-            bus.clone(),
-            "myaccount/security-info",
-            vec![Stream::SecurityInfo, Stream::Notifications],
-        );
-        // Durable names `securityinfo_<event>`: `securityinfo_changed`, `securityinfo_user_deleted`.
-        let consumer = ConsumerSettings::new("securityinfo");
-        let organizations = Consumer::<OrganizationChanged, _>::new(
-            pool.clone(),
-            bus.clone(),
-            consumer.clone(),
-            events::OrganizationChangedHandler,
-        );
-        let users_deleted =
-            Consumer::<UserDeleted, _>::new(pool.clone(), bus.clone(), consumer, events::UserDeletedHandler);
-        let notifications = Consumer::<NotificationRequested, _>::new(
-            pool.clone(),
-            bus.clone(),
-            ConsumerSettings::new("notifications"),
-            sender,
-        );
-        let host = ServiceHost::bind(&settings.grpc, pool, AuthLayer::new(Arc::new(verifier)))
-            .await?
-            // Readiness follows NATS as well as Postgres.
-            .event_bus(&bus)
-            .add_service(SecurityInfoServiceServer::new(grpc::SecurityInfoApi::new(service)))
-            .spawn_task(move |shutdown| relay.run(shutdown))
-            .spawn_task(move |shutdown| organizations.run(shutdown))
-            .spawn_task(move |shutdown| users_deleted.run(shutdown))
-            .spawn_task(move |shutdown| notifications.run(shutdown));
-        Ok(Self { host })
-    }
-
-    pub fn port(&self) -> u16 {
-        self.host.port()
-    }
-
-    pub fn admin_port(&self) -> u16 {
-        self.host.admin_port()
-    }
-
-    pub fn shutdown_token(&self) -> CancellationToken {
-        self.host.shutdown_token()
-    }
-
-    pub async fn run_until_stopped(self) -> Result<(), platform::grpc::ServeError> {
-        self.host.run().await
+        Ok(kit
+            .serve(SecurityInfoServiceServer::new(grpc::SecurityInfoApi::new(service)))
+            // The last-factor rule follows each organization's MFA requirement.
+            .consume::<OrganizationChanged, _>(events::OrganizationChangedHandler)
+            .erase_users_with(store::Erasure)
+            // The notification sender: a consumer of its own (durable `notifications`) that
+            // could move to a process of its own without touching a publisher.
+            .consume_as::<NotificationRequested, _>(ConsumerSettings::new("notifications"), sender))
     }
 }
 

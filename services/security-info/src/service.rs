@@ -964,8 +964,8 @@ async fn insert_pending(
     now: DateTime<Utc>,
 ) -> Result<Method, SecurityInfoError> {
     // An access token outlives its account by minutes: nothing may be registered once the
-    // account is erased. The erasure takes the same lock, so this read is current.
-    if store::is_erased(conn, user_id).await? {
+    // account is erased. The check holds the erasure's lock, so it is current.
+    if platform::erasure::is_erased(conn, user_id).await? {
         return Err(SecurityInfoError::UserErased(user_id));
     }
     let id = Uuid::now_v7();

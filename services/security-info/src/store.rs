@@ -110,7 +110,7 @@ pub async fn active_methods(pool: &PgPool, user_id: Uuid) -> Result<Vec<Method>,
 }
 
 /// Serialises the changes to one user's data until the transaction ends: two concurrent changes
-/// (removing two factors at once), or a change and the erasure.
+/// (removing two factors at once).
 pub async fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1::text, 0))")
         .bind(user_id)
@@ -585,31 +585,28 @@ pub async fn organization_requires_mfa(conn: &mut PgConnection, organization_id:
 
 // --- erasure
 
-pub async fn is_erased(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = $1)")
-        .bind(user_id)
-        .fetch_one(&mut *conn)
-        .await
-}
-
-/// Erases what is kept about a user: every method with its secrets, recovery codes, one-time
+/// Erases what is kept about a person: every method with its secrets, recovery codes, one-time
 /// codes and security key ceremonies (they go with their method: ON DELETE CASCADE), and the
-/// chosen default. Under [`lock_user`], so a change in flight either lands first (and is erased
-/// here) or sees the tombstone left here and refuses. Running it twice changes nothing more.
-pub async fn erase_user(conn: &mut PgConnection, user_id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    lock_user(conn, user_id).await?;
-    sqlx::query("DELETE FROM default_methods WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM methods WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("INSERT INTO erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING")
-        .bind(user_id)
-        .bind(now)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+/// chosen default. A change in flight checks the platform's tombstone under the erasure's lock,
+/// so it either lands first (and is erased here) or refuses. Running it twice changes nothing
+/// more.
+pub struct Erasure;
+
+impl platform::erasure::Erasure for Erasure {
+    async fn erase_user(
+        &self,
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        _now: DateTime<Utc>,
+    ) -> Result<u64, sqlx::Error> {
+        let defaults = sqlx::query("DELETE FROM default_methods WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        let methods = sqlx::query("DELETE FROM methods WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(defaults.rows_affected() + methods.rows_affected())
+    }
 }

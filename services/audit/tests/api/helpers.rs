@@ -9,15 +9,13 @@ use async_nats::HeaderMap;
 use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::message::StreamMessage;
 use chrono::{DateTime, SecondsFormat, Utc};
-use myaccount_audit::{Application, Settings};
+use myaccount_audit::{Application, SPEC, Settings};
 use myaccount_proto::audit::v1 as pb;
 use myaccount_proto::audit::v1::audit_service_client::AuditServiceClient;
 use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInStatus, UserDeleted};
-use platform::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, VerifierSettings};
-use platform::consumer::ConsumerSettings;
 use platform::events::{Event, EventBus, Stream, headers};
-use platform::grpc::GrpcSettings;
 use platform::outbox::{OutboxRelay, OutgoingEvent, publish_in_tx};
+use platform::service::ServiceSettings;
 use platform::testing::{TestDatabase, TestIssuer, TestNats, eventually};
 use prost::Message;
 use sqlx::PgPool;
@@ -61,16 +59,13 @@ pub async fn spawn_app() -> TestApp {
     // Tests run many services side by side against one Postgres; a test needs only a few.
     db_settings.max_connections = 5;
     let settings = Settings {
-        grpc: GrpcSettings::ephemeral(),
-        database: db_settings,
-        nats: nats.settings.clone(),
-        // Unused: the verifier below knows the test issuer's keys.
-        auth: VerifierSettings::new(
-            DEFAULT_ISSUER,
-            DEFAULT_AUDIENCE,
+        // The JWKS URL is unused: the verifier below knows the test issuer's keys.
+        service: ServiceSettings::for_tests(
+            &SPEC,
+            db_settings,
+            nats.settings.clone(),
             "http://127.0.0.1:9/.well-known/jwks.json",
         ),
-        consumer: ConsumerSettings::new("audit"),
         ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
         geoip_database: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/geo-test-city.mmdb")),
         retention: myaccount_audit::retention::RetentionSettings::default(),

@@ -165,7 +165,7 @@ async fn stored_rows(app: &TestApp, ids: &[&str]) -> Vec<String> {
 }
 
 async fn tombstones(app: &TestApp, user_id: Uuid) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM erased_users WHERE user_id = $1")
+    sqlx::query_scalar("SELECT count(*) FROM platform.erased_users WHERE user_id = $1")
         .bind(user_id)
         .fetch_one(&app.db)
         .await
@@ -299,7 +299,7 @@ async fn a_deleted_account_keeps_only_pseudonymised_sign_ins_and_stays_erased() 
         }
     }
     let tombstone: Vec<String> = sqlx::query_scalar(
-        "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'erased_users' \
+        "SELECT column_name::text FROM information_schema.columns WHERE table_schema = 'platform' AND table_name = 'erased_users' \
          ORDER BY ordinal_position",
     )
     .fetch_all(&app.db)

@@ -6,15 +6,14 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use chrono::Utc;
-use myaccount_devices::{Application, Settings};
+use myaccount_devices::{Application, SPEC, Settings};
 use myaccount_proto::devices::v1 as pb;
 use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
 use myaccount_proto::events::v1::{SignInRecorded, SignInStatus, UserDeleted};
-use platform::auth::VerifierSettings;
-use platform::consumer::ConsumerSettings;
+
 use platform::crypto::Keyring;
 use platform::events::{Event, EventBus, Naming, Stream, headers};
-use platform::grpc::GrpcSettings;
+use platform::service::ServiceSettings;
 use platform::testing::{TestDatabase, TestIssuer, TestNats};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -61,20 +60,9 @@ pub async fn spawn_app() -> TestApp {
     let issuer = TestIssuer::new();
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
-    let mut consumer = ConsumerSettings::new("devices");
-    consumer.fetch_expiry = Duration::from_millis(500);
     let settings = Settings {
-        grpc: GrpcSettings::ephemeral(),
-        database: db_settings,
-        nats: nats.settings.clone(),
-        auth: VerifierSettings::new(
-            platform::auth::DEFAULT_ISSUER,
-            platform::auth::DEFAULT_AUDIENCE,
-            "http://unused.invalid",
-        ),
-        consumer,
+        service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
         encryption: Keyring::generate("test1"),
-        step_up_max_age: Duration::from_secs(600),
     };
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
@@ -332,7 +320,7 @@ impl TestApp {
         RowCounts {
             devices: count("devices").await,
             recovery_keys: count("recovery_keys").await,
-            erased_users: count("erased_users").await,
+            erased_users: count("platform.erased_users").await,
         }
     }
 

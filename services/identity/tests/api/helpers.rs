@@ -8,13 +8,13 @@ use async_nats::jetstream;
 use async_nats::jetstream::message::StreamMessage;
 use chrono::{DateTime, Utc};
 use myaccount_identity::tokens::TokenSettings;
-use myaccount_identity::{Application, BootstrapAdmin, Settings};
+use myaccount_identity::{Application, BootstrapAdmin, SPEC, Settings};
 use myaccount_proto::events::v1::{SessionRevoked, SignInRecorded};
 use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use platform::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, HttpJwks, TokenVerifier, VerifierSettings};
 use platform::events::{Event, Naming, Stream, headers};
-use platform::grpc::GrpcSettings;
+use platform::service::ServiceSettings;
 use platform::testing::{TestDatabase, TestNats};
 use prost::Message;
 use sqlx::PgPool;
@@ -72,9 +72,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     // Tests run many services side by side against one Postgres; a test needs only a few.
     db_settings.max_connections = 5;
     let settings = Settings {
-        grpc: GrpcSettings::ephemeral(),
-        database: db_settings,
-        nats: nats.settings.clone(),
+        service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
         tokens: TokenSettings {
             issuer: DEFAULT_ISSUER.into(),
             audience: DEFAULT_AUDIENCE.into(),
@@ -85,7 +83,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             user_principal_name: ADMIN_UPN.into(),
             password: ADMIN_PASSWORD.into(),
         }),
-        step_up_max_age: Duration::from_secs(600),
+        second_factors: None,
     };
     let mut settings = settings;
     configure(&mut settings);

@@ -225,7 +225,7 @@ async fn i_delete_my_account_when_my_organization_allows_it_and_everything_of_mi
 
 #[tokio::test]
 async fn deleting_my_account_needs_a_recent_sign_in() {
-    let app = spawn_app_with(|s| s.step_up_max_age = Duration::from_secs(1)).await;
+    let app = spawn_app_with(|s| s.service.step_up_max_age = Duration::from_secs(1)).await;
     let (user, tokens) = app.signed_in_user("adele.vance@contoso.example").await;
     app.allow_self_deletion(user.organization_id, true).await;
     tokio::time::sleep(Duration::from_millis(2100)).await;

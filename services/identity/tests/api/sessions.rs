@@ -42,14 +42,47 @@ impl TestApp {
     }
 
     async fn list_my_sessions(&self, access_token: &str) -> Result<Vec<pb::Session>, Status> {
-        let request = bearer(pb::ListMySessionsRequest {}, access_token);
+        Ok(self.list_my_sessions_page(access_token, 0, "").await?.sessions)
+    }
+
+    async fn list_my_sessions_page(
+        &self,
+        access_token: &str,
+        page_size: i32,
+        page_token: &str,
+    ) -> Result<pb::ListMySessionsResponse, Status> {
+        let request = pb::ListMySessionsRequest {
+            page_size,
+            page_token: page_token.into(),
+        };
         Ok(self
             .identity
             .clone()
-            .list_my_sessions(request)
+            .list_my_sessions(bearer(request, access_token))
             .await?
-            .into_inner()
-            .sessions)
+            .into_inner())
+    }
+
+    /// `count` more usable sessions of `user`, the most recent used `minutes_ago` minutes
+    /// ago and each next one a minute earlier, as if signed in on `count` other browsers long
+    /// ago (written directly: thousands of argon2id sign-ins would take minutes).
+    async fn add_old_sessions(&self, user: &TestUser, count: i32, minutes_ago: i32) {
+        sqlx::query(
+            "WITH made AS ( \
+               INSERT INTO sessions (id, user_id, created_at, last_seen_at, user_agent, auth_time, amr) \
+               SELECT gen_random_uuid(), $1, now() - interval '30 days', \
+                      now() - make_interval(mins => $3 + g), 'Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0', \
+                      now() - interval '30 days', '{pwd}' \
+               FROM generate_series(0, $2 - 1) AS g RETURNING id) \
+             INSERT INTO refresh_tokens (token_hash, session_id, created_at, expires_at) \
+             SELECT sha256(id::text::bytea), id, now(), now() + interval '1 day' FROM made",
+        )
+        .bind(user.id)
+        .bind(count)
+        .bind(minutes_ago)
+        .execute(&self.db)
+        .await
+        .expect("adds sessions");
     }
 
     async fn revoke_my_session(&self, access_token: &str, session_id: &str) -> Result<(), Status> {
@@ -405,4 +438,97 @@ async fn guessing_the_current_password_is_throttled_like_sign_in() {
     app.sign_in(&user.upn, &user.password)
         .await
         .expect_err("the account name is throttled for sign-in too");
+}
+
+#[tokio::test]
+async fn thousands_of_sessions_come_a_bounded_page_at_a_time_without_gaps_or_repeats() {
+    let app = spawn_app().await;
+    let (user, tokens) = app.signed_in_user("adele.vance@contoso.example").await;
+    app.add_old_sessions(&user, 10_000, 3).await;
+    // Sessions that cannot be used any more never show: an ended one and one whose refresh
+    // token expired (the two used 1 and 2 minutes ago).
+    app.add_old_sessions(&user, 2, 1).await;
+    sqlx::query(
+        "UPDATE sessions SET revoked_at = now() WHERE id = (SELECT id FROM sessions WHERE user_id = $1 \
+         ORDER BY last_seen_at DESC LIMIT 1 OFFSET 1)",
+    )
+    .bind(user.id)
+    .execute(&app.db)
+    .await
+    .expect("ends one");
+    sqlx::query(
+        "UPDATE refresh_tokens SET expires_at = now() - interval '1 second' WHERE session_id = \
+         (SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL ORDER BY last_seen_at DESC LIMIT 1 OFFSET 1)",
+    )
+    .bind(user.id)
+    .execute(&app.db)
+    .await
+    .expect("expires one");
+    let usable = 1 + 10_000;
+
+    // Without a size: the default page, this session first; a size past the cap: the cap.
+    let first = app
+        .list_my_sessions_page(&tokens.access_token, 0, "")
+        .await
+        .expect("lists");
+    assert_eq!(first.sessions.len(), 50);
+    assert!(
+        first.sessions[0].current,
+        "the session just signed in is the most recent"
+    );
+    assert!(!first.next_page_token.is_empty());
+    let capped = app
+        .list_my_sessions_page(&tokens.access_token, 100_000, "")
+        .await
+        .expect("lists");
+    assert_eq!(capped.sessions.len(), 100);
+
+    // Every usable session exactly once, most recently used first, and an empty token at the end.
+    let mut seen = std::collections::HashSet::new();
+    let mut last_activity = Vec::new();
+    let mut token = String::new();
+    let mut pages = 0;
+    loop {
+        let page = app
+            .list_my_sessions_page(&tokens.access_token, 100, &token)
+            .await
+            .expect("lists");
+        pages += 1;
+        assert!(page.sessions.len() <= 100);
+        for session in &page.sessions {
+            assert!(seen.insert(session.id.clone()), "{} repeated", session.id);
+            let at = session.last_activity_at.expect("last activity");
+            last_activity.push((at.seconds, at.nanos));
+        }
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(seen.len(), usable);
+    assert_eq!(pages, usable.div_ceil(100));
+    assert!(
+        last_activity.windows(2).all(|w| w[0] >= w[1]),
+        "most recently used first"
+    );
+}
+
+#[tokio::test]
+async fn a_bad_page_of_sessions_is_refused_by_field() {
+    let app = spawn_app().await;
+    let (_, tokens) = app.signed_in_user("adele.vance@contoso.example").await;
+
+    let status = app
+        .list_my_sessions_page(&tokens.access_token, -1, "yesterday")
+        .await
+        .expect_err("refused");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    assert_eq!(violated_fields(&status), ["page_size", "page_token"]);
+
+    // A token from another list (my sign-ins' keyset) is not one of this list's either.
+    let status = app
+        .list_my_sessions_page(&tokens.access_token, 10, "djE6MTcwMDAwMDAwMDAwMDAwMDpub3QtYS11dWlk")
+        .await
+        .expect_err("refused");
+    assert_eq!(violated_fields(&status), ["page_token"]);
 }

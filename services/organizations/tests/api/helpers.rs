@@ -8,14 +8,14 @@ use async_nats::HeaderMap;
 use async_nats::jetstream;
 use async_nats::jetstream::message::StreamMessage;
 use chrono::Utc;
-use myaccount_organizations::{Application, Settings};
+use myaccount_organizations::{Application, SPEC, Settings};
 use myaccount_proto::events::v1::{UserCreated, UserDeleted};
 use myaccount_proto::organizations::v1 as pb;
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
-use platform::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, MFA_AMR, VerifierSettings};
-use platform::consumer::ConsumerSettings;
+use platform::auth::MFA_AMR;
+
 use platform::events::{Event, EventBus, Naming, Stream, headers};
-use platform::grpc::GrpcSettings;
+use platform::service::ServiceSettings;
 use platform::testing::{TestDatabase, TestIssuer, TestNats, eventually};
 use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
@@ -57,16 +57,11 @@ pub async fn spawn_app() -> TestApp {
     let nats = TestNats::new();
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
-    let mut consumer = ConsumerSettings::new("organizations");
-    consumer.fetch_expiry = Duration::from_millis(500);
+    let mut service = ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid");
+    service.step_up_max_age = STEP_UP_MAX_AGE;
     let settings = Settings {
-        grpc: GrpcSettings::ephemeral(),
-        database: db_settings,
-        nats: nats.settings.clone(),
-        auth: VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
-        consumer,
+        service,
         max_sign_in_retention_days: MAX_RETENTION_DAYS,
-        step_up_max_age: STEP_UP_MAX_AGE,
     };
     let issuer = TestIssuer::new();
     let app = Application::build_with_verifier(settings, issuer.verifier())

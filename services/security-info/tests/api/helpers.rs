@@ -12,11 +12,11 @@ use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged, Us
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use myaccount_security_info::notifications::SenderSettings;
-use myaccount_security_info::{Application, Settings, WebAuthnSettings};
+use myaccount_security_info::{Application, SPEC, Settings, WebAuthnSettings};
 use platform::auth::{Claims, SERVICE_SCOPE};
 use platform::crypto::Keyring;
 use platform::events::{Event, EventBus, Naming, Stream, headers};
-use platform::grpc::GrpcSettings;
+use platform::service::ServiceSettings;
 use platform::testing::{TestDatabase, TestIssuer, TestNats, eventually};
 use prost::Message;
 use sqlx::PgPool;
@@ -88,21 +88,13 @@ async fn spawn_app_with(sender: SenderSettings) -> TestApp {
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
     let settings = Settings {
-        grpc: GrpcSettings::ephemeral(),
-        database: db_settings,
-        nats: nats.settings.clone(),
-        auth: platform::auth::VerifierSettings::new(
-            platform::auth::DEFAULT_ISSUER,
-            platform::auth::DEFAULT_AUDIENCE,
-            "http://unused.invalid",
-        ),
+        service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
         keyring: Keyring::generate("k1"),
         webauthn: WebAuthnSettings {
             rp_id: "localhost".into(),
             rp_origin: Url::parse(ORIGIN).expect("origin"),
             rp_name: "MyAccount".into(),
         },
-        step_up_max_age: Duration::from_secs(600),
         totp_issuer: "MyAccount".into(),
         sender,
     };
@@ -625,7 +617,7 @@ impl TestApp {
             one_time_codes: count("one_time_codes").await,
             webauthn_ceremonies: count("webauthn_ceremonies").await,
             default_methods: count("default_methods").await,
-            erased_users: count("erased_users").await,
+            erased_users: count("platform.erased_users").await,
         }
     }
 
