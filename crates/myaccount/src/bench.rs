@@ -1178,7 +1178,7 @@ where
 /// identity's own parameters, for `duration`.
 async fn raw_argon2id(password: &str, threads: usize, duration: Duration) -> anyhow::Result<f64> {
     use argon2::{Argon2, PasswordHash, PasswordVerifier};
-    let hash = myaccount_identity::service::hash_password(password.to_owned()).await?;
+    let hash = myaccount_identity::passwords::hash_password(password.to_owned()).await?;
     let until = Instant::now() + duration;
     let started = Instant::now();
     let mut workers = Vec::with_capacity(threads);

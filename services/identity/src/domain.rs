@@ -517,6 +517,245 @@ impl SelfDeletion {
     }
 }
 
+/// How long until a throttled key may try again (at least a second, so clients never spin).
+pub fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> std::time::Duration {
+    (until - now).to_std().unwrap_or(std::time::Duration::from_secs(1))
+}
+
+/// The failure counters one sign-in attempt answers to (see [`ThrottlePolicy`]).
+#[derive(Debug, Clone, Default)]
+pub struct Throttle {
+    /// Counters a wrong answer adds to, each with its policy.
+    pub counted: Vec<(String, ThrottlePolicy)>,
+    /// Counters a proven credential resets.
+    pub cleared: Vec<String>,
+}
+
+impl Throttle {
+    /// The counter of an account name (as typed, lower-cased), whether or not the account exists.
+    pub fn account_key(user_principal_name: &str) -> String {
+        format!("account:{}", user_principal_name.to_lowercase())
+    }
+
+    /// The first step: per account name and, when the gateway said where the client is, per
+    /// client address. A right password forgets the account's failures.
+    pub fn first_step(user_principal_name: &str, ip_address: &str) -> Self {
+        let account = Self::account_key(user_principal_name);
+        let mut counted = vec![(account.clone(), ThrottlePolicy::ACCOUNT)];
+        if !ip_address.is_empty() {
+            counted.push((format!("ip:{ip_address}"), ThrottlePolicy::IP));
+        }
+        Self {
+            counted,
+            cleared: vec![account],
+        }
+    }
+
+    /// The second step: wrong answers count against the account like wrong passwords, so a
+    /// stolen password cannot be paired with unlimited guesses over many challenges.
+    pub fn second_step(user_principal_name: &str) -> Self {
+        let account = Self::account_key(user_principal_name);
+        Self {
+            counted: vec![(account.clone(), ThrottlePolicy::ACCOUNT)],
+            cleared: vec![account],
+        }
+    }
+
+    /// A step-up inside a session: a wrong password counts against the account; a right one
+    /// leaves the counters as they are.
+    pub fn step_up(user_principal_name: &str) -> Self {
+        Self {
+            counted: vec![(Self::account_key(user_principal_name), ThrottlePolicy::ACCOUNT)],
+            cleared: Vec::new(),
+        }
+    }
+
+    /// The counters that can hold the attempt back.
+    pub fn keys(&self) -> Vec<String> {
+        self.counted.iter().map(|(key, _)| key.clone()).collect()
+    }
+}
+
+/// Where a proxy trusted by the gateway said the client is.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ClientLocation {
+    /// ISO 3166-1 alpha-2, upper case.
+    pub country: String,
+    pub region: String,
+    pub city: String,
+    pub latitude: Option<f64>,
+    pub longitude: Option<f64>,
+}
+
+/// The client a request came from, as the gateway reported it.
+#[derive(Debug, Clone, Default)]
+pub struct ClientInfo {
+    pub ip_address: String,
+    pub user_agent: String,
+    pub device_id: String,
+    pub app_id: String,
+    pub correlation_id: String,
+    pub location: Option<ClientLocation>,
+}
+
+/// One sign-in attempt (a first step, a second step, a step-up or the last step after a
+/// required password change): who (as typed, then the account and organization once known),
+/// how (the deciding method and the methods proven), from where, and which failure counters it
+/// answers to. It is recorded once, with its [`Verdict`], when it ends.
+#[derive(Debug, Clone)]
+pub struct SignInAttempt {
+    pub id: Uuid,
+    pub time: DateTime<Utc>,
+    pub typed_user_principal_name: String,
+    pub user_id: Option<Uuid>,
+    pub organization_id: Option<Uuid>,
+    /// The method that decided the attempt ("password", "app_password", "authenticator_app", ...).
+    pub method: String,
+    pub amr: Vec<String>,
+    pub client: ClientInfo,
+    pub throttle: Throttle,
+}
+
+impl SignInAttempt {
+    pub fn new(
+        time: DateTime<Utc>,
+        typed_user_principal_name: &str,
+        method: &str,
+        client: ClientInfo,
+        throttle: Throttle,
+    ) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            time,
+            typed_user_principal_name: typed_user_principal_name.to_owned(),
+            user_id: None,
+            organization_id: None,
+            method: method.to_owned(),
+            amr: Vec::new(),
+            client,
+            throttle,
+        }
+    }
+}
+
+/// How a sign-in attempt ended, as its record and its failure counters see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// A session opened, or the one being stepped up was renewed.
+    SignedIn { session_id: Uuid },
+    /// Every credential asked so far is right and a second factor is due: the attempt is
+    /// recorded when the second step is answered.
+    SecondFactorDue,
+    /// The credentials are right, but the attempt stops here (not a member of the organization
+    /// asked for, a new password is due).
+    StoppedAfterProof(FailureReason),
+    /// Refused whatever was answered (throttled, disabled account, challenge expired or used up).
+    Refused(FailureReason),
+    /// A wrong password or second-factor answer: counts towards throttling.
+    WrongAnswer(FailureReason),
+}
+
+impl Verdict {
+    /// What `myaccount.signin.v1.recorded` says: the session, or why not; `None` while the
+    /// attempt goes on.
+    pub fn recorded_outcome(self) -> Option<Result<Uuid, FailureReason>> {
+        match self {
+            Verdict::SignedIn { session_id } => Some(Ok(session_id)),
+            Verdict::SecondFactorDue => None,
+            Verdict::StoppedAfterProof(reason) | Verdict::Refused(reason) | Verdict::WrongAnswer(reason) => {
+                Some(Err(reason))
+            }
+        }
+    }
+
+    /// Whether the credentials were proven, which resets the attempt's failure counters.
+    pub fn proven(self) -> bool {
+        matches!(
+            self,
+            Verdict::SignedIn { .. } | Verdict::SecondFactorDue | Verdict::StoppedAfterProof(_)
+        )
+    }
+}
+
+/// Tokens handed to a client after sign-in or refresh.
+#[derive(Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: std::time::Duration,
+}
+
+/// Never shows the tokens: a `?` in a log line must not hand out a session.
+impl std::fmt::Debug for IssuedTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IssuedTokens")
+            .field("access_token", &"[redacted]")
+            .field("refresh_token", &"[redacted]")
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// The second step a sign-in (or step-up) waits for.
+#[derive(Debug, Clone)]
+pub struct MfaChallenge {
+    pub challenge_id: Uuid,
+    pub factors: Vec<SecondFactor>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The credential of the last step after a required password change, and until when it works.
+#[derive(Debug, Clone)]
+pub struct ChangeTicket {
+    pub ticket_id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A sign-in step's answer: tokens, or what is still due.
+#[derive(Debug, Clone)]
+pub enum SignInOutcome {
+    Tokens(IssuedTokens),
+    MfaRequired(MfaChallenge),
+    /// Proven, but a new password is due before a session opens.
+    PasswordChangeRequired(ChangeTicket),
+}
+
+/// Why sessions ended; the stable `reason` codes of `session_revoked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationReason {
+    RevokedByUser,
+    OtherSessionsRevoked,
+    SignedOutEverywhere,
+    PasswordChanged,
+    DeviceDisabled,
+    /// The person reported a sign-in as not theirs.
+    ReportedNotMe,
+    SignedOut,
+    /// A spent refresh token came back: someone holds a copy.
+    RefreshTokenReuse,
+    /// The person left the guest organization the session acted in.
+    LeftOrganization,
+    /// An admin removed the person from the guest organization the session acted in.
+    RemovedFromOrganization,
+}
+
+impl RevocationReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RevocationReason::RevokedByUser => "revoked_by_user",
+            RevocationReason::OtherSessionsRevoked => "other_sessions_revoked",
+            RevocationReason::SignedOutEverywhere => "signed_out_everywhere",
+            RevocationReason::PasswordChanged => "password_changed",
+            RevocationReason::DeviceDisabled => "device_disabled",
+            RevocationReason::ReportedNotMe => "reported_not_me",
+            RevocationReason::SignedOut => "signed_out",
+            RevocationReason::RefreshTokenReuse => "refresh_token_reuse",
+            RevocationReason::LeftOrganization => "left_organization",
+            RevocationReason::RemovedFromOrganization => "removed_from_organization",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -529,6 +768,34 @@ mod tests {
         assert_eq!(p.delay_ms(6), 2_000);
         assert_eq!(p.delay_ms(8), 8_000);
         assert_eq!(p.delay_ms(60), 15 * 60 * 1_000);
+    }
+
+    #[test]
+    fn attempts_count_against_the_account_name_and_the_client_address() {
+        let first = Throttle::first_step("Adele.Vance@Contoso.Example", "203.0.113.7");
+        assert_eq!(first.keys(), ["account:adele.vance@contoso.example", "ip:203.0.113.7"]);
+        assert_eq!(first.cleared, ["account:adele.vance@contoso.example"]);
+        let unknown_address = Throttle::first_step("adele.vance@contoso.example", "");
+        assert_eq!(unknown_address.keys(), ["account:adele.vance@contoso.example"]);
+        let step_up = Throttle::step_up("adele.vance@contoso.example");
+        assert_eq!(step_up.keys(), ["account:adele.vance@contoso.example"]);
+        assert!(step_up.cleared.is_empty());
+    }
+
+    #[test]
+    fn finished_attempts_are_published_and_proven_ones_reset_the_counters() {
+        let session_id = Uuid::now_v7();
+        let wrong = Verdict::WrongAnswer(FailureReason::InvalidPassword);
+        assert_eq!(
+            Verdict::SignedIn { session_id }.recorded_outcome(),
+            Some(Ok(session_id))
+        );
+        assert_eq!(Verdict::SecondFactorDue.recorded_outcome(), None);
+        assert_eq!(wrong.recorded_outcome(), Some(Err(FailureReason::InvalidPassword)));
+        assert!(Verdict::SecondFactorDue.proven());
+        assert!(Verdict::StoppedAfterProof(FailureReason::NotAMember).proven());
+        assert!(!Verdict::Refused(FailureReason::Throttled).proven());
+        assert!(!wrong.proven());
     }
 
     #[test]

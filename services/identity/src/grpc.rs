@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use myaccount_proto::events::v1::ReportedLocation;
 use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_server::IdentityService;
 use platform::auth::Caller;
@@ -11,10 +10,12 @@ use platform::error::to_status;
 use tonic::{Request, Response, Status};
 
 use crate::domain::MfaProof;
+use crate::domain::{ClientInfo, ClientLocation, IssuedTokens, SignInOutcome};
 use crate::domain::{EditableField, NewUserInput, Profile, ProfileChanges};
-use crate::events::{ClientInfo, timestamp};
+use crate::error::IdentityError;
+use crate::events::timestamp;
 use crate::privacy::PersonalData;
-use crate::service::{Identity, IdentityError, IssuedTokens, SignInOutcome};
+use crate::service::Identity;
 use crate::sessions::{ClientDescription, PasswordChange, SessionView, SessionsError};
 use crate::store::{DEFAULT_SESSIONS_PAGE_SIZE, MAX_SESSIONS_PAGE_SIZE, SessionCursor, SessionPage};
 use platform::error::{FieldViolation, Violations};
@@ -60,12 +61,12 @@ fn client_info<T>(request: &Request<T>, client: Option<pb::ClientContext>) -> Cl
         device_id: client.device_id,
         app_id: client.app_id,
         correlation_id: client.correlation_id,
-        location: client.location.map(reported_location),
+        location: client.location.map(client_location),
     }
 }
 
-fn reported_location(l: pb::ClientLocation) -> ReportedLocation {
-    ReportedLocation {
+fn client_location(l: pb::ClientLocation) -> ClientLocation {
+    ClientLocation {
         country: l.country,
         region: l.region,
         city: l.city,
@@ -167,7 +168,7 @@ impl IdentityService for IdentityApi {
         request: Request<pb::CompleteMfaRequest>,
     ) -> Result<Response<pb::SignInResponse>, Status> {
         let r = request.into_inner();
-        let location = r.client.and_then(|c| c.location).map(reported_location);
+        let location = r.client.and_then(|c| c.location).map(client_location);
         let proof = match r.proof {
             Some(pb::complete_mfa_request::Proof::Code(c)) => Some(MfaProof::Code(c)),
             Some(pb::complete_mfa_request::Proof::AssertionJson(a)) => Some(MfaProof::Assertion(a)),

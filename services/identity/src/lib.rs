@@ -1,14 +1,23 @@
 //! The identity service: users, profiles, passwords, sessions, sign-in and token issuing.
 
+pub mod attempt;
+pub mod context;
 pub mod domain;
+pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod issuing;
 pub mod memberships;
+pub mod passwords;
 pub mod privacy;
+pub mod profile;
 pub mod required_password;
+pub mod second_step;
 pub mod security_info;
 pub mod service;
 pub mod sessions;
+pub mod sign_in;
+pub mod step_up;
 pub mod store;
 pub mod tokens;
 
@@ -30,8 +39,9 @@ use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, Start
 use tokio_util::sync::CancellationToken;
 
 use crate::domain::NewUserInput;
+use crate::error::IdentityError;
 use crate::security_info::{SecondFactorSettings, SecurityInfoClient};
-use crate::service::{Identity, IdentityError};
+use crate::service::Identity;
 use crate::store::StoreError;
 use crate::tokens::{KeyStore, LocalJwks, TokenSettings};
 
@@ -161,9 +171,9 @@ impl Service for IdentityService {
             .serve(IdentityServiceServer::new(api))
             .admin_routes(jwks_route(keys))
             // "This wasn't me" ends every session of the person.
-            .consume::<SignInFlagged, _>(events::SignInFlaggedHandler)
+            .consume::<SignInFlagged, _>(sessions::SignInFlaggedHandler)
             // A disabled (lost) device ends its sessions.
-            .consume::<DeviceDisabled, _>(events::DeviceDisabledHandler)
+            .consume::<DeviceDisabled, _>(sessions::DeviceDisabledHandler)
             // Guest memberships decide who may sign in to which organization; leaving one ends
             // its sessions. The organization policy decides who may delete their own account.
             .consume::<MemberJoined, _>(memberships::GuestJoinedHandler)

@@ -10,8 +10,8 @@ use platform::consumer::{Delivery, Handler, HandlerError};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::events::session_revoked;
-use crate::sessions::RevocationReason;
+use crate::domain::RevocationReason;
+use crate::sessions::end_sessions;
 use crate::store::{self, SessionFilter};
 
 fn uuid(field: &str, raw: &str) -> Result<Uuid, HandlerError> {
@@ -63,12 +63,9 @@ async fn end_guest_membership(
         organization_id: Some(organization_id),
         ..SessionFilter::default()
     };
-    let revoked = store::revoke_sessions(conn, user_id, &filter, reason.as_str(), now)
+    let revoked = end_sessions(conn, user_id, &filter, reason, None, now)
         .await
         .map_err(transient)?;
-    for session in &revoked {
-        session_revoked(conn, user_id, session, reason, None, now).await?;
-    }
     tracing::info!(%user_id, %organization_id, sessions = revoked.len(), reason = reason.as_str(), "guest membership ended");
     Ok(())
 }

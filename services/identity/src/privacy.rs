@@ -7,9 +7,10 @@ use platform::auth::Caller;
 use platform::error::{ErrorKind, FieldViolation, ServiceError};
 use uuid::Uuid;
 
+use crate::context::Context;
 use crate::domain::{Profile, SelfDeletion};
+use crate::error::IdentityError;
 use crate::events;
-use crate::service::{Identity, IdentityError};
 use crate::store::{self, SessionRecord, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -74,114 +75,108 @@ impl DeletedBy {
     }
 }
 
-impl Identity {
-    pub async fn export_my_data(&self, caller: &Caller) -> Result<PersonalData, IdentityError> {
-        self.require_active_session(caller).await?;
-        // One snapshot, so the sessions match the profile.
-        let mut tx = self.pool().begin().await?;
-        let profile = store::profile(&mut tx, caller.user_id)
-            .await?
-            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
-        let password_changed_at = store::password_changed_at(&mut tx, caller.user_id)
-            .await?
-            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
-        let sessions = store::all_sessions(&mut tx, caller.user_id).await?;
-        let guest_organization_ids = store::guest_organizations(&mut tx, caller.user_id).await?;
-        tx.commit().await?;
-        Ok(PersonalData {
-            profile,
-            password_changed_at,
-            sessions,
-            guest_organization_ids,
-            exported_at: Utc::now(),
-        })
-    }
+pub async fn export_my_data(ctx: &Context, caller: &Caller) -> Result<PersonalData, IdentityError> {
+    ctx.require_active_session(caller).await?;
+    // One snapshot, so the sessions match the profile.
+    let mut tx = ctx.pool.begin().await?;
+    let profile = store::profile(&mut *tx, caller.user_id)
+        .await?
+        .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+    let password_changed_at = store::password_changed_at(&mut tx, caller.user_id)
+        .await?
+        .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+    let sessions = store::all_sessions(&mut tx, caller.user_id).await?;
+    let guest_organization_ids = store::guest_organizations(&mut tx, caller.user_id).await?;
+    tx.commit().await?;
+    Ok(PersonalData {
+        profile,
+        password_changed_at,
+        sessions,
+        guest_organization_ids,
+        exported_at: Utc::now(),
+    })
+}
 
-    /// Whether the person has a second factor, which decides what step-up deleting needs.
-    /// Fails closed when security-info cannot answer.
-    pub async fn has_second_factor(&self, user_id: Uuid) -> Result<bool, IdentityError> {
-        match self.second_factor_source() {
-            None => Ok(false),
-            Some(si) => {
-                let factors = si.second_factors(user_id).await.map_err(|e| {
-                    tracing::error!(error = %e, "cannot list second factors");
-                    IdentityError::SecondFactorsUnavailable
-                })?;
-                Ok(!factors.is_empty())
-            }
-        }
-    }
+/// Whether the person has a second factor, which decides what step-up deleting needs.
+/// Fails closed when security-info cannot answer.
+pub async fn has_second_factor(ctx: &Context, user_id: Uuid) -> Result<bool, IdentityError> {
+    Ok(!ctx.second_factors_of(user_id).await?.is_empty())
+}
 
-    /// The person deletes their own account. The caller has passed the step-up check; the
-    /// typed user principal name must match, and the home organization must allow it.
-    pub async fn delete_my_account(
-        &self,
-        caller: &Caller,
-        confirm_user_principal_name: &str,
-    ) -> Result<DateTime<Utc>, PrivacyError> {
-        self.require_active_session(caller).await?;
-        let mut conn = self.pool().acquire().await?;
-        let account = store::account(&mut conn, caller.user_id)
-            .await?
-            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
-        let upn = store::user_principal_name(&mut conn, caller.user_id)
-            .await?
-            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
-        if confirm_user_principal_name.trim().to_lowercase() != upn {
-            return Err(PrivacyError::Invalid(vec![FieldViolation {
-                field: "confirm_user_principal_name".into(),
-                description: "type your user name exactly as you sign in with it, to confirm".into(),
-            }]));
-        }
-        // Released before the rule is read on a connection of its own.
-        drop(conn);
-        if self.home_organization_rule(account.home_organization_id).await? != SelfDeletion::Allowed {
-            return Err(PrivacyError::SelfDeletionNotAllowed);
-        }
-        self.delete_account(caller.user_id, DeletedBy::TheUser).await
+/// The person deletes their own account. The caller has passed the step-up check; the
+/// typed user principal name must match, and the home organization must allow it.
+pub async fn delete_my_account(
+    ctx: &Context,
+    caller: &Caller,
+    confirm_user_principal_name: &str,
+) -> Result<DateTime<Utc>, PrivacyError> {
+    ctx.require_active_session(caller).await?;
+    let mut conn = ctx.pool.acquire().await?;
+    let account = store::account(&mut conn, caller.user_id)
+        .await?
+        .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+    let upn = store::user_principal_name(&mut conn, caller.user_id)
+        .await?
+        .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+    if confirm_user_principal_name.trim().to_lowercase() != upn {
+        return Err(PrivacyError::Invalid(vec![FieldViolation {
+            field: "confirm_user_principal_name".into(),
+            description: "type your user name exactly as you sign in with it, to confirm".into(),
+        }]));
     }
+    let rule = home_organization_rule(&mut conn, account.home_organization_id).await?;
+    // Released before the deletion takes its own transaction.
+    drop(conn);
+    if rule != SelfDeletion::Allowed {
+        return Err(PrivacyError::SelfDeletionNotAllowed);
+    }
+    delete_account(ctx, caller.user_id, DeletedBy::TheUser).await
+}
 
-    /// Whether the person may delete their own account now: the rule `delete_my_account` applies.
-    pub async fn self_deletion(&self, caller: &Caller) -> Result<SelfDeletion, PrivacyError> {
-        let account = store::account(&mut *self.pool().acquire().await?, caller.user_id)
-            .await?
-            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
-        self.home_organization_rule(account.home_organization_id).await
-    }
+/// Whether the person may delete their own account now: the rule `delete_my_account` applies.
+pub async fn self_deletion(ctx: &Context, caller: &Caller) -> Result<SelfDeletion, PrivacyError> {
+    let mut conn = ctx.pool.acquire().await?;
+    let account = store::account(&mut conn, caller.user_id)
+        .await?
+        .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+    home_organization_rule(&mut conn, account.home_organization_id).await
+}
 
-    async fn home_organization_rule(&self, home_organization_id: Option<Uuid>) -> Result<SelfDeletion, PrivacyError> {
-        let setting = match home_organization_id {
-            Some(home) => store::allows_self_deletion(&mut *self.pool().acquire().await?, home).await?,
-            None => None,
-        };
-        Ok(SelfDeletion::from_setting(setting))
-    }
+async fn home_organization_rule(
+    conn: &mut sqlx::PgConnection,
+    home_organization_id: Option<Uuid>,
+) -> Result<SelfDeletion, PrivacyError> {
+    let setting = match home_organization_id {
+        Some(home) => store::allows_self_deletion(conn, home).await?,
+        None => None,
+    };
+    Ok(SelfDeletion::from_setting(setting))
+}
 
-    /// An admin deletes an account (not their own: that would lock them out mid-request).
-    pub async fn delete_user(&self, admin: &Caller, user_id: &str) -> Result<DateTime<Utc>, PrivacyError> {
-        let user_id = Uuid::parse_str(user_id.trim()).map_err(|_| {
-            PrivacyError::Invalid(vec![FieldViolation {
-                field: "user_id".into(),
-                description: "must be a user id (a UUID)".into(),
-            }])
-        })?;
-        if user_id == admin.user_id {
-            return Err(PrivacyError::AdminDeletingSelf);
-        }
-        self.delete_account(user_id, DeletedBy::Admin).await
+/// An admin deletes an account (not their own: that would lock them out mid-request).
+pub async fn delete_user(ctx: &Context, admin: &Caller, user_id: &str) -> Result<DateTime<Utc>, PrivacyError> {
+    let user_id = Uuid::parse_str(user_id.trim()).map_err(|_| {
+        PrivacyError::Invalid(vec![FieldViolation {
+            field: "user_id".into(),
+            description: "must be a user id (a UUID)".into(),
+        }])
+    })?;
+    if user_id == admin.user_id {
+        return Err(PrivacyError::AdminDeletingSelf);
     }
+    delete_account(ctx, user_id, DeletedBy::Admin).await
+}
 
-    /// Deletes the user row (sessions, refresh tokens and challenges go with it) and publishes
-    /// `user_deleted` in the same transaction, so the erasure elsewhere is certain to follow.
-    async fn delete_account(&self, user_id: Uuid, by: DeletedBy) -> Result<DateTime<Utc>, PrivacyError> {
-        let now = Utc::now();
-        let mut tx = self.pool().begin().await?;
-        if store::delete_user(&mut tx, user_id, by.as_str(), now).await?.is_none() {
-            return Err(IdentityError::UserNotFound(user_id).into());
-        }
-        events::user_deleted(&mut tx, user_id, now).await?;
-        tx.commit().await?;
-        tracing::info!(%user_id, deleted_by = by.as_str(), "account deleted");
-        Ok(now)
+/// Deletes the user row (sessions, refresh tokens and challenges go with it) and publishes
+/// `user_deleted` in the same transaction, so the erasure elsewhere is certain to follow.
+async fn delete_account(ctx: &Context, user_id: Uuid, by: DeletedBy) -> Result<DateTime<Utc>, PrivacyError> {
+    let now = Utc::now();
+    let mut tx = ctx.pool.begin().await?;
+    if store::delete_user(&mut tx, user_id, by.as_str(), now).await?.is_none() {
+        return Err(IdentityError::UserNotFound(user_id).into());
     }
+    events::user_deleted(&mut tx, user_id, now).await?;
+    tx.commit().await?;
+    tracing::info!(%user_id, deleted_by = by.as_str(), "account deleted");
+    Ok(now)
 }

@@ -14,7 +14,7 @@ use tonic::transport::{Channel, Endpoint};
 use uuid::Uuid;
 
 use crate::domain::{FactorCheck, MfaPolicy, MfaPrompt, MfaProof, SecondFactor};
-use crate::service::IdentityError;
+use crate::error::IdentityError;
 use crate::tokens::{self, KeyStore, TokenSettings};
 
 /// Where security-info is and how the second step behaves.

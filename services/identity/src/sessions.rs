@@ -2,56 +2,26 @@
 //! they were last used, which one is this one), end one, end all others ("sign out everywhere
 //! else"), end all ("sign out everywhere"), and change the password with the offer to end the
 //! other sessions. Every revocation is published as `myaccount.identity.v1.session_revoked` in
-//! the transaction that makes it.
+//! the transaction that makes it, including identity's reactions to a disabled device and to a
+//! sign-in the person reported as not theirs.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use myaccount_proto::events::v1::{DeviceDisabled, SignInFlagged};
 use platform::auth::Caller;
+use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
 pub use platform::user_agent::ClientDescription;
+use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{ThrottlePolicy, check_password};
+use crate::context::Context;
+use crate::domain::{RevocationReason, Throttle, ThrottlePolicy, check_password};
+use crate::error::IdentityError;
 use crate::events;
-use crate::service::{Identity, IdentityError, hash_password, verify_password};
-use crate::store::{self, SessionCursor, SessionFilter, SessionPage, StoreError};
-
-/// Why sessions ended; the stable `reason` codes of `session_revoked`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevocationReason {
-    RevokedByUser,
-    OtherSessionsRevoked,
-    SignedOutEverywhere,
-    PasswordChanged,
-    DeviceDisabled,
-    /// The person reported a sign-in as not theirs.
-    ReportedNotMe,
-    SignedOut,
-    /// A spent refresh token came back: someone holds a copy.
-    RefreshTokenReuse,
-    /// The person left the guest organization the session acted in.
-    LeftOrganization,
-    /// An admin removed the person from the guest organization the session acted in.
-    RemovedFromOrganization,
-}
-
-impl RevocationReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevocationReason::RevokedByUser => "revoked_by_user",
-            RevocationReason::OtherSessionsRevoked => "other_sessions_revoked",
-            RevocationReason::SignedOutEverywhere => "signed_out_everywhere",
-            RevocationReason::PasswordChanged => "password_changed",
-            RevocationReason::DeviceDisabled => "device_disabled",
-            RevocationReason::ReportedNotMe => "reported_not_me",
-            RevocationReason::SignedOut => "signed_out",
-            RevocationReason::RefreshTokenReuse => "refresh_token_reuse",
-            RevocationReason::LeftOrganization => "left_organization",
-            RevocationReason::RemovedFromOrganization => "removed_from_organization",
-        }
-    }
-}
+use crate::passwords::{hash_password, verify_password};
+use crate::store::{self, RevokedSession, SessionCursor, SessionFilter, SessionPage, StoreError};
 
 /// A session as the person sees it on the "Devices and sessions" page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,155 +83,271 @@ pub struct PasswordChange {
     pub end_other_sessions: bool,
 }
 
-impl Identity {
-    /// One page of the caller's active sessions (those that can still be refreshed), most
-    /// recently used first, and where the next page starts.
-    pub async fn list_my_sessions(
-        &self,
-        caller: &Caller,
-        page: SessionPage,
-    ) -> Result<(Vec<SessionView>, Option<SessionCursor>), SessionsError> {
-        self.require_active_session(caller).await?;
-        let (sessions, next) =
-            store::active_sessions(&mut *self.pool().acquire().await?, caller.user_id, Utc::now(), page).await?;
-        let sessions = sessions
-            .into_iter()
-            .map(|s| SessionView {
-                current: Some(s.id) == caller.session_id,
-                client: ClientDescription::from_user_agent(&s.user_agent),
-                id: s.id,
-                created_at: s.created_at,
-                last_activity_at: s.last_seen_at,
-                ip_address: s.ip_address,
-                location: String::new(),
-                device_id: s.device_id,
-                user_agent: s.user_agent,
-                authentication_methods: s.amr,
-            })
-            .collect();
-        Ok((sessions, next))
+/// One page of the caller's active sessions (those that can still be refreshed), most recently
+/// used first, and where the next page starts.
+pub async fn list_my_sessions(
+    ctx: &Context,
+    caller: &Caller,
+    page: SessionPage,
+) -> Result<(Vec<SessionView>, Option<SessionCursor>), SessionsError> {
+    ctx.require_active_session(caller).await?;
+    let (sessions, next) =
+        store::active_sessions(&mut *ctx.pool.acquire().await?, caller.user_id, Utc::now(), page).await?;
+    let sessions = sessions
+        .into_iter()
+        .map(|s| SessionView {
+            current: Some(s.id) == caller.session_id,
+            client: ClientDescription::from_user_agent(&s.user_agent),
+            id: s.id,
+            created_at: s.created_at,
+            last_activity_at: s.last_seen_at,
+            ip_address: s.ip_address,
+            location: String::new(),
+            device_id: s.device_id,
+            user_agent: s.user_agent,
+            authentication_methods: s.amr,
+        })
+        .collect();
+    Ok((sessions, next))
+}
+
+/// Ends one of the caller's sessions (the calling one too, which is signing out). Another
+/// person's session, an unknown one and an ended one are all "not found".
+pub async fn revoke_my_session(ctx: &Context, caller: &Caller, session_id: Uuid) -> Result<(), SessionsError> {
+    ctx.require_active_session(caller).await?;
+    let filter = SessionFilter {
+        only: Some(session_id),
+        ..SessionFilter::default()
+    };
+    let revoked = revoke(ctx, caller, filter, RevocationReason::RevokedByUser).await?;
+    if revoked == 0 {
+        return Err(SessionsError::SessionNotFound(session_id));
+    }
+    Ok(())
+}
+
+/// "Sign out everywhere else": every session of the caller except the calling one.
+pub async fn revoke_my_other_sessions(ctx: &Context, caller: &Caller) -> Result<usize, SessionsError> {
+    ctx.require_active_session(caller).await?;
+    let current = caller.session_id.ok_or(SessionsError::NoSession)?;
+    let filter = SessionFilter {
+        except: Some(current),
+        ..SessionFilter::default()
+    };
+    revoke(ctx, caller, filter, RevocationReason::OtherSessionsRevoked).await
+}
+
+/// "Sign out everywhere": every session of the caller, the calling one included.
+pub async fn sign_out_everywhere(ctx: &Context, caller: &Caller) -> Result<usize, SessionsError> {
+    ctx.require_active_session(caller).await?;
+    revoke(
+        ctx,
+        caller,
+        SessionFilter::default(),
+        RevocationReason::SignedOutEverywhere,
+    )
+    .await
+}
+
+/// Ends the caller's session; its refresh tokens stop working at once.
+pub async fn sign_out(ctx: &Context, caller: &Caller) -> Result<(), IdentityError> {
+    let session_id = caller.session_id.ok_or(IdentityError::SessionEnded)?;
+    let mut tx = ctx.pool.begin().await?;
+    end_session(
+        &mut tx,
+        caller.user_id,
+        session_id,
+        RevocationReason::SignedOut,
+        Utc::now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn revoke(
+    ctx: &Context,
+    caller: &Caller,
+    filter: SessionFilter,
+    reason: RevocationReason,
+) -> Result<usize, SessionsError> {
+    let mut tx = ctx.pool.begin().await?;
+    let revoked = end_sessions(&mut tx, caller.user_id, &filter, reason, caller.session_id, Utc::now()).await?;
+    tx.commit().await?;
+    if !revoked.is_empty() {
+        tracing::info!(user_id = %caller.user_id, count = revoked.len(), reason = reason.as_str(), "sessions revoked");
+    }
+    Ok(revoked.len())
+}
+
+/// Ends the user's active sessions that `filter` picks and publishes `session_revoked` for each
+/// in the same transaction; sessions that had already ended are left alone.
+pub async fn end_sessions(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    filter: &SessionFilter,
+    reason: RevocationReason,
+    actor_session_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Vec<RevokedSession>, StoreError> {
+    let revoked = store::revoke_sessions(conn, user_id, filter, reason.as_str(), now).await?;
+    for session in &revoked {
+        events::session_revoked(
+            conn,
+            user_id,
+            session.id,
+            &session.device_id,
+            reason,
+            actor_session_id,
+            now,
+        )
+        .await?;
+    }
+    Ok(revoked)
+}
+
+/// Ends one session on its own behalf (signing out, a reused refresh token).
+pub async fn end_session(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    session_id: Uuid,
+    reason: RevocationReason,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let filter = SessionFilter {
+        only: Some(session_id),
+        ..SessionFilter::default()
+    };
+    end_sessions(conn, user_id, &filter, reason, Some(session_id), now).await?;
+    Ok(())
+}
+
+/// Changes the caller's password after checking the current one (wrong guesses count towards
+/// the account's sign-in throttle), and ends the other sessions when asked to. Returns how
+/// many other sessions were ended.
+pub async fn change_my_password(
+    ctx: &Context,
+    caller: &Caller,
+    change: PasswordChange,
+) -> Result<usize, SessionsError> {
+    ctx.require_active_session(caller).await?;
+    let mut v = Violations::new();
+    v.required("current_password", &change.current_password);
+    if change.current_password.chars().count() > 1024 {
+        v.add("current_password", "at most 1024 characters");
+    }
+    v.required("new_password", &change.new_password);
+    let account = store::password_of(&mut *ctx.pool.acquire().await?, caller.user_id)
+        .await?
+        .ok_or(IdentityError::UserNotFound(caller.user_id))?;
+    if !change.new_password.is_empty() {
+        let inputs = [
+            account.user_principal_name.as_str(),
+            account.display_name.as_str(),
+            account.mail.as_str(),
+        ];
+        check_password("new_password", &change.new_password, &inputs, &mut v);
+        if change.new_password == change.current_password {
+            v.add("new_password", "must differ from the current password");
+        }
+    }
+    v.into_result().map_err(SessionsError::Invalid)?;
+
+    let now = Utc::now();
+    let account_key = Throttle::account_key(&account.user_principal_name);
+    if let Some(retry_after) = ctx.throttled_for(std::slice::from_ref(&account_key), now).await? {
+        return Err(SessionsError::Throttled { retry_after });
+    }
+    if !verify_password(change.current_password.clone(), account.password_hash.clone()).await? {
+        let mut tx = ctx.pool.begin().await?;
+        store::record_failure(&mut tx, &account_key, ThrottlePolicy::ACCOUNT, now).await?;
+        tx.commit().await?;
+        return Err(SessionsError::Invalid(vec![FieldViolation {
+            field: "current_password".into(),
+            description: "is not your current password".into(),
+        }]));
     }
 
-    /// Ends one of the caller's sessions (the calling one too, which is signing out). Another
-    /// person's session, an unknown one and an ended one are all "not found".
-    pub async fn revoke_my_session(&self, caller: &Caller, session_id: Uuid) -> Result<(), SessionsError> {
-        self.require_active_session(caller).await?;
+    let hash = hash_password(change.new_password).await?;
+    let mut tx = ctx.pool.begin().await?;
+    store::set_password(&mut tx, caller.user_id, &hash, now).await?;
+    let mut ended = 0;
+    if change.end_other_sessions {
         let filter = SessionFilter {
-            only: Some(session_id),
+            except: caller.session_id,
             ..SessionFilter::default()
         };
-        let revoked = self.revoke(caller, filter, RevocationReason::RevokedByUser).await?;
-        if revoked == 0 {
-            return Err(SessionsError::SessionNotFound(session_id));
+        let reason = RevocationReason::PasswordChanged;
+        ended = end_sessions(&mut tx, caller.user_id, &filter, reason, caller.session_id, now)
+            .await?
+            .len();
+    }
+    events::password_changed(&mut tx, caller.user_id, caller.session_id, ended, now).await?;
+    tx.commit().await?;
+    tracing::info!(user_id = %caller.user_id, other_sessions_ended = ended, "password changed");
+    Ok(ended)
+}
+
+fn transient(e: StoreError) -> HandlerError {
+    HandlerError::Transient(e.to_string())
+}
+
+/// Consumes `myaccount.devices.v1.disabled`: ends every active session of the owner bound to the
+/// device, publishing `session_revoked` for each in the same transaction. A redelivered event
+/// finds nothing left to revoke (and is skipped as a duplicate before that).
+pub struct DeviceDisabledHandler;
+
+impl Handler<DeviceDisabled> for DeviceDisabledHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<DeviceDisabled>) -> Result<(), HandlerError> {
+        let event = &delivery.event;
+        let user_id = Uuid::parse_str(&event.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", event.user_id)))?;
+        if event.device_id.is_empty() {
+            return Err(HandlerError::Rejected("device_id is empty".into()));
         }
+        let filter = SessionFilter {
+            device_id: Some(event.device_id.clone()),
+            ..Default::default()
+        };
+        let revoked = end_sessions(
+            conn,
+            user_id,
+            &filter,
+            RevocationReason::DeviceDisabled,
+            None,
+            Utc::now(),
+        )
+        .await
+        .map_err(transient)?;
+        tracing::info!(%user_id, device_id = %event.device_id, sessions = revoked.len(), "device disabled; its sessions ended");
         Ok(())
     }
+}
 
-    /// "Sign out everywhere else": every session of the caller except the calling one.
-    pub async fn revoke_my_other_sessions(&self, caller: &Caller) -> Result<usize, SessionsError> {
-        self.require_active_session(caller).await?;
-        let current = caller.session_id.ok_or(SessionsError::NoSession)?;
-        let filter = SessionFilter {
-            except: Some(current),
-            ..SessionFilter::default()
-        };
-        self.revoke(caller, filter, RevocationReason::OtherSessionsRevoked)
-            .await
-    }
+/// Consumes `myaccount.signin.v1.flagged` (the person said "this wasn't me"): ends every active
+/// session of theirs, so refresh tokens held by whoever signed in stop working at once, and
+/// publishes `session_revoked` for each in the same transaction.
+pub struct SignInFlaggedHandler;
 
-    /// "Sign out everywhere": every session of the caller, the calling one included.
-    pub async fn sign_out_everywhere(&self, caller: &Caller) -> Result<usize, SessionsError> {
-        self.require_active_session(caller).await?;
-        self.revoke(caller, SessionFilter::default(), RevocationReason::SignedOutEverywhere)
-            .await
-    }
-
-    async fn revoke(
-        &self,
-        caller: &Caller,
-        filter: SessionFilter,
-        reason: RevocationReason,
-    ) -> Result<usize, SessionsError> {
-        let now = Utc::now();
-        let mut tx = self.pool().begin().await?;
-        let revoked = store::revoke_sessions(&mut tx, caller.user_id, &filter, reason.as_str(), now).await?;
-        for session in &revoked {
-            events::session_revoked(&mut tx, caller.user_id, session, reason, caller.session_id, now).await?;
-        }
-        tx.commit().await?;
-        if !revoked.is_empty() {
-            tracing::info!(user_id = %caller.user_id, count = revoked.len(), reason = reason.as_str(), "sessions revoked");
-        }
-        Ok(revoked.len())
-    }
-
-    /// Changes the caller's password after checking the current one (wrong guesses count
-    /// towards the account's sign-in throttle), and ends the other sessions when asked to.
-    /// Returns how many other sessions were ended.
-    pub async fn change_my_password(&self, caller: &Caller, change: PasswordChange) -> Result<usize, SessionsError> {
-        self.require_active_session(caller).await?;
-        let mut v = Violations::new();
-        v.required("current_password", &change.current_password);
-        if change.current_password.chars().count() > 1024 {
-            v.add("current_password", "at most 1024 characters");
-        }
-        v.required("new_password", &change.new_password);
-        let mut conn = self.pool().acquire().await?;
-        let account = store::password_of(&mut conn, caller.user_id)
-            .await?
-            .ok_or(IdentityError::UserNotFound(caller.user_id))?;
-        if !change.new_password.is_empty() {
-            let inputs = [
-                account.user_principal_name.as_str(),
-                account.display_name.as_str(),
-                account.mail.as_str(),
-            ];
-            check_password("new_password", &change.new_password, &inputs, &mut v);
-            if change.new_password == change.current_password {
-                v.add("new_password", "must differ from the current password");
-            }
-        }
-        v.into_result().map_err(SessionsError::Invalid)?;
-
-        let now = Utc::now();
-        let account_key = format!("account:{}", account.user_principal_name);
-        let blocked = store::blocked_until(&mut conn, std::slice::from_ref(&account_key), now).await?;
-        // Released before the password check and the transactions below.
-        drop(conn);
-        if let Some(until) = blocked {
-            return Err(SessionsError::Throttled {
-                retry_after: (until - now).to_std().unwrap_or(Duration::from_secs(1)),
-            });
-        }
-        if !verify_password(change.current_password.clone(), account.password_hash.clone()).await? {
-            let mut tx = self.pool().begin().await?;
-            store::record_failure(&mut tx, &account_key, ThrottlePolicy::ACCOUNT, now).await?;
-            tx.commit().await?;
-            return Err(SessionsError::Invalid(vec![FieldViolation {
-                field: "current_password".into(),
-                description: "is not your current password".into(),
-            }]));
-        }
-
-        let hash = hash_password(change.new_password).await?;
-        let mut tx = self.pool().begin().await?;
-        store::set_password(&mut tx, caller.user_id, &hash, now).await?;
-        let mut ended = 0;
-        if change.end_other_sessions {
-            let filter = SessionFilter {
-                except: caller.session_id,
-                ..SessionFilter::default()
-            };
-            let reason = RevocationReason::PasswordChanged;
-            let revoked = store::revoke_sessions(&mut tx, caller.user_id, &filter, reason.as_str(), now).await?;
-            for session in &revoked {
-                events::session_revoked(&mut tx, caller.user_id, session, reason, caller.session_id, now).await?;
-            }
-            ended = revoked.len();
-        }
-        events::password_changed(&mut tx, caller.user_id, caller.session_id, ended, now).await?;
-        tx.commit().await?;
-        tracing::info!(user_id = %caller.user_id, other_sessions_ended = ended, "password changed");
-        Ok(ended)
+impl Handler<SignInFlagged> for SignInFlaggedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInFlagged>) -> Result<(), HandlerError> {
+        let event = &delivery.event;
+        let user_id = Uuid::parse_str(&event.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", event.user_id)))?;
+        // The password may be what let them in: the next sign-in must choose a new one.
+        store::require_password_change(conn, user_id).await.map_err(transient)?;
+        let filter = SessionFilter::default();
+        let revoked = end_sessions(
+            conn,
+            user_id,
+            &filter,
+            RevocationReason::ReportedNotMe,
+            None,
+            Utc::now(),
+        )
+        .await
+        .map_err(transient)?;
+        tracing::warn!(%user_id, sign_in_id = %event.sign_in_id, sessions = revoked.len(), "sign-in reported as not me; every session ended");
+        Ok(())
     }
 }

@@ -1,0 +1,122 @@
+//! What every use case of identity works with: the database, the signing keys, the token
+//! settings and, when second factors are in use, security-info; plus the small checks they share.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use platform::auth::Caller;
+use platform::error::Violations;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use crate::domain::{ClientInfo, SecondFactor, retry_after};
+use crate::error::IdentityError;
+use crate::passwords::hash_password;
+use crate::security_info::SecurityInfoClient;
+use crate::store::{self, Credentials};
+use crate::tokens::{KeyStore, TokenSettings};
+
+pub struct Context {
+    pub(crate) pool: PgPool,
+    pub(crate) keys: Arc<KeyStore>,
+    pub(crate) tokens: TokenSettings,
+    /// security-info, when second factors are in use (absent: password-only sign-in).
+    pub(crate) second_factors: Option<SecurityInfoClient>,
+    /// Verified against when the user name is unknown, so both paths cost one argon2 run and
+    /// timing does not reveal which accounts exist.
+    pub(crate) dummy_hash: String,
+}
+
+impl Context {
+    pub async fn new(pool: PgPool, keys: Arc<KeyStore>, tokens: TokenSettings) -> Result<Self, IdentityError> {
+        let dummy_hash = hash_password(Uuid::new_v4().to_string()).await?;
+        Ok(Self {
+            pool,
+            keys,
+            tokens,
+            second_factors: None,
+            dummy_hash,
+        })
+    }
+
+    /// security-info, for the steps that only exist with second factors.
+    pub fn second_factor_client(&self) -> Result<&SecurityInfoClient, IdentityError> {
+        self.second_factors.as_ref().ok_or(IdentityError::ChallengeInvalid)
+    }
+
+    /// The person's second factors; empty when second factors are not in use. Fails closed:
+    /// without an answer from security-info nobody gets by on a password alone, since we cannot
+    /// tell who has a second factor.
+    pub async fn second_factors_of(&self, user_id: Uuid) -> Result<Vec<SecondFactor>, IdentityError> {
+        let Some(si) = &self.second_factors else {
+            return Ok(Vec::new());
+        };
+        si.second_factors(user_id).await.map_err(|e| {
+            tracing::error!(error = %e, "cannot list second factors");
+            IdentityError::SecondFactorsUnavailable
+        })
+    }
+
+    /// How long the throttle still holds any of `keys` back, if it does.
+    pub async fn throttled_for(&self, keys: &[String], now: DateTime<Utc>) -> Result<Option<Duration>, IdentityError> {
+        let until = store::blocked_until(&mut *self.pool.acquire().await?, keys, now).await?;
+        Ok(until.map(|until| retry_after(until, now)))
+    }
+
+    /// Refuses callers whose session has been revoked (signed out, reuse detected), so an
+    /// access token stops working here as soon as its session ends.
+    pub async fn require_active_session(&self, caller: &Caller) -> Result<(), IdentityError> {
+        let Some(session_id) = caller.session_id else {
+            return Ok(());
+        };
+        match store::session(&mut *self.pool.acquire().await?, session_id).await? {
+            Some(s) if s.revoked_at.is_none() && s.user_id == caller.user_id => Ok(()),
+            _ => Err(IdentityError::SessionEnded),
+        }
+    }
+
+    /// How long a refresh token lives.
+    pub fn refresh_token_ttl(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.tokens.refresh_token_ttl).unwrap_or(chrono::Duration::days(14))
+    }
+}
+
+/// Who a session is for: what the access token needs to say.
+pub struct Account {
+    pub id: Uuid,
+    /// The organization the session acts in: the home organization unless the person signed in
+    /// to a guest organization.
+    pub organization_id: Option<Uuid>,
+    pub roles: Vec<String>,
+}
+
+impl Account {
+    pub fn in_organization(c: &Credentials, organization_id: Option<Uuid>) -> Self {
+        Self {
+            id: c.id,
+            organization_id: organization_id.or(c.home_organization_id),
+            roles: c.roles.clone(),
+        }
+    }
+}
+
+/// The client context as the gateway reported it: bounded, and the address an address.
+pub fn validate_client(client: &ClientInfo, v: &mut Violations) {
+    v.text("client.ip_address", &client.ip_address, 64);
+    if !client.ip_address.is_empty() && client.ip_address.parse::<std::net::IpAddr>().is_err() {
+        v.add("client.ip_address", "must be an IPv4 or IPv6 address");
+    }
+    v.text("client.user_agent", &client.user_agent, 1024);
+    v.text("client.device_id", &client.device_id, 128);
+    v.text("client.app_id", &client.app_id, 128);
+    v.text("client.correlation_id", &client.correlation_id, 128);
+}
+
+/// A password as typed at sign-in or step-up: given, and not absurdly long.
+pub fn validate_typed_password(password: &str, v: &mut Violations) {
+    v.required("password", password);
+    if password.chars().count() > 1024 {
+        v.add("password", "at most 1024 characters");
+    }
+}

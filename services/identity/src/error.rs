@@ -1,0 +1,107 @@
+//! The errors of identity's use cases; the gRPC edge maps each to one status code through
+//! `platform::error::ServiceError`.
+
+use std::time::Duration;
+
+use platform::auth::AuthError;
+use platform::error::{ErrorKind, FieldViolation, ServiceError};
+use uuid::Uuid;
+
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("invalid request")]
+    Invalid(Vec<FieldViolation>),
+    #[error("the user name or password is incorrect")]
+    InvalidCredentials,
+    #[error("this account is disabled; contact your organization's administrator")]
+    AccountDisabled,
+    #[error("too many failed sign-in attempts; try again in {} seconds", retry_after.as_secs().max(1))]
+    Throttled { retry_after: Duration },
+    #[error("the refresh token is invalid, expired or already used; sign in again")]
+    InvalidRefreshToken,
+    #[error("this session has ended; sign in again")]
+    SessionEnded,
+    #[error("user {0} not found")]
+    UserNotFound(Uuid),
+    #[error("a user named {0} already exists")]
+    DuplicateUser(String),
+    #[error("storage failed")]
+    Store(#[from] StoreError),
+    #[error("database failed")]
+    Database(#[from] sqlx::Error),
+    #[error("password hashing failed: {0}")]
+    Hashing(String),
+    #[error("token signing failed")]
+    Signing(#[from] AuthError),
+    #[error("the sign-in challenge is invalid or already answered; sign in again")]
+    ChallengeInvalid,
+    #[error("the sign-in challenge has expired; sign in again with your password")]
+    ChallengeExpired,
+    #[error("too many wrong answers to this sign-in challenge; sign in again")]
+    MfaTooManyAttempts,
+    #[error("the code or security key answer is not right")]
+    SecondFactorIncorrect,
+    #[error("this code was already used; wait for the next code")]
+    SecondFactorReplayed,
+    #[error("the code has expired; ask for a new one")]
+    SecondFactorExpired,
+    #[error("method {0} is not one of your sign-in methods")]
+    MethodNotFound(String),
+    #[error("second factors cannot be checked right now; try again shortly")]
+    SecondFactorsUnavailable,
+    #[error("security-info call failed: {0}")]
+    SecurityInfo(tonic::Status),
+    #[error(
+        "you are not a member of organization {0}; sign in to your home organization or accept an invitation first"
+    )]
+    NotAMember(Uuid),
+    #[error("this account must choose a new password first; sign in with your password in a browser")]
+    PasswordChangeNeedsInteractiveSignIn,
+    #[error("the password change ticket is invalid, expired or already used; sign in again")]
+    ChangeTicketInvalid,
+}
+
+impl ServiceError for IdentityError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            IdentityError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
+            IdentityError::InvalidCredentials | IdentityError::InvalidRefreshToken | IdentityError::SessionEnded => {
+                ErrorKind::Unauthenticated(self.to_string())
+            }
+            IdentityError::AccountDisabled
+            | IdentityError::NotAMember(_)
+            | IdentityError::PasswordChangeNeedsInteractiveSignIn => ErrorKind::PermissionDenied(self.to_string()),
+            IdentityError::ChangeTicketInvalid => ErrorKind::Unauthenticated(self.to_string()),
+            IdentityError::Throttled { retry_after } => ErrorKind::ResourceExhausted {
+                message: self.to_string(),
+                retry_after: Some(*retry_after),
+            },
+            IdentityError::UserNotFound(_) => ErrorKind::NotFound(self.to_string()),
+            IdentityError::DuplicateUser(_) => ErrorKind::AlreadyExists(self.to_string()),
+            IdentityError::Store(StoreError::DuplicateUser(upn)) => {
+                ErrorKind::AlreadyExists(format!("a user named {upn} already exists"))
+            }
+            IdentityError::ChallengeInvalid
+            | IdentityError::ChallengeExpired
+            | IdentityError::SecondFactorIncorrect
+            | IdentityError::SecondFactorReplayed
+            | IdentityError::SecondFactorExpired => ErrorKind::Unauthenticated(self.to_string()),
+            IdentityError::MfaTooManyAttempts => ErrorKind::ResourceExhausted {
+                message: self.to_string(),
+                retry_after: None,
+            },
+            IdentityError::MethodNotFound(_) => ErrorKind::NotFound(self.to_string()),
+            IdentityError::SecondFactorsUnavailable => ErrorKind::Unavailable(self.to_string()),
+            IdentityError::SecurityInfo(status) if status.code() == tonic::Code::Unavailable => {
+                ErrorKind::Unavailable(IdentityError::SecondFactorsUnavailable.to_string())
+            }
+            IdentityError::Store(_)
+            | IdentityError::Database(_)
+            | IdentityError::Hashing(_)
+            | IdentityError::Signing(_)
+            | IdentityError::SecurityInfo(_) => ErrorKind::Internal,
+        }
+    }
+}
