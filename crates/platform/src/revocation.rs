@@ -43,7 +43,8 @@ pub const SESSION_REVOKED: &str = "SESSION_REVOKED";
 /// `ErrorInfo.reason` of a sensitive operation refused while the feed is not known current.
 pub const REVOCATION_STATUS_UNKNOWN: &str = "REVOCATION_STATUS_UNKNOWN";
 
-/// Why access ended: the stable codes of `AccessRevoked.reason`.
+/// Why access ended: the stable codes of `AccessRevoked.reason` (and of identity's
+/// `session_revoked`), spelled once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevocationReason {
     /// The person signed out of this session.
@@ -58,31 +59,45 @@ pub enum RevocationReason {
     PasswordChanged,
     /// The device was disabled (reported lost).
     DeviceDisabled,
-    /// The person said a sign-in was not them.
-    NotMe,
-    /// The person left a guest organization.
-    OrganizationLeft,
-    /// An admin removed the person from a guest organization.
+    /// The person reported a sign-in as not theirs.
+    ReportedNotMe,
+    /// A spent refresh token came back: someone holds a copy.
+    RefreshTokenReuse,
+    /// The person left the guest organization the session acted in.
+    LeftOrganization,
+    /// An admin removed the person from the guest organization the session acted in.
     RemovedFromOrganization,
     AccountDeleted,
     AccountDisabled,
 }
 
-const REASONS: [(RevocationReason, &str); 11] = [
+const REASONS: [(RevocationReason, &str); 12] = [
     (RevocationReason::SignedOut, "signed_out"),
     (RevocationReason::RevokedByUser, "revoked_by_user"),
     (RevocationReason::OtherSessionsRevoked, "other_sessions_revoked"),
     (RevocationReason::SignedOutEverywhere, "signed_out_everywhere"),
     (RevocationReason::PasswordChanged, "password_changed"),
     (RevocationReason::DeviceDisabled, "device_disabled"),
-    (RevocationReason::NotMe, "not_me"),
-    (RevocationReason::OrganizationLeft, "organization_left"),
+    (RevocationReason::ReportedNotMe, "reported_not_me"),
+    (RevocationReason::RefreshTokenReuse, "refresh_token_reuse"),
+    (RevocationReason::LeftOrganization, "left_organization"),
     (RevocationReason::RemovedFromOrganization, "removed_from_organization"),
     (RevocationReason::AccountDeleted, "account_deleted"),
     (RevocationReason::AccountDisabled, "account_disabled"),
 ];
 
 impl RevocationReason {
+    /// Whether every token of the person goes, not only the sessions named.
+    pub fn ends_every_session(self) -> bool {
+        matches!(
+            self,
+            RevocationReason::SignedOutEverywhere
+                | RevocationReason::ReportedNotMe
+                | RevocationReason::AccountDeleted
+                | RevocationReason::AccountDisabled
+        )
+    }
+
     pub fn code(self) -> &'static str {
         REASONS.iter().find(|(r, _)| *r == self).map_or("", |(_, code)| code)
     }
@@ -92,41 +107,32 @@ impl RevocationReason {
     }
 }
 
-/// What ended: some sessions, or every token a person held.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Revoked {
-    Sessions(Vec<Uuid>),
-    /// Every token of the person issued at or before the revocation.
-    AllSessions,
-}
-
 /// One end of access, as written to the outbox.
 #[derive(Debug, Clone)]
 pub struct Revocation {
     pub user_id: Uuid,
-    pub revoked: Revoked,
+    /// The sessions that ended.
+    pub sessions: Vec<Uuid>,
     pub reason: RevocationReason,
-    pub device_id: Option<Uuid>,
+    /// The disabled device, when one was.
+    pub device_id: Option<String>,
     pub at: DateTime<Utc>,
 }
 
 /// Writes `revocation` to the outbox in the caller's transaction: it reaches every process's
 /// set after commit, and never if the change rolls back.
 pub async fn revoke_in_tx(conn: &mut PgConnection, revocation: &Revocation) -> Result<(), sqlx::Error> {
-    if matches!(&revocation.revoked, Revoked::Sessions(ids) if ids.is_empty()) {
+    let all_sessions = revocation.reason.ends_every_session();
+    if revocation.sessions.is_empty() && !all_sessions {
         return Ok(());
     }
-    let (session_ids, all_sessions) = match &revocation.revoked {
-        Revoked::Sessions(ids) => (ids.iter().map(Uuid::to_string).collect(), false),
-        Revoked::AllSessions => (Vec::new(), true),
-    };
     let event = AccessRevoked {
         user_id: revocation.user_id.to_string(),
-        session_ids,
+        session_ids: revocation.sessions.iter().map(Uuid::to_string).collect(),
         all_sessions,
         reason: revocation.reason.code().to_owned(),
         time: Some(myaccount_proto::timestamp(revocation.at)),
-        device_id: myaccount_proto::id_or_empty(revocation.device_id),
+        device_id: revocation.device_id.clone().unwrap_or_default(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
@@ -191,18 +197,18 @@ impl RevocationSet {
     }
 
     /// Why the caller's token is refused, if it is: its session was revoked, or every token of
-    /// the person issued up to a moment after this one was.
+    /// the person issued before the revocation was.
     pub fn refusal(&self, caller: &Caller) -> Option<RevocationReason> {
         let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(entry) = caller.session_id.and_then(|sid| entries.sessions.get(&sid)) {
             return Some(entry.reason);
         }
-        // `iat` has whole seconds: a token of the same second as the revocation is refused
-        // (it may have been issued just before it).
+        // `iat` has whole seconds: a token of the revocation's own second passes this rule (it
+        // may be a sign-in just after it); its session, if it was ended, is named above.
         entries
             .people
             .get(&caller.user_id)
-            .filter(|entry| caller.issued_at.timestamp() <= entry.at.timestamp())
+            .filter(|entry| caller.issued_at.timestamp() < entry.at.timestamp())
             .map(|entry| entry.reason)
     }
 
@@ -252,7 +258,7 @@ impl RevocationSet {
 
     fn apply(&self, event: &AccessRevoked) -> Result<(), String> {
         let user_id = myaccount_proto::parse_id("user_id", &event.user_id).map_err(|e| e.to_string())?;
-        let reason = RevocationReason::from_code(&event.reason).unwrap_or(RevocationReason::RevokedByUser);
+        let reason = RevocationReason::from_code(&event.reason).unwrap_or(RevocationReason::SignedOut);
         let at = myaccount_proto::optional_datetime(event.time.as_ref()).ok_or("time is missing")?;
         let entry = Entry { reason, at };
         let mut entries = self.entries.write().unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -405,7 +411,6 @@ mod tests {
         let before = at - chrono::Duration::seconds(5);
         let after = at + chrono::Duration::seconds(2);
         assert!(set.refusal(&caller(user, Uuid::new_v4(), before)).is_some());
-        assert!(set.refusal(&caller(user, Uuid::new_v4(), at)).is_some());
         assert_eq!(set.refusal(&caller(user, Uuid::new_v4(), after)), None);
         assert_eq!(set.refusal(&caller(Uuid::new_v4(), Uuid::new_v4(), before)), None);
     }

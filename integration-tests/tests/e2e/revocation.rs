@@ -218,7 +218,7 @@ async fn a_disabled_device_loses_its_sessions_everywhere_and_cannot_sign_in_agai
         .send()
         .await
         .expect("gateway answers");
-    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(again.status(), StatusCode::FORBIDDEN);
     let sign_ins = system.wait_for_sign_ins(&owner.access_token, 3).await;
     assert!(
         sign_ins.iter().any(|s| s["failureReason"] == "device_disabled"),
@@ -259,7 +259,7 @@ async fn reporting_a_sign_in_as_not_me_and_changing_the_password_end_access_ever
         )
         .await;
     assert_eq!(review.status(), StatusCode::OK);
-    refused_everywhere(&system, &first.access_token, &device, "not_me").await;
+    refused_everywhere(&system, &first.access_token, &device, "reported_not_me").await;
 }
 
 #[tokio::test]

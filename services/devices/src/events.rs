@@ -154,9 +154,7 @@ impl Handler<SignInRecorded> for SignInRecordedHandler {
         let Some(activity) = activity_of(&delivery.event) else {
             return Ok(());
         };
-        let moved = store::record_activity(conn, activity.user_id, activity.device_id, activity.at)
-            .await
-            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        let moved = store::record_activity(conn, activity.user_id, activity.device_id, activity.at).await?;
         if !moved {
             tracing::debug!(device_id = %activity.device_id, "sign-in names no device of its user; ignored");
         }

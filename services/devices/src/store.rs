@@ -14,6 +14,17 @@ pub enum StoreError {
     Corrupt { column: &'static str, value: String },
 }
 
+/// In a consumer: a database failure is the infrastructure's (retried for as long as it takes),
+/// a corrupt row a failure of the event's own.
+impl From<StoreError> for platform::consumer::HandlerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Database(e) => e.into(),
+            other => Self::Transient(other.to_string()),
+        }
+    }
+}
+
 const DEVICE_COLUMNS: &str = "d.id, d.owner_id, d.display_name, d.manufacturer, d.model, d.operating_system, \
      d.operating_system_version, d.device_type, d.join_type, d.organization_id, d.registered_at, d.last_activity_at, \
      d.enabled, d.disabled_at, d.compliant, d.managed, \

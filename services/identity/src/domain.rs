@@ -339,22 +339,8 @@ pub fn check_password(field: &str, password: &str, user_inputs: &[&str], violati
     }
 }
 
-/// Why a sign-in attempt failed; the stable codes of `myaccount.signin.v1.recorded`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FailureReason {
-    UnknownUser,
-    InvalidPassword,
-    AccountDisabled,
-    Throttled,
-    SecondFactorFailed,
-    MfaChallengeExpired,
-    SecondFactorReplayed,
-    MfaTooManyAttempts,
-    /// The password was right but the person is not a member of the organization asked for.
-    NotAMember,
-    /// Proven, but a new password is due first.
-    PasswordChangeRequired,
-}
+/// Why a sign-in failed: the shared vocabulary's reasons (stable codes, one table of words).
+pub use myaccount_proto::events::v1::SignInFailureReason as FailureReason;
 
 /// A second factor a sign-in may be completed with, as security-info describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -720,41 +706,8 @@ pub enum SignInOutcome {
     PasswordChangeRequired(ChangeTicket),
 }
 
-/// Why sessions ended; the stable `reason` codes of `session_revoked`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevocationReason {
-    RevokedByUser,
-    OtherSessionsRevoked,
-    SignedOutEverywhere,
-    PasswordChanged,
-    DeviceDisabled,
-    /// The person reported a sign-in as not theirs.
-    ReportedNotMe,
-    SignedOut,
-    /// A spent refresh token came back: someone holds a copy.
-    RefreshTokenReuse,
-    /// The person left the guest organization the session acted in.
-    LeftOrganization,
-    /// An admin removed the person from the guest organization the session acted in.
-    RemovedFromOrganization,
-}
-
-impl RevocationReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RevocationReason::RevokedByUser => "revoked_by_user",
-            RevocationReason::OtherSessionsRevoked => "other_sessions_revoked",
-            RevocationReason::SignedOutEverywhere => "signed_out_everywhere",
-            RevocationReason::PasswordChanged => "password_changed",
-            RevocationReason::DeviceDisabled => "device_disabled",
-            RevocationReason::ReportedNotMe => "reported_not_me",
-            RevocationReason::SignedOut => "signed_out",
-            RevocationReason::RefreshTokenReuse => "refresh_token_reuse",
-            RevocationReason::LeftOrganization => "left_organization",
-            RevocationReason::RemovedFromOrganization => "removed_from_organization",
-        }
-    }
-}
+/// Why sessions ended: the platform's stable codes, shared with every service's revocation feed.
+pub use platform::revocation::RevocationReason;
 
 #[cfg(test)]
 mod tests {

@@ -61,6 +61,8 @@ pub enum IdentityError {
     PasswordChangeNeedsInteractiveSignIn,
     #[error("the password change ticket is invalid, expired or already used; sign in again")]
     ChangeTicketInvalid,
+    #[error("this device was disabled; sign in from another device, or ask an administrator to enable it")]
+    DeviceDisabled,
 }
 
 impl ServiceError for IdentityError {
@@ -71,6 +73,7 @@ impl ServiceError for IdentityError {
                 ErrorKind::Unauthenticated(self.to_string())
             }
             IdentityError::AccountDisabled
+            | IdentityError::DeviceDisabled
             | IdentityError::NotAMember(_)
             | IdentityError::PasswordChangeNeedsInteractiveSignIn => ErrorKind::PermissionDenied(self.to_string()),
             IdentityError::ChangeTicketInvalid => ErrorKind::Unauthenticated(self.to_string()),

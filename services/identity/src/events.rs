@@ -24,7 +24,7 @@ pub async fn sign_in_recorded(
             SignInFailureReason::Unspecified,
             session.to_string(),
         ),
-        Err(reason) => (SignInStatus::Failure, failure_reason(reason), String::new()),
+        Err(reason) => (SignInStatus::Failure, reason, String::new()),
     };
     let event = SignInRecorded {
         sign_in_id: r.id.to_string(),
@@ -48,13 +48,7 @@ pub async fn sign_in_recorded(
     // Sign-in outcomes by reason (docs/OPERATIONS.md, "Metrics").
     let (outcome, reason) = match status {
         SignInStatus::Success => ("success", "none".to_owned()),
-        _ => (
-            "failure",
-            reason
-                .as_str_name()
-                .trim_start_matches("SIGN_IN_FAILURE_REASON_")
-                .to_ascii_lowercase(),
-        ),
+        _ => ("failure", reason.code().to_owned()),
     };
     metrics::counter!("myaccount_sign_ins_total", "outcome" => outcome, "reason" => reason, "method" => r.method.clone())
         .increment(1);
@@ -68,21 +62,6 @@ fn reported_location(l: &ClientLocation) -> ReportedLocation {
         city: l.city.clone(),
         latitude: l.latitude,
         longitude: l.longitude,
-    }
-}
-
-fn failure_reason(reason: FailureReason) -> SignInFailureReason {
-    match reason {
-        FailureReason::UnknownUser => SignInFailureReason::UnknownUser,
-        FailureReason::InvalidPassword => SignInFailureReason::InvalidPassword,
-        FailureReason::AccountDisabled => SignInFailureReason::AccountDisabled,
-        FailureReason::Throttled => SignInFailureReason::Throttled,
-        FailureReason::SecondFactorFailed => SignInFailureReason::SecondFactorFailed,
-        FailureReason::MfaChallengeExpired => SignInFailureReason::MfaChallengeExpired,
-        FailureReason::SecondFactorReplayed => SignInFailureReason::SecondFactorReplayed,
-        FailureReason::MfaTooManyAttempts => SignInFailureReason::MfaTooManyAttempts,
-        FailureReason::NotAMember => SignInFailureReason::NotAMember,
-        FailureReason::PasswordChangeRequired => SignInFailureReason::PasswordChangeRequired,
     }
 }
 
@@ -134,7 +113,7 @@ pub async fn session_revoked(
         user_id: user_id.to_string(),
         session_id: session_id.to_string(),
         device_id: device_id.to_owned(),
-        reason: reason.as_str().to_owned(),
+        reason: reason.code().to_owned(),
         actor_session_id: actor_session_id.map(|s| s.to_string()).unwrap_or_default(),
         time: Some(timestamp(time)),
     };

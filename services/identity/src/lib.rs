@@ -7,6 +7,7 @@ pub mod error;
 pub mod events;
 pub mod grpc;
 pub mod issuing;
+pub mod known_devices;
 pub mod memberships;
 pub mod passwords;
 pub mod privacy;
@@ -29,7 +30,8 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use myaccount_proto::events::v1::{
-    DeviceDisabled, MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged, SignInFlagged,
+    DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
+    OrganizationChanged, SignInFlagged,
 };
 use myaccount_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use platform::auth::{AuthLayer, DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier, VerifierSettings};
@@ -174,6 +176,10 @@ impl Service for IdentityService {
             .consume::<SignInFlagged, _>(sessions::SignInFlaggedHandler)
             // A disabled (lost) device ends its sessions.
             .consume::<DeviceDisabled, _>(sessions::DeviceDisabledHandler)
+            // Which devices are whose, and which are disabled: a sign-in binds only to its own.
+            .consume::<DeviceRegistered, _>(known_devices::DeviceRegisteredHandler)
+            .consume::<DeviceEnabled, _>(known_devices::DeviceEnabledHandler)
+            .consume::<DeviceDeleted, _>(known_devices::DeviceDeletedHandler)
             // Guest memberships decide who may sign in to which organization; leaving one ends
             // its sessions. The organization policy decides who may delete their own account.
             .consume::<MemberJoined, _>(memberships::GuestJoinedHandler)

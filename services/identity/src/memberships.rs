@@ -18,10 +18,6 @@ fn uuid(field: &str, raw: &str) -> Result<Uuid, HandlerError> {
     Uuid::parse_str(raw).map_err(|_| HandlerError::Rejected(format!("{field} {raw:?} is not a UUID")))
 }
 
-fn transient(e: store::StoreError) -> HandlerError {
-    HandlerError::Transient(e.to_string())
-}
-
 /// `member_joined` of kind guest: the person may now sign in to that organization.
 pub struct GuestJoinedHandler;
 
@@ -34,13 +30,13 @@ impl Handler<MemberJoined> for GuestJoinedHandler {
         let user_id = uuid("user_id", &e.user_id)?;
         let organization_id = uuid("organization_id", &e.organization_id)?;
         // An account deleted meanwhile gets no membership back.
-        if store::is_deleted(conn, user_id).await.map_err(transient)? {
+        if store::is_deleted(conn, user_id).await.map_err(HandlerError::from)? {
             return Ok(());
         }
         let time = delivery.time.unwrap_or_else(Utc::now);
         store::guest_joined(conn, user_id, organization_id, time)
             .await
-            .map_err(transient)
+            .map_err(HandlerError::from)
     }
 }
 
@@ -58,15 +54,15 @@ async fn end_guest_membership(
     let now = Utc::now();
     store::guest_left(conn, user_id, organization_id, time.unwrap_or(now))
         .await
-        .map_err(transient)?;
+        .map_err(HandlerError::from)?;
     let filter = SessionFilter {
         organization_id: Some(organization_id),
         ..SessionFilter::default()
     };
     let revoked = end_sessions(conn, user_id, &filter, reason, None, now)
         .await
-        .map_err(transient)?;
-    tracing::info!(%user_id, %organization_id, sessions = revoked.len(), reason = reason.as_str(), "guest membership ended");
+        .map_err(HandlerError::from)?;
+    tracing::info!(%user_id, %organization_id, sessions = revoked.len(), reason = reason.code(), "guest membership ended");
     Ok(())
 }
 
@@ -116,6 +112,6 @@ impl Handler<OrganizationChanged> for OrganizationPolicyHandler {
         let time = delivery.time.unwrap_or_else(Utc::now);
         store::set_organization_policy(conn, organization_id, e.allow_self_deletion, time)
             .await
-            .map_err(transient)
+            .map_err(HandlerError::from)
     }
 }

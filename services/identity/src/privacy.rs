@@ -8,10 +8,11 @@ use platform::error::{ErrorKind, FieldViolation, ServiceError};
 use uuid::Uuid;
 
 use crate::context::Context;
-use crate::domain::{Profile, SelfDeletion};
+use crate::domain::{Profile, RevocationReason, SelfDeletion};
 use crate::error::IdentityError;
 use crate::events;
 use crate::store::{self, SessionRecord, StoreError};
+use platform::revocation::{Revocation, revoke_in_tx};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PrivacyError {
@@ -176,6 +177,15 @@ async fn delete_account(ctx: &Context, user_id: Uuid, by: DeletedBy) -> Result<D
         return Err(IdentityError::UserNotFound(user_id).into());
     }
     events::user_deleted(&mut tx, user_id, now).await?;
+    // Its sessions went with the account: every token it still holds ends at every service.
+    let revocation = Revocation {
+        user_id,
+        sessions: Vec::new(),
+        reason: RevocationReason::AccountDeleted,
+        device_id: None,
+        at: now,
+    };
+    revoke_in_tx(&mut tx, &revocation).await?;
     tx.commit().await?;
     tracing::info!(%user_id, deleted_by = by.as_str(), "account deleted");
     Ok(now)

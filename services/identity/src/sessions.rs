@@ -12,6 +12,7 @@ use myaccount_proto::events::v1::{DeviceDisabled, SignInFlagged};
 use platform::auth::Caller;
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
+use platform::revocation::{Revocation, revoke_in_tx};
 pub use platform::user_agent::ClientDescription;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -175,13 +176,14 @@ async fn revoke(
     let revoked = end_sessions(&mut tx, caller.user_id, &filter, reason, caller.session_id, Utc::now()).await?;
     tx.commit().await?;
     if !revoked.is_empty() {
-        tracing::info!(user_id = %caller.user_id, count = revoked.len(), reason = reason.as_str(), "sessions revoked");
+        tracing::info!(user_id = %caller.user_id, count = revoked.len(), reason = reason.code(), "sessions revoked");
     }
     Ok(revoked.len())
 }
 
-/// Ends the user's active sessions that `filter` picks and publishes `session_revoked` for each
-/// in the same transaction; sessions that had already ended are left alone.
+/// Ends the user's active sessions that `filter` picks and publishes, in the same transaction,
+/// `session_revoked` for each and one `access_revoked` for the revocation feed, which ends
+/// their access tokens at every service; sessions that had already ended are left alone.
 pub async fn end_sessions(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -190,7 +192,7 @@ pub async fn end_sessions(
     actor_session_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<Vec<RevokedSession>, StoreError> {
-    let revoked = store::revoke_sessions(conn, user_id, filter, reason.as_str(), now).await?;
+    let revoked = store::revoke_sessions(conn, user_id, filter, reason.code(), now).await?;
     for session in &revoked {
         events::session_revoked(
             conn,
@@ -203,6 +205,14 @@ pub async fn end_sessions(
         )
         .await?;
     }
+    let revocation = Revocation {
+        user_id,
+        sessions: revoked.iter().map(|s| s.id).collect(),
+        reason,
+        device_id: filter.device_id.clone(),
+        at: now,
+    };
+    revoke_in_tx(conn, &revocation).await?;
     Ok(revoked)
 }
 
@@ -288,10 +298,6 @@ pub async fn change_my_password(
     Ok(ended)
 }
 
-fn transient(e: StoreError) -> HandlerError {
-    HandlerError::Transient(e.to_string())
-}
-
 /// Consumes `myaccount.devices.v1.disabled`: ends every active session of the owner bound to the
 /// device, publishing `session_revoked` for each in the same transaction. A redelivered event
 /// finds nothing left to revoke (and is skipped as a duplicate before that).
@@ -305,6 +311,7 @@ impl Handler<DeviceDisabled> for DeviceDisabledHandler {
         if event.device_id.is_empty() {
             return Err(HandlerError::Rejected("device_id is empty".into()));
         }
+        crate::known_devices::disabled(conn, delivery).await?;
         let filter = SessionFilter {
             device_id: Some(event.device_id.clone()),
             ..Default::default()
@@ -317,8 +324,7 @@ impl Handler<DeviceDisabled> for DeviceDisabledHandler {
             None,
             Utc::now(),
         )
-        .await
-        .map_err(transient)?;
+        .await?;
         tracing::info!(%user_id, device_id = %event.device_id, sessions = revoked.len(), "device disabled; its sessions ended");
         Ok(())
     }
@@ -335,7 +341,7 @@ impl Handler<SignInFlagged> for SignInFlaggedHandler {
         let user_id = Uuid::parse_str(&event.user_id)
             .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", event.user_id)))?;
         // The password may be what let them in: the next sign-in must choose a new one.
-        store::require_password_change(conn, user_id).await.map_err(transient)?;
+        store::require_password_change(conn, user_id).await?;
         let filter = SessionFilter::default();
         let revoked = end_sessions(
             conn,
@@ -345,8 +351,7 @@ impl Handler<SignInFlagged> for SignInFlaggedHandler {
             None,
             Utc::now(),
         )
-        .await
-        .map_err(transient)?;
+        .await?;
         tracing::warn!(%user_id, sign_in_id = %event.sign_in_id, sessions = revoked.len(), "sign-in reported as not me; every session ended");
         Ok(())
     }

@@ -17,7 +17,7 @@ use crate::issuing::open_session;
 use crate::passwords::verify_password;
 use crate::required_password;
 use crate::second_step::open_challenge;
-use crate::store::{self, Credentials};
+use crate::store::{self, Credentials, DeviceStanding};
 
 /// Signs in to the home organization, or to `organization` (a guest organization the person
 /// belongs to) when given.
@@ -138,6 +138,16 @@ async fn after_proof(
     };
     let account = Account::in_organization(credentials, guest_organization);
     attempt.organization_id = account.organization_id;
+    // Only the person's own registered device is bound to the session: another's, an unknown
+    // one or a malformed id is dropped (the session is then unbound), a disabled one refused.
+    match store::device_standing(&mut *tx, credentials.id, &attempt.client.device_id).await? {
+        DeviceStanding::Registered => {}
+        DeviceStanding::Disabled => {
+            let verdict = Verdict::StoppedAfterProof(FailureReason::DeviceDisabled);
+            return Ok(Ended::failed(verdict, IdentityError::DeviceDisabled));
+        }
+        DeviceStanding::NotTheirs => attempt.client.device_id.clear(),
+    }
 
     if proof.by_password
         && let Some(si) = &ctx.second_factors

@@ -14,6 +14,17 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
 }
 
+/// In a consumer: a database failure is the infrastructure's (retried for as long as it takes),
+/// anything else a failure of the event's own.
+impl From<StoreError> for platform::consumer::HandlerError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Database(e) => e.into(),
+            other => Self::Transient(other.to_string()),
+        }
+    }
+}
+
 const PROFILE_COLUMNS: &str = "id, user_principal_name, display_name, given_name, surname, job_title, department, \
      office_location, mobile_phone, business_phone, mail, preferred_language, home_organization_id, created_at, updated_at";
 
@@ -998,5 +1009,66 @@ pub async fn spend_password_change_ticket(
         .bind(now)
         .execute(&mut *conn)
         .await?;
+    Ok(())
+}
+
+// --- registered devices (projection of devices' events)
+
+/// What a sign-in may do with the device id its client named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceStanding {
+    /// The person's own registered device: the session is bound to it.
+    Registered,
+    /// The person's own device, disabled (reported lost): the sign-in is refused.
+    Disabled,
+    /// No device, another person's, an unknown or deleted one, or not an id: ignored.
+    NotTheirs,
+}
+
+pub async fn device_standing(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    raw_device_id: &str,
+) -> Result<DeviceStanding, StoreError> {
+    let Ok(device_id) = Uuid::parse_str(raw_device_id.trim()) else {
+        return Ok(DeviceStanding::NotTheirs);
+    };
+    let disabled: Option<bool> = sqlx::query_scalar(
+        "SELECT disabled FROM registered_devices WHERE device_id = $1 AND owner_id = $2 AND NOT deleted",
+    )
+    .bind(device_id)
+    .bind(user_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match disabled {
+        Some(false) => DeviceStanding::Registered,
+        Some(true) => DeviceStanding::Disabled,
+        None => DeviceStanding::NotTheirs,
+    })
+}
+
+/// A device's state as of `at`, unless a later event already said otherwise.
+pub async fn project_device(
+    conn: &mut PgConnection,
+    device_id: Uuid,
+    owner_id: Uuid,
+    disabled: Option<bool>,
+    deleted: bool,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO registered_devices (device_id, owner_id, disabled, changed_at, deleted) \
+         VALUES ($1, $2, coalesce($3, false), $4, $5) \
+         ON CONFLICT (device_id) DO UPDATE SET \
+             disabled = coalesce($3, registered_devices.disabled), changed_at = $4, deleted = $5 \
+         WHERE registered_devices.changed_at <= $4",
+    )
+    .bind(device_id)
+    .bind(owner_id)
+    .bind(disabled)
+    .bind(at)
+    .bind(deleted)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }

@@ -102,10 +102,15 @@ impl NotificationSender {
             .header(ContentType::TEXT_PLAIN)
             .body(body)
             .map_err(|e| HandlerError::Rejected(format!("cannot build the message: {e}")))?;
-        transport
-            .send(message)
-            .await
-            .map_err(|e| HandlerError::Transient(format!("smtp: {e}")))?;
+        transport.send(message).await.map_err(|e| {
+            // A refusal of this message (5xx: no such mailbox) is the message's own; anything
+            // else (the relay away, 4xx) waits for the relay, never spending the message.
+            if e.is_permanent() {
+                HandlerError::Rejected(format!("smtp refused the message: {e}"))
+            } else {
+                HandlerError::Unavailable(format!("smtp: {e}"))
+            }
+        })?;
         tracing::info!(notification_id = %n.notification_id, channel = "email", template = %n.template, "notification sent by email");
         Ok(())
     }

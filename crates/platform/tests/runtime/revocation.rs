@@ -9,7 +9,7 @@ use chrono::Utc;
 use platform::auth::Caller;
 use platform::events::Stream;
 use platform::outbox::OutboxRelay;
-use platform::revocation::{Revocation, RevocationReason, RevocationSet, Revoked, revoke_in_tx};
+use platform::revocation::{Revocation, RevocationReason, RevocationSet, revoke_in_tx};
 use platform::testing::{NatsServer, TestNats, eventually};
 use uuid::Uuid;
 
@@ -59,9 +59,9 @@ async fn a_committed_revocation_reaches_a_running_set_and_a_set_started_later() 
         &h,
         &Revocation {
             user_id: person,
-            revoked: Revoked::Sessions(vec![session]),
+            sessions: vec![session],
             reason: RevocationReason::DeviceDisabled,
-            device_id: Some(Uuid::new_v4()),
+            device_id: Some(Uuid::new_v4().to_string()),
             at: Utc::now(),
         },
     )
@@ -70,7 +70,7 @@ async fn a_committed_revocation_reaches_a_running_set_and_a_set_started_later() 
         &h,
         &Revocation {
             user_id: everyone,
-            revoked: Revoked::AllSessions,
+            sessions: Vec::new(),
             reason: RevocationReason::SignedOutEverywhere,
             device_id: None,
             at: Utc::now(),
