@@ -371,3 +371,59 @@ async fn sensitive_changes_wait_while_the_revocation_feed_is_unknown_and_reads_g
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+#[tokio::test]
+async fn a_step_up_finished_after_its_session_was_revoked_issues_nothing() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let first = system.sign_in_ok(&user).await;
+    let (app, step, method_id) = system.add_authenticator_app(&first.access_token).await;
+    // A second session that steps up: the password, then (after its revocation) a code.
+    let password_only: Value = system
+        .sign_in(&user.upn, &user.password)
+        .await
+        .json()
+        .await
+        .expect("json");
+    let challenge: Value = system
+        .post_json(
+            "/api/v1/auth/mfa",
+            &json!({ "challengeId": password_only["challengeId"], "methodId": method_id, "code": app.code(step + 1) }),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let second = challenge["accessToken"].as_str().expect("a session").to_owned();
+    let stepping_up: Value = system
+        .request(
+            Method::POST,
+            "/api/v1/auth/reauthenticate",
+            Some(&second),
+            Some(&json!({ "password": user.password })),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(stepping_up["mfaRequired"], true, "{stepping_up}");
+
+    let ended = system
+        .request(
+            Method::POST,
+            "/api/v1/me/sessions/revoke-others",
+            Some(&first.access_token),
+            None,
+        )
+        .await;
+    assert_eq!(ended.status(), StatusCode::OK);
+    let finished = system
+        .post_json(
+            "/api/v1/auth/mfa",
+            &json!({ "challengeId": stepping_up["challengeId"], "methodId": method_id, "code": app.code(step + 2) }),
+        )
+        .await;
+    // Refused for the session, before the code is even looked at.
+    let problem = myaccount_integration_tests::assert_problem(finished, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(problem["detail"], "this session has ended; sign in again", "{problem}");
+}

@@ -107,6 +107,14 @@ pub async fn complete_mfa(
     let credentials = store::account(&mut tx, challenge.user_id)
         .await?
         .ok_or(IdentityError::ChallengeInvalid)?;
+    // A step-up of a session revoked meanwhile ends here, whatever the answer.
+    if let Some(session_id) = challenge.session_id
+        && !store::session(&mut tx, session_id)
+            .await?
+            .is_some_and(|s| s.revoked_at.is_none())
+    {
+        return Err(IdentityError::SessionEnded);
+    }
     let account = account_answering(&mut tx, &challenge, &credentials).await?;
     let mut attempt = answer_attempt(&challenge, &account, location);
     let ended = match refusal(&challenge, &credentials, si.policy, &attempt) {
@@ -203,7 +211,10 @@ async fn open_after_second_factor(
     }
     match challenge.session_id {
         Some(session_id) => {
-            store::renew_session(tx, session_id, &attempt.amr, now).await?;
+            // A step-up finished on a session revoked meanwhile issues nothing.
+            if !store::renew_session(tx, session_id, &attempt.amr, now).await? {
+                return Err(IdentityError::SessionEnded);
+            }
             let tokens = issue_for_session(ctx, tx, account, session_id, &attempt.amr, now).await?;
             Ok(Ended::signed_in(session_id, tokens))
         }

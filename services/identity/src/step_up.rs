@@ -69,7 +69,10 @@ pub async fn reauthenticate(
             }
             _ => {
                 attempt.amr = vec!["pwd".to_owned()];
-                store::renew_session(&mut tx, session_id, &attempt.amr, attempt.time).await?;
+                // The session may have been revoked since the call came in: renew nothing then.
+                if !store::renew_session(&mut tx, session_id, &attempt.amr, attempt.time).await? {
+                    return Err(IdentityError::SessionEnded);
+                }
                 let tokens = issue_for_session(ctx, &mut tx, &account, session_id, &attempt.amr, attempt.time).await?;
                 Ended::signed_in(session_id, tokens)
             }

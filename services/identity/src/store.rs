@@ -620,19 +620,23 @@ pub async fn user_principal_name(conn: &mut PgConnection, user_id: Uuid) -> Resu
 }
 
 /// A step-up: the session was proven again just now, with these methods.
+/// Renews a live session's `auth_time` and `amr` (a step-up); false when it has ended, so a
+/// step-up on a revoked session issues nothing.
 pub async fn renew_session(
     conn: &mut PgConnection,
     session_id: Uuid,
     amr: &[String],
     now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    sqlx::query("UPDATE sessions SET auth_time = $2, amr = $3, last_seen_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-        .bind(session_id)
-        .bind(now)
-        .bind(amr)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+) -> Result<bool, StoreError> {
+    let renewed = sqlx::query(
+        "UPDATE sessions SET auth_time = $2, amr = $3, last_seen_at = $2 WHERE id = $1 AND revoked_at IS NULL",
+    )
+    .bind(session_id)
+    .bind(now)
+    .bind(amr)
+    .execute(&mut *conn)
+    .await?;
+    Ok(renewed.rows_affected() == 1)
 }
 
 // --- multi-factor challenges
