@@ -24,6 +24,8 @@ use sqlx::{Connection, PgPool};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub mod revocation;
+
 #[derive(Debug, Clone, clap::Args)]
 pub struct SigninsArgs {
     /// Events for the throughput runs.
@@ -55,7 +57,7 @@ pub struct SigninsArgs {
     pub nats: String,
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -63,7 +65,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.min(sorted.len() - 1)]
 }
 
-fn sorted(mut v: Vec<f64>) -> Vec<f64> {
+pub(crate) fn sorted(mut v: Vec<f64>) -> Vec<f64> {
     v.sort_by(|a, b| a.total_cmp(b));
     v
 }
@@ -93,7 +95,7 @@ fn event(user_id: Uuid, i: usize) -> SignInRecorded {
     }
 }
 
-struct Run {
+pub(crate) struct Run {
     id: String,
     postgres: String,
     databases: Vec<String>,
@@ -101,13 +103,27 @@ struct Run {
 }
 
 impl Run {
+    /// A run named at random, its databases on `postgres` and its streams in a namespace of
+    /// its own on `nats`.
+    pub(crate) fn new(postgres: &str, nats: &str) -> Self {
+        let id = Uuid::new_v4().simple().to_string()[..8].to_owned();
+        let mut settings = NatsSettings::new(nats);
+        settings.namespace = Some(format!("bench{id}"));
+        Self {
+            id,
+            postgres: postgres.to_owned(),
+            databases: vec![],
+            nats: settings,
+        }
+    }
+
     fn database(&mut self, purpose: &str) -> DatabaseSettings {
         let name = format!("myaccount_bench_{}_{purpose}", self.id);
         self.databases.push(name.clone());
         DatabaseSettings::new(format!("{}/{name}", self.postgres))
     }
 
-    async fn clean_up(&self) {
+    pub(crate) async fn clean_up(&self) {
         if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{}/postgres", self.postgres)).await {
             for db in &self.databases {
                 let statement = format!(
@@ -129,15 +145,7 @@ impl Run {
 }
 
 pub async fn signins(args: SigninsArgs) -> anyhow::Result<()> {
-    let id = Uuid::new_v4().simple().to_string()[..8].to_owned();
-    let mut nats = NatsSettings::new(args.nats.clone());
-    nats.namespace = Some(format!("bench{id}"));
-    let mut run = Run {
-        id,
-        postgres: args.postgres.clone(),
-        databases: vec![],
-        nats,
-    };
+    let mut run = Run::new(&args.postgres, &args.nats);
     let result = measure(&args, &mut run).await;
     run.clean_up().await;
     result
@@ -372,7 +380,7 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn jsonwebtoken_set(key: &SigningKey) -> jsonwebtoken::jwk::JwkSet {
+pub(crate) fn jsonwebtoken_set(key: &SigningKey) -> jsonwebtoken::jwk::JwkSet {
     jsonwebtoken::jwk::JwkSet {
         keys: vec![key.public_jwk()],
     }
@@ -823,15 +831,7 @@ pub async fn pages(args: PagesArgs) -> anyhow::Result<()> {
     match args.gateway.clone() {
         Some(gateway) => measure_pages(&args, gateway.trim_end_matches('/')).await,
         None => {
-            let id = Uuid::new_v4().simple().to_string()[..8].to_owned();
-            let mut nats = NatsSettings::new(args.nats.clone());
-            nats.namespace = Some(format!("bench{id}"));
-            let mut run = Run {
-                id,
-                postgres: args.postgres.clone(),
-                databases: vec![],
-                nats,
-            };
+            let mut run = Run::new(&args.postgres, &args.nats);
             let result = pages_on_own_system(&args, &mut run).await;
             run.clean_up().await;
             result
@@ -842,51 +842,70 @@ pub async fn pages(args: PagesArgs) -> anyhow::Result<()> {
 /// Starts every service and the gateway on free ports, databases and streams of this run,
 /// rate limits off; seeds the demo, gives the bench person `--sessions` sessions, measures.
 async fn pages_on_own_system(args: &PagesArgs, run: &mut Run) -> anyhow::Result<()> {
-    let mut vars: Vec<(String, String)> = vec![
-        ("GATEWAY_AUTH_RATE_LIMIT_PER_IP".into(), "0".into()),
-        ("GATEWAY_AUTH_RATE_LIMIT_PER_ACCOUNT".into(), "0".into()),
-        ("NATS_URL".into(), run.nats.url.clone()),
-        ("NATS_NAMESPACE".into(), run.nats.namespace.clone().unwrap_or_default()),
-    ];
-    let mut identity = None;
-    for (prefix, name) in [
-        ("IDENTITY", "identity"),
-        ("SECURITYINFO", "securityinfo"),
-        ("DEVICES", "devices"),
-        ("ORGANIZATIONS", "organizations"),
-        ("AUDIT", "audit"),
-    ] {
-        let (grpc_port, admin_port) = (free_port()?, free_port()?);
-        let database = run.database(name);
-        vars.push((format!("{prefix}_GRPC_PORT"), grpc_port.to_string()));
-        vars.push((format!("{prefix}_ADMIN_PORT"), admin_port.to_string()));
-        vars.push((format!("{prefix}_URL"), format!("http://127.0.0.1:{grpc_port}")));
-        vars.push((format!("{prefix}_DATABASE_URL"), database.url.clone()));
-        if prefix == "IDENTITY" {
-            identity = Some((database, admin_port));
-        }
-    }
-    let (identity_database, identity_admin_port) = identity.context("identity is one of the services")?;
-    vars.push((
-        "JWKS_URL".into(),
-        format!("http://127.0.0.1:{identity_admin_port}/.well-known/jwks.json"),
-    ));
-    vars.push(("GATEWAY_PORT".into(), free_port()?.to_string()));
-    let env = crate::up::local_env(platform::config::Env::from_process().overlay(vars));
-
-    let system = crate::up::start(&env).await?;
-    let gateway = format!("http://127.0.0.1:{}", system.gateway_port);
-    let prepared = async {
-        crate::demo::seed(&crate::demo::DemoTarget::from_env(&env)?).await?;
-        add_sessions(&identity_database, &args.username, args.sessions).await
-    }
-    .await;
-    let result = match prepared {
-        Ok(()) => measure_pages(args, &gateway).await,
+    let own = OwnSystem::start(run).await?;
+    let result = match add_sessions(&own.identity_database, &args.username, args.sessions).await {
+        Ok(()) => measure_pages(args, &own.gateway).await,
         Err(e) => Err(e),
     };
-    system.stop().await?;
+    own.system.stop().await?;
     result
+}
+
+/// Every service and the gateway of one bench run, with the demo seeded.
+pub(crate) struct OwnSystem {
+    pub system: crate::up::System,
+    /// `http://127.0.0.1:<port>`
+    pub gateway: String,
+    pub identity_database: DatabaseSettings,
+}
+
+impl OwnSystem {
+    /// Starts every service and the gateway on free ports, on databases and streams of `run`,
+    /// with rate limits off, and seeds the demo.
+    pub(crate) async fn start(run: &mut Run) -> anyhow::Result<Self> {
+        let mut vars: Vec<(String, String)> = vec![
+            ("GATEWAY_AUTH_RATE_LIMIT_PER_IP".into(), "0".into()),
+            ("GATEWAY_AUTH_RATE_LIMIT_PER_ACCOUNT".into(), "0".into()),
+            ("NATS_URL".into(), run.nats.url.clone()),
+            ("NATS_NAMESPACE".into(), run.nats.namespace.clone().unwrap_or_default()),
+        ];
+        let mut identity = None;
+        for (prefix, name) in [
+            ("IDENTITY", "identity"),
+            ("SECURITYINFO", "securityinfo"),
+            ("DEVICES", "devices"),
+            ("ORGANIZATIONS", "organizations"),
+            ("AUDIT", "audit"),
+        ] {
+            let (grpc_port, admin_port) = (free_port()?, free_port()?);
+            let database = run.database(name);
+            vars.push((format!("{prefix}_GRPC_PORT"), grpc_port.to_string()));
+            vars.push((format!("{prefix}_ADMIN_PORT"), admin_port.to_string()));
+            vars.push((format!("{prefix}_URL"), format!("http://127.0.0.1:{grpc_port}")));
+            vars.push((format!("{prefix}_DATABASE_URL"), database.url.clone()));
+            if prefix == "IDENTITY" {
+                identity = Some((database, admin_port));
+            }
+        }
+        let (identity_database, identity_admin_port) = identity.context("identity is one of the services")?;
+        vars.push((
+            "JWKS_URL".into(),
+            format!("http://127.0.0.1:{identity_admin_port}/.well-known/jwks.json"),
+        ));
+        vars.push(("GATEWAY_PORT".into(), free_port()?.to_string()));
+        let env = crate::up::local_env(platform::config::Env::from_process().overlay(vars));
+        let system = crate::up::start(&env).await?;
+        let gateway = format!("http://127.0.0.1:{}", system.gateway_port);
+        if let Err(e) = crate::demo::seed(&crate::demo::DemoTarget::from_env(&env)?).await {
+            system.stop().await?;
+            return Err(e);
+        }
+        Ok(Self {
+            system,
+            gateway,
+            identity_database,
+        })
+    }
 }
 
 /// A free TCP port on loopback (released at once: a small race, fine for a bench).

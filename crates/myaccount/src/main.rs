@@ -49,6 +49,9 @@ enum BenchCommand {
     /// Every gateway read path under concurrent load, beside a trivial handler and the profile
     /// read; password sign-ins beside raw argon2id verifications.
     Pages(bench::PagesArgs),
+    /// How long after a session ends its token is refused by every service, beside a bare
+    /// JetStream message's trip; what the check costs per call.
+    Revocation(bench::revocation::RevocationArgs),
 }
 
 #[tokio::main]
@@ -64,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Signins(args)) => bench::signins(args).await,
         Command::Bench(BenchCommand::Pages(args)) => bench::pages(args).await,
+        Command::Bench(BenchCommand::Revocation(args)) => bench::revocation::revocation(args).await,
         Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
         Command::DeadLetters(args) => dead_letters::run(&Env::from_process(), args).await,
         Command::Outbox(args) => outbox::run(&Env::from_process(), args).await,

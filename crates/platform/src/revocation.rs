@@ -256,7 +256,8 @@ impl RevocationSet {
         self.confirmed_at_ms.store(now, Ordering::Release);
     }
 
-    fn apply(&self, event: &AccessRevoked) -> Result<(), String> {
+    /// Takes in one revocation as the feed delivers it.
+    pub fn record(&self, event: &AccessRevoked) -> Result<(), String> {
         let user_id = myaccount_proto::parse_id("user_id", &event.user_id).map_err(|e| e.to_string())?;
         let reason = RevocationReason::from_code(&event.reason).unwrap_or(RevocationReason::SignedOut);
         let at = myaccount_proto::optional_datetime(event.time.as_ref()).ok_or("time is missing")?;
@@ -344,7 +345,7 @@ impl RevocationSet {
                     }
                     match AccessRevoked::decode(message.payload.clone()) {
                         Ok(event) => {
-                            if let Err(e) = self.apply(&event) {
+                            if let Err(e) = self.record(&event) {
                                 tracing::error!(error = %e, "malformed revocation ignored");
                             }
                         }
@@ -394,7 +395,7 @@ mod tests {
         let set = RevocationSet::default();
         let (user, revoked, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let now = Utc::now();
-        set.apply(&event(user, &[revoked], false, now)).expect("applies");
+        set.record(&event(user, &[revoked], false, now)).expect("applies");
         assert_eq!(
             set.refusal(&caller(user, revoked, now)),
             Some(RevocationReason::SignedOutEverywhere)
@@ -407,7 +408,7 @@ mod tests {
         let set = RevocationSet::default();
         let user = Uuid::new_v4();
         let at = Utc::now();
-        set.apply(&event(user, &[], true, at)).expect("applies");
+        set.record(&event(user, &[], true, at)).expect("applies");
         let before = at - chrono::Duration::seconds(5);
         let after = at + chrono::Duration::seconds(2);
         assert!(set.refusal(&caller(user, Uuid::new_v4(), before)).is_some());
@@ -420,7 +421,7 @@ mod tests {
         let set = RevocationSet::default();
         let user = Uuid::new_v4();
         let long_ago = Utc::now() - chrono::Duration::hours(3);
-        set.apply(&event(user, &[], true, long_ago)).expect("applies");
+        set.record(&event(user, &[], true, long_ago)).expect("applies");
         set.prune(Utc::now());
         assert_eq!(set.refusal(&caller(user, Uuid::new_v4(), long_ago)), None);
         assert!(!set.is_current());
