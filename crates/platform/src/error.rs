@@ -88,6 +88,9 @@ pub enum ErrorKind {
     /// `ErrorInfo` whose reason is [`REAUTHENTICATION_REQUIRED`].
     ReauthenticationRequired(String),
     Unauthenticated(String),
+    /// The caller's session ended: `UNAUTHENTICATED` with reason `SESSION_REVOKED`, as the auth
+    /// layer answers once the revocation feed has it.
+    SessionRevoked(crate::revocation::RevocationReason),
     ResourceExhausted {
         message: String,
         retry_after: Option<Duration>,
@@ -111,6 +114,7 @@ pub fn to_status<E: ServiceError>(error: E) -> Status {
         ErrorKind::PermissionDenied(m) => Status::permission_denied(m),
         ErrorKind::ReauthenticationRequired(m) => reauthentication_required(m),
         ErrorKind::Unauthenticated(m) => Status::unauthenticated(m),
+        ErrorKind::SessionRevoked(reason) => crate::revocation::RevocationSet::revoked_status(reason),
         ErrorKind::ResourceExhausted { message, retry_after } => {
             let details = ErrorDetails::with_retry_info(retry_after);
             Status::with_error_details(Code::ResourceExhausted, message, details)

@@ -10,7 +10,7 @@ use platform::error::Violations;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::domain::{ClientInfo, SecondFactor, retry_after};
+use crate::domain::{ClientInfo, RevocationReason, SecondFactor, retry_after};
 use crate::error::IdentityError;
 use crate::passwords::hash_password;
 use crate::security_info::SecurityInfoClient;
@@ -72,6 +72,13 @@ impl Context {
         };
         match store::session(&mut *self.pool.acquire().await?, session_id).await? {
             Some(s) if s.revoked_at.is_none() && s.user_id == caller.user_id => Ok(()),
+            // Said as every other service says it once the revocation feed has it.
+            Some(s) if s.user_id == caller.user_id => Err(IdentityError::SessionRevoked(
+                s.revoked_reason
+                    .as_deref()
+                    .and_then(RevocationReason::from_code)
+                    .unwrap_or(RevocationReason::SignedOut),
+            )),
             _ => Err(IdentityError::SessionEnded),
         }
     }

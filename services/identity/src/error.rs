@@ -7,6 +7,7 @@ use platform::auth::AuthError;
 use platform::error::{ErrorKind, FieldViolation, ServiceError};
 use uuid::Uuid;
 
+use crate::domain::RevocationReason;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +62,8 @@ pub enum IdentityError {
     PasswordChangeNeedsInteractiveSignIn,
     #[error("the password change ticket is invalid, expired or already used; sign in again")]
     ChangeTicketInvalid,
+    #[error("this session was ended ({}); sign in again", .0.code())]
+    SessionRevoked(RevocationReason),
     #[error("this device was disabled; sign in from another device, or ask an administrator to enable it")]
     DeviceDisabled,
 }
@@ -77,6 +80,7 @@ impl ServiceError for IdentityError {
             | IdentityError::NotAMember(_)
             | IdentityError::PasswordChangeNeedsInteractiveSignIn => ErrorKind::PermissionDenied(self.to_string()),
             IdentityError::ChangeTicketInvalid => ErrorKind::Unauthenticated(self.to_string()),
+            IdentityError::SessionRevoked(reason) => ErrorKind::SessionRevoked(*reason),
             IdentityError::Throttled { retry_after } => ErrorKind::ResourceExhausted {
                 message: self.to_string(),
                 retry_after: Some(*retry_after),

@@ -88,6 +88,8 @@ pub struct Session {
     pub auth_time: DateTime<Utc>,
     pub amr: Vec<String>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Why it ended (a `RevocationReason` code), when it has.
+    pub revoked_reason: Option<String>,
     /// The organization the session acts in (home or guest).
     pub organization_id: Option<Uuid>,
 }
@@ -230,12 +232,12 @@ pub async fn insert_session(conn: &mut PgConnection, s: &NewSession<'_>) -> Resu
 }
 
 pub async fn session(conn: &mut PgConnection, id: Uuid) -> Result<Option<Session>, StoreError> {
-    Ok(
-        sqlx::query_as("SELECT id, user_id, auth_time, amr, revoked_at, organization_id FROM sessions WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?,
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, auth_time, amr, revoked_at, revoked_reason, organization_id FROM sessions WHERE id = $1",
     )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
 }
 
 pub async fn insert_refresh_token(
