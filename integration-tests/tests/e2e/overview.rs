@@ -51,8 +51,10 @@ async fn a_stopped_service_makes_its_section_unavailable_not_the_page() {
     let response = system.get("/api/v1/me", &session.access_token).await;
     assert_eq!(response.status(), StatusCode::OK);
     let overview: Value = response.json().await.expect("json");
+    // The system's request timeout is 10 s and a section's deadline 300 ms: an answer before the
+    // timeout is one the section deadline gave, with room for a loaded machine.
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(9),
         "answered within the section deadline, not the request timeout"
     );
     assert_eq!(overview["recentSignIns"]["status"], "unavailable");
