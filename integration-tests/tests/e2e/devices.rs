@@ -33,7 +33,7 @@ async fn session_ids(system: &TestSystem, token: &str) -> Vec<String> {
 }
 
 /// The id of the session marked current on the sessions page of `token`.
-async fn current_session(system: &TestSystem, token: &str) -> String {
+pub(crate) async fn current_session(system: &TestSystem, token: &str) -> String {
     let body: Value = system
         .get("/api/v1/me/sessions", token)
         .await

@@ -74,24 +74,6 @@ async fn refused_everywhere(system: &TestSystem, token: &str, device_id: &str, r
     }
 }
 
-/// The id of the session `token` belongs to, as the sessions page marks it.
-async fn current_session(system: &TestSystem, token: &str) -> String {
-    let page: Value = system
-        .get("/api/v1/me/sessions", token)
-        .await
-        .json()
-        .await
-        .expect("json");
-    page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|s| s["current"] == json!(true))
-        .and_then(|s| s["id"].as_str())
-        .expect("a current session")
-        .to_owned()
-}
-
 async fn answers(system: &TestSystem, token: &str, path: &str) -> StatusCode {
     system.get(path, token).await.status()
 }
@@ -149,7 +131,7 @@ async fn ending_one_session_or_the_others_ends_exactly_those() {
         .json()
         .await
         .expect("json");
-    let second_id = current_session(&system, &second.access_token).await;
+    let second_id = crate::devices::current_session(&system, &second.access_token).await;
     assert!(sessions["items"].as_array().expect("items").len() >= 3);
     let ended = system
         .request(
