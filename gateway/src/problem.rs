@@ -23,7 +23,7 @@ pub struct Problem {
     /// `urn:myaccount:problem:<slug>`, e.g. `urn:myaccount:problem:validation-error`.
     #[serde(rename = "type")]
     pub kind: String,
-    pub title: String,
+    pub title: &'static str,
     pub status: u16,
     pub detail: String,
     /// Every invalid field, for `validation-error`.
@@ -32,21 +32,23 @@ pub struct Problem {
     /// Why the session ended, for `session-revoked`: `signed_out_everywhere`,
     /// `device_disabled`, `not_me`, `password_changed`, ...
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub reason: Option<Box<str>>,
     #[serde(skip)]
-    retry_after: Option<Duration>,
+    /// Whole seconds for `Retry-After` (rounded up, at least 1).
+    retry_after_secs: Option<u32>,
 }
 
 impl Problem {
     pub fn new(status: StatusCode, slug: &str, detail: impl Into<String>) -> Self {
         Self {
             kind: format!("urn:myaccount:problem:{slug}"),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            title: status.canonical_reason().unwrap_or("Error"),
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
             reason: None,
-            retry_after: None,
+            retry_after_secs: None,
         }
     }
 
@@ -76,7 +78,8 @@ impl Problem {
     /// 429 with `Retry-After` (whole seconds, at least 1).
     pub fn too_many_requests(detail: impl Into<String>, retry_after: Duration) -> Self {
         let mut p = Self::new(StatusCode::TOO_MANY_REQUESTS, "too-many-requests", detail);
-        p.retry_after = Some(retry_after);
+        let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+        p.retry_after_secs = Some(u32::try_from(secs.max(1)).unwrap_or(u32::MAX));
         p
     }
 
@@ -106,7 +109,7 @@ impl Problem {
             Code::Unauthenticated => match platform::revocation::revoked_reason(status) {
                 Some(reason) => {
                     let mut p = Self::new(StatusCode::UNAUTHORIZED, "session-revoked", message);
-                    p.reason = Some(reason);
+                    p.reason = Some(reason.into_boxed_str());
                     p
                 }
                 None => Self::unauthenticated(message),
@@ -158,7 +161,7 @@ impl From<tonic::Status> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status();
-        let retry_after = self.retry_after;
+        let retry_after = self.retry_after_secs;
         let www_authenticate = status == StatusCode::UNAUTHORIZED;
         let mut response = (status, Json(self)).into_response();
         let headers = response.headers_mut();
@@ -166,11 +169,10 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if let Some(after) = retry_after {
-            let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
-            if let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string()) {
-                headers.insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            headers.insert(header::RETRY_AFTER, v);
         }
         if www_authenticate {
             headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));

@@ -225,12 +225,23 @@ impl TestSystem {
             devices.shutdown_token(),
             security_info.shutdown_token(),
         ];
+        let admin_ports = [
+            identity.admin_port(),
+            audit.admin_port(),
+            organizations.admin_port(),
+            devices.admin_port(),
+            security_info.admin_port(),
+        ];
         tokio::spawn(identity.run_until_stopped());
         tokio::spawn(audit.run_until_stopped());
         tokio::spawn(gateway.run_until_stopped());
         tokio::spawn(organizations.run_until_stopped());
         tokio::spawn(devices.run_until_stopped());
         tokio::spawn(security_info.run_until_stopped());
+        // Traffic only once every service is ready, its revocation feed loaded.
+        for port in admin_ports {
+            platform::testing::wait_until_ready(port).await;
+        }
 
         Self {
             gateway: gateway_url,

@@ -259,6 +259,19 @@ pub fn free_port() -> u16 {
     panic!("no free port between {FIRST} and {}", FIRST + SPAN)
 }
 
+/// Waits until the service whose admin port is `admin_port` says it is ready (`/readyz` 200:
+/// Postgres and NATS answer and its revocation feed is loaded), as Kubernetes would before
+/// sending it traffic.
+pub async fn wait_until_ready(admin_port: u16) {
+    let url = format!("http://127.0.0.1:{admin_port}/readyz");
+    let client = reqwest::Client::new();
+    eventually(Duration::from_secs(60), || {
+        let request = client.get(&url).send();
+        async move { request.await.is_ok_and(|r| r.status().is_success()) }
+    })
+    .await;
+}
+
 /// Polls `condition` until it holds; panics after `deadline`. For conditions that become true
 /// asynchronously (an event arriving), instead of sleeping a guessed time.
 pub async fn eventually<F, Fut>(deadline: Duration, mut condition: F)

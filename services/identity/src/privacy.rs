@@ -80,7 +80,7 @@ pub async fn export_my_data(ctx: &Context, caller: &Caller) -> Result<PersonalDa
     ctx.require_active_session(caller).await?;
     // One snapshot, so the sessions match the profile.
     let mut tx = ctx.pool.begin().await?;
-    let profile = store::profile(&mut *tx, caller.user_id)
+    let profile = store::profile(&mut tx, caller.user_id)
         .await?
         .ok_or(IdentityError::UserNotFound(caller.user_id))?;
     let password_changed_at = store::password_changed_at(&mut tx, caller.user_id)

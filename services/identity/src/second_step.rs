@@ -109,9 +109,9 @@ pub async fn complete_mfa(
         .ok_or(IdentityError::ChallengeInvalid)?;
     // A step-up of a session revoked meanwhile ends here, whatever the answer.
     if let Some(session_id) = challenge.session_id
-        && !store::session(&mut tx, session_id)
+        && store::session(&mut tx, session_id)
             .await?
-            .is_some_and(|s| s.revoked_at.is_none())
+            .is_none_or(|s| s.revoked_at.is_some())
     {
         return Err(IdentityError::SessionEnded);
     }

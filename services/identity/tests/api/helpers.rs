@@ -92,6 +92,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let admin_port = app.admin_port();
     let shutdown = app.shutdown_token();
     tokio::spawn(app.run_until_stopped());
+    platform::testing::wait_until_ready(admin_port).await;
 
     let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
         .expect("a valid uri")
