@@ -87,7 +87,10 @@ async fn main() -> anyhow::Result<()> {
                 namespace,
             };
             let written = nats_config::write(&out, &options)?;
-            print!("{}", nats_config::instructions(&written, &format!("nats://{}", options.listen)));
+            print!(
+                "{}",
+                nats_config::instructions(&written, &format!("nats://{}", options.listen))
+            );
             Ok(())
         }
     }

@@ -16,8 +16,8 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use myaccount_proto::events::v1::{
-    DeviceDisabled, MemberJoined, MemberLeft, MemberRemoved, NotificationRequested, OrganizationChanged,
-    SignInFlagged, SignInRecorded, UserCreated, UserDeleted,
+    DeviceDisabled, MemberJoined, MemberLeft, MemberRemoved, NotificationRequested, OrganizationChanged, SignInFlagged,
+    SignInRecorded, UserCreated, UserDeleted,
 };
 use platform::consumer::{durable_name, stream_durable_name};
 use platform::events::{Event, Naming, Stream, inbox_prefix};
@@ -120,9 +120,14 @@ impl ServiceIdentity {
             .map(|c| c.stream.name())
             .chain([Stream::Revocations.name()])
             .collect();
+        // A consumer that starts before the publisher creates the stream with the settings every
+        // service agrees on (creating an existing stream with other settings fails); only the
+        // publishers may update it, and theirs put any other settings right.
         for stream in Stream::ALL {
             if read.contains(stream.name()) && !owned.contains(&stream) {
-                publish.push(api(format!("STREAM.INFO.{}", naming.stream(stream))));
+                let name = naming.stream(stream);
+                publish.push(api(format!("STREAM.CREATE.{name}")));
+                publish.push(api(format!("STREAM.INFO.{name}")));
             }
         }
         for consumer in &self.consumers {
@@ -328,7 +333,11 @@ fn render_server_config(options: &PlaneOptions, users: &[(&str, String, Permissi
          # may connect (no anonymous user). Start with: nats-server -c nats-server.conf\n"
     );
     let _ = writeln!(out, "listen: {}", quoted(&options.listen));
-    let _ = writeln!(out, "\njetstream {{\n  store_dir: {}\n}}", quoted(&options.store_dir.to_string_lossy()));
+    let _ = writeln!(
+        out,
+        "\njetstream {{\n  store_dir: {}\n}}",
+        quoted(&options.store_dir.to_string_lossy())
+    );
     let _ = writeln!(out, "\nauthorization {{\n  users: [");
     for (name, public_key, permissions) in users {
         let _ = writeln!(out, "    # {name}");
@@ -336,7 +345,11 @@ fn render_server_config(options: &PlaneOptions, users: &[(&str, String, Permissi
         let _ = writeln!(out, "      nkey: {}", quoted(public_key));
         let _ = writeln!(out, "      permissions: {{");
         let _ = writeln!(out, "        publish: {{ allow: [{}] }}", list(&permissions.publish));
-        let _ = writeln!(out, "        subscribe: {{ allow: [{}] }}", list(&permissions.subscribe));
+        let _ = writeln!(
+            out,
+            "        subscribe: {{ allow: [{}] }}",
+            list(&permissions.subscribe)
+        );
         let _ = writeln!(out, "      }}");
         let _ = writeln!(out, "    }}");
     }
@@ -357,8 +370,16 @@ fn render_helm_values(users: &[(&str, String, Permissions)]) -> String {
         let _ = writeln!(out, "        # {name}");
         let _ = writeln!(out, "        - nkey: {}", quoted(public_key));
         let _ = writeln!(out, "          permissions:");
-        let _ = writeln!(out, "            publish:\n              allow: [{}]", list(&permissions.publish));
-        let _ = writeln!(out, "            subscribe:\n              allow: [{}]", list(&permissions.subscribe));
+        let _ = writeln!(
+            out,
+            "            publish:\n              allow: [{}]",
+            list(&permissions.publish)
+        );
+        let _ = writeln!(
+            out,
+            "            subscribe:\n              allow: [{}]",
+            list(&permissions.subscribe)
+        );
     }
     out
 }
@@ -408,7 +429,13 @@ mod tests {
         let devices = identity("devices").permissions(&naming(None));
         assert!(devices.publish.contains(&"myaccount.devices.v1.>".to_owned()));
         assert!(!devices.publish.iter().any(|s| s.starts_with("myaccount.identity.")));
-        assert!(!devices.publish.iter().any(|s| s.contains("STREAM.CREATE.MYACCOUNT_IDENTITY")));
+        assert!(
+            !devices
+                .publish
+                .iter()
+                .any(|s| s.contains("STREAM.UPDATE.MYACCOUNT_SIGNIN"))
+        );
+        assert!(!devices.publish.iter().any(|s| s.contains("MYACCOUNT_IDENTITY")));
         assert_eq!(devices.subscribe, vec!["_INBOX_devices.>".to_owned()]);
         let identity = identity("identity").permissions(&naming(None));
         assert!(identity.publish.contains(&"myaccount.revocations.v1.>".to_owned()));
@@ -423,7 +450,11 @@ mod tests {
                 .publish
                 .contains(&"$JS.API.CONSUMER.MSG.NEXT.BLUE_MYACCOUNT_DEVICES.audit_activity_devices".to_owned())
         );
-        assert!(audit.publish.contains(&"blue.myaccount.deadletter.v1.audit_recorded".to_owned()));
+        assert!(
+            audit
+                .publish
+                .contains(&"blue.myaccount.deadletter.v1.audit_recorded".to_owned())
+        );
     }
 
     #[test]
@@ -440,7 +471,10 @@ mod tests {
         assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
         let before = std::fs::read_to_string(seed).expect("seed");
         let config = std::fs::read_to_string(&first.server_config).expect("config");
-        assert!(!config.contains(before.trim()), "the server configuration holds public keys only");
+        assert!(
+            !config.contains(before.trim()),
+            "the server configuration holds public keys only"
+        );
         write(&dir, &options).expect("written again");
         assert_eq!(std::fs::read_to_string(seed).expect("seed"), before);
         std::fs::write(seed, "not a seed").expect("overwrite");

@@ -257,7 +257,11 @@ impl NatsServer {
         let mut command = Command::new(binary);
         command.args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
         match &self.config {
-            Some(config) => command.arg("-c").arg(config).arg("-l").arg(self.store.join("nats-server.log")),
+            Some(config) => command
+                .arg("-c")
+                .arg(config)
+                .arg("-l")
+                .arg(self.store.join("nats-server.log")),
             None => command.args(["-js", "-sd"]).arg(&self.store),
         };
         let child = command

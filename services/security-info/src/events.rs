@@ -95,7 +95,8 @@ pub async fn notification_requested(
     now: DateTime<Utc>,
 ) -> Result<(), NotificationError> {
     let id = Uuid::now_v7();
-    let parameters = notifications::seal_secret_parameters(keyring, &id.to_string(), &n.parameters, &n.secret_parameters)?;
+    let parameters =
+        notifications::seal_secret_parameters(keyring, &id.to_string(), &n.parameters, &n.secret_parameters)?;
     let event = NotificationRequested {
         notification_id: id.to_string(),
         user_id: n.user_id.to_string(),

@@ -13,14 +13,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use data_encoding::BASE64;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use myaccount_proto::events::v1::{NotificationChannel, NotificationRequested};
-use data_encoding::BASE64;
 use platform::config::{ConfigError, Env};
-use platform::crypto::{CryptoError, Keyring};
 use platform::consumer::{Delivery, Handler, HandlerError};
+use platform::crypto::{CryptoError, Keyring};
 use sqlx::PgConnection;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,7 +97,10 @@ pub fn seal_secret_parameters(
 }
 
 /// The parameters of `n` with its secret ones opened.
-pub fn open_secret_parameters(keyring: &Keyring, n: &NotificationRequested) -> Result<HashMap<String, String>, CryptoError> {
+pub fn open_secret_parameters(
+    keyring: &Keyring,
+    n: &NotificationRequested,
+) -> Result<HashMap<String, String>, CryptoError> {
     n.parameters
         .iter()
         .map(|(name, value)| {
@@ -281,12 +284,21 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(open_secret_parameters(&keyring, &n).unwrap()["code"], "493817");
-        assert!(open_secret_parameters(&Keyring::generate("k1"), &n).is_err(), "another keyring");
+        assert!(
+            open_secret_parameters(&Keyring::generate("k1"), &n).is_err(),
+            "another keyring"
+        );
         n.notification_id = "n2".into();
-        assert!(open_secret_parameters(&keyring, &n).is_err(), "copied into another notification");
+        assert!(
+            open_secret_parameters(&keyring, &n).is_err(),
+            "copied into another notification"
+        );
         n.notification_id = "n1".into();
         n.parameters.insert("code".into(), "493817".into());
-        assert!(open_secret_parameters(&keyring, &n).is_err(), "a code in clear is refused");
+        assert!(
+            open_secret_parameters(&keyring, &n).is_err(),
+            "a code in clear is refused"
+        );
     }
 
     #[test]

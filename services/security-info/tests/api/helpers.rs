@@ -504,9 +504,7 @@ impl TestApp {
                 .await
                 .into_iter()
                 .filter(|n| n.recipient == recipient)
-                .map(|n| {
-                    open_secret_parameters(&self.keyring, &n).expect("the sender opens every secret parameter")
-                })
+                .map(|n| open_secret_parameters(&self.keyring, &n).expect("the sender opens every secret parameter"))
                 .filter_map(|parameters| parameters.get("code").cloned())
                 .collect();
             codes.get(nth).cloned()
