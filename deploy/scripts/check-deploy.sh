@@ -137,12 +137,12 @@ services = compose["services"]
 errors = []
 # What each container needs beyond the binaries' loopback defaults (see the Helm check below).
 NEEDS = {
-    "identity": ["IDENTITY_DATABASE_URL", "NATS_URL", "SECURITYINFO_URL"],
-    "security-info": ["SECURITYINFO_DATABASE_URL", "NATS_URL", "JWKS_URL", "DATA_ENCRYPTION_KEYS",
+    "identity": ["IDENTITY_DATABASE_URL", "NATS_URL", "IDENTITY_NATS_NKEY_SEED_FILE", "SECURITYINFO_URL"],
+    "security-info": ["SECURITYINFO_DATABASE_URL", "NATS_URL", "SECURITYINFO_NATS_NKEY_SEED_FILE", "JWKS_URL", "DATA_ENCRYPTION_KEYS",
                       "WEBAUTHN_RP_ID", "WEBAUTHN_RP_ORIGIN"],
-    "devices": ["DEVICES_DATABASE_URL", "NATS_URL", "JWKS_URL", "DATA_ENCRYPTION_KEYS"],
-    "organizations": ["ORGANIZATIONS_DATABASE_URL", "NATS_URL", "JWKS_URL"],
-    "audit": ["AUDIT_DATABASE_URL", "NATS_URL", "JWKS_URL"],
+    "devices": ["DEVICES_DATABASE_URL", "NATS_URL", "DEVICES_NATS_NKEY_SEED_FILE", "JWKS_URL", "DATA_ENCRYPTION_KEYS"],
+    "organizations": ["ORGANIZATIONS_DATABASE_URL", "NATS_URL", "ORGANIZATIONS_NATS_NKEY_SEED_FILE", "JWKS_URL"],
+    "audit": ["AUDIT_DATABASE_URL", "NATS_URL", "AUDIT_NATS_NKEY_SEED_FILE", "JWKS_URL"],
     "gateway": ["GATEWAY_COOKIE_KEYS", "IDENTITY_URL", "SECURITYINFO_URL", "DEVICES_URL",
                 "ORGANIZATIONS_URL", "AUDIT_URL", "JWKS_URL"],
     "demo": ["IDENTITY_URL", "SECURITYINFO_URL", "DEVICES_URL", "ORGANIZATIONS_URL",
@@ -167,6 +167,11 @@ for name, needs in NEEDS.items():
     for dep, cond in (svc.get("depends_on") or {}).items():
         if dep in NEEDS and cond.get("condition") != "service_healthy":
             errors.append(f"{name}: waits for {dep} to start, not to be healthy")
+# NATS runs the generated configuration: no anonymous client, one user per service.
+nats = services.get("nats", {})
+check_cmd = nats.get("command") or []
+if "-c" not in check_cmd or (nats.get("depends_on") or {}).get("nats-config", {}).get("condition") != "service_completed_successfully":
+    errors.append("nats: must start from nats-config's configuration")
 if errors:
     print("\n".join(errors), file=sys.stderr)
     sys.exit(1)

@@ -435,7 +435,12 @@ mod tests {
                 .iter()
                 .any(|s| s.contains("STREAM.UPDATE.MYACCOUNT_SIGNIN"))
         );
-        assert!(!devices.publish.iter().any(|s| s.contains("STREAM.UPDATE.MYACCOUNT_IDENTITY")));
+        assert!(
+            !devices
+                .publish
+                .iter()
+                .any(|s| s.contains("STREAM.UPDATE.MYACCOUNT_IDENTITY"))
+        );
         // On identity's stream: its own consumer of user_deleted, nobody else's.
         let on_identity: Vec<&String> = devices
             .publish
@@ -443,7 +448,10 @@ mod tests {
             .filter(|s| s.contains("CONSUMER") && s.contains(".MYACCOUNT_IDENTITY."))
             .collect();
         assert!(!on_identity.is_empty());
-        assert!(on_identity.iter().all(|s| s.contains("devices_user_deleted")), "{on_identity:?}");
+        assert!(
+            on_identity.iter().all(|s| s.contains("devices_user_deleted")),
+            "{on_identity:?}"
+        );
         assert_eq!(devices.subscribe, vec!["_INBOX_devices.>".to_owned()]);
         let identity = identity("identity").permissions(&naming(None));
         assert!(identity.publish.contains(&"myaccount.revocations.v1.>".to_owned()));
