@@ -137,12 +137,12 @@ services = compose["services"]
 errors = []
 # What each container needs beyond the binaries' loopback defaults (see the Helm check below).
 NEEDS = {
-    "identity": ["IDENTITY_DATABASE_URL", "NATS_URL", "SECURITYINFO_URL"],
-    "security-info": ["SECURITYINFO_DATABASE_URL", "NATS_URL", "JWKS_URL", "DATA_ENCRYPTION_KEYS",
+    "identity": ["IDENTITY_DATABASE_URL", "NATS_URL", "IDENTITY_NATS_NKEY_SEED_FILE", "SECURITYINFO_URL"],
+    "security-info": ["SECURITYINFO_DATABASE_URL", "NATS_URL", "SECURITYINFO_NATS_NKEY_SEED_FILE", "JWKS_URL", "DATA_ENCRYPTION_KEYS",
                       "WEBAUTHN_RP_ID", "WEBAUTHN_RP_ORIGIN"],
-    "devices": ["DEVICES_DATABASE_URL", "NATS_URL", "JWKS_URL", "DATA_ENCRYPTION_KEYS"],
-    "organizations": ["ORGANIZATIONS_DATABASE_URL", "NATS_URL", "JWKS_URL"],
-    "audit": ["AUDIT_DATABASE_URL", "NATS_URL", "JWKS_URL"],
+    "devices": ["DEVICES_DATABASE_URL", "NATS_URL", "DEVICES_NATS_NKEY_SEED_FILE", "JWKS_URL", "DATA_ENCRYPTION_KEYS"],
+    "organizations": ["ORGANIZATIONS_DATABASE_URL", "NATS_URL", "ORGANIZATIONS_NATS_NKEY_SEED_FILE", "JWKS_URL"],
+    "audit": ["AUDIT_DATABASE_URL", "NATS_URL", "AUDIT_NATS_NKEY_SEED_FILE", "JWKS_URL"],
     "gateway": ["GATEWAY_COOKIE_KEYS", "IDENTITY_URL", "SECURITYINFO_URL", "DEVICES_URL",
                 "ORGANIZATIONS_URL", "AUDIT_URL", "JWKS_URL"],
     "demo": ["IDENTITY_URL", "SECURITYINFO_URL", "DEVICES_URL", "ORGANIZATIONS_URL",
@@ -167,6 +167,11 @@ for name, needs in NEEDS.items():
     for dep, cond in (svc.get("depends_on") or {}).items():
         if dep in NEEDS and cond.get("condition") != "service_healthy":
             errors.append(f"{name}: waits for {dep} to start, not to be healthy")
+# NATS runs the generated configuration: no anonymous client, one user per service.
+nats = services.get("nats", {})
+check_cmd = nats.get("command") or []
+if "-c" not in check_cmd or (nats.get("depends_on") or {}).get("nats-config", {}).get("condition") != "service_completed_successfully":
+    errors.append("nats: must start from nats-config's configuration")
 if errors:
     print("\n".join(errors), file=sys.stderr)
     sys.exit(1)
@@ -354,8 +359,61 @@ rules("default", default)
 rules("everything", everything)
 check(kinds(default, "Deployment") == ALL, f"default: every service is deployed: {sorted(kinds(default, 'Deployment'))}")
 check(kinds(default, "Service") == ALL, "default: a Service per workload")
-for kind in ("HorizontalPodAutoscaler", "PodDisruptionBudget", "NetworkPolicy", "Ingress", "ServiceMonitor"):
+for kind in ("HorizontalPodAutoscaler", "PodDisruptionBudget", "Ingress", "ServiceMonitor"):
     check(not kinds(default, kind), f"default: {kind} must be off")
+check(kinds(default, "NetworkPolicy") == ALL | {"migrate"}, f"default: a NetworkPolicy per workload and the migration Job: {sorted(kinds(default, 'NetworkPolicy'))}")
+
+# The fence by default: who may reach each workload's ports, and where each may go.
+def fence(name, docs, demo):
+    policies = {d["metadata"]["labels"]["app.kubernetes.io/component"]: d["spec"] for d in docs if d["kind"] == "NetworkPolicy"}
+    peers_of = lambda rule: {(p.get("podSelector") or {}).get("matchLabels", {}).get("app.kubernetes.io/component", "*") for p in rule.get("from", rule.get("to", []))}
+    ports_of = lambda rule: {p["port"] for p in rule.get("ports", [])}
+    callers = {"identity": {"gateway"}, "security-info": {"gateway", "identity"}, "devices": {"gateway"},
+               "organizations": {"gateway"}, "audit": {"gateway"}}
+    grpc_port = {"identity": 50051, "security-info": 50052, "devices": 50053, "organizations": 50054, "audit": 50055}
+    for component, spec in policies.items():
+        where = f"{name}: NetworkPolicy/{component}"
+        check(set(spec.get("policyTypes", [])) == {"Ingress", "Egress"}, f"{where}: must fence both directions")
+        for rule in spec.get("ingress", []):
+            check(rule.get("from"), f"{where}: an ingress rule without peers admits everyone")
+            check(ports_of(rule), f"{where}: an ingress rule without ports")
+        for rule in spec.get("egress", []):
+            check(rule.get("to") and ports_of(rule), f"{where}: an egress rule to anyone or any port")
+        if component == "gateway":
+            sources = set().union(*(peers_of(r) for r in spec["ingress"]))
+            check("*" not in sources or all(p.get("namespaceSelector") for r in spec["ingress"] for p in r["from"]),
+                  f"{where}: reachable from more than the ingress controllers")
+            check(all(p.get("namespaceSelector") for r in spec["ingress"] for p in r["from"]), f"{where}: only ingress controllers (and scrapers) may reach it")
+        if component in grpc_port:
+            rules = [r for r in spec["ingress"] if grpc_port[component] in ports_of(r)]
+            allowed = callers[component] | ({"demo"} if demo else set())
+            got = set().union(*(peers_of(r) for r in rules)) if rules else set()
+            check(got == allowed, f"{where}: gRPC port reachable from {sorted(got)}, want {sorted(allowed)}")
+            others = {p for r in spec["ingress"] if grpc_port[component] not in ports_of(r) for p in peers_of(r)}
+            if component != "identity":
+                check(others <= {"*"}, f"{where}: admin port reachable from release pods {sorted(others)}")
+    # Who may go where: only to the gRPC ports of the services they call, and identity's JWKS.
+    for component, spec in policies.items():
+        if component in ("migrate",):
+            continue
+        called = {c for c, who in callers.items() if component in who or component == "demo"}
+        ports = set().union(*(ports_of(r) for r in spec["egress"] if peers_of(r) & set(grpc_port)))
+        want = {grpc_port[c] for c in called} | ({51051} if component not in ("identity", "demo") else set())
+        check(ports == want, f"{name}: NetworkPolicy/{component}: egress to the release's ports {sorted(ports)}, want {sorted(want)}")
+fence("default", default, demo=False)
+fence("everything", everything, demo=True)
+
+# The Ingress routes the portal and the API, never the probes or the metrics.
+for d in (d for d in everything if d["kind"] == "Ingress"):
+    for rule in d["spec"]["rules"]:
+        paths = [(p["path"], p["pathType"]) for p in rule["http"]["paths"]]
+        check(("/api", "Prefix") in paths, f"everything: Ingress host {rule['host']} lacks /api")
+        check(("/", "Exact") in paths, f"everything: Ingress host {rule['host']} lacks the portal")
+        for path, kind in paths:
+            check(not (path == "/" and kind != "Exact"), f"everything: Ingress host {rule['host']} routes every path (/ {kind})")
+            for hidden in ("/metrics", "/healthz", "/readyz"):
+                check(not hidden.startswith(path.rstrip("/") + "/") or kind == "Exact" and path != hidden,
+                      f"everything: Ingress host {rule['host']} routes {hidden} ({path} {kind})")
 for kind in ("Deployment", "Service", "HorizontalPodAutoscaler", "PodDisruptionBudget", "ServiceMonitor"):
     check(kinds(everything, kind) == ALL, f"everything: a {kind} per service")
 check(kinds(everything, "NetworkPolicy") == ALL | {"migrate", "demo"}, "everything: a NetworkPolicy per workload and Job")
@@ -389,7 +447,7 @@ def check(cond, msg):
 # set: the required ones (no default) and those whose default is wrong in a pod (loopback
 # addresses, localhost relying party, a random cookie key per replica). "{P}" is the prefix.
 GRPC = ["{P}_HOST", "{P}_GRPC_PORT", "{P}_ADMIN_PORT", "{P}_DATABASE_URL", "{P}_RUN_MIGRATIONS",
-        "NATS_URL", "TOKEN_ISSUER", "TOKEN_AUDIENCE"]
+        "NATS_URL", "NATS_NKEY_SEED_FILE", "TOKEN_ISSUER", "TOKEN_AUDIENCE"]
 PLATFORM = ["crates/platform/src"]
 WORKLOADS = {
     "identity": ("IDENTITY", ["services/identity/src"] + PLATFORM,

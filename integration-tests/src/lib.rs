@@ -97,7 +97,7 @@ impl TestSystem {
             service: ServiceSettings::for_tests(
                 &myaccount_identity::SPEC,
                 identity_db.settings.clone(),
-                nats.settings.clone(),
+                nats.settings_for(myaccount_identity::SPEC.name),
                 "http://unused.invalid",
             ),
             tokens: myaccount_identity::tokens::TokenSettings {
@@ -124,7 +124,7 @@ impl TestSystem {
             service: ServiceSettings::for_tests(
                 &myaccount_audit::SPEC,
                 audit_db.settings.clone(),
-                nats.settings.clone(),
+                nats.settings_for(myaccount_audit::SPEC.name),
                 &jwks_url,
             ),
             ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
@@ -143,7 +143,7 @@ impl TestSystem {
                     max_connections: 4,
                     ..organizations_db.settings.clone()
                 },
-                nats.settings.clone(),
+                nats.settings_for(myaccount_organizations::SPEC.name),
                 &jwks_url,
             ),
             max_sign_in_retention_days: 365,
@@ -156,7 +156,7 @@ impl TestSystem {
             service: ServiceSettings::for_tests(
                 &myaccount_devices::SPEC,
                 devices_db.settings.clone(),
-                nats.settings.clone(),
+                nats.settings_for(myaccount_devices::SPEC.name),
                 &jwks_url,
             ),
             encryption: platform::crypto::Keyring::generate("e2e"),
@@ -168,7 +168,7 @@ impl TestSystem {
         let mut security_info_service = ServiceSettings::for_tests(
             &myaccount_security_info::SPEC,
             security_info_db.settings.clone(),
-            nats.settings.clone(),
+            nats.settings_for(myaccount_security_info::SPEC.name),
             &jwks_url,
         );
         security_info_service.grpc.port = security_info_port;

@@ -1,1 +1,3 @@
+//! The parts of the `myaccount` command that tests use too.
 
+pub mod nats_config;

@@ -10,6 +10,7 @@ mod outbox;
 mod up;
 
 use clap::{Parser, Subcommand};
+use myaccount::nats_config;
 use platform::config::Env;
 
 #[derive(Parser)]
@@ -40,6 +41,22 @@ enum Command {
     DeadLetters(dead_letters::DeadLettersArgs),
     /// A service's outbox: events stuck in it, and sending sent events again.
     Outbox(outbox::OutboxArgs),
+    /// Write a NATS server configuration with one nkey user per service (and the permissions
+    /// of each), a seed file per service and values for the official NATS chart.
+    NatsConfig {
+        /// Directory to write nats-server.conf, nats-helm-values.yaml and <service>.nk into.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// Client listener of the server (host:port).
+        #[arg(long, default_value = "127.0.0.1:4222")]
+        listen: String,
+        /// JetStream storage directory; <out>/jetstream when not given.
+        #[arg(long)]
+        store_dir: Option<std::path::PathBuf>,
+        /// NATS_NAMESPACE of the installation, when it has one.
+        #[arg(long)]
+        namespace: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -71,5 +88,23 @@ async fn main() -> anyhow::Result<()> {
         Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
         Command::DeadLetters(args) => dead_letters::run(&Env::from_process(), args).await,
         Command::Outbox(args) => outbox::run(&Env::from_process(), args).await,
+        Command::NatsConfig {
+            out,
+            listen,
+            store_dir,
+            namespace,
+        } => {
+            let options = nats_config::PlaneOptions {
+                store_dir: store_dir.unwrap_or_else(|| out.join("jetstream")),
+                listen,
+                namespace,
+            };
+            let written = nats_config::write(&out, &options)?;
+            print!(
+                "{}",
+                nats_config::instructions(&written, &format!("nats://{}", options.listen))
+            );
+            Ok(())
+        }
     }
 }

@@ -222,6 +222,18 @@ const FIRST_STALL_BACKOFF: Duration = Duration::from_millis(500);
 /// How often a stalled consumer asks Postgres whether it is back.
 const PROBE_INTERVAL: Duration = Duration::from_secs(1);
 
+/// The durable consumer of `E` for a service whose consumers are named `prefix` (`devices` ->
+/// `devices_recorded`): what [`Consumer`] creates, and what NATS permissions are granted for.
+pub fn durable_name<E: Event>(prefix: &str) -> String {
+    format!("{prefix}_{}", E::NAME)
+}
+
+/// The durable consumer of a whole stream (`audit` + `activity_devices` -> `audit_activity_devices`),
+/// as [`StreamConsumer`] creates it.
+pub fn stream_durable_name(prefix: &str, purpose: &str) -> String {
+    format!("{prefix}_{purpose}")
+}
+
 /// What the engine runs: every consumer applies one message at a time (in a savepoint); one
 /// with a [`BatchHandler`] first tries the whole batch set-wise.
 trait Apply: Send + Sync + 'static {
@@ -406,7 +418,7 @@ impl<H: RawHandler> StreamConsumer<H> {
         purpose: &str,
         handler: H,
     ) -> Self {
-        let durable = format!("{}_{purpose}", settings.durable_name);
+        let durable = stream_durable_name(&settings.durable_name, purpose);
         Self {
             engine: Engine {
                 pool,
@@ -486,7 +498,7 @@ impl<H: Apply> Engine<H> {
     /// The engine of a consumer of one event type. The durable name is scoped to the event, so
     /// one service can consume several subjects.
     fn of_event<E: Event>(pool: PgPool, bus: EventBus, settings: ConsumerSettings, handler: H) -> Self {
-        let durable = format!("{}_{}", settings.durable_name, E::NAME);
+        let durable = durable_name::<E>(&settings.durable_name);
         Self {
             pool,
             bus,

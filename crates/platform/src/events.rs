@@ -1,6 +1,7 @@
 //! NATS JetStream: connection, stream naming and idempotent stream set-up, and the catalogue of
 //! events (which message travels on which subject). Only `platform` talks to NATS directly.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, stream};
@@ -14,6 +15,9 @@ pub enum EventsError {
     Connect { url: String, message: String },
     #[error("cannot create or update stream {stream}: {message}")]
     Stream { stream: String, message: String },
+    /// The seed file could not be read or holds no user seed; the message never quotes it.
+    #[error("cannot use the nats nkey seed in {path}: {reason}")]
+    Credentials { path: PathBuf, reason: &'static str },
 }
 
 #[derive(Debug, Clone)]
@@ -29,6 +33,9 @@ pub struct NatsSettings {
     /// and so how long every consumer remembers the ids it applied (a replay must change
     /// nothing): at least the duplicate window, within which JetStream drops a resend itself.
     pub replay_horizon: Duration,
+    /// A file holding this process's NATS user nkey seed (`SU...`, as `myaccount nats-config`
+    /// writes it). `None` connects without credentials (a local, open NATS).
+    pub nkey_seed_file: Option<PathBuf>,
 }
 
 /// A day of sent events: room to notice that a JetStream cluster lost recent writes and send
@@ -44,11 +51,23 @@ impl NatsSettings {
             stream_max_age: Duration::from_secs(7 * 24 * 3600),
             duplicate_window: Duration::from_secs(120),
             replay_horizon: DEFAULT_REPLAY_HORIZON,
+            nkey_seed_file: None,
         }
     }
 
+    /// As [`NatsSettings::from_env`], for the service whose variables start with `prefix`:
+    /// `<PREFIX>_NATS_NKEY_SEED_FILE` wins over `NATS_NKEY_SEED_FILE`, so `myaccount up` can give
+    /// every service of the process its own identity.
+    pub fn from_env_for(env: &Env, prefix: &str) -> Result<Self, ConfigError> {
+        let mut settings = Self::from_env(env)?;
+        if let Some(own) = env.optional(&format!("{prefix}_{NKEY_SEED_FILE}"))? {
+            settings.nkey_seed_file = Some(own);
+        }
+        Ok(settings)
+    }
+
     /// `NATS_URL`, `NATS_NAMESPACE`, `NATS_STREAM_REPLICAS`, `NATS_STREAM_MAX_AGE`,
-    /// `NATS_DUPLICATE_WINDOW`, `OUTBOX_REPLAY_HORIZON`.
+    /// `NATS_DUPLICATE_WINDOW`, `OUTBOX_REPLAY_HORIZON`, `NATS_NKEY_SEED_FILE`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let defaults = Self::new("nats://127.0.0.1:4222");
         let namespace: Option<String> = env.optional("NATS_NAMESPACE")?;
@@ -76,6 +95,7 @@ impl NatsSettings {
             stream_max_age: env.duration("NATS_STREAM_MAX_AGE", defaults.stream_max_age)?,
             duplicate_window,
             replay_horizon,
+            nkey_seed_file: env.optional(NKEY_SEED_FILE)?,
         })
     }
 
@@ -84,6 +104,29 @@ impl NatsSettings {
             namespace: self.namespace.clone(),
         }
     }
+}
+
+/// The variable naming a process's nkey seed file (also read as `<PREFIX>_NATS_NKEY_SEED_FILE`).
+pub const NKEY_SEED_FILE: &str = "NATS_NKEY_SEED_FILE";
+
+/// The prefix of the reply subjects of a client named `client_name`. Each identity gets its own,
+/// so the server can let it read its own replies (and pulled messages) and nobody else's.
+pub fn inbox_prefix(client_name: &str) -> String {
+    format!("_INBOX_{client_name}")
+}
+
+/// Reads a user seed from `path`: one line starting with `SU` (surrounding whitespace ignored).
+fn read_user_seed(path: &std::path::Path) -> Result<String, EventsError> {
+    let failed = |reason| EventsError::Credentials {
+        path: path.to_owned(),
+        reason,
+    };
+    let text = std::fs::read_to_string(path).map_err(|_| failed("cannot read the file"))?;
+    let seed = text.trim();
+    if !seed.starts_with("SU") || seed.contains(char::is_whitespace) {
+        return Err(failed("expected one user seed (SU...)"));
+    }
+    Ok(seed.to_owned())
 }
 
 /// `nats://user:secret@host:4222` -> `nats://***@host:4222`: URLs in errors and logs never carry
@@ -281,8 +324,13 @@ impl EventBus {
     /// Connects in the background: a service starts (and keeps taking requests) while NATS is
     /// unreachable; the outbox holds its events until NATS is back.
     pub async fn connect(settings: &NatsSettings, client_name: &str) -> Result<Self, EventsError> {
-        let client = async_nats::ConnectOptions::new()
+        let options = match &settings.nkey_seed_file {
+            Some(path) => async_nats::ConnectOptions::with_nkey(read_user_seed(path)?),
+            None => async_nats::ConnectOptions::new(),
+        };
+        let client = options
             .name(client_name)
+            .custom_inbox_prefix(inbox_prefix(client_name))
             .retry_on_initial_connect()
             .max_reconnects(None)
             .connection_timeout(Duration::from_secs(2))
@@ -418,6 +466,33 @@ mod tests {
             NatsSettings::from_env(&week).map(|s| s.replay_horizon),
             Ok(Duration::from_secs(7 * 24 * 3600))
         );
+    }
+
+    #[test]
+    fn a_service_reads_its_own_seed_file_first() {
+        let env = Env::from_pairs([
+            ("NATS_NKEY_SEED_FILE", "/run/nats/shared.nk"),
+            ("DEVICES_NATS_NKEY_SEED_FILE", "/run/nats/devices.nk"),
+        ]);
+        let devices = NatsSettings::from_env_for(&env, "DEVICES").unwrap();
+        assert_eq!(devices.nkey_seed_file, Some(PathBuf::from("/run/nats/devices.nk")));
+        let audit = NatsSettings::from_env_for(&env, "AUDIT").unwrap();
+        assert_eq!(audit.nkey_seed_file, Some(PathBuf::from("/run/nats/shared.nk")));
+        assert_eq!(NatsSettings::from_env(&Env::default()).unwrap().nkey_seed_file, None);
+    }
+
+    #[test]
+    fn a_bad_seed_file_is_named_without_its_content() {
+        let dir = std::env::temp_dir().join(format!("myaccount-seed-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("bad.nk");
+        std::fs::write(&path, "SAnotauserseed secret-looking words\n").unwrap();
+        let err = read_user_seed(&path).unwrap_err().to_string();
+        assert!(err.contains("bad.nk") && !err.contains("secret-looking"), "{err}");
+        std::fs::write(&path, "  SUAMSEED\n").unwrap();
+        assert_eq!(read_user_seed(&path).unwrap(), "SUAMSEED");
+        assert!(read_user_seed(&dir.join("missing.nk")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -68,12 +68,12 @@ pub struct ServiceSettings {
 
 impl ServiceSettings {
     /// `<PREFIX>_HOST`/`_GRPC_PORT`/`_ADMIN_PORT`/`_REQUEST_TIMEOUT`/`_DRAIN_TIMEOUT`,
-    /// `<PREFIX>_DATABASE_*`, `NATS_*`, `TOKEN_*`/`JWKS_URL`, `STEP_UP_MAX_AGE`.
+    /// `<PREFIX>_DATABASE_*`, `NATS_*` (and `<PREFIX>_NATS_NKEY_SEED_FILE`), `TOKEN_*`/`JWKS_URL`, `STEP_UP_MAX_AGE`.
     pub fn from_env(env: &Env, spec: &ServiceSpec) -> Result<Self, ConfigError> {
         Ok(Self {
             grpc: GrpcSettings::from_env(env, spec.env_prefix, spec.default_grpc_port)?,
             database: DatabaseSettings::from_env(env, spec.env_prefix, spec.default_database)?,
-            nats: NatsSettings::from_env(env)?,
+            nats: NatsSettings::from_env_for(env, spec.env_prefix)?,
             auth: VerifierSettings::from_env(env)?,
             consumer: ConsumerSettings::new(spec.consumer_name),
             step_up_max_age: step_up_max_age(env)?,

@@ -1,6 +1,7 @@
 //! Test helpers (feature `testing`): a database per test, a NATS namespace per test, an
 //! in-test token issuer, a test-owned nats-server for fault tests, and waiting with a deadline.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
@@ -63,6 +64,9 @@ impl Drop for TestDatabase {
 /// A NATS namespace of its own for one test; its streams are deleted when dropped.
 pub struct TestNats {
     pub settings: NatsSettings,
+    /// Per service name, the nkey seed it connects with (a server with authorization); a
+    /// service not listed connects as `settings` says.
+    pub seed_files: HashMap<String, PathBuf>,
 }
 
 impl TestNats {
@@ -74,7 +78,19 @@ impl TestNats {
         let mut settings = NatsSettings::new(url);
         settings.namespace = Some(format!("t{}", &Uuid::new_v4().simple().to_string()[..12]));
         settings.duplicate_window = Duration::from_secs(60);
-        Self { settings }
+        Self {
+            settings,
+            seed_files: HashMap::new(),
+        }
+    }
+
+    /// The settings `service` (its `ServiceSpec::name`) connects with: its own seed, if any.
+    pub fn settings_for(&self, service: &str) -> NatsSettings {
+        let mut settings = self.settings.clone();
+        if let Some(seed) = self.seed_files.get(service) {
+            settings.nkey_seed_file = Some(seed.clone());
+        }
+        settings
     }
 }
 
@@ -176,6 +192,9 @@ impl Default for TestIssuer {
 pub struct NatsServer {
     port: u16,
     store: PathBuf,
+    /// A configuration file the server starts with (`myaccount nats-config`'s); its listener is
+    /// replaced by the test's port, and it keeps its own store directory and authorization.
+    config: Option<PathBuf>,
     child: Option<Child>,
 }
 
@@ -186,10 +205,32 @@ impl NatsServer {
         let mut server = Self {
             port,
             store,
+            config: None,
             child: None,
         };
         server.resume().await;
         server
+    }
+
+    /// A server started as `nats-server -c config` (on a free port of loopback); its log is
+    /// kept, for tests that look for what the server refused ([`NatsServer::log`]).
+    pub async fn start_with_config(config: PathBuf) -> Self {
+        let port = free_port();
+        let store = std::env::temp_dir().join(format!("myaccount-nats-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&store).expect("a directory for the server's log");
+        let mut server = Self {
+            port,
+            store,
+            config: Some(config),
+            child: None,
+        };
+        server.resume().await;
+        server
+    }
+
+    /// What the server logged so far (only kept for servers started with a configuration).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.store.join("nats-server.log")).unwrap_or_default()
     }
 
     pub fn url(&self) -> String {
@@ -213,9 +254,17 @@ impl NatsServer {
         .into_iter()
         .find(|p| std::path::Path::new(p).exists())
         .unwrap_or("nats-server");
-        let child = Command::new(binary)
-            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
-            .arg(&self.store)
+        let mut command = Command::new(binary);
+        command.args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
+        match &self.config {
+            Some(config) => command
+                .arg("-c")
+                .arg(config)
+                .arg("-l")
+                .arg(self.store.join("nats-server.log")),
+            None => command.args(["-js", "-sd"]).arg(&self.store),
+        };
+        let child = command
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -156,6 +156,17 @@ chart's own Secret. Takes (dict "root" $ "name" "identity" "svc" $svc).
 {{- toYaml $names -}}
 {{- end -}}
 
+{{/* Where a service's NATS seed is mounted. */}}
+{{- define "myaccount.natsCredentialsDir" -}}
+/var/run/secrets/myaccount/nats
+{{- end -}}
+
+{{/* The Secret holding one service's NATS nkey seed. Takes (dict "root" $ "name" "identity"). */}}
+{{- define "myaccount.natsCredentialsSecret" -}}
+{{- $default := printf "%s-nats-%s" (include "myaccount.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- default $default (index (.root.Values.nats.credentials.secretNames | default dict) .name) -}}
+{{- end -}}
+
 {{/* NATS_URL, from the Secret when one is named. */}}
 {{- define "myaccount.natsUrlEnv" -}}
 - name: NATS_URL
@@ -234,6 +245,10 @@ optionally "secret": another Secret (the migration owner's), read under "<servic
   value: {{ ternary "false" "true" (eq (include "myaccount.migrationJob" $root) "true") | quote }}
 {{- end }}
 {{ include "myaccount.natsUrlEnv" $root }}
+{{- if $root.Values.nats.credentials.enabled }}
+- name: NATS_NKEY_SEED_FILE
+  value: {{ printf "%s/%s" (include "myaccount.natsCredentialsDir" $root) $root.Values.nats.credentials.secretKey | quote }}
+{{- end }}
 - name: NATS_STREAM_REPLICAS
   value: {{ $root.Values.nats.streamReplicas | quote }}
 - name: NATS_STREAM_MAX_AGE

@@ -7,6 +7,7 @@ mod metrics;
 mod organizations;
 mod outbox_fault;
 mod overview;
+mod plane;
 mod privacy;
 mod revocation;
 mod security_info;

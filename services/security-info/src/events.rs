@@ -8,11 +8,13 @@ use myaccount_proto::events::v1::{
     SecurityMethodRemoved,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
+use platform::crypto::{CryptoError, Keyring};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{Channel, Method, Notification};
+use crate::notifications;
 use crate::store;
 
 use myaccount_proto::timestamp;
@@ -74,12 +76,27 @@ pub async fn default_changed(
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
+/// Why a notification could not be written to the outbox.
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationError {
+    #[error(transparent)]
+    Outbox(#[from] sqlx::Error),
+    #[error(transparent)]
+    Seal(#[from] CryptoError),
+}
+
+/// Requests a notification. Its secret parameters (one-time codes) are sealed with `keyring`
+/// for the notification sender: the outbox row, the stream and every subscriber see only the
+/// ciphertext.
 pub async fn notification_requested(
     conn: &mut PgConnection,
+    keyring: &Keyring,
     n: &Notification,
     now: DateTime<Utc>,
-) -> Result<(), sqlx::Error> {
+) -> Result<(), NotificationError> {
     let id = Uuid::now_v7();
+    let parameters =
+        notifications::seal_secret_parameters(keyring, &id.to_string(), &n.parameters, &n.secret_parameters)?;
     let event = NotificationRequested {
         notification_id: id.to_string(),
         user_id: n.user_id.to_string(),
@@ -91,11 +108,11 @@ pub async fn notification_requested(
         }
         .into(),
         template: n.template.into(),
-        parameters: n.parameters.iter().cloned().collect(),
+        parameters,
         secret_parameters: n.secret_parameters.clone(),
         time: Some(timestamp(now)),
     };
-    publish_in_tx(conn, &OutgoingEvent::new(id, &event)).await
+    Ok(publish_in_tx(conn, &OutgoingEvent::new(id, &event)).await?)
 }
 
 /// Keeps `organization_policies` in step with `myaccount.organizations.v1.changed`.

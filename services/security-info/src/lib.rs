@@ -120,7 +120,7 @@ impl Service for SecurityInfoService {
             .webauthn
             .webauthn()
             .map_err(|e| StartError::Config(ConfigError::new("WEBAUTHN_RP_ID", e)))?;
-        let sender = NotificationSender::new(&settings.sender)?;
+        let sender = NotificationSender::new(&settings.sender, settings.keyring.clone())?;
         let service = Arc::new(SecurityInfo::new(
             kit.pool().clone(),
             settings.keyring,

@@ -3,18 +3,24 @@
 //! by email over SMTP. It runs inside the security-info process as its own consumer (durable
 //! name `notifications`), so it can move to a process of its own without changing a publisher.
 //!
+//! Secret parameters (one-time codes) travel sealed with the keyring (`DATA_ENCRYPTION_KEYS`,
+//! AES-256-GCM, bound to the notification id and the parameter's name): only a process holding
+//! the keyring, the sender, reads them. The outbox row and the stream hold ciphertext.
+//!
 //! There is no SMS or voice gateway yet: with the SMTP sender, text and voice messages are
 //! logged (redacted) like the log sender does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use data_encoding::BASE64;
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use myaccount_proto::events::v1::{NotificationChannel, NotificationRequested};
 use platform::config::{ConfigError, Env};
 use platform::consumer::{Delivery, Handler, HandlerError};
+use platform::crypto::{CryptoError, Keyring};
 use sqlx::PgConnection;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,10 +67,56 @@ enum Transport {
 
 pub struct NotificationSender {
     transport: Transport,
+    /// Opens the sealed secret parameters.
+    keyring: Keyring,
+}
+
+/// What binds a sealed parameter to its notification: a value copied into another
+/// notification, or under another name, does not open.
+fn seal_context(notification_id: &str, name: &str) -> Vec<u8> {
+    format!("myaccount.notifications.v1.requested/{notification_id}/{name}").into_bytes()
+}
+
+/// `parameters` with the value of every name in `secret` sealed for the sender (base64).
+pub fn seal_secret_parameters(
+    keyring: &Keyring,
+    notification_id: &str,
+    parameters: &[(String, String)],
+    secret: &[String],
+) -> Result<HashMap<String, String>, CryptoError> {
+    parameters
+        .iter()
+        .map(|(name, value)| {
+            if !secret.contains(name) {
+                return Ok((name.clone(), value.clone()));
+            }
+            let sealed = keyring.encrypt(value.as_bytes(), &seal_context(notification_id, name))?;
+            Ok((name.clone(), BASE64.encode(&sealed)))
+        })
+        .collect()
+}
+
+/// The parameters of `n` with its secret ones opened.
+pub fn open_secret_parameters(
+    keyring: &Keyring,
+    n: &NotificationRequested,
+) -> Result<HashMap<String, String>, CryptoError> {
+    n.parameters
+        .iter()
+        .map(|(name, value)| {
+            if !n.secret_parameters.contains(name) {
+                return Ok((name.clone(), value.clone()));
+            }
+            let sealed = BASE64.decode(value.as_bytes()).map_err(|_| CryptoError::Malformed)?;
+            let opened = keyring.decrypt(&sealed, &seal_context(&n.notification_id, name))?;
+            let opened = String::from_utf8(opened).map_err(|_| CryptoError::Malformed)?;
+            Ok((name.clone(), opened))
+        })
+        .collect()
 }
 
 impl NotificationSender {
-    pub fn new(settings: &SenderSettings) -> Result<Self, ConfigError> {
+    pub fn new(settings: &SenderSettings, keyring: Keyring) -> Result<Self, ConfigError> {
         let transport = match settings {
             SenderSettings::Log => Transport::Log,
             SenderSettings::Smtp { host, port, from } => Transport::Smtp {
@@ -81,7 +133,7 @@ impl NotificationSender {
                 })?,
             },
         };
-        Ok(Self { transport })
+        Ok(Self { transport, keyring })
     }
 
     async fn send_email(
@@ -94,7 +146,10 @@ impl NotificationSender {
             .recipient
             .parse()
             .map_err(|_| HandlerError::Rejected(format!("recipient {:?} is not an email address", n.recipient)))?;
-        let (subject, body) = render(&n.template, &n.parameters);
+        // A parameter that does not open was not sealed by us: nothing to send.
+        let parameters = open_secret_parameters(&self.keyring, n)
+            .map_err(|e| HandlerError::Rejected(format!("a secret parameter does not open: {e}")))?;
+        let (subject, body) = render(&n.template, &parameters);
         let message = lettre::Message::builder()
             .from(from.clone())
             .to(to)
@@ -214,6 +269,41 @@ mod tests {
         assert_eq!(shown["code"], "[redacted]");
         assert_eq!(shown["expires_in_minutes"], "10");
         assert!(!format!("{shown:?}").contains("493817"));
+    }
+
+    #[test]
+    fn codes_are_sealed_for_the_sender_and_bound_to_their_notification() {
+        let keyring = Keyring::generate("k1");
+        let parameters = vec![
+            ("code".to_owned(), "493817".to_owned()),
+            ("expires_in_minutes".to_owned(), "10".to_owned()),
+        ];
+        let secret = vec!["code".to_owned()];
+        let sealed = seal_secret_parameters(&keyring, "n1", &parameters, &secret).unwrap();
+        assert_ne!(sealed["code"], "493817");
+        assert_eq!(sealed["expires_in_minutes"], "10");
+        let mut n = NotificationRequested {
+            notification_id: "n1".into(),
+            parameters: sealed,
+            secret_parameters: secret,
+            ..Default::default()
+        };
+        assert_eq!(open_secret_parameters(&keyring, &n).unwrap()["code"], "493817");
+        assert!(
+            open_secret_parameters(&Keyring::generate("k1"), &n).is_err(),
+            "another keyring"
+        );
+        n.notification_id = "n2".into();
+        assert!(
+            open_secret_parameters(&keyring, &n).is_err(),
+            "copied into another notification"
+        );
+        n.notification_id = "n1".into();
+        n.parameters.insert("code".into(), "493817".into());
+        assert!(
+            open_secret_parameters(&keyring, &n).is_err(),
+            "a code in clear is refused"
+        );
     }
 
     #[test]

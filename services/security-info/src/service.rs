@@ -62,6 +62,15 @@ pub enum SecurityInfoError {
     WebAuthn(String),
 }
 
+impl From<events::NotificationError> for SecurityInfoError {
+    fn from(e: events::NotificationError) -> Self {
+        match e {
+            events::NotificationError::Outbox(e) => Self::Database(e),
+            events::NotificationError::Seal(e) => Self::Crypto(e),
+        }
+    }
+}
+
 impl ServiceError for SecurityInfoError {
     fn kind(&self) -> ErrorKind {
         use SecurityInfoError as E;
@@ -391,7 +400,7 @@ impl SecurityInfo {
         )
         .await?;
         if let Some(notification) = Notification::code(method, template, &code) {
-            events::notification_requested(conn, &notification, now).await?;
+            events::notification_requested(conn, &self.keyring, &notification, now).await?;
         }
         Ok(())
     }
@@ -516,7 +525,7 @@ impl SecurityInfo {
             events::default_changed(conn, caller.user_id, new, old_default, caller.session_id, now).await?;
         }
         for notification in Notification::security_info_changed(before, after, change, method) {
-            events::notification_requested(conn, &notification, now).await?;
+            events::notification_requested(conn, &self.keyring, &notification, now).await?;
         }
         Ok(())
     }
@@ -684,7 +693,7 @@ impl SecurityInfo {
             events::default_changed(&mut tx, caller.user_id, new, old_default, caller.session_id, now).await?;
         }
         for notification in Notification::security_info_changed(&before, &after, "method_removed", &method) {
-            events::notification_requested(&mut tx, &notification, now).await?;
+            events::notification_requested(&mut tx, &self.keyring, &notification, now).await?;
         }
         tx.commit().await?;
         tracing::info!(user_id = %caller.user_id, method_id = %method.id, kind = method.kind.as_str(), "method removed");
@@ -716,7 +725,7 @@ impl SecurityInfo {
             )
             .await?;
             for notification in Notification::security_info_changed(&methods, &methods, "default_changed", &method) {
-                events::notification_requested(&mut tx, &notification, now).await?;
+                events::notification_requested(&mut tx, &self.keyring, &notification, now).await?;
             }
         }
         tx.commit().await?;

@@ -1,4 +1,5 @@
 use myaccount_proto::securityinfo::v1 as pb;
+use platform::events::Stream;
 use tonic::Code;
 
 use crate::helpers::{SignedIn, assert_status, code_in, spawn_app, spawn_app_with_smtp, violated_fields};
@@ -51,6 +52,61 @@ async fn a_phone_is_active_once_the_texted_code_comes_back() {
         pb::VerificationOutcome::Expired,
         "spent"
     );
+}
+
+#[tokio::test]
+async fn no_code_travels_in_clear_in_the_outbox_or_on_any_stream() {
+    let app = spawn_app().await;
+    let adele = app.person(SignedIn::PasswordOnly);
+    let phone = app
+        .start_phone(&adele, pb::PhoneType::Mobile, "+1 425 555 0110")
+        .await
+        .expect("a valid number");
+    let email = app
+        .start_email(&adele, "adele@contoso.example")
+        .await
+        .expect("a valid address");
+    let mut codes = vec![
+        app.code_sent_to("+14255550110", 0).await,
+        app.code_sent_to("adele@contoso.example", 0).await,
+    ];
+    // Sign-in codes too, once the methods are verified.
+    let adele = app.again(&adele, SignedIn::WithMfa);
+    app.verify(&adele, &phone.method_id, &codes[0])
+        .await
+        .expect("phone verified");
+    app.verify(&adele, &email.method_id, &codes[1])
+        .await
+        .expect("email verified");
+    app.begin_factor(adele.id, &phone.method_id).await;
+    codes.push(app.code_sent_to("+14255550110", 1).await);
+    app.begin_factor(adele.id, &email.method_id).await;
+    codes.push(app.code_sent_to("adele@contoso.example", 1).await);
+
+    let contains = |haystack: &[u8], code: &str| haystack.windows(code.len()).any(|w| w == code.as_bytes());
+    let rows: Vec<(Vec<u8>, String)> = sqlx::query_as("SELECT payload, coalesce(subject, '') FROM platform.outbox")
+        .fetch_all(&app.db)
+        .await
+        .expect("outbox rows");
+    assert!(rows.len() >= 4, "the notifications went through the outbox");
+    let mut messages = 0;
+    for stream in Stream::ALL {
+        for (subject, payload) in app.messages(stream).await {
+            messages += 1;
+            for code in &codes {
+                assert!(!contains(&payload, code), "{subject} carries a code in clear");
+            }
+        }
+    }
+    assert!(messages >= 4, "the notifications reached the stream");
+    for (payload, subject) in rows {
+        for code in &codes {
+            assert!(
+                !contains(&payload, code),
+                "an outbox row of {subject} holds a code in clear"
+            );
+        }
+    }
 }
 
 #[tokio::test]

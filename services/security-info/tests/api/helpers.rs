@@ -11,7 +11,7 @@ use chrono::Utc;
 use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged, UserDeleted};
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
-use myaccount_security_info::notifications::SenderSettings;
+use myaccount_security_info::notifications::{SenderSettings, open_secret_parameters};
 use myaccount_security_info::{Application, SPEC, Settings, WebAuthnSettings};
 use platform::auth::{Claims, SERVICE_SCOPE};
 use platform::crypto::Keyring;
@@ -40,6 +40,8 @@ pub struct TestApp {
     pub issuer: TestIssuer,
     pub nats: platform::events::NatsSettings,
     pub smtp: Option<SmtpSink>,
+    /// The service's keyring: what the notification sender opens codes with.
+    pub keyring: Keyring,
     shutdown: CancellationToken,
     _database: TestDatabase,
     _nats: TestNats,
@@ -104,6 +106,7 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
         sender,
     };
     configure(&mut settings);
+    let keyring = settings.keyring.clone();
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
         .expect("security-info starts");
@@ -131,6 +134,7 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
         nats: nats.settings.clone(),
         issuer,
         smtp: None,
+        keyring,
         shutdown,
         _database: database,
         _nats: nats,
@@ -493,7 +497,8 @@ impl TestApp {
             .collect()
     }
 
-    /// The newest code sent to `recipient` (read from the notification event on JetStream).
+    /// The `nth` code sent to `recipient`, read from the notification event on JetStream and
+    /// opened with the keyring, as the notification sender does.
     pub async fn code_sent_to(&self, recipient: &str, nth: usize) -> String {
         wait_for(|| async move {
             let codes: Vec<String> = self
@@ -501,7 +506,8 @@ impl TestApp {
                 .await
                 .into_iter()
                 .filter(|n| n.recipient == recipient)
-                .filter_map(|n| n.parameters.get("code").cloned())
+                .map(|n| open_secret_parameters(&self.keyring, &n).expect("the sender opens every secret parameter"))
+                .filter_map(|parameters| parameters.get("code").cloned())
                 .collect();
             codes.get(nth).cloned()
         })
