@@ -484,7 +484,30 @@ impl TestSystem {
             .await;
         assert_eq!(response.status(), StatusCode::CREATED, "registers {name}");
         let device: Value = response.json().await.expect("json");
-        device["id"].as_str().expect("an id").to_owned()
+        let id = device["id"].as_str().expect("an id").to_owned();
+        self.wait_until_identity_knows_device(&id).await;
+        id
+    }
+
+    /// Waits until identity has heard of the device (`devices.v1.registered`): only then does a
+    /// sign-in naming it bind its session to it.
+    pub async fn wait_until_identity_knows_device(&self, device_id: &str) {
+        let device_id = Uuid::parse_str(device_id).expect("a device id");
+        let pool = sqlx::PgPool::connect(&self.identity_db.settings.url)
+            .await
+            .expect("identity's database");
+        platform::testing::eventually(Duration::from_secs(20), || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query_scalar::<_, i64>("SELECT count(*) FROM registered_devices WHERE device_id = $1")
+                    .bind(device_id)
+                    .fetch_one(&pool)
+                    .await
+                    .is_ok_and(|n| n == 1)
+            }
+        })
+        .await;
+        pool.close().await;
     }
 
     /// `GET /api/v1/me/devices`, the joined view.

@@ -16,8 +16,8 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use myaccount_proto::events::v1::{
-    DeviceDisabled, MemberJoined, MemberLeft, MemberRemoved, NotificationRequested, OrganizationChanged, SignInFlagged,
-    SignInRecorded, UserCreated, UserDeleted,
+    DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
+    NotificationRequested, OrganizationChanged, SignInFlagged, SignInRecorded, UserCreated, UserDeleted,
 };
 use platform::consumer::{durable_name, stream_durable_name};
 use platform::events::{Event, Naming, Stream, inbox_prefix};
@@ -168,6 +168,9 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
             vec![
                 OwnedConsumer::of::<SignInFlagged>(identity),
                 OwnedConsumer::of::<DeviceDisabled>(identity),
+                OwnedConsumer::of::<DeviceRegistered>(identity),
+                OwnedConsumer::of::<DeviceEnabled>(identity),
+                OwnedConsumer::of::<DeviceDeleted>(identity),
                 OwnedConsumer::of::<MemberJoined>(identity),
                 OwnedConsumer::of::<MemberLeft>(identity),
                 OwnedConsumer::of::<MemberRemoved>(identity),

@@ -166,6 +166,16 @@ pub fn assert_status(status: &Status, code: Code, message: &str) {
     assert_eq!(status.message(), message, "unexpected message: {status:?}");
 }
 
+/// A token of a session that was ended: `UNAUTHENTICATED`, saying why (`SESSION_REVOKED`).
+pub fn assert_revoked(status: &Status, reason: &str) {
+    assert_eq!(status.code(), Code::Unauthenticated, "unexpected status: {status:?}");
+    assert_eq!(
+        platform::revocation::revoked_reason(status).as_deref(),
+        Some(reason),
+        "unexpected status: {status:?}"
+    );
+}
+
 impl TestApp {
     pub fn client(&self) -> IdentityServiceClient<Channel> {
         self.identity.clone()

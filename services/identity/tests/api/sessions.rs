@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use myaccount_proto::events::v1::{DeviceDisabled, PasswordChanged};
+use myaccount_proto::events::v1::{DeviceDisabled, DeviceRegistered, PasswordChanged};
 use myaccount_proto::identity::v1 as pb;
 use platform::events::{Stream, headers};
 use platform::testing::eventually;
@@ -12,7 +12,7 @@ use tonic::{Code, Status};
 use uuid::Uuid;
 
 use crate::helpers::{
-    INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN, SESSION_ENDED, SESSION_REVOKED, TestApp, TestUser, assert_status,
+    INVALID_CREDENTIALS, INVALID_REFRESH_TOKEN, SESSION_REVOKED, TestApp, TestUser, assert_revoked, assert_status,
     bearer, spawn_app, violated_fields,
 };
 
@@ -24,6 +24,30 @@ const SAFARI_ON_IPHONE: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac
 const NEW_PASSWORD: &str = "amber quokka lighthouse sonata";
 
 impl TestApp {
+    /// Registers a personal device of `user` as devices would announce it, and waits until
+    /// identity knows it (only a person's own registered device is bound to a session).
+    async fn register_device(&self, user: &TestUser) -> String {
+        let device_id = Uuid::new_v4();
+        let event = DeviceRegistered {
+            user_id: user.id.to_string(),
+            device_id: device_id.to_string(),
+            display_name: "Laptop".into(),
+            time: Some(myaccount_proto::timestamp(chrono::Utc::now())),
+            ..Default::default()
+        };
+        self.publish(&Uuid::now_v7().to_string(), &event).await;
+        let db = &self.db;
+        eventually(Duration::from_secs(20), || async move {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM registered_devices WHERE device_id = $1")
+                .bind(device_id)
+                .fetch_one(db)
+                .await
+                .is_ok_and(|n| n == 1)
+        })
+        .await;
+        device_id.to_string()
+    }
+
     /// Signs `user` in from a browser on a device.
     async fn sign_in_from(&self, user: &TestUser, user_agent: &str, device_id: &str, ip: &str) -> pb::TokenSet {
         self.sign_in_with(pb::SignInRequest {
@@ -154,7 +178,7 @@ impl TestApp {
 async fn my_sessions_say_which_browser_system_and_device_and_which_one_is_this() {
     let app = spawn_app().await;
     let user = app.create_test_user("adele.vance@contoso.example").await;
-    let laptop = Uuid::new_v4().to_string();
+    let laptop = app.register_device(&user).await;
     let on_laptop = app.sign_in_from(&user, EDGE_ON_WINDOWS, &laptop, "203.0.113.7").await;
     let on_phone = app.sign_in_from(&user, SAFARI_ON_IPHONE, "", "198.51.100.20").await;
     let laptop_session = app.session_of(&on_laptop).await;
@@ -227,10 +251,9 @@ async fn ending_one_session_stops_its_refresh_and_is_published() {
         Code::Unauthenticated,
         INVALID_REFRESH_TOKEN,
     );
-    assert_status(
+    assert_revoked(
         &app.get_my_profile(&lost.access_token).await.expect_err("ended"),
-        Code::Unauthenticated,
-        SESSION_ENDED,
+        "revoked_by_user",
     );
     let sessions = app.list_my_sessions(&here.access_token).await.expect("lists");
     assert_eq!(sessions.len(), 1);
@@ -289,10 +312,9 @@ async fn sign_out_everywhere_else_keeps_this_session_and_everywhere_ends_it_too(
     assert_eq!(app.sign_out_everywhere(&here.access_token).await.expect("signs out"), 2);
     app.refresh(&here.refresh_token).await.expect_err("this one too");
     app.refresh(&elsewhere.refresh_token).await.expect_err("and the other");
-    assert_status(
+    assert_revoked(
         &app.get_my_profile(&here.access_token).await.expect_err("ended"),
-        Code::Unauthenticated,
-        SESSION_ENDED,
+        "signed_out_everywhere",
     );
     assert_eq!(app.revocations().await.len(), 4);
     app.get_my_profile(&neighbour.access_token)
@@ -304,7 +326,7 @@ async fn sign_out_everywhere_else_keeps_this_session_and_everywhere_ends_it_too(
 async fn a_disabled_device_ends_the_sessions_on_it_once_even_when_redelivered() {
     let app = spawn_app().await;
     let user = app.create_test_user("adele.vance@contoso.example").await;
-    let lost_device = Uuid::new_v4().to_string();
+    let lost_device = app.register_device(&user).await;
     let on_lost = app
         .sign_in_from(&user, EDGE_ON_WINDOWS, &lost_device, "203.0.113.7")
         .await;

@@ -2,7 +2,7 @@ use platform::auth::SigningKey;
 use platform::testing::TestIssuer;
 use tonic::Code;
 
-use crate::helpers::{INVALID_REFRESH_TOKEN, SESSION_ENDED, assert_status, spawn_app, user_request};
+use crate::helpers::{INVALID_REFRESH_TOKEN, assert_revoked, assert_status, spawn_app, user_request};
 
 #[tokio::test]
 async fn refreshing_rotates_the_refresh_token_and_keeps_the_session() {
@@ -66,7 +66,7 @@ async fn a_used_refresh_token_fails_and_its_reuse_ends_the_whole_session() {
         .get_my_profile(&newest.access_token)
         .await
         .expect_err("the session has ended");
-    assert_status(&profile, Code::Unauthenticated, SESSION_ENDED);
+    assert_revoked(&profile, "refresh_token_reuse");
     // Other services hear of it.
     assert_eq!(revocation_reasons(&app).await, ["refresh_token_reuse"]);
 }
@@ -117,7 +117,7 @@ async fn signing_out_ends_the_session_for_refresh_and_profile() {
         .get_my_profile(&tokens.access_token)
         .await
         .expect_err("the session has ended");
-    assert_status(&profile, Code::Unauthenticated, SESSION_ENDED);
+    assert_revoked(&profile, "signed_out");
     app.sign_out(&tokens.access_token)
         .await
         .expect("signing out twice is harmless");
