@@ -519,6 +519,8 @@ pub struct AuthLayer {
     verifier: Arc<TokenVerifier>,
     public_methods: Arc<HashSet<String>>,
     revocations: Option<Arc<RevocationSet>>,
+    /// Methods a revoked session's token may still call (signing out again is harmless).
+    revoked_allowed: Arc<HashSet<String>>,
 }
 
 impl AuthLayer {
@@ -527,7 +529,15 @@ impl AuthLayer {
             verifier,
             public_methods: Arc::default(),
             revocations: None,
+            revoked_allowed: Arc::default(),
         }
+    }
+
+    /// Methods whose callers are let in even when their session was revoked (a verified token
+    /// still): ending one's own ended session again is harmless and must not fail.
+    pub fn allow_revoked(mut self, paths: &[&str]) -> Self {
+        self.revoked_allowed = Arc::new(paths.iter().map(|p| (*p).to_owned()).collect());
+        self
     }
 
     /// Refuses tokens that `revocations` names, and tells handlers whether it is current.
@@ -551,6 +561,7 @@ impl<S> tower::Layer<S> for AuthLayer {
             verifier: self.verifier.clone(),
             public_methods: self.public_methods.clone(),
             revocations: self.revocations.clone(),
+            revoked_allowed: self.revoked_allowed.clone(),
         }
     }
 }
@@ -561,6 +572,7 @@ pub struct AuthService<S> {
     verifier: Arc<TokenVerifier>,
     public_methods: Arc<HashSet<String>>,
     revocations: Option<Arc<RevocationSet>>,
+    revoked_allowed: Arc<HashSet<String>>,
 }
 
 const INFRASTRUCTURE_SERVICES: [&str; 3] = ["/grpc.health.v1.", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
@@ -586,6 +598,7 @@ where
         let verifier = self.verifier.clone();
         let revocations = self.revocations.clone();
         let path = request.uri().path();
+        let revoked_allowed = self.revoked_allowed.contains(path);
         let public = self.public_methods.contains(path) || INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
         Box::pin(async move {
             if !public {
@@ -596,7 +609,7 @@ where
                 match verified {
                     Ok(mut caller) => {
                         if let Some(revocations) = &revocations {
-                            if let Some(reason) = revocations.refusal(&caller) {
+                            if let Some(reason) = revocations.refusal(&caller).filter(|_| !revoked_allowed) {
                                 metrics::counter!("auth_revoked_tokens_refused_total").increment(1);
                                 return Ok(RevocationSet::revoked_status(reason).into_http());
                             }

@@ -208,7 +208,15 @@ impl RevocationSet {
         entries
             .people
             .get(&caller.user_id)
-            .filter(|entry| caller.issued_at.timestamp() < entry.at.timestamp())
+            .filter(|entry| {
+                let (issued, revoked) = (caller.issued_at.timestamp(), entry.at.timestamp());
+                // A deleted or disabled account signs nobody in afterwards: its second goes too.
+                let account_gone = matches!(
+                    entry.reason,
+                    RevocationReason::AccountDeleted | RevocationReason::AccountDisabled
+                );
+                issued < revoked || (account_gone && issued == revoked)
+            })
             .map(|entry| entry.reason)
     }
 

@@ -410,6 +410,25 @@ async fn after_a_multi_factor_step_up_a_guest_leaves_and_the_platform_hears_of_i
     )
     .await;
     let leave = format!("/api/v1/me/organizations/{fabrikam}/leave");
+    // A session in Fabrikam, once identity has heard of the membership.
+    let mut in_fabrikam = None;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while in_fabrikam.is_none() {
+        let signed_in = system
+            .post_json(
+                "/api/v1/auth/sign-in",
+                &json!({ "username": adele.upn, "password": adele.password, "organizationId": fabrikam }),
+            )
+            .await;
+        if signed_in.status() == StatusCode::OK {
+            let body: Value = signed_in.json().await.expect("json");
+            in_fabrikam = body["accessToken"].as_str().map(str::to_owned);
+        } else {
+            assert!(tokio::time::Instant::now() < deadline, "no guest sign-in within 20 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let in_fabrikam = in_fabrikam.expect("a guest session");
 
     let refused = post(&system, &leave, &session).await;
     assert_problem(refused, StatusCode::FORBIDDEN).await;
@@ -417,6 +436,9 @@ async fn after_a_multi_factor_step_up_a_guest_leaves_and_the_platform_hears_of_i
     let left = post(&system, &leave, &stepped_up).await;
 
     assert_eq!(left.status(), StatusCode::NO_CONTENT);
+    // The session in Fabrikam ends at every service; the home session goes on.
+    let no_device = Uuid::new_v4().to_string();
+    crate::revocation::refused_everywhere(&system, &in_fabrikam, &no_device, "left_organization").await;
     let mine = items(&system, "/api/v1/me/organizations", &stepped_up).await;
     let ids: Vec<&str> = mine.iter().map(|o| o["id"].as_str().expect("id")).collect();
     assert_eq!(ids, [contoso.as_str()], "only the home organization is left");

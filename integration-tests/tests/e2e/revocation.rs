@@ -45,7 +45,7 @@ fn sections(device_id: &str) -> Vec<Section> {
 }
 
 /// Waits until every section refuses `token` as revoked for `reason`.
-async fn refused_everywhere(system: &TestSystem, token: &str, device_id: &str, reason: &str) {
+pub(crate) async fn refused_everywhere(system: &TestSystem, token: &str, device_id: &str, reason: &str) {
     let start = Instant::now();
     for section in sections(device_id) {
         loop {

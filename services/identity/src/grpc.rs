@@ -22,6 +22,9 @@ use platform::error::{FieldViolation, Violations};
 use uuid::Uuid;
 
 /// The methods callable without an access token.
+/// Signing out of a session that has already ended changes nothing and is answered as done.
+pub const SIGN_OUT: &str = "/myaccount.identity.v1.IdentityService/SignOut";
+
 pub const PUBLIC_METHODS: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/SignIn",
     "/myaccount.identity.v1.IdentityService/RefreshToken",

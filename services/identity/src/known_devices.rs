@@ -21,9 +21,10 @@ fn identify(
     let owner = myaccount_proto::parse_id("user_id", user_id).map_err(|e| HandlerError::Rejected(e.to_string()))?;
     let device =
         myaccount_proto::parse_id("device_id", device_id).map_err(|e| HandlerError::Rejected(e.to_string()))?;
+    // An event without a time is taken as of now: the newest word on the device.
     let at = myaccount_proto::optional_datetime(time)
         .or(fallback)
-        .ok_or_else(|| HandlerError::Rejected("time is missing".into()))?;
+        .unwrap_or_else(Utc::now);
     Ok((owner, device, at))
 }
 

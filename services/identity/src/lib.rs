@@ -165,7 +165,9 @@ impl Service for IdentityService {
             VerifierSettings::new(&settings.tokens.issuer, &settings.tokens.audience, "local"),
             LocalJwks(keys.clone()),
         );
-        let auth = AuthLayer::new(Arc::new(verifier)).allow_anonymous(grpc::PUBLIC_METHODS);
+        let auth = AuthLayer::new(Arc::new(verifier))
+            .allow_anonymous(grpc::PUBLIC_METHODS)
+            .allow_revoked(&[grpc::SIGN_OUT]);
         let api = grpc::IdentityApi::new(identity, settings.service.step_up_max_age);
         let refreshed_keys = keys.clone();
         Ok(kit

@@ -173,6 +173,8 @@ pub async fn delete_user(ctx: &Context, admin: &Caller, user_id: &str) -> Result
 async fn delete_account(ctx: &Context, user_id: Uuid, by: DeletedBy) -> Result<DateTime<Utc>, PrivacyError> {
     let now = Utc::now();
     let mut tx = ctx.pool.begin().await?;
+    // Named before they go with the account, so even a token of this very second is refused.
+    let sessions = store::live_session_ids(&mut tx, user_id).await?;
     if store::delete_user(&mut tx, user_id, by.as_str(), now).await?.is_none() {
         return Err(IdentityError::UserNotFound(user_id).into());
     }
@@ -180,7 +182,7 @@ async fn delete_account(ctx: &Context, user_id: Uuid, by: DeletedBy) -> Result<D
     // Its sessions went with the account: every token it still holds ends at every service.
     let revocation = Revocation {
         user_id,
-        sessions: Vec::new(),
+        sessions,
         reason: RevocationReason::AccountDeleted,
         device_id: None,
         at: now,

@@ -1078,3 +1078,13 @@ pub async fn project_device(
     .await?;
     Ok(())
 }
+
+/// The ids of the person's sessions that have not ended.
+pub async fn live_session_ids(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL")
+            .bind(user_id)
+            .fetch_all(&mut *conn)
+            .await?,
+    )
+}

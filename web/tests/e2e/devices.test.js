@@ -13,7 +13,7 @@ story('disables a lost device and sees it marked disabled', async (page) => {
   await nav(page, 'Devices');
   const device = page.locator('section.device').filter({ has: page.getByRole('heading', { name }) });
   await device.getByText('Enabled', { exact: true }).waitFor();
-  await device.getByText(/iPhone/).first().waitFor();
+  await device.getByText(/iOS/).first().waitFor();
 
   // Cancelling the confirmation changes nothing.
   await device.getByRole('button', { name: `Disable ${name}` }).click();
