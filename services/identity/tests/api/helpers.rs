@@ -34,7 +34,6 @@ pub const SIGN_IN_RECORDED: &str = "myaccount.signin.v1.recorded";
 pub const USER_CREATED: &str = "myaccount.identity.v1.user_created";
 pub const INVALID_CREDENTIALS: &str = "the user name or password is incorrect";
 pub const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired or already used; sign in again";
-pub const SESSION_ENDED: &str = "this session has ended; sign in again";
 
 pub struct TestApp {
     pub admin_port: u16,

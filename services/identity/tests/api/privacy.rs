@@ -11,7 +11,7 @@ use tonic::{Code, Request, Status};
 use uuid::Uuid;
 
 use crate::helpers::{
-    INVALID_CREDENTIALS, SESSION_ENDED, TestApp, TestUser, assert_status, bearer, spawn_app, spawn_app_with,
+    INVALID_CREDENTIALS, TestApp, TestUser, assert_revoked, assert_status, bearer, spawn_app, spawn_app_with,
     violated_fields,
 };
 
@@ -198,10 +198,9 @@ async fn i_delete_my_account_when_my_organization_allows_it_and_everything_of_mi
         .await
         .expect("the tombstone");
     assert_eq!(by, "self");
-    assert_status(
+    assert_revoked(
         &app.get_my_profile(&tokens.access_token).await.expect_err("gone"),
-        Code::Unauthenticated,
-        SESSION_ENDED,
+        "account_deleted",
     );
     assert_status(
         &app.sign_in(&user.upn, &user.password).await.expect_err("gone"),
