@@ -1,6 +1,7 @@
 //! The identity service: users, profiles, passwords, sessions, sign-in and token issuing.
 
 pub mod attempt;
+pub mod bootstrap;
 pub mod context;
 pub mod domain;
 pub mod error;
@@ -23,29 +24,22 @@ pub mod store;
 pub mod tokens;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use axum::Json;
-use axum::http::header;
-use axum::response::IntoResponse;
-use axum::routing::get;
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
     OrganizationChanged, SignInFlagged,
 };
 use myaccount_proto::identity::v1::identity_service_server::IdentityServiceServer;
-use platform::auth::{AuthLayer, DEFAULT_AUDIENCE, DEFAULT_ISSUER, TokenVerifier, VerifierSettings};
+use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
 use platform::config::{ConfigError, Env};
 use platform::events::Stream;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
-use tokio_util::sync::CancellationToken;
 
-use crate::domain::NewUserInput;
-use crate::error::IdentityError;
 use crate::security_info::{SecondFactorSettings, SecurityInfoClient};
 use crate::service::Identity;
-use crate::store::StoreError;
 use crate::tokens::{KeyStore, LocalJwks, TokenSettings};
+
+pub use crate::bootstrap::BootstrapAdmin;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -57,24 +51,6 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     consumer_name: "identity",
     publishes: &[Stream::Identity, Stream::SignIn, Stream::Revocations],
 };
-
-/// An admin account created at start-up when it does not exist yet (the first admin of a new
-/// installation; later admins are created by admins).
-#[derive(Clone)]
-pub struct BootstrapAdmin {
-    pub user_principal_name: String,
-    pub password: String,
-}
-
-/// Never shows the password (settings may be logged with `?`).
-impl std::fmt::Debug for BootstrapAdmin {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("BootstrapAdmin")
-            .field("user_principal_name", &self.user_principal_name)
-            .field("password", &"[redacted]")
-            .finish()
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -88,40 +64,10 @@ pub struct Settings {
 
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let upn: Option<String> = env.optional("IDENTITY_BOOTSTRAP_ADMIN_UPN")?;
-        let password: Option<String> = env.optional("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD")?;
-        let bootstrap_admin = match (upn, password) {
-            (Some(user_principal_name), Some(password)) => Some(BootstrapAdmin {
-                user_principal_name,
-                password,
-            }),
-            (None, None) => None,
-            (Some(_), None) => {
-                return Err(ConfigError::new(
-                    "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD",
-                    "must be set with IDENTITY_BOOTSTRAP_ADMIN_UPN",
-                ));
-            }
-            (None, Some(_)) => {
-                return Err(ConfigError::new(
-                    "IDENTITY_BOOTSTRAP_ADMIN_UPN",
-                    "must be set with IDENTITY_BOOTSTRAP_ADMIN_PASSWORD",
-                ));
-            }
-        };
-        let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(600))?;
-        if access_token_ttl < Duration::from_secs(30) || access_token_ttl > Duration::from_secs(3600) {
-            return Err(ConfigError::new("ACCESS_TOKEN_TTL", "must be between 30s and 1h"));
-        }
         Ok(Self {
             service: ServiceSettings::from_env(env, &SPEC)?,
-            tokens: TokenSettings {
-                issuer: env.or("TOKEN_ISSUER", DEFAULT_ISSUER.to_owned())?,
-                audience: env.or("TOKEN_AUDIENCE", DEFAULT_AUDIENCE.to_owned())?,
-                access_token_ttl,
-                refresh_token_ttl: env.duration("REFRESH_TOKEN_TTL", Duration::from_secs(14 * 24 * 3600))?,
-            },
-            bootstrap_admin,
+            tokens: TokenSettings::from_env(env)?,
+            bootstrap_admin: BootstrapAdmin::from_env(env)?,
             second_factors: Some(SecondFactorSettings::from_env(env)?),
         })
     }
@@ -158,7 +104,7 @@ impl Service for IdentityService {
         }
         let identity = Arc::new(identity);
         if let Some(admin) = &settings.bootstrap_admin {
-            bootstrap_admin(&identity, admin).await?;
+            admin.ensure(&identity).await?;
         }
         // Identity verifies the tokens it signs itself, and lets sign-in through anonymously.
         let verifier = TokenVerifier::new(
@@ -173,7 +119,7 @@ impl Service for IdentityService {
         Ok(kit
             .authenticate(auth)
             .serve(IdentityServiceServer::new(api))
-            .admin_routes(jwks_route(keys))
+            .admin_routes(tokens::jwks_route(keys))
             // "This wasn't me" ends every session of the person.
             .consume::<SignInFlagged, _>(sessions::SignInFlaggedHandler)
             // A disabled (lost) device ends its sessions.
@@ -188,55 +134,6 @@ impl Service for IdentityService {
             .consume::<MemberLeft, _>(memberships::MemberLeftHandler)
             .consume::<MemberRemoved, _>(memberships::MemberRemovedHandler)
             .consume::<OrganizationChanged, _>(memberships::OrganizationPolicyHandler)
-            .spawn_task(move |shutdown| refresh_keys(refreshed_keys, shutdown)))
-    }
-}
-
-/// `/.well-known/jwks.json` on the admin port: the keys other services verify tokens with.
-fn jwks_route(keys: Arc<KeyStore>) -> axum::Router {
-    axum::Router::new().route(
-        "/.well-known/jwks.json",
-        get(move || {
-            let keys = keys.clone();
-            async move {
-                (
-                    [(header::CACHE_CONTROL, "public, max-age=300")],
-                    Json(keys.jwks().await),
-                )
-                    .into_response()
-            }
-        }),
-    )
-}
-
-async fn bootstrap_admin(identity: &Identity, admin: &BootstrapAdmin) -> Result<(), StartError> {
-    let input = NewUserInput {
-        user_principal_name: admin.user_principal_name.clone(),
-        password: admin.password.clone(),
-        display_name: "Administrator".into(),
-        roles: vec![domain::ADMIN_ROLE.into()],
-        ..Default::default()
-    };
-    match identity.create_user(input).await {
-        Ok(p) => {
-            tracing::info!(user_principal_name = %p.user_principal_name, "bootstrap admin created");
-            Ok(())
-        }
-        Err(IdentityError::Store(StoreError::DuplicateUser(_))) => Ok(()),
-        Err(e) => Err(StartError::service("bootstrap admin", e)),
-    }
-}
-
-/// Picks up keys rotated by another replica.
-async fn refresh_keys(keys: Arc<KeyStore>, shutdown: CancellationToken) {
-    loop {
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(Duration::from_secs(60)) => {
-                if let Err(e) = keys.reload().await {
-                    tracing::warn!(error = %e, "reloading signing keys failed");
-                }
-            }
-        }
+            .spawn_task(move |shutdown| tokens::refresh_keys(refreshed_keys, shutdown)))
     }
 }

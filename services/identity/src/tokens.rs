@@ -14,6 +14,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 use tokio::sync::RwLock;
+use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::domain::ADMIN_ROLE;
@@ -25,6 +26,26 @@ pub struct TokenSettings {
     pub audience: String,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
+}
+
+impl TokenSettings {
+    /// `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `ACCESS_TOKEN_TTL` (30s-1h, default 10m),
+    /// `REFRESH_TOKEN_TTL` (default 14d).
+    pub fn from_env(env: &platform::config::Env) -> Result<Self, platform::config::ConfigError> {
+        let access_token_ttl = env.duration("ACCESS_TOKEN_TTL", Duration::from_secs(600))?;
+        if access_token_ttl < Duration::from_secs(30) || access_token_ttl > Duration::from_secs(3600) {
+            return Err(platform::config::ConfigError::new(
+                "ACCESS_TOKEN_TTL",
+                "must be between 30s and 1h",
+            ));
+        }
+        Ok(Self {
+            issuer: env.or("TOKEN_ISSUER", platform::auth::DEFAULT_ISSUER.to_owned())?,
+            audience: env.or("TOKEN_AUDIENCE", platform::auth::DEFAULT_AUDIENCE.to_owned())?,
+            access_token_ttl,
+            refresh_token_ttl: env.duration("REFRESH_TOKEN_TTL", Duration::from_secs(14 * 24 * 3600))?,
+        })
+    }
 }
 
 struct Keys {
@@ -167,4 +188,39 @@ pub fn new_refresh_token() -> (String, Vec<u8>) {
 
 pub fn refresh_token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// `/.well-known/jwks.json` on the admin port: the keys other services verify tokens with.
+pub fn jwks_route(keys: Arc<KeyStore>) -> axum::Router {
+    use axum::Json;
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    use axum::routing::get;
+    axum::Router::new().route(
+        "/.well-known/jwks.json",
+        get(move || {
+            let keys = keys.clone();
+            async move {
+                (
+                    [(header::CACHE_CONTROL, "public, max-age=300")],
+                    Json(keys.jwks().await),
+                )
+                    .into_response()
+            }
+        }),
+    )
+}
+
+/// Picks up keys rotated by another replica.
+pub async fn refresh_keys(keys: Arc<KeyStore>, shutdown: CancellationToken) {
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(Duration::from_secs(60)) => {
+                if let Err(e) = keys.reload().await {
+                    tracing::warn!(error = %e, "reloading signing keys failed");
+                }
+            }
+        }
+    }
 }
