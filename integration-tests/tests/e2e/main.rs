@@ -3,7 +3,6 @@
 mod bad_input;
 mod contract;
 mod devices;
-mod metrics;
 mod organizations;
 mod outbox_fault;
 mod overview;
