@@ -893,6 +893,10 @@ pub async fn delete_user(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
+    sqlx::query("DELETE FROM registered_devices WHERE owner_id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
     sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
         .bind(format!("account:{upn}"))
         .execute(&mut *conn)

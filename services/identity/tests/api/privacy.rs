@@ -75,6 +75,7 @@ impl TestApp {
         sqlx::query_scalar(
             "SELECT (SELECT count(*) FROM users WHERE id = $1) + (SELECT count(*) FROM sessions WHERE user_id = $1) \
                   + (SELECT count(*) FROM guest_memberships WHERE user_id = $1) \
+                  + (SELECT count(*) FROM registered_devices WHERE owner_id = $1) \
                   + (SELECT count(*) FROM sign_in_throttle WHERE key = 'account:' || $2)",
         )
         .bind(user.id)
