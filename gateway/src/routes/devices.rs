@@ -17,8 +17,9 @@ use crate::json::{
 };
 use crate::problem::Problem;
 
-/// Sessions joined with the devices: identity's largest page.
-const SESSIONS_ON_DEVICES_PAGE: i32 = 100;
+/// Sessions joined with the devices: the most recently used, as many as a page shows at a
+/// glance (Entra's devices page lists the recent ones too); older ones are a `pageToken` away.
+const SESSIONS_ON_DEVICES_PAGE: i32 = 25;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
