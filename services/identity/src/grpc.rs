@@ -346,7 +346,7 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<pb::ChangeMyPasswordRequest>,
     ) -> Result<Response<pb::ChangeMyPasswordResponse>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let r = request.into_inner();
         let change = PasswordChange {
             current_password: r.current_password,
@@ -367,7 +367,7 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<pb::ExportMyDataRequest>,
     ) -> Result<Response<pb::IdentityExport>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         let data = self.identity.export_my_data(&caller).await.map_err(status)?;
         Ok(Response::new(export(data, caller.session_id)))
     }
@@ -398,7 +398,7 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<pb::DeleteMyAccountRequest>,
     ) -> Result<Response<pb::DeleteAccountResponse>, Status> {
-        let caller = Caller::of(&request)?;
+        let caller = Caller::of_sensitive(&request)?;
         // A person without a second factor can only prove a recent sign-in.
         if self.identity.has_second_factor(caller.user_id).await.map_err(status)? {
             caller.require_recent_mfa(self.step_up_max_age)?;
