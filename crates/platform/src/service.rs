@@ -196,10 +196,6 @@ impl ServiceKit {
         &self.bus
     }
 
-    pub fn settings(&self) -> &ServiceSettings {
-        &self.settings
-    }
-
     /// Consumers with the service's durable name prefix.
     pub fn consumer_settings(&self) -> ConsumerSettings {
         self.settings.consumer.clone()
