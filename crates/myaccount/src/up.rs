@@ -6,7 +6,6 @@ use anyhow::Context;
 use platform::config::Env;
 use platform::db::DatabaseSettings;
 use platform::service::ServiceSpec;
-use sqlx::migrate::Migrator;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -150,17 +149,17 @@ impl System {
 }
 
 pub async fn migrate(env: &Env) -> anyhow::Result<()> {
-    let services: [(&ServiceSpec, &Migrator); 5] = [
-        (&myaccount_identity::SPEC, &myaccount_identity::MIGRATIONS),
-        (&myaccount_audit::SPEC, &myaccount_audit::MIGRATIONS),
-        (&myaccount_devices::SPEC, &myaccount_devices::MIGRATIONS),
-        (&myaccount_organizations::SPEC, &myaccount_organizations::MIGRATIONS),
-        (&myaccount_security_info::SPEC, &myaccount_security_info::MIGRATIONS),
+    let services: [&ServiceSpec; 5] = [
+        &myaccount_identity::SPEC,
+        &myaccount_audit::SPEC,
+        &myaccount_devices::SPEC,
+        &myaccount_organizations::SPEC,
+        &myaccount_security_info::SPEC,
     ];
-    for (spec, migrations) in services {
+    for spec in services {
         let mut database = DatabaseSettings::from_env(env, spec.env_prefix, spec.default_database)?;
         database.run_migrations = true;
-        let pool = platform::db::connect(&database, migrations)
+        let pool = platform::db::connect(&database, spec.migrations)
             .await
             .with_context(|| format!("{} database", spec.name))?;
         pool.close().await;

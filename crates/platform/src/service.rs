@@ -40,6 +40,8 @@ pub struct ServiceSpec {
     pub consumer_name: &'static str,
     /// The streams its outbox publishes to; none means no relay.
     pub publishes: &'static [Stream],
+    /// Its embedded migrations (`sqlx::migrate!`), applied at start unless disabled.
+    pub migrations: &'static Migrator,
 }
 
 /// The step-up rule's window when nothing is configured: ten minutes, as Entra's My Account.
@@ -166,9 +168,6 @@ pub trait Service: Send + 'static {
 
     /// The common part of its settings.
     fn common(settings: &Self::Settings) -> &ServiceSettings;
-
-    /// Its embedded migrations.
-    fn migrations() -> &'static Migrator;
 
     /// Registers what is its own: gRPC service, consumers, erasure, background jobs.
     fn assemble(
@@ -302,7 +301,7 @@ impl<S: Service> Application<S> {
     /// As `build`, with the token verifier given (tests use a static key set).
     pub async fn build_with_verifier(settings: S::Settings, verifier: TokenVerifier) -> Result<Self, StartError> {
         let common = S::common(&settings).clone();
-        let pool = crate::db::connect(&common.database, S::migrations()).await?;
+        let pool = crate::db::connect(&common.database, S::SPEC.migrations).await?;
         let bus = EventBus::connect(&common.nats, S::SPEC.name).await?;
         // Every token is checked against the revocations this process follows.
         let revocations = Arc::new(RevocationSet::new(common.revocation_max_lag));

@@ -33,6 +33,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     default_database: "myaccount_audit",
     consumer_name: "audit",
     publishes: &[Stream::SignIn, Stream::Notifications],
+    migrations: &MIGRATIONS,
 };
 
 /// Two ingest loops: on two cores, one batch's database work overlaps the other's round trips.
@@ -103,10 +104,6 @@ impl Service for AuditService {
 
     fn common(settings: &Settings) -> &ServiceSettings {
         &settings.service
-    }
-
-    fn migrations() -> &'static sqlx::migrate::Migrator {
-        &MIGRATIONS
     }
 
     async fn assemble(mut kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {

@@ -26,6 +26,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     default_database: "myaccount_devices",
     consumer_name: "devices",
     publishes: &[Stream::Devices],
+    migrations: &MIGRATIONS,
 };
 
 #[derive(Debug, Clone)]
@@ -55,10 +56,6 @@ impl Service for DevicesService {
 
     fn common(settings: &Settings) -> &ServiceSettings {
         &settings.service
-    }
-
-    fn migrations() -> &'static sqlx::migrate::Migrator {
-        &MIGRATIONS
     }
 
     async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {

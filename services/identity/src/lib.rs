@@ -50,6 +50,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     default_database: "myaccount_identity",
     consumer_name: "identity",
     publishes: &[Stream::Identity, Stream::SignIn, Stream::Revocations],
+    migrations: &MIGRATIONS,
 };
 
 #[derive(Debug, Clone)]
@@ -83,10 +84,6 @@ impl Service for IdentityService {
 
     fn common(settings: &Settings) -> &ServiceSettings {
         &settings.service
-    }
-
-    fn migrations() -> &'static sqlx::migrate::Migrator {
-        &MIGRATIONS
     }
 
     async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {

@@ -26,6 +26,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     default_database: "myaccount_organizations",
     consumer_name: "organizations",
     publishes: &[Stream::Organizations],
+    migrations: &MIGRATIONS,
 };
 
 #[derive(Debug, Clone)]
@@ -66,10 +67,6 @@ impl Service for OrganizationsService {
 
     fn common(settings: &Settings) -> &ServiceSettings {
         &settings.service
-    }
-
-    fn migrations() -> &'static sqlx::migrate::Migrator {
-        &MIGRATIONS
     }
 
     async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {

@@ -34,6 +34,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     default_database: "myaccount_securityinfo",
     consumer_name: "securityinfo",
     publishes: &[Stream::SecurityInfo, Stream::Notifications],
+    migrations: &MIGRATIONS,
 };
 
 /// The WebAuthn relying party: the site security keys are bound to.
@@ -109,10 +110,6 @@ impl Service for SecurityInfoService {
 
     fn common(settings: &Settings) -> &ServiceSettings {
         &settings.service
-    }
-
-    fn migrations() -> &'static sqlx::migrate::Migrator {
-        &MIGRATIONS
     }
 
     async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {
