@@ -523,6 +523,34 @@ fn settings_match(current: &stream::Config, wanted: &stream::Config) -> bool {
 
 /// CloudEvents binary-mode attributes as NATS headers, plus `Nats-Msg-Id` for deduplication.
 pub mod headers {
+    use async_nats::HeaderMap;
+    use chrono::{DateTime, SecondsFormat, Utc};
+
+    /// The headers an event travels with: `Nats-Msg-Id` (JetStream's duplicate window) and the
+    /// CloudEvents attributes. The outbox relay sets `msg_id` to the event id; a test that must
+    /// get a second copy past the duplicate window passes another.
+    pub fn cloud_event(
+        msg_id: &str,
+        id: &str,
+        ce_type: &str,
+        source: &str,
+        time: DateTime<Utc>,
+        subject: &str,
+    ) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert("Nats-Msg-Id", msg_id);
+        h.insert(SPEC_VERSION, "1.0");
+        h.insert(ID, id);
+        h.insert(TYPE, ce_type);
+        h.insert(SOURCE, source);
+        h.insert(TIME, time.to_rfc3339_opts(SecondsFormat::Micros, true).as_str());
+        if !subject.is_empty() {
+            h.insert(SUBJECT, subject);
+        }
+        h.insert(CONTENT_TYPE, PROTOBUF);
+        h
+    }
+
     pub const SPEC_VERSION: &str = "ce-specversion";
     pub const ID: &str = "ce-id";
     pub const TYPE: &str = "ce-type";

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use async_nats::HeaderMap;
 use async_nats::jetstream::context::{PublishError, PublishErrorKind};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use sqlx::postgres::PgListener;
 use sqlx::{PgConnection, PgPool};
@@ -379,22 +379,8 @@ impl OutboxRelay {
     }
 
     fn headers(&self, row: &OutboxRow) -> HeaderMap {
-        let mut h = HeaderMap::new();
         let id = row.id.to_string();
-        h.insert("Nats-Msg-Id", id.as_str());
-        h.insert(headers::SPEC_VERSION, "1.0");
-        h.insert(headers::ID, id.as_str());
-        h.insert(headers::TYPE, row.ce_type.as_str());
-        h.insert(headers::SOURCE, self.source.as_str());
-        h.insert(
-            headers::TIME,
-            row.created_at.to_rfc3339_opts(SecondsFormat::Micros, true).as_str(),
-        );
-        if !row.ce_subject.is_empty() {
-            h.insert(headers::SUBJECT, row.ce_subject.as_str());
-        }
-        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
-        h
+        headers::cloud_event(&id, &id, &row.ce_type, &self.source, row.created_at, &row.ce_subject)
     }
 
     /// Deletes rows sent longer ago than the replay horizon: they can no longer be sent again.

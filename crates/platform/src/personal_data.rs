@@ -30,6 +30,15 @@ impl DataCategory {
     }
 }
 
+/// Every service's `DescribeMyPersonalData`: to any signed-in caller, the categories it keeps.
+pub fn answer<T>(
+    request: &tonic::Request<T>,
+    categories: impl IntoIterator<Item = DataCategory>,
+) -> Result<tonic::Response<pb::PersonalDataDescription>, tonic::Status> {
+    crate::auth::Caller::of(request)?;
+    Ok(tonic::Response::new(description(categories)))
+}
+
 /// The answer of `DescribeMyPersonalData`.
 pub fn description(categories: impl IntoIterator<Item = DataCategory>) -> pb::PersonalDataDescription {
     pb::PersonalDataDescription {

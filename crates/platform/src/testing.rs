@@ -437,3 +437,117 @@ impl Drop for TcpProxy {
         self.cut();
     }
 }
+
+/// A service started for a test with [`start_service`]: a gRPC channel to it and a small pool
+/// on its database for checking what it stored. The service stops when this is dropped.
+pub struct StartedService {
+    pub channel: tonic::transport::Channel,
+    pub db: sqlx::PgPool,
+    shutdown: tokio_util::sync::CancellationToken,
+}
+
+impl StartedService {
+    /// Stops the service now (it also stops when dropped).
+    pub fn stop(&self) {
+        self.shutdown.cancel();
+    }
+}
+
+impl Drop for StartedService {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// Runs `app` in the background until it is ready, as Kubernetes would before sending traffic,
+/// and connects to it and to its database `database`.
+pub async fn start_service<S: crate::service::Service>(
+    app: crate::service::Application<S>,
+    database: &DatabaseSettings,
+) -> StartedService {
+    let port = app.port();
+    let admin_port = app.admin_port();
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+    wait_until_ready(admin_port).await;
+    let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
+        .expect("a valid uri")
+        .connect()
+        .await
+        .expect("connect to the service");
+    let db = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(2)
+        .connect(&database.url)
+        .await
+        .expect("connect to the test database");
+    StartedService { channel, db, shutdown }
+}
+
+/// Publishes `event` as another service's outbox relay would, from `source` (`myaccount/identity`)
+/// with `ce-id` `event_id` and `ce-time` `time`. Each call is a new message (its own
+/// `Nats-Msg-Id`), so the same `event_id` twice is a redelivery the consumer must recognise.
+pub async fn publish_as<E: crate::events::Event>(
+    bus: &crate::events::EventBus,
+    source: &str,
+    event_id: &str,
+    event: &E,
+    time: chrono::DateTime<Utc>,
+) {
+    let msg_id = Uuid::new_v4().to_string();
+    let headers =
+        crate::events::headers::cloud_event(&msg_id, event_id, &E::subject(), source, time, &event.ce_subject());
+    bus.ensure_streams(&[E::STREAM]).await.expect("the event's stream");
+    bus.jetstream()
+        .publish_with_headers(
+            bus.naming().subject(&E::subject()),
+            headers,
+            prost::Message::encode_to_vec(event).into(),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("publish ack");
+}
+
+/// Whether the consumer `durable` of the service behind `db` has applied the event `event_id`.
+pub async fn processed(db: &sqlx::PgPool, durable: &str, event_id: &str) -> bool {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE consumer = $1 AND event_id = $2)")
+        .bind(durable)
+        .bind(event_id)
+        .fetch_one(db)
+        .await
+        .expect("read processed events")
+}
+
+/// Waits until the consumer `durable` of the service behind `db` has applied `event_id`.
+pub async fn wait_until_processed(db: &sqlx::PgPool, durable: &str, event_id: &str) {
+    eventually(Duration::from_secs(20), || processed(db, durable, event_id)).await;
+}
+
+/// The rows of `table` (a name the test chose, not input), for "nothing changed" and erasure
+/// checks.
+pub async fn row_count(db: &sqlx::PgPool, table: &str) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
+        .fetch_one(db)
+        .await
+        .expect("count rows")
+}
+
+/// The field names of a status's violations, in order.
+pub fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    crate::error::field_violations(status)
+        .into_iter()
+        .map(|v| v.field)
+        .collect()
+}
+
+#[track_caller]
+pub fn assert_status(status: &tonic::Status, code: tonic::Code, message: &str) {
+    assert_eq!(status.code(), code, "unexpected status: {status:?}");
+    assert_eq!(status.message(), message, "unexpected message: {status:?}");
+}
+
+/// `message` with `authorization: Bearer <token>`.
+pub fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+    crate::auth::bearer_request(message, token).expect("a valid token")
+}

@@ -270,9 +270,6 @@ impl DevicesService for DevicesApi {
         &self,
         request: Request<myaccount_proto::privacy::v1::DescribeMyPersonalDataRequest>,
     ) -> Result<Response<myaccount_proto::privacy::v1::PersonalDataDescription>, Status> {
-        Caller::of(&request)?;
-        Ok(Response::new(platform::personal_data::description(
-            crate::domain::personal_data_held(),
-        )))
+        platform::personal_data::answer(&request, crate::domain::personal_data_held())
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_nats::HeaderMap;
 use async_nats::jetstream::consumer::PullConsumer;
 use async_nats::jetstream::message::StreamMessage;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use myaccount_audit::{Application, SPEC, Settings};
 use myaccount_proto::audit::v1 as pb;
 use myaccount_proto::audit::v1::audit_service_client::AuditServiceClient;
@@ -16,13 +16,12 @@ use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInSta
 use platform::events::{Event, EventBus, Stream, headers};
 use platform::outbox::{OutboxRelay, OutgoingEvent, publish_in_tx};
 use platform::service::ServiceSettings;
-use platform::testing::{TestDatabase, TestIssuer, TestNats, eventually};
+use platform::testing::{StartedService, TestDatabase, TestIssuer, TestNats, eventually};
+pub use platform::testing::{assert_status, bearer};
 use prost::Message;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
-use tokio_util::sync::CancellationToken;
+use tonic::Status;
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
 use uuid::Uuid;
 
 pub const SIGN_IN_RECORDED: &str = "myaccount.signin.v1.recorded";
@@ -43,7 +42,7 @@ pub struct TestApp {
     /// Identity's side of the pipe: an outbox and the platform's relay.
     upstream: OutboxRelay,
     upstream_db: PgPool,
-    shutdown: CancellationToken,
+    _service: StartedService,
     // Dropped last: they delete the databases and the streams.
     _database: TestDatabase,
     _upstream_database: TestDatabase,
@@ -79,22 +78,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
         .expect("audit starts");
-    let port = app.port();
-    let admin_port = app.admin_port();
-    let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
-    platform::testing::wait_until_ready(admin_port).await;
-
-    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-        .expect("a valid uri")
-        .connect()
-        .await
-        .expect("connect to audit");
-    let db = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&database.settings.url)
-        .await
-        .expect("connect to the test database");
+    let service = platform::testing::start_service(app, &database.settings).await;
+    let channel = service.channel.clone();
+    let db = service.db.clone();
     let bus = EventBus::connect(&nats.settings, "audit-tests")
         .await
         .expect("connect to nats");
@@ -119,28 +105,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         upstream_db,
         bus,
         issuer,
-        shutdown,
+        _service: service,
         _database: database,
         _upstream_database: upstream_database,
         _nats: nats,
     }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-/// `message` with `authorization: Bearer <token>`.
-pub fn bearer<T>(message: T, token: &str) -> Request<T> {
-    platform::auth::bearer_request(message, token).expect("a valid token")
-}
-
-#[track_caller]
-pub fn assert_status(status: &Status, code: Code, message: &str) {
-    assert_eq!(status.code(), code, "unexpected status: {status:?}");
-    assert_eq!(status.message(), message, "unexpected message: {status:?}");
 }
 
 /// A time `seconds` after a fixed instant, so tests choose the order of sign-ins.
@@ -192,18 +161,7 @@ pub fn failure(user_id: Option<Uuid>, time: DateTime<Utc>, reason: SignInFailure
 
 /// The CloudEvents headers identity's outbox relay puts on an event.
 pub fn cloud_event_headers(ce_id: &str, ce_type: &str) -> HeaderMap {
-    let mut h = HeaderMap::new();
-    h.insert("Nats-Msg-Id", ce_id);
-    h.insert(headers::SPEC_VERSION, "1.0");
-    h.insert(headers::ID, ce_id);
-    h.insert(headers::TYPE, ce_type);
-    h.insert(headers::SOURCE, "myaccount/identity");
-    h.insert(
-        headers::TIME,
-        Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true).as_str(),
-    );
-    h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
-    h
+    headers::cloud_event(ce_id, ce_id, ce_type, "myaccount/identity", Utc::now(), "")
 }
 
 impl TestApp {
@@ -408,17 +366,7 @@ impl TestApp {
 
     /// Waits until audit's consumer `durable` (`audit_user_deleted`) has processed `event_id`.
     pub async fn wait_until_processed(&self, durable: &str, event_id: &str) {
-        eventually(INGEST_DEADLINE, || async move {
-            sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE consumer = $1 AND event_id = $2)",
-            )
-            .bind(durable)
-            .bind(event_id)
-            .fetch_one(&self.db)
-            .await
-            .expect("read processed events")
-        })
-        .await;
+        platform::testing::wait_until_processed(&self.db, durable, event_id).await;
     }
 
     /// The first page (up to 100 entries) of `user_id`'s account activity, newest first.

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 use chrono::Utc;
 use myaccount_devices::{Application, SPEC, Settings};
 use myaccount_proto::devices::v1 as pb;
@@ -14,12 +13,11 @@ use myaccount_proto::events::v1::{SignInRecorded, SignInStatus, UserDeleted};
 use platform::crypto::Keyring;
 use platform::events::{Event, EventBus, Naming, Stream, headers};
 use platform::service::ServiceSettings;
-use platform::testing::{TestDatabase, TestIssuer, TestNats};
+use platform::testing::{StartedService, TestDatabase, TestIssuer, TestNats};
+pub use platform::testing::{assert_status, bearer, violated_fields};
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
-use tokio_util::sync::CancellationToken;
+use tonic::Status;
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
 use uuid::Uuid;
 
 /// A valid BitLocker recovery password (every block a multiple of 11).
@@ -35,7 +33,7 @@ pub struct TestApp {
     pub db: PgPool,
     pub bus: EventBus,
     pub naming: Naming,
-    shutdown: CancellationToken,
+    _service: StartedService,
     // Dropped last: they delete the database and the streams.
     _database: TestDatabase,
     _nats: TestNats,
@@ -73,22 +71,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
         .expect("devices starts");
-    let port = app.port();
-    let admin_port = app.admin_port();
-    let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
-    platform::testing::wait_until_ready(admin_port).await;
-
-    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-        .expect("a valid uri")
-        .connect()
-        .await
-        .expect("connect to devices");
-    let db = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&database.settings.url)
-        .await
-        .expect("connect to the test database");
+    let service = platform::testing::start_service(app, &database.settings).await;
     let bus = EventBus::connect(&nats.settings, "devices-tests")
         .await
         .expect("connect to nats");
@@ -96,40 +79,15 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("streams");
     TestApp {
-        devices: DevicesServiceClient::new(channel),
+        devices: DevicesServiceClient::new(service.channel.clone()),
         issuer,
-        db,
+        db: service.db.clone(),
         naming: bus.naming(),
         bus,
-        shutdown,
+        _service: service,
         _database: database,
         _nats: nats,
     }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-/// `message` with `authorization: Bearer <token>`.
-pub fn bearer<T>(message: T, token: &str) -> Request<T> {
-    platform::auth::bearer_request(message, token).expect("a valid token")
-}
-
-/// The field names of a status's violations, in order.
-pub fn violated_fields(status: &Status) -> Vec<String> {
-    platform::error::field_violations(status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect()
-}
-
-#[track_caller]
-pub fn assert_status(status: &Status, code: Code, message: &str) {
-    assert_eq!(status.code(), code, "unexpected status: {status:?}");
-    assert_eq!(status.message(), message, "unexpected message: {status:?}");
 }
 
 /// A personal laptop registration.
@@ -304,27 +262,12 @@ impl TestApp {
     /// Waits until devices has processed the event `event_id` of consumer `durable`
     /// (`devices_user_deleted`).
     pub async fn wait_until_processed(&self, durable: &str, event_id: &str) {
-        platform::testing::eventually(DEADLINE, || async move {
-            sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE consumer = $1 AND event_id = $2)",
-            )
-            .bind(durable)
-            .bind(event_id)
-            .fetch_one(&self.db)
-            .await
-            .expect("read processed events")
-        })
-        .await;
+        platform::testing::wait_until_processed(&self.db, durable, event_id).await;
     }
 
     /// Rows of every table a user's data lives in, for "nothing changed" and erasure checks.
     pub async fn row_counts(&self) -> RowCounts {
-        let count = |table: &'static str| async move {
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-                .fetch_one(&self.db)
-                .await
-                .expect("count rows")
-        };
+        let count = |table| platform::testing::row_count(&self.db, table);
         RowCounts {
             devices: count("devices").await,
             recovery_keys: count("recovery_keys").await,
@@ -385,26 +328,10 @@ impl TestApp {
         events
     }
 
-    /// Publishes `event` as identity would, with CloudEvents headers and `ce-id` = `event_id`.
-    /// Each call is a new message (its own `Nats-Msg-Id`), so the same `event_id` twice is a
+    /// Publishes `event` as identity would, with `ce-id` = `event_id`; the same id twice is a
     /// redelivery the consumer must recognise.
     pub async fn publish<E: Event>(&self, event_id: &str, event: &E) {
-        let mut h = HeaderMap::new();
-        h.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
-        h.insert(headers::SPEC_VERSION, "1.0");
-        h.insert(headers::ID, event_id);
-        h.insert(headers::TYPE, E::subject().as_str());
-        h.insert(headers::SOURCE, "myaccount/identity");
-        h.insert(headers::TIME, Utc::now().to_rfc3339().as_str());
-        h.insert(headers::SUBJECT, event.ce_subject().as_str());
-        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
-        self.bus
-            .jetstream()
-            .publish_with_headers(self.naming.subject(&E::subject()), h, event.encode_to_vec().into())
-            .await
-            .expect("publish")
-            .await
-            .expect("publish ack");
+        platform::testing::publish_as(&self.bus, "myaccount/identity", event_id, event, Utc::now()).await;
     }
 
     /// Publishes a successful sign-in of `user_id` from `device_id` at `at`; returns its id.

@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 use async_nats::jetstream;
 use async_nats::jetstream::message::StreamMessage;
 use chrono::{DateTime, Utc};
@@ -13,14 +12,13 @@ use myaccount_proto::events::v1::{SessionRevoked, SignInRecorded};
 use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use platform::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, HttpJwks, TokenVerifier, VerifierSettings};
-use platform::events::{Event, Naming, Stream, headers};
+use platform::events::{Event, EventBus, Naming, Stream};
 use platform::service::ServiceSettings;
-use platform::testing::{TestDatabase, TestNats};
+use platform::testing::{StartedService, TestDatabase, TestNats};
+pub use platform::testing::{assert_status, bearer, violated_fields};
 use prost::Message;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
 use tokio::sync::OnceCell;
-use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
 use tonic::{Code, Request, Status};
 use tonic_health::pb::health_client::HealthClient;
@@ -43,8 +41,9 @@ pub struct TestApp {
     pub db: PgPool,
     pub jetstream: jetstream::Context,
     pub naming: Naming,
+    bus: EventBus,
     admin_token: OnceCell<String>,
-    shutdown: CancellationToken,
+    _service: StartedService,
     // Dropped last: they delete the database and the streams.
     _database: TestDatabase,
     _nats: TestNats,
@@ -87,23 +86,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = settings;
     configure(&mut settings);
     let app = Application::build(settings).await.expect("identity starts");
-    let port = app.port();
     let admin_port = app.admin_port();
-    let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
-    platform::testing::wait_until_ready(admin_port).await;
-
-    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-        .expect("a valid uri")
-        .connect()
-        .await
-        .expect("connect to identity");
-    let db = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&database.settings.url)
-        .await
-        .expect("connect to the test database");
-    let client = async_nats::connect(nats.settings.url.as_str())
+    let service = platform::testing::start_service(app, &database.settings).await;
+    let channel = service.channel.clone();
+    let db = service.db.clone();
+    let bus = EventBus::connect(&nats.settings, "identity-tests")
         .await
         .expect("connect to nats");
     TestApp {
@@ -111,24 +98,14 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         identity: IdentityServiceClient::new(channel.clone()),
         channel,
         db,
-        jetstream: jetstream::new(client),
+        jetstream: bus.jetstream().clone(),
         naming: nats.settings.naming(),
+        bus,
         admin_token: OnceCell::new(),
-        shutdown,
+        _service: service,
         _database: database,
         _nats: nats,
     }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-/// `message` with `authorization: Bearer <token>`.
-pub fn bearer<T>(message: T, token: &str) -> Request<T> {
-    platform::auth::bearer_request(message, token).expect("a valid token")
 }
 
 /// A complete, valid CreateUser request for `upn`.
@@ -149,20 +126,6 @@ pub fn user_request(upn: &str) -> pb::CreateUserRequest {
         home_organization_id: Uuid::new_v4().to_string(),
         roles: vec![],
     }
-}
-
-/// The field names of a status's violations, in order.
-pub fn violated_fields(status: &Status) -> Vec<String> {
-    platform::error::field_violations(status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect()
-}
-
-#[track_caller]
-pub fn assert_status(status: &Status, code: Code, message: &str) {
-    assert_eq!(status.code(), code, "unexpected status: {status:?}");
-    assert_eq!(status.message(), message, "unexpected message: {status:?}");
 }
 
 /// A token of a session that was ended: `UNAUTHENTICATED`, saying why (`SESSION_REVOKED`).
@@ -385,35 +348,10 @@ impl TestApp {
         self.publish_at(event_id, event, None).await;
     }
 
-    /// As [`TestApp::publish`], with `ce-time` set to `time` when given.
+    /// As [`TestApp::publish`], at `time` when given (now otherwise).
     pub async fn publish_at<E: Event>(&self, event_id: &str, event: &E, time: Option<DateTime<Utc>>) {
-        let stream = self.naming.stream(E::STREAM);
-        let config = async_nats::jetstream::stream::Config {
-            name: stream,
-            subjects: vec![self.naming.subject(&format!("{}.>", E::STREAM.subject_root()))],
-            ..Default::default()
-        };
-        self.jetstream
-            .get_or_create_stream(config)
-            .await
-            .expect("the event's stream");
-        let mut h = HeaderMap::new();
-        h.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
-        h.insert(headers::SPEC_VERSION, "1.0");
-        h.insert(headers::ID, event_id);
-        h.insert(headers::TYPE, E::subject().as_str());
-        h.insert(headers::SOURCE, "myaccount/test");
-        h.insert(headers::SUBJECT, event.ce_subject().as_str());
-        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
-        if let Some(time) = time {
-            h.insert(headers::TIME, time.to_rfc3339().as_str());
-        }
-        self.jetstream
-            .publish_with_headers(self.naming.subject(&E::subject()), h, event.encode_to_vec().into())
-            .await
-            .expect("publish")
-            .await
-            .expect("publish ack");
+        let time = time.unwrap_or_else(Utc::now);
+        platform::testing::publish_as(&self.bus, "myaccount/test", event_id, event, time).await;
     }
 
     pub async fn processed(&self, event_id: &str) -> bool {

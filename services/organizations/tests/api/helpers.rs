@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 use async_nats::jetstream;
 use async_nats::jetstream::message::StreamMessage;
 use chrono::Utc;
@@ -14,14 +13,13 @@ use myaccount_proto::organizations::v1 as pb;
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
 use platform::auth::MFA_AMR;
 
-use platform::events::{Event, EventBus, Naming, Stream, headers};
+use platform::events::{Event, EventBus, Naming, Stream};
 use platform::service::ServiceSettings;
-use platform::testing::{TestDatabase, TestIssuer, TestNats, eventually};
+use platform::testing::{StartedService, TestDatabase, TestIssuer, TestNats, eventually};
+pub use platform::testing::{assert_status, bearer, violated_fields};
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
-use tokio_util::sync::CancellationToken;
+use tonic::Status;
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
 use uuid::Uuid;
 
 pub const STEP_UP_MAX_AGE: Duration = Duration::from_secs(600);
@@ -35,7 +33,7 @@ pub struct TestApp {
     pub naming: Naming,
     pub issuer: TestIssuer,
     bus: EventBus,
-    shutdown: CancellationToken,
+    _service: StartedService,
     // Dropped last: they delete the database and the streams.
     _database: TestDatabase,
     _nats: TestNats,
@@ -73,22 +71,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
         .expect("organizations starts");
-    let port = app.port();
-    let admin_port = app.admin_port();
-    let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
-    platform::testing::wait_until_ready(admin_port).await;
-
-    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-        .expect("a valid uri")
-        .connect()
-        .await
-        .expect("connect to organizations");
-    let db = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&database.settings.url)
-        .await
-        .expect("connect to the test database");
+    let service = platform::testing::start_service(app, &database.settings).await;
+    let channel = service.channel.clone();
+    let db = service.db.clone();
     let bus = EventBus::connect(&nats.settings, "organizations-test")
         .await
         .expect("connect to nats");
@@ -99,21 +84,10 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         naming: nats.settings.naming(),
         issuer,
         bus,
-        shutdown,
+        _service: service,
         _database: database,
         _nats: nats,
     }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-/// `message` with `authorization: Bearer <token>`.
-pub fn bearer<T>(message: T, token: &str) -> Request<T> {
-    platform::auth::bearer_request(message, token).expect("a valid token")
 }
 
 /// Settings of a well-described organization.
@@ -129,20 +103,6 @@ pub fn settings(name: &str) -> pb::OrganizationSettings {
         sign_in_retention_days: None,
         allow_self_deletion: false,
     }
-}
-
-/// The field names of a status's violations, in order.
-pub fn violated_fields(status: &Status) -> Vec<String> {
-    platform::error::field_violations(status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect()
-}
-
-#[track_caller]
-pub fn assert_status(status: &Status, code: Code, message: &str) {
-    assert_eq!(status.code(), code, "unexpected status: {status:?}");
-    assert_eq!(status.message(), message, "unexpected message: {status:?}");
 }
 
 impl TestApp {
@@ -164,21 +124,7 @@ impl TestApp {
     }
 
     pub async fn publish_with_id<E: Event>(&self, id: &str, event: &E) {
-        self.bus.ensure_streams(&[E::STREAM]).await.expect("the stream exists");
-        let mut h = HeaderMap::new();
-        h.insert("Nats-Msg-Id", id);
-        h.insert(headers::SPEC_VERSION, "1.0");
-        h.insert(headers::ID, id);
-        h.insert(headers::TYPE, E::subject().as_str());
-        h.insert(headers::SOURCE, "myaccount/identity");
-        h.insert(headers::SUBJECT, event.ce_subject().as_str());
-        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
-        self.jetstream
-            .publish_with_headers(self.naming.subject(&E::subject()), h, event.encode_to_vec().into())
-            .await
-            .expect("publish")
-            .await
-            .expect("acked");
+        platform::testing::publish_as(&self.bus, "myaccount/identity", id, event, Utc::now()).await;
     }
 
     /// Identity creates a user (with this home organization) and organizations hears of it.
@@ -230,17 +176,7 @@ impl TestApp {
     /// Waits until organizations has processed the event `event_id` of consumer `durable`
     /// (`organizations_user_deleted`).
     pub async fn wait_until_processed(&self, durable: &str, event_id: &str) {
-        eventually(WAIT, || async move {
-            sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE consumer = $1 AND event_id = $2)",
-            )
-            .bind(durable)
-            .bind(event_id)
-            .fetch_one(&self.db)
-            .await
-            .expect("read processed events")
-        })
-        .await;
+        platform::testing::wait_until_processed(&self.db, durable, event_id).await;
     }
 
     // --- admin calls
@@ -414,12 +350,7 @@ impl TestApp {
 
     /// Rows of every table a user's data lives in, for "nothing changed" and erasure checks.
     pub async fn row_counts(&self) -> RowCounts {
-        let count = |table: &'static str| async move {
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-                .fetch_one(&self.db)
-                .await
-                .expect("count rows")
-        };
+        let count = |table| platform::testing::row_count(&self.db, table);
         RowCounts {
             organizations: count("organizations").await,
             memberships: count("memberships").await,

@@ -5,7 +5,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 use async_nats::jetstream;
 use chrono::Utc;
 use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged, UserDeleted};
@@ -15,16 +14,15 @@ use myaccount_security_info::notifications::{SenderSettings, open_secret_paramet
 use myaccount_security_info::{Application, SPEC, Settings, WebAuthnSettings};
 use platform::auth::{Claims, SERVICE_SCOPE};
 use platform::crypto::Keyring;
-use platform::events::{Event, EventBus, Naming, Stream, headers};
+use platform::events::{Event, EventBus, Naming, Stream};
 use platform::service::ServiceSettings;
-use platform::testing::{TestDatabase, TestIssuer, TestNats, eventually};
+use platform::testing::{StartedService, TestDatabase, TestIssuer, TestNats, eventually};
+pub use platform::testing::{assert_status, bearer, violated_fields};
 use prost::Message;
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio_util::sync::CancellationToken;
 use tonic::transport::Channel;
-use tonic::{Code, Request, Status};
+use tonic::{Code, Status};
 use url::Url;
 use uuid::Uuid;
 use webauthn_authenticator_rs::WebauthnAuthenticator;
@@ -42,7 +40,7 @@ pub struct TestApp {
     pub smtp: Option<SmtpSink>,
     /// The service's keyring: what the notification sender opens codes with.
     pub keyring: Keyring,
-    shutdown: CancellationToken,
+    _service: StartedService,
     _database: TestDatabase,
     _nats: TestNats,
 }
@@ -110,62 +108,21 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
         .expect("security-info starts");
-    let port = app.port();
-    let admin_port = app.admin_port();
-    let shutdown = app.shutdown_token();
-    tokio::spawn(app.run_until_stopped());
-    platform::testing::wait_until_ready(admin_port).await;
-    let channel = Channel::from_shared(format!("http://127.0.0.1:{port}"))
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect to security-info");
-    let db = PgPoolOptions::new()
-        .max_connections(2)
-        .connect(&database.settings.url)
-        .await
-        .expect("connect to the test database");
+    let service = platform::testing::start_service(app, &database.settings).await;
     let client = async_nats::connect(nats.settings.url.as_str()).await.expect("nats");
     TestApp {
-        client: SecurityInfoServiceClient::new(channel),
-        db,
+        client: SecurityInfoServiceClient::new(service.channel.clone()),
+        db: service.db.clone(),
         jetstream: jetstream::new(client),
         naming: nats.settings.naming(),
         nats: nats.settings.clone(),
         issuer,
         smtp: None,
         keyring,
-        shutdown,
+        _service: service,
         _database: database,
         _nats: nats,
     }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        self.shutdown.cancel();
-    }
-}
-
-pub fn bearer<T>(message: T, token: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    request
-        .metadata_mut()
-        .insert("authorization", format!("Bearer {token}").parse().expect("header"));
-    request
-}
-
-#[track_caller]
-pub fn assert_status(status: &Status, code: Code, message: &str) {
-    assert_eq!(status.code(), code, "{status:?}");
-    assert_eq!(status.message(), message, "{status:?}");
-}
-
-pub fn violated_fields(status: &Status) -> Vec<String> {
-    platform::error::field_violations(status)
-        .into_iter()
-        .map(|v| v.field)
-        .collect()
 }
 
 #[track_caller]
@@ -517,8 +474,6 @@ impl TestApp {
     /// Publishes `myaccount.organizations.v1.changed` as the organizations service would and
     /// waits until the projection has it.
     pub async fn organization_changed(&self, organization_id: &str, mfa_required: bool) {
-        let bus = EventBus::connect(&self.nats, "test").await.expect("nats");
-        bus.ensure_streams(&[Stream::Organizations]).await.expect("stream");
         let event = OrganizationChanged {
             organization_id: organization_id.into(),
             display_name: "Contoso".into(),
@@ -530,24 +485,9 @@ impl TestApp {
             }),
             ..Default::default()
         };
+        let bus = EventBus::connect(&self.nats, "test").await.expect("nats");
         let id = Uuid::new_v4().to_string();
-        let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", id.as_str());
-        headers.insert("ce-specversion", "1.0");
-        headers.insert("ce-id", id.as_str());
-        headers.insert("ce-type", "myaccount.organizations.v1.changed");
-        headers.insert("ce-source", "myaccount/organizations");
-        headers.insert("content-type", "application/protobuf");
-        self.jetstream
-            .publish_with_headers(
-                self.naming.subject("myaccount.organizations.v1.changed"),
-                headers,
-                event.encode_to_vec().into(),
-            )
-            .await
-            .expect("publish")
-            .await
-            .expect("ack");
+        platform::testing::publish_as(&bus, "myaccount/organizations", &id, &event, Utc::now()).await;
         let db = self.db.clone();
         let org = organization_id.to_owned();
         eventually(Duration::from_secs(10), || {
@@ -573,21 +513,7 @@ impl TestApp {
     /// twice is a redelivery the consumer must recognise.
     pub async fn publish<E: Event>(&self, event_id: &str, event: &E) {
         let bus = EventBus::connect(&self.nats, "test").await.expect("nats");
-        bus.ensure_streams(&[E::STREAM]).await.expect("the stream exists");
-        let mut h = HeaderMap::new();
-        h.insert("Nats-Msg-Id", Uuid::new_v4().to_string().as_str());
-        h.insert(headers::SPEC_VERSION, "1.0");
-        h.insert(headers::ID, event_id);
-        h.insert(headers::TYPE, E::subject().as_str());
-        h.insert(headers::SOURCE, "myaccount/identity");
-        h.insert(headers::SUBJECT, event.ce_subject().as_str());
-        h.insert(headers::CONTENT_TYPE, headers::PROTOBUF);
-        self.jetstream
-            .publish_with_headers(self.naming.subject(&E::subject()), h, event.encode_to_vec().into())
-            .await
-            .expect("publish")
-            .await
-            .expect("acked");
+        platform::testing::publish_as(&bus, "myaccount/identity", event_id, event, Utc::now()).await;
     }
 
     /// Identity deletes the account; returns the event id.
@@ -604,27 +530,12 @@ impl TestApp {
     /// Waits until security-info has processed the event `event_id` of consumer `durable`
     /// (`securityinfo_user_deleted`).
     pub async fn wait_until_processed(&self, durable: &str, event_id: &str) {
-        eventually(Duration::from_secs(15), || async move {
-            sqlx::query_scalar::<_, bool>(
-                "SELECT EXISTS (SELECT 1 FROM platform.processed_events WHERE consumer = $1 AND event_id = $2)",
-            )
-            .bind(durable)
-            .bind(event_id)
-            .fetch_one(&self.db)
-            .await
-            .expect("read processed events")
-        })
-        .await;
+        platform::testing::wait_until_processed(&self.db, durable, event_id).await;
     }
 
     /// Rows of every table a person's data lives in, for "nothing changed" and erasure checks.
     pub async fn row_counts(&self) -> RowCounts {
-        let count = |table: &'static str| async move {
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM {table}")))
-                .fetch_one(&self.db)
-                .await
-                .expect("count rows")
-        };
+        let count = |table| platform::testing::row_count(&self.db, table);
         RowCounts {
             methods: count("methods").await,
             recovery_codes: count("recovery_codes").await,
