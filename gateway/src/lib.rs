@@ -2,6 +2,7 @@
 //! web UI (embedded, with cookie sessions). It forwards the caller's access token to the
 //! services (which verify it themselves) and aggregates the overview.
 
+pub mod catalogue;
 pub mod clients;
 pub mod extract;
 pub mod json;
@@ -41,6 +42,7 @@ use utoipa::OpenApi as _;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::catalogue::PersonalDataCatalogue;
 use crate::clients::{ClientSettings, ServiceChannel};
 use crate::problem::Problem;
 use crate::ratelimit::{AuthLimits, RateLimitSettings};
@@ -201,6 +203,7 @@ pub struct AppState {
     pub http: reqwest::Client,
     pub sessions: Arc<BrowserSessions>,
     pub limits: Arc<AuthLimits>,
+    pub personal_data: Arc<PersonalDataCatalogue>,
 }
 
 impl AppState {
@@ -214,6 +217,7 @@ impl AppState {
         Ok(Self {
             sessions: Arc::new(BrowserSessions::new(settings.cookie_keys.clone())),
             limits: Arc::new(AuthLimits::new(&settings.rate_limits)),
+            personal_data: Arc::default(),
             settings,
             clients,
             http,

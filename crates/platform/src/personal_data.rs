@@ -30,13 +30,34 @@ impl DataCategory {
     }
 }
 
-/// Every service's `DescribeMyPersonalData`: to any signed-in caller, the categories it keeps.
+/// How long a caller may reuse an answer that is the same for every person, as the
+/// `cache-control` metadata of the response says (the gateway's privacy page does).
+pub const SAME_FOR_EVERYONE_MAX_AGE_SECS: u64 = 300;
+
+/// Every service's `DescribeMyPersonalData` when what it keeps does not depend on the person:
+/// to any signed-in caller, the categories it keeps, marked reusable for
+/// [`SAME_FOR_EVERYONE_MAX_AGE_SECS`].
 pub fn answer<T>(
     request: &tonic::Request<T>,
     categories: impl IntoIterator<Item = DataCategory>,
 ) -> Result<tonic::Response<pb::PersonalDataDescription>, tonic::Status> {
     crate::auth::Caller::of(request)?;
-    Ok(tonic::Response::new(description(categories)))
+    let mut response = tonic::Response::new(description(categories));
+    let cache_control = format!("max-age={SAME_FOR_EVERYONE_MAX_AGE_SECS}");
+    if let Ok(value) = cache_control.parse() {
+        response.metadata_mut().insert("cache-control", value);
+    }
+    Ok(response)
+}
+
+/// The `max-age` of a response's `cache-control` metadata: how long its answer may be reused.
+pub fn max_age<T>(response: &tonic::Response<T>) -> Option<std::time::Duration> {
+    let value = response.metadata().get("cache-control")?.to_str().ok()?;
+    value
+        .split(',')
+        .find_map(|directive| directive.trim().strip_prefix("max-age="))
+        .and_then(|secs| secs.parse().ok())
+        .map(std::time::Duration::from_secs)
 }
 
 /// The answer of `DescribeMyPersonalData`.

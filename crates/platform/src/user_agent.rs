@@ -2,8 +2,18 @@
 //! sessions page, the sign-in log and a registered device all say "iOS" and "Windows" for the
 //! same phone and laptop, with the version apart ("17.1", "10").
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+
 use woothee::parser::Parser;
 use woothee::woothee::VALUE_UNKNOWN;
+
+/// How many distinct user agents a process remembers the description of. A person's sessions
+/// and sign-ins repeat a handful of them, so a page of 25 sessions parses almost none; past
+/// this many the memory starts over rather than growing with whatever clients send.
+const REMEMBERED_USER_AGENTS: usize = 4_096;
+
+static DESCRIBED: LazyLock<Mutex<HashMap<String, ClientDescription>>> = LazyLock::new(Mutex::default);
 
 /// What a user agent says about the client; empty strings where it says nothing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -19,7 +29,23 @@ pub struct ClientDescription {
 }
 
 impl ClientDescription {
+    /// The description of `user_agent`, parsed once per process (woothee runs dozens of
+    /// patterns over it, and the sessions and devices pages describe every session they list).
     pub fn from_user_agent(user_agent: &str) -> Self {
+        if let Some(known) = DESCRIBED.lock().ok().and_then(|d| d.get(user_agent).cloned()) {
+            return known;
+        }
+        let description = Self::parse(user_agent);
+        if let Ok(mut described) = DESCRIBED.lock() {
+            if described.len() >= REMEMBERED_USER_AGENTS {
+                described.clear();
+            }
+            described.insert(user_agent.to_owned(), description.clone());
+        }
+        description
+    }
+
+    fn parse(user_agent: &str) -> Self {
         let Some(parsed) = Parser::new().parse(user_agent) else {
             return Self::default();
         };

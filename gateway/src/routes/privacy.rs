@@ -48,11 +48,8 @@ struct ServiceAnswer {
 }
 
 impl ServiceAnswer {
-    fn new(service: &'static str, answer: tonic::Response<privacy::PersonalDataDescription>) -> Self {
-        Self {
-            service,
-            categories: answer.into_inner().categories,
-        }
+    fn new(service: &'static str, categories: Vec<privacy::PersonalDataCategory>) -> Self {
+        Self { service, categories }
     }
 }
 
@@ -133,12 +130,16 @@ pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Js
     let mut memberships_client = state.organizations();
     let mut audit_client = state.audit();
     let mut retention_client = state.audit();
+    let catalogue = &state.personal_data;
     let (identity, security_info, devices, organizations, audit, memberships, retention, deletion) = tokio::try_join!(
-        identity_client.describe_my_personal_data(identity_request),
-        security_info_client.describe_my_personal_data(security_info_request),
-        devices_client.describe_my_personal_data(devices_request),
-        organizations_client.describe_my_personal_data(organizations_request),
-        audit_client.describe_my_personal_data(audit_request),
+        catalogue.describe("identity", || identity_client
+            .describe_my_personal_data(identity_request)),
+        catalogue.describe("security-info", || security_info_client
+            .describe_my_personal_data(security_info_request)),
+        catalogue.describe("devices", || devices_client.describe_my_personal_data(devices_request)),
+        catalogue.describe("organizations", || organizations_client
+            .describe_my_personal_data(organizations_request)),
+        catalogue.describe("audit", || audit_client.describe_my_personal_data(audit_request)),
         memberships_client.list_my_organizations(memberships_request),
         retention_client.get_my_data_retention(retention_request),
         deletion_client.get_my_account_deletion_policy(deletion_request),
