@@ -48,6 +48,10 @@ impl Ended<SignInOutcome> {
 /// Places free up as the attempts holding them finish (one password verification each).
 const RESERVATION_WAIT: Duration = Duration::from_secs(10);
 
+/// Woken once for every place given back in this process, so a waiter tries again at once
+/// rather than at its next poll; places given back by other replicas are found by polling.
+static PLACE_GIVEN_BACK: tokio::sync::Notify = tokio::sync::Notify::const_new();
+
 /// A place held on every counter of an attempt, from before its password is verified until its
 /// record settles it. Dropped unsettled (the request failed or was cancelled), it is given back
 /// in the background, so a place is never held for longer than the attempt.
@@ -60,6 +64,7 @@ pub struct Reservation {
 impl Reservation {
     fn settled(mut self) {
         self.settled = true;
+        PLACE_GIVEN_BACK.notify_one();
     }
 }
 
@@ -76,9 +81,10 @@ impl Drop for Reservation {
                     store::release_attempt(&mut conn, &keys).await?;
                     Ok::<_, IdentityError>(())
                 };
-                if let Err(e) = released.await {
+                match released.await {
+                    Ok(()) => PLACE_GIVEN_BACK.notify_one(),
                     // Forgotten once stale (`RESERVATION_STALE_SECS`).
-                    tracing::warn!(error = %e, "cannot give back a sign-in throttle reservation");
+                    Err(e) => tracing::warn!(error = %e, "cannot give back a sign-in throttle reservation"),
                 }
             });
         }
@@ -98,7 +104,7 @@ pub async fn reserve(
     keys.sort();
     keys.dedup();
     let waiting_since = tokio::time::Instant::now();
-    let mut pause = Duration::from_millis(5);
+    let mut pause = Duration::from_millis(10);
     loop {
         let now = Utc::now();
         let mut tx = pool.begin().await?;
@@ -129,10 +135,11 @@ pub async fn reserve(
                 if waiting_since.elapsed() >= RESERVATION_WAIT {
                     return Ok(Err(Duration::from_secs(1)));
                 }
-                // Spread out, so waiters do not all come back at once.
+                // Back when a place is given back here, or at the next poll (spread out, so
+                // waiters do not all come back at once).
                 let jitter = Duration::from_micros(rand::random::<u64>() % 5_000);
-                tokio::time::sleep(pause + jitter).await;
-                pause = (pause * 2).min(Duration::from_millis(50));
+                let _ = tokio::time::timeout(pause + jitter, PLACE_GIVEN_BACK.notified()).await;
+                pause = (pause * 2).min(Duration::from_millis(200));
             }
         }
     }
