@@ -106,6 +106,7 @@ impl TestSystem {
                 access_token_ttl: Duration::from_secs(300),
                 refresh_token_ttl: Duration::from_secs(3600),
             },
+            sign_in: myaccount_identity::SignInSettings::default(),
             bootstrap_admin: Some(BootstrapAdmin {
                 user_principal_name: ADMIN_UPN.into(),
                 password: ADMIN_PASSWORD.into(),

@@ -24,6 +24,7 @@ use sqlx::{Connection, PgPool};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub mod enumeration;
 pub mod revocation;
 
 #[derive(Debug, Clone, clap::Args)]

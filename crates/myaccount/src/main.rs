@@ -69,6 +69,9 @@ enum BenchCommand {
     /// How long after a session ends its token is refused by every service, beside a bare
     /// JetStream message's trip; what the check costs per call.
     Revocation(bench::revocation::RevocationArgs),
+    /// Whether a refused sign-in's time tells which accounts exist: the medians of wrong
+    /// passwords for an existing, an unknown, a disabled account and one with an app password.
+    Enumeration(bench::enumeration::EnumerationArgs),
 }
 
 #[tokio::main]
@@ -85,6 +88,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Signins(args)) => bench::signins(args).await,
         Command::Bench(BenchCommand::Pages(args)) => bench::pages(args).await,
         Command::Bench(BenchCommand::Revocation(args)) => bench::revocation::revocation(args).await,
+        Command::Bench(BenchCommand::Enumeration(args)) => bench::enumeration::enumeration(args).await,
         Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
         Command::DeadLetters(args) => dead_letters::run(&Env::from_process(), args).await,
         Command::Outbox(args) => outbox::run(&Env::from_process(), args).await,

@@ -3,12 +3,18 @@
 //! putting a new key first and re-encrypting at leisure.
 //!
 //! `DATA_ENCRYPTION_KEYS=k2:<base64 of 32 bytes>,k1:<base64 of 32 bytes>`
+//!
+//! Each key also yields a keyed-hash (HMAC-SHA256) key, derived from it for that use alone, for
+//! secrets stored only as a digest to look up (recovery codes): a leaked table cannot be
+//! guessed offline without the keyring.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
 use rand::RngCore;
+use sha2::Sha256;
 
 use crate::config::{ConfigError, Env};
 
@@ -26,13 +32,20 @@ pub enum CryptoError {
     Undecryptable,
     #[error("encryption failed")]
     Encrypt,
+    #[error("key {0:?} is not in the keyring")]
+    NoSuchKey(String),
 }
 
 #[derive(Clone)]
 struct Key {
     id: String,
     cipher: Aes256Gcm,
+    /// HMAC-SHA256(key material, [`MAC_KEY_LABEL`]): never the encryption key itself.
+    mac_key: Vec<u8>,
 }
+
+/// What the keyed-hash key of each key is derived with.
+const MAC_KEY_LABEL: &[u8] = b"myaccount keyed hash key v1";
 
 /// AES-256-GCM keys by id; the first one encrypts.
 #[derive(Clone)]
@@ -80,9 +93,12 @@ impl Keyring {
                 .map_err(|_| format!("key {id:?} is not valid base64"))?;
             let cipher = Aes256Gcm::new_from_slice(&bytes)
                 .map_err(|_| format!("key {id:?} must be 32 bytes (AES-256), got {}", bytes.len()))?;
+            let mac_key =
+                hmac_sha256(&bytes, &[MAC_KEY_LABEL]).ok_or_else(|| format!("key {id:?} cannot key a hash"))?;
             keys.push(Key {
                 id: id.to_owned(),
                 cipher,
+                mac_key,
             });
         }
         if keys.is_empty() {
@@ -131,6 +147,25 @@ impl Keyring {
         Ok(out)
     }
 
+    /// A keyed digest (HMAC-SHA256) of `message` for `purpose` (e.g. "recovery code"), under the
+    /// current key; returns that key's id, to be stored with the digest so it can be checked
+    /// again after the key is no longer first.
+    pub fn keyed_hash(&self, purpose: &str, message: &[u8]) -> Result<(String, Vec<u8>), CryptoError> {
+        let key = self.keys.first().ok_or(CryptoError::Encrypt)?;
+        let digest = hmac_sha256(&key.mac_key, &[purpose.as_bytes(), &[0], message]).ok_or(CryptoError::Encrypt)?;
+        Ok((key.id.clone(), digest))
+    }
+
+    /// [`Keyring::keyed_hash`] under the key `key_id`.
+    pub fn keyed_hash_with(&self, key_id: &str, purpose: &str, message: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        let key = self
+            .keys
+            .iter()
+            .find(|k| k.id == key_id)
+            .ok_or_else(|| CryptoError::NoSuchKey(key_id.to_owned()))?;
+        hmac_sha256(&key.mac_key, &[purpose.as_bytes(), &[0], message]).ok_or(CryptoError::Encrypt)
+    }
+
     pub fn decrypt(&self, ciphertext: &[u8], context: &[u8]) -> Result<Vec<u8>, CryptoError> {
         let id = key_id_of(ciphertext)?;
         let rest = &ciphertext[2 + id.len()..];
@@ -154,6 +189,16 @@ impl Keyring {
             )
             .map_err(|_| CryptoError::Undecryptable)
     }
+}
+
+/// HMAC-SHA256 of the concatenated `parts` under `key`; `None` only if the key is unusable (HMAC
+/// takes keys of any length).
+fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Option<Vec<u8>> {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).ok()?;
+    for part in parts {
+        mac.update(part);
+    }
+    Some(mac.finalize().into_bytes().to_vec())
 }
 
 /// The id of the key that sealed `ciphertext`.
@@ -189,6 +234,30 @@ mod tests {
         assert_eq!(
             old.decrypt(&sealed_by_new, b"row-2"),
             Err(CryptoError::UnknownKey("k2".into()))
+        );
+    }
+
+    #[test]
+    fn keyed_hashes_name_their_key_and_check_again_after_rotation() {
+        let old = Keyring::parse(&format!("k1:{}", key(1))).unwrap();
+        let (id, digest) = old.keyed_hash("recovery code", b"abcd-efgh").unwrap();
+        assert_eq!(id, "k1");
+        assert_eq!(digest.len(), 32);
+        // Not a plain digest: another keyring (the same secret, another key) hashes differently.
+        let other = Keyring::parse(&format!("k1:{}", key(3))).unwrap();
+        assert_ne!(other.keyed_hash("recovery code", b"abcd-efgh").unwrap().1, digest);
+        // Purposes are kept apart.
+        assert_ne!(old.keyed_hash("app password", b"abcd-efgh").unwrap().1, digest);
+
+        let rotated = Keyring::parse(&format!("k2:{}, k1:{}", key(2), key(1))).unwrap();
+        assert_eq!(
+            rotated.keyed_hash_with("k1", "recovery code", b"abcd-efgh").unwrap(),
+            digest
+        );
+        assert_eq!(rotated.keyed_hash("recovery code", b"abcd-efgh").unwrap().0, "k2");
+        assert_eq!(
+            old.keyed_hash_with("k2", "recovery code", b"x"),
+            Err(CryptoError::NoSuchKey("k2".into()))
         );
     }
 

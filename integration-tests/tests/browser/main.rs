@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use myaccount_integration_tests::{TestSystem, TestUser};
-use reqwest::StatusCode;
+use myaccount_integration_tests::{AuthenticatorApp, TestSystem, TestUser};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -106,6 +106,10 @@ async fn the_web_ui_works_in_a_real_browser() {
     let passkey_user = system.create_user().await;
     // The overview with one service down (the last story: it stops that service).
     let degraded_user = system.create_user().await;
+    // Recovery codes running low: eight of ten spent on sign-ins.
+    let recovery_user = system.create_user().await;
+    let (recovery_app, recovery_step) = with_two_recovery_codes_left(&system, &recovery_user).await;
+    let recovery_step = recovery_step.to_string();
 
     let artifacts = workspace.join("target/browser-artifacts");
     // Only this run's failures: earlier screenshots would mislead.
@@ -138,6 +142,10 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("PASSKEY_PASSWORD", passkey_user.password.as_str()),
         ("DEGRADED_USER", degraded_user.upn.as_str()),
         ("DEGRADED_PASSWORD", degraded_user.password.as_str()),
+        ("RECOVERY_USER", recovery_user.upn.as_str()),
+        ("RECOVERY_PASSWORD", recovery_user.password.as_str()),
+        ("RECOVERY_TOTP_SECRET", recovery_app.secret()),
+        ("RECOVERY_TOTP_LAST_STEP", recovery_step.as_str()),
     ];
     let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     run_node("e2e/", &env, &artifacts).await;
@@ -146,6 +154,54 @@ async fn the_web_ui_works_in_a_real_browser() {
     // and the rest as usual.
     system.stop_audit().await;
     run_node("degraded/", &env, &artifacts).await;
+}
+
+/// Gives `user` ten recovery codes (while they have no second factor, a fresh sign-in is
+/// enough), then an authenticator app, and spends eight of the codes on sign-ins; returns the
+/// app and the time step its last code used.
+async fn with_two_recovery_codes_left(system: &TestSystem, user: &TestUser) -> (AuthenticatorApp, u64) {
+    let token = system.sign_in_ok(user).await.access_token;
+    let generated = system
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&token),
+            Some(&json!({ "type": "recoveryCodes" })),
+        )
+        .await;
+    assert_eq!(generated.status(), StatusCode::CREATED, "recovery codes generated");
+    let generated: Value = generated.json().await.expect("json");
+    let codes: Vec<String> = generated["codes"]
+        .as_array()
+        .expect("codes")
+        .iter()
+        .map(|c| c.as_str().expect("a code").to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10, "{generated}");
+    let (app, step, _) = system.add_authenticator_app(&token).await;
+    for code in &codes[..8] {
+        let first: Value = system
+            .sign_in(&user.upn, &user.password)
+            .await
+            .json()
+            .await
+            .expect("json");
+        let method = first["methods"]
+            .as_array()
+            .expect("the second step's methods")
+            .iter()
+            .find(|m| m["type"] == "recoveryCodes")
+            .expect("recovery codes are offered")
+            .clone();
+        let answered = system
+            .post_json(
+                "/api/v1/auth/mfa",
+                &json!({ "challengeId": first["challengeId"], "methodId": method["id"], "code": code }),
+            )
+            .await;
+        assert_eq!(answered.status(), StatusCode::OK, "a recovery code signs in");
+    }
+    (app, step)
 }
 
 /// `node --test` on a folder of `web/tests`; fails with node's output when a story fails.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use platform::auth::Caller;
 use platform::error::Violations;
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{ClientInfo, RevocationReason, SecondFactor, retry_after};
@@ -16,6 +16,9 @@ use crate::passwords::hash_password;
 use crate::security_info::SecurityInfoClient;
 use crate::store::{self, Credentials};
 use crate::tokens::{KeyStore, TokenSettings};
+
+/// How many days an address a person signed in from stays familiar, unless configured.
+pub const DEFAULT_FAMILIAR_DAYS: u32 = 30;
 
 pub struct Context {
     pub(crate) pool: PgPool,
@@ -26,6 +29,8 @@ pub struct Context {
     /// Verified against when the user name is unknown, so both paths cost one argon2 run and
     /// timing does not reveal which accounts exist.
     pub(crate) dummy_hash: String,
+    /// How long an address a person signed in from stays familiar (smart lockout).
+    pub(crate) familiar_for: chrono::Duration,
 }
 
 impl Context {
@@ -37,6 +42,7 @@ impl Context {
             tokens,
             second_factors: None,
             dummy_hash,
+            familiar_for: chrono::Duration::days(i64::from(DEFAULT_FAMILIAR_DAYS)),
         })
     }
 
@@ -62,6 +68,32 @@ impl Context {
     pub async fn throttled_for(&self, keys: &[String], now: DateTime<Utc>) -> Result<Option<Duration>, IdentityError> {
         let until = store::blocked_until(&mut *self.pool.acquire().await?, keys, now).await?;
         Ok(until.map(|until| retry_after(until, now)))
+    }
+
+    /// Whether `user_id` comes from a familiar place (see `store::is_familiar_place`).
+    pub async fn is_familiar_place(
+        &self,
+        conn: &mut PgConnection,
+        user_id: Uuid,
+        ip_address: &str,
+        device_id: &str,
+    ) -> Result<bool, IdentityError> {
+        let since = Utc::now() - self.familiar_for;
+        let device = Uuid::parse_str(device_id.trim()).ok();
+        Ok(store::is_familiar_place(conn, user_id, ip_address, device, since).await?)
+    }
+
+    /// Who a first step from `client` is for, if the account exists, and whether it comes from
+    /// one of the person's familiar places; the same query whether or not it exists.
+    pub async fn sign_in_subject(
+        &self,
+        upn: &str,
+        client: &ClientInfo,
+    ) -> Result<Option<(Credentials, bool)>, IdentityError> {
+        let since = Utc::now() - self.familiar_for;
+        let device = Uuid::parse_str(client.device_id.trim()).ok();
+        let mut conn = self.pool.acquire().await?;
+        Ok(store::sign_in_subject(&mut conn, upn, &client.ip_address, device, since).await?)
     }
 
     /// Refuses callers whose session has been revoked (signed out, reuse detected), so an

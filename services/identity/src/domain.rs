@@ -405,9 +405,10 @@ impl Default for MfaPolicy {
     }
 }
 
-/// Failed-attempt throttling: exponential backoff per account name (as typed, so it behaves the
-/// same whether or not the account exists) and per client IP.
-#[derive(Debug, Clone, Copy)]
+/// Failed-attempt throttling: exponential backoff per counter (an account name as typed, so it
+/// behaves the same whether or not the account exists, scoped to where the attempt comes from;
+/// and a client address across accounts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottlePolicy {
     /// Failures allowed before any delay.
     pub free_failures: i32,
@@ -418,12 +419,22 @@ pub struct ThrottlePolicy {
 }
 
 impl ThrottlePolicy {
+    /// One account from its familiar places, or from one unfamiliar address.
     pub const ACCOUNT: ThrottlePolicy = ThrottlePolicy {
         free_failures: 4,
         base_delay_ms: 1_000,
         max_delay_ms: 15 * 60 * 1_000,
         window_secs: 3_600,
     };
+    /// One account from every unfamiliar place together: bounds what many addresses (a botnet)
+    /// can guess, each of them locked out after [`ThrottlePolicy::ACCOUNT`]'s free failures.
+    pub const UNFAMILIAR_PLACES: ThrottlePolicy = ThrottlePolicy {
+        free_failures: 20,
+        base_delay_ms: 1_000,
+        max_delay_ms: 15 * 60 * 1_000,
+        window_secs: 3_600,
+    };
+    /// One client address across every account (password spraying).
     pub const IP: ThrottlePolicy = ThrottlePolicy {
         free_failures: 20,
         base_delay_ms: 1_000,
@@ -441,6 +452,75 @@ impl ThrottlePolicy {
         self.base_delay_ms
             .saturating_mul(1i64 << exponent)
             .min(self.max_delay_ms)
+    }
+
+    /// Whether one more attempt may verify a password against this counter now. Attempts in
+    /// flight count as failures to come: at most as many run at once as failures may still be
+    /// recorded before the next lock-out (and always one, so a counter past its free failures
+    /// takes one attempt at a time between lock-outs). Attempts beyond that wait for a place
+    /// rather than being refused: they may be the owner's right passwords.
+    pub fn admission(&self, state: &ThrottleState, now: DateTime<Utc>) -> Admission {
+        if let Some(until) = state.blocked_until.filter(|until| *until > now) {
+            return Admission::Blocked(until);
+        }
+        let failures = if state.last_failure_at < now - chrono::Duration::seconds(self.window_secs) {
+            0
+        } else {
+            state.failures
+        };
+        let in_flight = state.in_flight_at(now);
+        if in_flight == 0 || failures + in_flight <= self.free_failures {
+            Admission::Admitted
+        } else {
+            Admission::Busy
+        }
+    }
+}
+
+/// A reservation older than this is taken to belong to a process that died before settling it.
+pub const RESERVATION_STALE_SECS: i64 = 60;
+
+/// One failure counter as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ThrottleState {
+    pub failures: i32,
+    pub last_failure_at: DateTime<Utc>,
+    pub blocked_until: Option<DateTime<Utc>>,
+    /// Attempts that reserved a place and have not settled it yet.
+    pub in_flight: i32,
+    pub reserved_at: Option<DateTime<Utc>>,
+}
+
+impl ThrottleState {
+    /// The attempts in flight, forgetting stale reservations.
+    pub fn in_flight_at(&self, now: DateTime<Utc>) -> i32 {
+        match self.reserved_at {
+            Some(at) if at >= now - chrono::Duration::seconds(RESERVATION_STALE_SECS) => self.in_flight.max(0),
+            _ => 0,
+        }
+    }
+}
+
+/// What a counter says to one more attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    Admitted,
+    /// As many attempts are in flight as may still fail before the next lock-out: wait for one.
+    Busy,
+    /// Locked out until then.
+    Blocked(DateTime<Utc>),
+}
+
+impl Admission {
+    /// What all of an attempt's counters say together: locked out if any is (until the latest),
+    /// else busy if any is.
+    pub fn all(admissions: impl IntoIterator<Item = Admission>) -> Admission {
+        admissions.into_iter().fold(Admission::Admitted, |a, b| match (a, b) {
+            (Admission::Blocked(x), Admission::Blocked(y)) => Admission::Blocked(x.max(y)),
+            (Admission::Blocked(x), _) | (_, Admission::Blocked(x)) => Admission::Blocked(x),
+            (Admission::Busy, _) | (_, Admission::Busy) => Admission::Busy,
+            _ => Admission::Admitted,
+        })
     }
 }
 
@@ -462,6 +542,11 @@ pub fn personal_data_held() -> Vec<DataCategory> {
         DataCategory::new(
             "guest organizations you belong to",
             "until you leave them or your account is deleted",
+            HomeOrganization,
+        ),
+        DataCategory::new(
+            "addresses you signed in from (so guesses from elsewhere cannot lock you out)",
+            "the time of your last sign-in from each, until your account is deleted",
             HomeOrganization,
         ),
         DataCategory::new(
@@ -509,56 +594,91 @@ pub fn retry_after(until: DateTime<Utc>, now: DateTime<Utc>) -> std::time::Durat
 }
 
 /// The failure counters one sign-in attempt answers to (see [`ThrottlePolicy`]).
+///
+/// Smart lockout: an account's failures are counted apart for its familiar places (an address
+/// the person signed in from recently, their registered device) and for each unfamiliar
+/// address, so an attacker guessing from elsewhere locks out only themselves while the owner
+/// still signs in from home; every unfamiliar place together has a counter too, and every
+/// client address one across accounts.
 #[derive(Debug, Clone, Default)]
 pub struct Throttle {
     /// Counters a wrong answer adds to, each with its policy.
     pub counted: Vec<(String, ThrottlePolicy)>,
     /// Counters a proven credential resets.
     pub cleared: Vec<String>,
+    /// The attempt holds a place on every counted counter, which its record settles.
+    pub reserved: bool,
 }
 
 impl Throttle {
-    /// The counter of an account name (as typed, lower-cased), whether or not the account exists.
+    /// The counter of an account name (as typed, lower-cased), whether or not the account
+    /// exists, from its familiar places.
     pub fn account_key(user_principal_name: &str) -> String {
         format!("account:{}", user_principal_name.to_lowercase())
     }
 
-    /// The first step: per account name and, when the gateway said where the client is, per
-    /// client address. A right password forgets the account's failures.
-    pub fn first_step(user_principal_name: &str, ip_address: &str) -> Self {
+    /// The account's counters for an attempt from `ip_address` (empty when the gateway did not
+    /// say) that is `familiar` or not: the first one is the one a proven credential resets.
+    fn account_counters(user_principal_name: &str, ip_address: &str, familiar: bool) -> Vec<(String, ThrottlePolicy)> {
         let account = Self::account_key(user_principal_name);
-        let mut counted = vec![(account.clone(), ThrottlePolicy::ACCOUNT)];
+        if familiar {
+            return vec![(account, ThrottlePolicy::ACCOUNT)];
+        }
+        let place = if ip_address.is_empty() { "unknown" } else { ip_address };
+        vec![
+            (format!("{account}:from:{place}"), ThrottlePolicy::ACCOUNT),
+            (format!("{account}:unfamiliar"), ThrottlePolicy::UNFAMILIAR_PLACES),
+        ]
+    }
+
+    /// The first step: the account's counters for the place and, when the gateway said where
+    /// the client is, the client address's. A right password forgets the failures of the
+    /// account from this place (not those of every unfamiliar place together: the owner's
+    /// success says nothing about the others).
+    pub fn first_step(user_principal_name: &str, ip_address: &str, familiar: bool) -> Self {
+        let mut counted = Self::account_counters(user_principal_name, ip_address, familiar);
+        let cleared = vec![counted[0].0.clone()];
         if !ip_address.is_empty() {
             counted.push((format!("ip:{ip_address}"), ThrottlePolicy::IP));
         }
         Self {
             counted,
-            cleared: vec![account],
+            cleared,
+            reserved: false,
         }
     }
 
-    /// The second step: wrong answers count against the account like wrong passwords, so a
-    /// stolen password cannot be paired with unlimited guesses over many challenges.
-    pub fn second_step(user_principal_name: &str) -> Self {
-        let account = Self::account_key(user_principal_name);
+    /// The second step: wrong answers count against the account (from the first step's place)
+    /// like wrong passwords, so a stolen password cannot be paired with unlimited guesses over
+    /// many challenges.
+    pub fn second_step(user_principal_name: &str, ip_address: &str, familiar: bool) -> Self {
+        let counted = Self::account_counters(user_principal_name, ip_address, familiar);
+        let cleared = vec![counted[0].0.clone()];
         Self {
-            counted: vec![(account.clone(), ThrottlePolicy::ACCOUNT)],
-            cleared: vec![account],
+            counted,
+            cleared,
+            reserved: false,
         }
     }
 
-    /// A step-up inside a session: a wrong password counts against the account; a right one
-    /// leaves the counters as they are.
-    pub fn step_up(user_principal_name: &str) -> Self {
+    /// A step-up inside a session: a wrong password counts against the account from the place;
+    /// a right one leaves the counters as they are.
+    pub fn step_up(user_principal_name: &str, ip_address: &str, familiar: bool) -> Self {
         Self {
-            counted: vec![(Self::account_key(user_principal_name), ThrottlePolicy::ACCOUNT)],
+            counted: Self::account_counters(user_principal_name, ip_address, familiar),
             cleared: Vec::new(),
+            reserved: false,
         }
     }
 
     /// The counters that can hold the attempt back.
     pub fn keys(&self) -> Vec<String> {
         self.counted.iter().map(|(key, _)| key.clone()).collect()
+    }
+
+    /// The policy of a counted counter.
+    pub fn policy_of(&self, key: &str) -> Option<ThrottlePolicy> {
+        self.counted.iter().find(|(k, _)| k == key).map(|(_, p)| *p)
     }
 }
 
@@ -724,15 +844,77 @@ mod tests {
     }
 
     #[test]
-    fn attempts_count_against_the_account_name_and_the_client_address() {
-        let first = Throttle::first_step("Adele.Vance@Contoso.Example", "203.0.113.7");
-        assert_eq!(first.keys(), ["account:adele.vance@contoso.example", "ip:203.0.113.7"]);
-        assert_eq!(first.cleared, ["account:adele.vance@contoso.example"]);
-        let unknown_address = Throttle::first_step("adele.vance@contoso.example", "");
-        assert_eq!(unknown_address.keys(), ["account:adele.vance@contoso.example"]);
-        let step_up = Throttle::step_up("adele.vance@contoso.example");
+    fn attempts_count_against_the_account_name_from_the_place_and_the_client_address() {
+        let familiar = Throttle::first_step("Adele.Vance@Contoso.Example", "203.0.113.7", true);
+        assert_eq!(
+            familiar.keys(),
+            ["account:adele.vance@contoso.example", "ip:203.0.113.7"]
+        );
+        assert_eq!(familiar.cleared, ["account:adele.vance@contoso.example"]);
+        let unfamiliar = Throttle::first_step("adele.vance@contoso.example", "198.51.100.66", false);
+        assert_eq!(
+            unfamiliar.keys(),
+            [
+                "account:adele.vance@contoso.example:from:198.51.100.66",
+                "account:adele.vance@contoso.example:unfamiliar",
+                "ip:198.51.100.66"
+            ]
+        );
+        assert_eq!(
+            unfamiliar.cleared,
+            ["account:adele.vance@contoso.example:from:198.51.100.66"]
+        );
+        let unknown_address = Throttle::first_step("adele.vance@contoso.example", "", false);
+        assert_eq!(
+            unknown_address.keys(),
+            [
+                "account:adele.vance@contoso.example:from:unknown",
+                "account:adele.vance@contoso.example:unfamiliar"
+            ]
+        );
+        let step_up = Throttle::step_up("adele.vance@contoso.example", "203.0.113.7", true);
         assert_eq!(step_up.keys(), ["account:adele.vance@contoso.example"]);
         assert!(step_up.cleared.is_empty());
+    }
+
+    fn state(failures: i32, in_flight: i32, now: DateTime<Utc>) -> ThrottleState {
+        ThrottleState {
+            failures,
+            last_failure_at: now - chrono::Duration::seconds(10),
+            blocked_until: None,
+            in_flight,
+            reserved_at: Some(now - chrono::Duration::seconds(1)),
+        }
+    }
+
+    #[test]
+    fn attempts_in_flight_count_as_failures_to_come() {
+        let p = ThrottlePolicy::ACCOUNT;
+        let now = Utc::now();
+        // Five may fail before the lock-out: five run at once, the sixth waits.
+        assert_eq!(p.admission(&state(0, 4, now), now), Admission::Admitted);
+        assert_eq!(p.admission(&state(0, 5, now), now), Admission::Busy);
+        assert_eq!(p.admission(&state(3, 1, now), now), Admission::Admitted);
+        assert_eq!(p.admission(&state(3, 2, now), now), Admission::Busy);
+        // Past the free failures, one at a time between lock-outs.
+        assert_eq!(p.admission(&state(7, 0, now), now), Admission::Admitted);
+        assert_eq!(p.admission(&state(7, 1, now), now), Admission::Busy);
+        // Failures out of the window and stale reservations are forgotten.
+        let mut old = state(7, 1, now);
+        old.last_failure_at = now - chrono::Duration::seconds(p.window_secs + 1);
+        assert_eq!(p.admission(&old, now), Admission::Admitted);
+        let mut stale = state(4, 3, now);
+        stale.reserved_at = Some(now - chrono::Duration::seconds(RESERVATION_STALE_SECS + 1));
+        assert_eq!(p.admission(&stale, now), Admission::Admitted);
+        let mut blocked = state(5, 0, now);
+        let until = now + chrono::Duration::seconds(1);
+        blocked.blocked_until = Some(until);
+        assert_eq!(p.admission(&blocked, now), Admission::Blocked(until));
+        assert_eq!(
+            Admission::all([Admission::Busy, Admission::Blocked(until), Admission::Admitted]),
+            Admission::Blocked(until)
+        );
+        assert_eq!(Admission::all([Admission::Admitted, Admission::Busy]), Admission::Busy);
     }
 
     #[test]

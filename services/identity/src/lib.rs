@@ -61,6 +61,38 @@ pub struct Settings {
     /// Where second factors are listed and checked (security-info). `None` signs in with a
     /// password alone: only for tests of identity by itself.
     pub second_factors: Option<SecondFactorSettings>,
+    /// Smart lockout: what makes a place familiar.
+    pub sign_in: SignInSettings,
+}
+
+/// How sign-in tells the owner's familiar places from others (docs/OPERATIONS.md, "Sign-in
+/// throttling").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInSettings {
+    /// Days an address a person signed in from successfully stays familiar
+    /// (`SIGN_IN_FAMILIAR_DAYS`, 1 to 365).
+    pub familiar_days: u32,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        Self {
+            familiar_days: context::DEFAULT_FAMILIAR_DAYS,
+        }
+    }
+}
+
+impl SignInSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let familiar_days = env.or("SIGN_IN_FAMILIAR_DAYS", context::DEFAULT_FAMILIAR_DAYS)?;
+        if !(1..=365).contains(&familiar_days) {
+            return Err(ConfigError::new(
+                "SIGN_IN_FAMILIAR_DAYS",
+                "must be between 1 and 365 days",
+            ));
+        }
+        Ok(Self { familiar_days })
+    }
 }
 
 impl Settings {
@@ -70,6 +102,7 @@ impl Settings {
             tokens: TokenSettings::from_env(env)?,
             bootstrap_admin: BootstrapAdmin::from_env(env)?,
             second_factors: Some(SecondFactorSettings::from_env(env)?),
+            sign_in: SignInSettings::from_env(env)?,
         })
     }
 }
@@ -93,7 +126,8 @@ impl Service for IdentityService {
             .map_err(|e| StartError::service("signing keys", e))?;
         let mut identity = Identity::new(pool, keys.clone(), settings.tokens.clone())
             .await
-            .map_err(|e| StartError::service("identity", e))?;
+            .map_err(|e| StartError::service("identity", e))?
+            .with_familiar_days(settings.sign_in.familiar_days);
         if let Some(second_factors) = &settings.second_factors {
             let client = SecurityInfoClient::new(second_factors, keys.clone(), settings.tokens.clone())
                 .map_err(|e| StartError::service("security-info client", e))?;

@@ -116,7 +116,10 @@ pub async fn complete_mfa(
         return Err(IdentityError::SessionEnded);
     }
     let account = account_answering(&mut tx, &challenge, &credentials).await?;
-    let mut attempt = answer_attempt(&challenge, &account, location);
+    let familiar = ctx
+        .is_familiar_place(&mut tx, challenge.user_id, &challenge.ip_address, &challenge.device_id)
+        .await?;
+    let mut attempt = answer_attempt(&challenge, &account, location, familiar);
     let ended = match refusal(&challenge, &credentials, si.policy, &attempt) {
         Some(refused) => refused,
         None => {
@@ -159,8 +162,14 @@ async fn account_answering(
 }
 
 /// The attempt an answer to `challenge` ends: the first step's client, with where the answer
-/// came from (the first step's location is not kept with the challenge).
-fn answer_attempt(challenge: &Challenge, account: &Account, location: Option<ClientLocation>) -> SignInAttempt {
+/// came from (the first step's location is not kept with the challenge), counted against the
+/// account from the first step's place.
+fn answer_attempt(
+    challenge: &Challenge,
+    account: &Account,
+    location: Option<ClientLocation>,
+    familiar: bool,
+) -> SignInAttempt {
     let client = ClientInfo {
         ip_address: challenge.ip_address.clone(),
         user_agent: challenge.user_agent.clone(),
@@ -170,7 +179,8 @@ fn answer_attempt(challenge: &Challenge, account: &Account, location: Option<Cli
         location,
     };
     let typed = &challenge.typed_user_principal_name;
-    let mut attempt = SignInAttempt::new(Utc::now(), typed, "", client, Throttle::second_step(typed));
+    let throttle = Throttle::second_step(typed, &challenge.ip_address, familiar);
+    let mut attempt = SignInAttempt::new(Utc::now(), typed, "", client, throttle);
     attempt.user_id = Some(challenge.user_id);
     attempt.organization_id = account.organization_id;
     attempt

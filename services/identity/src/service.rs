@@ -36,6 +36,12 @@ impl Identity {
         self
     }
 
+    /// How long an address a person signed in from stays familiar (smart lockout).
+    pub fn with_familiar_days(mut self, days: u32) -> Self {
+        self.context.familiar_for = chrono::Duration::days(i64::from(days));
+        self
+    }
+
     pub fn pool(&self) -> &PgPool {
         &self.context.pool
     }

@@ -270,7 +270,7 @@ pub async fn change_my_password(
     }
     if !verify_password(change.current_password.clone(), account.password_hash.clone()).await? {
         let mut tx = ctx.pool.begin().await?;
-        store::record_failure(&mut tx, &account_key, ThrottlePolicy::ACCOUNT, now).await?;
+        store::record_failure(&mut tx, &account_key, ThrottlePolicy::ACCOUNT, now, false).await?;
         tx.commit().await?;
         return Err(SessionsError::Invalid(vec![FieldViolation {
             field: "current_password".into(),

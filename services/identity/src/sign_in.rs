@@ -30,15 +30,30 @@ pub async fn sign_in(
 ) -> Result<SignInOutcome, IdentityError> {
     let requested_organization = check_request(username, password, organization, client)?;
     let typed = username.trim();
-    let throttle = Throttle::first_step(typed, &client.ip_address);
+    let subject = ctx.sign_in_subject(&typed.to_lowercase(), client).await?;
+    let familiar = subject.as_ref().is_some_and(|(_, familiar)| *familiar);
+    let credentials = subject.map(|(credentials, _)| credentials);
+    let throttle = Throttle::first_step(typed, &client.ip_address, familiar);
     let mut attempt = SignInAttempt::new(Utc::now(), typed, "password", client.clone(), throttle);
-    let checked = check_credentials(ctx, &mut attempt, password).await?;
+    attempt.user_id = credentials.as_ref().map(|c| c.id);
+    attempt.organization_id = credentials.as_ref().and_then(|c| c.home_organization_id);
+    let reservation = match attempt::reserve(&ctx.pool, &mut attempt).await? {
+        Ok(reservation) => reservation,
+        Err(retry_after) => {
+            // The password is not even checked while throttled; the answer is the same whether
+            // or not the account exists.
+            let verdict = Verdict::Refused(FailureReason::Throttled);
+            let ended = Ended::failed(verdict, IdentityError::Throttled { retry_after });
+            return attempt::finish(ctx.pool.begin().await?, &attempt, ended).await;
+        }
+    };
+    let checked = check_credentials(ctx, &mut attempt, credentials, password).await?;
     let mut tx = ctx.pool.begin().await?;
     let ended = match checked {
         ControlFlow::Break(ended) => ended,
         ControlFlow::Continue(proof) => after_proof(ctx, &mut tx, &mut attempt, proof, requested_organization).await?,
     };
-    attempt::finish(tx, &attempt, ended).await
+    attempt::finish_reserved(tx, &attempt, ended, reservation).await
 }
 
 /// An account whose password or app password was right.
@@ -48,38 +63,31 @@ struct Proof {
     by_password: bool,
 }
 
-/// The throttle, then the password (or an app password). Stops the attempt when either says no.
+/// The password (or an app password). Stops the attempt when neither is right. Every path does
+/// the same work, whether the account exists, is disabled, or the password is wrong: one
+/// argon2 verification (against a dummy hash of the same parameters for an unknown name) and,
+/// for a wrong password, the app-password question to security-info, so the answer's timing
+/// does not tell which accounts exist.
 async fn check_credentials(
     ctx: &Context,
     attempt: &mut SignInAttempt,
+    credentials: Option<Credentials>,
     password: &str,
 ) -> Result<ControlFlow<Ended<SignInOutcome>, Proof>, IdentityError> {
-    let upn = attempt.typed_user_principal_name.to_lowercase();
-    let throttled = ctx.throttled_for(&attempt.throttle.keys(), attempt.time).await?;
-    let credentials = store::credentials_by_upn(&mut *ctx.pool.acquire().await?, &upn).await?;
-    attempt.user_id = credentials.as_ref().map(|c| c.id);
-    attempt.organization_id = credentials.as_ref().and_then(|c| c.home_organization_id);
-    if let Some(retry_after) = throttled {
-        // The password is not even checked while throttled; the answer is the same whether or
-        // not the account exists.
-        let error = IdentityError::Throttled { retry_after };
-        return Ok(ControlFlow::Break(Ended::failed(
-            Verdict::Refused(FailureReason::Throttled),
-            error,
-        )));
-    }
     let hash = credentials
         .as_ref()
         .map_or(ctx.dummy_hash.clone(), |c| c.password_hash.clone());
     let password_ok = verify_password(password.to_owned(), hash).await?;
     // Non-interactive clients sign in with an app password instead of the password; they never
-    // get a second step (amr stays "pwd").
-    let app_password_ok = match (&credentials, &ctx.second_factors) {
-        (Some(c), Some(si)) if !password_ok && c.enabled => {
-            si.verify_app_password(c.id, password).await.unwrap_or_else(|e| {
+    // get a second step (amr stays "pwd"). Only an enabled account's app password counts.
+    let app_password_ok = match &ctx.second_factors {
+        Some(si) if !password_ok => {
+            let asked_for = credentials.as_ref().map_or(Uuid::nil(), |c| c.id);
+            let found = si.verify_app_password(asked_for, password).await.unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "app password check failed");
                 false
-            })
+            });
+            found && credentials.as_ref().is_some_and(|c| c.enabled)
         }
         _ => false,
     };

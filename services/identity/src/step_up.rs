@@ -39,16 +39,21 @@ pub async fn reauthenticate(
     let upn = store::user_principal_name(&mut conn, caller.user_id)
         .await?
         .unwrap_or_default();
+    let familiar = ctx
+        .is_familiar_place(&mut conn, caller.user_id, &client.ip_address, &client.device_id)
+        .await?;
     // Released before the password is checked (slow) and the attempt opens its transaction.
     drop(conn);
-    let mut attempt = SignInAttempt::new(Utc::now(), &upn, "password", client.clone(), Throttle::step_up(&upn));
+    let throttle = Throttle::step_up(&upn, &client.ip_address, familiar);
+    let mut attempt = SignInAttempt::new(Utc::now(), &upn, "password", client.clone(), throttle);
     attempt.user_id = Some(caller.user_id);
     attempt.organization_id = account.organization_id;
     // Refused before the password is checked and, unlike a throttled sign-in, not recorded:
     // kept as it was, since recording it would add an event.
-    if let Some(retry_after) = ctx.throttled_for(&attempt.throttle.keys(), attempt.time).await? {
-        return Err(IdentityError::Throttled { retry_after });
-    }
+    let reservation = match attempt::reserve(&ctx.pool, &mut attempt).await? {
+        Ok(reservation) => reservation,
+        Err(retry_after) => return Err(IdentityError::Throttled { retry_after }),
+    };
     let password_ok = verify_password(password.to_owned(), credentials.password_hash.clone()).await?;
 
     let mut tx = ctx.pool.begin().await?;
@@ -81,5 +86,5 @@ pub async fn reauthenticate(
         let verdict = Verdict::WrongAnswer(FailureReason::InvalidPassword);
         Ended::failed(verdict, IdentityError::InvalidCredentials)
     };
-    attempt::finish(tx, &attempt, ended).await
+    attempt::finish_reserved(tx, &attempt, ended, reservation).await
 }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{FromRow, PgConnection};
 use uuid::Uuid;
 
-use crate::domain::{NewUser, Profile, ProfileChanges, ThrottlePolicy};
+use crate::domain::{NewUser, Profile, ProfileChanges, RESERVATION_STALE_SECS, ThrottlePolicy, ThrottleState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -359,25 +359,104 @@ pub async fn blocked_until(
     )
 }
 
+/// Locks the counters `keys` until the end of the transaction, creating those that do not exist
+/// yet, and reads them: concurrent attempts on one counter take turns here, so each judges what
+/// the previous ones reserved. Locked in the order given (callers sort), so two attempts never
+/// wait for each other's locks.
+pub async fn lock_throttle(
+    conn: &mut PgConnection,
+    keys: &[String],
+) -> Result<Vec<(String, ThrottleState)>, StoreError> {
+    let rows: Vec<ThrottleRow> = sqlx::query_as(
+        "INSERT INTO sign_in_throttle AS t (key, failures, last_failure_at) \
+         SELECT k, 0, 'epoch' FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n \
+         ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key \
+         RETURNING t.key, t.failures, t.last_failure_at, t.blocked_until, t.in_flight, t.reserved_at",
+    )
+    .bind(keys)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let state = ThrottleState {
+                failures: r.failures,
+                last_failure_at: r.last_failure_at,
+                blocked_until: r.blocked_until,
+                in_flight: r.in_flight,
+                reserved_at: r.reserved_at,
+            };
+            (r.key, state)
+        })
+        .collect())
+}
+
+#[derive(FromRow)]
+struct ThrottleRow {
+    key: String,
+    failures: i32,
+    last_failure_at: DateTime<Utc>,
+    blocked_until: Option<DateTime<Utc>>,
+    in_flight: i32,
+    reserved_at: Option<DateTime<Utc>>,
+}
+
+/// Takes a place on each of the counters `keys` (locked by [`lock_throttle`]); a stale count of
+/// attempts in flight starts again.
+pub async fn reserve_attempt(conn: &mut PgConnection, keys: &[String], now: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE sign_in_throttle SET \
+           in_flight = CASE WHEN reserved_at IS NULL OR reserved_at < $2 - make_interval(secs => $3) THEN 1 \
+                            ELSE in_flight + 1 END, \
+           reserved_at = $2 \
+         WHERE key = ANY($1)",
+    )
+    .bind(keys)
+    .bind(now)
+    .bind(RESERVATION_STALE_SECS as f64)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives back a place on each of the counters `keys` without a failure; a counter left holding
+/// nothing is removed.
+pub async fn release_attempt(conn: &mut PgConnection, keys: &[String]) -> Result<(), StoreError> {
+    sqlx::query(
+        "DELETE FROM sign_in_throttle WHERE key = ANY($1) AND failures = 0 AND in_flight <= 1 AND blocked_until IS NULL",
+    )
+    .bind(keys)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE sign_in_throttle SET in_flight = greatest(in_flight - 1, 0) WHERE key = ANY($1)")
+        .bind(keys)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Counts a failure for `key` (restarting the count once the window has passed) and sets the
-/// backoff the policy asks for.
+/// backoff the policy asks for; a `reserved` attempt gives its place back at the same time.
 pub async fn record_failure(
     conn: &mut PgConnection,
     key: &str,
     policy: ThrottlePolicy,
     now: DateTime<Utc>,
+    reserved: bool,
 ) -> Result<(), StoreError> {
     let failures: i32 = sqlx::query_scalar(
         "INSERT INTO sign_in_throttle (key, failures, last_failure_at) VALUES ($1, 1, $2) \
          ON CONFLICT (key) DO UPDATE SET \
            failures = CASE WHEN sign_in_throttle.last_failure_at < $2 - make_interval(secs => $3) THEN 1 \
                            ELSE sign_in_throttle.failures + 1 END, \
-           last_failure_at = $2 \
+           last_failure_at = $2, \
+           in_flight = greatest(sign_in_throttle.in_flight - $4, 0) \
          RETURNING failures",
     )
     .bind(key)
     .bind(now)
     .bind(policy.window_secs as f64)
+    .bind(i32::from(reserved))
     .fetch_one(&mut *conn)
     .await?;
     let delay = policy.delay_ms(failures);
@@ -393,11 +472,106 @@ pub async fn record_failure(
     Ok(())
 }
 
-pub async fn clear_failures(conn: &mut PgConnection, key: &str) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
+/// Forgets the failures of `key`; a `reserved` attempt gives its place back at the same time,
+/// and others still in flight keep theirs.
+pub async fn clear_failures(conn: &mut PgConnection, key: &str, reserved: bool) -> Result<(), StoreError> {
+    let reserved = i32::from(reserved);
+    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1 AND in_flight <= $2")
         .bind(key)
+        .bind(reserved)
         .execute(&mut *conn)
         .await?;
+    sqlx::query(
+        "UPDATE sign_in_throttle SET failures = 0, blocked_until = NULL, in_flight = greatest(in_flight - $2, 0) \
+         WHERE key = $1",
+    )
+    .bind(key)
+    .bind(reserved)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Whether a sign-in of `user_id` from `ip_address` or `device_id` comes from a familiar
+/// place: an address the person signed in from successfully since `since`, or their own
+/// registered device that is not disabled.
+pub async fn is_familiar_place(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ip_address: &str,
+    device_id: Option<Uuid>,
+    since: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {}", familiar_place("$1"))))
+            .bind(user_id)
+            .bind(ip_address)
+            .bind(device_id)
+            .bind(since)
+            .fetch_one(&mut *conn)
+            .await?,
+    )
+}
+
+/// The familiar-place test of [`is_familiar_place`] for the user `user` (an expression), over
+/// `$2` (the address), `$3` (the device) and `$4` (the horizon).
+fn familiar_place(user: &str) -> String {
+    format!(
+        "(EXISTS (SELECT 1 FROM familiar_addresses f \
+           WHERE f.user_id = {user} AND f.ip_address = $2 AND f.last_signed_in_at > $4) \
+         OR EXISTS (SELECT 1 FROM registered_devices d \
+           WHERE d.device_id = $3 AND d.owner_id = {user} AND NOT d.disabled AND NOT d.deleted))"
+    )
+}
+
+/// Who a first step is for, if the account exists, and whether it comes from one of the
+/// person's familiar places (see [`is_familiar_place`]): one query whether or not it exists.
+pub async fn sign_in_subject(
+    conn: &mut PgConnection,
+    upn: &str,
+    ip_address: &str,
+    device_id: Option<Uuid>,
+    since: DateTime<Utc>,
+) -> Result<Option<(Credentials, bool)>, StoreError> {
+    // Built from constants only.
+    let found: Option<SignInSubject> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT u.id, u.password_hash, u.enabled, u.roles, u.home_organization_id, u.password_change_required, \
+           {} AS familiar \
+         FROM users u WHERE u.user_principal_name = $1",
+        familiar_place("u.id")
+    )))
+    .bind(upn)
+    .bind(ip_address)
+    .bind(device_id)
+    .bind(since)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.map(|s| (s.credentials, s.familiar)))
+}
+
+#[derive(sqlx::FromRow)]
+struct SignInSubject {
+    #[sqlx(flatten)]
+    credentials: Credentials,
+    familiar: bool,
+}
+
+/// Remembers that `user_id` signed in from `ip_address` at `now`.
+pub async fn remember_address(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ip_address: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO familiar_addresses (user_id, ip_address, last_signed_in_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, ip_address) DO UPDATE SET last_signed_in_at = greatest(familiar_addresses.last_signed_in_at, $3)",
+    )
+    .bind(user_id)
+    .bind(ip_address)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -897,7 +1071,8 @@ pub async fn delete_user(
         .bind(user_id)
         .execute(&mut *conn)
         .await?;
-    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1")
+    // The account's counters from every place (`account:<upn>` and `account:<upn>:...`).
+    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1 OR left(key, length($1) + 1) = $1 || ':'")
         .bind(format!("account:{upn}"))
         .execute(&mut *conn)
         .await?;

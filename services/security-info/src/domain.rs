@@ -638,14 +638,43 @@ pub fn hash_secret(user_id: Uuid, secret: &str) -> Vec<u8> {
     digest.finalize().to_vec()
 }
 
-/// Ten codes of ten characters (~49 bits each), `xxxxx-xxxxx`.
+/// Crockford's base32 alphabet: 32 symbols (5 bits each), no I, L, O or U to misread.
+const RECOVERY_CODE_ALPHABET: &[u8] = b"0123456789abcdefghjkmnpqrstvwxyz";
+
+/// What a recovery code's keyed hash is for (`platform::crypto::Keyring::keyed_hash`).
+pub const RECOVERY_CODE_PURPOSE: &str = "recovery code";
+
+/// Ten codes of sixteen base32 characters (80 bits each), `xxxx-xxxx-xxxx-xxxx` for reading.
 pub fn new_recovery_codes() -> Vec<String> {
+    let mut rng = rand::rngs::OsRng;
     (0..RECOVERY_CODE_COUNT)
         .map(|_| {
-            let raw = random_chars(10);
-            format!("{}-{}", &raw[..5], &raw[5..])
+            let raw: Vec<u8> = (0..16)
+                .map(|_| RECOVERY_CODE_ALPHABET[rng.gen_range(0..RECOVERY_CODE_ALPHABET.len())])
+                .collect();
+            raw.chunks(4)
+                .map(|c| String::from_utf8_lossy(c).into_owned())
+                .collect::<Vec<_>>()
+                .join("-")
         })
         .collect()
+}
+
+/// What a recovery code's keyed hash covers: its owner and the code as typed, read the way
+/// Crockford's base32 is (case, spaces and dashes ignored; I and L read as 1, O as 0), so
+/// equal codes of two people hash differently.
+pub fn recovery_code_message(user_id: Uuid, code: &str) -> Vec<u8> {
+    let read: String = normalize_code(code)
+        .chars()
+        .map(|c| match c {
+            'i' | 'l' => '1',
+            'o' => '0',
+            c => c,
+        })
+        .collect();
+    let mut message = user_id.as_bytes().to_vec();
+    message.extend_from_slice(read.as_bytes());
+    message
 }
 
 /// What security-info keeps about a person, for the Privacy page.
@@ -809,7 +838,28 @@ mod tests {
     fn secrets_are_random_and_hashes_bound_to_their_owner() {
         let codes = new_recovery_codes();
         assert_eq!(codes.len(), 10);
-        assert!(codes.iter().all(|c| c.len() == 11 && c.as_bytes()[5] == b'-'));
+        // 16 symbols of 32 (5 bits each): 80 bits, in four groups of four.
+        for code in &codes {
+            let groups: Vec<&str> = code.split('-').collect();
+            assert_eq!(groups.len(), 4, "{code}");
+            assert!(groups.iter().all(|g| g.len() == 4), "{code}");
+            assert!(
+                code.bytes()
+                    .filter(|b| *b != b'-')
+                    .all(|b| RECOVERY_CODE_ALPHABET.contains(&b)),
+                "{code}"
+            );
+        }
+        assert_eq!(RECOVERY_CODE_ALPHABET.len(), 32);
+        let owner = Uuid::new_v4();
+        assert_eq!(
+            recovery_code_message(owner, "0l1o-ABCD-efgh-jkmn"),
+            recovery_code_message(owner, "oi10 abcd efgh jkmn")
+        );
+        assert_ne!(
+            recovery_code_message(owner, "abcd"),
+            recovery_code_message(Uuid::new_v4(), "abcd")
+        );
         let password = new_app_password();
         assert_eq!(password.len(), 24);
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());

@@ -649,14 +649,48 @@ impl SecurityInfo {
         }
         let method = insert_pending(&mut tx, caller.user_id, MethodKind::RecoveryCodes, "", None, None, now).await?;
         let codes = domain::new_recovery_codes();
-        let hashes: Vec<Vec<u8>> = codes.iter().map(|c| domain::hash_secret(caller.user_id, c)).collect();
-        store::insert_recovery_codes(&mut tx, method.id, &hashes).await?;
+        let mut key_id = String::new();
+        let mut hashes = Vec::with_capacity(codes.len());
+        for code in &codes {
+            let message = domain::recovery_code_message(caller.user_id, code);
+            let (key, hash) = self.keyring.keyed_hash(domain::RECOVERY_CODE_PURPOSE, &message)?;
+            key_id = key;
+            hashes.push(hash);
+        }
+        store::insert_recovery_codes(&mut tx, method.id, &key_id, &hashes).await?;
         let before: Vec<Method> = methods
             .into_iter()
             .filter(|m| m.kind != MethodKind::RecoveryCodes)
             .collect();
         let method = self.activate(tx, caller, before, method, now).await?;
         Ok((method, codes))
+    }
+
+    /// The typed `code` hashed under each scheme the set's unused codes are stored with: keyed
+    /// under their keyring key, or SHA-256 for a set generated before keyed hashes.
+    async fn recovery_code_hashes(
+        &self,
+        conn: &mut PgConnection,
+        method_id: Uuid,
+        user_id: Uuid,
+        code: &str,
+    ) -> Result<Vec<Vec<u8>>, SecurityInfoError> {
+        let message = domain::recovery_code_message(user_id, code);
+        let mut hashes = Vec::new();
+        for key in store::recovery_code_keys(conn, method_id).await? {
+            match key {
+                None => hashes.push(domain::hash_secret(user_id, code)),
+                Some(key_id) => match self
+                    .keyring
+                    .keyed_hash_with(&key_id, domain::RECOVERY_CODE_PURPOSE, &message)
+                {
+                    Ok(hash) => hashes.push(hash),
+                    // Codes under a key taken out of the keyring cannot be checked any more.
+                    Err(e) => tracing::error!(error = %e, "recovery codes hashed under a key no longer in the keyring"),
+                },
+            }
+        }
+        Ok(hashes)
     }
 
     // --- removing and the default
@@ -855,7 +889,8 @@ impl SecurityInfo {
                 }
             }
             (MethodKind::RecoveryCodes, Proof::Code(code)) => {
-                if store::use_recovery_code(&mut tx, method.id, &domain::hash_secret(user_id, &code), now).await? {
+                let hashes = self.recovery_code_hashes(&mut tx, method.id, user_id, &code).await?;
+                if store::use_recovery_code(&mut tx, method.id, &hashes, now).await? {
                     Verification::Verified(method.clone())
                 } else {
                     Verification::Incorrect(method.clone())

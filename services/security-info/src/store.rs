@@ -481,31 +481,46 @@ pub async fn delete_recovery_codes(conn: &mut PgConnection, user_id: Uuid) -> Re
         .await
 }
 
+/// Stores a set's codes as their keyed hashes under the keyring key `key_id`.
 pub async fn insert_recovery_codes(
     conn: &mut PgConnection,
     method_id: Uuid,
+    key_id: &str,
     hashes: &[Vec<u8>],
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO recovery_codes (method_id, code_hash) SELECT $1, h FROM unnest($2::bytea[]) AS h")
-        .bind(method_id)
-        .bind(hashes)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO recovery_codes (method_id, code_hash, key_id) SELECT $1, h, $2 FROM unnest($3::bytea[]) AS h",
+    )
+    .bind(method_id)
+    .bind(key_id)
+    .bind(hashes)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
-/// Spends a recovery code; false when it is not an unused code of this set.
+/// The keyring keys the unused codes of a set are hashed under; `None` for codes of a set
+/// generated before keyed hashes (SHA-256 of the user id and the code).
+pub async fn recovery_code_keys(conn: &mut PgConnection, method_id: Uuid) -> Result<Vec<Option<String>>, sqlx::Error> {
+    sqlx::query_scalar("SELECT DISTINCT key_id FROM recovery_codes WHERE method_id = $1 AND used_at IS NULL")
+        .bind(method_id)
+        .fetch_all(&mut *conn)
+        .await
+}
+
+/// Spends the recovery code of this set whose hash is one of `hashes` (the typed code under
+/// each scheme its unused codes are stored with); false when none is an unused code of it.
 pub async fn use_recovery_code(
     conn: &mut PgConnection,
     method_id: Uuid,
-    hash: &[u8],
+    hashes: &[Vec<u8>],
     now: DateTime<Utc>,
 ) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE recovery_codes SET used_at = $3 WHERE method_id = $1 AND code_hash = $2 AND used_at IS NULL",
+        "UPDATE recovery_codes SET used_at = $3 WHERE method_id = $1 AND code_hash = ANY($2) AND used_at IS NULL",
     )
     .bind(method_id)
-    .bind(hash)
+    .bind(hashes)
     .bind(now)
     .execute(&mut *conn)
     .await?;

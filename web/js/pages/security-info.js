@@ -9,6 +9,9 @@ import { methodName } from '../auth.js';
 import * as webauthn from '../webauthn.js';
 import { badge, empty } from './common.js';
 
+/** At this many unused recovery codes or fewer, the page asks for a new set. */
+export const FEW_RECOVERY_CODES = 2;
+
 const PHONE_TYPES = [['mobile', 'Mobile phone'], ['alternateMobile', 'Alternate mobile phone'], ['office', 'Office phone']];
 
 const ADDABLE = [
@@ -32,7 +35,7 @@ function methodDetail(m) {
   switch (m.type) {
     case 'phone': return [m.phoneNumber, m.phoneDelivery ? `(${m.phoneDelivery === 'voice' ? 'voice call' : 'text message'})` : ''].filter(Boolean).join(' ');
     case 'email': return m.email || '';
-    case 'recoveryCodes': return m.remainingCodes === undefined ? '' : `${m.remainingCodes} unused`;
+    case 'recoveryCodes': return m.remainingCodes === undefined ? '' : `${m.remainingCodes} left`;
     default: return m.name || '';
   }
 }
@@ -112,9 +115,16 @@ export default {
         return form;
       })() : null;
 
+      const codes = methods.find((m) => m.type === 'recoveryCodes');
+      const fewCodes = codes && codes.remainingCodes !== undefined && codes.remainingCodes <= FEW_RECOVERY_CODES;
       replace(listArea,
         info.mfaRequired && !info.mfaRegistered
           ? notice('Your organization requires a second sign-in method. Add one below.', 'warning') : null,
+        fewCodes
+          ? notice(codes.remainingCodes === 0
+            ? 'You have used all your recovery codes. Generate new ones (Add a sign-in method, Recovery codes).'
+            : `Only ${codes.remainingCodes} recovery ${codes.remainingCodes === 1 ? 'code is' : 'codes are'} left. Generate new ones before you run out (Add a sign-in method, Recovery codes).`, 'warning')
+          : null,
         h('section', { class: 'card' },
           h('h2', { text: 'Sign-in methods' }),
           dl([['Multi-factor authentication', info.mfaRegistered ? badge('Set up', 'good') : badge('Not set up', 'warn')],

@@ -7,7 +7,7 @@ use async_nats::jetstream;
 use async_nats::jetstream::message::StreamMessage;
 use chrono::{DateTime, Utc};
 use myaccount_identity::tokens::TokenSettings;
-use myaccount_identity::{Application, BootstrapAdmin, SPEC, Settings};
+use myaccount_identity::{Application, BootstrapAdmin, SPEC, Settings, SignInSettings};
 use myaccount_proto::events::v1::{SessionRevoked, SignInRecorded};
 use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
@@ -77,6 +77,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             access_token_ttl: Duration::from_secs(600),
             refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
         },
+        sign_in: SignInSettings::default(),
         bootstrap_admin: Some(BootstrapAdmin {
             user_principal_name: ADMIN_UPN.into(),
             password: ADMIN_PASSWORD.into(),

@@ -95,3 +95,92 @@ async fn recovery_codes_are_single_use_and_regenerating_replaces_them_all() {
         .expect("count");
     assert_eq!(stored, 10, "only the new set is stored");
 }
+
+/// A person with an authenticator app, signed in with it, and a fresh set of recovery codes.
+async fn person_with_recovery_codes(app: &crate::helpers::TestApp) -> (crate::helpers::Person, pb::RecoveryCodes) {
+    let adele = app.person(SignedIn::PasswordOnly);
+    app.register_app(&adele, "Phone").await;
+    let adele = app.again(&adele, SignedIn::WithMfa);
+    let codes = app.recovery_codes(&adele).await.expect("codes");
+    (adele, codes)
+}
+
+#[tokio::test]
+async fn recovery_codes_carry_80_bits_and_are_stored_under_a_keyed_hash() {
+    let app = spawn_app().await;
+    let (adele, codes) = person_with_recovery_codes(&app).await;
+
+    // Sixteen base32 symbols (5 bits each), in four groups of four for reading.
+    for code in &codes.codes {
+        let groups: Vec<&str> = code.split('-').collect();
+        assert_eq!(groups.len(), 4, "{code}");
+        assert!(
+            groups
+                .iter()
+                .all(|g| g.len() == 4 && g.bytes().all(|b| b"0123456789abcdefghjkmnpqrstvwxyz".contains(&b))),
+            "{code}"
+        );
+    }
+    // Neither a plain digest of the code (with or without its owner) nor anything that can be
+    // recomputed without the keyring: the stored hash names the keyring key it was made with.
+    let stored: Vec<(Vec<u8>, Option<String>)> = sqlx::query_as("SELECT code_hash, key_id FROM recovery_codes")
+        .fetch_all(&app.db)
+        .await
+        .expect("stored codes");
+    assert_eq!(stored.len(), 10);
+    assert!(stored.iter().all(|(_, key)| key.as_deref() == Some("k1")), "{stored:?}");
+    let plain: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT sha256(decode(replace($1::text, '-', ''), 'hex') || convert_to(replace(c, '-', ''), 'UTF8')) \
+         FROM unnest($2::text[]) AS c \
+         UNION ALL SELECT sha256(convert_to(c, 'UTF8')) FROM unnest($2::text[]) AS c",
+    )
+    .bind(adele.id)
+    .bind(&codes.codes)
+    .fetch_all(&app.db)
+    .await
+    .expect("plain digests");
+    assert!(stored.iter().all(|(hash, _)| !plain.contains(hash)));
+
+    let set = codes.method.expect("method");
+    let typed = codes.codes[2].to_uppercase().replace('-', " ");
+    assert_eq!(
+        app.check_code(adele.id, &set.id, &typed).await.outcome(),
+        pb::VerificationOutcome::Verified,
+        "case and spacing do not matter"
+    );
+}
+
+#[tokio::test]
+async fn recovery_codes_stored_before_keyed_hashes_keep_working_once() {
+    let app = spawn_app().await;
+    let (adele, codes) = person_with_recovery_codes(&app).await;
+    let set = codes.method.expect("method");
+    // A code of a set generated before: ten characters, SHA-256 of the owner's id and the code.
+    let legacy = "abcde-fghjk";
+    sqlx::query(
+        "INSERT INTO recovery_codes (method_id, code_hash) \
+         VALUES ($1, sha256(decode(replace($2::text, '-', ''), 'hex') || convert_to('abcdefghjk', 'UTF8')))",
+    )
+    .bind(set.id.parse::<uuid::Uuid>().expect("a uuid"))
+    .bind(adele.id)
+    .execute(&app.db)
+    .await
+    .expect("a code stored the old way");
+
+    assert_eq!(
+        app.check_code(adele.id, &set.id, &legacy.to_uppercase())
+            .await
+            .outcome(),
+        pb::VerificationOutcome::Verified
+    );
+    assert_eq!(
+        app.check_code(adele.id, &set.id, legacy).await.outcome(),
+        pb::VerificationOutcome::Incorrect,
+        "used once"
+    );
+    assert_eq!(
+        app.check_code(adele.id, &set.id, &codes.codes[0]).await.outcome(),
+        pb::VerificationOutcome::Verified,
+        "the set's new codes work beside it"
+    );
+}
