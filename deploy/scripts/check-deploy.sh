@@ -167,11 +167,26 @@ for name, needs in NEEDS.items():
     for dep, cond in (svc.get("depends_on") or {}).items():
         if dep in NEEDS and cond.get("condition") != "service_healthy":
             errors.append(f"{name}: waits for {dep} to start, not to be healthy")
-# NATS runs the generated configuration: no anonymous client, one user per service.
-nats = services.get("nats", {})
-check_cmd = nats.get("command") or []
-if "-c" not in check_cmd or (nats.get("depends_on") or {}).get("nats-config", {}).get("condition") != "service_completed_successfully":
-    errors.append("nats: must start from nats-config's configuration")
+# NATS runs the generated configuration (no anonymous client, one user per service,
+# sync_interval: always) on three clustered servers of 2.12.3 or newer, and every stream has
+# three replicas.
+for name in ("nats", "nats-2", "nats-3"):
+    nats = services.get(name, {})
+    check_cmd = nats.get("command") or []
+    if "-c" not in check_cmd or (nats.get("depends_on") or {}).get("nats-config", {}).get("condition") != "service_completed_successfully":
+        errors.append(f"{name}: must start from nats-config's configuration")
+    if not any(arg.startswith("--routes=") for arg in check_cmd):
+        errors.append(f"{name}: not part of the cluster (no --routes)")
+    tag = (nats.get("image") or "").rpartition(":")[2].split("-")[0]
+    try:
+        if tuple(int(part) for part in tag.split(".")) < (2, 12, 3):
+            errors.append(f"{name}: nats {tag} is older than 2.12.3")
+    except ValueError:
+        errors.append(f"{name}: image {nats.get('image')!r} names no nats-server version")
+for name in NEEDS:
+    env = services.get(name, {}).get("environment") or {}
+    if name != "demo" and env.get("NATS_STREAM_REPLICAS") != "3":
+        errors.append(f"{name}: NATS_STREAM_REPLICAS must be 3 on the three-node cluster")
 if errors:
     print("\n".join(errors), file=sys.stderr)
     sys.exit(1)

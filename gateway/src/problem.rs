@@ -134,6 +134,13 @@ impl Problem {
                 "timeout",
                 "a service did not answer in time; try again",
             ),
+            // The connection to the service broke under the call (a replica that died): the
+            // service is unavailable, not failing; the client may try again.
+            Code::Unknown if is_broken_connection(status) => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "a service is unavailable; try again shortly",
+            ),
             Code::Unavailable | Code::Cancelled => Self::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
@@ -150,6 +157,19 @@ impl Problem {
             }
         }
     }
+}
+
+/// Whether the call failed in the transport (the connection to the service broke) rather than
+/// in the service: tonic reports that as UNKNOWN with the transport error as its source.
+fn is_broken_connection(status: &tonic::Status) -> bool {
+    let mut source = std::error::Error::source(status);
+    while let Some(cause) = source {
+        if cause.downcast_ref::<tonic::transport::Error>().is_some() {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 impl From<tonic::Status> for Problem {

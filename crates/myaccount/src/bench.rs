@@ -54,8 +54,12 @@ pub struct SigninsArgs {
     pub ingest_only: bool,
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     pub postgres: String,
+    /// NATS: one server, or the comma-separated servers of a JetStream cluster.
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     pub nats: String,
+    /// Replicas of the run's streams (3 on a three-node cluster).
+    #[arg(long, default_value_t = 1)]
+    pub stream_replicas: usize,
 }
 
 pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -134,7 +138,7 @@ impl Run {
                 let _ = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await;
             }
         }
-        if let Ok(client) = async_nats::connect(self.nats.url.as_str()).await {
+        if let Ok(client) = connect_nats(&self.nats.url).await {
             let js = async_nats::jetstream::new(client);
             let naming = self.nats.naming();
             for s in Stream::ALL {
@@ -147,6 +151,7 @@ impl Run {
 
 pub async fn signins(args: SigninsArgs) -> anyhow::Result<()> {
     let mut run = Run::new(&args.postgres, &args.nats);
+    run.nats.stream_replicas = args.stream_replicas;
     let result = measure(&args, &mut run).await;
     run.clean_up().await;
     result
@@ -200,50 +205,11 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     let relay_stop = CancellationToken::new();
     let relay = OutboxRelay::new(outbox_pool.clone(), bus, "myaccount/bench", vec![Stream::SignIn]);
     let relay_task = tokio::spawn(relay.run(relay_stop.clone()));
-    let backlog_users: Vec<Uuid> = (0..1000).map(|_| Uuid::new_v4()).collect();
-    for chunk in (0..args.events).collect::<Vec<_>>().chunks(500) {
-        let events: Vec<OutgoingEvent> = chunk
-            .iter()
-            .map(|&n| {
-                let e = event(backlog_users[n % backlog_users.len()], n);
-                Ok(OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e))
-            })
-            .collect::<anyhow::Result<_>>()?;
-        let mut tx = outbox_pool.begin().await?;
-        platform::outbox::publish_all_in_tx(&mut tx, &events).await?;
-        tx.commit().await?;
-    }
+    write_backlog(&outbox_pool, 0, args.events).await?;
     wait_for_relay(&outbox_pool, Duration::from_secs(300)).await?;
 
     let key = SigningKey::generate();
-    let verifier = TokenVerifier::new(
-        VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
-        StaticJwks(jsonwebtoken_set(&key)),
-    );
-    let mut service = ServiceSettings::for_tests(
-        &myaccount_audit::SPEC,
-        audit_db.clone(),
-        run.nats.clone(),
-        "http://unused.invalid",
-    );
-    service.grpc.request_timeout = Duration::from_secs(30);
-    service.consumer = platform::consumer::ConsumerSettings {
-        batch_size: args.batch_size,
-        ..platform::consumer::ConsumerSettings::new("audit")
-    };
-    let audit_app = myaccount_audit::Application::build_with_verifier(
-        myaccount_audit::Settings {
-            service,
-            ingest_workers: args.ingest_workers,
-            geoip_database: None,
-            retention: myaccount_audit::retention::RetentionSettings::default(),
-        },
-        verifier,
-    )
-    .await?;
-    let audit_port = audit_app.port();
-    let audit_stop = audit_app.shutdown_token();
-    let audit_task = tokio::spawn(audit_app.run_until_stopped());
+    let (_, first_stop, first_task) = start_audit(args, run, &audit_db, &key).await?;
     let audit_pool = PgPool::connect(&audit_db.url).await?;
     let drain_started = Instant::now();
     // Watched through JetStream, not by counting rows: a count(*) every few milliseconds would
@@ -258,12 +224,37 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
         args.events
     );
     println!(
-        "audit ingest of a {}-event backlog: {ingest_rate:.0} events/s",
+        "audit ingest of a {}-event backlog, one replica: {ingest_rate:.0} events/s",
         args.events
     );
+    first_stop.cancel();
+    let _ = first_task.await;
+
+    // The same backlog again, drained by two replicas sharing the durable consumer, as two
+    // pods of audit would (each with its --ingest-workers loops).
+    write_backlog(&outbox_pool, args.events, args.events).await?;
+    wait_for_relay(&outbox_pool, Duration::from_secs(300)).await?;
+    let (audit_port, audit_stop, audit_task) = start_audit(args, run, &audit_db, &key).await?;
+    let (_, second_stop, second_task) = start_audit(args, run, &audit_db, &key).await?;
+    let drain_started = Instant::now();
+    wait_for_consumer(run, "audit_recorded", Duration::from_secs(600)).await?;
+    let two_replicas_rate = args.events as f64 / drain_started.elapsed().as_secs_f64();
+    let stored = count(&audit_pool).await?;
+    anyhow::ensure!(
+        stored == 2 * args.events as i64,
+        "two replicas acked the backlog but audit stored {stored} of {} sign-ins",
+        2 * args.events
+    );
+    println!(
+        "audit ingest of a {}-event backlog, two replicas: {two_replicas_rate:.0} events/s",
+        args.events
+    );
+    second_stop.cancel();
+    let _ = second_task.await;
     if args.ingest_only {
         println!("\n| measure | value | reference | ratio |\n| --- | --- | --- | --- |");
         print_ingest_rows(ingest_rate, raw_publish, raw_insert, raw_consume, log_write);
+        print_replica_row(ingest_rate, two_replicas_rate);
         relay_stop.cancel();
         let _ = relay_task.await;
         audit_stop.cancel();
@@ -284,7 +275,7 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     .await?;
     let written = started.elapsed();
     let total = (args.events / writers * writers) as i64;
-    wait_for_rows(&audit_pool, args.events as i64 + total, Duration::from_secs(600)).await?;
+    wait_for_rows(&audit_pool, 2 * args.events as i64 + total, Duration::from_secs(600)).await?;
     let end_to_end = started.elapsed();
     let e2e_rate = total as f64 / end_to_end.as_secs_f64();
     println!(
@@ -353,6 +344,7 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
 
     println!("\n| measure | value | reference | ratio |\n| --- | --- | --- | --- |");
     print_ingest_rows(ingest_rate, raw_publish, raw_insert, raw_consume, log_write);
+    print_replica_row(ingest_rate, two_replicas_rate);
     println!(
         "| end-to-end ingest | {e2e_rate:.0} events/s | raw JetStream publish {raw_publish:.0} msg/s | {:.2} |",
         e2e_rate / raw_publish
@@ -379,6 +371,73 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     audit_pool.close().await;
     outbox_pool.close().await;
     Ok(())
+}
+
+/// Sign-in events `first..first + n` (a thousand users) written to the outbox in bulk.
+async fn write_backlog(outbox_pool: &PgPool, first: usize, n: usize) -> anyhow::Result<()> {
+    let backlog_users: Vec<Uuid> = (0..1000).map(|_| Uuid::new_v4()).collect();
+    for chunk in (first..first + n).collect::<Vec<_>>().chunks(500) {
+        let events: Vec<OutgoingEvent> = chunk
+            .iter()
+            .map(|&n| {
+                let e = event(backlog_users[n % backlog_users.len()], n);
+                Ok(OutgoingEvent::new(Uuid::parse_str(&e.sign_in_id)?, &e))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        let mut tx = outbox_pool.begin().await?;
+        platform::outbox::publish_all_in_tx(&mut tx, &events).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+/// One audit replica on `audit_db`, sharing the run's durable consumer with any other: its gRPC
+/// port, its stop and its task.
+async fn start_audit(
+    args: &SigninsArgs,
+    run: &Run,
+    audit_db: &DatabaseSettings,
+    key: &SigningKey,
+) -> anyhow::Result<(
+    u16,
+    CancellationToken,
+    tokio::task::JoinHandle<Result<(), platform::grpc::ServeError>>,
+)> {
+    let verifier = TokenVerifier::new(
+        VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused.invalid"),
+        StaticJwks(jsonwebtoken_set(key)),
+    );
+    let mut service = ServiceSettings::for_tests(
+        &myaccount_audit::SPEC,
+        audit_db.clone(),
+        run.nats.clone(),
+        "http://unused.invalid",
+    );
+    service.grpc.request_timeout = Duration::from_secs(30);
+    service.consumer = platform::consumer::ConsumerSettings {
+        batch_size: args.batch_size,
+        ..platform::consumer::ConsumerSettings::new("audit")
+    };
+    let audit_app = myaccount_audit::Application::build_with_verifier(
+        myaccount_audit::Settings {
+            service,
+            ingest_workers: args.ingest_workers,
+            geoip_database: None,
+            retention: myaccount_audit::retention::RetentionSettings::default(),
+        },
+        verifier,
+    )
+    .await?;
+    let port = audit_app.port();
+    let stop = audit_app.shutdown_token();
+    Ok((port, stop, tokio::spawn(audit_app.run_until_stopped())))
+}
+
+fn print_replica_row(one: f64, two: f64) {
+    println!(
+        "| audit ingest (backlog), two replicas | {two:.0} events/s | one replica {one:.0} events/s | {:.2} |",
+        two / one
+    );
 }
 
 pub(crate) fn jsonwebtoken_set(key: &SigningKey) -> jsonwebtoken::jwk::JwkSet {
@@ -424,6 +483,12 @@ async fn write_one_per_transaction(
     Ok(())
 }
 
+/// A plain client of `url` (one server or a cluster's list).
+pub(crate) async fn connect_nats(url: &str) -> anyhow::Result<async_nats::Client> {
+    let servers = platform::events::server_addrs(url).map_err(|e| anyhow::anyhow!("--nats: {e}"))?;
+    Ok(async_nats::connect(servers).await?)
+}
+
 fn print_ingest_rows(ingest_rate: f64, raw_publish: f64, raw_insert: f64, raw_consume: f64, log_write: f64) {
     // Consuming and writing share the same cores: done back to back with nothing else, each
     // event costs the time of both, so their rates combine harmonically.
@@ -445,7 +510,7 @@ fn print_ingest_rows(ingest_rate: f64, raw_publish: f64, raw_insert: f64, raw_co
 /// Waits until the durable consumer `durable` on the sign-in stream exists and has nothing
 /// pending or unacknowledged.
 async fn wait_for_consumer(run: &Run, durable: &str, deadline: Duration) -> anyhow::Result<()> {
-    let client = async_nats::connect(run.nats.url.as_str()).await?;
+    let client = connect_nats(&run.nats.url).await?;
     let js = async_nats::jetstream::new(client);
     let stream_name = run.nats.naming().stream(Stream::SignIn);
     let started = Instant::now();
@@ -549,9 +614,7 @@ async fn wait_for_relay(pool: &PgPool, deadline: Duration) -> anyhow::Result<()>
 }
 
 async fn raw_jetstream_publish(run: &Run, n: usize) -> anyhow::Result<f64> {
-    let client = async_nats::connect(run.nats.url.as_str())
-        .await
-        .context("connecting to NATS")?;
+    let client = connect_nats(&run.nats.url).await.context("connecting to NATS")?;
     let js = async_nats::jetstream::new(client);
     let name = format!("BENCH_RAW_{}", run.id.to_uppercase());
     let subject = format!("bench.{}.raw", run.id);
@@ -588,7 +651,7 @@ async fn raw_jetstream_publish(run: &Run, n: usize) -> anyhow::Result<f64> {
 /// message acked, `--ingest-workers` loops. Messages/s.
 async fn raw_jetstream_consume(run: &Run, args: &SigninsArgs) -> anyhow::Result<f64> {
     use async_nats::jetstream::consumer::{AckPolicy, pull};
-    let client = async_nats::connect(run.nats.url.as_str()).await?;
+    let client = connect_nats(&run.nats.url).await?;
     let js = async_nats::jetstream::new(client);
     let stream = js.get_stream(format!("BENCH_RAW_{}", run.id.to_uppercase())).await?;
     let consumer = stream

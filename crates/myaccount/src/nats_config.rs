@@ -338,7 +338,9 @@ fn render_server_config(options: &PlaneOptions, users: &[(&str, String, Permissi
     let _ = writeln!(out, "listen: {}", quoted(&options.listen));
     let _ = writeln!(
         out,
-        "\njetstream {{\n  store_dir: {}\n}}",
+        // Acknowledged means on disk: without `sync_interval: always` a node that crashes, or a
+        // cluster that loses power, can lose messages it had acknowledged (nats-server 2.10+).
+        "\njetstream {{\n  store_dir: {}\n  sync_interval: always\n}}",
         quoted(&options.store_dir.to_string_lossy())
     );
     let _ = writeln!(out, "\nauthorization {{\n  users: [");
@@ -367,7 +369,7 @@ fn render_helm_values(users: &[(&str, String, Permissions)]) -> String {
     let mut out = String::from(
         "# Written by `myaccount nats-config`: values for the official NATS chart\n\
          # (helm install nats nats/nats -f nats-helm-values.yaml). Public keys only.\n\
-         config:\n  jetstream:\n    enabled: true\n    fileStore:\n      enabled: true\n  merge:\n    authorization:\n      users:\n",
+         config:\n  jetstream:\n    enabled: true\n    fileStore:\n      enabled: true\n    merge:\n      sync_interval: always\n  merge:\n    authorization:\n      users:\n",
     );
     for (name, public_key, permissions) in users {
         let _ = writeln!(out, "        # {name}");

@@ -120,11 +120,36 @@ pub fn to_status<E: ServiceError>(error: E) -> Status {
             Status::with_error_details(Code::ResourceExhausted, message, details)
         }
         ErrorKind::Unavailable(m) => Status::unavailable(m),
+        // The database away (down, restarting, failing over, out of connections) is not a bug:
+        // the same call succeeds once it is back, so the caller hears "try again", never 500.
+        ErrorKind::Internal if caused_by_database_outage(&error) => {
+            tracing::warn!(error = %error_chain(&error), "database unavailable");
+            Status::unavailable(DATABASE_UNAVAILABLE)
+        }
         ErrorKind::Internal => {
             tracing::error!(error = %error_chain(&error), "internal error");
             Status::internal("internal error")
         }
     }
+}
+
+/// The message of a call that failed because the service's database is unavailable.
+pub const DATABASE_UNAVAILABLE: &str = "the service cannot reach its database right now; try again shortly";
+
+/// Whether a sqlx error of the infrastructure's ([`crate::db::is_infrastructure_error`]) is
+/// among the causes of `error`.
+fn caused_by_database_outage(error: &dyn std::error::Error) -> bool {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if cause
+            .downcast_ref::<sqlx::Error>()
+            .is_some_and(crate::db::is_infrastructure_error)
+        {
+            return true;
+        }
+        source = cause.source();
+    }
+    false
 }
 
 /// `ErrorInfo.reason` of a step-up refusal.
@@ -207,6 +232,35 @@ pub fn error_chain(error: &dyn std::error::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    enum StoreFailure {
+        #[error("storage failed: {0}")]
+        Database(#[from] sqlx::Error),
+    }
+
+    impl ServiceError for StoreFailure {
+        fn kind(&self) -> ErrorKind {
+            ErrorKind::Internal
+        }
+    }
+
+    #[test]
+    fn a_database_outage_is_unavailable_and_a_bug_stays_internal() {
+        let outages = [
+            sqlx::Error::PoolTimedOut,
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::ConnectionReset)),
+            sqlx::Error::Io(std::io::Error::from(std::io::ErrorKind::UnexpectedEof)),
+        ];
+        for outage in outages {
+            let status = to_status(StoreFailure::from(outage));
+            assert_eq!(status.code(), Code::Unavailable);
+            assert_eq!(status.message(), DATABASE_UNAVAILABLE);
+        }
+        let bug = to_status(StoreFailure::from(sqlx::Error::RowNotFound));
+        assert_eq!(bug.code(), Code::Internal);
+        assert_eq!(bug.message(), "internal error");
+    }
 
     #[test]
     fn violations_round_trip_through_a_status() {

@@ -88,8 +88,12 @@ impl NatsSettings {
                 "must be at least NATS_DUPLICATE_WINDOW",
             ));
         }
+        let url: String = env.or("NATS_URL", defaults.url)?;
+        if let Err(reason) = server_addrs(&url) {
+            return Err(ConfigError::new("NATS_URL", reason));
+        }
         Ok(Self {
-            url: env.or("NATS_URL", defaults.url)?,
+            url,
             namespace,
             stream_replicas,
             stream_max_age: env.duration("NATS_STREAM_MAX_AGE", defaults.stream_max_age)?,
@@ -130,12 +134,34 @@ fn read_user_seed(path: &std::path::Path) -> Result<String, EventsError> {
 }
 
 /// `nats://user:secret@host:4222` -> `nats://***@host:4222`: URLs in errors and logs never carry
-/// credentials.
+/// credentials. A list of servers (`NATS_URL` of a cluster) is redacted server by server.
 pub fn redact_credentials(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => format!("{}***{}", &url[..scheme + 3], &url[at..]),
-        _ => url.to_owned(),
+    url.split(',')
+        .map(|one| match (one.find("://"), one.rfind('@')) {
+            (Some(scheme), Some(at)) if at > scheme => format!("{}***{}", &one[..scheme + 3], &one[at..]),
+            _ => one.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The servers of `NATS_URL`: one URL, or a comma-separated list of a cluster's servers (the
+/// client connects to any of them and fails over between them). The message never quotes a URL.
+pub fn server_addrs(url: &str) -> Result<Vec<async_nats::ServerAddr>, String> {
+    let servers = url
+        .split(',')
+        .map(str::trim)
+        .filter(|one| !one.is_empty())
+        .enumerate()
+        .map(|(i, one)| {
+            one.parse::<async_nats::ServerAddr>()
+                .map_err(|e| format!("server {} of the list: {e}", i + 1))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if servers.is_empty() {
+        return Err("names no server".into());
     }
+    Ok(servers)
 }
 
 fn is_valid_namespace(ns: &str) -> bool {
@@ -334,7 +360,10 @@ impl EventBus {
             .retry_on_initial_connect()
             .max_reconnects(None)
             .connection_timeout(Duration::from_secs(2))
-            .connect(settings.url.as_str())
+            .connect(server_addrs(&settings.url).map_err(|message| EventsError::Connect {
+                url: redact_credentials(&settings.url),
+                message,
+            })?)
             .await
             .map_err(|e| EventsError::Connect {
                 url: redact_credentials(&settings.url),
@@ -446,12 +475,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn nats_url_names_one_server_or_a_cluster_and_a_bad_one_is_refused_at_start() {
+        let cluster = "nats://n1:4222, nats://n2:4222,nats://n3:4222";
+        let settings = NatsSettings::from_env(&Env::from_pairs([("NATS_URL", cluster)])).expect("a list of servers");
+        assert_eq!(server_addrs(&settings.url).expect("servers").len(), 3);
+        assert_eq!(server_addrs("nats://nats:4222").expect("one server").len(), 1);
+        for bad in ["nats://n1:4222,nats://n2:port", " , "] {
+            let error = NatsSettings::from_env(&Env::from_pairs([("NATS_URL", bad)])).expect_err(bad);
+            assert!(error.to_string().contains("NATS_URL"), "{error}");
+        }
+    }
+
+    #[test]
     fn credentials_never_reach_error_messages() {
         assert_eq!(
             redact_credentials("nats://svc:s3cret@nats:4222"),
             "nats://***@nats:4222"
         );
         assert_eq!(redact_credentials("nats://nats:4222"), "nats://nats:4222");
+        assert_eq!(
+            redact_credentials("nats://a:x@n1:4222,nats://n2:4222"),
+            "nats://***@n1:4222,nats://n2:4222"
+        );
     }
 
     #[test]

@@ -190,6 +190,7 @@ impl Default for TestIssuer {
 /// A nats-server owned by one test, on a free port, that the test can stop and start again
 /// (same port, same storage) to simulate an outage.
 pub struct NatsServer {
+    binary: PathBuf,
     port: u16,
     store: PathBuf,
     /// A configuration file the server starts with (`myaccount nats-config`'s); its listener is
@@ -203,6 +204,7 @@ impl NatsServer {
         let port = free_port();
         let store = std::env::temp_dir().join(format!("myaccount-nats-{}", Uuid::new_v4().simple()));
         let mut server = Self {
+            binary: installed_nats_server(),
             port,
             store,
             config: None,
@@ -213,12 +215,15 @@ impl NatsServer {
     }
 
     /// A server started as `nats-server -c config` (on a free port of loopback); its log is
-    /// kept, for tests that look for what the server refused ([`NatsServer::log`]).
+    /// kept, for tests that look for what the server refused ([`NatsServer::log`]). It is the
+    /// pinned nats-server ([`pinned_nats_server`]): the configurations `myaccount nats-config`
+    /// writes are the shipped ones, which need 2.10 or newer (`sync_interval`).
     pub async fn start_with_config(config: PathBuf) -> Self {
         let port = free_port();
         let store = std::env::temp_dir().join(format!("myaccount-nats-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&store).expect("a directory for the server's log");
         let mut server = Self {
+            binary: pinned_nats_server(),
             port,
             store,
             config: Some(config),
@@ -246,15 +251,7 @@ impl NatsServer {
 
     /// Starts the server again and waits until it accepts connections.
     pub async fn resume(&mut self) {
-        let binary = [
-            "/usr/sbin/nats-server",
-            "/usr/bin/nats-server",
-            "/usr/local/bin/nats-server",
-        ]
-        .into_iter()
-        .find(|p| std::path::Path::new(p).exists())
-        .unwrap_or("nats-server");
-        let mut command = Command::new(binary);
+        let mut command = Command::new(&self.binary);
         command.args(["-a", "127.0.0.1", "-p", &self.port.to_string()]);
         match &self.config {
             Some(config) => command
@@ -283,6 +280,43 @@ impl Drop for NatsServer {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.store);
     }
+}
+
+/// The machine's nats-server (`deploy/scripts/ensure-services.sh` installs it).
+fn installed_nats_server() -> PathBuf {
+    [
+        "/usr/sbin/nats-server",
+        "/usr/bin/nats-server",
+        "/usr/local/bin/nats-server",
+    ]
+    .into_iter()
+    .find(|p| std::path::Path::new(p).exists())
+    .unwrap_or("nats-server")
+    .into()
+}
+
+/// The nats-server the project ships against, at the version pinned in
+/// `deploy/scripts/ensure-nats-server.sh`, which installs it (once) into the tools cache and
+/// prints its path.
+pub fn pinned_nats_server() -> PathBuf {
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/scripts/ensure-nats-server.sh");
+    let output = std::process::Command::new(&script)
+        .output()
+        .unwrap_or_else(|e| panic!("{} runs: {e}", script.display()));
+    assert!(
+        output.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    PathBuf::from(
+        stdout
+            .lines()
+            .last()
+            .expect("the script prints the binary's path")
+            .trim(),
+    )
 }
 
 /// A port for a server a test starts later (when the port must be known before it binds).
