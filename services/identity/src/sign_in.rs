@@ -5,6 +5,7 @@
 use std::ops::ControlFlow;
 
 use chrono::Utc;
+use platform::auth::APP_PASSWORD_AMR;
 use platform::error::Violations;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -73,7 +74,7 @@ async fn check_credentials(
         .map_or(ctx.dummy_hash.clone(), |c| c.password_hash.clone());
     let password_ok = verify_password(password.to_owned(), hash).await?;
     // Non-interactive clients sign in with an app password instead of the password; they never
-    // get a second step (amr stays "pwd").
+    // get a second step, and their session can only read (amr "app_pwd").
     let app_password_ok = match (&credentials, &ctx.second_factors) {
         (Some(c), Some(si)) if !password_ok && c.enabled => {
             si.verify_app_password(c.id, password).await.unwrap_or_else(|e| {
@@ -158,7 +159,7 @@ async fn after_proof(
             return open_challenge(tx, attempt, user_id, None, guest_organization, factors, si.policy).await;
         }
     }
-    attempt.amr = vec!["pwd".to_owned()];
+    attempt.amr = vec![if proof.by_password { "pwd" } else { APP_PASSWORD_AMR }.to_owned()];
     if credentials.password_change_required && proof.by_password {
         return required_password::interrupt(tx, &account, attempt).await;
     }

@@ -119,6 +119,21 @@ pub async fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sql
     Ok(())
 }
 
+/// Deletes every app password of a user, active or still pending, under [`lock_user`], and
+/// returns the active ones (those were announced, so their removal is too).
+pub async fn delete_app_passwords(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
+    let removed: Vec<Method> = lock_active_methods(conn, user_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.kind == MethodKind::AppPassword)
+        .collect();
+    sqlx::query("DELETE FROM methods WHERE user_id = $1 AND kind = 'app_password'")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
+}
+
 /// As [`active_methods`], under [`lock_user`].
 pub async fn lock_active_methods(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
     lock_user(conn, user_id).await?;
