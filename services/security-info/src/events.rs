@@ -156,7 +156,7 @@ impl AppPasswordRevoker {
         let user_id = Uuid::parse_str(user_id.trim())
             .map_err(|_| HandlerError::Rejected(format!("user_id {user_id:?} is not a user id")))?;
         let now = time.unwrap_or_else(Utc::now);
-        let removed = store::delete_app_passwords(conn, user_id).await?;
+        let removed = store::delete_app_passwords(conn, user_id, now).await?;
         for method in &removed {
             method_removed(conn, method, None, now).await?;
         }
