@@ -106,19 +106,27 @@ impl Problem {
                     Self::validation(errors)
                 }
             }
-            Code::Unauthenticated => match platform::revocation::revoked_reason(status) {
-                Some(reason) => {
+            Code::Unauthenticated => {
+                if let Some(reason) = platform::revocation::revoked_reason(status) {
                     let mut p = Self::new(StatusCode::UNAUTHORIZED, "session-revoked", message);
                     p.reason = Some(reason.into_boxed_str());
                     p
+                } else if let Some(reason) = platform::error::session_expired_reason(status) {
+                    let mut p = Self::new(StatusCode::UNAUTHORIZED, "session-expired", message);
+                    p.reason = Some(reason.into_boxed_str());
+                    p
+                } else {
+                    Self::unauthenticated(message)
                 }
-                None => Self::unauthenticated(message),
-            },
+            }
             Code::Unavailable if platform::revocation::is_status_unknown(status) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, "revocation-status-unknown", message)
             }
             Code::PermissionDenied if platform::error::is_reauthentication_required(status) => {
                 Self::new(StatusCode::FORBIDDEN, "reauthentication-required", message)
+            }
+            Code::PermissionDenied if platform::error::is_interactive_sign_in_required(status) => {
+                Self::new(StatusCode::FORBIDDEN, "interactive-sign-in-required", message)
             }
             Code::PermissionDenied => Self::new(StatusCode::FORBIDDEN, "forbidden", message),
             Code::NotFound => Self::not_found(message),

@@ -307,20 +307,23 @@ fn is_state_changing(method: &Method) -> bool {
 enum SessionError {
     /// The session is over (unreadable cookie, refresh refused): 401 and the cookies go.
     Ended,
+    /// The session ended by itself (idle timeout, maximum lifetime): identity's 401
+    /// `session-expired`, whose reason the portal puts in words, and the cookies go.
+    Expired(Problem),
     /// Identity could not be asked; the cookie may still be good.
     Failed(Problem),
 }
 
 impl SessionError {
     fn into_response(self) -> Response {
-        match self {
-            SessionError::Ended => {
-                let mut response = Problem::unauthenticated("your session has ended; sign in again").into_response();
-                clear_cookies(response.headers_mut());
-                response
-            }
-            SessionError::Failed(problem) => problem.into_response(),
-        }
+        let problem = match self {
+            SessionError::Failed(problem) => return problem.into_response(),
+            SessionError::Expired(problem) => problem,
+            SessionError::Ended => Problem::unauthenticated("your session has ended; sign in again"),
+        };
+        let mut response = problem.into_response();
+        clear_cookies(response.headers_mut());
+        response
     }
 }
 
@@ -345,6 +348,7 @@ async fn usable(
             Ok((session, Some(sealed)))
         }
         Err(problem) if problem.status().is_server_error() => Err(SessionError::Failed(problem)),
+        Err(problem) if problem.kind.ends_with(":session-expired") => Err(SessionError::Expired(problem)),
         Err(_) => Err(SessionError::Ended),
     }
 }
@@ -443,7 +447,7 @@ pub async fn status(state: &AppState, mut parts: Parts) -> Result<Response, Prob
     };
     let (session, refreshed) = match usable(state, &mut parts, session).await {
         Ok(usable) => usable,
-        Err(SessionError::Ended) => return Ok(signed_out()),
+        Err(SessionError::Ended | SessionError::Expired(_)) => return Ok(signed_out()),
         Err(SessionError::Failed(problem)) => return Err(problem),
     };
     if !alive(state, &session.access_token).await? {

@@ -22,8 +22,43 @@ use uuid::Uuid;
 pub const ADMIN_UPN: &str = "admin@test.example";
 pub const ADMIN_PASSWORD: &str = "integration admin lantern 99";
 
+/// How a [`TestSystem`] differs from the usual one.
+#[derive(Debug, Clone)]
+pub struct SystemOptions {
+    pub trust_forwarded_for: bool,
+    pub rate_limits: RateLimitSettings,
+    /// Identity's token settings (access tokens of 5 minutes unless changed).
+    pub tokens: myaccount_identity::tokens::TokenSettings,
+    /// A second gateway replica (same cookie keys, same services), as behind a load balancer.
+    pub second_gateway: bool,
+    /// A second identity replica on the same database, whose JWKS the other services and the
+    /// gateways verify with, while the gateways' calls (sign-in, refresh) go to the first: what
+    /// a load balancer in front of two replicas does at its worst.
+    pub identity_replica_serves_jwks: bool,
+}
+
+impl Default for SystemOptions {
+    fn default() -> Self {
+        Self {
+            trust_forwarded_for: false,
+            rate_limits: RateLimitSettings::OFF,
+            tokens: myaccount_identity::tokens::TokenSettings {
+                access_token_ttl: Duration::from_secs(300),
+                ..myaccount_identity::tokens::TokenSettings::new(
+                    platform::auth::DEFAULT_ISSUER,
+                    platform::auth::DEFAULT_AUDIENCE,
+                )
+            },
+            second_gateway: false,
+            identity_replica_serves_jwks: false,
+        }
+    }
+}
+
 pub struct TestSystem {
     pub gateway: String,
+    /// The second gateway replica, with [`SystemOptions::second_gateway`].
+    pub second_gateway: Option<String>,
     /// The gateway as a browser reaches it for WebAuthn: `http://localhost:<port>`, the relying
     /// party's origin (security keys are bound to it).
     pub web_origin: String,
@@ -67,21 +102,39 @@ impl TestSystem {
     /// A gateway that takes the client address from `X-Forwarded-For`, as behind a proxy: tests
     /// sign in "from" the addresses of the test geo database.
     pub async fn spawn_with_forwarded_for() -> Self {
-        Self::spawn_with(TestNats::new(), true, RateLimitSettings::OFF).await
+        let options = SystemOptions {
+            trust_forwarded_for: true,
+            ..SystemOptions::default()
+        };
+        Self::spawn_with(TestNats::new(), options).await
     }
 
     /// A gateway that rate-limits its sign-in endpoints (the others run without limits, so they
     /// can sign in as often as their stories need).
     pub async fn spawn_with_rate_limits(limits: RateLimitSettings) -> Self {
-        Self::spawn_with(TestNats::new(), false, limits).await
+        let options = SystemOptions {
+            rate_limits: limits,
+            ..SystemOptions::default()
+        };
+        Self::spawn_with(TestNats::new(), options).await
+    }
+
+    /// A system as `options` say.
+    pub async fn spawn_with_options(options: SystemOptions) -> Self {
+        Self::spawn_with(TestNats::new(), options).await
     }
 
     /// Uses `nats` (e.g. a test-owned server) instead of the machine's NATS.
     pub async fn spawn_with_nats(nats: TestNats) -> Self {
-        Self::spawn_with(nats, false, RateLimitSettings::OFF).await
+        Self::spawn_with(nats, SystemOptions::default()).await
     }
 
-    async fn spawn_with(nats: TestNats, trust_forwarded_for: bool, rate_limits: RateLimitSettings) -> Self {
+    async fn spawn_with(nats: TestNats, options: SystemOptions) -> Self {
+        let SystemOptions {
+            trust_forwarded_for,
+            rate_limits,
+            ..
+        } = options;
         let identity_db = TestDatabase::new("identity");
         let audit_db = TestDatabase::new("audit");
         let devices_db = TestDatabase::new("devices");
@@ -93,19 +146,14 @@ impl TestSystem {
         let gateway_port = platform::testing::free_port();
         let web_origin = format!("http://localhost:{gateway_port}");
 
-        let identity = myaccount_identity::Application::build(myaccount_identity::Settings {
+        let identity_settings = myaccount_identity::Settings {
             service: ServiceSettings::for_tests(
                 &myaccount_identity::SPEC,
                 identity_db.settings.clone(),
                 nats.settings_for(myaccount_identity::SPEC.name),
                 "http://unused.invalid",
             ),
-            tokens: myaccount_identity::tokens::TokenSettings {
-                issuer: platform::auth::DEFAULT_ISSUER.into(),
-                audience: platform::auth::DEFAULT_AUDIENCE.into(),
-                access_token_ttl: Duration::from_secs(300),
-                refresh_token_ttl: Duration::from_secs(3600),
-            },
+            tokens: options.tokens.clone(),
             sign_in: myaccount_identity::SignInSettings::default(),
             bootstrap_admin: Some(BootstrapAdmin {
                 user_principal_name: ADMIN_UPN.into(),
@@ -114,12 +162,27 @@ impl TestSystem {
             second_factors: Some(myaccount_identity::security_info::SecondFactorSettings::new(format!(
                 "http://127.0.0.1:{security_info_port}"
             ))),
-        })
-        .await
-        .expect("identity starts");
+        };
+        let identity = myaccount_identity::Application::build(identity_settings.clone())
+            .await
+            .expect("identity starts");
         let identity_port = identity.port();
         let identity_admin_port = identity.admin_port();
-        let jwks_url = format!("http://127.0.0.1:{identity_admin_port}/.well-known/jwks.json");
+        let identity_replica = if options.identity_replica_serves_jwks {
+            let replica = myaccount_identity::Application::build(myaccount_identity::Settings {
+                bootstrap_admin: None,
+                ..identity_settings
+            })
+            .await
+            .expect("the identity replica starts");
+            Some(replica)
+        } else {
+            None
+        };
+        let jwks_port = identity_replica
+            .as_ref()
+            .map_or(identity_admin_port, myaccount_identity::Application::admin_port);
+        let jwks_url = format!("http://127.0.0.1:{jwks_port}/.well-known/jwks.json");
 
         let audit = myaccount_audit::Application::build(myaccount_audit::Settings {
             service: ServiceSettings::for_tests(
@@ -187,7 +250,7 @@ impl TestSystem {
         .await
         .expect("security-info starts");
 
-        let gateway = myaccount_gateway::Application::build(myaccount_gateway::Settings {
+        let gateway_settings = myaccount_gateway::Settings {
             host: "127.0.0.1".parse().expect("ip"),
             port: gateway_port,
             identity_url: format!("http://127.0.0.1:{identity_port}"),
@@ -212,10 +275,27 @@ impl TestSystem {
             rate_limits,
             service_concurrency_limit: 256,
             read_retries: 2,
-        })
-        .await
-        .expect("gateway starts");
+        };
+        let second_gateway = if options.second_gateway {
+            let settings = myaccount_gateway::Settings {
+                port: 0,
+                ..gateway_settings.clone()
+            };
+            Some(
+                myaccount_gateway::Application::build(settings)
+                    .await
+                    .expect("the second gateway starts"),
+            )
+        } else {
+            None
+        };
+        let gateway = myaccount_gateway::Application::build(gateway_settings)
+            .await
+            .expect("gateway starts");
         let gateway_url = format!("http://127.0.0.1:{}", gateway.port());
+        let second_gateway_url = second_gateway
+            .as_ref()
+            .map(|g| format!("http://127.0.0.1:{}", g.port()));
 
         let audit_stop = audit.shutdown_token();
         let stops = vec![
@@ -226,13 +306,23 @@ impl TestSystem {
             devices.shutdown_token(),
             security_info.shutdown_token(),
         ];
-        let admin_ports = [
+        let mut admin_ports = vec![
             identity.admin_port(),
             audit.admin_port(),
             organizations.admin_port(),
             devices.admin_port(),
             security_info.admin_port(),
         ];
+        let mut stops = stops;
+        if let Some(replica) = identity_replica {
+            admin_ports.push(replica.admin_port());
+            stops.push(replica.shutdown_token());
+            tokio::spawn(replica.run_until_stopped());
+        }
+        if let Some(second) = second_gateway {
+            stops.push(second.shutdown_token());
+            tokio::spawn(second.run_until_stopped());
+        }
         tokio::spawn(identity.run_until_stopped());
         tokio::spawn(audit.run_until_stopped());
         tokio::spawn(gateway.run_until_stopped());
@@ -246,6 +336,7 @@ impl TestSystem {
 
         Self {
             gateway: gateway_url,
+            second_gateway: second_gateway_url,
             web_origin,
             http: reqwest::Client::new(),
             identity_port,

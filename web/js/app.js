@@ -129,10 +129,19 @@ const ENDED_BECAUSE = {
   account_deleted: 'You were signed out because your account was deleted.',
 };
 
+/** Why a session ended by itself (the `reason` of a `session-expired` problem), in words. */
+const EXPIRED_BECAUSE = {
+  idle_timeout: 'You were signed out because you were inactive for a while. Sign in again to continue.',
+  max_lifetime: 'You were signed out because your session reached its maximum length. Sign in again to continue.',
+};
+
 /** The sentence the sign-in page shows after a 401 from any call. */
 export function endedMessage(error) {
-  const reason = error && error.code === 'session-revoked' && error.problem.reason;
-  return ENDED_BECAUSE[reason] || 'Your session has ended. Sign in again to continue.';
+  const problem = (error && error.problem) || {};
+  const sentence =
+    (error && error.code === 'session-revoked' && ENDED_BECAUSE[problem.reason]) ||
+    (error && error.code === 'session-expired' && EXPIRED_BECAUSE[problem.reason]);
+  return sentence || 'Your session has ended. Sign in again to continue.';
 }
 
 setHandlers({

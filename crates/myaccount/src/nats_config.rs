@@ -17,7 +17,8 @@ use std::path::{Path, PathBuf};
 
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
-    NotificationRequested, OrganizationChanged, SignInFlagged, SignInRecorded, UserCreated, UserDeleted,
+    NotificationRequested, OrganizationChanged, PasswordChanged, SignInFlagged, SignInRecorded, UserCreated,
+    UserDeleted,
 };
 use platform::consumer::{durable_name, stream_durable_name};
 use platform::events::{Event, Naming, Stream, inbox_prefix};
@@ -181,6 +182,8 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
             &myaccount_security_info::SPEC,
             vec![
                 OwnedConsumer::of::<OrganizationChanged>(security_info),
+                OwnedConsumer::of::<PasswordChanged>(security_info),
+                OwnedConsumer::of::<SignInFlagged>(security_info),
                 OwnedConsumer::of::<UserDeleted>(security_info),
                 // The notification sender, a consumer of its own inside security-info.
                 OwnedConsumer::of::<NotificationRequested>("notifications"),

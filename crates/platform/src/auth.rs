@@ -36,6 +36,13 @@ pub const SERVICE_SCOPE: &str = "myaccount.service";
 /// The `amr` value that says two or more factors were used (RFC 8176).
 pub const MFA_AMR: &str = "mfa";
 
+/// The `amr` of a session opened with an app password. RFC 8176 registers no value for it (its
+/// "pwd" is the account password), so this one is MyAccount's own, in the registry's style.
+pub const APP_PASSWORD_AMR: &str = "app_pwd";
+
+/// The narrow scope of an app password's tokens: read what the account holds, change nothing.
+pub const READ_ONLY_SCOPE: &str = "myaccount.read";
+
 /// The claims of a MyAccount access token.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Claims {
@@ -111,9 +118,26 @@ impl Caller {
         self.amr.iter().any(|m| m == MFA_AMR)
     }
 
+    /// Whether the token may only read: an app password's session (its `amr` or its scope
+    /// says so). Such a caller changes nothing and never satisfies a step-up.
+    pub fn is_read_only(&self) -> bool {
+        self.amr.iter().any(|m| m == APP_PASSWORD_AMR) || self.scopes.iter().any(|s| s == READ_ONLY_SCOPE)
+    }
+
+    /// Refuses a read-only caller (see [`Caller::is_read_only`]): `PERMISSION_DENIED` with
+    /// reason `INTERACTIVE_SIGN_IN_REQUIRED`.
+    pub fn require_interactive(&self) -> Result<(), Status> {
+        if self.is_read_only() {
+            Err(read_only_refusal())
+        } else {
+            Ok(())
+        }
+    }
+
     /// The step-up rule for sensitive changes: a multi-factor sign-in no older than `max_age`.
     /// Otherwise `PERMISSION_DENIED` with reason `REAUTHENTICATION_REQUIRED`.
     pub fn require_recent_mfa(&self, max_age: Duration) -> Result<(), Status> {
+        self.require_interactive()?;
         if self.has_mfa() && self.signed_in_within(max_age) {
             Ok(())
         } else {
@@ -127,6 +151,8 @@ impl Caller {
     /// As [`Caller::require_recent_mfa`] for a person who has no second factor yet: any sign-in
     /// no older than `max_age`.
     pub fn require_recent_sign_in(&self, max_age: Duration) -> Result<(), Status> {
+        // An app password is no sign-in: its `auth_time` is fresh whenever an app connects.
+        self.require_interactive()?;
         if self.signed_in_within(max_age) {
             Ok(())
         } else {
@@ -353,6 +379,13 @@ impl JwksSource for StaticJwks {
     }
 }
 
+/// The clock skew a verifier allows on `exp` by default.
+pub const VERIFIER_LEEWAY: Duration = Duration::from_secs(30);
+/// The shortest time between two JWKS fetches of a verifier (an unknown `kid` fetches at once
+/// unless the last fetch was this recent). The issuer publishes a new key at least this long
+/// before it signs with it.
+pub const VERIFIER_MIN_REFETCH: Duration = Duration::from_secs(5);
+
 #[derive(Debug, Clone)]
 pub struct VerifierSettings {
     pub issuer: String,
@@ -372,9 +405,9 @@ impl VerifierSettings {
             issuer: issuer.into(),
             audience: audience.into(),
             jwks_url: jwks_url.into(),
-            leeway: Duration::from_secs(30),
+            leeway: VERIFIER_LEEWAY,
             cache_ttl: Duration::from_secs(600),
-            min_refresh_interval: Duration::from_secs(5),
+            min_refresh_interval: VERIFIER_MIN_REFETCH,
         }
     }
 
@@ -575,6 +608,21 @@ pub struct AuthService<S> {
     revoked_allowed: Arc<HashSet<String>>,
 }
 
+fn read_only_refusal() -> Status {
+    crate::error::interactive_sign_in_required(
+        "a session opened with an app password can only read; sign in with your password to make this change",
+    )
+}
+
+/// What a read-only token (an app password's) may call: reads only, by the verb every RPC name
+/// starts with (`GetMyProfile`, `ListMySignIns`, `DescribeMyPersonalData`), and ending its own
+/// session (`own_session_end`: the methods a revoked token may still call). Deny by default: a
+/// new RPC with any other verb is refused to it without anyone having to remember.
+fn read_only_may_call(path: &str, own_session_end: bool) -> bool {
+    let method = path.rsplit('/').next().unwrap_or_default();
+    own_session_end || ["Get", "List", "Describe"].iter().any(|verb| method.starts_with(verb))
+}
+
 const INFRASTRUCTURE_SERVICES: [&str; 3] = ["/grpc.health.v1.", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
 
 impl<S, B> tower::Service<http::Request<B>> for AuthService<S>
@@ -597,9 +645,9 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let verifier = self.verifier.clone();
         let revocations = self.revocations.clone();
-        let path = request.uri().path();
-        let revoked_allowed = self.revoked_allowed.contains(path);
-        let public = self.public_methods.contains(path) || INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
+        let path = request.uri().path().to_owned();
+        let revoked_allowed = self.revoked_allowed.contains(&path);
+        let public = self.public_methods.contains(&path) || INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
         Box::pin(async move {
             if !public {
                 let verified = match bearer_token(request.headers().get(http::header::AUTHORIZATION)) {
@@ -608,6 +656,9 @@ where
                 };
                 match verified {
                     Ok(mut caller) => {
+                        if caller.is_read_only() && !read_only_may_call(&path, revoked_allowed) {
+                            return Ok(read_only_refusal().into_http());
+                        }
                         if let Some(revocations) = &revocations {
                             if let Some(reason) = revocations.refusal(&caller).filter(|_| !revoked_allowed) {
                                 metrics::counter!("auth_revoked_tokens_refused_total").increment(1);
@@ -731,6 +782,57 @@ mod tests {
         assert!(password_only.require_recent_sign_in(ten_minutes).is_ok());
         assert!(stale.require_recent_sign_in(ten_minutes).is_err());
         assert!(fresh_mfa.require_service().is_err());
+    }
+
+    #[test]
+    fn an_app_password_session_reads_only_and_never_steps_up() {
+        let app_password = Caller {
+            user_id: Uuid::new_v4(),
+            session_id: None,
+            organization_id: None,
+            auth_time: Utc::now(),
+            issued_at: Utc::now(),
+            amr: vec![APP_PASSWORD_AMR.into()],
+            scopes: vec![READ_ONLY_SCOPE.into()],
+            revocations_current: true,
+        };
+        assert!(app_password.is_read_only());
+        let ten_minutes = Duration::from_secs(600);
+        for refusal in [
+            app_password.require_recent_sign_in(ten_minutes),
+            app_password.require_recent_mfa(ten_minutes),
+            app_password.require_interactive(),
+        ] {
+            let status = refusal.unwrap_err();
+            assert!(crate::error::is_interactive_sign_in_required(&status), "{status:?}");
+        }
+        // The scope alone is enough, whatever the amr says.
+        let scoped = Caller {
+            amr: vec!["pwd".into()],
+            ..app_password.clone()
+        };
+        assert!(scoped.is_read_only());
+
+        for read in [
+            "/myaccount.identity.v1.IdentityService/GetMyProfile",
+            "/myaccount.audit.v1.AuditService/ListMySignIns",
+            "/myaccount.devices.v1.DevicesService/DescribeMyPersonalData",
+        ] {
+            assert!(read_only_may_call(read, false), "{read}");
+        }
+        for change in [
+            "/myaccount.securityinfo.v1.SecurityInfoService/CreateAppPassword",
+            "/myaccount.devices.v1.DevicesService/RevealRecoveryKey",
+            "/myaccount.identity.v1.IdentityService/Reauthenticate",
+            "/myaccount.identity.v1.IdentityService/ExportMyData",
+            "/myaccount.identity.v1.IdentityService/SignOutEverywhere",
+        ] {
+            assert!(!read_only_may_call(change, false), "{change}");
+        }
+        assert!(
+            read_only_may_call("/myaccount.identity.v1.IdentityService/SignOut", true),
+            "ending its own session"
+        );
     }
 
     #[test]

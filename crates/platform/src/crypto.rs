@@ -107,6 +107,16 @@ impl Keyring {
         Ok(Self { keys })
     }
 
+    /// A keyring of one given key (a key derived for one purpose, not configured).
+    pub fn single(id: &str, key: &[u8; 32]) -> Self {
+        Self {
+            keys: vec![Key {
+                id: id.to_owned(),
+                cipher: Aes256Gcm::new(key.into()),
+            }],
+        }
+    }
+
     /// A keyring with one fresh random key (tests, and development defaults).
     pub fn generate(id: &str) -> Self {
         let mut bytes = [0u8; 32];

@@ -91,6 +91,12 @@ pub enum ErrorKind {
     /// The caller's session ended: `UNAUTHENTICATED` with reason `SESSION_REVOKED`, as the auth
     /// layer answers once the revocation feed has it.
     SessionRevoked(crate::revocation::RevocationReason),
+    /// The session ended by itself (`reason`: `idle_timeout`, `max_lifetime`): `UNAUTHENTICATED`
+    /// with reason `SESSION_EXPIRED`.
+    SessionExpired {
+        reason: &'static str,
+        message: String,
+    },
     ResourceExhausted {
         message: String,
         retry_after: Option<Duration>,
@@ -115,6 +121,7 @@ pub fn to_status<E: ServiceError>(error: E) -> Status {
         ErrorKind::ReauthenticationRequired(m) => reauthentication_required(m),
         ErrorKind::Unauthenticated(m) => Status::unauthenticated(m),
         ErrorKind::SessionRevoked(reason) => crate::revocation::RevocationSet::revoked_status(reason),
+        ErrorKind::SessionExpired { reason, message } => session_expired(reason, message),
         ErrorKind::ResourceExhausted { message, retry_after } => {
             let details = ErrorDetails::with_retry_info(retry_after);
             Status::with_error_details(Code::ResourceExhausted, message, details)
@@ -156,6 +163,48 @@ fn caused_by_database_outage(error: &dyn std::error::Error) -> bool {
 pub const REAUTHENTICATION_REQUIRED: &str = "REAUTHENTICATION_REQUIRED";
 /// `ErrorInfo.domain` of MyAccount's own reasons.
 pub const ERROR_DOMAIN: &str = "myaccount";
+
+/// `ErrorInfo.reason` of a session that ended by itself (idle timeout, maximum lifetime).
+pub const SESSION_EXPIRED: &str = "SESSION_EXPIRED";
+
+/// `UNAUTHENTICATED` for a session that ended by itself; `why` (`idle_timeout`,
+/// `max_lifetime`) travels as the `reason` metadata, so a client can say which.
+pub fn session_expired(why: &str, message: impl Into<String>) -> Status {
+    let metadata = std::collections::HashMap::from([("reason".to_owned(), why.to_owned())]);
+    let details = ErrorDetails::with_error_info(SESSION_EXPIRED, ERROR_DOMAIN, metadata);
+    Status::with_error_details(Code::Unauthenticated, message, details)
+}
+
+/// Why the session ended, when `status` is a [`session_expired`] answer.
+pub fn session_expired_reason(status: &Status) -> Option<String> {
+    let details = status.get_error_details();
+    let info = details.error_info()?;
+    (status.code() == Code::Unauthenticated && info.reason == SESSION_EXPIRED && info.domain == ERROR_DOMAIN)
+        .then(|| info.metadata.get("reason").cloned().unwrap_or_default())
+}
+
+/// `ErrorInfo.reason` of a change refused to a read-only (app password) session.
+pub const INTERACTIVE_SIGN_IN_REQUIRED: &str = "INTERACTIVE_SIGN_IN_REQUIRED";
+
+/// `PERMISSION_DENIED` for a read-only (app password) session asking for a change: only an
+/// interactive sign-in with the account's password may make it.
+pub fn interactive_sign_in_required(message: impl Into<String>) -> Status {
+    let details = ErrorDetails::with_error_info(
+        INTERACTIVE_SIGN_IN_REQUIRED,
+        ERROR_DOMAIN,
+        std::collections::HashMap::new(),
+    );
+    Status::with_error_details(Code::PermissionDenied, message, details)
+}
+
+/// Whether a status is the refusal of [`interactive_sign_in_required`].
+pub fn is_interactive_sign_in_required(status: &Status) -> bool {
+    status.code() == Code::PermissionDenied
+        && status
+            .get_error_details()
+            .error_info()
+            .is_some_and(|info| info.reason == INTERACTIVE_SIGN_IN_REQUIRED && info.domain == ERROR_DOMAIN)
+}
 
 /// `PERMISSION_DENIED` that tells the client to sign in again with a second factor.
 pub fn reauthentication_required(message: impl Into<String>) -> Status {

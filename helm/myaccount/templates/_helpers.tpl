@@ -298,8 +298,10 @@ optionally "secret": another Secret (the migration owner's), read under "<servic
 {{- if eq .name "identity" }}
 - name: ACCESS_TOKEN_TTL
   value: {{ $root.Values.tokens.accessTokenTtl | quote }}
-- name: REFRESH_TOKEN_TTL
-  value: {{ $root.Values.tokens.refreshTokenTtl | quote }}
+- name: SESSION_IDLE_TIMEOUT
+  value: {{ $root.Values.tokens.sessionIdleTimeout | quote }}
+- name: SESSION_MAX_LIFETIME
+  value: {{ $root.Values.tokens.sessionMaxLifetime | quote }}
 {{- with $root.Values.bootstrapAdmin.existingSecret }}
 - name: IDENTITY_BOOTSTRAP_ADMIN_UPN
   valueFrom:

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use myaccount_integration_tests::{AuthenticatorApp, TestSystem, TestUser};
+use myaccount_integration_tests::{AuthenticatorApp, SystemOptions, TestSystem, TestUser};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -154,6 +154,36 @@ async fn the_web_ui_works_in_a_real_browser() {
     // and the rest as usual.
     system.stop_audit().await;
     run_node("degraded/", &env, &artifacts).await;
+    drop(system);
+
+    // Sessions over time, on a system whose access tokens live 5 seconds: every request the
+    // portal sends refreshes first.
+    let defaults = SystemOptions::default();
+    let system = TestSystem::spawn_with_options(SystemOptions {
+        tokens: myaccount_identity::tokens::TokenSettings {
+            access_token_ttl: Duration::from_secs(5),
+            ..defaults.tokens.clone()
+        },
+        ..defaults
+    })
+    .await;
+    let session_user = system.create_user().await;
+    let idle_user = system.create_user().await;
+    let env: Vec<(String, String)> = [
+        ("GATEWAY_URL", system.gateway.as_str()),
+        ("WEB_ORIGIN", system.web_origin.as_str()),
+        ("CHROMIUM_PATH", CHROMIUM),
+        ("ARTIFACTS_DIR", artifacts.to_str().expect("utf-8 path")),
+        ("IDENTITY_DATABASE_URL", system.identity_db.settings.url.as_str()),
+        ("SESSION_USER", session_user.upn.as_str()),
+        ("SESSION_PASSWORD", session_user.password.as_str()),
+        ("IDLE_USER", idle_user.upn.as_str()),
+        ("IDLE_PASSWORD", idle_user.password.as_str()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    run_node("sessions/", &env, &artifacts).await;
 }
 
 /// Gives `user` ten recovery codes (while they have no second factor, a fresh sign-in is

@@ -1,8 +1,10 @@
 //! End to end through the gateway, on real Postgres and NATS.
 
+mod app_passwords;
 mod bad_input;
 mod contract;
 mod devices;
+mod key_rotation;
 mod organizations;
 mod outbox_fault;
 mod overview;

@@ -190,7 +190,7 @@ async fn an_app_password_signs_in_without_a_second_step_and_a_recovery_code_work
     assert!(body.get("mfaRequired").is_none(), "{body}");
     assert_eq!(
         claims(body["accessToken"].as_str().expect("token"))["amr"],
-        json!(["pwd"])
+        json!(["app_pwd"])
     );
 
     let codes: Value = system

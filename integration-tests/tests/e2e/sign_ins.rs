@@ -111,7 +111,16 @@ async fn status_filter_and_isolation_between_users() {
 
 #[tokio::test]
 async fn refresh_rotates_and_sign_out_ends_the_session() {
-    let system = TestSystem::spawn().await;
+    // No reuse grace: a repeat is theft at once (the grace has tests of its own).
+    let defaults = myaccount_integration_tests::SystemOptions::default();
+    let system = TestSystem::spawn_with_options(myaccount_integration_tests::SystemOptions {
+        tokens: myaccount_identity::tokens::TokenSettings {
+            refresh_reuse_grace: std::time::Duration::ZERO,
+            ..defaults.tokens.clone()
+        },
+        ..defaults
+    })
+    .await;
     let user = system.create_user().await;
     let session = system.sign_in_ok(&user).await;
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use myaccount_gateway::ratelimit::RateLimitSettings;
-use myaccount_integration_tests::{TestSystem, TestUser, assert_problem};
+use myaccount_integration_tests::{SystemOptions, TestSystem, TestUser, assert_problem};
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
@@ -299,4 +299,117 @@ async fn sign_in_floods_get_429_with_retry_after_per_account_and_per_address() {
         problem["detail"].as_str().is_some_and(|d| d.contains("address")),
         "{problem}"
     );
+}
+
+/// Access tokens so short-lived that every request through a gateway refreshes first.
+fn refreshing_every_request(second_gateway: bool) -> SystemOptions {
+    let defaults = SystemOptions::default();
+    SystemOptions {
+        second_gateway,
+        tokens: myaccount_identity::tokens::TokenSettings {
+            access_token_ttl: Duration::from_secs(5),
+            ..defaults.tokens.clone()
+        },
+        ..defaults
+    }
+}
+
+fn session_cookie(response: &Response) -> Option<String> {
+    response
+        .headers()
+        .get_all(SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("myaccount_session="))
+        .and_then(|v| v.split(';').next())
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+#[tokio::test]
+async fn two_gateway_replicas_refreshing_one_browser_session_at_once_keep_the_person_signed_in() {
+    let system = TestSystem::spawn_with_options(refreshing_every_request(true)).await;
+    let second = system.second_gateway.clone().expect("a second gateway");
+    let user = system.create_user().await;
+    let cookies = cookie_sign_in(&system, &user).await;
+
+    // A page sends its requests at once, and the load balancer spreads them over both
+    // replicas: each replica refreshes the expired access token with the same refresh token.
+    let gateways = [system.gateway.clone(), second.clone()];
+    let requests = (0..6).map(|i| {
+        system
+            .http
+            .get(format!("{}/api/v1/me/profile", gateways[i % 2]))
+            .header("cookie", cookies.header())
+            .send()
+    });
+    let responses = futures::future::join_all(requests).await;
+    let mut refreshed = Vec::new();
+    for response in responses {
+        let response = response.expect("answers");
+        assert_eq!(response.status(), StatusCode::OK, "every request is served");
+        refreshed.push(session_cookie(&response).expect("a refreshed cookie"));
+    }
+
+    // Whichever answer the browser keeps, the session goes on, on either replica, and the
+    // repeat never ended it.
+    for (i, session) in refreshed.iter().enumerate() {
+        let cookie = format!("myaccount_session={session}; myaccount_csrf={}", cookies.csrf);
+        let response = system
+            .http
+            .get(format!("{}/api/v1/me/profile", gateways[(i + 1) % 2]))
+            .header("cookie", cookie)
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), StatusCode::OK, "cookie {i} still works");
+    }
+    let ended: i64 = sqlx::query_scalar("SELECT count(*) FROM sessions WHERE revoked_at IS NOT NULL")
+        .fetch_one(&mut identity_db(&system).await)
+        .await
+        .expect("count ended sessions");
+    assert_eq!(ended, 0, "no session was taken for stolen");
+}
+
+async fn identity_db(system: &TestSystem) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(&system.identity_db.settings.url)
+        .await
+        .expect("identity's database")
+}
+
+#[tokio::test]
+async fn a_browser_session_idle_past_its_timeout_ends_saying_why() {
+    let system = TestSystem::spawn_with_options(refreshing_every_request(false)).await;
+    let user = system.create_user().await;
+    let cookies = cookie_sign_in(&system, &user).await;
+    let active = with_cookies(
+        &system,
+        Method::GET,
+        "/api/v1/me/profile",
+        &cookies.header(),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(active.status(), StatusCode::OK);
+
+    // The person leaves the tab for 25 hours (the idle timeout is 24).
+    sqlx::query(
+        "UPDATE refresh_tokens SET created_at = created_at - interval '25 hours', \
+         expires_at = expires_at - interval '25 hours', used_at = used_at - interval '25 hours'",
+    )
+    .execute(&mut identity_db(&system).await)
+    .await
+    .expect("age the session");
+    let cookie = session_cookie(&active).map_or_else(
+        || cookies.header(),
+        |session| format!("myaccount_session={session}; myaccount_csrf={}", cookies.csrf),
+    );
+
+    let response = with_cookies(&system, Method::GET, "/api/v1/me/profile", &cookie, None, None).await;
+    assert!(clears_both_cookies(response.headers()));
+    let problem = assert_problem(response, StatusCode::UNAUTHORIZED).await;
+    assert_eq!(problem["type"], "urn:myaccount:problem:session-expired", "{problem}");
+    assert_eq!(problem["reason"], "idle_timeout", "{problem}");
 }

@@ -115,9 +115,19 @@ impl Context {
         }
     }
 
-    /// How long a refresh token lives.
-    pub fn refresh_token_ttl(&self) -> chrono::Duration {
-        chrono::Duration::from_std(self.tokens.refresh_token_ttl).unwrap_or(chrono::Duration::days(14))
+    /// How long a session may go without a refresh: each refresh token lives this long.
+    pub fn idle_timeout(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.tokens.session_idle_timeout).unwrap_or(chrono::Duration::days(1))
+    }
+
+    /// When a session that began at `created_at` ends, however busy.
+    pub fn session_ends_at(&self, created_at: DateTime<Utc>) -> DateTime<Utc> {
+        created_at + chrono::Duration::from_std(self.tokens.session_max_lifetime).unwrap_or(chrono::Duration::days(14))
+    }
+
+    /// How long a spent refresh token gets its successor again.
+    pub fn reuse_grace(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.tokens.refresh_reuse_grace).unwrap_or(chrono::Duration::zero())
     }
 }
 

@@ -791,6 +791,25 @@ pub struct IssuedTokens {
     pub expires_in: std::time::Duration,
 }
 
+/// Why a session ended by itself, as a refresh finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionExpiry {
+    /// Not used (refreshed) for longer than the idle timeout.
+    IdleTimeout,
+    /// Older than the absolute lifetime, however busy.
+    MaxLifetime,
+}
+
+impl SessionExpiry {
+    /// The stable code clients tell the two apart by.
+    pub fn code(self) -> &'static str {
+        match self {
+            SessionExpiry::IdleTimeout => "idle_timeout",
+            SessionExpiry::MaxLifetime => "max_lifetime",
+        }
+    }
+}
+
 /// Never shows the tokens: a `?` in a log line must not hand out a session.
 impl std::fmt::Debug for IssuedTokens {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

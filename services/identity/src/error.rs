@@ -7,7 +7,7 @@ use platform::auth::AuthError;
 use platform::error::{ErrorKind, FieldViolation, ServiceError};
 use uuid::Uuid;
 
-use crate::domain::RevocationReason;
+use crate::domain::{RevocationReason, SessionExpiry};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +24,11 @@ pub enum IdentityError {
     InvalidRefreshToken,
     #[error("this session has ended; sign in again")]
     SessionEnded,
+    #[error("{}; sign in again", match .0 {
+        SessionExpiry::IdleTimeout => "this session ended after a time without activity",
+        SessionExpiry::MaxLifetime => "this session reached its maximum length",
+    })]
+    SessionExpired(SessionExpiry),
     #[error("user {0} not found")]
     UserNotFound(Uuid),
     #[error("a user named {0} already exists")]
@@ -81,6 +86,10 @@ impl ServiceError for IdentityError {
             | IdentityError::PasswordChangeNeedsInteractiveSignIn => ErrorKind::PermissionDenied(self.to_string()),
             IdentityError::ChangeTicketInvalid => ErrorKind::Unauthenticated(self.to_string()),
             IdentityError::SessionRevoked(reason) => ErrorKind::SessionRevoked(*reason),
+            IdentityError::SessionExpired(expiry) => ErrorKind::SessionExpired {
+                reason: expiry.code(),
+                message: self.to_string(),
+            },
             IdentityError::Throttled { retry_after } => ErrorKind::ResourceExhausted {
                 message: self.to_string(),
                 retry_after: Some(*retry_after),

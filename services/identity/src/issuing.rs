@@ -1,13 +1,15 @@
 //! Tokens: a session's refresh and access tokens, issued when a sign-in opens (or a step-up
 //! renews) the session, and rotated on refresh with reuse detection.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use platform::error::Violations;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::context::{Account, Context, validate_client};
-use crate::domain::{ClientInfo, IssuedTokens, RevocationReason};
+use crate::domain::{ClientInfo, IssuedTokens, RevocationReason, SessionExpiry};
 use crate::error::IdentityError;
 use crate::sessions::end_session;
 use crate::store::{self, NewSession};
@@ -50,8 +52,9 @@ pub async fn issue_for_session(
     amr: &[String],
     now: DateTime<Utc>,
 ) -> Result<IssuedTokens, IdentityError> {
-    let (refresh_token, refresh_hash) = tokens::new_refresh_token();
-    store::insert_refresh_token(tx, &refresh_hash, session_id, now, now + ctx.refresh_token_ttl()).await?;
+    let session_created_at = store::session_created_at(tx, session_id)
+        .await?
+        .ok_or(IdentityError::SessionEnded)?;
     let subject = TokenSubject {
         user_id: account.id,
         session_id,
@@ -59,20 +62,38 @@ pub async fn issue_for_session(
         auth_time: now,
         amr: amr.to_vec(),
         roles: account.roles.clone(),
+        session_ends_at: ctx.session_ends_at(session_created_at),
     };
-    let access_token = ctx
-        .keys
-        .sign(&tokens::access_claims(&ctx.tokens, &subject, now))
-        .await?;
-    Ok(IssuedTokens {
-        access_token,
-        refresh_token,
-        expires_in: ctx.tokens.access_token_ttl,
-    })
+    Ok(issue(ctx, tx, &subject, now).await?.0)
 }
 
-/// Rotates a refresh token. Presenting an already-used token ends the whole session: either
-/// the client or a thief holds a copy, and we cannot tell which.
+/// A refresh token that expires after the idle timeout (or at the session's end, if sooner),
+/// and an access token for `subject`; with the access token's expiry.
+async fn issue(
+    ctx: &Context,
+    tx: &mut PgConnection,
+    subject: &TokenSubject,
+    now: DateTime<Utc>,
+) -> Result<(IssuedTokens, i64), IdentityError> {
+    let (refresh_token, refresh_hash) = tokens::new_refresh_token();
+    let refresh_expires_at = (now + ctx.idle_timeout()).min(subject.session_ends_at);
+    store::insert_refresh_token(tx, &refresh_hash, subject.session_id, now, refresh_expires_at).await?;
+    let claims = tokens::access_claims(&ctx.tokens, subject, now);
+    let access_token = ctx.keys.sign(&claims).await?;
+    let expires_in = u64::try_from(claims.exp - now.timestamp()).unwrap_or(0);
+    let tokens = IssuedTokens {
+        access_token,
+        refresh_token,
+        expires_in: Duration::from_secs(expires_in),
+    };
+    Ok((tokens, claims.exp))
+}
+
+/// Rotates a refresh token. Presenting a spent token again within the grace window gives the
+/// pair it was already exchanged for (two gateway replicas refreshing one browser session at
+/// once); later, it ends the whole session: either the client or a thief holds a copy, and we
+/// cannot tell which. A session ends by itself after the idle timeout without a refresh and at
+/// its absolute lifetime.
 pub async fn refresh(ctx: &Context, refresh_token: &str, client: &ClientInfo) -> Result<IssuedTokens, IdentityError> {
     let mut v = Violations::new();
     v.required("refresh_token", refresh_token);
@@ -86,7 +107,18 @@ pub async fn refresh(ctx: &Context, refresh_token: &str, client: &ClientInfo) ->
     let Some(record) = store::refresh_token_for_update(&mut tx, &hash).await? else {
         return Err(IdentityError::InvalidRefreshToken);
     };
-    if record.used_at.is_some() {
+    if let Some(used_at) = record.used_at {
+        let within_grace = now - used_at <= ctx.reuse_grace();
+        if record.session_revoked_at.is_none() && record.enabled && within_grace {
+            let repeated = record
+                .successor
+                .as_deref()
+                .and_then(|sealed| tokens::open_successor(refresh_token, sealed, now));
+            if let Some(tokens) = repeated {
+                tracing::debug!(session_id = %record.session_id, "refresh repeated within the grace window");
+                return Ok(tokens);
+            }
+        }
         if record.session_revoked_at.is_none() {
             let reason = RevocationReason::RefreshTokenReuse;
             end_session(&mut tx, record.user_id, record.session_id, reason, now).await?;
@@ -95,20 +127,16 @@ pub async fn refresh(ctx: &Context, refresh_token: &str, client: &ClientInfo) ->
         }
         return Err(IdentityError::InvalidRefreshToken);
     }
-    if record.session_revoked_at.is_some() || record.expires_at <= now || !record.enabled {
+    if record.session_revoked_at.is_some() || !record.enabled {
         return Err(IdentityError::InvalidRefreshToken);
     }
-    store::mark_refresh_token_used(&mut tx, &hash, now).await?;
-    let (new_token, new_hash) = tokens::new_refresh_token();
-    store::insert_refresh_token(
-        &mut tx,
-        &new_hash,
-        record.session_id,
-        now,
-        now + ctx.refresh_token_ttl(),
-    )
-    .await?;
-    store::touch_session(&mut tx, record.session_id, &client.ip_address, &client.user_agent, now).await?;
+    let session_ends_at = ctx.session_ends_at(record.session_created_at);
+    if session_ends_at <= now {
+        return Err(IdentityError::SessionExpired(SessionExpiry::MaxLifetime));
+    }
+    if record.expires_at <= now {
+        return Err(IdentityError::SessionExpired(SessionExpiry::IdleTimeout));
+    }
     let subject = TokenSubject {
         user_id: record.user_id,
         session_id: record.session_id,
@@ -116,15 +144,15 @@ pub async fn refresh(ctx: &Context, refresh_token: &str, client: &ClientInfo) ->
         auth_time: record.auth_time,
         amr: record.amr,
         roles: record.roles,
+        session_ends_at,
     };
-    let access_token = ctx
-        .keys
-        .sign(&tokens::access_claims(&ctx.tokens, &subject, now))
-        .await?;
+    let (tokens, access_expires_at) = issue(ctx, &mut tx, &subject, now).await?;
+    let successor = tokens::seal_successor(refresh_token, &tokens, access_expires_at).map_err(|e| {
+        tracing::error!(error = %e, "cannot seal a refresh token's successor");
+        IdentityError::InvalidRefreshToken
+    })?;
+    store::mark_refresh_token_used(&mut tx, &hash, &successor, now).await?;
+    store::touch_session(&mut tx, record.session_id, &client.ip_address, &client.user_agent, now).await?;
     tx.commit().await?;
-    Ok(IssuedTokens {
-        access_token,
-        refresh_token: new_token,
-        expires_in: ctx.tokens.access_token_ttl,
-    })
+    Ok(tokens)
 }

@@ -37,7 +37,7 @@ use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, Start
 
 use crate::security_info::{SecondFactorSettings, SecurityInfoClient};
 use crate::service::Identity;
-use crate::tokens::{KeyStore, LocalJwks, TokenSettings};
+use crate::tokens::{KeySchedule, KeyStore, LocalJwks, TokenSettings};
 
 pub use crate::bootstrap::BootstrapAdmin;
 
@@ -121,7 +121,7 @@ impl Service for IdentityService {
 
     async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {
         let pool = kit.pool().clone();
-        let keys = KeyStore::load(pool.clone())
+        let keys = KeyStore::load(pool.clone(), KeySchedule::of(&settings.tokens))
             .await
             .map_err(|e| StartError::service("signing keys", e))?;
         let mut identity = Identity::new(pool, keys.clone(), settings.tokens.clone())

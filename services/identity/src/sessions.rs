@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{DeviceDisabled, SignInFlagged};
-use platform::auth::Caller;
+use platform::auth::{APP_PASSWORD_AMR, Caller};
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
 use platform::revocation::{Revocation, revoke_in_tx};
@@ -291,6 +291,16 @@ pub async fn change_my_password(
         ended = end_sessions(&mut tx, caller.user_id, &filter, reason, caller.session_id, now)
             .await?
             .len();
+    } else {
+        // The app passwords go with the old password (security-info revokes them when it hears
+        // of the change), and so do the sessions they opened.
+        let filter = SessionFilter {
+            amr: Some(APP_PASSWORD_AMR.to_owned()),
+            except: caller.session_id,
+            ..SessionFilter::default()
+        };
+        let reason = RevocationReason::PasswordChanged;
+        end_sessions(&mut tx, caller.user_id, &filter, reason, caller.session_id, now).await?;
     }
     events::password_changed(&mut tx, caller.user_id, caller.session_id, ended, now).await?;
     tx.commit().await?;

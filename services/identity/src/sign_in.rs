@@ -5,6 +5,7 @@
 use std::ops::ControlFlow;
 
 use chrono::Utc;
+use platform::auth::APP_PASSWORD_AMR;
 use platform::error::Violations;
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -79,7 +80,8 @@ async fn check_credentials(
         .map_or(ctx.dummy_hash.clone(), |c| c.password_hash.clone());
     let password_ok = verify_password(password.to_owned(), hash).await?;
     // Non-interactive clients sign in with an app password instead of the password; they never
-    // get a second step (amr stays "pwd"). Only an enabled account's app password counts.
+    // get a second step, and their session can only read (amr "app_pwd"). Only an enabled
+    // account's app password counts.
     let app_password_ok = match &ctx.second_factors {
         Some(si) if !password_ok => {
             let asked_for = credentials.as_ref().map_or(Uuid::nil(), |c| c.id);
@@ -166,7 +168,7 @@ async fn after_proof(
             return open_challenge(tx, attempt, user_id, None, guest_organization, factors, si.policy).await;
         }
     }
-    attempt.amr = vec!["pwd".to_owned()];
+    attempt.amr = vec![if proof.by_password { "pwd" } else { APP_PASSWORD_AMR }.to_owned()];
     if credentials.password_change_required && proof.by_password {
         return required_password::interrupt(tx, &account, attempt).await;
     }

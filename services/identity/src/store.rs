@@ -111,6 +111,10 @@ pub struct RefreshTokenRecord {
     pub session_id: Uuid,
     pub expires_at: DateTime<Utc>,
     pub used_at: Option<DateTime<Utc>>,
+    /// What the token was exchanged for, sealed (see `tokens::seal_successor`).
+    pub successor: Option<Vec<u8>>,
+    /// When the session began: its absolute lifetime counts from here.
+    pub session_created_at: DateTime<Utc>,
     pub user_id: Uuid,
     pub auth_time: DateTime<Utc>,
     pub amr: Vec<String>,
@@ -263,7 +267,8 @@ pub async fn refresh_token_for_update(
     hash: &[u8],
 ) -> Result<Option<RefreshTokenRecord>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT t.session_id, t.expires_at, t.used_at, s.user_id, s.auth_time, s.amr, \
+        "SELECT t.session_id, t.expires_at, t.used_at, t.successor, s.created_at AS session_created_at, \
+                s.user_id, s.auth_time, s.amr, \
                 s.revoked_at AS session_revoked_at, u.enabled, u.roles, \
                 COALESCE(s.organization_id, u.home_organization_id) AS organization_id \
          FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id JOIN users u ON u.id = s.user_id \
@@ -274,17 +279,28 @@ pub async fn refresh_token_for_update(
     .await?)
 }
 
+/// Marks a refresh token spent, keeping its sealed successor for a repeat within the grace.
 pub async fn mark_refresh_token_used(
     conn: &mut PgConnection,
     hash: &[u8],
+    successor: &[u8],
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("UPDATE refresh_tokens SET used_at = $2 WHERE token_hash = $1")
+    sqlx::query("UPDATE refresh_tokens SET used_at = $2, successor = $3 WHERE token_hash = $1")
         .bind(hash)
         .bind(now)
+        .bind(successor)
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// When a session began, for its absolute lifetime.
+pub async fn session_created_at(conn: &mut PgConnection, id: Uuid) -> Result<Option<DateTime<Utc>>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT created_at FROM sessions WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?)
 }
 
 pub async fn touch_session(
@@ -314,13 +330,20 @@ pub async fn touch_session(
 pub struct StoredSigningKey {
     pub kid: String,
     pub secret: Vec<u8>,
+    pub activates_at: DateTime<Utc>,
+    pub retired_at: Option<DateTime<Utc>>,
 }
 
-/// Active keys, newest first; the first one signs, all of them verify.
-pub async fn active_signing_keys(conn: &mut PgConnection) -> Result<Vec<StoredSigningKey>, StoreError> {
+/// The keys to publish: those not retired before `retired_since`, newest activation first.
+pub async fn published_signing_keys(
+    conn: &mut PgConnection,
+    retired_since: DateTime<Utc>,
+) -> Result<Vec<StoredSigningKey>, StoreError> {
     Ok(sqlx::query_as(
-        "SELECT kid, secret FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid DESC",
+        "SELECT kid, secret, activates_at, retired_at FROM signing_keys \
+         WHERE retired_at IS NULL OR retired_at > $1 ORDER BY activates_at DESC, kid DESC",
     )
+    .bind(retired_since)
     .fetch_all(&mut *conn)
     .await?)
 }
@@ -330,11 +353,26 @@ pub async fn insert_signing_key(
     kid: &str,
     secret: &[u8],
     now: DateTime<Utc>,
+    activates_at: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    sqlx::query("INSERT INTO signing_keys (kid, secret, created_at) VALUES ($1, $2, $3)")
+    sqlx::query("INSERT INTO signing_keys (kid, secret, created_at, activates_at) VALUES ($1, $2, $3, $4)")
         .bind(kid)
         .bind(secret)
         .bind(now)
+        .bind(activates_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Schedules every key not yet retired to stop signing at `at`. Serialised with other
+/// rotations by a lock on the table, so two at once leave one key to take over.
+pub async fn retire_signing_keys(conn: &mut PgConnection, at: DateTime<Utc>) -> Result<(), StoreError> {
+    sqlx::query("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE retired_at IS NULL OR retired_at > $1")
+        .bind(at)
         .execute(&mut *conn)
         .await?;
     Ok(())
@@ -700,6 +738,8 @@ pub struct SessionFilter {
     pub except: Option<Uuid>,
     pub device_id: Option<String>,
     pub organization_id: Option<Uuid>,
+    /// Only sessions proven with this `amr` value (an app password's).
+    pub amr: Option<String>,
 }
 
 /// A session just revoked.
@@ -725,6 +765,7 @@ pub async fn revoke_sessions(
            AND ($5::uuid IS NULL OR id <> $5) \
            AND ($6::text IS NULL OR device_id = $6) \
            AND ($7::uuid IS NULL OR organization_id = $7) \
+           AND ($8::text IS NULL OR $8 = ANY (amr)) \
          RETURNING id, device_id",
     )
     .bind(user_id)
@@ -734,6 +775,7 @@ pub async fn revoke_sessions(
     .bind(filter.except)
     .bind(filter.device_id.as_deref())
     .bind(filter.organization_id)
+    .bind(filter.amr.as_deref())
     .fetch_all(&mut *conn)
     .await?)
 }

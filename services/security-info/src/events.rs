@@ -1,11 +1,12 @@
 //! What security-info publishes (method and default changes, notification requests) through the
-//! platform outbox, and what it consumes: the organization projection, and identity's
-//! `user_deleted` (erasure).
+//! platform outbox, and what it consumes: the organization projection, identity's
+//! `password_changed` and audit's `signin.v1.flagged` (both revoke the person's app passwords),
+//! and identity's `user_deleted` (erasure).
 
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
-    DefaultMethodChanged, NotificationChannel, NotificationRequested, OrganizationChanged, SecurityMethodAdded,
-    SecurityMethodRemoved,
+    DefaultMethodChanged, NotificationChannel, NotificationRequested, OrganizationChanged, PasswordChanged,
+    SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::crypto::{CryptoError, Keyring};
@@ -136,5 +137,52 @@ impl Handler<OrganizationChanged> for OrganizationChangedHandler {
             .ok_or_else(|| HandlerError::Rejected("time is missing".into()))?;
         store::upsert_organization_policy(conn, e.organization_id.trim(), e.mfa_required, changed_at).await?;
         Ok(())
+    }
+}
+
+/// Revokes every app password of the person whose password changed (by them, or the new
+/// password a "this wasn't me" demanded) or who said a sign-in was not theirs: an app password
+/// outlives neither the password it was made under nor a suspected compromise (as Google's
+/// app passwords do not outlive a password change).
+pub struct AppPasswordRevoker;
+
+impl AppPasswordRevoker {
+    async fn revoke(
+        conn: &mut PgConnection,
+        user_id: &str,
+        time: Option<DateTime<Utc>>,
+        why: &'static str,
+    ) -> Result<(), HandlerError> {
+        let user_id = Uuid::parse_str(user_id.trim())
+            .map_err(|_| HandlerError::Rejected(format!("user_id {user_id:?} is not a user id")))?;
+        let now = time.unwrap_or_else(Utc::now);
+        let removed = store::delete_app_passwords(conn, user_id, now).await?;
+        for method in &removed {
+            method_removed(conn, method, None, now).await?;
+        }
+        if !removed.is_empty() {
+            tracing::info!(%user_id, count = removed.len(), why, "app passwords revoked");
+        }
+        Ok(())
+    }
+}
+
+impl Handler<PasswordChanged> for AppPasswordRevoker {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<PasswordChanged>) -> Result<(), HandlerError> {
+        let time = delivery.event.time.as_ref().and_then(myaccount_proto::datetime);
+        Self::revoke(
+            conn,
+            &delivery.event.user_id,
+            time.or(delivery.time),
+            "password changed",
+        )
+        .await
+    }
+}
+
+impl Handler<SignInFlagged> for AppPasswordRevoker {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInFlagged>) -> Result<(), HandlerError> {
+        let time = delivery.event.time.as_ref().and_then(myaccount_proto::datetime);
+        Self::revoke(conn, &delivery.event.user_id, time.or(delivery.time), "sign-in flagged").await
     }
 }

@@ -13,7 +13,7 @@ pub mod store;
 
 use std::sync::Arc;
 
-use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged};
+use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged, PasswordChanged, SignInFlagged};
 use myaccount_proto::securityinfo::v1::security_info_service_server::SecurityInfoServiceServer;
 use platform::config::ConfigError;
 use platform::consumer::ConsumerSettings;
@@ -53,6 +53,10 @@ impl Service for SecurityInfoService {
             .serve(SecurityInfoServiceServer::new(grpc::SecurityInfoApi::new(service)))
             // The last-factor rule follows each organization's MFA requirement.
             .consume::<OrganizationChanged, _>(events::OrganizationChangedHandler)
+            // App passwords end with the password they were made under, and with a suspected
+            // compromise.
+            .consume::<PasswordChanged, _>(events::AppPasswordRevoker)
+            .consume::<SignInFlagged, _>(events::AppPasswordRevoker)
             .erase_users_with(store::Erasure)
             // The notification sender: a consumer of its own (durable `notifications`) that
             // could move to a process of its own without touching a publisher.

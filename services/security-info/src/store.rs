@@ -119,6 +119,27 @@ pub async fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sql
     Ok(())
 }
 
+/// Deletes every app password of a user made up to `made_until` (active or still pending),
+/// under [`lock_user`], and returns the active ones (those were announced, so their removal is
+/// too). One made after that moment (the event arrived late) was made under the new password.
+pub async fn delete_app_passwords(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    made_until: DateTime<Utc>,
+) -> Result<Vec<Method>, sqlx::Error> {
+    let removed: Vec<Method> = lock_active_methods(conn, user_id)
+        .await?
+        .into_iter()
+        .filter(|m| m.kind == MethodKind::AppPassword && m.created_at <= made_until)
+        .collect();
+    sqlx::query("DELETE FROM methods WHERE user_id = $1 AND kind = 'app_password' AND created_at <= $2")
+        .bind(user_id)
+        .bind(made_until)
+        .execute(&mut *conn)
+        .await?;
+    Ok(removed)
+}
+
 /// As [`active_methods`], under [`lock_user`].
 pub async fn lock_active_methods(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Method>, sqlx::Error> {
     lock_user(conn, user_id).await?;

@@ -239,6 +239,7 @@ export default {
         case 'appPassword':
           addPanel('Create an app password',
             h('p', { text: 'App passwords let older apps that cannot ask for a second method sign in. Use one per app.' }),
+            h('p', { text: 'An app signed in with an app password can read your account but never change it: no new sign-in methods, passwords, exports or sign-outs. Changing your password, or reporting a sign-in as not yours, removes every app password.' }),
             simpleForm(field({ label: 'Name', name: 'name', value: '', required: true, hint: 'For example, the app you will use it in.' }), 'Create', async (form) => {
               const added = await post('/me/security-info/methods', { type: 'appPassword', name: form.elements.name.value.trim() });
               addPanel('Your new app password',

@@ -71,12 +71,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     db_settings.max_connections = 5;
     let settings = Settings {
         service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
-        tokens: TokenSettings {
-            issuer: DEFAULT_ISSUER.into(),
-            audience: DEFAULT_AUDIENCE.into(),
-            access_token_ttl: Duration::from_secs(600),
-            refresh_token_ttl: Duration::from_secs(14 * 24 * 3600),
-        },
+        tokens: TokenSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE),
         sign_in: SignInSettings::default(),
         bootstrap_admin: Some(BootstrapAdmin {
             user_principal_name: ADMIN_UPN.into(),

@@ -25,7 +25,9 @@ async fn signing_in_returns_tokens_that_verify_against_the_published_jwks() {
             .headers()
             .get(reqwest::header::CACHE_CONTROL)
             .map(|v| v.to_str().ok()),
-        Some(Some("public, max-age=300"))
+        // A cache keeps it no longer than a replica does: a new key is published two such
+        // periods before it signs.
+        Some(Some("public, max-age=60"))
     );
     let jwks: serde_json::Value = response.json().await.expect("a JSON key set");
     let keys = jwks["keys"].as_array().expect("a keys array");

@@ -2,7 +2,7 @@ use platform::auth::SigningKey;
 use platform::testing::TestIssuer;
 use tonic::Code;
 
-use crate::helpers::{INVALID_REFRESH_TOKEN, assert_revoked, assert_status, spawn_app, user_request};
+use crate::helpers::{INVALID_REFRESH_TOKEN, assert_revoked, assert_status, spawn_app, spawn_app_with, user_request};
 
 #[tokio::test]
 async fn refreshing_rotates_the_refresh_token_and_keeps_the_session() {
@@ -43,7 +43,8 @@ async fn refreshing_rotates_the_refresh_token_and_keeps_the_session() {
 
 #[tokio::test]
 async fn a_used_refresh_token_fails_and_its_reuse_ends_the_whole_session() {
-    let app = spawn_app().await;
+    // No grace: a repeat is reuse at once (the grace has its own tests, in session_lifetime).
+    let app = spawn_app_with(|s| s.tokens.refresh_reuse_grace = std::time::Duration::ZERO).await;
     let (_, first) = app.signed_in_user("adele.vance@contoso.example").await;
     let second = app.refresh(&first.refresh_token).await.expect("first rotation");
     let newest = app.refresh(&second.refresh_token).await.expect("second rotation");

@@ -54,6 +54,8 @@ pub enum SignedIn {
     PasswordOnly,
     /// Password and a second factor, 11 minutes ago (outside the 10-minute step-up window).
     WithMfaLongAgo,
+    /// An app password, just now: a read-only session.
+    AppPassword,
 }
 
 /// A person and their access token.
@@ -180,6 +182,10 @@ impl TestApp {
             SignedIn::WithMfaLongAgo => {
                 claims.amr = vec!["pwd".into(), "otp".into(), "mfa".into()];
                 claims.auth_time -= 11 * 60;
+            }
+            SignedIn::AppPassword => {
+                claims.amr = vec![platform::auth::APP_PASSWORD_AMR.into()];
+                claims.scope = Some(platform::auth::READ_ONLY_SCOPE.into());
             }
         }
         self.issuer.sign(&claims)

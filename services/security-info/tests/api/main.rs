@@ -1,5 +1,6 @@
 //! Security info's API over gRPC, against a real service on real Postgres and NATS.
 
+mod app_passwords;
 mod authenticator_app;
 mod concurrency;
 mod contact_methods;
