@@ -33,6 +33,13 @@ pub const ADMIN_SCOPE: &str = "myaccount.admin";
 /// (identity asking security-info to check a second factor). Never given to a person.
 pub const SERVICE_SCOPE: &str = "myaccount.service";
 
+/// Scope of the token a sign-in answers when the organization requires multi-factor
+/// authentication and the person has no second factor yet ("more information required"). Its
+/// only powers are registering a first method and finishing that sign-in: the auth layer
+/// refuses it (`UNAUTHENTICATED`) on every method not listed with
+/// [`AuthLayer::allow_mfa_registration`].
+pub const MFA_REGISTRATION_SCOPE: &str = "myaccount.mfa_registration";
+
 /// The `amr` value that says two or more factors were used (RFC 8176).
 pub const MFA_AMR: &str = "mfa";
 
@@ -89,6 +96,29 @@ impl Caller {
                 "this operation needs the {ADMIN_SCOPE} scope"
             )))
         }
+    }
+
+    /// Whether this is an admin acting in `organization_id`: the admin scope, and the token's
+    /// organization is that one. An admin acts only in the organization of their session
+    /// (identity gives the admin scope to home-organization sessions only).
+    pub fn administers(&self, organization_id: &str) -> bool {
+        self.is_admin()
+            && self
+                .organization_id
+                .as_deref()
+                .is_some_and(|own| !own.is_empty() && own.eq_ignore_ascii_case(organization_id.trim()))
+    }
+
+    /// The organization an admin acts in (the token's); `None` for a token without one.
+    pub fn admin_organization(&self) -> Option<&str> {
+        self.organization_id
+            .as_deref()
+            .filter(|o| self.is_admin() && !o.is_empty())
+    }
+
+    /// A token of an interrupted sign-in that may only register a first method.
+    pub fn is_mfa_registration(&self) -> bool {
+        self.scopes.iter().any(|s| s == MFA_REGISTRATION_SCOPE)
     }
 
     pub fn is_service(&self) -> bool {
@@ -521,6 +551,8 @@ pub struct AuthLayer {
     revocations: Option<Arc<RevocationSet>>,
     /// Methods a revoked session's token may still call (signing out again is harmless).
     revoked_allowed: Arc<HashSet<String>>,
+    /// The only methods an MFA registration token may call.
+    registration_allowed: Arc<HashSet<String>>,
 }
 
 impl AuthLayer {
@@ -530,7 +562,15 @@ impl AuthLayer {
             public_methods: Arc::default(),
             revocations: None,
             revoked_allowed: Arc::default(),
+            registration_allowed: Arc::default(),
         }
+    }
+
+    /// Methods an MFA registration token ([`MFA_REGISTRATION_SCOPE`]) may call; it is refused
+    /// everywhere else. Deny by default: a service that lists none accepts no such token.
+    pub fn allow_mfa_registration(mut self, paths: &[&str]) -> Self {
+        self.registration_allowed = Arc::new(paths.iter().map(|p| (*p).to_owned()).collect());
+        self
     }
 
     /// Methods whose callers are let in even when their session was revoked (a verified token
@@ -562,6 +602,7 @@ impl<S> tower::Layer<S> for AuthLayer {
             public_methods: self.public_methods.clone(),
             revocations: self.revocations.clone(),
             revoked_allowed: self.revoked_allowed.clone(),
+            registration_allowed: self.registration_allowed.clone(),
         }
     }
 }
@@ -573,6 +614,7 @@ pub struct AuthService<S> {
     public_methods: Arc<HashSet<String>>,
     revocations: Option<Arc<RevocationSet>>,
     revoked_allowed: Arc<HashSet<String>>,
+    registration_allowed: Arc<HashSet<String>>,
 }
 
 const INFRASTRUCTURE_SERVICES: [&str; 3] = ["/grpc.health.v1.", "/grpc.reflection.v1.", "/grpc.reflection.v1alpha."];
@@ -599,6 +641,7 @@ where
         let revocations = self.revocations.clone();
         let path = request.uri().path();
         let revoked_allowed = self.revoked_allowed.contains(path);
+        let registration_allowed = self.registration_allowed.contains(path);
         let public = self.public_methods.contains(path) || INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
         Box::pin(async move {
             if !public {
@@ -608,6 +651,12 @@ where
                 };
                 match verified {
                     Ok(mut caller) => {
+                        if caller.is_mfa_registration() && !registration_allowed {
+                            return Ok(Status::unauthenticated(
+                                "this token only registers a first sign-in method and finishes that sign-in; finish signing in first",
+                            )
+                            .into_http());
+                        }
                         if let Some(revocations) = &revocations {
                             if let Some(reason) = revocations.refusal(&caller).filter(|_| !revoked_allowed) {
                                 metrics::counter!("auth_revoked_tokens_refused_total").increment(1);

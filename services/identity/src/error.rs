@@ -66,6 +66,12 @@ pub enum IdentityError {
     SessionRevoked(RevocationReason),
     #[error("this device was disabled; sign in from another device, or ask an administrator to enable it")]
     DeviceDisabled,
+    #[error("the registration token is invalid, expired or already used; sign in again")]
+    MfaRegistrationInvalid,
+    #[error(
+        "no sign-in method added with this registration token has been verified yet: add an authenticator app, phone, email or security key and verify it, then finish signing in"
+    )]
+    MfaRegistrationIncomplete,
 }
 
 impl ServiceError for IdentityError {
@@ -79,7 +85,10 @@ impl ServiceError for IdentityError {
             | IdentityError::DeviceDisabled
             | IdentityError::NotAMember(_)
             | IdentityError::PasswordChangeNeedsInteractiveSignIn => ErrorKind::PermissionDenied(self.to_string()),
-            IdentityError::ChangeTicketInvalid => ErrorKind::Unauthenticated(self.to_string()),
+            IdentityError::ChangeTicketInvalid | IdentityError::MfaRegistrationInvalid => {
+                ErrorKind::Unauthenticated(self.to_string())
+            }
+            IdentityError::MfaRegistrationIncomplete => ErrorKind::FailedPrecondition(self.to_string()),
             IdentityError::SessionRevoked(reason) => ErrorKind::SessionRevoked(*reason),
             IdentityError::Throttled { retry_after } => ErrorKind::ResourceExhausted {
                 message: self.to_string(),

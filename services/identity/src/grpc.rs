@@ -25,6 +25,9 @@ use uuid::Uuid;
 /// Signing out of a session that has already ended changes nothing and is answered as done.
 pub const SIGN_OUT: &str = "/myaccount.identity.v1.IdentityService/SignOut";
 
+/// The one identity method an MFA registration token may call: finishing its sign-in.
+pub const COMPLETE_MFA_REGISTRATION: &str = "/myaccount.identity.v1.IdentityService/CompleteMfaRegistration";
+
 pub const PUBLIC_METHODS: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/SignIn",
     "/myaccount.identity.v1.IdentityService/RefreshToken",
@@ -132,6 +135,12 @@ fn sign_in_response(outcome: SignInOutcome) -> pb::SignInResponse {
                 reason: crate::required_password::REASON.to_owned(),
             })
         }
+        SignInOutcome::MfaRegistrationRequired(ticket) => {
+            pb::sign_in_response::Result::MfaRegistrationRequired(pb::MfaRegistrationRequired {
+                registration_token: ticket.registration_token,
+                expires_at: Some(timestamp(ticket.expires_at)),
+            })
+        }
     };
     pb::SignInResponse { result: Some(result) }
 }
@@ -180,6 +189,24 @@ impl IdentityService for IdentityApi {
         let outcome = self
             .identity
             .complete_mfa(&r.challenge_id, &r.method_id, proof, location)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(sign_in_response(outcome)))
+    }
+
+    async fn complete_mfa_registration(
+        &self,
+        request: Request<pb::CompleteMfaRegistrationRequest>,
+    ) -> Result<Response<pb::SignInResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let location = request
+            .into_inner()
+            .client
+            .and_then(|c| c.location)
+            .map(client_location);
+        let outcome = self
+            .identity
+            .complete_mfa_registration(&caller, location)
             .await
             .map_err(status)?;
         Ok(Response::new(sign_in_response(outcome)))

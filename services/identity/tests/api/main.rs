@@ -5,6 +5,7 @@ mod create_user;
 mod guest_organizations;
 mod health;
 mod helpers;
+mod mfa_registration;
 mod privacy;
 mod profile;
 mod required_password;
