@@ -3,6 +3,7 @@
 mod bad_input;
 mod contract;
 mod devices;
+mod mfa_registration;
 mod organizations;
 mod outbox_fault;
 mod overview;
