@@ -98,22 +98,27 @@ impl Caller {
         }
     }
 
-    /// Whether this is an admin acting in `organization_id`: the admin scope, and the token's
-    /// organization is that one. An admin acts only in the organization of their session
-    /// (identity gives the admin scope to home-organization sessions only).
-    pub fn administers(&self, organization_id: &str) -> bool {
+    /// Whether this admin may act on what belongs to `organization_id` (its settings, people,
+    /// devices, sign-ins): an admin of that organization, the token's (identity gives the admin
+    /// scope to home-organization sessions only), or the installation's operator, an admin
+    /// token naming no organization (the bootstrap admin, who creates organizations and their
+    /// first people). Another organization's things are to be answered NOT_FOUND, so their
+    /// existence does not leak.
+    pub fn may_administer(&self, organization_id: &str) -> bool {
         self.is_admin()
-            && self
-                .organization_id
-                .as_deref()
-                .is_some_and(|own| !own.is_empty() && own.eq_ignore_ascii_case(organization_id.trim()))
+            && match self.organization_id.as_deref().filter(|o| !o.is_empty()) {
+                Some(own) => own.eq_ignore_ascii_case(organization_id.trim()),
+                None => true,
+            }
     }
 
-    /// The organization an admin acts in (the token's); `None` for a token without one.
-    pub fn admin_organization(&self) -> Option<&str> {
-        self.organization_id
-            .as_deref()
-            .filter(|o| self.is_admin() && !o.is_empty())
+    /// The rule of every admin action: the admin scope (`PERMISSION_DENIED` otherwise) and a
+    /// multi-factor sign-in no older than `max_age` (`REAUTHENTICATION_REQUIRED` otherwise).
+    /// Check [`Caller::may_administer`] between the two, so nobody is sent to sign in again for
+    /// something they may not do anyway.
+    pub fn require_admin_step_up(&self, max_age: Duration) -> Result<(), Status> {
+        self.require_admin()?;
+        self.require_recent_mfa(max_age)
     }
 
     /// A token of an interrupted sign-in that may only register a first method.
@@ -780,6 +785,45 @@ mod tests {
         assert!(password_only.require_recent_sign_in(ten_minutes).is_ok());
         assert!(stale.require_recent_sign_in(ten_minutes).is_err());
         assert!(fresh_mfa.require_service().is_err());
+    }
+
+    #[test]
+    fn an_admin_administers_their_own_organization_only() {
+        let own = Uuid::new_v4().to_string();
+        let admin = Caller {
+            user_id: Uuid::new_v4(),
+            session_id: None,
+            organization_id: Some(own.clone()),
+            auth_time: Utc::now(),
+            issued_at: Utc::now(),
+            amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
+            scopes: vec![ADMIN_SCOPE.into()],
+            revocations_current: true,
+        };
+        assert!(admin.may_administer(&own));
+        assert!(admin.may_administer(&own.to_uppercase()));
+        assert!(!admin.may_administer(&Uuid::new_v4().to_string()));
+        let operator = Caller {
+            organization_id: None,
+            ..admin.clone()
+        };
+        assert!(operator.may_administer(&Uuid::new_v4().to_string()));
+        let member = Caller {
+            scopes: vec![],
+            ..admin.clone()
+        };
+        assert!(!member.may_administer(&own));
+        let ten_minutes = Duration::from_secs(600);
+        assert!(admin.require_admin_step_up(ten_minutes).is_ok());
+        let password_only = Caller {
+            amr: vec!["pwd".into()],
+            ..admin.clone()
+        };
+        let refusal = password_only.require_admin_step_up(ten_minutes).unwrap_err();
+        assert!(crate::error::is_reauthentication_required(&refusal), "{refusal:?}");
+        let refusal = member.require_admin_step_up(ten_minutes).unwrap_err();
+        assert_eq!(refusal.code(), tonic::Code::PermissionDenied);
+        assert!(!crate::error::is_reauthentication_required(&refusal));
     }
 
     #[test]

@@ -290,8 +290,21 @@ impl IdentityService for IdentityApi {
     }
 
     async fn create_user(&self, request: Request<pb::CreateUserRequest>) -> Result<Response<pb::Profile>, Status> {
-        Caller::of(&request)?.require_admin()?;
-        let r = request.into_inner();
+        let caller = Caller::of(&request)?;
+        caller.require_admin()?;
+        let mut r = request.into_inner();
+        // An organization's admin creates people in it: naming none means theirs, another
+        // answers NOT_FOUND as an unknown one would.
+        if r.home_organization_id.trim().is_empty()
+            && let Some(own) = caller.organization_id.as_deref().filter(|o| !o.is_empty())
+        {
+            r.home_organization_id = own.to_owned();
+        }
+        if !caller.may_administer(&r.home_organization_id) {
+            let organization = r.home_organization_id.trim().to_owned();
+            return Err(status(IdentityError::OrganizationNotFound(organization)));
+        }
+        caller.require_recent_mfa(self.step_up_max_age)?;
         let input = NewUserInput {
             user_principal_name: r.user_principal_name,
             password: r.password,
@@ -451,7 +464,11 @@ impl IdentityService for IdentityApi {
         let caller = Caller::of(&request)?;
         caller.require_admin()?;
         let user_id = request.into_inner().user_id;
-        let deleted_at = self.identity.delete_user(&caller, &user_id).await.map_err(to_status)?;
+        let deleted_at = self
+            .identity
+            .delete_user(&caller, &user_id, self.step_up_max_age)
+            .await
+            .map_err(to_status)?;
         Ok(Response::new(pb::DeleteAccountResponse {
             user_id: user_id.trim().to_owned(),
             deleted_at: Some(timestamp(deleted_at)),

@@ -160,7 +160,8 @@ impl Identity {
         &self,
         admin: &Caller,
         user_id: &str,
+        step_up_max_age: std::time::Duration,
     ) -> Result<chrono::DateTime<chrono::Utc>, PrivacyError> {
-        privacy::delete_user(&self.context, admin, user_id).await
+        privacy::delete_user(&self.context, admin, user_id, step_up_max_age).await
     }
 }

@@ -12,5 +12,6 @@ mod required_password;
 mod sessions;
 mod sign_in;
 mod sign_in_events;
+mod tenant_admins;
 mod throttling;
 mod tokens;

@@ -146,7 +146,7 @@ pub fn assert_status(status: &Status, code: Code, message: &str) {
 }
 
 impl TestApp {
-    fn client(&self) -> OrganizationsServiceClient<Channel> {
+    pub fn client(&self) -> OrganizationsServiceClient<Channel> {
         self.client.clone()
     }
 
