@@ -171,7 +171,9 @@ async fn sign_in(
             Some(pb::sign_in_response::Result::Tokens(t)) => Ok(Some(t.access_token)),
             // A second factor or a new password is due: not a token this seeding can use.
             Some(
-                pb::sign_in_response::Result::MfaRequired(_) | pb::sign_in_response::Result::PasswordChangeRequired(_),
+                pb::sign_in_response::Result::MfaRequired(_)
+                | pb::sign_in_response::Result::PasswordChangeRequired(_)
+                | pb::sign_in_response::Result::MfaRegistrationRequired(_),
             )
             | None => Ok(None),
         },

@@ -45,6 +45,9 @@ pub async fn seed(
         Some(identity::sign_in_response::Result::Tokens(t)) => t.access_token,
         // Already asks for a second factor: seeded before.
         Some(identity::sign_in_response::Result::MfaRequired(_)) => return Ok(None),
+        Some(identity::sign_in_response::Result::MfaRegistrationRequired(_)) => {
+            bail!("{}'s organization requires a second factor: sign in to the portal to register one", user.upn)
+        }
         Some(identity::sign_in_response::Result::PasswordChangeRequired(_)) => {
             bail!("{} must choose a new password first (reported \"not me\")", user.upn)
         }
