@@ -634,6 +634,26 @@ pub enum SignInAnswer {
     SignedIn(SignedIn),
     MfaRequired(MfaRequired),
     PasswordChangeRequired(PasswordChangeRequired),
+    MfaRegistrationRequired(MfaRegistrationRequired),
+}
+
+/// "More information required": the organization requires multi-factor authentication and the
+/// person has no second factor. The token is the bearer of `POST /me/security-info/methods`
+/// and `.../methods/{id}/verify` only (every other operation answers 401 with it);
+/// `POST /auth/mfa-registration/complete` then finishes the sign-in.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaRegistrationRequired {
+    /// Always true: tells the answers apart.
+    pub mfa_registration_required: bool,
+    pub registration_token: String,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MfaRegistrationCompleteBody {
+    pub registration_token: String,
 }
 
 /// Answer of a cookie sign-in: the tokens are in the session cookie, not in the body.
@@ -711,6 +731,13 @@ impl SignInAnswer {
                     expires_at: rfc3339(p.expires_at.as_ref()),
                     change_ticket: p.change_ticket,
                     reason: p.reason,
+                }))
+            }
+            identity::sign_in_response::Result::MfaRegistrationRequired(r) => {
+                Some(SignInAnswer::MfaRegistrationRequired(MfaRegistrationRequired {
+                    mfa_registration_required: true,
+                    expires_at: rfc3339(r.expires_at.as_ref()),
+                    registration_token: r.registration_token,
                 }))
             }
         }

@@ -266,6 +266,7 @@ fn documented_routes(
         .routes(routes!(auth::complete_mfa))
         .routes(routes!(auth::start_mfa))
         .routes(routes!(auth::set_required_password))
+        .routes(routes!(auth::complete_mfa_registration))
         .routes(routes!(auth::session));
     let mut protected = OpenApiRouter::new()
         .routes(routes!(auth::sign_out))

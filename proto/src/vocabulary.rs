@@ -6,7 +6,7 @@ use crate::events::v1::SignInFailureReason;
 use crate::securityinfo::v1::MethodType;
 
 /// Each failure reason: its stable code and the sentence "My sign-ins" shows.
-const FAILURE_REASONS: [(SignInFailureReason, &str, &str); 11] = [
+const FAILURE_REASONS: [(SignInFailureReason, &str, &str); 12] = [
     (
         SignInFailureReason::UnknownUser,
         "unknown_user",
@@ -61,6 +61,11 @@ const FAILURE_REASONS: [(SignInFailureReason, &str, &str); 11] = [
         SignInFailureReason::DeviceDisabled,
         "device_disabled",
         "The sign-in came from a device that was disabled.",
+    ),
+    (
+        SignInFailureReason::MfaRegistrationRequired,
+        "mfa_registration_required",
+        "The password was right but the organization requires a second factor, which had to be registered first.",
     ),
 ];
 

@@ -7,7 +7,7 @@ const BASE = '/api/v1';
 const CSRF_COOKIE = 'myaccount_csrf';
 
 /** Paths whose 401 is an answer (wrong password, wrong code), not an ended session. */
-const AUTH_PATHS = ['/auth/sign-in', '/auth/mfa', '/auth/mfa/start', '/auth/new-password', '/auth/reauthenticate', '/auth/session'];
+const AUTH_PATHS = ['/auth/sign-in', '/auth/mfa', '/auth/mfa/start', '/auth/mfa-registration/complete', '/auth/new-password', '/auth/reauthenticate', '/auth/session'];
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -45,8 +45,11 @@ export function csrfToken() {
   return '';
 }
 
-async function send(method, path, body, { cookieSession = false } = {}) {
+async function send(method, path, body, { cookieSession = false, bearer } = {}) {
   const headers = { accept: 'application/json, application/problem+json' };
+  // A sign-in's registration token ("More information required"): the page holds it only until
+  // the sign-in finishes.
+  if (bearer) headers.authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers['content-type'] = 'application/json';
   if (method !== 'GET' && method !== 'HEAD') {
     const token = csrfToken();
@@ -82,7 +85,7 @@ async function read(response) {
 /**
  * Calls the API; resolves with the parsed JSON (null for 204) or rejects with ApiError.
  * Options: `cookieSession` (sign-in endpoints: cookies instead of tokens), `stepUp` (false:
- * do not open the step-up dialog).
+ * do not open the step-up dialog), `bearer` (a registration token instead of the cookie).
  */
 export async function api(method, path, body, options = {}) {
   const { stepUp = true } = options;

@@ -153,6 +153,44 @@ function newPasswordForm(answer, onSignedIn) {
   return form;
 }
 
+/**
+ * "More information required": the organization requires a second sign-in method and the person
+ * has none. An authenticator app is registered with the sign-in's registration token (a QR code
+ * or the key, then a code), and the sign-in finishes with it.
+ */
+function registrationForm(answer, onAnswer) {
+  const token = answer.registrationToken;
+  const options = { bearer: token, stepUp: false };
+  const area = h('div');
+  const start = h('form', { class: 'form', novalidate: true, 'aria-label': 'Set up an authenticator app' },
+    field({ label: 'Name', name: 'name', value: 'Authenticator app', required: true }),
+    h('div', { class: 'actions' }, button('Set up an authenticator app', null, { kind: 'primary', type: 'submit' })));
+  start.addEventListener('submit', (e) => {
+    e.preventDefault();
+    busy(start, () => post('/me/security-info/methods', { type: 'authenticatorApp', name: start.elements.name.value.trim() }, options))
+      .then((added) => replace(area, verifyForm(added)))
+      .catch((err) => showProblem(start, err));
+  });
+  const verifyForm = (added) => {
+    const form = h('form', { class: 'form', novalidate: true, 'aria-label': 'Verify the authenticator app' },
+      h('p', { text: 'Scan the QR code with your authenticator app, or type the key into it. Then enter the code the app shows.' }),
+      added.qrCode ? h('img', { class: 'qr', src: added.qrCode, alt: 'QR code of the key to add to your authenticator app' }) : null,
+      h('p', {}, 'Key: ', h('code', { class: 'secret', text: added.secret })),
+      field({ label: 'Code from the app', name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', required: true }),
+      h('div', { class: 'actions' }, button('Verify and sign in', null, { kind: 'primary', type: 'submit' })));
+    form.addEventListener('submit', (e) => {
+      e.preventDefault();
+      busy(form, async () => {
+        await post(`/me/security-info/methods/${encodeURIComponent(added.methodId)}/verify`, { code: form.elements.code.value.trim() }, options);
+        return post('/auth/mfa-registration/complete', { registrationToken: token }, cookie);
+      }).then(onAnswer).catch((err) => showProblem(form, err));
+    });
+    return form;
+  };
+  replace(area, start);
+  return area;
+}
+
 /** The sign-in page: renders into `main`; `onSignedIn()` once the cookies are set. */
 export function renderSignIn(main, { onSignedIn, message, focus = true }) {
   const heading = (text) => h('h1', { tabindex: '-1', text });
@@ -172,6 +210,12 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
       return step('Verify your identity',
         h('p', { text: 'Your password was right. Now prove it is you with a second method.' }),
         mfaStep(answer, handle),
+        button('Start over', () => renderSignIn(main, { onSignedIn }), { kind: 'quiet' }));
+    }
+    if (answer && answer.mfaRegistrationRequired) {
+      return step('More information required',
+        h('p', { text: 'Your organization requires a second way to prove it is you. Set one up now to finish signing in.' }),
+        registrationForm(answer, handle),
         button('Start over', () => renderSignIn(main, { onSignedIn }), { kind: 'quiet' }));
     }
     if (answer && answer.passwordChangeRequired) {

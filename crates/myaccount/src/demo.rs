@@ -95,10 +95,15 @@ pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to identity at {}", target.identity_url))?;
     let mut identity = IdentityServiceClient::new(channel);
-    let admin_token = sign_in(&mut identity, &target.admin_upn, &target.admin_password)
+    // Admin actions need a recent multi-factor sign-in: the first run gives the admin an
+    // authenticator app; later runs find the demo seeded.
+    let Some((admin_token, admin_app)) = security_info::admin_token(target, &mut identity)
         .await
         .context("signing in as the bootstrap admin")?
-        .ok_or_else(|| anyhow::anyhow!("the bootstrap admin's password was refused"))?;
+    else {
+        println!("The demo was seeded before (the bootstrap admin has a second factor): nothing to do.");
+        return Ok(());
+    };
     let organizations = organizations::connect(target).await?;
     organizations::seed_tenants(&organizations, &admin_token).await?;
 
@@ -145,6 +150,13 @@ pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
     }
     println!("  {:<32} {}  (admin)", target.admin_upn, target.admin_password);
     security_info::print(&totp);
+    if let Some(app) = admin_app {
+        println!(
+            "The bootstrap admin signs in with a second factor too (admin actions need one): add this key to an authenticator app"
+        );
+        println!("  secret {}", app.secret);
+        println!("  {}", app.otpauth_uri);
+    }
     Ok(())
 }
 
@@ -171,7 +183,9 @@ async fn sign_in(
             Some(pb::sign_in_response::Result::Tokens(t)) => Ok(Some(t.access_token)),
             // A second factor or a new password is due: not a token this seeding can use.
             Some(
-                pb::sign_in_response::Result::MfaRequired(_) | pb::sign_in_response::Result::PasswordChangeRequired(_),
+                pb::sign_in_response::Result::MfaRequired(_)
+                | pb::sign_in_response::Result::PasswordChangeRequired(_)
+                | pb::sign_in_response::Result::MfaRegistrationRequired(_),
             )
             | None => Ok(None),
         },

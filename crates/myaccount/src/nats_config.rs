@@ -184,6 +184,9 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
                 OwnedConsumer::of::<OrganizationChanged>(security_info),
                 OwnedConsumer::of::<PasswordChanged>(security_info),
                 OwnedConsumer::of::<SignInFlagged>(security_info),
+                OwnedConsumer::of::<MemberJoined>(security_info),
+                OwnedConsumer::of::<MemberLeft>(security_info),
+                OwnedConsumer::of::<MemberRemoved>(security_info),
                 OwnedConsumer::of::<UserDeleted>(security_info),
                 // The notification sender, a consumer of its own inside security-info.
                 OwnedConsumer::of::<NotificationRequested>("notifications"),

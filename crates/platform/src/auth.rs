@@ -33,6 +33,13 @@ pub const ADMIN_SCOPE: &str = "myaccount.admin";
 /// (identity asking security-info to check a second factor). Never given to a person.
 pub const SERVICE_SCOPE: &str = "myaccount.service";
 
+/// Scope of the token a sign-in answers when the organization requires multi-factor
+/// authentication and the person has no second factor yet ("more information required"). Its
+/// only powers are registering a first method and finishing that sign-in: the auth layer
+/// refuses it (`UNAUTHENTICATED`) on every method not listed with
+/// [`AuthLayer::allow_mfa_registration`].
+pub const MFA_REGISTRATION_SCOPE: &str = "myaccount.mfa_registration";
+
 /// The `amr` value that says two or more factors were used (RFC 8176).
 pub const MFA_AMR: &str = "mfa";
 
@@ -96,6 +103,34 @@ impl Caller {
                 "this operation needs the {ADMIN_SCOPE} scope"
             )))
         }
+    }
+
+    /// Whether this admin may act on what belongs to `organization_id` (its settings, people,
+    /// devices, sign-ins): an admin of that organization, the token's (identity gives the admin
+    /// scope to home-organization sessions only), or the installation's operator, an admin
+    /// token naming no organization (the bootstrap admin, who creates organizations and their
+    /// first people). Another organization's things are to be answered NOT_FOUND, so their
+    /// existence does not leak.
+    pub fn may_administer(&self, organization_id: &str) -> bool {
+        self.is_admin()
+            && match self.organization_id.as_deref().filter(|o| !o.is_empty()) {
+                Some(own) => own.eq_ignore_ascii_case(organization_id.trim()),
+                None => true,
+            }
+    }
+
+    /// The rule of every admin action: the admin scope (`PERMISSION_DENIED` otherwise) and a
+    /// multi-factor sign-in no older than `max_age` (`REAUTHENTICATION_REQUIRED` otherwise).
+    /// Check [`Caller::may_administer`] between the two, so nobody is sent to sign in again for
+    /// something they may not do anyway.
+    pub fn require_admin_step_up(&self, max_age: Duration) -> Result<(), Status> {
+        self.require_admin()?;
+        self.require_recent_mfa(max_age)
+    }
+
+    /// A token of an interrupted sign-in that may only register a first method.
+    pub fn is_mfa_registration(&self) -> bool {
+        self.scopes.iter().any(|s| s == MFA_REGISTRATION_SCOPE)
     }
 
     pub fn is_service(&self) -> bool {
@@ -554,6 +589,8 @@ pub struct AuthLayer {
     revocations: Option<Arc<RevocationSet>>,
     /// Methods a revoked session's token may still call (signing out again is harmless).
     revoked_allowed: Arc<HashSet<String>>,
+    /// The only methods an MFA registration token may call.
+    registration_allowed: Arc<HashSet<String>>,
 }
 
 impl AuthLayer {
@@ -563,7 +600,15 @@ impl AuthLayer {
             public_methods: Arc::default(),
             revocations: None,
             revoked_allowed: Arc::default(),
+            registration_allowed: Arc::default(),
         }
+    }
+
+    /// Methods an MFA registration token ([`MFA_REGISTRATION_SCOPE`]) may call; it is refused
+    /// everywhere else. Deny by default: a service that lists none accepts no such token.
+    pub fn allow_mfa_registration(mut self, paths: &[&str]) -> Self {
+        self.registration_allowed = Arc::new(paths.iter().map(|p| (*p).to_owned()).collect());
+        self
     }
 
     /// Methods whose callers are let in even when their session was revoked (a verified token
@@ -595,6 +640,7 @@ impl<S> tower::Layer<S> for AuthLayer {
             public_methods: self.public_methods.clone(),
             revocations: self.revocations.clone(),
             revoked_allowed: self.revoked_allowed.clone(),
+            registration_allowed: self.registration_allowed.clone(),
         }
     }
 }
@@ -606,6 +652,7 @@ pub struct AuthService<S> {
     public_methods: Arc<HashSet<String>>,
     revocations: Option<Arc<RevocationSet>>,
     revoked_allowed: Arc<HashSet<String>>,
+    registration_allowed: Arc<HashSet<String>>,
 }
 
 fn read_only_refusal() -> Status {
@@ -647,6 +694,7 @@ where
         let revocations = self.revocations.clone();
         let path = request.uri().path().to_owned();
         let revoked_allowed = self.revoked_allowed.contains(&path);
+        let registration_allowed = self.registration_allowed.contains(&path);
         let public = self.public_methods.contains(&path) || INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
         Box::pin(async move {
             if !public {
@@ -658,6 +706,12 @@ where
                     Ok(mut caller) => {
                         if caller.is_read_only() && !read_only_may_call(&path, revoked_allowed) {
                             return Ok(read_only_refusal().into_http());
+                        }
+                        if caller.is_mfa_registration() && !registration_allowed {
+                            return Ok(Status::unauthenticated(
+                                "this token only registers a first sign-in method and finishes that sign-in; finish signing in first",
+                            )
+                            .into_http());
                         }
                         if let Some(revocations) = &revocations {
                             if let Some(reason) = revocations.refusal(&caller).filter(|_| !revoked_allowed) {
@@ -833,6 +887,45 @@ mod tests {
             read_only_may_call("/myaccount.identity.v1.IdentityService/SignOut", true),
             "ending its own session"
         );
+    }
+
+    #[test]
+    fn an_admin_administers_their_own_organization_only() {
+        let own = Uuid::new_v4().to_string();
+        let admin = Caller {
+            user_id: Uuid::new_v4(),
+            session_id: None,
+            organization_id: Some(own.clone()),
+            auth_time: Utc::now(),
+            issued_at: Utc::now(),
+            amr: vec!["pwd".into(), "otp".into(), "mfa".into()],
+            scopes: vec![ADMIN_SCOPE.into()],
+            revocations_current: true,
+        };
+        assert!(admin.may_administer(&own));
+        assert!(admin.may_administer(&own.to_uppercase()));
+        assert!(!admin.may_administer(&Uuid::new_v4().to_string()));
+        let operator = Caller {
+            organization_id: None,
+            ..admin.clone()
+        };
+        assert!(operator.may_administer(&Uuid::new_v4().to_string()));
+        let member = Caller {
+            scopes: vec![],
+            ..admin.clone()
+        };
+        assert!(!member.may_administer(&own));
+        let ten_minutes = Duration::from_secs(600);
+        assert!(admin.require_admin_step_up(ten_minutes).is_ok());
+        let password_only = Caller {
+            amr: vec!["pwd".into()],
+            ..admin.clone()
+        };
+        let refusal = password_only.require_admin_step_up(ten_minutes).unwrap_err();
+        assert!(crate::error::is_reauthentication_required(&refusal), "{refusal:?}");
+        let refusal = member.require_admin_step_up(ten_minutes).unwrap_err();
+        assert_eq!(refusal.code(), tonic::Code::PermissionDenied);
+        assert!(!crate::error::is_reauthentication_required(&refusal));
     }
 
     #[test]

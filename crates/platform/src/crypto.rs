@@ -113,6 +113,7 @@ impl Keyring {
             keys: vec![Key {
                 id: id.to_owned(),
                 cipher: Aes256Gcm::new(key.into()),
+                mac_key: hmac_sha256(key, &[MAC_KEY_LABEL]).unwrap_or_default(),
             }],
         }
     }

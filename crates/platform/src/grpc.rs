@@ -154,6 +154,12 @@ impl ServiceHost {
         self
     }
 
+    /// Lets MFA registration tokens call `paths` (see [`AuthLayer::allow_mfa_registration`]).
+    pub fn allow_mfa_registration(mut self, paths: &[&str]) -> Self {
+        self.auth = self.auth.allow_mfa_registration(paths);
+        self
+    }
+
     /// Verifies calls with `auth` instead of the layer given to `bind`.
     pub fn authenticate(mut self, auth: AuthLayer) -> Self {
         self.auth = auth;

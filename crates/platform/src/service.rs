@@ -223,6 +223,13 @@ impl ServiceKit {
         self
     }
 
+    /// The methods an MFA registration token may call here (registering a first method); it is
+    /// refused on every other.
+    pub fn allow_mfa_registration(mut self, paths: &[&str]) -> Self {
+        self.host = self.host.allow_mfa_registration(paths);
+        self
+    }
+
     /// Consumes `E` with `handler` under the service's durable name.
     pub fn consume<E: Event, H: Handler<E>>(self, handler: H) -> Self {
         let settings = self.consumer_settings();

@@ -174,9 +174,29 @@ impl TestIssuer {
         self.sign(&self.claims_for(user_id))
     }
 
+    /// The installation operator's token (an admin naming no organization), signed in with a
+    /// second factor just now, as every admin action needs.
     pub fn admin_token(&self) -> String {
         let mut claims = self.claims_for(Uuid::new_v4());
         claims.scope = Some(ADMIN_SCOPE.into());
+        claims.amr = vec!["pwd".into(), "otp".into(), "mfa".into()];
+        self.sign(&claims)
+    }
+
+    /// The token of an admin of `organization_id`, signed in with a second factor just now.
+    pub fn admin_token_in(&self, organization_id: &str) -> String {
+        let mut claims = self.claims_for(Uuid::new_v4());
+        claims.scope = Some(ADMIN_SCOPE.into());
+        claims.org = Some(organization_id.to_owned());
+        claims.amr = vec!["pwd".into(), "otp".into(), "mfa".into()];
+        self.sign(&claims)
+    }
+
+    /// As [`TestIssuer::admin_token_in`], signed in with the password alone.
+    pub fn admin_token_without_mfa_in(&self, organization_id: &str) -> String {
+        let mut claims = self.claims_for(Uuid::new_v4());
+        claims.scope = Some(ADMIN_SCOPE.into());
+        claims.org = Some(organization_id.to_owned());
         self.sign(&claims)
     }
 }

@@ -14,8 +14,8 @@ use myaccount_proto::identity::v1 as pb;
 use crate::AppState;
 use crate::extract::{ApiJson, Bearer, Client};
 use crate::json::{
-    MfaBody, MfaPrompt, MfaStartBody, NewPasswordBody, ReauthenticateBody, RefreshBody, SignInAnswer, SignInBody,
-    Tokens,
+    MfaBody, MfaPrompt, MfaRegistrationCompleteBody, MfaStartBody, NewPasswordBody, ReauthenticateBody, RefreshBody,
+    SignInAnswer, SignInBody, Tokens,
 };
 use crate::problem::{FieldError, Problem};
 use crate::ratelimit::AuthEndpoint;
@@ -29,7 +29,7 @@ use crate::session::{self, SessionMode, SessionStatus, TokenAnswer};
     request_body = SignInBody,
     params(("X-MyAccount-Session" = Option<String>, Header, description = "`cookie`: set the browser session cookies instead of answering tokens")),
     responses(
-        (status = 200, description = "Tokens; with `X-MyAccount-Session: cookie` `{\"signedIn\": true, \"expiresIn\"}` and the `myaccount_session` and `myaccount_csrf` cookies; or the step due first (`mfaRequired`, `passwordChangeRequired`; no cookie yet)", body = SignInAnswer),
+        (status = 200, description = "Tokens; with `X-MyAccount-Session: cookie` `{\"signedIn\": true, \"expiresIn\"}` and the `myaccount_session` and `myaccount_csrf` cookies; or the step due first (`mfaRequired`, `mfaRegistrationRequired` with its `registrationToken`, `passwordChangeRequired`; no cookie yet)", body = SignInAnswer),
         (status = 401, description = "`unauthenticated`: wrong user name or password", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "`forbidden`: not a member of the organization asked for", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "`too-many-requests`: too many attempts from this address or for this account (the gateway's limit, or identity's throttle)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
@@ -180,6 +180,40 @@ pub async fn set_required_password(
         .await?
         .into_inner();
     session::issue(&state, mode, tokens)
+}
+
+/// The last step of a sign-in answered with `mfaRegistrationRequired`: once a method added with
+/// the registration token is verified, tokens whose `amr` names it.
+#[utoipa::path(
+    post,
+    path = "/auth/mfa-registration/complete",
+    tag = "auth",
+    request_body = MfaRegistrationCompleteBody,
+    params(("X-MyAccount-Session" = Option<String>, Header, description = "`cookie`: set the browser session cookies instead of answering tokens")),
+    responses(
+        (status = 200, description = "Tokens (with `amr` such as `[\"pwd\",\"otp\",\"mfa\"]`, naming the factor just registered), or with `X-MyAccount-Session: cookie` `{\"signedIn\": true, \"expiresIn\"}` and the cookies; or `passwordChangeRequired`", body = SignInAnswer),
+        (status = 400, description = "`failed-precondition`: no method added with this registration token has been verified yet", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: the registration token is unknown, expired or already used", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many requests from this address or with this token", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
+pub async fn complete_mfa_registration(
+    State(state): State<AppState>,
+    mode: SessionMode,
+    Client(client): Client,
+    ApiJson(body): ApiJson<MfaRegistrationCompleteBody>,
+) -> Result<Response, Problem> {
+    let token = Bearer(body.registration_token);
+    let account = session::unverified_claims(&token.0).map(|c| c.sub);
+    state
+        .limits
+        .check(AuthEndpoint::CompleteMfa, &client.ip_address, account.as_deref())?;
+    let response = state
+        .identity()
+        .complete_mfa_registration(token.request(pb::CompleteMfaRegistrationRequest { client: Some(client) })?)
+        .await?
+        .into_inner();
+    answer(&state, mode, response)
 }
 
 /// Step-up: the password again, then (when the person has one) a second factor through

@@ -110,6 +110,9 @@ async fn the_web_ui_works_in_a_real_browser() {
     let recovery_user = system.create_user().await;
     let (recovery_app, recovery_step) = with_two_recovery_codes_left(&system, &recovery_user).await;
     let recovery_step = recovery_step.to_string();
+    // "More information required": a person without a second factor in an organization that
+    // requires one.
+    let mfareg_user = user_of_organization_requiring_mfa(&system).await;
 
     let artifacts = workspace.join("target/browser-artifacts");
     // Only this run's failures: earlier screenshots would mislead.
@@ -146,6 +149,8 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("RECOVERY_PASSWORD", recovery_user.password.as_str()),
         ("RECOVERY_TOTP_SECRET", recovery_app.secret()),
         ("RECOVERY_TOTP_LAST_STEP", recovery_step.as_str()),
+        ("MFAREG_USER", mfareg_user.upn.as_str()),
+        ("MFAREG_PASSWORD", mfareg_user.password.as_str()),
     ];
     let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     run_node("e2e/", &env, &artifacts).await;
@@ -235,6 +240,59 @@ async fn with_two_recovery_codes_left(system: &TestSystem, user: &TestUser) -> (
 }
 
 /// `node --test` on a folder of `web/tests`; fails with node's output when a story fails.
+/// A new person of a new organization that requires multi-factor authentication, once identity
+/// knows it does (a sign-in then answers "more information required").
+async fn user_of_organization_requiring_mfa(system: &TestSystem) -> TestUser {
+    use myaccount_proto::organizations::v1 as pb;
+    let mut organizations = pb::organizations_service_client::OrganizationsServiceClient::connect(format!(
+        "http://127.0.0.1:{}",
+        system.organizations_port
+    ))
+    .await
+    .expect("organizations reachable");
+    let admin = system.admin_token().await;
+    let request = platform::auth::bearer_request(
+        pb::CreateOrganizationRequest {
+            organization_id: String::new(),
+            settings: Some(pb::OrganizationSettings {
+                display_name: "Woodgrove".into(),
+                verified_domains: vec!["woodgrove.example".into()],
+                privacy_statement_url: "https://woodgrove.example/privacy".into(),
+                privacy_contact_email: "privacy@woodgrove.example".into(),
+                technical_contact_email: "it@woodgrove.example".into(),
+                mfa_required: true,
+                ..Default::default()
+            }),
+        },
+        &admin,
+    )
+    .expect("a request");
+    let woodgrove = organizations
+        .create_organization(request)
+        .await
+        .expect("the organization is created")
+        .into_inner()
+        .id;
+    let user = system.create_user_in(&woodgrove).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let answer: Value = system
+            .sign_in(&user.upn, &user.password)
+            .await
+            .json()
+            .await
+            .expect("json");
+        if answer["mfaRegistrationRequired"] == true {
+            return user;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "identity did not learn that Woodgrove requires MFA: {answer}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn run_node(folder: &str, env: &[(String, String)], artifacts: &Path) {
     let web_tests = workspace().join("web/tests");
     let env = env.to_vec();

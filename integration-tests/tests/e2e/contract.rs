@@ -266,6 +266,43 @@ async fn every_operation_answers_what_the_published_document_says() {
     assert_ne!(token_after_refresh, token);
     let token = token_after_refresh;
 
+    // "More information required": a person without a second factor signing in to an
+    // organization that requires one registers it with the registration token first.
+    let woodgrove = admin.create_organization("Woodgrove", None).await;
+    let megan = system.create_user_in(&woodgrove).await;
+    admin.require_mfa(&woodgrove, true).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let interrupt = loop {
+        // The requirement reaches identity as an event.
+        let answer = c
+            .call(
+                Method::POST,
+                "/api/v1/auth/sign-in",
+                &[],
+                None,
+                Some(json!({ "username": megan.upn, "password": megan.password })),
+            )
+            .await;
+        if answer["mfaRegistrationRequired"] == true {
+            break answer;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "identity did not learn of the requirement"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let registration_token = interrupt["registrationToken"].as_str().expect("registrationToken");
+    system.add_authenticator_app(registration_token).await;
+    c.call(
+        Method::POST,
+        "/api/v1/auth/mfa-registration/complete",
+        &[],
+        None,
+        Some(json!({ "registrationToken": registration_token })),
+    )
+    .await;
+
     // Security info: recovery codes (the second factor from here on), an app password, the default.
     let recovery = c
         .call(

@@ -83,6 +83,25 @@ impl Admin {
             .expect("the admin changes the policy");
     }
 
+    /// Requires (or stops requiring) multi-factor authentication of the organization's members.
+    pub(crate) async fn require_mfa(&self, organization_id: &str, required: bool) {
+        let request = self.request(pb::UpdateOrganizationRequest {
+            organization_id: organization_id.into(),
+            settings: Some(pb::OrganizationSettings {
+                mfa_required: required,
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["mfa_required".into()],
+            }),
+        });
+        self.client
+            .clone()
+            .update_organization(request)
+            .await
+            .expect("the admin changes the requirement");
+    }
+
     /// Invites `user` and returns the invitation id.
     pub(crate) async fn invite(&self, organization_id: &str, user: &TestUser) -> String {
         let request = self.request(pb::InviteUserRequest {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 /// The claims of an access token (the gateway's clients may read them; signature checked by
 /// the services).
-fn claims(access_token: &str) -> Value {
+pub(crate) fn claims(access_token: &str) -> Value {
     let payload = access_token.split('.').nth(1).expect("a JWT");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)

@@ -23,11 +23,13 @@ fn status(e: AuditError) -> Status {
 
 pub struct AuditApi {
     audit: Audit,
+    /// How recent an admin's multi-factor sign-in must be.
+    step_up_max_age: std::time::Duration,
 }
 
 impl AuditApi {
-    pub fn new(audit: Audit) -> Self {
-        Self { audit }
+    pub fn new(audit: Audit, step_up_max_age: std::time::Duration) -> Self {
+        Self { audit, step_up_max_age }
     }
 }
 
@@ -255,9 +257,12 @@ impl AuditService for AuditApi {
                 description: "is required".into(),
             }])));
         }
-        if caller.organization_id.as_ref().is_some_and(|o| *o != r.organization_id) {
-            return Err(status(AuditError::OtherOrganization));
+        if !caller.may_administer(&r.organization_id) {
+            return Err(status(AuditError::OrganizationNotFound(
+                r.organization_id.trim().to_owned(),
+            )));
         }
+        caller.require_recent_mfa(self.step_up_max_age)?;
         let user = match r.user_id.as_str() {
             "" => None,
             raw => Some(Uuid::parse_str(raw).map_err(|_| {

@@ -76,10 +76,10 @@ impl Service for AuditService {
         let retention = settings.retention.clone();
         let retention_pool = pool.clone();
         Ok(kit
-            .serve(AuditServiceServer::new(grpc::AuditApi::new(service::Audit::new(
-                pool,
-                settings.retention.default_days,
-            ))))
+            .serve(AuditServiceServer::new(grpc::AuditApi::new(
+                service::Audit::new(pool, settings.retention.default_days),
+                settings.service.step_up_max_age,
+            )))
             .consume_batches::<SignInRecorded, _>(settings.ingest_workers, || events::SignInRecordedHandler {
                 geo: geo.clone(),
             })

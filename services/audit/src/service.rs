@@ -17,8 +17,9 @@ pub enum AuditError {
     Invalid(Vec<FieldViolation>),
     #[error("sign-in {0} not found")]
     SignInNotFound(String),
-    #[error("admins can read their own organization's sign-ins only")]
-    OtherOrganization,
+    /// Another organization's sign-ins, to an admin: not found, so existence does not leak.
+    #[error("organization {0} not found")]
+    OrganizationNotFound(String),
     #[error("database failed")]
     Database(#[from] sqlx::Error),
 }
@@ -29,7 +30,7 @@ impl ServiceError for AuditError {
         match self {
             AuditError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
             AuditError::SignInNotFound(_) => ErrorKind::NotFound(self.to_string()),
-            AuditError::OtherOrganization => ErrorKind::PermissionDenied(self.to_string()),
+            AuditError::OrganizationNotFound(_) => ErrorKind::NotFound(self.to_string()),
             AuditError::Database(_) => ErrorKind::Internal,
         }
     }

@@ -142,10 +142,14 @@ pub struct Account {
 
 impl Account {
     pub fn in_organization(c: &Credentials, organization_id: Option<Uuid>) -> Self {
+        let organization_id = organization_id.or(c.home_organization_id);
+        // Roles are the home organization's: an admin signed in to a guest organization is a
+        // guest there, so their tokens carry no admin scope.
+        let at_home = organization_id == c.home_organization_id;
         Self {
             id: c.id,
-            organization_id: organization_id.or(c.home_organization_id),
-            roles: c.roles.clone(),
+            organization_id,
+            roles: if at_home { c.roles.clone() } else { Vec::new() },
         }
     }
 }

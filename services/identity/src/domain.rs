@@ -350,6 +350,11 @@ pub struct SecondFactor {
     pub kind: String,
     pub label: String,
     pub is_default: bool,
+    /// The interrupted sign-in it was registered in ("more information required"), if any.
+    pub registration_id: Option<Uuid>,
+    /// RFC 8176 values it proves and its name in the sign-in log.
+    pub amr: Vec<String>,
+    pub method: String,
 }
 
 /// What the person answered the second step with.
@@ -843,6 +848,16 @@ pub enum SignInOutcome {
     MfaRequired(MfaChallenge),
     /// Proven, but a new password is due before a session opens.
     PasswordChangeRequired(ChangeTicket),
+    /// Proven, but the organization requires multi-factor authentication and the person has no
+    /// second factor: they register one with this token before a session opens.
+    MfaRegistrationRequired(RegistrationTicket),
+}
+
+/// The token of a sign-in interrupted by "more information required".
+#[derive(Debug, Clone)]
+pub struct RegistrationTicket {
+    pub registration_token: String,
+    pub expires_at: DateTime<Utc>,
 }
 
 /// Why sessions ended: the platform's stable codes, shared with every service's revocation feed.

@@ -71,6 +71,18 @@ pub enum IdentityError {
     SessionRevoked(RevocationReason),
     #[error("this device was disabled; sign in from another device, or ask an administrator to enable it")]
     DeviceDisabled,
+    #[error("the registration token is invalid, expired or already used; sign in again")]
+    MfaRegistrationInvalid,
+    /// Another organization, to an admin: not found, so existence does not leak.
+    #[error("organization {0} not found")]
+    OrganizationNotFound(String),
+    /// The step-up refusal (`Caller::require_recent_mfa`'s message).
+    #[error("{0}")]
+    ReauthenticationRequired(String),
+    #[error(
+        "no sign-in method added with this registration token has been verified yet: add an authenticator app, phone, email or security key and verify it, then finish signing in"
+    )]
+    MfaRegistrationIncomplete,
 }
 
 impl ServiceError for IdentityError {
@@ -84,7 +96,10 @@ impl ServiceError for IdentityError {
             | IdentityError::DeviceDisabled
             | IdentityError::NotAMember(_)
             | IdentityError::PasswordChangeNeedsInteractiveSignIn => ErrorKind::PermissionDenied(self.to_string()),
-            IdentityError::ChangeTicketInvalid => ErrorKind::Unauthenticated(self.to_string()),
+            IdentityError::ChangeTicketInvalid | IdentityError::MfaRegistrationInvalid => {
+                ErrorKind::Unauthenticated(self.to_string())
+            }
+            IdentityError::MfaRegistrationIncomplete => ErrorKind::FailedPrecondition(self.to_string()),
             IdentityError::SessionRevoked(reason) => ErrorKind::SessionRevoked(*reason),
             IdentityError::SessionExpired(expiry) => ErrorKind::SessionExpired {
                 reason: expiry.code(),
@@ -94,7 +109,10 @@ impl ServiceError for IdentityError {
                 message: self.to_string(),
                 retry_after: Some(*retry_after),
             },
-            IdentityError::UserNotFound(_) => ErrorKind::NotFound(self.to_string()),
+            IdentityError::UserNotFound(_) | IdentityError::OrganizationNotFound(_) => {
+                ErrorKind::NotFound(self.to_string())
+            }
+            IdentityError::ReauthenticationRequired(m) => ErrorKind::ReauthenticationRequired(m.clone()),
             IdentityError::DuplicateUser(_) => ErrorKind::AlreadyExists(self.to_string()),
             IdentityError::Store(StoreError::DuplicateUser(upn)) => {
                 ErrorKind::AlreadyExists(format!("a user named {upn} already exists"))

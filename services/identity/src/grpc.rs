@@ -25,6 +25,9 @@ use uuid::Uuid;
 /// Signing out of a session that has already ended changes nothing and is answered as done.
 pub const SIGN_OUT: &str = "/myaccount.identity.v1.IdentityService/SignOut";
 
+/// The one identity method an MFA registration token may call: finishing its sign-in.
+pub const COMPLETE_MFA_REGISTRATION: &str = "/myaccount.identity.v1.IdentityService/CompleteMfaRegistration";
+
 pub const PUBLIC_METHODS: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/SignIn",
     "/myaccount.identity.v1.IdentityService/RefreshToken",
@@ -132,6 +135,12 @@ fn sign_in_response(outcome: SignInOutcome) -> pb::SignInResponse {
                 reason: crate::required_password::REASON.to_owned(),
             })
         }
+        SignInOutcome::MfaRegistrationRequired(ticket) => {
+            pb::sign_in_response::Result::MfaRegistrationRequired(pb::MfaRegistrationRequired {
+                registration_token: ticket.registration_token,
+                expires_at: Some(timestamp(ticket.expires_at)),
+            })
+        }
     };
     pb::SignInResponse { result: Some(result) }
 }
@@ -180,6 +189,24 @@ impl IdentityService for IdentityApi {
         let outcome = self
             .identity
             .complete_mfa(&r.challenge_id, &r.method_id, proof, location)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(sign_in_response(outcome)))
+    }
+
+    async fn complete_mfa_registration(
+        &self,
+        request: Request<pb::CompleteMfaRegistrationRequest>,
+    ) -> Result<Response<pb::SignInResponse>, Status> {
+        let caller = Caller::of(&request)?;
+        let location = request
+            .into_inner()
+            .client
+            .and_then(|c| c.location)
+            .map(client_location);
+        let outcome = self
+            .identity
+            .complete_mfa_registration(&caller, location)
             .await
             .map_err(status)?;
         Ok(Response::new(sign_in_response(outcome)))
@@ -263,8 +290,21 @@ impl IdentityService for IdentityApi {
     }
 
     async fn create_user(&self, request: Request<pb::CreateUserRequest>) -> Result<Response<pb::Profile>, Status> {
-        Caller::of(&request)?.require_admin()?;
-        let r = request.into_inner();
+        let caller = Caller::of(&request)?;
+        caller.require_admin()?;
+        let mut r = request.into_inner();
+        // An organization's admin creates people in it: naming none means theirs, another
+        // answers NOT_FOUND as an unknown one would.
+        if r.home_organization_id.trim().is_empty()
+            && let Some(own) = caller.organization_id.as_deref().filter(|o| !o.is_empty())
+        {
+            r.home_organization_id = own.to_owned();
+        }
+        if !caller.may_administer(&r.home_organization_id) {
+            let organization = r.home_organization_id.trim().to_owned();
+            return Err(status(IdentityError::OrganizationNotFound(organization)));
+        }
+        caller.require_recent_mfa(self.step_up_max_age)?;
         let input = NewUserInput {
             user_principal_name: r.user_principal_name,
             password: r.password,
@@ -421,7 +461,11 @@ impl IdentityService for IdentityApi {
         let caller = Caller::of(&request)?;
         caller.require_admin()?;
         let user_id = request.into_inner().user_id;
-        let deleted_at = self.identity.delete_user(&caller, &user_id).await.map_err(to_status)?;
+        let deleted_at = self
+            .identity
+            .delete_user(&caller, &user_id, self.step_up_max_age)
+            .await
+            .map_err(to_status)?;
         Ok(Response::new(pb::DeleteAccountResponse {
             user_id: user_id.trim().to_owned(),
             deleted_at: Some(timestamp(deleted_at)),

@@ -10,6 +10,7 @@ pub mod grpc;
 pub mod issuing;
 pub mod known_devices;
 pub mod memberships;
+pub mod mfa_registration;
 pub mod passwords;
 pub mod privacy;
 pub mod profile;
@@ -144,7 +145,8 @@ impl Service for IdentityService {
         );
         let auth = AuthLayer::new(Arc::new(verifier))
             .allow_anonymous(grpc::PUBLIC_METHODS)
-            .allow_revoked(&[grpc::SIGN_OUT]);
+            .allow_revoked(&[grpc::SIGN_OUT])
+            .allow_mfa_registration(&[grpc::COMPLETE_MFA_REGISTRATION]);
         let api = grpc::IdentityApi::new(identity, settings.service.step_up_max_age);
         let refreshed_keys = keys.clone();
         Ok(kit

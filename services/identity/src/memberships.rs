@@ -98,7 +98,8 @@ impl Handler<MemberRemoved> for MemberRemovedHandler {
     }
 }
 
-/// `organizations.changed`: keeps the self-deletion policy that DeleteMyAccount enforces.
+/// `organizations.changed`: keeps the self-deletion policy that DeleteMyAccount enforces and the
+/// MFA requirement that sign-in enforces.
 pub struct OrganizationPolicyHandler;
 
 impl Handler<OrganizationChanged> for OrganizationPolicyHandler {
@@ -110,7 +111,7 @@ impl Handler<OrganizationChanged> for OrganizationPolicyHandler {
         let e = &delivery.event;
         let organization_id = uuid("organization_id", &e.organization_id)?;
         let time = delivery.time.unwrap_or_else(Utc::now);
-        store::set_organization_policy(conn, organization_id, e.allow_self_deletion, time)
+        store::set_organization_policy(conn, organization_id, e.allow_self_deletion, e.mfa_required, time)
             .await
             .map_err(HandlerError::from)
     }

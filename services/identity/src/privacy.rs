@@ -2,6 +2,8 @@
 //! their home organization allows it, or by an admin). Deleting publishes
 //! `myaccount.identity.v1.user_deleted`, on which every other service erases what it keeps.
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 use platform::auth::Caller;
 use platform::error::{ErrorKind, FieldViolation, ServiceError};
@@ -155,7 +157,14 @@ async fn home_organization_rule(
 }
 
 /// An admin deletes an account (not their own: that would lock them out mid-request).
-pub async fn delete_user(ctx: &Context, admin: &Caller, user_id: &str) -> Result<DateTime<Utc>, PrivacyError> {
+/// An admin deletes a person of their own organization (another's answers NOT_FOUND, as an
+/// unknown one does), after a multi-factor sign-in no older than `step_up_max_age`.
+pub async fn delete_user(
+    ctx: &Context,
+    admin: &Caller,
+    user_id: &str,
+    step_up_max_age: Duration,
+) -> Result<DateTime<Utc>, PrivacyError> {
     let user_id = Uuid::parse_str(user_id.trim()).map_err(|_| {
         PrivacyError::Invalid(vec![FieldViolation {
             field: "user_id".into(),
@@ -165,6 +174,15 @@ pub async fn delete_user(ctx: &Context, admin: &Caller, user_id: &str) -> Result
     if user_id == admin.user_id {
         return Err(PrivacyError::AdminDeletingSelf);
     }
+    let home = store::account(&mut *ctx.pool.acquire().await?, user_id)
+        .await?
+        .map(|c| c.home_organization_id.map(|o| o.to_string()).unwrap_or_default());
+    if !home.is_some_and(|home| admin.may_administer(&home)) {
+        return Err(IdentityError::UserNotFound(user_id).into());
+    }
+    admin
+        .require_recent_mfa(step_up_max_age)
+        .map_err(|refusal| IdentityError::ReauthenticationRequired(refusal.message().to_owned()))?;
     delete_account(ctx, user_id, DeletedBy::Admin).await
 }
 

@@ -120,6 +120,9 @@ impl SecurityInfoClient {
                 method_id: f.method_id,
                 label: f.label,
                 is_default: f.is_default,
+                registration_id: Uuid::parse_str(&f.registration_id).ok(),
+                amr: f.amr,
+                method: f.method,
             })
             .collect())
     }

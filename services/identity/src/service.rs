@@ -17,7 +17,7 @@ use crate::security_info::SecurityInfoClient;
 use crate::sessions::{PasswordChange, SessionView, SessionsError};
 use crate::store::{SessionCursor, SessionPage};
 use crate::tokens::{KeyStore, TokenSettings};
-use crate::{issuing, privacy, profile, required_password, second_step, sessions, sign_in, step_up};
+use crate::{issuing, mfa_registration, privacy, profile, required_password, second_step, sessions, sign_in, step_up};
 
 pub struct Identity {
     context: Context,
@@ -80,6 +80,16 @@ impl Identity {
         location: Option<ClientLocation>,
     ) -> Result<SignInOutcome, IdentityError> {
         second_step::complete_mfa(&self.context, challenge_id, method_id, proof, location).await
+    }
+
+    /// Finishes a sign-in interrupted for a second factor to register (`caller` is its
+    /// registration token).
+    pub async fn complete_mfa_registration(
+        &self,
+        caller: &Caller,
+        location: Option<ClientLocation>,
+    ) -> Result<SignInOutcome, IdentityError> {
+        mfa_registration::complete(&self.context, caller, location).await
     }
 
     pub async fn set_required_password(
@@ -156,7 +166,8 @@ impl Identity {
         &self,
         admin: &Caller,
         user_id: &str,
+        step_up_max_age: std::time::Duration,
     ) -> Result<chrono::DateTime<chrono::Utc>, PrivacyError> {
-        privacy::delete_user(&self.context, admin, user_id).await
+        privacy::delete_user(&self.context, admin, user_id, step_up_max_age).await
     }
 }

@@ -1,6 +1,7 @@
 //! The first step of a sign-in: the password (or, for a non-interactive client, an app
 //! password) checked under the throttle, then the organization asked for, then what is still
-//! due: a second factor, a new password, or nothing (a session opens).
+//! due: a second factor, a first second factor to register (the organization requires one),
+//! a new password, or nothing (a session opens).
 
 use std::ops::ControlFlow;
 
@@ -15,6 +16,7 @@ use crate::context::{Account, Context, validate_client, validate_typed_password}
 use crate::domain::{ClientInfo, FailureReason, SignInAttempt, SignInOutcome, Throttle, Verdict};
 use crate::error::IdentityError;
 use crate::issuing::open_session;
+use crate::mfa_registration;
 use crate::passwords::verify_password;
 use crate::required_password;
 use crate::second_step::open_challenge;
@@ -169,6 +171,10 @@ async fn after_proof(
         }
     }
     attempt.amr = vec![if proof.by_password { "pwd" } else { APP_PASSWORD_AMR }.to_owned()];
+    // No second factor, and the organization requires one: register it before a session opens.
+    if proof.by_password && mfa_registration::required(tx, &account).await? {
+        return mfa_registration::interrupt(ctx, tx, &account, attempt).await;
+    }
     if credentials.password_change_required && proof.by_password {
         return required_password::interrupt(tx, &account, attempt).await;
     }

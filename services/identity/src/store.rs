@@ -1022,16 +1022,20 @@ pub async fn set_organization_policy(
     conn: &mut PgConnection,
     organization_id: Uuid,
     allow_self_deletion: bool,
+    mfa_required: bool,
     time: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     sqlx::query(
-        "INSERT INTO organization_policies (organization_id, allow_self_deletion, updated_at) VALUES ($1, $2, $3) \
+        "INSERT INTO organization_policies (organization_id, allow_self_deletion, mfa_required, updated_at) \
+         VALUES ($1, $2, $3, $4) \
          ON CONFLICT (organization_id) DO UPDATE \
-         SET allow_self_deletion = EXCLUDED.allow_self_deletion, updated_at = EXCLUDED.updated_at \
+         SET allow_self_deletion = EXCLUDED.allow_self_deletion, mfa_required = EXCLUDED.mfa_required, \
+             updated_at = EXCLUDED.updated_at \
          WHERE organization_policies.updated_at <= EXCLUDED.updated_at",
     )
     .bind(organization_id)
     .bind(allow_self_deletion)
+    .bind(mfa_required)
     .bind(time)
     .execute(&mut *conn)
     .await?;
@@ -1047,6 +1051,103 @@ pub async fn allows_self_deletion(conn: &mut PgConnection, organization_id: Uuid
             .fetch_optional(&mut *conn)
             .await?,
     )
+}
+
+/// Whether the organization requires multi-factor authentication; unknown ones do not.
+pub async fn organization_requires_mfa(conn: &mut PgConnection, organization_id: Uuid) -> Result<bool, StoreError> {
+    Ok(
+        sqlx::query_scalar("SELECT mfa_required FROM organization_policies WHERE organization_id = $1")
+            .bind(organization_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .unwrap_or(false),
+    )
+}
+
+// --- sign-ins interrupted for a second factor to register
+
+pub struct NewMfaRegistration<'a> {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub organization_id: Option<Uuid>,
+    pub typed_user_principal_name: &'a str,
+    pub ip_address: &'a str,
+    pub user_agent: &'a str,
+    pub device_id: &'a str,
+    pub app_id: &'a str,
+    pub correlation_id: &'a str,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub async fn insert_mfa_registration(conn: &mut PgConnection, r: &NewMfaRegistration<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO mfa_registrations (id, user_id, organization_id, typed_user_principal_name, ip_address, \
+         user_agent, device_id, app_id, correlation_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(r.id)
+    .bind(r.user_id)
+    .bind(r.organization_id)
+    .bind(r.typed_user_principal_name)
+    .bind(r.ip_address)
+    .bind(r.user_agent)
+    .bind(r.device_id)
+    .bind(r.app_id)
+    .bind(r.correlation_id)
+    .bind(r.now)
+    .bind(r.expires_at)
+    .execute(&mut *conn)
+    .await?;
+    // Finished and expired registrations are of no use to anyone.
+    sqlx::query("DELETE FROM mfa_registrations WHERE expires_at < $1 - interval '1 day'")
+        .bind(r.now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct MfaRegistration {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub organization_id: Option<Uuid>,
+    pub typed_user_principal_name: String,
+    pub ip_address: String,
+    pub user_agent: String,
+    pub device_id: String,
+    pub app_id: String,
+    pub correlation_id: String,
+    pub expires_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// The registration, locked for the sign-in it finishes.
+pub async fn mfa_registration_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<MfaRegistration>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, user_id, organization_id, typed_user_principal_name, ip_address, user_agent, device_id, \
+                app_id, correlation_id, expires_at, completed_at \
+         FROM mfa_registrations WHERE id = $1 FOR UPDATE",
+    )
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+pub async fn complete_mfa_registration(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query("UPDATE mfa_registrations SET completed_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 // --- export and erasure

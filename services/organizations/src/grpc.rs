@@ -8,6 +8,7 @@ use myaccount_proto::organizations::v1::organizations_service_server::Organizati
 use platform::auth::Caller;
 use platform::error::to_status;
 use tonic::{Request, Response, Status};
+use uuid::Uuid;
 
 use crate::domain::{
     InvitationStatus, InvitationView, MembershipKind, MyOrganization, Organization, PersonalData, SettingsInput,
@@ -111,14 +112,44 @@ fn export(d: PersonalData) -> pb::OrganizationsExport {
     }
 }
 
+impl OrganizationsApi {
+    /// Every admin action: the admin scope, the admin's own organization (another's answers
+    /// NOT_FOUND, as an unknown one does), then a recent multi-factor sign-in.
+    fn admin_action<T>(&self, request: Request<T>, organization_id: impl Fn(&T) -> &String) -> Result<T, Status> {
+        let caller = Caller::of(&request)?;
+        caller.require_admin()?;
+        let organization = organization_id(request.get_ref()).trim().to_owned();
+        if !organization.is_empty() && !caller.may_administer(&organization) {
+            let not_found = match Uuid::parse_str(&organization) {
+                Ok(id) => OrganizationsError::OrganizationNotFound(id),
+                Err(_) => OrganizationsError::Invalid(vec![platform::error::FieldViolation {
+                    field: "organization_id".into(),
+                    description: "must be an organization id (a UUID)".into(),
+                }]),
+            };
+            return Err(status(not_found));
+        }
+        caller.require_admin_step_up(self.step_up_max_age)?;
+        Ok(request.into_inner())
+    }
+}
+
 #[tonic::async_trait]
 impl OrganizationsService for OrganizationsApi {
     async fn create_organization(
         &self,
         request: Request<pb::CreateOrganizationRequest>,
     ) -> Result<Response<pb::Organization>, Status> {
-        Caller::of(&request)?.require_admin()?;
-        let r = request.into_inner();
+        // An organization's admin creates no other organization (naming none, a new one would be
+        // made up); only the installation's operator does.
+        if request.get_ref().organization_id.trim().is_empty()
+            && Caller::of(&request)?.organization_id.is_some_and(|o| !o.is_empty())
+        {
+            return Err(Status::permission_denied(
+                "only the installation's operator creates organizations",
+            ));
+        }
+        let r = self.admin_action(request, |r: &pb::CreateOrganizationRequest| &r.organization_id)?;
         let o = self
             .organizations
             .create_organization(&r.organization_id, settings_input(r.settings))
@@ -131,8 +162,7 @@ impl OrganizationsService for OrganizationsApi {
         &self,
         request: Request<pb::UpdateOrganizationRequest>,
     ) -> Result<Response<pb::Organization>, Status> {
-        Caller::of(&request)?.require_admin()?;
-        let r = request.into_inner();
+        let r = self.admin_action(request, |r: &pb::UpdateOrganizationRequest| &r.organization_id)?;
         let paths = r.update_mask.map(|m| m.paths).unwrap_or_default();
         let o = self
             .organizations
@@ -146,10 +176,10 @@ impl OrganizationsService for OrganizationsApi {
         &self,
         request: Request<pb::GetOrganizationRequest>,
     ) -> Result<Response<pb::Organization>, Status> {
-        Caller::of(&request)?.require_admin()?;
+        let r = self.admin_action(request, |r: &pb::GetOrganizationRequest| &r.organization_id)?;
         let o = self
             .organizations
-            .organization(&request.get_ref().organization_id)
+            .organization(&r.organization_id)
             .await
             .map_err(status)?;
         Ok(Response::new(organization(o)))
@@ -157,8 +187,7 @@ impl OrganizationsService for OrganizationsApi {
 
     async fn invite_user(&self, request: Request<pb::InviteUserRequest>) -> Result<Response<pb::Invitation>, Status> {
         let caller = Caller::of(&request)?;
-        caller.require_admin()?;
-        let r = request.into_inner();
+        let r = self.admin_action(request, |r: &pb::InviteUserRequest| &r.organization_id)?;
         let i = self
             .organizations
             .invite_user(caller.user_id, &r.organization_id, &r.user_principal_name)
@@ -172,8 +201,7 @@ impl OrganizationsService for OrganizationsApi {
         request: Request<pb::RemoveMemberRequest>,
     ) -> Result<Response<pb::RemoveMemberResponse>, Status> {
         let caller = Caller::of(&request)?;
-        caller.require_admin()?;
-        let r = request.into_inner();
+        let r = self.admin_action(request, |r: &pb::RemoveMemberRequest| &r.organization_id)?;
         self.organizations
             .remove_member(caller.user_id, &r.organization_id, &r.user_id)
             .await

@@ -187,6 +187,8 @@ pub struct Method {
     pub created_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// The interrupted sign-in ("more information required") this method was registered in.
+    pub registration_id: Option<Uuid>,
 }
 
 impl Method {
@@ -812,6 +814,7 @@ mod tests {
             created_at: DateTime::from_timestamp(minutes * 60, 0).unwrap(),
             expires_at: None,
             last_used_at: None,
+            registration_id: None,
         }
     }
 

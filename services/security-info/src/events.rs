@@ -1,12 +1,12 @@
 //! What security-info publishes (method and default changes, notification requests) through the
-//! platform outbox, and what it consumes: the organization projection, identity's
-//! `password_changed` and audit's `signin.v1.flagged` (both revoke the person's app passwords),
-//! and identity's `user_deleted` (erasure).
+//! platform outbox, and what it consumes: the organization and membership projections,
+//! identity's `password_changed` and audit's `signin.v1.flagged` (both revoke the person's app
+//! passwords), and identity's `user_deleted` (erasure).
 
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
-    DefaultMethodChanged, NotificationChannel, NotificationRequested, OrganizationChanged, PasswordChanged,
-    SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged,
+    DefaultMethodChanged, MemberJoined, MemberLeft, MemberRemoved, NotificationChannel, NotificationRequested,
+    OrganizationChanged, PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::crypto::{CryptoError, Keyring};
@@ -167,6 +167,34 @@ impl AppPasswordRevoker {
     }
 }
 
+fn member<'a>(user_id: &str, organization_id: &'a str) -> Result<(Uuid, &'a str), HandlerError> {
+    let user_id = Uuid::parse_str(user_id.trim())
+        .map_err(|_| HandlerError::Rejected(format!("user_id {user_id:?} is not a UUID")))?;
+    let organization_id = organization_id.trim();
+    if organization_id.is_empty() {
+        return Err(HandlerError::Rejected("organization_id is empty".into()));
+    }
+    Ok((user_id, organization_id))
+}
+
+/// `member_joined` (home or guest): the person now belongs to that organization, and its MFA
+/// requirement holds their last second factor.
+pub struct MemberJoinedHandler;
+
+impl Handler<MemberJoined> for MemberJoinedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<MemberJoined>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let (user_id, organization_id) = member(&e.user_id, &e.organization_id)?;
+        // An account erased meanwhile gets no membership back.
+        if platform::erasure::is_erased(conn, user_id).await? {
+            return Ok(());
+        }
+        let time = delivery.time.unwrap_or_else(Utc::now);
+        store::membership_joined(conn, user_id, organization_id, time).await?;
+        Ok(())
+    }
+}
+
 impl Handler<PasswordChanged> for AppPasswordRevoker {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<PasswordChanged>) -> Result<(), HandlerError> {
         let time = delivery.event.time.as_ref().and_then(myaccount_proto::datetime);
@@ -184,5 +212,29 @@ impl Handler<SignInFlagged> for AppPasswordRevoker {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInFlagged>) -> Result<(), HandlerError> {
         let time = delivery.event.time.as_ref().and_then(myaccount_proto::datetime);
         Self::revoke(conn, &delivery.event.user_id, time.or(delivery.time), "sign-in flagged").await
+    }
+}
+
+/// `member_left`: the person left a guest organization; its rule no longer holds them.
+pub struct MemberLeftHandler;
+
+impl Handler<MemberLeft> for MemberLeftHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<MemberLeft>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let (user_id, organization_id) = member(&e.user_id, &e.organization_id)?;
+        store::membership_ended(conn, user_id, organization_id).await?;
+        Ok(())
+    }
+}
+
+/// `member_removed`: as `member_left`.
+pub struct MemberRemovedHandler;
+
+impl Handler<MemberRemoved> for MemberRemovedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<MemberRemoved>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let (user_id, organization_id) = member(&e.user_id, &e.organization_id)?;
+        store::membership_ended(conn, user_id, organization_id).await?;
+        Ok(())
     }
 }

@@ -16,6 +16,17 @@ use crate::domain::{
 use crate::service::{Overview, Proof, SecurityInfo, SecurityInfoError, Verification};
 use myaccount_proto::timestamp;
 
+/// The calls an MFA registration token may make: registering a first authenticator app,
+/// phone, email or security key, and proving it.
+pub const MFA_REGISTRATION_METHODS: &[&str] = &[
+    "/myaccount.securityinfo.v1.SecurityInfoService/StartAuthenticatorAppRegistration",
+    "/myaccount.securityinfo.v1.SecurityInfoService/StartPhoneRegistration",
+    "/myaccount.securityinfo.v1.SecurityInfoService/StartEmailRegistration",
+    "/myaccount.securityinfo.v1.SecurityInfoService/VerifyMethod",
+    "/myaccount.securityinfo.v1.SecurityInfoService/StartSecurityKeyRegistration",
+    "/myaccount.securityinfo.v1.SecurityInfoService/CompleteSecurityKeyRegistration",
+];
+
 pub struct SecurityInfoApi {
     service: Arc<SecurityInfo>,
 }
@@ -349,6 +360,9 @@ impl SecurityInfoService for SecurityInfoApi {
                         .map_or(pb::PhoneDelivery::Unspecified, |p| delivery(p.delivery))
                         .into(),
                     is_default: Some(m.id) == default,
+                    registration_id: m.registration_id.map(|r| r.to_string()).unwrap_or_default(),
+                    amr: m.amr(),
+                    method: m.log_name().to_owned(),
                 })
                 .collect(),
         }))

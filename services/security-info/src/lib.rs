@@ -13,7 +13,9 @@ pub mod store;
 
 use std::sync::Arc;
 
-use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged, PasswordChanged, SignInFlagged};
+use myaccount_proto::events::v1::{
+    MemberJoined, MemberLeft, MemberRemoved, NotificationRequested, OrganizationChanged, PasswordChanged, SignInFlagged,
+};
 use myaccount_proto::securityinfo::v1::security_info_service_server::SecurityInfoServiceServer;
 use platform::config::ConfigError;
 use platform::consumer::ConsumerSettings;
@@ -51,12 +53,18 @@ impl Service for SecurityInfoService {
         ));
         Ok(kit
             .serve(SecurityInfoServiceServer::new(grpc::SecurityInfoApi::new(service)))
-            // The last-factor rule follows each organization's MFA requirement.
+            // A sign-in interrupted for a missing second factor registers its first one here.
+            .allow_mfa_registration(grpc::MFA_REGISTRATION_METHODS)
+            // The last-factor rule follows the MFA requirement of every organization a person
+            // belongs to.
             .consume::<OrganizationChanged, _>(events::OrganizationChangedHandler)
             // App passwords end with the password they were made under, and with a suspected
             // compromise.
             .consume::<PasswordChanged, _>(events::AppPasswordRevoker)
             .consume::<SignInFlagged, _>(events::AppPasswordRevoker)
+            .consume::<MemberJoined, _>(events::MemberJoinedHandler)
+            .consume::<MemberLeft, _>(events::MemberLeftHandler)
+            .consume::<MemberRemoved, _>(events::MemberRemovedHandler)
             .erase_users_with(store::Erasure)
             // The notification sender: a consumer of its own (durable `notifications`) that
             // could move to a process of its own without touching a publisher.

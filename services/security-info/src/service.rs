@@ -197,11 +197,12 @@ impl SecurityInfo {
         check.map_err(|status| SecurityInfoError::ReauthenticationRequired(status.message().to_owned()))
     }
 
+    /// Whether the person must keep a second factor: the session's organization or any other
+    /// they belong to requires multi-factor authentication (a session in a guest organization
+    /// without the rule must not strip the factor the home organization demands).
     async fn mfa_required(&self, conn: &mut PgConnection, caller: &Caller) -> Result<bool, SecurityInfoError> {
-        match caller.organization_id.as_deref() {
-            Some(org) if !org.is_empty() => Ok(store::organization_requires_mfa(conn, org).await?),
-            _ => Ok(false),
-        }
+        let organization = caller.organization_id.as_deref().filter(|o| !o.is_empty());
+        Ok(store::mfa_required_for(conn, caller.user_id, organization).await?)
     }
 
     pub async fn overview(&self, caller: &Caller) -> Result<Overview, SecurityInfoError> {
@@ -273,16 +274,7 @@ impl SecurityInfo {
             "authenticator apps",
         )?;
         let now = Utc::now();
-        let method = insert_pending(
-            &mut tx,
-            caller.user_id,
-            MethodKind::AuthenticatorApp,
-            &name,
-            None,
-            None,
-            now,
-        )
-        .await?;
+        let method = insert_pending(&mut tx, caller, MethodKind::AuthenticatorApp, &name, None, None, now).await?;
         let secret = domain::new_totp_secret();
         let sealed = self.keyring.encrypt(&secret, method.id.as_bytes())?;
         store::set_totp_secret(&mut tx, method.id, &sealed, self.keyring.current_key_id()).await?;
@@ -337,7 +329,7 @@ impl SecurityInfo {
             delivery,
         };
         let now = Utc::now();
-        let method = insert_pending(&mut tx, caller.user_id, MethodKind::Phone, "", Some(&phone), None, now).await?;
+        let method = insert_pending(&mut tx, caller, MethodKind::Phone, "", Some(&phone), None, now).await?;
         self.send_code(&mut tx, &method, REGISTRATION, "verification_code", now)
             .await?;
         tx.commit().await?;
@@ -359,16 +351,7 @@ impl SecurityInfo {
             return Err(SecurityInfoError::AlreadyRegistered(format!("email address {address}")));
         }
         let now = Utc::now();
-        let method = insert_pending(
-            &mut tx,
-            caller.user_id,
-            MethodKind::Email,
-            "",
-            None,
-            Some(&address),
-            now,
-        )
-        .await?;
+        let method = insert_pending(&mut tx, caller, MethodKind::Email, "", None, Some(&address), now).await?;
         self.send_code(&mut tx, &method, REGISTRATION, "verification_code", now)
             .await?;
         tx.commit().await?;
@@ -552,7 +535,7 @@ impl SecurityInfo {
             .start_passkey_registration(caller.user_id, &name, &name, Some(exclude).filter(|e| !e.is_empty()))
             .map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
         let now = Utc::now();
-        let method = insert_pending(&mut tx, caller.user_id, MethodKind::SecurityKey, &name, None, None, now).await?;
+        let method = insert_pending(&mut tx, caller, MethodKind::SecurityKey, &name, None, None, now).await?;
         let state = serde_json::to_value(&state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
         store::save_ceremony(
             &mut tx,
@@ -632,7 +615,7 @@ impl SecurityInfo {
         let (mut tx, methods) = self.begin_change(caller).await?;
         check_limit(&methods, MethodKind::AppPassword, MAX_APP_PASSWORDS, "app passwords")?;
         let now = Utc::now();
-        let method = insert_pending(&mut tx, caller.user_id, MethodKind::AppPassword, &name, None, None, now).await?;
+        let method = insert_pending(&mut tx, caller, MethodKind::AppPassword, &name, None, None, now).await?;
         let password = domain::new_app_password();
         store::set_secret_hash(&mut tx, method.id, &domain::hash_secret(caller.user_id, &password)).await?;
         let method = self.activate(tx, caller, methods, method, now).await?;
@@ -647,7 +630,7 @@ impl SecurityInfo {
             store::delete_recovery_codes(&mut tx, caller.user_id).await?;
             events::method_removed(&mut tx, old, caller.session_id, now).await?;
         }
-        let method = insert_pending(&mut tx, caller.user_id, MethodKind::RecoveryCodes, "", None, None, now).await?;
+        let method = insert_pending(&mut tx, caller, MethodKind::RecoveryCodes, "", None, None, now).await?;
         let codes = domain::new_recovery_codes();
         let mut key_id = String::new();
         let mut hashes = Vec::with_capacity(codes.len());
@@ -1000,13 +983,14 @@ impl SecurityInfo {
 /// Every new method starts here, under the user's lock (`begin_change`).
 async fn insert_pending(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    caller: &Caller,
     kind: MethodKind,
     name: &str,
     phone: Option<&Phone>,
     email: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Method, SecurityInfoError> {
+    let user_id = caller.user_id;
     // An access token outlives its account by minutes: nothing may be registered once the
     // account is erased. The check holds the erasure's lock, so it is current.
     if platform::erasure::is_erased(conn, user_id).await? {
@@ -1025,6 +1009,8 @@ async fn insert_pending(
             email,
             now,
             expires_at: Some(now + chrono::Duration::seconds(PENDING_TTL_SECS)),
+            // The registration token's `sid` names the interrupted sign-in.
+            registration_id: caller.is_mfa_registration().then_some(caller.session_id).flatten(),
         },
     )
     .await?;

@@ -10,7 +10,7 @@ use crate::domain::{
 };
 
 const METHOD_COLUMNS: &str = "m.id, m.user_id, m.kind, m.status, m.name, m.phone_type, m.phone_number, m.phone_delivery, \
-     m.email, m.transports, m.created_at, m.expires_at, m.last_used_at, \
+     m.email, m.transports, m.created_at, m.expires_at, m.last_used_at, m.registration_id, \
      (SELECT count(*) FROM recovery_codes r WHERE r.method_id = m.id AND r.used_at IS NULL) AS remaining_codes";
 
 #[derive(FromRow)]
@@ -28,6 +28,7 @@ struct MethodRow {
     created_at: DateTime<Utc>,
     expires_at: Option<DateTime<Utc>>,
     last_used_at: Option<DateTime<Utc>>,
+    registration_id: Option<Uuid>,
     remaining_codes: i64,
 }
 
@@ -54,6 +55,7 @@ impl MethodRow {
             created_at: self.created_at,
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
+            registration_id: self.registration_id,
         })
     }
 }
@@ -73,13 +75,14 @@ pub struct NewMethod<'a> {
     pub email: Option<&'a str>,
     pub now: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
+    pub registration_id: Option<Uuid>,
 }
 
 pub async fn insert_method(conn: &mut PgConnection, m: &NewMethod<'_>) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO methods (id, user_id, kind, status, name, phone_type, phone_number, phone_delivery, email, \
-         created_at, activated_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $4 = 'active' THEN $10 END, $11)",
+         created_at, activated_at, expires_at, registration_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, CASE WHEN $4 = 'active' THEN $10 END, $11, $12)",
     )
     .bind(m.id)
     .bind(m.user_id)
@@ -92,6 +95,7 @@ pub async fn insert_method(conn: &mut PgConnection, m: &NewMethod<'_>) -> Result
     .bind(m.email)
     .bind(m.now)
     .bind(m.expires_at)
+    .bind(m.registration_id)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -600,7 +604,7 @@ pub async fn upsert_organization_policy(
          ON CONFLICT (organization_id) DO UPDATE SET mfa_required = EXCLUDED.mfa_required, changed_at = EXCLUDED.changed_at \
          WHERE organization_policies.changed_at <= EXCLUDED.changed_at",
     )
-    .bind(organization_id)
+    .bind(organization_id.trim().to_lowercase())
     .bind(mfa_required)
     .bind(changed_at)
     .execute(&mut *conn)
@@ -608,15 +612,54 @@ pub async fn upsert_organization_policy(
     Ok(())
 }
 
-/// Unknown organizations do not require MFA.
-pub async fn organization_requires_mfa(conn: &mut PgConnection, organization_id: &str) -> Result<bool, sqlx::Error> {
-    Ok(
-        sqlx::query_scalar("SELECT mfa_required FROM organization_policies WHERE organization_id = $1")
-            .bind(organization_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .unwrap_or(false),
+/// Whether `organization_id` (the session's) or any organization the person belongs to
+/// requires multi-factor authentication. Unknown organizations do not.
+pub async fn mfa_required_for(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM organization_policies p WHERE p.mfa_required AND \
+         (p.organization_id = $2 OR p.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $1)))",
     )
+    .bind(user_id)
+    .bind(organization_id.map(|o| o.trim().to_lowercase()))
+    .fetch_one(&mut *conn)
+    .await
+}
+
+// --- memberships (projection)
+
+pub async fn membership_joined(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: &str,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO memberships (user_id, organization_id, joined_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id, organization_id) DO NOTHING",
+    )
+    .bind(user_id)
+    .bind(organization_id.trim().to_lowercase())
+    .bind(time)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn membership_ended(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND organization_id = $2")
+        .bind(user_id)
+        .bind(organization_id.trim().to_lowercase())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 // --- erasure
@@ -643,6 +686,10 @@ impl platform::erasure::Erasure for Erasure {
             .bind(user_id)
             .execute(&mut *conn)
             .await?;
-        Ok(defaults.rows_affected() + methods.rows_affected())
+        let memberships = sqlx::query("DELETE FROM memberships WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(defaults.rows_affected() + methods.rows_affected() + memberships.rows_affected())
     }
 }

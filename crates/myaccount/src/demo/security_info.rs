@@ -45,6 +45,12 @@ pub async fn seed(
         Some(identity::sign_in_response::Result::Tokens(t)) => t.access_token,
         // Already asks for a second factor: seeded before.
         Some(identity::sign_in_response::Result::MfaRequired(_)) => return Ok(None),
+        Some(identity::sign_in_response::Result::MfaRegistrationRequired(_)) => {
+            bail!(
+                "{}'s organization requires a second factor: sign in to the portal to register one",
+                user.upn
+            )
+        }
         Some(identity::sign_in_response::Result::PasswordChangeRequired(_)) => {
             bail!("{} must choose a new password first (reported \"not me\")", user.upn)
         }
@@ -83,6 +89,89 @@ pub async fn seed(
         secret: started.secret,
         otpauth_uri: started.otpauth_uri,
     }))
+}
+
+/// The bootstrap admin's token from a multi-factor sign-in, as every admin action needs: on the
+/// first run the admin (who has no second factor yet) registers an authenticator app, whose
+/// secret is returned to print. `None` when the admin already has a second factor the demo does
+/// not hold (seeded before).
+pub async fn admin_token(
+    target: &DemoTarget,
+    identity: &mut IdentityServiceClient<Channel>,
+) -> anyhow::Result<Option<(String, Option<SeededApp>)>> {
+    let sign_in = |identity: &mut IdentityServiceClient<Channel>| {
+        let request = identity::SignInRequest {
+            username: target.admin_upn.clone(),
+            password: target.admin_password.clone(),
+            client: Some(identity::ClientContext {
+                user_agent: "myaccount-demo".into(),
+                app_id: "myaccount-demo".into(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let mut identity = identity.clone();
+        async move { identity.sign_in(request).await }
+    };
+    let password_only = match sign_in(identity).await?.into_inner().result {
+        Some(identity::sign_in_response::Result::Tokens(t)) => t.access_token,
+        Some(identity::sign_in_response::Result::MfaRequired(_)) => return Ok(None),
+        _ => bail!("the bootstrap admin cannot sign in with the password"),
+    };
+    let channel = Channel::from_shared(target.security_info_url.clone())?
+        .connect()
+        .await
+        .with_context(|| format!("connecting to security-info at {}", target.security_info_url))?;
+    let mut client = SecurityInfoServiceClient::new(channel);
+    let started = client
+        .start_authenticator_app_registration(bearer(
+            pb::StartAuthenticatorAppRegistrationRequest {
+                name: "Admin authenticator".into(),
+            },
+            &password_only,
+        )?)
+        .await?
+        .into_inner();
+    let secret = data_encoding::BASE32_NOPAD
+        .decode(started.secret.as_bytes())
+        .context("the secret is base32")?;
+    let now = chrono::Utc::now().timestamp();
+    let method_id = started.method_id.clone();
+    client
+        .verify_method(bearer(
+            pb::VerifyMethodRequest {
+                method_id: method_id.clone(),
+                code: totp_code(&secret, now),
+            },
+            &password_only,
+        )?)
+        .await?;
+    let Some(identity::sign_in_response::Result::MfaRequired(challenge)) = sign_in(identity).await?.into_inner().result
+    else {
+        bail!("the bootstrap admin's sign-in did not ask for the new authenticator app");
+    };
+    // The next time step: the one just used is accepted once.
+    let answer = identity
+        .complete_mfa(identity::CompleteMfaRequest {
+            challenge_id: challenge.challenge_id,
+            method_id,
+            proof: Some(identity::complete_mfa_request::Proof::Code(totp_code(
+                &secret,
+                now + 30,
+            ))),
+            client: None,
+        })
+        .await?
+        .into_inner();
+    let Some(identity::sign_in_response::Result::Tokens(tokens)) = answer.result else {
+        bail!("the bootstrap admin's multi-factor sign-in gave no tokens");
+    };
+    let app = SeededApp {
+        upn: "the bootstrap admin",
+        secret: started.secret,
+        otpauth_uri: started.otpauth_uri,
+    };
+    Ok(Some((tokens.access_token, Some(app))))
 }
 
 pub fn print(app: &Option<SeededApp>) {

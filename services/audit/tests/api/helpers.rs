@@ -170,9 +170,19 @@ impl TestApp {
     }
 
     /// An admin of `organization_id` (the `org` claim), signed in as someone new.
+    /// As [`TestApp::admin_of`], signed in with the password alone.
+    pub fn admin_without_mfa_of(&self, organization_id: &str) -> String {
+        let mut claims = self.issuer.claims_for(Uuid::new_v4());
+        claims.org = Some(organization_id.to_owned());
+        claims.scope = Some(platform::auth::ADMIN_SCOPE.into());
+        self.issuer.sign(&claims)
+    }
+
     pub fn admin_of(&self, organization_id: &str) -> String {
         let mut claims = self.issuer.claims_for(Uuid::new_v4());
         claims.scope = Some(platform::auth::ADMIN_SCOPE.into());
+        // Signed in with a second factor just now, as every admin action needs.
+        claims.amr = vec!["pwd".into(), "otp".into(), "mfa".into()];
         claims.org = Some(organization_id.to_owned());
         self.issuer.sign(&claims)
     }

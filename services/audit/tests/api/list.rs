@@ -361,13 +361,20 @@ async fn an_organization_admin_sees_only_their_own_organizations_sign_ins() {
             .organization_sign_ins(&contoso_admin, for_organization(&fabrikam, user))
             .await
             .expect_err("contoso's admin cannot read fabrikam's sign-ins");
-        assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+        // Another organization is not found, as if it did not exist.
+        assert_eq!(status.code(), Code::NotFound, "{status:?}");
+        assert_eq!(status.message(), format!("organization {fabrikam} not found"));
     }
     let status = app
         .organization_sign_ins(&app.token_for(adele), for_organization(&contoso, None))
         .await
         .expect_err("a member who is not an admin");
     assert_eq!(status.code(), Code::PermissionDenied, "{status:?}");
+    let status = app
+        .organization_sign_ins(&app.admin_without_mfa_of(&contoso), for_organization(&contoso, None))
+        .await
+        .expect_err("an admin without a recent multi-factor sign-in");
+    assert!(platform::error::is_reauthentication_required(&status), "{status:?}");
 
     let fabrikam_admin = app.admin_of(&fabrikam);
     let theirs = app

@@ -156,17 +156,36 @@ impl TestApp {
         }
     }
 
-    /// The bootstrap admin's access token (signed in once per test).
+    /// The bootstrap admin's access token (signed in once per test), as if a second factor had
+    /// been proven too, as every admin action needs: identity runs here without security-info,
+    /// so the test signs the same claims with `amr` naming one, with identity's own key.
     pub async fn admin_token(&self) -> String {
         self.admin_token
             .get_or_init(|| async {
-                self.sign_in(ADMIN_UPN, ADMIN_PASSWORD)
+                let password_only = self
+                    .sign_in(ADMIN_UPN, ADMIN_PASSWORD)
                     .await
                     .expect("the bootstrap admin signs in")
-                    .access_token
+                    .access_token;
+                self.with_second_factor(&password_only).await
             })
             .await
             .clone()
+    }
+
+    /// `access_token`'s claims with `amr` of a multi-factor sign-in, signed with identity's key.
+    pub async fn with_second_factor(&self, access_token: &str) -> String {
+        let payload = access_token.split('.').nth(1).expect("a JWT");
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).expect("base64");
+        let mut claims: platform::auth::Claims = serde_json::from_slice(&bytes).expect("claims");
+        claims.amr = vec!["pwd".into(), "otp".into(), "mfa".into()];
+        claims.auth_time = Utc::now().timestamp();
+        let settings = TokenSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE);
+        let schedule = myaccount_identity::tokens::KeySchedule::of(&settings);
+        let keys = myaccount_identity::tokens::KeyStore::load(self.db.clone(), schedule)
+            .await
+            .expect("identity's signing keys");
+        keys.sign(&claims).await.expect("signed")
     }
 
     /// CreateUser as the bootstrap admin.

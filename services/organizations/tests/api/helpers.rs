@@ -106,7 +106,7 @@ pub fn settings(name: &str) -> pb::OrganizationSettings {
 }
 
 impl TestApp {
-    fn client(&self) -> OrganizationsServiceClient<Channel> {
+    pub fn client(&self) -> OrganizationsServiceClient<Channel> {
         self.client.clone()
     }
 

@@ -8,3 +8,4 @@ mod memberships;
 mod organizations;
 mod privacy;
 mod publishing;
+mod tenant_admins;

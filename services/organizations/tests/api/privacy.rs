@@ -10,6 +10,8 @@ async fn known_admin(app: &TestApp, home: Uuid) -> (TestUser, String) {
     let admin = app.user_created("admin@contoso.example", Some(home)).await;
     let mut claims = app.issuer.claims_for(admin.id);
     claims.scope = Some(ADMIN_SCOPE.into());
+    // The installation's operator (no organization in the token), signed in with a second factor.
+    claims.amr = vec!["pwd".into(), "otp".into(), "mfa".into()];
     let token = app.issuer.sign(&claims);
     (admin, token)
 }

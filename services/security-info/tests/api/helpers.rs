@@ -7,12 +7,14 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use chrono::Utc;
-use myaccount_proto::events::v1::{NotificationRequested, OrganizationChanged, UserDeleted};
+use myaccount_proto::events::v1::{
+    MemberJoined, MemberLeft, NotificationRequested, OrganizationChanged, OrganizationMembershipKind, UserDeleted,
+};
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use myaccount_security_info::notifications::{SenderSettings, open_secret_parameters};
 use myaccount_security_info::{Application, SPEC, Settings, WebAuthnSettings};
-use platform::auth::{Claims, SERVICE_SCOPE};
+use platform::auth::{Claims, MFA_REGISTRATION_SCOPE, SERVICE_SCOPE};
 use platform::crypto::Keyring;
 use platform::events::{Event, EventBus, Naming, Stream};
 use platform::service::ServiceSettings;
@@ -56,6 +58,9 @@ pub enum SignedIn {
     WithMfaLongAgo,
     /// An app password, just now: a read-only session.
     AppPassword,
+    /// Password only, into an organization that requires MFA: identity's registration token
+    /// ("more information required"), whose `sid` names the interrupted sign-in.
+    ForMfaRegistration,
 }
 
 /// A person and their access token.
@@ -186,6 +191,10 @@ impl TestApp {
             SignedIn::AppPassword => {
                 claims.amr = vec![platform::auth::APP_PASSWORD_AMR.into()];
                 claims.scope = Some(platform::auth::READ_ONLY_SCOPE.into());
+            }
+            SignedIn::ForMfaRegistration => {
+                claims.amr = vec!["pwd".into()];
+                claims.scope = Some(MFA_REGISTRATION_SCOPE.into());
             }
         }
         self.issuer.sign(&claims)
@@ -520,6 +529,49 @@ impl TestApp {
     pub async fn publish<E: Event>(&self, event_id: &str, event: &E) {
         let bus = EventBus::connect(&self.nats, "test").await.expect("nats");
         platform::testing::publish_as(&bus, "myaccount/identity", event_id, event, Utc::now()).await;
+    }
+
+    /// organizations says `user_id` joined `organization_id`; waits until the rule knows it.
+    pub async fn member_joined(&self, user_id: Uuid, organization_id: &str, kind: OrganizationMembershipKind) {
+        let event = MemberJoined {
+            user_id: user_id.to_string(),
+            organization_id: organization_id.into(),
+            kind: kind.into(),
+            ..Default::default()
+        };
+        self.publish(&Uuid::now_v7().to_string(), &event).await;
+        self.wait_for_membership(user_id, organization_id, true).await;
+    }
+
+    /// organizations says `user_id` left `organization_id`; waits until the rule knows it.
+    pub async fn member_left(&self, user_id: Uuid, organization_id: &str) {
+        let event = MemberLeft {
+            user_id: user_id.to_string(),
+            organization_id: organization_id.into(),
+            ..Default::default()
+        };
+        self.publish(&Uuid::now_v7().to_string(), &event).await;
+        self.wait_for_membership(user_id, organization_id, false).await;
+    }
+
+    async fn wait_for_membership(&self, user_id: Uuid, organization_id: &str, present: bool) {
+        let db = self.db.clone();
+        let organization_id = organization_id.to_owned();
+        eventually(Duration::from_secs(10), || {
+            let (db, organization_id) = (db.clone(), organization_id.clone());
+            async move {
+                let found: Option<i32> =
+                    sqlx::query_scalar("SELECT 1 FROM memberships WHERE user_id = $1 AND organization_id = $2")
+                        .bind(user_id)
+                        .bind(&organization_id)
+                        .fetch_optional(&db)
+                        .await
+                        .ok()
+                        .flatten();
+                found.is_some() == present
+            }
+        })
+        .await;
     }
 
     /// Identity deletes the account; returns the event id.

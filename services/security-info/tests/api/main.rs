@@ -5,6 +5,7 @@ mod authenticator_app;
 mod concurrency;
 mod contact_methods;
 mod helpers;
+mod mfa_registration;
 mod privacy;
 mod rules;
 mod security_keys;
