@@ -466,7 +466,7 @@ GRPC = ["{P}_HOST", "{P}_GRPC_PORT", "{P}_ADMIN_PORT", "{P}_DATABASE_URL", "{P}_
 PLATFORM = ["crates/platform/src"]
 WORKLOADS = {
     "identity": ("IDENTITY", ["services/identity/src"] + PLATFORM,
-                 GRPC + ["SECURITYINFO_URL", "ACCESS_TOKEN_TTL", "REFRESH_TOKEN_TTL"]),
+                 GRPC + ["SECURITYINFO_URL", "ACCESS_TOKEN_TTL", "SESSION_IDLE_TIMEOUT", "SESSION_MAX_LIFETIME"]),
     "security-info": ("SECURITYINFO", ["services/security-info/src"] + PLATFORM,
                       GRPC + ["JWKS_URL", "DATA_ENCRYPTION_KEYS", "WEBAUTHN_RP_ID", "WEBAUTHN_RP_ORIGIN", "WEBAUTHN_RP_NAME"]),
     "devices": ("DEVICES", ["services/devices/src"] + PLATFORM, GRPC + ["JWKS_URL", "DATA_ENCRYPTION_KEYS"]),
