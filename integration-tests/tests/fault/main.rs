@@ -103,7 +103,8 @@ async fn the_system_keeps_every_promise_through_crashes_restarts_and_outages() {
 
     let client = Client::new(fleet.gateway_balancer.url());
     let probe_client = client.at("198.51.100.250".into());
-    let admin = Admin::sign_in(&client, fleet.service_balancers[IDENTITY].url()).await;
+    // One admin sign-in with a second factor for the whole run: every admin action needs one.
+    let admin = Arc::new(Admin::sign_in(&client, fleet.service_balancers[IDENTITY].url()).await);
     let identity_db = pool(&fleet.database_url(IDENTITY)).await;
     let audit_db = pool(&fleet.database_url(AUDIT)).await;
 
@@ -143,9 +144,8 @@ async fn the_system_keeps_every_promise_through_crashes_restarts_and_outages() {
     let changes = {
         let client = client.clone();
         let identity_db = identity_db.clone();
-        let admin_identity = fleet.service_balancers[IDENTITY].url();
+        let admin = admin.clone();
         tokio::spawn(async move {
-            let admin = Admin::sign_in(&client, admin_identity).await;
             let mut changes = Vec::new();
             for kit in &kits {
                 changes.extend(workload::make_changes(&client, &admin, &identity_db, kit).await);
