@@ -156,23 +156,9 @@ impl Client {
         }
     }
 
-    /// `POST /auth/sign-in`'s answer for `person`, whatever it is (tokens, or a second step).
-    pub async fn sign_in_answer(&self, person: &Person) -> serde_json::Value {
-        let (status, body) = self
-            .call_until_served(
-                "sign-in",
-                Method::POST,
-                "/api/v1/auth/sign-in",
-                None,
-                Some(&json!({ "username": person.upn, "password": person.password })),
-                None,
-            )
-            .await;
-        assert_eq!(status, StatusCode::OK, "sign-in of {}: {body}", person.upn);
-        body
-    }
-
-    pub async fn sign_in(&self, person: &Person, device: Option<&str>) -> Session {
+    /// `POST /auth/sign-in`'s answer for `person` (from `device`), whatever it is: tokens, or a
+    /// second step.
+    pub async fn sign_in_answer(&self, person: &Person, device: Option<&str>) -> Value {
         let (status, body) = self
             .call_until_served(
                 "sign-in",
@@ -184,7 +170,11 @@ impl Client {
             )
             .await;
         assert_eq!(status, StatusCode::OK, "sign-in of {}: {body}", person.upn);
-        session_of(&body)
+        body
+    }
+
+    pub async fn sign_in(&self, person: &Person, device: Option<&str>) -> Session {
+        session_of(&self.sign_in_answer(person, device).await)
     }
 
     /// `POST /auth/refresh`: the status only.
@@ -232,7 +222,7 @@ impl Admin {
             *last += 1;
             *last
         };
-        let first = client.sign_in_answer(&admin.person).await;
+        let first = client.sign_in_answer(&admin.person, None).await;
         assert_eq!(first["mfaRequired"], true, "{first}");
         let (status, body) = client
             .call_until_served(
