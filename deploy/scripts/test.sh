@@ -13,6 +13,8 @@ deploy/scripts/ensure-nats-server.sh >/dev/null
 # Dockerfile, compose file and Helm chart, with pinned tools cached outside the repository.
 deploy/scripts/check-deploy.sh
 
+echo "== module imports"
+python3 deploy/scripts/check-module-cycles.py
 echo "== cargo fmt"
 cargo fmt --all -- --check
 echo "== cargo clippy"

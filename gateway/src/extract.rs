@@ -10,8 +10,8 @@ use axum::http::request::Parts;
 use myaccount_proto::identity::v1::ClientContext;
 use serde::de::DeserializeOwned;
 
-use crate::AppState;
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// A JSON body; malformed JSON, wrong types, unknown fields, invalid UTF-8 or a wrong content
 /// type are answered with a problem naming what is wrong.

@@ -4,10 +4,6 @@
 //! here by rule (a body can be malformed, an authenticated route can be refused, ...) rather than
 //! repeated on each handler; handlers name the answers particular to them.
 
-use std::sync::OnceLock;
-
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
 use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
 use utoipa::openapi::security::{
@@ -15,8 +11,8 @@ use utoipa::openapi::security::{
 };
 use utoipa::openapi::{Content, OpenApi, Ref};
 
+use crate::cookies::SESSION_COOKIE;
 use crate::problem::{FieldError, Problem};
-use crate::session::SESSION_COOKIE;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -75,7 +71,7 @@ fn add(operation: &mut Operation, status: &str, response: ApiResponse) {
         .or_insert_with(|| response.into());
 }
 
-/// The routes behind [`crate::session::authenticate`]: a bearer token or the session cookie,
+/// The routes behind the session middleware (`session::authenticate`): a bearer token or the session cookie,
 /// the CSRF header with the cookie on state-changing methods; 401 and 403 `csrf-token-invalid`.
 pub fn document_authentication(doc: &mut OpenApi) {
     for item in doc.paths.paths.values_mut() {
@@ -194,27 +190,7 @@ fn name_uniquely(operation: &mut Operation) {
     operation.operation_id = Some(id);
 }
 
-/// The whole document: the router's paths, finished.
-pub fn document() -> &'static str {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(|| {
-        crate::openapi_document()
-            .to_json()
-            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-    })
-}
-
-/// This document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "service",
-    responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object))
-)]
-pub async fn openapi_json() -> Response {
-    (
-        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
-        document(),
-    )
-        .into_response()
-}
+/// The finished document as JSON, computed once when the router is built and handed to the
+/// `GET /openapi.json` handler as a request extension.
+#[derive(Debug, Clone)]
+pub struct PublishedDocument(pub std::sync::Arc<str>);

@@ -210,8 +210,13 @@ impl Caller {
         if self.revocations_current {
             Ok(())
         } else {
-            crate::revocation::RevocationSet::unknown_status()
+            Err(crate::error::revocation_status_unknown())
         }
+    }
+
+    /// Why `revocations` refuses this caller's token, if it does.
+    pub fn refused_by(&self, revocations: &RevocationSet) -> Option<crate::revocation::RevocationReason> {
+        revocations.refusal(self.user_id, self.session_id, self.issued_at)
     }
 
     /// The caller the auth layer attached to a request; `UNAUTHENTICATED` when there is none.
@@ -714,9 +719,12 @@ where
                             .into_http());
                         }
                         if let Some(revocations) = &revocations {
-                            if let Some(reason) = revocations.refusal(&caller).filter(|_| !revoked_allowed) {
+                            if let Some(reason) = revocations
+                                .refusal(caller.user_id, caller.session_id, caller.issued_at)
+                                .filter(|_| !revoked_allowed)
+                            {
                                 metrics::counter!("auth_revoked_tokens_refused_total").increment(1);
-                                return Ok(RevocationSet::revoked_status(reason).into_http());
+                                return Ok(crate::error::revoked_status(reason).into_http());
                             }
                             caller.revocations_current = revocations.is_current();
                         }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::revocation_reason::{REVOCATION_STATUS_UNKNOWN, RevocationReason, SESSION_REVOKED};
+
 /// One invalid field of a request: `display_name`, `at most 256 characters`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
@@ -90,7 +92,7 @@ pub enum ErrorKind {
     Unauthenticated(String),
     /// The caller's session ended: `UNAUTHENTICATED` with reason `SESSION_REVOKED`, as the auth
     /// layer answers once the revocation feed has it.
-    SessionRevoked(crate::revocation::RevocationReason),
+    SessionRevoked(RevocationReason),
     /// The session ended by itself (`reason`: `idle_timeout`, `max_lifetime`): `UNAUTHENTICATED`
     /// with reason `SESSION_EXPIRED`.
     SessionExpired {
@@ -120,7 +122,7 @@ pub fn to_status<E: ServiceError>(error: E) -> Status {
         ErrorKind::PermissionDenied(m) => Status::permission_denied(m),
         ErrorKind::ReauthenticationRequired(m) => reauthentication_required(m),
         ErrorKind::Unauthenticated(m) => Status::unauthenticated(m),
-        ErrorKind::SessionRevoked(reason) => crate::revocation::RevocationSet::revoked_status(reason),
+        ErrorKind::SessionRevoked(reason) => revoked_status(reason),
         ErrorKind::SessionExpired { reason, message } => session_expired(reason, message),
         ErrorKind::ResourceExhausted { message, retry_after } => {
             let details = ErrorDetails::with_retry_info(retry_after);
@@ -166,6 +168,33 @@ pub const ERROR_DOMAIN: &str = "myaccount";
 
 /// `ErrorInfo.reason` of a session that ended by itself (idle timeout, maximum lifetime).
 pub const SESSION_EXPIRED: &str = "SESSION_EXPIRED";
+
+/// `UNAUTHENTICATED` with reason [`SESSION_REVOKED`] and the revocation's code: the answer to
+/// a token whose access was revoked.
+pub fn revoked_status(reason: RevocationReason) -> Status {
+    let metadata = std::collections::HashMap::from([("reason".to_owned(), reason.code().to_owned())]);
+    let details = ErrorDetails::with_error_info(SESSION_REVOKED, ERROR_DOMAIN, metadata);
+    Status::with_error_details(
+        Code::Unauthenticated,
+        format!("this session was ended ({}); sign in again", reason.code()),
+        details,
+    )
+}
+
+/// `UNAVAILABLE` with reason [`REVOCATION_STATUS_UNKNOWN`]: a sensitive operation refused while
+/// this process cannot know that the token was not revoked.
+pub fn revocation_status_unknown() -> Status {
+    let details = ErrorDetails::with_error_info(
+        REVOCATION_STATUS_UNKNOWN,
+        ERROR_DOMAIN,
+        std::collections::HashMap::new(),
+    );
+    Status::with_error_details(
+        Code::Unavailable,
+        "this operation is unavailable for a moment: whether your session is still valid cannot be checked; try again shortly",
+        details,
+    )
+}
 
 /// `UNAUTHENTICATED` for a session that ended by itself; `why` (`idle_timeout`,
 /// `max_lifetime`) travels as the `reason` metadata, so a client can say which.

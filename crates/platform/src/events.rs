@@ -420,7 +420,7 @@ impl EventBus {
             num_replicas: self.settings.stream_replicas,
             // A revocation matters only while a token it refuses can still be presented.
             max_age: match stream {
-                Stream::Revocations => crate::revocation::HORIZON,
+                Stream::Revocations => crate::revocation_reason::HORIZON,
                 _ => self.settings.stream_max_age,
             },
             duplicate_window: self.settings.duplicate_window,

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod outbox;
 pub mod personal_data;
 pub mod revocation;
+pub mod revocation_reason;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

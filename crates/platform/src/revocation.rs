@@ -23,89 +23,16 @@ use prost::Message;
 use sqlx::PgConnection;
 use tokio_util::sync::CancellationToken;
 use tonic::{Code, Status};
-use tonic_types::{ErrorDetails, StatusExt};
+use tonic_types::StatusExt;
 use uuid::Uuid;
 
-use crate::auth::Caller;
-use crate::error::ERROR_DOMAIN;
+use crate::error::{ERROR_DOMAIN, revocation_status_unknown};
 use crate::events::{EventBus, Stream};
 use crate::outbox::{OutgoingEvent, publish_in_tx};
-
-/// How long a revocation matters: the longest access token lifetime identity allows (1 h) plus
-/// the verifiers' leeway, with room to spare. The stream keeps events this long.
-pub const HORIZON: Duration = Duration::from_secs(3600 + 5 * 60);
+pub use crate::revocation_reason::{HORIZON, REVOCATION_STATUS_UNKNOWN, RevocationReason, SESSION_REVOKED};
 
 /// How long the feed may be unconfirmed before this process stops vouching for it.
 pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(3);
-
-/// `ErrorInfo.reason` of a token refused because its access was revoked.
-pub const SESSION_REVOKED: &str = "SESSION_REVOKED";
-/// `ErrorInfo.reason` of a sensitive operation refused while the feed is not known current.
-pub const REVOCATION_STATUS_UNKNOWN: &str = "REVOCATION_STATUS_UNKNOWN";
-
-/// Why access ended: the stable codes of `AccessRevoked.reason` (and of identity's
-/// `session_revoked`), spelled once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RevocationReason {
-    /// The person signed out of this session.
-    SignedOut,
-    /// The person ended this session from their sessions page.
-    RevokedByUser,
-    /// The person signed out everywhere else.
-    OtherSessionsRevoked,
-    /// The person signed out everywhere.
-    SignedOutEverywhere,
-    /// A password change ended the other sessions.
-    PasswordChanged,
-    /// The device was disabled (reported lost).
-    DeviceDisabled,
-    /// The person reported a sign-in as not theirs.
-    ReportedNotMe,
-    /// A spent refresh token came back: someone holds a copy.
-    RefreshTokenReuse,
-    /// The person left the guest organization the session acted in.
-    LeftOrganization,
-    /// An admin removed the person from the guest organization the session acted in.
-    RemovedFromOrganization,
-    AccountDeleted,
-    AccountDisabled,
-}
-
-const REASONS: [(RevocationReason, &str); 12] = [
-    (RevocationReason::SignedOut, "signed_out"),
-    (RevocationReason::RevokedByUser, "revoked_by_user"),
-    (RevocationReason::OtherSessionsRevoked, "other_sessions_revoked"),
-    (RevocationReason::SignedOutEverywhere, "signed_out_everywhere"),
-    (RevocationReason::PasswordChanged, "password_changed"),
-    (RevocationReason::DeviceDisabled, "device_disabled"),
-    (RevocationReason::ReportedNotMe, "reported_not_me"),
-    (RevocationReason::RefreshTokenReuse, "refresh_token_reuse"),
-    (RevocationReason::LeftOrganization, "left_organization"),
-    (RevocationReason::RemovedFromOrganization, "removed_from_organization"),
-    (RevocationReason::AccountDeleted, "account_deleted"),
-    (RevocationReason::AccountDisabled, "account_disabled"),
-];
-
-impl RevocationReason {
-    /// Whether every token of the person goes, not only the sessions named.
-    pub fn ends_every_session(self) -> bool {
-        matches!(
-            self,
-            RevocationReason::SignedOutEverywhere
-                | RevocationReason::ReportedNotMe
-                | RevocationReason::AccountDeleted
-                | RevocationReason::AccountDisabled
-        )
-    }
-
-    pub fn code(self) -> &'static str {
-        REASONS.iter().find(|(r, _)| *r == self).map_or("", |(_, code)| code)
-    }
-
-    pub fn from_code(code: &str) -> Option<Self> {
-        REASONS.iter().find(|(_, c)| *c == code).map(|(r, _)| *r)
-    }
-}
 
 /// One end of access, as written to the outbox.
 #[derive(Debug, Clone)]
@@ -198,18 +125,23 @@ impl RevocationSet {
 
     /// Why the caller's token is refused, if it is: its session was revoked, or every token of
     /// the person issued before the revocation was.
-    pub fn refusal(&self, caller: &Caller) -> Option<RevocationReason> {
+    pub fn refusal(
+        &self,
+        user_id: Uuid,
+        session_id: Option<Uuid>,
+        issued_at: DateTime<Utc>,
+    ) -> Option<RevocationReason> {
         let entries = self.entries.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(entry) = caller.session_id.and_then(|sid| entries.sessions.get(&sid)) {
+        if let Some(entry) = session_id.and_then(|sid| entries.sessions.get(&sid)) {
             return Some(entry.reason);
         }
         // `iat` has whole seconds: a token of the revocation's own second passes this rule (it
         // may be a sign-in just after it); its session, if it was ended, is named above.
         entries
             .people
-            .get(&caller.user_id)
+            .get(&user_id)
             .filter(|entry| {
-                let (issued, revoked) = (caller.issued_at.timestamp(), entry.at.timestamp());
+                let (issued, revoked) = (issued_at.timestamp(), entry.at.timestamp());
                 // A deleted or disabled account signs nobody in afterwards: its second goes too.
                 let account_gone = matches!(
                     entry.reason,
@@ -235,28 +167,8 @@ impl RevocationSet {
         if self.is_current() {
             Ok(())
         } else {
-            Self::unknown_status()
+            Err(revocation_status_unknown())
         }
-    }
-
-    pub(crate) fn unknown_status() -> Result<(), Status> {
-        let details = ErrorDetails::with_error_info(REVOCATION_STATUS_UNKNOWN, ERROR_DOMAIN, HashMap::new());
-        Err(Status::with_error_details(
-            Code::Unavailable,
-            "this operation is unavailable for a moment: whether your session is still valid cannot be checked; try again shortly",
-            details,
-        ))
-    }
-
-    /// `UNAUTHENTICATED` with reason [`SESSION_REVOKED`] and the revocation's code.
-    pub fn revoked_status(reason: RevocationReason) -> Status {
-        let metadata = HashMap::from([("reason".to_owned(), reason.code().to_owned())]);
-        let details = ErrorDetails::with_error_info(SESSION_REVOKED, ERROR_DOMAIN, metadata);
-        Status::with_error_details(
-            Code::Unauthenticated,
-            format!("this session was ended ({}); sign in again", reason.code()),
-            details,
-        )
     }
 
     fn confirm_current(&self) {
@@ -373,6 +285,7 @@ impl RevocationSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::Caller;
 
     fn caller(user_id: Uuid, session_id: Uuid, issued_at: DateTime<Utc>) -> Caller {
         Caller {
@@ -405,10 +318,10 @@ mod tests {
         let now = Utc::now();
         set.record(&event(user, &[revoked], false, now)).expect("applies");
         assert_eq!(
-            set.refusal(&caller(user, revoked, now)),
+            caller(user, revoked, now).refused_by(&set),
             Some(RevocationReason::SignedOutEverywhere)
         );
-        assert_eq!(set.refusal(&caller(user, other, now)), None);
+        assert_eq!(caller(user, other, now).refused_by(&set), None);
     }
 
     #[test]
@@ -419,9 +332,9 @@ mod tests {
         set.record(&event(user, &[], true, at)).expect("applies");
         let before = at - chrono::Duration::seconds(5);
         let after = at + chrono::Duration::seconds(2);
-        assert!(set.refusal(&caller(user, Uuid::new_v4(), before)).is_some());
-        assert_eq!(set.refusal(&caller(user, Uuid::new_v4(), after)), None);
-        assert_eq!(set.refusal(&caller(Uuid::new_v4(), Uuid::new_v4(), before)), None);
+        assert!(caller(user, Uuid::new_v4(), before).refused_by(&set).is_some());
+        assert_eq!(caller(user, Uuid::new_v4(), after).refused_by(&set), None);
+        assert_eq!(caller(Uuid::new_v4(), Uuid::new_v4(), before).refused_by(&set), None);
     }
 
     #[test]
@@ -431,7 +344,7 @@ mod tests {
         let long_ago = Utc::now() - chrono::Duration::hours(3);
         set.record(&event(user, &[], true, long_ago)).expect("applies");
         set.prune(Utc::now());
-        assert_eq!(set.refusal(&caller(user, Uuid::new_v4(), long_ago)), None);
+        assert_eq!(caller(user, Uuid::new_v4(), long_ago).refused_by(&set), None);
         assert!(!set.is_current());
         assert_eq!(set.require_current().expect_err("unknown").code(), Code::Unavailable);
         set.loaded.store(true, Ordering::Release);
@@ -441,20 +354,12 @@ mod tests {
 
     #[test]
     fn statuses_carry_the_reason_to_clients() {
-        let revoked = RevocationSet::revoked_status(RevocationReason::DeviceDisabled);
+        let revoked = crate::error::revoked_status(RevocationReason::DeviceDisabled);
         assert_eq!(revoked.code(), Code::Unauthenticated);
         assert_eq!(revoked_reason(&revoked).as_deref(), Some("device_disabled"));
         assert_eq!(revoked_reason(&Status::unauthenticated("no token")), None);
-        let unknown = RevocationSet::unknown_status().expect_err("an error");
+        let unknown = crate::error::revocation_status_unknown();
         assert!(is_status_unknown(&unknown));
         assert!(!is_status_unknown(&Status::unavailable("down")));
-    }
-
-    #[test]
-    fn reasons_round_trip() {
-        for (reason, code) in REASONS {
-            assert_eq!(reason.code(), code);
-            assert_eq!(RevocationReason::from_code(code), Some(reason));
-        }
     }
 }

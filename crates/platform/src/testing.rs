@@ -605,3 +605,26 @@ pub fn assert_status(status: &tonic::Status, code: tonic::Code, message: &str) {
 pub fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
     crate::auth::bearer_request(message, token).expect("a valid token")
 }
+
+/// Every message of the test's copy of `stream`, in stream order; empty while the stream does
+/// not exist.
+pub async fn stream_messages(
+    bus: &crate::events::EventBus,
+    stream: Stream,
+) -> Vec<async_nats::jetstream::message::StreamMessage> {
+    let Ok(mut s) = bus.jetstream().get_stream(bus.naming().stream(stream)).await else {
+        return Vec::new();
+    };
+    let state = s.info().await.expect("stream info").state.clone();
+    if state.messages == 0 {
+        return Vec::new();
+    }
+    let mut messages = Vec::new();
+    for sequence in state.first_sequence..=state.last_sequence {
+        // A sequence may have been deleted (a purge, a message limit): only what is there.
+        if let Ok(message) = s.get_raw_message(sequence).await {
+            messages.push(message);
+        }
+    }
+    messages
+}

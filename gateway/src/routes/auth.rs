@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use myaccount_proto::identity::v1 as pb;
 
-use crate::AppState;
+use crate::cookies::{SessionMode, unverified_claims};
 use crate::extract::{ApiJson, Bearer, Client};
 use crate::json::{
     MfaBody, MfaPrompt, MfaRegistrationCompleteBody, MfaStartBody, NewPasswordBody, ReauthenticateBody, RefreshBody,
@@ -19,7 +19,8 @@ use crate::json::{
 };
 use crate::problem::{FieldError, Problem};
 use crate::ratelimit::AuthEndpoint;
-use crate::session::{self, SessionMode, SessionStatus, TokenAnswer};
+use crate::session::{self, SessionStatus, TokenAnswer};
+use crate::state::AppState;
 
 /// Tokens, or `{"mfaRequired": true, "challengeId", "methods"}` when a second factor is due.
 #[utoipa::path(
@@ -204,7 +205,7 @@ pub async fn complete_mfa_registration(
     ApiJson(body): ApiJson<MfaRegistrationCompleteBody>,
 ) -> Result<Response, Problem> {
     let token = Bearer(body.registration_token);
-    let account = session::unverified_claims(&token.0).map(|c| c.sub);
+    let account = unverified_claims(&token.0).map(|c| c.sub);
     state
         .limits
         .check(AuthEndpoint::CompleteMfa, &client.ip_address, account.as_deref())?;
@@ -236,7 +237,7 @@ pub async fn reauthenticate(
     Client(client): Client,
     ApiJson(body): ApiJson<ReauthenticateBody>,
 ) -> Result<Response, Problem> {
-    let account = session::unverified_claims(&bearer.0).map(|c| c.sub);
+    let account = unverified_claims(&bearer.0).map(|c| c.sub);
     state
         .limits
         .check(AuthEndpoint::Reauthenticate, &client.ip_address, account.as_deref())?;

@@ -9,13 +9,13 @@ use myaccount_proto::identity::v1 as identity;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
 use crate::json::{
     AddRecoveryKeyBody, Device, DevicesView, List, RecoveryKey, RegisterDeviceBody, RenameDeviceBody,
     RevealedRecoveryKey, device_type_value, volume_type_value,
 };
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// Sessions joined with the devices: the most recently used, as many as a page shows at a
 /// glance (Entra's devices page lists the recent ones too); older ones are a `pageToken` away.

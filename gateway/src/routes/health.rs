@@ -1,18 +1,19 @@
-//! Probes and the published token keys.
+//! Probes, the published token keys and the OpenAPI document.
 
-use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Serialize;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_check_response::ServingStatus;
 use tonic_health::pb::health_client::HealthClient;
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::clients::ServiceChannel;
+use crate::openapi::PublishedDocument;
 use crate::problem::Problem;
+use crate::state::AppState;
 
 /// Liveness: the process answers.
 #[utoipa::path(
@@ -115,4 +116,19 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, Problem> {
         body,
     )
         .into_response())
+}
+
+/// This document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "service",
+    responses((status = 200, description = "The OpenAPI 3.1 document of this API", content_type = "application/json", body = Object))
+)]
+pub async fn openapi_json(Extension(PublishedDocument(document)): Extension<PublishedDocument>) -> Response {
+    (
+        [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+        document.to_string(),
+    )
+        .into_response()
 }

@@ -13,11 +13,11 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
 use crate::json::{DevicesOverview, List, OrganizationsOverview, Profile, Section, SecurityInfoSummary};
 use crate::problem::{FieldError, Problem};
 use crate::routes::sign_ins::SignIn;
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

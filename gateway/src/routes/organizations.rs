@@ -8,10 +8,10 @@ use myaccount_proto::organizations::v1 as pb;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::extract::Bearer;
 use crate::json::{Invitation, List, MyOrganization};
 use crate::problem::Problem;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -18,11 +18,11 @@ use myaccount_proto::securityinfo::v1 as security_info;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
 use crate::json::{Device, Invitation, MyOrganization, Profile, RecoveryKey, SecurityMethod, Session, rfc3339};
 use crate::problem::Problem;
 use crate::routes::sign_ins::{Activity, SignIn};
+use crate::state::AppState;
 
 /// The version of the export document's shape; raised on any incompatible change.
 pub const EXPORT_SCHEMA_VERSION: u32 = 1;

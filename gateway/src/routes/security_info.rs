@@ -7,12 +7,12 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use myaccount_proto::securityinfo::v1 as pb;
 
-use crate::AppState;
 use crate::extract::{ApiJson, Bearer};
 use crate::json::{
     AddMethodBody, AddedMethod, DefaultMethodBody, SecurityInfo, SecurityMethod, VerifyMethodBody, rfc3339,
 };
 use crate::problem::{FieldError, Problem};
+use crate::state::AppState;
 
 #[utoipa::path(
     get,

@@ -11,10 +11,10 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::AppState;
 use crate::extract::{ApiJson, ApiQuery, Bearer};
 use crate::json::{ChangePasswordBody, List, PasswordChanged, RevokedSessions, Session};
 use crate::problem::Problem;
+use crate::state::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -9,10 +9,10 @@ use myaccount_proto::events::v1::{SignInFailureReason, SignInStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::AppState;
 use crate::extract::{ApiJson, ApiQuery, Bearer};
 use crate::json::{List, rfc3339};
 use crate::problem::{FieldError, Problem};
+use crate::state::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

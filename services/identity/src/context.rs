@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use platform::auth::Caller;
+use platform::config::{ConfigError, Env};
 use platform::error::Violations;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -20,6 +21,50 @@ use crate::tokens::{KeyStore, TokenSettings};
 /// How many days an address a person signed in from stays familiar, unless configured.
 pub const DEFAULT_FAMILIAR_DAYS: u32 = 30;
 
+/// The first lock-out after the free failures, unless configured.
+pub const DEFAULT_LOCKOUT_BASE: Duration = Duration::from_secs(1);
+
+/// How sign-in tells the owner's familiar places from others (docs/OPERATIONS.md, "Sign-in
+/// throttling").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInSettings {
+    /// Days an address a person signed in from successfully stays familiar
+    /// (`SIGN_IN_FAMILIAR_DAYS`, 1 to 365).
+    pub familiar_days: u32,
+    /// The first lock-out after the free failures; each further failure doubles it, up to 15
+    /// minutes (`SIGN_IN_LOCKOUT_BASE`, 100 ms to 5 minutes).
+    pub lockout_base: std::time::Duration,
+}
+
+impl Default for SignInSettings {
+    fn default() -> Self {
+        Self {
+            familiar_days: DEFAULT_FAMILIAR_DAYS,
+            lockout_base: DEFAULT_LOCKOUT_BASE,
+        }
+    }
+}
+
+impl SignInSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let familiar_days = env.or("SIGN_IN_FAMILIAR_DAYS", DEFAULT_FAMILIAR_DAYS)?;
+        if !(1..=365).contains(&familiar_days) {
+            return Err(ConfigError::new(
+                "SIGN_IN_FAMILIAR_DAYS",
+                "must be between 1 and 365 days",
+            ));
+        }
+        let lockout_base = env.duration("SIGN_IN_LOCKOUT_BASE", DEFAULT_LOCKOUT_BASE)?;
+        if !(std::time::Duration::from_millis(100)..=std::time::Duration::from_secs(300)).contains(&lockout_base) {
+            return Err(ConfigError::new("SIGN_IN_LOCKOUT_BASE", "must be between 100ms and 5m"));
+        }
+        Ok(Self {
+            familiar_days,
+            lockout_base,
+        })
+    }
+}
+
 pub struct Context {
     pub(crate) pool: PgPool,
     pub(crate) keys: Arc<KeyStore>,
@@ -31,6 +76,8 @@ pub struct Context {
     pub(crate) dummy_hash: String,
     /// How long an address a person signed in from stays familiar (smart lockout).
     pub(crate) familiar_for: chrono::Duration,
+    /// The first lock-out of every throttle counter, in milliseconds (see `ThrottlePolicy`).
+    pub(crate) lockout_base_ms: i64,
 }
 
 impl Context {
@@ -43,6 +90,7 @@ impl Context {
             second_factors: None,
             dummy_hash,
             familiar_for: chrono::Duration::days(i64::from(DEFAULT_FAMILIAR_DAYS)),
+            lockout_base_ms: millis(DEFAULT_LOCKOUT_BASE),
         })
     }
 
@@ -172,4 +220,8 @@ pub fn validate_typed_password(password: &str, v: &mut Violations) {
     if password.chars().count() > 1024 {
         v.add("password", "at most 1024 characters");
     }
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
 }

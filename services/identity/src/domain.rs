@@ -447,6 +447,11 @@ impl ThrottlePolicy {
         window_secs: 3_600,
     };
 
+    /// This policy with another first lock-out (`SIGN_IN_LOCKOUT_BASE`).
+    pub fn with_base_delay(self, base_delay_ms: i64) -> Self {
+        Self { base_delay_ms, ..self }
+    }
+
     /// The lock-out after the `failures`-th consecutive failure.
     pub fn delay_ms(&self, failures: i32) -> i64 {
         let over = failures - self.free_failures;
@@ -651,6 +656,14 @@ impl Throttle {
             cleared,
             reserved: false,
         }
+    }
+
+    /// The same counters with every policy's first lock-out set to `base_delay_ms`.
+    pub fn with_lockout_base(mut self, base_delay_ms: i64) -> Self {
+        for (_, policy) in &mut self.counted {
+            *policy = policy.with_base_delay(base_delay_ms);
+        }
+        self
     }
 
     /// The second step: wrong answers count against the account (from the first step's place)

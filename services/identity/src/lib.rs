@@ -40,7 +40,8 @@ use crate::service::Identity;
 use crate::tokens::{KeySchedule, KeyStore, LocalJwks};
 
 pub use crate::bootstrap::BootstrapAdmin;
-pub use crate::settings::{MIGRATIONS, SPEC, Settings, SignInSettings};
+pub use crate::context::SignInSettings;
+pub use crate::settings::{MIGRATIONS, SPEC, Settings};
 
 pub struct IdentityService;
 
@@ -62,7 +63,7 @@ impl Service for IdentityService {
         let mut identity = Identity::new(pool, keys.clone(), settings.tokens.clone())
             .await
             .map_err(|e| StartError::service("identity", e))?
-            .with_familiar_days(settings.sign_in.familiar_days);
+            .with_sign_in_settings(settings.sign_in);
         if let Some(second_factors) = &settings.second_factors {
             let client = SecurityInfoClient::new(second_factors, keys.clone(), settings.tokens.clone())
                 .map_err(|e| StartError::service("security-info client", e))?;

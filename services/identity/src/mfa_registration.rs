@@ -126,7 +126,7 @@ pub async fn complete(
             &registration.device_id,
         )
         .await?;
-    let mut attempt = registration_attempt(&registration, location, familiar);
+    let mut attempt = registration_attempt(ctx, &registration, location, familiar);
     attempt.method = factor.method;
     attempt.amr = ["pwd".to_owned()]
         .into_iter()
@@ -153,6 +153,7 @@ pub async fn complete(
 /// The attempt the registration finishes: the first step's client, with where the last call
 /// came from.
 fn registration_attempt(
+    ctx: &Context,
     registration: &MfaRegistration,
     location: Option<ClientLocation>,
     familiar: bool,
@@ -166,7 +167,8 @@ fn registration_attempt(
         location,
     };
     let typed = &registration.typed_user_principal_name;
-    let throttle = Throttle::second_step(typed, &registration.ip_address, familiar);
+    let throttle =
+        Throttle::second_step(typed, &registration.ip_address, familiar).with_lockout_base(ctx.lockout_base_ms);
     let mut attempt = SignInAttempt::new(Utc::now(), typed, "", client, throttle);
     attempt.user_id = Some(registration.user_id);
     attempt.organization_id = registration.organization_id;

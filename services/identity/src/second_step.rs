@@ -119,7 +119,7 @@ pub async fn complete_mfa(
     let familiar = ctx
         .is_familiar_place(&mut tx, challenge.user_id, &challenge.ip_address, &challenge.device_id)
         .await?;
-    let mut attempt = answer_attempt(&challenge, &account, location, familiar);
+    let mut attempt = answer_attempt(ctx, &challenge, &account, location, familiar);
     let ended = match refusal(&challenge, &credentials, si.policy, &attempt) {
         Some(refused) => refused,
         None => {
@@ -165,6 +165,7 @@ async fn account_answering(
 /// came from (the first step's location is not kept with the challenge), counted against the
 /// account from the first step's place.
 fn answer_attempt(
+    ctx: &Context,
     challenge: &Challenge,
     account: &Account,
     location: Option<ClientLocation>,
@@ -179,7 +180,7 @@ fn answer_attempt(
         location,
     };
     let typed = &challenge.typed_user_principal_name;
-    let throttle = Throttle::second_step(typed, &challenge.ip_address, familiar);
+    let throttle = Throttle::second_step(typed, &challenge.ip_address, familiar).with_lockout_base(ctx.lockout_base_ms);
     let mut attempt = SignInAttempt::new(Utc::now(), typed, "", client, throttle);
     attempt.user_id = Some(challenge.user_id);
     attempt.organization_id = account.organization_id;

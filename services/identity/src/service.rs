@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use std::sync::Arc;
 use uuid::Uuid;
 
-use crate::context::Context;
+use crate::context::{Context, SignInSettings};
 use crate::domain::{
     ClientInfo, ClientLocation, IssuedTokens, MfaPrompt, MfaProof, NewUserInput, Profile, ProfileChanges, SignInOutcome,
 };
@@ -36,9 +36,11 @@ impl Identity {
         self
     }
 
-    /// How long an address a person signed in from stays familiar (smart lockout).
-    pub fn with_familiar_days(mut self, days: u32) -> Self {
-        self.context.familiar_for = chrono::Duration::days(i64::from(days));
+    /// Smart lockout: how long an address a person signed in from stays familiar, and the
+    /// first lock-out after the free failures.
+    pub fn with_sign_in_settings(mut self, settings: SignInSettings) -> Self {
+        self.context.familiar_for = chrono::Duration::days(i64::from(settings.familiar_days));
+        self.context.lockout_base_ms = i64::try_from(settings.lockout_base.as_millis()).unwrap_or(i64::MAX);
         self
     }
 

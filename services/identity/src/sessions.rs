@@ -270,7 +270,14 @@ pub async fn change_my_password(
     }
     if !verify_password(change.current_password.clone(), account.password_hash.clone()).await? {
         let mut tx = ctx.pool.begin().await?;
-        store::record_failure(&mut tx, &account_key, ThrottlePolicy::ACCOUNT, now, false).await?;
+        store::record_failure(
+            &mut tx,
+            &account_key,
+            ThrottlePolicy::ACCOUNT.with_base_delay(ctx.lockout_base_ms),
+            now,
+            false,
+        )
+        .await?;
         tx.commit().await?;
         return Err(SessionsError::Invalid(vec![FieldViolation {
             field: "current_password".into(),

@@ -7,7 +7,7 @@ use platform::events::Stream;
 use platform::service::{ServiceSettings, ServiceSpec};
 
 use crate::bootstrap::BootstrapAdmin;
-use crate::context;
+use crate::context::SignInSettings;
 use crate::security_info::SecondFactorSettings;
 use crate::tokens::TokenSettings;
 
@@ -33,36 +33,6 @@ pub struct Settings {
     pub second_factors: Option<SecondFactorSettings>,
     /// Smart lockout: what makes a place familiar.
     pub sign_in: SignInSettings,
-}
-
-/// How sign-in tells the owner's familiar places from others (docs/OPERATIONS.md, "Sign-in
-/// throttling").
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SignInSettings {
-    /// Days an address a person signed in from successfully stays familiar
-    /// (`SIGN_IN_FAMILIAR_DAYS`, 1 to 365).
-    pub familiar_days: u32,
-}
-
-impl Default for SignInSettings {
-    fn default() -> Self {
-        Self {
-            familiar_days: context::DEFAULT_FAMILIAR_DAYS,
-        }
-    }
-}
-
-impl SignInSettings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let familiar_days = env.or("SIGN_IN_FAMILIAR_DAYS", context::DEFAULT_FAMILIAR_DAYS)?;
-        if !(1..=365).contains(&familiar_days) {
-            return Err(ConfigError::new(
-                "SIGN_IN_FAMILIAR_DAYS",
-                "must be between 1 and 365 days",
-            ));
-        }
-        Ok(Self { familiar_days })
-    }
 }
 
 impl Settings {

@@ -36,7 +36,7 @@ pub async fn sign_in(
     let subject = ctx.sign_in_subject(&typed.to_lowercase(), client).await?;
     let familiar = subject.as_ref().is_some_and(|(_, familiar)| *familiar);
     let credentials = subject.map(|(credentials, _)| credentials);
-    let throttle = Throttle::first_step(typed, &client.ip_address, familiar);
+    let throttle = Throttle::first_step(typed, &client.ip_address, familiar).with_lockout_base(ctx.lockout_base_ms);
     let mut attempt = SignInAttempt::new(Utc::now(), typed, "password", client.clone(), throttle);
     attempt.user_id = credentials.as_ref().map(|c| c.id);
     attempt.organization_id = credentials.as_ref().and_then(|c| c.home_organization_id);

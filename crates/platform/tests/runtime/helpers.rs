@@ -150,16 +150,7 @@ pub async fn stream_len(bus: &EventBus, stream: Stream) -> u64 {
 
 /// Every message of the test's copy of `stream`, in stream order.
 pub async fn stream_messages(bus: &EventBus, stream: Stream) -> Result<Vec<StreamMessage>> {
-    let s = bus.jetstream().get_stream(bus.naming().stream(stream)).await?;
-    let state = s.cached_info().state.clone();
-    let mut messages = Vec::new();
-    if state.messages == 0 {
-        return Ok(messages);
-    }
-    for sequence in state.first_sequence..=state.last_sequence {
-        messages.push(s.get_raw_message(sequence).await?);
-    }
-    Ok(messages)
+    Ok(platform::testing::stream_messages(bus, stream).await)
 }
 
 /// The CloudEvents headers of a well-formed `SignInRecorded` message.

@@ -78,11 +78,11 @@ async fn a_committed_revocation_reaches_a_running_set_and_a_set_started_later() 
     )
     .await?;
     eventually(DEADLINE, || async {
-        running.refusal(&caller(person, session)) == Some(RevocationReason::DeviceDisabled)
-            && running.refusal(&caller(everyone, Uuid::new_v4())) == Some(RevocationReason::SignedOutEverywhere)
+        caller(person, session).refused_by(&running) == Some(RevocationReason::DeviceDisabled)
+            && caller(everyone, Uuid::new_v4()).refused_by(&running) == Some(RevocationReason::SignedOutEverywhere)
     })
     .await;
-    assert_eq!(running.refusal(&caller(person, other_session)), None);
+    assert_eq!(caller(person, other_session).refused_by(&running), None);
     assert!(running.is_current());
 
     // A process that starts now loads what is in force before it calls itself current.
@@ -94,10 +94,10 @@ async fn a_committed_revocation_reaches_a_running_set_and_a_set_started_later() 
     });
     eventually(DEADLINE, || async { late.is_current() }).await;
     assert_eq!(
-        late.refusal(&caller(person, session)),
+        caller(person, session).refused_by(&late),
         Some(RevocationReason::DeviceDisabled)
     );
-    assert!(late.refusal(&caller(everyone, Uuid::new_v4())).is_some());
+    assert!(caller(everyone, Uuid::new_v4()).refused_by(&late).is_some());
     Ok(())
 }
 

@@ -319,23 +319,9 @@ impl TestApp {
             .expect("count sign-ins")
     }
 
-    /// Every message in this test's (namespaced) `stream`.
+    /// Every message in this test's namespaced `stream`; empty while the stream does not exist.
     pub async fn stream_messages(&self, stream: Stream) -> Vec<StreamMessage> {
-        let mut s = self
-            .bus
-            .jetstream()
-            .get_stream(self.bus.naming().stream(stream))
-            .await
-            .expect("the stream exists");
-        let state = s.info().await.expect("stream info").state.clone();
-        let mut messages = Vec::new();
-        if state.messages == 0 {
-            return messages;
-        }
-        for seq in state.first_sequence..=state.last_sequence {
-            messages.push(s.get_raw_message(seq).await.expect("read a stream message"));
-        }
-        messages
+        platform::testing::stream_messages(&self.bus, stream).await
     }
 
     /// What audit's consumer gave up on.

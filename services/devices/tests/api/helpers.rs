@@ -293,19 +293,9 @@ impl TestApp {
 
     /// Every `E` this service has published to JetStream, oldest first.
     pub async fn published<E: Event>(&self) -> Vec<E> {
-        let Ok(mut stream) = self.bus.jetstream().get_stream(self.naming.stream(E::STREAM)).await else {
-            return Vec::new();
-        };
-        let state = stream.info().await.expect("stream info").state.clone();
         let wire = self.naming.subject(&E::subject());
         let mut events = Vec::new();
-        if state.messages == 0 {
-            return events;
-        }
-        for seq in state.first_sequence..=state.last_sequence {
-            let Ok(message) = stream.get_raw_message(seq).await else {
-                continue;
-            };
+        for message in platform::testing::stream_messages(&self.bus, E::STREAM).await {
             if message.subject.as_str() == wire {
                 let subject = message.headers.get(headers::SUBJECT).map(|v| v.as_str().to_owned());
                 let event = E::decode(message.payload.clone()).expect("a payload of the catalogue's type");

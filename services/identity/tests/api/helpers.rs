@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream;
 use async_nats::jetstream::message::StreamMessage;
 use chrono::{DateTime, Utc};
 use myaccount_identity::tokens::TokenSettings;
@@ -39,7 +38,6 @@ pub struct TestApp {
     pub channel: Channel,
     /// The service's database, for checking what it stored.
     pub db: PgPool,
-    pub jetstream: jetstream::Context,
     pub naming: Naming,
     bus: EventBus,
     admin_token: OnceCell<String>,
@@ -58,6 +56,9 @@ pub struct TestUser {
     pub organization_id: Uuid,
 }
 
+/// The first lock-out of the service under test.
+pub const LOCKOUT_BASE: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -72,7 +73,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let settings = Settings {
         service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
         tokens: TokenSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE),
-        sign_in: SignInSettings::default(),
+        // A first lock-out far longer than any test: whether a call lands inside it never
+        // depends on how loaded the machine is.
+        sign_in: SignInSettings {
+            lockout_base: LOCKOUT_BASE,
+            ..SignInSettings::default()
+        },
         bootstrap_admin: Some(BootstrapAdmin {
             user_principal_name: ADMIN_UPN.into(),
             password: ADMIN_PASSWORD.into(),
@@ -94,7 +100,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         identity: IdentityServiceClient::new(channel.clone()),
         channel,
         db,
-        jetstream: bus.jetstream().clone(),
         naming: nats.settings.naming(),
         bus,
         admin_token: OnceCell::new(),
@@ -330,18 +335,7 @@ impl TestApp {
 
     /// Every message in this test's namespaced `stream`; empty while the stream does not exist.
     pub async fn stream_messages(&self, stream: Stream) -> Vec<StreamMessage> {
-        let Ok(mut s) = self.jetstream.get_stream(self.naming.stream(stream)).await else {
-            return Vec::new();
-        };
-        let state = s.info().await.expect("stream info").state.clone();
-        let mut messages = Vec::new();
-        if state.messages == 0 {
-            return messages;
-        }
-        for seq in state.first_sequence..=state.last_sequence {
-            messages.push(s.get_raw_message(seq).await.expect("read a stream message"));
-        }
-        messages
+        platform::testing::stream_messages(&self.bus, stream).await
     }
 }
 

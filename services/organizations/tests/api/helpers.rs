@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use async_nats::jetstream;
 use async_nats::jetstream::message::StreamMessage;
 use chrono::Utc;
 use myaccount_organizations::{Application, SPEC, Settings};
@@ -29,7 +28,6 @@ const WAIT: Duration = Duration::from_secs(15);
 pub struct TestApp {
     pub client: OrganizationsServiceClient<Channel>,
     pub db: PgPool,
-    pub jetstream: jetstream::Context,
     pub naming: Naming,
     pub issuer: TestIssuer,
     bus: EventBus,
@@ -80,7 +78,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     TestApp {
         client: OrganizationsServiceClient::new(channel),
         db,
-        jetstream: bus.jetstream().clone(),
         naming: nats.settings.naming(),
         issuer,
         bus,
@@ -379,18 +376,7 @@ impl TestApp {
 
     /// Every message in this test's namespaced `stream`; empty while the stream does not exist.
     pub async fn stream_messages(&self, stream: Stream) -> Vec<StreamMessage> {
-        let Ok(mut s) = self.jetstream.get_stream(self.naming.stream(stream)).await else {
-            return Vec::new();
-        };
-        let state = s.info().await.expect("stream info").state.clone();
-        let mut messages = Vec::new();
-        if state.messages == 0 {
-            return messages;
-        }
-        for seq in state.first_sequence..=state.last_sequence {
-            messages.push(s.get_raw_message(seq).await.expect("read a stream message"));
-        }
-        messages
+        platform::testing::stream_messages(&self.bus, stream).await
     }
 }
 

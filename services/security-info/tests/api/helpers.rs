@@ -5,7 +5,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_nats::jetstream;
 use chrono::Utc;
 use myaccount_proto::events::v1::{
     MemberJoined, MemberLeft, NotificationRequested, OrganizationChanged, OrganizationMembershipKind, UserDeleted,
@@ -35,7 +34,6 @@ pub const ORIGIN: &str = "http://localhost:8080";
 pub struct TestApp {
     pub client: SecurityInfoServiceClient<Channel>,
     pub db: PgPool,
-    pub jetstream: jetstream::Context,
     pub naming: Naming,
     pub issuer: TestIssuer,
     pub nats: platform::events::NatsSettings,
@@ -116,11 +114,9 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
         .await
         .expect("security-info starts");
     let service = platform::testing::start_service(app, &database.settings).await;
-    let client = async_nats::connect(nats.settings.url.as_str()).await.expect("nats");
     TestApp {
         client: SecurityInfoServiceClient::new(service.channel.clone()),
         db: service.db.clone(),
-        jetstream: jetstream::new(client),
         naming: nats.settings.naming(),
         nats: nats.settings.clone(),
         issuer,
@@ -422,24 +418,17 @@ impl TestApp {
 
     /// Every message of a stream in this test's namespace (empty until it exists).
     pub async fn messages(&self, stream: Stream) -> Vec<(String, Vec<u8>)> {
-        let Ok(mut s) = self.jetstream.get_stream(self.naming.stream(stream)).await else {
-            return Vec::new();
-        };
-        let Ok(info) = s.info().await else { return Vec::new() };
-        let state = info.state.clone();
-        let mut out = Vec::new();
-        if state.messages == 0 {
-            return out;
-        }
-        for seq in state.first_sequence..=state.last_sequence {
-            if let Ok(m) = s.get_raw_message(seq).await {
-                out.push((
+        let bus = EventBus::connect(&self.nats, "test").await.expect("nats");
+        platform::testing::stream_messages(&bus, stream)
+            .await
+            .into_iter()
+            .map(|m| {
+                (
                     self.naming.logical_subject(m.subject.as_str()).to_owned(),
                     m.payload.to_vec(),
-                ));
-            }
-        }
-        out
+                )
+            })
+            .collect()
     }
 
     /// Subjects of the security-info events about `user_id`, in order, once `count` are there.
