@@ -341,7 +341,10 @@ impl Handler<OrganizationChanged> for OrganizationChangedHandler {
                 "organization id and a positive retention are required".into(),
             ));
         }
-        store::set_retention(conn, &d.event.organization_id, days).await?;
+        let changed_at = myaccount_proto::optional_datetime(d.event.time.as_ref())
+            .or(d.time)
+            .unwrap_or_else(Utc::now);
+        store::set_retention(conn, &d.event.organization_id, days, changed_at).await?;
         Ok(())
     }
 }

@@ -659,13 +659,23 @@ async fn pseudonymise_user(conn: &mut PgConnection, user_id: Uuid, pseudonymous_
 
 // --- retention and partitions
 
-pub async fn set_retention(conn: &mut PgConnection, organization_id: &str, days: i32) -> Result<(), sqlx::Error> {
+/// Records an organization's retention as of `changed_at`; an older change delivered late is
+/// ignored.
+pub async fn set_retention(
+    conn: &mut PgConnection,
+    organization_id: &str,
+    days: i32,
+    changed_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO organization_retention (organization_id, sign_in_retention_days) VALUES ($1, $2) \
-         ON CONFLICT (organization_id) DO UPDATE SET sign_in_retention_days = EXCLUDED.sign_in_retention_days",
+        "INSERT INTO organization_retention (organization_id, sign_in_retention_days, changed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (organization_id) DO UPDATE \
+         SET sign_in_retention_days = EXCLUDED.sign_in_retention_days, changed_at = EXCLUDED.changed_at \
+         WHERE organization_retention.changed_at <= EXCLUDED.changed_at",
     )
     .bind(organization_id)
     .bind(days)
+    .bind(changed_at)
     .execute(&mut *conn)
     .await?;
     Ok(())

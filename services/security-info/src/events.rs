@@ -20,6 +20,13 @@ use crate::store;
 
 use myaccount_proto::timestamp;
 
+/// When a consumed event happened: its own time, else its CloudEvents time, else now.
+fn event_time(time: Option<&prost_types::Timestamp>, delivered: Option<DateTime<Utc>>) -> DateTime<Utc> {
+    time.and_then(myaccount_proto::datetime)
+        .or(delivered)
+        .unwrap_or_else(Utc::now)
+}
+
 fn id(session_id: Option<Uuid>) -> String {
     session_id.map(|s| s.to_string()).unwrap_or_default()
 }
@@ -189,7 +196,7 @@ impl Handler<MemberJoined> for MemberJoinedHandler {
         if platform::erasure::is_erased(conn, user_id).await? {
             return Ok(());
         }
-        let time = delivery.time.unwrap_or_else(Utc::now);
+        let time = event_time(e.time.as_ref(), delivery.time);
         store::membership_joined(conn, user_id, organization_id, time).await?;
         Ok(())
     }
@@ -222,7 +229,8 @@ impl Handler<MemberLeft> for MemberLeftHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<MemberLeft>) -> Result<(), HandlerError> {
         let e = &delivery.event;
         let (user_id, organization_id) = member(&e.user_id, &e.organization_id)?;
-        store::membership_ended(conn, user_id, organization_id).await?;
+        let time = event_time(e.time.as_ref(), delivery.time);
+        store::membership_ended(conn, user_id, organization_id, time).await?;
         Ok(())
     }
 }
@@ -234,7 +242,8 @@ impl Handler<MemberRemoved> for MemberRemovedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<MemberRemoved>) -> Result<(), HandlerError> {
         let e = &delivery.event;
         let (user_id, organization_id) = member(&e.user_id, &e.organization_id)?;
-        store::membership_ended(conn, user_id, organization_id).await?;
+        let time = event_time(e.time.as_ref(), delivery.time);
+        store::membership_ended(conn, user_id, organization_id, time).await?;
         Ok(())
     }
 }

@@ -621,7 +621,7 @@ pub async fn mfa_required_for(
 ) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM organization_policies p WHERE p.mfa_required AND \
-         (p.organization_id = $2 OR p.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $1)))",
+         (p.organization_id = $2 OR p.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $1 AND left_at IS NULL)))",
     )
     .bind(user_id)
     .bind(organization_id.map(|o| o.trim().to_lowercase()))
@@ -631,6 +631,8 @@ pub async fn mfa_required_for(
 
 // --- memberships (projection)
 
+/// `user_id` joined at `time`; an end recorded after that time wins (a person's events may be
+/// handled out of order by different consumers).
 pub async fn membership_joined(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -639,7 +641,8 @@ pub async fn membership_joined(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO memberships (user_id, organization_id, joined_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id, organization_id) DO NOTHING",
+         ON CONFLICT (user_id, organization_id) DO UPDATE SET joined_at = EXCLUDED.joined_at, left_at = NULL \
+         WHERE memberships.left_at IS NOT NULL AND memberships.left_at < EXCLUDED.joined_at",
     )
     .bind(user_id)
     .bind(organization_id.trim().to_lowercase())
@@ -649,16 +652,24 @@ pub async fn membership_joined(
     Ok(())
 }
 
+/// The membership ended at `time` (left or removed); a join after that time wins.
 pub async fn membership_ended(
     conn: &mut PgConnection,
     user_id: Uuid,
     organization_id: &str,
+    time: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("DELETE FROM memberships WHERE user_id = $1 AND organization_id = $2")
-        .bind(user_id)
-        .bind(organization_id.trim().to_lowercase())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "INSERT INTO memberships (user_id, organization_id, joined_at, left_at) VALUES ($1, $2, $3, $3) \
+         ON CONFLICT (user_id, organization_id) DO UPDATE SET left_at = EXCLUDED.left_at \
+         WHERE memberships.joined_at <= EXCLUDED.left_at \
+           AND (memberships.left_at IS NULL OR memberships.left_at < EXCLUDED.left_at)",
+    )
+    .bind(user_id)
+    .bind(organization_id.trim().to_lowercase())
+    .bind(time)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! sign-ins kept pseudonymised, everything else gone, later events ignored), and the retention
 //! policy as a client states it.
 
+use chrono::Utc;
 use myaccount_proto::audit::v1 as pb;
 use myaccount_proto::events::v1::{OrganizationChanged, ProfileUpdated, SignInFailureReason, SignInRecorded};
 use tonic::{Code, Request};
@@ -352,6 +353,37 @@ async fn a_deleted_account_keeps_only_pseudonymised_sign_ins_and_stays_erased() 
         .await
         .expect("outbox");
     assert_eq!(alerts, 0, "no risk alert or notification about an erased account");
+}
+
+/// Two relays and two consumers may hand audit an organization's changes out of order: the
+/// newest change stands whichever is handled last.
+#[tokio::test]
+async fn an_older_retention_change_handled_late_does_not_overwrite_a_newer_one() {
+    let app = spawn_app().await;
+    let contoso = Uuid::new_v4().to_string();
+    let changed = |days: i32, minutes_ago: i64| OrganizationChanged {
+        organization_id: contoso.clone(),
+        display_name: "Contoso".into(),
+        sign_in_retention_days: days,
+        time: Some(myaccount_proto::timestamp(
+            Utc::now() - chrono::Duration::minutes(minutes_ago),
+        )),
+        ..Default::default()
+    };
+    let newer = app.publish_event(&changed(90, 1)).await;
+    app.wait_until_processed("audit_changed", &newer).await;
+    let older = app.publish_event(&changed(7, 5)).await;
+    app.wait_until_processed("audit_changed", &older).await;
+    let mut claims = app.issuer.claims_for(Uuid::new_v4());
+    claims.org = Some(contoso.clone());
+    let token = app.issuer.sign(&claims);
+    let retention = app.data_retention(&token).await.expect("retention");
+    assert_eq!(retention.sign_in_retention_days, 90, "the newer change stands");
+
+    let newest = app.publish_event(&changed(30, 0)).await;
+    app.wait_until_processed("audit_changed", &newest).await;
+    let retention = app.data_retention(&token).await.expect("retention");
+    assert_eq!(retention.sign_in_retention_days, 30, "a newer change still applies");
 }
 
 #[tokio::test]

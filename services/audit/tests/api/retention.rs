@@ -50,8 +50,12 @@ async fn old_partitions_are_dropped_and_the_rest_kept() {
             .expect("partition");
     }
     // Contoso keeps 90 days, Fabrikam 7; others the default 30.
-    store::set_retention(&mut conn, "contoso", 90).await.expect("retention");
-    store::set_retention(&mut conn, "fabrikam", 7).await.expect("retention");
+    store::set_retention(&mut conn, "contoso", 90, Utc::now())
+        .await
+        .expect("retention");
+    store::set_retention(&mut conn, "fabrikam", 7, Utc::now())
+        .await
+        .expect("retention");
     drop(conn);
 
     let old_default = insert(&pool, 40, "").await;
@@ -75,7 +79,9 @@ async fn old_partitions_are_dropped_and_the_rest_kept() {
 
     // Once contoso shortens its retention, the 40-day partition goes as a whole.
     let mut conn = pool.acquire().await.expect("conn");
-    store::set_retention(&mut conn, "contoso", 30).await.expect("retention");
+    store::set_retention(&mut conn, "contoso", 30, Utc::now())
+        .await
+        .expect("retention");
     drop(conn);
     let report = maintain(&pool, &settings, today).await.expect("maintenance");
     assert_eq!(report.dropped, vec![store::partition_name(today - Duration::days(40))]);

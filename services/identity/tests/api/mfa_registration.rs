@@ -177,3 +177,33 @@ async fn an_admin_signed_in_to_a_guest_organization_is_no_admin_there() {
     assert_eq!(as_guest.org, Some(guest.to_string()));
     assert_eq!(as_guest.scope, None, "a guest is no admin of the host organization");
 }
+
+/// Two relays and two consumers may hand identity an organization's changes out of order: the
+/// newest requirement stands whichever is handled last.
+#[tokio::test]
+async fn an_older_mfa_requirement_handled_late_does_not_overwrite_a_newer_one() {
+    let app = spawn_app().await;
+    let adele = app.create_test_user("adele@contoso.example").await;
+    let changed = |required: bool| OrganizationChanged {
+        organization_id: adele.organization_id.to_string(),
+        display_name: "Contoso".into(),
+        sign_in_retention_days: 30,
+        mfa_required: required,
+        ..Default::default()
+    };
+    app.deliver(&changed(false), Some(Utc::now())).await;
+    app.deliver(&changed(true), Some(Utc::now() - chrono::Duration::minutes(5)))
+        .await;
+    let answer = app.interrupted_sign_in(&adele.upn, &adele.password).await;
+    assert!(
+        matches!(answer, pb::sign_in_response::Result::Tokens(_)),
+        "the newer \"not required\" stands: {answer:?}"
+    );
+
+    app.deliver(&changed(true), Some(Utc::now())).await;
+    let answer = app.interrupted_sign_in(&adele.upn, &adele.password).await;
+    assert!(
+        matches!(answer, pb::sign_in_response::Result::MfaRegistrationRequired(_)),
+        "a newer requirement applies: {answer:?}"
+    );
+}

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use myaccount_proto::events::v1::{DeviceDisabled, DeviceRegistered, PasswordChanged};
+use myaccount_proto::events::v1::{DeviceDisabled, DeviceEnabled, DeviceRegistered, PasswordChanged};
 use myaccount_proto::identity::v1 as pb;
 use platform::events::{Stream, headers};
 use platform::testing::eventually;
@@ -554,4 +554,34 @@ async fn a_bad_page_of_sessions_is_refused_by_field() {
         .await
         .expect_err("refused");
     assert_eq!(violated_fields(&status), ["page_token"]);
+}
+
+/// Two relays and two consumers may hand identity a device's events out of order: a disable
+/// from before an enable, handled after it, leaves the device enabled.
+#[tokio::test]
+async fn an_older_disable_handled_after_a_newer_enable_leaves_the_device_enabled() {
+    let app = spawn_app().await;
+    let user = app.create_test_user("adele.vance@contoso.example").await;
+    let device = app.register_device(&user).await;
+    let registered = chrono::Utc::now();
+    let enabled = DeviceEnabled {
+        user_id: user.id.to_string(),
+        device_id: device.clone(),
+        time: Some(myaccount_proto::timestamp(registered + chrono::Duration::minutes(2))),
+        ..Default::default()
+    };
+    app.deliver(&enabled, None).await;
+    let disabled = DeviceDisabled {
+        user_id: user.id.to_string(),
+        device_id: device.clone(),
+        actor_user_id: user.id.to_string(),
+        time: Some(myaccount_proto::timestamp(registered + chrono::Duration::minutes(1))),
+        ..Default::default()
+    };
+    app.deliver(&disabled, None).await;
+
+    let session = app.sign_in_from(&user, EDGE_ON_WINDOWS, &device, "203.0.113.7").await;
+    app.refresh(&session.refresh_token)
+        .await
+        .expect("the device is enabled: its new session lives");
 }

@@ -544,23 +544,23 @@ impl TestApp {
     }
 
     async fn wait_for_membership(&self, user_id: Uuid, organization_id: &str, present: bool) {
-        let db = self.db.clone();
-        let organization_id = organization_id.to_owned();
-        eventually(Duration::from_secs(10), || {
-            let (db, organization_id) = (db.clone(), organization_id.clone());
-            async move {
-                let found: Option<i32> =
-                    sqlx::query_scalar("SELECT 1 FROM memberships WHERE user_id = $1 AND organization_id = $2")
-                        .bind(user_id)
-                        .bind(&organization_id)
-                        .fetch_optional(&db)
-                        .await
-                        .ok()
-                        .flatten();
-                found.is_some() == present
-            }
+        eventually(Duration::from_secs(10), || async move {
+            self.is_member(user_id, organization_id).await == present
         })
         .await;
+    }
+
+    /// Whether the membership projection has `user_id` in `organization_id` now.
+    pub async fn is_member(&self, user_id: Uuid, organization_id: &str) -> bool {
+        let found: Option<i32> = sqlx::query_scalar(
+            "SELECT 1 FROM memberships WHERE user_id = $1 AND organization_id = $2 AND left_at IS NULL",
+        )
+        .bind(user_id)
+        .bind(organization_id)
+        .fetch_optional(&self.db)
+        .await
+        .expect("memberships");
+        found.is_some()
     }
 
     /// Identity deletes the account; returns the event id.

@@ -4,6 +4,7 @@ mod app_passwords;
 mod authenticator_app;
 mod concurrency;
 mod contact_methods;
+mod event_order;
 mod helpers;
 mod mfa_registration;
 mod privacy;
