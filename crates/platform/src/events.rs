@@ -36,6 +36,60 @@ pub struct NatsSettings {
     /// A file holding this process's NATS user nkey seed (`SU...`, as `myaccount nats-config`
     /// writes it). `None` connects without credentials (a local, open NATS).
     pub nkey_seed_file: Option<PathBuf>,
+    pub tls: NatsTls,
+}
+
+/// TLS to NATS. The server's certificate is checked against the system's roots plus `ca_file`;
+/// a `tls://` URL requires TLS as `required` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NatsTls {
+    /// PEM file of the CA(s) the servers' certificates chain to (a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// Refuse a server that does not offer TLS, rather than talk to it in the clear.
+    pub required: bool,
+    /// A client certificate and its key (PEM), for servers that verify clients (`verify: true`).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+}
+
+/// `NATS_TLS_CA_FILE`, `NATS_TLS_REQUIRED` (default: true when a CA file or client certificate is
+/// set), `NATS_TLS_CERT_FILE` with `NATS_TLS_KEY_FILE`.
+impl NatsTls {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let ca_file = env.pem_file("NATS_TLS_CA_FILE", "CERTIFICATE")?;
+        let cert = env.pem_file("NATS_TLS_CERT_FILE", "CERTIFICATE")?;
+        let key = env.pem_file("NATS_TLS_KEY_FILE", "PRIVATE KEY")?;
+        let client_cert = match (cert, key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            (cert, _) => {
+                let missing = if cert.is_some() {
+                    "NATS_TLS_KEY_FILE"
+                } else {
+                    "NATS_TLS_CERT_FILE"
+                };
+                return Err(ConfigError::new(
+                    missing,
+                    "a client certificate needs its key: set both NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE, or neither",
+                ));
+            }
+        };
+        let configured = ca_file.is_some() || client_cert.is_some();
+        Ok(Self {
+            required: env.flag("NATS_TLS_REQUIRED", configured)?,
+            ca_file,
+            client_cert,
+        })
+    }
+
+    fn apply(&self, mut options: async_nats::ConnectOptions) -> async_nats::ConnectOptions {
+        if let Some(ca) = &self.ca_file {
+            options = options.add_root_certificates(ca.clone());
+        }
+        if let Some((cert, key)) = &self.client_cert {
+            options = options.add_client_certificate(cert.clone(), key.clone());
+        }
+        options.require_tls(self.required)
+    }
 }
 
 /// A day of sent events: room to notice that a JetStream cluster lost recent writes and send
@@ -52,6 +106,7 @@ impl NatsSettings {
             duplicate_window: Duration::from_secs(120),
             replay_horizon: DEFAULT_REPLAY_HORIZON,
             nkey_seed_file: None,
+            tls: NatsTls::default(),
         }
     }
 
@@ -67,7 +122,7 @@ impl NatsSettings {
     }
 
     /// `NATS_URL`, `NATS_NAMESPACE`, `NATS_STREAM_REPLICAS`, `NATS_STREAM_MAX_AGE`,
-    /// `NATS_DUPLICATE_WINDOW`, `OUTBOX_REPLAY_HORIZON`, `NATS_NKEY_SEED_FILE`.
+    /// `NATS_DUPLICATE_WINDOW`, `OUTBOX_REPLAY_HORIZON`, `NATS_NKEY_SEED_FILE`, `NATS_TLS_*`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let defaults = Self::new("nats://127.0.0.1:4222");
         let namespace: Option<String> = env.optional("NATS_NAMESPACE")?;
@@ -100,6 +155,7 @@ impl NatsSettings {
             duplicate_window,
             replay_horizon,
             nkey_seed_file: env.optional(NKEY_SEED_FILE)?,
+            tls: NatsTls::from_env(env)?,
         })
     }
 
@@ -354,7 +410,9 @@ impl EventBus {
             Some(path) => async_nats::ConnectOptions::with_nkey(read_user_seed(path)?),
             None => async_nats::ConnectOptions::new(),
         };
-        let client = options
+        let client = settings
+            .tls
+            .apply(options)
             .name(client_name)
             .custom_inbox_prefix(inbox_prefix(client_name))
             .retry_on_initial_connect()
