@@ -93,18 +93,6 @@ impl Env {
         }
     }
 
-    /// A duration written as whole seconds (`30`), or with a unit: `250ms`, `30s`, `10m`, `2h`, `7d`.
-    pub fn duration(&self, name: &str, default: Duration) -> Result<Duration, ConfigError> {
-        match self.raw(name) {
-            None => Ok(default),
-            Some(v) => parse_duration(v).ok_or_else(|| {
-                ConfigError::new(name, format!("expected a duration like 30s, 10m or 250ms, got {v:?}"))
-            }),
-        }
-    }
-}
-
-impl Env {
     /// A PEM file (certificate, CA, key), if set: it must be readable and hold a block labelled
     /// `...label` now, so a wrong path fails start-up naming the variable rather than every
     /// connection later.
@@ -114,6 +102,16 @@ impl Env {
         };
         check_pem_file(&path, label).map_err(|reason| ConfigError::new(name, reason))?;
         Ok(Some(path))
+    }
+
+    /// A duration written as whole seconds (`30`), or with a unit: `250ms`, `30s`, `10m`, `2h`, `7d`.
+    pub fn duration(&self, name: &str, default: Duration) -> Result<Duration, ConfigError> {
+        match self.raw(name) {
+            None => Ok(default),
+            Some(v) => parse_duration(v).ok_or_else(|| {
+                ConfigError::new(name, format!("expected a duration like 30s, 10m or 250ms, got {v:?}"))
+            }),
+        }
     }
 }
 

@@ -36,6 +36,7 @@ pub struct NatsSettings {
     /// A file holding this process's NATS user nkey seed (`SU...`, as `myaccount nats-config`
     /// writes it). `None` connects without credentials (a local, open NATS).
     pub nkey_seed_file: Option<PathBuf>,
+    /// TLS to the servers (unset: plain text unless a server requires TLS).
     pub tls: NatsTls,
 }
 
@@ -51,9 +52,9 @@ pub struct NatsTls {
     pub client_cert: Option<(PathBuf, PathBuf)>,
 }
 
-/// `NATS_TLS_CA_FILE`, `NATS_TLS_REQUIRED` (default: true when a CA file or client certificate is
-/// set), `NATS_TLS_CERT_FILE` with `NATS_TLS_KEY_FILE`.
 impl NatsTls {
+    /// `NATS_TLS_CA_FILE`, `NATS_TLS_REQUIRED` (default: true when a CA file or client
+    /// certificate is set), `NATS_TLS_CERT_FILE` with `NATS_TLS_KEY_FILE`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let ca_file = env.pem_file("NATS_TLS_CA_FILE", "CERTIFICATE")?;
         let cert = env.pem_file("NATS_TLS_CERT_FILE", "CERTIFICATE")?;
@@ -595,6 +596,38 @@ mod tests {
         std::fs::write(&path, "  SUAMSEED\n").unwrap();
         assert_eq!(read_user_seed(&path).unwrap(), "SUAMSEED");
         assert!(read_user_seed(&dir.join("missing.nk")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tls_settings_require_tls_once_a_ca_is_given_and_name_a_bad_file() {
+        let dir = std::env::temp_dir().join(format!("myaccount-nats-tls-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("ca.crt");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        let key = dir.join("client.key");
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n").unwrap();
+        let (ca, key) = (ca.display().to_string(), key.display().to_string());
+
+        assert_eq!(NatsTls::from_env(&Env::default()), Ok(NatsTls::default()));
+        let with_ca = NatsTls::from_env(&Env::from_pairs([("NATS_TLS_CA_FILE", ca.as_str())])).unwrap();
+        assert!(with_ca.required && with_ca.ca_file.is_some());
+        let not_required = NatsTls::from_env(&Env::from_pairs([
+            ("NATS_TLS_CA_FILE", ca.as_str()),
+            ("NATS_TLS_REQUIRED", "false"),
+        ]))
+        .unwrap();
+        assert!(!not_required.required);
+
+        let half = NatsTls::from_env(&Env::from_pairs([("NATS_TLS_KEY_FILE", key.as_str())])).unwrap_err();
+        assert_eq!(half.variable, "NATS_TLS_CERT_FILE");
+        // A key where the CA belongs is not a certificate.
+        let not_a_ca = NatsTls::from_env(&Env::from_pairs([("NATS_TLS_CA_FILE", key.as_str())])).unwrap_err();
+        assert_eq!(not_a_ca.variable, "NATS_TLS_CA_FILE");
+        assert!(not_a_ca.reason.contains("no PEM CERTIFICATE"), "{not_a_ca}");
+        let missing = dir.join("missing.crt").display().to_string();
+        let unreadable = NatsTls::from_env(&Env::from_pairs([("NATS_TLS_CA_FILE", missing.as_str())])).unwrap_err();
+        assert!(unreadable.reason.contains("cannot read"), "{unreadable}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
