@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
+use platform::tls::ClientTls;
 
 use crate::location;
 use crate::ratelimit::RateLimitSettings;
@@ -43,6 +44,8 @@ pub struct Settings {
     pub service_concurrency_limit: usize,
     /// Extra attempts of a read RPC after a transport failure or `UNAVAILABLE`.
     pub read_retries: u32,
+    /// What `https://` service addresses and JWKS_URL are verified with (`GRPC_TLS_CA_FILE`).
+    pub client_tls: ClientTls,
 }
 
 impl Settings {
@@ -79,6 +82,7 @@ impl Settings {
             },
             service_concurrency_limit: env.or("GATEWAY_SERVICE_CONCURRENCY_LIMIT", 256)?,
             read_retries: env.or("GATEWAY_READ_RETRIES", 2)?,
+            client_tls: ClientTls::from_env(env)?,
         })
     }
 }

@@ -10,7 +10,6 @@ use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
-use tonic::transport::Endpoint;
 
 use crate::catalogue::PersonalDataCatalogue;
 use crate::clients::{self, ClientSettings, ServiceChannel};
@@ -35,19 +34,20 @@ impl Clients {
             concurrency_limit: settings.service_concurrency_limit,
             read_retries: settings.read_retries,
         };
-        let endpoint = |url: &str| -> Result<ServiceChannel, StartError> {
-            let channel = Endpoint::from_shared(url.to_owned())
-                .map_err(|e| StartError::Endpoint(url.to_owned(), e.to_string()))?
+        let endpoint = |url: &str, variable: &str| -> Result<ServiceChannel, StartError> {
+            let channel = settings
+                .client_tls
+                .endpoint(url, variable)?
                 .connect_timeout(Duration::from_secs(2))
                 .connect_lazy();
             Ok(clients::stack(channel, &stack_settings))
         };
         Ok(Self {
-            identity: endpoint(&settings.identity_url)?,
-            audit: endpoint(&settings.audit_url)?,
-            devices: endpoint(&settings.devices_url)?,
-            organizations: endpoint(&settings.organizations_url)?,
-            security_info: endpoint(&settings.security_info_url)?,
+            identity: endpoint(&settings.identity_url, "IDENTITY_URL")?,
+            audit: endpoint(&settings.audit_url, "AUDIT_URL")?,
+            devices: endpoint(&settings.devices_url, "DEVICES_URL")?,
+            organizations: endpoint(&settings.organizations_url, "ORGANIZATIONS_URL")?,
+            security_info: endpoint(&settings.security_info_url, "SECURITYINFO_URL")?,
         })
     }
 }
@@ -66,10 +66,8 @@ impl AppState {
     /// Clients connect lazily: nothing is dialled until the first request.
     pub fn new(settings: Settings) -> Result<Self, StartError> {
         let clients = Clients::connect_lazy(&settings)?;
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(3))
-            .build()
-            .unwrap_or_default();
+        // JWKS_URL may be https://, with the services' CA.
+        let http = settings.client_tls.http_client(Duration::from_secs(3))?;
         Ok(Self {
             sessions: Arc::new(BrowserSessions::new(settings.cookie_keys.clone())),
             limits: Arc::new(AuthLimits::new(&settings.rate_limits)),
@@ -103,8 +101,9 @@ impl AppState {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("invalid service url {0}: {1}")]
-    Endpoint(String, String),
+    /// A service address or the CA to verify it with.
+    #[error(transparent)]
+    Config(#[from] platform::config::ConfigError),
     #[error("cannot listen on {addr}: {source}")]
     Bind { addr: SocketAddr, source: std::io::Error },
 }

@@ -287,6 +287,7 @@ impl TestSystem {
             rate_limits,
             service_concurrency_limit: 256,
             read_retries: 2,
+            client_tls: platform::tls::ClientTls::default(),
         };
         let second_gateway = if options.second_gateway {
             let settings = myaccount_gateway::Settings {

@@ -5,6 +5,7 @@ use anyhow::{Context, bail};
 use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use platform::config::Env;
+use platform::tls::ClientTls;
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -74,6 +75,8 @@ pub struct DemoTarget {
     pub security_info_url: String,
     pub admin_upn: String,
     pub admin_password: String,
+    /// What `https://` addresses are verified with (`GRPC_TLS_CA_FILE`).
+    pub tls: ClientTls,
 }
 
 impl DemoTarget {
@@ -85,12 +88,15 @@ impl DemoTarget {
             security_info_url: env.or("SECURITYINFO_URL", "http://127.0.0.1:50052".to_owned())?,
             admin_upn: env.or("IDENTITY_BOOTSTRAP_ADMIN_UPN", DEFAULT_ADMIN_UPN.to_owned())?,
             admin_password: env.or("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD.to_owned())?,
+            tls: ClientTls::from_env(env)?,
         })
     }
 }
 
 pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
-    let channel = Channel::from_shared(target.identity_url.clone())?
+    let channel = target
+        .tls
+        .endpoint(&target.identity_url, "IDENTITY_URL")?
         .connect()
         .await
         .with_context(|| format!("connecting to identity at {}", target.identity_url))?;
@@ -214,7 +220,9 @@ mod organizations {
     type Client = OrganizationsServiceClient<Channel>;
 
     pub async fn connect(target: &DemoTarget) -> anyhow::Result<Client> {
-        let channel = Channel::from_shared(target.organizations_url.clone())?
+        let channel = target
+            .tls
+            .endpoint(&target.organizations_url, "ORGANIZATIONS_URL")?
             .connect()
             .await
             .with_context(|| format!("connecting to organizations at {}", target.organizations_url))?;
@@ -383,7 +391,9 @@ mod devices {
     }
 
     pub async fn seed(target: &DemoTarget, identity: &mut IdentityServiceClient<Channel>) -> anyhow::Result<()> {
-        let channel = Channel::from_shared(target.devices_url.clone())?
+        let channel = target
+            .tls
+            .endpoint(&target.devices_url, "DEVICES_URL")?
             .connect()
             .await
             .with_context(|| format!("connecting to devices at {}", target.devices_url))?;

@@ -25,6 +25,7 @@ use uuid::Uuid;
 
 use crate::config::{ConfigError, Env};
 use crate::revocation::RevocationSet;
+use crate::tls::ClientTls;
 
 /// Scope carried by tokens of users with the admin role.
 pub const ADMIN_SCOPE: &str = "myaccount.admin";
@@ -377,6 +378,14 @@ pub struct HttpJwks {
 }
 
 impl HttpJwks {
+    /// Fetches with `client` (one that trusts the CA of an `https://` URL).
+    pub fn with_client(url: impl Into<String>, client: reqwest::Client) -> Self {
+        Self {
+            url: url.into(),
+            client,
+        }
+    }
+
     pub fn new(url: impl Into<String>) -> Self {
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -437,6 +446,8 @@ pub struct VerifierSettings {
     /// An unknown `kid` refetches at most this often (a flood of forged tokens cannot hammer
     /// the issuer).
     pub min_refresh_interval: Duration,
+    /// What an `https://` JWKS_URL is verified with (`GRPC_TLS_CA_FILE`).
+    pub tls: ClientTls,
 }
 
 impl VerifierSettings {
@@ -448,22 +459,32 @@ impl VerifierSettings {
             leeway: VERIFIER_LEEWAY,
             cache_ttl: Duration::from_secs(600),
             min_refresh_interval: VERIFIER_MIN_REFETCH,
+            tls: ClientTls::default(),
         }
     }
 
-    /// `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `JWKS_URL`.
+    /// `TOKEN_ISSUER`, `TOKEN_AUDIENCE`, `JWKS_URL`, `GRPC_TLS_CA_FILE`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let jwks_url: String = env.or("JWKS_URL", "http://127.0.0.1:51051/.well-known/jwks.json".to_owned())?;
         if !(jwks_url.starts_with("http://") || jwks_url.starts_with("https://")) {
             return Err(ConfigError::new("JWKS_URL", "must be an http(s) URL"));
         }
-        Ok(Self::new(
-            env.or("TOKEN_ISSUER", DEFAULT_ISSUER.to_owned())?,
-            env.or("TOKEN_AUDIENCE", DEFAULT_AUDIENCE.to_owned())?,
-            jwks_url,
-        ))
+        let tls = ClientTls::from_env(env)?;
+        // Builds the HTTPS client once now, so a CA it cannot use stops the start.
+        tls.http_client(JWKS_FETCH_TIMEOUT)?;
+        Ok(Self {
+            tls,
+            ..Self::new(
+                env.or("TOKEN_ISSUER", DEFAULT_ISSUER.to_owned())?,
+                env.or("TOKEN_AUDIENCE", DEFAULT_AUDIENCE.to_owned())?,
+                jwks_url,
+            )
+        })
     }
 }
+
+/// How long one JWKS fetch may take.
+const JWKS_FETCH_TIMEOUT: Duration = Duration::from_secs(5);
 
 pub const DEFAULT_ISSUER: &str = "myaccount";
 pub const DEFAULT_AUDIENCE: &str = "myaccount";
@@ -494,7 +515,14 @@ impl TokenVerifier {
 
     /// A verifier that fetches keys from `settings.jwks_url`.
     pub fn from_settings(settings: VerifierSettings) -> Self {
-        let source = HttpJwks::new(settings.jwks_url.clone());
+        let source = match settings.tls.http_client(JWKS_FETCH_TIMEOUT) {
+            Ok(client) => HttpJwks::with_client(settings.jwks_url.clone(), client),
+            // `from_env` built this client once already; settings made in code may not have.
+            Err(e) => {
+                tracing::error!(error = %e, "JWKS client without the configured CA");
+                HttpJwks::new(settings.jwks_url.clone())
+            }
+        };
         Self::new(settings, source)
     }
 

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Display;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -92,6 +93,17 @@ impl Env {
         }
     }
 
+    /// A PEM file (certificate, CA, key), if set: it must be readable and hold a block labelled
+    /// `...label` now, so a wrong path fails start-up naming the variable rather than every
+    /// connection later.
+    pub fn pem_file(&self, name: &str, label: &str) -> Result<Option<PathBuf>, ConfigError> {
+        let Some(path) = self.optional::<PathBuf>(name)? else {
+            return Ok(None);
+        };
+        check_pem_file(&path, label).map_err(|reason| ConfigError::new(name, reason))?;
+        Ok(Some(path))
+    }
+
     /// A duration written as whole seconds (`30`), or with a unit: `250ms`, `30s`, `10m`, `2h`, `7d`.
     pub fn duration(&self, name: &str, default: Duration) -> Result<Duration, ConfigError> {
         match self.raw(name) {
@@ -100,6 +112,21 @@ impl Env {
                 ConfigError::new(name, format!("expected a duration like 30s, 10m or 250ms, got {v:?}"))
             }),
         }
+    }
+}
+
+/// Whether `path` is a readable PEM file with a block whose label ends in `label`
+/// (`CERTIFICATE`; `PRIVATE KEY` matches PKCS#8, RSA and EC keys). Never quotes the content.
+pub fn check_pem_file(path: &Path, label: &str) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let end = format!("{label}-----");
+    let has_block = text
+        .lines()
+        .any(|line| line.starts_with("-----BEGIN ") && line.trim_end().ends_with(&end));
+    if has_block {
+        Ok(())
+    } else {
+        Err(format!("{} holds no PEM {label}", path.display()))
     }
 }
 

@@ -1,10 +1,11 @@
 //! Postgres: the service's own database, created when missing, with the platform's and the
 //! service's embedded migrations applied at start (unless disabled).
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgSslMode};
 use sqlx::{Connection, PgPool};
 
 use crate::config::{ConfigError, Env};
@@ -15,6 +16,10 @@ pub enum DbError {
     NoDatabaseName,
     #[error("cannot reach postgres: {0}")]
     Connect(#[source] sqlx::Error),
+    /// The TLS handshake failed: most often a CA file that is not the server's, or a host name
+    /// in the URL that its certificate does not name (`verify-full`).
+    #[error("cannot reach postgres over TLS (check the CA file, sslmode and the host name in the URL): {0}")]
+    Tls(#[source] sqlx::Error),
     #[error("cannot create database {name}: {source}")]
     Create { name: String, source: sqlx::Error },
     #[error("migrations failed: {0}")]
@@ -27,6 +32,86 @@ pub struct DatabaseSettings {
     pub max_connections: u32,
     pub acquire_timeout: Duration,
     pub run_migrations: bool,
+    /// TLS to the server, over what the URL says (`?sslmode=...&sslrootcert=...`).
+    pub tls: DatabaseTls,
+}
+
+/// How the connection to Postgres is secured. Each setting left unset keeps the URL's (and
+/// libpq's `PGSSLMODE`/`PGSSLROOTCERT`/...); sqlx's default mode is `prefer`, TLS when the
+/// server offers it, without checking who the server is.
+#[derive(Debug, Clone, Default)]
+pub struct DatabaseTls {
+    pub ssl_mode: Option<PgSslMode>,
+    /// PEM file of the certificate authorities the server's certificate must chain to (with
+    /// `verify-ca`/`verify-full`); unset, the system's roots.
+    pub root_cert: Option<PathBuf>,
+    /// PEM files of a client certificate and its key, for servers that authenticate clients
+    /// by certificate (`hostssl ... cert`). Both or neither.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+}
+
+impl DatabaseTls {
+    /// `<PREFIX>_DATABASE_SSL_MODE`, `<PREFIX>_DATABASE_SSL_ROOT_CERT`,
+    /// `<PREFIX>_DATABASE_SSL_CERT`, `<PREFIX>_DATABASE_SSL_KEY`: files are checked now, so a
+    /// wrong path fails start-up naming the variable rather than every connection later.
+    pub fn from_env(env: &Env, prefix: &str, url_mode: PgSslMode) -> Result<Self, ConfigError> {
+        let mode_var = format!("{prefix}_DATABASE_SSL_MODE");
+        let ssl_mode = env
+            .raw(&mode_var)
+            .map(|mode| {
+                mode.trim().parse::<PgSslMode>().map_err(|_| {
+                    ConfigError::new(
+                        &mode_var,
+                        format!("expected disable, allow, prefer, require, verify-ca or verify-full, got {mode:?}"),
+                    )
+                })
+            })
+            .transpose()?;
+        let root_var = format!("{prefix}_DATABASE_SSL_ROOT_CERT");
+        let cert_var = format!("{prefix}_DATABASE_SSL_CERT");
+        let key_var = format!("{prefix}_DATABASE_SSL_KEY");
+        let root_cert = env.pem_file(&root_var, "CERTIFICATE")?;
+        let client_cert = env.pem_file(&cert_var, "CERTIFICATE")?;
+        let client_key = env.pem_file(&key_var, "PRIVATE KEY")?;
+        if client_cert.is_some() != client_key.is_some() {
+            let missing = if client_cert.is_some() { &key_var } else { &cert_var };
+            return Err(ConfigError::new(
+                missing,
+                format!("a client certificate needs its key: set both {cert_var} and {key_var}, or neither"),
+            ));
+        }
+        let verifies = matches!(
+            ssl_mode.unwrap_or(url_mode),
+            PgSslMode::VerifyCa | PgSslMode::VerifyFull
+        );
+        if root_cert.is_some() && !verifies {
+            // With any other mode the CA file would silently check nothing.
+            return Err(ConfigError::new(
+                &mode_var,
+                format!("{root_var} is only used with verify-ca or verify-full: set {mode_var}=verify-full"),
+            ));
+        }
+        Ok(Self {
+            ssl_mode,
+            root_cert,
+            client_cert,
+            client_key,
+        })
+    }
+
+    fn apply(&self, mut options: PgConnectOptions) -> PgConnectOptions {
+        if let Some(mode) = self.ssl_mode {
+            options = options.ssl_mode(mode);
+        }
+        if let Some(root) = &self.root_cert {
+            options = options.ssl_root_cert(root);
+        }
+        if let (Some(cert), Some(key)) = (&self.client_cert, &self.client_key) {
+            options = options.ssl_client_cert(cert).ssl_client_key(key);
+        }
+        options
+    }
 }
 
 impl DatabaseSettings {
@@ -36,11 +121,13 @@ impl DatabaseSettings {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(5),
             run_migrations: true,
+            tls: DatabaseTls::default(),
         }
     }
 
     /// `<PREFIX>_DATABASE_URL` (default: the local server, database `default_database`),
-    /// `<PREFIX>_DATABASE_MAX_CONNECTIONS`, `<PREFIX>_RUN_MIGRATIONS`.
+    /// `<PREFIX>_DATABASE_MAX_CONNECTIONS`, `<PREFIX>_RUN_MIGRATIONS`, and TLS
+    /// ([`DatabaseTls::from_env`]).
     pub fn from_env(env: &Env, prefix: &str, default_database: &str) -> Result<Self, ConfigError> {
         let url_var = format!("{prefix}_DATABASE_URL");
         let url = env.or(
@@ -61,11 +148,13 @@ impl DatabaseSettings {
             max_connections: env.or(&format!("{prefix}_DATABASE_MAX_CONNECTIONS"), 10)?,
             acquire_timeout: env.duration(&format!("{prefix}_DATABASE_ACQUIRE_TIMEOUT"), Duration::from_secs(5))?,
             run_migrations: env.flag(&format!("{prefix}_RUN_MIGRATIONS"), true)?,
+            tls: DatabaseTls::from_env(env, prefix, options.get_ssl_mode())?,
         })
     }
 
     pub fn connect_options(&self) -> Result<PgConnectOptions, DbError> {
-        self.url.parse().map_err(DbError::Connect)
+        let options = self.url.parse().map_err(DbError::Connect)?;
+        Ok(self.tls.apply(options))
     }
 
     pub fn database_name(&self) -> Result<String, DbError> {
@@ -84,11 +173,22 @@ pub async fn connect(settings: &DatabaseSettings, migrations: &Migrator) -> Resu
         .acquire_timeout(settings.acquire_timeout)
         .connect_with(settings.connect_options()?)
         .await
-        .map_err(DbError::Connect)?;
+        .map_err(connect_error)?;
     if settings.run_migrations {
         migrate(&pool, migrations).await?;
     }
     Ok(pool)
+}
+
+fn connect_error(e: sqlx::Error) -> DbError {
+    // sqlx reports a refused certificate as an I/O error wrapping rustls's.
+    let refused_certificate = matches!(&e, sqlx::Error::Io(io)
+        if io.get_ref().is_some_and(|inner| inner.downcast_ref::<rustls::Error>().is_some()));
+    if refused_certificate || matches!(e, sqlx::Error::Tls(_)) {
+        DbError::Tls(e)
+    } else {
+        DbError::Connect(e)
+    }
 }
 
 /// Applies the platform's tables (outbox, processed events; in schema `platform`, tracked
@@ -112,12 +212,12 @@ pub async fn create_database_if_missing(settings: &DatabaseSettings) -> Result<(
             return Ok(());
         }
         Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("3D000") => {}
-        Err(e) => return Err(DbError::Connect(e)),
+        Err(e) => return Err(connect_error(e)),
     }
     let maintenance = settings.connect_options()?.database("postgres");
     let mut conn = sqlx::PgConnection::connect_with(&maintenance)
         .await
-        .map_err(DbError::Connect)?;
+        .map_err(connect_error)?;
     // The name is quoted by quote_identifier; identifiers cannot be bound as parameters.
     let statement = format!("CREATE DATABASE {}", quote_identifier(&name));
     match sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await {
@@ -182,5 +282,131 @@ mod tests {
             std::io::ErrorKind::ConnectionRefused
         ))));
         assert!(!is_infrastructure_error(&sqlx::Error::RowNotFound));
+    }
+
+    /// A file of the test's own in the temporary directory, removed when dropped.
+    struct TempFile(PathBuf);
+
+    impl TempFile {
+        fn with(content: &str) -> Self {
+            let path = std::env::temp_dir().join(format!("myaccount-db-tls-{}.pem", uuid::Uuid::new_v4().simple()));
+            std::fs::write(&path, content).expect("a temporary file");
+            Self(path)
+        }
+
+        fn path(&self) -> String {
+            self.0.display().to_string()
+        }
+    }
+
+    impl Drop for TempFile {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+
+    const CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+    const KEY: &str = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n";
+
+    fn settings(vars: &[(&str, &str)]) -> Result<DatabaseSettings, ConfigError> {
+        DatabaseSettings::from_env(&Env::from_pairs(vars.iter().copied()), "DEVICES", "myaccount_devices")
+    }
+
+    #[test]
+    fn ssl_settings_reach_the_connect_options() {
+        let ca = TempFile::with(CERT);
+        let (cert, key) = (TempFile::with(CERT), TempFile::with(KEY));
+        let settings = settings(&[
+            ("DEVICES_DATABASE_URL", "postgres://db.internal/myaccount_devices"),
+            ("DEVICES_DATABASE_SSL_MODE", "verify-full"),
+            ("DEVICES_DATABASE_SSL_ROOT_CERT", &ca.path()),
+            ("DEVICES_DATABASE_SSL_CERT", &cert.path()),
+            ("DEVICES_DATABASE_SSL_KEY", &key.path()),
+        ])
+        .expect("valid settings");
+        assert!(matches!(settings.tls.ssl_mode, Some(PgSslMode::VerifyFull)));
+        assert_eq!(settings.tls.root_cert.as_deref(), Some(ca.0.as_path()));
+        let options = settings.connect_options().expect("options");
+        assert!(matches!(options.get_ssl_mode(), PgSslMode::VerifyFull));
+
+        // Unset, the URL's own mode stands.
+        let from_url = self::settings(&[(
+            "DEVICES_DATABASE_URL",
+            "postgres://db.internal/myaccount_devices?sslmode=require",
+        )])
+        .expect("valid settings");
+        assert!(from_url.tls.ssl_mode.is_none() && from_url.tls.root_cert.is_none());
+        assert!(matches!(
+            from_url.connect_options().expect("options").get_ssl_mode(),
+            PgSslMode::Require
+        ));
+        // ... and a CA file goes with the URL's verify-full.
+        let url_verifies = self::settings(&[
+            (
+                "DEVICES_DATABASE_URL",
+                "postgres://db.internal/myaccount_devices?sslmode=verify-full",
+            ),
+            ("DEVICES_DATABASE_SSL_ROOT_CERT", &ca.path()),
+        ]);
+        assert!(url_verifies.is_ok(), "{url_verifies:?}");
+    }
+
+    #[test]
+    fn bad_ssl_settings_name_their_variable() {
+        let ca = TempFile::with(CERT);
+        let key = TempFile::with(KEY);
+        let not_pem = TempFile::with("hello");
+        let missing = std::env::temp_dir()
+            .join("myaccount-no-such-file.pem")
+            .display()
+            .to_string();
+        // (variables, the variable named in the error, a part of its reason)
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: [Case; 6] = [
+            (
+                &[("DEVICES_DATABASE_SSL_MODE", "verify")],
+                "DEVICES_DATABASE_SSL_MODE",
+                "expected disable",
+            ),
+            (
+                &[("DEVICES_DATABASE_SSL_ROOT_CERT", &ca.path())],
+                "DEVICES_DATABASE_SSL_MODE",
+                "verify-full",
+            ),
+            (
+                &[
+                    ("DEVICES_DATABASE_SSL_MODE", "require"),
+                    ("DEVICES_DATABASE_SSL_ROOT_CERT", &ca.path()),
+                ],
+                "DEVICES_DATABASE_SSL_MODE",
+                "only used with verify-ca or verify-full",
+            ),
+            (
+                &[
+                    ("DEVICES_DATABASE_SSL_MODE", "verify-full"),
+                    ("DEVICES_DATABASE_SSL_ROOT_CERT", &missing),
+                ],
+                "DEVICES_DATABASE_SSL_ROOT_CERT",
+                "cannot read",
+            ),
+            (
+                &[
+                    ("DEVICES_DATABASE_SSL_MODE", "verify-full"),
+                    ("DEVICES_DATABASE_SSL_ROOT_CERT", &not_pem.path()),
+                ],
+                "DEVICES_DATABASE_SSL_ROOT_CERT",
+                "holds no PEM CERTIFICATE",
+            ),
+            (
+                &[("DEVICES_DATABASE_SSL_KEY", &key.path())],
+                "DEVICES_DATABASE_SSL_CERT",
+                "needs its key",
+            ),
+        ];
+        for (vars, variable, reason) in cases {
+            let err = settings(vars).expect_err(variable);
+            assert_eq!(err.variable, variable, "{vars:?}");
+            assert!(err.reason.contains(reason), "{vars:?}: {}", err.reason);
+        }
     }
 }

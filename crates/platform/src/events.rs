@@ -36,6 +36,61 @@ pub struct NatsSettings {
     /// A file holding this process's NATS user nkey seed (`SU...`, as `myaccount nats-config`
     /// writes it). `None` connects without credentials (a local, open NATS).
     pub nkey_seed_file: Option<PathBuf>,
+    /// TLS to the servers (unset: plain text unless a server requires TLS).
+    pub tls: NatsTls,
+}
+
+/// TLS to NATS. The server's certificate is checked against the system's roots plus `ca_file`;
+/// a `tls://` URL requires TLS as `required` does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NatsTls {
+    /// PEM file of the CA(s) the servers' certificates chain to (a private CA).
+    pub ca_file: Option<PathBuf>,
+    /// Refuse a server that does not offer TLS, rather than talk to it in the clear.
+    pub required: bool,
+    /// A client certificate and its key (PEM), for servers that verify clients (`verify: true`).
+    pub client_cert: Option<(PathBuf, PathBuf)>,
+}
+
+impl NatsTls {
+    /// `NATS_TLS_CA_FILE`, `NATS_TLS_REQUIRED` (default: true when a CA file or client
+    /// certificate is set), `NATS_TLS_CERT_FILE` with `NATS_TLS_KEY_FILE`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let ca_file = env.pem_file("NATS_TLS_CA_FILE", "CERTIFICATE")?;
+        let cert = env.pem_file("NATS_TLS_CERT_FILE", "CERTIFICATE")?;
+        let key = env.pem_file("NATS_TLS_KEY_FILE", "PRIVATE KEY")?;
+        let client_cert = match (cert, key) {
+            (Some(cert), Some(key)) => Some((cert, key)),
+            (None, None) => None,
+            (cert, _) => {
+                let missing = if cert.is_some() {
+                    "NATS_TLS_KEY_FILE"
+                } else {
+                    "NATS_TLS_CERT_FILE"
+                };
+                return Err(ConfigError::new(
+                    missing,
+                    "a client certificate needs its key: set both NATS_TLS_CERT_FILE and NATS_TLS_KEY_FILE, or neither",
+                ));
+            }
+        };
+        let configured = ca_file.is_some() || client_cert.is_some();
+        Ok(Self {
+            required: env.flag("NATS_TLS_REQUIRED", configured)?,
+            ca_file,
+            client_cert,
+        })
+    }
+
+    fn apply(&self, mut options: async_nats::ConnectOptions) -> async_nats::ConnectOptions {
+        if let Some(ca) = &self.ca_file {
+            options = options.add_root_certificates(ca.clone());
+        }
+        if let Some((cert, key)) = &self.client_cert {
+            options = options.add_client_certificate(cert.clone(), key.clone());
+        }
+        options.require_tls(self.required)
+    }
 }
 
 /// A day of sent events: room to notice that a JetStream cluster lost recent writes and send
@@ -52,6 +107,7 @@ impl NatsSettings {
             duplicate_window: Duration::from_secs(120),
             replay_horizon: DEFAULT_REPLAY_HORIZON,
             nkey_seed_file: None,
+            tls: NatsTls::default(),
         }
     }
 
@@ -67,7 +123,7 @@ impl NatsSettings {
     }
 
     /// `NATS_URL`, `NATS_NAMESPACE`, `NATS_STREAM_REPLICAS`, `NATS_STREAM_MAX_AGE`,
-    /// `NATS_DUPLICATE_WINDOW`, `OUTBOX_REPLAY_HORIZON`, `NATS_NKEY_SEED_FILE`.
+    /// `NATS_DUPLICATE_WINDOW`, `OUTBOX_REPLAY_HORIZON`, `NATS_NKEY_SEED_FILE`, `NATS_TLS_*`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let defaults = Self::new("nats://127.0.0.1:4222");
         let namespace: Option<String> = env.optional("NATS_NAMESPACE")?;
@@ -100,6 +156,7 @@ impl NatsSettings {
             duplicate_window,
             replay_horizon,
             nkey_seed_file: env.optional(NKEY_SEED_FILE)?,
+            tls: NatsTls::from_env(env)?,
         })
     }
 
@@ -354,7 +411,9 @@ impl EventBus {
             Some(path) => async_nats::ConnectOptions::with_nkey(read_user_seed(path)?),
             None => async_nats::ConnectOptions::new(),
         };
-        let client = options
+        let client = settings
+            .tls
+            .apply(options)
             .name(client_name)
             .custom_inbox_prefix(inbox_prefix(client_name))
             .retry_on_initial_connect()
@@ -537,6 +596,38 @@ mod tests {
         std::fs::write(&path, "  SUAMSEED\n").unwrap();
         assert_eq!(read_user_seed(&path).unwrap(), "SUAMSEED");
         assert!(read_user_seed(&dir.join("missing.nk")).is_err());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn tls_settings_require_tls_once_a_ca_is_given_and_name_a_bad_file() {
+        let dir = std::env::temp_dir().join(format!("myaccount-nats-tls-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let ca = dir.join("ca.crt");
+        std::fs::write(&ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n").unwrap();
+        let key = dir.join("client.key");
+        std::fs::write(&key, "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n").unwrap();
+        let (ca, key) = (ca.display().to_string(), key.display().to_string());
+
+        assert_eq!(NatsTls::from_env(&Env::default()), Ok(NatsTls::default()));
+        let with_ca = NatsTls::from_env(&Env::from_pairs([("NATS_TLS_CA_FILE", ca.as_str())])).unwrap();
+        assert!(with_ca.required && with_ca.ca_file.is_some());
+        let not_required = NatsTls::from_env(&Env::from_pairs([
+            ("NATS_TLS_CA_FILE", ca.as_str()),
+            ("NATS_TLS_REQUIRED", "false"),
+        ]))
+        .unwrap();
+        assert!(!not_required.required);
+
+        let half = NatsTls::from_env(&Env::from_pairs([("NATS_TLS_KEY_FILE", key.as_str())])).unwrap_err();
+        assert_eq!(half.variable, "NATS_TLS_CERT_FILE");
+        // A key where the CA belongs is not a certificate.
+        let not_a_ca = NatsTls::from_env(&Env::from_pairs([("NATS_TLS_CA_FILE", key.as_str())])).unwrap_err();
+        assert_eq!(not_a_ca.variable, "NATS_TLS_CA_FILE");
+        assert!(not_a_ca.reason.contains("no PEM CERTIFICATE"), "{not_a_ca}");
+        let missing = dir.join("missing.crt").display().to_string();
+        let unreadable = NatsTls::from_env(&Env::from_pairs([("NATS_TLS_CA_FILE", missing.as_str())])).unwrap_err();
+        assert!(unreadable.reason.contains("cannot read"), "{unreadable}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

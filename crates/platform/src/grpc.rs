@@ -28,6 +28,7 @@ use crate::config::{ConfigError, Env};
 use crate::events::EventBus;
 use crate::instrument::GrpcServerLayer;
 use crate::revocation::RevocationSet;
+use crate::tls::{ServerTls, TlsLoadError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
@@ -39,6 +40,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("admin server failed: {0}")]
     Admin(std::io::Error),
+    #[error(transparent)]
+    Tls(#[from] TlsLoadError),
 }
 
 #[derive(Debug, Clone)]
@@ -51,6 +54,8 @@ pub struct GrpcSettings {
     pub request_timeout: Duration,
     /// How long in-flight work may take to finish after a stop signal.
     pub drain_timeout: Duration,
+    /// The certificate of the gRPC port; `None` serves plain text.
+    pub tls: Option<ServerTls>,
 }
 
 impl GrpcSettings {
@@ -62,11 +67,13 @@ impl GrpcSettings {
             admin_port: 0,
             request_timeout: Duration::from_secs(10),
             drain_timeout: Duration::from_secs(20),
+            tls: None,
         }
     }
 
     /// `<PREFIX>_HOST` (default 0.0.0.0), `<PREFIX>_GRPC_PORT`, `<PREFIX>_ADMIN_PORT` (default
-    /// gRPC port + 1000), `<PREFIX>_REQUEST_TIMEOUT`, `<PREFIX>_DRAIN_TIMEOUT`.
+    /// gRPC port + 1000), `<PREFIX>_REQUEST_TIMEOUT`, `<PREFIX>_DRAIN_TIMEOUT`,
+    /// `<PREFIX>_GRPC_TLS_CERT_FILE` with `<PREFIX>_GRPC_TLS_KEY_FILE`.
     pub fn from_env(env: &Env, prefix: &str, default_port: u16) -> Result<Self, ConfigError> {
         let port: u16 = env.or(&format!("{prefix}_GRPC_PORT"), default_port)?;
         let admin_default = port.checked_add(1000).ok_or_else(|| {
@@ -81,6 +88,7 @@ impl GrpcSettings {
             admin_port: env.or(&format!("{prefix}_ADMIN_PORT"), admin_default)?,
             request_timeout: env.duration(&format!("{prefix}_REQUEST_TIMEOUT"), Duration::from_secs(10))?,
             drain_timeout: env.duration(&format!("{prefix}_DRAIN_TIMEOUT"), Duration::from_secs(20))?,
+            tls: ServerTls::from_env(env, prefix)?,
         })
     }
 }
@@ -91,6 +99,8 @@ type Task = Box<dyn FnOnce(CancellationToken) -> BoxFuture<'static, ()> + Send>;
 pub struct ServiceHost {
     settings: GrpcSettings,
     grpc_listener: TcpListener,
+    /// Loaded at bind, so a bad certificate stops the start rather than the first call.
+    grpc_tls: Option<tonic::transport::ServerTlsConfig>,
     admin_listener: TcpListener,
     routes: Routes,
     service_names: Vec<&'static str>,
@@ -107,11 +117,17 @@ impl ServiceHost {
     /// Binds both listeners now, so the ports are known before `run`.
     pub async fn bind(settings: &GrpcSettings, pool: PgPool, auth: AuthLayer) -> Result<Self, ServeError> {
         crate::metrics::install();
+        let grpc_tls = settings.tls.as_ref().map(ServerTls::server_config).transpose()?;
+        if let Some(tls) = &grpc_tls {
+            // Parses the certificate and key now: a bad pair stops the start, not the serving.
+            tonic::transport::Server::builder().tls_config(tls.clone())?;
+        }
         let grpc_listener = bind(SocketAddr::new(settings.host, settings.port)).await?;
         let admin_listener = bind(SocketAddr::new(settings.host, settings.admin_port)).await?;
         Ok(Self {
             settings: settings.clone(),
             grpc_listener,
+            grpc_tls,
             admin_listener,
             routes: Routes::default(),
             service_names: Vec::new(),
@@ -250,8 +266,12 @@ impl ServiceHost {
         // No Nagle: a multi-segment answer (a page of sign-ins) would otherwise wait for the
         // client's delayed ACK, 40 ms per call.
         let incoming = tonic::transport::server::TcpIncoming::from(self.grpc_listener).with_nodelay(Some(true));
-        tracing::info!(services = ?self.service_names, "serving gRPC");
-        let served = tonic::transport::Server::builder()
+        tracing::info!(services = ?self.service_names, tls = self.grpc_tls.is_some(), "serving gRPC");
+        let mut server = tonic::transport::Server::builder();
+        if let Some(tls) = self.grpc_tls {
+            server = server.tls_config(tls)?;
+        }
+        let served = server
             // Deadline for every call; a client's shorter grpc-timeout wins.
             .timeout(self.settings.request_timeout)
             .layer(

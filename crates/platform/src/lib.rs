@@ -22,6 +22,7 @@ pub mod revocation_reason;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
 pub mod user_agent;
 
 #[cfg(feature = "testing")]

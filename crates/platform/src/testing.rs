@@ -12,6 +12,12 @@ use chrono::Utc;
 use jsonwebtoken::jwk::JwkSet;
 use uuid::Uuid;
 
+mod postgres;
+mod tls;
+
+pub use postgres::PostgresServer;
+pub use tls::{TestCa, TestCertificate, TlsFiles};
+
 use crate::auth::{
     ADMIN_SCOPE, Claims, DEFAULT_AUDIENCE, DEFAULT_ISSUER, SigningKey, StaticJwks, TokenVerifier, VerifierSettings,
 };

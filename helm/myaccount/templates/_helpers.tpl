@@ -167,6 +167,22 @@ chart's own Secret. Takes (dict "root" $ "name" "identity" "svc" $svc).
 {{- default $default (index (.root.Values.nats.credentials.secretNames | default dict) .name) -}}
 {{- end -}}
 
+{{/* Where a component's TLS Secret (tls.crt, tls.key, ca.crt) is mounted. */}}
+{{- define "myaccount.tlsDir" -}}
+/var/run/secrets/myaccount/tls
+{{- end -}}
+
+{{/* The TLS Secret of one component. Takes (dict "root" $ "name" "identity"). */}}
+{{- define "myaccount.tlsSecret" -}}
+{{- $default := printf "%s-%s-tls" (include "myaccount.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- default $default (index (.root.Values.tls.secretNames | default dict) .name) -}}
+{{- end -}}
+
+{{/* The scheme of gRPC addresses: https with tls.enabled. */}}
+{{- define "myaccount.grpcScheme" -}}
+{{- ternary "https" "http" (eq (toString .Values.tls.enabled) "true") -}}
+{{- end -}}
+
 {{/* NATS_URL, from the Secret when one is named. */}}
 {{- define "myaccount.natsUrlEnv" -}}
 - name: NATS_URL
@@ -198,8 +214,12 @@ chart's own Secret. Takes (dict "root" $ "name" "identity" "svc" $svc).
 {{- if ne $other $.name }}
 {{- $o := include "myaccount.service" (dict "root" $root "name" $other) | fromYaml }}
 - name: {{ printf "%s_URL" $o.envPrefix }}
-  value: {{ printf "http://%s:%v" (include "myaccount.componentName" (dict "root" $root "component" $other)) $o.grpcPort | quote }}
+  value: {{ printf "%s://%s:%v" (include "myaccount.grpcScheme" $root) (include "myaccount.componentName" (dict "root" $root "component" $other)) $o.grpcPort | quote }}
 {{- end }}
+{{- end }}
+{{- if $root.Values.tls.enabled }}
+- name: GRPC_TLS_CA_FILE
+  value: {{ printf "%s/ca.crt" (include "myaccount.tlsDir" $root) | quote }}
 {{- end }}
 {{- if $root.Values.otel.endpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
@@ -237,6 +257,12 @@ optionally "secret": another Secret (the migration owner's), read under "<servic
   value: {{ $svc.requestTimeout | quote }}
 - name: {{ $p }}_DRAIN_TIMEOUT
   value: {{ $svc.drainTimeout | quote }}
+{{- if $root.Values.tls.enabled }}
+- name: {{ $p }}_GRPC_TLS_CERT_FILE
+  value: {{ printf "%s/tls.crt" (include "myaccount.tlsDir" $root) | quote }}
+- name: {{ $p }}_GRPC_TLS_KEY_FILE
+  value: {{ printf "%s/tls.key" (include "myaccount.tlsDir" $root) | quote }}
+{{- end }}
 {{- if and $svc.database $svc.database.enabled }}
 {{ include "myaccount.databaseEnv" . }}
 - name: {{ $p }}_DATABASE_MAX_CONNECTIONS

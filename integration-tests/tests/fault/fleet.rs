@@ -77,7 +77,7 @@ impl Fleet {
             .await
             .expect("the build finishes");
         let run = RunDir::new();
-        let postgres = Postgres::start(&run).await;
+        let postgres = Postgres::start(&run.path.join("postgres")).await;
         let nats = NatsCluster::start(&run).await;
         migrate(&binaries, &postgres).await;
 

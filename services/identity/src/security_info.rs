@@ -10,7 +10,8 @@ use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use platform::config::{ConfigError, Env};
 use platform::instrument::GrpcClient;
-use tonic::transport::{Channel, Endpoint};
+use platform::tls::ClientTls;
+use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::domain::{FactorCheck, MfaPolicy, MfaPrompt, MfaProof, SecondFactor};
@@ -22,6 +23,8 @@ use crate::tokens::{self, KeyStore, TokenSettings};
 pub struct SecondFactorSettings {
     pub security_info_url: String,
     pub policy: MfaPolicy,
+    /// What an `https://` SECURITYINFO_URL is verified with (`GRPC_TLS_CA_FILE`).
+    pub tls: ClientTls,
 }
 
 impl SecondFactorSettings {
@@ -29,11 +32,12 @@ impl SecondFactorSettings {
         Self {
             security_info_url: security_info_url.into(),
             policy: MfaPolicy::default(),
+            tls: ClientTls::default(),
         }
     }
 
     /// `SECURITYINFO_URL` (default `http://127.0.0.1:50052`), `MFA_CHALLENGE_TTL` (default 5m),
-    /// `MFA_MAX_ATTEMPTS` (default 5).
+    /// `MFA_MAX_ATTEMPTS` (default 5), `GRPC_TLS_CA_FILE`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let url: String = env.or("SECURITYINFO_URL", "http://127.0.0.1:50052".to_owned())?;
         if !(url.starts_with("http://") || url.starts_with("https://")) {
@@ -56,6 +60,7 @@ impl SecondFactorSettings {
                 challenge_ttl_secs: i64::try_from(ttl.as_secs()).unwrap_or(300),
                 max_attempts,
             },
+            tls: ClientTls::from_env(env)?,
         })
     }
 }
@@ -78,8 +83,9 @@ impl SecurityInfoClient {
         keys: Arc<KeyStore>,
         tokens: TokenSettings,
     ) -> Result<Self, ConfigError> {
-        let channel = Endpoint::from_shared(settings.security_info_url.clone())
-            .map_err(|e| ConfigError::new("SECURITYINFO_URL", e.to_string()))?
+        let channel = settings
+            .tls
+            .endpoint(&settings.security_info_url, "SECURITYINFO_URL")?
             .connect_timeout(Duration::from_secs(2))
             // A wrong password asks security-info too, then writes its own outcome: with both
             // databases away, this wait and identity's pool acquire (5 s) must still end before

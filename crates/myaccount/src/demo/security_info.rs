@@ -56,7 +56,9 @@ pub async fn seed(
         }
         None => bail!("signing in {} gave no answer", user.upn),
     };
-    let channel = Channel::from_shared(target.security_info_url.clone())?
+    let channel = target
+        .tls
+        .endpoint(&target.security_info_url, "SECURITYINFO_URL")?
         .connect()
         .await
         .with_context(|| format!("connecting to security-info at {}", target.security_info_url))?;
@@ -118,7 +120,9 @@ pub async fn admin_token(
         Some(identity::sign_in_response::Result::MfaRequired(_)) => return Ok(None),
         _ => bail!("the bootstrap admin cannot sign in with the password"),
     };
-    let channel = Channel::from_shared(target.security_info_url.clone())?
+    let channel = target
+        .tls
+        .endpoint(&target.security_info_url, "SECURITYINFO_URL")?
         .connect()
         .await
         .with_context(|| format!("connecting to security-info at {}", target.security_info_url))?;

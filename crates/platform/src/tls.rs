@@ -1,0 +1,117 @@
+//! TLS of the gRPC connections between services: a service serves TLS when it is given a
+//! certificate (`<PREFIX>_GRPC_TLS_CERT_FILE`/`_KEY_FILE`), and its clients dial `https://`
+//! addresses trusting the CA in `GRPC_TLS_CA_FILE` (which also verifies an `https://` JWKS_URL).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig};
+
+use crate::config::{ConfigError, Env};
+
+/// The variable naming the CA file clients trust for `https://` service addresses.
+pub const GRPC_TLS_CA_FILE: &str = "GRPC_TLS_CA_FILE";
+
+/// The certificate and key a service presents on its gRPC port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerTls {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot load the gRPC TLS certificate {path}: {source}")]
+pub struct TlsLoadError {
+    path: PathBuf,
+    source: std::io::Error,
+}
+
+impl ServerTls {
+    /// `<PREFIX>_GRPC_TLS_CERT_FILE` with `<PREFIX>_GRPC_TLS_KEY_FILE` (PEM), both or neither;
+    /// neither serves plain-text gRPC.
+    pub fn from_env(env: &Env, prefix: &str) -> Result<Option<Self>, ConfigError> {
+        let cert_var = format!("{prefix}_GRPC_TLS_CERT_FILE");
+        let key_var = format!("{prefix}_GRPC_TLS_KEY_FILE");
+        match (
+            env.pem_file(&cert_var, "CERTIFICATE")?,
+            env.pem_file(&key_var, "PRIVATE KEY")?,
+        ) {
+            (Some(cert_file), Some(key_file)) => Ok(Some(Self { cert_file, key_file })),
+            (None, None) => Ok(None),
+            (cert, _) => Err(ConfigError::new(
+                if cert.is_some() { &key_var } else { &cert_var },
+                format!("a certificate needs its key: set both {cert_var} and {key_var}, or neither"),
+            )),
+        }
+    }
+
+    /// The server configuration, files read now.
+    pub fn server_config(&self) -> Result<ServerTlsConfig, TlsLoadError> {
+        let read = |path: &PathBuf| {
+            std::fs::read(path).map_err(|source| TlsLoadError {
+                path: path.clone(),
+                source,
+            })
+        };
+        let identity = Identity::from_pem(read(&self.cert_file)?, read(&self.key_file)?);
+        Ok(ServerTlsConfig::new().identity(identity))
+    }
+}
+
+/// What a client trusts for `https://` addresses of services and JWKS.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClientTls {
+    /// PEM file of the CA that issued the services' certificates.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl ClientTls {
+    /// `GRPC_TLS_CA_FILE`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(Self {
+            ca_file: env.pem_file(GRPC_TLS_CA_FILE, "CERTIFICATE")?,
+        })
+    }
+
+    fn ca_pem(&self, variable: &str) -> Result<Option<Vec<u8>>, ConfigError> {
+        self.ca_file
+            .as_ref()
+            .map(|path| {
+                std::fs::read(path)
+                    .map_err(|e| ConfigError::new(variable, format!("cannot read {}: {e}", path.display())))
+            })
+            .transpose()
+    }
+
+    /// An endpoint for the service at `url` (named by `variable` in errors): `http://` in
+    /// plain text; `https://` over TLS, the server's certificate issued by the CA of
+    /// `GRPC_TLS_CA_FILE` for the URL's host name.
+    pub fn endpoint(&self, url: &str, variable: &str) -> Result<Endpoint, ConfigError> {
+        let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|e| ConfigError::new(variable, e.to_string()))?;
+        if !url.starts_with("https://") {
+            return Ok(endpoint);
+        }
+        let ca = self.ca_pem(GRPC_TLS_CA_FILE)?.ok_or_else(|| {
+            ConfigError::new(
+                GRPC_TLS_CA_FILE,
+                format!("{variable} is https://: set {GRPC_TLS_CA_FILE} to the CA of the services' certificates"),
+            )
+        })?;
+        endpoint
+            .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)))
+            .map_err(|e| ConfigError::new(variable, format!("TLS: {e}")))
+    }
+
+    /// An HTTP client (JWKS) that trusts the system's roots and `GRPC_TLS_CA_FILE`.
+    pub fn http_client(&self, timeout: Duration) -> Result<reqwest::Client, ConfigError> {
+        let mut builder = reqwest::Client::builder().timeout(timeout);
+        if let Some(pem) = self.ca_pem(GRPC_TLS_CA_FILE)? {
+            let ca = reqwest::Certificate::from_pem(&pem)
+                .map_err(|e| ConfigError::new(GRPC_TLS_CA_FILE, format!("not a PEM certificate: {e}")))?;
+            builder = builder.add_root_certificate(ca);
+        }
+        builder
+            .build()
+            .map_err(|e| ConfigError::new(GRPC_TLS_CA_FILE, format!("cannot build an HTTPS client: {e}")))
+    }
+}
