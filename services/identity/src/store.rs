@@ -380,23 +380,6 @@ pub async fn retire_signing_keys(conn: &mut PgConnection, at: DateTime<Utc>) -> 
 
 // --- throttling
 
-/// The latest `blocked_until` among `keys`, if any is in the future.
-pub async fn blocked_until(
-    conn: &mut PgConnection,
-    keys: &[String],
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(
-        sqlx::query_scalar(
-            "SELECT max(blocked_until) FROM sign_in_throttle WHERE key = ANY($1) AND blocked_until > $2",
-        )
-        .bind(keys)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?,
-    )
-}
-
 /// Locks the counters `keys` until the end of the transaction, creating those that do not exist
 /// yet, and reads them: concurrent attempts on one counter take turns here, so each judges what
 /// the previous ones reserved. Locked in the order given (callers sort), so two attempts never
