@@ -1162,6 +1162,21 @@ pub async fn all_sessions(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<
     .await?)
 }
 
+/// The addresses the user signed in from successfully, with the last time from each, most
+/// recent first.
+pub async fn familiar_addresses(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT ip_address, last_signed_in_at FROM familiar_addresses WHERE user_id = $1 \
+         ORDER BY last_signed_in_at DESC, ip_address",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// The user's current guest memberships, oldest first.
 pub async fn guest_organizations(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
     Ok(sqlx::query_scalar(
