@@ -52,7 +52,7 @@ pub enum SessionsError {
     SessionNotFound(Uuid),
     #[error("this access token is not bound to a session; sign in again")]
     NoSession,
-    #[error("too many wrong passwords; try again in {} seconds", retry_after.as_secs().max(1))]
+    #[error("too many wrong passwords; try again in {} seconds", crate::error::whole_seconds(*retry_after))]
     Throttled { retry_after: Duration },
     #[error("storage failed")]
     Store(#[from] StoreError),
