@@ -1,10 +1,10 @@
 //! Request extractors that answer with problem details: JSON bodies and query strings that
-//! refuse unknown fields, the bearer token, and where the request came from.
+//! refuse unknown fields, path parameters, the bearer token, and where the request came from.
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Query, Request};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use myaccount_proto::identity::v1::ClientContext;
@@ -61,6 +61,25 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
             Ok(Query(value)) => Ok(Self(value)),
             Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(Problem::bad_request(format!(
                 "invalid query parameters: {}",
+                e.body_text()
+            ))),
+            Err(other) => Err(Problem::bad_request(other.body_text())),
+        }
+    }
+}
+
+/// Path parameters; a segment that does not decode (percent-encoded bytes that are not UTF-8)
+/// is a problem like any other bad input, not axum's plain-text rejection.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(Self(value)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(Problem::bad_request(format!(
+                "invalid path parameter: {}",
                 e.body_text()
             ))),
             Err(other) => Err(Problem::bad_request(other.body_text())),

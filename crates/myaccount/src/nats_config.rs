@@ -196,6 +196,7 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
             &myaccount_devices::SPEC,
             vec![
                 OwnedConsumer::of::<SignInRecorded>(devices),
+                OwnedConsumer::of::<UserCreated>(devices),
                 OwnedConsumer::of::<UserDeleted>(devices),
             ],
         ),
@@ -452,15 +453,19 @@ mod tests {
                 .iter()
                 .any(|s| s.contains("STREAM.UPDATE.MYACCOUNT_IDENTITY"))
         );
-        // On identity's stream: its own consumer of user_deleted, nobody else's.
+        // On identity's stream: its own consumers of user_created and user_deleted, nobody else's.
         let on_identity: Vec<&String> = devices
             .publish
             .iter()
             .filter(|s| s.contains("CONSUMER") && s.contains(".MYACCOUNT_IDENTITY."))
             .collect();
-        assert!(!on_identity.is_empty());
+        for own in ["devices_user_created", "devices_user_deleted"] {
+            assert!(on_identity.iter().any(|s| s.contains(own)), "{own}: {on_identity:?}");
+        }
         assert!(
-            on_identity.iter().all(|s| s.contains("devices_user_deleted")),
+            on_identity
+                .iter()
+                .all(|s| s.contains("devices_user_deleted") || s.contains("devices_user_created")),
             "{on_identity:?}"
         );
         assert_eq!(devices.subscribe, vec!["_INBOX_devices.>".to_owned()]);

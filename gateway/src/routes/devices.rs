@@ -2,14 +2,14 @@
 //! a personal device, disabling a lost one, and its recovery keys.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use myaccount_proto::devices::v1 as pb;
 use myaccount_proto::identity::v1 as identity;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, Bearer};
+use crate::extract::{ApiJson, ApiPath, Bearer};
 use crate::json::{
     AddRecoveryKeyBody, Device, DevicesView, List, RecoveryKey, RegisterDeviceBody, RenameDeviceBody,
     RevealedRecoveryKey, device_type_value, volume_type_value,
@@ -100,7 +100,7 @@ pub async fn register_device(
 pub async fn get_device(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Device>, Problem> {
     let device = state
         .devices()
@@ -121,7 +121,7 @@ pub async fn get_device(
 pub async fn rename_device(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<RenameDeviceBody>,
 ) -> Result<Json<Device>, Problem> {
     let device = state
@@ -146,7 +146,7 @@ pub async fn rename_device(
 pub async fn delete_device(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     state
         .devices()
@@ -167,7 +167,7 @@ pub async fn delete_device(
 pub async fn disable_device(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Device>, Problem> {
     let device = state
         .devices()
@@ -188,7 +188,7 @@ pub async fn disable_device(
 pub async fn list_recovery_keys(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<List<RecoveryKey>>, Problem> {
     let keys = state
         .devices()
@@ -213,7 +213,7 @@ pub async fn list_recovery_keys(
 pub async fn add_recovery_key(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<AddRecoveryKeyBody>,
 ) -> Result<(StatusCode, Json<RecoveryKey>), Problem> {
     let key = state
@@ -240,7 +240,7 @@ pub async fn add_recovery_key(
 pub async fn reveal_recovery_key(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path((id, key_id)): Path<(String, String)>,
+    ApiPath((id, key_id)): ApiPath<(String, String)>,
 ) -> Result<Json<RevealedRecoveryKey>, Problem> {
     let revealed = state
         .devices()

@@ -2,13 +2,13 @@
 //! first), leaving a guest organization, and answering invitations.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use myaccount_proto::organizations::v1 as pb;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::Bearer;
+use crate::extract::{ApiPath, Bearer};
 use crate::json::{Invitation, List, MyOrganization};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -55,7 +55,7 @@ pub async fn list_my_organizations(
 pub async fn leave(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     state
         .organizations()
@@ -96,7 +96,7 @@ pub async fn list_my_invitations(
 pub async fn accept(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<MyOrganization>, Problem> {
     let joined = state
         .organizations()
@@ -116,7 +116,7 @@ pub async fn accept(
 pub async fn decline(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Invitation>, Problem> {
     let declined = state
         .organizations()

@@ -203,6 +203,16 @@ pub struct IdentitySection {
     pub password_changed_at: Option<String>,
     pub sessions: Vec<ExportedSession>,
     pub guest_organization_ids: Vec<String>,
+    /// The addresses I signed in from successfully, most recent first (so that guesses from
+    /// elsewhere cannot lock me out).
+    pub familiar_addresses: Vec<FamiliarAddress>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FamiliarAddress {
+    pub ip_address: String,
+    pub last_signed_in_at: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -412,6 +422,14 @@ fn identity_section(e: identity::IdentityExport) -> IdentitySection {
             })
             .collect(),
         guest_organization_ids: e.guest_organization_ids,
+        familiar_addresses: e
+            .familiar_addresses
+            .into_iter()
+            .map(|a| FamiliarAddress {
+                ip_address: a.ip_address,
+                last_signed_in_at: rfc3339(a.last_signed_in_at.as_ref()),
+            })
+            .collect(),
     }
 }
 

@@ -3,11 +3,11 @@
 //! `reauthentication-required` otherwise, and `POST /auth/reauthenticate` gets one.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use myaccount_proto::securityinfo::v1 as pb;
 
-use crate::extract::{ApiJson, Bearer};
+use crate::extract::{ApiJson, ApiPath, Bearer};
 use crate::json::{
     AddMethodBody, AddedMethod, DefaultMethodBody, SecurityInfo, SecurityMethod, VerifyMethodBody, rfc3339,
 };
@@ -187,7 +187,7 @@ fn pending(r: pb::PendingMethod) -> AddedMethod {
 pub async fn verify_method(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(method_id): Path<String>,
+    ApiPath(method_id): ApiPath<String>,
     ApiJson(body): ApiJson<VerifyMethodBody>,
 ) -> Result<Json<SecurityMethod>, Problem> {
     let mut client = state.security_info();
@@ -223,7 +223,7 @@ pub async fn verify_method(
 pub async fn remove_method(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(method_id): Path<String>,
+    ApiPath(method_id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     state
         .security_info()

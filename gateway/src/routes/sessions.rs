@@ -3,7 +3,7 @@
 //! the offer to end the other sessions.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use myaccount_proto::identity::v1 as pb;
 use serde::Deserialize;
@@ -11,7 +11,7 @@ use utoipa::IntoParams;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiJson, ApiQuery, Bearer};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Bearer};
 use crate::json::{ChangePasswordBody, List, PasswordChanged, RevokedSessions, Session};
 use crate::problem::Problem;
 use crate::state::AppState;
@@ -73,7 +73,7 @@ pub async fn list_my_sessions(
 pub async fn revoke_session(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<StatusCode, Problem> {
     state
         .identity()

@@ -2,14 +2,14 @@
 //! "this was me" / "this wasn't me" review, and the account activity log.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use myaccount_proto::audit::v1 as audit;
 use myaccount_proto::events::v1::{SignInFailureReason, SignInStatus};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::extract::{ApiJson, ApiQuery, Bearer};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Bearer};
 use crate::json::{List, rfc3339};
 use crate::problem::{FieldError, Problem};
 use crate::state::AppState;
@@ -243,7 +243,7 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<SignIn>, Problem> {
     let sign_in = state
         .audit()
@@ -282,7 +282,7 @@ pub struct Review {
 pub async fn review(
     State(state): State<AppState>,
     bearer: Bearer,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReviewBody>,
 ) -> Result<Json<Review>, Problem> {
     let verdict = match body.verdict.as_str() {

@@ -77,43 +77,15 @@ impl<'a> Contract<'a> {
             .expect("not poisoned")
             .insert((method.to_string(), template.to_owned()));
 
-        let declared = &self.document["paths"][template][method.as_str().to_lowercase()]["responses"][status.as_str()];
-        assert!(declared.is_object(), "{operation}: {status} is not a documented answer");
-        let Some(content_type) = content_type.filter(|_| !text.is_empty()) else {
-            assert!(
-                declared.get("content").is_none(),
-                "{operation}: {status} is documented with a body but answered none"
-            );
-            return Value::Null;
-        };
-        let schema = &declared["content"][&content_type]["schema"];
-        assert!(
-            schema.is_object(),
-            "{operation}: {status} answered {content_type}, which the document does not declare: {declared}"
-        );
-        let instance = if content_type.ends_with("json") {
-            serde_json::from_str(&text).expect("a JSON body")
-        } else {
-            Value::String(text)
-        };
-        self.validate(&operation, schema, &instance);
-        instance
-    }
-
-    fn validate(&self, operation: &str, schema: &Value, instance: &Value) {
-        // The schema's `#/components/...` references resolve against the document's components.
-        let mut rooted = schema.clone();
-        rooted["components"] = self.document["components"].clone();
-        let validator = jsonschema::draft202012::new(&rooted).expect("the declared schema compiles");
-        let errors: Vec<String> = validator
-            .iter_errors(instance)
-            .map(|e| format!("{} at {}", e, e.instance_path()))
-            .collect();
-        assert!(
-            errors.is_empty(),
-            "{operation}: the answer does not match its schema {schema}:\n{}\n{instance:#}",
-            errors.join("\n")
-        );
+        check_answer(
+            &self.document,
+            &method,
+            template,
+            status,
+            content_type.as_deref(),
+            &text,
+        )
+        .unwrap_or_else(|mismatch| panic!("{mismatch}"))
     }
 
     /// Every operation of the document that the story has not called.
@@ -130,6 +102,61 @@ impl<'a> Contract<'a> {
         }
         missing
     }
+}
+
+/// Whether an answer of `method template` is one the published `document` declares: its status,
+/// and its body (`Null` when there is none) valid against the schema declared for that status
+/// and content type. `Err` says how it is not. The contract story and the sweep both check
+/// every answer with this.
+pub(crate) fn check_answer(
+    document: &Value,
+    method: &Method,
+    template: &str,
+    status: StatusCode,
+    content_type: Option<&str>,
+    text: &str,
+) -> Result<Value, String> {
+    let operation = format!("{method} {template}");
+    let declared = &document["paths"][template][method.as_str().to_lowercase()]["responses"][status.as_str()];
+    if !declared.is_object() {
+        return Err(format!("{operation}: {status} is not a documented answer: {text}"));
+    }
+    let Some(content_type) = content_type.filter(|_| !text.is_empty()) else {
+        if declared.get("content").is_some() {
+            return Err(format!(
+                "{operation}: {status} is documented with a body but answered none"
+            ));
+        }
+        return Ok(Value::Null);
+    };
+    let schema = &declared["content"][content_type]["schema"];
+    if !schema.is_object() {
+        return Err(format!(
+            "{operation}: {status} answered {content_type}, which the document does not declare: {declared}"
+        ));
+    }
+    let instance = if content_type.ends_with("json") {
+        serde_json::from_str(text)
+            .map_err(|e| format!("{operation}: {status} answered {content_type} that is not JSON ({e}): {text}"))?
+    } else {
+        Value::String(text.to_owned())
+    };
+    // The schema's `#/components/...` references resolve against the document's components.
+    let mut rooted = schema.clone();
+    rooted["components"] = document["components"].clone();
+    let validator = jsonschema::draft202012::new(&rooted)
+        .map_err(|e| format!("{operation}: the declared schema does not compile: {e}"))?;
+    let errors: Vec<String> = validator
+        .iter_errors(&instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    if !errors.is_empty() {
+        return Err(format!(
+            "{operation}: the answer does not match its schema {schema}:\n{}\n{instance:#}",
+            errors.join("\n")
+        ));
+    }
+    Ok(instance)
 }
 
 fn access_token(answer: &Value) -> String {

@@ -14,4 +14,5 @@ mod privacy;
 mod revocation;
 mod security_info;
 mod sign_ins;
+mod sweep;
 mod web_sessions;

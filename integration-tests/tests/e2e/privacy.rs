@@ -179,6 +179,13 @@ async fn my_export_holds_every_service_part_and_is_recorded_in_my_activity() {
     assert_eq!(export["userId"], adele.id.as_str());
     assert_eq!(export["identity"]["profile"]["userPrincipalName"], adele.upn.as_str());
     assert!(export["identity"]["sessions"].as_array().expect("sessions").len() >= 2);
+    // Where Adele got in from (smart lockout's familiar places): the gateway's view of her.
+    let familiar = export["identity"]["familiarAddresses"]
+        .as_array()
+        .expect("familiarAddresses");
+    assert_eq!(familiar.len(), 1, "{familiar:?}");
+    assert_eq!(familiar[0]["ipAddress"], "127.0.0.1");
+    assert!(familiar[0]["lastSignedInAt"].is_string());
     assert_eq!(export["securityInfo"]["methods"][0]["type"], "authenticatorApp");
     assert_eq!(export["devices"]["devices"][0]["displayName"], "Laptop");
     let memberships = export["organizations"]["memberships"].as_array().expect("memberships");

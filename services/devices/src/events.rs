@@ -1,11 +1,12 @@
 //! What devices publishes (through the platform outbox, in the transaction of the change) and
-//! consumes: `myaccount.signin.v1.recorded`, the only source of a device's last activity, and
-//! identity's `user_deleted` (erasure).
+//! consumes: `myaccount.signin.v1.recorded`, the only source of a device's last activity,
+//! identity's `user_created` (whose organization a person is in, for tenant-bound admins) and
+//! `user_deleted` (erasure).
 
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, DeviceRenamed, RecoveryKeyAdded,
-    RecoveryKeyViewDenied, RecoveryKeyViewed, SignInRecorded, SignInStatus,
+    RecoveryKeyViewDenied, RecoveryKeyViewed, SignInRecorded, SignInStatus, UserCreated,
 };
 use myaccount_proto::{id_or_empty, timestamp};
 use platform::consumer::{Delivery, Handler, HandlerError};
@@ -162,7 +163,31 @@ impl Handler<SignInRecorded> for SignInRecordedHandler {
     }
 }
 
-/// `myaccount.identity.v1.user_deleted`: erases the user's devices and their recovery keys.
+/// `myaccount.identity.v1.user_created`: remembers the person's home organization, the one
+/// whose admins may act on their devices. An erased account is not brought back.
+pub struct UserCreatedHandler;
+
+impl Handler<UserCreated> for UserCreatedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserCreated>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let user_id = Uuid::parse_str(&e.user_id)
+            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
+        let home = match e.home_organization_id.trim() {
+            "" => None,
+            raw => Some(
+                Uuid::parse_str(raw)
+                    .map_err(|_| HandlerError::Rejected(format!("home_organization_id {raw:?} is not a UUID")))?,
+            ),
+        };
+        if platform::erasure::is_erased(conn, user_id).await? {
+            tracing::info!(%user_id, "user_created of an erased account ignored");
+            return Ok(());
+        }
+        store::remember_person(conn, user_id, home, Utc::now()).await?;
+        Ok(())
+    }
+}
+
 /// A device's activity as a sign-in event tells it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Activity {

@@ -68,6 +68,8 @@ impl Service for DevicesService {
             .serve(DevicesServiceServer::new(grpc::DevicesApi::new(devices)))
             // Last activity comes from sign-ins, never from the client's word.
             .consume(events::SignInRecordedHandler)
+            // Whose organization a person is in: admins act on their own organization's only.
+            .consume(events::UserCreatedHandler)
             .erase_users_with(store::Erasure))
     }
 }

@@ -22,6 +22,10 @@ pub enum DevicesError {
     Invalid(Vec<FieldViolation>),
     #[error("device {0} not found")]
     DeviceNotFound(Uuid),
+    #[error("organization {0} not found")]
+    OrganizationNotFound(String),
+    #[error("user {0} not found in your organization")]
+    PersonNotFound(Uuid),
     #[error("recovery key {0} not found")]
     RecoveryKeyNotFound(Uuid),
     #[error("device {0} is managed by your organization; only the organization can remove it")]
@@ -47,9 +51,10 @@ impl ServiceError for DevicesError {
     fn kind(&self) -> ErrorKind {
         match self {
             DevicesError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
-            DevicesError::DeviceNotFound(_) | DevicesError::RecoveryKeyNotFound(_) => {
-                ErrorKind::NotFound(self.to_string())
-            }
+            DevicesError::DeviceNotFound(_)
+            | DevicesError::RecoveryKeyNotFound(_)
+            | DevicesError::OrganizationNotFound(_)
+            | DevicesError::PersonNotFound(_) => ErrorKind::NotFound(self.to_string()),
             DevicesError::ManagedByOrganization(_) | DevicesError::DeviceDisabled(_) | DevicesError::OwnerErased(_) => {
                 ErrorKind::FailedPrecondition(self.to_string())
             }
@@ -64,10 +69,24 @@ fn admin_only(what: &str) -> DevicesError {
     DevicesError::AdminOnly(format!("{what} needs the {} scope", platform::auth::ADMIN_SCOPE))
 }
 
+/// The step-up rule's refusal (platform::auth), as this service's error.
+fn step_up(caller: &Caller, max_age: Duration) -> Result<(), DevicesError> {
+    caller
+        .require_recent_mfa(max_age)
+        .map_err(|refusal| DevicesError::ReauthenticationRequired(refusal.message().to_owned()))
+}
+
+/// Whether an admin may act on what belongs to `organization` (see `Caller::may_administer`).
+/// Nothing known (a person identity has not told us about, with a personal device) is the
+/// operator's alone: the empty id matches no tenant admin's organization.
+fn administers(caller: &Caller, organization: Option<Uuid>) -> bool {
+    caller.may_administer(&organization.map(|o| o.to_string()).unwrap_or_default())
+}
+
 pub struct Devices {
     pool: PgPool,
     keyring: Keyring,
-    /// How recent a multi-factor sign-in must be to reveal a recovery key.
+    /// How recent a multi-factor sign-in must be to reveal a recovery key or act as an admin.
     step_up_max_age: Duration,
 }
 
@@ -81,12 +100,36 @@ impl Devices {
     }
 
     /// A personal device of the caller, or (admin scope) an organization-joined device of the
-    /// user the request names.
-    pub async fn register(&self, caller: &Caller, input: NewDeviceInput) -> Result<Device, DevicesError> {
-        if input.join_type() == JoinType::OrganizationJoined && !caller.is_admin() {
-            return Err(admin_only("registering an organization-joined device"));
+    /// user the request names: one of the admin's organization's people, joined to it (naming
+    /// no organization means the admin's own).
+    pub async fn register(&self, caller: &Caller, mut input: NewDeviceInput) -> Result<Device, DevicesError> {
+        let organization_joined = input.join_type() == JoinType::OrganizationJoined;
+        if organization_joined {
+            if !caller.is_admin() {
+                return Err(admin_only("registering an organization-joined device"));
+            }
+            if input.organization_id.trim().is_empty()
+                && let Some(own) = caller.organization_id.as_deref().filter(|o| !o.is_empty())
+            {
+                input.organization_id = own.to_owned();
+            }
         }
+        let requested_organization = input.organization_id.trim().to_owned();
         let new = input.validate(caller.user_id).map_err(DevicesError::Invalid)?;
+        if organization_joined {
+            if !administers(caller, new.organization_id) {
+                return Err(DevicesError::OrganizationNotFound(requested_organization));
+            }
+            let mut conn = self.pool.acquire().await?;
+            let home = store::home_organization_of(&mut conn, new.owner_id).await?;
+            // The operator (no organization) may enrol anyone; an organization's admin only
+            // its own people.
+            if caller.organization_id.as_deref().is_some_and(|o| !o.is_empty()) && !administers(caller, home) {
+                return Err(DevicesError::PersonNotFound(new.owner_id));
+            }
+            drop(conn);
+            step_up(caller, self.step_up_max_age)?;
+        }
         let mut tx = self.pool.begin().await?;
         // An admin's enrolment, or an access token that outlives the account, may come after the
         // erasure: it must not bring a device back.
@@ -161,12 +204,14 @@ impl Devices {
         Ok(device)
     }
 
-    /// Admin: enables a disabled device (the sessions it lost stay ended).
+    /// Admin: enables a disabled device of the admin's organization (the sessions it lost stay
+    /// ended).
     pub async fn enable(&self, caller: &Caller, id: Uuid) -> Result<Device, DevicesError> {
         if !caller.is_admin() {
             return Err(admin_only("enabling a device"));
         }
         let mut tx = self.pool.begin().await?;
+        self.administered(&mut tx, caller, id).await?;
         let enabled = store::enable_device(&mut tx, id).await?;
         let device = store::device(&mut tx, id)
             .await?
@@ -179,8 +224,24 @@ impl Devices {
         Ok(device)
     }
 
+    /// A device an admin acts on: NOT_FOUND unless it belongs to the admin's organization (an
+    /// organization-joined device's own, otherwise its owner's home organization), then the
+    /// admin step-up, so nobody is sent to sign in again for a device they may not touch.
+    async fn administered(&self, conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Device, DevicesError> {
+        let device = store::device(conn, id).await?.ok_or(DevicesError::DeviceNotFound(id))?;
+        let organization = match device.organization_id {
+            Some(organization) => Some(organization),
+            None => store::home_organization_of(conn, device.owner_id).await?,
+        };
+        if !administers(caller, organization) {
+            return Err(DevicesError::DeviceNotFound(id));
+        }
+        step_up(caller, self.step_up_max_age)?;
+        Ok(device)
+    }
+
     /// Escrows a recovery key, sealed at rest: the owner for their own enabled device, an admin
-    /// for any device.
+    /// for a device of their organization.
     pub async fn add_recovery_key(
         &self,
         caller: &Caller,
@@ -189,12 +250,13 @@ impl Devices {
         key: &str,
     ) -> Result<RecoveryKey, DevicesError> {
         let mut conn = self.pool.acquire().await?;
-        let device = if caller.is_admin() {
-            store::device(&mut conn, device_id).await?
-        } else {
-            store::device_of(&mut conn, caller.user_id, device_id).await?
-        }
-        .ok_or(DevicesError::DeviceNotFound(device_id))?;
+        let own = store::device_of(&mut conn, caller.user_id, device_id).await?;
+        let as_admin = own.is_none() && caller.is_admin();
+        let device = match own {
+            Some(device) => device,
+            None if as_admin => self.administered(&mut conn, caller, device_id).await?,
+            None => return Err(DevicesError::DeviceNotFound(device_id)),
+        };
         drop(conn);
         let mut v = Violations::new();
         if volume_type.is_none() {
@@ -205,7 +267,7 @@ impl Devices {
         let (Some(volume_type), Some(password)) = (volume_type, password) else {
             return Err(DevicesError::Invalid(Vec::new()));
         };
-        if !device.enabled && !caller.is_admin() {
+        if !device.enabled && !as_admin {
             return Err(DevicesError::DeviceDisabled(device_id));
         }
         let id = Uuid::now_v7();

@@ -324,12 +324,42 @@ pub async fn mark_revealed(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>
     Ok(())
 }
 
+// --- whose organization a person is in (projection of identity's user_created)
+
+/// Records a person's home organization (`None`: the installation's operator, who has none).
+pub async fn remember_person(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    home_organization_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO people (user_id, home_organization_id, learnt_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET home_organization_id = EXCLUDED.home_organization_id, learnt_at = EXCLUDED.learnt_at",
+    )
+    .bind(user_id)
+    .bind(home_organization_id)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The person's home organization; `None` when they have none or are not known (yet).
+pub async fn home_organization_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Uuid>, sqlx::Error> {
+    let home: Option<Option<Uuid>> = sqlx::query_scalar("SELECT home_organization_id FROM people WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(home.flatten())
+}
+
 // --- erasure
 
 /// Erases what is kept about a person: every device they own, personal or organization-joined,
 /// with its recovery keys (ON DELETE CASCADE). The platform leaves the tombstone that keeps a
 /// registration arriving later from bringing anything back; a later sign-in only ever updates
-/// an existing device, so it finds none.
+/// an existing device, so it finds none. Their home organization is forgotten too.
 pub struct Erasure;
 
 impl platform::erasure::Erasure for Erasure {
@@ -343,6 +373,10 @@ impl platform::erasure::Erasure for Erasure {
             .bind(user_id)
             .execute(&mut *conn)
             .await?;
-        Ok(deleted.rows_affected())
+        let forgotten = sqlx::query("DELETE FROM people WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(deleted.rows_affected() + forgotten.rows_affected())
     }
 }

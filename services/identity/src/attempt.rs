@@ -10,7 +10,7 @@ use chrono::Utc;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::domain::{Admission, IssuedTokens, SignInAttempt, SignInOutcome, Verdict, retry_after};
+use crate::domain::{Admission, IssuedTokens, SignInAttempt, SignInOutcome, Throttle, Verdict, retry_after};
 use crate::error::IdentityError;
 use crate::events;
 use crate::store;
@@ -64,7 +64,14 @@ pub struct Reservation {
 }
 
 impl Reservation {
-    fn settled(mut self) {
+    /// The counters it holds a place on.
+    pub fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    /// Once the transaction that settled its places (a failure counted, or the place given
+    /// back) has committed.
+    pub fn settled(mut self) {
         self.settled = true;
         PLACE_GIVEN_BACK.notify_one();
     }
@@ -101,7 +108,16 @@ pub async fn reserve(
     pool: &PgPool,
     attempt: &mut SignInAttempt,
 ) -> Result<Result<Reservation, Duration>, IdentityError> {
-    let mut keys = attempt.throttle.keys();
+    reserve_on(pool, &mut attempt.throttle).await
+}
+
+/// [`reserve`] for any password check with counters of its own (a password change's current
+/// password): the same check-and-count step.
+pub async fn reserve_on(
+    pool: &PgPool,
+    throttle: &mut Throttle,
+) -> Result<Result<Reservation, Duration>, IdentityError> {
+    let mut keys = throttle.keys();
     // One order for everyone: two attempts never hold each other's next lock.
     keys.sort();
     keys.dedup();
@@ -112,8 +128,7 @@ pub async fn reserve(
         let mut tx = pool.begin().await?;
         let states = store::lock_throttle(&mut tx, &keys).await?;
         let admission = Admission::all(states.iter().map(|(key, state)| {
-            attempt
-                .throttle
+            throttle
                 .policy_of(key)
                 .map_or(Admission::Admitted, |policy| policy.admission(state, now))
         }));
@@ -121,7 +136,7 @@ pub async fn reserve(
             Admission::Admitted => {
                 store::reserve_attempt(&mut tx, &keys, now).await?;
                 tx.commit().await?;
-                attempt.throttle.reserved = true;
+                throttle.reserved = true;
                 return Ok(Ok(Reservation {
                     pool: pool.clone(),
                     keys,

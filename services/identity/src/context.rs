@@ -11,7 +11,7 @@ use platform::error::Violations;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::domain::{ClientInfo, RevocationReason, SecondFactor, retry_after};
+use crate::domain::{ClientInfo, RevocationReason, SecondFactor};
 use crate::error::IdentityError;
 use crate::passwords::hash_password;
 use crate::security_info::SecurityInfoClient;
@@ -110,12 +110,6 @@ impl Context {
             tracing::error!(error = %e, "cannot list second factors");
             IdentityError::SecondFactorsUnavailable
         })
-    }
-
-    /// How long the throttle still holds any of `keys` back, if it does.
-    pub async fn throttled_for(&self, keys: &[String], now: DateTime<Utc>) -> Result<Option<Duration>, IdentityError> {
-        let until = store::blocked_until(&mut *self.pool.acquire().await?, keys, now).await?;
-        Ok(until.map(|until| retry_after(until, now)))
     }
 
     /// Whether `user_id` comes from a familiar place (see `store::is_familiar_place`).

@@ -18,7 +18,7 @@ pub enum IdentityError {
     InvalidCredentials,
     #[error("this account is disabled; contact your organization's administrator")]
     AccountDisabled,
-    #[error("too many failed sign-in attempts; try again in {} seconds", retry_after.as_secs().max(1))]
+    #[error("too many failed sign-in attempts; try again in {} seconds", whole_seconds(*retry_after))]
     Throttled { retry_after: Duration },
     #[error("the refresh token is invalid, expired or already used; sign in again")]
     InvalidRefreshToken,
@@ -138,4 +138,9 @@ impl ServiceError for IdentityError {
             | IdentityError::SecurityInfo(_) => ErrorKind::Internal,
         }
     }
+}
+
+/// A wait in whole seconds, rounded up (a caller who waits that long is let in), at least one.
+pub fn whole_seconds(wait: Duration) -> u64 {
+    wait.as_secs_f64().ceil().max(1.0) as u64
 }

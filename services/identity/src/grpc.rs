@@ -502,6 +502,14 @@ fn export(data: PersonalData, current_session: Option<Uuid>) -> pb::IdentityExpo
         profile: Some(profile(data.profile)),
         sessions,
         guest_organization_ids: data.guest_organization_ids.iter().map(Uuid::to_string).collect(),
+        familiar_addresses: data
+            .familiar_addresses
+            .into_iter()
+            .map(|(ip_address, at)| pb::FamiliarAddress {
+                ip_address,
+                last_signed_in_at: Some(timestamp(at)),
+            })
+            .collect(),
         exported_at: Some(timestamp(data.exported_at)),
     }
 }

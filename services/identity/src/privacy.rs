@@ -59,6 +59,8 @@ pub struct PersonalData {
     pub password_changed_at: DateTime<Utc>,
     pub sessions: Vec<SessionRecord>,
     pub guest_organization_ids: Vec<Uuid>,
+    /// Where the person signed in from successfully, and when last (smart lockout).
+    pub familiar_addresses: Vec<(String, DateTime<Utc>)>,
     pub exported_at: DateTime<Utc>,
 }
 
@@ -90,12 +92,14 @@ pub async fn export_my_data(ctx: &Context, caller: &Caller) -> Result<PersonalDa
         .ok_or(IdentityError::UserNotFound(caller.user_id))?;
     let sessions = store::all_sessions(&mut tx, caller.user_id).await?;
     let guest_organization_ids = store::guest_organizations(&mut tx, caller.user_id).await?;
+    let familiar_addresses = store::familiar_addresses(&mut tx, caller.user_id).await?;
     tx.commit().await?;
     Ok(PersonalData {
         profile,
         password_changed_at,
         sessions,
         guest_organization_ids,
+        familiar_addresses,
         exported_at: Utc::now(),
     })
 }

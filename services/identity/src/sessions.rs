@@ -52,7 +52,7 @@ pub enum SessionsError {
     SessionNotFound(Uuid),
     #[error("this access token is not bound to a session; sign in again")]
     NoSession,
-    #[error("too many wrong passwords; try again in {} seconds", retry_after.as_secs().max(1))]
+    #[error("too many wrong passwords; try again in {} seconds", crate::error::whole_seconds(*retry_after))]
     Throttled { retry_after: Duration },
     #[error("storage failed")]
     Store(#[from] StoreError),
@@ -264,21 +264,24 @@ pub async fn change_my_password(
     v.into_result().map_err(SessionsError::Invalid)?;
 
     let now = Utc::now();
+    // The check and the count are one step (`attempt::reserve_on`), as for sign-in, so parallel
+    // wrong current passwords cannot all be verified before the first failure is counted.
     let account_key = Throttle::account_key(&account.user_principal_name);
-    if let Some(retry_after) = ctx.throttled_for(std::slice::from_ref(&account_key), now).await? {
-        return Err(SessionsError::Throttled { retry_after });
-    }
+    let policy = ThrottlePolicy::ACCOUNT.with_base_delay(ctx.lockout_base_ms);
+    let mut throttle = Throttle {
+        counted: vec![(account_key.clone(), policy)],
+        cleared: Vec::new(),
+        reserved: false,
+    };
+    let reservation = match crate::attempt::reserve_on(&ctx.pool, &mut throttle).await? {
+        Ok(reservation) => reservation,
+        Err(retry_after) => return Err(SessionsError::Throttled { retry_after }),
+    };
     if !verify_password(change.current_password.clone(), account.password_hash.clone()).await? {
         let mut tx = ctx.pool.begin().await?;
-        store::record_failure(
-            &mut tx,
-            &account_key,
-            ThrottlePolicy::ACCOUNT.with_base_delay(ctx.lockout_base_ms),
-            now,
-            false,
-        )
-        .await?;
+        store::record_failure(&mut tx, &account_key, policy, now, true).await?;
         tx.commit().await?;
+        reservation.settled();
         return Err(SessionsError::Invalid(vec![FieldViolation {
             field: "current_password".into(),
             description: "is not your current password".into(),
@@ -287,6 +290,7 @@ pub async fn change_my_password(
 
     let hash = hash_password(change.new_password).await?;
     let mut tx = ctx.pool.begin().await?;
+    store::release_attempt(&mut tx, reservation.keys()).await?;
     store::set_password(&mut tx, caller.user_id, &hash, now).await?;
     let mut ended = 0;
     if change.end_other_sessions {
@@ -311,6 +315,7 @@ pub async fn change_my_password(
     }
     events::password_changed(&mut tx, caller.user_id, caller.session_id, ended, now).await?;
     tx.commit().await?;
+    reservation.settled();
     tracing::info!(user_id = %caller.user_id, other_sessions_ended = ended, "password changed");
     Ok(ended)
 }

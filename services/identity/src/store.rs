@@ -380,23 +380,6 @@ pub async fn retire_signing_keys(conn: &mut PgConnection, at: DateTime<Utc>) -> 
 
 // --- throttling
 
-/// The latest `blocked_until` among `keys`, if any is in the future.
-pub async fn blocked_until(
-    conn: &mut PgConnection,
-    keys: &[String],
-    now: DateTime<Utc>,
-) -> Result<Option<DateTime<Utc>>, StoreError> {
-    Ok(
-        sqlx::query_scalar(
-            "SELECT max(blocked_until) FROM sign_in_throttle WHERE key = ANY($1) AND blocked_until > $2",
-        )
-        .bind(keys)
-        .bind(now)
-        .fetch_one(&mut *conn)
-        .await?,
-    )
-}
-
 /// Locks the counters `keys` until the end of the transaction, creating those that do not exist
 /// yet, and reads them: concurrent attempts on one counter take turns here, so each judges what
 /// the previous ones reserved. Locked in the order given (callers sort), so two attempts never
@@ -1173,6 +1156,21 @@ pub async fn all_sessions(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<
         "SELECT id, created_at, last_seen_at, ip_address, user_agent, device_id, auth_time, amr, organization_id, \
                 revoked_at, revoked_reason \
          FROM sessions WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The addresses the user signed in from successfully, with the last time from each, most
+/// recent first.
+pub async fn familiar_addresses(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Vec<(String, DateTime<Utc>)>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT ip_address, last_signed_in_at FROM familiar_addresses WHERE user_id = $1 \
+         ORDER BY last_signed_in_at DESC, ip_address",
     )
     .bind(user_id)
     .fetch_all(&mut *conn)

@@ -8,7 +8,7 @@ use chrono::Utc;
 use myaccount_devices::{Application, SPEC, Settings};
 use myaccount_proto::devices::v1 as pb;
 use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
-use myaccount_proto::events::v1::{SignInRecorded, SignInStatus, UserDeleted};
+use myaccount_proto::events::v1::{SignInRecorded, SignInStatus, UserCreated, UserDeleted};
 
 use platform::crypto::Keyring;
 use platform::events::{Event, EventBus, Naming, Stream, headers};
@@ -243,6 +243,22 @@ impl TestApp {
             .export_my_data(bearer(pb::ExportMyDataRequest {}, token))
             .await?
             .into_inner())
+    }
+
+    /// Identity created `user` at home in `organization_id`; waits until devices knows it.
+    pub async fn user_created(&self, user: &TestUser, organization_id: Uuid) {
+        let id = Uuid::now_v7().to_string();
+        self.publish(
+            &id,
+            &UserCreated {
+                user_id: user.id.to_string(),
+                user_principal_name: format!("{}@contoso.example", user.id.simple()),
+                home_organization_id: organization_id.to_string(),
+                time: None,
+            },
+        )
+        .await;
+        self.await_processed(&[&id]).await;
     }
 
     /// Identity deletes the account; returns the event id.

@@ -6,3 +6,4 @@ mod devices;
 mod helpers;
 mod privacy;
 mod recovery_keys;
+mod tenant_admins;

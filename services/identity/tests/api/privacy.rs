@@ -101,15 +101,46 @@ async fn my_export_has_my_profile_and_every_session_and_no_secrets() {
         ..Default::default()
     };
     app.deliver(&joined, Some(Utc::now())).await;
+    // Two successful sign-ins from two addresses (the later one last) and a wrong password
+    // from a third: only where the person got in is familiar.
+    for (address, password) in [
+        ("198.51.100.20", user.password.as_str()),
+        ("203.0.113.7", user.password.as_str()),
+        ("192.0.2.99", "not the password"),
+    ] {
+        let _ = app
+            .sign_in_with(pb::SignInRequest {
+                username: user.upn.clone(),
+                password: password.into(),
+                client: Some(pb::ClientContext {
+                    ip_address: address.into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            })
+            .await;
+    }
 
     let export = app.export(&second.access_token).await.expect("exports");
+    let familiar: Vec<&str> = export
+        .familiar_addresses
+        .iter()
+        .map(|a| a.ip_address.as_str())
+        .collect();
+    // (The first sign-ins came without a client context: identity saw the loopback peer.)
+    assert_eq!(
+        familiar,
+        ["203.0.113.7", "198.51.100.20", "127.0.0.1"],
+        "most recent first, successes only"
+    );
+    assert!(export.familiar_addresses.iter().all(|a| a.last_signed_in_at.is_some()));
 
     assert_eq!(export.user_id, user.id.to_string());
     let profile = export.profile.as_ref().expect("the profile");
     assert_eq!(profile.user_principal_name, user.upn);
     assert_eq!(
         export.sessions.len(),
-        2,
+        4,
         "mine only, ended ones too: {:?}",
         export.sessions
     );

@@ -464,6 +464,36 @@ async fn guessing_the_current_password_is_throttled_like_sign_in() {
 }
 
 #[tokio::test]
+async fn twenty_concurrent_wrong_current_passwords_verify_no_more_than_the_policy_allows() {
+    let app = spawn_app().await;
+    let user = app.create_test_user("adele.vance@contoso.example").await;
+    let here = app.sign_in(&user.upn, &user.password).await.expect("signs in");
+
+    let answers = futures::future::join_all(
+        (0..20).map(|_| app.change_my_password(&here.access_token, "a wrong guess", NEW_PASSWORD, false)),
+    )
+    .await;
+
+    // Four free failures and the one that starts the lock-out were verified; nobody raced past
+    // the count, every other guess was throttled before its verification.
+    let codes: Vec<Code> = answers.iter().map(|a| a.as_ref().expect_err("wrong").code()).collect();
+    let wrong = codes.iter().filter(|c| **c == Code::InvalidArgument).count();
+    let throttled = codes.iter().filter(|c| **c == Code::ResourceExhausted).count();
+    assert_eq!((wrong, throttled), (5, 15), "{codes:?}");
+    let counter: (i32, i32) = sqlx::query_as("SELECT failures, in_flight FROM sign_in_throttle WHERE key = $1")
+        .bind(format!("account:{}", user.upn))
+        .fetch_one(&app.db)
+        .await
+        .expect("the account's counter");
+    assert_eq!(counter, (5, 0), "every failure counted, every place given back");
+    let status = app
+        .change_my_password(&here.access_token, &user.password, NEW_PASSWORD, false)
+        .await
+        .expect_err("locked out, even with the right password");
+    assert_eq!(status.code(), Code::ResourceExhausted);
+}
+
+#[tokio::test]
 async fn thousands_of_sessions_come_a_bounded_page_at_a_time_without_gaps_or_repeats() {
     let app = spawn_app().await;
     let (user, tokens) = app.signed_in_user("adele.vance@contoso.example").await;
