@@ -32,7 +32,7 @@ fn assert_throttled(status: &Status) {
         retry > LOCKOUT_BASE / 2 && retry <= LOCKOUT_BASE,
         "retry after {retry:?}"
     );
-    let seconds = retry.as_secs().max(1);
+    let seconds = myaccount_identity::error::whole_seconds(retry);
     assert_eq!(status.message(), format!("{THROTTLED}{seconds} seconds"));
 }
 
