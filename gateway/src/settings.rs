@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
+use platform::workload::{GATEWAY, WorkloadKey};
 
 use crate::location;
 use crate::ratelimit::RateLimitSettings;
@@ -43,6 +44,9 @@ pub struct Settings {
     pub service_concurrency_limit: usize,
     /// Extra attempts of a read RPC after a transport failure or `UNAVAILABLE`.
     pub read_retries: u32,
+    /// The gateway's workload key: its calls to identity carry a token signed with it, without
+    /// which identity refuses sign-ins and every call that carries a client context.
+    pub workload_key: Option<WorkloadKey>,
 }
 
 impl Settings {
@@ -79,6 +83,7 @@ impl Settings {
             },
             service_concurrency_limit: env.or("GATEWAY_SERVICE_CONCURRENCY_LIMIT", 256)?,
             read_retries: env.or("GATEWAY_READ_RETRIES", 2)?,
+            workload_key: WorkloadKey::from_env(env, "GATEWAY", GATEWAY)?,
         })
     }
 }

@@ -23,6 +23,7 @@ pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod user_agent;
+pub mod workload;
 
 #[cfg(feature = "testing")]
 pub mod testing;
