@@ -7,6 +7,7 @@ use axum::http::HeaderValue;
 use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
 use platform::tls::ClientTls;
+use platform::workload::{GATEWAY, WorkloadKey};
 
 use crate::location;
 use crate::ratelimit::RateLimitSettings;
@@ -46,6 +47,9 @@ pub struct Settings {
     pub read_retries: u32,
     /// What `https://` service addresses and JWKS_URL are verified with (`GRPC_TLS_CA_FILE`).
     pub client_tls: ClientTls,
+    /// The gateway's workload key: its calls to identity carry a token signed with it, without
+    /// which identity refuses sign-ins and every call that carries a client context.
+    pub workload_key: Option<WorkloadKey>,
 }
 
 impl Settings {
@@ -83,6 +87,7 @@ impl Settings {
             service_concurrency_limit: env.or("GATEWAY_SERVICE_CONCURRENCY_LIMIT", 256)?,
             read_retries: env.or("GATEWAY_READ_RETRIES", 2)?,
             client_tls: ClientTls::from_env(env)?,
+            workload_key: WorkloadKey::from_env(env, "GATEWAY", GATEWAY)?,
         })
     }
 }

@@ -10,6 +10,7 @@ use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
+use platform::workload::{IDENTITY, SignedAsWorkload};
 
 use crate::catalogue::PersonalDataCatalogue;
 use crate::clients::{self, ClientSettings, ServiceChannel};
@@ -42,13 +43,28 @@ impl Clients {
                 .connect_lazy();
             Ok(clients::stack(channel, &stack_settings))
         };
+        let identity = endpoint(&settings.identity_url, "IDENTITY_URL")?;
         Ok(Self {
-            identity: endpoint(&settings.identity_url, "IDENTITY_URL")?,
+            identity: signed_as_gateway(identity, settings),
             audit: endpoint(&settings.audit_url, "AUDIT_URL")?,
             devices: endpoint(&settings.devices_url, "DEVICES_URL")?,
             organizations: endpoint(&settings.organizations_url, "ORGANIZATIONS_URL")?,
             security_info: endpoint(&settings.security_info_url, "SECURITYINFO_URL")?,
         })
+    }
+}
+
+/// identity believes a sign-in and a client context only from the gateway: every call to it
+/// carries the gateway's workload token (without a key, none, and identity refuses).
+fn signed_as_gateway(identity: ServiceChannel, settings: &Settings) -> ServiceChannel {
+    match &settings.workload_key {
+        Some(key) => ServiceChannel::new(SignedAsWorkload::new(identity, Arc::new(key.clone()), IDENTITY)),
+        None => {
+            tracing::warn!(
+                "GATEWAY_WORKLOAD_KEY_FILE is not set: identity refuses sign-ins from this gateway (`myaccount workload-keys` writes the key)"
+            );
+            identity
+        }
     }
 }
 

@@ -14,6 +14,7 @@ use myaccount_identity::BootstrapAdmin;
 use platform::events::NatsSettings;
 use platform::service::ServiceSettings;
 use platform::testing::{TestDatabase, TestNats};
+use platform::workload::{self, TrustedCallers, WorkloadKey};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -157,6 +158,9 @@ impl TestSystem {
         // The gateway's port is chosen first too: it is the WebAuthn relying party's origin.
         let gateway_port = platform::testing::free_port();
         let web_origin = format!("http://localhost:{gateway_port}");
+        // Each calling workload's own key: the gateway calls identity, identity security-info.
+        let gateway_key = WorkloadKey::generate(workload::GATEWAY);
+        let identity_key = WorkloadKey::generate(workload::IDENTITY);
 
         let identity_settings = myaccount_identity::Settings {
             service: ServiceSettings::for_tests(
@@ -174,6 +178,8 @@ impl TestSystem {
             second_factors: Some(myaccount_identity::security_info::SecondFactorSettings::new(format!(
                 "http://127.0.0.1:{security_info_port}"
             ))),
+            workload_key: Some(identity_key.clone()),
+            trusted_callers: TrustedCallers::new().with_key(&gateway_key),
         };
         let identity = myaccount_identity::Application::build(identity_settings.clone())
             .await
@@ -258,6 +264,7 @@ impl TestSystem {
             },
             totp_issuer: "MyAccount".into(),
             sender: myaccount_security_info::notifications::SenderSettings::Log,
+            trusted_callers: TrustedCallers::new().with_key(&identity_key),
         })
         .await
         .expect("security-info starts");
@@ -288,6 +295,7 @@ impl TestSystem {
             service_concurrency_limit: 256,
             read_retries: 2,
             client_tls: platform::tls::ClientTls::default(),
+            workload_key: Some(gateway_key),
         };
         let second_gateway = if options.second_gateway {
             let settings = myaccount_gateway::Settings {

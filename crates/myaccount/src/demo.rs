@@ -6,6 +6,7 @@ use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use platform::config::Env;
 use platform::tls::ClientTls;
+use platform::workload::{GATEWAY, IDENTITY, SignedAsWorkload, WorkloadKey};
 use tonic::Code;
 use tonic::transport::Channel;
 
@@ -77,6 +78,9 @@ pub struct DemoTarget {
     pub admin_password: String,
     /// What `https://` addresses are verified with (`GRPC_TLS_CA_FILE`).
     pub tls: ClientTls,
+    /// The gateway's workload key: identity takes sign-ins from the gateway alone, and the demo
+    /// signs its people in as the gateway would (`GATEWAY_WORKLOAD_KEY_FILE`).
+    pub gateway_key: Option<WorkloadKey>,
 }
 
 impl DemoTarget {
@@ -89,18 +93,28 @@ impl DemoTarget {
             admin_upn: env.or("IDENTITY_BOOTSTRAP_ADMIN_UPN", DEFAULT_ADMIN_UPN.to_owned())?,
             admin_password: env.or("IDENTITY_BOOTSTRAP_ADMIN_PASSWORD", DEFAULT_ADMIN_PASSWORD.to_owned())?,
             tls: ClientTls::from_env(env)?,
+            gateway_key: WorkloadKey::from_env(env, "GATEWAY", GATEWAY)?,
         })
     }
 }
 
 pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
+    let Some(gateway_key) = target.gateway_key.clone() else {
+        bail!(
+            "GATEWAY_WORKLOAD_KEY_FILE is not set: identity takes sign-ins from the gateway alone, and the demo signs its people in with the gateway's key (`myaccount workload-keys` writes it)"
+        );
+    };
     let channel = target
         .tls
         .endpoint(&target.identity_url, "IDENTITY_URL")?
         .connect()
         .await
         .with_context(|| format!("connecting to identity at {}", target.identity_url))?;
-    let mut identity = IdentityServiceClient::new(channel);
+    let mut identity = IdentityServiceClient::new(SignedAsWorkload::new(
+        channel,
+        std::sync::Arc::new(gateway_key),
+        IDENTITY,
+    ));
     // Admin actions need a recent multi-factor sign-in: the first run gives the admin an
     // authenticator app; later runs find the demo seeded.
     let Some((admin_token, admin_app)) = security_info::admin_token(target, &mut identity)
@@ -170,7 +184,7 @@ mod security_info;
 
 /// The access token, or `None` when the credentials are refused.
 async fn sign_in(
-    identity: &mut IdentityServiceClient<Channel>,
+    identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>,
     upn: &str,
     password: &str,
 ) -> anyhow::Result<Option<String>> {
@@ -209,6 +223,7 @@ mod organizations {
     use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
     use myaccount_proto::organizations::v1 as pb;
     use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
+    use platform::workload::SignedAsWorkload;
     use tonic::Code;
     use tonic::transport::Channel;
 
@@ -280,7 +295,7 @@ mod organizations {
     /// Northwind's pending. Invitations already made or answered are left as they are.
     pub async fn seed_guest_memberships(
         client: &Client,
-        identity: &mut IdentityServiceClient<Channel>,
+        identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>,
         admin_token: &str,
     ) -> anyhow::Result<()> {
         let adele = &USERS[0];
@@ -353,6 +368,7 @@ mod devices {
     use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
     use myaccount_proto::identity::v1 as identity;
     use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
+    use platform::workload::SignedAsWorkload;
     use tonic::transport::Channel;
 
     use super::{DemoTarget, USERS};
@@ -368,7 +384,7 @@ mod devices {
 
     /// Signs Adele in as a browser on a device would; returns the access token.
     async fn sign_in_on(
-        identity: &mut IdentityServiceClient<Channel>,
+        identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>,
         device_id: &str,
         user_agent: &str,
     ) -> anyhow::Result<String> {
@@ -390,7 +406,10 @@ mod devices {
         }
     }
 
-    pub async fn seed(target: &DemoTarget, identity: &mut IdentityServiceClient<Channel>) -> anyhow::Result<()> {
+    pub async fn seed(
+        target: &DemoTarget,
+        identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>,
+    ) -> anyhow::Result<()> {
         let channel = target
             .tls
             .endpoint(&target.devices_url, "DEVICES_URL")?

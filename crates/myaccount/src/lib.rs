@@ -1,3 +1,4 @@
 //! The parts of the `myaccount` command that tests use too.
 
 pub mod nats_config;
+pub mod workload_keys;

@@ -10,7 +10,7 @@ mod outbox;
 mod up;
 
 use clap::{Parser, Subcommand};
-use myaccount::nats_config;
+use myaccount::{nats_config, workload_keys};
 use platform::config::Env;
 
 #[derive(Parser)]
@@ -56,6 +56,13 @@ enum Command {
         /// NATS_NAMESPACE of the installation, when it has one.
         #[arg(long)]
         namespace: Option<String>,
+    },
+    /// Write the key of each workload that calls another (the gateway, identity): a private key
+    /// file per workload, its public key, and the variables of callers and callees.
+    WorkloadKeys {
+        /// Directory to write <workload>.pem and <workload>.pub into (existing keys are kept).
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
 }
 
@@ -108,6 +115,11 @@ async fn main() -> anyhow::Result<()> {
                 "{}",
                 nats_config::instructions(&written, &format!("nats://{}", options.listen))
             );
+            Ok(())
+        }
+        Command::WorkloadKeys { out } => {
+            let written = workload_keys::write(&out)?;
+            print!("{}", workload_keys::instructions(&written));
             Ok(())
         }
     }

@@ -6,6 +6,7 @@ use anyhow::Context;
 use platform::config::Env;
 use platform::db::DatabaseSettings;
 use platform::service::ServiceSpec;
+use platform::workload::{GATEWAY, IDENTITY, TrustedCallers, WorkloadKey};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
@@ -43,7 +44,9 @@ pub fn local_env(env: Env) -> Env {
 pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
     let system = start(&env).await?;
     if seed_demo {
-        let target = crate::demo::DemoTarget::from_env(&env)?;
+        let mut target = crate::demo::DemoTarget::from_env(&env)?;
+        // The demo signs people in as the gateway does, with its key.
+        target.gateway_key.get_or_insert_with(|| system.gateway_key.clone());
         match crate::demo::seed(&target).await {
             Ok(()) => {}
             Err(e) => tracing::error!(error = %format!("{e:#}"), "seeding the demo failed"),
@@ -59,18 +62,51 @@ pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
 /// Every service and the gateway serving in this process.
 pub struct System {
     pub gateway_port: u16,
+    /// The gateway's workload key (given, or made for this run).
+    pub gateway_key: WorkloadKey,
     stops: Vec<CancellationToken>,
     servers: JoinSet<anyhow::Result<()>>,
 }
 
+/// Who may call whom in one process: the keys the variables name
+/// (`myaccount workload-keys`), else keys made for this run (a workload token lives a minute, so
+/// nothing outlives the process that signed it); trusted callers the variables do not name
+/// are the gateway for identity and identity for security-info. Returns the gateway's key.
+fn trust_between_workloads(
+    gateway: &mut myaccount_gateway::Settings,
+    identity: &mut myaccount_identity::Settings,
+    security_info: &mut myaccount_security_info::Settings,
+) -> WorkloadKey {
+    let gateway_key = gateway
+        .workload_key
+        .get_or_insert_with(|| WorkloadKey::generate(GATEWAY))
+        .clone();
+    let identity_key = identity
+        .workload_key
+        .get_or_insert_with(|| WorkloadKey::generate(IDENTITY))
+        .clone();
+    if identity.trusted_callers.is_empty() {
+        identity.trusted_callers = TrustedCallers::new().with_key(&gateway_key);
+    }
+    if security_info.trusted_callers.is_empty() {
+        security_info.trusted_callers = TrustedCallers::new().with_key(&identity_key);
+    }
+    gateway_key
+}
+
 /// Starts every service and the gateway from `env`, each on its own port.
 pub async fn start(env: &Env) -> anyhow::Result<System> {
-    let identity_settings = myaccount_identity::Settings::from_env(env)?;
-    let security_info_settings = myaccount_security_info::Settings::from_env(env)?;
+    let mut identity_settings = myaccount_identity::Settings::from_env(env)?;
+    let mut security_info_settings = myaccount_security_info::Settings::from_env(env)?;
     let audit_settings = myaccount_audit::Settings::from_env(env)?;
     let devices_settings = myaccount_devices::Settings::from_env(env)?;
     let organizations_settings = myaccount_organizations::Settings::from_env(env)?;
-    let gateway_settings = myaccount_gateway::Settings::from_env(env)?;
+    let mut gateway_settings = myaccount_gateway::Settings::from_env(env)?;
+    let gateway_key = trust_between_workloads(
+        &mut gateway_settings,
+        &mut identity_settings,
+        &mut security_info_settings,
+    );
 
     let identity = myaccount_identity::Application::build(identity_settings)
         .await
@@ -119,6 +155,7 @@ pub async fn start(env: &Env) -> anyhow::Result<System> {
     servers.spawn(async move { security_info.run_until_stopped().await.map_err(anyhow::Error::from) });
     Ok(System {
         gateway_port,
+        gateway_key,
         stops,
         servers,
     })

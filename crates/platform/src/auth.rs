@@ -26,13 +26,10 @@ use uuid::Uuid;
 use crate::config::{ConfigError, Env};
 use crate::revocation::RevocationSet;
 use crate::tls::ClientTls;
+use crate::workload::{WORKLOAD_TOKEN_METADATA, WorkloadError, WorkloadVerifier};
 
 /// Scope carried by tokens of users with the admin role.
 pub const ADMIN_SCOPE: &str = "myaccount.admin";
-
-/// Scope of the short-lived tokens one service mints to call another's internal methods
-/// (identity asking security-info to check a second factor). Never given to a person.
-pub const SERVICE_SCOPE: &str = "myaccount.service";
 
 /// Scope of the token a sign-in answers when the organization requires multi-factor
 /// authentication and the person has no second factor yet ("more information required"). Its
@@ -132,21 +129,6 @@ impl Caller {
     /// A token of an interrupted sign-in that may only register a first method.
     pub fn is_mfa_registration(&self) -> bool {
         self.scopes.iter().any(|s| s == MFA_REGISTRATION_SCOPE)
-    }
-
-    pub fn is_service(&self) -> bool {
-        self.scopes.iter().any(|s| s == SERVICE_SCOPE)
-    }
-
-    /// Internal methods: only other MyAccount services may call them.
-    pub fn require_service(&self) -> Result<(), Status> {
-        if self.is_service() {
-            Ok(())
-        } else {
-            Err(Status::permission_denied(format!(
-                "this operation needs the {SERVICE_SCOPE} scope"
-            )))
-        }
     }
 
     /// Whether the token says a second factor was used (`amr` contains "mfa").
@@ -624,6 +606,10 @@ pub struct AuthLayer {
     revoked_allowed: Arc<HashSet<String>>,
     /// The only methods an MFA registration token may call.
     registration_allowed: Arc<HashSet<String>>,
+    /// Verifies the calling workload's token, when this service trusts any workload.
+    workloads: Option<Arc<WorkloadVerifier>>,
+    /// Methods only the named workloads may call, by path.
+    required_callers: Arc<HashMap<String, Vec<String>>>,
 }
 
 impl AuthLayer {
@@ -634,7 +620,35 @@ impl AuthLayer {
             revocations: None,
             revoked_allowed: Arc::default(),
             registration_allowed: Arc::default(),
+            workloads: None,
+            required_callers: Arc::default(),
         }
+    }
+
+    /// Verifies workload tokens ([`crate::workload`]) with `workloads`: a call that presents
+    /// one it does not accept is refused (`UNAUTHENTICATED`), whatever the method.
+    pub fn with_workloads(mut self, workloads: Arc<WorkloadVerifier>) -> Self {
+        self.workloads = Some(workloads);
+        self
+    }
+
+    /// `paths` accept calls only from one of `callers`, proven by a workload token, in addition
+    /// to whatever person's token they need: `UNAUTHENTICATED` without one, `PERMISSION_DENIED`
+    /// from another workload. Deny by default: without [`AuthLayer::with_workloads`] nobody
+    /// may call them.
+    pub fn require_caller(mut self, paths: &[&str], callers: &[&str]) -> Self {
+        let required = Arc::make_mut(&mut self.required_callers);
+        for path in paths {
+            required.insert((*path).to_owned(), callers.iter().map(|c| (*c).to_owned()).collect());
+        }
+        self
+    }
+
+    /// Internal methods: `paths` are called by one of `callers` alone, on no person's token
+    /// (identity asking security-info about a person's second factors during a sign-in).
+    pub fn internal(mut self, paths: &[&str], callers: &[&str]) -> Self {
+        Arc::make_mut(&mut self.public_methods).extend(paths.iter().map(|p| (*p).to_owned()));
+        self.require_caller(paths, callers)
     }
 
     /// Methods an MFA registration token ([`MFA_REGISTRATION_SCOPE`]) may call; it is refused
@@ -657,9 +671,10 @@ impl AuthLayer {
         self
     }
 
-    /// Methods callable without a token, as gRPC paths: `/myaccount.identity.v1.IdentityService/SignIn`.
+    /// Methods callable without a person's token, as gRPC paths:
+    /// `/myaccount.identity.v1.IdentityService/SignIn`.
     pub fn allow_anonymous(mut self, paths: &[&str]) -> Self {
-        self.public_methods = Arc::new(paths.iter().map(|p| (*p).to_owned()).collect());
+        Arc::make_mut(&mut self.public_methods).extend(paths.iter().map(|p| (*p).to_owned()));
         self
     }
 }
@@ -674,6 +689,8 @@ impl<S> tower::Layer<S> for AuthLayer {
             revocations: self.revocations.clone(),
             revoked_allowed: self.revoked_allowed.clone(),
             registration_allowed: self.registration_allowed.clone(),
+            workloads: self.workloads.clone(),
+            required_callers: self.required_callers.clone(),
         }
     }
 }
@@ -686,6 +703,45 @@ pub struct AuthService<S> {
     revocations: Option<Arc<RevocationSet>>,
     revoked_allowed: Arc<HashSet<String>>,
     registration_allowed: Arc<HashSet<String>>,
+    workloads: Option<Arc<WorkloadVerifier>>,
+    required_callers: Arc<HashMap<String, Vec<String>>>,
+}
+
+/// Which workload calls, when the call carries a workload token and this service verifies
+/// them; a token that does not verify is the refusal. A service that trusts no workload ignores
+/// the entry: nothing there depends on it.
+fn calling_workload(
+    workloads: Option<&WorkloadVerifier>,
+    value: Option<&http::HeaderValue>,
+) -> Result<Option<crate::workload::CallingWorkload>, WorkloadError> {
+    let (Some(workloads), Some(value)) = (workloads, value) else {
+        return Ok(None);
+    };
+    let token = value
+        .to_str()
+        .map_err(|_| WorkloadError::Invalid("the metadata entry is not text".into()))?;
+    workloads.verify(token).map(Some)
+}
+
+/// The refusal of a call to a method reserved for `allowed` workloads, if it is one.
+fn caller_refusal(
+    path: &str,
+    allowed: Option<&Vec<String>>,
+    workload: Option<&crate::workload::CallingWorkload>,
+) -> Option<Status> {
+    let allowed = allowed?;
+    let method = path.rsplit('/').next().unwrap_or(path);
+    let names = allowed.join(" or ");
+    match workload {
+        None => Some(Status::unauthenticated(format!(
+            "{method} accepts calls only from the {names} workload: present its workload token in the {WORKLOAD_TOKEN_METADATA} metadata"
+        ))),
+        Some(w) if !allowed.contains(&w.name) => Some(Status::permission_denied(format!(
+            "{method} accepts calls only from the {names} workload, not from {}",
+            w.name
+        ))),
+        Some(_) => None,
+    }
 }
 
 fn read_only_refusal() -> Status {
@@ -729,7 +785,24 @@ where
         let revoked_allowed = self.revoked_allowed.contains(&path);
         let registration_allowed = self.registration_allowed.contains(&path);
         let public = self.public_methods.contains(&path) || INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
+        let workload = calling_workload(
+            self.workloads.as_deref(),
+            request.headers().get(WORKLOAD_TOKEN_METADATA),
+        );
+        let required_callers = self.required_callers.clone();
         Box::pin(async move {
+            // Which workload calls is settled before the person: it is cheaper, and a method
+            // reserved for another workload is refused whoever the person is.
+            let workload = match workload {
+                Ok(workload) => workload,
+                Err(e) => return Ok(Status::from(e).into_http()),
+            };
+            if let Some(refusal) = caller_refusal(&path, required_callers.get(&path), workload.as_ref()) {
+                return Ok(refusal.into_http());
+            }
+            if let Some(workload) = workload {
+                request.extensions_mut().insert(workload);
+            }
             if !public {
                 let verified = match bearer_token(request.headers().get(http::header::AUTHORIZATION)) {
                     Ok(token) => verifier.verify(token).await,
@@ -871,7 +944,6 @@ mod tests {
         }
         assert!(password_only.require_recent_sign_in(ten_minutes).is_ok());
         assert!(stale.require_recent_sign_in(ten_minutes).is_err());
-        assert!(fresh_mfa.require_service().is_err());
     }
 
     #[test]
@@ -962,6 +1034,32 @@ mod tests {
         let refusal = member.require_admin_step_up(ten_minutes).unwrap_err();
         assert_eq!(refusal.code(), tonic::Code::PermissionDenied);
         assert!(!crate::error::is_reauthentication_required(&refusal));
+    }
+
+    #[test]
+    fn an_access_token_is_no_workload_token() {
+        let key = SigningKey::generate();
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            iss: crate::workload::GATEWAY.into(),
+            aud: crate::workload::IDENTITY.into(),
+            sub: crate::workload::GATEWAY.into(),
+            exp: now + 60,
+            iat: now,
+            jti: Uuid::new_v4().to_string(),
+            sid: None,
+            org: None,
+            auth_time: now,
+            amr: vec![],
+            scope: None,
+        };
+        let token = key.sign(&claims).unwrap();
+        let gateway = crate::workload::WorkloadKey::generate(crate::workload::GATEWAY);
+        let verifier = WorkloadVerifier::new(
+            crate::workload::IDENTITY,
+            crate::workload::TrustedCallers::new().with_key(&gateway),
+        );
+        assert!(matches!(verifier.verify(&token), Err(WorkloadError::Invalid(_))));
     }
 
     #[test]

@@ -176,6 +176,12 @@ impl ServiceHost {
         self
     }
 
+    /// Adjusts the auth layer given to `bind` (which workloads may call which methods).
+    pub fn map_auth(mut self, adjust: impl FnOnce(AuthLayer) -> AuthLayer) -> Self {
+        self.auth = adjust(self.auth);
+        self
+    }
+
     /// Verifies calls with `auth` instead of the layer given to `bind`.
     pub fn authenticate(mut self, auth: AuthLayer) -> Self {
         self.auth = auth;

@@ -24,6 +24,7 @@ use crate::events::{Event, EventBus, EventsError, NatsSettings, Stream};
 use crate::grpc::{GrpcSettings, ServeError, ServiceHost};
 use crate::outbox::OutboxRelay;
 use crate::revocation::RevocationSet;
+use crate::workload::WorkloadVerifier;
 
 /// What a service is, fixed at compile time.
 #[derive(Debug)]
@@ -227,6 +228,16 @@ impl ServiceKit {
     /// refused on every other.
     pub fn allow_mfa_registration(mut self, paths: &[&str]) -> Self {
         self.host = self.host.allow_mfa_registration(paths);
+        self
+    }
+
+    /// Internal methods: `paths` are called by one of `callers` alone, on no person's token,
+    /// each call proven by a workload token that `workloads` verifies
+    /// ([`AuthLayer::internal`]).
+    pub fn internal_methods(mut self, workloads: WorkloadVerifier, paths: &[&str], callers: &[&str]) -> Self {
+        self.host = self
+            .host
+            .map_auth(|auth| auth.with_workloads(Arc::new(workloads)).internal(paths, callers));
         self
     }
 

@@ -612,6 +612,15 @@ pub fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
     crate::auth::bearer_request(message, token).expect("a valid token")
 }
 
+/// `request` also carrying a workload token ([`crate::workload`]), as a calling service sends it.
+pub fn with_workload_token<T>(mut request: tonic::Request<T>, token: &str) -> tonic::Request<T> {
+    let value = token.parse().expect("a token a header can carry");
+    request
+        .metadata_mut()
+        .insert(crate::workload::WORKLOAD_TOKEN_METADATA, value);
+    request
+}
+
 /// Every message of the test's copy of `stream`, in stream order; empty while the stream does
 /// not exist.
 pub async fn stream_messages(

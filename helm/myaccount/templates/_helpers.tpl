@@ -161,6 +161,22 @@ chart's own Secret. Takes (dict "root" $ "name" "identity" "svc" $svc).
 /var/run/secrets/myaccount/nats
 {{- end -}}
 
+{{/* Where a calling workload's own key is mounted. */}}
+{{- define "myaccount.workloadKeyDir" -}}
+/var/run/myaccount/workload
+{{- end }}
+
+{{/* The Secret holding one workload's private key. Takes (dict "root" $ "name" "gateway"). */}}
+{{- define "myaccount.workloadKeySecret" -}}
+{{- $default := printf "%s-workload-%s" (include "myaccount.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
+{{- default $default (index (.root.Values.workloadIdentity.secretNames | default dict) .name) -}}
+{{- end }}
+
+{{/* A caller's public key, required. Takes (dict "root" $ "name" "gateway" "callee" "identity"). */}}
+{{- define "myaccount.workloadPublicKey" -}}
+{{- required (printf "workloadIdentity.publicKeys.%s is required: %s accepts calls only from %s, proven by its workload key. Run myaccount workload-keys --out DIR, create the Secrets it prints and set the public keys it prints (docs/OPERATIONS.md, The internal plane)" .name .callee .name) (index .root.Values.workloadIdentity.publicKeys .name) -}}
+{{- end }}
+
 {{/* The Secret holding one service's NATS nkey seed. Takes (dict "root" $ "name" "identity"). */}}
 {{- define "myaccount.natsCredentialsSecret" -}}
 {{- $default := printf "%s-nats-%s" (include "myaccount.fullname" .root) .name | trunc 63 | trimSuffix "-" -}}
@@ -320,6 +336,18 @@ optionally "secret": another Secret (the migration owner's), read under "<servic
 - name: GATEWAY_READ_RETRIES
   value: {{ $svc.readRetries | quote }}
 {{- end }}
+{{- end }}
+{{- if or (eq .name "identity") (eq .name "gateway") }}
+- name: {{ $p }}_WORKLOAD_KEY_FILE
+  value: {{ printf "%s/%s" (include "myaccount.workloadKeyDir" $root) $root.Values.workloadIdentity.secretKey | quote }}
+{{- end }}
+{{- if eq .name "identity" }}
+- name: IDENTITY_TRUSTED_CALLERS
+  value: {{ printf "gateway=%s" (include "myaccount.workloadPublicKey" (dict "root" $root "name" "gateway" "callee" "identity")) | quote }}
+{{- end }}
+{{- if eq .name "security-info" }}
+- name: SECURITYINFO_TRUSTED_CALLERS
+  value: {{ printf "identity=%s" (include "myaccount.workloadPublicKey" (dict "root" $root "name" "identity" "callee" "security-info")) | quote }}
 {{- end }}
 {{- if eq .name "identity" }}
 - name: ACCESS_TOKEN_TTL

@@ -91,6 +91,18 @@ impl Fleet {
         }
         let jwks_balancer = Balancer::start(ports[IDENTITY].iter().map(|(_, admin)| *admin).collect()).await;
         let jwks_url = format!("{}/.well-known/jwks.json", jwks_balancer.url());
+        // Who calls whom, as `myaccount workload-keys` writes it: each process is given the
+        // variables of its own prefix only (its key file, the callers it trusts).
+        let workload_variables = myaccount::workload_keys::variables(
+            &myaccount::workload_keys::write(&run.path.join("workloads")).expect("workload keys written"),
+        );
+        let own_workload_variables = |prefix: &str| {
+            workload_variables
+                .iter()
+                .filter(|(name, _)| name.starts_with(&format!("{prefix}_")))
+                .cloned()
+                .collect::<Vec<_>>()
+        };
 
         let mut services: Vec<Vec<Replica>> = Vec::new();
         for (i, service) in SERVICES.iter().enumerate() {
@@ -110,6 +122,7 @@ impl Fleet {
                     ("JWKS_URL".to_owned(), jwks_url.clone()),
                     ("DATA_ENCRYPTION_KEYS".to_owned(), DATA_ENCRYPTION_KEYS.to_owned()),
                 ];
+                env.extend(own_workload_variables(p));
                 if i == IDENTITY {
                     env.push(("SECURITYINFO_URL".to_owned(), service_balancers[1].url()));
                     env.push(("IDENTITY_BOOTSTRAP_ADMIN_UPN".to_owned(), ADMIN_UPN.to_owned()));
@@ -144,7 +157,7 @@ impl Fleet {
         let gateway_ports = [free_port(), free_port()];
         let mut gateways = Vec::new();
         for (r, port) in gateway_ports.iter().enumerate() {
-            let env = vec![
+            let mut env = vec![
                 ("RUST_LOG".to_owned(), "info".to_owned()),
                 ("GATEWAY_HOST".to_owned(), "127.0.0.1".to_owned()),
                 ("GATEWAY_PORT".to_owned(), port.to_string()),
@@ -163,6 +176,7 @@ impl Fleet {
                 // X-Forwarded-For.
                 ("GATEWAY_TRUST_FORWARDED_FOR".to_owned(), "true".to_owned()),
             ];
+            env.extend(own_workload_variables("GATEWAY"));
             let mut gateway = Replica::new(
                 format!("gateway-{r}"),
                 binaries.join("myaccount-gateway"),

@@ -7,6 +7,7 @@ use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_server::IdentityService;
 use platform::auth::Caller;
 use platform::error::to_status;
+use platform::workload::{CallingWorkload, GATEWAY};
 use tonic::{Request, Response, Status};
 
 use crate::domain::MfaProof;
@@ -38,6 +39,20 @@ pub const PUBLIC_METHODS: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/SetRequiredPassword",
 ];
 
+/// The methods only the gateway may call (`platform::workload`): the sign-in ceremony, whose
+/// callers have no access token, and every method whose request carries the person's client
+/// context (address, user agent, reported location), which identity believes from the gateway
+/// alone. A direct caller is refused before the handler runs.
+pub const GATEWAY_ONLY_METHODS: &[&str] = &[
+    "/myaccount.identity.v1.IdentityService/SignIn",
+    "/myaccount.identity.v1.IdentityService/RefreshToken",
+    "/myaccount.identity.v1.IdentityService/StartMfa",
+    "/myaccount.identity.v1.IdentityService/CompleteMfa",
+    "/myaccount.identity.v1.IdentityService/SetRequiredPassword",
+    COMPLETE_MFA_REGISTRATION,
+    "/myaccount.identity.v1.IdentityService/Reauthenticate",
+];
+
 pub struct IdentityApi {
     identity: Arc<Identity>,
     /// How recent a sign-in must be to delete one's own account.
@@ -53,16 +68,21 @@ impl IdentityApi {
     }
 }
 
-fn client_info<T>(request: &Request<T>, client: Option<pb::ClientContext>) -> ClientInfo {
-    let client = client.unwrap_or_default();
-    // A caller that does not say where the user is (anything but the gateway) is the client itself.
-    let ip_address = if client.ip_address.is_empty() {
-        request.remote_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+/// The client context of `request`, believed only when the gateway sends it (the auth layer
+/// lets no other workload call these methods; this says it once more where the context is read).
+/// The peer's own address is never the person's: it is the gateway's.
+fn client_context<T>(request: &Request<T>, client: Option<pb::ClientContext>) -> pb::ClientContext {
+    if CallingWorkload::is(request, GATEWAY) {
+        client.unwrap_or_default()
     } else {
-        client.ip_address
-    };
+        pb::ClientContext::default()
+    }
+}
+
+fn client_info<T>(request: &Request<T>, client: Option<pb::ClientContext>) -> ClientInfo {
+    let client = client_context(request, client);
     ClientInfo {
-        ip_address,
+        ip_address: client.ip_address,
         user_agent: client.user_agent,
         device_id: client.device_id,
         app_id: client.app_id,
@@ -179,8 +199,10 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<pb::CompleteMfaRequest>,
     ) -> Result<Response<pb::SignInResponse>, Status> {
+        let location = client_context(&request, request.get_ref().client.clone())
+            .location
+            .map(client_location);
         let r = request.into_inner();
-        let location = r.client.and_then(|c| c.location).map(client_location);
         let proof = match r.proof {
             Some(pb::complete_mfa_request::Proof::Code(c)) => Some(MfaProof::Code(c)),
             Some(pb::complete_mfa_request::Proof::AssertionJson(a)) => Some(MfaProof::Assertion(a)),
@@ -199,10 +221,8 @@ impl IdentityService for IdentityApi {
         request: Request<pb::CompleteMfaRegistrationRequest>,
     ) -> Result<Response<pb::SignInResponse>, Status> {
         let caller = Caller::of(&request)?;
-        let location = request
-            .into_inner()
-            .client
-            .and_then(|c| c.location)
+        let location = client_context(&request, request.get_ref().client.clone())
+            .location
             .map(client_location);
         let outcome = self
             .identity

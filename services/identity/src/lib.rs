@@ -33,7 +33,9 @@ use myaccount_proto::events::v1::{
 };
 use myaccount_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
+use platform::config::ConfigError;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
+use platform::workload::{GATEWAY, WorkloadVerifier};
 
 use crate::security_info::SecurityInfoClient;
 use crate::service::Identity;
@@ -56,6 +58,12 @@ impl Service for IdentityService {
     }
 
     async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {
+        if !settings.trusted_callers.trusts(GATEWAY) {
+            return Err(StartError::Config(ConfigError::new(
+                "IDENTITY_TRUSTED_CALLERS",
+                "must give the gateway's public key (gateway=<key>): identity takes sign-ins and a person's client context from the gateway alone; `myaccount workload-keys` writes the keys",
+            )));
+        }
         let pool = kit.pool().clone();
         let keys = KeyStore::load(pool.clone(), KeySchedule::of(&settings.tokens))
             .await
@@ -65,7 +73,13 @@ impl Service for IdentityService {
             .map_err(|e| StartError::service("identity", e))?
             .with_sign_in_settings(settings.sign_in);
         if let Some(second_factors) = &settings.second_factors {
-            let client = SecurityInfoClient::new(second_factors, keys.clone(), settings.tokens.clone())
+            let workload_key = settings.workload_key.clone().ok_or_else(|| {
+                StartError::Config(ConfigError::new(
+                    "IDENTITY_WORKLOAD_KEY_FILE",
+                    "is not set: identity signs its calls to security-info with its own workload key; `myaccount workload-keys` writes it",
+                ))
+            })?;
+            let client = SecurityInfoClient::new(second_factors, Arc::new(workload_key))
                 .map_err(|e| StartError::service("security-info client", e))?;
             identity = identity.with_second_factors(client);
         }
@@ -73,7 +87,8 @@ impl Service for IdentityService {
         if let Some(admin) = &settings.bootstrap_admin {
             admin.ensure(&identity).await?;
         }
-        // Identity verifies the tokens it signs itself, and lets sign-in through anonymously.
+        // Identity verifies the tokens it signs itself, and lets sign-in through anonymously,
+        // from the gateway alone: the only workload whose client context it believes.
         let verifier = TokenVerifier::new(
             VerifierSettings::new(&settings.tokens.issuer, &settings.tokens.audience, "local"),
             LocalJwks(keys.clone()),
@@ -81,7 +96,12 @@ impl Service for IdentityService {
         let auth = AuthLayer::new(Arc::new(verifier))
             .allow_anonymous(grpc::PUBLIC_METHODS)
             .allow_revoked(&[grpc::SIGN_OUT])
-            .allow_mfa_registration(&[grpc::COMPLETE_MFA_REGISTRATION]);
+            .allow_mfa_registration(&[grpc::COMPLETE_MFA_REGISTRATION])
+            .with_workloads(Arc::new(WorkloadVerifier::new(
+                SPEC.name,
+                settings.trusted_callers.clone(),
+            )))
+            .require_caller(grpc::GATEWAY_ONLY_METHODS, &[GATEWAY]);
         let api = grpc::IdentityApi::new(identity, settings.service.step_up_max_age);
         let refreshed_keys = keys.clone();
         Ok(kit

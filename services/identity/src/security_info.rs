@@ -1,22 +1,22 @@
 //! identity's outgoing gRPC edge: asking security-info which second factors a person has and
-//! whether a proof is right. Calls carry a short-lived token identity mints itself with the
-//! service scope. Proto <-> domain conversion for these calls happens here and nowhere else.
+//! whether a proof is right. Every call carries identity's workload token for security-info
+//! (`platform::workload`), on no person's token. Proto <-> domain conversion for these calls
+//! happens here and nowhere else.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use platform::config::{ConfigError, Env};
 use platform::instrument::GrpcClient;
 use platform::tls::ClientTls;
+use platform::workload::{SignedAsWorkload, WorkloadKey};
 use tonic::transport::Channel;
 use uuid::Uuid;
 
 use crate::domain::{FactorCheck, MfaPolicy, MfaPrompt, MfaProof, SecondFactor};
 use crate::error::IdentityError;
-use crate::tokens::{self, KeyStore, TokenSettings};
 
 /// Where security-info is and how the second step behaves.
 #[derive(Debug, Clone)]
@@ -65,24 +65,23 @@ impl SecondFactorSettings {
     }
 }
 
+/// security-info's workload name: the audience of identity's workload tokens.
+const SECURITY_INFO: &str = "security-info";
+
 /// How long one call to security-info may take.
 const SECURITY_INFO_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// A lazily connected client of security-info's internal methods.
 pub struct SecurityInfoClient {
-    /// Each call gets a client span whose context travels as `traceparent` metadata.
-    channel: GrpcClient<Channel>,
-    keys: Arc<KeyStore>,
-    tokens: TokenSettings,
+    /// Each call gets identity's workload token, and a client span whose context travels as
+    /// `traceparent` metadata.
+    channel: SignedAsWorkload<GrpcClient<Channel>>,
     pub policy: MfaPolicy,
 }
 
 impl SecurityInfoClient {
-    pub fn new(
-        settings: &SecondFactorSettings,
-        keys: Arc<KeyStore>,
-        tokens: TokenSettings,
-    ) -> Result<Self, ConfigError> {
+    /// A client signing its calls with identity's workload `key`.
+    pub fn new(settings: &SecondFactorSettings, key: Arc<WorkloadKey>) -> Result<Self, ConfigError> {
         let channel = settings
             .tls
             .endpoint(&settings.security_info_url, "SECURITYINFO_URL")?
@@ -94,31 +93,19 @@ impl SecurityInfoClient {
             .timeout(SECURITY_INFO_TIMEOUT)
             .connect_lazy();
         Ok(Self {
-            channel: GrpcClient::new(channel),
-            keys,
-            tokens,
+            channel: SignedAsWorkload::new(GrpcClient::new(channel), key, SECURITY_INFO),
             policy: settings.policy,
         })
     }
 
-    async fn request<T>(&self, message: T) -> Result<tonic::Request<T>, IdentityError> {
-        let token = self
-            .keys
-            .sign(&tokens::service_claims(&self.tokens, Utc::now()))
-            .await?;
-        Ok(platform::auth::bearer_request(message, &token)?)
-    }
-
-    fn client(&self) -> SecurityInfoServiceClient<GrpcClient<Channel>> {
+    fn client(&self) -> SecurityInfoServiceClient<SignedAsWorkload<GrpcClient<Channel>>> {
         SecurityInfoServiceClient::new(self.channel.clone())
     }
 
     pub async fn second_factors(&self, user_id: Uuid) -> Result<Vec<SecondFactor>, IdentityError> {
-        let request = self
-            .request(pb::ListSecondFactorsRequest {
-                user_id: user_id.to_string(),
-            })
-            .await?;
+        let request = tonic::Request::new(pb::ListSecondFactorsRequest {
+            user_id: user_id.to_string(),
+        });
         let factors = self
             .client()
             .list_second_factors(request)
@@ -141,12 +128,10 @@ impl SecurityInfoClient {
     }
 
     pub async fn begin(&self, user_id: Uuid, method_id: &str) -> Result<MfaPrompt, IdentityError> {
-        let request = self
-            .request(pb::BeginSecondFactorRequest {
-                user_id: user_id.to_string(),
-                method_id: method_id.to_owned(),
-            })
-            .await?;
+        let request = tonic::Request::new(pb::BeginSecondFactorRequest {
+            user_id: user_id.to_string(),
+            method_id: method_id.to_owned(),
+        });
         let prompt = self
             .client()
             .begin_second_factor(request)
@@ -165,16 +150,14 @@ impl SecurityInfoClient {
     }
 
     pub async fn verify(&self, user_id: Uuid, method_id: &str, proof: &MfaProof) -> Result<FactorCheck, IdentityError> {
-        let request = self
-            .request(pb::VerifySecondFactorRequest {
-                user_id: user_id.to_string(),
-                method_id: method_id.to_owned(),
-                proof: Some(match proof {
-                    MfaProof::Code(c) => pb::verify_second_factor_request::Proof::Code(c.clone()),
-                    MfaProof::Assertion(a) => pb::verify_second_factor_request::Proof::AssertionJson(a.clone()),
-                }),
-            })
-            .await?;
+        let request = tonic::Request::new(pb::VerifySecondFactorRequest {
+            user_id: user_id.to_string(),
+            method_id: method_id.to_owned(),
+            proof: Some(match proof {
+                MfaProof::Code(c) => pb::verify_second_factor_request::Proof::Code(c.clone()),
+                MfaProof::Assertion(a) => pb::verify_second_factor_request::Proof::AssertionJson(a.clone()),
+            }),
+        });
         let answer = self
             .client()
             .verify_second_factor(request)
@@ -199,12 +182,10 @@ impl SecurityInfoClient {
 
     /// Whether `password` is one of the person's app passwords.
     pub async fn verify_app_password(&self, user_id: Uuid, password: &str) -> Result<bool, IdentityError> {
-        let request = self
-            .request(pb::VerifyAppPasswordRequest {
-                user_id: user_id.to_string(),
-                password: password.to_owned(),
-            })
-            .await?;
+        let request = tonic::Request::new(pb::VerifyAppPasswordRequest {
+            user_id: user_id.to_string(),
+            password: password.to_owned(),
+        });
         Ok(self
             .client()
             .verify_app_password(request)

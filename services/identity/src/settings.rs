@@ -5,6 +5,7 @@
 use platform::config::{ConfigError, Env};
 use platform::events::Stream;
 use platform::service::{ServiceSettings, ServiceSpec};
+use platform::workload::{TrustedCallers, WorkloadKey};
 
 use crate::bootstrap::BootstrapAdmin;
 use crate::context::SignInSettings;
@@ -33,6 +34,12 @@ pub struct Settings {
     pub second_factors: Option<SecondFactorSettings>,
     /// Smart lockout: what makes a place familiar.
     pub sign_in: SignInSettings,
+    /// identity's own workload key, which its calls to security-info are signed with
+    /// (`IDENTITY_WORKLOAD_KEY_FILE`); needed with `second_factors`.
+    pub workload_key: Option<WorkloadKey>,
+    /// The workloads whose calls it accepts: the gateway, for sign-in and everything else that
+    /// carries a person's client context (`IDENTITY_TRUSTED_CALLERS`).
+    pub trusted_callers: TrustedCallers,
 }
 
 impl Settings {
@@ -43,6 +50,8 @@ impl Settings {
             bootstrap_admin: BootstrapAdmin::from_env(env)?,
             second_factors: Some(SecondFactorSettings::from_env(env)?),
             sign_in: SignInSettings::from_env(env)?,
+            workload_key: WorkloadKey::from_env(env, SPEC.env_prefix, SPEC.name)?,
+            trusted_callers: TrustedCallers::from_env(env, SPEC.env_prefix)?,
         })
     }
 }

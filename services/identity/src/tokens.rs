@@ -362,24 +362,6 @@ fn scope_of(subject: &TokenSubject) -> Option<String> {
     }
 }
 
-/// A short-lived token identity uses to call security-info's internal methods. Its subject is
-/// the nil id (no person), its only scope the service scope.
-pub fn service_claims(settings: &TokenSettings, now: DateTime<Utc>) -> Claims {
-    Claims {
-        iss: settings.issuer.clone(),
-        aud: settings.audience.clone(),
-        sub: Uuid::nil().to_string(),
-        exp: now.timestamp() + 60,
-        iat: now.timestamp(),
-        jti: Uuid::new_v4().to_string(),
-        sid: None,
-        org: None,
-        auth_time: now.timestamp(),
-        amr: vec![],
-        scope: Some(platform::auth::SERVICE_SCOPE.to_owned()),
-    }
-}
-
 /// A new opaque refresh token and the digest that is stored instead of it.
 pub fn new_refresh_token() -> (String, Vec<u8>) {
     let mut bytes = [0u8; 32];

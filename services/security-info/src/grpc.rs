@@ -6,6 +6,7 @@ use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_server::SecurityInfoService;
 use platform::auth::Caller;
 use platform::error::to_status;
+use platform::workload::{CallingWorkload, IDENTITY};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -25,6 +26,15 @@ pub const MFA_REGISTRATION_METHODS: &[&str] = &[
     "/myaccount.securityinfo.v1.SecurityInfoService/VerifyMethod",
     "/myaccount.securityinfo.v1.SecurityInfoService/StartSecurityKeyRegistration",
     "/myaccount.securityinfo.v1.SecurityInfoService/CompleteSecurityKeyRegistration",
+];
+
+/// The calls identity makes while a person signs in: only identity may make them, and on no
+/// person's token.
+pub const IDENTITY_ONLY_METHODS: &[&str] = &[
+    "/myaccount.securityinfo.v1.SecurityInfoService/ListSecondFactors",
+    "/myaccount.securityinfo.v1.SecurityInfoService/BeginSecondFactor",
+    "/myaccount.securityinfo.v1.SecurityInfoService/VerifySecondFactor",
+    "/myaccount.securityinfo.v1.SecurityInfoService/VerifyAppPassword",
 ];
 
 pub struct SecurityInfoApi {
@@ -344,7 +354,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::ListSecondFactorsRequest>,
     ) -> Result<Response<pb::SecondFactors>, Status> {
-        Caller::of(&request)?.require_service()?;
+        CallingWorkload::require(&request, IDENTITY)?;
         let user_id = user_id(&request.get_ref().user_id)?;
         let (factors, default) = self.service.second_factors(user_id).await.map_err(status)?;
         Ok(Response::new(pb::SecondFactors {
@@ -372,7 +382,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::BeginSecondFactorRequest>,
     ) -> Result<Response<pb::SecondFactorPrompt>, Status> {
-        Caller::of(&request)?.require_service()?;
+        CallingWorkload::require(&request, IDENTITY)?;
         let r = request.get_ref();
         let user_id = user_id(&r.user_id)?;
         let prompt = self
@@ -391,7 +401,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::VerifySecondFactorRequest>,
     ) -> Result<Response<pb::SecondFactorVerification>, Status> {
-        Caller::of(&request)?.require_service()?;
+        CallingWorkload::require(&request, IDENTITY)?;
         let r = request.into_inner();
         let user_id = user_id(&r.user_id)?;
         let proof = match r.proof {
@@ -435,7 +445,7 @@ impl SecurityInfoService for SecurityInfoApi {
         &self,
         request: Request<pb::VerifyAppPasswordRequest>,
     ) -> Result<Response<pb::AppPasswordVerification>, Status> {
-        Caller::of(&request)?.require_service()?;
+        CallingWorkload::require(&request, IDENTITY)?;
         let r = request.get_ref();
         let user_id = user_id(&r.user_id)?;
         let found = self

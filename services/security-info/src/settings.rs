@@ -6,6 +6,7 @@ use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
 use platform::events::Stream;
 use platform::service::{ServiceSettings, ServiceSpec};
+use platform::workload::TrustedCallers;
 use url::Url;
 use webauthn_rs::WebauthnBuilder;
 
@@ -72,6 +73,9 @@ pub struct Settings {
     /// The issuer an authenticator app shows next to the code.
     pub totp_issuer: String,
     pub sender: SenderSettings,
+    /// The workloads whose calls it accepts: identity, for the second-factor checks
+    /// (`SECURITYINFO_TRUSTED_CALLERS`).
+    pub trusted_callers: TrustedCallers,
 }
 
 impl Settings {
@@ -82,6 +86,7 @@ impl Settings {
             webauthn: WebAuthnSettings::from_env(env)?,
             totp_issuer: env.or("TOTP_ISSUER", "MyAccount".to_owned())?,
             sender: SenderSettings::from_env(env)?,
+            trusted_callers: TrustedCallers::from_env(env, SPEC.env_prefix)?,
         })
     }
 }

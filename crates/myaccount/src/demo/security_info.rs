@@ -8,6 +8,7 @@ use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClien
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use myaccount_security_info::domain::totp_code;
+use platform::workload::SignedAsWorkload;
 use tonic::transport::Channel;
 
 use super::{DemoTarget, USERS};
@@ -26,7 +27,7 @@ pub struct SeededApp {
 
 pub async fn seed(
     target: &DemoTarget,
-    identity: &mut IdentityServiceClient<Channel>,
+    identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>,
 ) -> anyhow::Result<Option<SeededApp>> {
     let Some(user) = USERS.iter().find(|u| u.upn == WITH_TOTP) else {
         bail!("{WITH_TOTP} is not a demo user");
@@ -99,9 +100,9 @@ pub async fn seed(
 /// not hold (seeded before).
 pub async fn admin_token(
     target: &DemoTarget,
-    identity: &mut IdentityServiceClient<Channel>,
+    identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>,
 ) -> anyhow::Result<Option<(String, Option<SeededApp>)>> {
-    let sign_in = |identity: &mut IdentityServiceClient<Channel>| {
+    let sign_in = |identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>| {
         let request = identity::SignInRequest {
             username: target.admin_upn.clone(),
             password: target.admin_password.clone(),

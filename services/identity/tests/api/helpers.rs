@@ -1,6 +1,7 @@
 //! A real identity service per test: its own database, its own NATS namespace, free ports, and a
 //! gRPC client. Typed helpers keep the tests about behaviour rather than plumbing.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::message::StreamMessage;
@@ -15,6 +16,7 @@ use platform::events::{Event, EventBus, Naming, Stream};
 use platform::service::ServiceSettings;
 use platform::testing::{StartedService, TestDatabase, TestNats};
 pub use platform::testing::{assert_status, bearer, violated_fields};
+use platform::workload::{GATEWAY, IDENTITY, SignedAsWorkload, TrustedCallers, WorkloadKey};
 use prost::Message;
 use sqlx::PgPool;
 use tokio::sync::OnceCell;
@@ -32,10 +34,17 @@ pub const USER_CREATED: &str = "myaccount.identity.v1.user_created";
 pub const INVALID_CREDENTIALS: &str = "the user name or password is incorrect";
 pub const INVALID_REFRESH_TOKEN: &str = "the refresh token is invalid, expired or already used; sign in again";
 
+/// identity's client as the gateway holds it: every call carries the gateway's workload token.
+pub type GatewayClient = IdentityServiceClient<SignedAsWorkload<Channel>>;
+
 pub struct TestApp {
     pub admin_port: u16,
-    pub identity: IdentityServiceClient<Channel>,
+    /// Calls as the gateway makes them.
+    pub identity: GatewayClient,
+    /// The bare channel: calls on it carry no workload token, as a direct caller's would.
     pub channel: Channel,
+    /// The gateway's workload key, the one identity trusts.
+    pub gateway_key: WorkloadKey,
     /// The service's database, for checking what it stored.
     pub db: PgPool,
     pub naming: Naming,
@@ -70,6 +79,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let mut db_settings = database.settings.clone();
     // Tests run many services side by side against one Postgres; a test needs only a few.
     db_settings.max_connections = 5;
+    let gateway_key = WorkloadKey::generate(GATEWAY);
     let settings = Settings {
         service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
         tokens: TokenSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE),
@@ -84,6 +94,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             password: ADMIN_PASSWORD.into(),
         }),
         second_factors: None,
+        workload_key: None,
+        trusted_callers: TrustedCallers::new().with_key(&gateway_key),
     };
     let mut settings = settings;
     configure(&mut settings);
@@ -97,8 +109,13 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("connect to nats");
     TestApp {
         admin_port,
-        identity: IdentityServiceClient::new(channel.clone()),
+        identity: IdentityServiceClient::new(SignedAsWorkload::new(
+            channel.clone(),
+            Arc::new(gateway_key.clone()),
+            IDENTITY,
+        )),
         channel,
+        gateway_key,
         db,
         naming: nats.settings.naming(),
         bus,
@@ -140,8 +157,13 @@ pub fn assert_revoked(status: &Status, reason: &str) {
 }
 
 impl TestApp {
-    pub fn client(&self) -> IdentityServiceClient<Channel> {
+    pub fn client(&self) -> GatewayClient {
         self.identity.clone()
+    }
+
+    /// A client of whoever can reach the port: its calls carry no workload token.
+    pub fn direct_client(&self) -> IdentityServiceClient<Channel> {
+        IdentityServiceClient::new(self.channel.clone())
     }
 
     pub async fn sign_in(&self, upn: &str, password: &str) -> Result<pb::TokenSet, Status> {
@@ -153,7 +175,13 @@ impl TestApp {
         .await
     }
 
-    pub async fn sign_in_with(&self, request: pb::SignInRequest) -> Result<pb::TokenSet, Status> {
+    /// A sign-in as the gateway sends it: the gateway always says where the person is (here,
+    /// the test's own address) unless the request says otherwise.
+    pub async fn sign_in_with(&self, mut request: pb::SignInRequest) -> Result<pb::TokenSet, Status> {
+        request.client.get_or_insert_with(|| pb::ClientContext {
+            ip_address: "127.0.0.1".into(),
+            ..Default::default()
+        });
         let response = self.client().sign_in(request).await?.into_inner();
         match response.result {
             Some(pb::sign_in_response::Result::Tokens(tokens)) => Ok(tokens),

@@ -1,5 +1,6 @@
 //! Identity's API, exercised over gRPC against a real service on real Postgres and NATS.
 
+mod calling_workload;
 mod concurrency;
 mod create_user;
 mod guest_organizations;

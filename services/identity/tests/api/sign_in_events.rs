@@ -89,7 +89,7 @@ async fn every_sign_in_attempt_writes_exactly_one_record() {
     assert!(invalid_password.authentication_methods.is_empty());
     assert_eq!(
         invalid_password.ip_address, "127.0.0.1",
-        "without a client context, the caller's address"
+        "the address the gateway reported"
     );
     assert_eq!(invalid_password.reported_location, None, "no report, no location");
 

@@ -1,7 +1,7 @@
 use myaccount_proto::securityinfo::v1 as pb;
 use tonic::Code;
 
-use crate::helpers::{AuthenticatorApp, SignedIn, assert_status, spawn_app, violated_fields};
+use crate::helpers::{AuthenticatorApp, SignedIn, assert_status, bearer, spawn_app, violated_fields};
 
 #[tokio::test]
 async fn an_authenticator_app_is_registered_by_proving_a_current_code() {
@@ -151,18 +151,80 @@ async fn names_are_required_and_checked() {
 }
 
 #[tokio::test]
-async fn internal_calls_need_the_service_scope() {
+async fn internal_calls_are_identitys_alone() {
     let app = spawn_app().await;
     let adele = app.person(SignedIn::WithMfa);
-    let refused = app.second_factors(adele.id, &adele.token).await.unwrap_err();
+    let (method, _, _) = app.register_app(&adele, "Phone").await;
+    let only_identity = |method: &str| {
+        format!(
+            "{method} accepts calls only from the identity workload: present its workload token in the myaccount-workload-token metadata"
+        )
+    };
+    // A person's token, even a fresh multi-factor one, is no workload's.
+    let refused = app.second_factors_as_person(adele.id, &adele.token).await.unwrap_err();
+    assert_status(&refused, Code::Unauthenticated, &only_identity("ListSecondFactors"));
+    let mut c = app.c();
+    let begin = c
+        .begin_second_factor(bearer(
+            pb::BeginSecondFactorRequest {
+                user_id: adele.id.to_string(),
+                method_id: method.id.clone(),
+            },
+            &adele.token,
+        ))
+        .await
+        .unwrap_err();
+    assert_status(&begin, Code::Unauthenticated, &only_identity("BeginSecondFactor"));
+    let verify = c
+        .verify_second_factor(bearer(
+            pb::VerifySecondFactorRequest {
+                user_id: adele.id.to_string(),
+                method_id: method.id.clone(),
+                proof: Some(pb::verify_second_factor_request::Proof::Code("123456".into())),
+            },
+            &adele.token,
+        ))
+        .await
+        .unwrap_err();
+    assert_status(&verify, Code::Unauthenticated, &only_identity("VerifySecondFactor"));
+    let app_password = c
+        .verify_app_password(tonic::Request::new(pb::VerifyAppPasswordRequest {
+            user_id: adele.id.to_string(),
+            password: "abcd efgh ijkl mnop".into(),
+        }))
+        .await
+        .unwrap_err();
     assert_status(
-        &refused,
-        Code::PermissionDenied,
-        "this operation needs the myaccount.service scope",
+        &app_password,
+        Code::Unauthenticated,
+        &only_identity("VerifyAppPassword"),
     );
+
+    // Another workload's key (the gateway's), or a token of identity's meant for identity, or
+    // one signed by a key that is not identity's: refused too.
+    let gateway = platform::workload::WorkloadKey::generate("gateway");
+    let forger = platform::workload::WorkloadKey::generate("identity");
+    for (token, message) in [
+        (
+            gateway.token_for("security-info").expect("signed"),
+            "the workload token is from \"gateway\", a workload this service does not trust",
+        ),
+        (
+            app.identity_key.token_for("identity").expect("signed"),
+            "the workload token is meant for \"identity\", not this service",
+        ),
+        (
+            forger.token_for("security-info").expect("signed"),
+            "the workload token is not valid: bad signature",
+        ),
+    ] {
+        let refused = app.second_factors(adele.id, &token).await.unwrap_err();
+        assert_status(&refused, Code::Unauthenticated, message);
+    }
+
     let factors = app
-        .second_factors(adele.id, &app.service_token())
+        .second_factors(adele.id, &app.identity_token())
         .await
         .expect("identity may ask");
-    assert!(factors.factors.is_empty());
+    assert_eq!(factors.factors.len(), 1, "{factors:?}");
 }

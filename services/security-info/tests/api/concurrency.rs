@@ -13,7 +13,7 @@ async fn every_read_path_serves_more_callers_than_pool_connections() {
     app.register_app(&person, "Phone").await;
     app.recovery_codes(&person).await.expect("recovery codes");
     app.organization_changed(&person.organization_id, true).await;
-    let service_token = app.service_token();
+    let identity_token = app.identity_token();
 
     all_succeed_concurrently("GetMySecurityInfo", || {
         let mut client = app.c();
@@ -21,13 +21,13 @@ async fn every_read_path_serves_more_callers_than_pool_connections() {
         async move { client.get_my_security_info(request).await }
     })
     .await;
-    all_succeed_concurrently("ListSecondFactors", || app.second_factors(person.id, &service_token)).await;
+    all_succeed_concurrently("ListSecondFactors", || app.second_factors(person.id, &identity_token)).await;
     all_succeed_concurrently("ExportMyData", || app.export(&person)).await;
 
     // The answers are the person's, not empty ones.
     let info = app.security_info(&person).await;
     assert!(info.mfa_registered && info.mfa_required, "{info:?}");
-    let factors = app.second_factors(person.id, &service_token).await.expect("factors");
+    let factors = app.second_factors(person.id, &identity_token).await.expect("factors");
     assert_eq!(
         factors.factors.len(),
         2,

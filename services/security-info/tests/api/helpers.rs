@@ -13,12 +13,13 @@ use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use myaccount_security_info::notifications::{SenderSettings, open_secret_parameters};
 use myaccount_security_info::{Application, SPEC, Settings, WebAuthnSettings};
-use platform::auth::{Claims, MFA_REGISTRATION_SCOPE, SERVICE_SCOPE};
+use platform::auth::{Claims, MFA_REGISTRATION_SCOPE};
 use platform::crypto::Keyring;
 use platform::events::{Event, EventBus, Naming, Stream};
 use platform::service::ServiceSettings;
 use platform::testing::{StartedService, TestDatabase, TestIssuer, TestNats, eventually};
-pub use platform::testing::{assert_status, bearer, violated_fields};
+pub use platform::testing::{assert_status, bearer, violated_fields, with_workload_token};
+use platform::workload::{IDENTITY, TrustedCallers, WorkloadKey};
 use prost::Message;
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -33,6 +34,8 @@ pub const ORIGIN: &str = "http://localhost:8080";
 
 pub struct TestApp {
     pub client: SecurityInfoServiceClient<Channel>,
+    /// identity's workload key, the one security-info trusts for the second-factor checks.
+    pub identity_key: WorkloadKey,
     pub db: PgPool,
     pub naming: Naming,
     pub issuer: TestIssuer,
@@ -97,6 +100,7 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
     let issuer = TestIssuer::new();
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
+    let identity_key = WorkloadKey::generate(IDENTITY);
     let mut settings = Settings {
         service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
         keyring: Keyring::generate("k1"),
@@ -107,6 +111,7 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
         },
         totp_issuer: "MyAccount".into(),
         sender,
+        trusted_callers: TrustedCallers::new().with_key(&identity_key),
     };
     configure(&mut settings);
     let keyring = settings.keyring.clone();
@@ -116,6 +121,7 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
     let service = platform::testing::start_service(app, &database.settings).await;
     TestApp {
         client: SecurityInfoServiceClient::new(service.channel.clone()),
+        identity_key,
         db: service.db.clone(),
         naming: nats.settings.naming(),
         nats: nats.settings.clone(),
@@ -214,12 +220,14 @@ impl TestApp {
         }
     }
 
-    /// A token of identity calling as a service.
-    pub fn service_token(&self) -> String {
-        let mut claims = self.issuer.claims_for(Uuid::nil());
-        claims.sid = None;
-        claims.scope = Some(SERVICE_SCOPE.into());
-        self.issuer.sign(&claims)
+    /// identity's workload token for security-info, as identity's calls carry it.
+    pub fn identity_token(&self) -> String {
+        self.identity_key.token_for(SPEC.name).expect("signed")
+    }
+
+    /// `message` as identity sends it: with its workload token, on no person's token.
+    pub fn as_identity_sends<T>(&self, message: T) -> tonic::Request<T> {
+        with_workload_token(tonic::Request::new(message), &self.identity_token())
     }
 
     pub fn c(&self) -> SecurityInfoServiceClient<Channel> {
@@ -355,11 +363,29 @@ impl TestApp {
 
     // --- the internal calls identity makes
 
-    pub async fn second_factors(&self, user_id: Uuid, token: &str) -> Result<pb::SecondFactors, Status> {
+    /// The person's second factors, asked with `workload_token` (identity's: [`Self::identity_token`]).
+    pub async fn second_factors(&self, user_id: Uuid, workload_token: &str) -> Result<pb::SecondFactors, Status> {
         let r = pb::ListSecondFactorsRequest {
             user_id: user_id.to_string(),
         };
-        Ok(self.c().list_second_factors(bearer(r, token)).await?.into_inner())
+        let request = with_workload_token(tonic::Request::new(r), workload_token);
+        Ok(self.c().list_second_factors(request).await?.into_inner())
+    }
+
+    /// The person's second factors, asked with a person's access token and no workload token.
+    pub async fn second_factors_as_person(
+        &self,
+        user_id: Uuid,
+        access_token: &str,
+    ) -> Result<pb::SecondFactors, Status> {
+        let r = pb::ListSecondFactorsRequest {
+            user_id: user_id.to_string(),
+        };
+        Ok(self
+            .c()
+            .list_second_factors(bearer(r, access_token))
+            .await?
+            .into_inner())
     }
 
     pub async fn begin_factor(&self, user_id: Uuid, method_id: &str) -> pb::SecondFactorPrompt {
@@ -368,7 +394,7 @@ impl TestApp {
             method_id: method_id.into(),
         };
         self.c()
-            .begin_second_factor(bearer(r, &self.service_token()))
+            .begin_second_factor(self.as_identity_sends(r))
             .await
             .expect("begin second factor")
             .into_inner()
@@ -395,7 +421,7 @@ impl TestApp {
             proof: Some(proof),
         };
         self.c()
-            .verify_second_factor(bearer(r, &self.service_token()))
+            .verify_second_factor(self.as_identity_sends(r))
             .await
             .expect("verify second factor")
             .into_inner()
@@ -407,7 +433,7 @@ impl TestApp {
             password: password.into(),
         };
         self.c()
-            .verify_app_password(bearer(r, &self.service_token()))
+            .verify_app_password(self.as_identity_sends(r))
             .await
             .expect("verify app password")
             .into_inner()

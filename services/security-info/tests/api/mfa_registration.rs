@@ -65,21 +65,19 @@ async fn a_registration_token_registers_a_first_method_and_does_nothing_else() {
             .await
             .map(|_| ())
             .unwrap_err(),
-        // Nor the internal calls, which need the service scope anyway.
-        app.second_factors(adele.id, &adele.token)
-            .await
-            .map(|_| ())
-            .unwrap_err(),
     ];
     for refusal in &refusals {
         assert_status(refusal, Code::Unauthenticated, REFUSED);
     }
+    // Nor the internal calls, which are identity's alone.
+    let internal = app.second_factors_as_person(adele.id, &adele.token).await.unwrap_err();
+    assert_eq!(internal.code(), Code::Unauthenticated, "{internal:?}");
     assert_eq!(app.method_rows(adele.id).await, 0, "nothing was added");
 
     // An authenticator app registers and verifies with it, and names the interrupted sign-in.
     let (method, _, _) = app.register_app(&adele, "Phone").await;
     let factors = app
-        .second_factors(adele.id, &app.service_token())
+        .second_factors(adele.id, &app.identity_token())
         .await
         .expect("identity lists the factors");
     let registered = factors
@@ -100,7 +98,7 @@ async fn a_registration_token_registers_a_first_method_and_does_nothing_else() {
     // A method added with an ordinary session names no registration.
     let bob = app.person(SignedIn::PasswordOnly);
     let (bobs, _, _) = app.register_app(&bob, "Phone").await;
-    let bobs_factors = app.second_factors(bob.id, &app.service_token()).await.expect("listed");
+    let bobs_factors = app.second_factors(bob.id, &app.identity_token()).await.expect("listed");
     let bobs = bobs_factors
         .factors
         .iter()
@@ -123,7 +121,7 @@ async fn a_registration_token_can_register_a_phone() {
         .await
         .expect("the code proves the phone");
     let factors = app
-        .second_factors(adele.id, &app.service_token())
+        .second_factors(adele.id, &app.identity_token())
         .await
         .expect("listed");
     let factor = factors

@@ -289,7 +289,7 @@ async fn a_deleted_account_is_erased_once_and_stays_erased() {
         &format!("method {email_id} not found"),
     );
     // What identity asks during a sign-in knows nothing of adele either.
-    let factors = app.second_factors(p.id, &app.service_token()).await.expect("listed");
+    let factors = app.second_factors(p.id, &app.identity_token()).await.expect("listed");
     assert!(factors.factors.is_empty());
     assert_eq!(
         app.check_code(p.id, &adele.authenticator_app.id, "123456")

@@ -48,7 +48,7 @@ async fn recovery_codes_are_single_use_and_regenerating_replaces_them_all() {
 
     // Offered last, after the real factors.
     let factors = app
-        .second_factors(adele.id, &app.service_token())
+        .second_factors(adele.id, &app.identity_token())
         .await
         .expect("factors")
         .factors;
