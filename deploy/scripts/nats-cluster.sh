@@ -62,11 +62,11 @@ CONF
   echo $! >"$node/pid"
   urls+=("nats://127.0.0.1:$client")
 done
-# Ready when every node's JetStream has joined the meta group.
+# Ready when every node is healthy: its JetStream current with the meta group.
 for i in 0 1 2; do
   monitor=$((base_port + 200 + i))
   for _ in $(seq 1 100); do
-    if curl -fsS "http://127.0.0.1:$monitor/healthz?js-enabled-only=true" >/dev/null 2>&1; then
+    if curl -fsS "http://127.0.0.1:$monitor/healthz" >/dev/null 2>&1; then
       break
     fi
     sleep 0.2
