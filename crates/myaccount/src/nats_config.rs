@@ -11,8 +11,6 @@
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use myaccount_proto::events::v1::{
@@ -312,18 +310,10 @@ fn ensure_seed(path: &Path) -> Result<String, NatsConfigError> {
 }
 
 fn write_file(path: &Path, content: &[u8], mode: u32) -> Result<(), NatsConfigError> {
-    let failed = |source| NatsConfigError::Write {
+    crate::files::write_with_mode(path, content, mode).map_err(|source| NatsConfigError::Write {
         path: path.to_owned(),
         source,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(path)
-        .map_err(failed)?;
-    file.write_all(content).map_err(failed)
+    })
 }
 
 /// A double-quoted string, valid in both the NATS configuration format and YAML.

@@ -7,8 +7,6 @@
 //! caller's own pod needs its private key; the public keys are not secret.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
-use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 
 use platform::workload::{GATEWAY, IDENTITY, WorkloadKey};
@@ -93,18 +91,10 @@ fn ensure_key(workload: &str, path: &Path) -> Result<WorkloadKey, WorkloadKeysEr
 }
 
 fn write_file(path: &Path, content: &[u8], mode: u32) -> Result<(), WorkloadKeysError> {
-    let failed = |source| WorkloadKeysError::Write {
+    crate::files::write_with_mode(path, content, mode).map_err(|source| WorkloadKeysError::Write {
         path: path.to_owned(),
         source,
-    };
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(mode)
-        .open(path)
-        .map_err(failed)?;
-    file.write_all(content).map_err(failed)
+    })
 }
 
 fn public_key_of<'a>(written: &'a [WrittenKey], workload: &str) -> &'a str {

@@ -110,6 +110,13 @@ pub enum HandlerError {
 
 /// `?` on a query sorts the error: the infrastructure's ([`crate::db::is_infrastructure_error`])
 /// is `Unavailable`, any other (a constraint, a bad value) `Transient`.
+/// An event naming something by an id that is not one can never be applied.
+impl From<myaccount_proto::InvalidId> for HandlerError {
+    fn from(e: myaccount_proto::InvalidId) -> Self {
+        HandlerError::Rejected(e.to_string())
+    }
+}
+
 impl From<sqlx::Error> for HandlerError {
     fn from(e: sqlx::Error) -> Self {
         if crate::db::is_infrastructure_error(&e) {

@@ -8,6 +8,7 @@ use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, DeviceRenamed, RecoveryKeyAdded,
     RecoveryKeyViewDenied, RecoveryKeyViewed, SignInRecorded, SignInStatus, UserCreated,
 };
+use myaccount_proto::parse_id;
 use myaccount_proto::{id_or_empty, timestamp};
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::events::Event;
@@ -170,14 +171,10 @@ pub struct UserCreatedHandler;
 impl Handler<UserCreated> for UserCreatedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserCreated>) -> Result<(), HandlerError> {
         let e = &delivery.event;
-        let user_id = Uuid::parse_str(&e.user_id)
-            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
+        let user_id = parse_id("user_id", &e.user_id)?;
         let home = match e.home_organization_id.trim() {
             "" => None,
-            raw => Some(
-                Uuid::parse_str(raw)
-                    .map_err(|_| HandlerError::Rejected(format!("home_organization_id {raw:?} is not a UUID")))?,
-            ),
+            raw => Some(parse_id("home_organization_id", raw)?),
         };
         if platform::erasure::is_erased(conn, user_id).await? {
             tracing::info!(%user_id, "user_created of an erased account ignored");

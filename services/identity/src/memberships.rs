@@ -6,17 +6,13 @@ use chrono::Utc;
 use myaccount_proto::events::v1::{
     MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged, OrganizationMembershipKind,
 };
+use myaccount_proto::parse_id;
 use platform::consumer::{Delivery, Handler, HandlerError};
 use sqlx::PgConnection;
-use uuid::Uuid;
 
 use crate::domain::RevocationReason;
 use crate::sessions::end_sessions;
 use crate::store::{self, SessionFilter};
-
-fn uuid(field: &str, raw: &str) -> Result<Uuid, HandlerError> {
-    Uuid::parse_str(raw).map_err(|_| HandlerError::Rejected(format!("{field} {raw:?} is not a UUID")))
-}
 
 /// `member_joined` of kind guest: the person may now sign in to that organization.
 pub struct GuestJoinedHandler;
@@ -27,8 +23,8 @@ impl Handler<MemberJoined> for GuestJoinedHandler {
         if e.kind() != OrganizationMembershipKind::Guest {
             return Ok(());
         }
-        let user_id = uuid("user_id", &e.user_id)?;
-        let organization_id = uuid("organization_id", &e.organization_id)?;
+        let user_id = parse_id("user_id", &e.user_id)?;
+        let organization_id = parse_id("organization_id", &e.organization_id)?;
         // An account deleted meanwhile gets no membership back.
         if store::is_deleted(conn, user_id).await.map_err(HandlerError::from)? {
             return Ok(());
@@ -49,8 +45,8 @@ async fn end_guest_membership(
     time: Option<chrono::DateTime<Utc>>,
     reason: RevocationReason,
 ) -> Result<(), HandlerError> {
-    let user_id = uuid("user_id", user_id)?;
-    let organization_id = uuid("organization_id", organization_id)?;
+    let user_id = parse_id("user_id", user_id)?;
+    let organization_id = parse_id("organization_id", organization_id)?;
     let now = Utc::now();
     store::guest_left(conn, user_id, organization_id, time.unwrap_or(now))
         .await
@@ -109,7 +105,7 @@ impl Handler<OrganizationChanged> for OrganizationPolicyHandler {
         delivery: &Delivery<OrganizationChanged>,
     ) -> Result<(), HandlerError> {
         let e = &delivery.event;
-        let organization_id = uuid("organization_id", &e.organization_id)?;
+        let organization_id = parse_id("organization_id", &e.organization_id)?;
         let time = delivery.time.unwrap_or_else(Utc::now);
         store::set_organization_policy(conn, organization_id, e.allow_self_deletion, e.mfa_required, time)
             .await

@@ -7,6 +7,7 @@ use myaccount_proto::events::v1::{
     InvitationCreated, InvitationDeclined, MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged,
     OrganizationMembershipKind, UserCreated,
 };
+use myaccount_proto::parse_id;
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::outbox::{OutgoingEvent, publish_in_tx};
 use sqlx::PgConnection;
@@ -129,8 +130,7 @@ pub struct UserCreatedHandler;
 impl Handler<UserCreated> for UserCreatedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserCreated>) -> Result<(), HandlerError> {
         let e = &delivery.event;
-        let user_id = Uuid::parse_str(&e.user_id)
-            .map_err(|_| HandlerError::Rejected(format!("user_id {:?} is not a UUID", e.user_id)))?;
+        let user_id = parse_id("user_id", &e.user_id)?;
         let mut v = platform::error::Violations::new();
         let upn =
             domain::user_principal_name("user_principal_name", &e.user_principal_name, &mut v).ok_or_else(|| {
@@ -138,10 +138,7 @@ impl Handler<UserCreated> for UserCreatedHandler {
             })?;
         let home = match e.home_organization_id.trim() {
             "" => None,
-            raw => Some(
-                Uuid::parse_str(raw)
-                    .map_err(|_| HandlerError::Rejected(format!("home_organization_id {raw:?} is not a UUID")))?,
-            ),
+            raw => Some(parse_id("home_organization_id", raw)?),
         };
         if platform::erasure::is_erased(conn, user_id).await? {
             tracing::info!(%user_id, "user_created of an erased account ignored");

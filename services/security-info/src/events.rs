@@ -175,8 +175,7 @@ impl AppPasswordRevoker {
 }
 
 fn member<'a>(user_id: &str, organization_id: &'a str) -> Result<(Uuid, &'a str), HandlerError> {
-    let user_id = Uuid::parse_str(user_id.trim())
-        .map_err(|_| HandlerError::Rejected(format!("user_id {user_id:?} is not a UUID")))?;
+    let user_id = myaccount_proto::parse_id("user_id", user_id)?;
     let organization_id = organization_id.trim();
     if organization_id.is_empty() {
         return Err(HandlerError::Rejected("organization_id is empty".into()));
