@@ -396,6 +396,18 @@ impl TestSystem {
         format!("{}{path}", self.gateway)
     }
 
+    /// The OpenAPI document the gateway publishes at `/openapi.json`.
+    pub async fn published_document(&self) -> Value {
+        self.http
+            .get(self.url("/openapi.json"))
+            .send()
+            .await
+            .expect("the gateway answers")
+            .json()
+            .await
+            .expect("the document is JSON")
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> Response {
         self.http
             .post(self.url(path))

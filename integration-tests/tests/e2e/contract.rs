@@ -24,15 +24,7 @@ struct Contract<'a> {
 
 impl<'a> Contract<'a> {
     async fn of(system: &'a TestSystem) -> Self {
-        let document = system
-            .http
-            .get(system.url("/openapi.json"))
-            .send()
-            .await
-            .expect("the gateway answers")
-            .json()
-            .await
-            .expect("the document is JSON");
+        let document = system.published_document().await;
         Self {
             system,
             document,

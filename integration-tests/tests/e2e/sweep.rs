@@ -759,15 +759,7 @@ async fn generated_input_never_gets_a_server_error_or_an_undocumented_answer_and
         .unwrap_or(DEFAULT_SEED);
     let started = Instant::now();
     let system = TestSystem::spawn().await;
-    let document: Value = system
-        .http
-        .get(system.url("/openapi.json"))
-        .send()
-        .await
-        .expect("the gateway answers")
-        .json()
-        .await
-        .expect("the document is JSON");
+    let document = system.published_document().await;
 
     // A person signed in with a second factor (so step-up operations reach their validation),
     // with a device; another person with a device of their own.
