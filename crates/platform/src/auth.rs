@@ -26,6 +26,7 @@ use uuid::Uuid;
 use crate::config::{ConfigError, Env};
 use crate::revocation::RevocationSet;
 use crate::tls::ClientTls;
+use crate::verified_tokens::VerifiedTokens;
 use crate::workload::{WORKLOAD_TOKEN_METADATA, WorkloadError, WorkloadVerifier};
 
 /// Scope carried by tokens of users with the admin role.
@@ -481,6 +482,8 @@ pub struct TokenVerifier {
     source: Box<dyn JwksSource>,
     settings: VerifierSettings,
     cache: RwLock<KeyCache>,
+    /// Tokens already verified, so the next call with the same token skips the signature.
+    verified: VerifiedTokens<Caller>,
 }
 
 impl TokenVerifier {
@@ -492,6 +495,7 @@ impl TokenVerifier {
                 keys: HashMap::new(),
                 fetched_at: None,
             }),
+            verified: VerifiedTokens::default(),
         }
     }
 
@@ -519,7 +523,12 @@ impl TokenVerifier {
         let kid = header
             .kid
             .ok_or_else(|| AuthError::Invalid("the token has no kid".into()))?;
+        // Asked first even for a token verified before: a remembered verification counts only
+        // while the key that signed it is still published (and the keys are refreshed on time).
         let key = self.key(&kid).await?;
+        if let Some(caller) = self.verified.get(token) {
+            return Ok(caller);
+        }
         let mut validation = Validation::new(Algorithm::EdDSA);
         validation.set_issuer(&[&self.settings.issuer]);
         validation.set_audience(&[&self.settings.audience]);
@@ -532,7 +541,10 @@ impl TokenVerifier {
             jsonwebtoken::errors::ErrorKind::InvalidAudience => AuthError::Invalid("wrong audience".into()),
             _ => AuthError::Invalid("malformed claims".into()),
         })?;
-        Caller::from_claims(data.claims)
+        let expires_at = data.claims.exp;
+        let caller = Caller::from_claims(data.claims)?;
+        self.verified.remember(token, expires_at, caller.clone());
+        Ok(caller)
     }
 
     async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
@@ -550,7 +562,12 @@ impl TokenVerifier {
         if may_refresh {
             match self.source.fetch().await {
                 Ok(set) => {
-                    cache.keys = decoding_keys(&set);
+                    let keys = decoding_keys(&set);
+                    if !same_key_ids(&keys, &cache.keys) {
+                        // A key withdrawn from the JWKS takes its tokens' verifications along.
+                        self.verified.forget_all();
+                    }
+                    cache.keys = keys;
                     cache.fetched_at = Some(Instant::now());
                 }
                 // Keep serving with the keys we have; fail only if we have none.
@@ -560,6 +577,10 @@ impl TokenVerifier {
         }
         cache.keys.get(kid).cloned().ok_or(AuthError::UnknownKey)
     }
+}
+
+fn same_key_ids(a: &HashMap<String, DecodingKey>, b: &HashMap<String, DecodingKey>) -> bool {
+    a.len() == b.len() && a.keys().all(|kid| b.contains_key(kid))
 }
 
 fn decoding_keys(set: &JwkSet) -> HashMap<String, DecodingKey> {
@@ -904,6 +925,53 @@ mod tests {
             Err(AuthError::Invalid(_))
         ));
         assert!(matches!(verifier.verify("not.a.jwt").await, Err(AuthError::Invalid(_))));
+    }
+
+    /// A JWKS whose keys the test changes, as an issuer rotating its keys would.
+    #[derive(Clone, Default)]
+    struct RotatingJwks(Arc<std::sync::Mutex<JwkSet>>);
+
+    impl JwksSource for RotatingJwks {
+        fn fetch(&self) -> BoxFuture<'_, Result<JwkSet, String>> {
+            let set = self.0.lock().map(|s| s.clone()).map_err(|e| e.to_string());
+            Box::pin(async move { set })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_verified_token_is_remembered_only_while_its_key_is_published() {
+        let key = SigningKey::generate();
+        let successor = SigningKey::generate();
+        let jwks = RotatingJwks::default();
+        *jwks.0.lock().unwrap() = JwkSet {
+            keys: vec![key.public_jwk()],
+        };
+        let settings = VerifierSettings {
+            // Every verification asks the JWKS again, so the test sees a rotation at once.
+            cache_ttl: Duration::ZERO,
+            min_refresh_interval: Duration::ZERO,
+            ..VerifierSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE, "http://unused")
+        };
+        let verifier = TokenVerifier::new(settings, jwks.clone());
+        let token = key.sign(&claims(300)).unwrap();
+
+        let first = verifier.verify(&token).await.unwrap();
+        assert_eq!(verifier.verified.len(), 1);
+        assert_eq!(verifier.verify(&token).await.unwrap(), first, "answered from memory");
+
+        // The same token with its signature altered is a different text: checked, and refused.
+        let signature_at = token.rfind('.').unwrap() + 10;
+        let mut tampered = token.clone().into_bytes();
+        tampered[signature_at] = if tampered[signature_at] == b'A' { b'B' } else { b'A' };
+        let tampered = String::from_utf8(tampered).unwrap();
+        assert!(matches!(verifier.verify(&tampered).await, Err(AuthError::Invalid(_))));
+
+        // The issuer withdraws the key: what it signed is refused, remembered or not.
+        *jwks.0.lock().unwrap() = JwkSet {
+            keys: vec![successor.public_jwk()],
+        };
+        assert_eq!(verifier.verify(&token).await, Err(AuthError::UnknownKey));
+        assert!(verifier.verified.is_empty(), "a new key set forgets every verification");
     }
 
     #[tokio::test]

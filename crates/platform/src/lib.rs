@@ -24,6 +24,7 @@ pub mod shutdown;
 pub mod telemetry;
 pub mod tls;
 pub mod user_agent;
+pub mod verified_tokens;
 pub mod workload;
 
 #[cfg(feature = "testing")]
