@@ -180,6 +180,7 @@ impl TestSystem {
             ))),
             workload_key: Some(identity_key.clone()),
             trusted_callers: TrustedCallers::new().with_key(&gateway_key),
+            geoip_databases: vec![geo_test_database()],
         };
         let identity = myaccount_identity::Application::build(identity_settings.clone())
             .await
@@ -210,7 +211,7 @@ impl TestSystem {
                 &jwks_url,
             ),
             ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
-            geoip_database: Some(geo_test_database()),
+            geoip_databases: vec![geo_test_database()],
             retention: myaccount_audit::retention::RetentionSettings::default(),
         })
         .await
@@ -589,7 +590,7 @@ impl Drop for TestSystem {
 /// The tiny GeoIP database the audit tests ship (RFC 5737 ranges: 192.0.2.x Seattle,
 /// 198.51.100.x Paris, 203.0.113.x Sydney).
 pub fn geo_test_database() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services/audit/tests/data/geo-test-city.mmdb")
+    platform::geoip::test_database("geoip2-city-test.mmdb")
 }
 
 /// A response header as text; empty when absent or not text.

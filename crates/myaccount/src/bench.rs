@@ -422,7 +422,7 @@ async fn start_audit(
         myaccount_audit::Settings {
             service,
             ingest_workers: args.ingest_workers,
-            geoip_database: None,
+            geoip_databases: Vec::new(),
             retention: myaccount_audit::retention::RetentionSettings::default(),
         },
         verifier,
@@ -973,7 +973,10 @@ impl OwnSystem {
         let env = crate::up::local_env(platform::config::Env::from_process().overlay(vars));
         let system = crate::up::start(&env).await?;
         let gateway = format!("http://127.0.0.1:{}", system.gateway_port);
-        if let Err(e) = crate::demo::seed(&crate::demo::DemoTarget::from_env(&env)?).await {
+        let mut target = crate::demo::DemoTarget::from_env(&env)?;
+        // The demo signs people in as the gateway does, with its key (made for this run).
+        target.gateway_key.get_or_insert_with(|| system.gateway_key.clone());
+        if let Err(e) = crate::demo::seed(&target).await {
             system.stop().await?;
             return Err(e);
         }

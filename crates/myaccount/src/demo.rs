@@ -151,9 +151,17 @@ pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
         {
             Ok(_) => {
                 created += 1;
-                // A little history so "My sign-ins" is not empty: one typo, then success.
-                let _ = sign_in(&mut identity, user.upn, "not my password at all").await;
-                sign_in(&mut identity, user.upn, user.password).await?;
+                // A little history so "My sign-ins" is not empty: one typo, then success, from
+                // home.
+                let _ = sign_in(&mut identity, user.upn, "not my password at all", HOME_ADDRESS).await;
+                sign_in(&mut identity, user.upn, user.password, HOME_ADDRESS).await?;
+                if user.upn == USERS[0].upn {
+                    // Someone abroad with Adele's password, moments after she signed in at home:
+                    // a new country and impossible travel for the risky view; and a guess from a
+                    // third country that failed.
+                    let _ = sign_in(&mut identity, user.upn, "Summer2026!", FAILED_GUESS_ADDRESS).await;
+                    let _ = sign_in(&mut identity, user.upn, user.password, FAR_AWAY_ADDRESS).await;
+                }
             }
             Err(s) if s.code() == Code::AlreadyExists => {}
             Err(s) => bail!("creating {}: {}", user.upn, s.message()),
@@ -182,16 +190,25 @@ pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
 
 mod security_info;
 
+/// Where the demo's people sign in from: public addresses that DB-IP's City Lite (what
+/// `run.sh` downloads) places in Mountain View, São Paulo and Lagos. Without a GeoIP database
+/// they show as addresses only.
+const HOME_ADDRESS: &str = "8.8.8.8";
+const FAR_AWAY_ADDRESS: &str = "177.55.160.1";
+const FAILED_GUESS_ADDRESS: &str = "41.203.64.1";
+
 /// The access token, or `None` when the credentials are refused.
 async fn sign_in(
     identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>,
     upn: &str,
     password: &str,
+    ip_address: &str,
 ) -> anyhow::Result<Option<String>> {
     let request = pb::SignInRequest {
         username: upn.into(),
         password: password.into(),
         client: Some(pb::ClientContext {
+            ip_address: ip_address.into(),
             user_agent: "myaccount-demo".into(),
             app_id: "myaccount-demo".into(),
             ..Default::default()
@@ -311,7 +328,7 @@ mod organizations {
                 Err(s) => bail!("inviting {}: {}", adele.upn, s.message()),
             }
         }
-        let token = super::sign_in(identity, adele.upn, adele.password)
+        let token = super::sign_in(identity, adele.upn, adele.password, super::HOME_ADDRESS)
             .await?
             .ok_or_else(|| anyhow::anyhow!("{} could not sign in", adele.upn))?;
         // Organizations learns of new accounts from identity's events: wait for Adele's home.
@@ -393,6 +410,7 @@ mod devices {
             username: adele.upn.into(),
             password: adele.password.into(),
             client: Some(identity::ClientContext {
+                ip_address: super::HOME_ADDRESS.into(),
                 user_agent: user_agent.into(),
                 device_id: device_id.into(),
                 app_id: "myaccount-demo".into(),

@@ -11,6 +11,7 @@ pub mod deadletter;
 pub mod erasure;
 pub mod error;
 pub mod events;
+pub mod geoip;
 pub mod grpc;
 pub mod health;
 pub mod instrument;

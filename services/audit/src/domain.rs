@@ -80,6 +80,18 @@ pub struct Location {
     pub longitude: Option<f64>,
 }
 
+impl From<platform::geoip::Place> for Location {
+    fn from(place: platform::geoip::Place) -> Self {
+        Self {
+            city: place.city,
+            region: place.region,
+            country: place.country,
+            latitude: place.latitude,
+            longitude: place.longitude,
+        }
+    }
+}
+
 impl Location {
     pub fn coordinates(&self) -> Option<(f64, f64)> {
         Some((self.latitude?, self.longitude?))

@@ -21,8 +21,9 @@ use uuid::Uuid;
 use crate::domain::{
     Activity, AuthenticationStep, BatchAssessor, FailureReason, Location, ReviewState, Risk, SignIn, Status,
 };
-use crate::enrich::{GeoLocator, client_app};
+use crate::enrich::client_app;
 use crate::store::{self, Existing};
+use platform::geoip::GeoLocator;
 
 use myaccount_proto::timestamp;
 
@@ -82,7 +83,11 @@ impl SignInRecordedHandler {
             }
             // The GeoIP database when it knows the address, else what the gateway's trusted
             // proxy reported, else unknown.
-            let located = self.geo.as_ref().and_then(|geo| geo.locate(&sign_in.ip_address));
+            let located = self
+                .geo
+                .as_ref()
+                .and_then(|geo| geo.locate(&sign_in.ip_address))
+                .map(Location::from);
             if let Some(location) = located.or_else(|| reported_location(&delivery.event)) {
                 sign_in.location = location;
             }

@@ -20,9 +20,9 @@ use platform::consumer::StreamConsumer;
 use platform::events::Stream;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
 
-use crate::enrich::GeoLocator;
 pub use crate::settings::{DEFAULT_INGEST_WORKERS, Settings};
 pub use crate::settings::{MIGRATIONS, SPEC};
+use platform::geoip::GeoLocator;
 
 /// The streams whose events make up the account activity log (of the sign-in stream, only the
 /// reviews: the sign-ins themselves are the sign-in log).
@@ -52,13 +52,13 @@ impl Service for AuditService {
         retention::maintain(&pool, &settings.retention, chrono::Utc::now().date_naive())
             .await
             .map_err(|e| StartError::service("sign-in partitions", e))?;
-        let geo = settings
-            .geoip_database
-            .as_deref()
-            .map(GeoLocator::open)
-            .transpose()
-            .map_err(|e| StartError::service("geoip database", e))?
-            .map(Arc::new);
+        let geo = if settings.geoip_databases.is_empty() {
+            None
+        } else {
+            let locator =
+                GeoLocator::open(&settings.geoip_databases).map_err(|e| StartError::service("geoip database", e))?;
+            Some(Arc::new(locator))
+        };
         for (stream, purpose, only) in ACTIVITY_STREAMS {
             let mut consumer = StreamConsumer::new(
                 pool.clone(),

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use platform::config::{ConfigError, Env};
 use platform::events::Stream;
+use platform::geoip::GeoLocator;
 use platform::service::{ServiceSettings, ServiceSpec};
 
 use crate::domain;
@@ -31,22 +32,16 @@ pub struct Settings {
     /// Sign-in ingest loops pulling from the one durable consumer, each applying its own batches
     /// (as replicas do): one batch's database work overlaps another's fetch and commit.
     pub ingest_workers: usize,
-    /// A GeoIP2/GeoLite2-City database for sign-in locations; none means unknown locations.
-    pub geoip_database: Option<PathBuf>,
+    /// City-level GeoIP databases (`.mmdb`) for sign-in locations; none: locations unknown.
+    pub geoip_databases: Vec<PathBuf>,
     pub retention: RetentionSettings,
 }
 
 impl Settings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let geoip_database: Option<PathBuf> = env.optional("AUDIT_GEOIP_DATABASE")?;
-        if let Some(path) = &geoip_database
-            && !path.is_file()
-        {
-            return Err(ConfigError::new(
-                "AUDIT_GEOIP_DATABASE",
-                format!("{} is not a file", path.display()),
-            ));
-        }
+        let geoip_databases = GeoLocator::files_from_env(env, "AUDIT")?
+            .map(|(_, files)| files)
+            .unwrap_or_default();
         let default_days: i32 = env.or("AUDIT_DEFAULT_RETENTION_DAYS", domain::DEFAULT_RETENTION_DAYS)?;
         let ingest_workers: usize = env.or("AUDIT_INGEST_WORKERS", DEFAULT_INGEST_WORKERS)?;
         if !(1..=16).contains(&ingest_workers) {
@@ -61,7 +56,7 @@ impl Settings {
         Ok(Self {
             service: ServiceSettings::from_env(env, &SPEC)?,
             ingest_workers,
-            geoip_database,
+            geoip_databases,
             retention: RetentionSettings {
                 default_days,
                 ..RetentionSettings::default()

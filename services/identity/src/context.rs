@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use platform::auth::Caller;
 use platform::config::{ConfigError, Env};
 use platform::error::Violations;
+use platform::geoip::GeoLocator;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -78,6 +79,9 @@ pub struct Context {
     pub(crate) familiar_for: chrono::Duration,
     /// The first lock-out of every throttle counter, in milliseconds (see `ThrottlePolicy`).
     pub(crate) lockout_base_ms: i64,
+    /// Where a session's address is (`IDENTITY_GEOIP_DATABASE` or `GEOIP_DATABASE`); none:
+    /// sessions show no place.
+    pub(crate) places: Option<Arc<GeoLocator>>,
 }
 
 impl Context {
@@ -91,7 +95,17 @@ impl Context {
             dummy_hash,
             familiar_for: chrono::Duration::days(i64::from(DEFAULT_FAMILIAR_DAYS)),
             lockout_base_ms: millis(DEFAULT_LOCKOUT_BASE),
+            places: None,
         })
+    }
+
+    /// "Paris, Ile-de-France, FR" for an address the GeoIP database knows; empty otherwise.
+    pub(crate) fn place_of(&self, ip_address: &str) -> String {
+        self.places
+            .as_ref()
+            .and_then(|places| places.locate(ip_address))
+            .map(|place| place.label())
+            .unwrap_or_default()
     }
 
     /// security-info, for the steps that only exist with second factors.

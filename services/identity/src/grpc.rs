@@ -429,7 +429,9 @@ impl IdentityService for IdentityApi {
     ) -> Result<Response<pb::IdentityExport>, Status> {
         let caller = Caller::of_sensitive(&request)?;
         let data = self.identity.export_my_data(&caller).await.map_err(status)?;
-        Ok(Response::new(export(data, caller.session_id)))
+        Ok(Response::new(export(data, caller.session_id, |ip| {
+            self.identity.place_of(ip)
+        })))
     }
 
     async fn describe_my_personal_data(
@@ -493,7 +495,7 @@ impl IdentityService for IdentityApi {
     }
 }
 
-fn export(data: PersonalData, current_session: Option<Uuid>) -> pb::IdentityExport {
+fn export(data: PersonalData, current_session: Option<Uuid>, place_of: impl Fn(&str) -> String) -> pb::IdentityExport {
     let sessions = data
         .sessions
         .into_iter()
@@ -508,8 +510,8 @@ fn export(data: PersonalData, current_session: Option<Uuid>) -> pb::IdentityExpo
                 id: s.id,
                 created_at: s.created_at,
                 last_activity_at: s.last_seen_at,
+                location: place_of(&s.ip_address),
                 ip_address: s.ip_address,
-                location: String::new(),
                 device_id: s.device_id,
                 user_agent: s.user_agent,
                 authentication_methods: s.amr,

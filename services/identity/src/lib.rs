@@ -34,6 +34,7 @@ use myaccount_proto::events::v1::{
 use myaccount_proto::identity::v1::identity_service_server::IdentityServiceServer;
 use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
 use platform::config::ConfigError;
+use platform::geoip::GeoLocator;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
 use platform::workload::{GATEWAY, WorkloadVerifier};
 
@@ -72,6 +73,11 @@ impl Service for IdentityService {
             .await
             .map_err(|e| StartError::service("identity", e))?
             .with_sign_in_settings(settings.sign_in);
+        if !settings.geoip_databases.is_empty() {
+            let places =
+                GeoLocator::open(&settings.geoip_databases).map_err(|e| StartError::service("geoip database", e))?;
+            identity = identity.with_places(Arc::new(places));
+        }
         if let Some(second_factors) = &settings.second_factors {
             let workload_key = settings.workload_key.clone().ok_or_else(|| {
                 StartError::Config(ConfigError::new(

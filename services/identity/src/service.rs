@@ -3,6 +3,7 @@
 //! (ARCHITECTURE.md, "services/identity", lists the layers).
 
 use platform::auth::Caller;
+use platform::geoip::GeoLocator;
 use sqlx::PgPool;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -34,6 +35,17 @@ impl Identity {
     pub fn with_second_factors(mut self, client: SecurityInfoClient) -> Self {
         self.context.second_factors = Some(client);
         self
+    }
+
+    /// Where sessions' addresses are, for the sessions list and the export.
+    pub fn with_places(mut self, places: Arc<GeoLocator>) -> Self {
+        self.context.places = Some(places);
+        self
+    }
+
+    /// The place of `ip_address` as the sessions list shows it; empty when unknown.
+    pub fn place_of(&self, ip_address: &str) -> String {
+        self.context.place_of(ip_address)
     }
 
     /// Smart lockout: how long an address a person signed in from stays familiar, and the

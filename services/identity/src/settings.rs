@@ -2,8 +2,11 @@
 //! settings every service has: tokens and sessions, the bootstrap admin, where second factors
 //! are checked, and what makes a sign-in place familiar.
 
+use std::path::PathBuf;
+
 use platform::config::{ConfigError, Env};
 use platform::events::Stream;
+use platform::geoip::GeoLocator;
 use platform::service::{ServiceSettings, ServiceSpec};
 use platform::workload::{TrustedCallers, WorkloadKey};
 
@@ -40,6 +43,9 @@ pub struct Settings {
     /// The workloads whose calls it accepts: the gateway, for sign-in and everything else that
     /// carries a person's client context (`IDENTITY_TRUSTED_CALLERS`).
     pub trusted_callers: TrustedCallers,
+    /// City-level GeoIP databases (`.mmdb`) for the places of sessions
+    /// (`IDENTITY_GEOIP_DATABASE`, else `GEOIP_DATABASE`); none: sessions show no place.
+    pub geoip_databases: Vec<PathBuf>,
 }
 
 impl Settings {
@@ -52,6 +58,9 @@ impl Settings {
             sign_in: SignInSettings::from_env(env)?,
             workload_key: WorkloadKey::from_env(env, SPEC.env_prefix, SPEC.name)?,
             trusted_callers: TrustedCallers::from_env(env, SPEC.env_prefix)?,
+            geoip_databases: GeoLocator::files_from_env(env, SPEC.env_prefix)?
+                .map(|(_, files)| files)
+                .unwrap_or_default(),
         })
     }
 }

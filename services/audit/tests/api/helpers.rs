@@ -71,7 +71,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             "http://127.0.0.1:9/.well-known/jwks.json",
         ),
         ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
-        geoip_database: Some(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/geo-test-city.mmdb")),
+        geoip_databases: vec![platform::geoip::test_database("geoip2-city-test.mmdb")],
         retention: myaccount_audit::retention::RetentionSettings::default(),
     };
     configure(&mut settings);

@@ -96,6 +96,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         second_factors: None,
         workload_key: None,
         trusted_callers: TrustedCallers::new().with_key(&gateway_key),
+        geoip_databases: vec![platform::geoip::test_database("geoip2-city-test.mmdb")],
     };
     let mut settings = settings;
     configure(&mut settings);

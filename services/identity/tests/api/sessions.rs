@@ -200,7 +200,11 @@ async fn my_sessions_say_which_browser_system_and_device_and_which_one_is_this()
     assert_eq!(sessions[1].operating_system_version, "10");
     assert_eq!(sessions[1].device_id, laptop);
     assert_eq!(sessions[1].ip_address, "203.0.113.7");
-    assert_eq!(sessions[1].location, "", "no geolocation source yet");
+    assert_eq!(
+        sessions[0].location, "Paris, Ile-de-France, FR",
+        "from the GeoIP database"
+    );
+    assert_eq!(sessions[1].location, "Sydney, New South Wales, AU");
     assert_eq!(sessions[1].authentication_methods, ["pwd"]);
     assert!(sessions[1].created_at.is_some() && sessions[1].last_activity_at.is_some());
 
