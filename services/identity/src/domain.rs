@@ -421,6 +421,11 @@ pub struct ThrottlePolicy {
     pub max_delay_ms: i64,
     /// Failures older than this are forgotten.
     pub window_secs: i64,
+    /// Attempts that may run at once beyond the failures still free, while the counter has
+    /// not used them up: room for a morning rush of right passwords behind one office address.
+    /// Past the free failures it is one attempt at a time again, so what a guesser gains is one
+    /// burst of this many per window.
+    pub burst_allowance: i32,
 }
 
 impl ThrottlePolicy {
@@ -430,6 +435,7 @@ impl ThrottlePolicy {
         base_delay_ms: 1_000,
         max_delay_ms: 15 * 60 * 1_000,
         window_secs: 3_600,
+        burst_allowance: 0,
     };
     /// One account from every unfamiliar place together: bounds what many addresses (a botnet)
     /// can guess, each of them locked out after [`ThrottlePolicy::ACCOUNT`]'s free failures.
@@ -438,13 +444,17 @@ impl ThrottlePolicy {
         base_delay_ms: 1_000,
         max_delay_ms: 15 * 60 * 1_000,
         window_secs: 3_600,
+        burst_allowance: 0,
     };
-    /// One client address across every account (password spraying).
+    /// One client address across every account (password spraying). Its burst allowance lets
+    /// 85 people behind one NAT sign in at once while the address has no failures (each
+    /// account's own counters still allow only its free failures at once).
     pub const IP: ThrottlePolicy = ThrottlePolicy {
         free_failures: 20,
         base_delay_ms: 1_000,
         max_delay_ms: 15 * 60 * 1_000,
         window_secs: 3_600,
+        burst_allowance: 64,
     };
 
     /// This policy with another first lock-out (`SIGN_IN_LOCKOUT_BASE`).
@@ -479,7 +489,12 @@ impl ThrottlePolicy {
             state.failures
         };
         let in_flight = state.in_flight_at(now);
-        if in_flight == 0 || failures + in_flight <= self.free_failures {
+        let allowance = if failures < self.free_failures {
+            self.burst_allowance
+        } else {
+            0
+        };
+        if in_flight == 0 || failures + in_flight <= self.free_failures + allowance {
             Admission::Admitted
         } else {
             Admission::Busy
@@ -955,6 +970,15 @@ mod tests {
         assert_eq!(p.admission(&stale, now), Admission::Admitted);
         let mut blocked = state(5, 0, now);
         let until = now + chrono::Duration::seconds(1);
+        // An address may run a burst beyond its free failures while it has not used them up
+        // (a NAT's morning rush), and one at a time once it has.
+        let ip = ThrottlePolicy::IP;
+        assert_eq!(ip.admission(&state(0, 84, now), now), Admission::Admitted);
+        assert_eq!(ip.admission(&state(0, 85, now), now), Admission::Busy);
+        assert_eq!(ip.admission(&state(19, 65, now), now), Admission::Admitted);
+        assert_eq!(ip.admission(&state(19, 66, now), now), Admission::Busy);
+        assert_eq!(ip.admission(&state(20, 1, now), now), Admission::Busy);
+        assert_eq!(ip.admission(&state(25, 0, now), now), Admission::Admitted);
         blocked.blocked_until = Some(until);
         assert_eq!(p.admission(&blocked, now), Admission::Blocked(until));
         assert_eq!(
