@@ -447,7 +447,7 @@ impl ThrottlePolicy {
         burst_allowance: 0,
     };
     /// One client address across every account (password spraying). Its burst allowance lets
-    /// 85 people behind one NAT sign in at once while the address has no failures (each
+    /// 85 people behind one NAT sign in at once while the address has free failures left (each
     /// account's own counters still allow only its free failures at once).
     pub const IP: ThrottlePolicy = ThrottlePolicy {
         free_failures: 20,
