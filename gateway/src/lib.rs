@@ -2,7 +2,6 @@
 //! web UI (embedded, with cookie sessions). It forwards the caller's access token to the
 //! services (which verify it themselves) and aggregates the overview.
 
-pub mod catalogue;
 pub mod clients;
 pub mod cookies;
 pub mod extract;
@@ -12,6 +11,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod ratelimit;
+pub mod remembered;
 pub mod routes;
 pub mod session;
 pub mod settings;

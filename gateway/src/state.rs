@@ -5,17 +5,20 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use myaccount_proto::audit::v1::DataRetention;
 use myaccount_proto::audit::v1::audit_service_client::AuditServiceClient;
 use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
+use myaccount_proto::identity::v1::AccountDeletionPolicy;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
+use myaccount_proto::privacy::v1::PersonalDataDescription;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use platform::workload::{IDENTITY, SignedAsWorkload};
 
-use crate::catalogue::PersonalDataCatalogue;
 use crate::clients::{self, ClientSettings, ServiceChannel};
 use crate::cookies::BrowserSessions;
 use crate::ratelimit::AuthLimits;
+use crate::remembered::Remembered;
 use crate::settings::Settings;
 
 /// One client stack per service (see [`clients`]), created once and shared by every request.
@@ -75,7 +78,11 @@ pub struct AppState {
     pub http: reqwest::Client,
     pub sessions: Arc<BrowserSessions>,
     pub limits: Arc<AuthLimits>,
-    pub personal_data: Arc<PersonalDataCatalogue>,
+    /// What each service keeps about people (the same for everyone).
+    pub personal_data: Arc<Remembered<PersonalDataDescription>>,
+    /// A person's own sign-in log retention and account deletion policy, per token.
+    pub retention: Arc<Remembered<DataRetention>>,
+    pub deletion_policy: Arc<Remembered<AccountDeletionPolicy>>,
 }
 
 impl AppState {
@@ -88,6 +95,8 @@ impl AppState {
             sessions: Arc::new(BrowserSessions::new(settings.cookie_keys.clone())),
             limits: Arc::new(AuthLimits::new(&settings.rate_limits)),
             personal_data: Arc::default(),
+            retention: Arc::default(),
+            deletion_policy: Arc::default(),
             settings,
             clients,
             http,

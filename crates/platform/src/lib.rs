@@ -3,6 +3,7 @@
 //! error mapping and the gRPC server host. Services use these and nothing else for plumbing.
 
 pub mod auth;
+pub mod cache_control;
 pub mod config;
 pub mod consumer;
 pub mod crypto;

@@ -1,7 +1,11 @@
 //! What a service keeps about a person, as it answers `DescribeMyPersonalData`: each service
 //! lists its own categories in its domain, and this turns the list into the shared message.
 
+use std::time::Duration;
+
 use myaccount_proto::privacy::v1 as pb;
+
+use crate::cache_control::Reuse;
 
 /// Which of the person's organizations a category is kept for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,12 +34,12 @@ impl DataCategory {
     }
 }
 
-/// How long a caller may reuse an answer that is the same for every person, as the
-/// `cache-control` metadata of the response says (the gateway's privacy page does).
+/// How long a caller may reuse an answer that is the same for every person
+/// ([`crate::cache_control::Reuse::Everyone`]).
 pub const SAME_FOR_EVERYONE_MAX_AGE_SECS: u64 = 300;
 
 /// Every service's `DescribeMyPersonalData` when what it keeps does not depend on the person:
-/// to any signed-in caller, the categories it keeps, marked reusable for
+/// to any signed-in caller, the categories it keeps, marked reusable by everyone for
 /// [`SAME_FOR_EVERYONE_MAX_AGE_SECS`].
 pub fn answer<T>(
     request: &tonic::Request<T>,
@@ -43,21 +47,25 @@ pub fn answer<T>(
 ) -> Result<tonic::Response<pb::PersonalDataDescription>, tonic::Status> {
     crate::auth::Caller::of(request)?;
     let mut response = tonic::Response::new(description(categories));
-    let cache_control = format!("max-age={SAME_FOR_EVERYONE_MAX_AGE_SECS}");
-    if let Ok(value) = cache_control.parse() {
-        response.metadata_mut().insert("cache-control", value);
-    }
+    crate::cache_control::mark(
+        &mut response,
+        Reuse::Everyone(Duration::from_secs(SAME_FOR_EVERYONE_MAX_AGE_SECS)),
+    );
     Ok(response)
 }
 
-/// The `max-age` of a response's `cache-control` metadata: how long its answer may be reused.
-pub fn max_age<T>(response: &tonic::Response<T>) -> Option<std::time::Duration> {
-    let value = response.metadata().get("cache-control")?.to_str().ok()?;
-    value
-        .split(',')
-        .find_map(|directive| directive.trim().strip_prefix("max-age="))
-        .and_then(|secs| secs.parse().ok())
-        .map(std::time::Duration::from_secs)
+/// How long the asking person may reuse an answer about their own account's policies
+/// (retention, whether they may delete it): a change an admin makes shows within this.
+pub const PER_PERSON_MAX_AGE_SECS: u64 = 30;
+
+/// `message` marked reusable by the asking person for [`PER_PERSON_MAX_AGE_SECS`].
+pub fn private_answer<T>(message: T) -> tonic::Response<T> {
+    let mut response = tonic::Response::new(message);
+    crate::cache_control::mark(
+        &mut response,
+        Reuse::Person(Duration::from_secs(PER_PERSON_MAX_AGE_SECS)),
+    );
+    response
 }
 
 /// The answer of `DescribeMyPersonalData`.

@@ -130,29 +130,34 @@ pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Js
     let mut memberships_client = state.organizations();
     let mut audit_client = state.audit();
     let mut retention_client = state.audit();
-    let catalogue = &state.personal_data;
+    // Answers the services marked reusable come from memory; the memberships are always asked
+    // for, so a revoked token fails the page at once.
+    let (catalogue, token) = (&state.personal_data, bearer.0.as_str());
     let (identity, security_info, devices, organizations, audit, memberships, retention, deletion) = tokio::try_join!(
-        catalogue.describe("identity", || identity_client
+        catalogue.answer("identity", token, || identity_client
             .describe_my_personal_data(identity_request)),
-        catalogue.describe("security-info", || security_info_client
+        catalogue.answer("security-info", token, || security_info_client
             .describe_my_personal_data(security_info_request)),
-        catalogue.describe("devices", || devices_client.describe_my_personal_data(devices_request)),
-        catalogue.describe("organizations", || organizations_client
+        catalogue.answer("devices", token, || devices_client
+            .describe_my_personal_data(devices_request)),
+        catalogue.answer("organizations", token, || organizations_client
             .describe_my_personal_data(organizations_request)),
-        catalogue.describe("audit", || audit_client.describe_my_personal_data(audit_request)),
+        catalogue.answer("audit", token, || audit_client.describe_my_personal_data(audit_request)),
         memberships_client.list_my_organizations(memberships_request),
-        retention_client.get_my_data_retention(retention_request),
-        deletion_client.get_my_account_deletion_policy(deletion_request),
+        state.retention.answer("retention", token, || retention_client
+            .get_my_data_retention(retention_request)),
+        state
+            .deletion_policy
+            .answer("deletion-policy", token, || deletion_client
+                .get_my_account_deletion_policy(deletion_request)),
     )?;
     let answers = [
-        ServiceAnswer::new("identity", identity),
-        ServiceAnswer::new("security-info", security_info),
-        ServiceAnswer::new("devices", devices),
-        ServiceAnswer::new("organizations", organizations),
-        ServiceAnswer::new("audit", audit),
+        ServiceAnswer::new("identity", identity.categories),
+        ServiceAnswer::new("security-info", security_info.categories),
+        ServiceAnswer::new("devices", devices.categories),
+        ServiceAnswer::new("organizations", organizations.categories),
+        ServiceAnswer::new("audit", audit.categories),
     ];
-    let retention = retention.into_inner();
-    let deletion = deletion.into_inner();
     let organizations = memberships
         .into_inner()
         .organizations

@@ -303,9 +303,10 @@ impl AuditService for AuditApi {
             .retention(caller.organization_id.as_deref())
             .await
             .map_err(status)?;
-        Ok(Response::new(platform::personal_data::description(
-            crate::domain::personal_data_held(retention.sign_in_retention_days),
-        )))
+        // Depends on the person's organization's retention: theirs to reuse for a while.
+        Ok(platform::personal_data::private_answer(
+            platform::personal_data::description(crate::domain::personal_data_held(retention.sign_in_retention_days)),
+        ))
     }
 
     async fn get_my_data_retention(
@@ -318,6 +319,6 @@ impl AuditService for AuditApi {
             .retention(caller.organization_id.as_deref())
             .await
             .map_err(status)?;
-        Ok(Response::new(retention(r)))
+        Ok(platform::personal_data::private_answer(retention(r)))
     }
 }

@@ -447,7 +447,8 @@ impl IdentityService for IdentityApi {
     ) -> Result<Response<pb::AccountDeletionPolicy>, Status> {
         let caller = Caller::of(&request)?;
         let self_deletion = self.identity.self_deletion(&caller).await.map_err(to_status)?;
-        Ok(Response::new(pb::AccountDeletionPolicy {
+        // Shown on the privacy page; deleting checks the policy again.
+        Ok(platform::personal_data::private_answer(pb::AccountDeletionPolicy {
             allowed: self_deletion.refusal().is_none(),
             reason: self_deletion.refusal().unwrap_or_default().to_owned(),
         }))
