@@ -476,11 +476,12 @@ def check(cond, msg):
 # set: the required ones (no default) and those whose default is wrong in a pod (loopback
 # addresses, localhost relying party, a random cookie key per replica). "{P}" is the prefix.
 GRPC = ["{P}_HOST", "{P}_GRPC_PORT", "{P}_ADMIN_PORT", "{P}_DATABASE_URL", "{P}_RUN_MIGRATIONS",
-        "NATS_URL", "NATS_NKEY_SEED_FILE", "TOKEN_ISSUER", "TOKEN_AUDIENCE"]
+        "NATS_URL", "NATS_NKEY_SEED_FILE", "TOKEN_ISSUER", "TOKEN_AUDIENCE", "{P}_TRUSTED_CALLERS"]
 PLATFORM = ["crates/platform/src"]
 WORKLOADS = {
     "identity": ("IDENTITY", ["services/identity/src"] + PLATFORM,
-                 GRPC + ["SECURITYINFO_URL", "ACCESS_TOKEN_TTL", "SESSION_IDLE_TIMEOUT", "SESSION_MAX_LIFETIME"]),
+                 GRPC + ["SECURITYINFO_URL", "ACCESS_TOKEN_TTL", "SESSION_IDLE_TIMEOUT", "SESSION_MAX_LIFETIME",
+                        "{P}_WORKLOAD_KEY_FILE"]),
     "security-info": ("SECURITYINFO", ["services/security-info/src"] + PLATFORM,
                       GRPC + ["JWKS_URL", "DATA_ENCRYPTION_KEYS", "WEBAUTHN_RP_ID", "WEBAUTHN_RP_ORIGIN", "WEBAUTHN_RP_NAME"]),
     "devices": ("DEVICES", ["services/devices/src"] + PLATFORM, GRPC + ["JWKS_URL", "DATA_ENCRYPTION_KEYS"]),
@@ -490,7 +491,8 @@ WORKLOADS = {
                 ["GATEWAY_HOST", "GATEWAY_PORT", "GATEWAY_COOKIE_KEYS", "IDENTITY_URL", "SECURITYINFO_URL",
                  "DEVICES_URL", "ORGANIZATIONS_URL", "AUDIT_URL", "JWKS_URL", "GATEWAY_TRUST_FORWARDED_FOR",
                  "GATEWAY_HSTS", "GATEWAY_AUTH_RATE_LIMIT_PER_IP", "GATEWAY_AUTH_RATE_LIMIT_PER_ACCOUNT",
-                 "GATEWAY_AUTH_RATE_LIMIT_PERIOD", "GATEWAY_SERVICE_CONCURRENCY_LIMIT", "GATEWAY_READ_RETRIES"]),
+                 "GATEWAY_AUTH_RATE_LIMIT_PERIOD", "GATEWAY_SERVICE_CONCURRENCY_LIMIT", "GATEWAY_READ_RETRIES",
+                 "{P}_WORKLOAD_KEY_FILE"]),
 }
 # Only ever from a Secret.
 SECRETS = {"{P}_DATABASE_URL", "DATA_ENCRYPTION_KEYS", "GATEWAY_COOKIE_KEYS"}

@@ -47,8 +47,8 @@ pub struct Settings {
     pub read_retries: u32,
     /// What `https://` service addresses and JWKS_URL are verified with (`GRPC_TLS_CA_FILE`).
     pub client_tls: ClientTls,
-    /// The gateway's workload key: its calls to identity carry a token signed with it, without
-    /// which identity refuses sign-ins and every call that carries a client context.
+    /// The gateway's workload key: its calls to every service carry a token signed with it,
+    /// without which the services refuse them.
     pub workload_key: Option<WorkloadKey>,
 }
 

@@ -13,7 +13,7 @@ use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClien
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
 use myaccount_proto::privacy::v1::PersonalDataDescription;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
-use platform::workload::{IDENTITY, SignedAsWorkload};
+use platform::workload::{self, SignedAsWorkload};
 
 use crate::clients::{self, ClientSettings, ServiceChannel};
 use crate::cookies::BrowserSessions;
@@ -46,28 +46,31 @@ impl Clients {
                 .connect_lazy();
             Ok(clients::stack(channel, &stack_settings))
         };
-        let identity = endpoint(&settings.identity_url, "IDENTITY_URL")?;
-        Ok(Self {
-            identity: signed_as_gateway(identity, settings),
-            audit: endpoint(&settings.audit_url, "AUDIT_URL")?,
-            devices: endpoint(&settings.devices_url, "DEVICES_URL")?,
-            organizations: endpoint(&settings.organizations_url, "ORGANIZATIONS_URL")?,
-            security_info: endpoint(&settings.security_info_url, "SECURITYINFO_URL")?,
-        })
-    }
-}
-
-/// identity believes a sign-in and a client context only from the gateway: every call to it
-/// carries the gateway's workload token (without a key, none, and identity refuses).
-fn signed_as_gateway(identity: ServiceChannel, settings: &Settings) -> ServiceChannel {
-    match &settings.workload_key {
-        Some(key) => ServiceChannel::new(SignedAsWorkload::new(identity, Arc::new(key.clone()), IDENTITY)),
-        None => {
+        if settings.workload_key.is_none() {
             tracing::warn!(
-                "GATEWAY_WORKLOAD_KEY_FILE is not set: identity refuses sign-ins from this gateway (`myaccount workload-keys` writes the key)"
+                "GATEWAY_WORKLOAD_KEY_FILE is not set: every service refuses this gateway's calls (`myaccount workload-keys` writes the key)"
             );
-            identity
         }
+        // Every service takes a person's calls from the gateway alone: each call carries a
+        // fresh token of the gateway's key, bound to the one service it is meant for.
+        let signed = |url: &str, variable: &str, audience: &str| -> Result<ServiceChannel, StartError> {
+            let channel = endpoint(url, variable)?;
+            Ok(match &settings.workload_key {
+                Some(key) => ServiceChannel::new(SignedAsWorkload::new(channel, Arc::new(key.clone()), audience)),
+                None => channel,
+            })
+        };
+        Ok(Self {
+            identity: signed(&settings.identity_url, "IDENTITY_URL", workload::IDENTITY)?,
+            audit: signed(&settings.audit_url, "AUDIT_URL", workload::AUDIT)?,
+            devices: signed(&settings.devices_url, "DEVICES_URL", workload::DEVICES)?,
+            organizations: signed(
+                &settings.organizations_url,
+                "ORGANIZATIONS_URL",
+                workload::ORGANIZATIONS,
+            )?,
+            security_info: signed(&settings.security_info_url, "SECURITYINFO_URL", workload::SECURITY_INFO)?,
+        })
     }
 }
 

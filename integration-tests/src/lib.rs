@@ -6,6 +6,7 @@ mod authenticator;
 
 pub use authenticator::AuthenticatorApp;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use myaccount_gateway::ratelimit::RateLimitSettings;
@@ -14,7 +15,7 @@ use myaccount_identity::BootstrapAdmin;
 use platform::events::NatsSettings;
 use platform::service::ServiceSettings;
 use platform::testing::{TestDatabase, TestNats};
-use platform::workload::{self, TrustedCallers, WorkloadKey};
+use platform::workload::{self, SignedAsWorkload, TrustedCallers, WorkloadKey};
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
@@ -76,6 +77,9 @@ pub struct TestSystem {
     pub security_info_port: u16,
     pub security_info_db: TestDatabase,
     pub nats: TestNats,
+    /// The gateway's workload key: every service takes a person's calls only with a token of
+    /// it, so a test that calls a service directly signs as the gateway would.
+    pub gateway_key: Arc<WorkloadKey>,
     stops: Vec<CancellationToken>,
     audit_stop: CancellationToken,
     /// The bootstrap admin's second factor and latest multi-factor token (admin actions need a
@@ -158,9 +162,11 @@ impl TestSystem {
         // The gateway's port is chosen first too: it is the WebAuthn relying party's origin.
         let gateway_port = platform::testing::free_port();
         let web_origin = format!("http://localhost:{gateway_port}");
-        // Each calling workload's own key: the gateway calls identity, identity security-info.
+        // Each calling workload's own key: the gateway calls every service, identity calls
+        // security-info.
         let gateway_key = WorkloadKey::generate(workload::GATEWAY);
         let identity_key = WorkloadKey::generate(workload::IDENTITY);
+        let gateway_only = TrustedCallers::new().with_key(&gateway_key);
 
         let identity_settings = myaccount_identity::Settings {
             service: ServiceSettings::for_tests(
@@ -168,7 +174,8 @@ impl TestSystem {
                 identity_db.settings.clone(),
                 nats.settings_for(myaccount_identity::SPEC.name),
                 "http://unused.invalid",
-            ),
+            )
+            .trusting(gateway_only.clone()),
             tokens: options.tokens.clone(),
             sign_in: myaccount_identity::SignInSettings::default(),
             bootstrap_admin: Some(BootstrapAdmin {
@@ -179,7 +186,6 @@ impl TestSystem {
                 "http://127.0.0.1:{security_info_port}"
             ))),
             workload_key: Some(identity_key.clone()),
-            trusted_callers: TrustedCallers::new().with_key(&gateway_key),
             geoip_databases: vec![geo_test_database()],
         };
         let identity = myaccount_identity::Application::build(identity_settings.clone())
@@ -209,7 +215,8 @@ impl TestSystem {
                 audit_db.settings.clone(),
                 nats.settings_for(myaccount_audit::SPEC.name),
                 &jwks_url,
-            ),
+            )
+            .trusting(gateway_only.clone()),
             ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
             geoip_databases: vec![geo_test_database()],
             retention: myaccount_audit::retention::RetentionSettings::default(),
@@ -228,7 +235,8 @@ impl TestSystem {
                 },
                 nats.settings_for(myaccount_organizations::SPEC.name),
                 &jwks_url,
-            ),
+            )
+            .trusting(gateway_only.clone()),
             max_sign_in_retention_days: 365,
         })
         .await
@@ -241,7 +249,8 @@ impl TestSystem {
                 devices_db.settings.clone(),
                 nats.settings_for(myaccount_devices::SPEC.name),
                 &jwks_url,
-            ),
+            )
+            .trusting(gateway_only.clone()),
             encryption: platform::crypto::Keyring::generate("e2e"),
         })
         .await
@@ -253,7 +262,8 @@ impl TestSystem {
             security_info_db.settings.clone(),
             nats.settings_for(myaccount_security_info::SPEC.name),
             &jwks_url,
-        );
+        )
+        .trusting(gateway_only.with_key(&identity_key));
         security_info_service.grpc.port = security_info_port;
         let security_info = myaccount_security_info::Application::build(myaccount_security_info::Settings {
             service: security_info_service,
@@ -265,7 +275,6 @@ impl TestSystem {
             },
             totp_issuer: "MyAccount".into(),
             sender: myaccount_security_info::notifications::SenderSettings::Log,
-            trusted_callers: TrustedCallers::new().with_key(&identity_key),
         })
         .await
         .expect("security-info starts");
@@ -296,7 +305,7 @@ impl TestSystem {
             service_concurrency_limit: 256,
             read_retries: 2,
             client_tls: platform::tls::ClientTls::default(),
-            workload_key: Some(gateway_key),
+            workload_key: Some(gateway_key.clone()),
         };
         let second_gateway = if options.second_gateway {
             let settings = myaccount_gateway::Settings {
@@ -373,10 +382,20 @@ impl TestSystem {
             security_info_port,
             security_info_db,
             nats,
+            gateway_key: Arc::new(gateway_key),
             stops,
             audit_stop,
             admin: tokio::sync::Mutex::default(),
         }
+    }
+
+    /// A channel to the service `audience` listening on `port`, whose calls carry the
+    /// gateway's workload token as the gateway's do: how tests call a service directly.
+    pub fn as_gateway(&self, port: u16, audience: &str) -> SignedAsWorkload<tonic::transport::Channel> {
+        let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
+            .expect("a loopback address")
+            .connect_lazy();
+        SignedAsWorkload::new(channel, self.gateway_key.clone(), audience)
     }
 
     pub fn nats_settings(&self) -> &NatsSettings {
@@ -514,12 +533,10 @@ impl TestSystem {
     pub async fn create_user_in(&self, home_organization_id: &str) -> TestUser {
         use myaccount_proto::identity::v1 as pb;
         let admin_token = self.admin_token().await;
-        let mut client = pb::identity_service_client::IdentityServiceClient::connect(format!(
-            "http://127.0.0.1:{}",
-            self.identity_port
-        ))
-        .await
-        .expect("identity reachable");
+        // There are no admin pages yet: the admin calls identity directly, as the gateway.
+        let mut client = pb::identity_service_client::IdentityServiceClient::new(
+            self.as_gateway(self.identity_port, workload::IDENTITY),
+        );
         let upn = format!("user.{}@test.example", &Uuid::new_v4().simple().to_string()[..10]);
         let password = format!("maple {} orbit", Uuid::new_v4().simple());
         let mut request = tonic::Request::new(pb::CreateUserRequest {

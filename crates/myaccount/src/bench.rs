@@ -19,6 +19,7 @@ use platform::db::DatabaseSettings;
 use platform::events::{EventBus, NatsSettings, Stream};
 use platform::outbox::{OutboxRelay, OutgoingEvent, publish_in_tx};
 use platform::service::ServiceSettings;
+use platform::workload::{AUDIT, GATEWAY, SignedAsWorkload, TrustedCallers, WorkloadKey};
 use prost::Message;
 use sqlx::{Connection, PgPool};
 use tokio_util::sync::CancellationToken;
@@ -209,7 +210,9 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     wait_for_relay(&outbox_pool, Duration::from_secs(300)).await?;
 
     let key = SigningKey::generate();
-    let (_, first_stop, first_task) = start_audit(args, run, &audit_db, &key).await?;
+    // audit takes a person's calls from the gateway alone: "my sign-ins" is asked as it would.
+    let gateway_key = WorkloadKey::generate(GATEWAY);
+    let (_, first_stop, first_task) = start_audit(args, run, &audit_db, &key, &gateway_key).await?;
     let audit_pool = PgPool::connect(&audit_db.url).await?;
     let drain_started = Instant::now();
     // Watched through JetStream, not by counting rows: a count(*) every few milliseconds would
@@ -234,8 +237,8 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
     // pods of audit would (each with its --ingest-workers loops).
     write_backlog(&outbox_pool, args.events, args.events).await?;
     wait_for_relay(&outbox_pool, Duration::from_secs(300)).await?;
-    let (audit_port, audit_stop, audit_task) = start_audit(args, run, &audit_db, &key).await?;
-    let (_, second_stop, second_task) = start_audit(args, run, &audit_db, &key).await?;
+    let (audit_port, audit_stop, audit_task) = start_audit(args, run, &audit_db, &key, &gateway_key).await?;
+    let (_, second_stop, second_task) = start_audit(args, run, &audit_db, &key, &gateway_key).await?;
     let drain_started = Instant::now();
     wait_for_consumer(run, "audit_recorded", Duration::from_secs(600)).await?;
     let two_replicas_rate = args.events as f64 / drain_started.elapsed().as_secs_f64();
@@ -334,7 +337,8 @@ async fn measure(args: &SigninsArgs, run: &mut Run) -> anyhow::Result<()> {
         count(&audit_pool).await?,
         fill_started.elapsed().as_secs_f64()
     );
-    let first_page = my_sign_ins(channel, &key, &users, args.queries).await?;
+    let as_gateway = SignedAsWorkload::new(channel, Arc::new(gateway_key), AUDIT);
+    let first_page = my_sign_ins(as_gateway, &key, &users, args.queries).await?;
     println!(
         "my sign-ins, first page of 20 over {} rows: p50 {:.2} ms, p99 {:.2} ms",
         args.rows,
@@ -398,6 +402,7 @@ async fn start_audit(
     run: &Run,
     audit_db: &DatabaseSettings,
     key: &SigningKey,
+    gateway_key: &WorkloadKey,
 ) -> anyhow::Result<(
     u16,
     CancellationToken,
@@ -414,6 +419,7 @@ async fn start_audit(
         "http://unused.invalid",
     );
     service.grpc.request_timeout = Duration::from_secs(30);
+    service.trusted_callers = TrustedCallers::new().with_key(gateway_key);
     service.consumer = platform::consumer::ConsumerSettings {
         batch_size: args.batch_size,
         ..platform::consumer::ConsumerSettings::new("audit")
@@ -767,7 +773,7 @@ async fn fill_log(pool: &PgPool, rows: i64) -> anyhow::Result<Vec<Uuid>> {
 }
 
 async fn my_sign_ins(
-    channel: tonic::transport::Channel,
+    channel: SignedAsWorkload<tonic::transport::Channel>,
     key: &SigningKey,
     users: &[Uuid],
     n: usize,
@@ -973,10 +979,10 @@ impl OwnSystem {
         let env = crate::up::local_env(platform::config::Env::from_process().overlay(vars));
         let system = crate::up::start(&env).await?;
         let gateway = format!("http://127.0.0.1:{}", system.gateway_port);
-        let mut target = crate::demo::DemoTarget::from_env(&env)?;
-        // The demo signs people in as the gateway does, with its key (made for this run).
-        target.gateway_key.get_or_insert_with(|| system.gateway_key.clone());
-        if let Err(e) = crate::demo::seed(&target).await {
+        let mut demo = crate::demo::DemoTarget::from_env(&env)?;
+        // The demo calls the services as the gateway does, with its key.
+        demo.gateway_key.get_or_insert_with(|| system.gateway_key.clone());
+        if let Err(e) = crate::demo::seed(&demo).await {
             system.stop().await?;
             return Err(e);
         }

@@ -78,8 +78,8 @@ pub struct DemoTarget {
     pub admin_password: String,
     /// What `https://` addresses are verified with (`GRPC_TLS_CA_FILE`).
     pub tls: ClientTls,
-    /// The gateway's workload key: identity takes sign-ins from the gateway alone, and the demo
-    /// signs its people in as the gateway would (`GATEWAY_WORKLOAD_KEY_FILE`).
+    /// The gateway's workload key: every service takes a person's calls from the gateway
+    /// alone, and the demo calls them as the gateway would (`GATEWAY_WORKLOAD_KEY_FILE`).
     pub gateway_key: Option<WorkloadKey>,
 }
 
@@ -96,25 +96,40 @@ impl DemoTarget {
             gateway_key: WorkloadKey::from_env(env, "GATEWAY", GATEWAY)?,
         })
     }
+
+    /// A channel to the service `audience` at `url` whose calls carry the gateway's workload
+    /// token, as the gateway's do.
+    pub async fn connect_as_gateway(
+        &self,
+        url: &str,
+        variable: &str,
+        audience: &str,
+    ) -> anyhow::Result<SignedAsWorkload<Channel>> {
+        let Some(gateway_key) = self.gateway_key.clone() else {
+            bail!(
+                "GATEWAY_WORKLOAD_KEY_FILE is not set: the services take a person's calls from the gateway alone, and the demo makes them with the gateway's key (`myaccount workload-keys` writes it)"
+            );
+        };
+        let channel = self
+            .tls
+            .endpoint(url, variable)?
+            .connect()
+            .await
+            .with_context(|| format!("connecting to {audience} at {url}"))?;
+        Ok(SignedAsWorkload::new(
+            channel,
+            std::sync::Arc::new(gateway_key),
+            audience,
+        ))
+    }
 }
 
 pub async fn seed(target: &DemoTarget) -> anyhow::Result<()> {
-    let Some(gateway_key) = target.gateway_key.clone() else {
-        bail!(
-            "GATEWAY_WORKLOAD_KEY_FILE is not set: identity takes sign-ins from the gateway alone, and the demo signs its people in with the gateway's key (`myaccount workload-keys` writes it)"
-        );
-    };
-    let channel = target
-        .tls
-        .endpoint(&target.identity_url, "IDENTITY_URL")?
-        .connect()
-        .await
-        .with_context(|| format!("connecting to identity at {}", target.identity_url))?;
-    let mut identity = IdentityServiceClient::new(SignedAsWorkload::new(
-        channel,
-        std::sync::Arc::new(gateway_key),
-        IDENTITY,
-    ));
+    let mut identity = IdentityServiceClient::new(
+        target
+            .connect_as_gateway(&target.identity_url, "IDENTITY_URL", IDENTITY)
+            .await?,
+    );
     // Admin actions need a recent multi-factor sign-in: the first run gives the admin an
     // authenticator app; later runs find the demo seeded.
     let Some((admin_token, admin_app)) = security_info::admin_token(target, &mut identity)
@@ -236,11 +251,11 @@ async fn sign_in(
 mod organizations {
     use std::time::Duration;
 
-    use anyhow::{Context, bail};
+    use anyhow::bail;
     use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
     use myaccount_proto::organizations::v1 as pb;
     use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
-    use platform::workload::SignedAsWorkload;
+    use platform::workload::{ORGANIZATIONS, SignedAsWorkload};
     use tonic::Code;
     use tonic::transport::Channel;
 
@@ -249,15 +264,12 @@ mod organizations {
     pub const FABRIKAM_ORGANIZATION_ID: &str = "8a3d5c21-6f4e-4b7a-b1c9-2e8f0d4a6b13";
     pub const NORTHWIND_ORGANIZATION_ID: &str = "c4e7a9b2-1d3f-4e6a-8b5c-9f0e2d7a1c35";
 
-    type Client = OrganizationsServiceClient<Channel>;
+    type Client = OrganizationsServiceClient<SignedAsWorkload<Channel>>;
 
     pub async fn connect(target: &DemoTarget) -> anyhow::Result<Client> {
         let channel = target
-            .tls
-            .endpoint(&target.organizations_url, "ORGANIZATIONS_URL")?
-            .connect()
-            .await
-            .with_context(|| format!("connecting to organizations at {}", target.organizations_url))?;
+            .connect_as_gateway(&target.organizations_url, "ORGANIZATIONS_URL", ORGANIZATIONS)
+            .await?;
         Ok(OrganizationsServiceClient::new(channel))
     }
 
@@ -385,7 +397,7 @@ mod devices {
     use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
     use myaccount_proto::identity::v1 as identity;
     use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
-    use platform::workload::SignedAsWorkload;
+    use platform::workload::{DEVICES, SignedAsWorkload};
     use tonic::transport::Channel;
 
     use super::{DemoTarget, USERS};
@@ -429,11 +441,8 @@ mod devices {
         identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>,
     ) -> anyhow::Result<()> {
         let channel = target
-            .tls
-            .endpoint(&target.devices_url, "DEVICES_URL")?
-            .connect()
-            .await
-            .with_context(|| format!("connecting to devices at {}", target.devices_url))?;
+            .connect_as_gateway(&target.devices_url, "DEVICES_URL", DEVICES)
+            .await?;
         let mut devices = DevicesServiceClient::new(channel);
         let token = sign_in_on(identity, "", EDGE_ON_WINDOWS).await?;
         let existing = devices

@@ -68,45 +68,75 @@ pub struct System {
     servers: JoinSet<anyhow::Result<()>>,
 }
 
-/// Who may call whom in one process: the keys the variables name
-/// (`myaccount workload-keys`), else keys made for this run (a workload token lives a minute, so
-/// nothing outlives the process that signed it); trusted callers the variables do not name
-/// are the gateway for identity and identity for security-info. Returns the gateway's key.
-fn trust_between_workloads(
-    gateway: &mut myaccount_gateway::Settings,
-    identity: &mut myaccount_identity::Settings,
-    security_info: &mut myaccount_security_info::Settings,
-) -> WorkloadKey {
-    let gateway_key = gateway
-        .workload_key
-        .get_or_insert_with(|| WorkloadKey::generate(GATEWAY))
-        .clone();
-    let identity_key = identity
-        .workload_key
-        .get_or_insert_with(|| WorkloadKey::generate(IDENTITY))
-        .clone();
-    if identity.trusted_callers.is_empty() {
-        identity.trusted_callers = TrustedCallers::new().with_key(&gateway_key);
+/// The settings of every service and the gateway, before they start.
+struct SystemSettings {
+    identity: myaccount_identity::Settings,
+    security_info: myaccount_security_info::Settings,
+    audit: myaccount_audit::Settings,
+    devices: myaccount_devices::Settings,
+    organizations: myaccount_organizations::Settings,
+    gateway: myaccount_gateway::Settings,
+}
+
+impl SystemSettings {
+    fn from_env(env: &Env) -> anyhow::Result<Self> {
+        Ok(Self {
+            identity: myaccount_identity::Settings::from_env(env)?,
+            security_info: myaccount_security_info::Settings::from_env(env)?,
+            audit: myaccount_audit::Settings::from_env(env)?,
+            devices: myaccount_devices::Settings::from_env(env)?,
+            organizations: myaccount_organizations::Settings::from_env(env)?,
+            gateway: myaccount_gateway::Settings::from_env(env)?,
+        })
     }
-    if security_info.trusted_callers.is_empty() {
-        security_info.trusted_callers = TrustedCallers::new().with_key(&identity_key);
+
+    /// Who may call whom in one process: the keys the variables name
+    /// (`myaccount workload-keys`), else keys made for this run (a workload token lives a
+    /// minute, so nothing outlives the process that signed it); trusted callers the variables
+    /// do not name are the gateway everywhere, and identity too for security-info. Returns the
+    /// gateway's key.
+    fn trust_between_workloads(&mut self) -> WorkloadKey {
+        let gateway_key = self
+            .gateway
+            .workload_key
+            .get_or_insert_with(|| WorkloadKey::generate(GATEWAY))
+            .clone();
+        let identity_key = self
+            .identity
+            .workload_key
+            .get_or_insert_with(|| WorkloadKey::generate(IDENTITY))
+            .clone();
+        let gateway_only = TrustedCallers::new().with_key(&gateway_key);
+        for (trusted, callers) in [
+            (&mut self.identity.service.trusted_callers, gateway_only.clone()),
+            (
+                &mut self.security_info.service.trusted_callers,
+                gateway_only.clone().with_key(&identity_key),
+            ),
+            (&mut self.audit.service.trusted_callers, gateway_only.clone()),
+            (&mut self.devices.service.trusted_callers, gateway_only.clone()),
+            (&mut self.organizations.service.trusted_callers, gateway_only),
+        ] {
+            if trusted.is_empty() {
+                *trusted = callers;
+            }
+        }
+        gateway_key
     }
-    gateway_key
 }
 
 /// Starts every service and the gateway from `env`, each on its own port.
 pub async fn start(env: &Env) -> anyhow::Result<System> {
-    let mut identity_settings = myaccount_identity::Settings::from_env(env)?;
-    let mut security_info_settings = myaccount_security_info::Settings::from_env(env)?;
-    let audit_settings = myaccount_audit::Settings::from_env(env)?;
-    let devices_settings = myaccount_devices::Settings::from_env(env)?;
-    let organizations_settings = myaccount_organizations::Settings::from_env(env)?;
-    let mut gateway_settings = myaccount_gateway::Settings::from_env(env)?;
-    let gateway_key = trust_between_workloads(
-        &mut gateway_settings,
-        &mut identity_settings,
-        &mut security_info_settings,
-    );
+    let mut settings = SystemSettings::from_env(env)?;
+    let gateway_key = settings.trust_between_workloads();
+    let SystemSettings {
+        identity: identity_settings,
+        security_info: security_info_settings,
+        audit: audit_settings,
+        devices: devices_settings,
+        organizations: organizations_settings,
+        gateway: gateway_settings,
+    } = settings;
 
     let identity = myaccount_identity::Application::build(identity_settings)
         .await

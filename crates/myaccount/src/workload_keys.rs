@@ -1,5 +1,5 @@
 //! `myaccount workload-keys`: the key of each workload that calls another (the gateway calls
-//! identity; identity calls security-info), written as a private key file per workload and its
+//! every service; identity calls security-info), written as a private key file per workload and its
 //! public half, with the variables that configure callers and callees.
 //!
 //! A caller signs a short-lived token with its private key for every call
@@ -14,8 +14,14 @@ use platform::workload::{GATEWAY, IDENTITY, WorkloadKey};
 /// The workloads that call another, with their variable prefix.
 pub const CALLING_WORKLOADS: [(&str, &str); 2] = [(GATEWAY, "GATEWAY"), (IDENTITY, "IDENTITY")];
 
-/// Who calls whom: the callee's variable prefix and the caller it trusts.
-pub const TRUST: [(&str, &str); 2] = [("IDENTITY", GATEWAY), ("SECURITYINFO", IDENTITY)];
+/// Who calls whom: each callee's variable prefix and the callers it trusts.
+pub const TRUST: [(&str, &[&str]); 5] = [
+    ("IDENTITY", &[GATEWAY]),
+    ("SECURITYINFO", &[GATEWAY, IDENTITY]),
+    ("DEVICES", &[GATEWAY]),
+    ("ORGANIZATIONS", &[GATEWAY]),
+    ("AUDIT", &[GATEWAY]),
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkloadKeysError {
@@ -116,11 +122,12 @@ pub fn variables(written: &[WrittenKey]) -> Vec<(String, String)> {
             )
         })
         .collect();
-    for (callee, caller) in TRUST {
-        vars.push((
-            format!("{callee}_TRUSTED_CALLERS"),
-            format!("{caller}={}", public_key_of(written, caller)),
-        ));
+    for (callee, callers) in TRUST {
+        let trusted: Vec<String> = callers
+            .iter()
+            .map(|caller| format!("{caller}={}", public_key_of(written, caller)))
+            .collect();
+        vars.push((format!("{callee}_TRUSTED_CALLERS"), trusted.join(",")));
     }
     vars
 }
@@ -190,16 +197,12 @@ mod tests {
             .expect("a readable key")
             .expect("set");
         assert_eq!(key.public_key(), gateway.public_key);
-        assert!(
-            TrustedCallers::from_env(&env, "IDENTITY")
-                .expect("parsed")
-                .trusts(GATEWAY)
-        );
-        assert!(
-            TrustedCallers::from_env(&env, "SECURITYINFO")
-                .expect("parsed")
-                .trusts(IDENTITY)
-        );
+        // Every service takes a person's calls from the gateway; security-info also identity's.
+        for callee in ["IDENTITY", "SECURITYINFO", "DEVICES", "ORGANIZATIONS", "AUDIT"] {
+            let trusted = TrustedCallers::from_env(&env, callee).expect("parsed");
+            assert!(trusted.trusts(GATEWAY), "{callee}");
+            assert_eq!(trusted.trusts(IDENTITY), callee == "SECURITYINFO", "{callee}");
+        }
         // The path form of a trusted caller reads the .pub file.
         let by_path = TrustedCallers::parse(&format!("gateway={}", gateway.public_key_file.display())).expect("parsed");
         assert!(by_path.trusts(GATEWAY));

@@ -630,7 +630,10 @@ pub struct AuthLayer {
     /// Verifies the calling workload's token, when this service trusts any workload.
     workloads: Option<Arc<WorkloadVerifier>>,
     /// Methods only the named workloads may call, by path.
-    required_callers: Arc<HashMap<String, Vec<String>>>,
+    required_callers: Arc<HashMap<String, Arc<[String]>>>,
+    /// The workloads every other method (but health and reflection) accepts calls from, if
+    /// only some.
+    default_callers: Option<Arc<[String]>>,
 }
 
 impl AuthLayer {
@@ -643,6 +646,7 @@ impl AuthLayer {
             registration_allowed: Arc::default(),
             workloads: None,
             required_callers: Arc::default(),
+            default_callers: None,
         }
     }
 
@@ -662,6 +666,15 @@ impl AuthLayer {
         for path in paths {
             required.insert((*path).to_owned(), callers.iter().map(|c| (*c).to_owned()).collect());
         }
+        self
+    }
+
+    /// Every method not given its own callers ([`AuthLayer::require_caller`]) accepts calls
+    /// only from one of `callers`, proven by a workload token, in addition to whatever person's
+    /// token it needs; health and reflection stay open to probes. A person's token alone, taken
+    /// straight to a service, is refused, so nobody goes around the gateway's limits.
+    pub fn require_caller_everywhere(mut self, callers: &[&str]) -> Self {
+        self.default_callers = Some(callers.iter().map(|c| (*c).to_owned()).collect());
         self
     }
 
@@ -712,6 +725,7 @@ impl<S> tower::Layer<S> for AuthLayer {
             registration_allowed: self.registration_allowed.clone(),
             workloads: self.workloads.clone(),
             required_callers: self.required_callers.clone(),
+            default_callers: self.default_callers.clone(),
         }
     }
 }
@@ -725,7 +739,8 @@ pub struct AuthService<S> {
     revoked_allowed: Arc<HashSet<String>>,
     registration_allowed: Arc<HashSet<String>>,
     workloads: Option<Arc<WorkloadVerifier>>,
-    required_callers: Arc<HashMap<String, Vec<String>>>,
+    required_callers: Arc<HashMap<String, Arc<[String]>>>,
+    default_callers: Option<Arc<[String]>>,
 }
 
 /// Which workload calls, when the call carries a workload token and this service verifies
@@ -747,7 +762,7 @@ fn calling_workload(
 /// The refusal of a call to a method reserved for `allowed` workloads, if it is one.
 fn caller_refusal(
     path: &str,
-    allowed: Option<&Vec<String>>,
+    allowed: Option<&[String]>,
     workload: Option<&crate::workload::CallingWorkload>,
 ) -> Option<Status> {
     let allowed = allowed?;
@@ -805,12 +820,18 @@ where
         let path = request.uri().path().to_owned();
         let revoked_allowed = self.revoked_allowed.contains(&path);
         let registration_allowed = self.registration_allowed.contains(&path);
-        let public = self.public_methods.contains(&path) || INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
+        let infrastructure = INFRASTRUCTURE_SERVICES.iter().any(|p| path.starts_with(p));
+        let public = infrastructure || self.public_methods.contains(&path);
         let workload = calling_workload(
             self.workloads.as_deref(),
             request.headers().get(WORKLOAD_TOKEN_METADATA),
         );
-        let required_callers = self.required_callers.clone();
+        // Health and reflection answer probes, which carry no token.
+        let allowed_callers = match self.required_callers.get(&path) {
+            Some(callers) => Some(callers.clone()),
+            None if !infrastructure => self.default_callers.clone(),
+            None => None,
+        };
         Box::pin(async move {
             // Which workload calls is settled before the person: it is cheaper, and a method
             // reserved for another workload is refused whoever the person is.
@@ -818,7 +839,7 @@ where
                 Ok(workload) => workload,
                 Err(e) => return Ok(Status::from(e).into_http()),
             };
-            if let Some(refusal) = caller_refusal(&path, required_callers.get(&path), workload.as_ref()) {
+            if let Some(refusal) = caller_refusal(&path, allowed_callers.as_deref(), workload.as_ref()) {
                 return Ok(refusal.into_http());
             }
             if let Some(workload) = workload {

@@ -24,7 +24,7 @@ use crate::events::{Event, EventBus, EventsError, NatsSettings, Stream};
 use crate::grpc::{GrpcSettings, ServeError, ServiceHost};
 use crate::outbox::OutboxRelay;
 use crate::revocation::RevocationSet;
-use crate::workload::WorkloadVerifier;
+use crate::workload::{TrustedCallers, WorkloadVerifier};
 
 /// What a service is, fixed at compile time.
 #[derive(Debug)]
@@ -43,6 +43,10 @@ pub struct ServiceSpec {
     pub publishes: &'static [Stream],
     /// Its embedded migrations (`sqlx::migrate!`), applied at start unless disabled.
     pub migrations: &'static Migrator,
+    /// The workloads that call its methods on a person's behalf (the gateway): every method
+    /// but health, reflection and its internal ones accepts calls only from them, and it does
+    /// not start unless `<PREFIX>_TRUSTED_CALLERS` gives their public keys.
+    pub callers: &'static [&'static str],
 }
 
 /// The step-up rule's window when nothing is configured: ten minutes, as Entra's My Account.
@@ -67,11 +71,15 @@ pub struct ServiceSettings {
     /// How long the revocation feed may go unconfirmed before this process stops vouching for
     /// it (readiness, sensitive operations).
     pub revocation_max_lag: Duration,
+    /// The public keys of the workloads whose calls it accepts (`<PREFIX>_TRUSTED_CALLERS`):
+    /// at least those of [`ServiceSpec::callers`].
+    pub trusted_callers: TrustedCallers,
 }
 
 impl ServiceSettings {
     /// `<PREFIX>_HOST`/`_GRPC_PORT`/`_ADMIN_PORT`/`_REQUEST_TIMEOUT`/`_DRAIN_TIMEOUT`,
-    /// `<PREFIX>_DATABASE_*`, `NATS_*` (and `<PREFIX>_NATS_NKEY_SEED_FILE`), `TOKEN_*`/`JWKS_URL`, `STEP_UP_MAX_AGE`.
+    /// `<PREFIX>_DATABASE_*`, `NATS_*` (and `<PREFIX>_NATS_NKEY_SEED_FILE`), `TOKEN_*`/`JWKS_URL`, `STEP_UP_MAX_AGE`,
+    /// `<PREFIX>_TRUSTED_CALLERS`.
     pub fn from_env(env: &Env, spec: &ServiceSpec) -> Result<Self, ConfigError> {
         Ok(Self {
             grpc: GrpcSettings::from_env(env, spec.env_prefix, spec.default_grpc_port)?,
@@ -81,11 +89,13 @@ impl ServiceSettings {
             consumer: ConsumerSettings::new(spec.consumer_name),
             step_up_max_age: step_up_max_age(env)?,
             revocation_max_lag: revocation_max_lag(env)?,
+            trusted_callers: TrustedCallers::from_env(env, spec.env_prefix)?,
         })
     }
 
     /// For tests: free ports on loopback, the given database and NATS, tokens of the default
-    /// issuer and audience with keys from `jwks_url`, consumers that pull often.
+    /// issuer and audience with keys from `jwks_url`, consumers that pull often. No workload is
+    /// trusted yet: the test sets [`ServiceSettings::trusted_callers`] to the keys it signs with.
     pub fn for_tests(spec: &ServiceSpec, database: DatabaseSettings, nats: NatsSettings, jwks_url: &str) -> Self {
         let mut consumer = ConsumerSettings::new(spec.consumer_name);
         consumer.fetch_expiry = Duration::from_millis(500);
@@ -99,7 +109,38 @@ impl ServiceSettings {
             // Many systems share a loaded test machine: a longer wait before calling the feed
             // behind, so only a test that stops NATS sees it.
             revocation_max_lag: Duration::from_secs(10),
+            trusted_callers: TrustedCallers::new(),
         }
+    }
+
+    /// These settings, accepting calls from the workloads `trusted` names (tests, the bench).
+    pub fn trusting(mut self, trusted: TrustedCallers) -> Self {
+        self.trusted_callers = trusted;
+        self
+    }
+
+    /// `CONFIG` unless every workload of `spec.callers` is trusted: a service nobody may call
+    /// would start, pass its probes and refuse every request.
+    pub fn require_trusted_callers(&self, spec: &ServiceSpec) -> Result<(), ConfigError> {
+        let missing: Vec<&str> = spec
+            .callers
+            .iter()
+            .copied()
+            .filter(|name| !self.trusted_callers.trusts(name))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let example: Vec<String> = missing.iter().map(|name| format!("{name}=<public key>")).collect();
+        Err(ConfigError::new(
+            format!("{}_TRUSTED_CALLERS", spec.env_prefix),
+            format!(
+                "must give the public key of {} ({}): {} accepts a person's calls only from them; `myaccount workload-keys` writes the keys",
+                missing.join(" and "),
+                example.join(","),
+                spec.name
+            ),
+        ))
     }
 }
 
@@ -232,12 +273,9 @@ impl ServiceKit {
     }
 
     /// Internal methods: `paths` are called by one of `callers` alone, on no person's token,
-    /// each call proven by a workload token that `workloads` verifies
-    /// ([`AuthLayer::internal`]).
-    pub fn internal_methods(mut self, workloads: WorkloadVerifier, paths: &[&str], callers: &[&str]) -> Self {
-        self.host = self
-            .host
-            .map_auth(|auth| auth.with_workloads(Arc::new(workloads)).internal(paths, callers));
+    /// each call proven by a workload token ([`AuthLayer::internal`]).
+    pub fn internal_methods(mut self, paths: &[&str], callers: &[&str]) -> Self {
+        self.host = self.host.map_auth(|auth| auth.internal(paths, callers));
         self
     }
 
@@ -289,7 +327,21 @@ impl ServiceKit {
         self
     }
 
-    fn finish(self) -> ServiceHost {
+    fn finish(mut self) -> ServiceHost {
+        // Last, so a service's own auth layer ([`ServiceKit::authenticate`]) is fenced too.
+        let workloads = Arc::new(WorkloadVerifier::new(
+            self.spec.name,
+            self.settings.trusted_callers.clone(),
+        ));
+        let callers = self.spec.callers;
+        self.host = self.host.map_auth(|auth| {
+            let auth = auth.with_workloads(workloads);
+            if callers.is_empty() {
+                auth
+            } else {
+                auth.require_caller_everywhere(callers)
+            }
+        });
         if self.spec.publishes.is_empty() {
             return self.host;
         }
@@ -319,6 +371,8 @@ impl<S: Service> Application<S> {
     /// As `build`, with the token verifier given (tests use a static key set).
     pub async fn build_with_verifier(settings: S::Settings, verifier: TokenVerifier) -> Result<Self, StartError> {
         let common = S::common(&settings).clone();
+        // Before connecting anything: a service no workload may call is a configuration error.
+        common.require_trusted_callers(&S::SPEC)?;
         let pool = crate::db::connect(&common.database, S::SPEC.migrations).await?;
         let bus = EventBus::connect(&common.nats, S::SPEC.name).await?;
         // Every token is checked against the revocations this process follows.
@@ -381,6 +435,39 @@ mod tests {
             let err = step_up_max_age(&Env::from_pairs([("STEP_UP_MAX_AGE", bad)])).expect_err(bad);
             assert_eq!(err.variable, "STEP_UP_MAX_AGE", "{bad}");
         }
+    }
+
+    static NO_MIGRATIONS: Migrator = Migrator::DEFAULT;
+
+    const FENCED: ServiceSpec = ServiceSpec {
+        name: "devices",
+        env_prefix: "DEVICES",
+        default_grpc_port: 50053,
+        default_database: "myaccount_devices",
+        consumer_name: "devices",
+        publishes: &[],
+        migrations: &NO_MIGRATIONS,
+        callers: &[crate::workload::GATEWAY],
+    };
+
+    #[test]
+    fn a_service_does_not_start_without_the_keys_of_its_callers() {
+        let settings = |env: &Env| ServiceSettings::from_env(env, &FENCED).expect("settings");
+        let refused = settings(&Env::default())
+            .require_trusted_callers(&FENCED)
+            .expect_err("nobody trusted");
+        assert_eq!(refused.variable, "DEVICES_TRUSTED_CALLERS");
+        assert!(refused.reason.contains("gateway=<public key>"), "{}", refused.reason);
+        assert!(refused.reason.contains("myaccount workload-keys"), "{}", refused.reason);
+
+        let identity = crate::workload::WorkloadKey::generate(crate::workload::IDENTITY);
+        let only_identity =
+            Env::from_pairs([("DEVICES_TRUSTED_CALLERS", format!("identity={}", identity.public_key()))]);
+        assert!(settings(&only_identity).require_trusted_callers(&FENCED).is_err());
+
+        let gateway = crate::workload::WorkloadKey::generate(crate::workload::GATEWAY);
+        let trusted = Env::from_pairs([("DEVICES_TRUSTED_CALLERS", format!("gateway={}", gateway.public_key()))]);
+        assert_eq!(settings(&trusted).require_trusted_callers(&FENCED), Ok(()));
     }
 
     #[test]

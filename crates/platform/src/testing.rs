@@ -621,6 +621,117 @@ pub fn with_workload_token<T>(mut request: tonic::Request<T>, token: &str) -> to
     request
 }
 
+/// The gateway of a test: the workload key the service under test trusts, and channels that
+/// sign every call with it as the gateway's do.
+#[derive(Clone)]
+pub struct TestGateway {
+    pub key: std::sync::Arc<crate::workload::WorkloadKey>,
+}
+
+impl Default for TestGateway {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TestGateway {
+    pub fn new() -> Self {
+        Self {
+            key: std::sync::Arc::new(crate::workload::WorkloadKey::generate(crate::workload::GATEWAY)),
+        }
+    }
+
+    /// The callers of a service that takes a person's calls from this gateway alone.
+    pub fn trusted(&self) -> crate::workload::TrustedCallers {
+        crate::workload::TrustedCallers::new().with_key(&self.key)
+    }
+
+    /// `channel`, every call on it carrying this gateway's token for `audience`.
+    pub fn sign(
+        &self,
+        channel: tonic::transport::Channel,
+        audience: &str,
+    ) -> crate::workload::SignedAsWorkload<tonic::transport::Channel> {
+        crate::workload::SignedAsWorkload::new(channel, self.key.clone(), audience)
+    }
+}
+
+/// A way of calling a service directly, around the gateway, with a person's valid token: the
+/// workload token it presents (if any), and the refusal the service must answer.
+#[derive(Debug, Clone)]
+pub struct DirectCall {
+    pub case: &'static str,
+    pub workload_token: Option<String>,
+    pub code: tonic::Code,
+    pub message: String,
+}
+
+impl DirectCall {
+    /// `request` with this case's workload token, if it has one.
+    pub fn prepare<T>(&self, request: tonic::Request<T>) -> tonic::Request<T> {
+        match &self.workload_token {
+            Some(token) => with_workload_token(request, token),
+            None => request,
+        }
+    }
+}
+
+/// The ways of calling `method` of the service `audience` that takes calls from `gateway`
+/// alone without being the gateway: no workload token, one forged under the gateway's name,
+/// one the gateway meant for another service, one of a workload nobody trusts.
+pub fn direct_calls(gateway: &TestGateway, audience: &str, method: &str) -> Vec<DirectCall> {
+    let signed = |key: &crate::workload::WorkloadKey, audience: &str| {
+        Some(key.token_for(audience).expect("an Ed25519 key signs"))
+    };
+    let other_service = if audience == crate::workload::AUDIT {
+        crate::workload::DEVICES
+    } else {
+        crate::workload::AUDIT
+    };
+    vec![
+        DirectCall {
+            case: "a person's token alone",
+            workload_token: None,
+            code: tonic::Code::Unauthenticated,
+            message: format!(
+                "{method} accepts calls only from the gateway workload: present its workload token in the {} metadata",
+                crate::workload::WORKLOAD_TOKEN_METADATA
+            ),
+        },
+        DirectCall {
+            case: "a workload token forged under the gateway's name",
+            workload_token: signed(
+                &crate::workload::WorkloadKey::generate(crate::workload::GATEWAY),
+                audience,
+            ),
+            code: tonic::Code::Unauthenticated,
+            message: "the workload token is not valid: bad signature".into(),
+        },
+        DirectCall {
+            case: "the gateway's token for another service",
+            workload_token: signed(&gateway.key, other_service),
+            code: tonic::Code::Unauthenticated,
+            message: format!("the workload token is meant for {other_service:?}, not this service"),
+        },
+        DirectCall {
+            case: "the token of a workload nobody trusts",
+            workload_token: signed(&crate::workload::WorkloadKey::generate("intruder"), audience),
+            code: tonic::Code::Unauthenticated,
+            message: "the workload token is from \"intruder\", a workload this service does not trust".into(),
+        },
+    ]
+}
+
+/// Whether the gRPC health service at `channel` answers a probe that carries no token that the
+/// server is serving.
+pub async fn grpc_serving(channel: tonic::transport::Channel) -> Result<bool, tonic::Status> {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    let answer = tonic_health::pb::health_client::HealthClient::new(channel)
+        .check(tonic_health::pb::HealthCheckRequest::default())
+        .await?;
+    Ok(answer.into_inner().status() == ServingStatus::Serving)
+}
+
 /// Every message of the test's copy of `stream`, in stream order; empty while the stream does
 /// not exist.
 pub async fn stream_messages(

@@ -56,6 +56,22 @@ impl ServerTls {
         let identity = Identity::from_pem(read(&self.cert_file)?, read(&self.key_file)?);
         Ok(ServerTlsConfig::new().identity(identity))
     }
+
+    /// The first DNS name the certificate is issued for: what a client on the same host (the
+    /// container's probe, dialling 127.0.0.1) verifies it against.
+    pub fn dns_name(&self) -> Result<String, String> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let path = self.cert_file.display();
+        let der = CertificateDer::from_pem_file(&self.cert_file)
+            .map_err(|e| format!("cannot read the certificate {path}: {e}"))?;
+        let cert =
+            webpki::EndEntityCert::try_from(&der).map_err(|e| format!("{path} is not an X.509 certificate: {e}"))?;
+        cert.valid_dns_names()
+            .next()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the certificate {path} names no DNS name"))
+    }
 }
 
 /// What a client trusts for `https://` addresses of services and JWKS.
@@ -87,6 +103,18 @@ impl ClientTls {
     /// plain text; `https://` over TLS, the server's certificate issued by the CA of
     /// `GRPC_TLS_CA_FILE` for the URL's host name.
     pub fn endpoint(&self, url: &str, variable: &str) -> Result<Endpoint, ConfigError> {
+        self.endpoint_for_name(url, variable, None)
+    }
+
+    /// As [`ClientTls::endpoint`], the certificate of an `https://` address verified for
+    /// `server_name` rather than the URL's host (a probe dialling 127.0.0.1 for a certificate
+    /// issued to the Service's name).
+    pub fn endpoint_for_name(
+        &self,
+        url: &str,
+        variable: &str,
+        server_name: Option<&str>,
+    ) -> Result<Endpoint, ConfigError> {
         let endpoint = Endpoint::from_shared(url.to_owned()).map_err(|e| ConfigError::new(variable, e.to_string()))?;
         if !url.starts_with("https://") {
             return Ok(endpoint);
@@ -97,8 +125,12 @@ impl ClientTls {
                 format!("{variable} is https://: set {GRPC_TLS_CA_FILE} to the CA of the services' certificates"),
             )
         })?;
+        let mut config = ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca));
+        if let Some(name) = server_name {
+            config = config.domain_name(name);
+        }
         endpoint
-            .tls_config(ClientTlsConfig::new().ca_certificate(Certificate::from_pem(ca)))
+            .tls_config(config)
             .map_err(|e| ConfigError::new(variable, format!("TLS: {e}")))
     }
 

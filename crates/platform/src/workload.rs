@@ -43,10 +43,20 @@ pub const MAX_WORKLOAD_TOKEN_LIFETIME: Duration = Duration::from_secs(120);
 /// Clock skew allowed between caller and callee.
 const LEEWAY_SECS: u64 = 10;
 
-/// The gateway's workload name: the only caller of identity's sign-in methods.
+/// The gateway's workload name: the only caller of every service's public methods, so a
+/// person's stolen bearer token cannot reach a service around the gateway's rate limits.
 pub const GATEWAY: &str = "gateway";
-/// identity's workload name: the only caller of security-info's second-factor checks.
+/// identity's workload name (and audience): the only caller of security-info's second-factor
+/// checks.
 pub const IDENTITY: &str = "identity";
+/// security-info's workload name: the audience of the tokens its callers sign.
+pub const SECURITY_INFO: &str = "security-info";
+/// devices' workload name.
+pub const DEVICES: &str = "devices";
+/// organizations' workload name.
+pub const ORGANIZATIONS: &str = "organizations";
+/// audit's workload name.
+pub const AUDIT: &str = "audit";
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum WorkloadError {

@@ -341,13 +341,14 @@ optionally "secret": another Secret (the migration owner's), read under "<servic
 - name: {{ $p }}_WORKLOAD_KEY_FILE
   value: {{ printf "%s/%s" (include "myaccount.workloadKeyDir" $root) $root.Values.workloadIdentity.secretKey | quote }}
 {{- end }}
-{{- if eq .name "identity" }}
-- name: IDENTITY_TRUSTED_CALLERS
-  value: {{ printf "gateway=%s" (include "myaccount.workloadPublicKey" (dict "root" $root "name" "gateway" "callee" "identity")) | quote }}
-{{- end }}
+{{- if eq $svc.kind "grpc" }}
+{{- /* Every service takes a person's calls from the gateway alone; security-info also identity's second-factor checks. */}}
+{{- $trusted := list (printf "gateway=%s" (include "myaccount.workloadPublicKey" (dict "root" $root "name" "gateway" "callee" .name))) }}
 {{- if eq .name "security-info" }}
-- name: SECURITYINFO_TRUSTED_CALLERS
-  value: {{ printf "identity=%s" (include "myaccount.workloadPublicKey" (dict "root" $root "name" "identity" "callee" "security-info")) | quote }}
+{{- $trusted = append $trusted (printf "identity=%s" (include "myaccount.workloadPublicKey" (dict "root" $root "name" "identity" "callee" .name))) }}
+{{- end }}
+- name: {{ $p }}_TRUSTED_CALLERS
+  value: {{ join "," $trusted | quote }}
 {{- end }}
 {{- if eq .name "identity" }}
 - name: ACCESS_TOKEN_TTL

@@ -244,12 +244,10 @@ async fn with_two_recovery_codes_left(system: &TestSystem, user: &TestUser) -> (
 /// knows it does (a sign-in then answers "more information required").
 async fn user_of_organization_requiring_mfa(system: &TestSystem) -> TestUser {
     use myaccount_proto::organizations::v1 as pb;
-    let mut organizations = pb::organizations_service_client::OrganizationsServiceClient::connect(format!(
-        "http://127.0.0.1:{}",
-        system.organizations_port
-    ))
-    .await
-    .expect("organizations reachable");
+    // There are no admin pages yet: the admin calls organizations directly, as the gateway.
+    let mut organizations = pb::organizations_service_client::OrganizationsServiceClient::new(
+        system.as_gateway(system.organizations_port, platform::workload::ORGANIZATIONS),
+    );
     let admin = system.admin_token().await;
     let request = platform::auth::bearer_request(
         pb::CreateOrganizationRequest {

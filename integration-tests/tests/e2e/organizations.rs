@@ -9,6 +9,7 @@ use myaccount_proto::events::v1::MemberLeft;
 use myaccount_proto::organizations::v1 as pb;
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
 use platform::events::{Event, Stream};
+use platform::workload::{ORGANIZATIONS, SignedAsWorkload};
 use prost::Message;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -17,15 +18,13 @@ use uuid::Uuid;
 
 /// An admin working on the organizations service directly (there are no admin pages yet).
 pub(crate) struct Admin {
-    client: OrganizationsServiceClient<Channel>,
+    client: OrganizationsServiceClient<SignedAsWorkload<Channel>>,
     token: String,
 }
 
 impl Admin {
     pub(crate) async fn of(system: &TestSystem) -> Self {
-        let client = OrganizationsServiceClient::connect(format!("http://127.0.0.1:{}", system.organizations_port))
-            .await
-            .expect("organizations reachable");
+        let client = OrganizationsServiceClient::new(system.as_gateway(system.organizations_port, ORGANIZATIONS));
         Self {
             client,
             token: system.admin_token().await,

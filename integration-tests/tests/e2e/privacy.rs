@@ -15,6 +15,7 @@ use myaccount_proto::{audit, devices, identity, organizations, securityinfo};
 use platform::auth::bearer_request;
 use platform::events::{Event, headers};
 use platform::testing::eventually;
+use platform::workload;
 use prost::Message;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -22,12 +23,6 @@ use uuid::Uuid;
 
 use crate::organizations::{Admin, wait_for_home};
 use crate::security_info::session;
-
-fn channel(port: u16) -> tonic::transport::Channel {
-    tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{port}"))
-        .expect("uri")
-        .connect_lazy()
-}
 
 /// What each service answers to ExportMyData for `token`, as a count of the person's records
 /// (identity answers an error once the account is gone).
@@ -42,27 +37,29 @@ struct Held {
 }
 
 async fn held(system: &TestSystem, token: &str) -> Held {
-    let identity = IdentityServiceClient::new(channel(system.identity_port))
+    let identity = IdentityServiceClient::new(system.as_gateway(system.identity_port, workload::IDENTITY))
         .export_my_data(bearer_request(identity::v1::ExportMyDataRequest {}, token).expect("request"))
         .await
         .map(|r| r.into_inner().sessions.len())
         .map_err(|s| s.code());
-    let security = SecurityInfoServiceClient::new(channel(system.security_info_port))
-        .export_my_data(bearer_request(securityinfo::v1::ExportMyDataRequest {}, token).expect("request"))
-        .await
-        .expect("security-info answers")
-        .into_inner();
-    let devices = DevicesServiceClient::new(channel(system.devices_port))
+    let security =
+        SecurityInfoServiceClient::new(system.as_gateway(system.security_info_port, workload::SECURITY_INFO))
+            .export_my_data(bearer_request(securityinfo::v1::ExportMyDataRequest {}, token).expect("request"))
+            .await
+            .expect("security-info answers")
+            .into_inner();
+    let devices = DevicesServiceClient::new(system.as_gateway(system.devices_port, workload::DEVICES))
         .export_my_data(bearer_request(devices::v1::ExportMyDataRequest {}, token).expect("request"))
         .await
         .expect("devices answers")
         .into_inner();
-    let organizations = OrganizationsServiceClient::new(channel(system.organizations_port))
-        .export_my_data(bearer_request(organizations::v1::ExportMyDataRequest {}, token).expect("request"))
-        .await
-        .expect("organizations answers")
-        .into_inner();
-    let audit = AuditServiceClient::new(channel(system.audit_port))
+    let organizations =
+        OrganizationsServiceClient::new(system.as_gateway(system.organizations_port, workload::ORGANIZATIONS))
+            .export_my_data(bearer_request(organizations::v1::ExportMyDataRequest {}, token).expect("request"))
+            .await
+            .expect("organizations answers")
+            .into_inner();
+    let audit = AuditServiceClient::new(system.as_gateway(system.audit_port, workload::AUDIT))
         .export_my_data(bearer_request(audit::v1::ExportMyDataRequest {}, token).expect("request"))
         .await
         .expect("audit answers")
@@ -289,7 +286,7 @@ async fn deleting_my_account_erases_me_from_every_service_and_a_replay_changes_n
     })
     .await;
     // Her old token is refused by every service, saying why.
-    let refused = SecurityInfoServiceClient::new(channel(system.security_info_port))
+    let refused = SecurityInfoServiceClient::new(system.as_gateway(system.security_info_port, workload::SECURITY_INFO))
         .export_my_data(
             bearer_request(securityinfo::v1::ExportMyDataRequest {}, &session.access_token).expect("request"),
         )

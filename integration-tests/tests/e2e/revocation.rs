@@ -267,7 +267,8 @@ async fn a_service_started_after_the_revocation_refuses_the_token() {
             system.devices_db.settings.clone(),
             system.nats_settings().clone(),
             &jwks_url,
-        ),
+        )
+        .trusting(platform::workload::TrustedCallers::new().with_key(&system.gateway_key)),
         encryption: platform::crypto::Keyring::generate("e2e"),
     })
     .await
@@ -282,10 +283,9 @@ async fn a_service_started_after_the_revocation_refuses_the_token() {
         async move { http.get(&ready).send().await.is_ok_and(|r| r.status().is_success()) }
     })
     .await;
-    let mut client =
-        devices_pb::devices_service_client::DevicesServiceClient::connect(format!("http://127.0.0.1:{port}"))
-            .await
-            .expect("connect");
+    let mut client = devices_pb::devices_service_client::DevicesServiceClient::new(
+        system.as_gateway(port, platform::workload::DEVICES),
+    );
     let request = platform::auth::bearer_request(devices_pb::ListMyDevicesRequest::default(), &first.access_token)
         .expect("a request");
     let status = client.list_my_devices(request).await.expect_err("refused");

@@ -67,6 +67,9 @@ pub struct Fleet {
     _jwks_balancer: Balancer,
     pub nats: NatsCluster,
     pub postgres: Postgres,
+    /// The gateway's workload key: the suite calls a service directly only as the gateway, the
+    /// one workload every service takes a person's calls from.
+    pub gateway_key: std::sync::Arc<platform::workload::WorkloadKey>,
     /// Kept (with every log) when the test fails.
     _run: RunDir,
 }
@@ -93,9 +96,21 @@ impl Fleet {
         let jwks_url = format!("{}/.well-known/jwks.json", jwks_balancer.url());
         // Who calls whom, as `myaccount workload-keys` writes it: each process is given the
         // variables of its own prefix only (its key file, the callers it trusts).
-        let workload_variables = myaccount::workload_keys::variables(
-            &myaccount::workload_keys::write(&run.path.join("workloads")).expect("workload keys written"),
-        );
+        let workload_keys =
+            myaccount::workload_keys::write(&run.path.join("workloads")).expect("workload keys written");
+        let workload_variables = myaccount::workload_keys::variables(&workload_keys);
+        let gateway_key = workload_keys
+            .iter()
+            .find(|k| k.workload == platform::workload::GATEWAY)
+            .map(|k| {
+                platform::workload::WorkloadKey::from_file(
+                    platform::workload::GATEWAY,
+                    &k.private_key,
+                    "GATEWAY_WORKLOAD_KEY_FILE",
+                )
+                .expect("the gateway's key reads back")
+            })
+            .expect("a key for the gateway");
         let own_workload_variables = |prefix: &str| {
             workload_variables
                 .iter()
@@ -201,6 +216,7 @@ impl Fleet {
             _jwks_balancer: jwks_balancer,
             nats,
             postgres,
+            gateway_key: std::sync::Arc::new(gateway_key),
             _run: run,
         }
     }

@@ -104,7 +104,14 @@ async fn the_system_keeps_every_promise_through_crashes_restarts_and_outages() {
     let client = Client::new(fleet.gateway_balancer.url());
     let probe_client = client.at("198.51.100.250".into());
     // One admin sign-in with a second factor for the whole run: every admin action needs one.
-    let admin = Arc::new(Admin::sign_in(&client, fleet.service_balancers[IDENTITY].url()).await);
+    let admin = Arc::new(
+        Admin::sign_in(
+            &client,
+            fleet.service_balancers[IDENTITY].url(),
+            fleet.gateway_key.clone(),
+        )
+        .await,
+    );
     let identity_db = pool(&fleet.database_url(IDENTITY)).await;
     let audit_db = pool(&fleet.database_url(AUDIT)).await;
 
@@ -401,9 +408,15 @@ async fn every_replica_refuses(fleet: &Fleet, token: &str, deadline: Instant) {
     for (service, ports) in fleet.grpc_ports.iter().enumerate() {
         for port in ports {
             loop {
-                let channel = tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
-                    .expect("an endpoint")
-                    .connect_lazy();
+                // As the gateway: a call without its workload token is refused whatever the
+                // person's token, which would prove nothing about revocation.
+                let channel = platform::workload::SignedAsWorkload::new(
+                    tonic::transport::Endpoint::from_shared(format!("http://127.0.0.1:{port}"))
+                        .expect("an endpoint")
+                        .connect_lazy(),
+                    fleet.gateway_key.clone(),
+                    SERVICES[service].name,
+                );
                 let mut request = tonic::Request::new(DescribeMyPersonalDataRequest {});
                 request
                     .metadata_mut()

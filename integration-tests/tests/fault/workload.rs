@@ -203,13 +203,19 @@ fn session_of(body: &Value) -> Session {
 /// balancer.
 pub struct Admin {
     identity: String,
+    /// identity takes a person's calls from the gateway alone: the admin's go as the gateway's.
+    gateway_key: std::sync::Arc<platform::workload::WorkloadKey>,
     token: String,
 }
 
 impl Admin {
     /// Signs the bootstrap admin in with a second factor (an authenticator app it registers
     /// first): every admin action needs a recent multi-factor sign-in.
-    pub async fn sign_in(client: &Client, identity: String) -> Self {
+    pub async fn sign_in(
+        client: &Client,
+        identity: String,
+        gateway_key: std::sync::Arc<platform::workload::WorkloadKey>,
+    ) -> Self {
         let admin = Person {
             upn: crate::fleet::ADMIN_UPN.into(),
             password: crate::fleet::ADMIN_PASSWORD.into(),
@@ -241,6 +247,7 @@ impl Admin {
         assert_eq!(status, StatusCode::OK, "the admin's second factor: {body}");
         Self {
             identity,
+            gateway_key,
             token: session_of(&body).access_token,
         }
     }
@@ -254,10 +261,21 @@ impl Admin {
         request
     }
 
-    async fn client(&self) -> pb::identity_service_client::IdentityServiceClient<tonic::transport::Channel> {
-        pb::identity_service_client::IdentityServiceClient::connect(self.identity.clone())
+    async fn client(
+        &self,
+    ) -> pb::identity_service_client::IdentityServiceClient<
+        platform::workload::SignedAsWorkload<tonic::transport::Channel>,
+    > {
+        let channel = tonic::transport::Endpoint::from_shared(self.identity.clone())
+            .expect("identity's balancer address")
+            .connect()
             .await
-            .expect("identity's balancer answers")
+            .expect("identity's balancer answers");
+        pb::identity_service_client::IdentityServiceClient::new(platform::workload::SignedAsWorkload::new(
+            channel,
+            self.gateway_key.clone(),
+            platform::workload::IDENTITY,
+        ))
     }
 
     /// Creates a person (before the faults: no retry needed).

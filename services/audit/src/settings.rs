@@ -7,6 +7,7 @@ use platform::config::{ConfigError, Env};
 use platform::events::Stream;
 use platform::geoip::GeoLocator;
 use platform::service::{ServiceSettings, ServiceSpec};
+use platform::workload;
 
 use crate::domain;
 use crate::retention::RetentionSettings;
@@ -14,13 +15,15 @@ use crate::retention::RetentionSettings;
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const SPEC: ServiceSpec = ServiceSpec {
-    name: "audit",
+    name: workload::AUDIT,
     env_prefix: "AUDIT",
     default_grpc_port: 50055,
     default_database: "myaccount_audit",
     consumer_name: "audit",
     publishes: &[Stream::SignIn, Stream::Notifications],
     migrations: &MIGRATIONS,
+    // Only the gateway calls its public methods, for a person it has rate-limited.
+    callers: &[workload::GATEWAY],
 };
 
 /// Two ingest loops: on two cores, one batch's database work overlaps the other's round trips.

@@ -14,19 +14,22 @@ use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
 use platform::events::Stream;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
+use platform::workload;
 
 use crate::service::Devices;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const SPEC: ServiceSpec = ServiceSpec {
-    name: "devices",
+    name: workload::DEVICES,
     env_prefix: "DEVICES",
     default_grpc_port: 50053,
     default_database: "myaccount_devices",
     consumer_name: "devices",
     publishes: &[Stream::Devices],
     migrations: &MIGRATIONS,
+    // Only the gateway calls its public methods, for a person it has rate-limited.
+    callers: &[workload::GATEWAY],
 };
 
 #[derive(Debug, Clone)]

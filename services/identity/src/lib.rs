@@ -36,7 +36,7 @@ use platform::auth::{AuthLayer, TokenVerifier, VerifierSettings};
 use platform::config::ConfigError;
 use platform::geoip::GeoLocator;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
-use platform::workload::{GATEWAY, WorkloadVerifier};
+use platform::workload::GATEWAY;
 
 use crate::security_info::SecurityInfoClient;
 use crate::service::Identity;
@@ -59,12 +59,6 @@ impl Service for IdentityService {
     }
 
     async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {
-        if !settings.trusted_callers.trusts(GATEWAY) {
-            return Err(StartError::Config(ConfigError::new(
-                "IDENTITY_TRUSTED_CALLERS",
-                "must give the gateway's public key (gateway=<key>): identity takes sign-ins and a person's client context from the gateway alone; `myaccount workload-keys` writes the keys",
-            )));
-        }
         let pool = kit.pool().clone();
         let keys = KeyStore::load(pool.clone(), KeySchedule::of(&settings.tokens))
             .await
@@ -94,7 +88,8 @@ impl Service for IdentityService {
             admin.ensure(&identity).await?;
         }
         // Identity verifies the tokens it signs itself, and lets sign-in through anonymously,
-        // from the gateway alone: the only workload whose client context it believes.
+        // from the gateway alone: the only workload whose client context it believes (the kit
+        // fences every other method to the gateway too, SPEC.callers).
         let verifier = TokenVerifier::new(
             VerifierSettings::new(&settings.tokens.issuer, &settings.tokens.audience, "local"),
             LocalJwks(keys.clone()),
@@ -103,10 +98,6 @@ impl Service for IdentityService {
             .allow_anonymous(grpc::PUBLIC_METHODS)
             .allow_revoked(&[grpc::SIGN_OUT])
             .allow_mfa_registration(&[grpc::COMPLETE_MFA_REGISTRATION])
-            .with_workloads(Arc::new(WorkloadVerifier::new(
-                SPEC.name,
-                settings.trusted_callers.clone(),
-            )))
             .require_caller(grpc::GATEWAY_ONLY_METHODS, &[GATEWAY]);
         let api = grpc::IdentityApi::new(identity, settings.service.step_up_max_age);
         let refreshed_keys = keys.clone();

@@ -11,7 +11,7 @@ use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInf
 use platform::config::{ConfigError, Env};
 use platform::instrument::GrpcClient;
 use platform::tls::ClientTls;
-use platform::workload::{SignedAsWorkload, WorkloadKey};
+use platform::workload::{SECURITY_INFO, SignedAsWorkload, WorkloadKey};
 use tonic::transport::Channel;
 use uuid::Uuid;
 
@@ -64,9 +64,6 @@ impl SecondFactorSettings {
         })
     }
 }
-
-/// security-info's workload name: the audience of identity's workload tokens.
-const SECURITY_INFO: &str = "security-info";
 
 /// How long one call to security-info may take.
 const SECURITY_INFO_TIMEOUT: Duration = Duration::from_secs(3);

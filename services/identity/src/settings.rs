@@ -8,7 +8,7 @@ use platform::config::{ConfigError, Env};
 use platform::events::Stream;
 use platform::geoip::GeoLocator;
 use platform::service::{ServiceSettings, ServiceSpec};
-use platform::workload::{TrustedCallers, WorkloadKey};
+use platform::workload::{self, WorkloadKey};
 
 use crate::bootstrap::BootstrapAdmin;
 use crate::context::SignInSettings;
@@ -18,13 +18,15 @@ use crate::tokens::TokenSettings;
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const SPEC: ServiceSpec = ServiceSpec {
-    name: "identity",
+    name: workload::IDENTITY,
     env_prefix: "IDENTITY",
     default_grpc_port: 50051,
     default_database: "myaccount_identity",
     consumer_name: "identity",
     publishes: &[Stream::Identity, Stream::SignIn, Stream::Revocations],
     migrations: &MIGRATIONS,
+    // Only the gateway calls its public methods, for a person it has rate-limited.
+    callers: &[workload::GATEWAY],
 };
 
 #[derive(Debug, Clone)]
@@ -40,9 +42,6 @@ pub struct Settings {
     /// identity's own workload key, which its calls to security-info are signed with
     /// (`IDENTITY_WORKLOAD_KEY_FILE`); needed with `second_factors`.
     pub workload_key: Option<WorkloadKey>,
-    /// The workloads whose calls it accepts: the gateway, for sign-in and everything else that
-    /// carries a person's client context (`IDENTITY_TRUSTED_CALLERS`).
-    pub trusted_callers: TrustedCallers,
     /// City-level GeoIP databases (`.mmdb`) for the places of sessions
     /// (`IDENTITY_GEOIP_DATABASE`, else `GEOIP_DATABASE`); none: sessions show no place.
     pub geoip_databases: Vec<PathBuf>,
@@ -57,7 +56,6 @@ impl Settings {
             second_factors: Some(SecondFactorSettings::from_env(env)?),
             sign_in: SignInSettings::from_env(env)?,
             workload_key: WorkloadKey::from_env(env, SPEC.env_prefix, SPEC.name)?,
-            trusted_callers: TrustedCallers::from_env(env, SPEC.env_prefix)?,
             geoip_databases: GeoLocator::files_from_env(env, SPEC.env_prefix)?
                 .map(|(_, files)| files)
                 .unwrap_or_default(),

@@ -13,6 +13,7 @@ use myaccount_proto::organizations::v1::organizations_service_server::Organizati
 use platform::config::{ConfigError, Env};
 use platform::events::Stream;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
+use platform::workload;
 
 use crate::domain::{DEFAULT_MAX_SIGN_IN_RETENTION_DAYS, RetentionLimit};
 use crate::service::Organizations;
@@ -20,13 +21,15 @@ use crate::service::Organizations;
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const SPEC: ServiceSpec = ServiceSpec {
-    name: "organizations",
+    name: workload::ORGANIZATIONS,
     env_prefix: "ORGANIZATIONS",
     default_grpc_port: 50054,
     default_database: "myaccount_organizations",
     consumer_name: "organizations",
     publishes: &[Stream::Organizations],
     migrations: &MIGRATIONS,
+    // Only the gateway calls its public methods, for a person it has rate-limited.
+    callers: &[workload::GATEWAY],
 };
 
 #[derive(Debug, Clone)]

@@ -20,7 +20,7 @@ use myaccount_proto::securityinfo::v1::security_info_service_server::SecurityInf
 use platform::config::ConfigError;
 use platform::consumer::ConsumerSettings;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
-use platform::workload::{IDENTITY, WorkloadVerifier};
+use platform::workload::IDENTITY;
 
 use crate::notifications::NotificationSender;
 use crate::service::SecurityInfo;
@@ -44,13 +44,12 @@ impl Service for SecurityInfoService {
             .webauthn
             .webauthn()
             .map_err(|e| StartError::Config(ConfigError::new("WEBAUTHN_RP_ID", e)))?;
-        if !settings.trusted_callers.trusts(IDENTITY) {
+        if !settings.service.trusted_callers.trusts(IDENTITY) {
             return Err(StartError::Config(ConfigError::new(
                 "SECURITYINFO_TRUSTED_CALLERS",
                 "must give identity's public key (identity=<key>): only identity asks for a person's second factors; `myaccount workload-keys` writes the keys",
             )));
         }
-        let workloads = WorkloadVerifier::new(SPEC.name, settings.trusted_callers.clone());
         let sender = NotificationSender::new(&settings.sender, settings.keyring.clone())?;
         let service = Arc::new(SecurityInfo::new(
             kit.pool().clone(),
@@ -65,7 +64,7 @@ impl Service for SecurityInfoService {
             .allow_mfa_registration(grpc::MFA_REGISTRATION_METHODS)
             // identity asks about a person's second factors during their sign-in, on no
             // person's token: its workload token says it is identity.
-            .internal_methods(workloads, grpc::IDENTITY_ONLY_METHODS, &[IDENTITY])
+            .internal_methods(grpc::IDENTITY_ONLY_METHODS, &[IDENTITY])
             // The last-factor rule follows the MFA requirement of every organization a person
             // belongs to.
             .consume::<OrganizationChanged, _>(events::OrganizationChangedHandler)

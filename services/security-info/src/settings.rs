@@ -6,7 +6,7 @@ use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
 use platform::events::Stream;
 use platform::service::{ServiceSettings, ServiceSpec};
-use platform::workload::TrustedCallers;
+use platform::workload;
 use url::Url;
 use webauthn_rs::WebauthnBuilder;
 
@@ -15,13 +15,15 @@ use crate::notifications::SenderSettings;
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 pub const SPEC: ServiceSpec = ServiceSpec {
-    name: "security-info",
+    name: workload::SECURITY_INFO,
     env_prefix: "SECURITYINFO",
     default_grpc_port: 50052,
     default_database: "myaccount_securityinfo",
     consumer_name: "securityinfo",
     publishes: &[Stream::SecurityInfo, Stream::Notifications],
     migrations: &MIGRATIONS,
+    // Only the gateway calls its public methods, for a person it has rate-limited.
+    callers: &[workload::GATEWAY],
 };
 
 /// The WebAuthn relying party: the site security keys are bound to.
@@ -73,9 +75,6 @@ pub struct Settings {
     /// The issuer an authenticator app shows next to the code.
     pub totp_issuer: String,
     pub sender: SenderSettings,
-    /// The workloads whose calls it accepts: identity, for the second-factor checks
-    /// (`SECURITYINFO_TRUSTED_CALLERS`).
-    pub trusted_callers: TrustedCallers,
 }
 
 impl Settings {
@@ -86,7 +85,6 @@ impl Settings {
             webauthn: WebAuthnSettings::from_env(env)?,
             totp_issuer: env.or("TOTP_ISSUER", "MyAccount".to_owned())?,
             sender: SenderSettings::from_env(env)?,
-            trusted_callers: TrustedCallers::from_env(env, SPEC.env_prefix)?,
         })
     }
 }

@@ -8,7 +8,7 @@ use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClien
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use myaccount_security_info::domain::totp_code;
-use platform::workload::SignedAsWorkload;
+use platform::workload::{SECURITY_INFO, SignedAsWorkload};
 use tonic::transport::Channel;
 
 use super::{DemoTarget, USERS};
@@ -58,11 +58,8 @@ pub async fn seed(
         None => bail!("signing in {} gave no answer", user.upn),
     };
     let channel = target
-        .tls
-        .endpoint(&target.security_info_url, "SECURITYINFO_URL")?
-        .connect()
-        .await
-        .with_context(|| format!("connecting to security-info at {}", target.security_info_url))?;
+        .connect_as_gateway(&target.security_info_url, "SECURITYINFO_URL", SECURITY_INFO)
+        .await?;
     let mut client = SecurityInfoServiceClient::new(channel);
     let started = client
         .start_authenticator_app_registration(bearer(
@@ -122,11 +119,8 @@ pub async fn admin_token(
         _ => bail!("the bootstrap admin cannot sign in with the password"),
     };
     let channel = target
-        .tls
-        .endpoint(&target.security_info_url, "SECURITYINFO_URL")?
-        .connect()
-        .await
-        .with_context(|| format!("connecting to security-info at {}", target.security_info_url))?;
+        .connect_as_gateway(&target.security_info_url, "SECURITYINFO_URL", SECURITY_INFO)
+        .await?;
     let mut client = SecurityInfoServiceClient::new(channel);
     let started = client
         .start_authenticator_app_registration(bearer(

@@ -16,8 +16,9 @@ use myaccount_proto::events::v1::{SignInFailureReason, SignInRecorded, SignInSta
 use platform::events::{Event, EventBus, Stream, headers};
 use platform::outbox::{OutboxRelay, OutgoingEvent, publish_in_tx};
 use platform::service::ServiceSettings;
-use platform::testing::{StartedService, TestDatabase, TestIssuer, TestNats, eventually};
+use platform::testing::{StartedService, TestDatabase, TestGateway, TestIssuer, TestNats, eventually};
 pub use platform::testing::{assert_status, bearer};
+use platform::workload::SignedAsWorkload;
 use prost::Message;
 use sqlx::PgPool;
 use tonic::Status;
@@ -33,7 +34,11 @@ const CONSUMER: &str = "audit_recorded";
 pub const INGEST_DEADLINE: Duration = Duration::from_secs(15);
 
 pub struct TestApp {
-    pub audit: AuditServiceClient<Channel>,
+    /// Calls as the gateway makes them: audit takes a person's calls from it alone.
+    pub audit: AuditServiceClient<SignedAsWorkload<Channel>>,
+    /// The bare channel: calls on it carry no workload token, as a direct caller's would.
+    pub channel: Channel,
+    pub gateway: TestGateway,
     /// The service's database, for checking what it stored.
     pub db: PgPool,
     pub bus: EventBus,
@@ -59,6 +64,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let upstream_database = TestDatabase::new("audit_upstream");
     let nats = TestNats::new();
     let issuer = TestIssuer::new();
+    let gateway = TestGateway::new();
     let mut db_settings = database.settings.clone();
     // Tests run many services side by side against one Postgres; a test needs only a few.
     db_settings.max_connections = 5;
@@ -69,7 +75,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
             db_settings,
             nats.settings.clone(),
             "http://127.0.0.1:9/.well-known/jwks.json",
-        ),
+        )
+        .trusting(gateway.trusted()),
         ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
         geoip_databases: vec![platform::geoip::test_database("geoip2-city-test.mmdb")],
         retention: myaccount_audit::retention::RetentionSettings::default(),
@@ -94,7 +101,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("the upstream database");
     TestApp {
-        audit: AuditServiceClient::new(channel),
+        audit: AuditServiceClient::new(gateway.sign(channel.clone(), SPEC.name)),
+        channel,
+        gateway,
         db,
         upstream: OutboxRelay::new(
             upstream_db.clone(),

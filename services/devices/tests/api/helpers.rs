@@ -13,8 +13,9 @@ use myaccount_proto::events::v1::{SignInRecorded, SignInStatus, UserCreated, Use
 use platform::crypto::Keyring;
 use platform::events::{Event, EventBus, Naming, Stream, headers};
 use platform::service::ServiceSettings;
-use platform::testing::{StartedService, TestDatabase, TestIssuer, TestNats};
+use platform::testing::{StartedService, TestDatabase, TestGateway, TestIssuer, TestNats};
 pub use platform::testing::{assert_status, bearer, violated_fields};
+use platform::workload::SignedAsWorkload;
 use sqlx::PgPool;
 use tonic::Status;
 use tonic::transport::Channel;
@@ -27,7 +28,11 @@ pub const OTHER_RECOVERY_PASSWORD: &str = "000011-000022-000033-000044-000055-00
 pub const DEADLINE: Duration = Duration::from_secs(20);
 
 pub struct TestApp {
-    pub devices: DevicesServiceClient<Channel>,
+    /// Calls as the gateway makes them: devices takes a person's calls from it alone.
+    pub devices: DevicesServiceClient<SignedAsWorkload<Channel>>,
+    /// The bare channel: calls on it carry no workload token, as a direct caller's would.
+    pub channel: Channel,
+    pub gateway: TestGateway,
     pub issuer: TestIssuer,
     /// The service's database, for checking what it stored.
     pub db: PgPool,
@@ -61,10 +66,12 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new("devices");
     let nats = TestNats::new();
     let issuer = TestIssuer::new();
+    let gateway = TestGateway::new();
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
     let mut settings = Settings {
-        service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
+        service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid")
+            .trusting(gateway.trusted()),
         encryption: Keyring::generate("test1"),
     };
     configure(&mut settings);
@@ -79,7 +86,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("streams");
     TestApp {
-        devices: DevicesServiceClient::new(service.channel.clone()),
+        devices: DevicesServiceClient::new(gateway.sign(service.channel.clone(), SPEC.name)),
+        channel: service.channel.clone(),
+        gateway,
         issuer,
         db: service.db.clone(),
         naming: bus.naming(),
@@ -104,7 +113,7 @@ pub fn laptop(name: &str) -> pb::RegisterDeviceRequest {
 }
 
 impl TestApp {
-    fn client(&self) -> DevicesServiceClient<Channel> {
+    fn client(&self) -> DevicesServiceClient<SignedAsWorkload<Channel>> {
         self.devices.clone()
     }
 

@@ -1,6 +1,7 @@
 //! The devices API, exercised over gRPC against a real service on real Postgres and NATS.
 
 mod activity;
+mod calling_workload;
 mod concurrency;
 mod devices;
 mod helpers;

@@ -263,7 +263,7 @@ async fn another_trusted_workload_may_not_call_the_gateways_methods() {
     let organizations = WorkloadKey::generate("organizations");
     let trusted = organizations.clone();
     let app = spawn_app_with(move |settings| {
-        settings.trusted_callers = settings.trusted_callers.clone().with_key(&trusted);
+        settings.service.trusted_callers = settings.service.trusted_callers.clone().with_key(&trusted);
     })
     .await;
     let access_token = app.admin_token().await;
@@ -283,10 +283,49 @@ async fn another_trusted_workload_may_not_call_the_gateways_methods() {
 #[tokio::test]
 async fn identity_refuses_to_start_without_the_gateways_key() {
     let result = std::panic::AssertUnwindSafe(spawn_app_with(|settings| {
-        settings.trusted_callers = TrustedCallers::new();
+        settings.service.trusted_callers = TrustedCallers::new();
     }));
     let outcome = futures::FutureExt::catch_unwind(result).await;
     let panic = outcome.err().expect("identity does not start");
     let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
     assert!(message.contains("IDENTITY_TRUSTED_CALLERS"), "{message}");
+    assert!(message.contains("myaccount workload-keys"), "{message}");
+}
+
+#[tokio::test]
+async fn a_persons_token_alone_reaches_none_of_their_methods_but_probes_need_none() {
+    let app = spawn_app().await;
+    let access_token = app.admin_token().await;
+    // A stolen bearer token taken straight to identity, around the gateway's limits.
+    let direct = app
+        .direct_client()
+        .get_my_profile(bearer(pb::GetMyProfileRequest {}, &access_token))
+        .await
+        .expect_err("refused");
+    assert_status(&direct, Code::Unauthenticated, &only_the_gateway("GetMyProfile"));
+    let elsewhere = app
+        .direct_client()
+        .get_my_profile(with_workload_token(
+            bearer(pb::GetMyProfileRequest {}, &access_token),
+            &app.gateway_key.token_for("devices").expect("signed"),
+        ))
+        .await
+        .expect_err("refused");
+    assert_status(
+        &elsewhere,
+        Code::Unauthenticated,
+        "the workload token is meant for \"devices\", not this service",
+    );
+    // The gateway's path works.
+    app.identity
+        .clone()
+        .get_my_profile(bearer(pb::GetMyProfileRequest {}, &access_token))
+        .await
+        .expect("the gateway reads the profile");
+    // Health answers a probe that carries no token at all.
+    assert!(
+        platform::testing::grpc_serving(app.channel.clone())
+            .await
+            .expect("health answers without a token")
+    );
 }

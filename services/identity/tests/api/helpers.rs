@@ -81,7 +81,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     db_settings.max_connections = 5;
     let gateway_key = WorkloadKey::generate(GATEWAY);
     let settings = Settings {
-        service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
+        service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid")
+            .trusting(TrustedCallers::new().with_key(&gateway_key)),
         tokens: TokenSettings::new(DEFAULT_ISSUER, DEFAULT_AUDIENCE),
         // A first lock-out far longer than any test: whether a call lands inside it never
         // depends on how loaded the machine is.
@@ -95,7 +96,6 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         }),
         second_factors: None,
         workload_key: None,
-        trusted_callers: TrustedCallers::new().with_key(&gateway_key),
         geoip_databases: vec![platform::geoip::test_database("geoip2-city-test.mmdb")],
     };
     let mut settings = settings;

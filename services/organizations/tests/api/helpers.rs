@@ -14,8 +14,9 @@ use platform::auth::MFA_AMR;
 
 use platform::events::{Event, EventBus, Naming, Stream};
 use platform::service::ServiceSettings;
-use platform::testing::{StartedService, TestDatabase, TestIssuer, TestNats, eventually};
+use platform::testing::{StartedService, TestDatabase, TestGateway, TestIssuer, TestNats, eventually};
 pub use platform::testing::{assert_status, bearer, violated_fields};
+use platform::workload::SignedAsWorkload;
 use sqlx::PgPool;
 use tonic::Status;
 use tonic::transport::Channel;
@@ -26,7 +27,11 @@ pub const MAX_RETENTION_DAYS: i32 = 365;
 const WAIT: Duration = Duration::from_secs(15);
 
 pub struct TestApp {
-    pub client: OrganizationsServiceClient<Channel>,
+    /// Calls as the gateway makes them: organizations takes a person's calls from it alone.
+    pub client: OrganizationsServiceClient<SignedAsWorkload<Channel>>,
+    /// The bare channel: calls on it carry no workload token, as a direct caller's would.
+    pub channel: Channel,
+    pub gateway: TestGateway,
     pub db: PgPool,
     pub naming: Naming,
     pub issuer: TestIssuer,
@@ -58,7 +63,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let nats = TestNats::new();
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
-    let mut service = ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid");
+    let gateway = TestGateway::new();
+    let mut service = ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid")
+        .trusting(gateway.trusted());
     service.step_up_max_age = STEP_UP_MAX_AGE;
     let mut settings = Settings {
         service,
@@ -76,7 +83,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("connect to nats");
     TestApp {
-        client: OrganizationsServiceClient::new(channel),
+        client: OrganizationsServiceClient::new(gateway.sign(channel.clone(), SPEC.name)),
+        channel,
+        gateway,
         db,
         naming: nats.settings.naming(),
         issuer,
@@ -103,7 +112,7 @@ pub fn settings(name: &str) -> pb::OrganizationSettings {
 }
 
 impl TestApp {
-    pub fn client(&self) -> OrganizationsServiceClient<Channel> {
+    pub fn client(&self) -> OrganizationsServiceClient<SignedAsWorkload<Channel>> {
         self.client.clone()
     }
 

@@ -1,5 +1,6 @@
 //! Organizations' API, exercised over gRPC against a real service on real Postgres and NATS.
 
+mod calling_workload;
 mod concurrency;
 mod helpers;
 mod invitations;

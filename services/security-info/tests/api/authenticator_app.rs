@@ -163,7 +163,7 @@ async fn internal_calls_are_identitys_alone() {
     // A person's token, even a fresh multi-factor one, is no workload's.
     let refused = app.second_factors_as_person(adele.id, &adele.token).await.unwrap_err();
     assert_status(&refused, Code::Unauthenticated, &only_identity("ListSecondFactors"));
-    let mut c = app.c();
+    let mut c = app.direct();
     let begin = c
         .begin_second_factor(bearer(
             pb::BeginSecondFactorRequest {
@@ -200,14 +200,24 @@ async fn internal_calls_are_identitys_alone() {
         &only_identity("VerifyAppPassword"),
     );
 
-    // Another workload's key (the gateway's), or a token of identity's meant for identity, or
-    // one signed by a key that is not identity's: refused too.
-    let gateway = platform::workload::WorkloadKey::generate("gateway");
+    // The gateway, trusted for a person's calls, is not identity.
+    let gateways = app
+        .second_factors(adele.id, &app.gateway.key.token_for("security-info").expect("signed"))
+        .await
+        .unwrap_err();
+    assert_status(
+        &gateways,
+        Code::PermissionDenied,
+        "ListSecondFactors accepts calls only from the identity workload, not from gateway",
+    );
+    // A workload nobody trusts, or a token of identity's meant for identity, or one signed by a
+    // key that is not identity's: refused too.
+    let stranger = platform::workload::WorkloadKey::generate("demo");
     let forger = platform::workload::WorkloadKey::generate("identity");
     for (token, message) in [
         (
-            gateway.token_for("security-info").expect("signed"),
-            "the workload token is from \"gateway\", a workload this service does not trust",
+            stranger.token_for("security-info").expect("signed"),
+            "the workload token is from \"demo\", a workload this service does not trust",
         ),
         (
             app.identity_key.token_for("identity").expect("signed"),

@@ -17,9 +17,9 @@ use platform::auth::{Claims, MFA_REGISTRATION_SCOPE};
 use platform::crypto::Keyring;
 use platform::events::{Event, EventBus, Naming, Stream};
 use platform::service::ServiceSettings;
-use platform::testing::{StartedService, TestDatabase, TestIssuer, TestNats, eventually};
+use platform::testing::{StartedService, TestDatabase, TestGateway, TestIssuer, TestNats, eventually};
 pub use platform::testing::{assert_status, bearer, violated_fields, with_workload_token};
-use platform::workload::{IDENTITY, TrustedCallers, WorkloadKey};
+use platform::workload::{IDENTITY, SignedAsWorkload, WorkloadKey};
 use prost::Message;
 use sqlx::PgPool;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -33,7 +33,12 @@ use webauthn_authenticator_rs::softpasskey::SoftPasskey;
 pub const ORIGIN: &str = "http://localhost:8080";
 
 pub struct TestApp {
-    pub client: SecurityInfoServiceClient<Channel>,
+    /// Calls as the gateway makes them: security-info takes a person's calls from it alone.
+    pub client: SecurityInfoServiceClient<SignedAsWorkload<Channel>>,
+    /// The bare channel: calls on it carry only the workload token a test puts there (identity's
+    /// internal calls, a direct caller's).
+    pub channel: Channel,
+    pub gateway: TestGateway,
     /// identity's workload key, the one security-info trusts for the second-factor checks.
     pub identity_key: WorkloadKey,
     pub db: PgPool,
@@ -101,8 +106,10 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
     let mut db_settings = database.settings.clone();
     db_settings.max_connections = 5;
     let identity_key = WorkloadKey::generate(IDENTITY);
+    let gateway = TestGateway::new();
     let mut settings = Settings {
-        service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid"),
+        service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid")
+            .trusting(gateway.trusted().with_key(&identity_key)),
         keyring: Keyring::generate("k1"),
         webauthn: WebAuthnSettings {
             rp_id: "localhost".into(),
@@ -111,7 +118,6 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
         },
         totp_issuer: "MyAccount".into(),
         sender,
-        trusted_callers: TrustedCallers::new().with_key(&identity_key),
     };
     configure(&mut settings);
     let keyring = settings.keyring.clone();
@@ -120,7 +126,9 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
         .expect("security-info starts");
     let service = platform::testing::start_service(app, &database.settings).await;
     TestApp {
-        client: SecurityInfoServiceClient::new(service.channel.clone()),
+        client: SecurityInfoServiceClient::new(gateway.sign(service.channel.clone(), SPEC.name)),
+        channel: service.channel.clone(),
+        gateway,
         identity_key,
         db: service.db.clone(),
         naming: nats.settings.naming(),
@@ -230,8 +238,13 @@ impl TestApp {
         with_workload_token(tonic::Request::new(message), &self.identity_token())
     }
 
-    pub fn c(&self) -> SecurityInfoServiceClient<Channel> {
+    pub fn c(&self) -> SecurityInfoServiceClient<SignedAsWorkload<Channel>> {
         self.client.clone()
+    }
+
+    /// A client on the bare channel: only the workload token the request carries goes along.
+    pub fn direct(&self) -> SecurityInfoServiceClient<Channel> {
+        SecurityInfoServiceClient::new(self.channel.clone())
     }
 
     pub async fn security_info(&self, p: &Person) -> pb::SecurityInfo {
@@ -369,7 +382,7 @@ impl TestApp {
             user_id: user_id.to_string(),
         };
         let request = with_workload_token(tonic::Request::new(r), workload_token);
-        Ok(self.c().list_second_factors(request).await?.into_inner())
+        Ok(self.direct().list_second_factors(request).await?.into_inner())
     }
 
     /// The person's second factors, asked with a person's access token and no workload token.
@@ -382,7 +395,7 @@ impl TestApp {
             user_id: user_id.to_string(),
         };
         Ok(self
-            .c()
+            .direct()
             .list_second_factors(bearer(r, access_token))
             .await?
             .into_inner())
@@ -393,7 +406,7 @@ impl TestApp {
             user_id: user_id.to_string(),
             method_id: method_id.into(),
         };
-        self.c()
+        self.direct()
             .begin_second_factor(self.as_identity_sends(r))
             .await
             .expect("begin second factor")
@@ -420,7 +433,7 @@ impl TestApp {
             method_id: method_id.into(),
             proof: Some(proof),
         };
-        self.c()
+        self.direct()
             .verify_second_factor(self.as_identity_sends(r))
             .await
             .expect("verify second factor")
@@ -432,7 +445,7 @@ impl TestApp {
             user_id: user_id.to_string(),
             password: password.into(),
         };
-        self.c()
+        self.direct()
             .verify_app_password(self.as_identity_sends(r))
             .await
             .expect("verify app password")

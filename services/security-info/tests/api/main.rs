@@ -2,6 +2,7 @@
 
 mod app_passwords;
 mod authenticator_app;
+mod calling_workload;
 mod concurrency;
 mod contact_methods;
 mod event_order;
