@@ -3,6 +3,7 @@
 //! (ARCHITECTURE.md, "services/identity", lists the layers).
 
 use platform::auth::Caller;
+use platform::idempotency::Once;
 use sqlx::PgPool;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -66,8 +67,9 @@ impl Identity {
         password: &str,
         organization: &str,
         client: &ClientInfo,
+        once: Option<&Once<'_, SignInOutcome>>,
     ) -> Result<SignInOutcome, IdentityError> {
-        sign_in::sign_in(&self.context, username, password, organization, client).await
+        sign_in::sign_in(&self.context, username, password, organization, client, once).await
     }
 
     pub async fn start_mfa(&self, challenge_id: &str, method_id: &str) -> Result<MfaPrompt, IdentityError> {
@@ -80,8 +82,9 @@ impl Identity {
         method_id: &str,
         proof: Option<MfaProof>,
         location: Option<ClientLocation>,
+        once: Option<&Once<'_, SignInOutcome>>,
     ) -> Result<SignInOutcome, IdentityError> {
-        second_step::complete_mfa(&self.context, challenge_id, method_id, proof, location).await
+        second_step::complete_mfa(&self.context, challenge_id, method_id, proof, location, once).await
     }
 
     /// Finishes a sign-in interrupted for a second factor to register (`caller` is its

@@ -4,6 +4,7 @@ mod activity;
 mod concurrency;
 mod devices;
 mod helpers;
+mod idempotency;
 mod privacy;
 mod recovery_keys;
 mod tenant_admins;
