@@ -153,6 +153,16 @@ impl KeyedCall {
     /// person of its access token, else the workload that signed it. `INVALID_ARGUMENT` for a
     /// malformed key.
     pub fn of<M: prost::Message>(request: &tonic::Request<M>, method: &'static str) -> Result<Option<Self>, Status> {
+        Self::of_request(request, method, &request.get_ref().encode_to_vec())
+    }
+
+    /// As [`KeyedCall::of`], with the request told apart by `identifying` (its encoded message
+    /// without what differs on every attempt, such as a correlation id).
+    pub fn of_request<M>(
+        request: &tonic::Request<M>,
+        method: &'static str,
+        identifying: &[u8],
+    ) -> Result<Option<Self>, Status> {
         let Some(raw) = request.metadata().get(METADATA) else {
             return Ok(None);
         };
@@ -168,12 +178,7 @@ impl KeyedCall {
         } else {
             "anonymous".to_owned()
         };
-        Ok(Some(Self::new(
-            &key,
-            method,
-            caller,
-            &request.get_ref().encode_to_vec(),
-        )))
+        Ok(Some(Self::new(&key, method, caller, identifying)))
     }
 
     /// A keyed call from its parts (`request`: the encoded request message).

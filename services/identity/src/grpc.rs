@@ -167,6 +167,18 @@ fn sign_in_response(outcome: SignInOutcome) -> pb::SignInResponse {
     pb::SignInResponse { result: Some(result) }
 }
 
+/// A keyed request as it is told apart from another: without the client context's correlation
+/// id, which is each HTTP request's own, so a client's repetition is the same request.
+fn without_correlation_id<M: prost::Message>(
+    mut request: M,
+    client: impl FnOnce(&mut M) -> &mut Option<pb::ClientContext>,
+) -> Vec<u8> {
+    if let Some(context) = client(&mut request) {
+        context.correlation_id.clear();
+    }
+    request.encode_to_vec()
+}
+
 /// A sign-in step's answer as a keyed call records it.
 fn encoded_sign_in_response(outcome: &SignInOutcome) -> Vec<u8> {
     sign_in_response(outcome.clone()).encode_to_vec()
@@ -179,7 +191,8 @@ fn status(e: IdentityError) -> Status {
 #[tonic::async_trait]
 impl IdentityService for IdentityApi {
     async fn sign_in(&self, request: Request<pb::SignInRequest>) -> Result<Response<pb::SignInResponse>, Status> {
-        let keyed = KeyedCall::of(&request, "SignIn")?;
+        let identifying = without_correlation_id(request.get_ref().clone(), |r| &mut r.client);
+        let keyed = KeyedCall::of_request(&request, "SignIn", &identifying)?;
         let client = client_info(&request, request.get_ref().client.clone());
         let body = request.into_inner();
         let once = keyed.as_ref().map(|call| Once::new(call, encoded_sign_in_response));
@@ -216,7 +229,8 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<pb::CompleteMfaRequest>,
     ) -> Result<Response<pb::SignInResponse>, Status> {
-        let keyed = KeyedCall::of(&request, "CompleteMfa")?;
+        let identifying = without_correlation_id(request.get_ref().clone(), |r| &mut r.client);
+        let keyed = KeyedCall::of_request(&request, "CompleteMfa", &identifying)?;
         let location = client_context(&request, request.get_ref().client.clone())
             .location
             .map(client_location);
