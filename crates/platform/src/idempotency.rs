@@ -207,7 +207,7 @@ impl KeyedCall {
     /// The answer recorded for this call within [`WINDOW`], if any. Refused when the key was
     /// used by another caller or for another request.
     pub async fn answered(&self, conn: &mut PgConnection) -> Result<Option<Answer>, IdempotencyError> {
-        let row: Option<(String, Vec<u8>, i32, String, Vec<u8>)> = sqlx::query_as(
+        let row: Option<RecordedCall> = sqlx::query_as(
             "SELECT caller, request_digest, status_code, status_message, sealed_answer \
              FROM platform.idempotent_calls \
              WHERE key_digest = $1 AND method = $2 AND created_at > now() - make_interval(secs => $3)",
@@ -217,7 +217,14 @@ impl KeyedCall {
         .bind(WINDOW.as_secs_f64())
         .fetch_optional(conn)
         .await?;
-        let Some((caller, request_digest, code, message, sealed)) = row else {
+        let Some(RecordedCall {
+            caller,
+            request_digest,
+            status_code,
+            status_message,
+            sealed_answer,
+        }) = row
+        else {
             return Ok(None);
         };
         if caller != self.caller {
@@ -228,12 +235,12 @@ impl KeyedCall {
         }
         let opened = Bytes::from(
             self.seal
-                .decrypt(&sealed, &self.context())
+                .decrypt(&sealed_answer, &self.context())
                 .map_err(|_| IdempotencyError::Unreadable)?,
         );
-        Ok(Some(match code {
+        Ok(Some(match status_code {
             0 => Ok(opened),
-            code => Err(Status::with_details(Code::from_i32(code), message, opened)),
+            code => Err(Status::with_details(Code::from_i32(code), status_message, opened)),
         }))
     }
 
@@ -280,6 +287,16 @@ impl KeyedCall {
             Err(IdempotencyError::AnsweredBefore)
         }
     }
+}
+
+/// A row of `platform.idempotent_calls`, as [`KeyedCall::answered`] reads it.
+#[derive(sqlx::FromRow)]
+struct RecordedCall {
+    caller: String,
+    request_digest: Vec<u8>,
+    status_code: i32,
+    status_message: String,
+    sealed_answer: Vec<u8>,
 }
 
 /// A keyed call as a use case sees it: where to record its answer, and how its domain answer
