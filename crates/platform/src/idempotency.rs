@@ -349,6 +349,9 @@ where
     }
     match work.await {
         Ok(message) => Ok(tonic::Response::new(message)),
+        // After a failure of the infrastructure (the database away) a look-up would only wait
+        // for it again, past the caller's deadline: the caller hears "unavailable" at once.
+        Err(e) if matches!(e.kind(), ErrorKind::Internal | ErrorKind::Unavailable(_)) => Err(to_status(e)),
         // Not only `AnsweredBefore`: an attempt that committed after the look-up above may also
         // have changed what this one found (a challenge already answered), and its answer is
         // the one to give.
