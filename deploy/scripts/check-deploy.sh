@@ -221,7 +221,7 @@ for bad in \
   services.gateway.hsts=maybe \
   services.gateway.corsAllowedOrigins[0]=https://app.example.com/ \
   services.gateway.authRateLimit.period=often \
-  services.gateway.readRetries=-1 \
+  services.gateway.callRetries=-1 \
   cookieKeys.typo=1 \
   unknownTopLevel=1; do
   if "$HELM" lint --strict "$CHART" -f "$DEFAULTS" --set "$bad" >/dev/null 2>&1; then
@@ -491,7 +491,7 @@ WORKLOADS = {
                 ["GATEWAY_HOST", "GATEWAY_PORT", "GATEWAY_COOKIE_KEYS", "IDENTITY_URL", "SECURITYINFO_URL",
                  "DEVICES_URL", "ORGANIZATIONS_URL", "AUDIT_URL", "JWKS_URL", "GATEWAY_TRUST_FORWARDED_FOR",
                  "GATEWAY_HSTS", "GATEWAY_AUTH_RATE_LIMIT_PER_IP", "GATEWAY_AUTH_RATE_LIMIT_PER_ACCOUNT",
-                 "GATEWAY_AUTH_RATE_LIMIT_PERIOD", "GATEWAY_SERVICE_CONCURRENCY_LIMIT", "GATEWAY_READ_RETRIES",
+                 "GATEWAY_AUTH_RATE_LIMIT_PERIOD", "GATEWAY_SERVICE_CONCURRENCY_LIMIT", "GATEWAY_CALL_RETRIES",
                  "{P}_WORKLOAD_KEY_FILE"]),
 }
 # Only ever from a Secret.

@@ -5,6 +5,7 @@
 pub mod clients;
 pub mod cookies;
 pub mod extract;
+pub mod idempotency;
 pub mod json;
 pub mod location;
 pub mod metrics;
@@ -85,6 +86,8 @@ fn documented_routes(
     openapi::document_authentication(protected.get_openapi_mut());
     let api = public
         .merge(protect(protected))
+        // Every request has an idempotency key for the keyed calls it makes.
+        .layer(axum::middleware::from_fn(idempotency::with_request_key))
         // Responses about a person's account are never cached by browsers or proxies.
         .layer(SetResponseHeaderLayer::overriding(
             header::CACHE_CONTROL,
@@ -126,6 +129,7 @@ fn cors(settings: &Settings) -> Option<CorsLayer> {
                 HeaderName::from_static(cookies::MODE_HEADER),
                 HeaderName::from_static("x-device-id"),
                 HeaderName::from_static("x-request-id"),
+                HeaderName::from_static(idempotency::HEADER),
             ])
             .expose_headers([
                 header::RETRY_AFTER,

@@ -4,12 +4,13 @@
 //! here by rule (a body can be malformed, an authenticated route can be refused, ...) rather than
 //! repeated on each handler; handlers name the answers particular to them.
 
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn, PathItem};
 use utoipa::openapi::response::{Response as ApiResponse, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
 };
-use utoipa::openapi::{Content, OpenApi, Ref};
+use utoipa::openapi::{Content, OpenApi, Ref, Required};
 
 use crate::cookies::SESSION_COOKIE;
 use crate::problem::{FieldError, Problem};
@@ -101,6 +102,31 @@ pub fn document_authentication(doc: &mut OpenApi) {
     }
 }
 
+/// The operations a client may send again with the same `Idempotency-Key` and have done once
+/// (the services record those keys: `platform::idempotency`).
+const KEYED_OPERATIONS: &[(&str, &str)] = &[
+    ("POST", "/api/v1/auth/sign-in"),
+    ("POST", "/api/v1/auth/mfa"),
+    ("POST", "/api/v1/me/devices"),
+];
+
+fn idempotency_key() -> Parameter {
+    ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "draft-ietf-httpapi-idempotency-key-header: the same request sent again with the same key within 24 hours gets the first answer and is done once. 16 to 255 visible ASCII characters (a UUID, say).",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(16))
+                .max_length(Some(255)),
+        ))
+        .build()
+}
+
 /// Security schemes and the problem answers every operation may give.
 pub fn finish(mut doc: OpenApi) -> OpenApi {
     let components = doc.components.get_or_insert_with(Default::default);
@@ -129,8 +155,19 @@ pub fn finish(mut doc: OpenApi) -> OpenApi {
     );
     for (path, item) in &mut doc.paths.paths {
         let api = path.starts_with("/api/");
-        for (_, operation) in operations(item) {
+        for (method, operation) in operations(item) {
             name_uniquely(operation);
+            if KEYED_OPERATIONS.iter().any(|(m, p)| *m == method && p == path) {
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(idempotency_key().into());
+                add(
+                    operation,
+                    "422",
+                    problem("`idempotency-key-reused`: the key was used for another request or by someone else"),
+                );
+            }
             if operation.request_body.is_some() {
                 add(
                     operation,

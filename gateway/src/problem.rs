@@ -132,6 +132,10 @@ impl Problem {
             Code::NotFound => Self::not_found(message),
             Code::AlreadyExists => Self::new(StatusCode::CONFLICT, "already-exists", message),
             Code::Aborted => Self::new(StatusCode::CONFLICT, "conflict", message),
+            // draft-ietf-httpapi-idempotency-key-header: a key used for another request is 422.
+            Code::FailedPrecondition if platform::error::is_idempotency_key_reused(status) => {
+                Self::new(StatusCode::UNPROCESSABLE_ENTITY, "idempotency-key-reused", message)
+            }
             Code::FailedPrecondition => Self::new(StatusCode::BAD_REQUEST, "failed-precondition", message),
             Code::ResourceExhausted => Self::too_many_requests(
                 message,

@@ -43,8 +43,9 @@ pub struct Settings {
     pub rate_limits: RateLimitSettings,
     /// Calls in flight to one service before more are refused (503).
     pub service_concurrency_limit: usize,
-    /// Extra attempts of a read RPC after a transport failure or `UNAVAILABLE`.
-    pub read_retries: u32,
+    /// Extra attempts of a call that is safe to send again (a read, an idempotent or keyed
+    /// write) after its replica went away; reads also after `UNAVAILABLE`.
+    pub call_retries: u32,
     /// What `https://` service addresses and JWKS_URL are verified with (`GRPC_TLS_CA_FILE`).
     pub client_tls: ClientTls,
     /// The gateway's workload key: its calls to every service carry a token signed with it,
@@ -85,7 +86,7 @@ impl Settings {
                 period: env.duration("GATEWAY_AUTH_RATE_LIMIT_PERIOD", Duration::from_secs(60))?,
             },
             service_concurrency_limit: env.or("GATEWAY_SERVICE_CONCURRENCY_LIMIT", 256)?,
-            read_retries: env.or("GATEWAY_READ_RETRIES", 2)?,
+            call_retries: env.or("GATEWAY_CALL_RETRIES", 3)?,
             client_tls: ClientTls::from_env(env)?,
             workload_key: WorkloadKey::from_env(env, "GATEWAY", GATEWAY)?,
         })

@@ -36,7 +36,7 @@ impl Clients {
         let stack_settings = ClientSettings {
             timeout: settings.request_timeout,
             concurrency_limit: settings.service_concurrency_limit,
-            read_retries: settings.read_retries,
+            retries: settings.call_retries,
         };
         let endpoint = |url: &str, variable: &str| -> Result<ServiceChannel, StartError> {
             let channel = settings

@@ -2,8 +2,10 @@
 //! database, sharing one NATS namespace, on free ports. Tests talk to the gateway over HTTP as a
 //! web client would.
 
+pub mod answer_dropper;
 mod authenticator;
 
+pub use answer_dropper::AnswerDropper;
 pub use authenticator::AuthenticatorApp;
 
 use std::sync::Arc;
@@ -37,6 +39,16 @@ pub struct SystemOptions {
     /// gateways verify with, while the gateways' calls (sign-in, refresh) go to the first: what
     /// a load balancer in front of two replicas does at its worst.
     pub identity_replica_serves_jwks: bool,
+    /// The gateway reaches identity and devices through an [`AnswerDropper`] each
+    /// ([`TestSystem::answer_droppers`]), which cuts off an answer with its connection on demand.
+    pub answer_droppers: bool,
+}
+
+/// The proxies between the gateway and identity and devices, with
+/// [`SystemOptions::answer_droppers`].
+pub struct AnswerDroppers {
+    pub identity: AnswerDropper,
+    pub devices: AnswerDropper,
 }
 
 impl Default for SystemOptions {
@@ -53,6 +65,7 @@ impl Default for SystemOptions {
             },
             second_gateway: false,
             identity_replica_serves_jwks: false,
+            answer_droppers: false,
         }
     }
 }
@@ -80,6 +93,8 @@ pub struct TestSystem {
     /// The gateway's workload key: every service takes a person's calls only with a token of
     /// it, so a test that calls a service directly signs as the gateway would.
     pub gateway_key: Arc<WorkloadKey>,
+    /// With [`SystemOptions::answer_droppers`].
+    pub answer_droppers: Option<AnswerDroppers>,
     stops: Vec<CancellationToken>,
     audit_stop: CancellationToken,
     /// The bootstrap admin's second factor and latest multi-factor token (admin actions need a
@@ -279,12 +294,23 @@ impl TestSystem {
         .await
         .expect("security-info starts");
 
+        let answer_droppers = if options.answer_droppers {
+            Some(AnswerDroppers {
+                identity: AnswerDropper::start(identity_port).await,
+                devices: AnswerDropper::start(devices_port).await,
+            })
+        } else {
+            None
+        };
+        let (gateway_identity_port, gateway_devices_port) = answer_droppers
+            .as_ref()
+            .map_or((identity_port, devices_port), |d| (d.identity.port, d.devices.port));
         let gateway_settings = myaccount_gateway::Settings {
             host: "127.0.0.1".parse().expect("ip"),
             port: gateway_port,
-            identity_url: format!("http://127.0.0.1:{identity_port}"),
+            identity_url: format!("http://127.0.0.1:{gateway_identity_port}"),
             audit_url: format!("http://127.0.0.1:{audit_port}"),
-            devices_url: format!("http://127.0.0.1:{devices_port}"),
+            devices_url: format!("http://127.0.0.1:{gateway_devices_port}"),
             organizations_url: format!("http://127.0.0.1:{organizations_port}"),
             security_info_url: format!("http://127.0.0.1:{security_info_port}"),
             jwks_url,
@@ -303,7 +329,7 @@ impl TestSystem {
             cors_allowed_origins: Vec::new(),
             rate_limits,
             service_concurrency_limit: 256,
-            read_retries: 2,
+            call_retries: 3,
             client_tls: platform::tls::ClientTls::default(),
             workload_key: Some(gateway_key.clone()),
         };
@@ -383,6 +409,7 @@ impl TestSystem {
             security_info_db,
             nats,
             gateway_key: Arc::new(gateway_key),
+            answer_droppers,
             stops,
             audit_stop,
             admin: tokio::sync::Mutex::default(),

@@ -54,6 +54,8 @@ pub async fn erase<T: Erasure>(
         .execute(&mut *conn)
         .await?;
     let changed = erasure.erase_user(conn, user_id, now).await?;
+    // The answers of the person's keyed calls (sealed, but about them) go too.
+    crate::idempotency::forget_calls_of(conn, user_id).await?;
     sqlx::query(
         "INSERT INTO platform.erased_users (user_id, erased_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING",
     )

@@ -104,6 +104,13 @@ pub enum ErrorKind {
         retry_after: Option<Duration>,
     },
     Unavailable(String),
+    /// The idempotency key of a keyed call was used before by another caller or for another
+    /// request (`platform::idempotency`): `FAILED_PRECONDITION` with reason
+    /// [`IDEMPOTENCY_KEY_REUSED`].
+    IdempotencyKeyReused(String),
+    /// An earlier attempt of the same keyed call committed first: its answer stands, and
+    /// `platform::idempotency::answer_once` sends it. Only seen outside that as `ABORTED`.
+    AnsweredBefore,
     /// A bug or an infrastructure failure; the caller only learns that something went wrong.
     Internal,
 }
@@ -114,6 +121,11 @@ pub trait ServiceError: std::error::Error {
 
 /// Maps a domain error to the status sent to the caller.
 pub fn to_status<E: ServiceError>(error: E) -> Status {
+    status_of(&error)
+}
+
+/// [`to_status`] of a borrowed error (a keyed call records the answer it also returns).
+pub fn status_of<E: ServiceError>(error: &E) -> Status {
     match error.kind() {
         ErrorKind::InvalidArgument(violations) => invalid_argument(violations),
         ErrorKind::NotFound(m) => Status::not_found(m),
@@ -129,14 +141,22 @@ pub fn to_status<E: ServiceError>(error: E) -> Status {
             Status::with_error_details(Code::ResourceExhausted, message, details)
         }
         ErrorKind::Unavailable(m) => Status::unavailable(m),
+        ErrorKind::IdempotencyKeyReused(m) => {
+            let details =
+                ErrorDetails::with_error_info(IDEMPOTENCY_KEY_REUSED, ERROR_DOMAIN, std::collections::HashMap::new());
+            Status::with_error_details(Code::FailedPrecondition, m, details)
+        }
+        ErrorKind::AnsweredBefore => Status::aborted(
+            "an earlier attempt of this call was answered first; send it again with the same idempotency key",
+        ),
         // The database away (down, restarting, failing over, out of connections) is not a bug:
         // the same call succeeds once it is back, so the caller hears "try again", never 500.
-        ErrorKind::Internal if caused_by_database_outage(&error) => {
-            tracing::warn!(error = %error_chain(&error), "database unavailable");
+        ErrorKind::Internal if caused_by_database_outage(error) => {
+            tracing::warn!(error = %error_chain(error), "database unavailable");
             Status::unavailable(DATABASE_UNAVAILABLE)
         }
         ErrorKind::Internal => {
-            tracing::error!(error = %error_chain(&error), "internal error");
+            tracing::error!(error = %error_chain(error), "internal error");
             Status::internal("internal error")
         }
     }
@@ -210,6 +230,19 @@ pub fn session_expired_reason(status: &Status) -> Option<String> {
     let info = details.error_info()?;
     (status.code() == Code::Unauthenticated && info.reason == SESSION_EXPIRED && info.domain == ERROR_DOMAIN)
         .then(|| info.metadata.get("reason").cloned().unwrap_or_default())
+}
+
+/// `ErrorInfo.reason` of a keyed call whose idempotency key was used before by another caller
+/// or for another request.
+pub const IDEMPOTENCY_KEY_REUSED: &str = "IDEMPOTENCY_KEY_REUSED";
+
+/// Whether a status refuses a reused idempotency key (for clients such as the gateway).
+pub fn is_idempotency_key_reused(status: &Status) -> bool {
+    status.code() == Code::FailedPrecondition
+        && status
+            .get_error_details()
+            .error_info()
+            .is_some_and(|info| info.reason == IDEMPOTENCY_KEY_REUSED && info.domain == ERROR_DOMAIN)
 }
 
 /// `ErrorInfo.reason` of a change refused to a read-only (app password) session.

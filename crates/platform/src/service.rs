@@ -387,7 +387,11 @@ impl<S: Service> Application<S> {
             // Readiness follows NATS and the revocation feed as well as Postgres.
             .event_bus(&bus)
             .revocations(revocations.clone())
-            .spawn_task(feed);
+            .spawn_task(feed)
+            .spawn_task({
+                let pool = pool.clone();
+                move |shutdown| crate::idempotency::forget_expired_hourly(pool, shutdown)
+            });
         let kit = ServiceKit {
             spec: &S::SPEC,
             settings: common,

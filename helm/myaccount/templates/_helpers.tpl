@@ -332,9 +332,9 @@ optionally "secret": another Secret (the migration owner's), read under "<servic
 - name: GATEWAY_SERVICE_CONCURRENCY_LIMIT
   value: {{ $svc.serviceConcurrencyLimit | quote }}
 {{- end }}
-{{- if hasKey $svc "readRetries" }}
-- name: GATEWAY_READ_RETRIES
-  value: {{ $svc.readRetries | quote }}
+{{- if hasKey $svc "callRetries" }}
+- name: GATEWAY_CALL_RETRIES
+  value: {{ $svc.callRetries | quote }}
 {{- end }}
 {{- end }}
 {{- if or (eq .name "identity") (eq .name "gateway") }}

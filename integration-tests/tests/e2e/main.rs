@@ -11,6 +11,7 @@ mod outbox_fault;
 mod overview;
 mod plane;
 mod privacy;
+mod retries;
 mod revocation;
 mod security_info;
 mod sign_ins;

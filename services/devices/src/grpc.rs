@@ -6,6 +6,8 @@ use myaccount_proto::devices::v1 as pb;
 use myaccount_proto::devices::v1::devices_service_server::DevicesService;
 use platform::auth::Caller;
 use platform::error::{FieldViolation, Violations, request_id, to_status};
+use platform::idempotency::{KeyedCall, Once, answer_once};
+use prost::Message as _;
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -21,6 +23,11 @@ impl DevicesApi {
     pub fn new(devices: Arc<Devices>) -> Self {
         Self { devices }
     }
+}
+
+/// A registered device as a keyed call records it.
+fn encoded_device(d: &Device) -> Vec<u8> {
+    device(d.clone()).encode_to_vec()
 }
 
 fn device_id(raw: &str) -> Result<Uuid, Status> {
@@ -117,6 +124,7 @@ impl DevicesService for DevicesApi {
         request: Request<pb::RegisterDeviceRequest>,
     ) -> Result<Response<pb::Device>, Status> {
         let caller = Caller::of(&request)?;
+        let keyed = KeyedCall::of(&request, "RegisterDevice")?;
         let r = request.into_inner();
         let join_type = match pb::JoinType::try_from(r.join_type) {
             Ok(pb::JoinType::Unspecified | pb::JoinType::Registered) => JoinType::Registered,
@@ -140,8 +148,11 @@ impl DevicesService for DevicesApi {
             organization_id: r.organization_id,
             compliant: r.compliant,
         };
-        let d = self.devices.register(&caller, input).await.map_err(to_status)?;
-        Ok(Response::new(device(d)))
+        let once = keyed.as_ref().map(|call| Once::new(call, encoded_device));
+        answer_once(self.devices.pool(), keyed.as_ref(), async {
+            self.devices.register(&caller, input, once.as_ref()).await.map(device)
+        })
+        .await
     }
 
     async fn list_my_devices(

@@ -7,6 +7,7 @@ use chrono::Utc;
 use platform::auth::Caller;
 use platform::crypto::{CryptoError, Keyring};
 use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
+use platform::idempotency::{IdempotencyError, Once};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -45,6 +46,9 @@ pub enum DevicesError {
     Store(#[from] StoreError),
     #[error("database failed")]
     Database(#[from] sqlx::Error),
+    /// A keyed call: its key refused, or answered before by an attempt that committed first.
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
 }
 
 impl ServiceError for DevicesError {
@@ -60,6 +64,7 @@ impl ServiceError for DevicesError {
             }
             DevicesError::AdminOnly(m) => ErrorKind::PermissionDenied(m.clone()),
             DevicesError::ReauthenticationRequired(m) => ErrorKind::ReauthenticationRequired(m.clone()),
+            DevicesError::Idempotency(e) => e.kind(),
             DevicesError::Crypto(_) | DevicesError::Store(_) | DevicesError::Database(_) => ErrorKind::Internal,
         }
     }
@@ -99,10 +104,21 @@ impl Devices {
         }
     }
 
+    /// Where a keyed call's recorded answer is looked up.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
     /// A personal device of the caller, or (admin scope) an organization-joined device of the
     /// user the request names: one of the admin's organization's people, joined to it (naming
-    /// no organization means the admin's own).
-    pub async fn register(&self, caller: &Caller, mut input: NewDeviceInput) -> Result<Device, DevicesError> {
+    /// no organization means the admin's own). A keyed call (`once`) records its answer with
+    /// the device, so the same call sent again registers nothing more.
+    pub async fn register(
+        &self,
+        caller: &Caller,
+        mut input: NewDeviceInput,
+        once: Option<&Once<'_, Device>>,
+    ) -> Result<Device, DevicesError> {
         let organization_joined = input.join_type() == JoinType::OrganizationJoined;
         if organization_joined {
             if !caller.is_admin() {
@@ -138,6 +154,11 @@ impl Devices {
         }
         let device = store::insert_device(&mut tx, Uuid::now_v7(), &new, Utc::now()).await?;
         events::registered(&mut tx, &device, caller.user_id).await?;
+        let device = Ok::<_, DevicesError>(device);
+        if let Some(once) = once {
+            once.record(&mut tx, &device).await?;
+        }
+        let device = device?;
         tx.commit().await?;
         tracing::info!(device_id = %device.id, join_type = device.join_type.as_str(), "device registered");
         Ok(device)

@@ -7,6 +7,7 @@
 use std::time::Duration;
 
 use chrono::Utc;
+use platform::idempotency::Once;
 use sqlx::{PgConnection, PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -202,13 +203,16 @@ pub async fn record(tx: &mut PgConnection, attempt: &SignInAttempt, verdict: Ver
     Ok(())
 }
 
-/// Records the step's end, commits its transaction and hands back its answer.
+/// Records the step's end, commits its transaction and hands back its answer. A keyed call
+/// (`once`) records its answer in the same transaction.
 pub async fn finish<T>(
     mut tx: Transaction<'_, Postgres>,
     attempt: &SignInAttempt,
     ended: Ended<T>,
+    once: Option<&Once<'_, T>>,
 ) -> Result<T, IdentityError> {
     record(&mut tx, attempt, ended.verdict).await?;
+    record_answer(&mut tx, &ended, once).await?;
     tx.commit().await?;
     ended.answer
 }
@@ -219,10 +223,26 @@ pub async fn finish_reserved<T>(
     attempt: &SignInAttempt,
     ended: Ended<T>,
     reservation: Reservation,
+    once: Option<&Once<'_, T>>,
 ) -> Result<T, IdentityError> {
     let mut tx = tx;
     record(&mut tx, attempt, ended.verdict).await?;
+    record_answer(&mut tx, &ended, once).await?;
     tx.commit().await?;
     reservation.settled();
     ended.answer
+}
+
+/// A keyed call's answer, written with the attempt. When an earlier attempt of the same call
+/// committed first, this one fails with `AnsweredBefore`: its transaction rolls back (a
+/// reservation it held is given back) and the caller gets the first answer.
+async fn record_answer<T>(
+    tx: &mut PgConnection,
+    ended: &Ended<T>,
+    once: Option<&Once<'_, T>>,
+) -> Result<(), IdentityError> {
+    if let Some(once) = once {
+        once.record(tx, &ended.answer).await?;
+    }
+    Ok(())
 }

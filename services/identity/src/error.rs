@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use platform::auth::AuthError;
 use platform::error::{ErrorKind, FieldViolation, ServiceError};
+use platform::idempotency::IdempotencyError;
 use uuid::Uuid;
 
 use crate::domain::{RevocationReason, SessionExpiry};
@@ -83,6 +84,9 @@ pub enum IdentityError {
         "no sign-in method added with this registration token has been verified yet: add an authenticator app, phone, email or security key and verify it, then finish signing in"
     )]
     MfaRegistrationIncomplete,
+    /// A keyed call: its key refused, or answered before by an attempt that committed first.
+    #[error(transparent)]
+    Idempotency(#[from] IdempotencyError),
 }
 
 impl ServiceError for IdentityError {
@@ -100,6 +104,7 @@ impl ServiceError for IdentityError {
                 ErrorKind::Unauthenticated(self.to_string())
             }
             IdentityError::MfaRegistrationIncomplete => ErrorKind::FailedPrecondition(self.to_string()),
+            IdentityError::Idempotency(e) => e.kind(),
             IdentityError::SessionRevoked(reason) => ErrorKind::SessionRevoked(*reason),
             IdentityError::SessionExpired(expiry) => ErrorKind::SessionExpired {
                 reason: expiry.code(),

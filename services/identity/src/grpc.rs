@@ -7,7 +7,9 @@ use myaccount_proto::identity::v1 as pb;
 use myaccount_proto::identity::v1::identity_service_server::IdentityService;
 use platform::auth::Caller;
 use platform::error::to_status;
+use platform::idempotency::{KeyedCall, Once, answer_once};
 use platform::workload::{CallingWorkload, GATEWAY};
+use prost::Message as _;
 use tonic::{Request, Response, Status};
 
 use crate::domain::MfaProof;
@@ -165,6 +167,23 @@ fn sign_in_response(outcome: SignInOutcome) -> pb::SignInResponse {
     pb::SignInResponse { result: Some(result) }
 }
 
+/// A keyed request as it is told apart from another: without the client context's correlation
+/// id, which is each HTTP request's own, so a client's repetition is the same request.
+fn without_correlation_id<M: prost::Message>(
+    mut request: M,
+    client: impl FnOnce(&mut M) -> &mut Option<pb::ClientContext>,
+) -> Vec<u8> {
+    if let Some(context) = client(&mut request) {
+        context.correlation_id.clear();
+    }
+    request.encode_to_vec()
+}
+
+/// A sign-in step's answer as a keyed call records it.
+fn encoded_sign_in_response(outcome: &SignInOutcome) -> Vec<u8> {
+    sign_in_response(outcome.clone()).encode_to_vec()
+}
+
 fn status(e: IdentityError) -> Status {
     to_status(e)
 }
@@ -172,14 +191,25 @@ fn status(e: IdentityError) -> Status {
 #[tonic::async_trait]
 impl IdentityService for IdentityApi {
     async fn sign_in(&self, request: Request<pb::SignInRequest>) -> Result<Response<pb::SignInResponse>, Status> {
+        let identifying = without_correlation_id(request.get_ref().clone(), |r| &mut r.client);
+        let keyed = KeyedCall::of_request(&request, "SignIn", &identifying)?;
         let client = client_info(&request, request.get_ref().client.clone());
         let body = request.into_inner();
-        let outcome = self
-            .identity
-            .sign_in(&body.username, &body.password, &body.organization_id, &client)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(sign_in_response(outcome)))
+        let once = keyed.as_ref().map(|call| Once::new(call, encoded_sign_in_response));
+        answer_once(self.identity.pool(), keyed.as_ref(), async {
+            let outcome = self
+                .identity
+                .sign_in(
+                    &body.username,
+                    &body.password,
+                    &body.organization_id,
+                    &client,
+                    once.as_ref(),
+                )
+                .await?;
+            Ok::<_, IdentityError>(sign_in_response(outcome))
+        })
+        .await
     }
 
     async fn start_mfa(&self, request: Request<pb::StartMfaRequest>) -> Result<Response<pb::MfaPrompt>, Status> {
@@ -199,6 +229,8 @@ impl IdentityService for IdentityApi {
         &self,
         request: Request<pb::CompleteMfaRequest>,
     ) -> Result<Response<pb::SignInResponse>, Status> {
+        let identifying = without_correlation_id(request.get_ref().clone(), |r| &mut r.client);
+        let keyed = KeyedCall::of_request(&request, "CompleteMfa", &identifying)?;
         let location = client_context(&request, request.get_ref().client.clone())
             .location
             .map(client_location);
@@ -208,12 +240,15 @@ impl IdentityService for IdentityApi {
             Some(pb::complete_mfa_request::Proof::AssertionJson(a)) => Some(MfaProof::Assertion(a)),
             None => None,
         };
-        let outcome = self
-            .identity
-            .complete_mfa(&r.challenge_id, &r.method_id, proof, location)
-            .await
-            .map_err(status)?;
-        Ok(Response::new(sign_in_response(outcome)))
+        let once = keyed.as_ref().map(|call| Once::new(call, encoded_sign_in_response));
+        answer_once(self.identity.pool(), keyed.as_ref(), async {
+            let outcome = self
+                .identity
+                .complete_mfa(&r.challenge_id, &r.method_id, proof, location, once.as_ref())
+                .await?;
+            Ok::<_, IdentityError>(sign_in_response(outcome))
+        })
+        .await
     }
 
     async fn complete_mfa_registration(

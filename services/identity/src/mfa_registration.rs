@@ -147,7 +147,7 @@ pub async fn complete(
             IdentityError::AccountDisabled,
         )
     };
-    attempt::finish(tx, &attempt, ended).await
+    attempt::finish(tx, &attempt, ended, None).await
 }
 
 /// The attempt the registration finishes: the first step's client, with where the last call

@@ -140,7 +140,13 @@ pub async fn set_required_password(
     attempt.organization_id = account.organization_id;
     attempt.amr = ticket.amr.clone();
     let (session_id, tokens) = open_session(ctx, &mut tx, &account, &attempt.amr, &attempt.client, now).await?;
-    let tokens = attempt::finish(tx, &attempt, Ended::answered(Verdict::SignedIn { session_id }, tokens)).await?;
+    let tokens = attempt::finish(
+        tx,
+        &attempt,
+        Ended::answered(Verdict::SignedIn { session_id }, tokens),
+        None,
+    )
+    .await?;
     tracing::info!(user_id = %ticket.user_id, "required password set; signed in");
     Ok(tokens)
 }

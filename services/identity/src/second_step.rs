@@ -4,6 +4,7 @@
 
 use chrono::Utc;
 use platform::error::{FieldViolation, Violations};
+use platform::idempotency::Once;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -87,12 +88,14 @@ pub async fn start_mfa(ctx: &Context, challenge_id: &str, method_id: &str) -> Re
 
 /// Checks the proof with security-info and, when right, opens the session (or renews the one
 /// being stepped up) with `amr` = password + the factor + "mfa".
+/// A keyed call (`once`) records its answer with the attempt.
 pub async fn complete_mfa(
     ctx: &Context,
     challenge_id: &str,
     method_id: &str,
     proof: Option<MfaProof>,
     location: Option<ClientLocation>,
+    once: Option<&Once<'_, SignInOutcome>>,
 ) -> Result<SignInOutcome, IdentityError> {
     let (id, proof) = check_answer(challenge_id, method_id, proof)?;
     let method_id = method_id.trim();
@@ -145,7 +148,7 @@ pub async fn complete_mfa(
             }
         }
     };
-    attempt::finish(tx, &attempt, ended).await
+    attempt::finish(tx, &attempt, ended, once).await
 }
 
 /// A step-up keeps its session's organization; a sign-in goes to the one it asked for.

@@ -10,6 +10,7 @@ use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use platform::config::{ConfigError, Env};
 use platform::instrument::GrpcClient;
+use platform::retry::{Resend, RetryLayer, RetrySettings, Retrying};
 use platform::tls::ClientTls;
 use platform::workload::{SECURITY_INFO, SignedAsWorkload, WorkloadKey};
 use tonic::transport::Channel;
@@ -68,11 +69,31 @@ impl SecondFactorSettings {
 /// How long one call to security-info may take.
 const SECURITY_INFO_TIMEOUT: Duration = Duration::from_secs(3);
 
+/// How a call to security-info may be sent again after the replica serving it went away
+/// (`platform::retry`): the questions, yes; a proof of a second factor or a code sent, never
+/// (each is spent once), so those fail as unavailable and the person tries again.
+fn resend_of(path: &str) -> Resend {
+    match path.rsplit('/').next().unwrap_or_default() {
+        // Only reads, but sent again only after a broken connection, not after security-info
+        // answered UNAVAILABLE (its database away): those attempts would outlast the
+        // gateway's deadline, and the person gets 503 sooner.
+        "ListSecondFactors" => Resend::Idempotent,
+        // Finds the app password and notes when it was last used: the same however often.
+        "VerifyAppPassword" => Resend::Idempotent,
+        _ => Resend::Never,
+    }
+}
+
+/// Attempts after the first, for a call safe to send again.
+const SECURITY_INFO_RETRIES: u32 = 2;
+
+type Stack = SignedAsWorkload<GrpcClient<Retrying<Channel>>>;
+
 /// A lazily connected client of security-info's internal methods.
 pub struct SecurityInfoClient {
-    /// Each call gets identity's workload token, and a client span whose context travels as
-    /// `traceparent` metadata.
-    channel: SignedAsWorkload<GrpcClient<Channel>>,
+    /// Each call gets identity's workload token, a client span whose context travels as
+    /// `traceparent` metadata (one over every attempt), and the retry.
+    channel: Stack,
     pub policy: MfaPolicy,
 }
 
@@ -89,13 +110,17 @@ impl SecurityInfoClient {
             // suite at 5 s).
             .timeout(SECURITY_INFO_TIMEOUT)
             .connect_lazy();
+        let retrying = tower::Layer::layer(
+            &RetryLayer::new(RetrySettings::new(SECURITY_INFO_RETRIES), resend_of),
+            channel,
+        );
         Ok(Self {
-            channel: SignedAsWorkload::new(GrpcClient::new(channel), key, SECURITY_INFO),
+            channel: SignedAsWorkload::new(GrpcClient::new(retrying), key, SECURITY_INFO),
             policy: settings.policy,
         })
     }
 
-    fn client(&self) -> SecurityInfoServiceClient<SignedAsWorkload<GrpcClient<Channel>>> {
+    fn client(&self) -> SecurityInfoServiceClient<Stack> {
         SecurityInfoServiceClient::new(self.channel.clone())
     }
 

@@ -4,6 +4,7 @@
 
 use platform::auth::Caller;
 use platform::geoip::GeoLocator;
+use platform::idempotency::Once;
 use sqlx::PgPool;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -78,8 +79,9 @@ impl Identity {
         password: &str,
         organization: &str,
         client: &ClientInfo,
+        once: Option<&Once<'_, SignInOutcome>>,
     ) -> Result<SignInOutcome, IdentityError> {
-        sign_in::sign_in(&self.context, username, password, organization, client).await
+        sign_in::sign_in(&self.context, username, password, organization, client, once).await
     }
 
     pub async fn start_mfa(&self, challenge_id: &str, method_id: &str) -> Result<MfaPrompt, IdentityError> {
@@ -92,8 +94,9 @@ impl Identity {
         method_id: &str,
         proof: Option<MfaProof>,
         location: Option<ClientLocation>,
+        once: Option<&Once<'_, SignInOutcome>>,
     ) -> Result<SignInOutcome, IdentityError> {
-        second_step::complete_mfa(&self.context, challenge_id, method_id, proof, location).await
+        second_step::complete_mfa(&self.context, challenge_id, method_id, proof, location, once).await
     }
 
     /// Finishes a sign-in interrupted for a second factor to register (`caller` is its

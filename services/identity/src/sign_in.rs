@@ -8,6 +8,7 @@ use std::ops::ControlFlow;
 use chrono::Utc;
 use platform::auth::APP_PASSWORD_AMR;
 use platform::error::Violations;
+use platform::idempotency::Once;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -23,13 +24,14 @@ use crate::second_step::open_challenge;
 use crate::store::{self, Credentials, DeviceStanding};
 
 /// Signs in to the home organization, or to `organization` (a guest organization the person
-/// belongs to) when given.
+/// belongs to) when given. A keyed call (`once`) records its answer with the attempt.
 pub async fn sign_in(
     ctx: &Context,
     username: &str,
     password: &str,
     organization: &str,
     client: &ClientInfo,
+    once: Option<&Once<'_, SignInOutcome>>,
 ) -> Result<SignInOutcome, IdentityError> {
     let requested_organization = check_request(username, password, organization, client)?;
     let typed = username.trim();
@@ -47,7 +49,7 @@ pub async fn sign_in(
             // or not the account exists.
             let verdict = Verdict::Refused(FailureReason::Throttled);
             let ended = Ended::failed(verdict, IdentityError::Throttled { retry_after });
-            return attempt::finish(ctx.pool.begin().await?, &attempt, ended).await;
+            return attempt::finish(ctx.pool.begin().await?, &attempt, ended, once).await;
         }
     };
     let checked = check_credentials(ctx, &mut attempt, credentials, password).await?;
@@ -56,7 +58,7 @@ pub async fn sign_in(
         ControlFlow::Break(ended) => ended,
         ControlFlow::Continue(proof) => after_proof(ctx, &mut tx, &mut attempt, proof, requested_organization).await?,
     };
-    attempt::finish_reserved(tx, &attempt, ended, reservation).await
+    attempt::finish_reserved(tx, &attempt, ended, reservation, once).await
 }
 
 /// An account whose password or app password was right.

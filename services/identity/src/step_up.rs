@@ -86,5 +86,5 @@ pub async fn reauthenticate(
         let verdict = Verdict::WrongAnswer(FailureReason::InvalidPassword);
         Ended::failed(verdict, IdentityError::InvalidCredentials)
     };
-    attempt::finish_reserved(tx, &attempt, ended, reservation).await
+    attempt::finish_reserved(tx, &attempt, ended, reservation, None).await
 }

@@ -5,6 +5,7 @@ mod calling_workload;
 mod concurrency;
 mod devices;
 mod helpers;
+mod idempotency;
 mod privacy;
 mod recovery_keys;
 mod tenant_admins;

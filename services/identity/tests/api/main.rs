@@ -6,6 +6,7 @@ mod create_user;
 mod guest_organizations;
 mod health;
 mod helpers;
+mod idempotency;
 mod mfa_registration;
 mod privacy;
 mod profile;
