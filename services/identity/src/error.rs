@@ -83,6 +83,14 @@ pub enum IdentityError {
         "no sign-in method added with this registration token has been verified yet: add an authenticator app, phone, email or security key and verify it, then finish signing in"
     )]
     MfaRegistrationIncomplete,
+    #[error("this password reset does not exist or is already finished; start again")]
+    ResetNotFound,
+    #[error("this password reset has expired (it lasts 15 minutes); start again")]
+    ResetExpired,
+    #[error("prove {0} more of your sign-in methods before choosing a new password")]
+    ResetMethodsMissing(i32),
+    #[error("too many wrong answers to this password reset; start again")]
+    ResetTooManyAttempts,
 }
 
 impl ServiceError for IdentityError {
@@ -99,7 +107,14 @@ impl ServiceError for IdentityError {
             IdentityError::ChangeTicketInvalid | IdentityError::MfaRegistrationInvalid => {
                 ErrorKind::Unauthenticated(self.to_string())
             }
-            IdentityError::MfaRegistrationIncomplete => ErrorKind::FailedPrecondition(self.to_string()),
+            IdentityError::MfaRegistrationIncomplete
+            | IdentityError::ResetExpired
+            | IdentityError::ResetMethodsMissing(_) => ErrorKind::FailedPrecondition(self.to_string()),
+            IdentityError::ResetNotFound => ErrorKind::NotFound(self.to_string()),
+            IdentityError::ResetTooManyAttempts => ErrorKind::ResourceExhausted {
+                message: self.to_string(),
+                retry_after: None,
+            },
             IdentityError::SessionRevoked(reason) => ErrorKind::SessionRevoked(*reason),
             IdentityError::SessionExpired(expiry) => ErrorKind::SessionExpired {
                 reason: expiry.code(),

@@ -7,6 +7,7 @@ mod guest_organizations;
 mod health;
 mod helpers;
 mod mfa_registration;
+mod password_reset;
 mod privacy;
 mod profile;
 mod required_password;
