@@ -787,6 +787,99 @@ pub struct MfaBody {
     pub assertion: Option<serde_json::Value>,
 }
 
+/// `POST /auth/password-reset`: the user name of the account whose password was forgotten.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasswordResetStartBody {
+    pub username: String,
+}
+
+/// A password reset flow: alike whether or not the name is an account's.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordResetFlow {
+    /// The credential of the flow's later steps (15 minutes).
+    pub flow_id: String,
+    /// The registered methods to prove, under ids of this flow only.
+    pub methods: Vec<PasswordResetMethod>,
+    /// How many different methods must be proven before the new password is accepted (1 or 2).
+    pub methods_required: i32,
+    pub expires_at: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordResetMethod {
+    pub id: String,
+    /// `authenticatorApp`, `phone`, `email`, `securityKey`, `recoveryCodes`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Partly hidden (phones, email addresses) or the method's name.
+    pub label: String,
+}
+
+impl From<identity::PasswordResetFlow> for PasswordResetFlow {
+    fn from(f: identity::PasswordResetFlow) -> Self {
+        Self {
+            flow_id: f.flow_id,
+            expires_at: rfc3339(f.expires_at.as_ref()),
+            methods: f
+                .methods
+                .into_iter()
+                .map(|m| PasswordResetMethod {
+                    id: m.method_id,
+                    kind: camel(&m.r#type),
+                    label: m.label,
+                })
+                .collect(),
+            methods_required: f.methods_required,
+        }
+    }
+}
+
+/// `POST /auth/password-reset/{flowId}/start`: the method to prepare.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasswordResetMethodBody {
+    pub method_id: String,
+}
+
+/// `POST /auth/password-reset/{flowId}/verify`: a code, or a security key's assertion.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasswordResetProofBody {
+    pub method_id: String,
+    pub code: Option<String>,
+    /// The `PublicKeyCredential` from `navigator.credentials.get()`.
+    pub assertion: Option<serde_json::Value>,
+}
+
+/// How far a password reset has come.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordResetProgress {
+    /// How many more methods must be proven; 0: the new password may be set.
+    pub methods_required: i32,
+    /// The flow's methods proven so far.
+    pub proven_method_ids: Vec<String>,
+}
+
+impl From<identity::PasswordResetProgress> for PasswordResetProgress {
+    fn from(p: identity::PasswordResetProgress) -> Self {
+        Self {
+            methods_required: p.methods_required,
+            proven_method_ids: p.proven_method_ids,
+        }
+    }
+}
+
+/// `POST /auth/password-reset/{flowId}/password`: the new password.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasswordResetPasswordBody {
+    pub new_password: String,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReauthenticateBody {

@@ -55,7 +55,8 @@ fn documented_routes(
     protect: impl FnOnce(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
 ) -> OpenApiRouter<AppState> {
     use routes::{auth, devices, health, me, organizations, privacy, security_info, sessions, sign_ins};
-    // Open to anyone: they take credentials, a challenge or a refresh token in the body.
+    // Open to anyone: they take credentials, a challenge, a refresh token or a password reset's
+    // flow id.
     let public = OpenApiRouter::new()
         .routes(routes!(auth::sign_in))
         .routes(routes!(auth::refresh))
@@ -63,6 +64,10 @@ fn documented_routes(
         .routes(routes!(auth::start_mfa))
         .routes(routes!(auth::set_required_password))
         .routes(routes!(auth::complete_mfa_registration))
+        .routes(routes!(auth::start_password_reset))
+        .routes(routes!(auth::begin_password_reset_method))
+        .routes(routes!(auth::verify_password_reset_method))
+        .routes(routes!(auth::complete_password_reset))
         .routes(routes!(auth::session));
     let mut protected = OpenApiRouter::new()
         .routes(routes!(auth::sign_out))

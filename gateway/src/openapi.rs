@@ -26,7 +26,7 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
     ),
     components(schemas(Problem, FieldError)),
     tags(
-        (name = "auth", description = "Sign-in, its second step, step-up, refresh and sign-out"),
+        (name = "auth", description = "Sign-in, its second step, step-up, refresh, sign-out and self-service password reset"),
         (name = "me", description = "The overview and my profile"),
         (name = "security-info", description = "My sign-in methods"),
         (name = "sign-ins", description = "My sign-ins and account activity"),

@@ -40,6 +40,8 @@ pub enum AuthEndpoint {
     Reauthenticate,
     Refresh,
     NewPassword,
+    /// Every step of a password reset: the start names the account, the later steps the flow.
+    PasswordReset,
 }
 
 type Limiter = DefaultKeyedRateLimiter<(AuthEndpoint, String)>;

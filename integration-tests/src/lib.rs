@@ -33,6 +33,8 @@ pub struct SystemOptions {
     pub rate_limits: RateLimitSettings,
     /// Identity's token settings (access tokens of 5 minutes unless changed).
     pub tokens: myaccount_identity::tokens::TokenSettings,
+    /// Identity's sign-in settings: smart lockout and how many methods a password reset needs.
+    pub sign_in: myaccount_identity::SignInSettings,
     /// A second gateway replica (same cookie keys, same services), as behind a load balancer.
     pub second_gateway: bool,
     /// A second identity replica on the same database, whose JWKS the other services and the
@@ -66,6 +68,7 @@ impl Default for SystemOptions {
             second_gateway: false,
             identity_replica_serves_jwks: false,
             answer_droppers: false,
+            sign_in: myaccount_identity::SignInSettings::default(),
         }
     }
 }
@@ -95,6 +98,8 @@ pub struct TestSystem {
     pub gateway_key: Arc<WorkloadKey>,
     /// With [`SystemOptions::answer_droppers`].
     pub answer_droppers: Option<AnswerDroppers>,
+    /// security-info's keyring: what the notification sender opens one-time codes with.
+    pub security_info_keyring: platform::crypto::Keyring,
     stops: Vec<CancellationToken>,
     audit_stop: CancellationToken,
     /// The bootstrap admin's second factor and latest multi-factor token (admin actions need a
@@ -182,6 +187,7 @@ impl TestSystem {
         let gateway_key = WorkloadKey::generate(workload::GATEWAY);
         let identity_key = WorkloadKey::generate(workload::IDENTITY);
         let gateway_only = TrustedCallers::new().with_key(&gateway_key);
+        let security_info_keyring = platform::crypto::Keyring::generate("e2e");
 
         let identity_settings = myaccount_identity::Settings {
             service: ServiceSettings::for_tests(
@@ -192,7 +198,7 @@ impl TestSystem {
             )
             .trusting(gateway_only.clone()),
             tokens: options.tokens.clone(),
-            sign_in: myaccount_identity::SignInSettings::default(),
+            sign_in: options.sign_in,
             bootstrap_admin: Some(BootstrapAdmin {
                 user_principal_name: ADMIN_UPN.into(),
                 password: ADMIN_PASSWORD.into(),
@@ -282,7 +288,7 @@ impl TestSystem {
         security_info_service.grpc.port = security_info_port;
         let security_info = myaccount_security_info::Application::build(myaccount_security_info::Settings {
             service: security_info_service,
-            keyring: platform::crypto::Keyring::generate("e2e"),
+            keyring: security_info_keyring.clone(),
             webauthn: myaccount_security_info::WebAuthnSettings {
                 rp_id: "localhost".into(),
                 rp_origin: web_origin.parse().expect("origin"),
@@ -410,6 +416,7 @@ impl TestSystem {
             nats,
             gateway_key: Arc::new(gateway_key),
             answer_droppers,
+            security_info_keyring,
             stops,
             audit_stop,
             admin: tokio::sync::Mutex::default(),
@@ -792,5 +799,50 @@ impl TestSystem {
             &json!({ "challengeId": first["challengeId"], "methodId": method["id"], "code": code }),
         )
         .await
+    }
+}
+
+impl TestSystem {
+    /// Every notification requested so far (from the notifications stream, as the sender reads
+    /// it), oldest first.
+    pub async fn notifications(&self) -> Vec<myaccount_proto::events::v1::NotificationRequested> {
+        use prost::Message;
+        let bus = platform::events::EventBus::connect(&self.nats.settings, "e2e-notifications")
+            .await
+            .expect("connect to nats");
+        platform::testing::stream_messages(&bus, platform::events::Stream::Notifications)
+            .await
+            .into_iter()
+            .filter_map(|m| myaccount_proto::events::v1::NotificationRequested::decode(m.payload.as_ref()).ok())
+            .collect()
+    }
+
+    /// The `nth` one-time code sent to `recipient` (counting from 0), opened with security-info's
+    /// keyring as the notification sender opens it; waits until it has been requested.
+    pub async fn code_sent_to(&self, recipient: &str, nth: usize) -> String {
+        let start = tokio::time::Instant::now();
+        loop {
+            let codes: Vec<String> = self
+                .notifications()
+                .await
+                .into_iter()
+                .filter(|n| n.recipient == recipient)
+                .filter_map(|n| {
+                    myaccount_security_info::notifications::open_secret_parameters(&self.security_info_keyring, &n)
+                        .expect("the sender opens every secret parameter")
+                        .get("code")
+                        .cloned()
+                })
+                .collect();
+            if let Some(code) = codes.get(nth) {
+                return code.clone();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "no code number {nth} for {recipient} (got {})",
+                codes.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 }

@@ -8,6 +8,8 @@ const CSRF_COOKIE = 'myaccount_csrf';
 
 /** Paths whose 401 is an answer (wrong password, wrong code), not an ended session. */
 const AUTH_PATHS = ['/auth/sign-in', '/auth/mfa', '/auth/mfa/start', '/auth/mfa-registration/complete', '/auth/new-password', '/auth/reauthenticate', '/auth/session'];
+/** A password reset's steps, whose paths carry the flow id: a wrong code is an answer too. */
+const PASSWORD_RESET = '/auth/password-reset';
 
 export class ApiError extends Error {
   constructor(status, problem) {
@@ -97,7 +99,7 @@ export async function api(method, path, body, options = {}) {
     : { title: response.statusText, detail: `The request failed (HTTP ${response.status}).` };
   if (!problem.detail) problem.detail = problem.title || `The request failed (HTTP ${response.status}).`;
   const error = new ApiError(response.status, problem);
-  if (response.status === 401 && !AUTH_PATHS.includes(path)) {
+  if (response.status === 401 && !AUTH_PATHS.includes(path) && !path.startsWith(PASSWORD_RESET)) {
     handlers.unauthenticated(error);
     throw error;
   }

@@ -121,6 +121,7 @@ const ENDED_BECAUSE = {
   other_sessions_revoked: 'You were signed out because you chose to sign out of your other sessions.',
   signed_out_everywhere: 'You were signed out because you chose to sign out everywhere.',
   password_changed: 'You were signed out because your password was changed.',
+  password_reset: 'You were signed out because your password was reset.',
   device_disabled: 'You were signed out because this device was disabled.',
   reported_not_me: 'You were signed out because a sign-in was reported as not yours. You will choose a new password after signing in.',
   left_organization: 'You were signed out because you left the organization this session was in.',

@@ -5,6 +5,7 @@ import { post, ApiError } from './api.js';
 import { h, field, button, busy, showProblem, clearErrors, replace, append, sentence } from './dom.js';
 import { openDialog } from './dialogs.js';
 import * as webauthn from './webauthn.js';
+import { renderPasswordReset } from './pages/password-reset.js';
 
 const METHOD_NAMES = {
   authenticatorApp: 'Authenticator app',
@@ -245,10 +246,17 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
       .then(handle)
       .catch((err) => showProblem(form, err));
   });
+  const forgot = button('Forgot my password?', () => {
+    renderPasswordReset(step, {
+      methodLabel,
+      onDone: (done) => renderSignIn(main, { onSignedIn, message: done }),
+    });
+  }, { kind: 'quiet' });
   step('Sign in',
     message ? h('div', { class: 'notice notice-info', role: 'status' }, h('p', { text: message })) : null,
     h('p', { text: 'Sign in to manage your account, security info and devices.' }),
-    form);
+    form,
+    forgot);
 }
 
 let pending = null;

@@ -31,6 +31,9 @@ pub enum RevocationReason {
     DeviceDisabled,
     /// The person reported a sign-in as not theirs.
     ReportedNotMe,
+    /// The person reset their password ("Forgot my password?"): whoever held a session may
+    /// have known the old one.
+    PasswordReset,
     /// A spent refresh token came back: someone holds a copy.
     RefreshTokenReuse,
     /// The person left the guest organization the session acted in.
@@ -41,7 +44,7 @@ pub enum RevocationReason {
     AccountDisabled,
 }
 
-const REASONS: [(RevocationReason, &str); 12] = [
+const REASONS: [(RevocationReason, &str); 13] = [
     (RevocationReason::SignedOut, "signed_out"),
     (RevocationReason::RevokedByUser, "revoked_by_user"),
     (RevocationReason::OtherSessionsRevoked, "other_sessions_revoked"),
@@ -49,6 +52,7 @@ const REASONS: [(RevocationReason, &str); 12] = [
     (RevocationReason::PasswordChanged, "password_changed"),
     (RevocationReason::DeviceDisabled, "device_disabled"),
     (RevocationReason::ReportedNotMe, "reported_not_me"),
+    (RevocationReason::PasswordReset, "password_reset"),
     (RevocationReason::RefreshTokenReuse, "refresh_token_reuse"),
     (RevocationReason::LeftOrganization, "left_organization"),
     (RevocationReason::RemovedFromOrganization, "removed_from_organization"),
@@ -63,6 +67,7 @@ impl RevocationReason {
             self,
             RevocationReason::SignedOutEverywhere
                 | RevocationReason::ReportedNotMe
+                | RevocationReason::PasswordReset
                 | RevocationReason::AccountDeleted
                 | RevocationReason::AccountDisabled
         )

@@ -1,8 +1,8 @@
-//! `/api/v1/auth/*`: sign-in (and its second step), step-up, refresh, sign-out, and whether the
-//! browser has a session. Every answer that issues tokens gives them in the body, or with
+//! `/api/v1/auth/*`: sign-in (and its second step), step-up, refresh, sign-out, self-service
+//! password reset, and whether the browser has a session. Every answer that issues tokens gives them in the body, or with
 //! `X-MyAccount-Session: cookie` as the browser session's cookies (`crate::session`). Sign-in,
-//! both MFA steps, step-up, refresh and the new password are rate limited per client IP and per
-//! account (`crate::ratelimit`).
+//! both MFA steps, step-up, refresh, the new password and every password reset step are rate
+//! limited per client IP and per account or flow (`crate::ratelimit`).
 
 use axum::Json;
 use axum::extract::State;
@@ -12,10 +12,11 @@ use axum::response::{IntoResponse, Response};
 use myaccount_proto::identity::v1 as pb;
 
 use crate::cookies::{SessionMode, unverified_claims};
-use crate::extract::{ApiJson, Bearer, Client};
+use crate::extract::{ApiJson, ApiPath, Bearer, Client};
 use crate::json::{
-    MfaBody, MfaPrompt, MfaRegistrationCompleteBody, MfaStartBody, NewPasswordBody, ReauthenticateBody, RefreshBody,
-    SignInAnswer, SignInBody, Tokens,
+    MfaBody, MfaPrompt, MfaRegistrationCompleteBody, MfaStartBody, NewPasswordBody, PasswordResetFlow,
+    PasswordResetMethodBody, PasswordResetPasswordBody, PasswordResetProgress, PasswordResetProofBody,
+    PasswordResetStartBody, ReauthenticateBody, RefreshBody, SignInAnswer, SignInBody, Tokens,
 };
 use crate::problem::{FieldError, Problem};
 use crate::ratelimit::AuthEndpoint;
@@ -313,4 +314,158 @@ pub async fn sign_out(State(state): State<AppState>, bearer: Bearer) -> Result<S
 )]
 pub async fn session(State(state): State<AppState>, parts: Parts) -> Result<Response, Problem> {
     session::status(&state, parts).await
+}
+
+/// "Forgot my password?": opens a 15-minute password reset flow for the user name. The answer is
+/// the same whether or not the name is an account's (a name without one gets a flow that can
+/// never complete), so it tells nobody which accounts exist.
+#[utoipa::path(
+    post,
+    path = "/auth/password-reset",
+    tag = "auth",
+    request_body = PasswordResetStartBody,
+    responses(
+        (status = 200, description = "The flow: `flowId`, the `methods` to prove (`id`, `type`, `label`), `methodsRequired` (1 or 2) and `expiresAt`", body = PasswordResetFlow),
+        (status = 429, description = "`too-many-requests`: too many password resets from this address or for this name", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
+pub async fn start_password_reset(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiJson(body): ApiJson<PasswordResetStartBody>,
+) -> Result<Json<PasswordResetFlow>, Problem> {
+    state
+        .limits
+        .check(AuthEndpoint::PasswordReset, &client.ip_address, Some(&body.username))?;
+    let flow = state
+        .identity()
+        .start_password_reset(pb::StartPasswordResetRequest {
+            username: body.username,
+            client: Some(client),
+        })
+        .await?
+        .into_inner();
+    Ok(Json(flow.into()))
+}
+
+/// Prepares one of the flow's methods: a code goes to the phone or email address, or a security
+/// key's options come back.
+#[utoipa::path(
+    post,
+    path = "/auth/password-reset/{flowId}/start",
+    tag = "auth",
+    params(("flowId" = String, Path, description = "the `flowId` of the password reset")),
+    request_body = PasswordResetMethodBody,
+    responses(
+        (status = 200, description = "`sentTo` (a code went to the phone or email address), `publicKey` (options for `navigator.credentials.get()`), or `{}` (an authenticator app or recovery code needs nothing sent)", body = MfaPrompt),
+        (status = 400, description = "`bad-request` (malformed JSON, an unknown field); `validation-error`: `flowId` or `methodId` is not the flow's; `failed-precondition`: the flow has expired", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such password reset, or it is finished", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many requests from this address or for this flow, or too many wrong answers to it", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
+pub async fn begin_password_reset_method(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiPath(flow_id): ApiPath<String>,
+    ApiJson(body): ApiJson<PasswordResetMethodBody>,
+) -> Result<Json<MfaPrompt>, Problem> {
+    state
+        .limits
+        .check(AuthEndpoint::PasswordReset, &client.ip_address, Some(&flow_id))?;
+    let prompt = state
+        .identity()
+        .begin_password_reset_method(pb::BeginPasswordResetMethodRequest {
+            flow_id,
+            method_id: body.method_id,
+            client: Some(client),
+        })
+        .await?
+        .into_inner();
+    Ok(Json(prompt.into()))
+}
+
+/// Proves one of the flow's methods with its code or the security key's assertion; answers how
+/// many more are required.
+#[utoipa::path(
+    post,
+    path = "/auth/password-reset/{flowId}/verify",
+    tag = "auth",
+    params(("flowId" = String, Path, description = "the `flowId` of the password reset")),
+    request_body = PasswordResetProofBody,
+    responses(
+        (status = 200, description = "`methodsRequired`: how many more methods must be proven (0: choose the new password), and `provenMethodIds`", body = PasswordResetProgress),
+        (status = 400, description = "`bad-request` (malformed JSON, an unknown field); `validation-error`: no code or assertion, both, or a `flowId` or `methodId` that is not the flow's; `failed-precondition`: the flow has expired", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: the code or assertion is wrong, used or expired", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such password reset, or it is finished", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many wrong answers to this flow, or for this account or address (the sign-in throttle)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
+pub async fn verify_password_reset_method(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiPath(flow_id): ApiPath<String>,
+    ApiJson(body): ApiJson<PasswordResetProofBody>,
+) -> Result<Json<PasswordResetProgress>, Problem> {
+    state
+        .limits
+        .check(AuthEndpoint::PasswordReset, &client.ip_address, Some(&flow_id))?;
+    let proof = match (body.code, body.assertion) {
+        (Some(code), None) => Some(pb::verify_password_reset_method_request::Proof::Code(code)),
+        (None, Some(assertion)) => Some(pb::verify_password_reset_method_request::Proof::AssertionJson(
+            assertion.to_string(),
+        )),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(Problem::validation(vec![FieldError {
+                field: "code".into(),
+                message: "send either code or assertion, not both".into(),
+            }]));
+        }
+    };
+    let progress = state
+        .identity()
+        .verify_password_reset_method(pb::VerifyPasswordResetMethodRequest {
+            flow_id,
+            method_id: body.method_id,
+            proof,
+            client: Some(client),
+        })
+        .await?
+        .into_inner();
+    Ok(Json(progress.into()))
+}
+
+/// Sets the new password once enough methods are proven. Every session of the person ends,
+/// their app passwords are revoked and every registered email address is told.
+#[utoipa::path(
+    post,
+    path = "/auth/password-reset/{flowId}/password",
+    tag = "auth",
+    params(("flowId" = String, Path, description = "the `flowId` of the password reset")),
+    request_body = PasswordResetPasswordBody,
+    responses(
+        (status = 204, description = "The password is reset; sign in with it"),
+        (status = 400, description = "`bad-request` (malformed JSON, an unknown field); `validation-error`: the new password breaks the password rules (or `flowId` is not a flow id); `failed-precondition`: not enough methods proven yet, or the flow has expired", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such password reset, or it is finished", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many requests from this address or for this flow", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
+pub async fn complete_password_reset(
+    State(state): State<AppState>,
+    Client(client): Client,
+    ApiPath(flow_id): ApiPath<String>,
+    ApiJson(body): ApiJson<PasswordResetPasswordBody>,
+) -> Result<StatusCode, Problem> {
+    state
+        .limits
+        .check(AuthEndpoint::PasswordReset, &client.ip_address, Some(&flow_id))?;
+    state
+        .identity()
+        .complete_password_reset(pb::CompletePasswordResetRequest {
+            flow_id,
+            new_password: body.new_password,
+            client: Some(client),
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -113,6 +113,11 @@ async fn the_web_ui_works_in_a_real_browser() {
     // "More information required": a person without a second factor in an organization that
     // requires one.
     let mfareg_user = user_of_organization_requiring_mfa(&system).await;
+    // "Forgot my password?": a person with an authenticator app resets the password.
+    let reset_user = system.create_user().await;
+    let reset_session = system.sign_in_ok(&reset_user).await;
+    let (reset_app, reset_step, _) = system.add_authenticator_app(&reset_session.access_token).await;
+    let reset_step = reset_step.to_string();
 
     let artifacts = workspace.join("target/browser-artifacts");
     // Only this run's failures: earlier screenshots would mislead.
@@ -151,6 +156,10 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("RECOVERY_TOTP_LAST_STEP", recovery_step.as_str()),
         ("MFAREG_USER", mfareg_user.upn.as_str()),
         ("MFAREG_PASSWORD", mfareg_user.password.as_str()),
+        ("RESET_USER", reset_user.upn.as_str()),
+        ("RESET_PASSWORD", reset_user.password.as_str()),
+        ("RESET_TOTP_SECRET", reset_app.secret()),
+        ("RESET_TOTP_LAST_STEP", reset_step.as_str()),
     ];
     let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     run_node("e2e/", &env, &artifacts).await;

@@ -610,6 +610,52 @@ async fn every_operation_answers_what_the_published_document_says() {
     )
     .await;
 
+    // "Forgot my password?": a recovery code proves the person, then a new password.
+    let flow = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/password-reset",
+            &[],
+            None,
+            Some(json!({ "username": adele.upn })),
+        )
+        .await;
+    let flow_id = flow["flowId"].as_str().expect("flowId");
+    let recovery = flow["methods"]
+        .as_array()
+        .expect("methods")
+        .iter()
+        .find(|m| m["type"] == "recoveryCodes")
+        .expect("the recovery codes are offered");
+    let reset_method = recovery["id"].as_str().expect("id");
+    c.call(
+        Method::POST,
+        "/api/v1/auth/password-reset/{flowId}/start",
+        &[flow_id],
+        None,
+        Some(json!({ "methodId": reset_method })),
+    )
+    .await;
+    let progress = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/password-reset/{flowId}/verify",
+            &[flow_id],
+            None,
+            Some(json!({ "methodId": reset_method, "code": codes.pop().expect("a recovery code left") })),
+        )
+        .await;
+    assert_eq!(progress["methodsRequired"], 0, "{progress}");
+    c.call(
+        Method::POST,
+        "/api/v1/auth/password-reset/{flowId}/password",
+        &[flow_id],
+        None,
+        Some(json!({ "newPassword": "violet harbour morning quill" })),
+    )
+    .await;
+    adele.password = "violet harbour morning quill".to_owned();
+
     // Sign-out, and finally deleting the account.
     let once_more = sign_in_with_recovery_code(c, &adele, &mut codes, &recovery_id).await;
     c.call(

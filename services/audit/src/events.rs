@@ -415,6 +415,17 @@ fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
         let update = update?;
         summary = format!("Profile updated: {}", update.changed_fields.join(", "));
         details.insert("changed_fields".into(), update.changed_fields.join(","));
+    } else if let Some(changed) = d.decode::<myaccount_proto::events::v1::PasswordChanged>() {
+        let changed = changed?;
+        if changed.reset {
+            let proven = changed.methods_proven.join(", ");
+            summary = format!(
+                "Password reset with \"Forgot my password?\" ({}); every session was signed out",
+                proven.replace('_', " ")
+            );
+            details.insert("reset".into(), "true".into());
+            details.insert("methods_proven".into(), changed.methods_proven.join(","));
+        }
     } else if let Some(flagged) = d.decode::<SignInFlagged>() {
         let flagged = flagged?;
         summary = "Reported a sign-in as not me; every session was signed out".into();

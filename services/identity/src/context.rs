@@ -35,6 +35,10 @@ pub struct SignInSettings {
     /// The first lock-out after the free failures; each further failure doubles it, up to 15
     /// minutes (`SIGN_IN_LOCKOUT_BASE`, 100 ms to 5 minutes).
     pub lockout_base: std::time::Duration,
+    /// How many different registered methods a self-service password reset must prove
+    /// (`PASSWORD_RESET_METHODS_REQUIRED`, 1 or 2), for every organization until organizations
+    /// keep a policy of their own (Microsoft's "number of methods required to reset").
+    pub reset_methods_required: u8,
 }
 
 impl Default for SignInSettings {
@@ -42,6 +46,7 @@ impl Default for SignInSettings {
         Self {
             familiar_days: DEFAULT_FAMILIAR_DAYS,
             lockout_base: DEFAULT_LOCKOUT_BASE,
+            reset_methods_required: 1,
         }
     }
 }
@@ -59,9 +64,14 @@ impl SignInSettings {
         if !(std::time::Duration::from_millis(100)..=std::time::Duration::from_secs(300)).contains(&lockout_base) {
             return Err(ConfigError::new("SIGN_IN_LOCKOUT_BASE", "must be between 100ms and 5m"));
         }
+        let reset_methods_required = env.or("PASSWORD_RESET_METHODS_REQUIRED", 1u8)?;
+        if !(1..=2).contains(&reset_methods_required) {
+            return Err(ConfigError::new("PASSWORD_RESET_METHODS_REQUIRED", "must be 1 or 2"));
+        }
         Ok(Self {
             familiar_days,
             lockout_base,
+            reset_methods_required,
         })
     }
 }
@@ -82,6 +92,8 @@ pub struct Context {
     /// Where a session's address is (`IDENTITY_GEOIP_DATABASE` or `GEOIP_DATABASE`); none:
     /// sessions show no place.
     pub(crate) places: Option<Arc<GeoLocator>>,
+    /// How many different methods a password reset must prove (1 or 2).
+    pub(crate) reset_methods_required: i32,
 }
 
 impl Context {
@@ -96,6 +108,7 @@ impl Context {
             familiar_for: chrono::Duration::days(i64::from(DEFAULT_FAMILIAR_DAYS)),
             lockout_base_ms: millis(DEFAULT_LOCKOUT_BASE),
             places: None,
+            reset_methods_required: 1,
         })
     }
 

@@ -394,6 +394,31 @@ pub struct MfaPrompt {
     pub request_options_json: String,
 }
 
+/// A self-service password reset as the person sees it when it opens.
+#[derive(Debug, Clone)]
+pub struct PasswordResetFlow {
+    pub flow_id: Uuid,
+    pub methods: Vec<ResetMethodView>,
+    pub methods_required: i32,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A method a password reset offers, under the flow's own id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetMethodView {
+    pub id: Uuid,
+    /// "authenticator_app", "phone", "email", "security_key", "recovery_codes".
+    pub kind: String,
+    pub label: String,
+}
+
+/// How far a password reset has come: how many more methods are due, and which are proven.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResetProgress {
+    pub methods_required: i32,
+    pub proven_method_ids: Vec<Uuid>,
+}
+
 /// How long the second step stays open, and how many wrong answers it takes.
 #[derive(Debug, Clone, Copy)]
 pub struct MfaPolicy {
@@ -694,6 +719,21 @@ impl Throttle {
         }
     }
 
+    /// A password reset's proof of a registered method: a wrong answer counts against the account
+    /// name (from the place) and the client address, as a wrong password does, whether or not
+    /// the account exists; a right one clears nothing (it says nothing about password guesses).
+    pub fn password_reset(user_principal_name: &str, ip_address: &str, familiar: bool) -> Self {
+        let mut counted = Self::account_counters(user_principal_name, ip_address, familiar);
+        if !ip_address.is_empty() {
+            counted.push((format!("ip:{ip_address}"), ThrottlePolicy::IP));
+        }
+        Self {
+            counted,
+            cleared: Vec::new(),
+            reserved: false,
+        }
+    }
+
     /// A step-up inside a session: a wrong password counts against the account from the place;
     /// a right one leaves the counters as they are.
     pub fn step_up(user_principal_name: &str, ip_address: &str, familiar: bool) -> Self {
@@ -792,14 +832,17 @@ pub enum Verdict {
     Refused(FailureReason),
     /// A wrong password or second-factor answer: counts towards throttling.
     WrongAnswer(FailureReason),
+    /// A self-service password reset set the new password: a success that opens no session.
+    PasswordReset,
 }
 
 impl Verdict {
-    /// What `myaccount.signin.v1.recorded` says: the session, or why not; `None` while the
-    /// attempt goes on.
-    pub fn recorded_outcome(self) -> Option<Result<Uuid, FailureReason>> {
+    /// What `myaccount.signin.v1.recorded` says: a success (with the session it opened, if it
+    /// opened one), or why not; `None` while the attempt goes on.
+    pub fn recorded_outcome(self) -> Option<Result<Option<Uuid>, FailureReason>> {
         match self {
-            Verdict::SignedIn { session_id } => Some(Ok(session_id)),
+            Verdict::SignedIn { session_id } => Some(Ok(Some(session_id))),
+            Verdict::PasswordReset => Some(Ok(None)),
             Verdict::SecondFactorDue => None,
             Verdict::StoppedAfterProof(reason) | Verdict::Refused(reason) | Verdict::WrongAnswer(reason) => {
                 Some(Err(reason))
@@ -811,7 +854,10 @@ impl Verdict {
     pub fn proven(self) -> bool {
         matches!(
             self,
-            Verdict::SignedIn { .. } | Verdict::SecondFactorDue | Verdict::StoppedAfterProof(_)
+            Verdict::SignedIn { .. }
+                | Verdict::SecondFactorDue
+                | Verdict::StoppedAfterProof(_)
+                | Verdict::PasswordReset
         )
     }
 }
@@ -994,8 +1040,10 @@ mod tests {
         let wrong = Verdict::WrongAnswer(FailureReason::InvalidPassword);
         assert_eq!(
             Verdict::SignedIn { session_id }.recorded_outcome(),
-            Some(Ok(session_id))
+            Some(Ok(Some(session_id)))
         );
+        assert_eq!(Verdict::PasswordReset.recorded_outcome(), Some(Ok(None)));
+        assert!(Verdict::PasswordReset.proven());
         assert_eq!(Verdict::SecondFactorDue.recorded_outcome(), None);
         assert_eq!(wrong.recorded_outcome(), Some(Err(FailureReason::InvalidPassword)));
         assert!(Verdict::SecondFactorDue.proven());

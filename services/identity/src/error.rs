@@ -87,6 +87,14 @@ pub enum IdentityError {
     /// A keyed call: its key refused, or answered before by an attempt that committed first.
     #[error(transparent)]
     Idempotency(#[from] IdempotencyError),
+    #[error("this password reset does not exist or is already finished; start again")]
+    ResetNotFound,
+    #[error("this password reset has expired (it lasts 15 minutes); start again")]
+    ResetExpired,
+    #[error("prove {0} more of your sign-in methods before choosing a new password")]
+    ResetMethodsMissing(i32),
+    #[error("too many wrong answers to this password reset; start again")]
+    ResetTooManyAttempts,
 }
 
 impl ServiceError for IdentityError {
@@ -103,8 +111,15 @@ impl ServiceError for IdentityError {
             IdentityError::ChangeTicketInvalid | IdentityError::MfaRegistrationInvalid => {
                 ErrorKind::Unauthenticated(self.to_string())
             }
-            IdentityError::MfaRegistrationIncomplete => ErrorKind::FailedPrecondition(self.to_string()),
+            IdentityError::MfaRegistrationIncomplete
+            | IdentityError::ResetExpired
+            | IdentityError::ResetMethodsMissing(_) => ErrorKind::FailedPrecondition(self.to_string()),
             IdentityError::Idempotency(e) => e.kind(),
+            IdentityError::ResetNotFound => ErrorKind::NotFound(self.to_string()),
+            IdentityError::ResetTooManyAttempts => ErrorKind::ResourceExhausted {
+                message: self.to_string(),
+                retry_after: None,
+            },
             IdentityError::SessionRevoked(reason) => ErrorKind::SessionRevoked(*reason),
             IdentityError::SessionExpired(expiry) => ErrorKind::SessionExpired {
                 reason: expiry.code(),

@@ -16,13 +16,13 @@ pub use myaccount_proto::timestamp;
 pub async fn sign_in_recorded(
     conn: &mut PgConnection,
     r: &SignInAttempt,
-    outcome: Result<Uuid, FailureReason>,
+    outcome: Result<Option<Uuid>, FailureReason>,
 ) -> Result<(), sqlx::Error> {
     let (status, reason, session_id) = match outcome {
         Ok(session) => (
             SignInStatus::Success,
             SignInFailureReason::Unspecified,
-            session.to_string(),
+            session.map(|s| s.to_string()).unwrap_or_default(),
         ),
         Err(reason) => (SignInStatus::Failure, reason, String::new()),
     };
@@ -132,6 +132,27 @@ pub async fn password_changed(
         session_id: session_id.map(|s| s.to_string()).unwrap_or_default(),
         other_sessions_ended: i32::try_from(other_sessions_ended).unwrap_or(i32::MAX),
         time: Some(timestamp(time)),
+        ..Default::default()
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+/// The password was reset by proving `methods_proven` (their sign-in log names) instead of the
+/// old password; `sessions_ended` sessions ended with it.
+pub async fn password_reset(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    sessions_ended: usize,
+    methods_proven: Vec<String>,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = myaccount_proto::events::v1::PasswordChanged {
+        user_id: user_id.to_string(),
+        session_id: String::new(),
+        other_sessions_ended: i32::try_from(sessions_ended).unwrap_or(i32::MAX),
+        time: Some(timestamp(time)),
+        reset: true,
+        methods_proven,
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }

@@ -39,7 +39,17 @@ pub const PUBLIC_METHODS: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/CompleteMfa",
     // The change ticket from the interrupted sign-in is the credential.
     "/myaccount.identity.v1.IdentityService/SetRequiredPassword",
+    // The person lost their password: the flow id from the start is the credential.
+    START_PASSWORD_RESET,
+    BEGIN_PASSWORD_RESET_METHOD,
+    VERIFY_PASSWORD_RESET_METHOD,
+    COMPLETE_PASSWORD_RESET,
 ];
+
+const START_PASSWORD_RESET: &str = "/myaccount.identity.v1.IdentityService/StartPasswordReset";
+const BEGIN_PASSWORD_RESET_METHOD: &str = "/myaccount.identity.v1.IdentityService/BeginPasswordResetMethod";
+const VERIFY_PASSWORD_RESET_METHOD: &str = "/myaccount.identity.v1.IdentityService/VerifyPasswordResetMethod";
+const COMPLETE_PASSWORD_RESET: &str = "/myaccount.identity.v1.IdentityService/CompletePasswordReset";
 
 /// The methods only the gateway may call (`platform::workload`): the sign-in ceremony, whose
 /// callers have no access token, and every method whose request carries the person's client
@@ -53,6 +63,10 @@ pub const GATEWAY_ONLY_METHODS: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/SetRequiredPassword",
     COMPLETE_MFA_REGISTRATION,
     "/myaccount.identity.v1.IdentityService/Reauthenticate",
+    START_PASSWORD_RESET,
+    BEGIN_PASSWORD_RESET_METHOD,
+    VERIFY_PASSWORD_RESET_METHOD,
+    COMPLETE_PASSWORD_RESET,
 ];
 
 pub struct IdentityApi {
@@ -279,6 +293,85 @@ impl IdentityService for IdentityApi {
             .await
             .map_err(status)?;
         Ok(Response::new(token_set(tokens)))
+    }
+
+    async fn start_password_reset(
+        &self,
+        request: Request<pb::StartPasswordResetRequest>,
+    ) -> Result<Response<pb::PasswordResetFlow>, Status> {
+        let client = client_info(&request, request.get_ref().client.clone());
+        let flow = self
+            .identity
+            .start_password_reset(&request.get_ref().username, &client)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::PasswordResetFlow {
+            flow_id: flow.flow_id.to_string(),
+            methods: flow
+                .methods
+                .into_iter()
+                .map(|m| pb::PasswordResetMethod {
+                    method_id: m.id.to_string(),
+                    r#type: m.kind,
+                    label: m.label,
+                })
+                .collect(),
+            methods_required: flow.methods_required,
+            expires_at: Some(timestamp(flow.expires_at)),
+        }))
+    }
+
+    async fn begin_password_reset_method(
+        &self,
+        request: Request<pb::BeginPasswordResetMethodRequest>,
+    ) -> Result<Response<pb::MfaPrompt>, Status> {
+        let r = request.get_ref();
+        let prompt = self
+            .identity
+            .begin_password_reset_method(&r.flow_id, &r.method_id)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::MfaPrompt {
+            sent_to: prompt.sent_to,
+            request_options_json: prompt.request_options_json,
+        }))
+    }
+
+    async fn verify_password_reset_method(
+        &self,
+        request: Request<pb::VerifyPasswordResetMethodRequest>,
+    ) -> Result<Response<pb::PasswordResetProgress>, Status> {
+        let location = client_context(&request, request.get_ref().client.clone())
+            .location
+            .map(client_location);
+        let r = request.into_inner();
+        let proof = match r.proof {
+            Some(pb::verify_password_reset_method_request::Proof::Code(c)) => Some(MfaProof::Code(c)),
+            Some(pb::verify_password_reset_method_request::Proof::AssertionJson(a)) => Some(MfaProof::Assertion(a)),
+            None => None,
+        };
+        let progress = self
+            .identity
+            .verify_password_reset_method(&r.flow_id, &r.method_id, proof, location)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::PasswordResetProgress {
+            methods_required: progress.methods_required,
+            proven_method_ids: progress.proven_method_ids.iter().map(Uuid::to_string).collect(),
+        }))
+    }
+
+    async fn complete_password_reset(
+        &self,
+        request: Request<pb::CompletePasswordResetRequest>,
+    ) -> Result<Response<pb::CompletePasswordResetResponse>, Status> {
+        let client = client_info(&request, request.get_ref().client.clone());
+        let r = request.get_ref();
+        self.identity
+            .complete_password_reset(&r.flow_id, &r.new_password, &client)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(pb::CompletePasswordResetResponse {}))
     }
 
     async fn reauthenticate(

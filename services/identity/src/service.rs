@@ -11,7 +11,8 @@ use uuid::Uuid;
 
 use crate::context::{Context, SignInSettings};
 use crate::domain::{
-    ClientInfo, ClientLocation, IssuedTokens, MfaPrompt, MfaProof, NewUserInput, Profile, ProfileChanges, SignInOutcome,
+    ClientInfo, ClientLocation, IssuedTokens, MfaPrompt, MfaProof, NewUserInput, PasswordResetFlow, Profile,
+    ProfileChanges, ResetProgress, SignInOutcome,
 };
 use crate::error::IdentityError;
 use crate::privacy::{PersonalData, PrivacyError};
@@ -19,7 +20,10 @@ use crate::security_info::SecurityInfoClient;
 use crate::sessions::{PasswordChange, SessionView, SessionsError};
 use crate::store::{SessionCursor, SessionPage};
 use crate::tokens::{KeyStore, TokenSettings};
-use crate::{issuing, mfa_registration, privacy, profile, required_password, second_step, sessions, sign_in, step_up};
+use crate::{
+    issuing, mfa_registration, password_reset, privacy, profile, required_password, second_step, sessions, sign_in,
+    step_up,
+};
 
 pub struct Identity {
     context: Context,
@@ -54,6 +58,7 @@ impl Identity {
     pub fn with_sign_in_settings(mut self, settings: SignInSettings) -> Self {
         self.context.familiar_for = chrono::Duration::days(i64::from(settings.familiar_days));
         self.context.lockout_base_ms = i64::try_from(settings.lockout_base.as_millis()).unwrap_or(i64::MAX);
+        self.context.reset_methods_required = i32::from(settings.reset_methods_required);
         self
     }
 
@@ -116,6 +121,41 @@ impl Identity {
         client: &ClientInfo,
     ) -> Result<IssuedTokens, IdentityError> {
         required_password::set_required_password(&self.context, change_ticket, new_password, client).await
+    }
+
+    pub async fn start_password_reset(
+        &self,
+        username: &str,
+        client: &ClientInfo,
+    ) -> Result<PasswordResetFlow, IdentityError> {
+        password_reset::start(&self.context, username, client).await
+    }
+
+    pub async fn begin_password_reset_method(
+        &self,
+        flow_id: &str,
+        method_id: &str,
+    ) -> Result<MfaPrompt, IdentityError> {
+        password_reset::begin_method(&self.context, flow_id, method_id).await
+    }
+
+    pub async fn verify_password_reset_method(
+        &self,
+        flow_id: &str,
+        method_id: &str,
+        proof: Option<MfaProof>,
+        location: Option<ClientLocation>,
+    ) -> Result<ResetProgress, IdentityError> {
+        password_reset::verify_method(&self.context, flow_id, method_id, proof, location).await
+    }
+
+    pub async fn complete_password_reset(
+        &self,
+        flow_id: &str,
+        new_password: &str,
+        client: &ClientInfo,
+    ) -> Result<(), IdentityError> {
+        password_reset::complete(&self.context, flow_id, new_password, client).await
     }
 
     pub async fn reauthenticate(

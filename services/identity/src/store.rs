@@ -1408,3 +1408,177 @@ pub async fn live_session_ids(conn: &mut PgConnection, user_id: Uuid) -> Result<
             .await?,
     )
 }
+
+// --- self-service password reset
+
+/// A password reset flow to store, with the methods it offers.
+pub struct NewPasswordReset<'a> {
+    pub id: Uuid,
+    /// None for a name without an account (or an account that cannot reset).
+    pub user_id: Option<Uuid>,
+    pub typed_user_principal_name: &'a str,
+    pub organization_id: Option<Uuid>,
+    pub methods_required: i32,
+    pub now: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub ip_address: &'a str,
+    pub user_agent: &'a str,
+    pub device_id: &'a str,
+    pub app_id: &'a str,
+    pub correlation_id: &'a str,
+    pub methods: &'a [NewResetMethod],
+}
+
+/// A method a flow offers: its id in the flow and security-info's id (empty for a stand-in).
+pub struct NewResetMethod {
+    pub id: Uuid,
+    pub kind: String,
+    pub label: String,
+    pub factor_id: String,
+}
+
+pub async fn insert_password_reset(conn: &mut PgConnection, r: &NewPasswordReset<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO password_resets (id, user_id, typed_user_principal_name, methods_required, created_at, \
+         expires_at, ip_address, user_agent, device_id, app_id, correlation_id, organization_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(r.id)
+    .bind(r.user_id)
+    .bind(r.typed_user_principal_name)
+    .bind(r.methods_required)
+    .bind(r.now)
+    .bind(r.expires_at)
+    .bind(r.ip_address)
+    .bind(r.user_agent)
+    .bind(r.device_id)
+    .bind(r.app_id)
+    .bind(r.correlation_id)
+    .bind(r.organization_id)
+    .execute(&mut *conn)
+    .await?;
+    let ids: Vec<Uuid> = r.methods.iter().map(|m| m.id).collect();
+    let positions: Vec<i32> = (0..).take(r.methods.len()).collect();
+    let kinds: Vec<&str> = r.methods.iter().map(|m| m.kind.as_str()).collect();
+    let labels: Vec<&str> = r.methods.iter().map(|m| m.label.as_str()).collect();
+    let factors: Vec<&str> = r.methods.iter().map(|m| m.factor_id.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO password_reset_methods (reset_id, id, position, kind, label, factor_id) \
+         SELECT $1, * FROM UNNEST($2::uuid[], $3::int[], $4::text[], $5::text[], $6::text[])",
+    )
+    .bind(r.id)
+    .bind(&ids)
+    .bind(&positions)
+    .bind(&kinds)
+    .bind(&labels)
+    .bind(&factors)
+    .execute(&mut *conn)
+    .await?;
+    // Flows a day past their end are of no use to anyone.
+    sqlx::query("DELETE FROM password_resets WHERE expires_at < $1 - interval '1 day'")
+        .bind(r.now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct PasswordReset {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub typed_user_principal_name: String,
+    pub methods_required: i32,
+    pub expires_at: DateTime<Utc>,
+    pub attempts: i32,
+    pub completed_at: Option<DateTime<Utc>>,
+    pub ip_address: String,
+    pub user_agent: String,
+    pub device_id: String,
+    pub app_id: String,
+    pub correlation_id: String,
+    pub organization_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct ResetMethod {
+    pub id: Uuid,
+    pub kind: String,
+    pub label: String,
+    pub factor_id: String,
+    pub proven_at: Option<DateTime<Utc>>,
+    pub proven_method: String,
+    pub proven_amr: Vec<String>,
+}
+
+/// The flow, locked for the rest of the transaction when `for_update`.
+pub async fn password_reset(
+    conn: &mut PgConnection,
+    id: Uuid,
+    for_update: bool,
+) -> Result<Option<PasswordReset>, StoreError> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let sql = format!(
+        "SELECT id, user_id, typed_user_principal_name, methods_required, expires_at, attempts, completed_at, \
+         ip_address, user_agent, device_id, app_id, correlation_id, organization_id \
+         FROM password_resets WHERE id = $1{lock}"
+    );
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?)
+}
+
+/// The flow's methods, in the order they were offered.
+pub async fn password_reset_methods(conn: &mut PgConnection, reset_id: Uuid) -> Result<Vec<ResetMethod>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, kind, label, factor_id, proven_at, proven_method, proven_amr FROM password_reset_methods \
+         WHERE reset_id = $1 ORDER BY position",
+    )
+    .bind(reset_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+pub async fn count_password_reset_attempt(conn: &mut PgConnection, id: Uuid) -> Result<(), StoreError> {
+    sqlx::query("UPDATE password_resets SET attempts = attempts + 1 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn prove_password_reset_method(
+    conn: &mut PgConnection,
+    reset_id: Uuid,
+    method_id: Uuid,
+    method: &str,
+    amr: &[String],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE password_reset_methods SET proven_at = $3, proven_method = $4, proven_amr = $5 \
+         WHERE reset_id = $1 AND id = $2 AND proven_at IS NULL",
+    )
+    .bind(reset_id)
+    .bind(method_id)
+    .bind(now)
+    .bind(method)
+    .bind(amr)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Marks the flow finished; false when it already was (a race lost).
+pub async fn complete_password_reset(
+    conn: &mut PgConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query("UPDATE password_resets SET completed_at = $2 WHERE id = $1 AND completed_at IS NULL")
+        .bind(id)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

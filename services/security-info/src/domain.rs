@@ -403,6 +403,30 @@ impl Notification {
             })
             .collect()
     }
+
+    /// "Your password was reset", to every verified email address the person has: whoever reset
+    /// it proved `methods_proven` (sign-in log names), and the owner must hear of it if it was
+    /// not them.
+    pub fn password_reset(user_id: Uuid, methods: &[Method], methods_proven: &[String]) -> Vec<Self> {
+        let mut recipients: Vec<String> = methods
+            .iter()
+            .filter(|m| m.is_active() && m.kind == MethodKind::Email)
+            .filter_map(|m| m.email.clone())
+            .collect();
+        recipients.sort();
+        recipients.dedup();
+        recipients
+            .into_iter()
+            .map(|recipient| Self {
+                user_id,
+                recipient,
+                channel: Channel::Email,
+                template: "password_reset",
+                parameters: vec![("methods".into(), methods_proven.join(", "))],
+                secret_parameters: vec![],
+            })
+            .collect()
+    }
 }
 
 // --- input rules

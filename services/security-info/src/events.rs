@@ -1,7 +1,8 @@
 //! What security-info publishes (method and default changes, notification requests) through the
 //! platform outbox, and what it consumes: the organization and membership projections,
 //! identity's `password_changed` and audit's `signin.v1.flagged` (both revoke the person's app
-//! passwords), and identity's `user_deleted` (erasure).
+//! passwords; a password reset also notifies every verified email address), and identity's
+//! `user_deleted` (erasure).
 
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
@@ -201,16 +202,37 @@ impl Handler<MemberJoined> for MemberJoinedHandler {
     }
 }
 
-impl Handler<PasswordChanged> for AppPasswordRevoker {
+/// `password_changed`: the app passwords go with the old password ([`AppPasswordRevoker`]);
+/// after a self-service reset every verified email address is told too, in the same
+/// transaction, so the owner hears of a reset that was not theirs.
+pub struct PasswordChangedHandler {
+    pub keyring: Keyring,
+}
+
+impl Handler<PasswordChanged> for PasswordChangedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<PasswordChanged>) -> Result<(), HandlerError> {
-        let time = delivery.event.time.as_ref().and_then(myaccount_proto::datetime);
-        Self::revoke(
-            conn,
-            &delivery.event.user_id,
-            time.or(delivery.time),
-            "password changed",
-        )
-        .await
+        let event = &delivery.event;
+        let time = event
+            .time
+            .as_ref()
+            .and_then(myaccount_proto::datetime)
+            .or(delivery.time);
+        AppPasswordRevoker::revoke(conn, &event.user_id, time, "password changed").await?;
+        if !event.reset {
+            return Ok(());
+        }
+        let user_id = myaccount_proto::parse_id("user_id", &event.user_id)?;
+        let now = time.unwrap_or_else(Utc::now);
+        let methods = store::active_methods(conn, user_id).await?;
+        for notification in Notification::password_reset(user_id, &methods, &event.methods_proven) {
+            notification_requested(conn, &self.keyring, &notification, now)
+                .await
+                .map_err(|e| match e {
+                    NotificationError::Outbox(e) => HandlerError::from(e),
+                    NotificationError::Seal(e) => HandlerError::Rejected(format!("cannot seal the notice: {e}")),
+                })?;
+        }
+        Ok(())
     }
 }
 

@@ -51,6 +51,7 @@ impl Service for SecurityInfoService {
             )));
         }
         let sender = NotificationSender::new(&settings.sender, settings.keyring.clone())?;
+        let notices_keyring = settings.keyring.clone();
         let service = Arc::new(SecurityInfo::new(
             kit.pool().clone(),
             settings.keyring,
@@ -68,9 +69,11 @@ impl Service for SecurityInfoService {
             // The last-factor rule follows the MFA requirement of every organization a person
             // belongs to.
             .consume::<OrganizationChanged, _>(events::OrganizationChangedHandler)
-            // App passwords end with the password they were made under, and with a suspected
-            // compromise.
-            .consume::<PasswordChanged, _>(events::AppPasswordRevoker)
+            // App passwords end with the password they were made under (a reset is also told
+            // to every verified email address), and with a suspected compromise.
+            .consume::<PasswordChanged, _>(events::PasswordChangedHandler {
+                keyring: notices_keyring,
+            })
             .consume::<SignInFlagged, _>(events::AppPasswordRevoker)
             .consume::<MemberJoined, _>(events::MemberJoinedHandler)
             .consume::<MemberLeft, _>(events::MemberLeftHandler)

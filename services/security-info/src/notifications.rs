@@ -244,6 +244,13 @@ pub fn render(template: &str, p: &std::collections::HashMap<String, String>) -> 
                 get("method")
             ),
         ),
+        "password_reset" => (
+            "Your MyAccount password was reset".into(),
+            format!(
+                "The password of your account was reset with \"Forgot my password?\", proving: {}.\nEvery session was signed out and your app passwords were revoked.\nIf this wasn't you, contact your organization's help desk at once.\n",
+                get("methods").replace('_', " ")
+            ),
+        ),
         other => (format!("MyAccount: {other}"), format!("{p:?}")),
     }
 }

@@ -8,6 +8,7 @@ mod health;
 mod helpers;
 mod idempotency;
 mod mfa_registration;
+mod password_reset;
 mod privacy;
 mod profile;
 mod required_password;

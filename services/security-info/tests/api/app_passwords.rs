@@ -89,6 +89,7 @@ async fn a_password_change_or_reset_revokes_every_app_password_of_the_person() {
         session_id: String::new(),
         other_sessions_ended: 0,
         time: None,
+        ..Default::default()
     };
     app.publish(&event_id, &event).await;
     app.wait_until_processed("securityinfo_password_changed", &event_id)
@@ -130,4 +131,65 @@ async fn this_was_not_me_revokes_every_app_password_of_the_person() {
         assert!(!app.check_app_password(adele.id, password).await, "revoked");
     }
     assert_eq!(app_passwords(&app.security_info(&adele).await), 0);
+}
+
+#[tokio::test]
+async fn a_password_reset_is_told_to_every_verified_email_address_and_a_change_is_not() {
+    let app = spawn_app().await;
+    let adele = app.person(SignedIn::PasswordOnly);
+    let work = app
+        .start_email(&adele, "adele@contoso.example")
+        .await
+        .expect("a valid address");
+    let code = app.code_sent_to("adele@contoso.example", 0).await;
+    let adele = app.again(&adele, SignedIn::WithMfa);
+    app.verify(&adele, &work.method_id, &code).await.expect("verified");
+    // Added but never verified: not an address the person proved, so not told.
+    app.start_email(&adele, "adele.pending@contoso.example")
+        .await
+        .expect("a valid address");
+    let change = PasswordChanged {
+        user_id: adele.id.to_string(),
+        ..Default::default()
+    };
+    let change_id = Uuid::now_v7().to_string();
+    app.publish(&change_id, &change).await;
+    app.wait_until_processed("securityinfo_password_changed", &change_id)
+        .await;
+    assert!(
+        reset_notices(&app).await.is_empty(),
+        "a change by the person is not a reset"
+    );
+
+    let reset = PasswordChanged {
+        user_id: adele.id.to_string(),
+        reset: true,
+        methods_proven: vec!["email".into(), "authenticator_app".into()],
+        ..Default::default()
+    };
+    let reset_id = Uuid::now_v7().to_string();
+    app.publish(&reset_id, &reset).await;
+    app.wait_until_processed("securityinfo_password_changed", &reset_id)
+        .await;
+    platform::testing::eventually(std::time::Duration::from_secs(20), || async {
+        !reset_notices(&app).await.is_empty()
+    })
+    .await;
+    assert_eq!(
+        reset_notices(&app).await,
+        [(
+            "adele@contoso.example".to_owned(),
+            "email, authenticator_app".to_owned()
+        )]
+    );
+}
+
+/// The `password_reset` notices requested so far: to whom, and the methods they name.
+async fn reset_notices(app: &TestApp) -> Vec<(String, String)> {
+    app.notifications()
+        .await
+        .into_iter()
+        .filter(|n| n.template == "password_reset")
+        .map(|n| (n.recipient, n.parameters.get("methods").cloned().unwrap_or_default()))
+        .collect()
 }
