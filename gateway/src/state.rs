@@ -10,6 +10,7 @@ use myaccount_proto::devices::v1::devices_service_client::DevicesServiceClient;
 use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
+use myaccount_proto::signals::v1::signals_service_client::SignalsServiceClient;
 use platform::workload::{IDENTITY, SignedAsWorkload};
 
 use crate::catalogue::PersonalDataCatalogue;
@@ -26,6 +27,7 @@ pub struct Clients {
     pub devices: ServiceChannel,
     pub organizations: ServiceChannel,
     pub security_info: ServiceChannel,
+    pub signals: ServiceChannel,
 }
 
 impl Clients {
@@ -50,6 +52,7 @@ impl Clients {
             devices: endpoint(&settings.devices_url, "DEVICES_URL")?,
             organizations: endpoint(&settings.organizations_url, "ORGANIZATIONS_URL")?,
             security_info: endpoint(&settings.security_info_url, "SECURITYINFO_URL")?,
+            signals: endpoint(&settings.signals_url, "SIGNALS_URL")?,
         })
     }
 }
@@ -112,6 +115,10 @@ impl AppState {
 
     pub fn security_info(&self) -> SecurityInfoServiceClient<ServiceChannel> {
         SecurityInfoServiceClient::new(self.clients.security_info.clone())
+    }
+
+    pub fn signals(&self) -> SignalsServiceClient<ServiceChannel> {
+        SignalsServiceClient::new(self.clients.signals.clone())
     }
 }
 

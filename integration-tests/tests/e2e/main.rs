@@ -14,5 +14,6 @@ mod privacy;
 mod revocation;
 mod security_info;
 mod sign_ins;
+mod signals;
 mod sweep;
 mod web_sessions;
