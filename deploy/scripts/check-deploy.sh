@@ -143,8 +143,10 @@ NEEDS = {
     "devices": ["DEVICES_DATABASE_URL", "NATS_URL", "DEVICES_NATS_NKEY_SEED_FILE", "JWKS_URL", "DATA_ENCRYPTION_KEYS"],
     "organizations": ["ORGANIZATIONS_DATABASE_URL", "NATS_URL", "ORGANIZATIONS_NATS_NKEY_SEED_FILE", "JWKS_URL"],
     "audit": ["AUDIT_DATABASE_URL", "NATS_URL", "AUDIT_NATS_NKEY_SEED_FILE", "JWKS_URL"],
+    "signals": ["SIGNALS_DATABASE_URL", "NATS_URL", "SIGNALS_NATS_NKEY_SEED_FILE", "JWKS_URL", "DATA_ENCRYPTION_KEYS",
+                "SIGNALS_ISSUER"],
     "gateway": ["GATEWAY_COOKIE_KEYS", "IDENTITY_URL", "SECURITYINFO_URL", "DEVICES_URL",
-                "ORGANIZATIONS_URL", "AUDIT_URL", "JWKS_URL"],
+                "ORGANIZATIONS_URL", "AUDIT_URL", "SIGNALS_URL", "SIGNALS_ISSUER", "JWKS_URL"],
     "demo": ["IDENTITY_URL", "SECURITYINFO_URL", "DEVICES_URL", "ORGANIZATIONS_URL",
              "IDENTITY_BOOTSTRAP_ADMIN_UPN", "IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"],
 }
@@ -323,7 +325,7 @@ def check(cond, msg):
 
 LABELS = {"app.kubernetes.io/" + k for k in ("name", "instance", "version", "component", "part-of", "managed-by")} | {"helm.sh/chart"}
 SELECTOR = {"app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/component"}
-ALL = {"identity", "security-info", "devices", "organizations", "audit", "gateway"}
+ALL = {"identity", "security-info", "devices", "organizations", "audit", "signals", "gateway"}
 
 def rules(name, docs):
     for d in docs:
@@ -398,8 +400,9 @@ def fence(name, docs, demo):
     peers_of = lambda rule: {(p.get("podSelector") or {}).get("matchLabels", {}).get("app.kubernetes.io/component", "*") for p in rule.get("from", rule.get("to", []))}
     ports_of = lambda rule: {p["port"] for p in rule.get("ports", [])}
     callers = {"identity": {"gateway"}, "security-info": {"gateway", "identity"}, "devices": {"gateway"},
-               "organizations": {"gateway"}, "audit": {"gateway"}}
-    grpc_port = {"identity": 50051, "security-info": 50052, "devices": 50053, "organizations": 50054, "audit": 50055}
+               "organizations": {"gateway"}, "audit": {"gateway"}, "signals": {"gateway"}}
+    grpc_port = {"identity": 50051, "security-info": 50052, "devices": 50053, "organizations": 50054, "audit": 50055,
+                 "signals": 50056}
     for component, spec in policies.items():
         where = f"{name}: NetworkPolicy/{component}"
         check(set(spec.get("policyTypes", [])) == {"Ingress", "Egress"}, f"{where}: must fence both directions")
@@ -487,9 +490,10 @@ WORKLOADS = {
     "devices": ("DEVICES", ["services/devices/src"] + PLATFORM, GRPC + ["JWKS_URL", "DATA_ENCRYPTION_KEYS"]),
     "organizations": ("ORGANIZATIONS", ["services/organizations/src"] + PLATFORM, GRPC + ["JWKS_URL"]),
     "audit": ("AUDIT", ["services/audit/src"] + PLATFORM, GRPC + ["JWKS_URL"]),
+    "signals": ("SIGNALS", ["services/signals/src"] + PLATFORM, GRPC + ["JWKS_URL", "DATA_ENCRYPTION_KEYS"]),
     "gateway": ("GATEWAY", ["gateway/src"] + PLATFORM,
                 ["GATEWAY_HOST", "GATEWAY_PORT", "GATEWAY_COOKIE_KEYS", "IDENTITY_URL", "SECURITYINFO_URL",
-                 "DEVICES_URL", "ORGANIZATIONS_URL", "AUDIT_URL", "JWKS_URL", "GATEWAY_TRUST_FORWARDED_FOR",
+                 "DEVICES_URL", "ORGANIZATIONS_URL", "AUDIT_URL", "SIGNALS_URL", "JWKS_URL", "GATEWAY_TRUST_FORWARDED_FOR",
                  "GATEWAY_HSTS", "GATEWAY_AUTH_RATE_LIMIT_PER_IP", "GATEWAY_AUTH_RATE_LIMIT_PER_ACCOUNT",
                  "GATEWAY_AUTH_RATE_LIMIT_PERIOD", "GATEWAY_SERVICE_CONCURRENCY_LIMIT", "GATEWAY_CALL_RETRIES",
                  "{P}_WORKLOAD_KEY_FILE"]),

@@ -105,6 +105,9 @@ fn documented_routes(
         .routes(routes!(health::jwks))
         .routes(routes!(metrics::metrics))
         .routes(routes!(health::openapi_json))
+        // OpenID Shared Signals: receivers authenticate with their own access tokens (signals
+        // checks them), never with a person's session.
+        .merge(routes::ssf::routes())
 }
 
 /// The OpenAPI document of [`router`].

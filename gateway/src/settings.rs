@@ -25,6 +25,10 @@ pub struct Settings {
     pub devices_url: String,
     pub organizations_url: String,
     pub security_info_url: String,
+    pub signals_url: String,
+    /// The Shared Signals transmitter's issuer (`SIGNALS_ISSUER`, the same value the signals
+    /// service signs with): the gateway's public base URL, which discovery's URLs start with.
+    pub signals_issuer: String,
     pub jwks_url: String,
     /// Deadline of each overview section, carried to the service as the gRPC deadline.
     pub section_deadline: Duration,
@@ -71,6 +75,10 @@ impl Settings {
             devices_url: url("DEVICES_URL", "http://127.0.0.1:50053")?,
             organizations_url: url("ORGANIZATIONS_URL", "http://127.0.0.1:50054")?,
             security_info_url: url("SECURITYINFO_URL", "http://127.0.0.1:50052")?,
+            signals_url: url("SIGNALS_URL", "http://127.0.0.1:50056")?,
+            signals_issuer: url("SIGNALS_ISSUER", "http://localhost:8080")?
+                .trim_end_matches('/')
+                .to_owned(),
             jwks_url: url("JWKS_URL", "http://127.0.0.1:51051/.well-known/jwks.json")?,
             section_deadline: env.duration("GATEWAY_SECTION_DEADLINE", Duration::from_millis(300))?,
             request_timeout: env.duration("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,

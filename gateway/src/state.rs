@@ -13,6 +13,7 @@ use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClien
 use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
 use myaccount_proto::privacy::v1::PersonalDataDescription;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
+use myaccount_proto::signals::v1::signals_service_client::SignalsServiceClient;
 use platform::workload::{self, SignedAsWorkload};
 
 use crate::clients::{self, ClientSettings, ServiceChannel};
@@ -29,6 +30,7 @@ pub struct Clients {
     pub devices: ServiceChannel,
     pub organizations: ServiceChannel,
     pub security_info: ServiceChannel,
+    pub signals: ServiceChannel,
 }
 
 impl Clients {
@@ -70,6 +72,7 @@ impl Clients {
                 workload::ORGANIZATIONS,
             )?,
             security_info: signed(&settings.security_info_url, "SECURITYINFO_URL", workload::SECURITY_INFO)?,
+            signals: signed(&settings.signals_url, "SIGNALS_URL", workload::SIGNALS)?,
         })
     }
 }
@@ -124,6 +127,10 @@ impl AppState {
 
     pub fn security_info(&self) -> SecurityInfoServiceClient<ServiceChannel> {
         SecurityInfoServiceClient::new(self.clients.security_info.clone())
+    }
+
+    pub fn signals(&self) -> SignalsServiceClient<ServiceChannel> {
+        SignalsServiceClient::new(self.clients.signals.clone())
     }
 }
 

@@ -170,6 +170,11 @@ async fn every_operation_with_a_body_refuses_malformed_json_with_a_problem() {
         if operation.get("requestBody").is_none() {
             continue;
         }
+        // A form-encoded operation (the OAuth 2.0 token endpoint) answers RFC 6749 errors, not
+        // problems; the e2e receiver checks those.
+        if operation["requestBody"]["content"].get("application/json").is_none() {
+            continue;
+        }
         for (body, content_type, expected) in [
             ("{\"unterminated\": ", "application/json", StatusCode::BAD_REQUEST),
             ("[1, 2, 3]", "application/json", StatusCode::BAD_REQUEST),

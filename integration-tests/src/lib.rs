@@ -92,6 +92,8 @@ pub struct TestSystem {
     pub identity_db: TestDatabase,
     pub security_info_port: u16,
     pub security_info_db: TestDatabase,
+    pub signals_port: u16,
+    pub signals_db: TestDatabase,
     pub nats: TestNats,
     /// The gateway's workload key: every service takes a person's calls only with a token of
     /// it, so a test that calls a service directly signs as the gateway would.
@@ -177,6 +179,7 @@ impl TestSystem {
         let devices_db = TestDatabase::new("devices");
         let organizations_db = TestDatabase::new("organizations");
         let security_info_db = TestDatabase::new("securityinfo");
+        let signals_db = TestDatabase::new("signals");
         // Identity and security-info call each other: security-info's port is chosen first.
         let security_info_port = platform::testing::free_port();
         // The gateway's port is chosen first too: it is the WebAuthn relying party's origin.
@@ -311,6 +314,33 @@ impl TestSystem {
         let (gateway_identity_port, gateway_devices_port) = answer_droppers
             .as_ref()
             .map_or((identity_port, devices_port), |d| (d.identity.port, d.devices.port));
+        // The transmitter's issuer is the gateway, where receivers find it.
+        let signals_issuer = format!("http://127.0.0.1:{gateway_port}");
+        let signals = myaccount_signals::Application::build(myaccount_signals::Settings {
+            service: ServiceSettings::for_tests(
+                &myaccount_signals::SPEC,
+                platform::db::DatabaseSettings {
+                    max_connections: 4,
+                    ..signals_db.settings.clone()
+                },
+                nats.settings_for(myaccount_signals::SPEC.name),
+                &jwks_url,
+            )
+            .trusting(gateway_only.clone()),
+            encryption: platform::crypto::Keyring::generate("e2e"),
+            issuer: signals_issuer.clone(),
+            receiver_token_ttl: Duration::from_secs(600),
+            // A receiver that comes back is tried again within half a second.
+            push: myaccount_signals::push::PushSettings {
+                timeout: Duration::from_secs(2),
+                initial_backoff: Duration::from_millis(100),
+                max_backoff: Duration::from_millis(500),
+            },
+        })
+        .await
+        .expect("signals starts");
+        let signals_port = signals.port();
+
         let gateway_settings = myaccount_gateway::Settings {
             host: "127.0.0.1".parse().expect("ip"),
             port: gateway_port,
@@ -319,6 +349,8 @@ impl TestSystem {
             devices_url: format!("http://127.0.0.1:{gateway_devices_port}"),
             organizations_url: format!("http://127.0.0.1:{organizations_port}"),
             security_info_url: format!("http://127.0.0.1:{security_info_port}"),
+            signals_url: format!("http://127.0.0.1:{signals_port}"),
+            signals_issuer,
             jwks_url,
             section_deadline: Duration::from_millis(300),
             request_timeout: Duration::from_secs(10),
@@ -368,6 +400,7 @@ impl TestSystem {
             organizations.shutdown_token(),
             devices.shutdown_token(),
             security_info.shutdown_token(),
+            signals.shutdown_token(),
         ];
         let mut admin_ports = vec![
             identity.admin_port(),
@@ -375,6 +408,7 @@ impl TestSystem {
             organizations.admin_port(),
             devices.admin_port(),
             security_info.admin_port(),
+            signals.admin_port(),
         ];
         let mut stops = stops;
         if let Some(replica) = identity_replica {
@@ -392,6 +426,7 @@ impl TestSystem {
         tokio::spawn(organizations.run_until_stopped());
         tokio::spawn(devices.run_until_stopped());
         tokio::spawn(security_info.run_until_stopped());
+        tokio::spawn(signals.run_until_stopped());
         // Traffic only once every service is ready, its revocation feed loaded.
         for port in admin_ports {
             platform::testing::wait_until_ready(port).await;
@@ -413,6 +448,8 @@ impl TestSystem {
             identity_db,
             security_info_port,
             security_info_db,
+            signals_port,
+            signals_db,
             nats,
             gateway_key: Arc::new(gateway_key),
             answer_droppers,
@@ -507,6 +544,29 @@ impl TestSystem {
     /// Creates a user through identity's admin API, signed in as the bootstrap admin.
     pub async fn create_user(&self) -> TestUser {
         self.create_user_in(&Uuid::new_v4().to_string()).await
+    }
+
+    /// Registers a Shared Signals receiver for `audience` as the operator (what
+    /// `myaccount ssf add-receiver` does): its client id and secret.
+    pub async fn add_ssf_receiver(&self, name: &str, audience: &str) -> (String, String) {
+        use myaccount_proto::signals::v1 as signals;
+        let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", self.signals_port))
+            .expect("a valid uri")
+            .connect()
+            .await
+            .expect("connect to signals");
+        let registered = signals::signals_service_client::SignalsServiceClient::new(channel)
+            .add_receiver(platform::testing::bearer(
+                signals::AddReceiverRequest {
+                    name: name.into(),
+                    audience: audience.into(),
+                },
+                &self.admin_token().await,
+            ))
+            .await
+            .expect("the operator registers a receiver")
+            .into_inner();
+        (registered.client_id, registered.client_secret)
     }
 
     /// The bootstrap admin's access token (it carries the admin scope), from a multi-factor

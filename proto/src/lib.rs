@@ -53,3 +53,10 @@ pub mod privacy {
         tonic::include_proto!("myaccount.privacy.v1");
     }
 }
+
+/// The OpenID Shared Signals transmitter's API (receivers, streams, poll delivery).
+pub mod signals {
+    pub mod v1 {
+        tonic::include_proto!("myaccount.signals.v1");
+    }
+}

@@ -7,6 +7,7 @@ mod demo;
 mod healthcheck;
 mod operate;
 mod outbox;
+mod ssf;
 mod up;
 
 use clap::{Parser, Subcommand};
@@ -41,6 +42,9 @@ enum Command {
     DeadLetters(dead_letters::DeadLettersArgs),
     /// A service's outbox: events stuck in it, and sending sent events again.
     Outbox(outbox::OutboxArgs),
+    /// OpenID Shared Signals: register a receiver (relying party) of security event tokens.
+    #[command(subcommand)]
+    Ssf(ssf::SsfCommand),
     /// Write a NATS server configuration with one nkey user per service (and the permissions
     /// of each), a seed file per service and values for the official NATS chart.
     NatsConfig {
@@ -99,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
         Command::DeadLetters(args) => dead_letters::run(&Env::from_process(), args).await,
         Command::Outbox(args) => outbox::run(&Env::from_process(), args).await,
+        Command::Ssf(command) => ssf::run(&Env::from_process(), command).await,
         Command::NatsConfig {
             out,
             listen,

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
-    NotificationRequested, OrganizationChanged, PasswordChanged, SignInFlagged, SignInRecorded, UserCreated,
-    UserDeleted,
+    NotificationRequested, OrganizationChanged, PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved,
+    SessionRevoked, SignInFlagged, SignInRecorded, UserCreated, UserDeleted,
 };
 use platform::consumer::{durable_name, stream_durable_name};
 use platform::events::{Event, Naming, Stream, inbox_prefix};
@@ -161,6 +161,7 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
     let devices = myaccount_devices::SPEC.consumer_name;
     let organizations = myaccount_organizations::SPEC.consumer_name;
     let audit = myaccount_audit::SPEC.consumer_name;
+    let signals = myaccount_signals::SPEC.consumer_name;
     vec![
         ServiceIdentity::new(
             &myaccount_identity::SPEC,
@@ -217,6 +218,16 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
                 OwnedConsumer::of_stream(Stream::Devices, audit, "activity_devices"),
                 OwnedConsumer::of_stream(Stream::Organizations, audit, "activity_organizations"),
                 OwnedConsumer::of_stream(Stream::SignIn, audit, "activity_signin"),
+            ],
+        ),
+        ServiceIdentity::new(
+            &myaccount_signals::SPEC,
+            vec![
+                // The moments it turns into security event tokens.
+                OwnedConsumer::of::<SessionRevoked>(signals),
+                OwnedConsumer::of::<PasswordChanged>(signals),
+                OwnedConsumer::of::<SecurityMethodAdded>(signals),
+                OwnedConsumer::of::<SecurityMethodRemoved>(signals),
             ],
         ),
     ]

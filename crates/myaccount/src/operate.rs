@@ -10,17 +10,19 @@ use sqlx::PgPool;
 use sqlx::postgres::PgPoolOptions;
 
 /// Every service, by the name `--service` takes (its `ServiceSpec::name`).
-fn services() -> [&'static ServiceSpec; 5] {
+fn services() -> [&'static ServiceSpec; 6] {
     [
         &myaccount_identity::SPEC,
         &myaccount_security_info::SPEC,
         &myaccount_devices::SPEC,
         &myaccount_organizations::SPEC,
         &myaccount_audit::SPEC,
+        &myaccount_signals::SPEC,
     ]
 }
 
-/// The service named `name`: `identity`, `security-info`, `devices`, `organizations`, `audit`.
+/// The service named `name`: `identity`, `security-info`, `devices`, `organizations`, `audit`,
+/// `signals`.
 pub fn service(name: &str) -> anyhow::Result<&'static ServiceSpec> {
     match services().into_iter().find(|spec| spec.name == name) {
         Some(spec) => Ok(spec),

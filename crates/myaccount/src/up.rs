@@ -25,6 +25,7 @@ pub fn local_env(env: Env) -> Env {
         ("DEVICES_HOST", "127.0.0.1"),
         ("ORGANIZATIONS_HOST", "127.0.0.1"),
         ("SECURITYINFO_HOST", "127.0.0.1"),
+        ("SIGNALS_HOST", "127.0.0.1"),
         ("GATEWAY_HOST", "127.0.0.1"),
         // A published key: fine for a laptop or a demo, never for real data. Stable, so what
         // one run sealed the next run opens.
@@ -75,6 +76,7 @@ struct SystemSettings {
     audit: myaccount_audit::Settings,
     devices: myaccount_devices::Settings,
     organizations: myaccount_organizations::Settings,
+    signals: myaccount_signals::Settings,
     gateway: myaccount_gateway::Settings,
 }
 
@@ -86,6 +88,7 @@ impl SystemSettings {
             audit: myaccount_audit::Settings::from_env(env)?,
             devices: myaccount_devices::Settings::from_env(env)?,
             organizations: myaccount_organizations::Settings::from_env(env)?,
+            signals: myaccount_signals::Settings::from_env(env)?,
             gateway: myaccount_gateway::Settings::from_env(env)?,
         })
     }
@@ -115,7 +118,8 @@ impl SystemSettings {
             ),
             (&mut self.audit.service.trusted_callers, gateway_only.clone()),
             (&mut self.devices.service.trusted_callers, gateway_only.clone()),
-            (&mut self.organizations.service.trusted_callers, gateway_only),
+            (&mut self.organizations.service.trusted_callers, gateway_only.clone()),
+            (&mut self.signals.service.trusted_callers, gateway_only),
         ] {
             if trusted.is_empty() {
                 *trusted = callers;
@@ -135,6 +139,7 @@ pub async fn start(env: &Env) -> anyhow::Result<System> {
         audit: audit_settings,
         devices: devices_settings,
         organizations: organizations_settings,
+        signals: signals_settings,
         gateway: gateway_settings,
     } = settings;
 
@@ -153,6 +158,9 @@ pub async fn start(env: &Env) -> anyhow::Result<System> {
     let organizations = myaccount_organizations::Application::build(organizations_settings)
         .await
         .context("starting organizations")?;
+    let signals = myaccount_signals::Application::build(signals_settings)
+        .await
+        .context("starting signals")?;
     let gateway = myaccount_gateway::Application::build(gateway_settings)
         .await
         .context("starting gateway")?;
@@ -163,6 +171,7 @@ pub async fn start(env: &Env) -> anyhow::Result<System> {
         devices = devices.port(),
         organizations = organizations.port(),
         security_info = security_info.port(),
+        signals = signals.port(),
         gateway = gateway_port,
         "all services started"
     );
@@ -175,6 +184,7 @@ pub async fn start(env: &Env) -> anyhow::Result<System> {
         gateway.shutdown_token(),
         organizations.shutdown_token(),
         security_info.shutdown_token(),
+        signals.shutdown_token(),
     ];
     let mut servers = JoinSet::new();
     servers.spawn(async move { identity.run_until_stopped().await.map_err(anyhow::Error::from) });
@@ -183,6 +193,7 @@ pub async fn start(env: &Env) -> anyhow::Result<System> {
     servers.spawn(async move { gateway.run_until_stopped().await.map_err(anyhow::Error::from) });
     servers.spawn(async move { organizations.run_until_stopped().await.map_err(anyhow::Error::from) });
     servers.spawn(async move { security_info.run_until_stopped().await.map_err(anyhow::Error::from) });
+    servers.spawn(async move { signals.run_until_stopped().await.map_err(anyhow::Error::from) });
     Ok(System {
         gateway_port,
         gateway_key,
@@ -216,12 +227,13 @@ impl System {
 }
 
 pub async fn migrate(env: &Env) -> anyhow::Result<()> {
-    let services: [&ServiceSpec; 5] = [
+    let services: [&ServiceSpec; 6] = [
         &myaccount_identity::SPEC,
         &myaccount_audit::SPEC,
         &myaccount_devices::SPEC,
         &myaccount_organizations::SPEC,
         &myaccount_security_info::SPEC,
+        &myaccount_signals::SPEC,
     ];
     for spec in services {
         let mut database = DatabaseSettings::from_env(env, spec.env_prefix, spec.default_database)?;
@@ -231,7 +243,7 @@ pub async fn migrate(env: &Env) -> anyhow::Result<()> {
             .with_context(|| format!("{} database", spec.name))?;
         pool.close().await;
     }
-    eprintln!("migrations applied: identity, audit, devices, organizations, security-info");
+    eprintln!("migrations applied: identity, audit, devices, organizations, security-info, signals");
     Ok(())
 }
 

@@ -15,12 +15,13 @@ use platform::workload::{GATEWAY, IDENTITY, WorkloadKey};
 pub const CALLING_WORKLOADS: [(&str, &str); 2] = [(GATEWAY, "GATEWAY"), (IDENTITY, "IDENTITY")];
 
 /// Who calls whom: each callee's variable prefix and the callers it trusts.
-pub const TRUST: [(&str, &[&str]); 5] = [
+pub const TRUST: [(&str, &[&str]); 6] = [
     ("IDENTITY", &[GATEWAY]),
     ("SECURITYINFO", &[GATEWAY, IDENTITY]),
     ("DEVICES", &[GATEWAY]),
     ("ORGANIZATIONS", &[GATEWAY]),
     ("AUDIT", &[GATEWAY]),
+    ("SIGNALS", &[GATEWAY]),
 ];
 
 #[derive(Debug, thiserror::Error)]

@@ -279,6 +279,13 @@ impl ServiceKit {
         self
     }
 
+    /// Methods called without a person's token (`/pkg.Service/Method` paths), which prove
+    /// their caller some other way (signals' receivers, by their own access token).
+    pub fn allow_anonymous(mut self, paths: &[&str]) -> Self {
+        self.host = self.host.map_auth(|auth| auth.allow_anonymous(paths));
+        self
+    }
+
     /// Consumes `E` with `handler` under the service's durable name.
     pub fn consume<E: Event, H: Handler<E>>(self, handler: H) -> Self {
         let settings = self.consumer_settings();

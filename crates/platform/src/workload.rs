@@ -57,6 +57,8 @@ pub const DEVICES: &str = "devices";
 pub const ORGANIZATIONS: &str = "organizations";
 /// audit's workload name.
 pub const AUDIT: &str = "audit";
+/// The Shared Signals transmitter's workload name.
+pub const SIGNALS: &str = "signals";
 
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum WorkloadError {

@@ -7,3 +7,4 @@ pub mod privacy;
 pub mod security_info;
 pub mod sessions;
 pub mod sign_ins;
+pub mod ssf;

@@ -233,6 +233,10 @@ chart's own Secret. Takes (dict "root" $ "name" "identity" "svc" $svc).
   value: {{ printf "%s://%s:%v" (include "myaccount.grpcScheme" $root) (include "myaccount.componentName" (dict "root" $root "component" $other)) $o.grpcPort | quote }}
 {{- end }}
 {{- end }}
+{{- if and $root.Values.sharedSignals.issuer (has .name (list "signals" "gateway")) }}
+- name: SIGNALS_ISSUER
+  value: {{ $root.Values.sharedSignals.issuer | quote }}
+{{- end }}
 {{- if $root.Values.tls.enabled }}
 - name: GRPC_TLS_CA_FILE
   value: {{ printf "%s/ca.crt" (include "myaccount.tlsDir" $root) | quote }}

@@ -55,6 +55,12 @@ impl<'a> Contract<'a> {
             .collect::<Vec<_>>()
             .join("/");
         let response = self.system.request(method.clone(), &path, token, body.as_ref()).await;
+        self.record(method, template, response).await
+    }
+
+    /// Checks and records an answer of `method template` to a request the caller built itself
+    /// (a form body, HTTP Basic, a query string).
+    async fn record(&self, method: Method, template: &str, response: reqwest::Response) -> Value {
         let status = response.status();
         let content_type = response
             .headers()
@@ -675,6 +681,62 @@ async fn every_operation_answers_what_the_published_document_says() {
         Some(json!({ "confirmUserPrincipalName": adele.upn })),
     )
     .await;
+
+    // Shared Signals, as a relying party: discovery, keys, a token, a poll stream, a poll, the
+    // stream read back and deleted.
+    for path in ["/.well-known/ssf-configuration", "/ssf/jwks.json"] {
+        c.call(Method::GET, path, &[], None, None).await;
+    }
+    let (client_id, secret) = system
+        .add_ssf_receiver("Contract", "https://contract.example.com")
+        .await;
+    let token = c
+        .record(
+            Method::POST,
+            "/oauth2/token",
+            system
+                .http
+                .post(system.url("/oauth2/token"))
+                .basic_auth(&client_id, Some(&secret))
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials")
+                .send()
+                .await
+                .expect("the gateway answers"),
+        )
+        .await;
+    let receiver_token = token["access_token"].as_str().expect("an access token").to_owned();
+    let stream = c
+        .call(
+            Method::POST,
+            "/ssf/streams",
+            &[],
+            Some(&receiver_token),
+            Some(json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": []})),
+        )
+        .await;
+    let stream_id = stream["stream_id"].as_str().expect("a stream id").to_owned();
+    c.call(
+        Method::POST,
+        "/ssf/poll/{stream_id}",
+        &[&stream_id],
+        Some(&receiver_token),
+        Some(json!({"returnImmediately": true})),
+    )
+    .await;
+    for method in [Method::GET, Method::DELETE] {
+        let response = system
+            .http
+            .request(
+                method.clone(),
+                system.url(&format!("/ssf/streams?stream_id={stream_id}")),
+            )
+            .bearer_auth(&receiver_token)
+            .send()
+            .await
+            .expect("the gateway answers");
+        c.record(method, "/ssf/streams", response).await;
+    }
 
     assert_eq!(contract.not_called(), Vec::<String>::new(), "every operation is called");
 }

@@ -16,5 +16,6 @@ mod retries;
 mod revocation;
 mod security_info;
 mod sign_ins;
+mod signals;
 mod sweep;
 mod web_sessions;

@@ -1,0 +1,383 @@
+//! OpenID Shared Signals end to end, from a relying party's side: a receiver written to SSF
+//! 1.0, RFC 6749 (client credentials), RFC 8417 (SETs), RFC 8935 (push) and RFC 8936 (poll)
+//! discovers the transmitter, gets a token, creates streams, and verifies every SET it receives
+//! against the `jwks_uri` the discovery names. People end sessions and change their password
+//! through the gateway; their SETs arrive by poll and by push, also after the receiver was down.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use myaccount_integration_tests::{Session, TestSystem, TestUser};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+
+const SESSION_REVOKED: &str = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+const CREDENTIAL_CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/credential-change";
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// A relying party subscribed to MyAccount's signals.
+struct Receiver<'a> {
+    system: &'a TestSystem,
+    audience: String,
+    configuration: Value,
+    jwks: JwkSet,
+    access_token: String,
+}
+
+impl<'a> Receiver<'a> {
+    /// Registered by the operator, then on its own: discovery, keys, a token.
+    async fn subscribe(system: &'a TestSystem) -> Self {
+        let audience = format!("https://rp-{}.example.com", uuid::Uuid::new_v4().simple());
+        let (client_id, client_secret) = system.add_ssf_receiver("Payroll", &audience).await;
+        let configuration: Value = system
+            .http
+            .get(system.url("/.well-known/ssf-configuration"))
+            .send()
+            .await
+            .expect("discovery answers")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(configuration["spec_version"], "1_0");
+        assert_eq!(configuration["issuer"], system.gateway);
+        assert_eq!(
+            configuration["delivery_methods_supported"],
+            json!(["urn:ietf:rfc:8935", "urn:ietf:rfc:8936"])
+        );
+        let jwks: JwkSet = system
+            .http
+            .get(configuration["jwks_uri"].as_str().expect("jwks_uri"))
+            .send()
+            .await
+            .expect("the key set answers")
+            .json()
+            .await
+            .expect("a JWK set");
+        let token = token_request(system, &client_id, &client_secret, "grant_type=client_credentials").await;
+        assert_eq!(token.status(), StatusCode::OK);
+        assert_eq!(header_of(&token, "cache-control"), "no-store");
+        let token: Value = token.json().await.expect("json");
+        assert_eq!(token["token_type"], "Bearer");
+        assert_eq!(token["scope"], "ssf.manage ssf.read");
+        Self {
+            system,
+            audience,
+            jwks,
+            access_token: token["access_token"].as_str().expect("access_token").to_owned(),
+            configuration,
+        }
+    }
+
+    async fn create_stream(&self, delivery: Value) -> Value {
+        let response = self
+            .system
+            .http
+            .post(self.configuration["configuration_endpoint"].as_str().expect("endpoint"))
+            .bearer_auth(&self.access_token)
+            .json(&json!({
+                "delivery": delivery,
+                "events_requested": [SESSION_REVOKED, CREDENTIAL_CHANGE],
+            }))
+            .send()
+            .await
+            .expect("the gateway answers");
+        assert_eq!(response.status(), StatusCode::CREATED);
+        let stream: Value = response.json().await.expect("json");
+        assert_eq!(stream["iss"], self.configuration["issuer"]);
+        assert_eq!(stream["aud"], self.audience);
+        assert_eq!(stream["events_delivered"], json!([SESSION_REVOKED, CREDENTIAL_CHANGE]));
+        stream
+    }
+
+    /// RFC 8936: polls (acknowledging nothing) until `count` SETs wait, and returns them.
+    async fn poll_until(&self, stream: &Value, count: usize) -> BTreeMap<String, String> {
+        let endpoint = stream["delivery"]["endpoint_url"].as_str().expect("the poll endpoint");
+        let deadline = tokio::time::Instant::now() + DEADLINE;
+        loop {
+            let answer: Value = self
+                .system
+                .http
+                .post(endpoint)
+                .bearer_auth(&self.access_token)
+                .json(&json!({"maxEvents": 10}))
+                .send()
+                .await
+                .expect("the gateway answers")
+                .json()
+                .await
+                .expect("json");
+            let sets: BTreeMap<String, String> = serde_json::from_value(answer["sets"].clone()).expect("sets");
+            if sets.len() >= count {
+                return sets;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{count} SETs expected, got {answer}"
+            );
+        }
+    }
+
+    async fn acknowledge(&self, stream: &Value, jtis: Vec<String>) -> Value {
+        self.system
+            .http
+            .post(stream["delivery"]["endpoint_url"].as_str().expect("the poll endpoint"))
+            .bearer_auth(&self.access_token)
+            .json(&json!({"ack": jtis, "returnImmediately": true}))
+            .send()
+            .await
+            .expect("the gateway answers")
+            .json()
+            .await
+            .expect("json")
+    }
+
+    /// Verifies a SET as RFC 8417 and SSF 1.0 section 4 ask, and returns its claims.
+    fn verify(&self, token: &str) -> Value {
+        let header = jsonwebtoken::decode_header(token).expect("a JWS header");
+        assert_eq!(header.typ.as_deref(), Some("secevent+jwt"));
+        assert_eq!(header.alg, Algorithm::RS256);
+        let jwk = self
+            .jwks
+            .find(header.kid.as_deref().expect("kid"))
+            .expect("kid in jwks_uri");
+        let key = DecodingKey::from_jwk(jwk).expect("an RSA key");
+        let modulus = match &jwk.algorithm {
+            jsonwebtoken::jwk::AlgorithmParameters::RSA(rsa) => base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(&rsa.n)
+                .expect("base64url modulus"),
+            other => panic!("an RSA key expected, got {other:?}"),
+        };
+        assert!(modulus.len() * 8 >= 2048, "keys of at least 2048 bits");
+        let mut validation = Validation::new(Algorithm::RS256);
+        validation.required_spec_claims.clear();
+        validation.validate_exp = false;
+        validation.set_issuer(&[self.configuration["issuer"].as_str().expect("issuer")]);
+        validation.set_audience(&[&self.audience]);
+        let claims = jsonwebtoken::decode::<Value>(token, &key, &validation)
+            .expect("signature, iss and aud verify")
+            .claims;
+        assert!(claims.get("sub").is_none() && claims.get("exp").is_none(), "{claims}");
+        for claim in ["iat", "jti", "txn", "sub_id"] {
+            assert!(claims.get(claim).is_some(), "{claim} missing: {claims}");
+        }
+        assert_eq!(claims["events"].as_object().map(serde_json::Map::len), Some(1));
+        claims
+    }
+}
+
+async fn token_request(system: &TestSystem, client_id: &str, secret: &str, body: &str) -> reqwest::Response {
+    system
+        .http
+        .post(system.url("/oauth2/token"))
+        .basic_auth(client_id, Some(secret))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(body.to_owned())
+        .send()
+        .await
+        .expect("the gateway answers")
+}
+
+fn header_of(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn event(claims: &Value) -> (String, Value) {
+    let (uri, body) = claims["events"]
+        .as_object()
+        .and_then(|e| e.iter().next())
+        .expect("an event");
+    (uri.clone(), body.clone())
+}
+
+/// The person signs out of one session and changes their password from another.
+async fn sign_out_then_change_password(system: &TestSystem, user: &TestUser) -> (Session, Session) {
+    let leaving = system.sign_in_ok(user).await;
+    let staying = system.sign_in_ok(user).await;
+    let signed_out = system
+        .request(Method::POST, "/api/v1/auth/sign-out", Some(&leaving.access_token), None)
+        .await;
+    assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
+    let changed = system
+        .request(
+            Method::POST,
+            "/api/v1/me/password",
+            Some(&staying.access_token),
+            Some(&json!({
+                "currentPassword": user.password,
+                "newPassword": "a brand new passphrase for the signals story",
+                "endOtherSessions": false,
+            })),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    (leaving, staying)
+}
+
+#[tokio::test]
+async fn a_receiver_polls_verified_sets_of_an_ended_session_and_a_changed_password() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let stream = receiver.create_stream(json!({"method": "urn:ietf:rfc:8936"})).await;
+    assert!(
+        stream["delivery"]["endpoint_url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with(&system.gateway)),
+        "the transmitter names where to poll: {stream}"
+    );
+    let user = system.create_user().await;
+    sign_out_then_change_password(&system, &user).await;
+
+    let sets = receiver.poll_until(&stream, 2).await;
+    let mut seen = BTreeMap::new();
+    for (jti, token) in &sets {
+        let claims = receiver.verify(token);
+        assert_eq!(&claims["jti"], jti);
+        assert_eq!(claims["sub_id"]["user"]["sub"], user.id);
+        let (uri, body) = event(&claims);
+        seen.insert(uri, body);
+    }
+    let revoked = &seen[SESSION_REVOKED];
+    assert_eq!(revoked["initiating_entity"], "user");
+    assert!(revoked["event_timestamp"].is_i64());
+    let changed = &seen[CREDENTIAL_CHANGE];
+    assert_eq!(changed["credential_type"], "password");
+    assert_eq!(changed["change_type"], "update");
+
+    let after = receiver.acknowledge(&stream, sets.keys().cloned().collect()).await;
+    assert_eq!(after["sets"], json!({}));
+    assert_eq!(after["moreAvailable"], false);
+}
+
+/// An RFC 8935 push endpoint that can be down (503).
+#[derive(Clone, Default)]
+struct PushEndpoint {
+    received: Arc<Mutex<Vec<String>>>,
+    down: Arc<AtomicBool>,
+    refused: Arc<AtomicUsize>,
+}
+
+impl PushEndpoint {
+    async fn start(&self) -> String {
+        let state = self.clone();
+        let app = axum::Router::new().route(
+            "/events",
+            axum::routing::post(move |headers: axum::http::HeaderMap, body: String| {
+                let state = state.clone();
+                async move {
+                    if state.down.load(Ordering::SeqCst) {
+                        state.refused.fetch_add(1, Ordering::SeqCst);
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    let typed =
+                        headers.get("content-type").and_then(|v| v.to_str().ok()) == Some("application/secevent+jwt");
+                    let authorized = headers.get("authorization").and_then(|v| v.to_str().ok()) == Some("Bearer rp");
+                    if !typed || !authorized {
+                        return axum::http::StatusCode::BAD_REQUEST;
+                    }
+                    state.received.lock().expect("lock").push(body);
+                    axum::http::StatusCode::ACCEPTED
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://127.0.0.1:{port}/events")
+    }
+
+    fn received(&self) -> Vec<String> {
+        self.received.lock().expect("lock").clone()
+    }
+}
+
+#[tokio::test]
+async fn a_push_receiver_that_was_down_gets_every_set_when_it_comes_back() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let endpoint = PushEndpoint::default();
+    endpoint.down.store(true, Ordering::SeqCst);
+    let url = endpoint.start().await;
+    receiver
+        .create_stream(json!({
+            "method": "urn:ietf:rfc:8935",
+            "endpoint_url": url,
+            "authorization_header": "Bearer rp",
+        }))
+        .await;
+    let user = system.create_user().await;
+    sign_out_then_change_password(&system, &user).await;
+
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while endpoint.refused.load(Ordering::SeqCst) < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "the transmitter did not try");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    endpoint.down.store(false, Ordering::SeqCst);
+    while endpoint.received().len() < 2 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the SETs did not arrive: {:?}",
+            endpoint.received()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let types: std::collections::BTreeSet<String> = endpoint
+        .received()
+        .iter()
+        .map(|token| {
+            let claims = receiver.verify(token);
+            assert_eq!(claims["sub_id"]["user"]["sub"], user.id);
+            event(&claims).0
+        })
+        .collect();
+    assert_eq!(types, [SESSION_REVOKED.to_owned(), CREDENTIAL_CHANGE.to_owned()].into());
+}
+
+#[tokio::test]
+async fn the_token_endpoint_answers_rfc_6749_errors() {
+    let system = TestSystem::spawn().await;
+    let (client_id, secret) = system.add_ssf_receiver("Payroll", "https://payroll.example.com").await;
+
+    let wrong = token_request(&system, &client_id, "guess", "grant_type=client_credentials").await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(header_of(&wrong, "www-authenticate").starts_with("Basic"));
+    assert_eq!(wrong.json::<Value>().await.expect("json")["error"], "invalid_client");
+
+    let grant = token_request(&system, &client_id, &secret, "grant_type=password").await;
+    assert_eq!(grant.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        grant.json::<Value>().await.expect("json")["error"],
+        "unsupported_grant_type"
+    );
+
+    let missing = token_request(&system, &client_id, &secret, "scope=ssf.read").await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(missing.json::<Value>().await.expect("json")["error"], "invalid_request");
+
+    // A token is taken from the Authorization header only.
+    let token: Value = token_request(&system, &client_id, &secret, "grant_type=client_credentials")
+        .await
+        .json()
+        .await
+        .expect("json");
+    let in_query = system
+        .http
+        .get(system.url(&format!(
+            "/ssf/streams?access_token={}",
+            token["access_token"].as_str().expect("token")
+        )))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(in_query.status(), StatusCode::UNAUTHORIZED);
+}

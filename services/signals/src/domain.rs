@@ -1,0 +1,454 @@
+//! The transmitter's vocabulary: event types, delivery methods, stream states, the security
+//! events MyAccount's moments become, and the claims of the Security Event Token that carries
+//! one (RFC 8417 as the SSF 1.0 profile wants it). No prost, no sqlx, no tonic.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use platform::error::Violations;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+const CAEP: &str = "https://schemas.openid.net/secevent/caep/event-type/";
+const SSF: &str = "https://schemas.openid.net/secevent/ssf/event-type/";
+
+/// The event types this transmitter sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventType {
+    /// CAEP: a session ended before it expired.
+    SessionRevoked,
+    /// CAEP: a credential was created, changed or deleted.
+    CredentialChange,
+    /// SSF: the answer to a receiver's verification request.
+    Verification,
+}
+
+impl EventType {
+    /// What a receiver may request (verification is always delivered).
+    pub const SUPPORTED: [EventType; 3] = [
+        EventType::SessionRevoked,
+        EventType::CredentialChange,
+        EventType::Verification,
+    ];
+
+    pub fn uri(self) -> String {
+        match self {
+            EventType::SessionRevoked => format!("{CAEP}session-revoked"),
+            EventType::CredentialChange => format!("{CAEP}credential-change"),
+            EventType::Verification => format!("{SSF}verification"),
+        }
+    }
+
+    pub fn from_uri(uri: &str) -> Option<Self> {
+        Self::SUPPORTED.into_iter().find(|t| t.uri() == uri)
+    }
+
+    pub fn supported_uris() -> Vec<String> {
+        Self::SUPPORTED.into_iter().map(EventType::uri).collect()
+    }
+}
+
+/// RFC 8935 push or RFC 8936 poll.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryMethod {
+    Push,
+    Poll,
+}
+
+impl DeliveryMethod {
+    pub const PUSH_URN: &'static str = "urn:ietf:rfc:8935";
+    pub const POLL_URN: &'static str = "urn:ietf:rfc:8936";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryMethod::Push => "push",
+            DeliveryMethod::Poll => "poll",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "push" => Some(DeliveryMethod::Push),
+            "poll" => Some(DeliveryMethod::Poll),
+            _ => None,
+        }
+    }
+
+    pub fn urn(self) -> &'static str {
+        match self {
+            DeliveryMethod::Push => Self::PUSH_URN,
+            DeliveryMethod::Poll => Self::POLL_URN,
+        }
+    }
+}
+
+/// A stream's status (SSF 1.0 section 8.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamStatus {
+    Enabled,
+    Paused,
+    Disabled,
+}
+
+impl StreamStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamStatus::Enabled => "enabled",
+            StreamStatus::Paused => "paused",
+            StreamStatus::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "enabled" => Some(StreamStatus::Enabled),
+            "paused" => Some(StreamStatus::Paused),
+            "disabled" => Some(StreamStatus::Disabled),
+            _ => None,
+        }
+    }
+}
+
+/// A registered relying party.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Receiver {
+    pub id: Uuid,
+    pub name: String,
+    pub audience: String,
+    pub client_id: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A receiver's new registration, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewReceiver {
+    pub name: String,
+    pub audience: String,
+}
+
+impl NewReceiver {
+    pub fn parse(name: &str, audience: &str) -> Result<Self, Violations> {
+        let mut violations = Violations::new();
+        let name = name.trim();
+        let audience = audience.trim();
+        violations.required("name", name);
+        violations.text("name", name, 200);
+        violations.required("audience", audience);
+        violations.text("audience", audience, 2000);
+        if !audience.is_empty() && url::Url::parse(audience).is_err() {
+            violations.add("audience", "must be an absolute URI, such as https://app.example.com");
+        }
+        if !violations.is_empty() {
+            return Err(violations);
+        }
+        Ok(Self {
+            name: name.to_owned(),
+            audience: audience.to_owned(),
+        })
+    }
+}
+
+/// A stream of SETs from this transmitter to one receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stream {
+    pub id: Uuid,
+    pub receiver_id: Uuid,
+    pub delivery: Delivery,
+    pub events_requested: Vec<String>,
+    pub description: String,
+    pub status: StreamStatus,
+    pub created_at: DateTime<Utc>,
+}
+
+impl Stream {
+    /// What the stream delivers: what the receiver asked for that this transmitter sends, in
+    /// the order of the request.
+    pub fn events_delivered(&self) -> Vec<String> {
+        self.events_requested
+            .iter()
+            .filter(|uri| EventType::from_uri(uri).is_some())
+            .cloned()
+            .collect()
+    }
+}
+
+/// How a stream's SETs reach the receiver.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Push {
+        endpoint_url: String,
+        /// The Authorization header value the receiver wants on each push.
+        authorization_header: Option<String>,
+    },
+    Poll,
+}
+
+impl Delivery {
+    pub fn method(&self) -> DeliveryMethod {
+        match self {
+            Delivery::Push { .. } => DeliveryMethod::Push,
+            Delivery::Poll => DeliveryMethod::Poll,
+        }
+    }
+}
+
+/// A receiver's request for a stream, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewStream {
+    pub delivery: Delivery,
+    pub events_requested: Vec<String>,
+    pub description: String,
+}
+
+impl NewStream {
+    /// `method` is `None` when the request named none (or an unknown one); an absent method
+    /// means poll, as SSF 1.0 lets the transmitter choose.
+    pub fn parse(
+        method: Option<DeliveryMethod>,
+        endpoint_url: &str,
+        authorization_header: &str,
+        events_requested: &[String],
+        description: &str,
+    ) -> Result<Self, Violations> {
+        let mut violations = Violations::new();
+        let endpoint_url = endpoint_url.trim();
+        let delivery = match method.unwrap_or(DeliveryMethod::Poll) {
+            DeliveryMethod::Push => {
+                match url::Url::parse(endpoint_url) {
+                    Ok(url) if matches!(url.scheme(), "https" | "http") => {}
+                    _ => violations.add(
+                        "delivery.endpoint_url",
+                        "a push stream needs the receiver's http(s) URL to POST SETs to",
+                    ),
+                }
+                violations.text("delivery.endpoint_url", endpoint_url, 2000);
+                violations.text("delivery.authorization_header", authorization_header, 4000);
+                let header = authorization_header.trim();
+                Delivery::Push {
+                    endpoint_url: endpoint_url.to_owned(),
+                    authorization_header: (!header.is_empty()).then(|| header.to_owned()),
+                }
+            }
+            DeliveryMethod::Poll => {
+                if !endpoint_url.is_empty() {
+                    violations.add(
+                        "delivery.endpoint_url",
+                        "a poll stream's endpoint is the transmitter's; leave it out",
+                    );
+                }
+                Delivery::Poll
+            }
+        };
+        if events_requested.len() > 32 {
+            violations.add("events_requested", "at most 32 event types");
+        }
+        for (i, uri) in events_requested.iter().enumerate() {
+            violations.text(&format!("events_requested[{i}]"), uri, 500);
+        }
+        violations.text("description", description, 500);
+        if !violations.is_empty() {
+            return Err(violations);
+        }
+        let mut requested: Vec<String> = Vec::new();
+        for uri in events_requested {
+            if !requested.contains(uri) {
+                requested.push(uri.clone());
+            }
+        }
+        Ok(Self {
+            delivery,
+            events_requested: requested,
+            description: description.trim().to_owned(),
+        })
+    }
+}
+
+/// Who set the moment off (CAEP `initiating_entity`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitiatingEntity {
+    Admin,
+    User,
+    Policy,
+    System,
+}
+
+impl InitiatingEntity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InitiatingEntity::Admin => "admin",
+            InitiatingEntity::User => "user",
+            InitiatingEntity::Policy => "policy",
+            InitiatingEntity::System => "system",
+        }
+    }
+}
+
+/// Whom a security event is about: the person, and where known their session and tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Subject {
+    pub user_id: Uuid,
+    pub session_id: Option<Uuid>,
+    pub tenant_id: Option<Uuid>,
+}
+
+impl Subject {
+    pub fn user(user_id: Uuid) -> Self {
+        Self {
+            user_id,
+            session_id: None,
+            tenant_id: None,
+        }
+    }
+
+    /// `sub_id`: a complex subject (SSF 1.0 section 3.2) whose user is this transmitter's
+    /// `iss_sub`, with the session and tenant as opaque identifiers when known.
+    pub fn sub_id(&self, issuer: &str) -> Value {
+        let mut members = Map::new();
+        members.insert("format".into(), json!("complex"));
+        members.insert(
+            "user".into(),
+            json!({"format": "iss_sub", "iss": issuer, "sub": self.user_id.to_string()}),
+        );
+        if let Some(session) = self.session_id {
+            members.insert("session".into(), json!({"format": "opaque", "id": session.to_string()}));
+        }
+        if let Some(tenant) = self.tenant_id {
+            members.insert("tenant".into(), json!({"format": "opaque", "id": tenant.to_string()}));
+        }
+        Value::Object(members)
+    }
+}
+
+/// One security event, before it is addressed to a stream and signed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecurityEvent {
+    pub event_type: EventType,
+    pub subject: Subject,
+    /// `txn`: the id of the cause, shared by the SETs it leads to.
+    pub txn: String,
+    pub occurred_at: DateTime<Utc>,
+    pub initiating_entity: Option<InitiatingEntity>,
+    /// `reason_admin` and `reason_user`, by BCP 47 language tag.
+    pub reason_admin: BTreeMap<String, String>,
+    pub reason_user: BTreeMap<String, String>,
+    /// The event type's own claims (`credential_type`, `change_type`, `state`, ...).
+    pub claims: Map<String, Value>,
+}
+
+impl SecurityEvent {
+    /// The SET's claims for one stream: no `sub` and no `exp` (SSF 1.0 section 4.1), one event.
+    pub fn set_claims(&self, issuer: &str, audience: &str, jti: &str, issued_at: DateTime<Utc>) -> Value {
+        let mut event = self.claims.clone();
+        event.insert("event_timestamp".into(), json!(self.occurred_at.timestamp()));
+        if let Some(entity) = self.initiating_entity {
+            event.insert("initiating_entity".into(), json!(entity.as_str()));
+        }
+        if !self.reason_admin.is_empty() {
+            event.insert("reason_admin".into(), json!(self.reason_admin));
+        }
+        if !self.reason_user.is_empty() {
+            event.insert("reason_user".into(), json!(self.reason_user));
+        }
+        let mut events = Map::new();
+        events.insert(self.event_type.uri(), Value::Object(event));
+        json!({
+            "iss": issuer,
+            "aud": audience,
+            "iat": issued_at.timestamp(),
+            "jti": jti,
+            "txn": self.txn,
+            "sub_id": self.subject.sub_id(issuer),
+            "events": events,
+        })
+    }
+}
+
+/// One language's text, for `reason_admin` / `reason_user`.
+pub fn in_english(text: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([("en".to_owned(), text.to_owned())])
+}
+
+/// An error a receiver answered for one SET (RFC 8935 section 2.4 / RFC 8936 `setErrs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetRefusal {
+    pub err: String,
+    pub description: String,
+}
+
+/// The RFC 8935 section 2.4 error codes a receiver may answer.
+pub const SET_ERROR_CODES: [&str; 6] = [
+    "invalid_request",
+    "invalid_key",
+    "invalid_issuer",
+    "invalid_audience",
+    "authentication_failed",
+    "access_denied",
+];
+
+/// Whether a push refused with `err` may succeed later as it is: a key the receiver has not
+/// fetched yet, or credentials it does not accept right now. Anything else is about the SET
+/// itself, which sending again would not change.
+pub fn push_error_is_retryable(err: &str) -> bool {
+    matches!(err, "invalid_key" | "authentication_failed" | "access_denied")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_types_round_trip_through_their_uris() {
+        for t in EventType::SUPPORTED {
+            assert_eq!(EventType::from_uri(&t.uri()), Some(t));
+        }
+        assert_eq!(
+            EventType::SessionRevoked.uri(),
+            "https://schemas.openid.net/secevent/caep/event-type/session-revoked"
+        );
+        assert_eq!(EventType::from_uri("https://example.com/unknown"), None);
+    }
+
+    #[test]
+    fn a_push_stream_needs_an_http_endpoint_and_a_poll_stream_none() {
+        let push = NewStream::parse(Some(DeliveryMethod::Push), "ftp://x", "", &[], "");
+        assert!(push.is_err());
+        let poll = NewStream::parse(Some(DeliveryMethod::Poll), "https://rp.example.com/ssf", "", &[], "");
+        assert!(poll.is_err());
+        let ok = NewStream::parse(
+            Some(DeliveryMethod::Push),
+            "https://rp.example.com/ssf",
+            "Bearer x",
+            &[EventType::SessionRevoked.uri(), EventType::SessionRevoked.uri()],
+            "",
+        )
+        .expect("valid");
+        assert_eq!(ok.events_requested.len(), 1, "duplicates collapse");
+    }
+
+    #[test]
+    fn a_set_has_one_event_no_sub_and_no_exp() {
+        let user = Uuid::new_v4();
+        let event = SecurityEvent {
+            event_type: EventType::SessionRevoked,
+            subject: Subject {
+                session_id: Some(Uuid::new_v4()),
+                ..Subject::user(user)
+            },
+            txn: "cause".into(),
+            occurred_at: Utc::now(),
+            initiating_entity: Some(InitiatingEntity::User),
+            reason_admin: in_english("signed out"),
+            reason_user: BTreeMap::new(),
+            claims: Map::new(),
+        };
+        let claims = event.set_claims("https://idp.example.com", "https://rp.example.com", "j1", Utc::now());
+        assert!(claims.get("sub").is_none() && claims.get("exp").is_none());
+        assert_eq!(claims["events"].as_object().map(Map::len), Some(1));
+        assert_eq!(claims["sub_id"]["user"]["sub"], json!(user.to_string()));
+        assert_eq!(claims["sub_id"]["format"], json!("complex"));
+        let body = &claims["events"][EventType::SessionRevoked.uri()];
+        assert_eq!(body["initiating_entity"], json!("user"));
+        assert_eq!(body["reason_admin"]["en"], json!("signed out"));
+        assert!(body.get("reason_user").is_none());
+    }
+}

@@ -1,0 +1,273 @@
+//! What signals consumes and what each event becomes: identity's `session_revoked` (every end of
+//! a session) is CAEP session-revoked; security-info's `method_added` / `method_removed` and
+//! identity's `password_changed` are CAEP credential-change. Each cause's SETs are queued in the
+//! consumer's transaction, so a cause is turned into SETs exactly once and none is lost.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use myaccount_proto::events::v1::{PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked};
+use myaccount_proto::{optional_datetime, parse_id};
+use platform::consumer::{Delivery, Handler, HandlerError};
+use platform::revocation_reason::RevocationReason;
+use serde_json::{Map, Value, json};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::domain::{EventType, InitiatingEntity, SecurityEvent, Subject, in_english};
+use crate::service::{SignalsError, Transmitter};
+
+async fn emit(transmitter: &Transmitter, conn: &mut PgConnection, event: SecurityEvent) -> Result<(), HandlerError> {
+    match transmitter.emit(conn, &event).await {
+        Ok(queued) => {
+            if queued > 0 {
+                metrics::counter!("signals_sets_queued_total", "event_type" => event.event_type.uri())
+                    .increment(queued as u64);
+            }
+            Ok(())
+        }
+        Err(SignalsError::Database(e)) => Err(e.into()),
+        Err(e) => Err(HandlerError::Transient(e.to_string())),
+    }
+}
+
+fn optional_id(field: &str, raw: &str) -> Result<Option<Uuid>, HandlerError> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => Ok(Some(parse_id(field, raw)?)),
+    }
+}
+
+/// CAEP session-revoked for every end of a session.
+pub struct SessionRevokedHandler(pub Arc<Transmitter>);
+
+impl Handler<SessionRevoked> for SessionRevokedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SessionRevoked>) -> Result<(), HandlerError> {
+        let event = session_revoked(&delivery.id, &delivery.event)?;
+        emit(&self.0, conn, event).await
+    }
+}
+
+/// The security event of an ended session.
+pub fn session_revoked(cause_id: &str, e: &SessionRevoked) -> Result<SecurityEvent, HandlerError> {
+    let user_id = parse_id("user_id", &e.user_id)?;
+    let session_id = optional_id("session_id", &e.session_id)?;
+    let (entity, why) = revocation_story(RevocationReason::from_code(&e.reason));
+    Ok(SecurityEvent {
+        event_type: EventType::SessionRevoked,
+        subject: Subject {
+            session_id,
+            ..Subject::user(user_id)
+        },
+        txn: cause_id.to_owned(),
+        occurred_at: optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now),
+        initiating_entity: Some(entity),
+        reason_admin: in_english(&format!("{why} ({})", e.reason)),
+        reason_user: in_english(why),
+        claims: Map::new(),
+    })
+}
+
+/// Who ended a session and why, in words a person understands.
+fn revocation_story(reason: Option<RevocationReason>) -> (InitiatingEntity, &'static str) {
+    match reason {
+        Some(RevocationReason::SignedOut) => (InitiatingEntity::User, "You signed out"),
+        Some(RevocationReason::RevokedByUser) => (InitiatingEntity::User, "You ended this session"),
+        Some(RevocationReason::OtherSessionsRevoked) => {
+            (InitiatingEntity::User, "You signed out of your other sessions")
+        }
+        Some(RevocationReason::SignedOutEverywhere) => (InitiatingEntity::User, "You signed out everywhere"),
+        Some(RevocationReason::PasswordChanged) => (InitiatingEntity::User, "Your password was changed"),
+        Some(RevocationReason::DeviceDisabled) => (InitiatingEntity::Policy, "The device was disabled"),
+        Some(RevocationReason::ReportedNotMe) => (InitiatingEntity::Policy, "You reported a sign-in that was not you"),
+        Some(RevocationReason::RefreshTokenReuse) => (
+            InitiatingEntity::Policy,
+            "A copy of this session's refresh token was used",
+        ),
+        Some(RevocationReason::LeftOrganization) => (InitiatingEntity::User, "You left the organization"),
+        Some(RevocationReason::RemovedFromOrganization) => (
+            InitiatingEntity::Admin,
+            "An administrator removed you from the organization",
+        ),
+        Some(RevocationReason::AccountDeleted) => (InitiatingEntity::User, "The account was deleted"),
+        Some(RevocationReason::AccountDisabled) => (InitiatingEntity::Admin, "The account was disabled"),
+        None => (InitiatingEntity::System, "The session was ended"),
+    }
+}
+
+/// CAEP credential-change `create` for a new sign-in method.
+pub struct MethodAddedHandler(pub Arc<Transmitter>);
+
+impl Handler<SecurityMethodAdded> for MethodAddedHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &Delivery<SecurityMethodAdded>,
+    ) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let event = method_changed(
+            &delivery.id,
+            &e.user_id,
+            &e.session_id,
+            &e.method_type,
+            &e.label,
+            "create",
+            e.time.as_ref(),
+        )?;
+        emit(&self.0, conn, event).await
+    }
+}
+
+/// CAEP credential-change `delete` for a removed sign-in method.
+pub struct MethodRemovedHandler(pub Arc<Transmitter>);
+
+impl Handler<SecurityMethodRemoved> for MethodRemovedHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &Delivery<SecurityMethodRemoved>,
+    ) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let event = method_changed(
+            &delivery.id,
+            &e.user_id,
+            &e.session_id,
+            &e.method_type,
+            &e.label,
+            "delete",
+            e.time.as_ref(),
+        )?;
+        emit(&self.0, conn, event).await
+    }
+}
+
+/// CAEP `credential_type` of a security-info method type. CAEP lets transmitter and receiver
+/// agree on values beyond its list; email codes, recovery codes and app passwords have none
+/// there, so they get MyAccount's own (documented in docs/SHARED-SIGNALS.md).
+pub fn credential_type(method_type: &str) -> &'static str {
+    match method_type {
+        "authenticator_app" => "app",
+        "phone" => "phone-sms",
+        "security_key" => "fido2-roaming",
+        "email" => "email",
+        "app_password" => "app-password",
+        "recovery_codes" => "recovery-codes",
+        _ => "unknown",
+    }
+}
+
+fn method_changed(
+    cause_id: &str,
+    user_id: &str,
+    session_id: &str,
+    method_type: &str,
+    label: &str,
+    change_type: &str,
+    time: Option<&prost_types::Timestamp>,
+) -> Result<SecurityEvent, HandlerError> {
+    let user_id = parse_id("user_id", user_id)?;
+    let session_id = optional_id("session_id", session_id)?;
+    let mut claims = Map::new();
+    claims.insert("credential_type".into(), json!(credential_type(method_type)));
+    claims.insert("change_type".into(), json!(change_type));
+    if !label.trim().is_empty() {
+        claims.insert("friendly_name".into(), Value::String(label.trim().to_owned()));
+    }
+    let what = match change_type {
+        "create" => "A sign-in method was added",
+        _ => "A sign-in method was removed",
+    };
+    Ok(SecurityEvent {
+        event_type: EventType::CredentialChange,
+        subject: Subject {
+            session_id,
+            ..Subject::user(user_id)
+        },
+        txn: cause_id.to_owned(),
+        occurred_at: optional_datetime(time).unwrap_or_else(Utc::now),
+        initiating_entity: Some(InitiatingEntity::User),
+        reason_admin: in_english(&format!("{what} ({method_type})")),
+        reason_user: in_english(what),
+        claims,
+    })
+}
+
+/// CAEP credential-change `update` of the password.
+pub struct PasswordChangedHandler(pub Arc<Transmitter>);
+
+impl Handler<PasswordChanged> for PasswordChangedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<PasswordChanged>) -> Result<(), HandlerError> {
+        let event = password_changed(&delivery.id, &delivery.event)?;
+        emit(&self.0, conn, event).await
+    }
+}
+
+pub fn password_changed(cause_id: &str, e: &PasswordChanged) -> Result<SecurityEvent, HandlerError> {
+    let user_id = parse_id("user_id", &e.user_id)?;
+    let session_id = optional_id("session_id", &e.session_id)?;
+    let mut claims = Map::new();
+    claims.insert("credential_type".into(), json!("password"));
+    claims.insert("change_type".into(), json!("update"));
+    Ok(SecurityEvent {
+        event_type: EventType::CredentialChange,
+        subject: Subject {
+            session_id,
+            ..Subject::user(user_id)
+        },
+        txn: cause_id.to_owned(),
+        occurred_at: optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now),
+        initiating_entity: Some(InitiatingEntity::User),
+        reason_admin: in_english("The password was changed"),
+        reason_user: in_english("Your password was changed"),
+        claims,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_revocation_reason_has_a_story() {
+        let ended = SessionRevoked {
+            user_id: Uuid::new_v4().to_string(),
+            session_id: Uuid::new_v4().to_string(),
+            reason: "device_disabled".into(),
+            ..Default::default()
+        };
+        let event = session_revoked("cause", &ended).expect("valid");
+        assert_eq!(event.initiating_entity, Some(InitiatingEntity::Policy));
+        assert!(event.subject.session_id.is_some());
+        let unknown = SessionRevoked {
+            reason: "something_new".into(),
+            ..ended.clone()
+        };
+        assert_eq!(
+            session_revoked("cause", &unknown).expect("valid").initiating_entity,
+            Some(InitiatingEntity::System)
+        );
+        let bad = SessionRevoked {
+            user_id: "nobody".into(),
+            ..ended
+        };
+        assert!(matches!(session_revoked("cause", &bad), Err(HandlerError::Rejected(_))));
+    }
+
+    #[test]
+    fn a_new_passkey_is_a_fido2_credential_created() {
+        let event = method_changed(
+            "cause",
+            &Uuid::new_v4().to_string(),
+            "",
+            "security_key",
+            "YubiKey 5",
+            "create",
+            None,
+        )
+        .expect("valid");
+        assert_eq!(event.claims["credential_type"], json!("fido2-roaming"));
+        assert_eq!(event.claims["change_type"], json!("create"));
+        assert_eq!(event.claims["friendly_name"], json!("YubiKey 5"));
+        assert_eq!(event.subject.session_id, None);
+    }
+}

@@ -1,0 +1,151 @@
+//! The signals service: an OpenID Shared Signals (SSF 1.0) transmitter. It turns account
+//! moments (identity's and security-info's events) into signed Security Event Tokens (CAEP,
+//! RISC) for the receivers an operator registered, and delivers them by push (RFC 8935) or
+//! poll (RFC 8936) without losing one. The gateway serves its HTTP surface.
+
+pub mod domain;
+pub mod events;
+pub mod grpc;
+pub mod keys;
+pub mod push;
+pub mod service;
+pub mod store;
+pub mod wakeups;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use myaccount_proto::events::v1::{PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked};
+use myaccount_proto::signals::v1::signals_service_server::SignalsServiceServer;
+use platform::config::{ConfigError, Env};
+use platform::crypto::Keyring;
+use platform::workload;
+use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
+
+use crate::keys::SetSigner;
+use crate::push::{PushSettings, Pusher};
+use crate::service::{Signals, Transmitter};
+use crate::wakeups::Wakeups;
+
+pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub const SPEC: ServiceSpec = ServiceSpec {
+    name: workload::SIGNALS,
+    env_prefix: "SIGNALS",
+    default_grpc_port: 50056,
+    default_database: "myaccount_signals",
+    consumer_name: "signals",
+    // SETs leave through their own queue (push and poll), not through NATS.
+    publishes: &[],
+    migrations: &MIGRATIONS,
+    // Receivers reach it through the gateway only (their own token is checked here too).
+    callers: &[workload::GATEWAY],
+};
+
+/// A receiver's access token lives this long unless configured.
+pub const DEFAULT_RECEIVER_TOKEN_TTL: Duration = Duration::from_secs(15 * 60);
+
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub service: ServiceSettings,
+    /// Seals the SET signing key at rest.
+    pub encryption: Keyring,
+    /// The transmitter's issuer (`SIGNALS_ISSUER`): the gateway's public base URL, the `iss` of
+    /// every SET and of the discovery document.
+    pub issuer: String,
+    /// How long a receiver's access token lives (`SIGNALS_RECEIVER_TOKEN_TTL`, 1m..1h).
+    pub receiver_token_ttl: Duration,
+    pub push: PushSettings,
+}
+
+impl Settings {
+    /// The common service settings (`SIGNALS_*`, ...), `DATA_ENCRYPTION_KEYS`,
+    /// `SIGNALS_ISSUER`, `SIGNALS_RECEIVER_TOKEN_TTL`, `SIGNALS_PUSH_TIMEOUT` and
+    /// `SIGNALS_PUSH_MAX_BACKOFF`.
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let issuer: String = env.or("SIGNALS_ISSUER", "http://localhost:8080".to_owned())?;
+        match url::Url::parse(&issuer) {
+            Ok(url) if matches!(url.scheme(), "https" | "http") && url.query().is_none() => {}
+            _ => {
+                return Err(ConfigError::new(
+                    "SIGNALS_ISSUER",
+                    "must be the gateway's public http(s) base URL, such as https://myaccount.example.com",
+                ));
+            }
+        }
+        let receiver_token_ttl = env.duration("SIGNALS_RECEIVER_TOKEN_TTL", DEFAULT_RECEIVER_TOKEN_TTL)?;
+        if !(Duration::from_secs(60)..=Duration::from_secs(3600)).contains(&receiver_token_ttl) {
+            return Err(ConfigError::new(
+                "SIGNALS_RECEIVER_TOKEN_TTL",
+                "must be between 1m and 1h",
+            ));
+        }
+        let defaults = PushSettings::default();
+        let push = PushSettings {
+            timeout: env.duration("SIGNALS_PUSH_TIMEOUT", defaults.timeout)?,
+            initial_backoff: defaults.initial_backoff,
+            max_backoff: env.duration("SIGNALS_PUSH_MAX_BACKOFF", defaults.max_backoff)?,
+        };
+        if !(Duration::from_secs(1)..=Duration::from_secs(60)).contains(&push.timeout) {
+            return Err(ConfigError::new("SIGNALS_PUSH_TIMEOUT", "must be between 1s and 1m"));
+        }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600)).contains(&push.max_backoff) {
+            return Err(ConfigError::new(
+                "SIGNALS_PUSH_MAX_BACKOFF",
+                "must be between 1s and 1h",
+            ));
+        }
+        Ok(Self {
+            service: ServiceSettings::from_env(env, &SPEC)?,
+            encryption: Keyring::from_env(env)?,
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            receiver_token_ttl,
+            push,
+        })
+    }
+}
+
+pub struct SignalsService;
+
+pub type Application = platform::service::Application<SignalsService>;
+
+impl Service for SignalsService {
+    const SPEC: ServiceSpec = SPEC;
+    type Settings = Settings;
+
+    fn common(settings: &Settings) -> &ServiceSettings {
+        &settings.service
+    }
+
+    async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {
+        let pool = kit.pool().clone();
+        let signer = SetSigner::load_or_create(&pool, &settings.encryption)
+            .await
+            .map_err(|e| StartError::service("SET signing key", e))?;
+        let transmitter = Arc::new(Transmitter::new(settings.issuer.clone(), signer));
+        let wakeups = Wakeups::new();
+        let signals = Arc::new(Signals::new(
+            pool.clone(),
+            transmitter.clone(),
+            wakeups.clone(),
+            settings.receiver_token_ttl,
+        ));
+        let pusher = Pusher::new(pool.clone(), settings.push.clone(), wakeups.clone())
+            .map_err(|e| StartError::service("push client", e))?;
+        let listener_pool = pool.clone();
+        Ok(kit
+            .allow_anonymous(grpc::PUBLIC_METHODS)
+            .serve(SignalsServiceServer::new(grpc::SignalsApi::new(
+                signals,
+                settings.service.step_up_max_age,
+            )))
+            // CAEP session-revoked: every end of a session.
+            .consume::<SessionRevoked, _>(events::SessionRevokedHandler(transmitter.clone()))
+            // CAEP credential-change: methods added and removed, the password changed.
+            .consume::<SecurityMethodAdded, _>(events::MethodAddedHandler(transmitter.clone()))
+            .consume::<SecurityMethodRemoved, _>(events::MethodRemovedHandler(transmitter.clone()))
+            .consume::<PasswordChanged, _>(events::PasswordChangedHandler(transmitter))
+            .spawn_task(move |shutdown| wakeups.listen(listener_pool, shutdown))
+            .spawn_task(move |shutdown| pusher.run(shutdown)))
+    }
+}

@@ -1,0 +1,370 @@
+//! The transmitter's use cases: registering receivers, the client credentials grant, a
+//! receiver's streams, turning a security event into one signed SET per stream that takes it,
+//! and poll delivery (RFC 8936).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+use crate::domain::{
+    EventType, NewReceiver, NewStream, Receiver, SET_ERROR_CODES, SecurityEvent, SetRefusal, Stream, StreamStatus,
+};
+use crate::keys::SetSigner;
+use crate::store;
+use crate::wakeups::Wakeups;
+
+/// The scopes of a receiver's access token.
+pub const RECEIVER_SCOPES: &str = "ssf.manage ssf.read";
+/// At most this many SETs in one poll answer.
+pub const MAX_POLL_EVENTS: i32 = 1000;
+/// How long a poll without `returnImmediately` waits for a first SET (long polling). Shorter
+/// than the gateway's and the service's request timeouts.
+pub const LONG_POLL_WAIT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, thiserror::Error)]
+pub enum SignalsError {
+    #[error("invalid request")]
+    Invalid(Vec<FieldViolation>),
+    /// RFC 6749 `invalid_client`: unknown client or wrong secret, never saying which.
+    #[error("client authentication failed")]
+    InvalidClient,
+    #[error("the access token is missing, unknown or expired; get one at the token endpoint")]
+    InvalidToken,
+    #[error("stream {0} not found")]
+    StreamNotFound(Uuid),
+    #[error("signing a security event token: {0}")]
+    Signing(#[from] jsonwebtoken::errors::Error),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+impl From<Violations> for SignalsError {
+    fn from(v: Violations) -> Self {
+        SignalsError::Invalid(v.into_vec())
+    }
+}
+
+impl ServiceError for SignalsError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            SignalsError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
+            SignalsError::InvalidClient | SignalsError::InvalidToken => ErrorKind::Unauthenticated(self.to_string()),
+            SignalsError::StreamNotFound(_) => ErrorKind::NotFound(self.to_string()),
+            SignalsError::Signing(_) | SignalsError::Database(_) => ErrorKind::Internal,
+        }
+    }
+}
+
+/// A receiver's registration as the administrator gets it: the secret is shown this once.
+#[derive(Debug, Clone)]
+pub struct RegisteredReceiver {
+    pub receiver: Receiver,
+    pub client_secret: String,
+}
+
+/// An access token of the client credentials grant.
+#[derive(Debug, Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_in: Duration,
+    pub scope: &'static str,
+}
+
+/// What a poll asks for (RFC 8936 section 2.4).
+#[derive(Debug, Clone, Default)]
+pub struct PollRequest {
+    pub max_events: i32,
+    pub return_immediately: bool,
+    pub ack: Vec<String>,
+    pub set_errs: Vec<(String, SetRefusal)>,
+}
+
+/// What a poll answers: SETs by jti, in order, and whether more are waiting.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PollAnswer {
+    pub sets: Vec<(String, String)>,
+    pub more_available: bool,
+}
+
+/// Signs security events for the streams that take them.
+pub struct Transmitter {
+    pub issuer: String,
+    signer: SetSigner,
+}
+
+impl Transmitter {
+    pub fn new(issuer: String, signer: SetSigner) -> Self {
+        Self { issuer, signer }
+    }
+
+    pub fn jwks(&self) -> serde_json::Value {
+        self.signer.jwks()
+    }
+
+    /// Queues `event` for every stream that takes it, one SET each, in the caller's
+    /// transaction. A stream's jti is derived from the cause, so applying the same cause again
+    /// queues nothing new. Returns how many SETs were queued.
+    pub async fn emit(&self, conn: &mut PgConnection, event: &SecurityEvent) -> Result<usize, SignalsError> {
+        let uri = event.event_type.uri();
+        let addressees = store::addressees(conn, &uri).await?;
+        let now = Utc::now();
+        for addressee in &addressees {
+            let jti = set_id(&event.txn, &uri, addressee.stream_id);
+            self.queue(conn, addressee.stream_id, &addressee.audience, &jti, event, now)
+                .await?;
+        }
+        Ok(addressees.len())
+    }
+
+    async fn queue(
+        &self,
+        conn: &mut PgConnection,
+        stream_id: Uuid,
+        audience: &str,
+        jti: &str,
+        event: &SecurityEvent,
+        now: DateTime<Utc>,
+    ) -> Result<(), SignalsError> {
+        let claims = event.set_claims(&self.issuer, audience, jti, now);
+        let token = self.signer.sign(&claims)?;
+        store::queue_set(conn, stream_id, jti, &event.event_type.uri(), &token, now).await?;
+        Ok(())
+    }
+}
+
+/// A SET's `jti`: unique per cause, event type and stream, and the same when the cause is
+/// applied again (a UUID v5 of the three).
+pub fn set_id(txn: &str, event_uri: &str, stream_id: Uuid) -> String {
+    let name = format!("{txn}\n{event_uri}\n{stream_id}");
+    Uuid::new_v5(&Uuid::NAMESPACE_URL, name.as_bytes()).to_string()
+}
+
+fn sha256(value: &str) -> Vec<u8> {
+    Sha256::digest(value.as_bytes()).to_vec()
+}
+
+/// 256 random bits, base64url.
+fn random_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Compares in time independent of where the first difference is.
+fn same_digest(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The use cases, shared by the gRPC edge, the consumers and the CLI.
+pub struct Signals {
+    pool: PgPool,
+    transmitter: Arc<Transmitter>,
+    wakeups: Wakeups,
+    token_ttl: Duration,
+}
+
+impl Signals {
+    pub fn new(pool: PgPool, transmitter: Arc<Transmitter>, wakeups: Wakeups, token_ttl: Duration) -> Self {
+        Self {
+            pool,
+            transmitter,
+            wakeups,
+            token_ttl,
+        }
+    }
+
+    pub fn transmitter(&self) -> &Transmitter {
+        &self.transmitter
+    }
+
+    /// Registers a receiver (`myaccount ssf add-receiver` and the admin RPC).
+    pub async fn add_receiver(&self, name: &str, audience: &str) -> Result<RegisteredReceiver, SignalsError> {
+        add_receiver(&self.pool, name, audience).await
+    }
+
+    /// RFC 6749 section 4.4: client credentials for a short-lived opaque access token.
+    pub async fn issue_token(&self, client_id: &str, client_secret: &str) -> Result<AccessToken, SignalsError> {
+        let found = store::receiver_credentials(&self.pool, client_id.trim()).await?;
+        // The secret is hashed even for an unknown client, so timing does not tell them apart.
+        let presented = sha256(client_secret);
+        let Some((receiver, stored)) = found else {
+            return Err(SignalsError::InvalidClient);
+        };
+        if !same_digest(&presented, &stored) {
+            return Err(SignalsError::InvalidClient);
+        }
+        let token = random_secret();
+        let ttl = chrono::Duration::from_std(self.token_ttl).unwrap_or(chrono::Duration::minutes(15));
+        store::insert_token(&self.pool, &sha256(&token), receiver.id, Utc::now() + ttl).await?;
+        Ok(AccessToken {
+            token,
+            expires_in: self.token_ttl,
+            scope: RECEIVER_SCOPES,
+        })
+    }
+
+    /// The receiver an access token belongs to.
+    pub async fn authenticate(&self, access_token: &str) -> Result<Receiver, SignalsError> {
+        if access_token.is_empty() {
+            return Err(SignalsError::InvalidToken);
+        }
+        store::receiver_by_token(&self.pool, &sha256(access_token), Utc::now())
+            .await?
+            .ok_or(SignalsError::InvalidToken)
+    }
+
+    pub async fn create_stream(&self, receiver: &Receiver, request: NewStream) -> Result<Stream, SignalsError> {
+        let stream = Stream {
+            id: Uuid::now_v7(),
+            receiver_id: receiver.id,
+            delivery: request.delivery,
+            events_requested: request.events_requested,
+            description: request.description,
+            status: StreamStatus::Enabled,
+            created_at: Utc::now(),
+        };
+        store::insert_stream(&self.pool, &stream).await?;
+        tracing::info!(stream_id = %stream.id, receiver_id = %receiver.id, method = stream.delivery.method().as_str(), "stream created");
+        Ok(stream)
+    }
+
+    pub async fn stream(&self, receiver: &Receiver, stream_id: Uuid) -> Result<Stream, SignalsError> {
+        store::stream_of(&self.pool, receiver.id, stream_id)
+            .await?
+            .ok_or(SignalsError::StreamNotFound(stream_id))
+    }
+
+    pub async fn streams(&self, receiver: &Receiver) -> Result<Vec<Stream>, SignalsError> {
+        Ok(store::streams_of(&self.pool, receiver.id).await?)
+    }
+
+    pub async fn delete_stream(&self, receiver: &Receiver, stream_id: Uuid) -> Result<(), SignalsError> {
+        if store::delete_stream(&self.pool, receiver.id, stream_id).await? {
+            tracing::info!(%stream_id, receiver_id = %receiver.id, "stream deleted");
+            Ok(())
+        } else {
+            Err(SignalsError::StreamNotFound(stream_id))
+        }
+    }
+
+    /// RFC 8936: settles what the receiver acknowledged or refused, then answers the next SETs
+    /// (waiting a while for one unless `return_immediately`).
+    pub async fn poll(
+        &self,
+        receiver: &Receiver,
+        stream_id: Uuid,
+        request: PollRequest,
+    ) -> Result<PollAnswer, SignalsError> {
+        let mut violations = Violations::new();
+        if !(0..=MAX_POLL_EVENTS).contains(&request.max_events) {
+            violations.add("maxEvents", format!("between 0 and {MAX_POLL_EVENTS}"));
+        }
+        for (jti, refusal) in &request.set_errs {
+            if !SET_ERROR_CODES.contains(&refusal.err.as_str()) {
+                violations.add(
+                    format!("setErrs.{jti}.err"),
+                    format!("one of {}", SET_ERROR_CODES.join(", ")),
+                );
+            }
+            violations.text(&format!("setErrs.{jti}.description"), &refusal.description, 1000);
+        }
+        if !violations.is_empty() {
+            return Err(violations.into());
+        }
+        let stream = self.stream(receiver, stream_id).await?;
+        if stream.delivery.method() != crate::domain::DeliveryMethod::Poll {
+            let mut v = Violations::new();
+            v.add(
+                "stream_id",
+                "a push stream is not polled: its SETs are POSTed to its endpoint",
+            );
+            return Err(v.into());
+        }
+        let now = Utc::now();
+        if !request.ack.is_empty() {
+            store::acknowledge(&self.pool, stream.id, &request.ack, now).await?;
+        }
+        for (jti, refusal) in &request.set_errs {
+            if store::refuse(&self.pool, stream.id, jti, &refusal.err, &refusal.description, now).await? {
+                tracing::warn!(stream_id = %stream.id, %jti, err = %refusal.err, "receiver refused a security event token");
+            }
+        }
+        if request.max_events == 0 {
+            return Ok(PollAnswer::default());
+        }
+        let deadline = tokio::time::Instant::now() + LONG_POLL_WAIT;
+        loop {
+            let mut queued = store::queued_sets(&self.pool, stream.id, i64::from(request.max_events) + 1).await?;
+            let more_available = queued.len() > request.max_events as usize;
+            queued.truncate(request.max_events as usize);
+            let now = tokio::time::Instant::now();
+            if !queued.is_empty() || request.return_immediately || now >= deadline {
+                return Ok(PollAnswer {
+                    sets: queued.into_iter().map(|s| (s.jti, s.token)).collect(),
+                    more_available,
+                });
+            }
+            self.wakeups
+                .wait((deadline - now).min(crate::wakeups::FALLBACK_INTERVAL))
+                .await;
+        }
+    }
+
+    /// Applies a security event (the consumers' path, in their transaction).
+    pub async fn emit(&self, conn: &mut PgConnection, event: &SecurityEvent) -> Result<usize, SignalsError> {
+        self.transmitter.emit(conn, event).await
+    }
+}
+
+/// Registers a receiver with a fresh client id and secret (the secret stored as a hash).
+pub async fn add_receiver(pool: &PgPool, name: &str, audience: &str) -> Result<RegisteredReceiver, SignalsError> {
+    let new = NewReceiver::parse(name, audience)?;
+    let receiver = Receiver {
+        id: Uuid::now_v7(),
+        name: new.name,
+        audience: new.audience,
+        client_id: format!("ssf-{}", Uuid::new_v4().simple()),
+        created_at: Utc::now(),
+    };
+    let client_secret = random_secret();
+    store::insert_receiver(pool, &receiver, &sha256(&client_secret)).await?;
+    tracing::info!(receiver_id = %receiver.id, client_id = %receiver.client_id, "receiver registered");
+    Ok(RegisteredReceiver {
+        receiver,
+        client_secret,
+    })
+}
+
+/// Every event type a stream may request.
+pub fn events_supported() -> Vec<String> {
+    EventType::supported_uris()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_ids_are_stable_per_cause_and_stream() {
+        let stream = Uuid::new_v4();
+        let uri = EventType::SessionRevoked.uri();
+        assert_eq!(set_id("e1", &uri, stream), set_id("e1", &uri, stream));
+        assert_ne!(set_id("e1", &uri, stream), set_id("e2", &uri, stream));
+        assert_ne!(set_id("e1", &uri, stream), set_id("e1", &uri, Uuid::new_v4()));
+    }
+
+    #[test]
+    fn digests_compare_whole() {
+        assert!(same_digest(&sha256("a"), &sha256("a")));
+        assert!(!same_digest(&sha256("a"), &sha256("b")));
+        assert!(!same_digest(&sha256("a"), &[]));
+    }
+}
