@@ -287,7 +287,7 @@ impl TestSystem {
             nats.settings_for(myaccount_security_info::SPEC.name),
             &jwks_url,
         )
-        .trusting(gateway_only.with_key(&identity_key));
+        .trusting(gateway_only.clone().with_key(&identity_key));
         security_info_service.grpc.port = security_info_port;
         let security_info = myaccount_security_info::Application::build(myaccount_security_info::Settings {
             service: security_info_service,

@@ -29,6 +29,15 @@ struct Verified<T> {
     expires_at: i64,
 }
 
+impl<T> std::fmt::Debug for VerifiedTokens<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let remembered = self.remembered.lock().map(|r| r.len()).unwrap_or(0);
+        f.debug_struct("VerifiedTokens")
+            .field("remembered", &remembered)
+            .finish()
+    }
+}
+
 impl<T: Clone> Default for VerifiedTokens<T> {
     fn default() -> Self {
         Self::with_capacity(REMEMBERED_TOKENS)

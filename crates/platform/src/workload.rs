@@ -26,6 +26,7 @@ use tonic::Status;
 use uuid::Uuid;
 
 use crate::config::{ConfigError, Env};
+use crate::verified_tokens::VerifiedTokens;
 
 /// The gRPC metadata entry that carries the calling workload's token.
 pub const WORKLOAD_TOKEN_METADATA: &str = "myaccount-workload-token";
@@ -33,7 +34,8 @@ pub const WORKLOAD_TOKEN_METADATA: &str = "myaccount-workload-token";
 /// The JWT `typ` of a workload token: never taken for a person's access token (`at+jwt`).
 pub const WORKLOAD_TOKEN_TYPE: &str = "myaccount-workload+jwt";
 
-/// How long a workload token is valid after it is signed. Each call gets a fresh one.
+/// How long a workload token is valid after it is signed. A caller sends the same one for half
+/// of it ([`REUSE_WORKLOAD_TOKEN_FOR`]).
 pub const WORKLOAD_TOKEN_TTL: Duration = Duration::from_secs(60);
 
 /// The longest life a callee accepts from a token's `iat` to its `exp`: a token minted for
@@ -344,6 +346,8 @@ pub struct WorkloadVerifier {
     /// This service's workload name: the audience tokens must name.
     audience: String,
     trusted: TrustedCallers,
+    /// A caller reuses its token for a while ([`REUSE_WORKLOAD_TOKEN_FOR`]): checked once.
+    verified: Arc<VerifiedTokens<CallingWorkload>>,
 }
 
 impl WorkloadVerifier {
@@ -351,6 +355,7 @@ impl WorkloadVerifier {
         Self {
             audience: audience.into(),
             trusted,
+            verified: Arc::default(),
         }
     }
 
@@ -361,6 +366,11 @@ impl WorkloadVerifier {
     pub fn verify(&self, token: &str) -> Result<CallingWorkload, WorkloadError> {
         if self.trusted.is_empty() {
             return Err(WorkloadError::NoneTrusted);
+        }
+        // Every claim checked below is the token's own, fixed when it was signed; only its
+        // expiry moves, and the memory forgets it then.
+        if let Some(calling) = self.verified.get(token) {
+            return Ok(calling);
         }
         let header = jsonwebtoken::decode_header(token).map_err(|_| WorkloadError::Invalid("not a JWT".into()))?;
         if header.alg != Algorithm::EdDSA || header.typ.as_deref() != Some(WORKLOAD_TOKEN_TYPE) {
@@ -406,7 +416,9 @@ impl WorkloadVerifier {
                 "the subject is not the workload that signed it".into(),
             ));
         }
-        Ok(CallingWorkload { name: caller })
+        let calling = CallingWorkload { name: caller };
+        self.verified.remember(token, claims.exp, calling.clone());
+        Ok(calling)
     }
 }
 
@@ -421,12 +433,19 @@ fn audience_of(token: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Wraps a gRPC channel so every call carries a fresh token of `key` for `audience`.
+/// How long a caller sends the same token: half its life, so a callee never sees one that is
+/// about to expire. Signing (and the callee's check) once per this instead of once per call.
+pub const REUSE_WORKLOAD_TOKEN_FOR: Duration = Duration::from_secs(WORKLOAD_TOKEN_TTL.as_secs() / 2);
+
+/// Wraps a gRPC channel so every call carries a token of `key` for `audience`, signed afresh
+/// every [`REUSE_WORKLOAD_TOKEN_FOR`].
 #[derive(Clone)]
 pub struct SignedAsWorkload<S> {
     inner: S,
     key: Arc<WorkloadKey>,
     audience: Arc<str>,
+    /// The token being sent and until when (Unix seconds), shared by every clone.
+    current: Arc<std::sync::Mutex<Option<(http::HeaderValue, i64)>>>,
 }
 
 impl<S> SignedAsWorkload<S> {
@@ -435,7 +454,29 @@ impl<S> SignedAsWorkload<S> {
             inner,
             key,
             audience: audience.into(),
+            current: Arc::default(),
         }
+    }
+
+    /// The token to send now: the current one while it is young enough, else a new one.
+    fn token(&self) -> Result<http::HeaderValue, String> {
+        let now = Utc::now().timestamp();
+        if let Ok(current) = self.current.lock()
+            && let Some((token, until)) = current.as_ref()
+            && now < *until
+        {
+            return Ok(token.clone());
+        }
+        let token = self
+            .key
+            .token_for(&self.audience)
+            .map_err(|e| e.to_string())
+            .and_then(|t| http::HeaderValue::from_str(&t).map_err(|e| e.to_string()))?;
+        let reuse = i64::try_from(REUSE_WORKLOAD_TOKEN_FOR.as_secs()).unwrap_or(0);
+        if let Ok(mut current) = self.current.lock() {
+            *current = Some((token.clone(), now + reuse));
+        }
+        Ok(token)
     }
 }
 
@@ -454,12 +495,7 @@ where
     fn call(&mut self, mut request: http::Request<B>) -> Self::Future {
         // Signing with an in-memory Ed25519 key does not fail in practice; should it, the call
         // goes without a token and the callee's refusal says what is missing.
-        match self
-            .key
-            .token_for(&self.audience)
-            .map_err(|e| e.to_string())
-            .and_then(|t| http::HeaderValue::from_str(&t).map_err(|e| e.to_string()))
-        {
+        match self.token() {
             Ok(value) => {
                 request.headers_mut().insert(WORKLOAD_TOKEN_METADATA, value);
             }
@@ -484,6 +520,44 @@ mod tests {
         let verifier = verifier_trusting(&[&gateway], IDENTITY);
         let token = gateway.token_for(IDENTITY).unwrap();
         assert_eq!(verifier.verify(&token).unwrap().name, GATEWAY);
+    }
+
+    #[test]
+    fn a_token_is_checked_once_and_its_altered_copies_every_time() {
+        let gateway = WorkloadKey::generate(GATEWAY);
+        let verifier = verifier_trusting(&[&gateway], IDENTITY);
+        let token = gateway.token_for(IDENTITY).unwrap();
+        assert_eq!(verifier.verify(&token).unwrap().name, GATEWAY);
+        assert_eq!(verifier.verified.len(), 1);
+        assert_eq!(verifier.verify(&token).unwrap().name, GATEWAY, "from memory");
+        let signature_at = token.rfind('.').unwrap() + 10;
+        let mut altered = token.clone().into_bytes();
+        altered[signature_at] = if altered[signature_at] == b'A' { b'B' } else { b'A' };
+        let altered = String::from_utf8(altered).unwrap();
+        assert_eq!(
+            verifier.verify(&altered),
+            Err(WorkloadError::Invalid("bad signature".into()))
+        );
+        // Remembered by this verifier only: another callee is still refused it.
+        let elsewhere = verifier_trusting(&[&gateway], "security-info");
+        assert_eq!(
+            elsewhere.verify(&token),
+            Err(WorkloadError::WrongAudience(IDENTITY.into()))
+        );
+    }
+
+    #[test]
+    fn a_signed_channel_sends_one_token_until_it_is_half_spent() {
+        let key = Arc::new(WorkloadKey::generate(GATEWAY));
+        let channel = SignedAsWorkload::new((), key, IDENTITY);
+        let first = channel.token().unwrap();
+        assert_eq!(channel.clone().token().unwrap(), first, "shared by clones");
+        if let Ok(mut current) = channel.current.lock()
+            && let Some((_, until)) = current.as_mut()
+        {
+            *until = Utc::now().timestamp();
+        }
+        assert_ne!(channel.token().unwrap(), first, "a new one once half spent");
     }
 
     #[test]

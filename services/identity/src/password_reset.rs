@@ -211,7 +211,7 @@ pub async fn verify_method(
     };
     if let Some((reason, error)) = refused {
         let ended = Ended::failed(Verdict::Refused(reason), error);
-        return attempt::finish(ctx.pool.begin().await?, &attempt, ended).await;
+        return attempt::finish(ctx.pool.begin().await?, &attempt, ended, None).await;
     }
     let reservation = match attempt::reserve(&ctx.pool, &mut attempt).await? {
         Ok(reservation) => reservation,
@@ -220,7 +220,7 @@ pub async fn verify_method(
                 Verdict::Refused(FailureReason::Throttled),
                 IdentityError::Throttled { retry_after },
             );
-            return attempt::finish(ctx.pool.begin().await?, &attempt, ended).await;
+            return attempt::finish(ctx.pool.begin().await?, &attempt, ended, None).await;
         }
     };
     // Count the answer first, in its own transaction, so concurrent guesses cannot exceed the
@@ -235,7 +235,7 @@ pub async fn verify_method(
             Verdict::Refused(FailureReason::MfaTooManyAttempts),
             IdentityError::ResetTooManyAttempts,
         );
-        return attempt::finish_reserved(tx, &attempt, ended, reservation).await;
+        return attempt::finish_reserved(tx, &attempt, ended, reservation, None).await;
     }
     store::count_password_reset_attempt(&mut tx, flow_id).await?;
     tx.commit().await?;
@@ -254,7 +254,7 @@ pub async fn verify_method(
             Ended::failed(Verdict::WrongAnswer(reason), error)
         }
     };
-    attempt::finish_reserved(tx, &attempt, ended, reservation).await
+    attempt::finish_reserved(tx, &attempt, ended, reservation, None).await
 }
 
 /// Sets the new password once enough methods are proven: every session ends, and the reset is
@@ -339,7 +339,7 @@ pub async fn complete(
         amr.push(platform::auth::MFA_AMR.to_owned());
     }
     attempt.amr = amr;
-    attempt::finish(tx, &attempt, Ended::answered(Verdict::PasswordReset, ())).await?;
+    attempt::finish(tx, &attempt, Ended::answered(Verdict::PasswordReset, ()), None).await?;
     tracing::info!(%user_id, sessions_ended = ended.len(), "password reset");
     Ok(())
 }

@@ -78,6 +78,10 @@ fn revocation_story(reason: Option<RevocationReason>) -> (InitiatingEntity, &'st
         }
         Some(RevocationReason::SignedOutEverywhere) => (InitiatingEntity::User, "You signed out everywhere"),
         Some(RevocationReason::PasswordChanged) => (InitiatingEntity::User, "Your password was changed"),
+        Some(RevocationReason::PasswordReset) => (
+            InitiatingEntity::User,
+            "Your password was reset with \"Forgot my password?\"",
+        ),
         Some(RevocationReason::DeviceDisabled) => (InitiatingEntity::Policy, "The device was disabled"),
         Some(RevocationReason::ReportedNotMe) => (InitiatingEntity::Policy, "You reported a sign-in that was not you"),
         Some(RevocationReason::RefreshTokenReuse) => (

@@ -19,8 +19,8 @@ use myaccount_proto::events::v1::{PasswordChanged, SecurityMethodAdded, Security
 use myaccount_proto::signals::v1::signals_service_server::SignalsServiceServer;
 use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
-use platform::workload;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
+use platform::workload;
 
 use crate::keys::SetSigner;
 use crate::push::{PushSettings, Pusher};

@@ -17,8 +17,8 @@ use platform::crypto::Keyring;
 use platform::events::{EventBus, Stream};
 use platform::service::ServiceSettings;
 use platform::testing::{StartedService, TestDatabase, TestGateway, TestIssuer, TestNats};
-use platform::workload::SignedAsWorkload;
 pub use platform::testing::{assert_status, bearer, violated_fields};
+use platform::workload::SignedAsWorkload;
 use serde_json::Value;
 use sqlx::PgPool;
 use tonic::transport::Channel;
@@ -262,6 +262,7 @@ impl TestApp {
             session_id: Uuid::new_v4().to_string(),
             other_sessions_ended: 0,
             time: Some(myaccount_proto::timestamp(Utc::now())),
+            ..Default::default()
         };
         platform::testing::publish_as(&self.bus, "myaccount/identity", &event_id, &event, Utc::now()).await;
         event_id
