@@ -21,6 +21,7 @@ pub mod web;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
@@ -172,6 +173,10 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.draining.clone(),
+            close_when_draining,
+        ))
         .layer(
             ServiceBuilder::new()
                 // Outermost: a server span per request (continuing the caller's traceparent)
@@ -215,10 +220,29 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// While draining, every HTTP/1.1 answer says `Connection: close`, so a keep-alive client opens
+/// its next request elsewhere instead of racing the connection's close at shutdown.
+async fn close_when_draining(
+    axum::extract::State(draining): axum::extract::State<Arc<AtomicBool>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let http1 = request.version() == axum::http::Version::HTTP_11;
+    let mut response = next.run(request).await;
+    if http1 && draining.load(Ordering::Relaxed) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
     shutdown: CancellationToken,
+    draining: Arc<AtomicBool>,
+    drain_delay: Duration,
 }
 
 impl Application {
@@ -227,11 +251,14 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        let router = router(AppState::new(settings)?);
+        let state = AppState::new(settings)?;
+        let (draining, drain_delay) = (state.draining.clone(), state.settings.drain_delay);
         Ok(Self {
             listener,
-            router,
+            router: router(state),
             shutdown: CancellationToken::new(),
+            draining,
+            drain_delay,
         })
     }
 
@@ -244,11 +271,23 @@ impl Application {
     }
 
     /// Serves until SIGTERM/Ctrl-C or the shutdown token; in-flight requests finish first.
+    /// After a signal it drains first: for `GATEWAY_DRAIN_DELAY` it keeps serving with
+    /// readiness failing and every answer closing its connection, so nothing a client sends
+    /// in the meantime meets a closed connection. The token (tests, `myaccount up`'s own stop)
+    /// stops at once.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let shutdown = self.shutdown.clone();
+        let (draining, drain_delay) = (self.draining.clone(), self.drain_delay);
         let stop = async move {
             tokio::select! {
-                _ = platform::shutdown::signal() => {}
+                _ = platform::shutdown::signal() => {
+                    draining.store(true, Ordering::Relaxed);
+                    tracing::info!(delay = ?drain_delay, "draining: readiness fails, connections close after their answer");
+                    tokio::select! {
+                        _ = tokio::time::sleep(drain_delay) => {}
+                        _ = shutdown.cancelled() => {}
+                    }
+                }
                 _ = shutdown.cancelled() => {}
             }
         };

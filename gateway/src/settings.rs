@@ -33,6 +33,9 @@ pub struct Settings {
     /// Deadline of each overview section, carried to the service as the gRPC deadline.
     pub section_deadline: Duration,
     pub request_timeout: Duration,
+    /// After SIGTERM, how long the gateway keeps serving (readiness failing, every answer
+    /// closing its connection) before it stops taking requests (`GATEWAY_DRAIN_DELAY`).
+    pub drain_delay: Duration,
     pub body_limit: usize,
     /// Take the client IP from `X-Forwarded-For` (only behind a proxy that sets it).
     pub trust_forwarded_for: bool,
@@ -82,6 +85,7 @@ impl Settings {
             jwks_url: url("JWKS_URL", "http://127.0.0.1:51051/.well-known/jwks.json")?,
             section_deadline: env.duration("GATEWAY_SECTION_DEADLINE", Duration::from_millis(300))?,
             request_timeout: env.duration("GATEWAY_REQUEST_TIMEOUT", Duration::from_secs(10))?,
+            drain_delay: drain_delay(env)?,
             body_limit: env.or("GATEWAY_BODY_LIMIT_BYTES", 64 * 1024)?,
             trust_forwarded_for: env.flag("GATEWAY_TRUST_FORWARDED_FOR", false)?,
             location_headers: env.or("GATEWAY_LOCATION_HEADERS", location::LocationHeaders::Off)?,
@@ -99,6 +103,16 @@ impl Settings {
             workload_key: WorkloadKey::from_env(env, "GATEWAY", GATEWAY)?,
         })
     }
+}
+
+/// `GATEWAY_DRAIN_DELAY`: 5 s by default (load balancers and kube-proxy take a few seconds to
+/// stop sending to a terminating pod), at most 60 s.
+fn drain_delay(env: &Env) -> Result<Duration, ConfigError> {
+    let delay = env.duration("GATEWAY_DRAIN_DELAY", Duration::from_secs(5))?;
+    if delay > Duration::from_secs(60) {
+        return Err(ConfigError::new("GATEWAY_DRAIN_DELAY", "must be at most 60s"));
+    }
+    Ok(delay)
 }
 
 fn cookie_keys(env: &Env) -> Result<Keyring, ConfigError> {

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use myaccount_proto::audit::v1::DataRetention;
@@ -89,6 +90,9 @@ pub struct AppState {
     /// A person's own sign-in log retention and account deletion policy, per token.
     pub retention: Arc<Remembered<DataRetention>>,
     pub deletion_policy: Arc<Remembered<AccountDeletionPolicy>>,
+    /// Set at SIGTERM: readiness fails and every answer closes its connection, so clients and
+    /// load balancers move to another replica before this one stops.
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -103,6 +107,7 @@ impl AppState {
             personal_data: Arc::default(),
             retention: Arc::default(),
             deletion_policy: Arc::default(),
+            draining: Arc::default(),
             settings,
             clients,
             http,

@@ -368,6 +368,7 @@ impl TestSystem {
             rate_limits,
             service_concurrency_limit: 256,
             call_retries: 3,
+            drain_delay: Duration::from_secs(1),
             client_tls: platform::tls::ClientTls::default(),
             workload_key: Some(gateway_key.clone()),
         };

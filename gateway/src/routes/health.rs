@@ -1,5 +1,7 @@
 //! Probes, the published token keys and the OpenAPI document.
 
+use std::sync::atomic::Ordering;
+
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +47,17 @@ pub struct Readiness {
     )
 )]
 pub async fn readyz(State(state): State<AppState>) -> Response {
+    if state.draining.load(Ordering::Relaxed) {
+        // Stopping: no new traffic, whatever the services say.
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Readiness {
+                identity: "draining",
+                audit: "draining",
+            }),
+        )
+            .into_response();
+    }
     let (identity, audit) = tokio::join!(
         serving(state.clients.identity.clone()),
         serving(state.clients.audit.clone())
