@@ -141,6 +141,66 @@ async fn call_every_gateway_only_method(
                 .await
                 .expect_err("refused"),
         ),
+        (
+            "StartPasswordReset",
+            client
+                .start_password_reset(request(
+                    pb::StartPasswordResetRequest {
+                        username: crate::helpers::ADMIN_UPN.into(),
+                        client: Some(forged_context()),
+                    },
+                    None,
+                    workload_token,
+                ))
+                .await
+                .expect_err("refused"),
+        ),
+        (
+            "BeginPasswordResetMethod",
+            client
+                .begin_password_reset_method(request(
+                    pb::BeginPasswordResetMethodRequest {
+                        flow_id: uuid::Uuid::new_v4().to_string(),
+                        method_id: uuid::Uuid::new_v4().to_string(),
+                        client: Some(forged_context()),
+                    },
+                    None,
+                    workload_token,
+                ))
+                .await
+                .expect_err("refused"),
+        ),
+        (
+            "VerifyPasswordResetMethod",
+            client
+                .verify_password_reset_method(request(
+                    pb::VerifyPasswordResetMethodRequest {
+                        flow_id: uuid::Uuid::new_v4().to_string(),
+                        method_id: uuid::Uuid::new_v4().to_string(),
+                        proof: Some(pb::verify_password_reset_method_request::Proof::Code("123456".into())),
+                        client: Some(forged_context()),
+                    },
+                    None,
+                    workload_token,
+                ))
+                .await
+                .expect_err("refused"),
+        ),
+        (
+            "CompletePasswordReset",
+            client
+                .complete_password_reset(request(
+                    pb::CompletePasswordResetRequest {
+                        flow_id: uuid::Uuid::new_v4().to_string(),
+                        new_password: "an entirely new lively walrus".into(),
+                        client: Some(forged_context()),
+                    },
+                    None,
+                    workload_token,
+                ))
+                .await
+                .expect_err("refused"),
+        ),
     ]
 }
 
