@@ -74,7 +74,10 @@ async fn connecting_twice_is_harmless() -> Result<()> {
         sqlx::query_as("SELECT version, success FROM platform._sqlx_migrations ORDER BY version")
             .fetch_all(&second)
             .await?;
-    assert_eq!(platform_applied, vec![(1, true), (2, true), (3, true), (4, true)]);
+    assert_eq!(
+        platform_applied,
+        vec![(1, true), (2, true), (3, true), (4, true), (5, true)]
+    );
     let service_applied: Vec<(i64, bool)> =
         sqlx::query_as("SELECT version, success FROM public._sqlx_migrations ORDER BY version")
             .fetch_all(&second)
@@ -100,7 +103,7 @@ async fn replicas_starting_together_all_succeed() -> Result<()> {
     let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM platform._sqlx_migrations")
         .fetch_one(&pools[0])
         .await?;
-    assert_eq!(applied, 4);
+    assert_eq!(applied, 5);
     for pool in pools {
         pool.close().await;
     }
@@ -118,6 +121,7 @@ async fn platform_tables_live_in_schema_platform() -> Result<()> {
             "_sqlx_migrations",
             "consumer_failures",
             "erased_users",
+            "idempotent_calls",
             "outbox",
             "processed_events"
         ])
