@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes sure the real-browser tests of the web UI can run: Debian's Chromium at /usr/bin/chromium,
-# Node.js with npm, and web/tests/node_modules installed from package-lock.json (playwright-core
-# only; it drives the system Chromium and downloads no browser). Installs with apt-get and
+# Node.js with npm, and web/tests/node_modules installed from package-lock.json (playwright-core,
+# which drives the system Chromium and downloads no browser, and axe-core). Installs with apt-get and
 # `npm ci` only what is missing or stale; quiet when everything is there. Needs root (or sudo)
 # only when it has something to install with apt.
 set -euo pipefail

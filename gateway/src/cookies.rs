@@ -208,13 +208,17 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, value)| value.trim().trim_matches('"').to_owned())
 }
 
-/// Claims read without checking the signature: only to decide when to refresh and whose rate
-/// limit a request counts against. The services verify every token themselves.
+/// Claims read without checking the signature: only to decide when to refresh, whose rate
+/// limit a request counts against and (once identity has accepted the token) which
+/// organization a session is in. The services verify every token themselves.
 #[derive(Debug, Deserialize)]
 pub struct UnverifiedClaims {
     pub exp: i64,
     #[serde(default)]
     pub sub: String,
+    /// The organization the session acts in: the home one, or a guest one signed in to.
+    #[serde(default)]
+    pub org: Option<String>,
 }
 
 pub fn unverified_claims(token: &str) -> Option<UnverifiedClaims> {

@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use crate::cookies::{
     BrowserSession, SESSION_COOKIE, SessionMode, clear_cookies, cookie, csrf_cookie, csrf_valid, is_state_changing,
-    needs_refresh, random_token, session_cookie,
+    needs_refresh, random_token, session_cookie, unverified_claims,
 };
 use crate::extract::{Bearer, Client};
 use crate::json::{SignedIn, Tokens};
@@ -46,6 +46,10 @@ pub enum TokenAnswer {
 #[serde(rename_all = "camelCase")]
 pub struct SessionStatus {
     pub signed_in: bool,
+    /// The organization the session is in (the home one, or the guest one signed in to), so
+    /// a page can say so; absent when signed out or when the token names none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
 }
 
 /// The answer that issues tokens: in the body, or as the two cookies.
@@ -200,18 +204,29 @@ pub async fn authenticate(State(state): State<AppState>, request: Request, next:
 /// Whether this request has a live session: its bearer token, or the session cookie (refreshed
 /// when due), checked with identity, which knows about sessions ended elsewhere.
 pub async fn status(state: &AppState, mut parts: Parts) -> Result<Response, Problem> {
-    let answer = |signed_in: bool| Json(SessionStatus { signed_in }).into_response();
+    // Read from the token only once identity has accepted it, and so named by identity.
+    let answer = |live_token: Option<&str>| {
+        Json(SessionStatus {
+            signed_in: live_token.is_some(),
+            organization_id: live_token
+                .and_then(unverified_claims)
+                .and_then(|claims| claims.org)
+                .filter(|org| !org.is_empty()),
+        })
+        .into_response()
+    };
     if let Some(authorization) = parts.headers.get(header::AUTHORIZATION) {
         let token = platform::auth::bearer_token(Some(authorization))
             .map(str::to_owned)
             .map_err(|e| Problem::unauthenticated(e.to_string()))?;
-        return Ok(answer(alive(state, &token).await?));
+        let live = alive(state, &token).await?;
+        return Ok(answer(live.then_some(token.as_str())));
     }
     let Some(value) = cookie(&parts.headers, SESSION_COOKIE) else {
-        return Ok(answer(false));
+        return Ok(answer(None));
     };
     let signed_out = || {
-        let mut response = answer(false);
+        let mut response = answer(None);
         clear_cookies(response.headers_mut());
         response
     };
@@ -226,7 +241,7 @@ pub async fn status(state: &AppState, mut parts: Parts) -> Result<Response, Prob
     if !alive(state, &session.access_token).await? {
         return Ok(signed_out());
     }
-    let mut response = answer(true);
+    let mut response = answer(Some(&session.access_token));
     if let Some(sealed) = refreshed {
         response
             .headers_mut()

@@ -83,7 +83,7 @@ export async function show({ focus = true } = {}) {
   if (focus) heading.focus();
   const rerender = () => show({ focus: false });
   try {
-    await page.render(body, { rerender, navigate, signedOut, isCurrent: () => count === renderCount });
+    await page.render(body, { rerender, navigate, signedOut, accountChanged: loadAccountName, isCurrent: () => count === renderCount });
   } catch (err) {
     if (err && err.status === 401) return;
     if (count === renderCount) replace(body, errorState(err, rerender));

@@ -304,3 +304,49 @@ export function reauthenticate(problem) {
   }).finally(() => { pending = null; });
   return pending;
 }
+
+/**
+ * "Switch to <organization>": a new sign-in (password, then the second factor when asked) in
+ * that organization, in a dialog. `organizationId` is null for the home organization. Resolves
+ * true once the browser's session is the new one, false when cancelled.
+ */
+export function signInToOrganization({ username, organizationId, organizationName }) {
+  return openDialog({
+    title: `Switch to ${organizationName}`,
+    className: 'dialog-switch',
+    build: (close) => {
+      const body = h('div', { class: 'dialog-body' });
+      const handle = (answer) => {
+        if (answer && answer.signedIn) return close(true);
+        if (answer && answer.mfaRequired) {
+          replace(body,
+            h('p', { text: 'Now verify with a second method.' }),
+            mfaStep(answer, handle),
+            h('div', { class: 'actions' }, button('Cancel', () => close(false), { kind: 'secondary' })));
+          const first = body.querySelector('input');
+          if (first) first.focus();
+          return undefined;
+        }
+        // A new password or a second method to set up first: only the full sign-in page asks.
+        replace(body, h('p', { role: 'alert', text: `Signing in to ${organizationName} needs more than this dialog can ask. Sign out, then sign in again.` }),
+          h('div', { class: 'actions' }, button('Close', () => close(false))));
+        body.querySelector('button').focus();
+        return undefined;
+      };
+      const form = h('form', { class: 'form', novalidate: true },
+        field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+        h('div', { class: 'actions' },
+          button('Continue', null, { kind: 'primary', type: 'submit' }),
+          button('Cancel', () => close(false), { kind: 'secondary' })));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        const signIn = { username, password: form.elements.password.value };
+        if (organizationId) signIn.organizationId = organizationId;
+        busy(form, () => post('/auth/sign-in', signIn, { ...cookie, stepUp: false }))
+          .then(handle)
+          .catch((err) => showProblem(form, err));
+      });
+      return append(body, [h('p', { text: `Enter your password to sign in to ${organizationName}. Your current session here ends once you have.` }), form]);
+    },
+  });
+}

@@ -308,7 +308,7 @@ pub async fn sign_out(State(state): State<AppState>, bearer: Bearer) -> Result<S
     tag = "auth",
     security((), ("bearer" = []), ("session_cookie" = [])),
     responses(
-        (status = 200, description = "`{\"signedIn\": true}`, or `false` (a cookie whose session has ended is cleared)", body = SessionStatus),
+        (status = 200, description = "`{\"signedIn\": true, \"organizationId\"}` (the organization the session is in: the home one, or the guest one signed in to), or `{\"signedIn\": false}` (a cookie whose session has ended is cleared)", body = SessionStatus),
         (status = "5XX", description = "identity could not be asked", body = Problem, content_type = "application/problem+json"),
     )
 )]

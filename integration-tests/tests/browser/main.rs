@@ -118,6 +118,9 @@ async fn the_web_ui_works_in_a_real_browser() {
     let reset_session = system.sign_in_ok(&reset_user).await;
     let (reset_app, reset_step, _) = system.add_authenticator_app(&reset_session.access_token).await;
     let reset_step = reset_step.to_string();
+    // Every action on a page: a person of Northwind who is also a guest of Fabrikam edits the
+    // profile, registers, renames and deletes a device and switches organization.
+    let pages_user = guest_of_another_organization(&system, "Northwind", "Fabrikam").await;
 
     let artifacts = workspace.join("target/browser-artifacts");
     // Only this run's failures: earlier screenshots would mislead.
@@ -160,6 +163,10 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("RESET_PASSWORD", reset_user.password.as_str()),
         ("RESET_TOTP_SECRET", reset_app.secret()),
         ("RESET_TOTP_LAST_STEP", reset_step.as_str()),
+        ("PAGES_USER", pages_user.upn.as_str()),
+        ("PAGES_PASSWORD", pages_user.password.as_str()),
+        ("PAGES_HOME_ORGANIZATION", "Northwind"),
+        ("PAGES_GUEST_ORGANIZATION", "Fabrikam"),
     ];
     let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     run_node("e2e/", &env, &artifacts).await;
@@ -248,38 +255,117 @@ async fn with_two_recovery_codes_left(system: &TestSystem, user: &TestUser) -> (
     (app, step)
 }
 
-/// `node --test` on a folder of `web/tests`; fails with node's output when a story fails.
-/// A new person of a new organization that requires multi-factor authentication, once identity
-/// knows it does (a sign-in then answers "more information required").
-async fn user_of_organization_requiring_mfa(system: &TestSystem) -> TestUser {
-    use myaccount_proto::organizations::v1 as pb;
-    // There are no admin pages yet: the admin calls organizations directly, as the gateway.
-    let mut organizations = pb::organizations_service_client::OrganizationsServiceClient::new(
+/// There are no admin pages yet: the admin calls organizations directly, as the gateway.
+fn organizations_as_admin(
+    system: &TestSystem,
+) -> myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient<
+    platform::workload::SignedAsWorkload<tonic::transport::Channel>,
+> {
+    myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient::new(
         system.as_gateway(system.organizations_port, platform::workload::ORGANIZATIONS),
-    );
-    let admin = system.admin_token().await;
+    )
+}
+
+/// Creates an organization named `name` (its domain `<name>.example`); its id.
+async fn create_organization(system: &TestSystem, name: &str, mfa_required: bool) -> String {
+    use myaccount_proto::organizations::v1 as pb;
+    let domain = format!("{}.example", name.to_lowercase());
     let request = platform::auth::bearer_request(
         pb::CreateOrganizationRequest {
             organization_id: String::new(),
             settings: Some(pb::OrganizationSettings {
-                display_name: "Woodgrove".into(),
-                verified_domains: vec!["woodgrove.example".into()],
-                privacy_statement_url: "https://woodgrove.example/privacy".into(),
-                privacy_contact_email: "privacy@woodgrove.example".into(),
-                technical_contact_email: "it@woodgrove.example".into(),
-                mfa_required: true,
+                display_name: name.into(),
+                verified_domains: vec![domain.clone()],
+                privacy_statement_url: format!("https://{domain}/privacy"),
+                privacy_contact_email: format!("privacy@{domain}"),
+                technical_contact_email: format!("it@{domain}"),
+                mfa_required,
                 ..Default::default()
             }),
         },
-        &admin,
+        &system.admin_token().await,
     )
     .expect("a request");
-    let woodgrove = organizations
+    organizations_as_admin(system)
         .create_organization(request)
         .await
         .expect("the organization is created")
         .into_inner()
+        .id
+}
+
+/// A new person of a new organization `home` who accepted an invitation to a new organization
+/// `guest`, once identity knows of the membership (a sign-in to `guest` then succeeds).
+async fn guest_of_another_organization(system: &TestSystem, home: &str, guest: &str) -> TestUser {
+    use myaccount_proto::organizations::v1 as pb;
+    let home = create_organization(system, home, false).await;
+    let guest = create_organization(system, guest, false).await;
+    let user = system.create_user_in(&home).await;
+    let token = system.sign_in_ok(&user).await.access_token;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // Organizations hears of the person from identity before it can invite them.
+    loop {
+        let mine: Value = system
+            .get("/api/v1/me/organizations", &token)
+            .await
+            .json()
+            .await
+            .expect("json");
+        if mine["items"].as_array().is_some_and(|items| !items.is_empty()) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "organizations did not hear of the person"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let request = platform::auth::bearer_request(
+        pb::InviteUserRequest {
+            organization_id: guest.clone(),
+            user_principal_name: user.upn.clone(),
+        },
+        &system.admin_token().await,
+    )
+    .expect("a request");
+    let invitation = organizations_as_admin(system)
+        .invite_user(request)
+        .await
+        .expect("the admin invites")
+        .into_inner()
         .id;
+    let accepted = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/invitations/{invitation}/accept"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(accepted.status(), StatusCode::OK, "the invitation is accepted");
+    loop {
+        let signed_in = system
+            .post_json(
+                "/api/v1/auth/sign-in",
+                &json!({ "username": user.upn, "password": user.password, "organizationId": guest }),
+            )
+            .await;
+        if signed_in.status() == StatusCode::OK {
+            return user;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "identity did not learn of the guest membership: {}",
+            signed_in.status()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A new person of a new organization that requires multi-factor authentication, once identity
+/// knows it does (a sign-in then answers "more information required").
+async fn user_of_organization_requiring_mfa(system: &TestSystem) -> TestUser {
+    let woodgrove = create_organization(system, "Woodgrove", true).await;
     let user = system.create_user_in(&woodgrove).await;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
@@ -300,6 +386,7 @@ async fn user_of_organization_requiring_mfa(system: &TestSystem) -> TestUser {
     }
 }
 
+/// `node --test` on a folder of `web/tests`; fails with node's output when a story fails.
 async fn run_node(folder: &str, env: &[(String, String)], artifacts: &Path) {
     let web_tests = workspace().join("web/tests");
     let env = env.to_vec();

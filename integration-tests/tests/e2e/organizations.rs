@@ -447,6 +447,28 @@ async fn after_a_multi_factor_step_up_a_guest_leaves_and_the_platform_hears_of_i
         }
     }
     let in_fabrikam = in_fabrikam.expect("a guest session");
+    // Each session says which organization it is in.
+    let in_organization = |token: String| {
+        let system = &system;
+        async move {
+            let status: Value = system
+                .get("/api/v1/auth/session", &token)
+                .await
+                .json()
+                .await
+                .expect("json");
+            assert_eq!(status["signedIn"], true, "{status}");
+            status["organizationId"].as_str().map(str::to_owned)
+        }
+    };
+    assert_eq!(
+        in_organization(in_fabrikam.clone()).await.as_deref(),
+        Some(fabrikam.as_str())
+    );
+    assert_eq!(
+        in_organization(session.access_token.clone()).await.as_deref(),
+        Some(contoso.as_str())
+    );
 
     let refused = post(&system, &leave, &session).await;
     assert_problem(refused, StatusCode::FORBIDDEN).await;

@@ -1,9 +1,10 @@
 // Devices: every registered device with the sessions on it, then sessions on unregistered
-// devices; disabling a lost device (confirmed first) and revealing its recovery keys (which
-// may ask for a step-up).
+// devices; registering a personal device, renaming one, deleting a personal one, disabling a
+// lost one (both confirmed first) and revealing its recovery keys (which may ask for a
+// step-up).
 
-import { get, post, seg } from '../api.js';
-import { h, replace, button, dl, timeEl, notice, announce, busy, sentence } from '../dom.js';
+import { get, post, patch, del, seg } from '../api.js';
+import { h, replace, button, dl, timeEl, notice, announce, busy, sentence, field, showProblem, clearErrors } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { badge, empty, browserOn, card } from './common.js';
 
@@ -18,15 +19,72 @@ function sessionList(sessions, grouped = false) {
     h('span', { class: 'list-sub' }, [s.location || s.ipAddress, 'last active '].filter(Boolean).join(' · '), timeEl(s.lastActivityAt)))));
 }
 
+/** The register form's fields: the API's names, with labels and hints. */
+const REGISTER_FIELDS = [
+  ['manufacturer', 'Manufacturer', 'For example Contoso.'],
+  ['model', 'Model', null],
+  ['operatingSystem', 'Operating system', 'For example iOS, Android, Windows or macOS.'],
+  ['operatingSystemVersion', 'Operating system version', null],
+];
+
 export default {
   title: 'Devices',
   async render(body, ctx) {
     const view = await get('/me/devices');
     const status = h('div', { class: 'status-area' });
+    // After a change the page is drawn again; the message goes into the new page's status area.
+    const after = async (message) => {
+      announce(message);
+      await ctx.rerender();
+      const s = document.querySelector('.page-devices .status-area');
+      if (s) replace(s, notice(message));
+    };
+
+    const renameForm = (d, area, opener) => {
+      const form = h('form', { class: 'form inline-form', novalidate: true, 'aria-label': `Rename ${d.displayName}` },
+        field({ label: 'New name', name: 'displayName', value: d.displayName, required: true, autocomplete: 'off' }),
+        h('div', { class: 'actions' },
+          button('Save name', null, { kind: 'primary', type: 'submit' }),
+          button('Cancel', () => { replace(area); opener.hidden = false; opener.focus(); }, { kind: 'secondary' })));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        clearErrors(form);
+        const displayName = form.elements.displayName.value.trim();
+        busy(form, () => patch(`/me/devices/${seg(d.id)}`, { displayName }))
+          .then((renamed) => after(`${d.displayName} is now called ${renamed.displayName}.`))
+          .catch((err) => { if (err.status !== 401) showProblem(form, err); });
+      });
+      return form;
+    };
 
     const deviceCard = (d) => {
       const keysArea = h('div', { class: 'keys-area' });
+      const renameArea = h('div', { class: 'rename-area' });
       const actions = h('div', { class: 'actions' });
+      const rename = button('Rename', () => {
+        rename.hidden = true;
+        replace(renameArea, renameForm(d, renameArea, rename));
+        renameArea.querySelector('input').focus();
+      }, { kind: 'secondary', attrs: { 'aria-label': `Rename ${d.displayName}` } });
+      actions.append(rename);
+      // Only a personal device is the person's to delete; an organization's is its admins'.
+      if (d.joinType !== 'organization_joined') {
+        actions.append(button('Delete', async () => {
+          const ok = await confirmDialog({
+            title: `Delete ${d.displayName}?`,
+            message: 'The device is removed from your account. If it is lost or stolen, disable it instead: that also signs it out everywhere at once.',
+            confirmLabel: 'Delete device',
+            danger: true,
+          });
+          if (!ok) return;
+          try {
+            await busy(actions, () => del(`/me/devices/${seg(d.id)}`));
+            await after(`${d.displayName} was deleted.`);
+          } catch (err) {
+            if (err.status !== 401) replace(status, notice(err.message, 'error'));
+          }
+        }, { kind: 'danger-quiet', attrs: { 'aria-label': `Delete ${d.displayName}` } }));
+      }
       if (d.enabled) {
         actions.append(button('Disable device', async () => {
           const ok = await confirmDialog({
@@ -39,11 +97,7 @@ export default {
           if (!ok) return;
           try {
             await busy(actions, () => post(`/me/devices/${seg(d.id)}/disable`));
-            const message = `${d.displayName} is disabled.`;
-            announce(message);
-            await ctx.rerender();
-            const s = document.querySelector('.page-devices .status-area');
-            if (s) replace(s, notice(message));
+            await after(`${d.displayName} is disabled.`);
           } catch (err) {
             if (err.status !== 401) replace(status, notice(err.message, 'error'));
           }
@@ -91,8 +145,28 @@ export default {
         ]),
         h('h3', { text: 'Sessions on this device' }),
         sessionList(d.sessions || []),
-        actions, keysArea);
+        actions, renameArea, keysArea);
     };
+
+    const registerForm = h('form', { class: 'form', novalidate: true, 'aria-labelledby': 'register-device-title' },
+      field({ label: 'Name', name: 'displayName', required: true, autocomplete: 'off', hint: 'How you will recognise it, for example "Adele\'s phone".' }),
+      field({ label: 'Type', name: 'deviceType', type: 'select', value: 'phone', options: Object.entries(TYPES).map(([v, text]) => [v, v === 'other' ? 'Other' : text]) }),
+      REGISTER_FIELDS.map(([name, label, hint]) => field({ label: `${label} (optional)`, name, hint, autocomplete: 'off' })),
+      h('div', { class: 'actions' }, button('Register device', null, { kind: 'primary', type: 'submit' })));
+    registerForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      clearErrors(registerForm);
+      const el = registerForm.elements;
+      const device = { displayName: el.displayName.value.trim(), deviceType: el.deviceType.value };
+      for (const [name] of REGISTER_FIELDS) device[name] = el[name].value.trim();
+      busy(registerForm, () => post('/me/devices', device))
+        .then((registered) => after(`${registered.displayName} is registered.`))
+        .catch((err) => { if (err.status !== 401) showProblem(registerForm, err); });
+    });
+    const registerCard = h('section', { class: 'card register-device' },
+      h('h2', { id: 'register-device-title', text: 'Register a personal device' }),
+      h('p', { text: 'Register a phone, tablet or computer of your own so you can tell its sessions apart and disable it if it is lost.' }),
+      registerForm);
 
     const items = view.items || [];
     const others = view.unregisteredDevices || [];
@@ -105,6 +179,7 @@ export default {
         ? h('ul', { class: 'list' }, others.map((g) => h('li', {},
           h('span', { class: 'list-main', text: browserOn(g.browser, g.operatingSystem) }),
           sessionList(g.sessions || [], true))))
-        : empty('No sessions on unregistered devices.')));
+        : empty('No sessions on unregistered devices.')),
+      registerCard);
   },
 };

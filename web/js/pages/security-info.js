@@ -128,7 +128,8 @@ export default {
         h('section', { class: 'card' },
           h('h2', { text: 'Sign-in methods' }),
           dl([['Multi-factor authentication', info.mfaRegistered ? badge('Set up', 'good') : badge('Not set up', 'warn')],
-            ['Required by your organization', info.mfaRequired ? 'Yes' : 'No']]),
+            ['Required by your organization', info.mfaRequired ? 'Yes' : 'No'],
+            ['Recovery codes left', codes && codes.remainingCodes !== undefined ? String(codes.remainingCodes) : null]]),
           methods.length ? h('ul', { class: 'list methods' }, items) : empty('You have no sign-in methods besides your password yet.'),
           defaultForm));
     }

@@ -48,6 +48,8 @@ story('registers a passkey and then signs in with it as the second step', async 
 
   // Signed out, the password alone is no longer enough: the passkey answers the second step.
   await page.getByRole('button', { name: 'Sign out' }).click();
+  // Signed out once the page says so: loading the page before then could find the session alive.
+  await heading(page, 'Sign in');
   await passwordStep(page, origin, username, password);
   await page.getByRole('button', { name: 'Use my security key' }).click();
   await heading(page, 'Overview');

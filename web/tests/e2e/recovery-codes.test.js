@@ -15,6 +15,8 @@ story('warns when two or fewer recovery codes are left', async (page) => {
   await nav(page, 'Security info');
   const codes = page.locator('ul.methods li[data-method-type="recoveryCodes"]');
   await codes.getByText('2 left').waitFor();
+  const left = page.locator('main .fact').filter({ has: page.getByText('Recovery codes left', { exact: true }) });
+  assert.equal((await left.locator('dd').textContent()).trim(), '2');
   const warning = page.locator('main .notice-warning').filter({ hasText: 'Only 2 recovery codes are left.' });
   await warning.waitFor();
   assert.match(await warning.textContent(), /Generate new ones/);
