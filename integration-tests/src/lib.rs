@@ -336,6 +336,7 @@ impl TestSystem {
                 initial_backoff: Duration::from_millis(100),
                 max_backoff: Duration::from_millis(500),
             },
+            streams: myaccount_signals::service::StreamPolicy::default(),
         })
         .await
         .expect("signals starts");
