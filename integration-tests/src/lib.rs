@@ -551,11 +551,8 @@ impl TestSystem {
     /// `myaccount ssf add-receiver` does): its client id and secret.
     pub async fn add_ssf_receiver(&self, name: &str, audience: &str) -> (String, String) {
         use myaccount_proto::signals::v1 as signals;
-        let channel = tonic::transport::Channel::from_shared(format!("http://127.0.0.1:{}", self.signals_port))
-            .expect("a valid uri")
-            .connect()
-            .await
-            .expect("connect to signals");
+        // Signals takes calls from the gateway alone, as every service does.
+        let channel = self.as_gateway(self.signals_port, workload::SIGNALS);
         let registered = signals::signals_service_client::SignalsServiceClient::new(channel)
             .add_receiver(platform::testing::bearer(
                 signals::AddReceiverRequest {

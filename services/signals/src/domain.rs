@@ -365,7 +365,10 @@ pub fn subject_user(subject: &Value, issuer: &str) -> Result<Uuid, Violations> {
             // rather than silently widened to the whole person.
             if members.keys().any(|k| k != "format" && k != "user") {
                 let mut v = Violations::new();
-                v.add("subject", "only a complex subject's user is matched; leave out its other members");
+                v.add(
+                    "subject",
+                    "only a complex subject's user is matched; leave out its other members",
+                );
                 return Err(v);
             }
             members.get("user").ok_or_else(unsupported)?

@@ -122,14 +122,14 @@ fn status_to(stream: Stream) -> pb::StreamStatus {
 
 /// The transmitter-supplied properties a receiver sent back with an update must be what this
 /// transmitter says (SSF 1.0 section 8.1.1.3); `events_delivered` as before the update.
-fn check_transmitter_supplied(
-    request: &pb::UpdateStreamRequest,
-    current: &pb::Stream,
-) -> Result<(), SignalsError> {
+fn check_transmitter_supplied(request: &pb::UpdateStreamRequest, current: &pb::Stream) -> Result<(), SignalsError> {
     let mut violations = Violations::new();
     let mut must_match = |field: &str, matches: bool| {
         if !matches {
-            violations.add(field, "is the transmitter's; leave it out or send it as the stream has it");
+            violations.add(
+                field,
+                "is the transmitter's; leave it out or send it as the stream has it",
+            );
         }
     };
     if let Some(iss) = &request.iss {
@@ -145,7 +145,10 @@ fn check_transmitter_supplied(
         must_match("events_delivered", delivered.uris == current.events_delivered);
     }
     if let Some(interval) = request.min_verification_interval {
-        must_match("min_verification_interval", interval == current.min_verification_interval);
+        must_match(
+            "min_verification_interval",
+            interval == current.min_verification_interval,
+        );
     }
     if violations.is_empty() {
         Ok(())
@@ -278,13 +281,9 @@ impl SignalsService for SignalsApi {
         check_transmitter_supplied(&r, &stream_to(current, &self.signals, &receiver)).map_err(to_status)?;
         let update = StreamUpdate {
             replace: r.replace,
-            delivery: r.delivery.map(|d| {
-                (
-                    method_from(d.delivery_method),
-                    d.endpoint_url,
-                    d.authorization_header,
-                )
-            }),
+            delivery: r
+                .delivery
+                .map(|d| (method_from(d.delivery_method), d.endpoint_url, d.authorization_header)),
             events_requested: r.events_requested.map(|e| e.uris),
             description: r.description,
             all_subjects: r.all_subjects,

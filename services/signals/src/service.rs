@@ -41,9 +41,13 @@ pub enum SignalsError {
     InvalidToken,
     #[error("stream {0} not found")]
     StreamNotFound(Uuid),
-    #[error("this transmitter does not send every person's events: leave all_subjects out (or false) and add the stream's subjects")]
+    #[error(
+        "this transmitter does not send every person's events: leave all_subjects out (or false) and add the stream's subjects"
+    )]
     AllSubjectsNotAllowed,
-    #[error("the last verification of this stream was less than {interval_secs} s ago (min_verification_interval); try again later")]
+    #[error(
+        "the last verification of this stream was less than {interval_secs} s ago (min_verification_interval); try again later"
+    )]
     VerificationTooSoon { interval_secs: u64, retry_after: Duration },
     #[error("only the installation's operator may change another receiver's stream")]
     NotOperator,
@@ -197,7 +201,9 @@ impl Transmitter {
         let uri = notice.event_type.uri();
         let jti = set_id(&notice.txn, &uri, notice.stream_id);
         let now = Utc::now();
-        let token = self.signer.sign(&notice.set_claims(&self.issuer, audience, &jti, now))?;
+        let token = self
+            .signer
+            .sign(&notice.set_claims(&self.issuer, audience, &jti, now))?;
         store::queue_set(conn, notice.stream_id, &jti, &uri, &token, now).await?;
         metrics::counter!("signals_sets_queued_total", "event_type" => uri).increment(1);
         Ok(true)
@@ -459,7 +465,10 @@ impl Signals {
             txn: Uuid::new_v4().to_string(),
             body,
         };
-        let queued = self.transmitter.emit_notice(&mut tx, &receiver.audience, &notice).await?;
+        let queued = self
+            .transmitter
+            .emit_notice(&mut tx, &receiver.audience, &notice)
+            .await?;
         tx.commit().await?;
         tracing::info!(%stream_id, queued, "verification requested");
         Ok(())

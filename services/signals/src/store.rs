@@ -312,8 +312,7 @@ pub async fn stream_for_status_change(
     .bind(receiver_id)
     .fetch_optional(&mut *conn)
     .await?;
-    row.map(|row| Ok((stream(&row)?, row.try_get("audience")?)))
-        .transpose()
+    row.map(|row| Ok((stream(&row)?, row.try_get("audience")?))).transpose()
 }
 
 /// Sets a stream's status. Disabling drops the SETs it holds, all but the stream-updated ones
@@ -458,14 +457,12 @@ pub struct QueuedSet {
 
 /// The oldest `limit` SETs of a stream still queued that may leave now, in order.
 pub async fn queued_sets(pool: &PgPool, stream_id: Uuid, limit: i64) -> Result<Vec<QueuedSet>, sqlx::Error> {
-    let rows = sqlx::query(
-        concat!(
-            "SELECT t.seq, t.jti, t.token FROM security_event_tokens t JOIN streams s ON s.id = t.stream_id
+    let rows = sqlx::query(concat!(
+        "SELECT t.seq, t.jti, t.token FROM security_event_tokens t JOIN streams s ON s.id = t.stream_id
              WHERE t.stream_id = $1 AND t.settled_at IS NULL AND ",
-            deliverable!(),
-            " ORDER BY t.seq LIMIT $2"
-        ),
-    )
+        deliverable!(),
+        " ORDER BY t.seq LIMIT $2"
+    ))
     .bind(stream_id)
     .bind(limit)
     .fetch_all(pool)

@@ -15,7 +15,11 @@ const STREAM_UPDATED: &str = "https://schemas.openid.net/secevent/ssf/event-type
 const VERIFICATION: &str = "https://schemas.openid.net/secevent/ssf/event-type/verification";
 
 impl TestApp {
-    async fn update(&self, receiver: &TestReceiver, request: pb::UpdateStreamRequest) -> Result<pb::Stream, tonic::Status> {
+    async fn update(
+        &self,
+        receiver: &TestReceiver,
+        request: pb::UpdateStreamRequest,
+    ) -> Result<pb::Stream, tonic::Status> {
         self.client()
             .update_stream(as_receiver(request, &receiver.access_token))
             .await
@@ -256,7 +260,10 @@ async fn a_paused_stream_holds_its_sets_up_to_the_bound_and_a_disabled_one_drops
         .set_status(&receiver, &stream.stream_id, "paused", "maintenance")
         .await
         .expect("paused");
-    assert_eq!((paused.status.as_str(), paused.reason.as_str()), ("paused", "maintenance"));
+    assert_eq!(
+        (paused.status.as_str(), paused.reason.as_str()),
+        ("paused", "maintenance")
+    );
     assert_eq!(app.status_of(&receiver, &stream.stream_id).await, paused);
 
     let user = Uuid::new_v4();
@@ -273,8 +280,14 @@ async fn a_paused_stream_holds_its_sets_up_to_the_bound_and_a_disabled_one_drops
     app.set_status(&receiver, &stream.stream_id, "enabled", "")
         .await
         .expect("enabled");
-    let held = app.poll_until(&receiver, &stream.stream_id, PAUSED_HOLD_LIMIT as usize).await;
-    assert_eq!(held.len() as i64, PAUSED_HOLD_LIMIT, "held up to the bound, the rest dropped");
+    let held = app
+        .poll_until(&receiver, &stream.stream_id, PAUSED_HOLD_LIMIT as usize)
+        .await;
+    assert_eq!(
+        held.len() as i64,
+        PAUSED_HOLD_LIMIT,
+        "held up to the bound, the rest dropped"
+    );
     let jwks = app.jwks().await;
     for (_, token) in &held {
         let claims = verify_set(token, &jwks, &receiver.audience);
@@ -284,7 +297,10 @@ async fn a_paused_stream_holds_its_sets_up_to_the_bound_and_a_disabled_one_drops
     app.set_status(&receiver, &stream.stream_id, "disabled", "not needed")
         .await
         .expect("disabled");
-    assert!(app.waiting(&receiver, &stream.stream_id).await.is_empty(), "held SETs dropped");
+    assert!(
+        app.waiting(&receiver, &stream.stream_id).await.is_empty(),
+        "held SETs dropped"
+    );
     app.session_revoked(user, Uuid::new_v4(), "signed_out").await;
     app.poll_until(&receiver, &witness.stream_id, (PAUSED_HOLD_LIMIT + 3) as usize)
         .await;
@@ -379,7 +395,12 @@ async fn a_stream_gets_only_its_subjects_events_unless_it_takes_all() {
     let jwks = app.jwks().await;
     let txns = |sets: Vec<(String, String)>| -> Vec<String> {
         sets.iter()
-            .map(|(_, t)| verify_set(t, &jwks, &receiver.audience)["txn"].as_str().expect("txn").to_owned())
+            .map(|(_, t)| {
+                verify_set(t, &jwks, &receiver.audience)["txn"]
+                    .as_str()
+                    .expect("txn")
+                    .to_owned()
+            })
             .collect()
     };
     let all_txns = txns(app.poll_until(&receiver, &all.stream_id, 2).await);
@@ -455,9 +476,6 @@ async fn verification_echoes_state_once_per_interval() {
     assert_eq!(claims["sub_id"], json!({"format": "opaque", "id": stream.stream_id}));
 
     let other = app.receiver().await;
-    let foreign = app
-        .verify(&other, &stream.stream_id, "")
-        .await
-        .expect_err("not found");
+    let foreign = app.verify(&other, &stream.stream_id, "").await.expect_err("not found");
     assert_eq!(foreign.code(), Code::NotFound);
 }
