@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 const CAEP: &str = "https://schemas.openid.net/secevent/caep/event-type/";
 const SSF: &str = "https://schemas.openid.net/secevent/ssf/event-type/";
+const RISC: &str = "https://schemas.openid.net/secevent/risc/event-type/";
 
 /// The event types this transmitter sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,6 +20,14 @@ pub enum EventType {
     SessionRevoked,
     /// CAEP: a credential was created, changed or deleted.
     CredentialChange,
+    /// RISC: the account was deleted.
+    AccountPurged,
+    /// RISC: a credential is known to be in the wrong hands ("this wasn't me").
+    CredentialCompromise,
+    /// RISC: account recovery was used (a self-service password reset).
+    RecoveryActivated,
+    /// RISC: a way to recover the account (an email address, a phone) was added or removed.
+    RecoveryInformationChanged,
     /// SSF: the answer to a receiver's verification request.
     Verification,
     /// SSF: the transmitter changed the stream's status. Sent whatever the stream requested
@@ -28,9 +37,13 @@ pub enum EventType {
 
 impl EventType {
     /// What a receiver may request (verification is always delivered).
-    pub const SUPPORTED: [EventType; 3] = [
+    pub const SUPPORTED: [EventType; 7] = [
         EventType::SessionRevoked,
         EventType::CredentialChange,
+        EventType::AccountPurged,
+        EventType::CredentialCompromise,
+        EventType::RecoveryActivated,
+        EventType::RecoveryInformationChanged,
         EventType::Verification,
     ];
 
@@ -38,6 +51,10 @@ impl EventType {
         match self {
             EventType::SessionRevoked => format!("{CAEP}session-revoked"),
             EventType::CredentialChange => format!("{CAEP}credential-change"),
+            EventType::AccountPurged => format!("{RISC}account-purged"),
+            EventType::CredentialCompromise => format!("{RISC}credential-compromise"),
+            EventType::RecoveryActivated => format!("{RISC}recovery-activated"),
+            EventType::RecoveryInformationChanged => format!("{RISC}recovery-information-changed"),
             EventType::Verification => format!("{SSF}verification"),
             EventType::StreamUpdated => format!("{SSF}stream-updated"),
         }

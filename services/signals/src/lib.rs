@@ -15,7 +15,9 @@ pub mod wakeups;
 use std::sync::Arc;
 use std::time::Duration;
 
-use myaccount_proto::events::v1::{PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked};
+use myaccount_proto::events::v1::{
+    PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked, SignInFlagged, UserDeleted,
+};
 use myaccount_proto::signals::v1::signals_service_server::SignalsServiceServer;
 use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
@@ -176,7 +178,11 @@ impl Service for SignalsService {
             // CAEP credential-change: methods added and removed, the password changed.
             .consume::<SecurityMethodAdded, _>(events::MethodAddedHandler(transmitter.clone()))
             .consume::<SecurityMethodRemoved, _>(events::MethodRemovedHandler(transmitter.clone()))
-            .consume::<PasswordChanged, _>(events::PasswordChangedHandler(transmitter))
+            // ... and RISC recovery-activated for a reset.
+            .consume::<PasswordChanged, _>(events::PasswordChangedHandler(transmitter.clone()))
+            // RISC account-purged and credential-compromise ("this wasn't me").
+            .consume::<UserDeleted, _>(events::UserDeletedHandler(transmitter.clone()))
+            .consume::<SignInFlagged, _>(events::SignInFlaggedHandler(transmitter))
             .spawn_task(move |shutdown| wakeups.listen(listener_pool, shutdown))
             .spawn_task(move |shutdown| pusher.run(shutdown)))
     }

@@ -96,7 +96,7 @@ pub async fn spawn_app_with(streams: StreamPolicy) -> TestApp {
     let bus = EventBus::connect(&nats.settings, "signals-tests")
         .await
         .expect("connect to nats");
-    bus.ensure_streams(&[Stream::Identity, Stream::SecurityInfo])
+    bus.ensure_streams(&[Stream::Identity, Stream::SecurityInfo, Stream::SignIn])
         .await
         .expect("streams");
     TestApp {
