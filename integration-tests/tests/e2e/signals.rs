@@ -3,6 +3,9 @@
 //! discovers the transmitter, gets a token, creates streams, and verifies every SET it receives
 //! against the `jwks_uri` the discovery names. People end sessions and change their password
 //! through the gateway; their SETs arrive by poll and by push, also after the receiver was down.
+//! The receiver also verifies its stream (state echoed, 429 inside the interval), manages its
+//! subjects and status, hears the operator's stream-updated, and gets a RISC event ("this
+//! wasn't me") by poll.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -535,4 +538,80 @@ async fn a_receiver_verifies_its_stream_manages_its_subjects_and_pauses_it() {
     let patched: Value = patched.json().await.expect("json");
     assert_eq!(patched["description"], "sessions of one person");
     assert_eq!(patched["events_requested"], json!([SESSION_REVOKED]));
+}
+
+#[tokio::test]
+async fn this_wasnt_me_reaches_a_poll_receiver_as_a_risc_credential_compromise() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let compromise = "https://schemas.openid.net/secevent/risc/event-type/credential-compromise";
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": [compromise], "default_subjects": "ALL"}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let stream: Value = created.json().await.expect("json");
+    assert_eq!(stream["events_delivered"], json!([compromise]));
+
+    let user = system.create_user().await;
+    let session = system.sign_in_ok(&user).await;
+    let sign_ins = system.wait_for_sign_ins(&session.access_token, 1).await;
+    let suspicious = sign_ins[0]["id"].as_str().expect("id").to_owned();
+    let review = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/sign-ins/{suspicious}/review"),
+            Some(&session.access_token),
+            Some(&json!({ "verdict": "not_me" })),
+        )
+        .await;
+    assert_eq!(review.status(), StatusCode::OK);
+
+    let sets = receiver.poll_until(&stream, 1).await;
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    let claims = receiver.verify(sets.values().next().expect("a SET"));
+    assert_eq!(claims["sub_id"]["user"]["sub"], user.id);
+    let (uri, body) = event(&claims);
+    assert_eq!(uri, compromise);
+    assert_eq!(body["credential_type"], "password");
+    assert_eq!(body["initiating_entity"], "user");
+}
+
+#[tokio::test]
+async fn the_operator_pausing_a_stream_sends_a_stream_updated_set_and_holds_the_rest() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let stream = receiver.create_stream(json!({"method": "urn:ietf:rfc:8936"})).await;
+    let stream_id = stream["stream_id"].as_str().expect("stream_id").to_owned();
+
+    system.set_ssf_stream_status(&stream_id, "paused", "maintenance").await;
+    let user = system.create_user().await;
+    sign_out_then_change_password(&system, &user).await;
+    let sets = receiver.poll_until(&stream, 1).await;
+    let claims = receiver.verify(sets.values().next().expect("a SET"));
+    assert_eq!(
+        event(&claims),
+        (
+            "https://schemas.openid.net/secevent/ssf/event-type/stream-updated".to_owned(),
+            json!({"status": "paused", "reason": "maintenance"})
+        )
+    );
+    assert_eq!(claims["sub_id"], json!({"format": "opaque", "id": stream_id}));
+    let after = receiver.acknowledge(&stream, sets.keys().cloned().collect()).await;
+    assert_eq!(after["sets"], json!({}), "the paused stream holds the person's SETs");
+
+    system.set_ssf_stream_status(&stream_id, "enabled", "").await;
+    // The enabling notice and the two held SETs.
+    let sets = receiver.poll_until(&stream, 3).await;
+    let mut kinds: Vec<String> = sets.values().map(|t| event(&receiver.verify(t)).0).collect();
+    kinds.sort();
+    let mut expected = vec![
+        SESSION_REVOKED.to_owned(),
+        CREDENTIAL_CHANGE.to_owned(),
+        "https://schemas.openid.net/secevent/ssf/event-type/stream-updated".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(kinds, expected);
 }
