@@ -477,9 +477,10 @@ pub async fn read_streams(
     }
 }
 
+/// The stream a delete or a status read is about.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct DeleteStreamQuery {
+pub struct StreamIdQuery {
     pub stream_id: String,
 }
 
@@ -488,7 +489,7 @@ pub struct DeleteStreamQuery {
     delete,
     path = "/ssf/streams",
     tag = "shared-signals",
-    params(DeleteStreamQuery),
+    params(StreamIdQuery),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
@@ -498,7 +499,7 @@ pub struct DeleteStreamQuery {
 pub async fn delete_stream(
     State(state): State<AppState>,
     bearer: Bearer,
-    ApiQuery(query): ApiQuery<DeleteStreamQuery>,
+    ApiQuery(query): ApiQuery<StreamIdQuery>,
 ) -> Result<StatusCode, Problem> {
     state
         .signals()
@@ -639,7 +640,7 @@ fn status_body(status: pb::StreamStatus) -> Json<StreamStatusBody> {
     get,
     path = "/ssf/status",
     tag = "shared-signals",
-    params(DeleteStreamQuery),
+    params(StreamIdQuery),
     responses(
         (status = 200, description = "The stream's status", body = StreamStatusBody),
         (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
@@ -649,7 +650,7 @@ fn status_body(status: pb::StreamStatus) -> Json<StreamStatusBody> {
 pub async fn read_status(
     State(state): State<AppState>,
     bearer: Bearer,
-    ApiQuery(query): ApiQuery<DeleteStreamQuery>,
+    ApiQuery(query): ApiQuery<StreamIdQuery>,
 ) -> Result<Json<StreamStatusBody>, Problem> {
     let status = state
         .signals()
