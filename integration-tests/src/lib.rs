@@ -336,6 +336,7 @@ impl TestSystem {
                 initial_backoff: Duration::from_millis(100),
                 max_backoff: Duration::from_millis(500),
             },
+            streams: myaccount_signals::service::StreamPolicy::default(),
         })
         .await
         .expect("signals starts");
@@ -565,6 +566,24 @@ impl TestSystem {
             .expect("the operator registers a receiver")
             .into_inner();
         (registered.client_id, registered.client_secret)
+    }
+
+    /// The operator changes a Shared Signals stream's status (signals'
+    /// `SetStreamStatusAsOperator`): the receiver is told with a stream-updated SET.
+    pub async fn set_ssf_stream_status(&self, stream_id: &str, status: &str, reason: &str) {
+        use myaccount_proto::signals::v1 as signals;
+        let channel = self.as_gateway(self.signals_port, workload::SIGNALS);
+        signals::signals_service_client::SignalsServiceClient::new(channel)
+            .set_stream_status_as_operator(platform::testing::bearer(
+                signals::UpdateStreamStatusRequest {
+                    stream_id: stream_id.into(),
+                    status: status.into(),
+                    reason: reason.into(),
+                },
+                &self.admin_token().await,
+            ))
+            .await
+            .expect("the operator changes the stream's status");
     }
 
     /// The bootstrap admin's access token (it carries the admin scope), from a multi-factor

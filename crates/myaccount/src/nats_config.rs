@@ -228,6 +228,8 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
                 OwnedConsumer::of::<PasswordChanged>(signals),
                 OwnedConsumer::of::<SecurityMethodAdded>(signals),
                 OwnedConsumer::of::<SecurityMethodRemoved>(signals),
+                OwnedConsumer::of::<UserDeleted>(signals),
+                OwnedConsumer::of::<SignInFlagged>(signals),
             ],
         ),
     ]

@@ -27,13 +27,25 @@ use crate::state::AppState;
 const ACCESS_TOKEN_METADATA: &str = "ssf-access-token";
 const PUSH_URN: &str = "urn:ietf:rfc:8935";
 const POLL_URN: &str = "urn:ietf:rfc:8936";
+const ALL: &str = "ALL";
+const NONE: &str = "NONE";
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(configuration))
         .routes(routes!(jwks))
         .routes(routes!(token))
-        .routes(routes!(create_stream, read_streams, delete_stream))
+        .routes(routes!(
+            create_stream,
+            read_streams,
+            delete_stream,
+            update_stream,
+            replace_stream
+        ))
+        .routes(routes!(read_status, update_status))
+        .routes(routes!(add_subject))
+        .routes(routes!(remove_subject))
+        .routes(routes!(verify))
         .routes(routes!(poll))
 }
 
@@ -60,6 +72,10 @@ pub struct TransmitterConfiguration {
     pub jwks_uri: String,
     pub delivery_methods_supported: Vec<&'static str>,
     pub configuration_endpoint: String,
+    pub status_endpoint: String,
+    pub add_subject_endpoint: String,
+    pub remove_subject_endpoint: String,
+    pub verification_endpoint: String,
     pub authorization_schemes: Vec<AuthorizationScheme>,
     pub default_subjects: &'static str,
 }
@@ -83,12 +99,17 @@ pub async fn configuration(State(state): State<AppState>) -> Json<TransmitterCon
         jwks_uri: url(&state, "/ssf/jwks.json"),
         delivery_methods_supported: vec![PUSH_URN, POLL_URN],
         configuration_endpoint: url(&state, "/ssf/streams"),
+        status_endpoint: url(&state, "/ssf/status"),
+        add_subject_endpoint: url(&state, "/ssf/subjects/add"),
+        remove_subject_endpoint: url(&state, "/ssf/subjects/remove"),
+        verification_endpoint: url(&state, "/ssf/verify"),
         // OAuth 2.0: an access token from POST /oauth2/token.
         authorization_schemes: vec![AuthorizationScheme {
             spec_urn: "urn:ietf:rfc:6749",
         }],
-        // A stream gets the events of every person unless subjects are managed.
-        default_subjects: "ALL",
+        // A new stream gets only the events of the subjects added to it, unless it asks for
+        // every person's with `"default_subjects": "ALL"` (where the transmitter allows it).
+        default_subjects: NONE,
     })
 }
 
@@ -282,6 +303,9 @@ pub struct StreamRequest {
     pub events_requested: Vec<String>,
     #[serde(default)]
     pub description: String,
+    /// `ALL`: every person's events (where the transmitter allows it); `NONE` (the default):
+    /// only the subjects added to the stream. MyAccount's, named after the discovery's.
+    pub default_subjects: Option<String>,
 }
 
 /// A stream's configuration (SSF 1.0 section 8.1.1).
@@ -297,6 +321,8 @@ pub struct StreamConfiguration {
     pub min_verification_interval: i32,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub description: String,
+    /// `ALL` or `NONE`: whether the stream takes every person's events or its subjects' only.
+    pub default_subjects: &'static str,
 }
 
 fn configuration_of(state: &AppState, stream: pb::Stream) -> StreamConfiguration {
@@ -320,6 +346,39 @@ fn configuration_of(state: &AppState, stream: pb::Stream) -> StreamConfiguration
         delivery,
         min_verification_interval: stream.min_verification_interval,
         description: stream.description,
+        default_subjects: if stream.all_subjects { ALL } else { NONE },
+    }
+}
+
+fn field_error(field: &str, message: impl Into<String>) -> Problem {
+    Problem::validation(vec![crate::problem::FieldError {
+        field: field.into(),
+        message: message.into(),
+    }])
+}
+
+/// A delivery object's method, endpoint and Authorization header.
+fn delivery_of(delivery: DeliveryConfig) -> Result<(pb::DeliveryMethod, String, String), Problem> {
+    let method = match delivery.method.as_str() {
+        PUSH_URN => pb::DeliveryMethod::Push,
+        POLL_URN => pb::DeliveryMethod::Poll,
+        _ => {
+            return Err(field_error(
+                "delivery.method",
+                format!("one of {PUSH_URN} (push) or {POLL_URN} (poll)"),
+            ));
+        }
+    };
+    Ok((method, delivery.endpoint_url, delivery.authorization_header))
+}
+
+/// `default_subjects`: whether the stream asks for every person's events.
+fn all_subjects_of(default_subjects: Option<&str>) -> Result<Option<bool>, Problem> {
+    match default_subjects {
+        None => Ok(None),
+        Some(ALL) => Ok(Some(true)),
+        Some(NONE) => Ok(Some(false)),
+        Some(_) => Err(field_error("default_subjects", "ALL or NONE")),
     }
 }
 
@@ -343,20 +402,9 @@ pub async fn create_stream(
 ) -> Result<(StatusCode, Json<StreamConfiguration>), Problem> {
     let (method, endpoint_url, authorization_header) = match body.delivery {
         None => (pb::DeliveryMethod::Poll, String::new(), String::new()),
-        Some(d) => {
-            let method = match d.method.as_str() {
-                PUSH_URN => pb::DeliveryMethod::Push,
-                POLL_URN => pb::DeliveryMethod::Poll,
-                _ => {
-                    return Err(Problem::validation(vec![crate::problem::FieldError {
-                        field: "delivery.method".into(),
-                        message: format!("one of {PUSH_URN} (push) or {POLL_URN} (poll)"),
-                    }]));
-                }
-            };
-            (method, d.endpoint_url, d.authorization_header)
-        }
+        Some(d) => delivery_of(d)?,
     };
+    let all_subjects = all_subjects_of(body.default_subjects.as_deref())?.unwrap_or(false);
     let stream = state
         .signals()
         .create_stream(as_receiver(
@@ -367,6 +415,7 @@ pub async fn create_stream(
                 authorization_header,
                 events_requested: body.events_requested,
                 description: body.description,
+                all_subjects,
             },
         )?)
         .await?
@@ -428,9 +477,10 @@ pub async fn read_streams(
     }
 }
 
+/// The stream a delete or a status read is about.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
-pub struct DeleteStreamQuery {
+pub struct StreamIdQuery {
     pub stream_id: String,
 }
 
@@ -439,7 +489,7 @@ pub struct DeleteStreamQuery {
     delete,
     path = "/ssf/streams",
     tag = "shared-signals",
-    params(DeleteStreamQuery),
+    params(StreamIdQuery),
     responses(
         (status = 204, description = "Deleted"),
         (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
@@ -449,7 +499,7 @@ pub struct DeleteStreamQuery {
 pub async fn delete_stream(
     State(state): State<AppState>,
     bearer: Bearer,
-    ApiQuery(query): ApiQuery<DeleteStreamQuery>,
+    ApiQuery(query): ApiQuery<StreamIdQuery>,
 ) -> Result<StatusCode, Problem> {
     state
         .signals()
@@ -457,6 +507,314 @@ pub async fn delete_stream(
             &bearer,
             pb::DeleteStreamRequest {
                 stream_id: query.stream_id,
+            },
+        )?)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A receiver's PATCH or PUT of a stream: its receiver-supplied properties, and any
+/// transmitter-supplied ones it read before (each must match what the transmitter says).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StreamUpdateBody {
+    pub stream_id: String,
+    pub delivery: Option<DeliveryConfig>,
+    pub events_requested: Option<Vec<String>>,
+    pub description: Option<String>,
+    /// `ALL` or `NONE` (see the create request).
+    pub default_subjects: Option<String>,
+    pub iss: Option<String>,
+    pub aud: Option<String>,
+    pub events_supported: Option<Vec<String>>,
+    pub events_delivered: Option<Vec<String>>,
+    pub min_verification_interval: Option<i32>,
+}
+
+async fn change_stream(
+    state: &AppState,
+    bearer: &Bearer,
+    body: StreamUpdateBody,
+    replace: bool,
+) -> Result<Json<StreamConfiguration>, Problem> {
+    let delivery = body
+        .delivery
+        .map(delivery_of)
+        .transpose()?
+        .map(|(method, endpoint_url, authorization_header)| pb::DeliveryUpdate {
+            delivery_method: method as i32,
+            endpoint_url,
+            authorization_header,
+        });
+    let event_types = |uris: Option<Vec<String>>| uris.map(|uris| pb::EventTypes { uris });
+    let stream = state
+        .signals()
+        .update_stream(as_receiver(
+            bearer,
+            pb::UpdateStreamRequest {
+                stream_id: body.stream_id,
+                replace,
+                delivery,
+                events_requested: event_types(body.events_requested),
+                description: body.description,
+                all_subjects: all_subjects_of(body.default_subjects.as_deref())?,
+                iss: body.iss,
+                aud: body.aud,
+                events_supported: event_types(body.events_supported),
+                events_delivered: event_types(body.events_delivered),
+                min_verification_interval: body.min_verification_interval,
+            },
+        )?)
+        .await?
+        .into_inner();
+    Ok(Json(configuration_of(state, stream)))
+}
+
+/// Updates a stream (SSF 1.0 section 8.1.1.3): the properties in the body change, the others
+/// stay. SETs already queued stay queued.
+#[utoipa::path(
+    patch,
+    path = "/ssf/streams",
+    tag = "shared-signals",
+    request_body = StreamUpdateBody,
+    responses(
+        (status = 200, description = "The whole updated configuration", body = StreamConfiguration),
+        (status = 400, description = "`validation-error`: a transmitter-supplied property that does not match, a push stream without an http(s) endpoint, ...", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: `default_subjects` ALL where the transmitter does not allow it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such stream of this receiver's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_stream(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<StreamUpdateBody>,
+) -> Result<Json<StreamConfiguration>, Problem> {
+    change_stream(&state, &bearer, body, false).await
+}
+
+/// Replaces a stream's configuration (SSF 1.0 section 8.1.1.4): a receiver-supplied property
+/// left out is cleared to what a new stream gets without it (no delivery: poll).
+#[utoipa::path(
+    put,
+    path = "/ssf/streams",
+    tag = "shared-signals",
+    request_body = StreamUpdateBody,
+    responses(
+        (status = 200, description = "The new configuration", body = StreamConfiguration),
+        (status = 400, description = "`validation-error`: a transmitter-supplied property that does not match, a push stream without an http(s) endpoint, ...", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: `default_subjects` ALL where the transmitter does not allow it", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such stream of this receiver's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn replace_stream(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<StreamUpdateBody>,
+) -> Result<Json<StreamConfiguration>, Problem> {
+    change_stream(&state, &bearer, body, true).await
+}
+
+/// A stream's status (SSF 1.0 section 8.1.2).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StreamStatusBody {
+    pub stream_id: String,
+    /// `enabled`, `paused` (SETs held, up to a bound) or `disabled` (SETs dropped).
+    pub status: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
+}
+
+fn status_body(status: pb::StreamStatus) -> Json<StreamStatusBody> {
+    Json(StreamStatusBody {
+        stream_id: status.stream_id,
+        status: status.status,
+        reason: status.reason,
+    })
+}
+
+/// A stream's status and why it has it.
+#[utoipa::path(
+    get,
+    path = "/ssf/status",
+    tag = "shared-signals",
+    params(StreamIdQuery),
+    responses(
+        (status = 200, description = "The stream's status", body = StreamStatusBody),
+        (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such stream of this receiver's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn read_status(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiQuery(query): ApiQuery<StreamIdQuery>,
+) -> Result<Json<StreamStatusBody>, Problem> {
+    let status = state
+        .signals()
+        .get_stream_status(as_receiver(
+            &bearer,
+            pb::GetStreamStatusRequest {
+                stream_id: query.stream_id,
+            },
+        )?)
+        .await?
+        .into_inner();
+    Ok(status_body(status))
+}
+
+/// The receiver enables, pauses (its SETs are held, up to a bound, until it enables the stream
+/// again) or disables (its SETs are dropped) its stream.
+#[utoipa::path(
+    post,
+    path = "/ssf/status",
+    tag = "shared-signals",
+    request_body = StreamStatusBody,
+    responses(
+        (status = 200, description = "The new status", body = StreamStatusBody),
+        (status = 400, description = "`validation-error`: an unknown status, a reason too long", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such stream of this receiver's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn update_status(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<StreamStatusBody>,
+) -> Result<Json<StreamStatusBody>, Problem> {
+    let status = state
+        .signals()
+        .update_stream_status(as_receiver(
+            &bearer,
+            pb::UpdateStreamStatusRequest {
+                stream_id: body.stream_id,
+                status: body.status,
+                reason: body.reason,
+            },
+        )?)
+        .await?
+        .into_inner();
+    Ok(status_body(status))
+}
+
+/// A subject to add to or remove from a stream (SSF 1.0 section 8.1.3).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectBody {
+    pub stream_id: String,
+    /// `{"format": "iss_sub", "iss": <issuer>, "sub": <user id>}`, alone or as a complex
+    /// subject's `user`.
+    #[schema(value_type = Object)]
+    pub subject: serde_json::Value,
+    pub verified: Option<bool>,
+}
+
+async fn change_subject(
+    state: &AppState,
+    bearer: &Bearer,
+    body: SubjectBody,
+    add: bool,
+) -> Result<StatusCode, Problem> {
+    let request = as_receiver(
+        bearer,
+        pb::StreamSubjectRequest {
+            stream_id: body.stream_id,
+            subject_json: body.subject.to_string(),
+            verified: body.verified,
+        },
+    )?;
+    if add {
+        state.signals().add_subject(request).await?;
+    } else {
+        state.signals().remove_subject(request).await?;
+    }
+    Ok(StatusCode::OK)
+}
+
+/// Adds a person to a stream: a stream that does not take every person's events gets theirs.
+#[utoipa::path(
+    post,
+    path = "/ssf/subjects/add",
+    tag = "shared-signals",
+    request_body = SubjectBody,
+    responses(
+        (status = 200, description = "Added"),
+        (status = 400, description = "`validation-error`: a subject MyAccount cannot match (only its own iss_sub)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such stream of this receiver's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn add_subject(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<SubjectBody>,
+) -> Result<StatusCode, Problem> {
+    change_subject(&state, &bearer, body, true).await
+}
+
+/// Removes a person from a stream: their events no longer reach it, even where it takes every
+/// person's.
+#[utoipa::path(
+    post,
+    path = "/ssf/subjects/remove",
+    tag = "shared-signals",
+    request_body = SubjectBody,
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 400, description = "`validation-error`: a subject MyAccount cannot match (only its own iss_sub)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such stream of this receiver's", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn remove_subject(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<SubjectBody>,
+) -> Result<StatusCode, Problem> {
+    change_subject(&state, &bearer, body, false).await?;
+    // SSF 1.0 section 8.1.3.3: an empty 204.
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A verification request (SSF 1.0 section 8.1.4.2).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerificationBody {
+    pub stream_id: String,
+    /// Echoed in the verification SET.
+    #[serde(default)]
+    pub state: String,
+}
+
+/// Asks for a verification SET on the stream, echoing `state`; at most once per the stream's
+/// `min_verification_interval`.
+#[utoipa::path(
+    post,
+    path = "/ssf/verify",
+    tag = "shared-signals",
+    request_body = VerificationBody,
+    responses(
+        (status = 204, description = "A verification SET is queued"),
+        (status = 400, description = "`validation-error`: a `state` too long", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: no, an unknown or an expired access token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such stream of this receiver's", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: inside `min_verification_interval`; `Retry-After` says when", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn verify(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiJson(body): ApiJson<VerificationBody>,
+) -> Result<StatusCode, Problem> {
+    state
+        .signals()
+        .verify_stream(as_receiver(
+            &bearer,
+            pb::VerifyStreamRequest {
+                stream_id: body.stream_id,
+                state: body.state,
             },
         )?)
         .await?;

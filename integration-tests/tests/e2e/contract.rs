@@ -724,6 +724,57 @@ async fn every_operation_answers_what_the_published_document_says() {
         Some(json!({"returnImmediately": true})),
     )
     .await;
+    c.call(
+        Method::PATCH,
+        "/ssf/streams",
+        &[],
+        Some(&receiver_token),
+        Some(json!({"stream_id": stream_id, "description": "contract"})),
+    )
+    .await;
+    c.call(
+        Method::PUT,
+        "/ssf/streams",
+        &[],
+        Some(&receiver_token),
+        Some(json!({"stream_id": stream_id, "delivery": {"method": "urn:ietf:rfc:8936"}, "default_subjects": "NONE"})),
+    )
+    .await;
+    c.call(
+        Method::POST,
+        "/ssf/status",
+        &[],
+        Some(&receiver_token),
+        Some(json!({"stream_id": stream_id, "status": "paused", "reason": "contract"})),
+    )
+    .await;
+    let subject = json!({"format": "iss_sub", "iss": system.url(""), "sub": uuid::Uuid::new_v4().to_string()});
+    for path in ["/ssf/subjects/add", "/ssf/subjects/remove"] {
+        c.call(
+            Method::POST,
+            path,
+            &[],
+            Some(&receiver_token),
+            Some(json!({"stream_id": stream_id, "subject": subject})),
+        )
+        .await;
+    }
+    c.call(
+        Method::POST,
+        "/ssf/verify",
+        &[],
+        Some(&receiver_token),
+        Some(json!({"stream_id": stream_id, "state": "contract"})),
+    )
+    .await;
+    let status = system
+        .http
+        .get(system.url(&format!("/ssf/status?stream_id={stream_id}")))
+        .bearer_auth(&receiver_token)
+        .send()
+        .await
+        .expect("the gateway answers");
+    c.record(Method::GET, "/ssf/status", status).await;
     for method in [Method::GET, Method::DELETE] {
         let response = system
             .http

@@ -3,6 +3,9 @@
 //! discovers the transmitter, gets a token, creates streams, and verifies every SET it receives
 //! against the `jwks_uri` the discovery names. People end sessions and change their password
 //! through the gateway; their SETs arrive by poll and by push, also after the receiver was down.
+//! The receiver also verifies its stream (state echoed, 429 inside the interval), manages its
+//! subjects and status, hears the operator's stream-updated, and gets a RISC event ("this
+//! wasn't me") by poll.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -49,6 +52,21 @@ impl<'a> Receiver<'a> {
             configuration["delivery_methods_supported"],
             json!(["urn:ietf:rfc:8935", "urn:ietf:rfc:8936"])
         );
+        for endpoint in [
+            "configuration_endpoint",
+            "status_endpoint",
+            "add_subject_endpoint",
+            "remove_subject_endpoint",
+            "verification_endpoint",
+        ] {
+            assert!(
+                configuration[endpoint]
+                    .as_str()
+                    .is_some_and(|u| u.starts_with(&system.gateway)),
+                "{endpoint} in {configuration}"
+            );
+        }
+        assert_eq!(configuration["default_subjects"], "NONE");
         let jwks: JwkSet = system
             .http
             .get(configuration["jwks_uri"].as_str().expect("jwks_uri"))
@@ -82,6 +100,7 @@ impl<'a> Receiver<'a> {
             .json(&json!({
                 "delivery": delivery,
                 "events_requested": [SESSION_REVOKED, CREDENTIAL_CHANGE],
+                "default_subjects": "ALL",
             }))
             .send()
             .await
@@ -120,6 +139,18 @@ impl<'a> Receiver<'a> {
                 "{count} SETs expected, got {answer}"
             );
         }
+    }
+
+    /// A POST of `body` to the discovery's `endpoint`.
+    async fn post(&self, endpoint: &str, body: Value) -> reqwest::Response {
+        self.system
+            .http
+            .post(self.configuration[endpoint].as_str().expect("an advertised endpoint"))
+            .bearer_auth(&self.access_token)
+            .json(&body)
+            .send()
+            .await
+            .expect("the gateway answers")
     }
 
     async fn acknowledge(&self, stream: &Value, jtis: Vec<String>) -> Value {
@@ -380,4 +411,207 @@ async fn the_token_endpoint_answers_rfc_6749_errors() {
         .await
         .expect("the gateway answers");
     assert_eq!(in_query.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_receiver_verifies_its_stream_manages_its_subjects_and_pauses_it() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": [SESSION_REVOKED]}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let stream: Value = created.json().await.expect("json");
+    assert_eq!(
+        stream["default_subjects"], "NONE",
+        "only its subjects unless it asks for all"
+    );
+    let stream_id = stream["stream_id"].as_str().expect("stream_id").to_owned();
+    // Every person's sessions, to know when the events below were all consumed.
+    let witness = receiver.create_stream(json!({"method": "urn:ietf:rfc:8936"})).await;
+
+    // Verification: 204, then 429 with Retry-After inside min_verification_interval.
+    let interval = stream["min_verification_interval"]
+        .as_i64()
+        .expect("min_verification_interval");
+    assert!(interval > 0);
+    let verified = receiver
+        .post("verification_endpoint", json!({"stream_id": stream_id, "state": "czE"}))
+        .await;
+    assert_eq!(verified.status(), StatusCode::NO_CONTENT);
+    let again = receiver
+        .post("verification_endpoint", json!({"stream_id": stream_id, "state": "czI"}))
+        .await;
+    assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry_after: i64 = header_of(&again, "retry-after").parse().expect("Retry-After seconds");
+    assert!((1..=interval).contains(&retry_after));
+    let sets = receiver.poll_until(&stream, 1).await;
+    let claims = receiver.verify(sets.values().next().expect("a SET"));
+    assert_eq!(
+        event(&claims),
+        (
+            "https://schemas.openid.net/secevent/ssf/event-type/verification".to_owned(),
+            json!({"state": "czE"})
+        )
+    );
+    assert_eq!(claims["sub_id"], json!({"format": "opaque", "id": stream_id}));
+    receiver.acknowledge(&stream, sets.keys().cloned().collect()).await;
+
+    // Subjects: only the added person's sessions reach the stream.
+    let (added, other) = (system.create_user().await, system.create_user().await);
+    let subject = json!({"format": "iss_sub", "iss": receiver.configuration["issuer"], "sub": added.id});
+    let add = receiver
+        .post(
+            "add_subject_endpoint",
+            json!({"stream_id": stream_id, "subject": subject}),
+        )
+        .await;
+    assert_eq!(add.status(), StatusCode::OK);
+    let unknown_format = receiver
+        .post(
+            "add_subject_endpoint",
+            json!({"stream_id": stream_id, "subject": {"format": "email", "email": "a@example.com"}}),
+        )
+        .await;
+    assert_eq!(unknown_format.status(), StatusCode::BAD_REQUEST);
+    for user in [&other, &added] {
+        let session = system.sign_in_ok(user).await;
+        let signed_out = system
+            .request(Method::POST, "/api/v1/auth/sign-out", Some(&session.access_token), None)
+            .await;
+        assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
+    }
+    receiver.poll_until(&witness, 2).await;
+    let sets = receiver.poll_until(&stream, 1).await;
+    assert_eq!(sets.len(), 1, "only the subject's SET: {sets:?}");
+    let claims = receiver.verify(sets.values().next().expect("a SET"));
+    assert_eq!(claims["sub_id"]["user"]["sub"], added.id);
+    let removed = receiver
+        .post(
+            "remove_subject_endpoint",
+            json!({"stream_id": stream_id, "subject": subject}),
+        )
+        .await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+
+    // Status: paused with a reason, read back.
+    let paused = receiver
+        .post(
+            "status_endpoint",
+            json!({"stream_id": stream_id, "status": "paused", "reason": "maintenance"}),
+        )
+        .await;
+    assert_eq!(paused.status(), StatusCode::OK);
+    let status: Value = system
+        .http
+        .get(format!(
+            "{}?stream_id={stream_id}",
+            receiver.configuration["status_endpoint"]
+                .as_str()
+                .expect("status_endpoint")
+        ))
+        .bearer_auth(&receiver.access_token)
+        .send()
+        .await
+        .expect("the gateway answers")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        status,
+        json!({"stream_id": stream_id, "status": "paused", "reason": "maintenance"})
+    );
+
+    // PATCH changes what it names and answers the whole configuration.
+    let patched = system
+        .http
+        .patch(receiver.configuration["configuration_endpoint"].as_str().expect("endpoint"))
+        .bearer_auth(&receiver.access_token)
+        .json(&json!({"stream_id": stream_id, "description": "sessions of one person", "iss": receiver.configuration["issuer"]}))
+        .send()
+        .await
+        .expect("the gateway answers");
+    assert_eq!(patched.status(), StatusCode::OK);
+    let patched: Value = patched.json().await.expect("json");
+    assert_eq!(patched["description"], "sessions of one person");
+    assert_eq!(patched["events_requested"], json!([SESSION_REVOKED]));
+}
+
+#[tokio::test]
+async fn this_wasnt_me_reaches_a_poll_receiver_as_a_risc_credential_compromise() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let compromise = "https://schemas.openid.net/secevent/risc/event-type/credential-compromise";
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": [compromise], "default_subjects": "ALL"}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let stream: Value = created.json().await.expect("json");
+    assert_eq!(stream["events_delivered"], json!([compromise]));
+
+    let user = system.create_user().await;
+    let session = system.sign_in_ok(&user).await;
+    let sign_ins = system.wait_for_sign_ins(&session.access_token, 1).await;
+    let suspicious = sign_ins[0]["id"].as_str().expect("id").to_owned();
+    let review = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/sign-ins/{suspicious}/review"),
+            Some(&session.access_token),
+            Some(&json!({ "verdict": "not_me" })),
+        )
+        .await;
+    assert_eq!(review.status(), StatusCode::OK);
+
+    let sets = receiver.poll_until(&stream, 1).await;
+    assert_eq!(sets.len(), 1, "{sets:?}");
+    let claims = receiver.verify(sets.values().next().expect("a SET"));
+    assert_eq!(claims["sub_id"]["user"]["sub"], user.id);
+    let (uri, body) = event(&claims);
+    assert_eq!(uri, compromise);
+    assert_eq!(body["credential_type"], "password");
+    assert_eq!(body["initiating_entity"], "user");
+}
+
+#[tokio::test]
+async fn the_operator_pausing_a_stream_sends_a_stream_updated_set_and_holds_the_rest() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let stream = receiver.create_stream(json!({"method": "urn:ietf:rfc:8936"})).await;
+    let stream_id = stream["stream_id"].as_str().expect("stream_id").to_owned();
+
+    system.set_ssf_stream_status(&stream_id, "paused", "maintenance").await;
+    let user = system.create_user().await;
+    sign_out_then_change_password(&system, &user).await;
+    let sets = receiver.poll_until(&stream, 1).await;
+    let claims = receiver.verify(sets.values().next().expect("a SET"));
+    assert_eq!(
+        event(&claims),
+        (
+            "https://schemas.openid.net/secevent/ssf/event-type/stream-updated".to_owned(),
+            json!({"status": "paused", "reason": "maintenance"})
+        )
+    );
+    assert_eq!(claims["sub_id"], json!({"format": "opaque", "id": stream_id}));
+    let after = receiver.acknowledge(&stream, sets.keys().cloned().collect()).await;
+    assert_eq!(after["sets"], json!({}), "the paused stream holds the person's SETs");
+
+    system.set_ssf_stream_status(&stream_id, "enabled", "").await;
+    // The enabling notice and the two held SETs.
+    let sets = receiver.poll_until(&stream, 3).await;
+    let mut kinds: Vec<String> = sets.values().map(|t| event(&receiver.verify(t)).0).collect();
+    kinds.sort();
+    let mut expected = vec![
+        SESSION_REVOKED.to_owned(),
+        CREDENTIAL_CHANGE.to_owned(),
+        "https://schemas.openid.net/secevent/ssf/event-type/stream-updated".to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(kinds, expected);
 }

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 const CAEP: &str = "https://schemas.openid.net/secevent/caep/event-type/";
 const SSF: &str = "https://schemas.openid.net/secevent/ssf/event-type/";
+const RISC: &str = "https://schemas.openid.net/secevent/risc/event-type/";
 
 /// The event types this transmitter sends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -19,15 +20,30 @@ pub enum EventType {
     SessionRevoked,
     /// CAEP: a credential was created, changed or deleted.
     CredentialChange,
+    /// RISC: the account was deleted.
+    AccountPurged,
+    /// RISC: a credential is known to be in the wrong hands ("this wasn't me").
+    CredentialCompromise,
+    /// RISC: account recovery was used (a self-service password reset).
+    RecoveryActivated,
+    /// RISC: a way to recover the account (an email address, a phone) was added or removed.
+    RecoveryInformationChanged,
     /// SSF: the answer to a receiver's verification request.
     Verification,
+    /// SSF: the transmitter changed the stream's status. Sent whatever the stream requested
+    /// (SSF 1.0 section 8.1.5), so it is not among what a receiver may request.
+    StreamUpdated,
 }
 
 impl EventType {
     /// What a receiver may request (verification is always delivered).
-    pub const SUPPORTED: [EventType; 3] = [
+    pub const SUPPORTED: [EventType; 7] = [
         EventType::SessionRevoked,
         EventType::CredentialChange,
+        EventType::AccountPurged,
+        EventType::CredentialCompromise,
+        EventType::RecoveryActivated,
+        EventType::RecoveryInformationChanged,
         EventType::Verification,
     ];
 
@@ -35,7 +51,12 @@ impl EventType {
         match self {
             EventType::SessionRevoked => format!("{CAEP}session-revoked"),
             EventType::CredentialChange => format!("{CAEP}credential-change"),
+            EventType::AccountPurged => format!("{RISC}account-purged"),
+            EventType::CredentialCompromise => format!("{RISC}credential-compromise"),
+            EventType::RecoveryActivated => format!("{RISC}recovery-activated"),
+            EventType::RecoveryInformationChanged => format!("{RISC}recovery-information-changed"),
             EventType::Verification => format!("{SSF}verification"),
+            EventType::StreamUpdated => format!("{SSF}stream-updated"),
         }
     }
 
@@ -157,6 +178,10 @@ pub struct Stream {
     pub events_requested: Vec<String>,
     pub description: String,
     pub status: StreamStatus,
+    /// Why it has its status, when one was given.
+    pub status_reason: String,
+    /// Every person's events (SSF `default_subjects` ALL) rather than only its subjects'.
+    pub all_subjects: bool,
     pub created_at: DateTime<Utc>,
 }
 
@@ -198,6 +223,7 @@ pub struct NewStream {
     pub delivery: Delivery,
     pub events_requested: Vec<String>,
     pub description: String,
+    pub all_subjects: bool,
 }
 
 impl NewStream {
@@ -259,8 +285,126 @@ impl NewStream {
             delivery,
             events_requested: requested,
             description: description.trim().to_owned(),
+            all_subjects: false,
         })
     }
+
+    /// The stream's configuration after a receiver's update (SSF 1.0 PATCH or PUT), checked as
+    /// a new stream's is.
+    pub fn updated(stream: &Stream, update: &StreamUpdate) -> Result<Self, Violations> {
+        let current_delivery = match &stream.delivery {
+            Delivery::Push {
+                endpoint_url,
+                authorization_header,
+            } => (
+                Some(DeliveryMethod::Push),
+                endpoint_url.clone(),
+                authorization_header.clone().unwrap_or_default(),
+            ),
+            Delivery::Poll => (Some(DeliveryMethod::Poll), String::new(), String::new()),
+        };
+        // PUT: a missing property is cleared to what a new stream gets without it.
+        let (method, endpoint_url, authorization_header) = match &update.delivery {
+            Some(d) => d.clone(),
+            None if update.replace => (None, String::new(), String::new()),
+            None => current_delivery,
+        };
+        let events_requested = match &update.events_requested {
+            Some(events) => events.clone(),
+            None if update.replace => Vec::new(),
+            None => stream.events_requested.clone(),
+        };
+        let description = match &update.description {
+            Some(description) => description.clone(),
+            None if update.replace => String::new(),
+            None => stream.description.clone(),
+        };
+        let mut new = Self::parse(
+            method,
+            &endpoint_url,
+            &authorization_header,
+            &events_requested,
+            &description,
+        )?;
+        new.all_subjects = match update.all_subjects {
+            Some(all) => all,
+            None if update.replace => false,
+            None => stream.all_subjects,
+        };
+        Ok(new)
+    }
+}
+
+/// A receiver's change to its stream's configuration: `None` is a property the request left
+/// out (kept by a PATCH, cleared by a PUT).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamUpdate {
+    pub replace: bool,
+    /// The method (`None`: unnamed, meaning poll), endpoint URL and Authorization header.
+    pub delivery: Option<(Option<DeliveryMethod>, String, String)>,
+    pub events_requested: Option<Vec<String>>,
+    pub description: Option<String>,
+    pub all_subjects: Option<bool>,
+}
+
+/// A status change, checked: a known status and a short reason.
+pub fn parse_status_change(status: &str, reason: &str) -> Result<(StreamStatus, String), Violations> {
+    let mut violations = Violations::new();
+    let parsed = StreamStatus::parse(status.trim());
+    if parsed.is_none() {
+        violations.add("status", "one of enabled, paused or disabled");
+    }
+    violations.text("reason", reason, 500);
+    match parsed {
+        Some(status) if violations.is_empty() => Ok((status, reason.trim().to_owned())),
+        _ => Err(violations),
+    }
+}
+
+/// The person a receiver's subject names (SSF 1.0 section 8.1.3): this transmitter's `iss_sub`,
+/// alone or as a complex subject's `user`. Other formats name no one MyAccount can match.
+pub fn subject_user(subject: &Value, issuer: &str) -> Result<Uuid, Violations> {
+    let unsupported = || {
+        let mut v = Violations::new();
+        v.add(
+            "subject",
+            format!(
+                "give {{\"format\": \"iss_sub\", \"iss\": \"{issuer}\", \"sub\": <user id>}}, alone or as a complex subject's user"
+            ),
+        );
+        v
+    };
+    let user = match subject.get("format").and_then(Value::as_str) {
+        Some("iss_sub") => subject,
+        Some("complex") => {
+            let members = subject.as_object().ok_or_else(unsupported)?;
+            // A narrower complex subject (a session, a tenant) cannot be matched yet: refused
+            // rather than silently widened to the whole person.
+            if members.keys().any(|k| k != "format" && k != "user") {
+                let mut v = Violations::new();
+                v.add(
+                    "subject",
+                    "only a complex subject's user is matched; leave out its other members",
+                );
+                return Err(v);
+            }
+            members.get("user").ok_or_else(unsupported)?
+        }
+        _ => return Err(unsupported()),
+    };
+    if user.get("format").and_then(Value::as_str) != Some("iss_sub")
+        || user.get("iss").and_then(Value::as_str) != Some(issuer)
+    {
+        return Err(unsupported());
+    }
+    user.get("sub")
+        .and_then(Value::as_str)
+        .and_then(|sub| Uuid::parse_str(sub).ok())
+        .ok_or_else(|| {
+            let mut v = Violations::new();
+            v.add("subject.sub", "must be a MyAccount user id");
+            v
+        })
 }
 
 /// Who set the moment off (CAEP `initiating_entity`).
@@ -358,6 +502,34 @@ impl SecurityEvent {
             "jti": jti,
             "txn": self.txn,
             "sub_id": self.subject.sub_id(issuer),
+            "events": events,
+        })
+    }
+}
+
+/// An event about a stream itself (verification, stream-updated): its `sub_id` is the
+/// stream, as an opaque identifier (SSF 1.0 sections 8.1.4 and 8.1.5).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StreamNotice {
+    pub stream_id: Uuid,
+    pub event_type: EventType,
+    /// `txn`: the id of the request or change that caused it.
+    pub txn: String,
+    /// The event's claims (`state`, or `status` and `reason`).
+    pub body: Map<String, Value>,
+}
+
+impl StreamNotice {
+    pub fn set_claims(&self, issuer: &str, audience: &str, jti: &str, issued_at: DateTime<Utc>) -> Value {
+        let mut events = Map::new();
+        events.insert(self.event_type.uri(), Value::Object(self.body.clone()));
+        json!({
+            "iss": issuer,
+            "aud": audience,
+            "iat": issued_at.timestamp(),
+            "jti": jti,
+            "txn": self.txn,
+            "sub_id": {"format": "opaque", "id": self.stream_id.to_string()},
             "events": events,
         })
     }

@@ -1,12 +1,17 @@
 //! What signals consumes and what each event becomes: identity's `session_revoked` (every end of
 //! a session) is CAEP session-revoked; security-info's `method_added` / `method_removed` and
-//! identity's `password_changed` are CAEP credential-change. Each cause's SETs are queued in the
+//! identity's `password_changed` are CAEP credential-change, and also RISC
+//! recovery-information-changed (an email address or phone, the ways to recover an account) and
+//! recovery-activated (a password reset); identity's `user_deleted` is RISC account-purged and
+//! audit's `signin.v1.flagged` ("this wasn't me") RISC credential-compromise. Each cause's SETs are queued in the
 //! consumer's transaction, so a cause is turned into SETs exactly once and none is lost.
 
 use std::sync::Arc;
 
 use chrono::Utc;
-use myaccount_proto::events::v1::{PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked};
+use myaccount_proto::events::v1::{
+    PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked, SignInFlagged, UserDeleted,
+};
 use myaccount_proto::{optional_datetime, parse_id};
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::revocation_reason::RevocationReason;
@@ -118,7 +123,12 @@ impl Handler<SecurityMethodAdded> for MethodAddedHandler {
             "create",
             e.time.as_ref(),
         )?;
-        emit(&self.0, conn, event).await
+        let recovery = recovery_information_changed(&event, &e.method_type);
+        emit(&self.0, conn, event).await?;
+        match recovery {
+            Some(recovery) => emit(&self.0, conn, recovery).await,
+            None => Ok(()),
+        }
     }
 }
 
@@ -141,8 +151,28 @@ impl Handler<SecurityMethodRemoved> for MethodRemovedHandler {
             "delete",
             e.time.as_ref(),
         )?;
-        emit(&self.0, conn, event).await
+        let recovery = recovery_information_changed(&event, &e.method_type);
+        emit(&self.0, conn, event).await?;
+        match recovery {
+            Some(recovery) => emit(&self.0, conn, recovery).await,
+            None => Ok(()),
+        }
     }
+}
+
+/// RISC recovery-information-changed when the changed method can recover the account: a
+/// password reset proves an email address or a phone.
+pub fn recovery_information_changed(credential_change: &SecurityEvent, method_type: &str) -> Option<SecurityEvent> {
+    if !matches!(method_type, "email" | "phone") {
+        return None;
+    }
+    Some(SecurityEvent {
+        event_type: EventType::RecoveryInformationChanged,
+        reason_admin: in_english(&format!("A way to recover the account changed ({method_type})")),
+        reason_user: in_english("A way to recover your account changed"),
+        claims: Map::new(),
+        ..credential_change.clone()
+    })
 }
 
 /// CAEP `credential_type` of a security-info method type. CAEP lets transmitter and receiver
@@ -202,8 +232,76 @@ pub struct PasswordChangedHandler(pub Arc<Transmitter>);
 impl Handler<PasswordChanged> for PasswordChangedHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<PasswordChanged>) -> Result<(), HandlerError> {
         let event = password_changed(&delivery.id, &delivery.event)?;
+        let recovery = delivery.event.reset.then(|| recovery_activated(&event));
+        emit(&self.0, conn, event).await?;
+        match recovery {
+            Some(recovery) => emit(&self.0, conn, recovery).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// RISC recovery-activated: the person reset their password with "Forgot my password?".
+pub fn recovery_activated(credential_change: &SecurityEvent) -> SecurityEvent {
+    SecurityEvent {
+        event_type: EventType::RecoveryActivated,
+        reason_admin: in_english("The password was reset through self-service account recovery"),
+        reason_user: in_english("You reset your password with \"Forgot my password?\""),
+        claims: Map::new(),
+        ..credential_change.clone()
+    }
+}
+
+/// RISC account-purged when identity deletes an account.
+pub struct UserDeletedHandler(pub Arc<Transmitter>);
+
+impl Handler<UserDeleted> for UserDeletedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDeleted>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let event = SecurityEvent {
+            event_type: EventType::AccountPurged,
+            subject: Subject::user(parse_id("user_id", &e.user_id)?),
+            txn: delivery.id.clone(),
+            occurred_at: optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now),
+            initiating_entity: None,
+            reason_admin: in_english("The account was deleted"),
+            reason_user: in_english("Your account was deleted"),
+            claims: Map::new(),
+        };
         emit(&self.0, conn, event).await
     }
+}
+
+/// RISC credential-compromise when the person says a sign-in was not them: whoever signed in
+/// knew their password, which identity now makes them change.
+pub struct SignInFlaggedHandler(pub Arc<Transmitter>);
+
+impl Handler<SignInFlagged> for SignInFlaggedHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInFlagged>) -> Result<(), HandlerError> {
+        let event = credential_compromise(&delivery.id, &delivery.event)?;
+        emit(&self.0, conn, event).await
+    }
+}
+
+pub fn credential_compromise(cause_id: &str, e: &SignInFlagged) -> Result<SecurityEvent, HandlerError> {
+    let mut claims = Map::new();
+    claims.insert("credential_type".into(), json!("password"));
+    Ok(SecurityEvent {
+        event_type: EventType::CredentialCompromise,
+        subject: Subject {
+            session_id: optional_id("session_id", &e.session_id)?,
+            ..Subject::user(parse_id("user_id", &e.user_id)?)
+        },
+        txn: cause_id.to_owned(),
+        occurred_at: optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now),
+        initiating_entity: Some(InitiatingEntity::User),
+        reason_admin: in_english(&format!(
+            "The person reported sign-in {} as not theirs; the password must be changed",
+            e.sign_in_id
+        )),
+        reason_user: in_english("You reported a sign-in that was not you"),
+        claims,
+    })
 }
 
 pub fn password_changed(cause_id: &str, e: &PasswordChanged) -> Result<SecurityEvent, HandlerError> {
@@ -255,6 +353,30 @@ mod tests {
             ..ended
         };
         assert!(matches!(session_revoked("cause", &bad), Err(HandlerError::Rejected(_))));
+    }
+
+    #[test]
+    fn only_methods_that_recover_an_account_change_recovery_information() {
+        let change = |method_type: &str| {
+            method_changed(
+                "cause",
+                &Uuid::new_v4().to_string(),
+                "",
+                method_type,
+                "",
+                "create",
+                None,
+            )
+            .expect("valid")
+        };
+        for recovery in ["email", "phone"] {
+            let event = recovery_information_changed(&change(recovery), recovery).expect("a recovery method");
+            assert_eq!(event.event_type, EventType::RecoveryInformationChanged);
+            assert!(event.claims.is_empty(), "no credential-change claims carried over");
+        }
+        for other in ["security_key", "authenticator_app", "app_password", "recovery_codes"] {
+            assert_eq!(recovery_information_changed(&change(other), other), None, "{other}");
+        }
     }
 
     #[test]

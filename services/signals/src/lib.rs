@@ -15,7 +15,9 @@ pub mod wakeups;
 use std::sync::Arc;
 use std::time::Duration;
 
-use myaccount_proto::events::v1::{PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked};
+use myaccount_proto::events::v1::{
+    PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked, SignInFlagged, UserDeleted,
+};
 use myaccount_proto::signals::v1::signals_service_server::SignalsServiceServer;
 use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
@@ -24,7 +26,7 @@ use platform::workload;
 
 use crate::keys::SetSigner;
 use crate::push::{PushSettings, Pusher};
-use crate::service::{Signals, Transmitter};
+use crate::service::{Signals, StreamPolicy, Transmitter};
 use crate::wakeups::Wakeups;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -56,12 +58,14 @@ pub struct Settings {
     /// How long a receiver's access token lives (`SIGNALS_RECEIVER_TOKEN_TTL`, 1m..1h).
     pub receiver_token_ttl: Duration,
     pub push: PushSettings,
+    pub streams: StreamPolicy,
 }
 
 impl Settings {
     /// The common service settings (`SIGNALS_*`, ...), `DATA_ENCRYPTION_KEYS`,
-    /// `SIGNALS_ISSUER`, `SIGNALS_RECEIVER_TOKEN_TTL`, `SIGNALS_PUSH_TIMEOUT` and
-    /// `SIGNALS_PUSH_MAX_BACKOFF`.
+    /// `SIGNALS_ISSUER`, `SIGNALS_RECEIVER_TOKEN_TTL`, `SIGNALS_PUSH_TIMEOUT`,
+    /// `SIGNALS_PUSH_MAX_BACKOFF`, `SIGNALS_ALL_SUBJECTS_ALLOWED`,
+    /// `SIGNALS_MIN_VERIFICATION_INTERVAL` and `SIGNALS_PAUSED_STREAM_HOLD_LIMIT`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let issuer: String = env.or("SIGNALS_ISSUER", "http://localhost:8080".to_owned())?;
         match url::Url::parse(&issuer) {
@@ -95,7 +99,32 @@ impl Settings {
                 "must be between 1s and 1h",
             ));
         }
+        let stream_defaults = StreamPolicy::default();
+        let streams = StreamPolicy {
+            all_subjects_allowed: env.flag("SIGNALS_ALL_SUBJECTS_ALLOWED", stream_defaults.all_subjects_allowed)?,
+            min_verification_interval: env.duration(
+                "SIGNALS_MIN_VERIFICATION_INTERVAL",
+                stream_defaults.min_verification_interval,
+            )?,
+            paused_hold_limit: env.or("SIGNALS_PAUSED_STREAM_HOLD_LIMIT", stream_defaults.paused_hold_limit)?,
+        };
+        // Whole seconds: the stream configuration advertises it as an integer.
+        if !(Duration::from_secs(1)..=Duration::from_secs(86_400)).contains(&streams.min_verification_interval)
+            || streams.min_verification_interval.subsec_nanos() != 0
+        {
+            return Err(ConfigError::new(
+                "SIGNALS_MIN_VERIFICATION_INTERVAL",
+                "must be whole seconds between 1s and 24h",
+            ));
+        }
+        if !(1..=1_000_000).contains(&streams.paused_hold_limit) {
+            return Err(ConfigError::new(
+                "SIGNALS_PAUSED_STREAM_HOLD_LIMIT",
+                "must be between 1 and 1000000 security event tokens",
+            ));
+        }
         Ok(Self {
+            streams,
             service: ServiceSettings::from_env(env, &SPEC)?,
             encryption: Keyring::from_env(env)?,
             issuer: issuer.trim_end_matches('/').to_owned(),
@@ -122,13 +151,18 @@ impl Service for SignalsService {
         let signer = SetSigner::load_or_create(&pool, &settings.encryption)
             .await
             .map_err(|e| StartError::service("SET signing key", e))?;
-        let transmitter = Arc::new(Transmitter::new(settings.issuer.clone(), signer));
+        let transmitter = Arc::new(Transmitter::new(
+            settings.issuer.clone(),
+            signer,
+            settings.streams.paused_hold_limit,
+        ));
         let wakeups = Wakeups::new();
         let signals = Arc::new(Signals::new(
             pool.clone(),
             transmitter.clone(),
             wakeups.clone(),
             settings.receiver_token_ttl,
+            settings.streams.clone(),
         ));
         let pusher = Pusher::new(pool.clone(), settings.push.clone(), wakeups.clone())
             .map_err(|e| StartError::service("push client", e))?;
@@ -144,7 +178,11 @@ impl Service for SignalsService {
             // CAEP credential-change: methods added and removed, the password changed.
             .consume::<SecurityMethodAdded, _>(events::MethodAddedHandler(transmitter.clone()))
             .consume::<SecurityMethodRemoved, _>(events::MethodRemovedHandler(transmitter.clone()))
-            .consume::<PasswordChanged, _>(events::PasswordChangedHandler(transmitter))
+            // ... and RISC recovery-activated for a reset.
+            .consume::<PasswordChanged, _>(events::PasswordChangedHandler(transmitter.clone()))
+            // RISC account-purged and credential-compromise ("this wasn't me").
+            .consume::<UserDeleted, _>(events::UserDeletedHandler(transmitter.clone()))
+            .consume::<SignInFlagged, _>(events::SignInFlaggedHandler(transmitter))
             .spawn_task(move |shutdown| wakeups.listen(listener_pool, shutdown))
             .spawn_task(move |shutdown| pusher.run(shutdown)))
     }

@@ -15,7 +15,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{
-    EventType, NewReceiver, NewStream, Receiver, SET_ERROR_CODES, SecurityEvent, SetRefusal, Stream, StreamStatus,
+    EventType, NewReceiver, NewStream, Receiver, SET_ERROR_CODES, SecurityEvent, SetRefusal, Stream, StreamNotice,
+    StreamStatus, StreamUpdate, parse_status_change, subject_user,
 };
 use crate::keys::SetSigner;
 use crate::store;
@@ -40,6 +41,16 @@ pub enum SignalsError {
     InvalidToken,
     #[error("stream {0} not found")]
     StreamNotFound(Uuid),
+    #[error(
+        "this transmitter does not send every person's events: leave all_subjects out (or false) and add the stream's subjects"
+    )]
+    AllSubjectsNotAllowed,
+    #[error(
+        "the last verification of this stream was less than {interval_secs} s ago (min_verification_interval); try again later"
+    )]
+    VerificationTooSoon { interval_secs: u64, retry_after: Duration },
+    #[error("only the installation's operator may change another receiver's stream")]
+    NotOperator,
     #[error("signing a security event token: {0}")]
     Signing(#[from] jsonwebtoken::errors::Error),
     #[error(transparent)]
@@ -58,6 +69,13 @@ impl ServiceError for SignalsError {
             SignalsError::Invalid(v) => ErrorKind::InvalidArgument(v.clone()),
             SignalsError::InvalidClient | SignalsError::InvalidToken => ErrorKind::Unauthenticated(self.to_string()),
             SignalsError::StreamNotFound(_) => ErrorKind::NotFound(self.to_string()),
+            SignalsError::AllSubjectsNotAllowed | SignalsError::NotOperator => {
+                ErrorKind::PermissionDenied(self.to_string())
+            }
+            SignalsError::VerificationTooSoon { retry_after, .. } => ErrorKind::ResourceExhausted {
+                message: self.to_string(),
+                retry_after: Some(*retry_after),
+            },
             SignalsError::Signing(_) | SignalsError::Database(_) => ErrorKind::Internal,
         }
     }
@@ -94,15 +112,42 @@ pub struct PollAnswer {
     pub more_available: bool,
 }
 
+/// How the transmitter treats streams (`SIGNALS_ALL_SUBJECTS_ALLOWED`,
+/// `SIGNALS_MIN_VERIFICATION_INTERVAL`, `SIGNALS_PAUSED_STREAM_HOLD_LIMIT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamPolicy {
+    /// Whether a stream may take every person's events (SSF `default_subjects` ALL).
+    pub all_subjects_allowed: bool,
+    /// The least time between two verification requests of a stream.
+    pub min_verification_interval: Duration,
+    /// How many SETs a paused stream holds; what would come after them is dropped.
+    pub paused_hold_limit: i64,
+}
+
+impl Default for StreamPolicy {
+    fn default() -> Self {
+        Self {
+            all_subjects_allowed: true,
+            min_verification_interval: Duration::from_secs(30),
+            paused_hold_limit: 10_000,
+        }
+    }
+}
+
 /// Signs security events for the streams that take them.
 pub struct Transmitter {
     pub issuer: String,
     signer: SetSigner,
+    paused_hold_limit: i64,
 }
 
 impl Transmitter {
-    pub fn new(issuer: String, signer: SetSigner) -> Self {
-        Self { issuer, signer }
+    pub fn new(issuer: String, signer: SetSigner, paused_hold_limit: i64) -> Self {
+        Self {
+            issuer,
+            signer,
+            paused_hold_limit,
+        }
     }
 
     pub fn jwks(&self) -> serde_json::Value {
@@ -114,7 +159,7 @@ impl Transmitter {
     /// queues nothing new. Returns how many SETs were queued.
     pub async fn emit(&self, conn: &mut PgConnection, event: &SecurityEvent) -> Result<usize, SignalsError> {
         let uri = event.event_type.uri();
-        let addressees = store::addressees(conn, &uri).await?;
+        let addressees = store::addressees(conn, &uri, event.subject.user_id, self.paused_hold_limit).await?;
         let now = Utc::now();
         for addressee in &addressees {
             let jti = set_id(&event.txn, &uri, addressee.stream_id);
@@ -137,6 +182,31 @@ impl Transmitter {
         let token = self.signer.sign(&claims)?;
         store::queue_set(conn, stream_id, jti, &event.event_type.uri(), &token, now).await?;
         Ok(())
+    }
+
+    /// Queues an event about a stream itself, in the caller's transaction. A verification is
+    /// held and dropped as any SET is; a stream-updated SET is always queued, since it tells
+    /// the receiver why the others stopped. Returns whether it was queued.
+    pub async fn emit_notice(
+        &self,
+        conn: &mut PgConnection,
+        audience: &str,
+        notice: &StreamNotice,
+    ) -> Result<bool, SignalsError> {
+        if notice.event_type != EventType::StreamUpdated
+            && !store::takes_stream_sets(conn, notice.stream_id, self.paused_hold_limit).await?
+        {
+            return Ok(false);
+        }
+        let uri = notice.event_type.uri();
+        let jti = set_id(&notice.txn, &uri, notice.stream_id);
+        let now = Utc::now();
+        let token = self
+            .signer
+            .sign(&notice.set_claims(&self.issuer, audience, &jti, now))?;
+        store::queue_set(conn, notice.stream_id, &jti, &uri, &token, now).await?;
+        metrics::counter!("signals_sets_queued_total", "event_type" => uri).increment(1);
+        Ok(true)
     }
 }
 
@@ -169,16 +239,28 @@ pub struct Signals {
     transmitter: Arc<Transmitter>,
     wakeups: Wakeups,
     token_ttl: Duration,
+    policy: StreamPolicy,
 }
 
 impl Signals {
-    pub fn new(pool: PgPool, transmitter: Arc<Transmitter>, wakeups: Wakeups, token_ttl: Duration) -> Self {
+    pub fn new(
+        pool: PgPool,
+        transmitter: Arc<Transmitter>,
+        wakeups: Wakeups,
+        token_ttl: Duration,
+        policy: StreamPolicy,
+    ) -> Self {
         Self {
             pool,
             transmitter,
             wakeups,
             token_ttl,
+            policy,
         }
+    }
+
+    pub fn policy(&self) -> &StreamPolicy {
+        &self.policy
     }
 
     pub fn transmitter(&self) -> &Transmitter {
@@ -222,6 +304,9 @@ impl Signals {
     }
 
     pub async fn create_stream(&self, receiver: &Receiver, request: NewStream) -> Result<Stream, SignalsError> {
+        if request.all_subjects && !self.policy.all_subjects_allowed {
+            return Err(SignalsError::AllSubjectsNotAllowed);
+        }
         let stream = Stream {
             id: Uuid::now_v7(),
             receiver_id: receiver.id,
@@ -229,6 +314,8 @@ impl Signals {
             events_requested: request.events_requested,
             description: request.description,
             status: StreamStatus::Enabled,
+            status_reason: String::new(),
+            all_subjects: request.all_subjects,
             created_at: Utc::now(),
         };
         store::insert_stream(&self.pool, &stream).await?;
@@ -253,6 +340,138 @@ impl Signals {
         } else {
             Err(SignalsError::StreamNotFound(stream_id))
         }
+    }
+
+    /// SSF 1.0 PATCH or PUT of a stream's configuration: checked as a new stream is, then
+    /// stored whole. SETs already queued stay queued (and go by the new delivery).
+    pub async fn update_stream(
+        &self,
+        receiver: &Receiver,
+        stream_id: Uuid,
+        update: &StreamUpdate,
+    ) -> Result<Stream, SignalsError> {
+        let current = self.stream(receiver, stream_id).await?;
+        let configuration = NewStream::updated(&current, update)?;
+        if configuration.all_subjects && !current.all_subjects && !self.policy.all_subjects_allowed {
+            return Err(SignalsError::AllSubjectsNotAllowed);
+        }
+        let updated = store::update_stream_configuration(&self.pool, receiver.id, stream_id, &configuration)
+            .await?
+            .ok_or(SignalsError::StreamNotFound(stream_id))?;
+        tracing::info!(%stream_id, receiver_id = %receiver.id, replace = update.replace, "stream configuration updated");
+        Ok(updated)
+    }
+
+    /// The receiver changes its stream's status. It asked, so no stream-updated SET is sent.
+    pub async fn update_status(
+        &self,
+        receiver: &Receiver,
+        stream_id: Uuid,
+        status: &str,
+        reason: &str,
+    ) -> Result<Stream, SignalsError> {
+        self.change_status(Some(receiver.id), stream_id, status, reason).await
+    }
+
+    /// The operator changes a stream's status: the receiver is told with a stream-updated SET,
+    /// queued with the change and delivered whatever the new status.
+    pub async fn update_status_as_operator(
+        &self,
+        stream_id: Uuid,
+        status: &str,
+        reason: &str,
+    ) -> Result<Stream, SignalsError> {
+        self.change_status(None, stream_id, status, reason).await
+    }
+
+    async fn change_status(
+        &self,
+        receiver_id: Option<Uuid>,
+        stream_id: Uuid,
+        status: &str,
+        reason: &str,
+    ) -> Result<Stream, SignalsError> {
+        let (status, reason) = parse_status_change(status, reason)?;
+        let mut tx = self.pool.begin().await?;
+        let (mut stream, audience) = store::stream_for_status_change(&mut tx, receiver_id, stream_id)
+            .await?
+            .ok_or(SignalsError::StreamNotFound(stream_id))?;
+        let by_operator = receiver_id.is_none();
+        if by_operator && (stream.status != status || stream.status_reason != reason) {
+            let mut body = serde_json::Map::new();
+            body.insert("status".into(), serde_json::json!(status.as_str()));
+            if !reason.is_empty() {
+                body.insert("reason".into(), serde_json::json!(reason));
+            }
+            let notice = StreamNotice {
+                stream_id,
+                event_type: EventType::StreamUpdated,
+                txn: Uuid::new_v4().to_string(),
+                body,
+            };
+            self.transmitter.emit_notice(&mut tx, &audience, &notice).await?;
+        }
+        store::set_status(&mut tx, stream_id, status, &reason).await?;
+        tx.commit().await?;
+        tracing::info!(%stream_id, status = status.as_str(), by_operator, "stream status changed");
+        stream.status = status;
+        stream.status_reason = reason;
+        Ok(stream)
+    }
+
+    /// Adds a person to the stream's subjects, or (`included` false) removes them.
+    pub async fn set_subject(
+        &self,
+        receiver: &Receiver,
+        stream_id: Uuid,
+        subject: &serde_json::Value,
+        included: bool,
+    ) -> Result<(), SignalsError> {
+        let user_id = subject_user(subject, &self.transmitter.issuer)?;
+        if !store::set_subject(&self.pool, receiver.id, stream_id, user_id, included).await? {
+            return Err(SignalsError::StreamNotFound(stream_id));
+        }
+        tracing::info!(%stream_id, %user_id, included, "stream subject changed");
+        Ok(())
+    }
+
+    /// SSF 1.0 section 8.1.4.2: queues a verification SET echoing `state`, at most once per
+    /// `min_verification_interval`.
+    pub async fn verify(&self, receiver: &Receiver, stream_id: Uuid, state: &str) -> Result<(), SignalsError> {
+        let mut violations = Violations::new();
+        violations.text("state", state, 1000);
+        if !violations.is_empty() {
+            return Err(violations.into());
+        }
+        let interval = self.policy.min_verification_interval;
+        let mut tx = self.pool.begin().await?;
+        match store::claim_verification(&mut tx, receiver.id, stream_id, interval).await? {
+            store::VerificationClaim::Granted => {}
+            store::VerificationClaim::NotFound => return Err(SignalsError::StreamNotFound(stream_id)),
+            store::VerificationClaim::TooSoon(next) => {
+                return Err(SignalsError::VerificationTooSoon {
+                    interval_secs: interval.as_secs(),
+                    retry_after: (next - Utc::now()).to_std().unwrap_or(Duration::from_secs(1)),
+                });
+            }
+        }
+        let mut body = serde_json::Map::new();
+        if !state.is_empty() {
+            body.insert("state".into(), serde_json::json!(state));
+        }
+        let notice = StreamNotice {
+            stream_id,
+            event_type: EventType::Verification,
+            txn: Uuid::new_v4().to_string(),
+            body,
+        };
+        let queued = self
+            .transmitter
+            .emit_notice(&mut tx, &receiver.audience, &notice)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(%stream_id, queued, "verification requested");
+        Ok(())
     }
 
     /// RFC 8936: settles what the receiver acknowledged or refused, then answers the next SETs

@@ -5,7 +5,15 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
-use crate::domain::{Delivery, DeliveryMethod, Receiver, Stream, StreamStatus};
+use crate::domain::{Delivery, DeliveryMethod, NewStream, Receiver, Stream, StreamStatus};
+
+/// Which queued SETs may leave now (`t` a SET, `s` its stream): all of an enabled stream's;
+/// of a paused or disabled one, only the stream-updated SET that tells the receiver so.
+macro_rules! deliverable {
+    () => {
+        "(s.status = 'enabled' OR t.event_type = 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated')"
+    };
+}
 
 /// The Postgres channel a new SET is announced on (at commit), so pushers and long polls of
 /// every replica wake at once.
@@ -14,7 +22,7 @@ pub const NEW_SETS_CHANNEL: &str = "signals_new_sets";
 /// A stream's columns, as [`stream`] reads them (a macro, so statements stay static strings).
 macro_rules! stream_columns {
     () => {
-        "id, receiver_id, delivery_method, endpoint_url, authorization_header, events_requested, description, status, created_at"
+        "id, receiver_id, delivery_method, endpoint_url, authorization_header, events_requested, description, status, status_reason, all_subjects, created_at"
     };
 }
 
@@ -46,6 +54,8 @@ fn stream(row: &PgRow) -> Result<Stream, sqlx::Error> {
         events_requested: row.try_get("events_requested")?,
         description: row.try_get("description")?,
         status: StreamStatus::parse(&status).ok_or_else(|| decode_error("status", &status))?,
+        status_reason: row.try_get("status_reason")?,
+        all_subjects: row.try_get("all_subjects")?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -133,8 +143,8 @@ pub async fn insert_stream(pool: &PgPool, stream: &Stream) -> Result<(), sqlx::E
     };
     sqlx::query(
         "INSERT INTO streams (id, receiver_id, delivery_method, endpoint_url, authorization_header,
-                              events_requested, description, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                              events_requested, description, status, status_reason, all_subjects, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(stream.id)
     .bind(stream.receiver_id)
@@ -144,6 +154,8 @@ pub async fn insert_stream(pool: &PgPool, stream: &Stream) -> Result<(), sqlx::E
     .bind(&stream.events_requested)
     .bind(&stream.description)
     .bind(stream.status.as_str())
+    .bind(&stream.status_reason)
+    .bind(stream.all_subjects)
     .bind(stream.created_at)
     .execute(pool)
     .await?;
@@ -193,15 +205,29 @@ pub struct Addressee {
     pub audience: String,
 }
 
-/// The streams that take `event_uri` now: they requested it and are not disabled (a paused
-/// stream keeps its SETs until it is enabled again).
-pub async fn addressees(conn: &mut PgConnection, event_uri: &str) -> Result<Vec<Addressee>, sqlx::Error> {
+/// The streams that take `event_uri` about `user_id` now: they requested it, the person is
+/// among their subjects (or they take all and did not remove them), and they are enabled, or
+/// paused with fewer than `hold_limit` SETs held. A disabled stream drops what it would get.
+pub async fn addressees(
+    conn: &mut PgConnection,
+    event_uri: &str,
+    user_id: Uuid,
+    hold_limit: i64,
+) -> Result<Vec<Addressee>, sqlx::Error> {
     let rows = sqlx::query(
         "SELECT s.id, r.audience FROM streams s JOIN receivers r ON r.id = s.receiver_id
-         WHERE s.status <> 'disabled' AND $1 = ANY (s.events_requested)
+         WHERE $1 = ANY (s.events_requested)
+           AND COALESCE((SELECT ss.included FROM stream_subjects ss
+                         WHERE ss.stream_id = s.id AND ss.user_id = $2), s.all_subjects)
+           AND (s.status = 'enabled'
+                OR (s.status = 'paused'
+                    AND (SELECT count(*) FROM security_event_tokens t
+                         WHERE t.stream_id = s.id AND t.settled_at IS NULL) < $3))
          ORDER BY s.id",
     )
     .bind(event_uri)
+    .bind(user_id)
+    .bind(hold_limit)
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
@@ -212,6 +238,184 @@ pub async fn addressees(conn: &mut PgConnection, event_uri: &str) -> Result<Vec<
             })
         })
         .collect()
+}
+
+/// Whether a stream takes a SET about itself (a verification) now: enabled, or paused with
+/// fewer than `hold_limit` SETs held.
+pub async fn takes_stream_sets(conn: &mut PgConnection, stream_id: Uuid, hold_limit: i64) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT s.status = 'enabled'
+                OR (s.status = 'paused'
+                    AND (SELECT count(*) FROM security_event_tokens t
+                         WHERE t.stream_id = s.id AND t.settled_at IS NULL) < $2)
+         FROM streams s WHERE s.id = $1",
+    )
+    .bind(stream_id)
+    .bind(hold_limit)
+    .fetch_optional(&mut *conn)
+    .await
+    .map(|takes| takes.unwrap_or(false))
+}
+
+/// Replaces a stream's receiver-supplied configuration; `None` when `receiver_id` has no such
+/// stream. A new push endpoint is tried at once, with its failures forgotten.
+pub async fn update_stream_configuration(
+    pool: &PgPool,
+    receiver_id: Uuid,
+    stream_id: Uuid,
+    configuration: &NewStream,
+) -> Result<Option<Stream>, sqlx::Error> {
+    let (endpoint_url, authorization_header) = match &configuration.delivery {
+        Delivery::Push {
+            endpoint_url,
+            authorization_header,
+        } => (Some(endpoint_url.as_str()), authorization_header.as_deref()),
+        Delivery::Poll => (None, None),
+    };
+    let row = sqlx::query(concat!(
+        "UPDATE streams SET delivery_method = $3, endpoint_url = $4, authorization_header = $5,
+             events_requested = $6, description = $7, all_subjects = $8,
+             push_failures = CASE WHEN endpoint_url IS DISTINCT FROM $4 THEN 0 ELSE push_failures END,
+             next_push_at = CASE WHEN endpoint_url IS DISTINCT FROM $4 THEN now() ELSE next_push_at END
+         WHERE id = $1 AND receiver_id = $2 RETURNING ",
+        stream_columns!()
+    ))
+    .bind(stream_id)
+    .bind(receiver_id)
+    .bind(configuration.delivery.method().as_str())
+    .bind(endpoint_url)
+    .bind(authorization_header)
+    .bind(&configuration.events_requested)
+    .bind(&configuration.description)
+    .bind(configuration.all_subjects)
+    .fetch_optional(pool)
+    .await?;
+    row.as_ref().map(stream).transpose()
+}
+
+/// A stream with its receiver's audience, locked for a status change; any receiver's when
+/// `receiver_id` is `None` (the operator's).
+pub async fn stream_for_status_change(
+    conn: &mut PgConnection,
+    receiver_id: Option<Uuid>,
+    stream_id: Uuid,
+) -> Result<Option<(Stream, String)>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT s.id, s.receiver_id, s.delivery_method, s.endpoint_url, s.authorization_header,
+                s.events_requested, s.description, s.status, s.status_reason, s.all_subjects,
+                s.created_at, r.audience
+         FROM streams s JOIN receivers r ON r.id = s.receiver_id
+         WHERE s.id = $1 AND ($2::uuid IS NULL OR s.receiver_id = $2)
+         FOR UPDATE OF s",
+    )
+    .bind(stream_id)
+    .bind(receiver_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(|row| Ok((stream(&row)?, row.try_get("audience")?))).transpose()
+}
+
+/// Sets a stream's status. Disabling drops the SETs it holds, all but the stream-updated ones
+/// that tell the receiver.
+pub async fn set_status(
+    conn: &mut PgConnection,
+    stream_id: Uuid,
+    status: StreamStatus,
+    reason: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE streams SET status = $2, status_reason = $3, next_push_at = now() WHERE id = $1")
+        .bind(stream_id)
+        .bind(status.as_str())
+        .bind(reason)
+        .execute(&mut *conn)
+        .await?;
+    if status == StreamStatus::Disabled {
+        let dropped = sqlx::query(
+            "DELETE FROM security_event_tokens
+             WHERE stream_id = $1 AND settled_at IS NULL
+               AND event_type <> 'https://schemas.openid.net/secevent/ssf/event-type/stream-updated'",
+        )
+        .bind(stream_id)
+        .execute(&mut *conn)
+        .await?;
+        if dropped.rows_affected() > 0 {
+            tracing::info!(%stream_id, dropped = dropped.rows_affected(), "disabled stream dropped its held security event tokens");
+        }
+    }
+    // Enabling releases what the stream held: wake the pushers and polls.
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(NEW_SETS_CHANNEL)
+        .bind(stream_id.to_string())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Adds a person to a stream of `receiver_id`'s (`included`) or removes them; whether the
+/// stream exists.
+pub async fn set_subject(
+    pool: &PgPool,
+    receiver_id: Uuid,
+    stream_id: Uuid,
+    user_id: Uuid,
+    included: bool,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO stream_subjects (stream_id, user_id, included)
+         SELECT id, $3, $4 FROM streams WHERE id = $1 AND receiver_id = $2
+         ON CONFLICT (stream_id, user_id) DO UPDATE SET included = EXCLUDED.included",
+    )
+    .bind(stream_id)
+    .bind(receiver_id)
+    .bind(user_id)
+    .bind(included)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The outcome of a receiver's verification request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VerificationClaim {
+    /// Granted: the last request is now.
+    Granted,
+    /// Too soon after the last one: the next may come at this time.
+    TooSoon(DateTime<Utc>),
+    NotFound,
+}
+
+/// Records a verification request of `receiver_id`'s stream unless the last one was less than
+/// `interval` ago, in the caller's transaction.
+pub async fn claim_verification(
+    conn: &mut PgConnection,
+    receiver_id: Uuid,
+    stream_id: Uuid,
+    interval: std::time::Duration,
+) -> Result<VerificationClaim, sqlx::Error> {
+    let interval = chrono::Duration::from_std(interval).unwrap_or(chrono::Duration::MAX);
+    let granted = sqlx::query(
+        "UPDATE streams SET last_verification_at = now()
+         WHERE id = $1 AND receiver_id = $2
+           AND (last_verification_at IS NULL OR last_verification_at <= now() - $3::interval)",
+    )
+    .bind(stream_id)
+    .bind(receiver_id)
+    .bind(interval)
+    .execute(&mut *conn)
+    .await?;
+    if granted.rows_affected() > 0 {
+        return Ok(VerificationClaim::Granted);
+    }
+    let last: Option<Option<DateTime<Utc>>> =
+        sqlx::query_scalar("SELECT last_verification_at FROM streams WHERE id = $1 AND receiver_id = $2")
+            .bind(stream_id)
+            .bind(receiver_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(match last {
+        None => VerificationClaim::NotFound,
+        Some(last) => VerificationClaim::TooSoon(last.unwrap_or_else(Utc::now) + interval),
+    })
 }
 
 /// A SET for one stream, queued in the caller's transaction and announced at its commit.
@@ -251,12 +455,14 @@ pub struct QueuedSet {
     pub token: String,
 }
 
-/// The oldest `limit` SETs of a stream still queued, in order.
+/// The oldest `limit` SETs of a stream still queued that may leave now, in order.
 pub async fn queued_sets(pool: &PgPool, stream_id: Uuid, limit: i64) -> Result<Vec<QueuedSet>, sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT seq, jti, token FROM security_event_tokens
-         WHERE stream_id = $1 AND settled_at IS NULL ORDER BY seq LIMIT $2",
-    )
+    let rows = sqlx::query(concat!(
+        "SELECT t.seq, t.jti, t.token FROM security_event_tokens t JOIN streams s ON s.id = t.stream_id
+             WHERE t.stream_id = $1 AND t.settled_at IS NULL AND ",
+        deliverable!(),
+        " ORDER BY t.seq LIMIT $2"
+    ))
     .bind(stream_id)
     .bind(limit)
     .fetch_all(pool)
@@ -331,18 +537,20 @@ pub async fn claim_push_targets(
     limit: i64,
 ) -> Result<Vec<PushTarget>, sqlx::Error> {
     let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::seconds(60));
-    let rows = sqlx::query(
+    let rows = sqlx::query(concat!(
         "UPDATE streams SET push_lease_until = now() + $1
          WHERE id IN (
              SELECT s.id FROM streams s
-             WHERE s.delivery_method = 'push' AND s.status = 'enabled' AND s.next_push_at <= now()
+             WHERE s.delivery_method = 'push' AND s.next_push_at <= now()
                AND (s.push_lease_until IS NULL OR s.push_lease_until < now())
                AND EXISTS (SELECT 1 FROM security_event_tokens t
-                           WHERE t.stream_id = s.id AND t.settled_at IS NULL)
+                           WHERE t.stream_id = s.id AND t.settled_at IS NULL AND ",
+        deliverable!(),
+        ")
              ORDER BY s.next_push_at LIMIT $2
              FOR UPDATE SKIP LOCKED)
-         RETURNING id, endpoint_url, authorization_header, push_failures",
-    )
+         RETURNING id, endpoint_url, authorization_header, push_failures"
+    ))
     .bind(lease)
     .bind(limit)
     .fetch_all(pool)
@@ -391,11 +599,13 @@ pub async fn release_push_target(
 
 /// When the next push stream with queued SETs falls due, if any does.
 pub async fn next_push_due(pool: &PgPool) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
-    sqlx::query_scalar(
+    sqlx::query_scalar(concat!(
         "SELECT min(GREATEST(s.next_push_at, COALESCE(s.push_lease_until, s.next_push_at))) FROM streams s
-         WHERE s.delivery_method = 'push' AND s.status = 'enabled'
-           AND EXISTS (SELECT 1 FROM security_event_tokens t WHERE t.stream_id = s.id AND t.settled_at IS NULL)",
-    )
+         WHERE s.delivery_method = 'push'
+           AND EXISTS (SELECT 1 FROM security_event_tokens t WHERE t.stream_id = s.id AND t.settled_at IS NULL AND ",
+        deliverable!(),
+        ")"
+    ))
     .fetch_one(pool)
     .await
 }

@@ -176,6 +176,7 @@ async fn an_event_applied_twice_is_one_set_and_streams_get_only_what_they_reques
             pb::CreateStreamRequest {
                 delivery_method: pb::DeliveryMethod::Poll as i32,
                 events_requested: vec![SESSION_REVOKED.into()],
+                all_subjects: true,
                 ..Default::default()
             },
         )
@@ -225,6 +226,7 @@ async fn pushed_sets_reach_a_receiver_that_was_down_in_order_and_once() {
                 endpoint_url: url,
                 authorization_header: "Bearer rp-secret".into(),
                 events_requested: vec![SESSION_REVOKED.into(), CREDENTIAL_CHANGE.into()],
+                all_subjects: true,
                 ..Default::default()
             },
         )

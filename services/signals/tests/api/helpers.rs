@@ -12,6 +12,7 @@ use myaccount_proto::events::v1::{PasswordChanged, SecurityMethodAdded, SessionR
 use myaccount_proto::signals::v1 as pb;
 use myaccount_proto::signals::v1::signals_service_client::SignalsServiceClient;
 use myaccount_signals::push::PushSettings;
+use myaccount_signals::service::StreamPolicy;
 use myaccount_signals::{Application, SPEC, Settings};
 use platform::crypto::Keyring;
 use platform::events::{EventBus, Stream};
@@ -52,7 +53,22 @@ pub struct TestReceiver {
     pub access_token: String,
 }
 
+/// How tests treat streams: a paused stream holds only a few SETs, so the bound is reachable.
+pub fn test_policy() -> StreamPolicy {
+    StreamPolicy {
+        all_subjects_allowed: true,
+        min_verification_interval: Duration::from_secs(30),
+        paused_hold_limit: PAUSED_HOLD_LIMIT,
+    }
+}
+
+pub const PAUSED_HOLD_LIMIT: i64 = 3;
+
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_policy()).await
+}
+
+pub async fn spawn_app_with(streams: StreamPolicy) -> TestApp {
     let database = TestDatabase::new("signals");
     let nats = TestNats::new();
     let issuer = TestIssuer::new();
@@ -71,6 +87,7 @@ pub async fn spawn_app() -> TestApp {
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(400),
         },
+        streams,
     };
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await
@@ -79,7 +96,7 @@ pub async fn spawn_app() -> TestApp {
     let bus = EventBus::connect(&nats.settings, "signals-tests")
         .await
         .expect("connect to nats");
-    bus.ensure_streams(&[Stream::Identity, Stream::SecurityInfo])
+    bus.ensure_streams(&[Stream::Identity, Stream::SecurityInfo, Stream::SignIn])
         .await
         .expect("streams");
     TestApp {
@@ -163,6 +180,7 @@ impl TestApp {
             pb::CreateStreamRequest {
                 delivery_method: pb::DeliveryMethod::Poll as i32,
                 events_requested: vec![SESSION_REVOKED.into(), CREDENTIAL_CHANGE.into()],
+                all_subjects: true,
                 ..Default::default()
             },
         )

@@ -4,3 +4,5 @@
 mod delivery;
 mod helpers;
 mod receivers;
+mod risc;
+mod streams;

@@ -1,0 +1,154 @@
+//! RISC events end to end: identity's account deletion and password reset, audit's "this wasn't
+//! me" and security-info's recovery methods arrive as verified RISC SETs next to CAEP's.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use myaccount_proto::events::v1::{
+    PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged, UserDeleted,
+};
+use myaccount_proto::signals::v1 as pb;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::helpers::*;
+
+const RISC: &str = "https://schemas.openid.net/secevent/risc/event-type/";
+
+async fn publish<E: platform::events::Event>(app: &TestApp, source: &str, event: &E) -> String {
+    let event_id = Uuid::new_v4().to_string();
+    platform::testing::publish_as(&app.bus, source, &event_id, event, Utc::now()).await;
+    event_id
+}
+
+#[tokio::test]
+async fn account_deletion_reports_reset_and_recovery_methods_are_risc_sets() {
+    let app = spawn_app().await;
+    let receiver = app.receiver().await;
+    let risc = |name: &str| format!("{RISC}{name}");
+    let stream = app
+        .create_stream(
+            &receiver,
+            pb::CreateStreamRequest {
+                delivery_method: pb::DeliveryMethod::Poll as i32,
+                events_requested: vec![
+                    CREDENTIAL_CHANGE.into(),
+                    risc("account-purged"),
+                    risc("credential-compromise"),
+                    risc("recovery-activated"),
+                    risc("recovery-information-changed"),
+                ],
+                all_subjects: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("a stream");
+    assert_eq!(
+        stream.events_delivered.len(),
+        5,
+        "every RISC type requested is supported"
+    );
+
+    let (deleted, flagged, reset, methods) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let now = Some(myaccount_proto::timestamp(Utc::now()));
+    let purge = publish(
+        &app,
+        "myaccount/identity",
+        &UserDeleted {
+            user_id: deleted.to_string(),
+            time: now,
+        },
+    )
+    .await;
+    let flagged_session = Uuid::new_v4();
+    let report = publish(
+        &app,
+        "myaccount/audit",
+        &SignInFlagged {
+            sign_in_id: Uuid::new_v4().to_string(),
+            user_id: flagged.to_string(),
+            time: now,
+            session_id: flagged_session.to_string(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let reset_cause = publish(
+        &app,
+        "myaccount/identity",
+        &PasswordChanged {
+            user_id: reset.to_string(),
+            reset: true,
+            methods_proven: vec!["email".into()],
+            time: now,
+            ..Default::default()
+        },
+    )
+    .await;
+    let email_added = publish(
+        &app,
+        "myaccount/security-info",
+        &SecurityMethodAdded {
+            user_id: methods.to_string(),
+            method_id: Uuid::new_v4().to_string(),
+            method_type: "email".into(),
+            label: "a***@example.com".into(),
+            time: now,
+            session_id: String::new(),
+        },
+    )
+    .await;
+    let phone_removed = publish(
+        &app,
+        "myaccount/security-info",
+        &SecurityMethodRemoved {
+            user_id: methods.to_string(),
+            method_id: Uuid::new_v4().to_string(),
+            method_type: "phone".into(),
+            time: now,
+            ..Default::default()
+        },
+    )
+    .await;
+    // A passkey is no way to recover the account: a credential-change alone.
+    let key_added = app.security_key_added(methods, "YubiKey").await;
+
+    // credential-change for the reset, the email, the phone and the key; one RISC SET each for
+    // the deletion, the report, the reset, the email and the phone.
+    let sets = app.poll_until(&receiver, &stream.stream_id, 9).await;
+    let jwks = app.jwks().await;
+    let mut by_cause: BTreeMap<String, Vec<(String, Value, Value)>> = BTreeMap::new();
+    for (_, token) in &sets {
+        let claims = verify_set(token, &jwks, &receiver.audience);
+        let (uri, body) = event_of(&claims);
+        by_cause
+            .entry(claims["txn"].as_str().expect("txn").to_owned())
+            .or_default()
+            .push((uri, body, claims["sub_id"].clone()));
+    }
+    let types = |cause: &str| -> Vec<String> {
+        let mut uris: Vec<String> = by_cause[cause].iter().map(|(uri, _, _)| uri.clone()).collect();
+        uris.sort();
+        uris
+    };
+    assert_eq!(types(&purge), vec![risc("account-purged")]);
+    assert_eq!(by_cause[&purge][0].2["user"]["sub"], json!(deleted.to_string()));
+    assert_eq!(types(&report), vec![risc("credential-compromise")]);
+    let (_, body, sub_id) = &by_cause[&report][0];
+    assert_eq!(body["credential_type"], "password");
+    assert_eq!(body["initiating_entity"], "user");
+    assert_eq!(sub_id["session"]["id"], json!(flagged_session.to_string()));
+    assert_eq!(
+        types(&reset_cause),
+        vec![CREDENTIAL_CHANGE.to_owned(), risc("recovery-activated")]
+    );
+    for cause in [&email_added, &phone_removed] {
+        assert_eq!(
+            types(cause),
+            vec![CREDENTIAL_CHANGE.to_owned(), risc("recovery-information-changed")]
+        );
+    }
+    assert_eq!(types(&key_added), vec![CREDENTIAL_CHANGE.to_owned()]);
+    assert_eq!(sets.len(), 9);
+}
