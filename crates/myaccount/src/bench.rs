@@ -959,6 +959,7 @@ impl OwnSystem {
             ("DEVICES", "devices"),
             ("ORGANIZATIONS", "organizations"),
             ("AUDIT", "audit"),
+            ("SIGNALS", "signals"),
         ] {
             let (grpc_port, admin_port) = (free_port()?, free_port()?);
             let database = run.database(name);
