@@ -123,12 +123,7 @@ impl Handler<SecurityMethodAdded> for MethodAddedHandler {
             "create",
             e.time.as_ref(),
         )?;
-        let recovery = recovery_information_changed(&event, &e.method_type);
-        emit(&self.0, conn, event).await?;
-        match recovery {
-            Some(recovery) => emit(&self.0, conn, recovery).await,
-            None => Ok(()),
-        }
+        emit_method_change(&self.0, conn, event, &e.method_type).await
     }
 }
 
@@ -151,12 +146,23 @@ impl Handler<SecurityMethodRemoved> for MethodRemovedHandler {
             "delete",
             e.time.as_ref(),
         )?;
-        let recovery = recovery_information_changed(&event, &e.method_type);
-        emit(&self.0, conn, event).await?;
-        match recovery {
-            Some(recovery) => emit(&self.0, conn, recovery).await,
-            None => Ok(()),
-        }
+        emit_method_change(&self.0, conn, event, &e.method_type).await
+    }
+}
+
+/// The credential-change, and the recovery-information-changed that goes with it when the method
+/// can recover the account.
+async fn emit_method_change(
+    transmitter: &Transmitter,
+    conn: &mut PgConnection,
+    event: SecurityEvent,
+    method_type: &str,
+) -> Result<(), HandlerError> {
+    let recovery = recovery_information_changed(&event, method_type);
+    emit(transmitter, conn, event).await?;
+    match recovery {
+        Some(recovery) => emit(transmitter, conn, recovery).await,
+        None => Ok(()),
     }
 }
 
