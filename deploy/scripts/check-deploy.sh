@@ -185,6 +185,17 @@ for name in ("nats", "nats-2", "nats-3"):
             errors.append(f"{name}: nats {tag} is older than 2.12.3")
     except ValueError:
         errors.append(f"{name}: image {nats.get('image')!r} names no nats-server version")
+# No container sees another workload's secret: the seed volume only as its own subpath, the
+# workload keys only as public/ and (a caller) its own directory.
+OWN_KEY = {"identity": "identity", "gateway": "gateway", "demo": "gateway"}
+for name in NEEDS:
+    for mount in services.get(name, {}).get("volumes") or []:
+        source = mount.get("source")
+        subpath = (mount.get("volume") or {}).get("subpath")
+        if source == "nats-plane" and subpath != name:
+            errors.append(f"{name}: mounts nats-plane as {subpath or 'a whole'}, not its own seed directory {name}")
+        if source == "workload-keys" and subpath not in ("public", OWN_KEY.get(name)):
+            errors.append(f"{name}: mounts workload-keys as {subpath or 'a whole'}: another workload's private key")
 for name in NEEDS:
     env = services.get(name, {}).get("environment") or {}
     if name != "demo" and env.get("NATS_STREAM_REPLICAS") != "3":
@@ -293,12 +304,17 @@ const [work, modules] = process.argv.slice(2);
 const { ServiceMonitor } = await import(pathToFileURL(
   `${modules}/@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor.js`).href);
 const monitors = JSON.parse(readFileSync(`${work}/everything-servicemonitors.json`, "utf8"));
-const known = new Set(["port", "path", "interval", "scrapeTimeout", "honorLabels", "relabelings", "metricRelabelings"]);
+const known = new Set(["port", "path", "interval", "scrapeTimeout", "honorLabels", "relabelings", "metricRelabelings",
+                       "scheme", "tlsConfig"]);
 if (monitors.length === 0) throw new Error("no ServiceMonitor rendered with the CRD API available");
 for (const m of monitors) {
   new ServiceMonitor(m).validate(); // throws on a schema violation
   for (const e of m.spec.endpoints) {
     for (const key of Object.keys(e)) if (!known.has(key)) throw new Error(`unexpected endpoint field ${key}`);
+    // An admin port serving TLS is scraped over TLS against the component's CA, never unverified.
+    if (e.scheme === "https" && !(e.tlsConfig?.ca?.secret?.name && e.tlsConfig?.serverName))
+      throw new Error(`${m.metadata.name}: https without the CA and server name to verify`);
+    if (e.tlsConfig?.insecureSkipVerify) throw new Error(`${m.metadata.name}: insecureSkipVerify`);
   }
 }
 console.log(`${monitors.length} ServiceMonitors valid`);
@@ -369,6 +385,10 @@ def rules(name, docs):
                         check(c[p].get("httpGet", {}).get("path") == "/readyz", f"{where}: {p} must be /readyz with TLS on the gRPC port")
                     else:
                         check(isinstance(c[p].get("grpc", {}).get("port"), int), f"{where}: {p} must be grpc on a numeric port")
+                if tls:
+                    # The admin port serves the same certificate, and nothing in plain HTTP.
+                    for p in ("startupProbe", "readinessProbe", "livenessProbe"):
+                        check(c[p].get("httpGet", {}).get("scheme") == "HTTPS", f"{where}: {p} must be HTTPS with TLS on")
             sleep = c.get("lifecycle", {}).get("preStop", {}).get("sleep", {}).get("seconds", 0)
             check(sleep > 0, f"{where}: no preStop sleep")
             check(pod["terminationGracePeriodSeconds"] > sleep, f"{where}: grace period")
@@ -379,6 +399,8 @@ def rules(name, docs):
             if "GRPC_TLS_CA_FILE" in values:
                 urls = {n: v for n, v in values.items() if n.endswith("_URL") and n not in ("JWKS_URL", "NATS_URL") and not n.endswith("_DATABASE_URL")}
                 check(all(v.startswith("https://") for v in urls.values()), f"{where}: plain-text service addresses with TLS on: {urls}")
+                jwks = values.get("JWKS_URL", "https://")
+                check(jwks.startswith("https://"), f"{where}: JWKS_URL {jwks} in plain text with TLS on: token keys could be swapped on the wire")
                 if component != "gateway":
                     check(any(n.endswith("_GRPC_TLS_KEY_FILE") for n in names), f"{where}: no gRPC certificate with TLS on")
 

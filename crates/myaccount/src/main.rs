@@ -48,7 +48,7 @@ enum Command {
     /// Write a NATS server configuration with one nkey user per service (and the permissions
     /// of each), a seed file per service and values for the official NATS chart.
     NatsConfig {
-        /// Directory to write nats-server.conf, nats-helm-values.yaml and <service>.nk into.
+        /// Directory to write nats-server.conf, nats-helm-values.yaml and <service>/<service>.nk into.
         #[arg(long)]
         out: std::path::PathBuf,
         /// Client listener of the server (host:port).

@@ -263,8 +263,8 @@ impl WrittenPlane {
     }
 }
 
-/// Writes `dir/nats-server.conf`, `dir/nats-helm-values.yaml` and `dir/<service>.nk` (mode
-/// 0600). Seed files already in `dir` are kept, so running it again changes permissions
+/// Writes `dir/nats-server.conf`, `dir/nats-helm-values.yaml` and `dir/<service>/<service>.nk`
+/// (mode 0600, in a directory of its own that a deployment mounts into that service alone). Seed files already in `dir` are kept, so running it again changes permissions
 /// without rotating anyone's key; delete a seed file to rotate that service's key.
 pub fn write(dir: &Path, options: &PlaneOptions) -> Result<WrittenPlane, NatsConfigError> {
     std::fs::create_dir_all(dir).map_err(|source| NatsConfigError::Write {
@@ -275,7 +275,13 @@ pub fn write(dir: &Path, options: &PlaneOptions) -> Result<WrittenPlane, NatsCon
     let mut users = Vec::new();
     let mut seed_files = Vec::new();
     for identity in service_identities() {
-        let path = dir.join(format!("{}.nk", identity.name));
+        let path =
+            crate::files::private_file(dir, identity.name, &format!("{}.nk", identity.name)).map_err(|source| {
+                NatsConfigError::Write {
+                    path: dir.join(identity.name),
+                    source,
+                }
+            })?;
         let public_key = ensure_seed(&path)?;
         users.push((identity.name, public_key, identity.permissions(&naming)));
         seed_files.push((identity.name, identity.env_prefix, path));
@@ -502,6 +508,10 @@ mod tests {
         };
         let first = write(&dir, &options).expect("written");
         let seed = first.seed_file("devices").expect("a seed for devices");
+        // In a directory of its own, which a deployment mounts into devices alone.
+        assert_eq!(seed, dir.join("devices").join("devices.nk"));
+        let beside: Vec<_> = std::fs::read_dir(dir.join("devices")).expect("own dir").collect();
+        assert_eq!(beside.len(), 1, "the seed's directory holds nothing else");
         let mode = std::fs::metadata(seed).expect("seed file").permissions();
         assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
         let before = std::fs::read_to_string(seed).expect("seed");

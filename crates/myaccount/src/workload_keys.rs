@@ -48,25 +48,36 @@ pub enum WorkloadKeysError {
 pub struct WrittenKey {
     pub workload: &'static str,
     pub env_prefix: &'static str,
-    /// `<workload>.pem`, mode 0600: only this workload's pods may hold it.
+    /// `<workload>/<workload>.pem`, mode 0600: only this workload's pods may hold it.
     pub private_key: PathBuf,
-    /// `<workload>.pub`: the base64url public key its callees are configured with.
+    /// `public/<workload>.pub`: the base64url public key its callees are configured with.
     pub public_key_file: PathBuf,
     pub public_key: String,
 }
 
-/// Writes `dir/<workload>.pem` and `dir/<workload>.pub` for every calling workload. Keys already
-/// in `dir` are kept (their `.pub` rewritten from them); delete a `.pem` to rotate that key.
+/// Writes `dir/<workload>/<workload>.pem` (in a directory of its own, which a deployment mounts
+/// into that workload alone) and `dir/public/<workload>.pub` (every callee mounts `dir/public`)
+/// for every calling workload. Keys already in `dir` are kept (their `.pub` rewritten from
+/// them); delete a `.pem` to rotate that key.
 pub fn write(dir: &Path) -> Result<Vec<WrittenKey>, WorkloadKeysError> {
-    std::fs::create_dir_all(dir).map_err(|source| WorkloadKeysError::Write {
-        path: dir.to_owned(),
+    let public_dir = dir.join("public");
+    std::fs::create_dir_all(&public_dir).map_err(|source| WorkloadKeysError::Write {
+        path: public_dir.clone(),
         source,
     })?;
     let mut written = Vec::new();
     for (workload, env_prefix) in CALLING_WORKLOADS {
-        let private_key = dir.join(format!("{workload}.pem"));
+        let private_key = crate::files::private_file(dir, workload, &format!("{workload}.pem")).map_err(|source| {
+            WorkloadKeysError::Write {
+                path: dir.join(workload),
+                source,
+            }
+        })?;
         let key = ensure_key(workload, &private_key)?;
-        let public_key_file = dir.join(format!("{workload}.pub"));
+        // A `.pub` of the flat layout would sit beside the private directories; it is rewritten
+        // under public/.
+        let _ = std::fs::remove_file(dir.join(format!("{workload}.pub")));
+        let public_key_file = public_dir.join(format!("{workload}.pub"));
         write_file(&public_key_file, format!("{}\n", key.public_key()).as_bytes(), 0o644)?;
         written.push(WrittenKey {
             workload,
@@ -191,6 +202,18 @@ mod tests {
         let gateway = first.iter().find(|k| k.workload == GATEWAY).expect("the gateway's key");
         let mode = std::fs::metadata(&gateway.private_key).expect("key file").permissions();
         assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
+        // The private key alone in its directory, the public keys together in another: a
+        // callee mounts public/ and never sees a caller's private key.
+        assert_eq!(gateway.private_key, dir.join("gateway").join("gateway.pem"));
+        assert_eq!(gateway.public_key_file, dir.join("public").join("gateway.pub"));
+        let public: Vec<_> = std::fs::read_dir(dir.join("public"))
+            .expect("public dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert!(
+            public.iter().all(|name| name.to_string_lossy().ends_with(".pub")),
+            "{public:?}"
+        );
 
         // The printed variables are what the services read.
         let env = Env::from_pairs(variables(&first));

@@ -102,6 +102,8 @@ pub struct ServiceHost {
     /// Loaded at bind, so a bad certificate stops the start rather than the first call.
     grpc_tls: Option<tonic::transport::ServerTlsConfig>,
     admin_listener: TcpListener,
+    /// The gRPC certificate again, for the admin port (loaded at bind too).
+    admin_tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     routes: Routes,
     service_names: Vec<&'static str>,
     auth: AuthLayer,
@@ -118,6 +120,7 @@ impl ServiceHost {
     pub async fn bind(settings: &GrpcSettings, pool: PgPool, auth: AuthLayer) -> Result<Self, ServeError> {
         crate::metrics::install();
         let grpc_tls = settings.tls.as_ref().map(ServerTls::server_config).transpose()?;
+        let admin_tls = settings.tls.as_ref().map(ServerTls::admin_config).transpose()?;
         if let Some(tls) = &grpc_tls {
             // Parses the certificate and key now: a bad pair stops the start, not the serving.
             tonic::transport::Server::builder().tls_config(tls.clone())?;
@@ -129,6 +132,7 @@ impl ServiceHost {
             grpc_listener,
             grpc_tls,
             admin_listener,
+            admin_tls,
             routes: Routes::default(),
             service_names: Vec::new(),
             auth,
@@ -261,11 +265,22 @@ impl ServiceHost {
         let admin = admin_router(ready, self.pool.clone()).merge(self.admin_routes);
         let admin_server = {
             let shutdown = shutdown.clone();
-            tokio::spawn(async move {
-                axum::serve(self.admin_listener, admin)
-                    .with_graceful_shutdown(shutdown.cancelled_owned())
-                    .await
-            })
+            match self.admin_tls {
+                Some(config) => {
+                    let listener =
+                        crate::tls::TlsListener::new(self.admin_listener, config).map_err(ServeError::Admin)?;
+                    tokio::spawn(async move {
+                        axum::serve(listener, admin)
+                            .with_graceful_shutdown(shutdown.cancelled_owned())
+                            .await
+                    })
+                }
+                None => tokio::spawn(async move {
+                    axum::serve(self.admin_listener, admin)
+                        .with_graceful_shutdown(shutdown.cancelled_owned())
+                        .await
+                }),
+            }
         };
 
         let routes = self.routes.add_service(health_service).add_service(reflection);

@@ -1,9 +1,18 @@
-//! TLS of the gRPC connections between services: a service serves TLS when it is given a
-//! certificate (`<PREFIX>_GRPC_TLS_CERT_FILE`/`_KEY_FILE`), and its clients dial `https://`
-//! addresses trusting the CA in `GRPC_TLS_CA_FILE` (which also verifies an `https://` JWKS_URL).
+//! TLS of the connections between services: a service serves TLS when it is given a
+//! certificate (`<PREFIX>_GRPC_TLS_CERT_FILE`/`_KEY_FILE`), on its gRPC port and on its admin
+//! port alike (probes, `/metrics`, identity's JWKS: a JWKS swapped on the wire would let anyone
+//! mint tokens), and its clients dial `https://` addresses trusting the CA in
+//! `GRPC_TLS_CA_FILE` (which also verifies an `https://` JWKS_URL).
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
 
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity, ServerTlsConfig};
 
@@ -55,6 +64,30 @@ impl ServerTls {
         };
         let identity = Identity::from_pem(read(&self.cert_file)?, read(&self.key_file)?);
         Ok(ServerTlsConfig::new().identity(identity))
+    }
+
+    /// The same certificate for the admin HTTP listener (probes, `/metrics`, identity's JWKS):
+    /// a rustls configuration offering HTTP/1.1, files read now.
+    pub fn admin_config(&self) -> Result<Arc<rustls::ServerConfig>, TlsLoadError> {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        let invalid = |path: &PathBuf, e: &dyn std::fmt::Display| TlsLoadError {
+            path: path.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+        };
+        let chain = CertificateDer::pem_file_iter(&self.cert_file)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| invalid(&self.cert_file, &e))?;
+        let key = PrivateKeyDer::from_pem_file(&self.key_file).map_err(|e| invalid(&self.key_file, &e))?;
+        let mut config =
+            rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()
+                .map_err(|e| invalid(&self.cert_file, &e))?
+                .with_no_client_auth()
+                .with_single_cert(chain, key)
+                .map_err(|e| invalid(&self.key_file, &e))?;
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Arc::new(config))
     }
 
     /// The first DNS name the certificate is issued for: what a client on the same host (the
@@ -145,5 +178,81 @@ impl ClientTls {
         builder
             .build()
             .map_err(|e| ConfigError::new(GRPC_TLS_CA_FILE, format!("cannot build an HTTPS client: {e}")))
+    }
+}
+
+/// How long a client may take over its TLS handshake before the admin listener drops it.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A TLS listener for `axum::serve`: TCP connections accepted in a task of their own, each
+/// handshake in its own task under [`HANDSHAKE_TIMEOUT`], so a client that stalls its
+/// handshake holds up nobody else. Failed handshakes are counted in a debug log and dropped.
+pub struct TlsListener {
+    local_addr: SocketAddr,
+    handshaken: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl TlsListener {
+    pub fn new(listener: TcpListener, config: Arc<rustls::ServerConfig>) -> std::io::Result<Self> {
+        let local_addr = listener.local_addr()?;
+        let (ready, handshaken) = mpsc::channel(64);
+        let acceptor = TlsAcceptor::from(config);
+        let accepting = tokio::spawn(async move {
+            loop {
+                let (tcp, peer) = match listener.accept().await {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors and the like: pause rather than spin.
+                        tracing::warn!(error = %e, "admin listener: accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let _ = tcp.set_nodelay(true);
+                let acceptor = acceptor.clone();
+                let deliver = ready.clone();
+                tokio::spawn(async move {
+                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                        Ok(Ok(tls)) => {
+                            let _ = deliver.send((tls, peer)).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "admin listener: TLS handshake failed"),
+                        Err(_) => tracing::debug!(%peer, "admin listener: TLS handshake timed out"),
+                    }
+                });
+                if ready.is_closed() {
+                    return;
+                }
+            }
+        });
+        Ok(Self {
+            local_addr,
+            handshaken,
+            accepting,
+        })
+    }
+}
+
+impl Drop for TlsListener {
+    fn drop(&mut self) {
+        self.accepting.abort();
+    }
+}
+
+impl axum::serve::Listener for TlsListener {
+    type Io = TlsStream<TcpStream>;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.handshaken.recv().await {
+            Some(connection) => connection,
+            // The accepting task only ends when this listener is dropped.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        Ok(self.local_addr)
     }
 }

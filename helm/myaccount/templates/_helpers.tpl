@@ -224,7 +224,7 @@ chart's own Secret. Takes (dict "root" $ "name" "identity" "svc" $svc).
 {{- if and $root.Values.services.identity.enabled (ne .name "identity") }}
 {{- $identity := include "myaccount.service" (dict "root" $root "name" "identity") | fromYaml }}
 - name: JWKS_URL
-  value: {{ printf "http://%s:%v/.well-known/jwks.json" (include "myaccount.componentName" (dict "root" $root "component" "identity")) $identity.adminPort | quote }}
+  value: {{ printf "%s://%s:%v/.well-known/jwks.json" (ternary "https" "http" $root.Values.tls.enabled) (include "myaccount.componentName" (dict "root" $root "component" "identity")) $identity.adminPort | quote }}
 {{- end }}
 {{- range $other := include "myaccount.grpcServiceNames" $root | fromYamlArray }}
 {{- if ne $other $.name }}

@@ -21,6 +21,7 @@ use crate::helpers::empty_migrator;
 
 struct TlsHost {
     port: u16,
+    admin_port: u16,
     files: TlsFiles,
     dir: PathBuf,
     shutdown: CancellationToken,
@@ -44,6 +45,7 @@ impl TlsHost {
         let host = ServiceHost::bind(&settings, pool, AuthLayer::new(Arc::new(TestIssuer::new().verifier()))).await?;
         Ok(Self {
             port: host.port(),
+            admin_port: host.admin_port(),
             shutdown: host.shutdown_token(),
             run: tokio::spawn(host.run()),
             files,
@@ -103,6 +105,50 @@ async fn a_service_with_a_certificate_answers_only_clients_that_trust_its_ca() -
     // A plain-text client gets no answer from a TLS port.
     let plain = host.health_check("http://localhost", None).await?;
     assert_ne!(plain.code(), tonic::Code::Ok, "{plain:?}");
+
+    host.stop().await
+}
+
+/// The admin port (probes, `/metrics`, identity's JWKS) presents the same certificate: a JWKS
+/// fetched over it cannot be swapped on the wire, and it answers no plain-text client.
+#[tokio::test]
+async fn the_admin_port_of_a_service_with_a_certificate_serves_https_only() -> Result<()> {
+    let host = TlsHost::start().await?;
+    let trusting = ClientTls {
+        ca_file: Some(host.files.ca.clone()),
+    }
+    .http_client(Duration::from_secs(5))?;
+    let url = format!("https://localhost:{}/healthz", host.admin_port);
+    let answer = trusting.get(&url).send().await?;
+    assert_eq!(answer.status(), reqwest::StatusCode::OK, "{url}");
+    let metrics = trusting
+        .get(format!("https://localhost:{}/metrics", host.admin_port))
+        .send()
+        .await?;
+    assert_eq!(metrics.status(), reqwest::StatusCode::OK);
+
+    // Another CA's client refuses the certificate; a plain-text client gets no HTTP answer.
+    let other_ca = TestCa::new("another CA").write_cert(&host.dir, "admin-other-ca.crt");
+    let distrusting = ClientTls {
+        ca_file: Some(other_ca),
+    }
+    .http_client(Duration::from_secs(5))?;
+    assert!(
+        distrusting.get(&url).send().await.is_err(),
+        "a certificate of an unknown CA was accepted"
+    );
+    let plain = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()?
+        .get(format!("http://localhost:{}/healthz", host.admin_port))
+        .send()
+        .await;
+    assert!(plain.is_err(), "the admin port answered plain HTTP: {plain:?}");
+
+    // A client that connects and never starts its handshake holds up nobody.
+    let _stalled = tokio::net::TcpStream::connect(("127.0.0.1", host.admin_port)).await?;
+    let again = trusting.get(&url).send().await?;
+    assert_eq!(again.status(), reqwest::StatusCode::OK);
 
     host.stop().await
 }
