@@ -83,6 +83,9 @@ enum BenchCommand {
     /// Whether a refused sign-in's time tells which accounts exist: the medians of wrong
     /// passwords for an existing, an unknown, a disabled account and one with an app password.
     Enumeration(bench::enumeration::EnumerationArgs),
+    /// How long after a cause commits (a session ended) its security event token reaches a
+    /// push receiver, beside a bare JetStream publish -> consume round trip.
+    Signals(bench::signals::SignalsArgs),
 }
 
 #[tokio::main]
@@ -100,6 +103,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Pages(args)) => bench::pages(args).await,
         Command::Bench(BenchCommand::Revocation(args)) => bench::revocation::revocation(args).await,
         Command::Bench(BenchCommand::Enumeration(args)) => bench::enumeration::enumeration(args).await,
+        Command::Bench(BenchCommand::Signals(args)) => bench::signals::signals(args).await,
         Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
         Command::DeadLetters(args) => dead_letters::run(&Env::from_process(), args).await,
         Command::Outbox(args) => outbox::run(&Env::from_process(), args).await,
