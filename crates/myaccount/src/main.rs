@@ -9,6 +9,7 @@ mod operate;
 mod outbox;
 mod ssf;
 mod up;
+mod user;
 
 use clap::{Parser, Subcommand};
 use myaccount::{nats_config, workload_keys};
@@ -45,6 +46,9 @@ enum Command {
     /// OpenID Shared Signals: register a receiver (relying party) of security event tokens.
     #[command(subcommand)]
     Ssf(ssf::SsfCommand),
+    /// Accounts: disable one (sign-ins refused, sessions ended) or enable it again.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Write a NATS server configuration with one nkey user per service (and the permissions
     /// of each), a seed file per service and values for the official NATS chart.
     NatsConfig {
@@ -108,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
         Command::DeadLetters(args) => dead_letters::run(&Env::from_process(), args).await,
         Command::Outbox(args) => outbox::run(&Env::from_process(), args).await,
         Command::Ssf(command) => ssf::run(&Env::from_process(), command).await,
+        Command::User(command) => user::run(&Env::from_process(), command).await,
         Command::NatsConfig {
             out,
             listen,
