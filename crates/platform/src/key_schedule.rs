@@ -29,7 +29,7 @@ pub struct KeySchedule<K> {
 
 impl<K> KeySchedule<K> {
     pub fn new(mut keys: Vec<ScheduledKey<K>>) -> Self {
-        keys.sort_by(|a, b| b.activates_at.cmp(&a.activates_at));
+        keys.sort_by_key(|k| std::cmp::Reverse(k.activates_at));
         Self { keys }
     }
 
