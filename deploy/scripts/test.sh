@@ -13,6 +13,9 @@ deploy/scripts/ensure-nats-server.sh >/dev/null
 # Dockerfile, compose file and Helm chart, with pinned tools cached outside the repository.
 deploy/scripts/check-deploy.sh
 
+# Protos against the last release's: nothing a consumer on the wire relies on has changed.
+deploy/scripts/check-protos.sh
+
 echo "== module imports"
 python3 deploy/scripts/check-module-cycles.py
 echo "== cargo fmt"

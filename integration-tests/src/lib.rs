@@ -94,6 +94,9 @@ pub struct TestSystem {
     pub security_info_db: TestDatabase,
     pub signals_port: u16,
     pub signals_db: TestDatabase,
+    /// Seals signals' SET signing keys; with [`Self::signals_keys`], what rotating them needs.
+    pub signals_keyring: platform::crypto::Keyring,
+    pub signals_keys: myaccount_signals::keys::KeySettings,
     pub nats: TestNats,
     /// The gateway's workload key: every service takes a person's calls only with a token of
     /// it, so a test that calls a service directly signs as the gateway would.
@@ -316,6 +319,13 @@ impl TestSystem {
             .map_or((identity_port, devices_port), |d| (d.identity.port, d.devices.port));
         // The transmitter's issuer is the gateway, where receivers find it.
         let signals_issuer = format!("http://127.0.0.1:{gateway_port}");
+        let signals_keyring = platform::crypto::Keyring::generate("e2e");
+        // Keys reloaded every second and cached by receivers for a second: a rotated key signs
+        // three seconds after it is published.
+        let signals_keys = myaccount_signals::keys::KeySettings {
+            reload: Duration::from_secs(1),
+            jwks_max_age: Duration::from_secs(1),
+        };
         let signals = myaccount_signals::Application::build(myaccount_signals::Settings {
             service: ServiceSettings::for_tests(
                 &myaccount_signals::SPEC,
@@ -327,7 +337,7 @@ impl TestSystem {
                 &jwks_url,
             )
             .trusting(gateway_only.clone()),
-            encryption: platform::crypto::Keyring::generate("e2e"),
+            encryption: signals_keyring.clone(),
             issuer: signals_issuer.clone(),
             receiver_token_ttl: Duration::from_secs(600),
             // A receiver that comes back is tried again within half a second.
@@ -337,6 +347,7 @@ impl TestSystem {
                 max_backoff: Duration::from_millis(500),
             },
             streams: myaccount_signals::service::StreamPolicy::default(),
+            keys: signals_keys.clone(),
         })
         .await
         .expect("signals starts");
@@ -452,6 +463,8 @@ impl TestSystem {
             security_info_db,
             signals_port,
             signals_db,
+            signals_keyring,
+            signals_keys,
             nats,
             gateway_key: Arc::new(gateway_key),
             answer_droppers,

@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 pub mod enumeration;
 pub mod revocation;
+pub mod signals;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct SigninsArgs {
@@ -940,6 +941,7 @@ pub(crate) struct OwnSystem {
     /// `http://127.0.0.1:<port>`
     pub gateway: String,
     pub identity_database: DatabaseSettings,
+    pub signals_database: DatabaseSettings,
 }
 
 impl OwnSystem {
@@ -952,7 +954,7 @@ impl OwnSystem {
             ("NATS_URL".into(), run.nats.url.clone()),
             ("NATS_NAMESPACE".into(), run.nats.namespace.clone().unwrap_or_default()),
         ];
-        let mut identity = None;
+        let (mut identity, mut signals) = (None, None);
         for (prefix, name) in [
             ("IDENTITY", "identity"),
             ("SECURITYINFO", "securityinfo"),
@@ -967,11 +969,14 @@ impl OwnSystem {
             vars.push((format!("{prefix}_ADMIN_PORT"), admin_port.to_string()));
             vars.push((format!("{prefix}_URL"), format!("http://127.0.0.1:{grpc_port}")));
             vars.push((format!("{prefix}_DATABASE_URL"), database.url.clone()));
-            if prefix == "IDENTITY" {
-                identity = Some((database, admin_port));
+            match prefix {
+                "IDENTITY" => identity = Some((database, admin_port)),
+                "SIGNALS" => signals = Some(database),
+                _ => {}
             }
         }
         let (identity_database, identity_admin_port) = identity.context("identity is one of the services")?;
+        let signals_database = signals.context("signals is one of the services")?;
         vars.push((
             "JWKS_URL".into(),
             format!("http://127.0.0.1:{identity_admin_port}/.well-known/jwks.json"),
@@ -991,6 +996,7 @@ impl OwnSystem {
             system,
             gateway,
             identity_database,
+            signals_database,
         })
     }
 }
@@ -1025,7 +1031,7 @@ async fn add_sign_in_people(database: &DatabaseSettings, username: &str, count: 
 
 /// Gives `username` `count` usable sessions, used over the last weeks from a few browsers: what
 /// months of password sign-ins leave behind.
-async fn add_sessions(database: &DatabaseSettings, username: &str, count: i32) -> anyhow::Result<()> {
+pub(crate) async fn add_sessions(database: &DatabaseSettings, username: &str, count: i32) -> anyhow::Result<()> {
     let mut conn = sqlx::PgConnection::connect(&database.url).await?;
     let user_id: Uuid = sqlx::query_scalar("SELECT id FROM users WHERE user_principal_name = lower($1)")
         .bind(username)

@@ -9,6 +9,7 @@ mod operate;
 mod outbox;
 mod ssf;
 mod up;
+mod user;
 
 use clap::{Parser, Subcommand};
 use myaccount::{nats_config, workload_keys};
@@ -45,6 +46,9 @@ enum Command {
     /// OpenID Shared Signals: register a receiver (relying party) of security event tokens.
     #[command(subcommand)]
     Ssf(ssf::SsfCommand),
+    /// Accounts: disable one (sign-ins refused, sessions ended) or enable it again.
+    #[command(subcommand)]
+    User(user::UserCommand),
     /// Write a NATS server configuration with one nkey user per service (and the permissions
     /// of each), a seed file per service and values for the official NATS chart.
     NatsConfig {
@@ -83,6 +87,9 @@ enum BenchCommand {
     /// Whether a refused sign-in's time tells which accounts exist: the medians of wrong
     /// passwords for an existing, an unknown, a disabled account and one with an app password.
     Enumeration(bench::enumeration::EnumerationArgs),
+    /// How long after a cause commits (a session ended) its security event token reaches a
+    /// push receiver, beside a bare JetStream publish -> consume round trip.
+    Signals(bench::signals::SignalsArgs),
 }
 
 #[tokio::main]
@@ -100,10 +107,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Pages(args)) => bench::pages(args).await,
         Command::Bench(BenchCommand::Revocation(args)) => bench::revocation::revocation(args).await,
         Command::Bench(BenchCommand::Enumeration(args)) => bench::enumeration::enumeration(args).await,
+        Command::Bench(BenchCommand::Signals(args)) => bench::signals::signals(args).await,
         Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
         Command::DeadLetters(args) => dead_letters::run(&Env::from_process(), args).await,
         Command::Outbox(args) => outbox::run(&Env::from_process(), args).await,
         Command::Ssf(command) => ssf::run(&Env::from_process(), command).await,
+        Command::User(command) => user::run(&Env::from_process(), command).await,
         Command::NatsConfig {
             out,
             listen,

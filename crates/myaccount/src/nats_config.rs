@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
     NotificationRequested, OrganizationChanged, PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved,
-    SessionRevoked, SignInFlagged, SignInRecorded, UserCreated, UserDeleted,
+    SessionRevoked, SignInFlagged, SignInRecorded, UserCreated, UserDeleted, UserDisabled, UserEnabled,
 };
 use platform::consumer::{durable_name, stream_durable_name};
 use platform::events::{Event, Naming, Stream, inbox_prefix};
@@ -230,6 +230,8 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
                 OwnedConsumer::of::<SecurityMethodRemoved>(signals),
                 OwnedConsumer::of::<UserDeleted>(signals),
                 OwnedConsumer::of::<SignInFlagged>(signals),
+                OwnedConsumer::of::<UserDisabled>(signals),
+                OwnedConsumer::of::<UserEnabled>(signals),
             ],
         ),
     ]

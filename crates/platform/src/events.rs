@@ -386,6 +386,8 @@ catalogue! {
     SessionRevoked => (Identity, "session_revoked"),
     PasswordChanged => (Identity, "password_changed"),
     UserDeleted => (Identity, "user_deleted"),
+    UserDisabled => (Identity, "user_disabled"),
+    UserEnabled => (Identity, "user_enabled"),
     AccessRevoked => (Revocations, "access_revoked"),
     MemberJoined => (Organizations, "member_joined"),
     MemberLeft => (Organizations, "member_left"),

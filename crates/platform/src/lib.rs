@@ -17,6 +17,7 @@ pub mod grpc;
 pub mod health;
 pub mod idempotency;
 pub mod instrument;
+pub mod key_schedule;
 pub mod metrics;
 pub mod outbox;
 pub mod personal_data;

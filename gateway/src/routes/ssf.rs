@@ -118,7 +118,7 @@ pub async fn configuration(State(state): State<AppState>) -> Json<TransmitterCon
     get,
     path = "/ssf/jwks.json",
     tag = "shared-signals",
-    responses((status = 200, description = "The JSON Web Key Set of the SET signing keys (RS256)", body = Object, content_type = "application/jwk-set+json"))
+    responses((status = 200, description = "The JSON Web Key Set of the SET signing keys (RS256): the key signing now, a rotated key from before it signs, and an old key while SETs it signed wait. Cache-Control max-age is SIGNALS_JWKS_MAX_AGE", body = Object, content_type = "application/jwk-set+json"))
 )]
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, Problem> {
     let keys = state
@@ -126,10 +126,12 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, Problem> {
         .get_signing_keys(pb::GetSigningKeysRequest {})
         .await?
         .into_inner();
+    // Signals publishes a new key longer than this before it signs (SIGNALS_JWKS_MAX_AGE).
+    let cache_control = format!("public, max-age={}", keys.max_age_seconds);
     Ok((
         [
-            (header::CONTENT_TYPE, "application/jwk-set+json"),
-            (header::CACHE_CONTROL, "public, max-age=300"),
+            (header::CONTENT_TYPE, "application/jwk-set+json".to_owned()),
+            (header::CACHE_CONTROL, cache_control),
         ],
         keys.jwks_json,
     )

@@ -113,6 +113,19 @@ impl<'a> Receiver<'a> {
         stream
     }
 
+    /// The transmitter's key set as `jwks_uri` serves it now.
+    async fn fetch_jwks(&self) -> JwkSet {
+        self.system
+            .http
+            .get(self.configuration["jwks_uri"].as_str().expect("jwks_uri"))
+            .send()
+            .await
+            .expect("the key set answers")
+            .json()
+            .await
+            .expect("a JWK set")
+    }
+
     /// RFC 8936: polls (acknowledging nothing) until `count` SETs wait, and returns them.
     async fn poll_until(&self, stream: &Value, count: usize) -> BTreeMap<String, String> {
         let endpoint = stream["delivery"]["endpoint_url"].as_str().expect("the poll endpoint");
@@ -614,4 +627,241 @@ async fn the_operator_pausing_a_stream_sends_a_stream_updated_set_and_holds_the_
     ];
     expected.sort();
     assert_eq!(kinds, expected);
+}
+
+fn kid_of(token: &str) -> String {
+    jsonwebtoken::decode_header(token)
+        .expect("a JWS header")
+        .kid
+        .expect("a kid")
+}
+
+fn published(jwks: &JwkSet, kid: &str) -> bool {
+    jwks.find(kid).is_some()
+}
+
+async fn sign_in_and_out(system: &TestSystem, user: &TestUser) {
+    let session = system.sign_in_ok(user).await;
+    let signed_out = system
+        .request(Method::POST, "/api/v1/auth/sign-out", Some(&session.access_token), None)
+        .await;
+    assert_eq!(signed_out.status(), StatusCode::NO_CONTENT);
+}
+
+/// The SET signing key rotates without a gap: the new key is at `jwks_uri` before it signs, and
+/// the old one stays there while a SET it signed waits for the receiver, however long past the
+/// rotation, and leaves once that SET is acknowledged.
+#[tokio::test]
+async fn sets_verify_across_a_signing_key_rotation_and_the_old_key_stays_while_its_sets_wait() {
+    let system = TestSystem::spawn().await;
+    let mut receiver = Receiver::subscribe(&system).await;
+    let stream = receiver.create_stream(json!({"method": "urn:ietf:rfc:8936"})).await;
+    let user = system.create_user().await;
+    // A SET signed with the first key, left unacknowledged: the receiver is slow.
+    sign_in_and_out(&system, &user).await;
+    let held = receiver.poll_until(&stream, 1).await;
+    let (held_jti, held_token) = held.iter().next().expect("a SET");
+    let (held_jti, held_token) = (held_jti.clone(), held_token.clone());
+    let old_kid = kid_of(&held_token);
+    receiver.verify(&held_token);
+
+    let signals_db = sqlx::PgPool::connect(&system.signals_db.settings.url)
+        .await
+        .expect("signals' database");
+    let rotation = myaccount_signals::keys::rotate_signing_key(
+        &signals_db,
+        &system.signals_keyring,
+        &system.signals_keys,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("rotates");
+    assert_ne!(rotation.kid, old_kid);
+
+    // Published before it signs.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let jwks = receiver.fetch_jwks().await;
+        if published(&jwks, &rotation.kid) {
+            assert!(
+                chrono::Utc::now() < rotation.activates_at,
+                "the new key was published only after it began signing"
+            );
+            assert!(published(&jwks, &old_kid), "both keys while the old one signs");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the new key was never published"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // After its activation, the next SET is signed with the new key; the receiver, meeting an
+    // unknown kid, fetches the key set again and verifies both the new and the held SET.
+    let wait = (rotation.activates_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(wait + Duration::from_millis(100)).await;
+    sign_in_and_out(&system, &user).await;
+    let sets = receiver.poll_until(&stream, 2).await;
+    let new_token = sets
+        .iter()
+        .find(|(jti, _)| **jti != held_jti)
+        .map(|(_, token)| token.clone())
+        .expect("the new SET");
+    assert_eq!(kid_of(&new_token), rotation.kid);
+    receiver.jwks = receiver.fetch_jwks().await;
+    receiver.verify(&new_token);
+    receiver.verify(&held_token);
+
+    // Well past the publication tail (two reload periods), the held SET keeps its key published.
+    tokio::time::sleep(system.signals_keys.reload * 4).await;
+    assert!(
+        published(&receiver.fetch_jwks().await, &old_kid),
+        "the old key left while a SET it signed still waits"
+    );
+    let held_again = receiver.poll_until(&stream, 2).await;
+    assert_eq!(
+        held_again.get(&held_jti),
+        Some(&held_token),
+        "the same SET, still verifiable"
+    );
+
+    // Acknowledged, it no longer needs the old key: it leaves the key set.
+    receiver.acknowledge(&stream, sets.keys().cloned().collect()).await;
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    loop {
+        let jwks = receiver.fetch_jwks().await;
+        if !published(&jwks, &old_kid) {
+            assert!(published(&jwks, &rotation.kid));
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the old key never left the key set"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// "Forgot my password?" is one act: its credential-change, its recovery-activated and the
+/// session-revoked of every session it ended carry one `txn`, so a receiver can tell they
+/// belong together (SSF 1.0 section 4.1.2), while each SET keeps a `jti` of its own.
+#[tokio::test]
+async fn a_password_reset_sends_its_sets_under_one_txn() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let recovery_activated = "https://schemas.openid.net/secevent/risc/event-type/recovery-activated";
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({
+                "delivery": {"method": "urn:ietf:rfc:8936"},
+                "events_requested": [SESSION_REVOKED, CREDENTIAL_CHANGE, recovery_activated],
+                "default_subjects": "ALL",
+            }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let stream: Value = created.json().await.expect("json");
+
+    let user = system.create_user().await;
+    let (first, _second) = (system.sign_in_ok(&user).await, system.sign_in_ok(&user).await);
+    let address = format!("txn-{}@example.org", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let added: Value = system
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&first.access_token),
+            Some(&json!({ "type": "email", "address": address })),
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let method_id = added["methodId"].as_str().expect("methodId");
+    let code = system.code_sent_to(&address, 0).await;
+    let verified = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/security-info/methods/{method_id}/verify"),
+            Some(&first.access_token),
+            Some(&json!({ "code": code })),
+        )
+        .await;
+    assert_eq!(verified.status(), StatusCode::OK);
+
+    let flow: Value = system
+        .post_json("/api/v1/auth/password-reset", &json!({ "username": user.upn }))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let flow_id = flow["flowId"].as_str().expect("flowId");
+    let email = flow["methods"]
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["type"] == "email"))
+        .and_then(|m| m["id"].as_str())
+        .expect("the email method");
+    let step = |name: &str, body: Value| {
+        let path = format!("/api/v1/auth/password-reset/{flow_id}/{name}");
+        let system = &system;
+        async move { system.post_json(&path, &body).await }
+    };
+    assert_eq!(
+        step("start", json!({ "methodId": email })).await.status(),
+        StatusCode::OK
+    );
+    let code = system.code_sent_to(&address, 1).await;
+    assert_eq!(
+        step("verify", json!({ "methodId": email, "code": code }))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        step("password", json!({ "newPassword": "a reset passphrase for one txn" }))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+
+    // The reset's SETs: the password's credential-change (not the email's), the
+    // recovery-activated, and a session-revoked for each of the two sessions.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let of_the_reset = loop {
+        let sets = receiver.poll_until(&stream, 1).await;
+        let claims: Vec<Value> = sets.values().map(|t| receiver.verify(t)).collect();
+        let reset: Vec<&Value> = claims
+            .iter()
+            .filter(|c| {
+                let (uri, body) = event(c);
+                uri == recovery_activated
+                    || (uri == CREDENTIAL_CHANGE && body["credential_type"] == "password")
+                    || (uri == SESSION_REVOKED
+                        && body["reason_admin"]["en"]
+                            .as_str()
+                            .is_some_and(|r| r.contains("password_reset")))
+            })
+            .collect();
+        if reset.len() >= 4 {
+            break reset.into_iter().cloned().collect::<Vec<Value>>();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the reset's SETs: {claims:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(of_the_reset.len(), 4, "{of_the_reset:?}");
+    let txn = of_the_reset[0]["txn"].as_str().expect("txn").to_owned();
+    for claims in &of_the_reset {
+        assert_eq!(claims["txn"], txn, "one act, one txn: {claims}");
+    }
+    let jtis: std::collections::BTreeSet<&str> = of_the_reset.iter().filter_map(|c| c["jti"].as_str()).collect();
+    assert_eq!(jtis.len(), 4, "each SET its own jti");
+    let sessions: std::collections::BTreeSet<&str> = of_the_reset
+        .iter()
+        .filter(|c| event(c).0 == SESSION_REVOKED)
+        .filter_map(|c| c["sub_id"]["session"]["id"].as_str())
+        .collect();
+    assert_eq!(sessions.len(), 2, "both sessions ended: {of_the_reset:?}");
 }

@@ -99,7 +99,9 @@ pub async fn user_deleted(conn: &mut PgConnection, user_id: Uuid, time: DateTime
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
-/// One session ended for `reason`; `actor_session_id` is the session that asked, if any.
+/// One session ended for `reason`; `actor_session_id` is the session that asked, if any, and
+/// `cause_id` the act it is part of (shared by that act's other events).
+#[allow(clippy::too_many_arguments)]
 pub async fn session_revoked(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -107,6 +109,7 @@ pub async fn session_revoked(
     device_id: &str,
     reason: RevocationReason,
     actor_session_id: Option<Uuid>,
+    cause_id: Uuid,
     time: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let event = myaccount_proto::events::v1::SessionRevoked {
@@ -116,15 +119,18 @@ pub async fn session_revoked(
         reason: reason.code().to_owned(),
         actor_session_id: actor_session_id.map(|s| s.to_string()).unwrap_or_default(),
         time: Some(timestamp(time)),
+        cause_id: cause_id.to_string(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
+/// `cause_id`: the act, shared with the `session_revoked` of the sessions it ended.
 pub async fn password_changed(
     conn: &mut PgConnection,
     user_id: Uuid,
     session_id: Option<Uuid>,
     other_sessions_ended: usize,
+    cause_id: Uuid,
     time: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let event = myaccount_proto::events::v1::PasswordChanged {
@@ -132,6 +138,7 @@ pub async fn password_changed(
         session_id: session_id.map(|s| s.to_string()).unwrap_or_default(),
         other_sessions_ended: i32::try_from(other_sessions_ended).unwrap_or(i32::MAX),
         time: Some(timestamp(time)),
+        cause_id: cause_id.to_string(),
         ..Default::default()
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
@@ -144,6 +151,7 @@ pub async fn password_reset(
     user_id: Uuid,
     sessions_ended: usize,
     methods_proven: Vec<String>,
+    cause_id: Uuid,
     time: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let event = myaccount_proto::events::v1::PasswordChanged {
@@ -153,6 +161,42 @@ pub async fn password_reset(
         time: Some(timestamp(time)),
         reset: true,
         methods_proven,
+        cause_id: cause_id.to_string(),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+/// An administrator or the operator (`by`) disabled the account; `cause_id` is shared with the
+/// `session_revoked` of the sessions it ended.
+pub async fn user_disabled(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    by: &str,
+    cause_id: Uuid,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = myaccount_proto::events::v1::UserDisabled {
+        user_id: user_id.to_string(),
+        time: Some(timestamp(time)),
+        changed_by: by.to_owned(),
+        cause_id: cause_id.to_string(),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+/// An administrator or the operator (`by`) enabled the account again.
+pub async fn user_enabled(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    by: &str,
+    cause_id: Uuid,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = myaccount_proto::events::v1::UserEnabled {
+        user_id: user_id.to_string(),
+        time: Some(timestamp(time)),
+        changed_by: by.to_owned(),
+        cause_id: cause_id.to_string(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }

@@ -82,6 +82,25 @@ impl IdentityApi {
             step_up_max_age,
         }
     }
+
+    async fn set_user_enabled(
+        &self,
+        admin: &Caller,
+        user_id: &str,
+        enabled: bool,
+    ) -> Result<Response<pb::UserStatus>, Status> {
+        let change = self
+            .identity
+            .set_user_enabled(admin, user_id, enabled, self.step_up_max_age)
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::UserStatus {
+            user_id: change.user_id.to_string(),
+            enabled: change.enabled,
+            changed: change.changed,
+            time: Some(timestamp(change.at)),
+        }))
+    }
 }
 
 /// The client context of `request`, believed only when the gateway sends it (the auth layer
@@ -603,6 +622,20 @@ impl IdentityService for IdentityApi {
             user_id: caller.user_id.to_string(),
             deleted_at: Some(timestamp(deleted_at)),
         }))
+    }
+
+    async fn disable_user(&self, request: Request<pb::DisableUserRequest>) -> Result<Response<pb::UserStatus>, Status> {
+        let caller = Caller::of(&request)?;
+        caller.require_admin()?;
+        let user_id = request.into_inner().user_id;
+        self.set_user_enabled(&caller, &user_id, false).await
+    }
+
+    async fn enable_user(&self, request: Request<pb::EnableUserRequest>) -> Result<Response<pb::UserStatus>, Status> {
+        let caller = Caller::of(&request)?;
+        caller.require_admin()?;
+        let user_id = request.into_inner().user_id;
+        self.set_user_enabled(&caller, &user_id, true).await
     }
 
     async fn delete_user(

@@ -1,5 +1,6 @@
 //! The identity service: users, profiles, passwords, sessions, sign-in and token issuing.
 
+pub mod account_status;
 pub mod attempt;
 pub mod bootstrap;
 pub mod context;

@@ -25,7 +25,7 @@ use crate::domain::{
 use crate::error::IdentityError;
 use crate::events;
 use crate::passwords::{hash_password, verify_password};
-use crate::sessions::end_sessions;
+use crate::sessions::end_sessions_in_act;
 use crate::store::{self, NewPasswordReset, NewResetMethod, PasswordReset, ResetMethod, SessionFilter};
 
 /// How long a flow stays open (the contract's 15 minutes).
@@ -317,19 +317,22 @@ pub async fn complete(
         return Err(IdentityError::ResetNotFound);
     }
     store::set_password(&mut tx, user_id, &hash, now).await?;
-    // Whoever held a session may have known the old password: every session ends.
-    let ended = end_sessions(
+    // Whoever held a session may have known the old password: every session ends, in the
+    // same act as the reset (their SETs share a txn).
+    let cause_id = Uuid::now_v7();
+    let ended = end_sessions_in_act(
         &mut tx,
         user_id,
         &SessionFilter::default(),
         RevocationReason::PasswordReset,
         None,
+        cause_id,
         now,
     )
     .await?;
     let proven: Vec<&ResetMethod> = methods.iter().filter(|m| m.proven_at.is_some()).collect();
     let proven_names = proven.iter().map(|m| m.proven_method.clone()).collect();
-    events::password_reset(&mut tx, user_id, ended.len(), proven_names, now).await?;
+    events::password_reset(&mut tx, user_id, ended.len(), proven_names, cause_id, now).await?;
     let mut attempt = reset_attempt(ctx, &flow, client.location.clone(), false, now);
     attempt.method = RESET_METHOD.to_owned();
     let mut amr: Vec<String> = proven.iter().flat_map(|m| m.proven_amr.iter().cloned()).collect();

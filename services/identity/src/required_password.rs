@@ -116,7 +116,7 @@ pub async fn set_required_password(
     let hash = hash_password(new_password.to_owned()).await?;
     store::set_password(&mut tx, ticket.user_id, &hash, now).await?;
     store::spend_password_change_ticket(&mut tx, ticket.id, now).await?;
-    events::password_changed(&mut tx, ticket.user_id, None, 0, now).await?;
+    events::password_changed(&mut tx, ticket.user_id, None, 0, Uuid::now_v7(), now).await?;
     let account = Account::in_organization(&credentials, ticket.organization_id);
     // The session takes the client of the interrupted sign-in, where the person proved who
     // they are; the address of this last request is only the fallback.

@@ -219,6 +219,16 @@ impl Identity {
         privacy::self_deletion(&self.context, caller).await
     }
 
+    pub async fn set_user_enabled(
+        &self,
+        admin: &Caller,
+        user_id: &str,
+        enabled: bool,
+        step_up_max_age: std::time::Duration,
+    ) -> Result<crate::account_status::StatusChange, IdentityError> {
+        crate::account_status::set_enabled_as_admin(&self.context, admin, user_id, enabled, step_up_max_age).await
+    }
+
     pub async fn delete_user(
         &self,
         admin: &Caller,

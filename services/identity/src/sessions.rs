@@ -184,12 +184,27 @@ async fn revoke(
 /// Ends the user's active sessions that `filter` picks and publishes, in the same transaction,
 /// `session_revoked` for each and one `access_revoked` for the revocation feed, which ends
 /// their access tokens at every service; sessions that had already ended are left alone.
+/// Their `session_revoked` events share one `cause_id`: one act.
 pub async fn end_sessions(
     conn: &mut PgConnection,
     user_id: Uuid,
     filter: &SessionFilter,
     reason: RevocationReason,
     actor_session_id: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Vec<RevokedSession>, StoreError> {
+    end_sessions_in_act(conn, user_id, filter, reason, actor_session_id, Uuid::now_v7(), now).await
+}
+
+/// [`end_sessions`] as part of a larger act (a password change or reset), whose other events
+/// carry the same `cause_id`.
+pub async fn end_sessions_in_act(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    filter: &SessionFilter,
+    reason: RevocationReason,
+    actor_session_id: Option<Uuid>,
+    cause_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Vec<RevokedSession>, StoreError> {
     let revoked = store::revoke_sessions(conn, user_id, filter, reason.code(), now).await?;
@@ -201,6 +216,7 @@ pub async fn end_sessions(
             &session.device_id,
             reason,
             actor_session_id,
+            cause_id,
             now,
         )
         .await?;
@@ -293,15 +309,25 @@ pub async fn change_my_password(
     store::release_attempt(&mut tx, reservation.keys()).await?;
     store::set_password(&mut tx, caller.user_id, &hash, now).await?;
     let mut ended = 0;
+    // The change and the sessions it ends are one act: their SETs share a txn.
+    let cause_id = Uuid::now_v7();
     if change.end_other_sessions {
         let filter = SessionFilter {
             except: caller.session_id,
             ..SessionFilter::default()
         };
         let reason = RevocationReason::PasswordChanged;
-        ended = end_sessions(&mut tx, caller.user_id, &filter, reason, caller.session_id, now)
-            .await?
-            .len();
+        ended = end_sessions_in_act(
+            &mut tx,
+            caller.user_id,
+            &filter,
+            reason,
+            caller.session_id,
+            cause_id,
+            now,
+        )
+        .await?
+        .len();
     } else {
         // The app passwords go with the old password (security-info revokes them when it hears
         // of the change), and so do the sessions they opened.
@@ -311,9 +337,18 @@ pub async fn change_my_password(
             ..SessionFilter::default()
         };
         let reason = RevocationReason::PasswordChanged;
-        end_sessions(&mut tx, caller.user_id, &filter, reason, caller.session_id, now).await?;
+        end_sessions_in_act(
+            &mut tx,
+            caller.user_id,
+            &filter,
+            reason,
+            caller.session_id,
+            cause_id,
+            now,
+        )
+        .await?;
     }
-    events::password_changed(&mut tx, caller.user_id, caller.session_id, ended, now).await?;
+    events::password_changed(&mut tx, caller.user_id, caller.session_id, ended, cause_id, now).await?;
     tx.commit().await?;
     reservation.settled();
     tracing::info!(user_id = %caller.user_id, other_sessions_ended = ended, "password changed");

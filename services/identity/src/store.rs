@@ -217,6 +217,33 @@ pub async fn credentials_by_upn(conn: &mut PgConnection, upn: &str) -> Result<Op
     .await?)
 }
 
+/// Sets the account's `enabled` flag: `None` for no such account, otherwise whether it changed.
+pub async fn set_enabled(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    enabled: bool,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, StoreError> {
+    // Locks the row, so two changes at once publish one event each only if each changed it.
+    let before: Option<bool> = sqlx::query_scalar("SELECT enabled FROM users WHERE id = $1 FOR UPDATE")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(before) = before else {
+        return Ok(None);
+    };
+    if before == enabled {
+        return Ok(Some(false));
+    }
+    sqlx::query("UPDATE users SET enabled = $2, updated_at = $3 WHERE id = $1")
+        .bind(user_id)
+        .bind(enabled)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Some(true))
+}
+
 pub async fn insert_session(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, created_at, last_seen_at, ip_address, user_agent, device_id, auth_time, amr, \

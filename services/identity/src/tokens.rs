@@ -14,6 +14,7 @@ use platform::auth::{
     VERIFIER_MIN_REFETCH,
 };
 use platform::crypto::{CryptoError, Keyring};
+use platform::key_schedule::{KeySchedule as Schedule, ScheduledKey};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
@@ -131,7 +132,7 @@ impl TokenSettings {
     /// the verifiers' minimum interval between two fetches, so a verifier that fetched just
     /// before the key was published may fetch again by the time the key signs.
     pub fn key_publication_lead(&self) -> chrono::Duration {
-        chrono_duration(self.signing_keys_reload * 2 + VERIFIER_MIN_REFETCH)
+        platform::key_schedule::publication_lead(self.signing_keys_reload, VERIFIER_MIN_REFETCH)
     }
 
     /// How long a key stays published after it stopped signing: until the last token it signed
@@ -151,36 +152,9 @@ fn chrono_duration(d: Duration) -> chrono::Duration {
     chrono::Duration::from_std(d).unwrap_or(chrono::Duration::MAX)
 }
 
-/// One signing key and when it signs: from `activates_at` until `retires_at`.
-struct ScheduledKey {
-    key: SigningKey,
-    activates_at: DateTime<Utc>,
-    retires_at: Option<DateTime<Utc>>,
-}
-
-impl ScheduledKey {
-    fn signs_at(&self, now: DateTime<Utc>) -> bool {
-        self.activates_at <= now && self.retires_at.is_none_or(|r| r > now)
-    }
-}
-
 struct Keys {
-    /// Newest activation first.
-    scheduled: Vec<ScheduledKey>,
+    scheduled: Schedule<SigningKey>,
     published: JwkSet,
-}
-
-impl Keys {
-    /// The key that signs at `now`: the newest one whose time has come and not passed. Should an
-    /// operator have retired every key, the newest that has begun keeps signing rather than
-    /// nobody being able to sign in.
-    fn signing(&self, now: DateTime<Utc>) -> Option<&SigningKey> {
-        self.scheduled
-            .iter()
-            .find(|k| k.signs_at(now))
-            .or_else(|| self.scheduled.iter().find(|k| k.activates_at <= now))
-            .map(|k| &k.key)
-    }
 }
 
 /// The signing keys, loaded from the database and reloaded every
@@ -234,6 +208,7 @@ impl KeyStore {
     pub async fn sign(&self, claims: &Claims) -> Result<String, AuthError> {
         let keys = self.keys.read().await;
         let key = keys
+            .scheduled
             .signing(Utc::now())
             .ok_or_else(|| AuthError::KeysUnavailable("no signing key is active".into()))?;
         key.sign(claims)
@@ -242,7 +217,7 @@ impl KeyStore {
     /// The id of the key that signs now.
     pub async fn signing_kid(&self) -> Option<String> {
         let keys = self.keys.read().await;
-        keys.signing(Utc::now()).map(|k| k.kid().to_owned())
+        keys.scheduled.signing(Utc::now()).map(|k| k.kid().to_owned())
     }
 }
 
@@ -256,7 +231,7 @@ async fn load_keys(pool: &PgPool, schedule: KeySchedule, now: DateTime<Utc>) -> 
         tracing::info!(kid = key.kid(), "created the first token-signing key");
         stored = store::published_signing_keys(&mut conn, published_since).await?;
     }
-    let scheduled: Vec<ScheduledKey> = stored
+    let scheduled: Vec<ScheduledKey<SigningKey>> = stored
         .iter()
         .filter_map(|k| match SigningKey::from_secret(k.kid.clone(), &k.secret) {
             Ok(key) => Some(ScheduledKey {
@@ -270,9 +245,10 @@ async fn load_keys(pool: &PgPool, schedule: KeySchedule, now: DateTime<Utc>) -> 
             }
         })
         .collect();
+    let scheduled = Schedule::new(scheduled);
     Ok(Keys {
         published: JwkSet {
-            keys: scheduled.iter().map(|k| k.key.public_jwk()).collect(),
+            keys: scheduled.keys().map(SigningKey::public_jwk).collect(),
         },
         scheduled,
     })

@@ -28,6 +28,10 @@ pub enum EventType {
     RecoveryActivated,
     /// RISC: a way to recover the account (an email address, a phone) was added or removed.
     RecoveryInformationChanged,
+    /// RISC: an administrator or the operator disabled the account.
+    AccountDisabled,
+    /// RISC: a disabled account was enabled again.
+    AccountEnabled,
     /// SSF: the answer to a receiver's verification request.
     Verification,
     /// SSF: the transmitter changed the stream's status. Sent whatever the stream requested
@@ -37,13 +41,15 @@ pub enum EventType {
 
 impl EventType {
     /// What a receiver may request (verification is always delivered).
-    pub const SUPPORTED: [EventType; 7] = [
+    pub const SUPPORTED: [EventType; 9] = [
         EventType::SessionRevoked,
         EventType::CredentialChange,
         EventType::AccountPurged,
         EventType::CredentialCompromise,
         EventType::RecoveryActivated,
         EventType::RecoveryInformationChanged,
+        EventType::AccountDisabled,
+        EventType::AccountEnabled,
         EventType::Verification,
     ];
 
@@ -55,6 +61,8 @@ impl EventType {
             EventType::CredentialCompromise => format!("{RISC}credential-compromise"),
             EventType::RecoveryActivated => format!("{RISC}recovery-activated"),
             EventType::RecoveryInformationChanged => format!("{RISC}recovery-information-changed"),
+            EventType::AccountDisabled => format!("{RISC}account-disabled"),
+            EventType::AccountEnabled => format!("{RISC}account-enabled"),
             EventType::Verification => format!("{SSF}verification"),
             EventType::StreamUpdated => format!("{SSF}stream-updated"),
         }
@@ -468,7 +476,11 @@ impl Subject {
 pub struct SecurityEvent {
     pub event_type: EventType,
     pub subject: Subject,
-    /// `txn`: the id of the cause, shared by the SETs it leads to.
+    /// The id of the event it came from: with the event type and the stream, its SET's `jti`,
+    /// so applying that event again queues nothing new.
+    pub source: String,
+    /// `txn`: the act that caused it, shared by every SET of that act (a password reset's
+    /// credential-change, recovery-activated and each session's session-revoked).
     pub txn: String,
     pub occurred_at: DateTime<Utc>,
     pub initiating_entity: Option<InitiatingEntity>,
@@ -606,6 +618,7 @@ mod tests {
                 session_id: Some(Uuid::new_v4()),
                 ..Subject::user(user)
             },
+            source: "event".into(),
             txn: "cause".into(),
             occurred_at: Utc::now(),
             initiating_entity: Some(InitiatingEntity::User),

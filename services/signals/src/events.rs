@@ -11,6 +11,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use myaccount_proto::events::v1::{
     PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked, SignInFlagged, UserDeleted,
+    UserDisabled, UserEnabled,
 };
 use myaccount_proto::{optional_datetime, parse_id};
 use platform::consumer::{Delivery, Handler, HandlerError};
@@ -36,6 +37,15 @@ async fn emit(transmitter: &Transmitter, conn: &mut PgConnection, event: Securit
     }
 }
 
+/// The `txn` of an event that names the act it is part of; an event from before that (or from
+/// an act of one event) is its own act.
+fn act(cause_id: &str, source: &str) -> String {
+    match cause_id.trim() {
+        "" => source.to_owned(),
+        cause_id => cause_id.to_owned(),
+    }
+}
+
 fn optional_id(field: &str, raw: &str) -> Result<Option<Uuid>, HandlerError> {
     match raw.trim() {
         "" => Ok(None),
@@ -54,7 +64,7 @@ impl Handler<SessionRevoked> for SessionRevokedHandler {
 }
 
 /// The security event of an ended session.
-pub fn session_revoked(cause_id: &str, e: &SessionRevoked) -> Result<SecurityEvent, HandlerError> {
+pub fn session_revoked(event_id: &str, e: &SessionRevoked) -> Result<SecurityEvent, HandlerError> {
     let user_id = parse_id("user_id", &e.user_id)?;
     let session_id = optional_id("session_id", &e.session_id)?;
     let (entity, why) = revocation_story(RevocationReason::from_code(&e.reason));
@@ -64,7 +74,8 @@ pub fn session_revoked(cause_id: &str, e: &SessionRevoked) -> Result<SecurityEve
             session_id,
             ..Subject::user(user_id)
         },
-        txn: cause_id.to_owned(),
+        source: event_id.to_owned(),
+        txn: act(&e.cause_id, event_id),
         occurred_at: optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now),
         initiating_entity: Some(entity),
         reason_admin: in_english(&format!("{why} ({})", e.reason)),
@@ -223,6 +234,7 @@ fn method_changed(
             session_id,
             ..Subject::user(user_id)
         },
+        source: cause_id.to_owned(),
         txn: cause_id.to_owned(),
         occurred_at: optional_datetime(time).unwrap_or_else(Utc::now),
         initiating_entity: Some(InitiatingEntity::User),
@@ -267,6 +279,7 @@ impl Handler<UserDeleted> for UserDeletedHandler {
         let event = SecurityEvent {
             event_type: EventType::AccountPurged,
             subject: Subject::user(parse_id("user_id", &e.user_id)?),
+            source: delivery.id.clone(),
             txn: delivery.id.clone(),
             occurred_at: optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now),
             initiating_entity: None,
@@ -275,6 +288,78 @@ impl Handler<UserDeleted> for UserDeletedHandler {
             claims: Map::new(),
         };
         emit(&self.0, conn, event).await
+    }
+}
+
+/// RISC account-disabled when an administrator or the operator disables an account.
+pub struct UserDisabledHandler(pub Arc<Transmitter>);
+
+impl Handler<UserDisabled> for UserDisabledHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserDisabled>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let event = account_status_changed(
+            &delivery.id,
+            EventType::AccountDisabled,
+            &e.user_id,
+            &e.changed_by,
+            &e.cause_id,
+            e.time.as_ref(),
+        )?;
+        emit(&self.0, conn, event).await
+    }
+}
+
+/// RISC account-enabled when a disabled account is enabled again.
+pub struct UserEnabledHandler(pub Arc<Transmitter>);
+
+impl Handler<UserEnabled> for UserEnabledHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserEnabled>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let event = account_status_changed(
+            &delivery.id,
+            EventType::AccountEnabled,
+            &e.user_id,
+            &e.changed_by,
+            &e.cause_id,
+            e.time.as_ref(),
+        )?;
+        emit(&self.0, conn, event).await
+    }
+}
+
+/// RISC account-disabled or account-enabled. RISC's optional `reason` of a disabled account
+/// (`hijacking`, `bulk-account`) is left out: identity is not told why.
+pub fn account_status_changed(
+    event_id: &str,
+    event_type: EventType,
+    user_id: &str,
+    changed_by: &str,
+    cause_id: &str,
+    time: Option<&prost_types::Timestamp>,
+) -> Result<SecurityEvent, HandlerError> {
+    let (admin, user) = match event_type {
+        EventType::AccountDisabled => ("The account was disabled", "Your account was disabled"),
+        _ => ("The account was enabled again", "Your account was enabled again"),
+    };
+    Ok(SecurityEvent {
+        event_type,
+        subject: Subject::user(parse_id("user_id", user_id)?),
+        source: event_id.to_owned(),
+        txn: act(cause_id, event_id),
+        occurred_at: optional_datetime(time).unwrap_or_else(Utc::now),
+        // An administrator through the API, or the installation's operator: either way, not
+        // the person and not a policy.
+        initiating_entity: Some(InitiatingEntity::Admin),
+        reason_admin: in_english(&format!("{admin} (by the {})", changed_by_name(changed_by))),
+        reason_user: in_english(user),
+        claims: Map::new(),
+    })
+}
+
+fn changed_by_name(changed_by: &str) -> &'static str {
+    match changed_by {
+        "operator" => "operator",
+        _ => "administrator",
     }
 }
 
@@ -298,6 +383,7 @@ pub fn credential_compromise(cause_id: &str, e: &SignInFlagged) -> Result<Securi
             session_id: optional_id("session_id", &e.session_id)?,
             ..Subject::user(parse_id("user_id", &e.user_id)?)
         },
+        source: cause_id.to_owned(),
         txn: cause_id.to_owned(),
         occurred_at: optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now),
         initiating_entity: Some(InitiatingEntity::User),
@@ -310,7 +396,7 @@ pub fn credential_compromise(cause_id: &str, e: &SignInFlagged) -> Result<Securi
     })
 }
 
-pub fn password_changed(cause_id: &str, e: &PasswordChanged) -> Result<SecurityEvent, HandlerError> {
+pub fn password_changed(event_id: &str, e: &PasswordChanged) -> Result<SecurityEvent, HandlerError> {
     let user_id = parse_id("user_id", &e.user_id)?;
     let session_id = optional_id("session_id", &e.session_id)?;
     let mut claims = Map::new();
@@ -322,7 +408,8 @@ pub fn password_changed(cause_id: &str, e: &PasswordChanged) -> Result<SecurityE
             session_id,
             ..Subject::user(user_id)
         },
-        txn: cause_id.to_owned(),
+        source: event_id.to_owned(),
+        txn: act(&e.cause_id, event_id),
         occurred_at: optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now),
         initiating_entity: Some(InitiatingEntity::User),
         reason_admin: in_english("The password was changed"),
@@ -334,6 +421,66 @@ pub fn password_changed(cause_id: &str, e: &PasswordChanged) -> Result<SecurityE
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_events_of_one_act_share_its_txn_and_keep_their_own_source() {
+        let act_id = Uuid::now_v7().to_string();
+        let user_id = Uuid::new_v4().to_string();
+        let ended = |session: Uuid| SessionRevoked {
+            user_id: user_id.clone(),
+            session_id: session.to_string(),
+            reason: "password_reset".into(),
+            cause_id: act_id.clone(),
+            ..Default::default()
+        };
+        let first = session_revoked("event-1", &ended(Uuid::new_v4())).expect("valid");
+        let second = session_revoked("event-2", &ended(Uuid::new_v4())).expect("valid");
+        let reset = PasswordChanged {
+            user_id: user_id.clone(),
+            reset: true,
+            cause_id: act_id.clone(),
+            ..Default::default()
+        };
+        let changed = password_changed("event-3", &reset).expect("valid");
+        let recovered = recovery_activated(&changed);
+        for event in [&first, &second, &changed, &recovered] {
+            assert_eq!(event.txn, act_id);
+        }
+        assert_eq!((first.source.as_str(), second.source.as_str()), ("event-1", "event-2"));
+        assert_eq!(recovered.source, "event-3");
+        // An event from before acts were named is its own act.
+        let alone = SessionRevoked {
+            cause_id: String::new(),
+            ..ended(Uuid::new_v4())
+        };
+        assert_eq!(session_revoked("event-4", &alone).expect("valid").txn, "event-4");
+    }
+
+    #[test]
+    fn a_disabled_account_is_risc_account_disabled_by_an_admin_in_its_act() {
+        let user_id = Uuid::new_v4();
+        let event = account_status_changed(
+            "event-1",
+            EventType::AccountDisabled,
+            &user_id.to_string(),
+            "operator",
+            "act-1",
+            None,
+        )
+        .expect("valid");
+        assert_eq!(
+            event.event_type.uri(),
+            "https://schemas.openid.net/secevent/risc/event-type/account-disabled"
+        );
+        assert_eq!(event.initiating_entity, Some(InitiatingEntity::Admin));
+        assert_eq!((event.source.as_str(), event.txn.as_str()), ("event-1", "act-1"));
+        assert_eq!(event.subject, Subject::user(user_id));
+        assert!(event.reason_admin["en"].contains("operator"));
+        assert!(matches!(
+            account_status_changed("e", EventType::AccountEnabled, "nobody", "admin", "", None),
+            Err(HandlerError::Rejected(_))
+        ));
+    }
 
     #[test]
     fn every_revocation_reason_has_a_story() {

@@ -217,6 +217,7 @@ impl SignalsService for SignalsApi {
     ) -> Result<Response<pb::GetSigningKeysResponse>, Status> {
         Ok(Response::new(pb::GetSigningKeysResponse {
             jwks_json: self.signals.transmitter().jwks().to_string(),
+            max_age_seconds: u32::try_from(self.signals.transmitter().jwks_max_age().as_secs()).unwrap_or(u32::MAX),
         }))
     }
 

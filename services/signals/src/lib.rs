@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use myaccount_proto::events::v1::{
     PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked, SignInFlagged, UserDeleted,
+    UserDisabled, UserEnabled,
 };
 use myaccount_proto::signals::v1::signals_service_server::SignalsServiceServer;
 use platform::config::{ConfigError, Env};
@@ -24,7 +25,7 @@ use platform::crypto::Keyring;
 use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, StartError};
 use platform::workload;
 
-use crate::keys::SetSigner;
+use crate::keys::{KeySettings, SetSigner};
 use crate::push::{PushSettings, Pusher};
 use crate::service::{Signals, StreamPolicy, Transmitter};
 use crate::wakeups::Wakeups;
@@ -59,13 +60,15 @@ pub struct Settings {
     pub receiver_token_ttl: Duration,
     pub push: PushSettings,
     pub streams: StreamPolicy,
+    pub keys: KeySettings,
 }
 
 impl Settings {
     /// The common service settings (`SIGNALS_*`, ...), `DATA_ENCRYPTION_KEYS`,
     /// `SIGNALS_ISSUER`, `SIGNALS_RECEIVER_TOKEN_TTL`, `SIGNALS_PUSH_TIMEOUT`,
     /// `SIGNALS_PUSH_MAX_BACKOFF`, `SIGNALS_ALL_SUBJECTS_ALLOWED`,
-    /// `SIGNALS_MIN_VERIFICATION_INTERVAL` and `SIGNALS_PAUSED_STREAM_HOLD_LIMIT`.
+    /// `SIGNALS_MIN_VERIFICATION_INTERVAL`, `SIGNALS_PAUSED_STREAM_HOLD_LIMIT`,
+    /// `SIGNALS_SIGNING_KEYS_RELOAD_INTERVAL` and `SIGNALS_JWKS_MAX_AGE`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let issuer: String = env.or("SIGNALS_ISSUER", "http://localhost:8080".to_owned())?;
         match url::Url::parse(&issuer) {
@@ -123,7 +126,9 @@ impl Settings {
                 "must be between 1 and 1000000 security event tokens",
             ));
         }
+        let keys = KeySettings::from_env(env)?;
         Ok(Self {
+            keys,
             streams,
             service: ServiceSettings::from_env(env, &SPEC)?,
             encryption: Keyring::from_env(env)?,
@@ -148,12 +153,12 @@ impl Service for SignalsService {
 
     async fn assemble(kit: ServiceKit, settings: Settings) -> Result<ServiceKit, StartError> {
         let pool = kit.pool().clone();
-        let signer = SetSigner::load_or_create(&pool, &settings.encryption)
+        let signer = SetSigner::load_or_create(pool.clone(), settings.encryption.clone(), settings.keys.clone())
             .await
             .map_err(|e| StartError::service("SET signing key", e))?;
         let transmitter = Arc::new(Transmitter::new(
             settings.issuer.clone(),
-            signer,
+            signer.clone(),
             settings.streams.paused_hold_limit,
         ));
         let wakeups = Wakeups::new();
@@ -182,8 +187,13 @@ impl Service for SignalsService {
             .consume::<PasswordChanged, _>(events::PasswordChangedHandler(transmitter.clone()))
             // RISC account-purged and credential-compromise ("this wasn't me").
             .consume::<UserDeleted, _>(events::UserDeletedHandler(transmitter.clone()))
-            .consume::<SignInFlagged, _>(events::SignInFlaggedHandler(transmitter))
+            .consume::<SignInFlagged, _>(events::SignInFlaggedHandler(transmitter.clone()))
+            // RISC account-disabled and account-enabled (an administrator or the operator).
+            .consume::<UserDisabled, _>(events::UserDisabledHandler(transmitter.clone()))
+            .consume::<UserEnabled, _>(events::UserEnabledHandler(transmitter))
             .spawn_task(move |shutdown| wakeups.listen(listener_pool, shutdown))
-            .spawn_task(move |shutdown| pusher.run(shutdown)))
+            .spawn_task(move |shutdown| pusher.run(shutdown))
+            // Keys rotated on any replica, and keys no queued SET needs any more.
+            .spawn_task(move |shutdown| signer.refresh(shutdown)))
     }
 }

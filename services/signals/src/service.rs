@@ -18,7 +18,7 @@ use crate::domain::{
     EventType, NewReceiver, NewStream, Receiver, SET_ERROR_CODES, SecurityEvent, SetRefusal, Stream, StreamNotice,
     StreamStatus, StreamUpdate, parse_status_change, subject_user,
 };
-use crate::keys::SetSigner;
+use crate::keys::{SetSigner, SignedSet};
 use crate::store;
 use crate::wakeups::Wakeups;
 
@@ -53,6 +53,8 @@ pub enum SignalsError {
     NotOperator,
     #[error("signing a security event token: {0}")]
     Signing(#[from] jsonwebtoken::errors::Error),
+    #[error("no key signs security event tokens yet")]
+    NoSigningKey,
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }
@@ -76,7 +78,7 @@ impl ServiceError for SignalsError {
                 message: self.to_string(),
                 retry_after: Some(*retry_after),
             },
-            SignalsError::Signing(_) | SignalsError::Database(_) => ErrorKind::Internal,
+            SignalsError::Signing(_) | SignalsError::NoSigningKey | SignalsError::Database(_) => ErrorKind::Internal,
         }
     }
 }
@@ -137,12 +139,12 @@ impl Default for StreamPolicy {
 /// Signs security events for the streams that take them.
 pub struct Transmitter {
     pub issuer: String,
-    signer: SetSigner,
+    signer: Arc<SetSigner>,
     paused_hold_limit: i64,
 }
 
 impl Transmitter {
-    pub fn new(issuer: String, signer: SetSigner, paused_hold_limit: i64) -> Self {
+    pub fn new(issuer: String, signer: Arc<SetSigner>, paused_hold_limit: i64) -> Self {
         Self {
             issuer,
             signer,
@@ -154,6 +156,15 @@ impl Transmitter {
         self.signer.jwks()
     }
 
+    /// How long receivers may cache [`Self::jwks`].
+    pub fn jwks_max_age(&self) -> Duration {
+        self.signer.jwks_max_age()
+    }
+
+    fn sign(&self, claims: &serde_json::Value) -> Result<SignedSet, SignalsError> {
+        Ok(self.signer.sign(claims).ok_or(SignalsError::NoSigningKey)??)
+    }
+
     /// Queues `event` for every stream that takes it, one SET each, in the caller's
     /// transaction. A stream's jti is derived from the cause, so applying the same cause again
     /// queues nothing new. Returns how many SETs were queued.
@@ -162,7 +173,7 @@ impl Transmitter {
         let addressees = store::addressees(conn, &uri, event.subject.user_id, self.paused_hold_limit).await?;
         let now = Utc::now();
         for addressee in &addressees {
-            let jti = set_id(&event.txn, &uri, addressee.stream_id);
+            let jti = set_id(&event.source, &uri, addressee.stream_id);
             self.queue(conn, addressee.stream_id, &addressee.audience, &jti, event, now)
                 .await?;
         }
@@ -179,8 +190,8 @@ impl Transmitter {
         now: DateTime<Utc>,
     ) -> Result<(), SignalsError> {
         let claims = event.set_claims(&self.issuer, audience, jti, now);
-        let token = self.signer.sign(&claims)?;
-        store::queue_set(conn, stream_id, jti, &event.event_type.uri(), &token, now).await?;
+        let signed = self.sign(&claims)?;
+        store::queue_set(conn, stream_id, jti, &event.event_type.uri(), &signed, now).await?;
         Ok(())
     }
 
@@ -201,10 +212,8 @@ impl Transmitter {
         let uri = notice.event_type.uri();
         let jti = set_id(&notice.txn, &uri, notice.stream_id);
         let now = Utc::now();
-        let token = self
-            .signer
-            .sign(&notice.set_claims(&self.issuer, audience, &jti, now))?;
-        store::queue_set(conn, notice.stream_id, &jti, &uri, &token, now).await?;
+        let signed = self.sign(&notice.set_claims(&self.issuer, audience, &jti, now))?;
+        store::queue_set(conn, notice.stream_id, &jti, &uri, &signed, now).await?;
         metrics::counter!("signals_sets_queued_total", "event_type" => uri).increment(1);
         Ok(true)
     }

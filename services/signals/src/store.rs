@@ -6,6 +6,7 @@ use sqlx::{PgConnection, PgPool, Row};
 use uuid::Uuid;
 
 use crate::domain::{Delivery, DeliveryMethod, NewStream, Receiver, Stream, StreamStatus};
+use crate::keys::SignedSet;
 
 /// Which queued SETs may leave now (`t` a SET, `s` its stream): all of an enabled stream's;
 /// of a paused or disabled one, only the stream-updated SET that tells the receiver so.
@@ -424,19 +425,20 @@ pub async fn queue_set(
     stream_id: Uuid,
     jti: &str,
     event_type: &str,
-    token: &str,
+    signed: &SignedSet,
     created_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     // A redelivered cause makes the same jti: it is already queued.
     sqlx::query(
-        "INSERT INTO security_event_tokens (stream_id, jti, event_type, token, created_at)
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (stream_id, jti) DO NOTHING",
+        "INSERT INTO security_event_tokens (stream_id, jti, event_type, token, created_at, kid)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (stream_id, jti) DO NOTHING",
     )
     .bind(stream_id)
     .bind(jti)
     .bind(event_type)
-    .bind(token)
+    .bind(&signed.token)
     .bind(created_at)
+    .bind(&signed.kid)
     .execute(&mut *conn)
     .await?;
     sqlx::query("SELECT pg_notify($1, $2)")

@@ -193,7 +193,7 @@ async fn refused_after(client: &reqwest::Client, url: String, token: &str, since
 
 /// Milliseconds from a bare publish to an ordered consumer of the stream seeing it: the trip
 /// every revocation makes after the outbox, without the outbox and the services.
-async fn bare_message_trip(nats: &NatsSettings, rounds: usize) -> anyhow::Result<Vec<f64>> {
+pub(crate) async fn bare_message_trip(nats: &NatsSettings, rounds: usize) -> anyhow::Result<Vec<f64>> {
     let client = super::connect_nats(&nats.url).await?;
     let jetstream = async_nats::jetstream::new(client);
     let name = format!("BENCH_TRIP_{}", Uuid::new_v4().simple());

@@ -1,5 +1,6 @@
 //! Identity's API, exercised over gRPC against a real service on real Postgres and NATS.
 
+mod account_status;
 mod calling_workload;
 mod concurrency;
 mod create_user;

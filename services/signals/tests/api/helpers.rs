@@ -88,6 +88,7 @@ pub async fn spawn_app_with(streams: StreamPolicy) -> TestApp {
             max_backoff: Duration::from_millis(400),
         },
         streams,
+        keys: myaccount_signals::keys::KeySettings::default(),
     };
     let app = Application::build_with_verifier(settings, issuer.verifier())
         .await

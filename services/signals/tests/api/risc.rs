@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::Utc;
 use myaccount_proto::events::v1::{
-    PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged, UserDeleted,
+    PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged, UserDeleted, UserDisabled, UserEnabled,
 };
 use myaccount_proto::signals::v1 as pb;
 use serde_json::{Value, json};
@@ -151,4 +151,99 @@ async fn account_deletion_reports_reset_and_recovery_methods_are_risc_sets() {
     }
     assert_eq!(types(&key_added), vec![CREDENTIAL_CHANGE.to_owned()]);
     assert_eq!(sets.len(), 9);
+}
+
+/// Identity's `user_disabled` and `user_enabled` (an administrator's DisableUser / EnableUser,
+/// or `myaccount user disable|enable`) are RISC account-disabled and account-enabled, by poll
+/// and by push alike, in the act named by the event (shared with the sessions it ended).
+#[tokio::test]
+async fn a_disabled_then_enabled_account_is_risc_account_disabled_and_enabled_by_poll_and_push() {
+    let app = spawn_app().await;
+    let receiver = app.receiver().await;
+    let (disabled, enabled) = (format!("{RISC}account-disabled"), format!("{RISC}account-enabled"));
+    let events_requested = vec![disabled.clone(), enabled.clone()];
+    let poll = app
+        .create_stream(
+            &receiver,
+            pb::CreateStreamRequest {
+                delivery_method: pb::DeliveryMethod::Poll as i32,
+                events_requested: events_requested.clone(),
+                all_subjects: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("a poll stream");
+    assert_eq!(poll.events_delivered, events_requested, "both are supported");
+    let endpoint = PushReceiver::default();
+    let url = endpoint.start().await;
+    app.create_stream(
+        &receiver,
+        pb::CreateStreamRequest {
+            delivery_method: pb::DeliveryMethod::Push as i32,
+            endpoint_url: url,
+            authorization_header: "Bearer rp-secret".into(),
+            events_requested,
+            all_subjects: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("a push stream");
+
+    let user = Uuid::new_v4();
+    let act = Uuid::now_v7().to_string();
+    let now = Some(myaccount_proto::timestamp(Utc::now()));
+    let disabling = publish(
+        &app,
+        "myaccount/identity",
+        &UserDisabled {
+            user_id: user.to_string(),
+            time: now,
+            changed_by: "admin".into(),
+            cause_id: act.clone(),
+        },
+    )
+    .await;
+    let enabling = publish(
+        &app,
+        "myaccount/identity",
+        &UserEnabled {
+            user_id: user.to_string(),
+            time: now,
+            changed_by: "operator".into(),
+            cause_id: String::new(),
+        },
+    )
+    .await;
+
+    let jwks = app.jwks().await;
+    let polled: Vec<String> = app
+        .poll_until(&receiver, &poll.stream_id, 2)
+        .await
+        .into_iter()
+        .map(|(_, token)| token)
+        .collect();
+    let pushed = endpoint.wait_for(2).await;
+    for (delivery, tokens) in [("poll", polled), ("push", pushed)] {
+        assert_eq!(tokens.len(), 2, "{delivery}: {tokens:?}");
+        let mut by_type: BTreeMap<String, Value> = BTreeMap::new();
+        for token in &tokens {
+            let claims = verify_set(token, &jwks, &receiver.audience);
+            assert_eq!(claims["sub_id"]["user"]["sub"], json!(user.to_string()), "{delivery}");
+            let (uri, body) = event_of(&claims);
+            assert_eq!(body["initiating_entity"], "admin", "{delivery}: {body}");
+            by_type.insert(uri, claims);
+        }
+        // The disabling names its act; the enabling, which named none, is its own.
+        assert_eq!(by_type[&disabled]["txn"], json!(act), "{delivery}");
+        assert_eq!(by_type[&enabled]["txn"], json!(enabling), "{delivery}");
+        assert_ne!(by_type[&disabled]["txn"], json!(disabling));
+        assert!(
+            by_type[&enabled]["events"][&enabled]["reason_admin"]["en"]
+                .as_str()
+                .is_some_and(|r| r.contains("operator")),
+            "{delivery}"
+        );
+    }
 }
