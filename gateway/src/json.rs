@@ -968,6 +968,9 @@ pub struct SecurityInfo {
     pub default_method_id: Option<String>,
     pub mfa_registered: bool,
     pub mfa_required: bool,
+    /// Whether codes can reach a phone: false when the deployment has no SMS or voice
+    /// provider, and then adding a phone answers 400 `failed-precondition`.
+    pub phone_available: bool,
 }
 
 impl From<security_info::SecurityInfo> for SecurityInfo {
@@ -977,6 +980,7 @@ impl From<security_info::SecurityInfo> for SecurityInfo {
             default_method_id: Some(s.default_method_id).filter(|d| !d.is_empty()),
             mfa_registered: s.mfa_registered,
             mfa_required: s.mfa_required,
+            phone_available: s.phone_available,
         }
     }
 }

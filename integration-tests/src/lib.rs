@@ -302,6 +302,8 @@ impl TestSystem {
             },
             totp_issuer: "MyAccount".into(),
             sender: myaccount_security_info::notifications::SenderSettings::Log,
+            // No SMS or voice provider: the portal offers phones as unavailable.
+            phone: None,
         })
         .await
         .expect("security-info starts");

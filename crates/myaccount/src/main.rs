@@ -4,6 +4,7 @@
 mod bench;
 mod dead_letters;
 mod demo;
+mod demo_phone;
 mod healthcheck;
 mod operate;
 mod outbox;

@@ -43,6 +43,16 @@ pub fn local_env(env: Env) -> Env {
 }
 
 pub async fn run(env: Env, seed_demo: bool) -> anyhow::Result<()> {
+    // The demo's phones print their codes here, unless a real provider is configured.
+    let demo_phone = if seed_demo && env.raw("PHONE_PROVIDER").is_none() {
+        Some(crate::demo_phone::DemoPhone::start().await?)
+    } else {
+        None
+    };
+    let env = match &demo_phone {
+        Some(phone) => phone.configure(env),
+        None => env,
+    };
     let system = start(&env).await?;
     if seed_demo {
         let mut target = crate::demo::DemoTarget::from_env(&env)?;

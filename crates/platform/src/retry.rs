@@ -57,8 +57,9 @@ impl RetrySettings {
     }
 
     /// The pause before retry `n` (1-based): half of the doubled backoff, plus up to the other
-    /// half at random, so callers failed by one crash do not all come back at once.
-    fn backoff(&self, n: u32) -> Duration {
+    /// half at random, so callers failed by one crash do not all come back at once. Also paces
+    /// retries of calls that are not gRPC (security-info's SMS and voice provider).
+    pub fn backoff(&self, n: u32) -> Duration {
         let full = self.first_backoff * 2u32.pow(n.saturating_sub(1).min(6));
         let half = full / 2;
         half + half.mul_f64(rand::thread_rng().r#gen::<f64>())

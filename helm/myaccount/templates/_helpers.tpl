@@ -389,6 +389,31 @@ optionally "secret": another Secret (the migration owner's), read under "<servic
   value: {{ $rp.rpOrigin | quote }}
 - name: WEBAUTHN_RP_NAME
   value: {{ $rp.rpName | quote }}
+{{- with $root.Values.phone }}
+{{- if .provider }}
+- name: PHONE_PROVIDER
+  value: {{ .provider | quote }}
+{{- if .url }}
+- name: PHONE_PROVIDER_URL
+  value: {{ .url | quote }}
+{{- end }}
+{{- if .account }}
+- name: PHONE_PROVIDER_ACCOUNT
+  value: {{ .account | quote }}
+{{- end }}
+{{- if .from }}
+- name: PHONE_FROM
+  value: {{ .from | quote }}
+{{- end }}
+- name: PHONE_PROVIDER_AUTH
+  value: {{ .auth | quote }}
+- name: PHONE_PROVIDER_TOKEN
+  valueFrom:
+    secretKeyRef:
+      name: {{ required "phone.existingSecret is required with phone.provider: the provider's credential (Twilio's auth token, the webhook's token or HMAC key) comes from a Secret, e.g. kubectl create secret generic myaccount-phone --from-literal=phone-provider-token=... (docs/OPERATIONS.md)" .existingSecret }}
+      key: {{ .existingSecretKey }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{ include "myaccount.commonEnv" . }}
 {{- end -}}

@@ -398,3 +398,42 @@ async fn a_challenge_takes_five_wrong_answers_and_expires() {
     assert!(reasons.contains(&"mfa_too_many_attempts"), "{reasons:?}");
     assert!(reasons.contains(&"mfa_challenge_expired"), "{reasons:?}");
 }
+
+#[tokio::test]
+async fn without_a_phone_provider_phones_are_offered_as_unavailable() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    let session = system.sign_in_ok(&user).await;
+
+    let info: Value = system
+        .get("/api/v1/me/security-info", &session.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(info["phoneAvailable"], false, "{info}");
+
+    let refused = system
+        .request(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            Some(&session.access_token),
+            Some(&json!({ "type": "phone", "phoneType": "mobile", "number": "+14255550109", "delivery": "sms" })),
+        )
+        .await;
+    let problem = assert_problem(refused, StatusCode::BAD_REQUEST).await;
+    assert_eq!(
+        problem["type"].as_str().map(|t| t.ends_with("failed-precondition")),
+        Some(true),
+        "{problem}"
+    );
+    let detail = problem["detail"].as_str().expect("detail");
+    assert!(detail.contains("no SMS or voice provider"), "{detail}");
+    let after: Value = system
+        .get("/api/v1/me/security-info", &session.access_token)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(after["methods"], json!([]), "nothing added");
+}

@@ -58,6 +58,10 @@ pub enum IdentityError {
     MethodNotFound(String),
     #[error("second factors cannot be checked right now; try again shortly")]
     SecondFactorsUnavailable,
+    /// security-info cannot use this method now (a phone without an SMS or voice provider): its
+    /// own words, which say what to use instead.
+    #[error("{0}")]
+    MethodUnavailable(String),
     #[error("security-info call failed: {0}")]
     SecurityInfo(tonic::Status),
     #[error(
@@ -113,7 +117,8 @@ impl ServiceError for IdentityError {
             }
             IdentityError::MfaRegistrationIncomplete
             | IdentityError::ResetExpired
-            | IdentityError::ResetMethodsMissing(_) => ErrorKind::FailedPrecondition(self.to_string()),
+            | IdentityError::ResetMethodsMissing(_)
+            | IdentityError::MethodUnavailable(_) => ErrorKind::FailedPrecondition(self.to_string()),
             IdentityError::Idempotency(e) => e.kind(),
             IdentityError::ResetNotFound => ErrorKind::NotFound(self.to_string()),
             IdentityError::ResetTooManyAttempts => ErrorKind::ResourceExhausted {

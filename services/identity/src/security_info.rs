@@ -162,6 +162,7 @@ impl SecurityInfoClient {
                 tonic::Code::NotFound | tonic::Code::InvalidArgument => {
                     IdentityError::MethodNotFound(method_id.to_owned())
                 }
+                tonic::Code::FailedPrecondition => IdentityError::MethodUnavailable(s.message().to_owned()),
                 _ => IdentityError::SecurityInfo(s),
             })?
             .into_inner();

@@ -110,6 +110,7 @@ fn security_info(o: Overview) -> pb::SecurityInfo {
         default_method_id: default.map(|d| d.to_string()).unwrap_or_default(),
         mfa_registered: o.mfa_registered,
         mfa_required: o.mfa_required,
+        phone_available: o.phone_available,
     }
 }
 

@@ -1,12 +1,13 @@
 //! The security-info service: a person's sign-in methods (authenticator apps, phones, email,
 //! security keys, app passwords, recovery codes), the default method, the step-up rule for
 //! changing them, and the second-factor checks identity asks for during sign-in. It also hosts
-//! the notification sender (see [`notifications`]). A deleted account's data is erased.
+//! the notification sender (see [`notifications`]) and its phone transport ([`phone`]). A deleted account's data is erased.
 
 pub mod domain;
 pub mod events;
 pub mod grpc;
 pub mod notifications;
+pub mod phone;
 pub mod service;
 pub mod settings;
 pub mod store;
@@ -23,6 +24,7 @@ use platform::service::{Service, ServiceKit, ServiceSettings, ServiceSpec, Start
 use platform::workload::IDENTITY;
 
 use crate::notifications::NotificationSender;
+use crate::phone::PhoneTransport;
 use crate::service::SecurityInfo;
 pub use crate::settings::{MIGRATIONS, SPEC};
 pub use crate::settings::{Settings, WebAuthnSettings};
@@ -50,7 +52,9 @@ impl Service for SecurityInfoService {
                 "must give identity's public key (identity=<key>): only identity asks for a person's second factors; `myaccount workload-keys` writes the keys",
             )));
         }
-        let sender = NotificationSender::new(&settings.sender, settings.keyring.clone())?;
+        let phone = settings.phone.clone().map(PhoneTransport::new).transpose()?;
+        let phone_available = phone.is_some();
+        let sender = NotificationSender::new(&settings.sender, phone, settings.keyring.clone(), kit.pool().clone())?;
         let notices_keyring = settings.keyring.clone();
         let service = Arc::new(SecurityInfo::new(
             kit.pool().clone(),
@@ -58,6 +62,7 @@ impl Service for SecurityInfoService {
             webauthn,
             settings.service.step_up_max_age,
             settings.totp_issuer,
+            phone_available,
         ));
         Ok(kit
             .serve(SecurityInfoServiceServer::new(grpc::SecurityInfoApi::new(service)))

@@ -7,8 +7,12 @@
 //! AES-256-GCM, bound to the notification id and the parameter's name): only a process holding
 //! the keyring, the sender, reads them. The outbox row and the stream hold ciphertext.
 //!
-//! There is no SMS or voice gateway yet: with the SMTP sender, text and voice messages are
-//! logged (redacted) like the log sender does.
+//! Text and voice messages go to the phone provider ([`crate::phone`]) when one is configured.
+//! Its answer is recorded per notification and channel (`phone_deliveries`) as soon as it comes,
+//! so a redelivered notification is not texted twice; a provider still unreachable after a
+//! delivery's attempts fails the message transiently and the consumer redelivers it. Without a
+//! provider the service offers no phone codes at all; a phone notification still in the stream
+//! from before is logged redacted, never sent.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -21,7 +25,10 @@ use myaccount_proto::events::v1::{NotificationChannel, NotificationRequested};
 use platform::config::{ConfigError, Env};
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::crypto::{CryptoError, Keyring};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
+
+use crate::phone::{PhoneChannel, PhoneMessage, PhoneOutcome, PhoneTransport};
+use crate::store::{self, PhoneDeliveryRecord};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SenderSettings {
@@ -67,8 +74,12 @@ enum Transport {
 
 pub struct NotificationSender {
     transport: Transport,
+    /// Texts and calls; `None` when no phone provider is configured.
+    phone: Option<PhoneTransport>,
     /// Opens the sealed secret parameters.
     keyring: Keyring,
+    /// Where phone deliveries are recorded, outside the consumer's transaction.
+    pool: PgPool,
 }
 
 /// What binds a sealed parameter to its notification: a value copied into another
@@ -116,7 +127,12 @@ pub fn open_secret_parameters(
 }
 
 impl NotificationSender {
-    pub fn new(settings: &SenderSettings, keyring: Keyring) -> Result<Self, ConfigError> {
+    pub fn new(
+        settings: &SenderSettings,
+        phone: Option<PhoneTransport>,
+        keyring: Keyring,
+        pool: PgPool,
+    ) -> Result<Self, ConfigError> {
         let transport = match settings {
             SenderSettings::Log => Transport::Log,
             SenderSettings::Smtp { host, port, from } => Transport::Smtp {
@@ -133,7 +149,82 @@ impl NotificationSender {
                 })?,
             },
         };
-        Ok(Self { transport, keyring })
+        Ok(Self {
+            transport,
+            phone,
+            keyring,
+            pool,
+        })
+    }
+
+    async fn send_to_phone(
+        &self,
+        n: &NotificationRequested,
+        channel: PhoneChannel,
+        phone: &PhoneTransport,
+    ) -> Result<(), HandlerError> {
+        let channel_name = channel.as_str();
+        if let Some(outcome) = store::phone_delivery_outcome(&self.pool, &n.notification_id, channel_name).await? {
+            tracing::info!(notification_id = %n.notification_id, channel = channel_name, %outcome, "phone notification already answered by the provider; not sent again");
+            return Ok(());
+        }
+        let mut parameters = open_secret_parameters(&self.keyring, n)
+            .map_err(|e| HandlerError::Rejected(format!("a secret parameter does not open: {e}")))?;
+        if channel == PhoneChannel::Voice
+            && let Some(code) = parameters.get_mut("code")
+        {
+            *code = crate::phone::spoken_digits(code);
+        }
+        let (_, text) = render(&n.template, &parameters);
+        let message = PhoneMessage {
+            idempotency_key: format!("{}/{channel_name}", n.notification_id),
+            to: n.recipient.clone(),
+            channel,
+            text,
+            locale: parameters.get("locale").cloned().unwrap_or_else(|| "en-US".to_owned()),
+        };
+        let outcome = phone
+            .send(&message)
+            .await
+            // Not this message's fault: the consumer redelivers it with backoff.
+            .map_err(|e| HandlerError::Transient(e.to_string()))?;
+        let record = match &outcome {
+            PhoneOutcome::Delivered {
+                provider_id,
+                status,
+                attempts,
+            } => {
+                tracing::info!(notification_id = %n.notification_id, channel = channel_name, template = %n.template, attempts, "notification sent to a phone");
+                PhoneDeliveryRecord {
+                    notification_id: &n.notification_id,
+                    channel: channel_name,
+                    outcome: "delivered",
+                    provider_status: *status,
+                    provider_message_id: provider_id.as_deref(),
+                    provider_error_code: None,
+                    attempts: *attempts,
+                }
+            }
+            PhoneOutcome::Refused {
+                status,
+                error_code,
+                attempts,
+            } => {
+                // Asking again would get the same answer: recorded and acknowledged.
+                tracing::warn!(notification_id = %n.notification_id, channel = channel_name, template = %n.template, status, error_code = ?error_code, "the phone provider refused the notification");
+                PhoneDeliveryRecord {
+                    notification_id: &n.notification_id,
+                    channel: channel_name,
+                    outcome: "refused",
+                    provider_status: *status,
+                    provider_message_id: None,
+                    provider_error_code: error_code.as_deref(),
+                    attempts: *attempts,
+                }
+            }
+        };
+        store::record_phone_delivery(&self.pool, &record).await?;
+        Ok(())
     }
 
     async fn send_email(
@@ -179,10 +270,16 @@ impl Handler<NotificationRequested> for NotificationSender {
     ) -> Result<(), HandlerError> {
         let n = &delivery.event;
         let channel = NotificationChannel::try_from(n.channel).unwrap_or(NotificationChannel::Unspecified);
-        match (&self.transport, channel) {
-            (Transport::Smtp { transport, from }, NotificationChannel::Email) => {
+        let phone_channel = match channel {
+            NotificationChannel::Sms => Some(PhoneChannel::Sms),
+            NotificationChannel::Voice => Some(PhoneChannel::Voice),
+            _ => None,
+        };
+        match (&self.transport, &self.phone, phone_channel) {
+            (Transport::Smtp { transport, from }, _, None) if channel == NotificationChannel::Email => {
                 self.send_email(n, transport, from).await
             }
+            (_, Some(phone), Some(phone_channel)) => self.send_to_phone(n, phone_channel, phone).await,
             _ => {
                 log_notification(n, channel);
                 Ok(())

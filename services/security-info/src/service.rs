@@ -54,6 +54,10 @@ pub enum SecurityInfoError {
     ReauthenticationRequired(String),
     #[error("user {0} has been deleted")]
     UserErased(Uuid),
+    #[error(
+        "codes cannot be sent to phones here: no SMS or voice provider is configured (PHONE_PROVIDER); use an authenticator app, an email address or a security key instead"
+    )]
+    PhoneUnavailable,
     #[error("database failed")]
     Database(#[from] sqlx::Error),
     #[error("secret could not be decrypted")]
@@ -84,7 +88,8 @@ impl ServiceError for SecurityInfoError {
             | E::LimitReached { .. }
             | E::LastSecondFactor(_)
             | E::NotSecondFactor(_)
-            | E::UserErased(_) => ErrorKind::FailedPrecondition(self.to_string()),
+            | E::UserErased(_)
+            | E::PhoneUnavailable => ErrorKind::FailedPrecondition(self.to_string()),
             E::TooManyAttempts(_) => ErrorKind::ResourceExhausted {
                 message: self.to_string(),
                 retry_after: None,
@@ -109,6 +114,8 @@ pub struct Overview {
     pub default_method_id: Option<Uuid>,
     pub mfa_registered: bool,
     pub mfa_required: bool,
+    /// Whether codes can reach a phone (a provider is configured).
+    pub phone_available: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +170,8 @@ pub struct SecurityInfo {
     webauthn: Webauthn,
     step_up_max_age: Duration,
     totp_issuer: String,
+    /// Whether a phone provider is configured: without one, no code is sent to a phone.
+    phone_available: bool,
 }
 
 impl SecurityInfo {
@@ -172,6 +181,7 @@ impl SecurityInfo {
         webauthn: Webauthn,
         step_up_max_age: Duration,
         totp_issuer: String,
+        phone_available: bool,
     ) -> Self {
         Self {
             pool,
@@ -179,6 +189,7 @@ impl SecurityInfo {
             webauthn,
             step_up_max_age,
             totp_issuer,
+            phone_available,
         }
     }
 
@@ -214,6 +225,7 @@ impl SecurityInfo {
             default_method_id: domain::effective_default(&methods, chosen),
             mfa_registered: methods.iter().any(Method::is_second_factor),
             mfa_required,
+            phone_available: self.phone_available,
             methods,
         })
     }
@@ -295,6 +307,9 @@ impl SecurityInfo {
         number: &str,
         delivery: Option<PhoneDelivery>,
     ) -> Result<CodeSent, SecurityInfoError> {
+        if !self.phone_available {
+            return Err(SecurityInfoError::PhoneUnavailable);
+        }
         let mut v = Violations::new();
         if phone_type.is_none() {
             v.add("phone_type", "is required: mobile, alternate_mobile or office");
@@ -800,6 +815,7 @@ impl SecurityInfo {
             request_options_json: String::new(),
         };
         match method.kind {
+            MethodKind::Phone if !self.phone_available => return Err(SecurityInfoError::PhoneUnavailable),
             MethodKind::Phone | MethodKind::Email => {
                 self.send_code(&mut tx, &method, SIGN_IN, "sign_in_code", now).await?;
                 prompt.sent_to = method.label();

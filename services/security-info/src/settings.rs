@@ -1,6 +1,6 @@
 //! What security-info is (its spec and migrations) and what it is configured with beyond the
 //! settings every service has: the keyring that seals secrets, the WebAuthn relying party, the
-//! authenticator-app issuer and the notification sender.
+//! authenticator-app issuer, the notification sender and its phone provider.
 
 use platform::config::{ConfigError, Env};
 use platform::crypto::Keyring;
@@ -11,6 +11,7 @@ use url::Url;
 use webauthn_rs::WebauthnBuilder;
 
 use crate::notifications::SenderSettings;
+use crate::phone::PhoneSettings;
 
 pub static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -75,6 +76,8 @@ pub struct Settings {
     /// The issuer an authenticator app shows next to the code.
     pub totp_issuer: String,
     pub sender: SenderSettings,
+    /// The SMS and voice provider; `None`: phone methods are unavailable.
+    pub phone: Option<PhoneSettings>,
 }
 
 impl Settings {
@@ -85,6 +88,7 @@ impl Settings {
             webauthn: WebAuthnSettings::from_env(env)?,
             totp_issuer: env.or("TOTP_ISSUER", "MyAccount".to_owned())?,
             sender: SenderSettings::from_env(env)?,
+            phone: PhoneSettings::from_env(env)?,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! Every SQL statement of the security-info service.
 
 use chrono::{DateTime, Utc};
-use sqlx::{FromRow, PgConnection};
+use sqlx::{FromRow, PgConnection, PgPool};
 use uuid::Uuid;
 
 use crate::domain::{
@@ -670,6 +670,58 @@ pub async fn membership_ended(
     .bind(time)
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+// --- phone deliveries
+
+/// What the phone provider answered for one notification on one channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhoneDeliveryRecord<'a> {
+    pub notification_id: &'a str,
+    pub channel: &'a str,
+    /// `delivered` or `refused`.
+    pub outcome: &'a str,
+    pub provider_status: u16,
+    pub provider_message_id: Option<&'a str>,
+    pub provider_error_code: Option<&'a str>,
+    pub attempts: u32,
+}
+
+/// The recorded outcome of a notification on a channel, if the provider already answered it.
+pub async fn phone_delivery_outcome(
+    pool: &PgPool,
+    notification_id: &str,
+    channel: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT outcome FROM phone_deliveries WHERE notification_id = $1 AND channel = $2")
+        .bind(notification_id)
+        .bind(channel)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Records the provider's answer at once (its own statement, not the consumer's transaction),
+/// and forgets answers older than 30 days: by then no stream or outbox delivers them again.
+pub async fn record_phone_delivery(pool: &PgPool, d: &PhoneDeliveryRecord<'_>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO phone_deliveries \
+            (notification_id, channel, outcome, provider_status, provider_message_id, provider_error_code, attempts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (notification_id, channel) DO NOTHING",
+    )
+    .bind(d.notification_id)
+    .bind(d.channel)
+    .bind(d.outcome)
+    .bind(i32::from(d.provider_status))
+    .bind(d.provider_message_id)
+    .bind(d.provider_error_code)
+    .bind(i32::try_from(d.attempts).unwrap_or(i32::MAX))
+    .execute(pool)
+    .await?;
+    sqlx::query("DELETE FROM phone_deliveries WHERE recorded_at < now() - interval '30 days'")
+        .execute(pool)
+        .await?;
     Ok(())
 }
 

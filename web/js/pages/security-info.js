@@ -59,9 +59,12 @@ export default {
     const listArea = h('div', { class: 'methods-area' });
     const addArea = h('section', { class: 'card add-method', 'aria-labelledby': 'add-method-title' });
     const status = h('div', { class: 'status-area' });
+    // False when the deployment has no SMS or voice provider: phones are offered as unavailable.
+    let phoneAvailable = true;
 
     const refresh = async () => {
       const info = await get('/me/security-info');
+      phoneAvailable = info.phoneAvailable !== false;
       renderList(info);
       return info;
     };
@@ -95,7 +98,8 @@ export default {
         }, { kind: 'danger-quiet', attrs: { 'aria-label': `Remove ${methodTitle(m)} ${methodDetail(m)}`.trim() } });
         return h('li', { class: 'method', dataset: { methodId: m.id, methodType: m.type } },
           h('div', { class: 'method-text' },
-            h('span', { class: 'method-title' }, methodTitle(m), ' ', m.isDefault ? badge('Default', 'good') : null),
+            h('span', { class: 'method-title' }, methodTitle(m), ' ', m.isDefault ? badge('Default', 'good') : null,
+              m.type === 'phone' && !phoneAvailable ? [' ', badge('Codes cannot be sent now', 'warn')] : null),
             h('span', { class: 'method-detail', text: methodDetail(m) }),
             h('span', { class: 'method-dates' }, 'Added ', timeEl(m.createdAt), m.lastUsedAt ? [' · Last used ', timeEl(m.lastUsedAt)] : null)),
           h('div', { class: 'method-actions' }, remove));
@@ -136,7 +140,8 @@ export default {
 
     function renderAddChooser() {
       const form = h('form', { class: 'form inline-form', novalidate: true },
-        field({ label: 'Method to add', name: 'type', type: 'select', value: 'authenticatorApp', options: ADDABLE }),
+        field({ label: 'Method to add', name: 'type', type: 'select', value: 'authenticatorApp',
+          options: ADDABLE.map(([v, label]) => [v, v === 'phone' && !phoneAvailable ? `${label} (unavailable)` : label]) }),
         h('div', { class: 'actions' }, button('Add', null, { kind: 'primary', type: 'submit' })));
       form.addEventListener('submit', (e) => {
         e.preventDefault();
@@ -201,6 +206,12 @@ export default {
             }));
           break;
         case 'phone':
+          if (!phoneAvailable) {
+            addPanel('Add a phone',
+              notice('Codes cannot be sent to phones here: no text message or voice provider is set up. Add an authenticator app, an email address or a security key instead.', 'warning'),
+              h('div', { class: 'actions' }, cancel()));
+            break;
+          }
           addPanel('Add a phone',
             simpleForm([
               field({ label: 'Phone type', name: 'phoneType', type: 'select', value: 'mobile', options: PHONE_TYPES }),

@@ -1,6 +1,7 @@
 //! A real security-info service per test: its own database and NATS namespace, tokens from an
 //! in-test issuer, an in-test SMTP server, and an independent TOTP implementation (totp-rs) and
-//! software authenticator (webauthn-authenticator-rs) playing the person's devices.
+//! software authenticator (webauthn-authenticator-rs) playing the person's devices, and an
+//! in-test HTTP server playing the SMS and voice provider ([`FakePhoneProvider`]).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,6 +13,7 @@ use myaccount_proto::events::v1::{
 use myaccount_proto::securityinfo::v1 as pb;
 use myaccount_proto::securityinfo::v1::security_info_service_client::SecurityInfoServiceClient;
 use myaccount_security_info::notifications::{SenderSettings, open_secret_parameters};
+pub use myaccount_security_info::phone::{PhoneProvider, PhoneSettings, Secret, WebhookAuth};
 use myaccount_security_info::{Application, SPEC, Settings, WebAuthnSettings};
 use platform::auth::{Claims, MFA_REGISTRATION_SCOPE};
 use platform::crypto::Keyring;
@@ -46,6 +48,9 @@ pub struct TestApp {
     pub issuer: TestIssuer,
     pub nats: platform::events::NatsSettings,
     pub smtp: Option<SmtpSink>,
+    /// The SMS and voice provider the service sends to (a webhook, unless the test chose
+    /// otherwise through `settings.phone`).
+    pub phone: FakePhoneProvider,
     /// The service's keyring: what the notification sender opens codes with.
     pub keyring: Keyring,
     _service: StartedService,
@@ -81,6 +86,9 @@ pub async fn spawn_app() -> TestApp {
     spawn(SenderSettings::Log, |_| {}).await
 }
 
+/// The bearer token the default webhook provider expects.
+pub const WEBHOOK_TOKEN: &str = "webhook-test-token";
+
 /// With settings the test adjusts (say, a contended pool).
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     spawn(SenderSettings::Log, configure).await
@@ -107,6 +115,7 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
     db_settings.max_connections = 5;
     let identity_key = WorkloadKey::generate(IDENTITY);
     let gateway = TestGateway::new();
+    let phone = FakePhoneProvider::start().await;
     let mut settings = Settings {
         service: ServiceSettings::for_tests(&SPEC, db_settings, nats.settings.clone(), "http://unused.invalid")
             .trusting(gateway.trusted().with_key(&identity_key)),
@@ -118,6 +127,7 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
         },
         totp_issuer: "MyAccount".into(),
         sender,
+        phone: Some(phone.webhook_settings(WebhookAuth::Bearer(Secret::new(WEBHOOK_TOKEN)))),
     };
     configure(&mut settings);
     let keyring = settings.keyring.clone();
@@ -135,6 +145,7 @@ async fn spawn(sender: SenderSettings, configure: impl FnOnce(&mut Settings)) ->
         nats: nats.settings.clone(),
         issuer,
         smtp: None,
+        phone,
         keyring,
         _service: service,
         _database: database,
@@ -784,4 +795,159 @@ pub fn code_in(message: &str) -> String {
         .find(|w| w.len() == 6)
         .expect("a six-digit code in the message")
         .to_owned()
+}
+
+// --- the SMS and voice provider
+
+/// One request the provider received.
+#[derive(Debug, Clone)]
+pub struct ProviderRequest {
+    pub path: String,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+    pub at: std::time::Instant,
+}
+
+impl ProviderRequest {
+    /// The form fields of a Twilio-style request.
+    pub fn form(&self) -> std::collections::HashMap<String, String> {
+        url::form_urlencoded::parse(self.body.as_bytes()).into_owned().collect()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("a JSON body")
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    }
+}
+
+/// What the provider answers to one request, in the order scripted; after the script it
+/// answers `201 {"sid": "SM<n>"}`.
+#[derive(Debug, Clone)]
+pub struct Scripted {
+    pub status: u16,
+    pub body: String,
+    pub retry_after: Option<u64>,
+    /// How long it waits before answering.
+    pub delay: Duration,
+}
+
+impl Scripted {
+    pub fn status(status: u16, body: &str) -> Self {
+        Self {
+            status,
+            body: body.to_owned(),
+            retry_after: None,
+            delay: Duration::ZERO,
+        }
+    }
+}
+
+#[derive(Default)]
+struct ProviderState {
+    received: Vec<ProviderRequest>,
+    script: std::collections::VecDeque<Scripted>,
+}
+
+/// An HTTP server on a free loopback port playing the SMS and voice provider: it records every
+/// request and answers as scripted.
+#[derive(Clone)]
+pub struct FakePhoneProvider {
+    pub base_url: Url,
+    state: Arc<Mutex<ProviderState>>,
+    _server: Arc<tokio::task::JoinHandle<()>>,
+}
+
+impl FakePhoneProvider {
+    pub async fn start() -> Self {
+        let state = Arc::new(Mutex::new(ProviderState::default()));
+        let shared = state.clone();
+        let app = axum::Router::new().fallback(
+            move |uri: axum::http::Uri, headers: axum::http::HeaderMap, body: String| {
+                let state = shared.clone();
+                async move {
+                    let scripted = {
+                        let mut state = state.lock().expect("provider state");
+                        state.received.push(ProviderRequest {
+                            path: uri.path().to_owned(),
+                            headers,
+                            body,
+                            at: std::time::Instant::now(),
+                        });
+                        let n = state.received.len();
+                        state
+                            .script
+                            .pop_front()
+                            .unwrap_or_else(|| Scripted::status(201, &format!("{{\"sid\":\"SM{n}\"}}")))
+                    };
+                    tokio::time::sleep(scripted.delay).await;
+                    let mut response = axum::response::Response::builder()
+                        .status(scripted.status)
+                        .header("content-type", "application/json");
+                    if let Some(seconds) = scripted.retry_after {
+                        response = response.header("retry-after", seconds.to_string());
+                    }
+                    response
+                        .body(axum::body::Body::from(scripted.body))
+                        .expect("a response")
+                }
+            },
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            axum::serve(listener, app).await.expect("provider serves");
+        });
+        Self {
+            base_url: Url::parse(&format!("http://127.0.0.1:{port}/")).expect("url"),
+            state,
+            _server: Arc::new(server),
+        }
+    }
+
+    /// Answers the next requests as `script` says, in order.
+    pub fn script(&self, script: impl IntoIterator<Item = Scripted>) {
+        self.state.lock().expect("provider state").script.extend(script);
+    }
+
+    pub fn received(&self) -> Vec<ProviderRequest> {
+        self.state.lock().expect("provider state").received.clone()
+    }
+
+    /// Waits until the provider has received `n` requests.
+    pub async fn wait_for(&self, n: usize) -> Vec<ProviderRequest> {
+        eventually(Duration::from_secs(20), || async { self.received().len() >= n }).await;
+        self.received()
+    }
+
+    /// Settings for a webhook at `/messages` with `auth`.
+    pub fn webhook_settings(&self, auth: WebhookAuth) -> PhoneSettings {
+        self.settings(PhoneProvider::Webhook {
+            url: self.base_url.join("messages").expect("url"),
+            auth,
+        })
+    }
+
+    /// Settings for a Twilio-style API here.
+    pub fn twilio_settings(&self, account_sid: &str, auth_token: &str) -> PhoneSettings {
+        self.settings(PhoneProvider::Twilio {
+            base_url: self.base_url.clone(),
+            account_sid: account_sid.to_owned(),
+            auth_token: Secret::new(auth_token),
+        })
+    }
+
+    fn settings(&self, provider: PhoneProvider) -> PhoneSettings {
+        let mut retry = platform::retry::RetrySettings::new(3);
+        retry.first_backoff = Duration::from_millis(50);
+        PhoneSettings {
+            provider,
+            from: "+14255550100".into(),
+            timeout: Duration::from_millis(800),
+            retry,
+            max_retry_after: Duration::from_secs(5),
+        }
+    }
 }

@@ -8,6 +8,7 @@ mod contact_methods;
 mod event_order;
 mod helpers;
 mod mfa_registration;
+mod phone_provider;
 mod privacy;
 mod rules;
 mod security_keys;
