@@ -5,6 +5,7 @@ import { get, post, seg } from '../api.js';
 import { h, replace, append, button, dl, field, checkbox, timeEl, notice, announce, busy, showProblem, sentence } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { badge, empty, browserOn, location, reviewText, errorState, card } from './common.js';
+import { t, formatList } from '../i18n.js';
 
 const PAGE_SIZE = 20;
 
@@ -31,6 +32,43 @@ const CATEGORIES = [
   ['sessions', 'Sessions'], ['devices', 'Devices'], ['organizations', 'Organizations'], ['privacy', 'Privacy'],
   ['sign_in', 'Sign-in reviews'], ['account', 'Account'],
 ];
+
+/** An activity's event (and category, where the name alone is ambiguous): its message. */
+const ACTIVITY_MESSAGES = {
+  password_changed: 'activity-password-changed',
+  session_revoked: 'activity-session-revoked',
+  method_added: 'activity-method-added',
+  method_removed: 'activity-method-removed',
+  default_changed: 'activity-default-changed',
+  'devices/registered': 'activity-device-registered',
+  'devices/renamed': 'activity-device-renamed',
+  'devices/deleted': 'activity-device-deleted',
+  'devices/disabled': 'activity-device-disabled',
+  'devices/enabled': 'activity-device-enabled',
+  recovery_key_added: 'activity-recovery-key-added',
+  recovery_key_viewed: 'activity-recovery-key-viewed',
+  recovery_key_view_denied: 'activity-recovery-key-view-denied',
+  member_joined: 'activity-member-joined',
+  member_left: 'activity-member-left',
+  member_removed: 'activity-member-removed',
+  invitation_created: 'activity-invitation-created',
+  invitation_declined: 'activity-invitation-declined',
+  flagged: 'activity-flagged',
+  data_exported: 'activity-data-exported',
+};
+
+/** An account activity in words of the person's language, never in field or event names. */
+export function activityText(a) {
+  const details = a.details || {};
+  if (a.activity === 'profile_updated' && details.changed_fields) {
+    const fields = details.changed_fields.split(',').filter(Boolean)
+      .map((f) => t(`profile-field-${f.replaceAll('_', '-')}`));
+    return t('activity-profile-updated', { fields: formatList(fields) });
+  }
+  if (a.activity === 'password_changed' && details.reset === 'true') return t('activity-password-reset');
+  const id = ACTIVITY_MESSAGES[`${a.category}/${a.activity}`] || ACTIVITY_MESSAGES[a.activity];
+  return id ? t(id) : (a.summary || a.activity);
+}
 
 function dayStart(value, endOfDay = false) {
   if (!value) return '';
@@ -201,7 +239,7 @@ export default {
       const items = page.items || [];
       items.forEach((a) => activityList.append(h('li', { class: 'activity-item' },
         h('span', { class: 'list-main' }, timeEl(a.time), ' ', badge((CATEGORIES.find(([c]) => c === a.category) || [null, a.category])[1], 'neutral')),
-        h('span', { class: 'list-sub', text: a.summary || a.activity }))));
+        h('span', { class: 'list-sub', text: activityText(a) }))));
       if (reset && !items.length) replace(activityState, empty('No account activity yet.'));
       activityToken = page.nextPageToken || '';
       moreActivity.hidden = !activityToken;

@@ -1,0 +1,155 @@
+# Die Texte des Portals; Schlüssel und Platzhalter wie in en/portal.ftl.
+
+## Rahmen (index.html, app.js)
+app-name = Mein Konto
+page-title = { $page } - Mein Konto
+skip-link = Zum Hauptinhalt springen
+sign-out = Abmelden
+nav-label = Mein Konto
+nav-overview = Übersicht
+nav-security-info = Sicherheitsinformationen
+nav-password = Kennwort
+nav-devices = Geräte
+nav-sessions = Sitzungen
+nav-organizations = Organisationen
+nav-privacy = Datenschutz
+nav-sign-ins = Meine Anmeldungen
+nav-language = Sprache und Region
+footer-places = Orte von Anmeldungen und Sitzungen:
+loading = Wird geladen …
+not-found-title = Seite nicht gefunden
+not-found-text = Diese Seite gibt es nicht.
+not-found-link = Zur Übersicht
+signed-out = Sie haben sich abgemeldet.
+network-error-title = Netzwerkfehler
+network-error-detail = Der Server ist nicht erreichbar. Prüfen Sie Ihre Verbindung und versuchen Sie es erneut.
+step-up-cancelled = Abgebrochen: Für diese Änderung müssen Sie zuerst Ihre Identität bestätigen.
+
+## Warum eine Sitzung endete
+ended-default = Ihre Sitzung ist beendet. Melden Sie sich erneut an, um fortzufahren.
+ended-signed-out = Sie wurden abgemeldet.
+ended-revoked-by-user = Sie wurden abgemeldet, weil diese Sitzung auf Ihrer Seite „Sitzungen“ beendet wurde.
+ended-other-sessions-revoked = Sie wurden abgemeldet, weil Sie sich von Ihren anderen Sitzungen abgemeldet haben.
+ended-signed-out-everywhere = Sie wurden abgemeldet, weil Sie sich überall abgemeldet haben.
+ended-password-changed = Sie wurden abgemeldet, weil Ihr Kennwort geändert wurde.
+ended-password-reset = Sie wurden abgemeldet, weil Ihr Kennwort zurückgesetzt wurde.
+ended-device-disabled = Sie wurden abgemeldet, weil dieses Gerät deaktiviert wurde.
+ended-reported-not-me = Sie wurden abgemeldet, weil eine Anmeldung als nicht von Ihnen gemeldet wurde. Nach der Anmeldung wählen Sie ein neues Kennwort.
+ended-left-organization = Sie wurden abgemeldet, weil Sie die Organisation dieser Sitzung verlassen haben.
+ended-removed-from-organization = Sie wurden abgemeldet, weil Sie aus der Organisation dieser Sitzung entfernt wurden.
+ended-account-disabled = Sie wurden abgemeldet, weil Ihr Konto deaktiviert wurde.
+ended-account-deleted = Sie wurden abgemeldet, weil Ihr Konto gelöscht wurde.
+expired-idle-timeout = Sie wurden abgemeldet, weil Sie eine Weile inaktiv waren. Melden Sie sich erneut an, um fortzufahren.
+expired-max-lifetime = Sie wurden abgemeldet, weil Ihre Sitzung ihre maximale Dauer erreicht hat. Melden Sie sich erneut an, um fortzufahren.
+
+## Gemeinsame Teile
+error-not-loaded = Das konnte nicht geladen werden.
+error-generic = Etwas ist schiefgelaufen.
+try-again = Erneut versuchen
+form-correct-fields = Bitte korrigieren Sie die unten markierten Felder.
+unavailable-text = Diese Information ist vorübergehend nicht verfügbar. Versuchen Sie es gleich noch einmal.
+unknown-device = Unbekanntes Gerät
+browser-on = { $browser } unter { $os }
+review-confirmed-me = Sie haben bestätigt, dass Sie das waren
+review-reported-not-me = Sie haben gemeldet, dass Sie das nicht waren
+none-yet = Noch keine
+save = Speichern
+cancel = Abbrechen
+nothing-changed = Es wurde nichts geändert.
+
+## Übersicht
+overview-title = Übersicht
+overview-profile = Profil
+overview-edit-profile = Profil bearbeiten
+overview-profile-saved = Ihr Profil wurde gespeichert.
+overview-security-info = Sicherheitsinformationen
+overview-methods = Anmeldemethoden
+overview-default-method = Standardmethode
+overview-default-method-none = Keine
+overview-mfa = Mehrstufige Authentifizierung
+overview-mfa-set-up = Eingerichtet
+overview-mfa-not-set-up = Nicht eingerichtet
+overview-update-security-info = Sicherheitsinformationen aktualisieren
+overview-password = Kennwort
+overview-password-text = Ändern Sie Ihr Kennwort und melden Sie sich von Ihren anderen Sitzungen ab, falls jemand anderes es kennen könnte.
+overview-change-password = Kennwort ändern
+overview-devices = Geräte
+overview-devices-count = Geräte
+overview-latest-activity = Letzte Aktivität
+overview-manage-devices = Geräte verwalten
+overview-organizations = Organisationen
+overview-home-organization = Heimorganisation
+overview-unknown = Unbekannt
+overview-guest-of = Gast bei
+overview-guest-count = { $count ->
+    [one] { $count } Organisation
+   *[other] { $count } Organisationen
+}
+overview-pending-invitations = Offene Einladungen
+overview-see-organizations = Organisationen anzeigen
+overview-privacy = Datenschutz
+overview-privacy-text = Sehen Sie, was jede Organisation wie lange über Sie speichert, und laden Sie Ihre Daten herunter.
+overview-manage-privacy = Datenschutz verwalten
+overview-recent-sign-ins = Letzte Anmeldungen
+overview-sign-in-successful = Erfolgreich
+overview-sign-in-failed = Fehlgeschlagen
+overview-no-sign-ins = Noch keine Anmeldungen.
+overview-review-sign-ins = Meine Anmeldungen prüfen
+overview-language = Sprache und Region
+overview-language-text = Wählen Sie die Sprache von „Mein Konto“, wie Datum und Uhrzeit geschrieben werden, und Ihre Zeitzone.
+overview-change-language = Sprache und Region ändern
+
+## Profilfelder (Profilkarte und Aktivitätenliste)
+profile-field-display-name = Name
+profile-field-given-name = Vorname
+profile-field-surname = Nachname
+profile-field-user-principal-name = Benutzername
+profile-field-mail = E-Mail
+profile-field-job-title = Position
+profile-field-department = Abteilung
+profile-field-office-location = Büro
+profile-field-mobile-phone = Mobiltelefon
+profile-field-business-phone = Geschäftstelefon
+profile-field-preferred-language = Anzeigesprache
+profile-field-regional-format = Regionales Format
+profile-field-time-zone = Zeitzone
+profile-hint-phone = Mit Ländervorwahl, zum Beispiel +49 30 1234567.
+
+## Sprache und Region
+language-title = Sprache und Region
+language-intro = Wählen Sie die Sprache von „Mein Konto“, wie Datum, Uhrzeit und Zahlen geschrieben werden und in welcher Zeitzone sie angezeigt werden. E-Mails und Meldungen von „Mein Konto“ verwenden dieselbe Sprache.
+language-display = Anzeigesprache
+language-display-hint = Die Sprache aller Seiten und Meldungen.
+language-browser-default = Wie mein Browser es bevorzugt
+language-region = Regionales Format
+language-region-hint = Wie Datum, Uhrzeit und Zahlen geschrieben werden.
+language-region-same = Wie die Anzeigesprache
+language-zone = Zeitzone
+language-zone-hint = Datum und Uhrzeit werden in dieser Zeitzone angezeigt.
+language-zone-device = Zeitzone dieses Geräts ({ $zone })
+language-preview = So sehen Datum und Uhrzeit aus: { $example }
+language-saved = Ihre Sprache und Region wurden gespeichert.
+
+## Kontoaktivität
+activity-profile-updated = Profil geändert: { $fields }
+activity-password-changed = Kennwort geändert
+activity-password-reset = Kennwort mit „Kennwort vergessen?“ zurückgesetzt; alle Sitzungen wurden abgemeldet
+activity-session-revoked = Sitzung beendet
+activity-method-added = Anmeldemethode hinzugefügt
+activity-method-removed = Anmeldemethode entfernt
+activity-default-changed = Standard-Anmeldemethode geändert
+activity-device-registered = Gerät registriert
+activity-device-renamed = Gerät umbenannt
+activity-device-deleted = Gerät gelöscht
+activity-device-disabled = Gerät deaktiviert
+activity-device-enabled = Gerät aktiviert
+activity-recovery-key-added = Wiederherstellungsschlüssel hinzugefügt
+activity-recovery-key-viewed = Wiederherstellungsschlüssel angezeigt
+activity-recovery-key-view-denied = Anzeige des Wiederherstellungsschlüssels verweigert
+activity-member-joined = Einer Organisation beigetreten
+activity-member-left = Eine Organisation verlassen
+activity-member-removed = Aus einer Organisation entfernt
+activity-invitation-created = In eine Organisation eingeladen
+activity-invitation-declined = Einladung abgelehnt
+activity-flagged = Eine Anmeldung als nicht von mir gemeldet; alle Sitzungen wurden abgemeldet
+activity-data-exported = Daten heruntergeladen

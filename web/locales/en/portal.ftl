@@ -1,0 +1,156 @@
+# The portal's words. Every language has every message with the same placeholders
+# (gateway/src/i18n.rs tests it).
+
+## The shell (index.html, app.js)
+app-name = My Account
+page-title = { $page } - My Account
+skip-link = Skip to main content
+sign-out = Sign out
+nav-label = My Account
+nav-overview = Overview
+nav-security-info = Security info
+nav-password = Password
+nav-devices = Devices
+nav-sessions = Sessions
+nav-organizations = Organizations
+nav-privacy = Privacy
+nav-sign-ins = My sign-ins
+nav-language = Language and region
+footer-places = Sign-in and session places:
+loading = Loading…
+not-found-title = Page not found
+not-found-text = There is no such page.
+not-found-link = Go to the overview
+signed-out = You have signed out.
+network-error-title = Network error
+network-error-detail = The server could not be reached. Check your connection and try again.
+step-up-cancelled = Cancelled: this change needs you to verify your identity first.
+
+## Why a session ended
+ended-default = Your session has ended. Sign in again to continue.
+ended-signed-out = You were signed out.
+ended-revoked-by-user = You were signed out because this session was ended from your sessions page.
+ended-other-sessions-revoked = You were signed out because you chose to sign out of your other sessions.
+ended-signed-out-everywhere = You were signed out because you chose to sign out everywhere.
+ended-password-changed = You were signed out because your password was changed.
+ended-password-reset = You were signed out because your password was reset.
+ended-device-disabled = You were signed out because this device was disabled.
+ended-reported-not-me = You were signed out because a sign-in was reported as not yours. You will choose a new password after signing in.
+ended-left-organization = You were signed out because you left the organization this session was in.
+ended-removed-from-organization = You were signed out because you were removed from the organization this session was in.
+ended-account-disabled = You were signed out because your account was disabled.
+ended-account-deleted = You were signed out because your account was deleted.
+expired-idle-timeout = You were signed out because you were inactive for a while. Sign in again to continue.
+expired-max-lifetime = You were signed out because your session reached its maximum length. Sign in again to continue.
+
+## Shared pieces
+error-not-loaded = This could not be loaded.
+error-generic = Something went wrong.
+try-again = Try again
+form-correct-fields = Please correct the fields marked below.
+unavailable-text = This information is temporarily unavailable. Try again in a moment.
+unknown-device = Unknown device
+browser-on = { $browser } on { $os }
+review-confirmed-me = You confirmed this was you
+review-reported-not-me = You reported this was not you
+none-yet = None yet
+save = Save
+cancel = Cancel
+nothing-changed = Nothing changed.
+
+## Overview
+overview-title = Overview
+overview-profile = Profile
+overview-edit-profile = Edit profile
+overview-profile-saved = Your profile was saved.
+overview-security-info = Security info
+overview-methods = Sign-in methods
+overview-default-method = Default method
+overview-default-method-none = None
+overview-mfa = Multi-factor authentication
+overview-mfa-set-up = Set up
+overview-mfa-not-set-up = Not set up
+overview-update-security-info = Update security info
+overview-password = Password
+overview-password-text = Change your password, and sign out of your other sessions if someone else may know it.
+overview-change-password = Change password
+overview-devices = Devices
+overview-devices-count = Devices
+overview-latest-activity = Latest activity
+overview-manage-devices = Manage devices
+overview-organizations = Organizations
+overview-home-organization = Home organization
+overview-unknown = Unknown
+overview-guest-of = Guest of
+overview-guest-count = { $count ->
+    [one] { $count } organization
+   *[other] { $count } organizations
+}
+overview-pending-invitations = Pending invitations
+overview-see-organizations = See organizations
+overview-privacy = Privacy
+overview-privacy-text = See what each organization keeps about you and for how long, and download your data.
+overview-manage-privacy = Manage privacy
+overview-recent-sign-ins = Recent sign-ins
+overview-sign-in-successful = Successful
+overview-sign-in-failed = Failed
+overview-no-sign-ins = No sign-ins yet.
+overview-review-sign-ins = Review my sign-ins
+overview-language = Language and region
+overview-language-text = Choose the language of My Account, how dates and times are written and your time zone.
+overview-change-language = Change language and region
+
+## Profile fields (the profile card and the activity list)
+profile-field-display-name = Name
+profile-field-given-name = First name
+profile-field-surname = Last name
+profile-field-user-principal-name = User name
+profile-field-mail = Email
+profile-field-job-title = Job title
+profile-field-department = Department
+profile-field-office-location = Office
+profile-field-mobile-phone = Mobile phone
+profile-field-business-phone = Business phone
+profile-field-preferred-language = Display language
+profile-field-regional-format = Regional format
+profile-field-time-zone = Time zone
+profile-hint-phone = With the country code, for example +1 425 555 0100.
+
+## Language and region
+language-title = Language and region
+language-intro = Choose the language of My Account, how dates, times and numbers are written, and the time zone they are shown in. Emails and messages from My Account use the same language.
+language-display = Display language
+language-display-hint = The language of every page and message.
+language-browser-default = As my browser prefers
+language-region = Regional format
+language-region-hint = How dates, times and numbers are written.
+language-region-same = Same as the display language
+language-zone = Time zone
+language-zone-hint = Dates and times are shown in this time zone.
+language-zone-device = This device's time zone ({ $zone })
+language-preview = Dates and times will look like this: { $example }
+language-saved = Your language and region were saved.
+
+## Account activity
+activity-profile-updated = Profile updated: { $fields }
+activity-password-changed = Password changed
+activity-password-reset = Password reset with "Forgot my password?"; every session was signed out
+activity-session-revoked = Session ended
+activity-method-added = Sign-in method added
+activity-method-removed = Sign-in method removed
+activity-default-changed = Default sign-in method changed
+activity-device-registered = Device registered
+activity-device-renamed = Device renamed
+activity-device-deleted = Device deleted
+activity-device-disabled = Device disabled
+activity-device-enabled = Device enabled
+activity-recovery-key-added = Recovery key added
+activity-recovery-key-viewed = Recovery key viewed
+activity-recovery-key-view-denied = Recovery key view refused
+activity-member-joined = Joined an organization
+activity-member-left = Left an organization
+activity-member-removed = Removed from an organization
+activity-invitation-created = Invited to an organization
+activity-invitation-declined = Invitation declined
+activity-flagged = Reported a sign-in as not me; every session was signed out
+activity-data-exported = Data downloaded

@@ -1,0 +1,155 @@
+# Les textes du portail ; mêmes clés et mêmes paramètres que en/portal.ftl.
+
+## Le cadre (index.html, app.js)
+app-name = Mon compte
+page-title = { $page } - Mon compte
+skip-link = Aller au contenu principal
+sign-out = Se déconnecter
+nav-label = Mon compte
+nav-overview = Vue d’ensemble
+nav-security-info = Informations de sécurité
+nav-password = Mot de passe
+nav-devices = Appareils
+nav-sessions = Sessions
+nav-organizations = Organisations
+nav-privacy = Confidentialité
+nav-sign-ins = Mes connexions
+nav-language = Langue et région
+footer-places = Lieux des connexions et des sessions :
+loading = Chargement…
+not-found-title = Page introuvable
+not-found-text = Cette page n’existe pas.
+not-found-link = Aller à la vue d’ensemble
+signed-out = Vous êtes déconnecté.
+network-error-title = Erreur réseau
+network-error-detail = Le serveur est injoignable. Vérifiez votre connexion et réessayez.
+step-up-cancelled = Annulé : cette modification nécessite d’abord de confirmer votre identité.
+
+## Pourquoi une session a pris fin
+ended-default = Votre session a pris fin. Reconnectez-vous pour continuer.
+ended-signed-out = Vous avez été déconnecté.
+ended-revoked-by-user = Vous avez été déconnecté, car cette session a été fermée depuis votre page Sessions.
+ended-other-sessions-revoked = Vous avez été déconnecté, car vous avez choisi de fermer vos autres sessions.
+ended-signed-out-everywhere = Vous avez été déconnecté, car vous avez choisi de vous déconnecter partout.
+ended-password-changed = Vous avez été déconnecté, car votre mot de passe a été modifié.
+ended-password-reset = Vous avez été déconnecté, car votre mot de passe a été réinitialisé.
+ended-device-disabled = Vous avez été déconnecté, car cet appareil a été désactivé.
+ended-reported-not-me = Vous avez été déconnecté, car une connexion a été signalée comme n’étant pas la vôtre. Vous choisirez un nouveau mot de passe après vous être connecté.
+ended-left-organization = Vous avez été déconnecté, car vous avez quitté l’organisation de cette session.
+ended-removed-from-organization = Vous avez été déconnecté, car vous avez été retiré de l’organisation de cette session.
+ended-account-disabled = Vous avez été déconnecté, car votre compte a été désactivé.
+ended-account-deleted = Vous avez été déconnecté, car votre compte a été supprimé.
+expired-idle-timeout = Vous avez été déconnecté après une période d’inactivité. Reconnectez-vous pour continuer.
+expired-max-lifetime = Vous avez été déconnecté, car votre session a atteint sa durée maximale. Reconnectez-vous pour continuer.
+
+## Éléments communs
+error-not-loaded = Impossible de charger cet élément.
+error-generic = Une erreur s’est produite.
+try-again = Réessayer
+form-correct-fields = Corrigez les champs signalés ci-dessous.
+unavailable-text = Cette information est temporairement indisponible. Réessayez dans un instant.
+unknown-device = Appareil inconnu
+browser-on = { $browser } sur { $os }
+review-confirmed-me = Vous avez confirmé que c’était vous
+review-reported-not-me = Vous avez signalé que ce n’était pas vous
+none-yet = Aucune pour l’instant
+save = Enregistrer
+cancel = Annuler
+nothing-changed = Rien n’a changé.
+
+## Vue d’ensemble
+overview-title = Vue d’ensemble
+overview-profile = Profil
+overview-edit-profile = Modifier le profil
+overview-profile-saved = Votre profil a été enregistré.
+overview-security-info = Informations de sécurité
+overview-methods = Méthodes de connexion
+overview-default-method = Méthode par défaut
+overview-default-method-none = Aucune
+overview-mfa = Authentification multifacteur
+overview-mfa-set-up = Configurée
+overview-mfa-not-set-up = Non configurée
+overview-update-security-info = Mettre à jour les informations de sécurité
+overview-password = Mot de passe
+overview-password-text = Changez votre mot de passe et fermez vos autres sessions si quelqu’un d’autre pourrait le connaître.
+overview-change-password = Changer le mot de passe
+overview-devices = Appareils
+overview-devices-count = Appareils
+overview-latest-activity = Dernière activité
+overview-manage-devices = Gérer les appareils
+overview-organizations = Organisations
+overview-home-organization = Organisation d’origine
+overview-unknown = Inconnue
+overview-guest-of = Invité de
+overview-guest-count = { $count ->
+    [one] { $count } organisation
+   *[other] { $count } organisations
+}
+overview-pending-invitations = Invitations en attente
+overview-see-organizations = Voir les organisations
+overview-privacy = Confidentialité
+overview-privacy-text = Découvrez ce que chaque organisation conserve à votre sujet et pendant combien de temps, et téléchargez vos données.
+overview-manage-privacy = Gérer la confidentialité
+overview-recent-sign-ins = Connexions récentes
+overview-sign-in-successful = Réussie
+overview-sign-in-failed = Échouée
+overview-no-sign-ins = Aucune connexion pour l’instant.
+overview-review-sign-ins = Vérifier mes connexions
+overview-language = Langue et région
+overview-language-text = Choisissez la langue de Mon compte, la façon d’écrire les dates et les heures, et votre fuseau horaire.
+overview-change-language = Modifier la langue et la région
+
+## Champs du profil (la carte du profil et la liste d’activité)
+profile-field-display-name = Nom
+profile-field-given-name = Prénom
+profile-field-surname = Nom de famille
+profile-field-user-principal-name = Nom d’utilisateur
+profile-field-mail = E-mail
+profile-field-job-title = Fonction
+profile-field-department = Service
+profile-field-office-location = Bureau
+profile-field-mobile-phone = Téléphone mobile
+profile-field-business-phone = Téléphone professionnel
+profile-field-preferred-language = Langue d’affichage
+profile-field-regional-format = Format régional
+profile-field-time-zone = Fuseau horaire
+profile-hint-phone = Avec l’indicatif du pays, par exemple +33 1 23 45 67 89.
+
+## Langue et région
+language-title = Langue et région
+language-intro = Choisissez la langue de Mon compte, la façon d’écrire les dates, les heures et les nombres, et le fuseau horaire dans lequel elles s’affichent. Les e-mails et messages de Mon compte utilisent la même langue.
+language-display = Langue d’affichage
+language-display-hint = La langue de toutes les pages et de tous les messages.
+language-browser-default = Selon les préférences de mon navigateur
+language-region = Format régional
+language-region-hint = La façon d’écrire les dates, les heures et les nombres.
+language-region-same = Comme la langue d’affichage
+language-zone = Fuseau horaire
+language-zone-hint = Les dates et les heures s’affichent dans ce fuseau horaire.
+language-zone-device = Fuseau horaire de cet appareil ({ $zone })
+language-preview = Les dates et les heures s’afficheront ainsi : { $example }
+language-saved = Votre langue et votre région ont été enregistrées.
+
+## Activité du compte
+activity-profile-updated = Profil modifié : { $fields }
+activity-password-changed = Mot de passe modifié
+activity-password-reset = Mot de passe réinitialisé avec « Mot de passe oublié ? » ; toutes les sessions ont été fermées
+activity-session-revoked = Session fermée
+activity-method-added = Méthode de connexion ajoutée
+activity-method-removed = Méthode de connexion supprimée
+activity-default-changed = Méthode de connexion par défaut modifiée
+activity-device-registered = Appareil inscrit
+activity-device-renamed = Appareil renommé
+activity-device-deleted = Appareil supprimé
+activity-device-disabled = Appareil désactivé
+activity-device-enabled = Appareil activé
+activity-recovery-key-added = Clé de récupération ajoutée
+activity-recovery-key-viewed = Clé de récupération affichée
+activity-recovery-key-view-denied = Affichage de la clé de récupération refusé
+activity-member-joined = A rejoint une organisation
+activity-member-left = A quitté une organisation
+activity-member-removed = Retiré d’une organisation
+activity-invitation-created = Invité dans une organisation
+activity-invitation-declined = Invitation refusée
+activity-flagged = Connexion signalée comme n’étant pas la mienne ; toutes les sessions ont été fermées
+activity-data-exported = Données téléchargées
