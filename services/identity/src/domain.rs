@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use platform::error::{FieldViolation, Violations, violation_reason};
+use platform::error::{FieldViolation, Violations};
 use platform::personal_data::{DataCategory, HeldFor};
 use uuid::Uuid;
 
@@ -233,8 +233,10 @@ fn language_tag(value: &str) -> Option<unic_langid::LanguageIdentifier> {
         return None;
     }
     let tag = unic_langid::LanguageIdentifier::from_str(value).ok()?;
-    // "und" parses (the undetermined language), but says nothing a page could use.
-    (tag.language.as_str() != "und").then_some(tag)
+    // "und" parses (the undetermined language) but says nothing a page could use; 5 to 8
+    // letters are reserved by BCP 47 and no language is registered so ("english").
+    let language = tag.language.as_str();
+    (language != "und" && (2..=3).contains(&language.len())).then_some(tag)
 }
 
 fn validate_language(field: &str, value: &str, violations: &mut Violations) {
