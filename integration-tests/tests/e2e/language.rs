@@ -89,6 +89,30 @@ async fn language_format_and_zone_are_kept_in_the_profile_and_bad_values_change_
         );
     }
 
+    // The activity log says what changed in words, with the field names for programs.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let activity = loop {
+        let page: Value = system
+            .get("/api/v1/me/activity?category=profile", &session.access_token)
+            .await
+            .json()
+            .await
+            .expect("json");
+        if let Some(first) = page["items"].as_array().and_then(|items| items.first()).cloned() {
+            break first;
+        }
+        assert!(std::time::Instant::now() < deadline, "the profile change reaches the activity log");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        activity["summary"],
+        "Profile updated: preferred language, regional format, time zone"
+    );
+    assert_eq!(
+        activity["details"]["changed_fields"],
+        "preferred_language,regional_format,time_zone"
+    );
+
     // Clearing goes back to the browser's language and the device's zone.
     let cleared = system
         .request(
