@@ -434,6 +434,28 @@ mod tests {
     }
 
     #[test]
+    fn problems_are_written_in_a_catalog_s_language_by_their_codes() {
+        let mut violations = platform::error::Violations::new();
+        violations.add_with_reason("time_zone", "INVALID_TIME_ZONE", "must be an IANA time zone");
+        violations.add("nickname", "a check without a code yet");
+        let problem = Problem::from_status(&platform::error::invalid_argument(violations.into_vec()));
+        assert_eq!(problem.code, "validation-error");
+        assert_eq!(problem.errors[0].code, "INVALID_TIME_ZONE");
+        assert_eq!(problem.errors[0].field, "timeZone");
+
+        let english = localize(problem.clone(), i18n::catalogs().fallback());
+        assert_eq!(english.title, "Some fields are not valid");
+        assert_eq!(english.errors[0].message, "must be an IANA time zone", "English keeps the service's words");
+
+        let french = localize(problem, i18n::catalogs().choose(None, Some("fr")));
+        assert_eq!(french.title, "Certains champs ne sont pas valides");
+        assert_eq!(french.detail, "Corrigez les champs signalés et réessayez.");
+        assert_eq!(french.errors[0].message, "Choisissez un fuseau horaire tel que Europe/Paris.");
+        assert_eq!(french.errors[1].message, "Cette valeur n’est pas valide.");
+        assert_eq!((french.status, french.kind.as_str()), (400, "urn:myaccount:problem:validation-error"));
+    }
+
+    #[test]
     fn internal_statuses_do_not_leak() {
         let p = Problem::from_status(&tonic::Status::internal("relation users does not exist"));
         assert_eq!(p.status, 500);
