@@ -153,3 +153,19 @@ activity-invitation-created = In eine Organisation eingeladen
 activity-invitation-declined = Einladung abgelehnt
 activity-flagged = Eine Anmeldung als nicht von mir gemeldet; alle Sitzungen wurden abgemeldet
 activity-data-exported = Daten heruntergeladen
+
+## Kennwort
+password-title = Kennwort
+password-change = Kennwort ändern
+password-current = Aktuelles Kennwort
+password-new = Neues Kennwort
+password-new-hint = Eine lange Passphrase aus mehreren Wörtern ist sicher und leicht zu merken.
+password-confirm = Neues Kennwort bestätigen
+password-end-other-sessions = Von allen anderen Sitzungen abmelden (empfohlen, falls jemand anderes Ihr Kennwort kennen könnte)
+password-mismatch = Die neuen Kennwörter stimmen nicht überein.
+password-mismatch-field = Geben Sie zweimal dasselbe neue Kennwort ein.
+password-changed = Ihr Kennwort wurde geändert.
+password-changed-sessions-ended = { $count ->
+    [one] Ihr Kennwort wurde geändert. { $count } andere Sitzung wurde abgemeldet.
+   *[other] Ihr Kennwort wurde geändert. { $count } andere Sitzungen wurden abgemeldet.
+}

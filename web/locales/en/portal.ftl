@@ -154,3 +154,19 @@ activity-invitation-created = Invited to an organization
 activity-invitation-declined = Invitation declined
 activity-flagged = Reported a sign-in as not me; every session was signed out
 activity-data-exported = Data downloaded
+
+## Password
+password-title = Password
+password-change = Change password
+password-current = Current password
+password-new = New password
+password-new-hint = A long passphrase of several words is strong and easy to remember.
+password-confirm = Confirm new password
+password-end-other-sessions = Sign out of all other sessions (recommended if someone else may know your password)
+password-mismatch = The new passwords do not match.
+password-mismatch-field = Type the same new password twice.
+password-changed = Your password has been changed.
+password-changed-sessions-ended = { $count ->
+    [one] Your password has been changed. { $count } other session was signed out.
+   *[other] Your password has been changed. { $count } other sessions were signed out.
+}

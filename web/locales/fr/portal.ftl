@@ -153,3 +153,19 @@ activity-invitation-created = Invité dans une organisation
 activity-invitation-declined = Invitation refusée
 activity-flagged = Connexion signalée comme n’étant pas la mienne ; toutes les sessions ont été fermées
 activity-data-exported = Données téléchargées
+
+## Mot de passe
+password-title = Mot de passe
+password-change = Changer le mot de passe
+password-current = Mot de passe actuel
+password-new = Nouveau mot de passe
+password-new-hint = Une longue phrase secrète de plusieurs mots est robuste et facile à retenir.
+password-confirm = Confirmer le nouveau mot de passe
+password-end-other-sessions = Fermer toutes les autres sessions (recommandé si quelqu’un d’autre pourrait connaître votre mot de passe)
+password-mismatch = Les nouveaux mots de passe ne correspondent pas.
+password-mismatch-field = Saisissez deux fois le même nouveau mot de passe.
+password-changed = Votre mot de passe a été modifié.
+password-changed-sessions-ended = { $count ->
+    [one] Votre mot de passe a été modifié. { $count } autre session a été fermée.
+   *[other] Votre mot de passe a été modifié. { $count } autres sessions ont été fermées.
+}
