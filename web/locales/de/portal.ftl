@@ -169,3 +169,30 @@ password-changed-sessions-ended = { $count ->
     [one] Ihr Kennwort wurde geändert. { $count } andere Sitzung wurde abgemeldet.
    *[other] Ihr Kennwort wurde geändert. { $count } andere Sitzungen wurden abgemeldet.
 }
+
+## Sitzungen
+sessions-title = Sitzungen
+sessions-this-session = Diese Sitzung
+sessions-ip-address = IP-Adresse
+sessions-location = Ort
+sessions-location-unknown = Unbekannt
+sessions-signed-in = Angemeldet
+sessions-last-active = Zuletzt aktiv
+sessions-methods = Anmeldemethoden
+sessions-sign-out-one-title = Diese Sitzung abmelden?
+sessions-sign-out-one-message = { $device } wird abgemeldet.
+sessions-signed-out-one = Die Sitzung wurde abgemeldet.
+sessions-sign-out-device = { $device } abmelden
+sessions-where = Wo Sie angemeldet sind
+sessions-none = Keine aktiven Sitzungen.
+sessions-everywhere-else = Überall sonst abmelden
+sessions-everywhere-else-title = Überall sonst abmelden?
+sessions-everywhere-else-message = Alle anderen Sitzungen enden. Diese bleibt angemeldet.
+sessions-others-signed-out = { $count ->
+    [one] { $count } andere Sitzung wurde abgemeldet.
+   *[other] { $count } andere Sitzungen wurden abgemeldet.
+}
+sessions-everywhere = Überall abmelden
+sessions-everywhere-title = Überall abmelden?
+sessions-everywhere-message = Alle Sitzungen enden, auch diese. Sie müssen sich erneut anmelden.
+sessions-signed-out-everywhere = Sie wurden überall abgemeldet.

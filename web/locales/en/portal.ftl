@@ -170,3 +170,30 @@ password-changed-sessions-ended = { $count ->
     [one] Your password has been changed. { $count } other session was signed out.
    *[other] Your password has been changed. { $count } other sessions were signed out.
 }
+
+## Sessions
+sessions-title = Sessions
+sessions-this-session = This session
+sessions-ip-address = IP address
+sessions-location = Location
+sessions-location-unknown = Unknown
+sessions-signed-in = Signed in
+sessions-last-active = Last active
+sessions-methods = Sign-in methods
+sessions-sign-out-one-title = Sign out this session?
+sessions-sign-out-one-message = { $device } will be signed out.
+sessions-signed-out-one = The session was signed out.
+sessions-sign-out-device = Sign out { $device }
+sessions-where = Where you are signed in
+sessions-none = No active sessions.
+sessions-everywhere-else = Sign out everywhere else
+sessions-everywhere-else-title = Sign out everywhere else?
+sessions-everywhere-else-message = Every other session ends. This one stays signed in.
+sessions-others-signed-out = { $count ->
+    [one] { $count } other session was signed out.
+   *[other] { $count } other sessions were signed out.
+}
+sessions-everywhere = Sign out everywhere
+sessions-everywhere-title = Sign out everywhere?
+sessions-everywhere-message = Every session ends, this one too. You will need to sign in again.
+sessions-signed-out-everywhere = You were signed out everywhere.

@@ -169,3 +169,30 @@ password-changed-sessions-ended = { $count ->
     [one] Votre mot de passe a été modifié. { $count } autre session a été fermée.
    *[other] Votre mot de passe a été modifié. { $count } autres sessions ont été fermées.
 }
+
+## Sessions
+sessions-title = Sessions
+sessions-this-session = Cette session
+sessions-ip-address = Adresse IP
+sessions-location = Lieu
+sessions-location-unknown = Inconnu
+sessions-signed-in = Connexion
+sessions-last-active = Dernière activité
+sessions-methods = Méthodes de connexion
+sessions-sign-out-one-title = Fermer cette session ?
+sessions-sign-out-one-message = { $device } sera déconnecté.
+sessions-signed-out-one = La session a été fermée.
+sessions-sign-out-device = Déconnecter { $device }
+sessions-where = Où vous êtes connecté
+sessions-none = Aucune session active.
+sessions-everywhere-else = Se déconnecter partout ailleurs
+sessions-everywhere-else-title = Se déconnecter partout ailleurs ?
+sessions-everywhere-else-message = Toutes les autres sessions sont fermées. Celle-ci reste connectée.
+sessions-others-signed-out = { $count ->
+    [one] { $count } autre session a été fermée.
+   *[other] { $count } autres sessions ont été fermées.
+}
+sessions-everywhere = Se déconnecter partout
+sessions-everywhere-title = Se déconnecter partout ?
+sessions-everywhere-message = Toutes les sessions sont fermées, y compris celle-ci. Vous devrez vous reconnecter.
+sessions-signed-out-everywhere = Vous avez été déconnecté partout.
