@@ -196,3 +196,41 @@ sessions-everywhere = Überall abmelden
 sessions-everywhere-title = Überall abmelden?
 sessions-everywhere-message = Alle Sitzungen enden, auch diese. Sie müssen sich erneut anmelden.
 sessions-signed-out-everywhere = Sie wurden überall abgemeldet.
+
+## Datenschutz
+privacy-title = Datenschutz
+privacy-service-identity = Konto und Anmeldung
+privacy-service-organizations = Organisationen
+privacy-service-devices = Geräte
+privacy-service-security-info = Sicherheitsinformationen
+privacy-service-audit = Anmelde- und Aktivitätsprotokolle
+privacy-home = Heimorganisation
+privacy-guest = Gast
+privacy-statement = Datenschutzerklärung
+privacy-read-statement = Datenschutzerklärung lesen
+privacy-not-provided = Nicht angegeben
+privacy-contact = Datenschutzkontakt
+privacy-sign-ins-kept-for = Anmeldungen werden aufbewahrt für
+privacy-days = { $count ->
+    [one] { $count } Tag
+   *[other] { $count } Tage
+}
+privacy-what-is-kept = Was über Sie gespeichert wird
+privacy-download-my-data = Meine Daten herunterladen
+privacy-downloaded = Ihre Daten wurden heruntergeladen.
+privacy-download-title = Ihre Daten herunterladen
+privacy-download-text = Eine JSON-Datei mit allem, was „Mein Konto“ über Sie speichert: Profil, Sitzungen, Sicherheitsinformationen (ohne Geheimnisse), Geräte (ohne Schlüssel), Organisationen, Anmeldungen und Aktivitäten.
+privacy-confirm-name = Geben Sie zur Bestätigung Ihren Benutzernamen ein
+privacy-confirm-name-detail = Geben Sie zur Bestätigung Ihren Benutzernamen ein.
+privacy-required = Erforderlich.
+privacy-delete-my-account = Mein Konto löschen
+privacy-delete-confirm-title = Ihr Konto löschen?
+privacy-delete-confirm-message = Ihr Konto und alles, was „Mein Konto“ über Sie speichert, werden gelöscht. Das kann nicht rückgängig gemacht werden.
+privacy-deleted = Ihr Konto wurde gelöscht.
+privacy-delete-title = Ihr Konto löschen
+privacy-delete-text = Wenn Sie Ihr Konto löschen, werden Sie überall abgemeldet und Ihre Daten in allen Diensten gelöscht.
+privacy-delete-not-allowed = Ihre Organisation erlaubt Ihnen nicht, Ihr eigenes Konto zu löschen.
+privacy-retention-title = Wie lange Daten aufbewahrt werden
+privacy-retention-sign-ins = Anmeldungen
+privacy-retention-activity = Kontoaktivität
+privacy-retention-after-deletion = Nach dem Löschen Ihres Kontos

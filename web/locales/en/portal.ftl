@@ -197,3 +197,41 @@ sessions-everywhere = Sign out everywhere
 sessions-everywhere-title = Sign out everywhere?
 sessions-everywhere-message = Every session ends, this one too. You will need to sign in again.
 sessions-signed-out-everywhere = You were signed out everywhere.
+
+## Privacy
+privacy-title = Privacy
+privacy-service-identity = Account and sign-in
+privacy-service-organizations = Organizations
+privacy-service-devices = Devices
+privacy-service-security-info = Security info
+privacy-service-audit = Sign-in and activity logs
+privacy-home = Home
+privacy-guest = Guest
+privacy-statement = Privacy statement
+privacy-read-statement = Read the privacy statement
+privacy-not-provided = Not provided
+privacy-contact = Privacy contact
+privacy-sign-ins-kept-for = Sign-ins kept for
+privacy-days = { $count ->
+    [one] { $count } day
+   *[other] { $count } days
+}
+privacy-what-is-kept = What is kept about you
+privacy-download-my-data = Download my data
+privacy-downloaded = Your data was downloaded.
+privacy-download-title = Download your data
+privacy-download-text = One JSON file with everything My Account keeps about you: profile, sessions, security info (no secrets), devices (no keys), organizations, sign-ins and activity.
+privacy-confirm-name = Type your user name to confirm
+privacy-confirm-name-detail = Type your user name to confirm.
+privacy-required = Required.
+privacy-delete-my-account = Delete my account
+privacy-delete-confirm-title = Delete your account?
+privacy-delete-confirm-message = Your account and everything My Account keeps about you will be erased. This cannot be undone.
+privacy-deleted = Your account has been deleted.
+privacy-delete-title = Delete your account
+privacy-delete-text = Deleting your account signs you out everywhere and erases your data in every service.
+privacy-delete-not-allowed = Your organization does not let you delete your own account.
+privacy-retention-title = How long data is kept
+privacy-retention-sign-ins = Sign-ins
+privacy-retention-activity = Account activity
+privacy-retention-after-deletion = After your account is deleted

@@ -196,3 +196,41 @@ sessions-everywhere = Se déconnecter partout
 sessions-everywhere-title = Se déconnecter partout ?
 sessions-everywhere-message = Toutes les sessions sont fermées, y compris celle-ci. Vous devrez vous reconnecter.
 sessions-signed-out-everywhere = Vous avez été déconnecté partout.
+
+## Confidentialité
+privacy-title = Confidentialité
+privacy-service-identity = Compte et connexion
+privacy-service-organizations = Organisations
+privacy-service-devices = Appareils
+privacy-service-security-info = Informations de sécurité
+privacy-service-audit = Journaux de connexion et d’activité
+privacy-home = Origine
+privacy-guest = Invité
+privacy-statement = Déclaration de confidentialité
+privacy-read-statement = Lire la déclaration de confidentialité
+privacy-not-provided = Non fourni
+privacy-contact = Contact confidentialité
+privacy-sign-ins-kept-for = Connexions conservées pendant
+privacy-days = { $count ->
+    [one] { $count } jour
+   *[other] { $count } jours
+}
+privacy-what-is-kept = Ce qui est conservé à votre sujet
+privacy-download-my-data = Télécharger mes données
+privacy-downloaded = Vos données ont été téléchargées.
+privacy-download-title = Télécharger vos données
+privacy-download-text = Un fichier JSON avec tout ce que Mon compte conserve à votre sujet : profil, sessions, informations de sécurité (sans secrets), appareils (sans clés), organisations, connexions et activité.
+privacy-confirm-name = Saisissez votre nom d’utilisateur pour confirmer
+privacy-confirm-name-detail = Saisissez votre nom d’utilisateur pour confirmer.
+privacy-required = Obligatoire.
+privacy-delete-my-account = Supprimer mon compte
+privacy-delete-confirm-title = Supprimer votre compte ?
+privacy-delete-confirm-message = Votre compte et tout ce que Mon compte conserve à votre sujet seront effacés. Cette action est irréversible.
+privacy-deleted = Votre compte a été supprimé.
+privacy-delete-title = Supprimer votre compte
+privacy-delete-text = La suppression de votre compte vous déconnecte partout et efface vos données dans tous les services.
+privacy-delete-not-allowed = Votre organisation ne vous permet pas de supprimer votre propre compte.
+privacy-retention-title = Durée de conservation des données
+privacy-retention-sign-ins = Connexions
+privacy-retention-activity = Activité du compte
+privacy-retention-after-deletion = Après la suppression de votre compte
