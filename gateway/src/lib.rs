@@ -8,6 +8,7 @@ pub mod extract;
 pub mod i18n;
 pub mod idempotency;
 pub mod json;
+pub mod localize;
 pub mod location;
 pub mod metrics;
 pub mod openapi;
@@ -160,7 +161,7 @@ pub fn router(state: AppState) -> Router {
             // problems come in the person's own language.
             .layer(axum::middleware::from_fn_with_state(
                 session_state.clone(),
-                problem::localize_problems,
+                localize::localize_problems,
             ))
             .layer(axum::middleware::from_fn_with_state(
                 session_state,
@@ -184,7 +185,7 @@ pub fn router(state: AppState) -> Router {
         // language `Accept-Language` asks for.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            problem::localize_problems,
+            localize::localize_problems,
         ))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(axum::middleware::from_fn_with_state(

@@ -297,68 +297,6 @@ pub fn localize(mut problem: Problem, catalog: &Catalog) -> Problem {
     problem
 }
 
-/// Writes a problem answered below this layer in the language of the person it answers: the
-/// profile's `preferredLanguage` when the request carries an access token that identity
-/// accepts (asked only when there is a problem to answer), else `Accept-Language`, else
-/// English. Placed inside the session layer, it sees the token a cookie carries.
-pub async fn localize_problems(
-    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let accept_language = request
-        .headers()
-        .get(header::ACCEPT_LANGUAGE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let authorization = request.headers().get(header::AUTHORIZATION).cloned();
-    let mut response = next.run(request).await;
-    let Some(problem) = response.extensions_mut().remove::<Problem>() else {
-        return response;
-    };
-    let preferred_language = match authorization {
-        Some(token) if problem.status != StatusCode::UNAUTHORIZED.as_u16() => preferred_language(&state, token).await,
-        _ => None,
-    };
-    let catalog = i18n::catalogs().choose(preferred_language.as_deref(), accept_language.as_deref());
-    // Only the body changes: status and headers (Retry-After, cookies being cleared) stay.
-    let (mut parts, body) = response.into_parts();
-    let body = if catalog.is_fallback() {
-        body
-    } else {
-        match serde_json::to_vec(&localize(problem, catalog)) {
-            Ok(json) => {
-                parts.headers.remove(header::CONTENT_LENGTH);
-                axum::body::Body::from(json)
-            }
-            Err(_) => body,
-        }
-    };
-    parts
-        .headers
-        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(catalog.language()));
-    parts
-        .headers
-        .append(header::VARY, HeaderValue::from_static("accept-language"));
-    Response::from_parts(parts, body)
-}
-
-/// How long a problem waits for the person's language before it is answered without it.
-const LANGUAGE_LOOKUP_DEADLINE: Duration = Duration::from_millis(500);
-
-async fn preferred_language(state: &crate::state::AppState, authorization: HeaderValue) -> Option<String> {
-    let mut request = tonic::Request::new(myaccount_proto::identity::v1::GetMyProfileRequest {});
-    let value = authorization.to_str().ok()?.parse().ok()?;
-    request.metadata_mut().insert("authorization", value);
-    request.set_timeout(LANGUAGE_LOOKUP_DEADLINE);
-    let mut identity = state.identity();
-    let call = identity.get_my_profile(request);
-    match tokio::time::timeout(LANGUAGE_LOOKUP_DEADLINE, call).await {
-        Ok(Ok(profile)) => Some(profile.into_inner().preferred_language).filter(|l| !l.is_empty()),
-        _ => None,
-    }
-}
-
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let problem = localize(self, i18n::catalogs().fallback());
@@ -445,14 +383,40 @@ mod tests {
 
         let english = localize(problem.clone(), i18n::catalogs().fallback());
         assert_eq!(english.title, "Some fields are not valid");
-        assert_eq!(english.errors[0].message, "must be an IANA time zone", "English keeps the service's words");
+        assert_eq!(
+            english.errors[0].message, "must be an IANA time zone",
+            "English keeps the service's words"
+        );
 
         let french = localize(problem, i18n::catalogs().choose(None, Some("fr")));
         assert_eq!(french.title, "Certains champs ne sont pas valides");
         assert_eq!(french.detail, "Corrigez les champs signalés et réessayez.");
-        assert_eq!(french.errors[0].message, "Choisissez un fuseau horaire tel que Europe/Paris.");
+        assert_eq!(
+            french.errors[0].message,
+            "Choisissez un fuseau horaire tel que Europe/Paris."
+        );
         assert_eq!(french.errors[1].message, "Cette valeur n’est pas valide.");
-        assert_eq!((french.status, french.kind.as_str()), (400, "urn:myaccount:problem:validation-error"));
+        assert_eq!(
+            (french.status, french.kind.as_str()),
+            (400, "urn:myaccount:problem:validation-error")
+        );
+    }
+
+    #[test]
+    fn every_problem_code_and_field_reason_has_its_messages() {
+        for language in i18n::LANGUAGES {
+            let catalog = i18n::catalogs().get(language);
+            assert_eq!(catalog.language(), language, "{language} is loaded");
+            for code in CODES {
+                for id in [format!("problem-{code}"), format!("problem-{code}-detail")] {
+                    assert!(catalog.message(&id, &[]).is_some(), "{language}: {id}");
+                }
+            }
+            for reason in FIELD_REASONS {
+                let id = field_message_id(reason);
+                assert!(catalog.message(&id, &[]).is_some(), "{language}: {id}");
+            }
+        }
     }
 
     #[test]
