@@ -101,7 +101,10 @@ async fn language_format_and_zone_are_kept_in_the_profile_and_bad_values_change_
         if let Some(first) = page["items"].as_array().and_then(|items| items.first()).cloned() {
             break first;
         }
-        assert!(std::time::Instant::now() < deadline, "the profile change reaches the activity log");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the profile change reaches the activity log"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     };
     assert_eq!(
