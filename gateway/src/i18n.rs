@@ -150,7 +150,8 @@ pub fn parse_accept_language(header: &str) -> Vec<LanguageIdentifier> {
             LanguageIdentifier::from_str(tag).ok().map(|id| (weight, id))
         })
         .collect();
-    weighted.sort_by(|a, b| b.0.cmp(&a.0));
+    // A stable sort: tags of the same weight keep the order given.
+    weighted.sort_by_key(|(weight, _)| std::cmp::Reverse(*weight));
     weighted.into_iter().map(|(_, id)| id).collect()
 }
 

@@ -282,9 +282,11 @@ pub fn localize(mut problem: Problem, catalog: &Catalog) -> Problem {
     }
     // English keeps the services' own sentences, which say more ("at most 64 characters").
     for error in problem.errors.iter_mut().filter(|_| !catalog.is_fallback()) {
-        let by_code = (!error.code.is_empty())
-            .then(|| catalog.message(&field_message_id(&error.code), &[]))
-            .flatten();
+        let by_code = if error.code.is_empty() {
+            None
+        } else {
+            catalog.message(&field_message_id(&error.code), &[])
+        };
         error.message = by_code
             .or_else(|| catalog.message("field-invalid", &[]))
             .unwrap_or_default();
