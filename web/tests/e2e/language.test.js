@@ -53,7 +53,8 @@ story('switches to German, a regional format and a time zone', async (page) => {
   assert.equal(await page.getByText('preferred_language').count(), 0, 'no field names');
 
   // Back to English for whoever signs in next on this browser: the choice is the profile's.
-  await nav(page, 'Sprache und Region');
+  await page.getByRole('navigation', { name: 'Mein Konto' }).getByRole('link', { name: 'Sprache und Region', exact: true }).click();
+  await heading(page, 'Sprache und Region');
   await page.getByRole('form', { name: 'Sprache und Region' }).getByLabel('Anzeigesprache').selectOption('en');
   await page.getByRole('button', { name: 'Speichern' }).click();
   await heading(page, 'Language and region');
