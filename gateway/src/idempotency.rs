@@ -30,6 +30,7 @@ fn invalid(message: String) -> Response {
     Problem::validation(vec![FieldError {
         field: "Idempotency-Key".to_owned(),
         message,
+        code: String::new(),
     }])
     .into_response()
 }

@@ -64,7 +64,13 @@ pub struct Profile {
     pub mobile_phone: String,
     pub business_phone: String,
     pub mail: String,
+    /// The display language, a BCP 47 tag (`de`, `fr-CA`); empty: the browser's.
     pub preferred_language: String,
+    /// How dates, times and numbers are written, a BCP 47 tag (`de-CH`); empty: as the display
+    /// language writes them.
+    pub regional_format: String,
+    /// The IANA time zone dates and times are shown in (`Europe/Berlin`); empty: the device's.
+    pub time_zone: String,
     pub home_organization_id: String,
     pub created_at: Option<String>,
     pub updated_at: Option<String>,
@@ -90,6 +96,8 @@ impl From<identity::Profile> for Profile {
             business_phone: p.business_phone,
             mail: p.mail,
             preferred_language: p.preferred_language,
+            regional_format: p.regional_format,
+            time_zone: p.time_zone,
             home_organization_id: p.home_organization_id,
             editable_fields: p.editable_fields.iter().map(|field| camel(field)).collect(),
         }

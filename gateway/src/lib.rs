@@ -5,8 +5,10 @@
 pub mod clients;
 pub mod cookies;
 pub mod extract;
+pub mod i18n;
 pub mod idempotency;
 pub mod json;
+pub mod localize;
 pub mod location;
 pub mod metrics;
 pub mod openapi;
@@ -154,10 +156,17 @@ pub fn router(state: AppState) -> Router {
     platform::metrics::install();
     let session_state = state.clone();
     let (routes, _) = documented_routes(move |protected| {
-        protected.layer(axum::middleware::from_fn_with_state(
-            session_state,
-            session::authenticate,
-        ))
+        protected
+            // Inside the session layer: a cookie's access token is in the request by now, so
+            // problems come in the person's own language.
+            .layer(axum::middleware::from_fn_with_state(
+                session_state.clone(),
+                localize::localize_problems,
+            ))
+            .layer(axum::middleware::from_fn_with_state(
+                session_state,
+                session::authenticate,
+            ))
     })
     .split_for_parts();
 
@@ -172,6 +181,12 @@ pub fn router(state: AppState) -> Router {
                 "this endpoint does not accept that method",
             )
         })
+        // Every other problem (public routes, the session layer's own, the fallbacks) in the
+        // language `Accept-Language` asks for.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            localize::localize_problems,
+        ))
         .layer(DefaultBodyLimit::max(state.settings.body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.draining.clone(),

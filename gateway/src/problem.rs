@@ -1,5 +1,7 @@
 //! RFC 9457 problem details: every error the gateway answers, including the services' gRPC
-//! statuses, which are mapped here and nowhere else.
+//! statuses, which are mapped here and nowhere else. Each problem has a stable `code`, and each
+//! invalid field the reason code the service gave; [`localize`] writes title, detail and field
+//! messages in the person's language from the catalogs (`crate::i18n`).
 
 use std::time::Duration;
 
@@ -9,11 +11,85 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use tonic::Code;
 
+use crate::i18n::{self, Catalog};
+
+/// Every problem code the gateway answers (the slug of `type`): each has a title and a detail
+/// in every catalog (`problem-<code>`, `problem-<code>-detail`).
+pub const CODES: [&str; 24] = [
+    "bad-request",
+    "validation-error",
+    "failed-precondition",
+    "already-exists",
+    "conflict",
+    "forbidden",
+    "interactive-sign-in-required",
+    "reauthentication-required",
+    "not-found",
+    "not-implemented",
+    "revocation-status-unknown",
+    "too-many-requests",
+    "session-expired",
+    "session-revoked",
+    "unauthenticated",
+    "idempotency-key-reused",
+    "internal",
+    "method-not-allowed",
+    "payload-too-large",
+    "timeout",
+    "unavailable",
+    "csrf-token-invalid",
+    "export-incomplete",
+    "unsupported-media-type",
+];
+
+/// Field reason codes with a message of their own in every catalog (`field-<reason>`); others
+/// are written as `field-invalid` outside English.
+pub const FIELD_REASONS: [&str; 12] = [
+    "INVALID",
+    "REQUIRED",
+    "TOO_LONG",
+    "CONTROL_CHARACTERS",
+    "INVALID_ID",
+    "NOT_EDITABLE",
+    "LISTED_TWICE",
+    "NOTHING_TO_CHANGE",
+    "NOT_A_STRING",
+    "INVALID_PHONE",
+    "INVALID_LANGUAGE_TAG",
+    "INVALID_TIME_ZONE",
+];
+
+/// `INVALID_TIME_ZONE` -> `field-invalid-time-zone`.
+pub fn field_message_id(reason: &str) -> String {
+    format!("field-{}", reason.to_ascii_lowercase().replace('_', "-"))
+}
+
 /// One invalid input field, named in the request's JSON casing.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
+    /// The stable code of what is wrong (`INVALID_TIME_ZONE`, `REQUIRED`), when the check that
+    /// refused it gives one; `message` is its sentence in the person's language.
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub code: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+            code: String::new(),
+        }
+    }
+
+    pub fn coded(field: impl Into<String>, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            code: code.to_owned(),
+            ..Self::new(field, message)
+        }
+    }
 }
 
 /// RFC 9457 problem details, sent as `application/problem+json`.
@@ -23,7 +99,11 @@ pub struct Problem {
     /// `urn:myaccount:problem:<slug>`, e.g. `urn:myaccount:problem:validation-error`.
     #[serde(rename = "type")]
     pub kind: String,
-    pub title: &'static str,
+    /// The problem's stable code, the slug of `type` (`validation-error`): what a program
+    /// tells problems apart by, while `title` and `detail` are written for the person, in their
+    /// language (`Content-Language`).
+    pub code: String,
+    pub title: String,
     pub status: u16,
     pub detail: String,
     /// Every invalid field, for `validation-error`.
@@ -43,7 +123,8 @@ impl Problem {
     pub fn new(status: StatusCode, slug: &str, detail: impl Into<String>) -> Self {
         Self {
             kind: format!("urn:myaccount:problem:{slug}"),
-            title: status.canonical_reason().unwrap_or("Error"),
+            code: slug.to_owned(),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: detail.into(),
             errors: Vec::new(),
@@ -98,6 +179,7 @@ impl Problem {
                     .map(|v| FieldError {
                         field: camel_case_path(&v.field),
                         message: v.description,
+                        code: v.reason,
                     })
                     .collect();
                 if errors.is_empty() {
@@ -190,8 +272,44 @@ impl From<tonic::Status> for Problem {
     }
 }
 
+/// The problem written in a catalog's language: the title by its code; outside English the
+/// detail by its code and each field message by its reason code (or the general
+/// `field-invalid`). English keeps the specific sentences of the service or the gateway.
+pub fn localize(mut problem: Problem, catalog: &Catalog) -> Problem {
+    let code = problem.code.clone();
+    if let Some(title) = catalog.message(&format!("problem-{code}"), &[]) {
+        problem.title = title;
+    }
+    // English keeps the services' own sentences, which say more ("at most 64 characters").
+    for error in problem.errors.iter_mut().filter(|_| !catalog.is_fallback()) {
+        let by_code = if error.code.is_empty() {
+            None
+        } else {
+            catalog.message(&field_message_id(&error.code), &[])
+        };
+        error.message = by_code
+            .or_else(|| catalog.message("field-invalid", &[]))
+            .unwrap_or_default();
+    }
+    if !catalog.is_fallback()
+        && let Some(detail) = catalog.message(&format!("problem-{code}-detail"), &[])
+    {
+        problem.detail = detail;
+    }
+    problem
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
+        let problem = localize(self, i18n::catalogs().fallback());
+        let mut response = problem.clone().into_english_response();
+        response.extensions_mut().insert(problem);
+        response
+    }
+}
+
+impl Problem {
+    fn into_english_response(self) -> Response {
         let status = self.status();
         let retry_after = self.retry_after_secs;
         let www_authenticate = status == StatusCode::UNAUTHORIZED;
@@ -253,6 +371,54 @@ mod tests {
         assert_eq!(p.kind, "urn:myaccount:problem:reauthentication-required");
         let plain = Problem::from_status(&tonic::Status::permission_denied("needs the admin scope"));
         assert_eq!(plain.kind, "urn:myaccount:problem:forbidden");
+    }
+
+    #[test]
+    fn problems_are_written_in_a_catalog_s_language_by_their_codes() {
+        let mut violations = platform::error::Violations::new();
+        violations.add_with_reason("time_zone", "INVALID_TIME_ZONE", "must be an IANA time zone");
+        violations.add("nickname", "a check without a code yet");
+        let problem = Problem::from_status(&platform::error::invalid_argument(violations.into_vec()));
+        assert_eq!(problem.code, "validation-error");
+        assert_eq!(problem.errors[0].code, "INVALID_TIME_ZONE");
+        assert_eq!(problem.errors[0].field, "timeZone");
+
+        let english = localize(problem.clone(), i18n::catalogs().fallback());
+        assert_eq!(english.title, "Some fields are not valid");
+        assert_eq!(
+            english.errors[0].message, "must be an IANA time zone",
+            "English keeps the service's words"
+        );
+
+        let french = localize(problem, i18n::catalogs().choose(None, Some("fr")));
+        assert_eq!(french.title, "Certains champs ne sont pas valides");
+        assert_eq!(french.detail, "Corrigez les champs signalés et réessayez.");
+        assert_eq!(
+            french.errors[0].message,
+            "Choisissez un fuseau horaire tel que Europe/Paris."
+        );
+        assert_eq!(french.errors[1].message, "Cette valeur n’est pas valide.");
+        assert_eq!(
+            (french.status, french.kind.as_str()),
+            (400, "urn:myaccount:problem:validation-error")
+        );
+    }
+
+    #[test]
+    fn every_problem_code_and_field_reason_has_its_messages() {
+        for language in i18n::LANGUAGES {
+            let catalog = i18n::catalogs().get(language);
+            assert_eq!(catalog.language(), language, "{language} is loaded");
+            for code in CODES {
+                for id in [format!("problem-{code}"), format!("problem-{code}-detail")] {
+                    assert!(catalog.message(&id, &[]).is_some(), "{language}: {id}");
+                }
+            }
+            for reason in FIELD_REASONS {
+                let id = field_message_id(reason);
+                assert!(catalog.message(&id, &[]).is_some(), "{language}: {id}");
+            }
+        }
     }
 
     #[test]

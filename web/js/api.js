@@ -3,6 +3,8 @@
 // sends the person back to sign-in, and a 403 `reauthentication-required` opens the step-up
 // dialog and then retries the request once.
 
+import { language, t } from './i18n.js';
+
 const BASE = '/api/v1';
 const CSRF_COOKIE = 'myaccount_csrf';
 
@@ -48,7 +50,9 @@ export function csrfToken() {
 }
 
 async function send(method, path, body, { cookieSession = false, bearer } = {}) {
-  const headers = { accept: 'application/json, application/problem+json' };
+  // Problems come in the person's language: the gateway takes the profile's when signed in,
+  // this one before (sign-in, password reset).
+  const headers = { accept: 'application/json, application/problem+json', 'accept-language': language() };
   // A sign-in's registration token ("More information required"): the page holds it only until
   // the sign-in finishes.
   if (bearer) headers.authorization = `Bearer ${bearer}`;
@@ -68,7 +72,7 @@ async function send(method, path, body, { cookieSession = false, bearer } = {}) 
       cache: 'no-store',
     });
   } catch {
-    throw new ApiError(0, { title: 'Network error', detail: 'The server could not be reached. Check your connection and try again.' });
+    throw new ApiError(0, { title: t('network-error-title'), detail: t('network-error-detail') });
   }
   return response;
 }
@@ -106,7 +110,7 @@ export async function api(method, path, body, options = {}) {
   if (response.status === 403 && error.code === 'reauthentication-required' && stepUp) {
     const done = await handlers.reauthenticate(problem);
     if (!done) {
-      const cancelled = new ApiError(403, { ...problem, detail: 'Cancelled: this change needs you to verify your identity first.' });
+      const cancelled = new ApiError(403, { ...problem, detail: t('step-up-cancelled') });
       cancelled.cancelled = true;
       throw cancelled;
     }

@@ -6,6 +6,8 @@ import { get, post, setHandlers } from './api.js';
 import { h, replace, loading } from './dom.js';
 import { renderSignIn, reauthenticate } from './auth.js';
 import { errorState } from './pages/common.js';
+import { applyPreferences, t } from './i18n.js';
+import language from './pages/language.js';
 import overview from './pages/overview.js';
 import securityInfo from './pages/security-info.js';
 import password from './pages/password.js';
@@ -24,12 +26,13 @@ const routes = {
   '/organizations': organizations,
   '/privacy': privacy,
   '/sign-ins': signIns,
+  '/language': language,
 };
 
 const notFound = {
-  title: 'Page not found',
+  get title() { return t('not-found-title'); },
   render(body) {
-    replace(body, h('p', { text: 'There is no such page. ' }, h('a', { href: '/', 'data-route': '', text: 'Go to the overview' })));
+    replace(body, h('p', { text: `${t('not-found-text')} ` }, h('a', { href: '/', 'data-route': '', text: t('not-found-link') })));
   },
 };
 
@@ -49,21 +52,25 @@ function markNav(path) {
   });
 }
 
+/** The header's name, and the person's language, format and time zone from the profile. */
 async function loadAccountName() {
   try {
     const profile = await get('/me/profile');
     document.getElementById('account-name').textContent = profile.displayName || profile.userPrincipalName || '';
+    await applyPreferences(profile);
   } catch {
     document.getElementById('account-name').textContent = '';
   }
 }
 
+/** Resolves once the person's language is in use (signed in) or the browser's (signed out). */
 function setSignedIn(value) {
   signedIn = value;
   document.getElementById('site-nav').hidden = !value;
   document.getElementById('account').hidden = !value;
-  if (value) loadAccountName();
-  else document.getElementById('account-name').textContent = '';
+  if (value) return loadAccountName();
+  document.getElementById('account-name').textContent = '';
+  return Promise.resolve();
 }
 
 /** Shows the page of `location.pathname`; `focus`: move focus to its heading. */
@@ -78,16 +85,22 @@ export async function show({ focus = true } = {}) {
   const heading = h('h1', { tabindex: '-1', text: page.title });
   const body = h('div', { class: 'page-body' }, loading());
   replace(main(), h('div', { class: `page page-${(path.slice(1) || 'overview')}` }, heading, body));
-  document.title = `${page.title} - My Account`;
+  document.title = t('page-title', { page: page.title });
   markNav(path);
   if (focus) heading.focus();
   const rerender = () => show({ focus: false });
   try {
-    await page.render(body, { rerender, navigate, signedOut, accountChanged: loadAccountName, isCurrent: () => count === renderCount });
+    await page.render(body, { rerender, navigate, signedOut, accountChanged: loadAccountName, languageChanged, isCurrent: () => count === renderCount });
   } catch (err) {
     if (err && err.status === 401) return;
     if (count === renderCount) replace(body, errorState(err, rerender));
   }
+}
+
+/** The person saved a new language, format or zone: the shell and the page in it anew. */
+async function languageChanged(profile) {
+  await applyPreferences(profile);
+  await show({ focus: false });
 }
 
 export function navigate(path) {
@@ -100,8 +113,8 @@ function showSignIn(message, focus = true) {
   renderSignIn(main(), {
     message,
     focus,
-    onSignedIn: () => {
-      setSignedIn(true);
+    onSignedIn: async () => {
+      await setSignedIn(true);
       show();
     },
   });
@@ -114,35 +127,35 @@ export function signedOut(message) {
   showSignIn(message);
 }
 
-/** Why a session was ended (the `reason` of a `session-revoked` problem), in words. */
+/** Why a session was ended (the `reason` of a `session-revoked` problem): its message. */
 const ENDED_BECAUSE = {
-  signed_out: 'You were signed out.',
-  revoked_by_user: 'You were signed out because this session was ended from your sessions page.',
-  other_sessions_revoked: 'You were signed out because you chose to sign out of your other sessions.',
-  signed_out_everywhere: 'You were signed out because you chose to sign out everywhere.',
-  password_changed: 'You were signed out because your password was changed.',
-  password_reset: 'You were signed out because your password was reset.',
-  device_disabled: 'You were signed out because this device was disabled.',
-  reported_not_me: 'You were signed out because a sign-in was reported as not yours. You will choose a new password after signing in.',
-  left_organization: 'You were signed out because you left the organization this session was in.',
-  removed_from_organization: 'You were signed out because you were removed from the organization this session was in.',
-  account_disabled: 'You were signed out because your account was disabled.',
-  account_deleted: 'You were signed out because your account was deleted.',
+  signed_out: 'ended-signed-out',
+  revoked_by_user: 'ended-revoked-by-user',
+  other_sessions_revoked: 'ended-other-sessions-revoked',
+  signed_out_everywhere: 'ended-signed-out-everywhere',
+  password_changed: 'ended-password-changed',
+  password_reset: 'ended-password-reset',
+  device_disabled: 'ended-device-disabled',
+  reported_not_me: 'ended-reported-not-me',
+  left_organization: 'ended-left-organization',
+  removed_from_organization: 'ended-removed-from-organization',
+  account_disabled: 'ended-account-disabled',
+  account_deleted: 'ended-account-deleted',
 };
 
-/** Why a session ended by itself (the `reason` of a `session-expired` problem), in words. */
+/** Why a session ended by itself (the `reason` of a `session-expired` problem): its message. */
 const EXPIRED_BECAUSE = {
-  idle_timeout: 'You were signed out because you were inactive for a while. Sign in again to continue.',
-  max_lifetime: 'You were signed out because your session reached its maximum length. Sign in again to continue.',
+  idle_timeout: 'expired-idle-timeout',
+  max_lifetime: 'expired-max-lifetime',
 };
 
 /** The sentence the sign-in page shows after a 401 from any call. */
 export function endedMessage(error) {
   const problem = (error && error.problem) || {};
-  const sentence =
+  const id =
     (error && error.code === 'session-revoked' && ENDED_BECAUSE[problem.reason]) ||
     (error && error.code === 'session-expired' && EXPIRED_BECAUSE[problem.reason]);
-  return sentence || 'Your session has ended. Sign in again to continue.';
+  return t(id || 'ended-default');
 }
 
 setHandlers({
@@ -170,7 +183,7 @@ async function start() {
     } catch {
       // Already over: the cookies are cleared either way.
     }
-    signedOut('You have signed out.');
+    signedOut(t('signed-out'));
   });
   document.querySelector('.skip-link').addEventListener('click', (e) => {
     e.preventDefault();
@@ -179,12 +192,14 @@ async function start() {
   });
   let status;
   try {
+    // The browser's language first, for sign-in and for any problem on the way.
+    await applyPreferences();
     status = await get('/auth/session');
   } catch (err) {
-    replace(main(), h('h1', { tabindex: '-1', text: 'My Account' }), errorState(err, () => start()));
+    replace(main(), h('h1', { tabindex: '-1', text: t('app-name') }), errorState(err, () => start()));
     return;
   }
-  setSignedIn(Boolean(status && status.signedIn));
+  await setSignedIn(Boolean(status && status.signedIn));
   show({ focus: false });
 }
 

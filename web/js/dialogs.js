@@ -2,6 +2,7 @@
 // goes back to where it was when the dialog closes.
 
 import { h, uid } from './dom.js';
+import { t } from './i18n.js';
 
 /**
  * Opens a modal dialog. `build(close)` returns its body; `close(value)` ends it. Resolves with
@@ -32,7 +33,7 @@ export function openDialog({ title, build, cancelValue = false, className = '' }
 }
 
 /** Asks before something that cannot be undone; resolves true only when confirmed. */
-export function confirmDialog({ title, message, confirmLabel = 'Confirm', cancelLabel = 'Cancel', danger = false, details = [] }) {
+export function confirmDialog({ title, message, confirmLabel = t('confirm'), cancelLabel = t('cancel'), danger = false, details = [] }) {
   return openDialog({
     title,
     className: 'dialog-confirm',

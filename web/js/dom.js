@@ -1,6 +1,8 @@
 // Small DOM helpers: elements are built with h(), never from HTML strings, so data from the
 // API is always text. No inline styles (the CSP forbids them): appearance comes from classes.
 
+import { t, formatDateTime } from './i18n.js';
+
 /**
  * h('p', {class: 'x', onclick: fn}, 'text', child, [more, children])
  * Attributes: class, text, hidden, checked, disabled, value, selected, htmlFor ('for'),
@@ -123,8 +125,8 @@ export function showProblem(form, error) {
     }
   }
   const message = problem.errors && problem.errors.length && !unplaced.length
-    ? 'Please correct the fields marked below.'
-    : sentence(problem.detail || problem.title || 'Something went wrong.');
+    ? t('form-correct-fields')
+    : sentence(problem.detail || problem.title || t('error-generic'));
   const box = h('div', { class: 'form-error', role: 'alert' },
     h('p', { text: message }),
     unplaced.length ? h('ul', {}, unplaced.map((u) => h('li', { text: u }))) : null);
@@ -133,12 +135,10 @@ export function showProblem(form, error) {
   return box;
 }
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-
+/** A time from the API, in the person's regional format and time zone. */
 export function when(iso) {
   if (!iso) return '—';
-  const d = new Date(iso);
-  return Number.isNaN(d.getTime()) ? iso : dateFormat.format(d);
+  return formatDateTime(iso);
 }
 
 export function timeEl(iso) {
@@ -165,7 +165,7 @@ export function notice(text, kind = 'success') {
   return h('div', { class: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : null }, h('p', { text: kind === 'error' ? sentence(text) : text }));
 }
 
-export function loading(text = 'Loading…') {
+export function loading(text = t('loading')) {
   return h('p', { class: 'loading', role: 'status', text });
 }
 

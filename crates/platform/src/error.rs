@@ -10,11 +10,22 @@ use tonic_types::{ErrorDetails, StatusExt};
 
 use crate::revocation_reason::{REVOCATION_STATUS_UNKNOWN, RevocationReason, SESSION_REVOKED};
 
-/// One invalid field of a request: `display_name`, `at most 256 characters`.
+/// One invalid field of a request: `display_name`, `at most 256 characters`, and the stable
+/// code of what is wrong (`TOO_LONG`; `google.rpc.BadRequest.FieldViolation.reason`), which
+/// clients translate; empty where no code is given yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldViolation {
     pub field: String,
     pub description: String,
+    pub reason: String,
+}
+
+/// Stable codes of the field violations `Violations` writes itself.
+pub mod violation_reason {
+    pub const REQUIRED: &str = "REQUIRED";
+    pub const TOO_LONG: &str = "TOO_LONG";
+    pub const CONTROL_CHARACTERS: &str = "CONTROL_CHARACTERS";
+    pub const INVALID_ID: &str = "INVALID_ID";
 }
 
 impl From<myaccount_proto::InvalidId> for FieldViolation {
@@ -22,6 +33,7 @@ impl From<myaccount_proto::InvalidId> for FieldViolation {
         Self {
             description: e.description(),
             field: e.field,
+            reason: violation_reason::INVALID_ID.to_owned(),
         }
     }
 }
@@ -36,9 +48,15 @@ impl Violations {
     }
 
     pub fn add(&mut self, field: impl Into<String>, description: impl Into<String>) {
+        self.add_with_reason(field, "", description);
+    }
+
+    /// A violation with its stable code (`violation_reason`, or a service's own).
+    pub fn add_with_reason(&mut self, field: impl Into<String>, reason: &str, description: impl Into<String>) {
         self.0.push(FieldViolation {
             field: field.into(),
             description: description.into(),
+            reason: reason.to_owned(),
         });
     }
 
@@ -46,9 +64,17 @@ impl Violations {
     /// needs them; they corrupt logs and UIs).
     pub fn text(&mut self, field: &str, value: &str, max_chars: usize) {
         if value.chars().count() > max_chars {
-            self.add(field, format!("at most {max_chars} characters"));
+            self.add_with_reason(
+                field,
+                violation_reason::TOO_LONG,
+                format!("at most {max_chars} characters"),
+            );
         } else if value.chars().any(char::is_control) {
-            self.add(field, "must not contain control characters");
+            self.add_with_reason(
+                field,
+                violation_reason::CONTROL_CHARACTERS,
+                "must not contain control characters",
+            );
         }
     }
 
@@ -61,12 +87,17 @@ impl Violations {
 
     pub fn required(&mut self, field: &str, value: &str) {
         if value.trim().is_empty() {
-            self.add(field, "is required");
+            self.add_with_reason(field, violation_reason::REQUIRED, "is required");
         }
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// How many violations so far (a check tells whether it added one).
+    pub fn len(&self) -> usize {
+        self.0.len()
     }
 
     pub fn into_result(self) -> Result<(), Vec<FieldViolation>> {
@@ -295,9 +326,16 @@ pub fn invalid_argument(violations: Vec<FieldViolation>) -> Status {
         .collect::<Vec<_>>()
         .join("; ");
     let mut details = ErrorDetails::new();
-    for v in &violations {
-        details.add_bad_request_violation(v.field.clone(), v.description.clone());
-    }
+    let violations: Vec<tonic_types::FieldViolation> = violations
+        .into_iter()
+        .map(|v| tonic_types::FieldViolation {
+            field: v.field,
+            description: v.description,
+            reason: v.reason,
+            localized_message: None,
+        })
+        .collect();
+    details.set_bad_request(violations);
     Status::with_error_details(Code::InvalidArgument, message, details)
 }
 
@@ -317,6 +355,7 @@ pub fn field_violations(status: &Status) -> Vec<FieldViolation> {
                 .map(|v| FieldViolation {
                     field: v.field.clone(),
                     description: v.description.clone(),
+                    reason: v.reason.clone(),
                 })
                 .collect()
         })

@@ -117,6 +117,7 @@ impl ServiceError for IdempotencyError {
             Self::InvalidKey(e) => ErrorKind::InvalidArgument(vec![FieldViolation {
                 field: METADATA.to_owned(),
                 description: e.to_string(),
+                reason: String::new(),
             }]),
             Self::OtherCaller | Self::OtherRequest => ErrorKind::IdempotencyKeyReused(self.to_string()),
             Self::AnsweredBefore => ErrorKind::AnsweredBefore,

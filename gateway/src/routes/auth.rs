@@ -133,6 +133,7 @@ pub async fn complete_mfa(
             return Err(Problem::validation(vec![FieldError {
                 field: "code".into(),
                 message: "send either code or assertion, not both".into(),
+                code: String::new(),
             }]));
         }
     };
@@ -419,6 +420,7 @@ pub async fn verify_password_reset_method(
             return Err(Problem::validation(vec![FieldError {
                 field: "code".into(),
                 message: "send either code or assertion, not both".into(),
+                code: String::new(),
             }]));
         }
     };

@@ -139,6 +139,8 @@ pub struct ProfilePatch {
     mobile_phone: Option<String>,
     business_phone: Option<String>,
     preferred_language: Option<String>,
+    regional_format: Option<String>,
+    time_zone: Option<String>,
 }
 
 #[utoipa::path(
@@ -160,7 +162,7 @@ pub async fn get_profile(State(state): State<AppState>, bearer: Bearer) -> Resul
 /// shape of the contract, not a rule. Which of them the person may change is identity's to say
 /// (the profile's `editableFields`); identity refuses the others by name.
 type SetChange = fn(&mut identity::ProfileChanges, String);
-const PROFILE_CHANGES: [(&str, &str, SetChange); 7] = [
+const PROFILE_CHANGES: [(&str, &str, SetChange); 9] = [
     ("displayName", "display_name", |c, v| c.display_name = v),
     ("givenName", "given_name", |c, v| c.given_name = v),
     ("surname", "surname", |c, v| c.surname = v),
@@ -170,6 +172,8 @@ const PROFILE_CHANGES: [(&str, &str, SetChange); 7] = [
     ("preferredLanguage", "preferred_language", |c, v| {
         c.preferred_language = v
     }),
+    ("regionalFormat", "regional_format", |c, v| c.regional_format = v),
+    ("timeZone", "time_zone", |c, v| c.time_zone = v),
 ];
 
 /// JSON merge-patch style: the fields present are changed, the others are left alone. Fields
@@ -194,6 +198,7 @@ pub async fn patch_profile(
             errors.push(FieldError {
                 field: key.clone(),
                 message: "not a field you can change; the profile's editableFields names those you can".into(),
+                code: "NOT_EDITABLE".into(),
             });
             continue;
         };
@@ -204,6 +209,7 @@ pub async fn patch_profile(
                 errors.push(FieldError {
                     field: key.clone(),
                     message: "must be a string (or null to clear it)".into(),
+                    code: "NOT_A_STRING".into(),
                 });
                 continue;
             }

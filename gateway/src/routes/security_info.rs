@@ -48,6 +48,7 @@ fn field(field: &str, message: &str) -> Problem {
     Problem::validation(vec![FieldError {
         field: field.into(),
         message: message.into(),
+        code: String::new(),
     }])
 }
 

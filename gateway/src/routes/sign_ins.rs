@@ -173,6 +173,7 @@ fn timestamp(field: &str, raw: Option<&str>, errors: &mut Vec<FieldError>) -> Op
             errors.push(FieldError {
                 field: field.into(),
                 message: "must be an RFC 3339 time such as 2026-11-25T08:00:00Z".into(),
+                code: String::new(),
             });
             None
         }
@@ -200,6 +201,7 @@ pub async fn list(
             errors.push(FieldError {
                 field: "status".into(),
                 message: "must be success or failure".into(),
+                code: String::new(),
             });
             SignInStatus::Unspecified
         }
@@ -292,6 +294,7 @@ pub async fn review(
             return Err(Problem::validation(vec![FieldError {
                 field: "verdict".into(),
                 message: "must be \"me\" or \"not_me\"".into(),
+                code: String::new(),
             }]));
         }
     };

@@ -356,6 +356,7 @@ fn field_error(field: &str, message: impl Into<String>) -> Problem {
     Problem::validation(vec![crate::problem::FieldError {
         field: field.into(),
         message: message.into(),
+        code: String::new(),
     }])
 }
 

@@ -121,6 +121,8 @@ async fn the_web_ui_works_in_a_real_browser() {
     // Every action on a page: a person of Northwind who is also a guest of Fabrikam edits the
     // profile, registers, renames and deletes a device and switches organization.
     let pages_user = guest_of_another_organization(&system, "Northwind", "Fabrikam").await;
+    // Language and region: switches the portal to German, a Swiss format and Tokyo's time.
+    let language_user = system.create_user().await;
 
     let artifacts = workspace.join("target/browser-artifacts");
     // Only this run's failures: earlier screenshots would mislead.
@@ -167,6 +169,8 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("PAGES_PASSWORD", pages_user.password.as_str()),
         ("PAGES_HOME_ORGANIZATION", "Northwind"),
         ("PAGES_GUEST_ORGANIZATION", "Fabrikam"),
+        ("LANGUAGE_USER", language_user.upn.as_str()),
+        ("LANGUAGE_PASSWORD", language_user.password.as_str()),
     ];
     let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     run_node("e2e/", &env, &artifacts).await;

@@ -5,6 +5,7 @@ mod bad_input;
 mod contract;
 mod devices;
 mod key_rotation;
+mod language;
 mod mfa_registration;
 mod organizations;
 mod outbox_fault;

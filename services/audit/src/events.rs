@@ -413,7 +413,9 @@ fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
     let mut summary = humanize(event);
     if let Some(update) = d.decode::<myaccount_proto::events::v1::ProfileUpdated>() {
         let update = update?;
-        summary = format!("Profile updated: {}", update.changed_fields.join(", "));
+        // In words, not field names: "Profile updated: display name, time zone".
+        let fields: Vec<String> = update.changed_fields.iter().map(|f| f.replace('_', " ")).collect();
+        summary = format!("Profile updated: {}", fields.join(", "));
         details.insert("changed_fields".into(), update.changed_fields.join(","));
     } else if let Some(changed) = d.decode::<myaccount_proto::events::v1::PasswordChanged>() {
         let changed = changed?;

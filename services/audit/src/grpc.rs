@@ -207,6 +207,7 @@ impl AuditService for AuditApi {
                 return Err(status(AuditError::Invalid(vec![FieldViolation {
                     field: "verdict".into(),
                     description: "must be ME or NOT_ME".into(),
+                    reason: String::new(),
                 }])));
             }
         };
@@ -255,6 +256,7 @@ impl AuditService for AuditApi {
             return Err(status(AuditError::Invalid(vec![FieldViolation {
                 field: "organization_id".into(),
                 description: "is required".into(),
+                reason: String::new(),
             }])));
         }
         if !caller.may_administer(&r.organization_id) {
@@ -269,6 +271,7 @@ impl AuditService for AuditApi {
                 status(AuditError::Invalid(vec![FieldViolation {
                     field: "user_id".into(),
                     description: "must be a user id".into(),
+                    reason: String::new(),
                 }]))
             })?),
         };

@@ -220,6 +220,7 @@ impl NewDeviceInput {
             _ => Err(vec![FieldViolation {
                 field: "device_type".into(),
                 description: "is required".into(),
+                reason: String::new(),
             }]),
         }
     }

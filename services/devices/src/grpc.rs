@@ -133,6 +133,7 @@ impl DevicesService for DevicesApi {
                 return Err(to_status(DevicesError::Invalid(vec![FieldViolation {
                     field: "join_type".into(),
                     description: "must be REGISTERED or ORGANIZATION_JOINED".into(),
+                    reason: String::new(),
                 }])));
             }
         };

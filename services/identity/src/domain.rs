@@ -1,5 +1,7 @@
 //! Users, profiles, passwords and the sign-in rules. No prost, no sqlx, no tonic here.
 
+use std::str::FromStr;
+
 use chrono::{DateTime, Utc};
 use platform::error::{FieldViolation, Violations};
 use platform::personal_data::{DataCategory, HeldFor};
@@ -59,9 +61,24 @@ pub struct Profile {
     pub business_phone: String,
     pub mail: String,
     pub preferred_language: String,
+    /// How dates, times and numbers are written (a BCP 47 tag such as `de-CH`); empty: as the
+    /// display language writes them.
+    pub regional_format: String,
+    /// The IANA time zone dates and times are shown in (`Europe/Berlin`); empty: the device's.
+    pub time_zone: String,
     pub home_organization_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// Stable codes of the profile's own field violations (`FieldViolation::reason`).
+pub mod profile_violation {
+    pub const NOT_EDITABLE: &str = "NOT_EDITABLE";
+    pub const LISTED_TWICE: &str = "LISTED_TWICE";
+    pub const NOTHING_TO_CHANGE: &str = "NOTHING_TO_CHANGE";
+    pub const INVALID_PHONE: &str = "INVALID_PHONE";
+    pub const INVALID_LANGUAGE_TAG: &str = "INVALID_LANGUAGE_TAG";
+    pub const INVALID_TIME_ZONE: &str = "INVALID_TIME_ZONE";
 }
 
 /// The fields a person may edit about themselves. Everything else (user principal name, mail,
@@ -75,10 +92,12 @@ pub enum EditableField {
     MobilePhone,
     BusinessPhone,
     PreferredLanguage,
+    RegionalFormat,
+    TimeZone,
 }
 
 impl EditableField {
-    pub const ALL: [EditableField; 7] = [
+    pub const ALL: [EditableField; 9] = [
         EditableField::DisplayName,
         EditableField::GivenName,
         EditableField::Surname,
@@ -86,6 +105,8 @@ impl EditableField {
         EditableField::MobilePhone,
         EditableField::BusinessPhone,
         EditableField::PreferredLanguage,
+        EditableField::RegionalFormat,
+        EditableField::TimeZone,
     ];
 
     pub fn name(self) -> &'static str {
@@ -97,6 +118,8 @@ impl EditableField {
             EditableField::MobilePhone => "mobile_phone",
             EditableField::BusinessPhone => "business_phone",
             EditableField::PreferredLanguage => "preferred_language",
+            EditableField::RegionalFormat => "regional_format",
+            EditableField::TimeZone => "time_zone",
         }
     }
 
@@ -115,7 +138,21 @@ impl EditableField {
             EditableField::GivenName | EditableField::Surname => violations.text(field, value, MAX_SHORT),
             EditableField::OfficeLocation => violations.text(field, value, MAX_OFFICE),
             EditableField::MobilePhone | EditableField::BusinessPhone => validate_phone(field, value, violations),
-            EditableField::PreferredLanguage => validate_language(field, value, violations),
+            EditableField::PreferredLanguage | EditableField::RegionalFormat => {
+                validate_language(field, value, violations)
+            }
+            EditableField::TimeZone => validate_time_zone(field, value, violations),
+        }
+    }
+
+    /// The value as it is stored: language tags in their canonical casing (`de-ch` -> `de-CH`),
+    /// everything else as given. Only called on values that passed [`EditableField::validate`].
+    fn canonical(self, value: String) -> String {
+        match self {
+            EditableField::PreferredLanguage | EditableField::RegionalFormat if !value.is_empty() => {
+                language_tag(&value).map_or(value, |tag| tag.to_string())
+            }
+            _ => value,
         }
     }
 }
@@ -130,20 +167,35 @@ impl ProfileChanges {
         let mut violations = Violations::new();
         let mut changes = Vec::new();
         if paths.is_empty() {
-            violations.add("update_mask", "name at least one field to change");
+            violations.add_with_reason(
+                "update_mask",
+                profile_violation::NOTHING_TO_CHANGE,
+                "name at least one field to change",
+            );
         }
         for path in paths {
             match EditableField::from_name(path) {
                 Some(field) if changes.iter().any(|(f, _)| *f == field) => {
-                    violations.add("update_mask", format!("{path} is listed twice"));
+                    violations.add_with_reason(
+                        "update_mask",
+                        profile_violation::LISTED_TWICE,
+                        format!("{path} is listed twice"),
+                    );
                 }
                 Some(field) => {
                     let value = value_of(field).trim().to_owned();
+                    let before = violations.len();
                     field.validate(&value, &mut violations);
+                    let value = if violations.len() == before {
+                        field.canonical(value)
+                    } else {
+                        value
+                    };
                     changes.push((field, value));
                 }
-                None => violations.add(
+                None => violations.add_with_reason(
                     "update_mask",
+                    profile_violation::NOT_EDITABLE,
                     format!(
                         "{path:?} is not a field you can change; editable fields: {}",
                         EditableField::ALL.map(EditableField::name).join(", ")
@@ -166,27 +218,45 @@ fn validate_phone(field: &str, value: &str, violations: &mut Violations) {
     let digits = value.chars().filter(char::is_ascii_digit).count();
     let allowed = value.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c));
     if value.chars().count() > MAX_SHORT || !allowed || !(4..=20).contains(&digits) {
-        violations.add(field, "must be a phone number such as +1 425 555 0100");
+        violations.add_with_reason(
+            field,
+            profile_violation::INVALID_PHONE,
+            "must be a phone number such as +1 425 555 0100",
+        );
     }
 }
 
-fn validate_language(field: &str, value: &str, violations: &mut Violations) {
-    if value.is_empty() {
-        return;
+/// A BCP 47 language tag (language, script, region, variants: `en`, `de-CH`, `zh-Hant-TW`),
+/// written with hyphens only; `None` for anything else.
+fn language_tag(value: &str) -> Option<unic_langid::LanguageIdentifier> {
+    if value.len() > 35 || value.contains('_') {
+        return None;
     }
-    // BCP 47 shape: "en", "en-US", "zh-Hant-TW".
-    let valid = value.len() <= 35
-        && value.split('-').enumerate().all(|(i, part)| {
-            let len_ok = if i == 0 {
-                (2..=3).contains(&part.len())
-            } else {
-                (2..=8).contains(&part.len())
-            };
-            len_ok && part.chars().all(|c| c.is_ascii_alphanumeric())
-        })
-        && value.chars().take_while(|c| *c != '-').all(|c| c.is_ascii_alphabetic());
-    if !valid {
-        violations.add(field, "must be a language tag such as en-US");
+    let tag = unic_langid::LanguageIdentifier::from_str(value).ok()?;
+    // "und" parses (the undetermined language) but says nothing a page could use; 5 to 8
+    // letters are reserved by BCP 47 and no language is registered so ("english").
+    let language = tag.language.as_str();
+    (language != "und" && (2..=3).contains(&language.len())).then_some(tag)
+}
+
+fn validate_language(field: &str, value: &str, violations: &mut Violations) {
+    if !value.is_empty() && language_tag(value).is_none() {
+        violations.add_with_reason(
+            field,
+            profile_violation::INVALID_LANGUAGE_TAG,
+            "must be a language tag such as en-US",
+        );
+    }
+}
+
+/// An IANA time zone name from the tz database (`Europe/Berlin`, `UTC`), as chrono-tz knows it.
+fn validate_time_zone(field: &str, value: &str, violations: &mut Violations) {
+    if !value.is_empty() && chrono_tz::Tz::from_str(value).is_err() {
+        violations.add_with_reason(
+            field,
+            profile_violation::INVALID_TIME_ZONE,
+            "must be an IANA time zone such as Europe/Berlin",
+        );
     }
 }
 
@@ -297,6 +367,7 @@ impl NewUserInput {
             (Ok(()), None) => Err(vec![FieldViolation {
                 field: "user_principal_name".into(),
                 description: "is required".into(),
+                reason: String::new(),
             }]),
         }
     }
@@ -1096,5 +1167,47 @@ mod tests {
         assert_eq!(fields, ["display_name", "update_mask", "mobile_phone"]);
         let ok = ProfileChanges::parse(&["preferred_language".into()], |_| "en-GB".into()).unwrap();
         assert_eq!(ok.field_names(), ["preferred_language"]);
+    }
+
+    #[test]
+    fn language_tags_and_time_zones_are_checked_and_tags_stored_canonically() {
+        let paths = ["preferred_language", "regional_format", "time_zone"].map(String::from);
+        let ok = ProfileChanges::parse(&paths, |f| match f {
+            EditableField::PreferredLanguage => "de".into(),
+            EditableField::RegionalFormat => "de-ch".into(),
+            _ => "Europe/Zurich".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            ok.0,
+            [
+                (EditableField::PreferredLanguage, "de".to_owned()),
+                (EditableField::RegionalFormat, "de-CH".to_owned()),
+                (EditableField::TimeZone, "Europe/Zurich".to_owned()),
+            ]
+        );
+        for (language, zone) in [
+            ("english", "Mars/Olympus"),
+            ("en_US", "CET+1"),
+            ("und", "europe berlin"),
+        ] {
+            let err = ProfileChanges::parse(&paths, |f| match f {
+                EditableField::TimeZone => zone.into(),
+                _ => language.into(),
+            })
+            .unwrap_err();
+            let reasons: Vec<_> = err.iter().map(|v| (v.field.as_str(), v.reason.as_str())).collect();
+            assert_eq!(
+                reasons,
+                [
+                    ("preferred_language", profile_violation::INVALID_LANGUAGE_TAG),
+                    ("regional_format", profile_violation::INVALID_LANGUAGE_TAG),
+                    ("time_zone", profile_violation::INVALID_TIME_ZONE),
+                ],
+                "{language} / {zone}"
+            );
+        }
+        let cleared = ProfileChanges::parse(&paths, |_| String::new()).unwrap();
+        assert!(cleared.0.iter().all(|(_, v)| v.is_empty()));
     }
 }

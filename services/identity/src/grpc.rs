@@ -159,6 +159,8 @@ fn profile(p: Profile) -> pb::Profile {
         business_phone: p.business_phone,
         mail: p.mail,
         preferred_language: p.preferred_language,
+        regional_format: p.regional_format,
+        time_zone: p.time_zone,
         home_organization_id: p.home_organization_id.map(|o| o.to_string()).unwrap_or_default(),
         created_at: Some(timestamp(p.created_at)),
         updated_at: Some(timestamp(p.updated_at)),
@@ -446,6 +448,8 @@ impl IdentityService for IdentityApi {
             EditableField::MobilePhone => values.mobile_phone.clone(),
             EditableField::BusinessPhone => values.business_phone.clone(),
             EditableField::PreferredLanguage => values.preferred_language.clone(),
+            EditableField::RegionalFormat => values.regional_format.clone(),
+            EditableField::TimeZone => values.time_zone.clone(),
         })
         .map_err(|v| status(IdentityError::Invalid(v)))?;
         let p = self
@@ -514,6 +518,7 @@ impl IdentityService for IdentityApi {
             to_status(SessionsError::Invalid(vec![FieldViolation {
                 field: "session_id".into(),
                 description: "must be a session id (UUID)".into(),
+                reason: String::new(),
             }]))
         })?;
         self.identity

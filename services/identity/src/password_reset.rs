@@ -309,6 +309,7 @@ pub async fn complete(
         return Err(IdentityError::Invalid(vec![FieldViolation {
             field: "new_password".into(),
             description: "must differ from your current password".into(),
+            reason: String::new(),
         }]));
     }
     let hash = hash_password(new_password.to_owned()).await?;
@@ -379,6 +380,7 @@ fn not_offered(method_id: Uuid) -> IdentityError {
     IdentityError::Invalid(vec![FieldViolation {
         field: "method_id".into(),
         description: format!("{method_id} is not one of this password reset's methods"),
+        reason: String::new(),
     }])
 }
 

@@ -129,6 +129,7 @@ pub async fn delete_my_account(
         return Err(PrivacyError::Invalid(vec![FieldViolation {
             field: "confirm_user_principal_name".into(),
             description: "type your user name exactly as you sign in with it, to confirm".into(),
+            reason: String::new(),
         }]));
     }
     let rule = home_organization_rule(&mut conn, account.home_organization_id).await?;
@@ -173,6 +174,7 @@ pub async fn delete_user(
         PrivacyError::Invalid(vec![FieldViolation {
             field: "user_id".into(),
             description: "must be a user id (a UUID)".into(),
+            reason: String::new(),
         }])
     })?;
     if user_id == admin.user_id {

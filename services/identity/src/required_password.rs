@@ -110,6 +110,7 @@ pub async fn set_required_password(
         return Err(IdentityError::Invalid(vec![FieldViolation {
             field: "new_password".into(),
             description: "must differ from the password that may be known to someone else".into(),
+            reason: String::new(),
         }]));
     }
 

@@ -315,6 +315,7 @@ fn parse_challenge_id(raw: &str) -> Result<Uuid, IdentityError> {
         IdentityError::Invalid(vec![FieldViolation {
             field: "challenge_id".into(),
             description: "must be the challenge id from the sign-in answer".into(),
+            reason: String::new(),
         }])
     })
 }

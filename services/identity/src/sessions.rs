@@ -301,6 +301,7 @@ pub async fn change_my_password(
         return Err(SessionsError::Invalid(vec![FieldViolation {
             field: "current_password".into(),
             description: "is not your current password".into(),
+            reason: String::new(),
         }]));
     }
 

@@ -26,7 +26,8 @@ impl From<StoreError> for platform::consumer::HandlerError {
 }
 
 const PROFILE_COLUMNS: &str = "id, user_principal_name, display_name, given_name, surname, job_title, department, \
-     office_location, mobile_phone, business_phone, mail, preferred_language, home_organization_id, created_at, updated_at";
+     office_location, mobile_phone, business_phone, mail, preferred_language, regional_format, time_zone, \
+     home_organization_id, created_at, updated_at";
 
 #[derive(FromRow)]
 struct ProfileRow {
@@ -42,6 +43,8 @@ struct ProfileRow {
     business_phone: String,
     mail: String,
     preferred_language: String,
+    regional_format: String,
+    time_zone: String,
     home_organization_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -62,6 +65,8 @@ impl From<ProfileRow> for Profile {
             business_phone: r.business_phone,
             mail: r.mail,
             preferred_language: r.preferred_language,
+            regional_format: r.regional_format,
+            time_zone: r.time_zone,
             home_organization_id: r.home_organization_id,
             created_at: r.created_at,
             updated_at: r.updated_at,

@@ -125,6 +125,7 @@ impl OrganizationsApi {
                 Err(_) => OrganizationsError::Invalid(vec![platform::error::FieldViolation {
                     field: "organization_id".into(),
                     description: "must be an organization id (a UUID)".into(),
+                    reason: String::new(),
                 }]),
             };
             return Err(status(not_found));

@@ -104,6 +104,7 @@ fn invalid(field: &str, description: impl Into<String>) -> SecurityInfoError {
     SecurityInfoError::Invalid(vec![FieldViolation {
         field: field.into(),
         description: description.into(),
+        reason: String::new(),
     }])
 }
 

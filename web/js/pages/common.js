@@ -1,13 +1,14 @@
 // Pieces the pages share: error and empty states, cards, links, labels.
 
 import { h, sentence } from '../dom.js';
+import { t } from '../i18n.js';
 
 export function errorState(err, retry) {
   const problem = (err && err.problem) || { detail: String((err && err.message) || err) };
   return h('div', { class: 'notice notice-error', role: 'alert' },
-    h('p', { class: 'notice-title', text: 'This could not be loaded.' }),
-    h('p', { text: sentence(problem.detail || problem.title || 'Something went wrong.') }),
-    retry ? h('button', { type: 'button', class: 'button button-secondary', onclick: retry, text: 'Try again' }) : null);
+    h('p', { class: 'notice-title', text: t('error-not-loaded') }),
+    h('p', { text: sentence(problem.detail || problem.title || t('error-generic')) }),
+    retry ? h('button', { type: 'button', class: 'button button-secondary', onclick: retry, text: t('try-again') }) : null);
 }
 
 export function empty(text) {
@@ -32,13 +33,13 @@ export function unavailable(section) {
 }
 
 export function unavailableText() {
-  return h('p', { class: 'unavailable', text: 'This information is temporarily unavailable. Try again in a moment.' });
+  return h('p', { class: 'unavailable', text: t('unavailable-text') });
 }
 
 /** "Chrome on Windows" from browser and operating system, either possibly missing. */
 export function browserOn(browser, os) {
-  if (browser && os) return `${browser} on ${os}`;
-  return browser || os || 'Unknown device';
+  if (browser && os) return t('browser-on', { browser, os });
+  return browser || os || t('unknown-device');
 }
 
 export function location(l) {
@@ -48,12 +49,12 @@ export function location(l) {
 }
 
 const REVIEW = {
-  confirmed_me: 'You confirmed this was you',
-  reported_not_me: 'You reported this was not you',
+  confirmed_me: 'review-confirmed-me',
+  reported_not_me: 'review-reported-not-me',
 };
 
 export function reviewText(state) {
-  return REVIEW[state] || null;
+  return REVIEW[state] ? t(REVIEW[state]) : null;
 }
 
 /** An http(s) link from the API, or null (never a javascript: or other scheme). */

@@ -7,28 +7,32 @@ import { get, post, patch, del, seg } from '../api.js';
 import { h, replace, button, dl, timeEl, notice, announce, busy, sentence, field, showProblem, clearErrors } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { badge, empty, browserOn, card } from './common.js';
+import { t } from '../i18n.js';
 
-const TYPES = { phone: 'Phone', tablet: 'Tablet', laptop: 'Laptop', desktop: 'Desktop', other: 'Device' };
-const VOLUMES = { operating_system: 'Operating system drive', fixed_data: 'Fixed data drive', removable_data: 'Removable drive' };
+/** Device types and recovery key volumes: their messages. */
+const TYPES = { phone: 'devices-type-phone', tablet: 'devices-type-tablet', laptop: 'devices-type-laptop', desktop: 'devices-type-desktop', other: 'devices-type-other' };
+const VOLUMES = { operating_system: 'devices-volume-operating-system', fixed_data: 'devices-volume-fixed-data', removable_data: 'devices-volume-removable-data' };
+const typeName = (type) => (TYPES[type] ? t(TYPES[type]) : type);
+const volumeName = (volume) => (VOLUMES[volume] ? t(VOLUMES[volume]) : null);
 
 /** Sessions on a device; `grouped`: the group already names browser and system. */
 function sessionList(sessions, grouped = false) {
-  if (!sessions.length) return empty('No active sessions on this device.');
+  if (!sessions.length) return empty(t('devices-no-sessions'));
   return h('ul', { class: 'list compact' }, sessions.map((s) => h('li', {},
-    h('span', { class: 'list-main' }, grouped ? 'Session' : browserOn(s.browser, s.operatingSystem), s.current ? [' ', badge('This session', 'good')] : null),
-    h('span', { class: 'list-sub' }, [s.location || s.ipAddress, 'last active '].filter(Boolean).join(' · '), timeEl(s.lastActivityAt)))));
+    h('span', { class: 'list-main' }, grouped ? t('devices-session') : browserOn(s.browser, s.operatingSystem), s.current ? [' ', badge(t('sessions-this-session'), 'good')] : null),
+    h('span', { class: 'list-sub' }, [s.location || s.ipAddress, `${t('devices-last-active')} `].filter(Boolean).join(' · '), timeEl(s.lastActivityAt)))));
 }
 
 /** The register form's fields: the API's names, with labels and hints. */
 const REGISTER_FIELDS = [
-  ['manufacturer', 'Manufacturer', 'For example Contoso.'],
-  ['model', 'Model', null],
-  ['operatingSystem', 'Operating system', 'For example iOS, Android, Windows or macOS.'],
-  ['operatingSystemVersion', 'Operating system version', null],
+  ['manufacturer', 'devices-manufacturer', 'devices-manufacturer-hint'],
+  ['model', 'devices-model', null],
+  ['operatingSystem', 'devices-operating-system', 'devices-operating-system-hint'],
+  ['operatingSystemVersion', 'devices-operating-system-version', null],
 ];
 
 export default {
-  title: 'Devices',
+  get title() { return t('devices-title'); },
   async render(body, ctx) {
     const view = await get('/me/devices');
     const status = h('div', { class: 'status-area' });
@@ -41,17 +45,17 @@ export default {
     };
 
     const renameForm = (d, area, opener) => {
-      const form = h('form', { class: 'form inline-form', novalidate: true, 'aria-label': `Rename ${d.displayName}` },
-        field({ label: 'New name', name: 'displayName', value: d.displayName, required: true, autocomplete: 'off' }),
+      const form = h('form', { class: 'form inline-form', novalidate: true, 'aria-label': t('devices-rename-named', { device: d.displayName }) },
+        field({ label: t('devices-new-name'), name: 'displayName', value: d.displayName, required: true, autocomplete: 'off' }),
         h('div', { class: 'actions' },
-          button('Save name', null, { kind: 'primary', type: 'submit' }),
-          button('Cancel', () => { replace(area); opener.hidden = false; opener.focus(); }, { kind: 'secondary' })));
+          button(t('devices-save-name'), null, { kind: 'primary', type: 'submit' }),
+          button(t('cancel'), () => { replace(area); opener.hidden = false; opener.focus(); }, { kind: 'secondary' })));
       form.addEventListener('submit', (e) => {
         e.preventDefault();
         clearErrors(form);
         const displayName = form.elements.displayName.value.trim();
         busy(form, () => patch(`/me/devices/${seg(d.id)}`, { displayName }))
-          .then((renamed) => after(`${d.displayName} is now called ${renamed.displayName}.`))
+          .then((renamed) => after(t('devices-renamed', { device: d.displayName, name: renamed.displayName })))
           .catch((err) => { if (err.status !== 401) showProblem(form, err); });
       });
       return form;
@@ -61,98 +65,98 @@ export default {
       const keysArea = h('div', { class: 'keys-area' });
       const renameArea = h('div', { class: 'rename-area' });
       const actions = h('div', { class: 'actions' });
-      const rename = button('Rename', () => {
+      const rename = button(t('devices-rename'), () => {
         rename.hidden = true;
         replace(renameArea, renameForm(d, renameArea, rename));
         renameArea.querySelector('input').focus();
-      }, { kind: 'secondary', attrs: { 'aria-label': `Rename ${d.displayName}` } });
+      }, { kind: 'secondary', attrs: { 'aria-label': t('devices-rename-named', { device: d.displayName }) } });
       actions.append(rename);
       // Only a personal device is the person's to delete; an organization's is its admins'.
       if (d.joinType !== 'organization_joined') {
-        actions.append(button('Delete', async () => {
+        actions.append(button(t('devices-delete'), async () => {
           const ok = await confirmDialog({
-            title: `Delete ${d.displayName}?`,
-            message: 'The device is removed from your account. If it is lost or stolen, disable it instead: that also signs it out everywhere at once.',
-            confirmLabel: 'Delete device',
+            title: t('devices-delete-title', { device: d.displayName }),
+            message: t('devices-delete-message'),
+            confirmLabel: t('devices-delete-device'),
             danger: true,
           });
           if (!ok) return;
           try {
             await busy(actions, () => del(`/me/devices/${seg(d.id)}`));
-            await after(`${d.displayName} was deleted.`);
+            await after(t('devices-deleted', { device: d.displayName }));
           } catch (err) {
             if (err.status !== 401) replace(status, notice(err.message, 'error'));
           }
-        }, { kind: 'danger-quiet', attrs: { 'aria-label': `Delete ${d.displayName}` } }));
+        }, { kind: 'danger-quiet', attrs: { 'aria-label': t('devices-delete-named', { device: d.displayName }) } }));
       }
       if (d.enabled) {
-        actions.append(button('Disable device', async () => {
+        actions.append(button(t('devices-disable'), async () => {
           const ok = await confirmDialog({
-            title: `Disable ${d.displayName}?`,
-            message: 'Do this if the device is lost or stolen. Every session on it ends at once and it can no longer sign in.',
-            details: ['Only an administrator can enable it again.'],
-            confirmLabel: 'Disable device',
+            title: t('devices-disable-title', { device: d.displayName }),
+            message: t('devices-disable-message'),
+            details: [t('devices-disable-detail')],
+            confirmLabel: t('devices-disable'),
             danger: true,
           });
           if (!ok) return;
           try {
             await busy(actions, () => post(`/me/devices/${seg(d.id)}/disable`));
-            await after(`${d.displayName} is disabled.`);
+            await after(t('devices-disabled-named', { device: d.displayName }));
           } catch (err) {
             if (err.status !== 401) replace(status, notice(err.message, 'error'));
           }
-        }, { kind: 'danger', attrs: { 'aria-label': `Disable ${d.displayName}` } }));
+        }, { kind: 'danger', attrs: { 'aria-label': t('devices-disable-named', { device: d.displayName }) } }));
       }
       if (d.recoveryKeyCount > 0) {
-        const show = button('Show recovery keys', async () => {
+        const show = button(t('devices-show-keys'), async () => {
           try {
             const keys = await busy(actions, () => get(`/me/devices/${seg(d.id)}/recovery-keys`));
             show.hidden = true;
-            replace(keysArea, h('h4', { text: 'Recovery keys' }), h('ul', { class: 'list compact' }, (keys.items || []).map((k) => {
+            replace(keysArea, h('h4', { text: t('devices-recovery-keys') }), h('ul', { class: 'list compact' }, (keys.items || []).map((k) => {
               const slot = h('div', { class: 'key-slot' });
-              const reveal = button('Reveal key', async () => {
+              const reveal = button(t('devices-reveal-key'), async () => {
                 try {
                   const revealed = await post(`/me/devices/${seg(d.id)}/recovery-keys/${seg(k.id)}/reveal`);
                   replace(slot, h('code', { class: 'secret recovery-key', text: revealed.key }));
-                  announce('Recovery key shown.');
+                  announce(t('devices-key-shown'));
                 } catch (err) {
                   if (err.status !== 401) replace(slot, h('p', { class: 'field-error', role: 'alert', text: sentence(err.message) }));
                 }
-              }, { kind: 'secondary', attrs: { 'aria-label': `Reveal the ${VOLUMES[k.volumeType] || 'drive'} recovery key` } });
+              }, { kind: 'secondary', attrs: { 'aria-label': t('devices-reveal-named', { volume: volumeName(k.volumeType) || t('devices-volume-drive') }) } });
               return h('li', {},
-                h('span', { class: 'list-main', text: VOLUMES[k.volumeType] || k.volumeType }),
-                h('span', { class: 'list-sub' }, 'Key ID ', h('code', { text: k.id }), ' · stored ', timeEl(k.createdAt)),
+                h('span', { class: 'list-main', text: volumeName(k.volumeType) || k.volumeType }),
+                h('span', { class: 'list-sub' }, `${t('devices-key-id')} `, h('code', { text: k.id }), ` · ${t('devices-key-stored')} `, timeEl(k.createdAt)),
                 slot, reveal);
             })));
           } catch (err) {
             if (err.status !== 401) replace(keysArea, h('p', { role: 'alert', text: sentence(err.message) }));
           }
-        }, { kind: 'secondary', attrs: { 'aria-label': `Show recovery keys of ${d.displayName}` } });
+        }, { kind: 'secondary', attrs: { 'aria-label': t('devices-show-keys-named', { device: d.displayName }) } });
         actions.append(show);
       }
       return h('section', { class: ['card', 'device', d.enabled ? '' : 'device-disabled'], dataset: { deviceId: d.id } },
-        h('h2', {}, d.displayName, ' ', d.enabled ? badge('Enabled', 'good') : badge('Disabled', 'bad')),
+        h('h2', {}, d.displayName, ' ', d.enabled ? badge(t('devices-enabled'), 'good') : badge(t('devices-disabled'), 'bad')),
         dl([
-          ['Type', TYPES[d.deviceType] || d.deviceType],
-          ['Operating system', [d.operatingSystem, d.operatingSystemVersion].filter(Boolean).join(' ')],
-          ['Make and model', [d.manufacturer, d.model].filter(Boolean).join(' ')],
-          ['Joined', d.joinType === 'organization_joined' ? 'Organization device' : 'Personal device'],
-          ['Registered', timeEl(d.registeredAt)],
-          ['Last activity', d.lastActivityAt ? timeEl(d.lastActivityAt) : 'None yet'],
-          ['Disabled', d.disabledAt ? timeEl(d.disabledAt) : null],
-          ['Managed', d.managed ? 'Yes' : null],
-          ['Compliant', d.managed ? (d.compliant ? 'Yes' : 'No') : null],
+          [t('devices-type'), typeName(d.deviceType)],
+          [t('devices-operating-system'), [d.operatingSystem, d.operatingSystemVersion].filter(Boolean).join(' ')],
+          [t('devices-make-and-model'), [d.manufacturer, d.model].filter(Boolean).join(' ')],
+          [t('devices-joined'), d.joinType === 'organization_joined' ? t('devices-organization-device') : t('devices-personal-device')],
+          [t('devices-registered'), timeEl(d.registeredAt)],
+          [t('devices-last-activity'), d.lastActivityAt ? timeEl(d.lastActivityAt) : t('none-yet')],
+          [t('devices-disabled'), d.disabledAt ? timeEl(d.disabledAt) : null],
+          [t('devices-managed'), d.managed ? t('yes') : null],
+          [t('devices-compliant'), d.managed ? (d.compliant ? t('yes') : t('no')) : null],
         ]),
-        h('h3', { text: 'Sessions on this device' }),
+        h('h3', { text: t('devices-sessions-on-device') }),
         sessionList(d.sessions || []),
         actions, renameArea, keysArea);
     };
 
     const registerForm = h('form', { class: 'form', novalidate: true, 'aria-labelledby': 'register-device-title' },
-      field({ label: 'Name', name: 'displayName', required: true, autocomplete: 'off', hint: 'How you will recognise it, for example "Adele\'s phone".' }),
-      field({ label: 'Type', name: 'deviceType', type: 'select', value: 'phone', options: Object.entries(TYPES).map(([v, text]) => [v, v === 'other' ? 'Other' : text]) }),
-      REGISTER_FIELDS.map(([name, label, hint]) => field({ label: `${label} (optional)`, name, hint, autocomplete: 'off' })),
-      h('div', { class: 'actions' }, button('Register device', null, { kind: 'primary', type: 'submit' })));
+      field({ label: t('devices-name'), name: 'displayName', required: true, autocomplete: 'off', hint: t('devices-name-hint') }),
+      field({ label: t('devices-type'), name: 'deviceType', type: 'select', value: 'phone', options: Object.keys(TYPES).map((v) => [v, v === 'other' ? t('devices-type-other-choice') : typeName(v)]) }),
+      REGISTER_FIELDS.map(([name, label, hint]) => field({ label: t('devices-optional', { label: t(label) }), name, hint: hint && t(hint), autocomplete: 'off' })),
+      h('div', { class: 'actions' }, button(t('devices-register'), null, { kind: 'primary', type: 'submit' })));
     registerForm.addEventListener('submit', (e) => {
       e.preventDefault();
       clearErrors(registerForm);
@@ -160,26 +164,26 @@ export default {
       const device = { displayName: el.displayName.value.trim(), deviceType: el.deviceType.value };
       for (const [name] of REGISTER_FIELDS) device[name] = el[name].value.trim();
       busy(registerForm, () => post('/me/devices', device))
-        .then((registered) => after(`${registered.displayName} is registered.`))
+        .then((registered) => after(t('devices-registered-named', { device: registered.displayName })))
         .catch((err) => { if (err.status !== 401) showProblem(registerForm, err); });
     });
     const registerCard = h('section', { class: 'card register-device' },
-      h('h2', { id: 'register-device-title', text: 'Register a personal device' }),
-      h('p', { text: 'Register a phone, tablet or computer of your own so you can tell its sessions apart and disable it if it is lost.' }),
+      h('h2', { id: 'register-device-title', text: t('devices-register-title') }),
+      h('p', { text: t('devices-register-text') }),
       registerForm);
 
     const items = view.items || [];
     const others = view.unregisteredDevices || [];
     replace(body,
       status,
-      h('p', { text: 'Devices you registered or your organization joined, with where you are signed in. ' },
-        h('a', { href: '/sessions', 'data-route': '', text: 'Manage sessions' })),
-      items.length ? h('div', { class: 'cards' }, items.map(deviceCard)) : empty('You have no registered devices.'),
-      card('Other browsers and devices', others.length
+      h('p', { text: `${t('devices-intro')} ` },
+        h('a', { href: '/sessions', 'data-route': '', text: t('devices-manage-sessions') })),
+      items.length ? h('div', { class: 'cards' }, items.map(deviceCard)) : empty(t('devices-none')),
+      card(t('devices-others'), others.length
         ? h('ul', { class: 'list' }, others.map((g) => h('li', {},
           h('span', { class: 'list-main', text: browserOn(g.browser, g.operatingSystem) }),
           sessionList(g.sessions || [], true))))
-        : empty('No sessions on unregistered devices.')),
+        : empty(t('devices-others-none'))),
       registerCard);
   },
 };

@@ -7,16 +7,17 @@ import { h, replace, button, dl, timeEl, notice, announce } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { signInToOrganization } from '../auth.js';
 import { badge, empty, card, externalLink } from './common.js';
+import { t } from '../i18n.js';
 
 function privacyLinks(o) {
   return [
-    ['Privacy statement', (o.privacy && o.privacy.statementUrl && externalLink(o.privacy.statementUrl, 'Read the privacy statement')) || 'Not provided'],
-    ['Privacy contact', o.privacy && o.privacy.contactEmail ? h('a', { href: `mailto:${o.privacy.contactEmail}`, text: o.privacy.contactEmail }) : null],
+    [t('privacy-statement'), (o.privacy && o.privacy.statementUrl && externalLink(o.privacy.statementUrl, t('privacy-read-statement'))) || t('privacy-not-provided')],
+    [t('privacy-contact'), o.privacy && o.privacy.contactEmail ? h('a', { href: `mailto:${o.privacy.contactEmail}`, text: o.privacy.contactEmail }) : null],
   ];
 }
 
 export default {
-  title: 'Organizations',
+  get title() { return t('organizations-title'); },
   async render(body, ctx) {
     const [orgs, invitations, session, profile] = await Promise.all([
       get('/me/organizations'), get('/me/invitations'), get('/auth/session'), get('/me/profile')]);
@@ -49,68 +50,68 @@ export default {
       });
       if (!switched) return;
       if (previous) await del(`/me/sessions/${seg(previous)}`, undefined, { stepUp: false }).catch(() => {});
-      await after(`You are now signed in to ${o.displayName}.`);
+      await after(t('organizations-switched', { organization: o.displayName }));
     };
 
     const switchAction = (o) => {
       if (o === current || o.known === false) return null;
-      return h('div', { class: 'actions' }, button(`Switch to ${o.displayName}`, () => switchTo(o), { kind: 'secondary' }));
+      return h('div', { class: 'actions' }, button(t('organizations-switch-to', { organization: o.displayName }), () => switchTo(o), { kind: 'secondary' }));
     };
 
     const orgCard = (o) => h('section', { class: 'card organization', dataset: { organizationId: o.id } },
-      h('h2', {}, o.displayName, ' ', o.kind === 'home' ? badge('Home', 'good') : badge('Guest', 'neutral'),
-        o === current ? [' ', badge('Signed in here', 'good')] : null),
+      h('h2', {}, o.displayName, ' ', o.kind === 'home' ? badge(t('privacy-home'), 'good') : badge(t('privacy-guest'), 'neutral'),
+        o === current ? [' ', badge(t('organizations-signed-in-here'), 'good')] : null),
       dl([
-        ['Domains', (o.verifiedDomains || []).join(', ')],
-        ['Joined', o.joinedAt ? timeEl(o.joinedAt) : null],
-        ['Invited by', o.invitedBy],
+        [t('organizations-domains'), (o.verifiedDomains || []).join(', ')],
+        [t('organizations-joined'), o.joinedAt ? timeEl(o.joinedAt) : null],
+        [t('organizations-invited-by'), o.invitedBy],
         ...privacyLinks(o),
-        ['Technical contact', o.technicalContactEmail],
-        ['Requires a second sign-in method', o.mfaRequired ? 'Yes' : 'No'],
+        [t('organizations-technical-contact'), o.technicalContactEmail],
+        [t('organizations-mfa-required'), o.mfaRequired ? t('yes') : t('no')],
       ]),
       switchAction(o),
       o.canLeave
-        ? h('div', { class: 'actions' }, button('Leave organization', async () => {
+        ? h('div', { class: 'actions' }, button(t('organizations-leave'), async () => {
           const ok = await confirmDialog({
-            title: `Leave ${o.displayName}?`,
-            message: 'You will lose access to its apps and resources. To come back, you need a new invitation.',
-            confirmLabel: 'Leave organization',
+            title: t('organizations-leave-title', { organization: o.displayName }),
+            message: t('organizations-leave-message'),
+            confirmLabel: t('organizations-leave'),
             danger: true,
           });
           if (!ok) return;
           try {
             await post(`/me/organizations/${seg(o.id)}/leave`);
-            await after(`You left ${o.displayName}.`);
+            await after(t('organizations-left', { organization: o.displayName }));
           } catch (err) { fail(err); }
-        }, { kind: 'danger', attrs: { 'aria-label': `Leave ${o.displayName}` } }))
+        }, { kind: 'danger', attrs: { 'aria-label': t('organizations-leave-named', { organization: o.displayName }) } }))
         : (o.cannotLeaveReason ? h('p', { class: 'hint', text: o.cannotLeaveReason }) : null));
 
     const pending = (invitations.items || []).filter((i) => i.status === 'pending');
     replace(body,
       status,
       h('p', { class: 'current-organization' }, current
-        ? ['This session is signed in to ', h('strong', { text: current.displayName }), current.kind === 'home' ? ', your home organization.' : ' as a guest.']
-        : 'This session is not signed in to any organization listed here.'),
-      items.length ? h('div', { class: 'cards' }, items.map(orgCard)) : empty('You do not belong to any organization.'),
-      card('Invitations', pending.length
+        ? t(current.kind === 'home' ? 'organizations-current-home' : 'organizations-current-guest', { organization: current.displayName })
+        : t('organizations-current-none')),
+      items.length ? h('div', { class: 'cards' }, items.map(orgCard)) : empty(t('organizations-none')),
+      card(t('organizations-invitations'), pending.length
         ? h('ul', { class: 'list' }, pending.map((i) => h('li', { class: 'invitation' },
           h('span', { class: 'list-main', text: i.organization.displayName }),
-          h('span', { class: 'list-sub' }, 'Invited ', timeEl(i.createdAt)),
+          h('span', { class: 'list-sub' }, t('organizations-invited'), ' ', timeEl(i.createdAt)),
           h('div', { class: 'actions' },
-            button('Accept', async () => {
+            button(t('organizations-accept'), async () => {
               try {
                 const joined = await post(`/me/invitations/${seg(i.id)}/accept`);
-                await after(`You joined ${(joined && joined.displayName) || i.organization.displayName}.`);
+                await after(t('organizations-joined-named', { organization: (joined && joined.displayName) || i.organization.displayName }));
               } catch (err) { fail(err); }
-            }, { kind: 'primary', attrs: { 'aria-label': `Accept the invitation from ${i.organization.displayName}` } }),
-            button('Decline', async () => {
-              const ok = await confirmDialog({ title: `Decline the invitation from ${i.organization.displayName}?`, message: 'The organization will be told you declined.', confirmLabel: 'Decline' });
+            }, { kind: 'primary', attrs: { 'aria-label': t('organizations-accept-named', { organization: i.organization.displayName }) } }),
+            button(t('organizations-decline'), async () => {
+              const ok = await confirmDialog({ title: t('organizations-decline-title', { organization: i.organization.displayName }), message: t('organizations-decline-message'), confirmLabel: t('organizations-decline') });
               if (!ok) return;
               try {
                 await post(`/me/invitations/${seg(i.id)}/decline`);
-                await after('Invitation declined.');
+                await after(t('organizations-declined'));
               } catch (err) { fail(err); }
-            }, { kind: 'secondary', attrs: { 'aria-label': `Decline the invitation from ${i.organization.displayName}` } })))))
-        : empty('No invitations are waiting for you.')));
+            }, { kind: 'secondary', attrs: { 'aria-label': t('organizations-decline-named', { organization: i.organization.displayName }) } })))))
+        : empty(t('organizations-no-invitations'))));
   },
 };

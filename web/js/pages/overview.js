@@ -3,34 +3,34 @@
 // the person change (`editableFields`), in place.
 
 import { get, patch } from '../api.js';
-import { h, replace, dl, timeEl, plural, field, button, busy, showProblem, clearErrors, notice, announce } from '../dom.js';
+import { h, replace, dl, timeEl, field, button, busy, showProblem, clearErrors, notice, announce } from '../dom.js';
 import { methodName } from '../auth.js';
 import { card, link, unavailable, unavailableText, badge, browserOn, location, empty } from './common.js';
+import { t } from '../i18n.js';
 
 function section(title, data, build, more) {
   const body = unavailable(data) ? unavailableText() : build(data);
   return card(title, [body, more ? h('p', { class: 'more' }, more) : null], { cls: 'overview-card' });
 }
 
-/** The profile's fields in the order shown, with their labels and how browsers fill them. */
+/** The profile's fields in the order shown, with their labels' messages and how browsers fill
+ * them. Language, format and zone have a page of their own (pages/language.js). */
 const PROFILE_FIELDS = [
-  ['displayName', 'Name', 'name'],
-  ['givenName', 'First name', 'given-name'],
-  ['surname', 'Last name', 'family-name'],
-  ['userPrincipalName', 'User name', null],
-  ['mail', 'Email', null],
-  ['jobTitle', 'Job title', null],
-  ['department', 'Department', null],
-  ['officeLocation', 'Office', null],
-  ['mobilePhone', 'Mobile phone', 'tel'],
-  ['businessPhone', 'Business phone', 'tel'],
-  ['preferredLanguage', 'Preferred language', null],
+  ['displayName', 'profile-field-display-name', 'name'],
+  ['givenName', 'profile-field-given-name', 'given-name'],
+  ['surname', 'profile-field-surname', 'family-name'],
+  ['userPrincipalName', 'profile-field-user-principal-name', null],
+  ['mail', 'profile-field-mail', null],
+  ['jobTitle', 'profile-field-job-title', null],
+  ['department', 'profile-field-department', null],
+  ['officeLocation', 'profile-field-office-location', null],
+  ['mobilePhone', 'profile-field-mobile-phone', 'tel'],
+  ['businessPhone', 'profile-field-business-phone', 'tel'],
 ];
 
 const HINTS = {
-  mobilePhone: 'With the country code, for example +1 425 555 0100.',
-  businessPhone: 'With the country code, for example +1 425 555 0100.',
-  preferredLanguage: 'A language tag, for example en-GB or de-DE.',
+  mobilePhone: 'profile-hint-phone',
+  businessPhone: 'profile-hint-phone',
 };
 
 /** The profile card: the facts, and (when any field is the person's to change) an edit form. */
@@ -42,12 +42,12 @@ function profileCard(initial, ctx) {
   const show = (message) => {
     const editable = profile.editableFields || [];
     const edit = editable.length
-      ? button('Edit profile', () => showForm(), { kind: 'secondary' })
+      ? button(t('overview-edit-profile'), () => showForm(), { kind: 'secondary' })
       : null;
     replace(section,
-      h('h2', { tabindex: '-1', text: 'Profile' }),
+      h('h2', { tabindex: '-1', text: t('overview-profile') }),
       status,
-      dl(PROFILE_FIELDS.map(([name, label]) => [label, profile[name]])),
+      dl(PROFILE_FIELDS.map(([name, label]) => [t(label), profile[name]])),
       edit ? h('div', { class: 'actions' }, edit) : null);
     replace(status, message ? notice(message) : null);
     return edit;
@@ -56,19 +56,19 @@ function profileCard(initial, ctx) {
   const showForm = () => {
     const editable = new Set(profile.editableFields || []);
     const fields = PROFILE_FIELDS.filter(([name]) => editable.has(name));
-    const form = h('form', { class: 'form profile-form', novalidate: true, 'aria-label': 'Edit profile' },
+    const form = h('form', { class: 'form profile-form', novalidate: true, 'aria-label': t('overview-edit-profile') },
       fields.map(([name, label, autocomplete]) => field({
-        label,
+        label: t(label),
         name,
         value: profile[name] || '',
         type: autocomplete === 'tel' ? 'tel' : 'text',
         autocomplete: autocomplete || 'off',
         required: name === 'displayName',
-        hint: HINTS[name],
+        hint: HINTS[name] && t(HINTS[name]),
       })),
       h('div', { class: 'actions' },
-        button('Save', null, { kind: 'primary', type: 'submit' }),
-        button('Cancel', () => { show()?.focus(); }, { kind: 'secondary' })));
+        button(t('save'), null, { kind: 'primary', type: 'submit' }),
+        button(t('cancel'), () => { show()?.focus(); }, { kind: 'secondary' })));
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       clearErrors(form);
@@ -80,19 +80,19 @@ function profileCard(initial, ctx) {
         if (value !== (profile[name] || '')) changes[name] = value;
       }
       if (!Object.keys(changes).length) {
-        show('Nothing changed.')?.focus();
-        announce('Nothing changed.');
+        show(t('nothing-changed'))?.focus();
+        announce(t('nothing-changed'));
         return;
       }
       busy(form, () => patch('/me/profile', changes)).then((changed) => {
         profile = changed;
-        const message = 'Your profile was saved.';
+        const message = t('overview-profile-saved');
         show(message)?.focus();
         announce(message);
         ctx.accountChanged();
       }).catch((err) => { if (err.status !== 401) showProblem(form, err); });
     });
-    replace(section, h('h2', { tabindex: '-1', text: 'Edit profile' }), form);
+    replace(section, h('h2', { tabindex: '-1', text: t('overview-edit-profile') }), form);
     section.querySelector('h2').focus();
   };
 
@@ -101,36 +101,39 @@ function profileCard(initial, ctx) {
 }
 
 export default {
-  title: 'Overview',
+  get title() { return t('overview-title'); },
   async render(body, ctx) {
     const me = await get('/me');
     replace(body, h('div', { class: 'cards' },
-      unavailable(me.profile) ? section('Profile', me.profile) : profileCard(me.profile, ctx),
-      section('Security info', me.securityInfo, (s) => dl([
-        ['Sign-in methods', String(s.methodsCount)],
-        ['Default method', s.defaultMethod ? `${methodName(s.defaultMethod.type)}${s.defaultMethod.label ? ': ' + s.defaultMethod.label : ''}` : 'None'],
-        ['Multi-factor authentication', s.mfaRegistered ? badge('Set up', 'good') : badge('Not set up', 'warn')],
-      ]), link('/security-info', 'Update security info')),
-      card('Password', [
-        h('p', { text: 'Change your password, and sign out of your other sessions if someone else may know it.' }),
-        h('p', { class: 'more' }, link('/password', 'Change password'))], { cls: 'overview-card' }),
-      section('Devices', me.devices, (d) => dl([
-        ['Devices', String(d.count)],
-        ['Latest activity', d.newestActivityAt ? timeEl(d.newestActivityAt) : 'None yet'],
-      ]), link('/devices', 'Manage devices')),
-      section('Organizations', me.organizations, (o) => dl([
-        ['Home organization', o.home ? o.home.displayName : 'Unknown'],
-        ['Guest of', plural(o.guestCount, 'organization', 'organizations')],
-        ['Pending invitations', String(o.pendingInvitationCount)],
-      ]), link('/organizations', 'See organizations')),
-      card('Privacy', [
-        h('p', { text: 'See what each organization keeps about you and for how long, and download your data.' }),
-        h('p', { class: 'more' }, link('/privacy', 'Manage privacy'))], { cls: 'overview-card' }),
-      section('Recent sign-ins', me.recentSignIns, (list) => (list.items && list.items.length
+      unavailable(me.profile) ? section(t('overview-profile'), me.profile) : profileCard(me.profile, ctx),
+      section(t('overview-security-info'), me.securityInfo, (s) => dl([
+        [t('overview-methods'), String(s.methodsCount)],
+        [t('overview-default-method'), s.defaultMethod ? `${methodName(s.defaultMethod.type)}${s.defaultMethod.label ? ': ' + s.defaultMethod.label : ''}` : t('overview-default-method-none')],
+        [t('overview-mfa'), s.mfaRegistered ? badge(t('overview-mfa-set-up'), 'good') : badge(t('overview-mfa-not-set-up'), 'warn')],
+      ]), link('/security-info', t('overview-update-security-info'))),
+      card(t('overview-password'), [
+        h('p', { text: t('overview-password-text') }),
+        h('p', { class: 'more' }, link('/password', t('overview-change-password')))], { cls: 'overview-card' }),
+      section(t('overview-devices'), me.devices, (d) => dl([
+        [t('overview-devices-count'), String(d.count)],
+        [t('overview-latest-activity'), d.newestActivityAt ? timeEl(d.newestActivityAt) : t('none-yet')],
+      ]), link('/devices', t('overview-manage-devices'))),
+      section(t('overview-organizations'), me.organizations, (o) => dl([
+        [t('overview-home-organization'), o.home ? o.home.displayName : t('overview-unknown')],
+        [t('overview-guest-of'), t('overview-guest-count', { count: o.guestCount })],
+        [t('overview-pending-invitations'), String(o.pendingInvitationCount)],
+      ]), link('/organizations', t('overview-see-organizations'))),
+      card(t('overview-privacy'), [
+        h('p', { text: t('overview-privacy-text') }),
+        h('p', { class: 'more' }, link('/privacy', t('overview-manage-privacy')))], { cls: 'overview-card' }),
+      card(t('overview-language'), [
+        h('p', { text: t('overview-language-text') }),
+        h('p', { class: 'more' }, link('/language', t('overview-change-language')))], { cls: 'overview-card' }),
+      section(t('overview-recent-sign-ins'), me.recentSignIns, (list) => (list.items && list.items.length
         ? h('ul', { class: 'list compact' }, list.items.map((s) => h('li', {},
-          h('span', { class: 'list-main' }, timeEl(s.time), ' ', badge(s.status === 'success' ? 'Successful' : 'Failed', s.status === 'success' ? 'good' : 'bad')),
+          h('span', { class: 'list-main' }, timeEl(s.time), ' ', badge(s.status === 'success' ? t('overview-sign-in-successful') : t('overview-sign-in-failed'), s.status === 'success' ? 'good' : 'bad')),
           h('span', { class: 'list-sub', text: [browserOn(s.device && s.device.browser, s.device && s.device.operatingSystem), location(s.location) || s.ipAddress].filter(Boolean).join(' · ') }))))
-        : empty('No sign-ins yet.')), link('/sign-ins', 'Review my sign-ins')),
+        : empty(t('overview-no-sign-ins'))), link('/sign-ins', t('overview-review-sign-ins'))),
     ));
   },
 };

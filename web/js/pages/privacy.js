@@ -5,8 +5,9 @@ import { get, post, del, ApiError } from '../api.js';
 import { h, replace, button, dl, field, busy, showProblem, notice, announce } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { badge, card, externalLink } from './common.js';
+import { t } from '../i18n.js';
 
-const SERVICES = { identity: 'Account and sign-in', organizations: 'Organizations', devices: 'Devices', security_info: 'Security info', securityinfo: 'Security info', audit: 'Sign-in and activity logs' };
+const SERVICES = { identity: 'privacy-service-identity', organizations: 'privacy-service-organizations', devices: 'privacy-service-devices', security_info: 'privacy-service-security-info', securityinfo: 'privacy-service-security-info', audit: 'privacy-service-audit' };
 
 function download(data, filename) {
   const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
@@ -19,77 +20,77 @@ function download(data, filename) {
 }
 
 export default {
-  title: 'Privacy',
+  get title() { return t('privacy-title'); },
   async render(body, ctx) {
     const view = await get('/me/privacy');
     const status = h('div', { class: 'status-area' });
 
     const orgCard = (o) => h('section', { class: 'card organization-privacy' },
-      h('h2', {}, o.displayName, ' ', o.kind === 'home' ? badge('Home', 'good') : badge('Guest', 'neutral')),
+      h('h2', {}, o.displayName, ' ', o.kind === 'home' ? badge(t('privacy-home'), 'good') : badge(t('privacy-guest'), 'neutral')),
       dl([
-        ['Privacy statement', (o.privacy && o.privacy.statementUrl && externalLink(o.privacy.statementUrl, 'Read the privacy statement')) || 'Not provided'],
-        ['Privacy contact', o.privacy && o.privacy.contactEmail ? h('a', { href: `mailto:${o.privacy.contactEmail}`, text: o.privacy.contactEmail }) : 'Not provided'],
-        ['Sign-ins kept for', o.signInRetentionDays ? `${o.signInRetentionDays} days` : null],
+        [t('privacy-statement'), (o.privacy && o.privacy.statementUrl && externalLink(o.privacy.statementUrl, t('privacy-read-statement'))) || t('privacy-not-provided')],
+        [t('privacy-contact'), o.privacy && o.privacy.contactEmail ? h('a', { href: `mailto:${o.privacy.contactEmail}`, text: o.privacy.contactEmail }) : t('privacy-not-provided')],
+        [t('privacy-sign-ins-kept-for'), o.signInRetentionDays ? t('privacy-days', { count: o.signInRetentionDays }) : null],
       ]),
-      h('h3', { text: 'What is kept about you' }),
+      h('h3', { text: t('privacy-what-is-kept') }),
       h('ul', { class: 'list compact' }, (o.dataHeld || []).map((d) => h('li', {},
-        h('span', { class: 'list-main', text: SERVICES[d.service] || d.service }),
+        h('span', { class: 'list-main', text: SERVICES[d.service] ? t(SERVICES[d.service]) : d.service }),
         h('span', { class: 'list-sub', text: (d.categories || []).join(', ') })))));
 
-    const exportButton = button('Download my data', async () => {
+    const exportButton = button(t('privacy-download-my-data'), async () => {
       try {
         const data = await busy(exportArea, () => post('/me/export'));
         const date = (data && data.exportedAt ? data.exportedAt : new Date().toISOString()).slice(0, 10);
         download(data, `myaccount-export-${date}.json`);
-        const message = 'Your data was downloaded.';
+        const message = t('privacy-downloaded');
         replace(status, notice(message));
         announce(message);
       } catch (err) {
         if (err.status !== 401) replace(status, notice(err.message, 'error'));
       }
     }, { kind: 'primary' });
-    const exportArea = card('Download your data', [
-      h('p', { text: 'One JSON file with everything My Account keeps about you: profile, sessions, security info (no secrets), devices (no keys), organizations, sign-ins and activity.' }),
+    const exportArea = card(t('privacy-download-title'), [
+      h('p', { text: t('privacy-download-text') }),
       h('div', { class: 'actions' }, exportButton)]);
 
     const deletion = view.selfDeletion || { allowed: false };
     let deleteArea;
     if (deletion.allowed) {
       const form = h('form', { class: 'form', novalidate: true },
-        field({ label: 'Type your user name to confirm', name: 'confirmUserPrincipalName', autocomplete: 'off', required: true, attrs: { autocapitalize: 'none', spellcheck: 'false' } }),
-        h('div', { class: 'actions' }, button('Delete my account', null, { kind: 'danger', type: 'submit' })));
+        field({ label: t('privacy-confirm-name'), name: 'confirmUserPrincipalName', autocomplete: 'off', required: true, attrs: { autocapitalize: 'none', spellcheck: 'false' } }),
+        h('div', { class: 'actions' }, button(t('privacy-delete-my-account'), null, { kind: 'danger', type: 'submit' })));
       form.addEventListener('submit', async (e) => {
         e.preventDefault();
         const name = form.elements.confirmUserPrincipalName.value.trim();
         if (!name) {
-          showProblem(form, new ApiError(400, { detail: 'Type your user name to confirm.', errors: [{ field: 'confirmUserPrincipalName', message: 'Required.' }] }));
+          showProblem(form, new ApiError(400, { detail: t('privacy-confirm-name-detail'), errors: [{ field: 'confirmUserPrincipalName', message: t('privacy-required') }] }));
           return;
         }
         const ok = await confirmDialog({
-          title: 'Delete your account?',
-          message: 'Your account and everything My Account keeps about you will be erased. This cannot be undone.',
+          title: t('privacy-delete-confirm-title'),
+          message: t('privacy-delete-confirm-message'),
           details: [view.retention && view.retention.keptAfterErasure].filter(Boolean),
-          confirmLabel: 'Delete my account',
+          confirmLabel: t('privacy-delete-my-account'),
           danger: true,
         });
         if (!ok) return;
         busy(form, () => del('/me', { confirmUserPrincipalName: name }))
-          .then(() => ctx.signedOut('Your account has been deleted.'))
+          .then(() => ctx.signedOut(t('privacy-deleted')))
           .catch((err) => { if (err.status !== 401) showProblem(form, err); });
       });
-      deleteArea = card('Delete your account', [h('p', { text: 'Deleting your account signs you out everywhere and erases your data in every service.' }), form]);
+      deleteArea = card(t('privacy-delete-title'), [h('p', { text: t('privacy-delete-text') }), form]);
     } else {
-      deleteArea = card('Delete your account', [h('p', { text: deletion.reason || 'Your organization does not let you delete your own account.' })]);
+      deleteArea = card(t('privacy-delete-title'), [h('p', { text: deletion.reason || t('privacy-delete-not-allowed') })]);
     }
 
     const r = view.retention || {};
     replace(body,
       status,
       h('div', { class: 'cards' }, (view.organizations || []).map(orgCard)),
-      card('How long data is kept', dl([
-        ['Sign-ins', r.signInRetentionDays ? `${r.signInRetentionDays} days` : null],
-        ['Account activity', r.activityRetention],
-        ['After your account is deleted', r.keptAfterErasure],
+      card(t('privacy-retention-title'), dl([
+        [t('privacy-retention-sign-ins'), r.signInRetentionDays ? t('privacy-days', { count: r.signInRetentionDays }) : null],
+        [t('privacy-retention-activity'), r.activityRetention],
+        [t('privacy-retention-after-deletion'), r.keptAfterErasure],
       ])),
       exportArea,
       deleteArea);

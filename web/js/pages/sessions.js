@@ -4,9 +4,10 @@ import { get, post, del, seg } from '../api.js';
 import { h, replace, button, dl, timeEl, notice, announce } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { badge, empty, browserOn } from './common.js';
+import { t } from '../i18n.js';
 
 export default {
-  title: 'Sessions',
+  get title() { return t('sessions-title'); },
   async render(body, ctx) {
     const list = await get('/me/sessions');
     const sessions = list.items || [];
@@ -21,44 +22,44 @@ export default {
 
     const items = sessions.map((s) => h('li', { class: 'session', dataset: { sessionId: s.id } },
       h('div', { class: 'session-text' },
-        h('span', { class: 'list-main' }, browserOn(s.browser, s.operatingSystem), s.current ? [' ', badge('This session', 'good')] : null),
+        h('span', { class: 'list-main' }, browserOn(s.browser, s.operatingSystem), s.current ? [' ', badge(t('sessions-this-session'), 'good')] : null),
         dl([
-          ['IP address', s.ipAddress],
-          ['Location', s.location || 'Unknown'],
-          ['Signed in', timeEl(s.createdAt)],
-          ['Last active', timeEl(s.lastActivityAt)],
-          ['Sign-in methods', (s.authenticationMethods || []).join(', ')],
+          [t('sessions-ip-address'), s.ipAddress],
+          [t('sessions-location'), s.location || t('sessions-location-unknown')],
+          [t('sessions-signed-in'), timeEl(s.createdAt)],
+          [t('sessions-last-active'), timeEl(s.lastActivityAt)],
+          [t('sessions-methods'), (s.authenticationMethods || []).join(', ')],
         ], 'facts facts-inline')),
-      s.current ? null : button('Sign out', async () => {
-        const ok = await confirmDialog({ title: 'Sign out this session?', message: `${browserOn(s.browser, s.operatingSystem)} will be signed out.`, confirmLabel: 'Sign out' });
+      s.current ? null : button(t('sign-out'), async () => {
+        const ok = await confirmDialog({ title: t('sessions-sign-out-one-title'), message: t('sessions-sign-out-one-message', { device: browserOn(s.browser, s.operatingSystem) }), confirmLabel: t('sign-out') });
         if (!ok) return;
         try {
           await del(`/me/sessions/${seg(s.id)}`);
-          await after('The session was signed out.');
+          await after(t('sessions-signed-out-one'));
         } catch (err) { fail(err); }
-      }, { kind: 'secondary', attrs: { 'aria-label': `Sign out ${browserOn(s.browser, s.operatingSystem)}` } })));
+      }, { kind: 'secondary', attrs: { 'aria-label': t('sessions-sign-out-device', { device: browserOn(s.browser, s.operatingSystem) }) } })));
 
     const others = sessions.filter((s) => !s.current).length;
     replace(body,
       status,
       h('section', { class: 'card' },
-        h('h2', { text: 'Where you are signed in' }),
-        sessions.length ? h('ul', { class: 'list sessions' }, items) : empty('No active sessions.'),
+        h('h2', { text: t('sessions-where') }),
+        sessions.length ? h('ul', { class: 'list sessions' }, items) : empty(t('sessions-none')),
         h('div', { class: 'actions' },
-          button('Sign out everywhere else', async () => {
-            const ok = await confirmDialog({ title: 'Sign out everywhere else?', message: 'Every other session ends. This one stays signed in.', confirmLabel: 'Sign out everywhere else' });
+          button(t('sessions-everywhere-else'), async () => {
+            const ok = await confirmDialog({ title: t('sessions-everywhere-else-title'), message: t('sessions-everywhere-else-message'), confirmLabel: t('sessions-everywhere-else') });
             if (!ok) return;
             try {
               const r = await post('/me/sessions/revoke-others');
-              await after(`${r.revokedCount} other session${r.revokedCount === 1 ? ' was' : 's were'} signed out.`);
+              await after(t('sessions-others-signed-out', { count: r.revokedCount }));
             } catch (err) { fail(err); }
           }, { kind: 'secondary', attrs: { disabled: others === 0 } }),
-          button('Sign out everywhere', async () => {
-            const ok = await confirmDialog({ title: 'Sign out everywhere?', message: 'Every session ends, this one too. You will need to sign in again.', confirmLabel: 'Sign out everywhere', danger: true });
+          button(t('sessions-everywhere'), async () => {
+            const ok = await confirmDialog({ title: t('sessions-everywhere-title'), message: t('sessions-everywhere-message'), confirmLabel: t('sessions-everywhere'), danger: true });
             if (!ok) return;
             try {
               await post('/me/sessions/revoke-all');
-              ctx.signedOut('You were signed out everywhere.');
+              ctx.signedOut(t('sessions-signed-out-everywhere'));
             } catch (err) { fail(err); }
           }, { kind: 'danger' }))));
   },

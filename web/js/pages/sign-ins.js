@@ -5,32 +5,72 @@ import { get, post, seg } from '../api.js';
 import { h, replace, append, button, dl, field, checkbox, timeEl, notice, announce, busy, showProblem, sentence } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { badge, empty, browserOn, location, reviewText, errorState, card } from './common.js';
+import { t, formatList } from '../i18n.js';
 
 const PAGE_SIZE = 20;
 
 // The API's stable codes, in words a person reads; an unknown code is shown as it is.
+// Each table gives a code's message.
 const CLIENT_APPS = {
-  browser: 'Browser', mobile_desktop: 'Mobile or desktop app', app_password: 'App password (older app)', other: 'Other',
+  browser: 'sign-ins-app-browser', mobile_desktop: 'sign-ins-app-mobile-desktop', app_password: 'sign-ins-app-app-password', other: 'sign-ins-app-other',
 };
 const RISK_REASONS = {
-  new_country: 'a country not seen before for you',
-  new_device: 'a device or browser not seen before for you',
-  ip_failures_across_accounts: 'an address with many failed sign-ins to several accounts',
-  impossible_travel: 'too far from your previous sign-in for the time between them',
+  new_country: 'sign-ins-risk-new-country',
+  new_device: 'sign-ins-risk-new-device',
+  ip_failures_across_accounts: 'sign-ins-risk-ip-failures',
+  impossible_travel: 'sign-ins-risk-impossible-travel',
 };
-const REQUIREMENTS = { single_factor: 'Password only (single-factor)', multi_factor: 'Multi-factor' };
+const REQUIREMENTS = { single_factor: 'sign-ins-requirement-single', multi_factor: 'sign-ins-requirement-multi' };
 const METHODS = {
-  pwd: 'Password', otp: 'One-time code', sms: 'Text message', tel: 'Phone call', hwk: 'Security key', mfa: 'Multi-factor',
-  password: 'Password', app_password: 'App password', authenticator_app: 'Authenticator app', phone_sms: 'Text message',
-  phone_voice: 'Phone call', email: 'Email code', security_key: 'Security key', recovery_code: 'Recovery code',
+  pwd: 'sign-ins-method-password', otp: 'sign-ins-method-otp', sms: 'sign-ins-method-sms', tel: 'sign-ins-method-call', hwk: 'sign-ins-method-security-key', mfa: 'sign-ins-method-mfa',
+  password: 'sign-ins-method-password', app_password: 'sign-ins-method-app-password', authenticator_app: 'sign-ins-method-authenticator-app', phone_sms: 'sign-ins-method-sms',
+  phone_voice: 'sign-ins-method-call', email: 'sign-ins-method-email', security_key: 'sign-ins-method-security-key', recovery_code: 'sign-ins-method-recovery-code',
 };
-const say = (table, code) => (code ? table[code] || code : null);
+const say = (table, code) => (code ? (table[code] ? t(table[code]) : code) : null);
 
 const CATEGORIES = [
-  ['', 'All changes'], ['profile', 'Profile'], ['password', 'Password'], ['security_info', 'Security info'],
-  ['sessions', 'Sessions'], ['devices', 'Devices'], ['organizations', 'Organizations'], ['privacy', 'Privacy'],
-  ['sign_in', 'Sign-in reviews'], ['account', 'Account'],
+  ['', 'sign-ins-category-all'], ['profile', 'sign-ins-category-profile'], ['password', 'sign-ins-category-password'], ['security_info', 'sign-ins-category-security-info'],
+  ['sessions', 'sign-ins-category-sessions'], ['devices', 'sign-ins-category-devices'], ['organizations', 'sign-ins-category-organizations'], ['privacy', 'sign-ins-category-privacy'],
+  ['sign_in', 'sign-ins-category-sign-in'], ['account', 'sign-ins-category-account'],
 ];
+const categories = () => CATEGORIES.map(([code, id]) => [code, t(id)]);
+
+/** An activity's event (and category, where the name alone is ambiguous): its message. */
+const ACTIVITY_MESSAGES = {
+  password_changed: 'activity-password-changed',
+  session_revoked: 'activity-session-revoked',
+  method_added: 'activity-method-added',
+  method_removed: 'activity-method-removed',
+  default_changed: 'activity-default-changed',
+  'devices/registered': 'activity-device-registered',
+  'devices/renamed': 'activity-device-renamed',
+  'devices/deleted': 'activity-device-deleted',
+  'devices/disabled': 'activity-device-disabled',
+  'devices/enabled': 'activity-device-enabled',
+  recovery_key_added: 'activity-recovery-key-added',
+  recovery_key_viewed: 'activity-recovery-key-viewed',
+  recovery_key_view_denied: 'activity-recovery-key-view-denied',
+  member_joined: 'activity-member-joined',
+  member_left: 'activity-member-left',
+  member_removed: 'activity-member-removed',
+  invitation_created: 'activity-invitation-created',
+  invitation_declined: 'activity-invitation-declined',
+  flagged: 'activity-flagged',
+  data_exported: 'activity-data-exported',
+};
+
+/** An account activity in words of the person's language, never in field or event names. */
+export function activityText(a) {
+  const details = a.details || {};
+  if (a.activity === 'profile_updated' && details.changed_fields) {
+    const fields = details.changed_fields.split(',').filter(Boolean)
+      .map((f) => t(`profile-field-${f.replaceAll('_', '-')}`));
+    return t('activity-profile-updated', { fields: formatList(fields) });
+  }
+  if (a.activity === 'password_changed' && details.reset === 'true') return t('activity-password-reset');
+  const id = ACTIVITY_MESSAGES[`${a.category}/${a.activity}`] || ACTIVITY_MESSAGES[a.activity];
+  return id ? t(id) : (a.summary || a.activity);
+}
 
 function dayStart(value, endOfDay = false) {
   if (!value) return '';
@@ -46,22 +86,22 @@ function query(params) {
 }
 
 export default {
-  title: 'My sign-ins',
+  get title() { return t('sign-ins-title'); },
   async render(body, ctx) {
     const status = h('div', { class: 'status-area' });
-    const list = h('ol', { class: 'list sign-ins', 'aria-label': 'Sign-ins' });
+    const list = h('ol', { class: 'list sign-ins', 'aria-label': t('sign-ins-list') });
     const listState = h('div', { class: 'list-state' });
-    const more = button('Show more sign-ins', () => load(false), { kind: 'secondary' });
+    const more = button(t('sign-ins-more'), () => load(false), { kind: 'secondary' });
     more.hidden = true;
     let filters = {};
     let nextToken = '';
 
-    const filterForm = h('form', { class: 'form filters', novalidate: true, 'aria-label': 'Filter sign-ins' },
-      field({ label: 'Result', name: 'status', type: 'select', value: '', options: [['', 'All'], ['success', 'Successful'], ['failure', 'Failed']] }),
-      field({ label: 'From', name: 'from', type: 'date' }),
-      field({ label: 'To', name: 'to', type: 'date' }),
-      checkbox({ label: 'Only risky sign-ins', name: 'risky' }),
-      h('div', { class: 'actions' }, button('Apply filters', null, { kind: 'primary', type: 'submit' })));
+    const filterForm = h('form', { class: 'form filters', novalidate: true, 'aria-label': t('sign-ins-filter') },
+      field({ label: t('sign-ins-result'), name: 'status', type: 'select', value: '', options: [['', t('sign-ins-all')], ['success', t('overview-sign-in-successful')], ['failure', t('overview-sign-in-failed')]] }),
+      field({ label: t('sign-ins-from'), name: 'from', type: 'date' }),
+      field({ label: t('sign-ins-to'), name: 'to', type: 'date' }),
+      checkbox({ label: t('sign-ins-only-risky'), name: 'risky' }),
+      h('div', { class: 'actions' }, button(t('sign-ins-apply-filters'), null, { kind: 'primary', type: 'submit' })));
     filterForm.addEventListener('submit', (e) => {
       e.preventDefault();
       const el = filterForm.elements;
@@ -72,10 +112,10 @@ export default {
     const review = async (s, verdict, slot) => {
       if (verdict === 'not_me') {
         const ok = await confirmDialog({
-          title: 'Report this sign-in?',
-          message: 'If this was not you, someone else may know your password.',
-          details: ['You will be signed out everywhere, this browser too.', 'You will have to choose a new password at your next sign-in.'],
-          confirmLabel: 'This wasn’t me',
+          title: t('sign-ins-report-title'),
+          message: t('sign-ins-report-message'),
+          details: [t('sign-ins-report-signed-out'), t('sign-ins-report-new-password')],
+          confirmLabel: t('sign-ins-not-me'),
           danger: true,
         });
         if (!ok) return;
@@ -83,19 +123,19 @@ export default {
       try {
         const answer = await post(`/me/sign-ins/${seg(s.id)}/review`, { verdict });
         if (verdict === 'not_me') {
-          const again = button('Sign in again', async () => {
+          const again = button(t('sign-ins-sign-in-again'), async () => {
             try { await post('/auth/sign-out', undefined, { stepUp: false }); } catch { /* already ended */ }
-            ctx.signedOut('Sign in again and choose a new password.');
+            ctx.signedOut(t('sign-ins-choose-new-password'));
           }, { kind: 'primary' });
           replace(status, h('div', { class: 'notice notice-warning', role: 'alert' },
-            h('p', { class: 'notice-title', text: answer.message || 'Thanks for telling us.' }),
-            (answer.nextSteps || []).length ? h('ul', {}, answer.nextSteps.map((t) => h('li', { text: t }))) : null,
+            h('p', { class: 'notice-title', text: answer.message || t('sign-ins-thanks') }),
+            (answer.nextSteps || []).length ? h('ul', {}, answer.nextSteps.map((step) => h('li', { text: step }))) : null,
             h('div', { class: 'actions' }, again)));
           status.querySelector('.notice-title').setAttribute('tabindex', '-1');
           status.querySelector('.notice-title').focus();
         } else {
-          replace(slot, h('p', { class: 'reviewed', text: answer.message || 'Thanks, marked as you.' }));
-          announce(answer.message || 'Marked as you.');
+          replace(slot, h('p', { class: 'reviewed', text: answer.message || t('sign-ins-marked-as-you') }));
+          announce(answer.message || t('sign-ins-marked'));
         }
       } catch (err) {
         if (err.status !== 401) replace(slot, h('p', { class: 'field-error', role: 'alert', text: sentence(err.message) }));
@@ -108,8 +148,8 @@ export default {
       if (reviewed) reviewSlot.append(h('p', { class: 'reviewed', text: reviewed }));
       else {
         append(reviewSlot, [h('div', { class: 'actions' },
-          button('This was me', () => review(s, 'me', reviewSlot), { kind: 'secondary' }),
-          button('This wasn’t me', () => review(s, 'not_me', reviewSlot), { kind: 'danger' }))]);
+          button(t('sign-ins-me'), () => review(s, 'me', reviewSlot), { kind: 'secondary' }),
+          button(t('sign-ins-not-me'), () => review(s, 'not_me', reviewSlot), { kind: 'danger' }))]);
       }
       const ok = s.status === 'success';
       const where = location(s.location) || s.ipAddress;
@@ -117,25 +157,25 @@ export default {
       return h('li', { class: 'sign-in', dataset: { signInId: s.id } },
         h('details', {},
           h('summary', {},
-            h('span', { class: 'list-main' }, timeEl(s.time), ' ', badge(ok ? 'Successful' : 'Failed', ok ? 'good' : 'bad'),
-              risk ? [' ', badge(`Risk: ${risk}`, 'warn')] : null),
+            h('span', { class: 'list-main' }, timeEl(s.time), ' ', badge(ok ? t('overview-sign-in-successful') : t('overview-sign-in-failed'), ok ? 'good' : 'bad'),
+              risk ? [' ', badge(t('sign-ins-risk-badge', { level: risk }), 'warn')] : null),
             h('span', { class: 'list-sub', text: [browserOn(s.device && s.device.browser, s.device && s.device.operatingSystem), where, say(CLIENT_APPS, s.clientApp) || s.appId].filter(Boolean).join(' · ') })),
           h('div', { class: 'details' },
             dl([
-              ['Result', ok ? 'Successful' : (s.failureMessage || 'Failed')],
-              ['App', [s.appId, say(CLIENT_APPS, s.clientApp)].filter(Boolean).join(' · ')],
-              ['Browser', s.device && s.device.browser],
-              ['Operating system', s.device && s.device.operatingSystem],
-              ['IP address', s.ipAddress],
-              ['Location', where === s.ipAddress ? 'Unknown' : where],
-              ['Authentication', (s.authenticationMethods || []).filter((m) => m !== 'mfa').map((m) => say(METHODS, m)).join(', ')],
-              ['Requirement', say(REQUIREMENTS, s.authenticationRequirement)],
-              ['Risk', risk ? `${risk}: ${(s.risk.reasons || []).map((r) => say(RISK_REASONS, r)).join('; ')}` : 'none'],
-              ['User agent', s.userAgent],
-              ['Sign-in ID', h('code', { text: s.id })],
+              [t('sign-ins-result'), ok ? t('overview-sign-in-successful') : (s.failureMessage || t('overview-sign-in-failed'))],
+              [t('sign-ins-app'), [s.appId, say(CLIENT_APPS, s.clientApp)].filter(Boolean).join(' · ')],
+              [t('sign-ins-browser'), s.device && s.device.browser],
+              [t('devices-operating-system'), s.device && s.device.operatingSystem],
+              [t('sessions-ip-address'), s.ipAddress],
+              [t('sessions-location'), where === s.ipAddress ? t('sessions-location-unknown') : where],
+              [t('sign-ins-authentication'), (s.authenticationMethods || []).filter((m) => m !== 'mfa').map((m) => say(METHODS, m)).join(', ')],
+              [t('sign-ins-requirement'), say(REQUIREMENTS, s.authenticationRequirement)],
+              [t('sign-ins-risk'), risk ? `${risk}: ${(s.risk.reasons || []).map((r) => say(RISK_REASONS, r)).join('; ')}` : t('sign-ins-risk-none')],
+              [t('sign-ins-user-agent'), s.userAgent],
+              [t('sign-ins-id'), h('code', { text: s.id })],
             ]),
-            (s.authenticationSteps || []).length ? [h('h3', { text: 'Steps' }), h('ol', { class: 'steps' }, s.authenticationSteps.map((st) => h('li', {},
-              `${say(METHODS, st.method)}: ${st.succeeded ? 'succeeded' : 'failed'}${st.detail ? ` (${st.detail})` : ''}`)))] : null,
+            (s.authenticationSteps || []).length ? [h('h3', { text: t('sign-ins-steps') }), h('ol', { class: 'steps' }, s.authenticationSteps.map((st) => h('li', {},
+              `${say(METHODS, st.method)}: ${st.succeeded ? t('sign-ins-step-succeeded') : t('sign-ins-step-failed')}${st.detail ? ` (${st.detail})` : ''}`)))] : null,
             reviewSlot)));
     };
 
@@ -143,7 +183,7 @@ export default {
       if (reset) {
         nextToken = '';
         replace(list);
-        replace(listState, h('p', { class: 'loading', role: 'status', text: 'Loading sign-ins…' }));
+        replace(listState, h('p', { class: 'loading', role: 'status', text: t('sign-ins-loading') }));
       }
       let page;
       try {
@@ -157,7 +197,7 @@ export default {
       replace(listState);
       const items = page.items || [];
       items.forEach((s) => list.append(item(s)));
-      if (reset && !items.length) replace(listState, empty('No sign-ins match.'));
+      if (reset && !items.length) replace(listState, empty(t('sign-ins-none')));
       nextToken = page.nextPageToken || '';
       more.hidden = !nextToken;
       if (!reset && items.length) {
@@ -168,15 +208,15 @@ export default {
     }
 
     // Account activity
-    const activityList = h('ol', { class: 'list activity', 'aria-label': 'Account activity' });
+    const activityList = h('ol', { class: 'list activity', 'aria-label': t('sign-ins-activity') });
     const activityState = h('div', { class: 'list-state' });
-    const moreActivity = button('Show more activity', () => loadActivity(false), { kind: 'secondary' });
+    const moreActivity = button(t('sign-ins-more-activity'), () => loadActivity(false), { kind: 'secondary' });
     moreActivity.hidden = true;
     let category = '';
     let activityToken = '';
-    const activityForm = h('form', { class: 'form filters', novalidate: true, 'aria-label': 'Filter activity' },
-      field({ label: 'Kind of change', name: 'category', type: 'select', value: '', options: CATEGORIES }),
-      h('div', { class: 'actions' }, button('Show', null, { kind: 'secondary', type: 'submit' })));
+    const activityForm = h('form', { class: 'form filters', novalidate: true, 'aria-label': t('sign-ins-filter-activity') },
+      field({ label: t('sign-ins-kind-of-change'), name: 'category', type: 'select', value: '', options: categories() }),
+      h('div', { class: 'actions' }, button(t('sign-ins-show'), null, { kind: 'secondary', type: 'submit' })));
     activityForm.addEventListener('submit', (e) => {
       e.preventDefault();
       category = activityForm.elements.category.value;
@@ -187,7 +227,7 @@ export default {
       if (reset) {
         activityToken = '';
         replace(activityList);
-        replace(activityState, h('p', { class: 'loading', role: 'status', text: 'Loading activity…' }));
+        replace(activityState, h('p', { class: 'loading', role: 'status', text: t('sign-ins-loading-activity') }));
       }
       let page;
       try {
@@ -200,18 +240,18 @@ export default {
       replace(activityState);
       const items = page.items || [];
       items.forEach((a) => activityList.append(h('li', { class: 'activity-item' },
-        h('span', { class: 'list-main' }, timeEl(a.time), ' ', badge((CATEGORIES.find(([c]) => c === a.category) || [null, a.category])[1], 'neutral')),
-        h('span', { class: 'list-sub', text: a.summary || a.activity }))));
-      if (reset && !items.length) replace(activityState, empty('No account activity yet.'));
+        h('span', { class: 'list-main' }, timeEl(a.time), ' ', badge((categories().find(([c]) => c === a.category) || [null, a.category])[1], 'neutral')),
+        h('span', { class: 'list-sub', text: activityText(a) }))));
+      if (reset && !items.length) replace(activityState, empty(t('sign-ins-no-activity')));
       activityToken = page.nextPageToken || '';
       moreActivity.hidden = !activityToken;
     }
 
     replace(body,
       status,
-      h('p', { text: 'Every attempt to sign in to your account, successful or not. If you do not recognize one, report it.' }),
-      card('Sign-ins', [filterForm, listState, list, h('div', { class: 'actions' }, more)]),
-      card('Account activity', [activityForm, activityState, activityList, h('div', { class: 'actions' }, moreActivity)]));
+      h('p', { text: t('sign-ins-intro') }),
+      card(t('sign-ins-list'), [filterForm, listState, list, h('div', { class: 'actions' }, more)]),
+      card(t('sign-ins-activity'), [activityForm, activityState, activityList, h('div', { class: 'actions' }, moreActivity)]));
     await Promise.all([load(true), loadActivity(true)]);
   },
 };

@@ -70,6 +70,7 @@ const PAGES = [
   ['/organizations', 'Organizations'],
   ['/privacy', 'Privacy'],
   ['/sign-ins', 'My sign-ins'],
+  ['/language', 'Language and region'],
 ];
 
 async function assertNoSidewaysScroll(page, where) {

@@ -54,6 +54,8 @@ async fn users_update_the_fields_named_in_the_mask_and_nothing_else() {
         mobile_phone: "+44 20 7946 0958".into(),
         business_phone: String::new(),
         preferred_language: "zh-Hant-TW".into(),
+        regional_format: "de-ch".into(),
+        time_zone: "Europe/Zurich".into(),
     };
     let paths = [
         "display_name",
@@ -61,6 +63,8 @@ async fn users_update_the_fields_named_in_the_mask_and_nothing_else() {
         "mobile_phone",
         "business_phone",
         "preferred_language",
+        "regional_format",
+        "time_zone",
     ];
     let updated = app
         .update_my_profile(&tokens.access_token, changes, &paths)
@@ -73,12 +77,14 @@ async fn users_update_the_fields_named_in_the_mask_and_nothing_else() {
         mobile_phone: "+44 20 7946 0958".into(),
         business_phone: String::new(),
         preferred_language: "zh-Hant-TW".into(),
+        regional_format: "de-CH".into(),
+        time_zone: "Europe/Zurich".into(),
         updated_at: updated.updated_at,
         ..before.clone()
     };
     assert_eq!(
         updated, expected,
-        "only the masked fields changed (values trimmed, a field cleared)"
+        "only the masked fields changed (values trimmed, a field cleared, a language tag in its canonical casing)"
     );
     let (old, new) = (before.updated_at.expect("set"), updated.updated_at.expect("set"));
     assert!(
@@ -121,9 +127,11 @@ async fn invalid_updates_are_refused_and_leave_the_profile_unchanged() {
         mobile_phone: "+1 425 555 0199".into(),
         business_phone: "+1 425 555 0100".into(),
         preferred_language: "en-GB".into(),
+        regional_format: "en-GB".into(),
+        time_zone: "Europe/London".into(),
     };
     let not_editable = "\"mail\" is not a field you can change; editable fields: display_name, given_name, surname, \
-                        office_location, mobile_phone, business_phone, preferred_language";
+                        office_location, mobile_phone, business_phone, preferred_language, regional_format, time_zone";
     // What is asked, with which mask, and the (field, description) violations expected.
     type Case = (
         &'static str,
@@ -169,6 +177,20 @@ async fn invalid_updates_are_refused_and_leave_the_profile_unchanged() {
             vec![("preferred_language", "must be a language tag such as en-US")],
         ),
         (
+            "a bad regional format and time zone beside a good language",
+            pb::ProfileChanges {
+                preferred_language: "fr".into(),
+                regional_format: "de_DE".into(),
+                time_zone: "Berlin".into(),
+                ..valid.clone()
+            },
+            vec!["preferred_language", "regional_format", "time_zone"],
+            vec![
+                ("regional_format", "must be a language tag such as en-US"),
+                ("time_zone", "must be an IANA time zone such as Europe/Berlin"),
+            ],
+        ),
+        (
             "a display name removed",
             pb::ProfileChanges {
                 display_name: "   ".into(),
@@ -189,10 +211,12 @@ async fn invalid_updates_are_refused_and_leave_the_profile_unchanged() {
             .await
             .expect_err(case);
         assert_eq!(status.code(), Code::InvalidArgument, "{case}: {status:?}");
-        let violations: Vec<(String, String)> = platform::error::field_violations(&status)
-            .into_iter()
-            .map(|v| (v.field, v.description))
-            .collect();
+        let with_reasons = platform::error::field_violations(&status);
+        assert!(
+            with_reasons.iter().all(|v| !v.reason.is_empty()),
+            "{case}: every violation has its stable code: {with_reasons:?}"
+        );
+        let violations: Vec<(String, String)> = with_reasons.into_iter().map(|v| (v.field, v.description)).collect();
         let expected: Vec<(String, String)> = expected.iter().map(|(f, d)| ((*f).into(), (*d).into())).collect();
         assert_eq!(violations, expected, "{case}");
         assert_eq!(

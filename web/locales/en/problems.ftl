@@ -1,0 +1,65 @@
+# Problem details the gateway answers (RFC 9457): `problem-<code>` is the title of a problem
+# type, `problem-<code>-detail` its explanation; `field-<reason>` explains one invalid field
+# (the reason code of the field violation, in kebab case).
+
+problem-bad-request = The request is not valid
+problem-bad-request-detail = The request could not be understood. Check what was sent and try again.
+problem-validation-error = Some fields are not valid
+problem-validation-error-detail = Correct the fields marked and try again.
+problem-failed-precondition = This cannot be done now
+problem-failed-precondition-detail = Your account is not in a state that allows this.
+problem-already-exists = It already exists
+problem-already-exists-detail = Something with the same name or value already exists.
+problem-conflict = The change conflicts with another one
+problem-conflict-detail = Something changed in the meantime. Reload and try again.
+problem-forbidden = Not allowed
+problem-forbidden-detail = You are not allowed to do this.
+problem-interactive-sign-in-required = Sign in to do this
+problem-interactive-sign-in-required-detail = This session can only read. Sign in with your password to make changes.
+problem-reauthentication-required = Confirm it is you
+problem-reauthentication-required-detail = Sign in again with a second factor to do this.
+problem-not-found = Not found
+problem-not-found-detail = What you asked for does not exist or is not yours.
+problem-not-implemented = Not available
+problem-not-implemented-detail = This is not available yet.
+problem-revocation-status-unknown = Try again shortly
+problem-revocation-status-unknown-detail = We cannot confirm that your session is still valid right now. Try again in a moment.
+problem-too-many-requests = Too many attempts
+problem-too-many-requests-detail = Wait a moment before you try again.
+problem-session-expired = Your session has expired
+problem-session-expired-detail = Sign in again to continue.
+problem-session-revoked = Your session has ended
+problem-session-revoked-detail = This session was ended. Sign in again to continue.
+problem-unauthenticated = Sign in required
+problem-unauthenticated-detail = Sign in to continue.
+problem-idempotency-key-reused = Request already used
+problem-idempotency-key-reused-detail = This request key was already used for another request.
+problem-internal = Something went wrong
+problem-internal-detail = Something went wrong on our side. Try again later.
+problem-method-not-allowed = Not supported
+problem-method-not-allowed-detail = This address does not accept that kind of request.
+problem-payload-too-large = Too large
+problem-payload-too-large-detail = What was sent is too large.
+problem-timeout = No answer in time
+problem-timeout-detail = A service did not answer in time. Try again.
+problem-unavailable = Temporarily unavailable
+problem-unavailable-detail = A service is unavailable. Try again shortly.
+problem-csrf-token-invalid = The page is out of date
+problem-csrf-token-invalid-detail = Reload the page and try again.
+problem-export-incomplete = The export is incomplete
+problem-export-incomplete-detail = Not every part of your data could be collected. Try again later.
+problem-unsupported-media-type = Unsupported format
+problem-unsupported-media-type-detail = Send the body as JSON.
+
+field-invalid = This value is not valid.
+field-required = This is required.
+field-too-long = This is too long.
+field-control-characters = This must not contain control characters.
+field-invalid-id = This is not a valid identifier.
+field-not-editable = This is not something you can change.
+field-listed-twice = This field is named twice.
+field-nothing-to-change = Name at least one field to change.
+field-not-a-string = This must be text, or empty to clear it.
+field-invalid-phone = Enter a phone number such as +1 425 555 0100.
+field-invalid-language-tag = Choose a language such as en-US.
+field-invalid-time-zone = Choose a time zone such as Europe/Berlin.
