@@ -165,24 +165,6 @@ impl Context {
         Ok(store::sign_in_subject(&mut conn, upn, &client.ip_address, device, since).await?)
     }
 
-    /// Binds a proven sign-in to the person's own registered device: another's, an unknown one or a
-    /// malformed id is dropped from `client` (the session is then unbound). False when the device
-    /// is theirs and disabled: the sign-in is refused.
-    pub async fn bind_device(
-        conn: &mut PgConnection,
-        user_id: Uuid,
-        client: &mut ClientInfo,
-    ) -> Result<bool, IdentityError> {
-        match store::device_standing(conn, user_id, &client.device_id).await? {
-            DeviceStanding::Registered => Ok(true),
-            DeviceStanding::Disabled => Ok(false),
-            DeviceStanding::NotTheirs => {
-                client.device_id.clear();
-                Ok(true)
-            }
-        }
-    }
-
     /// Refuses callers whose session has been revoked (signed out, reuse detected), so an
     /// access token stops working here as soon as its session ends.
     pub async fn require_active_session(&self, caller: &Caller) -> Result<(), IdentityError> {
@@ -263,4 +245,22 @@ pub fn validate_typed_password(password: &str, v: &mut Violations) {
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Binds a proven sign-in to the person's own registered device: another's, an unknown one or a
+/// malformed id is dropped from `client` (the session is then unbound). False when the device
+/// is theirs and disabled: the sign-in is refused.
+pub async fn bind_device(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    client: &mut ClientInfo,
+) -> Result<bool, IdentityError> {
+    match store::device_standing(conn, user_id, &client.device_id).await? {
+        DeviceStanding::Registered => Ok(true),
+        DeviceStanding::Disabled => Ok(false),
+        DeviceStanding::NotTheirs => {
+            client.device_id.clear();
+            Ok(true)
+        }
+    }
 }

@@ -80,6 +80,7 @@ fn delivery(d: PhoneDelivery) -> pb::PhoneDelivery {
 }
 
 fn method(m: Method, default: Option<Uuid>) -> pb::Method {
+    let provider_name = m.provider_name().unwrap_or_default().to_owned();
     pb::Method {
         id: m.id.to_string(),
         r#type: method_type(m.kind).into(),
@@ -102,7 +103,7 @@ fn method(m: Method, default: Option<Uuid>) -> pb::Method {
         remaining_codes: m.remaining_codes,
         created_at: Some(timestamp(m.created_at)),
         last_used_at: m.last_used_at.map(timestamp),
-        provider_name: m.provider_name().unwrap_or_default().to_owned(),
+        provider_name,
         aaguid: m.aaguid.map(|a| a.to_string()).unwrap_or_default(),
         discoverable: m.discoverable,
     }

@@ -20,6 +20,7 @@ use crate::domain::{
     MethodKind, MethodStatus, Notification, PENDING_TTL_SECS, PersonalData, Phone, PhoneDelivery, PhoneType, TotpCheck,
     VerificationPurpose,
 };
+use crate::domain::{PASSKEY_SIGN_IN_KEPT_SECS, PASSKEY_SIGN_IN_TTL_SECS};
 use crate::events;
 use crate::store::{self, NewMethod};
 

@@ -20,9 +20,9 @@ const RISK_REASONS = {
 };
 const REQUIREMENTS = { single_factor: 'Password only (single-factor)', multi_factor: 'Multi-factor' };
 const METHODS = {
-  pwd: 'Password', otp: 'One-time code', sms: 'Text message', tel: 'Phone call', hwk: 'Security key', mfa: 'Multi-factor',
+  pwd: 'Password', otp: 'One-time code', sms: 'Text message', tel: 'Phone call', hwk: 'Security key', swk: 'Synced passkey', mfa: 'Multi-factor',
   password: 'Password', app_password: 'App password', authenticator_app: 'Authenticator app', phone_sms: 'Text message',
-  phone_voice: 'Phone call', email: 'Email code', security_key: 'Security key', recovery_code: 'Recovery code',
+  phone_voice: 'Phone call', email: 'Email code', security_key: 'Security key', recovery_code: 'Recovery code', passkey: 'Passkey (no password)',
 };
 const say = (table, code) => (code ? table[code] || code : null);
 
