@@ -209,7 +209,7 @@ mod tests {
     #[test]
     fn every_failure_reason_has_one_code_and_a_sentence() {
         let reasons: Vec<_> = SignInFailureReason::all().collect();
-        assert_eq!(reasons.len(), 12);
+        assert_eq!(reasons.len(), 15);
         for reason in reasons {
             assert_eq!(SignInFailureReason::from_code(reason.code()), Some(reason));
             assert!(reason.description().ends_with('.'), "{reason:?}");
