@@ -3,7 +3,7 @@
 // `reauthentication-required` and api() runs the step-up dialog, then retries.
 
 import { get, post, put, patch, del, seg, ApiError } from '../api.js';
-import { h, replace, field, button, busy, showProblem, clearErrors, dl, timeEl, announce, notice } from '../dom.js';
+import { h, replace, field, button, busy, showProblem, clearErrors, dl, timeEl, announce, notice, uid } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { methodName } from '../auth.js';
 import * as webauthn from '../webauthn.js';
@@ -129,15 +129,19 @@ export default {
           }
         }, { kind: 'danger-quiet', attrs: { 'aria-label': `Remove ${methodTitle(m)} ${methodDetail(m)}`.trim() } });
         const renameArea = h('div', { class: 'rename-area' });
+        // "Rename", described by the method's title and detail: no aria-label, so the page's
+        // "Name" fields stay the only labels with that word, and no hidden copy of the name.
+        const titleId = uid('method-title');
+        const detailId = uid('method-detail');
         const rename = RENAMABLE.includes(m.type) ? button('Rename', () => {
           rename.hidden = true;
           replace(renameArea, renameForm(m, renameArea, rename));
           renameArea.querySelector('input').focus();
-        }, { kind: 'secondary', attrs: { 'aria-label': `Rename ${methodTitle(m)} ${methodDetail(m)}`.trim() } }) : null;
+        }, { kind: 'secondary', attrs: { 'aria-describedby': `${titleId} ${detailId}` } }) : null;
         return h('li', { class: 'method', dataset: { methodId: m.id, methodType: m.type } },
           h('div', { class: 'method-text' },
-            h('span', { class: 'method-title' }, methodTitle(m), ' ', m.isDefault ? badge('Default', 'good') : null),
-            h('span', { class: 'method-detail', text: methodDetail(m) }),
+            h('span', { class: 'method-title', id: titleId }, methodTitle(m), ' ', m.isDefault ? badge('Default', 'good') : null),
+            h('span', { class: 'method-detail', id: detailId, text: methodDetail(m) }),
             keyFacts(m),
             h('span', { class: 'method-dates' }, 'Added ', timeEl(m.createdAt), ' · ', m.lastUsedAt ? ['Last used ', timeEl(m.lastUsedAt)] : 'Not used yet'),
             renameArea),
