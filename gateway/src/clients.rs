@@ -58,6 +58,7 @@ const IDEMPOTENT_WRITES: &[&str] = &[
 /// (`platform::idempotency`), so a repetition gets the first answer.
 const KEYED_WRITES: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/SignIn",
+    "/myaccount.identity.v1.IdentityService/PasskeySignIn",
     "/myaccount.identity.v1.IdentityService/CompleteMfa",
     "/myaccount.devices.v1.DevicesService/RegisterDevice",
 ];

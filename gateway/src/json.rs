@@ -795,6 +795,47 @@ pub struct MfaBody {
     pub assertion: Option<serde_json::Value>,
 }
 
+/// `POST /auth/passkey/start`: the options of a passwordless sign-in.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PasskeyChallenge {
+    /// Single use, for `POST /auth/passkey`; 5 minutes.
+    pub challenge_id: String,
+    /// The options for `navigator.credentials.get()`: no `allowCredentials` (the authenticator
+    /// offers its discoverable credentials), `userVerification` required.
+    #[schema(value_type = Object)]
+    pub public_key: serde_json::Value,
+    pub expires_at: Option<String>,
+}
+
+impl PasskeyChallenge {
+    pub fn from_response(c: identity::PasskeySignInChallenge) -> Option<Self> {
+        Some(Self {
+            public_key: public_key(&c.request_options_json)?,
+            expires_at: rfc3339(c.expires_at.as_ref()),
+            challenge_id: c.challenge_id,
+        })
+    }
+}
+
+/// `POST /auth/passkey`: the assertion answering a passwordless sign-in's challenge.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct PasskeySignInBody {
+    pub challenge_id: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.get()`, with its `userHandle`.
+    #[schema(value_type = Object)]
+    pub assertion: serde_json::Value,
+}
+
+/// `PATCH /me/security-info/methods/{id}`: a new name.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RenameMethodBody {
+    /// 1 to 64 characters.
+    pub name: String,
+}
+
 /// `POST /auth/password-reset`: the user name of the account whose password was forgotten.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -923,6 +964,18 @@ pub struct SecurityMethod {
     pub is_second_factor: bool,
     pub created_at: Option<String>,
     pub last_used_at: Option<String>,
+    /// Security keys and passkeys: the authenticator's AAGUID, when it told one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aaguid: Option<String>,
+    /// Security keys and passkeys: the provider's name for the AAGUID ("Google Password
+    /// Manager", "YubiKey 5 Series"), from the maintained AAGUID list; absent when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provider_name: Option<String>,
+    /// Security keys and passkeys: whether it signs in on its own, without a user name or
+    /// password (a discoverable credential). Keys registered before passwordless sign-in
+    /// usually are not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub discoverable: Option<bool>,
 }
 
 pub fn method_type(t: security_info::MethodType) -> &'static str {
@@ -965,6 +1018,9 @@ impl From<security_info::Method> for SecurityMethod {
             transports: m.transports,
             is_default: m.is_default,
             is_second_factor: m.is_second_factor,
+            aaguid: Some(m.aaguid).filter(|a| !a.is_empty()),
+            provider_name: Some(m.provider_name).filter(|p| !p.is_empty()),
+            discoverable: (kind == security_info::MethodType::SecurityKey).then_some(m.discoverable),
         }
     }
 }

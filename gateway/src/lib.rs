@@ -62,6 +62,8 @@ fn documented_routes(
     // flow id.
     let public = OpenApiRouter::new()
         .routes(routes!(auth::sign_in))
+        .routes(routes!(auth::start_passkey_sign_in))
+        .routes(routes!(auth::passkey_sign_in))
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::complete_mfa))
         .routes(routes!(auth::start_mfa))
@@ -77,7 +79,7 @@ fn documented_routes(
         .routes(routes!(auth::reauthenticate))
         .routes(routes!(security_info::get))
         .routes(routes!(security_info::add_method))
-        .routes(routes!(security_info::remove_method))
+        .routes(routes!(security_info::remove_method, security_info::rename_method))
         .routes(routes!(security_info::verify_method))
         .routes(routes!(security_info::set_default))
         .routes(routes!(me::overview, privacy::delete_my_account))

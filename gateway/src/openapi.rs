@@ -106,6 +106,7 @@ pub fn document_authentication(doc: &mut OpenApi) {
 /// (the services record those keys: `platform::idempotency`).
 const KEYED_OPERATIONS: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/sign-in"),
+    ("POST", "/api/v1/auth/passkey"),
     ("POST", "/api/v1/auth/mfa"),
     ("POST", "/api/v1/me/devices"),
 ];

@@ -35,6 +35,8 @@ impl RateLimitSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthEndpoint {
     SignIn,
+    /// A passwordless sign-in's start and its assertion: no account is named, only the address.
+    Passkey,
     StartMfa,
     CompleteMfa,
     Reauthenticate,

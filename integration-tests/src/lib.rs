@@ -6,7 +6,7 @@ pub mod answer_dropper;
 mod authenticator;
 
 pub use answer_dropper::AnswerDropper;
-pub use authenticator::AuthenticatorApp;
+pub use authenticator::{AuthenticatorApp, DiscoverablePasskey};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -6,7 +6,7 @@ use crate::events::v1::SignInFailureReason;
 use crate::securityinfo::v1::MethodType;
 
 /// Each failure reason: its stable code and the sentence "My sign-ins" shows.
-const FAILURE_REASONS: [(SignInFailureReason, &str, &str); 12] = [
+const FAILURE_REASONS: [(SignInFailureReason, &str, &str); 15] = [
     (
         SignInFailureReason::UnknownUser,
         "unknown_user",
@@ -66,6 +66,21 @@ const FAILURE_REASONS: [(SignInFailureReason, &str, &str); 12] = [
         SignInFailureReason::MfaRegistrationRequired,
         "mfa_registration_required",
         "The password was right but the organization requires a second factor, which had to be registered first.",
+    ),
+    (
+        SignInFailureReason::PasskeyNotRecognized,
+        "passkey_not_recognized",
+        "A passkey this account does not have was offered.",
+    ),
+    (
+        SignInFailureReason::PasskeyFailed,
+        "passkey_failed",
+        "The passkey's answer did not verify.",
+    ),
+    (
+        SignInFailureReason::PasskeyChallengeInvalid,
+        "passkey_challenge_invalid",
+        "The passkey sign-in was not completed in time, or was answered twice.",
     ),
 ];
 
@@ -194,7 +209,7 @@ mod tests {
     #[test]
     fn every_failure_reason_has_one_code_and_a_sentence() {
         let reasons: Vec<_> = SignInFailureReason::all().collect();
-        assert_eq!(reasons.len(), 12);
+        assert_eq!(reasons.len(), 15);
         for reason in reasons {
             assert_eq!(SignInFailureReason::from_code(reason.code()), Some(reason));
             assert!(reason.description().ends_with('.'), "{reason:?}");

@@ -9,7 +9,7 @@ const BASE = '/api/v1';
 const CSRF_COOKIE = 'myaccount_csrf';
 
 /** Paths whose 401 is an answer (wrong password, wrong code), not an ended session. */
-const AUTH_PATHS = ['/auth/sign-in', '/auth/mfa', '/auth/mfa/start', '/auth/mfa-registration/complete', '/auth/new-password', '/auth/reauthenticate', '/auth/session'];
+const AUTH_PATHS = ['/auth/sign-in', '/auth/passkey/start', '/auth/passkey', '/auth/mfa', '/auth/mfa/start', '/auth/mfa-registration/complete', '/auth/new-password', '/auth/reauthenticate', '/auth/session'];
 /** A password reset's steps, whose paths carry the flow id: a wrong code is an answer too. */
 const PASSWORD_RESET = '/auth/password-reset';
 

@@ -205,7 +205,32 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
     document.title = `${title} - My Account`;
   };
 
+  // Passkeys: offered in the user name field's autofill where the browser can (conditional
+  // mediation), and behind a button wherever WebAuthn works. The autofill's request waits until
+  // the person picks a passkey; any other way of signing in aborts it first.
+  let conditional = null;
+  const stopConditional = async () => {
+    const pending = conditional;
+    conditional = null;
+    if (!pending) return;
+    pending.abort.abort();
+    await pending.done.catch(() => {});
+  };
+  /** Resolves with what `/auth/passkey` answered, or null when the request was aborted. */
+  const passkeySignIn = async (request) => {
+    const challenge = await post('/auth/passkey/start');
+    let assertion;
+    try {
+      assertion = await webauthn.assert(challenge.publicKey, request);
+    } catch (e) {
+      if (e.name === 'AbortError') return null;
+      throw new ApiError(0, { detail: `No passkey answered (${e.name || 'error'}). Try again, or sign in with your password.` });
+    }
+    return post('/auth/passkey', { challengeId: challenge.challengeId, assertion }, cookie);
+  };
+
   const handle = (answer) => {
+    stopConditional();
     if (answer && answer.signedIn) return onSignedIn();
     if (answer && answer.mfaRequired) {
       return step('Verify your identity',
@@ -228,7 +253,7 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
   };
 
   const form = h('form', { class: 'form', novalidate: true, 'aria-label': 'Sign in' },
-    field({ label: 'Email or user name', name: 'username', autocomplete: 'username', required: true, inputmode: 'email', attrs: { autocapitalize: 'none', spellcheck: 'false' } }),
+    field({ label: 'Email or user name', name: 'username', autocomplete: 'username webauthn', required: true, inputmode: 'email', attrs: { autocapitalize: 'none', spellcheck: 'false' } }),
     field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
     h('div', { class: 'actions' }, button('Sign in', null, { kind: 'primary', type: 'submit' })));
   form.addEventListener('submit', (e) => {
@@ -242,11 +267,37 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
       showProblem(form, new ApiError(400, { detail: 'Enter your user name and password.', errors: missing }));
       return;
     }
-    busy(form, () => post('/auth/sign-in', { username, password }, cookie))
+    busy(form, async () => {
+      await stopConditional();
+      return post('/auth/sign-in', { username, password }, cookie);
+    })
       .then(handle)
       .catch((err) => showProblem(form, err));
   });
+  const startConditional = async () => {
+    if (!(await webauthn.conditionalAvailable()) || !form.isConnected) return;
+    const abort = new AbortController();
+    const done = passkeySignIn({ mediation: 'conditional', signal: abort.signal });
+    conditional = { abort, done };
+    done.then((answer) => {
+      if (answer && conditional && conditional.abort === abort) handle(answer);
+    }).catch((err) => {
+      if (conditional && conditional.abort === abort) {
+        conditional = null;
+        showProblem(form, err);
+      }
+    });
+  };
+  const passkeyButton = webauthn.supported() ? button('Sign in with a passkey', () => {
+    busy(form, async () => {
+      await stopConditional();
+      return passkeySignIn({});
+    })
+      .then((answer) => (answer ? handle(answer) : undefined))
+      .catch((err) => showProblem(form, err));
+  }, { kind: 'secondary' }) : null;
   const forgot = button('Forgot my password?', () => {
+    stopConditional();
     renderPasswordReset(step, {
       methodLabel,
       onDone: (done) => renderSignIn(main, { onSignedIn, message: done }),
@@ -256,7 +307,9 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
     message ? h('div', { class: 'notice notice-info', role: 'status' }, h('p', { text: message })) : null,
     h('p', { text: 'Sign in to manage your account, security info and devices.' }),
     form,
+    passkeyButton ? h('div', { class: 'actions passkey-sign-in' }, passkeyButton) : null,
     forgot);
+  startConditional();
 }
 
 let pending = null;

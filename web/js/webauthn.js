@@ -70,9 +70,23 @@ export async function create(publicKey) {
   };
 }
 
-/** Signs a sign-in challenge; resolves with the JSON `/auth/mfa` takes as `assertion`. */
-export async function assert(publicKey) {
-  const credential = await navigator.credentials.get({ publicKey: requestOptions(publicKey) });
+/** Whether the browser offers passkeys in the user name field's autofill (conditional UI). */
+export async function conditionalAvailable() {
+  try {
+    return supported() && typeof PublicKeyCredential.isConditionalMediationAvailable === 'function'
+      && await PublicKeyCredential.isConditionalMediationAvailable();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Signs a sign-in challenge; resolves with the JSON `/auth/mfa` and `/auth/passkey` take as
+ * `assertion`. `request` adds `mediation` ('conditional': the autofill offers passkeys) and an
+ * abort `signal`.
+ */
+export async function assert(publicKey, request = {}) {
+  const credential = await navigator.credentials.get({ ...request, publicKey: requestOptions(publicKey) });
   const r = credential.response;
   return {
     id: credential.id,

@@ -14,9 +14,9 @@ use myaccount_proto::identity::v1 as pb;
 use crate::cookies::{SessionMode, unverified_claims};
 use crate::extract::{ApiJson, ApiPath, Bearer, Client};
 use crate::json::{
-    MfaBody, MfaPrompt, MfaRegistrationCompleteBody, MfaStartBody, NewPasswordBody, PasswordResetFlow,
-    PasswordResetMethodBody, PasswordResetPasswordBody, PasswordResetProgress, PasswordResetProofBody,
-    PasswordResetStartBody, ReauthenticateBody, RefreshBody, SignInAnswer, SignInBody, Tokens,
+    MfaBody, MfaPrompt, MfaRegistrationCompleteBody, MfaStartBody, NewPasswordBody, PasskeyChallenge,
+    PasskeySignInBody, PasswordResetFlow, PasswordResetMethodBody, PasswordResetPasswordBody, PasswordResetProgress,
+    PasswordResetProofBody, PasswordResetStartBody, ReauthenticateBody, RefreshBody, SignInAnswer, SignInBody, Tokens,
 };
 use crate::problem::{FieldError, Problem};
 use crate::ratelimit::AuthEndpoint;
@@ -53,6 +53,73 @@ pub async fn sign_in(
             password: body.password,
             client: Some(client),
             organization_id: body.organization_id.unwrap_or_default(),
+        })
+        .await?
+        .into_inner();
+    answer(&state, mode, response)
+}
+
+/// Passwordless sign-in, first half: the options for `navigator.credentials.get()` (also with
+/// `mediation: "conditional"`, the sign-in page's autofill), without an allow-list.
+#[utoipa::path(
+    post,
+    path = "/auth/passkey/start",
+    tag = "auth",
+    responses(
+        (status = 200, description = "`challengeId` (single use, 5 minutes) and `publicKey`: options with no `allowCredentials` and `userVerification` required", body = PasskeyChallenge),
+        (status = 429, description = "`too-many-requests`: too many requests from this address", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
+pub async fn start_passkey_sign_in(
+    State(state): State<AppState>,
+    Client(client): Client,
+) -> Result<Json<PasskeyChallenge>, Problem> {
+    state.limits.check(AuthEndpoint::Passkey, &client.ip_address, None)?;
+    let challenge = state
+        .identity()
+        .start_passkey_sign_in(pb::StartPasskeySignInRequest { client: Some(client) })
+        .await?
+        .into_inner();
+    PasskeyChallenge::from_response(challenge)
+        .map(Json)
+        .ok_or_else(|| Problem::from_status(&tonic::Status::internal("the passkey options are not WebAuthn options")))
+}
+
+/// Passwordless sign-in, second half: the passkey's assertion. A user-verified passkey is
+/// multi-factor on its own, so it answers tokens (or the cookie session) like a finished
+/// sign-in, recorded in "My sign-ins" with method `passkey`.
+#[utoipa::path(
+    post,
+    path = "/auth/passkey",
+    tag = "auth",
+    request_body = PasskeySignInBody,
+    params(("X-MyAccount-Session" = Option<String>, Header, description = "`cookie`: set the browser session cookies instead of answering tokens")),
+    responses(
+        (status = 200, description = "Tokens with `amr` `[\"hwk\",\"mfa\"]` (`swk` for a synced passkey), or with `X-MyAccount-Session: cookie` `{\"signedIn\": true, \"expiresIn\"}` and the cookies; or `passwordChangeRequired`", body = SignInAnswer),
+        (status = 400, description = "`validation-error`: `challengeId` is not a challenge id, or `assertion` is empty, too large or not a WebAuthn assertion (the challenge stays unspent)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`unauthenticated`: the passkey is not registered here, its answer does not verify, or the challenge is unknown, expired or already answered", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "`forbidden`: the account is disabled, or the device named is disabled", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "`too-many-requests`: too many attempts from this address (the gateway's limit, or identity's throttle)", body = Problem, content_type = "application/problem+json", headers(("Retry-After" = u64, description = "seconds to wait"))),
+    )
+)]
+pub async fn passkey_sign_in(
+    State(state): State<AppState>,
+    mode: SessionMode,
+    Client(client): Client,
+    ApiJson(body): ApiJson<PasskeySignInBody>,
+) -> Result<Response, Problem> {
+    state.limits.check(AuthEndpoint::Passkey, &client.ip_address, None)?;
+    // A JSON string is taken as the assertion's text; anything else is sent as JSON.
+    let assertion_json = match body.assertion {
+        serde_json::Value::String(text) => text,
+        other => other.to_string(),
+    };
+    let response = state
+        .identity()
+        .passkey_sign_in(pb::PasskeySignInRequest {
+            challenge_id: body.challenge_id,
+            assertion_json,
+            client: Some(client),
         })
         .await?
         .into_inner();

@@ -9,7 +9,8 @@ use myaccount_proto::securityinfo::v1 as pb;
 
 use crate::extract::{ApiJson, ApiPath, Bearer};
 use crate::json::{
-    AddMethodBody, AddedMethod, DefaultMethodBody, SecurityInfo, SecurityMethod, VerifyMethodBody, rfc3339,
+    AddMethodBody, AddedMethod, DefaultMethodBody, RenameMethodBody, SecurityInfo, SecurityMethod, VerifyMethodBody,
+    rfc3339,
 };
 use crate::problem::{FieldError, Problem};
 use crate::state::AppState;
@@ -231,6 +232,37 @@ pub async fn remove_method(
         .remove_method(bearer.request(pb::RemoveMethodRequest { method_id })?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Renames an authenticator app, security key or passkey, or app password. Needs no step-up: a
+/// name changes no way to sign in.
+#[utoipa::path(
+    patch,
+    path = "/me/security-info/methods/{id}",
+    tag = "security-info",
+    params(("id" = String, Path, description = "the method id")),
+    request_body = RenameMethodBody,
+    responses(
+        (status = 200, description = "The renamed method", body = SecurityMethod),
+        (status = 400, description = "`validation-error`: `name` empty or longer than 64 characters, or the id is not a method id; `failed-precondition`: a phone, email address or recovery codes have no name to change. Nothing changes", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "`not-found`: no such method of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn rename_method(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiPath(method_id): ApiPath<String>,
+    ApiJson(body): ApiJson<RenameMethodBody>,
+) -> Result<Json<SecurityMethod>, Problem> {
+    let method = state
+        .security_info()
+        .rename_method(bearer.request(pb::RenameMethodRequest {
+            method_id,
+            name: body.name,
+        })?)
+        .await?
+        .into_inner();
+    Ok(Json(method.into()))
 }
 
 #[utoipa::path(

@@ -10,6 +10,7 @@ mod mfa_registration;
 mod organizations;
 mod outbox_fault;
 mod overview;
+mod passkeys;
 mod password_reset;
 mod plane;
 mod privacy;

@@ -16,7 +16,7 @@ use crate::domain::{ClientInfo, RevocationReason, SecondFactor};
 use crate::error::IdentityError;
 use crate::passwords::hash_password;
 use crate::security_info::SecurityInfoClient;
-use crate::store::{self, Credentials};
+use crate::store::{self, Credentials, DeviceStanding};
 use crate::tokens::{KeyStore, TokenSettings};
 
 /// How many days an address a person signed in from stays familiar, unless configured.
@@ -245,4 +245,22 @@ pub fn validate_typed_password(password: &str, v: &mut Violations) {
 
 fn millis(duration: Duration) -> i64 {
     i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// Binds a proven sign-in to the person's own registered device: another's, an unknown one or a
+/// malformed id is dropped from `client` (the session is then unbound). False when the device
+/// is theirs and disabled: the sign-in is refused.
+pub async fn bind_device(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    client: &mut ClientInfo,
+) -> Result<bool, IdentityError> {
+    match store::device_standing(conn, user_id, &client.device_id).await? {
+        DeviceStanding::Registered => Ok(true),
+        DeviceStanding::Disabled => Ok(false),
+        DeviceStanding::NotTheirs => {
+            client.device_id.clear();
+            Ok(true)
+        }
+    }
 }

@@ -458,6 +458,34 @@ pub enum FactorCheck {
     UnknownMethod,
 }
 
+/// A passwordless sign-in's options for `navigator.credentials.get()`, answered with its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyOptions {
+    pub challenge_id: String,
+    pub request_options_json: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// What security-info concluded about a passwordless sign-in's assertion.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasskeyCheck {
+    /// The passkey of `user_id` signed, user-verified; the RFC 8176 values it proves.
+    Verified {
+        user_id: Uuid,
+        amr: Vec<String>,
+    },
+    /// A passkey of `user_id` was offered, but its answer did not verify (or its counter went
+    /// backwards).
+    Incorrect {
+        user_id: Uuid,
+    },
+    /// No account has this passkey.
+    UnknownCredential,
+    /// The challenge is unknown, or was answered before.
+    ChallengeInvalid,
+    ChallengeExpired,
+}
+
 /// What the second step shows after a factor is chosen.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MfaPrompt {
@@ -786,6 +814,24 @@ impl Throttle {
         Self {
             counted,
             cleared,
+            reserved: false,
+        }
+    }
+
+    /// A passwordless sign-in: no account name is typed, so a wrong answer (a passkey that does
+    /// not verify, an unknown one, a spent challenge) counts against the client address, the
+    /// password-spraying counter; nothing is cleared by a right one. A passkey cannot be guessed
+    /// the way a password is, and the account's own counters guard its password, which a
+    /// passkey sign-in never uses.
+    pub fn passkey(ip_address: &str) -> Self {
+        let counted = if ip_address.is_empty() {
+            Vec::new()
+        } else {
+            vec![(format!("ip:{ip_address}"), ThrottlePolicy::IP)]
+        };
+        Self {
+            counted,
+            cleared: Vec::new(),
             reserved: false,
         }
     }

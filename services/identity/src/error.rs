@@ -99,6 +99,12 @@ pub enum IdentityError {
     ResetMethodsMissing(i32),
     #[error("too many wrong answers to this password reset; start again")]
     ResetTooManyAttempts,
+    #[error("this passkey is not registered to an account here (it may have been removed); sign in another way")]
+    PasskeyNotRecognized,
+    #[error("the passkey's answer did not verify; try again")]
+    PasskeyIncorrect,
+    #[error("this passkey sign-in has expired (it lasts 5 minutes); start again")]
+    PasskeyChallengeExpired,
 }
 
 impl ServiceError for IdentityError {
@@ -143,6 +149,9 @@ impl ServiceError for IdentityError {
                 ErrorKind::AlreadyExists(format!("a user named {upn} already exists"))
             }
             IdentityError::ChallengeInvalid
+            | IdentityError::PasskeyNotRecognized
+            | IdentityError::PasskeyIncorrect
+            | IdentityError::PasskeyChallengeExpired
             | IdentityError::ChallengeExpired
             | IdentityError::SecondFactorIncorrect
             | IdentityError::SecondFactorReplayed

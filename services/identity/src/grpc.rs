@@ -33,6 +33,9 @@ pub const COMPLETE_MFA_REGISTRATION: &str = "/myaccount.identity.v1.IdentityServ
 
 pub const PUBLIC_METHODS: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/SignIn",
+    // The passkey's assertion is the credential; the challenge id names its ceremony.
+    "/myaccount.identity.v1.IdentityService/StartPasskeySignIn",
+    "/myaccount.identity.v1.IdentityService/PasskeySignIn",
     "/myaccount.identity.v1.IdentityService/RefreshToken",
     // The challenge id from the first step is the credential of the second.
     "/myaccount.identity.v1.IdentityService/StartMfa",
@@ -241,6 +244,38 @@ impl IdentityService for IdentityApi {
                     &client,
                     once.as_ref(),
                 )
+                .await?;
+            Ok::<_, IdentityError>(sign_in_response(outcome))
+        })
+        .await
+    }
+
+    async fn start_passkey_sign_in(
+        &self,
+        request: Request<pb::StartPasskeySignInRequest>,
+    ) -> Result<Response<pb::PasskeySignInChallenge>, Status> {
+        let client = client_info(&request, request.get_ref().client.clone());
+        let options = self.identity.start_passkey_sign_in(&client).await.map_err(status)?;
+        Ok(Response::new(pb::PasskeySignInChallenge {
+            challenge_id: options.challenge_id,
+            request_options_json: options.request_options_json,
+            expires_at: options.expires_at.map(myaccount_proto::timestamp),
+        }))
+    }
+
+    async fn passkey_sign_in(
+        &self,
+        request: Request<pb::PasskeySignInRequest>,
+    ) -> Result<Response<pb::SignInResponse>, Status> {
+        let identifying = without_correlation_id(request.get_ref().clone(), |r| &mut r.client);
+        let keyed = KeyedCall::of_request(&request, "PasskeySignIn", &identifying)?;
+        let client = client_info(&request, request.get_ref().client.clone());
+        let body = request.into_inner();
+        let once = keyed.as_ref().map(|call| Once::new(call, encoded_sign_in_response));
+        answer_once(self.identity.pool(), keyed.as_ref(), async {
+            let outcome = self
+                .identity
+                .passkey_sign_in(&body.challenge_id, &body.assertion_json, &client, once.as_ref())
                 .await?;
             Ok::<_, IdentityError>(sign_in_response(outcome))
         })

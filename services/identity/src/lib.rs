@@ -12,6 +12,7 @@ pub mod issuing;
 pub mod known_devices;
 pub mod memberships;
 pub mod mfa_registration;
+pub mod passkey_sign_in;
 pub mod password_reset;
 pub mod passwords;
 pub mod privacy;

@@ -16,7 +16,7 @@ use platform::workload::{SECURITY_INFO, SignedAsWorkload, WorkloadKey};
 use tonic::transport::Channel;
 use uuid::Uuid;
 
-use crate::domain::{FactorCheck, MfaPolicy, MfaPrompt, MfaProof, SecondFactor};
+use crate::domain::{FactorCheck, MfaPolicy, MfaPrompt, MfaProof, PasskeyCheck, PasskeyOptions, SecondFactor};
 use crate::error::IdentityError;
 
 /// Where security-info is and how the second step behaves.
@@ -80,6 +80,8 @@ fn resend_of(path: &str) -> Resend {
         "ListSecondFactors" => Resend::Idempotent,
         // Finds the app password and notes when it was last used: the same however often.
         "VerifyAppPassword" => Resend::Idempotent,
+        // A second ceremony nobody answers costs a row that expires.
+        "BeginPasskeySignIn" => Resend::Idempotent,
         _ => Resend::Never,
     }
 }
@@ -200,6 +202,60 @@ impl SecurityInfoClient {
             pb::VerificationOutcome::Incorrect
             | pb::VerificationOutcome::PossibleClone
             | pb::VerificationOutcome::Unspecified => FactorCheck::Incorrect { method },
+        })
+    }
+
+    /// A passwordless sign-in's options and the id of its single-use ceremony.
+    pub async fn begin_passkey_sign_in(&self) -> Result<PasskeyOptions, IdentityError> {
+        let prompt = self
+            .client()
+            .begin_passkey_sign_in(tonic::Request::new(pb::BeginPasskeySignInRequest {}))
+            .await
+            .map_err(IdentityError::SecurityInfo)?
+            .into_inner();
+        Ok(PasskeyOptions {
+            challenge_id: prompt.ceremony_id,
+            request_options_json: prompt.request_options_json,
+            expires_at: prompt.expires_at.and_then(|t| myaccount_proto::datetime(&t)),
+        })
+    }
+
+    /// Whose passkey signed a passwordless sign-in's challenge, if one did. A malformed assertion
+    /// is bad input (nothing was spent).
+    pub async fn verify_passkey_sign_in(
+        &self,
+        challenge_id: &str,
+        assertion_json: &str,
+    ) -> Result<PasskeyCheck, IdentityError> {
+        let request = tonic::Request::new(pb::VerifyPasskeySignInRequest {
+            ceremony_id: challenge_id.to_owned(),
+            assertion_json: assertion_json.to_owned(),
+        });
+        let answer = self
+            .client()
+            .verify_passkey_sign_in(request)
+            .await
+            .map_err(|s| match s.code() {
+                tonic::Code::InvalidArgument => IdentityError::Invalid(vec![platform::error::FieldViolation {
+                    field: "assertion".into(),
+                    description:
+                        "is not a WebAuthn assertion (the PublicKeyCredential JSON of navigator.credentials.get())"
+                            .into(),
+                }]),
+                _ => IdentityError::SecurityInfo(s),
+            })?
+            .into_inner();
+        let user_id = Uuid::parse_str(&answer.user_id).ok();
+        use pb::PasskeySignInOutcome as O;
+        Ok(match (answer.outcome(), user_id) {
+            (O::Verified, Some(user_id)) => PasskeyCheck::Verified {
+                user_id,
+                amr: answer.amr,
+            },
+            (O::Incorrect | O::PossibleClone, Some(user_id)) => PasskeyCheck::Incorrect { user_id },
+            (O::CeremonyExpired, _) => PasskeyCheck::ChallengeExpired,
+            (O::UnknownCeremony | O::CeremonyUsed, _) => PasskeyCheck::ChallengeInvalid,
+            _ => PasskeyCheck::UnknownCredential,
         })
     }
 

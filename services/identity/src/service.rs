@@ -11,8 +11,8 @@ use uuid::Uuid;
 
 use crate::context::{Context, SignInSettings};
 use crate::domain::{
-    ClientInfo, ClientLocation, IssuedTokens, MfaPrompt, MfaProof, NewUserInput, PasswordResetFlow, Profile,
-    ProfileChanges, ResetProgress, SignInOutcome,
+    ClientInfo, ClientLocation, IssuedTokens, MfaPrompt, MfaProof, NewUserInput, PasskeyOptions, PasswordResetFlow,
+    Profile, ProfileChanges, ResetProgress, SignInOutcome,
 };
 use crate::error::IdentityError;
 use crate::privacy::{PersonalData, PrivacyError};
@@ -21,8 +21,8 @@ use crate::sessions::{PasswordChange, SessionView, SessionsError};
 use crate::store::{SessionCursor, SessionPage};
 use crate::tokens::{KeyStore, TokenSettings};
 use crate::{
-    issuing, mfa_registration, password_reset, privacy, profile, required_password, second_step, sessions, sign_in,
-    step_up,
+    issuing, mfa_registration, passkey_sign_in, password_reset, privacy, profile, required_password, second_step,
+    sessions, sign_in, step_up,
 };
 
 pub struct Identity {
@@ -87,6 +87,20 @@ impl Identity {
         once: Option<&Once<'_, SignInOutcome>>,
     ) -> Result<SignInOutcome, IdentityError> {
         sign_in::sign_in(&self.context, username, password, organization, client, once).await
+    }
+
+    pub async fn start_passkey_sign_in(&self, client: &ClientInfo) -> Result<PasskeyOptions, IdentityError> {
+        passkey_sign_in::start(&self.context, client).await
+    }
+
+    pub async fn passkey_sign_in(
+        &self,
+        challenge_id: &str,
+        assertion_json: &str,
+        client: &ClientInfo,
+        once: Option<&Once<'_, SignInOutcome>>,
+    ) -> Result<SignInOutcome, IdentityError> {
+        passkey_sign_in::sign_in(&self.context, challenge_id, assertion_json, client, once).await
     }
 
     pub async fn start_mfa(&self, challenge_id: &str, method_id: &str) -> Result<MfaPrompt, IdentityError> {

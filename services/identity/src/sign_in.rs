@@ -13,7 +13,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::attempt::{self, Ended};
-use crate::context::{Account, Context, validate_client, validate_typed_password};
+use crate::context::{Account, Context, bind_device, validate_client, validate_typed_password};
 use crate::domain::{ClientInfo, FailureReason, SignInAttempt, SignInOutcome, Throttle, Verdict};
 use crate::error::IdentityError;
 use crate::issuing::open_session;
@@ -21,7 +21,7 @@ use crate::mfa_registration;
 use crate::passwords::verify_password;
 use crate::required_password;
 use crate::second_step::open_challenge;
-use crate::store::{self, Credentials, DeviceStanding};
+use crate::store::{self, Credentials};
 
 /// Signs in to the home organization, or to `organization` (a guest organization the person
 /// belongs to) when given. A keyed call (`once`) records its answer with the attempt.
@@ -152,15 +152,10 @@ async fn after_proof(
     };
     let account = Account::in_organization(credentials, guest_organization);
     attempt.organization_id = account.organization_id;
-    // Only the person's own registered device is bound to the session: another's, an unknown
-    // one or a malformed id is dropped (the session is then unbound), a disabled one refused.
-    match store::device_standing(&mut *tx, credentials.id, &attempt.client.device_id).await? {
-        DeviceStanding::Registered => {}
-        DeviceStanding::Disabled => {
-            let verdict = Verdict::StoppedAfterProof(FailureReason::DeviceDisabled);
-            return Ok(Ended::failed(verdict, IdentityError::DeviceDisabled));
-        }
-        DeviceStanding::NotTheirs => attempt.client.device_id.clear(),
+    // Only the person's own registered device is bound to the session; a disabled one refused.
+    if !bind_device(&mut *tx, credentials.id, &mut attempt.client).await? {
+        let verdict = Verdict::StoppedAfterProof(FailureReason::DeviceDisabled);
+        return Ok(Ended::failed(verdict, IdentityError::DeviceDisabled));
     }
 
     if proof.by_password

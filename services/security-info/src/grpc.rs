@@ -14,7 +14,7 @@ use crate::domain::{
     Method, MethodKind, PersonalData, PhoneDelivery, PhoneType, VerificationKind, VerificationPurpose,
     VerificationRecord,
 };
-use crate::service::{Overview, Proof, SecurityInfo, SecurityInfoError, Verification};
+use crate::service::{Overview, PasskeySignIn, Proof, SecurityInfo, SecurityInfoError, Verification};
 use myaccount_proto::timestamp;
 
 /// The calls an MFA registration token may make: registering a first authenticator app,
@@ -35,6 +35,8 @@ pub const IDENTITY_ONLY_METHODS: &[&str] = &[
     "/myaccount.securityinfo.v1.SecurityInfoService/BeginSecondFactor",
     "/myaccount.securityinfo.v1.SecurityInfoService/VerifySecondFactor",
     "/myaccount.securityinfo.v1.SecurityInfoService/VerifyAppPassword",
+    "/myaccount.securityinfo.v1.SecurityInfoService/BeginPasskeySignIn",
+    "/myaccount.securityinfo.v1.SecurityInfoService/VerifyPasskeySignIn",
 ];
 
 pub struct SecurityInfoApi {
@@ -78,6 +80,7 @@ fn delivery(d: PhoneDelivery) -> pb::PhoneDelivery {
 }
 
 fn method(m: Method, default: Option<Uuid>) -> pb::Method {
+    let provider_name = m.provider_name().unwrap_or_default().to_owned();
     pb::Method {
         id: m.id.to_string(),
         r#type: method_type(m.kind).into(),
@@ -100,6 +103,9 @@ fn method(m: Method, default: Option<Uuid>) -> pb::Method {
         remaining_codes: m.remaining_codes,
         created_at: Some(timestamp(m.created_at)),
         last_used_at: m.last_used_at.map(timestamp),
+        provider_name,
+        aaguid: m.aaguid.map(|a| a.to_string()).unwrap_or_default(),
+        discoverable: m.discoverable,
     }
 }
 
@@ -323,6 +329,17 @@ impl SecurityInfoService for SecurityInfoApi {
         Ok(Response::new(pb::RemoveMethodResponse {}))
     }
 
+    async fn rename_method(&self, request: Request<pb::RenameMethodRequest>) -> Result<Response<pb::Method>, Status> {
+        let caller = Caller::of(&request)?;
+        let r = request.get_ref();
+        let (renamed, default) = self
+            .service
+            .rename_method(&caller, &r.method_id, &r.name)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(method(renamed, default)))
+    }
+
     async fn set_default_method(
         &self,
         request: Request<pb::SetDefaultMethodRequest>,
@@ -459,6 +476,48 @@ impl SecurityInfoService for SecurityInfoApi {
         Ok(Response::new(pb::AppPasswordVerification {
             valid: found.is_some(),
             method_id: found.map(|id| id.to_string()).unwrap_or_default(),
+        }))
+    }
+
+    async fn begin_passkey_sign_in(
+        &self,
+        request: Request<pb::BeginPasskeySignInRequest>,
+    ) -> Result<Response<pb::PasskeySignInPrompt>, Status> {
+        CallingWorkload::require(&request, IDENTITY)?;
+        let started = self.service.begin_passkey_sign_in().await.map_err(status)?;
+        Ok(Response::new(pb::PasskeySignInPrompt {
+            ceremony_id: started.ceremony_id.to_string(),
+            request_options_json: started.request_options_json,
+            expires_at: Some(timestamp(started.expires_at)),
+        }))
+    }
+
+    async fn verify_passkey_sign_in(
+        &self,
+        request: Request<pb::VerifyPasskeySignInRequest>,
+    ) -> Result<Response<pb::PasskeySignInVerification>, Status> {
+        CallingWorkload::require(&request, IDENTITY)?;
+        let r = request.get_ref();
+        let checked = self
+            .service
+            .verify_passkey_sign_in(&r.ceremony_id, &r.assertion_json)
+            .await
+            .map_err(status)?;
+        use pb::PasskeySignInOutcome as O;
+        let (outcome, method, amr) = match checked {
+            PasskeySignIn::Verified { method, amr } => (O::Verified, Some(method), amr),
+            PasskeySignIn::Incorrect(method) => (O::Incorrect, Some(method), vec![]),
+            PasskeySignIn::PossibleClone(method) => (O::PossibleClone, Some(method), vec![]),
+            PasskeySignIn::UnknownCredential => (O::UnknownCredential, None, vec![]),
+            PasskeySignIn::UnknownCeremony => (O::UnknownCeremony, None, vec![]),
+            PasskeySignIn::CeremonyUsed => (O::CeremonyUsed, None, vec![]),
+            PasskeySignIn::CeremonyExpired => (O::CeremonyExpired, None, vec![]),
+        };
+        Ok(Response::new(pb::PasskeySignInVerification {
+            outcome: outcome.into(),
+            user_id: method.as_ref().map(|m| m.user_id.to_string()).unwrap_or_default(),
+            method_id: method.as_ref().map(|m| m.id.to_string()).unwrap_or_default(),
+            amr,
         }))
     }
 }

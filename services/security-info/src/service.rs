@@ -11,8 +11,8 @@ use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 use webauthn_rs::Webauthn;
 use webauthn_rs::prelude::{
-    CredentialID, Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, WebauthnError,
+    AuthenticationResult, CredentialID, DiscoverableAuthentication, DiscoverableKey, Passkey, PasskeyAuthentication,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential, WebauthnError,
 };
 
 use crate::domain::{
@@ -20,6 +20,7 @@ use crate::domain::{
     MethodKind, MethodStatus, Notification, PENDING_TTL_SECS, PersonalData, Phone, PhoneDelivery, PhoneType, TotpCheck,
     VerificationPurpose,
 };
+use crate::domain::{PASSKEY_SIGN_IN_KEPT_SECS, PASSKEY_SIGN_IN_TTL_SECS};
 use crate::events;
 use crate::store::{self, NewMethod};
 
@@ -50,6 +51,10 @@ pub enum SecurityInfoError {
     LastSecondFactor(Uuid),
     #[error("method {0} cannot be the default: only authenticator apps, phones, email addresses and security keys can")]
     NotSecondFactor(Uuid),
+    #[error(
+        "method {0} has no name to change: only authenticator apps, security keys and passkeys, and app passwords have one"
+    )]
+    NotRenamable(Uuid),
     #[error("{0}")]
     ReauthenticationRequired(String),
     #[error("user {0} has been deleted")]
@@ -88,6 +93,7 @@ impl ServiceError for SecurityInfoError {
             | E::LimitReached { .. }
             | E::LastSecondFactor(_)
             | E::NotSecondFactor(_)
+            | E::NotRenamable(_)
             | E::UserErased(_)
             | E::PhoneUnavailable => ErrorKind::FailedPrecondition(self.to_string()),
             E::TooManyAttempts(_) => ErrorKind::ResourceExhausted {
@@ -155,6 +161,26 @@ pub enum Verification {
     TooManyAttempts(Method),
     PossibleClone(Method),
     UnknownMethod,
+}
+
+/// A passwordless sign-in's options, and the ceremony that remembers its challenge.
+#[derive(Debug, Clone)]
+pub struct PasskeySignInStarted {
+    pub ceremony_id: Uuid,
+    pub request_options_json: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// What a passwordless sign-in's assertion proved. Failures are answers: identity records them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasskeySignIn {
+    Verified { method: Method, amr: Vec<String> },
+    Incorrect(Method),
+    PossibleClone(Method),
+    UnknownCredential,
+    UnknownCeremony,
+    CeremonyUsed,
+    CeremonyExpired,
 }
 
 /// What identity shows when a factor is chosen.
@@ -561,8 +587,7 @@ impl SecurityInfo {
             now + chrono::Duration::seconds(PENDING_TTL_SECS),
         )
         .await?;
-        let creation_options_json =
-            serde_json::to_string(&options).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let creation_options_json = discoverable_preferred(&options)?;
         tx.commit().await?;
         Ok(SecurityKeyStarted {
             method,
@@ -615,6 +640,11 @@ impl SecurityInfo {
             &transports,
         )
         .await?;
+        // The browser's credProps answer says whether a resident key was made (unsigned: it
+        // decides only what the page says, never whether an assertion is accepted).
+        let discoverable = credential.extensions.cred_props.as_ref().and_then(|p| p.rk) == Some(true);
+        let aaguid = domain::aaguid_of_attestation(credential.response.attestation_object.as_ref());
+        store::set_key_properties(&mut tx, method.id, aaguid, discoverable).await?;
         self.activate(tx, caller, methods, method, now).await
     }
 
@@ -763,6 +793,167 @@ impl SecurityInfo {
         }
         tx.commit().await?;
         self.overview(caller).await
+    }
+
+    /// Gives an authenticator app, security key or app password a new name. A name proves
+    /// nothing and changes no way to sign in, so no step-up is asked.
+    /// Answers the renamed method and the person's default method.
+    pub async fn rename_method(
+        &self,
+        caller: &Caller,
+        method_id: &str,
+        name: &str,
+    ) -> Result<(Method, Option<Uuid>), SecurityInfoError> {
+        let mut v = Violations::new();
+        let id = Uuid::parse_str(method_id.trim());
+        if id.is_err() {
+            v.add("method_id", "must be a method id (UUID)");
+        }
+        let name = domain::check_name("name", name, &mut v);
+        v.into_result().map_err(SecurityInfoError::Invalid)?;
+        let Ok(method_id) = id else {
+            return Err(invalid("method_id", "must be a method id (UUID)"));
+        };
+        let mut tx = self.pool.begin().await?;
+        let method = store::method_of(&mut tx, caller.user_id, method_id)
+            .await?
+            .filter(Method::is_active)
+            .ok_or(SecurityInfoError::MethodNotFound(method_id))?;
+        if !method.is_renamable() {
+            return Err(SecurityInfoError::NotRenamable(method_id));
+        }
+        if !store::rename_method(&mut tx, caller.user_id, method_id, &name).await? {
+            return Err(SecurityInfoError::MethodNotFound(method_id));
+        }
+        let methods = store::active_methods(&mut tx, caller.user_id).await?;
+        let default = domain::effective_default(&methods, store::chosen_default(&mut tx, caller.user_id).await?);
+        let renamed = methods
+            .into_iter()
+            .find(|m| m.id == method_id)
+            .ok_or(SecurityInfoError::MethodNotFound(method_id))?;
+        tx.commit().await?;
+        Ok((renamed, default))
+    }
+
+    // --- internal: passwordless sign-in
+
+    /// Options for `navigator.credentials.get()` without an allow-list (the authenticator
+    /// offers its discoverable credentials for this relying party), with user verification
+    /// required; the state is kept as a single-use ceremony.
+    pub async fn begin_passkey_sign_in(&self) -> Result<PasskeySignInStarted, SecurityInfoError> {
+        let (options, state) = self
+            .webauthn
+            .start_discoverable_authentication()
+            .map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let state = serde_json::to_value(&state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let request_options_json =
+            serde_json::to_string(&options).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        // Random (v4): the id is the only way back to the challenge.
+        let ceremony_id = Uuid::new_v4();
+        let now = Utc::now();
+        let expires_at = now + chrono::Duration::seconds(PASSKEY_SIGN_IN_TTL_SECS);
+        let mut conn = self.pool.acquire().await?;
+        store::forget_passkey_sign_ins(&mut conn, now - chrono::Duration::seconds(PASSKEY_SIGN_IN_KEPT_SECS)).await?;
+        store::insert_passkey_sign_in(&mut conn, ceremony_id, &state, now, expires_at).await?;
+        Ok(PasskeySignInStarted {
+            ceremony_id,
+            request_options_json,
+            expires_at,
+        })
+    }
+
+    /// Checks a passwordless sign-in's assertion: the ceremony is spent whatever the answer,
+    /// then the user handle and credential id name the passkey, whose signature (with user
+    /// verification) must verify. A malformed assertion is bad input and spends nothing.
+    pub async fn verify_passkey_sign_in(
+        &self,
+        ceremony_id: &str,
+        assertion_json: &str,
+    ) -> Result<PasskeySignIn, SecurityInfoError> {
+        let credential = serde_json::from_str::<PublicKeyCredential>(assertion_json)
+            .map_err(|e| invalid("assertion_json", format!("is not a WebAuthn assertion: {e}")))?;
+        let Ok(ceremony_id) = Uuid::parse_str(ceremony_id.trim()) else {
+            return Ok(PasskeySignIn::UnknownCeremony);
+        };
+        let now = Utc::now();
+        let mut tx = self.pool.begin().await?;
+        let Some(ceremony) = store::passkey_sign_in_for_update(&mut tx, ceremony_id).await? else {
+            return Ok(PasskeySignIn::UnknownCeremony);
+        };
+        if ceremony.used_at.is_some() {
+            return Ok(PasskeySignIn::CeremonyUsed);
+        }
+        store::use_passkey_sign_in(&mut tx, ceremony_id, now).await?;
+        let outcome = if ceremony.expires_at <= now {
+            PasskeySignIn::CeremonyExpired
+        } else {
+            self.check_discoverable(&mut tx, &credential, ceremony.state, now)
+                .await?
+        };
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn check_discoverable(
+        &self,
+        conn: &mut PgConnection,
+        credential: &PublicKeyCredential,
+        state: serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<PasskeySignIn, SecurityInfoError> {
+        // Without a user handle (a credential that is not discoverable) nobody is named.
+        let Ok((user_id, credential_id)) = self.webauthn.identify_discoverable_authentication(credential) else {
+            return Ok(PasskeySignIn::UnknownCredential);
+        };
+        let Some(method) = store::active_key_by_credential_for_update(conn, user_id, credential_id).await? else {
+            return Ok(PasskeySignIn::UnknownCredential);
+        };
+        let state: DiscoverableAuthentication =
+            serde_json::from_value(state).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let mut passkey = self.load_passkey(conn, method.id).await?;
+        let key = DiscoverableKey::from(&passkey);
+        match self
+            .webauthn
+            .finish_discoverable_authentication(credential, state, &[key])
+        {
+            Ok(result) => {
+                self.record_use(conn, &method, &mut passkey, &result).await?;
+                store::touch_method(conn, method.id, now).await?;
+                let amr = domain::passkey_sign_in_amr(result.backup_eligible());
+                Ok(PasskeySignIn::Verified { method, amr })
+            }
+            Err(WebauthnError::CredentialPossibleCompromise) => {
+                tracing::warn!(method_id = %method.id, "passkey signature counter went backwards: possibly cloned");
+                Ok(PasskeySignIn::PossibleClone(method))
+            }
+            Err(e) => {
+                tracing::info!(method_id = %method.id, error = %e, "passkey sign-in assertion refused");
+                Ok(PasskeySignIn::Incorrect(method))
+            }
+        }
+    }
+
+    /// A verified assertion's news for its passkey: the counter and backup state it reported.
+    async fn record_use(
+        &self,
+        conn: &mut PgConnection,
+        method: &Method,
+        passkey: &mut Passkey,
+        result: &AuthenticationResult,
+    ) -> Result<(), SecurityInfoError> {
+        passkey.update_credential(result);
+        let stored = serde_json::to_value(&*passkey).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+        let counter = passkey_counter(&stored);
+        store::save_passkey(
+            conn,
+            method.id,
+            passkey.cred_id().as_ref(),
+            &stored,
+            counter,
+            &method.transports,
+        )
+        .await?;
+        Ok(())
     }
 
     // --- internal: multi-factor sign-in
@@ -929,19 +1120,7 @@ impl SecurityInfo {
         let mut passkey = self.load_passkey(conn, method.id).await?;
         match self.webauthn.finish_passkey_authentication(&credential, &state) {
             Ok(result) => {
-                passkey.update_credential(&result);
-                let stored = serde_json::to_value(&passkey).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
-                let counter = passkey_counter(&stored);
-                let transports = method.transports.clone();
-                store::save_passkey(
-                    conn,
-                    method.id,
-                    passkey.cred_id().as_ref(),
-                    &stored,
-                    counter,
-                    &transports,
-                )
-                .await?;
+                self.record_use(conn, method, &mut passkey, &result).await?;
                 Ok(Verification::Verified(method.clone()))
             }
             Err(WebauthnError::CredentialPossibleCompromise) => {
@@ -1052,6 +1231,23 @@ fn check_limit(methods: &[Method], kind: MethodKind, max: usize, what: &'static 
 
 fn parse_id(field: &str, raw: &str) -> Result<Uuid, SecurityInfoError> {
     Uuid::parse_str(raw.trim()).map_err(|_| invalid(field, "must be a method id (UUID)"))
+}
+
+/// Registration options asking for a discoverable credential (resident key "preferred", so a
+/// security key without room for one still registers as a second factor; `credProps` then says
+/// which it made). webauthn-rs's passkey registration discourages resident keys.
+fn discoverable_preferred(
+    options: &webauthn_rs::prelude::CreationChallengeResponse,
+) -> Result<String, SecurityInfoError> {
+    let mut json = serde_json::to_value(options).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))?;
+    if let Some(selection) = json
+        .pointer_mut("/publicKey/authenticatorSelection")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        selection.insert("residentKey".into(), "preferred".into());
+        selection.insert("requireResidentKey".into(), false.into());
+    }
+    serde_json::to_string(&json).map_err(|e| SecurityInfoError::WebAuthn(e.to_string()))
 }
 
 /// The signature counter inside a stored passkey (mirrored in its own column for queries).

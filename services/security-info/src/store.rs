@@ -10,7 +10,7 @@ use crate::domain::{
 };
 
 const METHOD_COLUMNS: &str = "m.id, m.user_id, m.kind, m.status, m.name, m.phone_type, m.phone_number, m.phone_delivery, \
-     m.email, m.transports, m.created_at, m.expires_at, m.last_used_at, m.registration_id, \
+     m.email, m.transports, m.created_at, m.expires_at, m.last_used_at, m.registration_id, m.aaguid, m.discoverable, \
      (SELECT count(*) FROM recovery_codes r WHERE r.method_id = m.id AND r.used_at IS NULL) AS remaining_codes";
 
 #[derive(FromRow)]
@@ -29,6 +29,8 @@ struct MethodRow {
     expires_at: Option<DateTime<Utc>>,
     last_used_at: Option<DateTime<Utc>>,
     registration_id: Option<Uuid>,
+    aaguid: Option<Uuid>,
+    discoverable: bool,
     remaining_codes: i64,
 }
 
@@ -56,6 +58,8 @@ impl MethodRow {
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
             registration_id: self.registration_id,
+            aaguid: self.aaguid,
+            discoverable: self.discoverable,
         })
     }
 }
@@ -447,6 +451,114 @@ pub async fn save_passkey(
         .bind(passkey)
         .bind(sign_count)
         .bind(transports)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// What a registration learnt about a security key beyond webauthn-rs's passkey: its AAGUID
+/// and whether it is discoverable.
+pub async fn set_key_properties(
+    conn: &mut PgConnection,
+    method_id: Uuid,
+    aaguid: Option<Uuid>,
+    discoverable: bool,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE methods SET aaguid = $2, discoverable = $3 WHERE id = $1")
+        .bind(method_id)
+        .bind(aaguid)
+        .bind(discoverable)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The active security key of `user_id` with this credential id, locked (a passwordless
+/// sign-in's assertion names both).
+pub async fn active_key_by_credential_for_update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    credential_id: &[u8],
+) -> Result<Option<Method>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {METHOD_COLUMNS} FROM methods m WHERE m.credential_id = $2 AND m.user_id = $1 \
+         AND m.status = 'active' AND m.kind = 'security_key' FOR UPDATE OF m"
+    );
+    let row: Option<MethodRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(credential_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.and_then(MethodRow::into_domain))
+}
+
+/// Renames an active method; false when there is none of this person with this id.
+pub async fn rename_method(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    method_id: Uuid,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
+    let renamed = sqlx::query("UPDATE methods SET name = $3 WHERE id = $2 AND user_id = $1 AND status = 'active'")
+        .bind(user_id)
+        .bind(method_id)
+        .bind(name)
+        .execute(&mut *conn)
+        .await?;
+    Ok(renamed.rows_affected() == 1)
+}
+
+// --- passwordless sign-in
+
+pub async fn insert_passkey_sign_in(
+    conn: &mut PgConnection,
+    id: Uuid,
+    state: &serde_json::Value,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO passkey_sign_ins (id, state, created_at, expires_at) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(state)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets ceremonies that expired before `before`.
+pub async fn forget_passkey_sign_ins(conn: &mut PgConnection, before: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM passkey_sign_ins WHERE expires_at < $1")
+        .bind(before)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+#[derive(FromRow)]
+pub struct PasskeySignInCeremony {
+    pub state: serde_json::Value,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+}
+
+/// A ceremony, locked: its answers are checked one at a time.
+pub async fn passkey_sign_in_for_update(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<PasskeySignInCeremony>, sqlx::Error> {
+    sqlx::query_as("SELECT state, expires_at, used_at FROM passkey_sign_ins WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
+/// Spends a ceremony: its challenge is answered once, right or wrong.
+pub async fn use_passkey_sign_in(conn: &mut PgConnection, id: Uuid, now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE passkey_sign_ins SET used_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(now)
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -131,6 +131,7 @@ impl Handler<SecurityMethodAdded> for MethodAddedHandler {
             &e.session_id,
             &e.method_type,
             &e.label,
+            e.fido2_aaguid.as_deref(),
             "create",
             e.time.as_ref(),
         )?;
@@ -154,6 +155,7 @@ impl Handler<SecurityMethodRemoved> for MethodRemovedHandler {
             &e.session_id,
             &e.method_type,
             &e.label,
+            e.fido2_aaguid.as_deref(),
             "delete",
             e.time.as_ref(),
         )?;
@@ -207,12 +209,14 @@ pub fn credential_type(method_type: &str) -> &'static str {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn method_changed(
     cause_id: &str,
     user_id: &str,
     session_id: &str,
     method_type: &str,
     label: &str,
+    fido2_aaguid: Option<&str>,
     change_type: &str,
     time: Option<&prost_types::Timestamp>,
 ) -> Result<SecurityEvent, HandlerError> {
@@ -223,6 +227,10 @@ fn method_changed(
     claims.insert("change_type".into(), json!(change_type));
     if !label.trim().is_empty() {
         claims.insert("friendly_name".into(), Value::String(label.trim().to_owned()));
+    }
+    // CAEP's claim for FIDO2 credentials: which authenticator model (or passkey provider).
+    if let Some(aaguid) = fido2_aaguid.map(str::trim).filter(|a| !a.is_empty()) {
+        claims.insert("fido2_aaguid".into(), Value::String(aaguid.to_owned()));
     }
     let what = match change_type {
         "create" => "A sign-in method was added",
@@ -517,6 +525,7 @@ mod tests {
                 "",
                 method_type,
                 "",
+                None,
                 "create",
                 None,
             )
@@ -540,6 +549,7 @@ mod tests {
             "",
             "security_key",
             "YubiKey 5",
+            Some("cb69481e-8ff7-4039-93ec-0a2729a154a8"),
             "create",
             None,
         )
@@ -547,6 +557,28 @@ mod tests {
         assert_eq!(event.claims["credential_type"], json!("fido2-roaming"));
         assert_eq!(event.claims["change_type"], json!("create"));
         assert_eq!(event.claims["friendly_name"], json!("YubiKey 5"));
+        assert_eq!(
+            event.claims["fido2_aaguid"],
+            json!("cb69481e-8ff7-4039-93ec-0a2729a154a8")
+        );
         assert_eq!(event.subject.session_id, None);
+    }
+
+    #[test]
+    fn a_key_that_names_no_model_has_no_aaguid_claim() {
+        for aaguid in [None, Some(""), Some("  ")] {
+            let event = method_changed(
+                "cause",
+                &Uuid::new_v4().to_string(),
+                "",
+                "security_key",
+                "Key",
+                aaguid,
+                "delete",
+                None,
+            )
+            .expect("valid");
+            assert!(!event.claims.contains_key("fido2_aaguid"), "{aaguid:?}");
+        }
     }
 }

@@ -2,8 +2,8 @@
 // type needs), removing. Changes need a recent multi-factor sign-in: the API answers 403
 // `reauthentication-required` and api() runs the step-up dialog, then retries.
 
-import { get, post, put, del, seg, ApiError } from '../api.js';
-import { h, replace, field, button, busy, showProblem, clearErrors, dl, timeEl, announce, notice } from '../dom.js';
+import { get, post, put, patch, del, seg, ApiError } from '../api.js';
+import { h, replace, field, button, busy, showProblem, clearErrors, dl, timeEl, announce, notice, uid } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { methodName } from '../auth.js';
 import * as webauthn from '../webauthn.js';
@@ -38,6 +38,19 @@ function methodDetail(m) {
     case 'recoveryCodes': return m.remainingCodes === undefined ? '' : `${m.remainingCodes} left`;
     default: return m.name || '';
   }
+}
+
+/** Methods with a name the person chose, which they can change. */
+const RENAMABLE = ['authenticatorApp', 'securityKey', 'appPassword'];
+
+/** What a security key or passkey is and can do: its provider, and whether it signs in alone. */
+function keyFacts(m) {
+  if (m.type !== 'securityKey') return null;
+  const provider = m.providerName ? `Provider: ${m.providerName}` : 'Provider not known';
+  const alone = m.discoverable
+    ? 'Signs you in without a password'
+    : 'Second step only: it was registered without a passkey of its own, so it cannot sign you in alone. Register it again to use it without a password.';
+  return h('span', { class: 'method-key' }, h('span', { class: 'method-provider', text: provider }), ' · ', h('span', { class: 'method-passwordless', text: alone }));
 }
 
 function secretBlock(label, value, cls = 'secret') {
@@ -76,6 +89,28 @@ export default {
       await refresh().catch(() => {});
     };
 
+    /** A name of 1 to 64 characters; the API's field errors show next to the field. */
+    function renameForm(m, area, opener) {
+      const form = h('form', { class: 'form inline-form', novalidate: true, 'aria-label': `Rename ${methodTitle(m)} ${methodDetail(m)}`.trim() },
+        field({ label: 'New name', name: 'name', value: m.name || '', required: true, autocomplete: 'off' }),
+        h('div', { class: 'actions' },
+          button('Save name', null, { kind: 'primary', type: 'submit' }),
+          button('Cancel', () => { replace(area); opener.hidden = false; opener.focus(); }, { kind: 'secondary' })));
+      form.addEventListener('submit', (e) => {
+        e.preventDefault();
+        clearErrors(form);
+        const name = form.elements.name.value.trim();
+        if (!name) {
+          showProblem(form, new ApiError(400, { detail: 'Enter a name.', errors: [{ field: 'name', message: 'Enter a name (at most 64 characters).' }] }));
+          return;
+        }
+        busy(form, () => patch(`/me/security-info/methods/${seg(m.id)}`, { name }))
+          .then((renamed) => done(`${methodTitle(m)} renamed to ${renamed.name}.`))
+          .catch((err) => { if (err.status !== 401) showProblem(form, err); });
+      });
+      return form;
+    }
+
     function renderList(info) {
       const methods = info.methods || [];
       const secondFactors = methods.filter((m) => m.isSecondFactor);
@@ -96,13 +131,25 @@ export default {
             replace(status, notice(err.message, 'error'));
           }
         }, { kind: 'danger-quiet', attrs: { 'aria-label': `Remove ${methodTitle(m)} ${methodDetail(m)}`.trim() } });
+        const renameArea = h('div', { class: 'rename-area' });
+        // "Rename", described by the method's title and detail: no aria-label, so the page's
+        // "Name" fields stay the only labels with that word, and no hidden copy of the name.
+        const titleId = uid('method-title');
+        const detailId = uid('method-detail');
+        const rename = RENAMABLE.includes(m.type) ? button('Rename', () => {
+          rename.hidden = true;
+          replace(renameArea, renameForm(m, renameArea, rename));
+          renameArea.querySelector('input').focus();
+        }, { kind: 'secondary', attrs: { 'aria-describedby': `${titleId} ${detailId}` } }) : null;
         return h('li', { class: 'method', dataset: { methodId: m.id, methodType: m.type } },
           h('div', { class: 'method-text' },
-            h('span', { class: 'method-title' }, methodTitle(m), ' ', m.isDefault ? badge('Default', 'good') : null,
+            h('span', { class: 'method-title', id: titleId }, methodTitle(m), ' ', m.isDefault ? badge('Default', 'good') : null,
               m.type === 'phone' && !phoneAvailable ? [' ', badge('Codes cannot be sent now', 'warn')] : null),
-            h('span', { class: 'method-detail', text: methodDetail(m) }),
-            h('span', { class: 'method-dates' }, 'Added ', timeEl(m.createdAt), m.lastUsedAt ? [' · Last used ', timeEl(m.lastUsedAt)] : null)),
-          h('div', { class: 'method-actions' }, remove));
+            h('span', { class: 'method-detail', id: detailId, text: methodDetail(m) }),
+            keyFacts(m),
+            h('span', { class: 'method-dates' }, 'Added ', timeEl(m.createdAt), ' · ', m.lastUsedAt ? ['Last used ', timeEl(m.lastUsedAt)] : 'Not used yet'),
+            renameArea),
+          h('div', { class: 'method-actions' }, rename, remove));
       });
 
       const defaultForm = secondFactors.length > 1 ? (() => {

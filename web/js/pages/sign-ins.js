@@ -22,9 +22,9 @@ const RISK_REASONS = {
 };
 const REQUIREMENTS = { single_factor: 'sign-ins-requirement-single', multi_factor: 'sign-ins-requirement-multi' };
 const METHODS = {
-  pwd: 'sign-ins-method-password', otp: 'sign-ins-method-otp', sms: 'sign-ins-method-sms', tel: 'sign-ins-method-call', hwk: 'sign-ins-method-security-key', mfa: 'sign-ins-method-mfa',
+  pwd: 'sign-ins-method-password', otp: 'sign-ins-method-otp', sms: 'sign-ins-method-sms', tel: 'sign-ins-method-call', hwk: 'sign-ins-method-security-key', swk: 'sign-ins-method-synced-passkey', mfa: 'sign-ins-method-mfa',
   password: 'sign-ins-method-password', app_password: 'sign-ins-method-app-password', authenticator_app: 'sign-ins-method-authenticator-app', phone_sms: 'sign-ins-method-sms',
-  phone_voice: 'sign-ins-method-call', email: 'sign-ins-method-email', security_key: 'sign-ins-method-security-key', recovery_code: 'sign-ins-method-recovery-code',
+  phone_voice: 'sign-ins-method-call', email: 'sign-ins-method-email', security_key: 'sign-ins-method-security-key', recovery_code: 'sign-ins-method-recovery-code', passkey: 'sign-ins-method-passkey',
 };
 const say = (table, code) => (code ? (table[code] ? t(table[code]) : code) : null);
 

@@ -29,6 +29,8 @@ story('registers a first second factor when the organization requires one, then 
 
   // From now on the sign-in asks for the app.
   await page.getByRole('button', { name: 'Sign out', exact: true }).click();
+  // Signed out once the page says so: loading the page before then could find the session alive.
+  await heading(page, 'Sign in');
   await passwordStep(page, username, password);
   await heading(page, 'Verify your identity');
 });

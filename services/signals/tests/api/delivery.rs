@@ -47,6 +47,7 @@ async fn a_revoked_session_and_changed_credentials_are_polled_as_verified_sets()
     assert_eq!(body["credential_type"], "fido2-roaming");
     assert_eq!(body["change_type"], "create");
     assert_eq!(body["friendly_name"], "YubiKey 5");
+    assert_eq!(body["fido2_aaguid"], TestApp::SECURITY_KEY_AAGUID);
 
     let (uri, body) = event_of(&by_cause[&changed]);
     assert_eq!(uri, CREDENTIAL_CHANGE);

@@ -258,6 +258,9 @@ impl TestApp {
         event_id
     }
 
+    /// The AAGUID security-info reports for the security keys these tests add (YubiKey 5 Series).
+    pub const SECURITY_KEY_AAGUID: &str = "cb69481e-8ff7-4039-93ec-0a2729a154a8";
+
     /// Security-info adds a security key.
     pub async fn security_key_added(&self, user_id: Uuid, label: &str) -> String {
         let event_id = Uuid::new_v4().to_string();
@@ -268,6 +271,7 @@ impl TestApp {
             label: label.into(),
             time: Some(myaccount_proto::timestamp(Utc::now())),
             session_id: String::new(),
+            fido2_aaguid: Some(Self::SECURITY_KEY_AAGUID.into()),
         };
         platform::testing::publish_as(&self.bus, "myaccount/security-info", &event_id, &event, Utc::now()).await;
         event_id

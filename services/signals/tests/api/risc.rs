@@ -96,6 +96,7 @@ async fn account_deletion_reports_reset_and_recovery_methods_are_risc_sets() {
             label: "a***@example.com".into(),
             time: now,
             session_id: String::new(),
+            fido2_aaguid: None,
         },
     )
     .await;
