@@ -98,14 +98,19 @@ impl FieldError {
 pub struct Problem {
     /// `urn:myaccount:problem:<slug>`, e.g. `urn:myaccount:problem:validation-error`.
     #[serde(rename = "type")]
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: Box<str>,
     /// The problem's stable code, the slug of `type` (`validation-error`): what a program
     /// tells problems apart by, while `title` and `detail` are written for the person, in their
     /// language (`Content-Language`).
-    pub code: String,
-    pub title: String,
+    #[schema(value_type = String)]
+    pub code: Box<str>,
+    // Boxed strings: a problem is the error type of every handler, kept small enough to move.
+    #[schema(value_type = String)]
+    pub title: Box<str>,
     pub status: u16,
-    pub detail: String,
+    #[schema(value_type = String)]
+    pub detail: Box<str>,
     /// Every invalid field, for `validation-error`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
@@ -122,11 +127,11 @@ pub struct Problem {
 impl Problem {
     pub fn new(status: StatusCode, slug: &str, detail: impl Into<String>) -> Self {
         Self {
-            kind: format!("urn:myaccount:problem:{slug}"),
-            code: slug.to_owned(),
-            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            kind: format!("urn:myaccount:problem:{slug}").into(),
+            code: slug.into(),
+            title: status.canonical_reason().unwrap_or("Error").into(),
             status: status.as_u16(),
-            detail: detail.into(),
+            detail: detail.into().into(),
             errors: Vec::new(),
             reason: None,
             retry_after_secs: None,
@@ -278,7 +283,7 @@ impl From<tonic::Status> for Problem {
 pub fn localize(mut problem: Problem, catalog: &Catalog) -> Problem {
     let code = problem.code.clone();
     if let Some(title) = catalog.message(&format!("problem-{code}"), &[]) {
-        problem.title = title;
+        problem.title = title.into();
     }
     // English keeps the services' own sentences, which say more ("at most 64 characters").
     for error in problem.errors.iter_mut().filter(|_| !catalog.is_fallback()) {
@@ -294,7 +299,7 @@ pub fn localize(mut problem: Problem, catalog: &Catalog) -> Problem {
     if !catalog.is_fallback()
         && let Some(detail) = catalog.message(&format!("problem-{code}-detail"), &[])
     {
-        problem.detail = detail;
+        problem.detail = detail.into();
     }
     problem
 }
@@ -368,9 +373,9 @@ mod tests {
         let status = platform::error::reauthentication_required("sign in again with a second factor");
         let p = Problem::from_status(&status);
         assert_eq!(p.status, 403);
-        assert_eq!(p.kind, "urn:myaccount:problem:reauthentication-required");
+        assert_eq!(&*p.kind, "urn:myaccount:problem:reauthentication-required");
         let plain = Problem::from_status(&tonic::Status::permission_denied("needs the admin scope"));
-        assert_eq!(plain.kind, "urn:myaccount:problem:forbidden");
+        assert_eq!(&*plain.kind, "urn:myaccount:problem:forbidden");
     }
 
     #[test]
@@ -379,27 +384,27 @@ mod tests {
         violations.add_with_reason("time_zone", "INVALID_TIME_ZONE", "must be an IANA time zone");
         violations.add("nickname", "a check without a code yet");
         let problem = Problem::from_status(&platform::error::invalid_argument(violations.into_vec()));
-        assert_eq!(problem.code, "validation-error");
+        assert_eq!(&*problem.code, "validation-error");
         assert_eq!(problem.errors[0].code, "INVALID_TIME_ZONE");
         assert_eq!(problem.errors[0].field, "timeZone");
 
         let english = localize(problem.clone(), i18n::catalogs().fallback());
-        assert_eq!(english.title, "Some fields are not valid");
+        assert_eq!(&*english.title, "Some fields are not valid");
         assert_eq!(
             english.errors[0].message, "must be an IANA time zone",
             "English keeps the service's words"
         );
 
         let french = localize(problem, i18n::catalogs().choose(None, Some("fr")));
-        assert_eq!(french.title, "Certains champs ne sont pas valides");
-        assert_eq!(french.detail, "Corrigez les champs signalés et réessayez.");
+        assert_eq!(&*french.title, "Certains champs ne sont pas valides");
+        assert_eq!(&*french.detail, "Corrigez les champs signalés et réessayez.");
         assert_eq!(
             french.errors[0].message,
             "Choisissez un fuseau horaire tel que Europe/Paris."
         );
         assert_eq!(french.errors[1].message, "Cette valeur n’est pas valide.");
         assert_eq!(
-            (french.status, french.kind.as_str()),
+            (french.status, &*french.kind),
             (400, "urn:myaccount:problem:validation-error")
         );
     }

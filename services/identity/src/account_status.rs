@@ -60,12 +60,14 @@ pub async fn set_enabled_as_admin(
         IdentityError::Invalid(vec![FieldViolation {
             field: "user_id".into(),
             description: "must be a user id (a UUID)".into(),
+            reason: platform::error::violation_reason::INVALID_ID.to_owned(),
         }])
     })?;
     if !enabled && user_id == admin.user_id {
         return Err(IdentityError::Invalid(vec![FieldViolation {
             field: "user_id".into(),
             description: "an administrator cannot disable their own account".into(),
+            reason: String::new(),
         }]));
     }
     let home = store::account(&mut *ctx.pool.acquire().await?, user_id)
@@ -92,6 +94,7 @@ pub async fn set_enabled_by_name(
         return Err(IdentityError::Invalid(vec![FieldViolation {
             field: "username".into(),
             description: format!("no account is named {upn:?}"),
+            reason: String::new(),
         }]));
     };
     set_enabled(pool, account.id, enabled, ChangedBy::Operator).await

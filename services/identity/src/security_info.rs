@@ -241,6 +241,7 @@ impl SecurityInfoClient {
                     description:
                         "is not a WebAuthn assertion (the PublicKeyCredential JSON of navigator.credentials.get())"
                             .into(),
+                    reason: String::new(),
                 }]),
                 _ => IdentityError::SecurityInfo(s),
             })?
