@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use myaccount_integration_tests::{AuthenticatorApp, Session, TestSystem, TestUser};
+use myaccount_integration_tests::{AuthenticatorApp, DiscoverablePasskey, Session, TestSystem, TestUser};
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
@@ -679,6 +679,52 @@ async fn every_operation_answers_what_the_published_document_says() {
         &[],
         Some(&access_token(&last)),
         Some(json!({ "confirmUserPrincipalName": adele.upn })),
+    )
+    .await;
+
+    // Passwordless: another person's passkey signs in alone (no user name, no password), and
+    // is renamed.
+    let bea = system.create_user().await;
+    let mut passkey = DiscoverablePasskey::new(&system.web_origin);
+    let bea_first = system.sign_in_ok(&bea).await;
+    let started = c
+        .call(
+            Method::POST,
+            "/api/v1/me/security-info/methods",
+            &[],
+            Some(&bea_first.access_token),
+            Some(json!({ "type": "securityKey", "name": "Laptop passkey" })),
+        )
+        .await;
+    let passkey_id = started["methodId"].as_str().expect("methodId");
+    let credential = passkey.register(&started["publicKey"]);
+    c.call(
+        Method::POST,
+        "/api/v1/me/security-info/methods/{id}/verify",
+        &[passkey_id],
+        Some(&bea_first.access_token),
+        Some(json!({ "credential": credential })),
+    )
+    .await;
+    let challenge = c
+        .call(Method::POST, "/api/v1/auth/passkey/start", &[], None, Some(json!({})))
+        .await;
+    let assertion = passkey.sign(&challenge["publicKey"]);
+    let by_passkey = c
+        .call(
+            Method::POST,
+            "/api/v1/auth/passkey",
+            &[],
+            None,
+            Some(json!({ "challengeId": challenge["challengeId"], "assertion": assertion })),
+        )
+        .await;
+    c.call(
+        Method::PATCH,
+        "/api/v1/me/security-info/methods/{id}",
+        &[passkey_id],
+        Some(&access_token(&by_passkey)),
+        Some(json!({ "name": "Work laptop" })),
     )
     .await;
 

@@ -69,8 +69,9 @@ const PAGES = [
   ['/sessions', 'Sessions'],
   ['/organizations', 'Organizations'],
   ['/privacy', 'Privacy'],
-  ['/sign-ins', 'My sign-ins'],
   ['/language', 'Language and region'],
+  // Last: the story below opens a sign-in's details on this page.
+  ['/sign-ins', 'My sign-ins'],
 ];
 
 async function assertNoSidewaysScroll(page, where) {
