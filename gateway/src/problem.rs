@@ -42,8 +42,9 @@ pub const CODES: [&str; 24] = [
     "unsupported-media-type",
 ];
 
-/// Field reason codes with a message of their own in every catalog (`field-<reason>`); others
-/// are written as `field-invalid` outside English.
+/// Field reason codes of identity and the gateway with a message of their own in every catalog
+/// (`field-<reason>`), besides the shared ones of `platform::error::violation_reason::ALL`;
+/// others are written as `field-invalid` outside English.
 pub const FIELD_REASONS: [&str; 12] = [
     "INVALID",
     "REQUIRED",
@@ -419,11 +420,77 @@ mod tests {
                     assert!(catalog.message(&id, &[]).is_some(), "{language}: {id}");
                 }
             }
-            for reason in FIELD_REASONS {
+            for reason in FIELD_REASONS
+                .iter()
+                .chain(platform::error::violation_reason::ALL.iter())
+            {
                 let id = field_message_id(reason);
                 assert!(catalog.message(&id, &[]).is_some(), "{language}: {id}");
             }
         }
+    }
+
+    /// The services whose field violations all carry a code of `violation_reason` (and so a
+    /// message in every language): no violation of theirs is written without one.
+    const SERVICES_WITH_CODED_VIOLATIONS: [&str; 4] = ["audit", "devices", "organizations", "security-info"];
+
+    #[test]
+    fn every_field_violation_of_audit_devices_organizations_and_security_info_has_a_code() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../services");
+        let mut uncoded = Vec::new();
+        let mut files = 0;
+        for service in SERVICES_WITH_CODED_VIOLATIONS {
+            let src = root.join(service).join("src");
+            let mut dirs = vec![src];
+            while let Some(dir) = dirs.pop() {
+                for entry in std::fs::read_dir(&dir).expect("service sources are readable") {
+                    let path = entry.expect("a directory entry").path();
+                    if path.is_dir() {
+                        dirs.push(path);
+                        continue;
+                    }
+                    if path.extension().is_none_or(|e| e != "rs") {
+                        continue;
+                    }
+                    files += 1;
+                    let source = std::fs::read_to_string(&path).expect("a source file");
+                    // Only the service's own code: unit tests may build violations as they like.
+                    let code = source.split("#[cfg(test)]").next().unwrap_or_default();
+                    for (number, line) in code.lines().enumerate() {
+                        let reasonless = line.contains("v.add(")
+                            || line.contains("violations.add(")
+                            || line.contains("reason: String::new()")
+                            || line.contains("reason: \"\"");
+                        if reasonless {
+                            uncoded.push(format!("{}:{}: {}", path.display(), number + 1, line.trim()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(files > 20, "the services' sources are found: {files} files");
+        assert!(uncoded.is_empty(), "field violations without a code: {uncoded:#?}");
+    }
+
+    #[test]
+    fn the_services_codes_are_written_in_german_and_french() {
+        let mut violations = platform::error::Violations::new();
+        violations.add_with_reason(
+            "code",
+            platform::error::violation_reason::INCORRECT_CODE,
+            "is incorrect",
+        );
+        let problem = Problem::from_status(&platform::error::invalid_argument(violations.into_vec()));
+        let german = localize(problem.clone(), i18n::catalogs().get("de"));
+        assert_eq!(
+            german.errors[0].message,
+            "Dieser Code ist nicht richtig. Überprüfen Sie ihn, und versuchen Sie es erneut."
+        );
+        let french = localize(problem, i18n::catalogs().get("fr"));
+        assert_eq!(
+            french.errors[0].message,
+            "Ce code n’est pas correct. Vérifiez-le et réessayez."
+        );
     }
 
     #[test]

@@ -20,12 +20,73 @@ pub struct FieldViolation {
     pub reason: String,
 }
 
-/// Stable codes of the field violations `Violations` writes itself.
+/// Stable codes of field violations: those `Violations` writes itself and those the services
+/// share. The gateway writes each in the person's language (`field-<code>` in its catalogs, a
+/// test checks every code in [`ALL`](violation_reason::ALL) has one), so a new code goes here.
 pub mod violation_reason {
     pub const REQUIRED: &str = "REQUIRED";
     pub const TOO_LONG: &str = "TOO_LONG";
     pub const CONTROL_CHARACTERS: &str = "CONTROL_CHARACTERS";
     pub const INVALID_ID: &str = "INVALID_ID";
+    /// An update names nothing to change.
+    pub const NOTHING_TO_CHANGE: &str = "NOTHING_TO_CHANGE";
+    /// A field or value is named twice.
+    pub const LISTED_TWICE: &str = "LISTED_TWICE";
+    /// An update names something that is not a setting the caller can change.
+    pub const NOT_EDITABLE: &str = "NOT_EDITABLE";
+    /// Not one of the values the field takes (an enum's unknown number, a type name).
+    pub const UNKNOWN_VALUE: &str = "UNKNOWN_VALUE";
+    /// A number outside the range the field allows.
+    pub const OUT_OF_RANGE: &str = "OUT_OF_RANGE";
+    /// A page token that is not from a previous page.
+    pub const INVALID_PAGE_TOKEN: &str = "INVALID_PAGE_TOKEN";
+    /// A time range whose start is not before its end.
+    pub const START_AFTER_END: &str = "START_AFTER_END";
+    /// A value this kind of request does not take (an organization's field on a personal device).
+    pub const NOT_ALLOWED: &str = "NOT_ALLOWED";
+    /// More items than the field allows.
+    pub const TOO_MANY: &str = "TOO_MANY";
+    pub const INVALID_URL: &str = "INVALID_URL";
+    pub const INVALID_DOMAIN: &str = "INVALID_DOMAIN";
+    pub const INVALID_EMAIL: &str = "INVALID_EMAIL";
+    /// Not an E.164 phone number.
+    pub const INVALID_PHONE: &str = "INVALID_PHONE";
+    /// An office phone is called, never texted.
+    pub const VOICE_ONLY: &str = "VOICE_ONLY";
+    /// A BitLocker recovery key of the wrong shape (not 48 digits in 8 blocks).
+    pub const INVALID_RECOVERY_KEY: &str = "INVALID_RECOVERY_KEY";
+    /// A BitLocker recovery key with a block that fails its checksum: a typo.
+    pub const RECOVERY_KEY_CHECKSUM: &str = "RECOVERY_KEY_CHECKSUM";
+    /// A one-time code that is not the right one.
+    pub const INCORRECT_CODE: &str = "INCORRECT_CODE";
+    /// A security key's or passkey's answer that does not parse or verify.
+    pub const SECURITY_KEY_NOT_VERIFIED: &str = "SECURITY_KEY_NOT_VERIFIED";
+
+    /// Every code above.
+    pub const ALL: [&str; 22] = [
+        REQUIRED,
+        TOO_LONG,
+        CONTROL_CHARACTERS,
+        INVALID_ID,
+        NOTHING_TO_CHANGE,
+        LISTED_TWICE,
+        NOT_EDITABLE,
+        UNKNOWN_VALUE,
+        OUT_OF_RANGE,
+        INVALID_PAGE_TOKEN,
+        START_AFTER_END,
+        NOT_ALLOWED,
+        TOO_MANY,
+        INVALID_URL,
+        INVALID_DOMAIN,
+        INVALID_EMAIL,
+        INVALID_PHONE,
+        VOICE_ONLY,
+        INVALID_RECOVERY_KEY,
+        RECOVERY_KEY_CHECKSUM,
+        INCORRECT_CODE,
+        SECURITY_KEY_NOT_VERIFIED,
+    ];
 }
 
 impl From<myaccount_proto::InvalidId> for FieldViolation {

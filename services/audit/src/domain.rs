@@ -8,7 +8,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
-use platform::error::{FieldViolation, Violations};
+use platform::error::{FieldViolation, Violations, violation_reason};
 use uuid::Uuid;
 
 pub const DEFAULT_PAGE_SIZE: i64 = 20;
@@ -509,7 +509,7 @@ impl PageRequest {
         let page_size = match i64::from(page_size) {
             0 => DEFAULT_PAGE_SIZE,
             n if n < 0 => {
-                v.add("page_size", "must not be negative");
+                v.add_with_reason("page_size", violation_reason::OUT_OF_RANGE, "must not be negative");
                 DEFAULT_PAGE_SIZE
             }
             n => n.min(MAX_PAGE_SIZE),
@@ -519,7 +519,11 @@ impl PageRequest {
         } else {
             let cursor = Cursor::decode(page_token);
             if cursor.is_none() {
-                v.add("page_token", "is not a token from a previous page");
+                v.add_with_reason(
+                    "page_token",
+                    violation_reason::INVALID_PAGE_TOKEN,
+                    "is not a token from a previous page",
+                );
             }
             cursor
         };
@@ -541,7 +545,11 @@ impl SignInFilter {
         if let (Some(from), Some(to)) = (self.from, self.to)
             && from >= to
         {
-            v.add("filter.from_time", "must be before filter.to_time");
+            v.add_with_reason(
+                "filter.from_time",
+                violation_reason::START_AFTER_END,
+                "must be before filter.to_time",
+            );
         }
         if let Some(app) = &self.app_id {
             v.text("filter.app_id", app, 128);

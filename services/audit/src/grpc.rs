@@ -5,7 +5,7 @@ use myaccount_proto::audit::v1 as pb;
 use myaccount_proto::audit::v1::audit_service_server::AuditService;
 use myaccount_proto::events::v1::{SignInFailureReason, SignInStatus};
 use platform::auth::Caller;
-use platform::error::{FieldViolation, Violations, to_status};
+use platform::error::{FieldViolation, Violations, to_status, violation_reason};
 use tonic::{Request, Response, Status};
 use uuid::Uuid;
 
@@ -129,7 +129,11 @@ fn filter(legacy_status: i32, filter: Option<pb::SignInFilter>, v: &mut Violatio
         Ok(SignInStatus::Success) => Some(crate::domain::Status::Success),
         Ok(SignInStatus::Failure) => Some(crate::domain::Status::Failure),
         Err(_) => {
-            v.add(status_field, "must be SUCCESS, FAILURE or unspecified");
+            v.add_with_reason(
+                status_field,
+                violation_reason::UNKNOWN_VALUE,
+                "must be SUCCESS, FAILURE or unspecified",
+            );
             None
         }
     };
@@ -207,7 +211,7 @@ impl AuditService for AuditApi {
                 return Err(status(AuditError::Invalid(vec![FieldViolation {
                     field: "verdict".into(),
                     description: "must be ME or NOT_ME".into(),
-                    reason: String::new(),
+                    reason: violation_reason::UNKNOWN_VALUE.into(),
                 }])));
             }
         };
@@ -256,7 +260,7 @@ impl AuditService for AuditApi {
             return Err(status(AuditError::Invalid(vec![FieldViolation {
                 field: "organization_id".into(),
                 description: "is required".into(),
-                reason: String::new(),
+                reason: violation_reason::REQUIRED.into(),
             }])));
         }
         if !caller.may_administer(&r.organization_id) {
@@ -271,7 +275,7 @@ impl AuditService for AuditApi {
                 status(AuditError::Invalid(vec![FieldViolation {
                     field: "user_id".into(),
                     description: "must be a user id".into(),
-                    reason: String::new(),
+                    reason: violation_reason::INVALID_ID.into(),
                 }]))
             })?),
         };

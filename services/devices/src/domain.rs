@@ -1,7 +1,7 @@
 //! Devices, recovery keys and their rules. No prost, no sqlx, no tonic here.
 
 use chrono::{DateTime, Utc};
-use platform::error::{FieldViolation, Violations};
+use platform::error::{FieldViolation, Violations, violation_reason};
 use platform::personal_data::{DataCategory, HeldFor};
 use uuid::Uuid;
 
@@ -166,8 +166,9 @@ impl NewDeviceInput {
         let operating_system_version = self.operating_system_version.trim().to_owned();
         v.text("operating_system_version", &operating_system_version, MAX_OS);
         if self.device_type.is_none() {
-            v.add(
+            v.add_with_reason(
                 "device_type",
+                violation_reason::UNKNOWN_VALUE,
                 format!("must be one of {}", DeviceType::ALL.map(DeviceType::as_str).join(", ")),
             );
         }
@@ -176,22 +177,35 @@ impl NewDeviceInput {
         match join_type {
             JoinType::Registered => {
                 if !self.owner_user_id.trim().is_empty() {
-                    v.add(
+                    v.add_with_reason(
                         "owner_user_id",
+                        violation_reason::NOT_ALLOWED,
                         "only for organization-joined devices; a personal device is the caller's",
                     );
                 }
                 if !self.organization_id.trim().is_empty() {
-                    v.add("organization_id", "only for organization-joined devices");
+                    v.add_with_reason(
+                        "organization_id",
+                        violation_reason::NOT_ALLOWED,
+                        "only for organization-joined devices",
+                    );
                 }
                 if self.compliant {
-                    v.add("compliant", "only the organization vouches for a device's compliance");
+                    v.add_with_reason(
+                        "compliant",
+                        violation_reason::NOT_ALLOWED,
+                        "only the organization vouches for a device's compliance",
+                    );
                 }
             }
             JoinType::OrganizationJoined => {
                 owner_id = match self.owner_user_id.trim() {
                     "" => {
-                        v.add("owner_user_id", "is required for an organization-joined device");
+                        v.add_with_reason(
+                            "owner_user_id",
+                            violation_reason::REQUIRED,
+                            "is required for an organization-joined device",
+                        );
                         None
                     }
                     raw => v.id("owner_user_id", raw),
@@ -220,7 +234,7 @@ impl NewDeviceInput {
             _ => Err(vec![FieldViolation {
                 field: "device_type".into(),
                 description: "is required".into(),
-                reason: String::new(),
+                reason: violation_reason::REQUIRED.into(),
             }]),
         }
     }
@@ -269,11 +283,15 @@ impl RecoveryPassword {
         let digits: String = raw.chars().filter(|c| !matches!(c, '-' | ' ')).collect();
         let shape_ok = digits.len() == 48 && digits.chars().all(|c| c.is_ascii_digit());
         if raw.trim().is_empty() {
-            v.add(field, "is required");
+            v.add_with_reason(field, violation_reason::REQUIRED, "is required");
             return None;
         }
         if !shape_ok || raw.chars().count() > 64 {
-            v.add(field, "must be 48 digits in 8 blocks of 6, e.g. 111111-222222-…");
+            v.add_with_reason(
+                field,
+                violation_reason::INVALID_RECOVERY_KEY,
+                "must be 48 digits in 8 blocks of 6, e.g. 111111-222222-…",
+            );
             return None;
         }
         let blocks: Vec<&str> = (0..8).map(|i| &digits[i * 6..i * 6 + 6]).collect();
@@ -281,8 +299,9 @@ impl RecoveryPassword {
             .iter()
             .all(|b| b.parse::<u32>().is_ok_and(|n| n % 11 == 0 && n < 720_896));
         if !checksum_ok {
-            v.add(
+            v.add_with_reason(
                 field,
+                violation_reason::RECOVERY_KEY_CHECKSUM,
                 "is not a valid recovery key (a block fails its checksum); check for typos",
             );
             return None;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use myaccount_proto::devices::v1 as pb;
 use myaccount_proto::devices::v1::devices_service_server::DevicesService;
 use platform::auth::Caller;
-use platform::error::{FieldViolation, Violations, request_id, to_status};
+use platform::error::{FieldViolation, Violations, request_id, to_status, violation_reason};
 use platform::idempotency::{KeyedCall, Once, answer_once};
 use prost::Message as _;
 use tonic::{Request, Response, Status};
@@ -133,7 +133,7 @@ impl DevicesService for DevicesApi {
                 return Err(to_status(DevicesError::Invalid(vec![FieldViolation {
                     field: "join_type".into(),
                     description: "must be REGISTERED or ORGANIZATION_JOINED".into(),
-                    reason: String::new(),
+                    reason: violation_reason::UNKNOWN_VALUE.into(),
                 }])));
             }
         };

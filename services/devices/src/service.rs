@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::Utc;
 use platform::auth::Caller;
 use platform::crypto::{CryptoError, Keyring};
-use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
+use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations, violation_reason};
 use platform::idempotency::{IdempotencyError, Once};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -281,7 +281,11 @@ impl Devices {
         drop(conn);
         let mut v = Violations::new();
         if volume_type.is_none() {
-            v.add("volume_type", "must be operating_system, fixed_data or removable_data");
+            v.add_with_reason(
+                "volume_type",
+                violation_reason::UNKNOWN_VALUE,
+                "must be operating_system, fixed_data or removable_data",
+            );
         }
         let password = RecoveryPassword::parse("key", key, &mut v);
         v.into_result().map_err(DevicesError::Invalid)?;

@@ -1,7 +1,7 @@
 //! Organizations, memberships and invitations, and their rules. No prost, sqlx or tonic here.
 
 use chrono::{DateTime, Utc};
-use platform::error::{FieldViolation, Violations};
+use platform::error::{FieldViolation, Violations, violation_reason};
 use platform::personal_data::{DataCategory, HeldFor};
 use uuid::Uuid;
 
@@ -144,17 +144,26 @@ impl SettingsInput {
         let mut settings = current.clone();
         let mut seen = Vec::new();
         if paths.is_empty() {
-            v.add("update_mask", "name at least one setting to change");
+            v.add_with_reason(
+                "update_mask",
+                violation_reason::NOTHING_TO_CHANGE,
+                "name at least one setting to change",
+            );
         }
         for path in paths {
             match SettingsField::from_name(path) {
-                Some(field) if seen.contains(&field) => v.add("update_mask", format!("{path} is listed twice")),
+                Some(field) if seen.contains(&field) => v.add_with_reason(
+                    "update_mask",
+                    violation_reason::LISTED_TWICE,
+                    format!("{path} is listed twice"),
+                ),
                 Some(field) => {
                     seen.push(field);
                     self.apply(field, &mut settings, limit, &mut v);
                 }
-                None => v.add(
+                None => v.add_with_reason(
                     "update_mask",
+                    violation_reason::NOT_EDITABLE,
                     format!(
                         "{path:?} is not an organization setting; settings: {}",
                         SettingsField::ALL.map(SettingsField::name).join(", ")
@@ -187,7 +196,11 @@ impl SettingsInput {
             SettingsField::PrivacyStatementUrl => {
                 let value = self.privacy_statement_url.trim();
                 if !value.is_empty() && !is_https_url(value) {
-                    v.add(name, "must be an https URL such as https://contoso.example/privacy");
+                    v.add_with_reason(
+                        name,
+                        violation_reason::INVALID_URL,
+                        "must be an https URL such as https://contoso.example/privacy",
+                    );
                 }
                 settings.privacy_statement_url = value.to_owned();
             }
@@ -201,8 +214,16 @@ impl SettingsInput {
             SettingsField::AllowSelfDeletion => settings.allow_self_deletion = self.allow_self_deletion,
             SettingsField::SignInRetentionDays => match self.sign_in_retention_days {
                 Some(days) if (1..=limit.max_days).contains(&days) => settings.sign_in_retention_days = days,
-                Some(_) => v.add(name, format!("must be between 1 and {} days", limit.max_days)),
-                None => v.add(name, "is required when named in the update mask"),
+                Some(_) => v.add_with_reason(
+                    name,
+                    violation_reason::OUT_OF_RANGE,
+                    format!("must be between 1 and {} days", limit.max_days),
+                ),
+                None => v.add_with_reason(
+                    name,
+                    violation_reason::REQUIRED,
+                    "is required when named in the update mask",
+                ),
             },
         }
     }
@@ -210,19 +231,28 @@ impl SettingsInput {
 
 fn verified_domains(field: &str, raw: &[String], v: &mut Violations) -> Vec<String> {
     if raw.len() > MAX_VERIFIED_DOMAINS {
-        v.add(field, format!("at most {MAX_VERIFIED_DOMAINS} domains"));
+        v.add_with_reason(
+            field,
+            violation_reason::TOO_MANY,
+            format!("at most {MAX_VERIFIED_DOMAINS} domains"),
+        );
         return Vec::new();
     }
     let mut domains: Vec<String> = Vec::with_capacity(raw.len());
     for value in raw {
         let domain = value.trim().to_lowercase();
         if !is_domain_name(&domain) {
-            v.add(
+            v.add_with_reason(
                 field,
+                violation_reason::INVALID_DOMAIN,
                 format!("{:?} is not a domain name such as contoso.example", truncate(value, 64)),
             );
         } else if domains.contains(&domain) {
-            v.add(field, format!("{domain} is listed twice"));
+            v.add_with_reason(
+                field,
+                violation_reason::LISTED_TWICE,
+                format!("{domain} is listed twice"),
+            );
         } else {
             domains.push(domain);
         }
@@ -262,7 +292,11 @@ fn is_https_url(value: &str) -> bool {
 fn optional_email(field: &str, raw: &str, v: &mut Violations) -> String {
     let value = raw.trim().to_lowercase();
     if !value.is_empty() && !is_address(&value) {
-        v.add(field, "must be an email address such as privacy@contoso.example");
+        v.add_with_reason(
+            field,
+            violation_reason::INVALID_EMAIL,
+            "must be an email address such as privacy@contoso.example",
+        );
     }
     value
 }
@@ -283,7 +317,11 @@ pub fn user_principal_name(field: &str, raw: &str, v: &mut Violations) -> Option
         v.required(field, &value);
         None
     } else if !is_address(&value) {
-        v.add(field, "must look like name@domain.example (at most 256 characters)");
+        v.add_with_reason(
+            field,
+            violation_reason::INVALID_EMAIL,
+            "must look like name@domain.example (at most 256 characters)",
+        );
         None
     } else {
         Some(value)
@@ -300,7 +338,7 @@ pub fn id(field: &str, what: &str, raw: &str, v: &mut Violations) -> Option<Uuid
     match Uuid::parse_str(raw) {
         Ok(id) => Some(id),
         Err(_) => {
-            v.add(field, format!("must be {what} (a UUID)"));
+            v.add_with_reason(field, violation_reason::INVALID_ID, format!("must be {what} (a UUID)"));
             None
         }
     }

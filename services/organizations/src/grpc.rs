@@ -125,7 +125,7 @@ impl OrganizationsApi {
                 Err(_) => OrganizationsError::Invalid(vec![platform::error::FieldViolation {
                     field: "organization_id".into(),
                     description: "must be an organization id (a UUID)".into(),
-                    reason: String::new(),
+                    reason: platform::error::violation_reason::INVALID_ID.into(),
                 }]),
             };
             return Err(status(not_found));

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use data_encoding::BASE32_NOPAD;
 use hmac::{Hmac, Mac};
-use platform::error::Violations;
+use platform::error::{Violations, violation_reason};
 use platform::personal_data::{DataCategory, HeldFor};
 use rand::Rng;
 use sha2::{Digest, Sha256};
@@ -461,7 +461,7 @@ pub fn check_name(field: &str, raw: &str, v: &mut Violations) -> String {
 pub fn parse_e164(field: &str, raw: &str, v: &mut Violations) -> Option<String> {
     let trimmed = raw.trim();
     if trimmed.is_empty() {
-        v.add(field, "is required");
+        v.add_with_reason(field, violation_reason::REQUIRED, "is required");
         return None;
     }
     let compact: String = trimmed
@@ -476,8 +476,9 @@ pub fn parse_e164(field: &str, raw: &str, v: &mut Violations) -> Option<String> 
     if valid {
         Some(compact)
     } else {
-        v.add(
+        v.add_with_reason(
             field,
+            violation_reason::INVALID_PHONE,
             "must be an international number in E.164 form, such as +14255550109",
         );
         None
@@ -488,7 +489,7 @@ pub fn parse_e164(field: &str, raw: &str, v: &mut Violations) -> Option<String> 
 pub fn parse_email(field: &str, raw: &str, v: &mut Violations) -> Option<String> {
     let value = raw.trim().to_lowercase();
     if value.is_empty() {
-        v.add(field, "is required");
+        v.add_with_reason(field, violation_reason::REQUIRED, "is required");
         return None;
     }
     let valid = value.chars().count() <= 254
@@ -507,7 +508,11 @@ pub fn parse_email(field: &str, raw: &str, v: &mut Violations) -> Option<String>
     if valid {
         Some(value)
     } else {
-        v.add(field, "must be an email address such as adele@contoso.example");
+        v.add_with_reason(
+            field,
+            violation_reason::INVALID_EMAIL,
+            "must be an email address such as adele@contoso.example",
+        );
         None
     }
 }

@@ -167,7 +167,7 @@ fn user_id(raw: &str) -> Result<Uuid, Status> {
         platform::error::invalid_argument(vec![platform::error::FieldViolation {
             field: "user_id".into(),
             description: "must be a user id (UUID)".into(),
-            reason: String::new(),
+            reason: platform::error::violation_reason::INVALID_ID.into(),
         }])
     })
 }
@@ -431,7 +431,7 @@ impl SecurityInfoService for SecurityInfoApi {
                     platform::error::FieldViolation {
                         field: "proof".into(),
                         description: "give a code or a security key assertion".into(),
-                        reason: String::new(),
+                        reason: platform::error::violation_reason::REQUIRED.into(),
                     },
                 ]));
             }

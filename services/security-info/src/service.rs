@@ -6,7 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use platform::auth::Caller;
 use platform::crypto::{CryptoError, Keyring};
-use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations};
+use platform::error::{ErrorKind, FieldViolation, ServiceError, Violations, violation_reason};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 use webauthn_rs::Webauthn;
@@ -106,11 +106,12 @@ impl ServiceError for SecurityInfoError {
     }
 }
 
-fn invalid(field: &str, description: impl Into<String>) -> SecurityInfoError {
+/// One invalid field with its stable code (`violation_reason`).
+fn invalid(field: &str, reason: &str, description: impl Into<String>) -> SecurityInfoError {
     SecurityInfoError::Invalid(vec![FieldViolation {
         field: field.into(),
         description: description.into(),
-        reason: String::new(),
+        reason: reason.into(),
     }])
 }
 
@@ -339,12 +340,20 @@ impl SecurityInfo {
         }
         let mut v = Violations::new();
         if phone_type.is_none() {
-            v.add("phone_type", "is required: mobile, alternate_mobile or office");
+            v.add_with_reason(
+                "phone_type",
+                violation_reason::REQUIRED,
+                "is required: mobile, alternate_mobile or office",
+            );
         }
         let number = domain::parse_e164("phone_number", number, &mut v);
         let delivery = match (phone_type, delivery) {
             (Some(PhoneType::Office), Some(PhoneDelivery::Sms)) => {
-                v.add("delivery", "an office phone is called, not texted: use voice");
+                v.add_with_reason(
+                    "delivery",
+                    violation_reason::VOICE_ONLY,
+                    "an office phone is called, not texted: use voice",
+                );
                 None
             }
             (Some(PhoneType::Office), _) => Some(PhoneDelivery::Voice),
@@ -353,7 +362,7 @@ impl SecurityInfo {
         };
         v.into_result().map_err(SecurityInfoError::Invalid)?;
         let (Some(phone_type), Some(number), Some(delivery)) = (phone_type, number, delivery) else {
-            return Err(invalid("phone_number", "is required"));
+            return Err(invalid("phone_number", violation_reason::REQUIRED, "is required"));
         };
         let (mut tx, methods) = self.begin_change(caller).await?;
         if methods
@@ -386,7 +395,7 @@ impl SecurityInfo {
         let address = domain::parse_email("email", address, &mut v);
         v.into_result().map_err(SecurityInfoError::Invalid)?;
         let Some(address) = address else {
-            return Err(invalid("email", "is required"));
+            return Err(invalid("email", violation_reason::REQUIRED, "is required"));
         };
         let (mut tx, methods) = self.begin_change(caller).await?;
         if methods.iter().any(|m| m.email.as_deref() == Some(address.as_str())) {
@@ -439,7 +448,7 @@ impl SecurityInfo {
     ) -> Result<Method, SecurityInfoError> {
         let method_id = parse_id("method_id", method_id)?;
         if code.trim().is_empty() {
-            return Err(invalid("code", "is required"));
+            return Err(invalid("code", violation_reason::REQUIRED, "is required"));
         }
         let (mut tx, methods) = self.begin_change(caller).await?;
         let now = Utc::now();
@@ -459,7 +468,11 @@ impl SecurityInfo {
                 match domain::check_totp(&secret, code, now, state.totp_last_step) {
                     TotpCheck::Accepted(step) => store::set_totp_last_step(&mut tx, method.id, step).await?,
                     TotpCheck::Replayed | TotpCheck::Incorrect => {
-                        return Err(invalid("code", "is not the current code of this authenticator app"));
+                        return Err(invalid(
+                            "code",
+                            violation_reason::INCORRECT_CODE,
+                            "is not the current code of this authenticator app",
+                        ));
                     }
                 }
             }
@@ -468,7 +481,7 @@ impl SecurityInfo {
                     // The attempt is counted even though the answer is an error.
                     tx.commit().await?;
                     return Err(match failure {
-                        CodeFailure::Incorrect => invalid("code", "is incorrect"),
+                        CodeFailure::Incorrect => invalid("code", violation_reason::INCORRECT_CODE, "is incorrect"),
                         CodeFailure::Expired => SecurityInfoError::CodeExpired(method.id),
                         CodeFailure::TooManyAttempts => SecurityInfoError::TooManyAttempts(method.id),
                     });
@@ -602,8 +615,13 @@ impl SecurityInfo {
         credential_json: &str,
     ) -> Result<Method, SecurityInfoError> {
         let method_id = parse_id("method_id", method_id)?;
-        let credential: RegisterPublicKeyCredential = serde_json::from_str(credential_json)
-            .map_err(|e| invalid("credential", format!("is not a WebAuthn registration response: {e}")))?;
+        let credential: RegisterPublicKeyCredential = serde_json::from_str(credential_json).map_err(|e| {
+            invalid(
+                "credential",
+                violation_reason::SECURITY_KEY_NOT_VERIFIED,
+                format!("is not a WebAuthn registration response: {e}"),
+            )
+        })?;
         let (mut tx, methods) = self.begin_change(caller).await?;
         let now = Utc::now();
         let method = self.pending_method(&mut tx, caller, method_id, now).await?;
@@ -622,7 +640,13 @@ impl SecurityInfo {
         let passkey = self
             .webauthn
             .finish_passkey_registration(&credential, &state)
-            .map_err(|e| invalid("credential", format!("the security key's answer does not verify: {e}")))?;
+            .map_err(|e| {
+                invalid(
+                    "credential",
+                    violation_reason::SECURITY_KEY_NOT_VERIFIED,
+                    format!("the security key's answer does not verify: {e}"),
+                )
+            })?;
         let transports: Vec<String> = credential
             .response
             .transports
@@ -807,12 +831,16 @@ impl SecurityInfo {
         let mut v = Violations::new();
         let id = Uuid::parse_str(method_id.trim());
         if id.is_err() {
-            v.add("method_id", "must be a method id (UUID)");
+            v.add_with_reason("method_id", violation_reason::INVALID_ID, "must be a method id (UUID)");
         }
         let name = domain::check_name("name", name, &mut v);
         v.into_result().map_err(SecurityInfoError::Invalid)?;
         let Ok(method_id) = id else {
-            return Err(invalid("method_id", "must be a method id (UUID)"));
+            return Err(invalid(
+                "method_id",
+                violation_reason::INVALID_ID,
+                "must be a method id (UUID)",
+            ));
         };
         let mut tx = self.pool.begin().await?;
         let method = store::method_of(&mut tx, caller.user_id, method_id)
@@ -870,8 +898,13 @@ impl SecurityInfo {
         ceremony_id: &str,
         assertion_json: &str,
     ) -> Result<PasskeySignIn, SecurityInfoError> {
-        let credential = serde_json::from_str::<PublicKeyCredential>(assertion_json)
-            .map_err(|e| invalid("assertion_json", format!("is not a WebAuthn assertion: {e}")))?;
+        let credential = serde_json::from_str::<PublicKeyCredential>(assertion_json).map_err(|e| {
+            invalid(
+                "assertion_json",
+                violation_reason::SECURITY_KEY_NOT_VERIFIED,
+                format!("is not a WebAuthn assertion: {e}"),
+            )
+        })?;
         let Ok(ceremony_id) = Uuid::parse_str(ceremony_id.trim()) else {
             return Ok(PasskeySignIn::UnknownCeremony);
         };
@@ -1230,7 +1263,7 @@ fn check_limit(methods: &[Method], kind: MethodKind, max: usize, what: &'static 
 }
 
 fn parse_id(field: &str, raw: &str) -> Result<Uuid, SecurityInfoError> {
-    Uuid::parse_str(raw.trim()).map_err(|_| invalid(field, "must be a method id (UUID)"))
+    Uuid::parse_str(raw.trim()).map_err(|_| invalid(field, violation_reason::INVALID_ID, "must be a method id (UUID)"))
 }
 
 /// Registration options asking for a discoverable credential (resident key "preferred", so a
