@@ -109,7 +109,7 @@ async fn language_format_and_zone_are_kept_in_the_profile_and_bad_values_change_
     };
     assert_eq!(
         activity["summary"],
-        "Profile updated: preferred language, regional format, time zone"
+        "Profile updated: display language, regional format, time zone"
     );
     assert_eq!(
         activity["details"]["changed_fields"],

@@ -413,8 +413,13 @@ fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
     let mut summary = humanize(event);
     if let Some(update) = d.decode::<myaccount_proto::events::v1::ProfileUpdated>() {
         let update = update?;
-        // In words, not field names: "Profile updated: display name, time zone".
-        let fields: Vec<String> = update.changed_fields.iter().map(|f| f.replace('_', " ")).collect();
+        // In words, not field names: "Profile updated: first name, time zone". (The portal
+        // writes it in the person's language from `changed_fields`; this is the API's English.)
+        let fields: Vec<String> = update
+            .changed_fields
+            .iter()
+            .map(|f| profile_field_in_words(f))
+            .collect();
         summary = format!("Profile updated: {}", fields.join(", "));
         details.insert("changed_fields".into(), update.changed_fields.join(","));
     } else if let Some(changed) = d.decode::<myaccount_proto::events::v1::PasswordChanged>() {
@@ -447,6 +452,28 @@ fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
     }))
 }
 
+/// A profile field as the profile page names it (`given_name` -> "first name"); a field this
+/// list does not know yet in its own words, underscores as spaces.
+fn profile_field_in_words(field: &str) -> String {
+    let words = match field {
+        "display_name" => "name",
+        "given_name" => "first name",
+        "surname" => "last name",
+        "user_principal_name" => "user name",
+        "mail" => "email",
+        "job_title" => "job title",
+        "department" => "department",
+        "office_location" => "office",
+        "mobile_phone" => "mobile phone",
+        "business_phone" => "business phone",
+        "preferred_language" => "display language",
+        "regional_format" => "regional format",
+        "time_zone" => "time zone",
+        other => return other.replace('_', " "),
+    };
+    words.to_owned()
+}
+
 /// `recovery_key_viewed` -> "Recovery key viewed".
 fn humanize(event: &str) -> String {
     let words = event.replace('_', " ");
@@ -464,6 +491,32 @@ mod tests {
     #[test]
     fn event_names_read_as_sentences() {
         assert_eq!(humanize("recovery_key_viewed"), "Recovery key viewed");
+    }
+
+    #[test]
+    fn profile_fields_read_as_the_profile_page_names_them() {
+        let words: Vec<String> = [
+            "display_name",
+            "given_name",
+            "surname",
+            "preferred_language",
+            "time_zone",
+            "pronouns_of_choice",
+        ]
+        .into_iter()
+        .map(profile_field_in_words)
+        .collect();
+        assert_eq!(
+            words,
+            [
+                "name",
+                "first name",
+                "last name",
+                "display language",
+                "time zone",
+                "pronouns of choice"
+            ]
+        );
     }
 
     #[test]
