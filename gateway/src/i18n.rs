@@ -261,6 +261,19 @@ mod tests {
         assert_eq!(c.choose(None, None).language(), "en");
     }
 
+    /// "My sign-ins" writes why a sign-in failed by its code (`sign-ins-failure-<code>`): every
+    /// code audit can record has its message in every language.
+    #[test]
+    fn every_sign_in_failure_reason_has_its_message() {
+        for language in LANGUAGES {
+            let catalog = catalogs().get(language);
+            for reason in myaccount_proto::events::v1::SignInFailureReason::all() {
+                let id = format!("sign-ins-failure-{}", reason.code().replace('_', "-"));
+                assert!(catalog.message(&id, &[]).is_some(), "{language}: {id}");
+            }
+        }
+    }
+
     #[test]
     fn messages_are_formatted_with_their_arguments() {
         let de = catalogs().get("de");

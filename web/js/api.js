@@ -100,8 +100,8 @@ export async function api(method, path, body, options = {}) {
   if (response.ok) return data;
   const problem = data && typeof data === 'object'
     ? data
-    : { title: response.statusText, detail: `The request failed (HTTP ${response.status}).` };
-  if (!problem.detail) problem.detail = problem.title || `The request failed (HTTP ${response.status}).`;
+    : { title: response.statusText, detail: t('request-failed', { status: String(response.status) }) };
+  if (!problem.detail) problem.detail = problem.title || t('request-failed', { status: String(response.status) });
   const error = new ApiError(response.status, problem);
   if (response.status === 401 && !AUTH_PATHS.includes(path) && !path.startsWith(PASSWORD_RESET)) {
     handlers.unauthenticated(error);

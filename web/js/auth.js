@@ -6,24 +6,8 @@ import { h, field, button, busy, showProblem, clearErrors, replace, append, sent
 import { openDialog } from './dialogs.js';
 import * as webauthn from './webauthn.js';
 import { renderPasswordReset } from './pages/password-reset.js';
-
-const METHOD_NAMES = {
-  authenticatorApp: 'Authenticator app',
-  phone: 'Phone',
-  email: 'Email',
-  securityKey: 'Security key or passkey',
-  recoveryCodes: 'Recovery code',
-  appPassword: 'App password',
-};
-
-export function methodName(type) {
-  return METHOD_NAMES[type] || type;
-}
-
-function methodLabel(m) {
-  const name = methodName(m.type);
-  return m.label && m.label !== name ? `${name}: ${m.label}` : name;
-}
+import { t } from './i18n.js';
+import { methodLabel, codePrompt, willSendText, sentText } from './methods.js';
 
 const cookie = { cookieSession: true };
 
@@ -53,9 +37,8 @@ export function mfaStep(challenge, onAnswer) {
     switch (current.type) {
       case 'authenticatorApp':
       case 'recoveryCodes': {
-        const label = current.type === 'recoveryCodes' ? 'Recovery code' : 'Code from your authenticator app';
-        const hint = current.type === 'recoveryCodes' ? 'Each recovery code works once.' : 'Enter the 6-digit code the app shows now.';
-        append(area, [codeField(label, hint), h('div', { class: 'actions' }, button('Verify', null, { kind: 'primary', type: 'submit' }))]);
+        const { label, hint } = codePrompt(current.type);
+        append(area, [codeField(label, hint), h('div', { class: 'actions' }, button(t('mfa-verify'), null, { kind: 'primary', type: 'submit' }))]);
         form.onsubmit = (e) => {
           e.preventDefault();
           const code = form.elements.code.value.trim();
@@ -65,15 +48,15 @@ export function mfaStep(challenge, onAnswer) {
       }
       case 'phone':
       case 'email': {
-        const send = button('Send code', async () => {
+        const send = button(t('mfa-send-code'), async () => {
           try {
             const prompt = await busy(form, () => post('/auth/mfa/start', { challengeId: challenge.challengeId, methodId: current.id }));
             clearErrors(form);
             replace(area,
-              h('p', { class: 'sent', role: 'status', text: `We sent a code to ${prompt.sentTo || 'you'}.` }),
-              codeField('Code you received', 'It expires in a few minutes.'),
-              h('div', { class: 'actions' }, button('Verify', null, { kind: 'primary', type: 'submit' }), send));
-            send.textContent = 'Send a new code';
+              h('p', { class: 'sent', role: 'status', text: sentText(prompt.sentTo) }),
+              codeField(t('mfa-received-code'), t('mfa-received-code-hint')),
+              h('div', { class: 'actions' }, button(t('mfa-verify'), null, { kind: 'primary', type: 'submit' }), send));
+            send.textContent = t('mfa-send-new-code');
             form.elements.code.focus();
             form.onsubmit = (e) => {
               e.preventDefault();
@@ -83,21 +66,21 @@ export function mfaStep(challenge, onAnswer) {
             showProblem(form, err);
           }
         }, { kind: 'primary' });
-        append(area, [h('p', { text: `We will send a code to ${current.label || 'your ' + current.type}.` }), h('div', { class: 'actions' }, send)]);
+        append(area, [h('p', { text: willSendText(current) }), h('div', { class: 'actions' }, send)]);
         form.onsubmit = (e) => { e.preventDefault(); send.click(); };
         break;
       }
       case 'securityKey': {
-        const use = button('Use my security key', async () => {
+        const use = button(t('mfa-use-security-key'), async () => {
           try {
             await busy(form, async () => {
-              if (!webauthn.supported()) throw new ApiError(0, { detail: 'This browser cannot use security keys. Choose another method.' });
+              if (!webauthn.supported()) throw new ApiError(0, { detail: t('mfa-security-key-unsupported') });
               const prompt = await post('/auth/mfa/start', { challengeId: challenge.challengeId, methodId: current.id });
               let assertion;
               try {
                 assertion = await webauthn.assert(prompt.publicKey);
               } catch (e) {
-                throw new ApiError(0, { detail: `The security key did not answer (${e.name || 'error'}). Try again or choose another method.` });
+                throw new ApiError(0, { detail: t('mfa-security-key-no-answer', { error: e.name || 'Error' }) });
               }
               await complete({ assertion });
             });
@@ -105,45 +88,47 @@ export function mfaStep(challenge, onAnswer) {
             showProblem(form, err);
           }
         }, { kind: 'primary' });
-        append(area, [h('p', { text: 'Have your security key or passkey ready, then follow your browser.' }), h('div', { class: 'actions' }, use)]);
+        append(area, [h('p', { text: t('mfa-security-key-ready') }), h('div', { class: 'actions' }, use)]);
         form.onsubmit = (e) => { e.preventDefault(); use.click(); };
         break;
       }
       default:
-        append(area, [h('p', { text: 'This method cannot be used here. Choose another one.' })]);
+        append(area, [h('p', { text: t('mfa-method-unusable') })]);
     }
   };
 
   if (methods.length > 1) {
     const name = `method-${Math.random().toString(36).slice(2, 8)}`;
     form.append(h('fieldset', { class: 'methods' },
-      h('legend', { text: 'Verify with' }),
+      h('legend', { text: t('mfa-verify-with') }),
       methods.map((m, i) => {
         const id = `${name}-${i}`;
         return h('div', { class: 'field-check' },
           h('input', { type: 'radio', id, name: 'method', value: m.id, checked: i === 0, onchange: () => { current = m; render(); } }),
-          h('label', { for: id, text: methodLabel(m) + (m.isDefault ? ' (default)' : '') }));
+          h('label', { for: id, text: m.isDefault ? t('mfa-method-default', { method: methodLabel(m) }) : methodLabel(m) }));
       })));
   } else if (current) {
-    form.append(h('p', { class: 'method-one', text: `Verify with: ${methodLabel(current)}` }));
+    form.append(h('p', { class: 'method-one', text: t('mfa-verify-with-one', { method: methodLabel(current) }) }));
   }
   form.append(area);
   if (current) render();
-  else area.append(h('p', { text: 'No sign-in method can finish this sign-in. Ask your administrator for help.' }));
+  else area.append(h('p', { text: t('mfa-no-method') }));
   return form;
 }
 
 function newPasswordForm(answer, onSignedIn) {
   const form = h('form', { class: 'form', novalidate: true },
-    answer.reason ? h('p', { class: 'notice notice-warning', text: answer.reason }) : null,
-    field({ label: 'New password', name: 'newPassword', type: 'password', autocomplete: 'new-password', required: true }),
-    field({ label: 'Confirm new password', name: 'confirmPassword', type: 'password', autocomplete: 'new-password', required: true }),
-    h('div', { class: 'actions' }, button('Set password and sign in', null, { kind: 'primary', type: 'submit' })));
+    // The one reason identity gives (a sign-in reported as not the person's), in the catalog's
+    // words: the API's sentence is English only.
+    answer.reason ? h('p', { class: 'notice notice-warning', text: t('signin-new-password-reason') }) : null,
+    field({ label: t('password-new'), name: 'newPassword', type: 'password', autocomplete: 'new-password', required: true }),
+    field({ label: t('password-confirm'), name: 'confirmPassword', type: 'password', autocomplete: 'new-password', required: true }),
+    h('div', { class: 'actions' }, button(t('signin-set-password'), null, { kind: 'primary', type: 'submit' })));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const newPassword = form.elements.newPassword.value;
     if (newPassword !== form.elements.confirmPassword.value) {
-      showProblem(form, new ApiError(400, { detail: 'The passwords do not match.', errors: [{ field: 'confirmPassword', message: 'Type the same password twice.' }] }));
+      showProblem(form, new ApiError(400, { detail: t('password-mismatch'), errors: [{ field: 'confirmPassword', message: t('password-mismatch-field') }] }));
       return;
     }
     busy(form, async () => {
@@ -163,9 +148,9 @@ function registrationForm(answer, onAnswer) {
   const token = answer.registrationToken;
   const options = { bearer: token, stepUp: false };
   const area = h('div');
-  const start = h('form', { class: 'form', novalidate: true, 'aria-label': 'Set up an authenticator app' },
-    field({ label: 'Name', name: 'name', value: 'Authenticator app', required: true }),
-    h('div', { class: 'actions' }, button('Set up an authenticator app', null, { kind: 'primary', type: 'submit' })));
+  const start = h('form', { class: 'form', novalidate: true, 'aria-label': t('signin-register-app') },
+    field({ label: t('security-name'), name: 'name', value: t('method-authenticator-app'), required: true }),
+    h('div', { class: 'actions' }, button(t('signin-register-app'), null, { kind: 'primary', type: 'submit' })));
   start.addEventListener('submit', (e) => {
     e.preventDefault();
     busy(start, () => post('/me/security-info/methods', { type: 'authenticatorApp', name: start.elements.name.value.trim() }, options))
@@ -173,12 +158,12 @@ function registrationForm(answer, onAnswer) {
       .catch((err) => showProblem(start, err));
   });
   const verifyForm = (added) => {
-    const form = h('form', { class: 'form', novalidate: true, 'aria-label': 'Verify the authenticator app' },
-      h('p', { text: 'Scan the QR code with your authenticator app, or type the key into it. Then enter the code the app shows.' }),
-      added.qrCode ? h('img', { class: 'qr', src: added.qrCode, alt: 'QR code of the key to add to your authenticator app' }) : null,
-      h('p', {}, 'Key: ', h('code', { class: 'secret', text: added.secret })),
-      field({ label: 'Code from the app', name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', required: true }),
-      h('div', { class: 'actions' }, button('Verify and sign in', null, { kind: 'primary', type: 'submit' })));
+    const form = h('form', { class: 'form', novalidate: true, 'aria-label': t('signin-register-app-verify') },
+      h('p', { text: t('signin-register-app-scan') }),
+      added.qrCode ? h('img', { class: 'qr', src: added.qrCode, alt: t('security-app-qr-alt') }) : null,
+      h('p', {}, t('signin-register-app-key'), ' ', h('code', { class: 'secret', text: added.secret })),
+      field({ label: t('security-app-code'), name: 'code', autocomplete: 'one-time-code', inputmode: 'numeric', required: true }),
+      h('div', { class: 'actions' }, button(t('signin-verify-and-sign-in'), null, { kind: 'primary', type: 'submit' })));
     form.addEventListener('submit', (e) => {
       e.preventDefault();
       busy(form, async () => {
@@ -202,7 +187,7 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
     // Not on the first page load: there the first Tab should reach the skip link.
     if (moveFocus) h1.focus();
     moveFocus = true;
-    document.title = `${title} - My Account`;
+    document.title = t('page-title', { page: title });
   };
 
   // Passkeys: offered in the user name field's autofill where the browser can (conditional
@@ -224,7 +209,7 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
       assertion = await webauthn.assert(challenge.publicKey, request);
     } catch (e) {
       if (e.name === 'AbortError') return null;
-      throw new ApiError(0, { detail: `No passkey answered (${e.name || 'error'}). Try again, or sign in with your password.` });
+      throw new ApiError(0, { detail: t('signin-passkey-no-answer', { error: e.name || 'Error' }) });
     }
     return post('/auth/passkey', { challengeId: challenge.challengeId, assertion }, cookie);
   };
@@ -233,38 +218,38 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
     stopConditional();
     if (answer && answer.signedIn) return onSignedIn();
     if (answer && answer.mfaRequired) {
-      return step('Verify your identity',
-        h('p', { text: 'Your password was right. Now prove it is you with a second method.' }),
+      return step(t('signin-verify-title'),
+        h('p', { text: t('signin-verify-text') }),
         mfaStep(answer, handle),
-        button('Start over', () => renderSignIn(main, { onSignedIn }), { kind: 'quiet' }));
+        button(t('signin-start-over'), () => renderSignIn(main, { onSignedIn }), { kind: 'quiet' }));
     }
     if (answer && answer.mfaRegistrationRequired) {
-      return step('More information required',
-        h('p', { text: 'Your organization requires a second way to prove it is you. Set one up now to finish signing in.' }),
+      return step(t('signin-more-info-title'),
+        h('p', { text: t('signin-more-info-text') }),
         registrationForm(answer, handle),
-        button('Start over', () => renderSignIn(main, { onSignedIn }), { kind: 'quiet' }));
+        button(t('signin-start-over'), () => renderSignIn(main, { onSignedIn }), { kind: 'quiet' }));
     }
     if (answer && answer.passwordChangeRequired) {
-      return step('Choose a new password',
-        h('p', { text: 'Before you continue, choose a new password. Your old one can no longer be used.' }),
+      return step(t('signin-new-password-title'),
+        h('p', { text: t('signin-new-password-text') }),
         newPasswordForm(answer, onSignedIn));
     }
-    return step('Sign in', h('p', { role: 'alert', text: 'The sign-in could not be completed. Try again.' }));
+    return step(t('signin-title'), h('p', { role: 'alert', text: t('signin-incomplete') }));
   };
 
-  const form = h('form', { class: 'form', novalidate: true, 'aria-label': 'Sign in' },
-    field({ label: 'Email or user name', name: 'username', autocomplete: 'username webauthn', required: true, inputmode: 'email', attrs: { autocapitalize: 'none', spellcheck: 'false' } }),
-    field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
-    h('div', { class: 'actions' }, button('Sign in', null, { kind: 'primary', type: 'submit' })));
+  const form = h('form', { class: 'form', novalidate: true, 'aria-label': t('signin-title') },
+    field({ label: t('signin-username'), name: 'username', autocomplete: 'username webauthn', required: true, inputmode: 'email', attrs: { autocapitalize: 'none', spellcheck: 'false' } }),
+    field({ label: t('signin-password'), name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    h('div', { class: 'actions' }, button(t('signin-submit'), null, { kind: 'primary', type: 'submit' })));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const username = form.elements.username.value.trim();
     const password = form.elements.password.value;
     const missing = [];
-    if (!username) missing.push({ field: 'username', message: 'Enter your email or user name.' });
-    if (!password) missing.push({ field: 'password', message: 'Enter your password.' });
+    if (!username) missing.push({ field: 'username', message: t('signin-username-missing') });
+    if (!password) missing.push({ field: 'password', message: t('signin-password-missing') });
     if (missing.length) {
-      showProblem(form, new ApiError(400, { detail: 'Enter your user name and password.', errors: missing }));
+      showProblem(form, new ApiError(400, { detail: t('signin-missing'), errors: missing }));
       return;
     }
     busy(form, async () => {
@@ -288,7 +273,7 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
       }
     });
   };
-  const passkeyButton = webauthn.supported() ? button('Sign in with a passkey', () => {
+  const passkeyButton = webauthn.supported() ? button(t('signin-passkey'), () => {
     busy(form, async () => {
       await stopConditional();
       return passkeySignIn({});
@@ -296,16 +281,16 @@ export function renderSignIn(main, { onSignedIn, message, focus = true }) {
       .then((answer) => (answer ? handle(answer) : undefined))
       .catch((err) => showProblem(form, err));
   }, { kind: 'secondary' }) : null;
-  const forgot = button('Forgot my password?', () => {
+  const forgot = button(t('signin-forgot-password'), () => {
     stopConditional();
     renderPasswordReset(step, {
       methodLabel,
       onDone: (done) => renderSignIn(main, { onSignedIn, message: done }),
     });
   }, { kind: 'quiet' });
-  step('Sign in',
+  step(t('signin-title'),
     message ? h('div', { class: 'notice notice-info', role: 'status' }, h('p', { text: message })) : null,
-    h('p', { text: 'Sign in to manage your account, security info and devices.' }),
+    h('p', { text: t('signin-intro') }),
     form,
     passkeyButton ? h('div', { class: 'actions passkey-sign-in' }, passkeyButton) : null,
     forgot);
@@ -321,31 +306,31 @@ let pending = null;
 export function reauthenticate(problem) {
   if (pending) return pending;
   pending = openDialog({
-    title: 'Verify it’s you',
+    title: t('reauth-title'),
     className: 'dialog-reauth',
     build: (close) => {
       const body = h('div', { class: 'dialog-body' });
-      const explain = h('p', { text: `${problem && problem.detail ? sentence(problem.detail) + ' ' : ''}Enter your password to continue.` });
+      const explain = h('p', { text: `${problem && problem.detail ? sentence(problem.detail) + ' ' : ''}${t('reauth-enter-password')}` });
       const handle = (answer) => {
         if (answer && answer.signedIn) return close(true);
         if (answer && answer.mfaRequired) {
           replace(body,
-            h('p', { text: 'Now verify with a second method.' }),
+            h('p', { text: t('reauth-second-method') }),
             mfaStep(answer, handle),
-            h('div', { class: 'actions' }, button('Cancel', () => close(false), { kind: 'secondary' })));
+            h('div', { class: 'actions' }, button(t('cancel'), () => close(false), { kind: 'secondary' })));
           const first = body.querySelector('input');
           if (first) first.focus();
           return undefined;
         }
-        replace(body, h('p', { role: 'alert', text: 'Verification could not be completed.' }),
-          h('div', { class: 'actions' }, button('Close', () => close(false))));
+        replace(body, h('p', { role: 'alert', text: t('reauth-incomplete') }),
+          h('div', { class: 'actions' }, button(t('close'), () => close(false))));
         return undefined;
       };
       const form = h('form', { class: 'form', novalidate: true },
-        field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+        field({ label: t('signin-password'), name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
         h('div', { class: 'actions' },
-          button('Continue', null, { kind: 'primary', type: 'submit' }),
-          button('Cancel', () => close(false), { kind: 'secondary' })));
+          button(t('continue'), null, { kind: 'primary', type: 'submit' }),
+          button(t('cancel'), () => close(false), { kind: 'secondary' })));
       form.addEventListener('submit', (e) => {
         e.preventDefault();
         busy(form, () => post('/auth/reauthenticate', { password: form.elements.password.value }, { ...cookie, stepUp: false }))
@@ -365,7 +350,7 @@ export function reauthenticate(problem) {
  */
 export function signInToOrganization({ username, organizationId, organizationName }) {
   return openDialog({
-    title: `Switch to ${organizationName}`,
+    title: t('organizations-switch-to', { organization: organizationName }),
     className: 'dialog-switch',
     build: (close) => {
       const body = h('div', { class: 'dialog-body' });
@@ -373,24 +358,24 @@ export function signInToOrganization({ username, organizationId, organizationNam
         if (answer && answer.signedIn) return close(true);
         if (answer && answer.mfaRequired) {
           replace(body,
-            h('p', { text: 'Now verify with a second method.' }),
+            h('p', { text: t('reauth-second-method') }),
             mfaStep(answer, handle),
-            h('div', { class: 'actions' }, button('Cancel', () => close(false), { kind: 'secondary' })));
+            h('div', { class: 'actions' }, button(t('cancel'), () => close(false), { kind: 'secondary' })));
           const first = body.querySelector('input');
           if (first) first.focus();
           return undefined;
         }
         // A new password or a second method to set up first: only the full sign-in page asks.
-        replace(body, h('p', { role: 'alert', text: `Signing in to ${organizationName} needs more than this dialog can ask. Sign out, then sign in again.` }),
-          h('div', { class: 'actions' }, button('Close', () => close(false))));
+        replace(body, h('p', { role: 'alert', text: t('switch-needs-full-sign-in', { organization: organizationName }) }),
+          h('div', { class: 'actions' }, button(t('close'), () => close(false))));
         body.querySelector('button').focus();
         return undefined;
       };
       const form = h('form', { class: 'form', novalidate: true },
-        field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+        field({ label: t('signin-password'), name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
         h('div', { class: 'actions' },
-          button('Continue', null, { kind: 'primary', type: 'submit' }),
-          button('Cancel', () => close(false), { kind: 'secondary' })));
+          button(t('continue'), null, { kind: 'primary', type: 'submit' }),
+          button(t('cancel'), () => close(false), { kind: 'secondary' })));
       form.addEventListener('submit', (e) => {
         e.preventDefault();
         const signIn = { username, password: form.elements.password.value };
@@ -399,7 +384,7 @@ export function signInToOrganization({ username, organizationId, organizationNam
           .then(handle)
           .catch((err) => showProblem(form, err));
       });
-      return append(body, [h('p', { text: `Enter your password to sign in to ${organizationName}. Your current session here ends once you have.` }), form]);
+      return append(body, [h('p', { text: t('switch-enter-password', { organization: organizationName }) }), form]);
     },
   });
 }

@@ -123,6 +123,11 @@ async fn the_web_ui_works_in_a_real_browser() {
     let pages_user = guest_of_another_organization(&system, "Northwind", "Fabrikam").await;
     // Language and region: switches the portal to German, a Swiss format and Tokyo's time.
     let language_user = system.create_user().await;
+    // A browser that prefers German: sign-in with an authenticator app, then security info.
+    let german_user = system.create_user().await;
+    let german_session = system.sign_in_ok(&german_user).await;
+    let (german_app, german_step, _) = system.add_authenticator_app(&german_session.access_token).await;
+    let german_step = german_step.to_string();
 
     let artifacts = workspace.join("target/browser-artifacts");
     // Only this run's failures: earlier screenshots would mislead.
@@ -171,6 +176,10 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("PAGES_GUEST_ORGANIZATION", "Fabrikam"),
         ("LANGUAGE_USER", language_user.upn.as_str()),
         ("LANGUAGE_PASSWORD", language_user.password.as_str()),
+        ("GERMAN_USER", german_user.upn.as_str()),
+        ("GERMAN_PASSWORD", german_user.password.as_str()),
+        ("GERMAN_TOTP_SECRET", german_app.secret()),
+        ("GERMAN_TOTP_LAST_STEP", german_step.as_str()),
     ];
     let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     run_node("e2e/", &env, &artifacts).await;

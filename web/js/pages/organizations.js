@@ -84,7 +84,9 @@ export default {
             await after(t('organizations-left', { organization: o.displayName }));
           } catch (err) { fail(err); }
         }, { kind: 'danger', attrs: { 'aria-label': t('organizations-leave-named', { organization: o.displayName }) } }))
-        : (o.cannotLeaveReason ? h('p', { class: 'hint', text: o.cannotLeaveReason }) : null));
+        // The one reason organizations gives (a home organization cannot be left), in the
+        // catalog's words: the API's sentence is English only.
+        : (o.cannotLeaveReason ? h('p', { class: 'hint', text: t(o.kind === 'home' ? 'organizations-home-cannot-leave' : 'organizations-cannot-leave') }) : null));
 
     const pending = (invitations.items || []).filter((i) => i.status === 'pending');
     replace(body,

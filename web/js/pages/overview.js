@@ -4,7 +4,7 @@
 
 import { get, patch } from '../api.js';
 import { h, replace, dl, timeEl, field, button, busy, showProblem, clearErrors, notice, announce } from '../dom.js';
-import { methodName } from '../auth.js';
+import { methodName } from '../methods.js';
 import { card, link, unavailable, unavailableText, badge, browserOn, location, empty } from './common.js';
 import { t } from '../i18n.js';
 

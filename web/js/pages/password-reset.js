@@ -6,6 +6,8 @@
 import { post, seg, ApiError } from '../api.js';
 import { h, field, button, busy, showProblem, clearErrors, replace, append } from '../dom.js';
 import * as webauthn from '../webauthn.js';
+import { t } from '../i18n.js';
+import { codePrompt, willSendText, sentText } from '../methods.js';
 
 const path = (flow, step) => `/auth/password-reset/${seg(flow.flowId)}/${step}`;
 
@@ -14,15 +16,15 @@ const path = (flow, step) => `/auth/password-reset/${seg(flow.flowId)}/${step}`;
  * does), `methodLabel(method)` names a method, `onDone(message)` goes back to sign-in.
  */
 export function renderPasswordReset(step, { methodLabel, onDone }) {
-  const back = () => button('Back to sign-in', () => onDone(), { kind: 'quiet' });
-  const form = h('form', { class: 'form', novalidate: true, 'aria-label': 'Reset your password' },
-    field({ label: 'Email or user name', name: 'username', autocomplete: 'username', required: true, inputmode: 'email', attrs: { autocapitalize: 'none', spellcheck: 'false' } }),
-    h('div', { class: 'actions' }, button('Next', null, { kind: 'primary', type: 'submit' })));
+  const back = () => button(t('reset-back'), () => onDone(), { kind: 'quiet' });
+  const form = h('form', { class: 'form', novalidate: true, 'aria-label': t('reset-title') },
+    field({ label: t('signin-username'), name: 'username', autocomplete: 'username', required: true, inputmode: 'email', attrs: { autocapitalize: 'none', spellcheck: 'false' } }),
+    h('div', { class: 'actions' }, button(t('next'), null, { kind: 'primary', type: 'submit' })));
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const username = form.elements.username.value.trim();
     if (!username) {
-      showProblem(form, new ApiError(400, { detail: 'Enter your user name.', errors: [{ field: 'username', message: 'Enter your email or user name.' }] }));
+      showProblem(form, new ApiError(400, { detail: t('reset-username-missing'), errors: [{ field: 'username', message: t('signin-username-missing') }] }));
       return;
     }
     busy(form, () => post('/auth/password-reset', { username }))
@@ -36,37 +38,36 @@ export function renderPasswordReset(step, { methodLabel, onDone }) {
       return;
     }
     const open = flow.methods.filter((m) => !progress.provenMethodIds.includes(m.id));
-    const count = progress.methodsRequired === 1 ? 'one more method' : `${progress.methodsRequired} methods`;
-    step('Verify your identity',
-      h('p', { text: `To choose a new password, prove ${count} you registered.` }),
+    step(t('signin-verify-title'),
+      h('p', { text: t('reset-prove-methods', { count: progress.methodsRequired }) }),
       methodForm(flow, open, methodLabel, (answer) => proveStep(flow, answer)),
       back());
   };
 
   const passwordStep = (flow) => {
-    const pw = h('form', { class: 'form', novalidate: true, 'aria-label': 'Choose a new password' },
-      field({ label: 'New password', name: 'newPassword', type: 'password', autocomplete: 'new-password', required: true }),
-      field({ label: 'Confirm new password', name: 'confirmPassword', type: 'password', autocomplete: 'new-password', required: true }),
-      h('div', { class: 'actions' }, button('Reset password', null, { kind: 'primary', type: 'submit' })));
+    const pw = h('form', { class: 'form', novalidate: true, 'aria-label': t('signin-new-password-title') },
+      field({ label: t('password-new'), name: 'newPassword', type: 'password', autocomplete: 'new-password', required: true }),
+      field({ label: t('password-confirm'), name: 'confirmPassword', type: 'password', autocomplete: 'new-password', required: true }),
+      h('div', { class: 'actions' }, button(t('reset-submit'), null, { kind: 'primary', type: 'submit' })));
     pw.addEventListener('submit', (e) => {
       e.preventDefault();
       const newPassword = pw.elements.newPassword.value;
       if (newPassword !== pw.elements.confirmPassword.value) {
-        showProblem(pw, new ApiError(400, { detail: 'The passwords do not match.', errors: [{ field: 'confirmPassword', message: 'Type the same password twice.' }] }));
+        showProblem(pw, new ApiError(400, { detail: t('password-mismatch'), errors: [{ field: 'confirmPassword', message: t('password-mismatch-field') }] }));
         return;
       }
       busy(pw, () => post(path(flow, 'password'), { newPassword }))
-        .then(() => onDone('Your password was reset and you were signed out everywhere. Sign in with your new password.'))
+        .then(() => onDone(t('reset-done')))
         .catch((err) => showProblem(pw, err));
     });
-    step('Choose a new password',
-      h('p', { text: 'Your identity is verified. Choose a new password: every session of yours will be signed out.' }),
+    step(t('signin-new-password-title'),
+      h('p', { text: t('reset-verified') }),
       pw,
       back());
   };
 
-  step('Reset your password',
-    h('p', { text: 'Enter your user name. You will prove it is you with a sign-in method you registered, then choose a new password.' }),
+  step(t('reset-title'),
+    h('p', { text: t('reset-intro') }),
     form,
     back());
 }
@@ -81,7 +82,7 @@ function methodForm(flow, methods, methodLabel, onProgress) {
     label, name: 'code', autocomplete: 'one-time-code', hint, inputmode: current.type === 'recoveryCodes' ? 'text' : 'numeric', required: true,
   });
   const askCode = (label, hint, extra = []) => {
-    replace(area, ...extra, codeField(label, hint), h('div', { class: 'actions' }, button('Verify', null, { kind: 'primary', type: 'submit' })));
+    replace(area, ...extra, codeField(label, hint), h('div', { class: 'actions' }, button(t('mfa-verify'), null, { kind: 'primary', type: 'submit' })));
     form.onsubmit = (e) => {
       e.preventDefault();
       busy(form, () => verify({ code: form.elements.code.value.trim() })).catch((err) => showProblem(form, err));
@@ -93,53 +94,53 @@ function methodForm(flow, methods, methodLabel, onProgress) {
     form.onsubmit = null;
     switch (current.type) {
       case 'authenticatorApp':
-        askCode('Code from your authenticator app', 'Enter the 6-digit code the app shows now.');
+      case 'recoveryCodes': {
+        const { label, hint } = codePrompt(current.type);
+        askCode(label, hint);
         break;
-      case 'recoveryCodes':
-        askCode('Recovery code', 'Each recovery code works once.');
-        break;
+      }
       case 'phone':
       case 'email': {
-        const send = button('Send code', () => {
+        const send = button(t('mfa-send-code'), () => {
           busy(form, () => post(path(flow, 'start'), { methodId: current.id }))
             .then((prompt) => {
-              const sent = `We sent a code to ${prompt.sentTo || current.label}.`;
-              askCode('Code you received', 'It expires in a few minutes.', [h('p', { class: 'sent', role: 'status', text: sent })]);
+              const sent = sentText(prompt.sentTo || current.label);
+              askCode(t('mfa-received-code'), t('mfa-received-code-hint'), [h('p', { class: 'sent', role: 'status', text: sent })]);
               form.elements.code.focus();
             })
             .catch((err) => showProblem(form, err));
         }, { kind: 'primary' });
-        replace(area, h('p', { text: `We will send a code to ${current.label}.` }), h('div', { class: 'actions' }, send));
+        replace(area, h('p', { text: willSendText(current) }), h('div', { class: 'actions' }, send));
         form.onsubmit = (e) => { e.preventDefault(); send.click(); };
         break;
       }
       case 'securityKey': {
-        const use = button('Use my security key', () => {
+        const use = button(t('mfa-use-security-key'), () => {
           busy(form, async () => {
-            if (!webauthn.supported()) throw new ApiError(0, { detail: 'This browser cannot use security keys. Choose another method.' });
+            if (!webauthn.supported()) throw new ApiError(0, { detail: t('mfa-security-key-unsupported') });
             const prompt = await post(path(flow, 'start'), { methodId: current.id });
             let assertion;
             try {
               assertion = await webauthn.assert(prompt.publicKey);
             } catch (e) {
-              throw new ApiError(0, { detail: `The security key did not answer (${e.name || 'error'}). Try again or choose another method.` });
+              throw new ApiError(0, { detail: t('mfa-security-key-no-answer', { error: e.name || 'Error' }) });
             }
             return verify({ assertion });
           }).catch((err) => showProblem(form, err));
         }, { kind: 'primary' });
-        replace(area, h('p', { text: 'Have your security key or passkey ready, then follow your browser.' }), h('div', { class: 'actions' }, use));
+        replace(area, h('p', { text: t('mfa-security-key-ready') }), h('div', { class: 'actions' }, use));
         form.onsubmit = (e) => { e.preventDefault(); use.click(); };
         break;
       }
       default:
-        replace(area, h('p', { text: 'This method cannot be used here. Choose another one.' }));
+        replace(area, h('p', { text: t('mfa-method-unusable') }));
     }
   };
 
   if (methods.length > 1) {
     const name = `reset-method-${Math.random().toString(36).slice(2, 8)}`;
     form.append(h('fieldset', { class: 'methods' },
-      h('legend', { text: 'Verify with' }),
+      h('legend', { text: t('mfa-verify-with') }),
       methods.map((m, i) => {
         const id = `${name}-${i}`;
         return h('div', { class: 'field-check' },
@@ -147,10 +148,10 @@ function methodForm(flow, methods, methodLabel, onProgress) {
           h('label', { for: id, text: methodLabel(m) }));
       })));
   } else if (current) {
-    form.append(h('p', { class: 'method-one', text: `Verify with: ${methodLabel(current)}` }));
+    form.append(h('p', { class: 'method-one', text: t('mfa-verify-with-one', { method: methodLabel(current) }) }));
   }
   form.append(area);
   if (current) render();
-  else append(area, [h('p', { text: 'No sign-in method of yours can reset the password. Ask your organization’s help desk.' })]);
+  else append(area, [h('p', { text: t('reset-no-method') })]);
   return form;
 }

@@ -5,6 +5,7 @@ import { h, replace, button, dl, timeEl, notice, announce } from '../dom.js';
 import { confirmDialog } from '../dialogs.js';
 import { badge, empty, browserOn } from './common.js';
 import { t } from '../i18n.js';
+import { authenticationMethodName } from '../methods.js';
 
 export default {
   get title() { return t('sessions-title'); },
@@ -28,7 +29,7 @@ export default {
           [t('sessions-location'), s.location || t('sessions-location-unknown')],
           [t('sessions-signed-in'), timeEl(s.createdAt)],
           [t('sessions-last-active'), timeEl(s.lastActivityAt)],
-          [t('sessions-methods'), (s.authenticationMethods || []).join(', ')],
+          [t('sessions-methods'), (s.authenticationMethods || []).map(authenticationMethodName).join(', ')],
         ], 'facts facts-inline')),
       s.current ? null : button(t('sign-out'), async () => {
         const ok = await confirmDialog({ title: t('sessions-sign-out-one-title'), message: t('sessions-sign-out-one-message', { device: browserOn(s.browser, s.operatingSystem) }), confirmLabel: t('sign-out') });

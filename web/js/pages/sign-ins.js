@@ -6,6 +6,7 @@ import { h, replace, append, button, dl, field, checkbox, timeEl, notice, announ
 import { confirmDialog } from '../dialogs.js';
 import { badge, empty, browserOn, location, reviewText, errorState, card } from './common.js';
 import { t, formatList } from '../i18n.js';
+import { authenticationMethodName } from '../methods.js';
 
 const PAGE_SIZE = 20;
 
@@ -20,11 +21,14 @@ const RISK_REASONS = {
   ip_failures_across_accounts: 'sign-ins-risk-ip-failures',
   impossible_travel: 'sign-ins-risk-impossible-travel',
 };
+const RISK_LEVELS = { low: 'sign-ins-risk-level-low', medium: 'sign-ins-risk-level-medium', high: 'sign-ins-risk-level-high' };
 const REQUIREMENTS = { single_factor: 'sign-ins-requirement-single', multi_factor: 'sign-ins-requirement-multi' };
-const METHODS = {
-  pwd: 'sign-ins-method-password', otp: 'sign-ins-method-otp', sms: 'sign-ins-method-sms', tel: 'sign-ins-method-call', hwk: 'sign-ins-method-security-key', swk: 'sign-ins-method-synced-passkey', mfa: 'sign-ins-method-mfa',
-  password: 'sign-ins-method-password', app_password: 'sign-ins-method-app-password', authenticator_app: 'sign-ins-method-authenticator-app', phone_sms: 'sign-ins-method-sms',
-  phone_voice: 'sign-ins-method-call', email: 'sign-ins-method-email', security_key: 'sign-ins-method-security-key', recovery_code: 'sign-ins-method-recovery-code', passkey: 'sign-ins-method-passkey',
+/** A failed sign-in's reason code (`invalid_password`) in words: `sign-ins-failure-invalid-password`. */
+const failureText = (code) => {
+  if (!code || !/^[a-z_]+$/.test(code)) return null;
+  const id = `sign-ins-failure-${code.replace(/_/g, '-')}`;
+  const text = t(id);
+  return text === id ? null : text;
 };
 const say = (table, code) => (code ? (table[code] ? t(table[code]) : code) : null);
 
@@ -57,6 +61,9 @@ const ACTIVITY_MESSAGES = {
   invitation_declined: 'activity-invitation-declined',
   flagged: 'activity-flagged',
   data_exported: 'activity-data-exported',
+  user_created: 'activity-account-created',
+  user_disabled: 'activity-account-disabled',
+  user_enabled: 'activity-account-enabled',
 };
 
 /** An account activity in words of the person's language, never in field or event names. */
@@ -153,7 +160,7 @@ export default {
       }
       const ok = s.status === 'success';
       const where = location(s.location) || s.ipAddress;
-      const risk = s.risk && s.risk.level && s.risk.level !== 'none' ? s.risk.level : null;
+      const risk = s.risk && s.risk.level && s.risk.level !== 'none' ? say(RISK_LEVELS, s.risk.level) : null;
       return h('li', { class: 'sign-in', dataset: { signInId: s.id } },
         h('details', {},
           h('summary', {},
@@ -162,20 +169,20 @@ export default {
             h('span', { class: 'list-sub', text: [browserOn(s.device && s.device.browser, s.device && s.device.operatingSystem), where, say(CLIENT_APPS, s.clientApp) || s.appId].filter(Boolean).join(' · ') })),
           h('div', { class: 'details' },
             dl([
-              [t('sign-ins-result'), ok ? t('overview-sign-in-successful') : (s.failureMessage || t('overview-sign-in-failed'))],
+              [t('sign-ins-result'), ok ? t('overview-sign-in-successful') : (failureText(s.failureReason) || s.failureMessage || t('overview-sign-in-failed'))],
               [t('sign-ins-app'), [s.appId, say(CLIENT_APPS, s.clientApp)].filter(Boolean).join(' · ')],
               [t('sign-ins-browser'), s.device && s.device.browser],
               [t('devices-operating-system'), s.device && s.device.operatingSystem],
               [t('sessions-ip-address'), s.ipAddress],
               [t('sessions-location'), where === s.ipAddress ? t('sessions-location-unknown') : where],
-              [t('sign-ins-authentication'), (s.authenticationMethods || []).filter((m) => m !== 'mfa').map((m) => say(METHODS, m)).join(', ')],
+              [t('sign-ins-authentication'), (s.authenticationMethods || []).filter((m) => m !== 'mfa').map(authenticationMethodName).join(', ')],
               [t('sign-ins-requirement'), say(REQUIREMENTS, s.authenticationRequirement)],
               [t('sign-ins-risk'), risk ? `${risk}: ${(s.risk.reasons || []).map((r) => say(RISK_REASONS, r)).join('; ')}` : t('sign-ins-risk-none')],
               [t('sign-ins-user-agent'), s.userAgent],
               [t('sign-ins-id'), h('code', { text: s.id })],
             ]),
             (s.authenticationSteps || []).length ? [h('h3', { text: t('sign-ins-steps') }), h('ol', { class: 'steps' }, s.authenticationSteps.map((st) => h('li', {},
-              `${say(METHODS, st.method)}: ${st.succeeded ? t('sign-ins-step-succeeded') : t('sign-ins-step-failed')}${st.detail ? ` (${st.detail})` : ''}`)))] : null,
+              `${authenticationMethodName(st.method)}: ${st.succeeded ? t('sign-ins-step-succeeded') : t('sign-ins-step-failed')}${st.detail ? ` (${failureText(st.detail) || st.detail})` : ''}`)))] : null,
             reviewSlot)));
     };
 

@@ -153,6 +153,9 @@ activity-invitation-created = In eine Organisation eingeladen
 activity-invitation-declined = Einladung abgelehnt
 activity-flagged = Eine Anmeldung als nicht von mir gemeldet; alle Sitzungen wurden abgemeldet
 activity-data-exported = Daten heruntergeladen
+activity-account-created = Konto erstellt
+activity-account-disabled = Konto deaktiviert
+activity-account-enabled = Konto aktiviert
 
 ## Kennwort
 password-title = Kennwort
@@ -363,7 +366,7 @@ sign-ins-method-authenticator-app = Authenticator-App
 sign-ins-method-email = E-Mail-Code
 sign-ins-method-recovery-code = Wiederherstellungscode
 sign-ins-method-synced-passkey = Synchronisierter Passkey
-sign-ins-method-passkey = Passkey (ohne Passwort)
+sign-ins-method-passkey = Passkey (ohne Kennwort)
 sign-ins-category-all = Alle Änderungen
 sign-ins-category-profile = Profil
 sign-ins-category-password = Kennwort
@@ -416,3 +419,219 @@ sign-ins-show = Anzeigen
 sign-ins-loading-activity = Aktivitäten werden geladen …
 sign-ins-no-activity = Noch keine Kontoaktivität.
 sign-ins-intro = Jeder Versuch, sich bei Ihrem Konto anzumelden, ob erfolgreich oder nicht. Wenn Sie einen nicht wiedererkennen, melden Sie ihn.
+
+## Common actions
+continue = Weiter
+close = Schließen
+next = Weiter
+
+## Sign-in methods (sign-in, step-up, password reset, security info)
+method-authenticator-app = Authenticator-App
+method-phone = Telefon
+method-phone-mobile = Mobiltelefon
+method-phone-alternate-mobile = Alternatives Mobiltelefon
+method-phone-office = Bürotelefon
+method-email = E-Mail
+method-security-key = Sicherheitsschlüssel oder Passkey
+method-recovery-code = Wiederherstellungscode
+method-recovery-codes = Wiederherstellungscodes
+method-app-password = App-Kennwort
+method-with-label = { $method }: { $label }
+
+## The second step: proving a sign-in method
+mfa-verify = Überprüfen
+mfa-verify-with = Überprüfen mit
+mfa-verify-with-one = Überprüfen mit: { $method }
+mfa-method-default = { $method } (Standard)
+mfa-app-code = Code aus Ihrer Authenticator-App
+mfa-app-code-hint = Geben Sie den 6-stelligen Code ein, den die App gerade anzeigt.
+mfa-recovery-code = Wiederherstellungscode
+mfa-recovery-code-hint = Jeder Wiederherstellungscode funktioniert nur einmal.
+mfa-send-code = Code senden
+mfa-send-new-code = Neuen Code senden
+mfa-will-send = Wir senden einen Code an { $target }.
+mfa-will-send-phone = Wir senden einen Code an Ihr Telefon.
+mfa-will-send-email = Wir senden einen Code an Ihre E-Mail-Adresse.
+mfa-sent = Wir haben einen Code an { $target } gesendet.
+mfa-sent-unnamed = Wir haben Ihnen einen Code gesendet.
+mfa-sent-phone = Wir haben einen Code an Ihr Telefon gesendet.
+mfa-sent-email = Wir haben einen Code an Ihre E-Mail-Adresse gesendet.
+mfa-received-code = Erhaltener Code
+mfa-received-code-hint = Er läuft in wenigen Minuten ab.
+mfa-use-security-key = Meinen Sicherheitsschlüssel verwenden
+mfa-security-key-ready = Halten Sie Ihren Sicherheitsschlüssel oder Passkey bereit und folgen Sie dann den Anweisungen Ihres Browsers.
+mfa-security-key-unsupported = Dieser Browser kann keine Sicherheitsschlüssel verwenden. Wählen Sie eine andere Methode.
+mfa-security-key-no-answer = Der Sicherheitsschlüssel hat nicht geantwortet ({ $error }). Versuchen Sie es erneut, oder wählen Sie eine andere Methode.
+mfa-method-unusable = Diese Methode kann hier nicht verwendet werden. Wählen Sie eine andere.
+mfa-no-method = Keine Anmeldemethode kann diese Anmeldung abschließen. Wenden Sie sich an Ihren Administrator.
+
+## Sign-in
+signin-title = Anmelden
+signin-intro = Melden Sie sich an, um Ihr Konto, Ihre Sicherheitsinformationen und Ihre Geräte zu verwalten.
+signin-username = E-Mail-Adresse oder Benutzername
+signin-password = Kennwort
+signin-submit = Anmelden
+signin-username-missing = Geben Sie Ihre E-Mail-Adresse oder Ihren Benutzernamen ein.
+signin-password-missing = Geben Sie Ihr Kennwort ein.
+signin-missing = Geben Sie Ihren Benutzernamen und Ihr Kennwort ein.
+signin-passkey = Mit einem Passkey anmelden
+signin-passkey-no-answer = Kein Passkey hat geantwortet ({ $error }). Versuchen Sie es erneut, oder melden Sie sich mit Ihrem Kennwort an.
+signin-forgot-password = Kennwort vergessen?
+signin-incomplete = Die Anmeldung konnte nicht abgeschlossen werden. Versuchen Sie es erneut.
+signin-start-over = Von vorn beginnen
+signin-verify-title = Identität überprüfen
+signin-verify-text = Ihr Kennwort war richtig. Bestätigen Sie jetzt mit einer zweiten Methode, dass Sie es sind.
+signin-more-info-title = Weitere Informationen erforderlich
+signin-more-info-text = Ihre Organisation verlangt eine zweite Möglichkeit, Ihre Identität zu bestätigen. Richten Sie jetzt eine ein, um die Anmeldung abzuschließen.
+signin-new-password-title = Neues Kennwort wählen
+signin-new-password-text = Bevor Sie fortfahren, wählen Sie ein neues Kennwort. Ihr altes Kennwort kann nicht mehr verwendet werden.
+signin-new-password-reason = Sie haben eine Anmeldung gemeldet, die nicht von Ihnen stammte. Ihr Kennwort ist möglicherweise jemand anderem bekannt: Wählen Sie ein neues, um fortzufahren.
+signin-set-password = Kennwort festlegen und anmelden
+signin-register-app = Authenticator-App einrichten
+signin-register-app-verify = Authenticator-App überprüfen
+signin-register-app-scan = Scannen Sie den QR-Code mit Ihrer Authenticator-App, oder geben Sie den Schlüssel dort ein. Geben Sie dann den Code ein, den die App anzeigt.
+signin-register-app-key = Schlüssel:
+signin-verify-and-sign-in = Überprüfen und anmelden
+
+## Verifying it is you again (step-up) and switching organization
+reauth-title = Bestätigen Sie Ihre Identität
+reauth-enter-password = Geben Sie Ihr Kennwort ein, um fortzufahren.
+reauth-second-method = Bestätigen Sie jetzt mit einer zweiten Methode.
+reauth-incomplete = Die Überprüfung konnte nicht abgeschlossen werden.
+switch-enter-password = Geben Sie Ihr Kennwort ein, um sich bei { $organization } anzumelden. Ihre aktuelle Sitzung hier endet danach.
+switch-needs-full-sign-in = Für die Anmeldung bei { $organization } ist mehr nötig, als dieses Dialogfeld abfragen kann. Melden Sie sich ab und dann erneut an.
+
+## Forgot my password
+reset-title = Kennwort zurücksetzen
+reset-intro = Geben Sie Ihren Benutzernamen ein. Sie bestätigen Ihre Identität mit einer registrierten Anmeldemethode und wählen dann ein neues Kennwort.
+reset-username-missing = Geben Sie Ihren Benutzernamen ein.
+reset-back = Zurück zur Anmeldung
+reset-prove-methods = { $count ->
+    [one] Um ein neues Kennwort zu wählen, bestätigen Sie noch eine weitere registrierte Methode.
+   *[other] Um ein neues Kennwort zu wählen, bestätigen Sie { $count } registrierte Methoden.
+}
+reset-verified = Ihre Identität ist bestätigt. Wählen Sie ein neues Kennwort: Alle Ihre Sitzungen werden abgemeldet.
+reset-submit = Kennwort zurücksetzen
+reset-done = Ihr Kennwort wurde zurückgesetzt, und Sie wurden überall abgemeldet. Melden Sie sich mit Ihrem neuen Kennwort an.
+reset-no-method = Keine Ihrer Anmeldemethoden kann das Kennwort zurücksetzen. Wenden Sie sich an den Helpdesk Ihrer Organisation.
+
+## Security info
+security-title = Sicherheitsinformationen
+security-default = Standard
+security-phone-unavailable-badge = Codes können derzeit nicht gesendet werden
+security-delivery-sms-short = SMS
+security-delivery-voice-short = Anruf
+security-codes-left = noch { $count }
+security-codes-left-label = Verbleibende Wiederherstellungscodes
+security-codes-used-up = Sie haben alle Wiederherstellungscodes verbraucht. Erstellen Sie neue (Anmeldemethode hinzufügen, Wiederherstellungscodes).
+security-codes-few = { $count ->
+    [one] Nur noch { $count } Wiederherstellungscode übrig. Erstellen Sie neue, bevor er aufgebraucht ist (Anmeldemethode hinzufügen, Wiederherstellungscodes).
+   *[other] Nur noch { $count } Wiederherstellungscodes übrig. Erstellen Sie neue, bevor sie aufgebraucht sind (Anmeldemethode hinzufügen, Wiederherstellungscodes).
+}
+security-key-provider = Anbieter: { $provider }
+security-key-provider-unknown = Anbieter unbekannt
+security-key-passwordless = Meldet Sie ohne Kennwort an
+security-key-second-step-only = Nur als zweiter Schritt: Der Schlüssel wurde ohne eigenen Passkey registriert und kann Sie daher nicht allein anmelden. Registrieren Sie ihn erneut, um ihn ohne Kennwort zu verwenden.
+security-copy = Kopieren
+security-copied = Kopiert.
+security-copy-refused = Kopieren ist hier nicht erlaubt. Markieren Sie stattdessen den Text.
+security-rename-named = { $method } umbenennen
+security-renamed = { $method } heißt jetzt { $name }.
+security-name = Name
+security-name-hint = Hilft Ihnen, Ihre Methoden zu unterscheiden.
+security-name-missing = Geben Sie einen Namen ein.
+security-name-missing-field = Geben Sie einen Namen ein (höchstens 64 Zeichen).
+security-remove = Entfernen
+security-remove-named = { $method } entfernen
+security-remove-title = { $kind ->
+    [authenticatorApp] Authenticator-App entfernen?
+    [mobile] Mobiltelefon entfernen?
+    [alternateMobile] Alternatives Mobiltelefon entfernen?
+    [office] Bürotelefon entfernen?
+    [phone] Telefon entfernen?
+    [email] E-Mail-Adresse entfernen?
+    [securityKey] Sicherheitsschlüssel oder Passkey entfernen?
+    [appPassword] App-Kennwort entfernen?
+    [recoveryCodes] Wiederherstellungscodes entfernen?
+   *[other] Diese Anmeldemethode entfernen?
+}
+security-remove-message = Sie können { $method } dann nicht mehr zur Anmeldung verwenden.
+security-removed = { $method } wurde entfernt.
+security-added-on = Hinzugefügt
+security-last-used = Zuletzt verwendet
+security-not-used = Noch nicht verwendet
+security-default-method = Standard-Anmeldemethode
+security-change-default = Standard ändern
+security-default-changed = Die Standard-Anmeldemethode wurde geändert.
+security-mfa-required = Ihre Organisation verlangt eine zweite Anmeldemethode. Fügen Sie unten eine hinzu.
+security-required-by-organization = Von Ihrer Organisation verlangt
+security-no-methods = Sie haben außer Ihrem Kennwort noch keine Anmeldemethoden.
+security-method-to-add = Hinzuzufügende Methode
+security-method-unavailable = { $method } (nicht verfügbar)
+security-add = Hinzufügen
+security-add-method = Anmeldemethode hinzufügen
+security-method-added = { $method } wurde hinzugefügt.
+security-add-app = Authenticator-App hinzufügen
+security-add-app-install = Installieren Sie eine Authenticator-App auf Ihrem Telefon (zum Beispiel Microsoft Authenticator), und fahren Sie dann fort.
+security-app-scan = Scannen Sie diesen QR-Code mit der App:
+security-app-qr-alt = QR-Code, um Ihr Konto einer Authenticator-App hinzuzufügen
+security-app-enter-key-instead = Fügen Sie in der App ein Konto hinzu, und wählen Sie die Eingabe eines Schlüssels.
+security-app-key-or = Oder geben Sie diesen Schlüssel in der App ein:
+security-app-key = Geben Sie diesen Schlüssel in der App ein:
+security-app-open = In einer Authenticator-App auf diesem Gerät öffnen
+security-app-enter-code = Geben Sie den 6-stelligen Code ein, den die App anzeigt:
+security-app-code = Code aus der App
+security-add-phone = Telefon hinzufügen
+security-phone-unavailable = Hier können keine Codes an Telefone gesendet werden: Es ist kein SMS- oder Sprachanbieter eingerichtet. Fügen Sie stattdessen eine Authenticator-App, eine E-Mail-Adresse oder einen Sicherheitsschlüssel hinzu.
+security-phone-type = Telefontyp
+security-phone-number = Telefonnummer
+security-delivery = Codes senden per
+security-delivery-sms = Textnachricht (SMS)
+security-delivery-voice = Anruf
+security-add-email = E-Mail-Adresse hinzufügen
+security-email-address = E-Mail-Adresse
+security-add-key = Sicherheitsschlüssel oder Passkey hinzufügen
+security-key-unsupported = Dieser Browser kann keine Sicherheitsschlüssel registrieren.
+security-key-default-name = Sicherheitsschlüssel
+security-key-register = Schlüssel registrieren
+security-key-not-registered = Der Sicherheitsschlüssel wurde nicht registriert ({ $error }). Versuchen Sie es erneut.
+security-key-added = Der Sicherheitsschlüssel wurde hinzugefügt.
+security-add-app-password = App-Kennwort erstellen
+security-app-password-intro = Mit App-Kennwörtern können sich ältere Apps anmelden, die keine zweite Methode abfragen können. Verwenden Sie eines pro App.
+security-app-password-limits = Eine mit einem App-Kennwort angemeldete App kann Ihr Konto lesen, aber nie ändern: keine neuen Anmeldemethoden, Kennwörter, Exporte oder Abmeldungen. Wenn Sie Ihr Kennwort ändern oder eine Anmeldung als nicht von Ihnen melden, werden alle App-Kennwörter entfernt.
+security-app-password-name-hint = Zum Beispiel die App, in der Sie es verwenden.
+security-create = Erstellen
+security-app-password-new = Ihr neues App-Kennwort
+security-app-password-copy = Kopieren Sie dieses Kennwort jetzt. Es wird nicht noch einmal angezeigt.
+security-app-password-created = Das App-Kennwort wurde erstellt.
+security-done = Fertig
+security-codes-generate-title = Wiederherstellungscodes erstellen
+security-codes-intro = Mit Wiederherstellungscodes können Sie sich anmelden, wenn Sie Ihre anderen Methoden nicht verwenden können. Neue Codes ersetzen alle früheren.
+security-codes-generate = Codes erstellen
+security-codes-yours = Ihre Wiederherstellungscodes
+security-codes-save = Bewahren Sie diese Codes sicher auf. Sie werden nicht noch einmal angezeigt, und jeder funktioniert nur einmal.
+security-codes-generated = Die Wiederherstellungscodes wurden erstellt.
+request-failed = Die Anfrage ist fehlgeschlagen (HTTP { $status }).
+
+organizations-home-cannot-leave = Dies ist Ihre Heimorganisation: Ihr Konto gehört zu ihr, daher können Sie sie nicht verlassen.
+organizations-cannot-leave = Sie können diese Organisation nicht verlassen.
+sign-ins-risk-level-low = niedrig
+sign-ins-risk-level-medium = mittel
+sign-ins-risk-level-high = hoch
+
+## Why a sign-in failed (audit's failure reason codes, `sign-ins-failure-<code>`)
+sign-ins-failure-unknown-user = Kein Konto hat diesen Benutzernamen.
+sign-ins-failure-invalid-password = Das Kennwort war falsch.
+sign-ins-failure-account-disabled = Das Konto ist deaktiviert.
+sign-ins-failure-throttled = Nach zu vielen Fehlversuchen vorübergehend gesperrt.
+sign-ins-failure-second-factor-failed = Das Kennwort war richtig, der zweite Faktor jedoch nicht.
+sign-ins-failure-mfa-challenge-expired = Der zweite Schritt wurde nicht rechtzeitig abgeschlossen.
+sign-ins-failure-second-factor-replayed = Ein bereits verwendeter Code wurde erneut versucht.
+sign-ins-failure-mfa-too-many-attempts = Zu viele falsche Versuche beim zweiten Faktor.
+sign-ins-failure-not-a-member = Das Kennwort war richtig, aber das Konto ist kein Mitglied dieser Organisation.
+sign-ins-failure-password-change-required = Die Anmeldedaten waren richtig, aber zuerst musste ein neues Kennwort gewählt werden.
+sign-ins-failure-device-disabled = Die Anmeldung kam von einem deaktivierten Gerät.
+sign-ins-failure-mfa-registration-required = Das Kennwort war richtig, aber die Organisation verlangt einen zweiten Faktor, der zuerst registriert werden musste.
+sign-ins-failure-passkey-not-recognized = Es wurde ein Passkey angeboten, den dieses Konto nicht hat.
+sign-ins-failure-passkey-failed = Die Antwort des Passkeys konnte nicht überprüft werden.
+sign-ins-failure-passkey-challenge-invalid = Die Anmeldung mit Passkey wurde nicht rechtzeitig abgeschlossen oder zweimal beantwortet.

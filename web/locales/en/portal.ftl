@@ -154,6 +154,9 @@ activity-invitation-created = Invited to an organization
 activity-invitation-declined = Invitation declined
 activity-flagged = Reported a sign-in as not me; every session was signed out
 activity-data-exported = Data downloaded
+activity-account-created = Account created
+activity-account-disabled = Account disabled
+activity-account-enabled = Account enabled
 
 ## Password
 password-title = Password
@@ -417,3 +420,219 @@ sign-ins-show = Show
 sign-ins-loading-activity = Loading activity…
 sign-ins-no-activity = No account activity yet.
 sign-ins-intro = Every attempt to sign in to your account, successful or not. If you do not recognize one, report it.
+
+## Common actions
+continue = Continue
+close = Close
+next = Next
+
+## Sign-in methods (sign-in, step-up, password reset, security info)
+method-authenticator-app = Authenticator app
+method-phone = Phone
+method-phone-mobile = Mobile phone
+method-phone-alternate-mobile = Alternate mobile phone
+method-phone-office = Office phone
+method-email = Email
+method-security-key = Security key or passkey
+method-recovery-code = Recovery code
+method-recovery-codes = Recovery codes
+method-app-password = App password
+method-with-label = { $method }: { $label }
+
+## The second step: proving a sign-in method
+mfa-verify = Verify
+mfa-verify-with = Verify with
+mfa-verify-with-one = Verify with: { $method }
+mfa-method-default = { $method } (default)
+mfa-app-code = Code from your authenticator app
+mfa-app-code-hint = Enter the 6-digit code the app shows now.
+mfa-recovery-code = Recovery code
+mfa-recovery-code-hint = Each recovery code works once.
+mfa-send-code = Send code
+mfa-send-new-code = Send a new code
+mfa-will-send = We will send a code to { $target }.
+mfa-will-send-phone = We will send a code to your phone.
+mfa-will-send-email = We will send a code to your email address.
+mfa-sent = We sent a code to { $target }.
+mfa-sent-unnamed = We sent you a code.
+mfa-sent-phone = We sent a code to your phone.
+mfa-sent-email = We sent a code to your email address.
+mfa-received-code = Code you received
+mfa-received-code-hint = It expires in a few minutes.
+mfa-use-security-key = Use my security key
+mfa-security-key-ready = Have your security key or passkey ready, then follow your browser.
+mfa-security-key-unsupported = This browser cannot use security keys. Choose another method.
+mfa-security-key-no-answer = The security key did not answer ({ $error }). Try again or choose another method.
+mfa-method-unusable = This method cannot be used here. Choose another one.
+mfa-no-method = No sign-in method can finish this sign-in. Ask your administrator for help.
+
+## Sign-in
+signin-title = Sign in
+signin-intro = Sign in to manage your account, security info and devices.
+signin-username = Email or user name
+signin-password = Password
+signin-submit = Sign in
+signin-username-missing = Enter your email or user name.
+signin-password-missing = Enter your password.
+signin-missing = Enter your user name and password.
+signin-passkey = Sign in with a passkey
+signin-passkey-no-answer = No passkey answered ({ $error }). Try again, or sign in with your password.
+signin-forgot-password = Forgot my password?
+signin-incomplete = The sign-in could not be completed. Try again.
+signin-start-over = Start over
+signin-verify-title = Verify your identity
+signin-verify-text = Your password was right. Now prove it is you with a second method.
+signin-more-info-title = More information required
+signin-more-info-text = Your organization requires a second way to prove it is you. Set one up now to finish signing in.
+signin-new-password-title = Choose a new password
+signin-new-password-text = Before you continue, choose a new password. Your old one can no longer be used.
+signin-new-password-reason = You reported a sign-in that was not you, so your password may be known to someone else: choose a new one to continue.
+signin-set-password = Set password and sign in
+signin-register-app = Set up an authenticator app
+signin-register-app-verify = Verify the authenticator app
+signin-register-app-scan = Scan the QR code with your authenticator app, or type the key into it. Then enter the code the app shows.
+signin-register-app-key = Key:
+signin-verify-and-sign-in = Verify and sign in
+
+## Verifying it is you again (step-up) and switching organization
+reauth-title = Verify it’s you
+reauth-enter-password = Enter your password to continue.
+reauth-second-method = Now verify with a second method.
+reauth-incomplete = Verification could not be completed.
+switch-enter-password = Enter your password to sign in to { $organization }. Your current session here ends once you have.
+switch-needs-full-sign-in = Signing in to { $organization } needs more than this dialog can ask. Sign out, then sign in again.
+
+## Forgot my password
+reset-title = Reset your password
+reset-intro = Enter your user name. You will prove it is you with a sign-in method you registered, then choose a new password.
+reset-username-missing = Enter your user name.
+reset-back = Back to sign-in
+reset-prove-methods = { $count ->
+    [one] To choose a new password, prove one more method you registered.
+   *[other] To choose a new password, prove { $count } methods you registered.
+}
+reset-verified = Your identity is verified. Choose a new password: every session of yours will be signed out.
+reset-submit = Reset password
+reset-done = Your password was reset and you were signed out everywhere. Sign in with your new password.
+reset-no-method = No sign-in method of yours can reset the password. Ask your organization’s help desk.
+
+## Security info
+security-title = Security info
+security-default = Default
+security-phone-unavailable-badge = Codes cannot be sent now
+security-delivery-sms-short = text message
+security-delivery-voice-short = voice call
+security-codes-left = { $count } left
+security-codes-left-label = Recovery codes left
+security-codes-used-up = You have used all your recovery codes. Generate new ones (Add a sign-in method, Recovery codes).
+security-codes-few = { $count ->
+    [one] Only { $count } recovery code is left. Generate new ones before you run out (Add a sign-in method, Recovery codes).
+   *[other] Only { $count } recovery codes are left. Generate new ones before you run out (Add a sign-in method, Recovery codes).
+}
+security-key-provider = Provider: { $provider }
+security-key-provider-unknown = Provider not known
+security-key-passwordless = Signs you in without a password
+security-key-second-step-only = Second step only: it was registered without a passkey of its own, so it cannot sign you in alone. Register it again to use it without a password.
+security-copy = Copy
+security-copied = Copied.
+security-copy-refused = Copying is not allowed here; select the text instead.
+security-rename-named = Rename { $method }
+security-renamed = { $method } renamed to { $name }.
+security-name = Name
+security-name-hint = Helps you tell your methods apart.
+security-name-missing = Enter a name.
+security-name-missing-field = Enter a name (at most 64 characters).
+security-remove = Remove
+security-remove-named = Remove { $method }
+security-remove-title = { $kind ->
+    [authenticatorApp] Remove authenticator app?
+    [mobile] Remove mobile phone?
+    [alternateMobile] Remove alternate mobile phone?
+    [office] Remove office phone?
+    [phone] Remove phone?
+    [email] Remove email?
+    [securityKey] Remove security key or passkey?
+    [appPassword] Remove app password?
+    [recoveryCodes] Remove recovery codes?
+   *[other] Remove this sign-in method?
+}
+security-remove-message = You will no longer be able to use { $method } to sign in.
+security-removed = { $method } removed.
+security-added-on = Added
+security-last-used = Last used
+security-not-used = Not used yet
+security-default-method = Default sign-in method
+security-change-default = Change default
+security-default-changed = Default sign-in method changed.
+security-mfa-required = Your organization requires a second sign-in method. Add one below.
+security-required-by-organization = Required by your organization
+security-no-methods = You have no sign-in methods besides your password yet.
+security-method-to-add = Method to add
+security-method-unavailable = { $method } (unavailable)
+security-add = Add
+security-add-method = Add a sign-in method
+security-method-added = { $method } added.
+security-add-app = Add an authenticator app
+security-add-app-install = Install an authenticator app on your phone (for example Microsoft Authenticator), then continue.
+security-app-scan = Scan this QR code with the app:
+security-app-qr-alt = QR code to add your account to an authenticator app
+security-app-enter-key-instead = Add an account in the app and choose to enter a key.
+security-app-key-or = Or enter this key in the app:
+security-app-key = Enter this key in the app:
+security-app-open = Open in an authenticator app on this device
+security-app-enter-code = Enter the 6-digit code the app shows:
+security-app-code = Code from the app
+security-add-phone = Add a phone
+security-phone-unavailable = Codes cannot be sent to phones here: no text message or voice provider is set up. Add an authenticator app, an email address or a security key instead.
+security-phone-type = Phone type
+security-phone-number = Phone number
+security-delivery = Send codes by
+security-delivery-sms = Text message (SMS)
+security-delivery-voice = Voice call
+security-add-email = Add an email address
+security-email-address = Email address
+security-add-key = Add a security key or passkey
+security-key-unsupported = This browser cannot register security keys.
+security-key-default-name = Security key
+security-key-register = Register key
+security-key-not-registered = The security key was not registered ({ $error }). Try again.
+security-key-added = Security key added.
+security-add-app-password = Create an app password
+security-app-password-intro = App passwords let older apps that cannot ask for a second method sign in. Use one per app.
+security-app-password-limits = An app signed in with an app password can read your account but never change it: no new sign-in methods, passwords, exports or sign-outs. Changing your password, or reporting a sign-in as not yours, removes every app password.
+security-app-password-name-hint = For example, the app you will use it in.
+security-create = Create
+security-app-password-new = Your new app password
+security-app-password-copy = Copy this password now. It will not be shown again.
+security-app-password-created = App password created.
+security-done = Done
+security-codes-generate-title = Generate recovery codes
+security-codes-intro = Recovery codes let you sign in when you cannot use your other methods. Generating new codes replaces any earlier ones.
+security-codes-generate = Generate codes
+security-codes-yours = Your recovery codes
+security-codes-save = Save these codes somewhere safe. They will not be shown again, and each works once.
+security-codes-generated = Recovery codes generated.
+request-failed = The request failed (HTTP { $status }).
+
+organizations-home-cannot-leave = This is your home organization: your account belongs to it, so you cannot leave it.
+organizations-cannot-leave = You cannot leave this organization.
+sign-ins-risk-level-low = low
+sign-ins-risk-level-medium = medium
+sign-ins-risk-level-high = high
+
+## Why a sign-in failed (audit's failure reason codes, `sign-ins-failure-<code>`)
+sign-ins-failure-unknown-user = No account has this user name.
+sign-ins-failure-invalid-password = The password was wrong.
+sign-ins-failure-account-disabled = The account is disabled.
+sign-ins-failure-throttled = Blocked for a while after too many failed attempts.
+sign-ins-failure-second-factor-failed = The password was right but the second factor was not.
+sign-ins-failure-mfa-challenge-expired = The second step was not completed in time.
+sign-ins-failure-second-factor-replayed = A code that had already been used was tried again.
+sign-ins-failure-mfa-too-many-attempts = Too many wrong second-factor attempts.
+sign-ins-failure-not-a-member = The password was right but the account is not a member of that organization.
+sign-ins-failure-password-change-required = The credentials were right but a new password had to be chosen first.
+sign-ins-failure-device-disabled = The sign-in came from a device that was disabled.
+sign-ins-failure-mfa-registration-required = The password was right but the organization requires a second factor, which had to be registered first.
+sign-ins-failure-passkey-not-recognized = A passkey this account does not have was offered.
+sign-ins-failure-passkey-failed = The passkey's answer did not verify.
+sign-ins-failure-passkey-challenge-invalid = The passkey sign-in was not completed in time, or was answered twice.

@@ -153,6 +153,9 @@ activity-invitation-created = Invité dans une organisation
 activity-invitation-declined = Invitation refusée
 activity-flagged = Connexion signalée comme n’étant pas la mienne ; toutes les sessions ont été fermées
 activity-data-exported = Données téléchargées
+activity-account-created = Compte créé
+activity-account-disabled = Compte désactivé
+activity-account-enabled = Compte activé
 
 ## Mot de passe
 password-title = Mot de passe
@@ -416,3 +419,222 @@ sign-ins-show = Afficher
 sign-ins-loading-activity = Chargement de l’activité…
 sign-ins-no-activity = Aucune activité pour l’instant.
 sign-ins-intro = Chaque tentative de connexion à votre compte, réussie ou non. Si vous n’en reconnaissez pas une, signalez-la.
+
+## Common actions
+continue = Continuer
+close = Fermer
+next = Suivant
+
+## Sign-in methods (sign-in, step-up, password reset, security info)
+method-authenticator-app = Application d’authentification
+method-phone = Téléphone
+method-phone-mobile = Téléphone mobile
+method-phone-alternate-mobile = Autre téléphone mobile
+method-phone-office = Téléphone de bureau
+method-email = E-mail
+method-security-key = Clé de sécurité ou clé d’accès
+method-recovery-code = Code de récupération
+method-recovery-codes = Codes de récupération
+method-app-password = Mot de passe d’application
+method-with-label = { $method } : { $label }
+
+## The second step: proving a sign-in method
+mfa-verify = Vérifier
+mfa-verify-with = Vérifier avec
+mfa-verify-with-one = Vérifier avec : { $method }
+mfa-method-default = { $method } (par défaut)
+mfa-app-code = Code de votre application d’authentification
+mfa-app-code-hint = Entrez le code à 6 chiffres que l’application affiche maintenant.
+mfa-recovery-code = Code de récupération
+mfa-recovery-code-hint = Chaque code de récupération ne fonctionne qu’une fois.
+mfa-send-code = Envoyer le code
+mfa-send-new-code = Envoyer un nouveau code
+mfa-will-send = Nous allons envoyer un code à { $target }.
+mfa-will-send-phone = Nous allons envoyer un code à votre téléphone.
+mfa-will-send-email = Nous allons envoyer un code à votre adresse e-mail.
+mfa-sent = Nous avons envoyé un code à { $target }.
+mfa-sent-unnamed = Nous vous avons envoyé un code.
+mfa-sent-phone = Nous avons envoyé un code à votre téléphone.
+mfa-sent-email = Nous avons envoyé un code à votre adresse e-mail.
+mfa-received-code = Code reçu
+mfa-received-code-hint = Il expire dans quelques minutes.
+mfa-use-security-key = Utiliser ma clé de sécurité
+mfa-security-key-ready = Munissez-vous de votre clé de sécurité ou de votre clé d’accès, puis suivez les instructions de votre navigateur.
+mfa-security-key-unsupported = Ce navigateur ne peut pas utiliser de clés de sécurité. Choisissez une autre méthode.
+mfa-security-key-no-answer = La clé de sécurité n’a pas répondu ({ $error }). Réessayez ou choisissez une autre méthode.
+mfa-method-unusable = Cette méthode ne peut pas être utilisée ici. Choisissez-en une autre.
+mfa-no-method = Aucune méthode de connexion ne permet de terminer cette connexion. Demandez de l’aide à votre administrateur.
+
+## Sign-in
+signin-title = Se connecter
+signin-intro = Connectez-vous pour gérer votre compte, vos informations de sécurité et vos appareils.
+signin-username = E-mail ou nom d’utilisateur
+signin-password = Mot de passe
+signin-submit = Se connecter
+signin-username-missing = Entrez votre adresse e-mail ou votre nom d’utilisateur.
+signin-password-missing = Entrez votre mot de passe.
+signin-missing = Entrez votre nom d’utilisateur et votre mot de passe.
+signin-passkey = Se connecter avec une clé d’accès
+signin-passkey-no-answer = Aucune clé d’accès n’a répondu ({ $error }). Réessayez ou connectez-vous avec votre mot de passe.
+signin-forgot-password = Mot de passe oublié ?
+signin-incomplete = La connexion n’a pas pu aboutir. Réessayez.
+signin-start-over = Recommencer
+signin-verify-title = Vérifier votre identité
+signin-verify-text = Votre mot de passe était correct. Prouvez maintenant qu’il s’agit bien de vous avec une deuxième méthode.
+signin-more-info-title = Plus d’informations requises
+signin-more-info-text = Votre organisation exige une deuxième façon de prouver votre identité. Configurez-en une maintenant pour terminer la connexion.
+signin-new-password-title = Choisir un nouveau mot de passe
+signin-new-password-text = Avant de continuer, choisissez un nouveau mot de passe. L’ancien ne peut plus être utilisé.
+signin-new-password-reason = Vous avez signalé une connexion qui n’était pas la vôtre : votre mot de passe est peut-être connu de quelqu’un d’autre. Choisissez-en un nouveau pour continuer.
+signin-set-password = Définir le mot de passe et se connecter
+signin-register-app = Configurer une application d’authentification
+signin-register-app-verify = Vérifier l’application d’authentification
+signin-register-app-scan = Scannez le code QR avec votre application d’authentification, ou saisissez-y la clé. Entrez ensuite le code affiché par l’application.
+signin-register-app-key = Clé :
+signin-verify-and-sign-in = Vérifier et se connecter
+
+## Verifying it is you again (step-up) and switching organization
+reauth-title = Confirmez votre identité
+reauth-enter-password = Entrez votre mot de passe pour continuer.
+reauth-second-method = Vérifiez maintenant avec une deuxième méthode.
+reauth-incomplete = La vérification n’a pas pu aboutir.
+switch-enter-password = Entrez votre mot de passe pour vous connecter à { $organization }. Votre session actuelle ici prendra fin ensuite.
+switch-needs-full-sign-in = La connexion à { $organization } demande plus que ce que cette boîte de dialogue peut demander. Déconnectez-vous, puis reconnectez-vous.
+
+## Forgot my password
+reset-title = Réinitialiser votre mot de passe
+reset-intro = Entrez votre nom d’utilisateur. Vous prouverez votre identité avec une méthode de connexion que vous avez enregistrée, puis choisirez un nouveau mot de passe.
+reset-username-missing = Entrez votre nom d’utilisateur.
+reset-back = Retour à la connexion
+reset-prove-methods = { $count ->
+    [one] Pour choisir un nouveau mot de passe, validez encore une méthode que vous avez enregistrée.
+   *[other] Pour choisir un nouveau mot de passe, validez { $count } méthodes que vous avez enregistrées.
+}
+reset-verified = Votre identité est vérifiée. Choisissez un nouveau mot de passe : toutes vos sessions seront déconnectées.
+reset-submit = Réinitialiser le mot de passe
+reset-done = Votre mot de passe a été réinitialisé et vous avez été déconnecté partout. Connectez-vous avec votre nouveau mot de passe.
+reset-no-method = Aucune de vos méthodes de connexion ne permet de réinitialiser le mot de passe. Contactez le support de votre organisation.
+
+## Security info
+security-title = Informations de sécurité
+security-default = Par défaut
+security-phone-unavailable-badge = Impossible d’envoyer des codes pour le moment
+security-delivery-sms-short = SMS
+security-delivery-voice-short = appel vocal
+security-codes-left = { $count ->
+    [one] { $count } restant
+   *[other] { $count } restants
+}
+security-codes-left-label = Codes de récupération restants
+security-codes-used-up = Vous avez utilisé tous vos codes de récupération. Générez-en de nouveaux (Ajouter une méthode de connexion, Codes de récupération).
+security-codes-few = { $count ->
+    [one] Il ne reste que { $count } code de récupération. Générez-en de nouveaux avant d’en manquer (Ajouter une méthode de connexion, Codes de récupération).
+   *[other] Il ne reste que { $count } codes de récupération. Générez-en de nouveaux avant d’en manquer (Ajouter une méthode de connexion, Codes de récupération).
+}
+security-key-provider = Fournisseur : { $provider }
+security-key-provider-unknown = Fournisseur inconnu
+security-key-passwordless = Vous connecte sans mot de passe
+security-key-second-step-only = Deuxième étape uniquement : elle a été enregistrée sans clé d’accès propre et ne peut donc pas vous connecter seule. Enregistrez-la à nouveau pour l’utiliser sans mot de passe.
+security-copy = Copier
+security-copied = Copié.
+security-copy-refused = La copie n’est pas autorisée ici ; sélectionnez plutôt le texte.
+security-rename-named = Renommer { $method }
+security-renamed = { $method } s’appelle désormais { $name }.
+security-name = Nom
+security-name-hint = Vous aide à distinguer vos méthodes.
+security-name-missing = Entrez un nom.
+security-name-missing-field = Entrez un nom (64 caractères au maximum).
+security-remove = Supprimer
+security-remove-named = Supprimer { $method }
+security-remove-title = { $kind ->
+    [authenticatorApp] Supprimer l’application d’authentification ?
+    [mobile] Supprimer le téléphone mobile ?
+    [alternateMobile] Supprimer l’autre téléphone mobile ?
+    [office] Supprimer le téléphone de bureau ?
+    [phone] Supprimer le téléphone ?
+    [email] Supprimer l’adresse e-mail ?
+    [securityKey] Supprimer la clé de sécurité ou clé d’accès ?
+    [appPassword] Supprimer le mot de passe d’application ?
+    [recoveryCodes] Supprimer les codes de récupération ?
+   *[other] Supprimer cette méthode de connexion ?
+}
+security-remove-message = Vous ne pourrez plus utiliser { $method } pour vous connecter.
+security-removed = Méthode supprimée : { $method }.
+security-added-on = Ajoutée le
+security-last-used = Dernière utilisation le
+security-not-used = Pas encore utilisée
+security-default-method = Méthode de connexion par défaut
+security-change-default = Modifier la méthode par défaut
+security-default-changed = La méthode de connexion par défaut a été modifiée.
+security-mfa-required = Votre organisation exige une deuxième méthode de connexion. Ajoutez-en une ci-dessous.
+security-required-by-organization = Exigée par votre organisation
+security-no-methods = Vous n’avez encore aucune méthode de connexion en dehors de votre mot de passe.
+security-method-to-add = Méthode à ajouter
+security-method-unavailable = { $method } (indisponible)
+security-add = Ajouter
+security-add-method = Ajouter une méthode de connexion
+security-method-added = Méthode ajoutée : { $method }.
+security-add-app = Ajouter une application d’authentification
+security-add-app-install = Installez une application d’authentification sur votre téléphone (par exemple Microsoft Authenticator), puis continuez.
+security-app-scan = Scannez ce code QR avec l’application :
+security-app-qr-alt = Code QR pour ajouter votre compte à une application d’authentification
+security-app-enter-key-instead = Ajoutez un compte dans l’application et choisissez de saisir une clé.
+security-app-key-or = Ou saisissez cette clé dans l’application :
+security-app-key = Saisissez cette clé dans l’application :
+security-app-open = Ouvrir dans une application d’authentification sur cet appareil
+security-app-enter-code = Entrez le code à 6 chiffres affiché par l’application :
+security-app-code = Code de l’application
+security-add-phone = Ajouter un téléphone
+security-phone-unavailable = Impossible d’envoyer des codes à des téléphones ici : aucun fournisseur de SMS ou d’appels vocaux n’est configuré. Ajoutez plutôt une application d’authentification, une adresse e-mail ou une clé de sécurité.
+security-phone-type = Type de téléphone
+security-phone-number = Numéro de téléphone
+security-delivery = Envoyer les codes par
+security-delivery-sms = SMS
+security-delivery-voice = Appel vocal
+security-add-email = Ajouter une adresse e-mail
+security-email-address = Adresse e-mail
+security-add-key = Ajouter une clé de sécurité ou une clé d’accès
+security-key-unsupported = Ce navigateur ne peut pas enregistrer de clés de sécurité.
+security-key-default-name = Clé de sécurité
+security-key-register = Enregistrer la clé
+security-key-not-registered = La clé de sécurité n’a pas été enregistrée ({ $error }). Réessayez.
+security-key-added = Clé de sécurité ajoutée.
+security-add-app-password = Créer un mot de passe d’application
+security-app-password-intro = Les mots de passe d’application permettent aux anciennes applications qui ne peuvent pas demander de deuxième méthode de se connecter. Utilisez-en un par application.
+security-app-password-limits = Une application connectée avec un mot de passe d’application peut lire votre compte, mais jamais le modifier : ni nouvelles méthodes de connexion, ni mots de passe, ni exportations, ni déconnexions. Changer votre mot de passe ou signaler une connexion comme n’étant pas la vôtre supprime tous les mots de passe d’application.
+security-app-password-name-hint = Par exemple, l’application dans laquelle vous l’utiliserez.
+security-create = Créer
+security-app-password-new = Votre nouveau mot de passe d’application
+security-app-password-copy = Copiez ce mot de passe maintenant. Il ne sera plus affiché.
+security-app-password-created = Mot de passe d’application créé.
+security-done = Terminé
+security-codes-generate-title = Générer des codes de récupération
+security-codes-intro = Les codes de récupération vous permettent de vous connecter lorsque vous ne pouvez pas utiliser vos autres méthodes. Générer de nouveaux codes remplace les précédents.
+security-codes-generate = Générer les codes
+security-codes-yours = Vos codes de récupération
+security-codes-save = Conservez ces codes en lieu sûr. Ils ne seront plus affichés, et chacun ne fonctionne qu’une fois.
+security-codes-generated = Codes de récupération générés.
+request-failed = La requête a échoué (HTTP { $status }).
+
+organizations-home-cannot-leave = Il s’agit de votre organisation d’origine : votre compte lui appartient, vous ne pouvez donc pas la quitter.
+organizations-cannot-leave = Vous ne pouvez pas quitter cette organisation.
+sign-ins-risk-level-low = faible
+sign-ins-risk-level-medium = moyen
+sign-ins-risk-level-high = élevé
+
+## Why a sign-in failed (audit's failure reason codes, `sign-ins-failure-<code>`)
+sign-ins-failure-unknown-user = Aucun compte ne porte ce nom d’utilisateur.
+sign-ins-failure-invalid-password = Le mot de passe était incorrect.
+sign-ins-failure-account-disabled = Le compte est désactivé.
+sign-ins-failure-throttled = Bloqué pendant un moment après trop de tentatives échouées.
+sign-ins-failure-second-factor-failed = Le mot de passe était correct, mais pas le deuxième facteur.
+sign-ins-failure-mfa-challenge-expired = La deuxième étape n’a pas été terminée à temps.
+sign-ins-failure-second-factor-replayed = Un code déjà utilisé a été réessayé.
+sign-ins-failure-mfa-too-many-attempts = Trop de tentatives erronées pour le deuxième facteur.
+sign-ins-failure-not-a-member = Le mot de passe était correct, mais le compte n’est pas membre de cette organisation.
+sign-ins-failure-password-change-required = Les identifiants étaient corrects, mais un nouveau mot de passe devait d’abord être choisi.
+sign-ins-failure-device-disabled = La connexion provenait d’un appareil désactivé.
+sign-ins-failure-mfa-registration-required = Le mot de passe était correct, mais l’organisation exige un deuxième facteur, qui devait d’abord être enregistré.
+sign-ins-failure-passkey-not-recognized = Une clé d’accès que ce compte ne possède pas a été présentée.
+sign-ins-failure-passkey-failed = La réponse de la clé d’accès n’a pas pu être vérifiée.
+sign-ins-failure-passkey-challenge-invalid = La connexion par clé d’accès n’a pas été terminée à temps, ou a reçu deux réponses.

@@ -89,13 +89,15 @@ export async function eventually(what, check, timeoutMs = 20000) {
  * Declares a browser story: a fresh browser context per test, page errors and CSP violations
  * fail it, and a failure leaves a screenshot and the page's HTML in ARTIFACTS_DIR.
  */
-export function story(name, fn, { viewport = { width: 1280, height: 900 } } = {}) {
+export function story(name, fn, { viewport = { width: 1280, height: 900 }, locale = 'en-GB' } = {}) {
   test(name, async () => {
     const browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
       args: ['--disable-dev-shm-usage', '--no-first-run'],
     });
-    const context = await browser.newContext({ viewport, locale: 'en-GB' });
+    // `locale`: the browser's language (navigator.languages), which the portal follows before
+    // the person chooses one.
+    const context = await browser.newContext({ viewport, locale });
     context.setDefaultTimeout(15000);
     const page = await context.newPage();
     const problems = [];

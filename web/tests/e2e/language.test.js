@@ -1,9 +1,10 @@
 // Language and region: a person switches My Account to German with a Swiss format and Tokyo's
 // time; the pages, the server's problems and the activity list follow, and dates are shown in
-// that zone and format.
+// that zone and format. And a browser that prefers German gets sign-in, its second step and the
+// security info page in German before anyone chooses a language.
 
 import assert from 'node:assert/strict';
-import { story, env, signIn, nav, heading, eventually } from './helpers.js';
+import { story, env, GATEWAY, signIn, nav, heading, eventually, nextCode } from './helpers.js';
 
 story('switches to German, a regional format and a time zone', async (page) => {
   await signIn(page, env('LANGUAGE_USER'), env('LANGUAGE_PASSWORD'));
@@ -59,3 +60,55 @@ story('switches to German, a regional format and a time zone', async (page) => {
   await page.getByRole('button', { name: 'Speichern' }).click();
   await heading(page, 'Language and region');
 });
+
+story('signs in and reads security info in German, as the browser prefers', async (page) => {
+  await page.goto(`${GATEWAY()}/`);
+  await heading(page, 'Anmelden');
+  assert.equal(await page.evaluate(() => document.documentElement.lang), 'de');
+  assert.equal(await page.title(), 'Anmelden - Mein Konto');
+  await page.getByText('Melden Sie sich an, um Ihr Konto, Ihre Sicherheitsinformationen und Ihre Geräte zu verwalten.').waitFor();
+  await page.getByRole('button', { name: 'Kennwort vergessen?' }).waitFor();
+
+  // The page's own checks speak German.
+  const form = page.getByRole('form', { name: 'Anmelden' });
+  await form.getByRole('button', { name: 'Anmelden', exact: true }).click();
+  await form.locator('.field-error:not([hidden])')
+    .filter({ hasText: 'Geben Sie Ihre E-Mail-Adresse oder Ihren Benutzernamen ein.' }).waitFor();
+
+  await form.getByLabel('E-Mail-Adresse oder Benutzername').fill(env('GERMAN_USER'));
+  await form.getByLabel('Kennwort', { exact: true }).fill(env('GERMAN_PASSWORD'));
+  await form.getByRole('button', { name: 'Anmelden', exact: true }).click();
+
+  // The second step.
+  await heading(page, 'Identität überprüfen');
+  await page.getByText('Überprüfen mit: Authenticator-App').waitFor();
+  const { code } = await nextCode(env('GERMAN_TOTP_SECRET'), Number(env('GERMAN_TOTP_LAST_STEP')));
+  await page.getByLabel('Code aus Ihrer Authenticator-App').fill(code);
+  await page.getByRole('button', { name: 'Überprüfen', exact: true }).click();
+  await heading(page, 'Übersicht');
+
+  // Security info: headings, the method in words, its dates and the add form.
+  await page.getByRole('navigation', { name: 'Mein Konto' }).getByRole('link', { name: 'Sicherheitsinformationen', exact: true }).click();
+  await heading(page, 'Sicherheitsinformationen');
+  await page.getByRole('heading', { level: 2, name: 'Anmeldemethoden' }).waitFor();
+  const app = page.locator('ul.methods li[data-method-type="authenticatorApp"]');
+  await app.locator('.method-title').filter({ hasText: 'Authenticator-App' }).waitFor();
+  assert.match(await app.locator('.method-dates').textContent(), /^Hinzugefügt .+ · (Zuletzt verwendet .+|Noch nicht verwendet)$/);
+  await page.locator('main .fact').filter({ hasText: 'Von Ihrer Organisation verlangt' }).waitFor();
+  await page.getByRole('heading', { level: 2, name: 'Anmeldemethode hinzufügen' }).waitFor();
+  const chooser = page.getByLabel('Hinzuzufügende Methode');
+  assert.deepEqual(
+    (await chooser.locator('option').allTextContents()).slice(0, 3),
+    ['Authenticator-App', 'Telefon', 'E-Mail'],
+  );
+
+  // A field error security-info answers, by its code, in German.
+  await chooser.selectOption('email');
+  await page.getByRole('button', { name: 'Hinzufügen', exact: true }).click();
+  await page.getByRole('heading', { level: 2, name: 'E-Mail-Adresse hinzufügen' }).waitFor();
+  await page.getByLabel('E-Mail-Adresse', { exact: true }).fill('keine adresse');
+  await page.getByRole('button', { name: 'Code senden' }).click();
+  await page.locator('main .field-error:not([hidden])')
+    .filter({ hasText: 'Geben Sie eine E-Mail-Adresse wie adele@contoso.example ein.' }).waitFor();
+  assert.equal(await page.getByText('must be an email address').count(), 0, 'no English from the service');
+}, { locale: 'de-DE' });
