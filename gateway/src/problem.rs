@@ -44,7 +44,7 @@ pub const CODES: [&str; 24] = [
 
 /// Field reason codes with a message of their own in every catalog (`field-<reason>`); others
 /// are written as `field-invalid` outside English.
-pub const FIELD_REASONS: [&str; 12] = [
+pub const FIELD_REASONS: [&str; 15] = [
     "INVALID",
     "REQUIRED",
     "TOO_LONG",
@@ -57,6 +57,9 @@ pub const FIELD_REASONS: [&str; 12] = [
     "INVALID_PHONE",
     "INVALID_LANGUAGE_TAG",
     "INVALID_TIME_ZONE",
+    "NOT_HTTPS_URL",
+    "TERMS_VERSION_REQUIRED",
+    "TERMS_URL_REQUIRED",
 ];
 
 /// `INVALID_TIME_ZONE` -> `field-invalid-time-zone`.
