@@ -61,3 +61,6 @@ field-not-a-string = Dieser Wert muss Text sein, oder leer, um ihn zu löschen.
 field-invalid-phone = Geben Sie eine Telefonnummer wie +49 30 1234567 ein.
 field-invalid-language-tag = Wählen Sie eine Sprache wie de-DE.
 field-invalid-time-zone = Wählen Sie eine Zeitzone wie Europe/Berlin.
+field-not-https-url = Geben Sie eine https-Adresse wie https://contoso.example/terms ein.
+field-terms-version-required = Geben Sie die Version der Nutzungsbedingungen an, zum Beispiel 2026-11.
+field-terms-url-required = Geben Sie die https-Adresse der Nutzungsbedingungen an.

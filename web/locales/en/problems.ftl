@@ -63,3 +63,6 @@ field-not-a-string = This must be text, or empty to clear it.
 field-invalid-phone = Enter a phone number such as +1 425 555 0100.
 field-invalid-language-tag = Choose a language such as en-US.
 field-invalid-time-zone = Choose a time zone such as Europe/Berlin.
+field-not-https-url = Enter an https address such as https://contoso.example/terms.
+field-terms-version-required = Give the version of the terms of use, such as 2026-11.
+field-terms-url-required = Give the https address of the terms of use.

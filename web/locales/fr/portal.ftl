@@ -153,6 +153,7 @@ activity-invitation-created = Invité dans une organisation
 activity-invitation-declined = Invitation refusée
 activity-flagged = Connexion signalée comme n’étant pas la mienne ; toutes les sessions ont été fermées
 activity-data-exported = Données téléchargées
+activity-terms-accepted = Conditions d’utilisation de { $organization } acceptées (version { $version })
 
 ## Mot de passe
 password-title = Mot de passe
@@ -234,6 +235,19 @@ privacy-retention-title = Durée de conservation des données
 privacy-retention-sign-ins = Connexions
 privacy-retention-activity = Activité du compte
 privacy-retention-after-deletion = Après la suppression de votre compte
+privacy-terms-title = Conditions d’utilisation
+privacy-terms-text = Les conditions d’utilisation de vos organisations, la version en vigueur et si vous l’avez acceptée.
+privacy-terms-none = Aucune de vos organisations ne vous demande d’accepter des conditions d’utilisation.
+privacy-terms-document = Conditions
+privacy-terms-read = Lire les conditions d’utilisation de { $organization }
+privacy-terms-version = Version
+privacy-terms-accepted-badge = Acceptées
+privacy-terms-accepted-on = Acceptées le { $date }
+privacy-terms-new-version = Une nouvelle version est disponible
+privacy-terms-earlier-version = Vous avez accepté la version { $version } le { $date }.
+privacy-terms-accept = Accepter
+privacy-terms-accept-label = Accepter les conditions d’utilisation de { $organization }, version { $version }
+privacy-terms-accepted = Vous avez accepté les conditions d’utilisation de { $organization } (version { $version }).
 
 ## Organisations
 confirm = Confirmer

@@ -61,3 +61,6 @@ field-not-a-string = Cette valeur doit être du texte, ou vide pour l’effacer.
 field-invalid-phone = Saisissez un numéro de téléphone tel que +33 1 23 45 67 89.
 field-invalid-language-tag = Choisissez une langue telle que fr-FR.
 field-invalid-time-zone = Choisissez un fuseau horaire tel que Europe/Paris.
+field-not-https-url = Saisissez une adresse https comme https://contoso.example/terms.
+field-terms-version-required = Indiquez la version des conditions d’utilisation, par exemple 2026-11.
+field-terms-url-required = Indiquez l’adresse https des conditions d’utilisation.
