@@ -51,6 +51,8 @@ const IDEMPOTENT_WRITES: &[&str] = &[
     "/myaccount.identity.v1.IdentityService/RevokeMyOtherSessions",
     "/myaccount.identity.v1.IdentityService/DeleteMyAccount",
     "/myaccount.devices.v1.DevicesService/DisableMyDevice",
+    // The same version accepted again leaves the first acceptance as it was.
+    "/myaccount.organizations.v1.OrganizationsService/AcceptMyOrganizationTerms",
     "/myaccount.audit.v1.AuditService/ReviewMySignIn",
 ];
 

@@ -139,6 +139,25 @@ pub struct OrganizationPrivacy {
     pub contact_email: Option<String>,
 }
 
+/// An organization's terms of use: where to read them and their current version.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TermsOfUse {
+    pub url: String,
+    /// The version members accept ("2026-11", "3").
+    pub version: String,
+}
+
+impl TermsOfUse {
+    /// The terms, when the organization has them (the service sets URL and version together).
+    fn of(o: &organizations::Organization) -> Option<Self> {
+        (!o.terms_of_use_url.is_empty() && !o.terms_of_use_version.is_empty()).then(|| Self {
+            url: o.terms_of_use_url.clone(),
+            version: o.terms_of_use_version.clone(),
+        })
+    }
+}
+
 /// An organization as its members and invitees see it.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -154,6 +173,8 @@ pub struct OrganizationDetails {
     pub sign_in_retention_days: Option<i32>,
     /// Members whose home organization this is may delete their own account.
     pub allow_self_deletion: bool,
+    /// Absent when the organization has no terms of use.
+    pub terms_of_use: Option<TermsOfUse>,
 }
 
 fn non_empty(s: String) -> Option<String> {
@@ -164,6 +185,7 @@ impl OrganizationDetails {
     fn of(id: String, o: Option<organizations::Organization>) -> Self {
         match o {
             Some(o) => Self {
+                terms_of_use: TermsOfUse::of(&o),
                 id,
                 display_name: o.display_name,
                 known: true,
@@ -190,6 +212,7 @@ impl OrganizationDetails {
                 mfa_required: false,
                 sign_in_retention_days: None,
                 allow_self_deletion: false,
+                terms_of_use: None,
             },
         }
     }
@@ -209,6 +232,12 @@ pub struct MyOrganization {
     pub can_leave: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cannot_leave_reason: Option<String>,
+    /// The version of the organization's terms of use I accepted last, and when (absent when I
+    /// never accepted any).
+    pub accepted_terms_version: Option<String>,
+    pub terms_accepted_at: Option<String>,
+    /// Whether I accepted the current version of the terms (false when there are none).
+    pub accepted_current_terms: bool,
 }
 
 fn membership_kind(kind: i32) -> &'static str {
@@ -226,9 +255,19 @@ impl From<organizations::MyOrganization> for MyOrganization {
             invited_by: non_empty(m.invited_by_user_principal_name).or(non_empty(m.invited_by)),
             can_leave: m.can_leave,
             cannot_leave_reason: non_empty(m.cannot_leave_reason),
+            accepted_terms_version: non_empty(m.accepted_terms_version),
+            terms_accepted_at: rfc3339(m.terms_accepted_at.as_ref()),
+            accepted_current_terms: m.accepted_current_terms,
             organization: OrganizationDetails::of(m.organization_id, m.organization),
         }
     }
+}
+
+/// The version of an organization's terms of use I was shown and accept.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AcceptTermsBody {
+    pub version: String,
 }
 
 /// An invitation to become a guest of an organization.

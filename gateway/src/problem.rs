@@ -42,10 +42,10 @@ pub const CODES: [&str; 24] = [
     "unsupported-media-type",
 ];
 
-/// Field reason codes of identity and the gateway with a message of their own in every catalog
-/// (`field-<reason>`), besides the shared ones of `platform::error::violation_reason::ALL`;
+/// Field reason codes of identity, organizations' terms of use and the gateway with a message of
+/// their own in every catalog (`field-<reason>`), besides the shared ones of `platform::error::violation_reason::ALL`;
 /// others are written as `field-invalid` outside English.
-pub const FIELD_REASONS: [&str; 12] = [
+pub const FIELD_REASONS: [&str; 15] = [
     "INVALID",
     "REQUIRED",
     "TOO_LONG",
@@ -58,6 +58,9 @@ pub const FIELD_REASONS: [&str; 12] = [
     "INVALID_PHONE",
     "INVALID_LANGUAGE_TAG",
     "INVALID_TIME_ZONE",
+    "NOT_HTTPS_URL",
+    "TERMS_VERSION_REQUIRED",
+    "TERMS_URL_REQUIRED",
 ];
 
 /// `INVALID_TIME_ZONE` -> `field-invalid-time-zone`.

@@ -251,7 +251,7 @@ async fn sign_in(
 mod organizations {
     use std::time::Duration;
 
-    use anyhow::bail;
+    use anyhow::{Context, bail};
     use myaccount_proto::identity::v1::identity_service_client::IdentityServiceClient;
     use myaccount_proto::organizations::v1 as pb;
     use myaccount_proto::organizations::v1::organizations_service_client::OrganizationsServiceClient;
@@ -275,7 +275,18 @@ mod organizations {
 
     use platform::auth::bearer_request as bearer;
 
-    /// Creates Contoso (with the id identity's users already name) and the partner organizations.
+    /// Each tenant's terms of use: where they are published under its domain, and the version.
+    fn terms_of_use(id: &str, domain: &str) -> (String, String) {
+        let (path, version) = match id {
+            FABRIKAM_ORGANIZATION_ID => ("legal/terms", "4"),
+            NORTHWIND_ORGANIZATION_ID => ("terms-of-use", "2026-09"),
+            _ => ("legal/terms-of-use", "2026-11"),
+        };
+        (format!("https://www.{domain}/{path}"), version.to_owned())
+    }
+
+    /// Creates Contoso (with the id identity's users already name) and the partner organizations,
+    /// each with terms of use.
     pub async fn seed_tenants(client: &Client, admin_token: &str) -> anyhow::Result<()> {
         // Contoso lets its members delete their own account, so the demo shows that page whole.
         let tenants = [
@@ -298,6 +309,7 @@ mod organizations {
             ),
         ];
         for (id, name, domain, mfa_required, retention, allow_self_deletion) in tenants {
+            let (terms_of_use_url, terms_of_use_version) = terms_of_use(id, domain);
             let request = pb::CreateOrganizationRequest {
                 organization_id: id.into(),
                 settings: Some(pb::OrganizationSettings {
@@ -309,6 +321,8 @@ mod organizations {
                     mfa_required,
                     sign_in_retention_days: Some(retention),
                     allow_self_deletion,
+                    terms_of_use_url,
+                    terms_of_use_version,
                 }),
             };
             match client.clone().create_organization(bearer(request, admin_token)?).await {
@@ -321,7 +335,8 @@ mod organizations {
     }
 
     /// Adele is invited to Fabrikam and Northwind; she accepts Fabrikam's invitation and leaves
-    /// Northwind's pending. Invitations already made or answered are left as they are.
+    /// Northwind's pending. Invitations already made or answered are left as they are. She has
+    /// accepted Fabrikam's terms of use and not yet Contoso's, so the Privacy page shows both.
     pub async fn seed_guest_memberships(
         client: &Client,
         identity: &mut IdentityServiceClient<SignedAsWorkload<Channel>>,
@@ -362,27 +377,39 @@ mod organizations {
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         };
-        if mine
+        if !mine
             .organizations
             .iter()
             .any(|o| o.organization_id == FABRIKAM_ORGANIZATION_ID)
         {
-            return Ok(());
+            accept_invitation_to(client, &token, FABRIKAM_ORGANIZATION_ID).await?;
         }
+        let (_, version) = terms_of_use(FABRIKAM_ORGANIZATION_ID, "fabrikam.example");
+        let request = pb::AcceptMyOrganizationTermsRequest {
+            organization_id: FABRIKAM_ORGANIZATION_ID.into(),
+            version,
+        };
+        // Accepting the version already accepted changes nothing, so a second run is harmless.
+        client
+            .clone()
+            .accept_my_organization_terms(bearer(request, &token)?)
+            .await
+            .context("accepting Fabrikam's terms of use")?;
+        Ok(())
+    }
+
+    async fn accept_invitation_to(client: &Client, token: &str, organization_id: &str) -> anyhow::Result<()> {
         let invitations = client
             .clone()
-            .list_my_invitations(bearer(pb::ListMyInvitationsRequest {}, &token)?)
+            .list_my_invitations(bearer(pb::ListMyInvitationsRequest {}, token)?)
             .await?
             .into_inner()
             .invitations;
-        if let Some(invitation) = invitations
-            .iter()
-            .find(|i| i.organization_id == FABRIKAM_ORGANIZATION_ID)
-        {
+        if let Some(invitation) = invitations.iter().find(|i| i.organization_id == organization_id) {
             let request = pb::AcceptInvitationRequest {
                 invitation_id: invitation.id.clone(),
             };
-            client.clone().accept_invitation(bearer(request, &token)?).await?;
+            client.clone().accept_invitation(bearer(request, token)?).await?;
         }
         Ok(())
     }

@@ -394,6 +394,7 @@ catalogue! {
     MemberRemoved => (Organizations, "member_removed"),
     InvitationCreated => (Organizations, "invitation_created"),
     InvitationDeclined => (Organizations, "invitation_declined"),
+    TermsAccepted => (Organizations, "terms_accepted"),
 }
 
 /// A connection to NATS with JetStream and the installation's naming.

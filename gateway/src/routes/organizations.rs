@@ -8,8 +8,8 @@ use myaccount_proto::organizations::v1 as pb;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::extract::{ApiPath, Bearer};
-use crate::json::{Invitation, List, MyOrganization};
+use crate::extract::{ApiJson, ApiPath, Bearer};
+use crate::json::{AcceptTermsBody, Invitation, List, MyOrganization};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -17,6 +17,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_my_organizations))
         .routes(routes!(leave))
+        .routes(routes!(accept_terms))
         .routes(routes!(list_my_invitations))
         .routes(routes!(accept))
         .routes(routes!(decline))
@@ -62,6 +63,34 @@ pub async fn leave(
         .leave_organization(bearer.request(pb::LeaveOrganizationRequest { organization_id: id })?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Accepts the current terms of use of one of my organizations, naming the version I was shown;
+/// answers the organization as `GET /me/organizations` shows it. Accepting the version I already
+/// accepted changes nothing.
+#[utoipa::path(
+    post,
+    path = "/me/organizations/{id}/terms/accept",
+    tag = "organizations",
+    params(("id" = String, Path, description = "the organization id")),
+    request_body = AcceptTermsBody,
+    responses((status = 200, description = "The organization, with the version I accepted and when", body = MyOrganization), (status = 400, description = "`validation-error`: the id or version is not valid; `failed-precondition`: the version is no longer the current one (the terms changed), or the organization has no terms of use", body = Problem, content_type = "application/problem+json"), (status = 404, description = "`not-found`: no such membership of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"))
+)]
+pub async fn accept_terms(
+    State(state): State<AppState>,
+    bearer: Bearer,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(body): ApiJson<AcceptTermsBody>,
+) -> Result<Json<MyOrganization>, Problem> {
+    let accepted = state
+        .organizations()
+        .accept_my_organization_terms(bearer.request(pb::AcceptMyOrganizationTermsRequest {
+            organization_id: id,
+            version: body.version,
+        })?)
+        .await?
+        .into_inner();
+    Ok(Json(accepted.into()))
 }
 
 #[utoipa::path(

@@ -100,11 +100,48 @@ pub struct SelfDeletion {
     pub reason: Option<String>,
 }
 
+/// The terms of use of one of my organizations and whether I accepted them.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TermsOfUseStatus {
+    pub organization_id: String,
+    pub organization_name: String,
+    pub url: String,
+    /// The current version.
+    pub version: String,
+    /// The version I accepted last, and when; absent when I never accepted any.
+    pub accepted_version: Option<String>,
+    pub accepted_at: Option<String>,
+    /// Whether I accepted the current version (an earlier version does not count).
+    pub accepted: bool,
+}
+
+impl TermsOfUseStatus {
+    /// The terms of a membership's organization, when it has some.
+    fn of(m: &organizations::MyOrganization) -> Option<Self> {
+        let o = m.organization.as_ref()?;
+        if o.terms_of_use_url.is_empty() || o.terms_of_use_version.is_empty() {
+            return None;
+        }
+        Some(Self {
+            organization_id: m.organization_id.clone(),
+            organization_name: o.display_name.clone(),
+            url: o.terms_of_use_url.clone(),
+            version: o.terms_of_use_version.clone(),
+            accepted_version: non_empty(m.accepted_terms_version.clone()),
+            accepted_at: rfc3339(m.terms_accepted_at.as_ref()),
+            accepted: m.accepted_current_terms,
+        })
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PrivacyView {
     /// Home first, then guest organizations.
     pub organizations: Vec<OrganizationDataView>,
+    /// The terms of use of my organizations that have them, in the same order.
+    pub terms_of_use: Vec<TermsOfUseStatus>,
     pub retention: RetentionView,
     pub self_deletion: SelfDeletion,
 }
@@ -113,7 +150,7 @@ pub struct PrivacyView {
     get,
     path = "/me/privacy",
     tag = "privacy",
-    responses((status = 200, description = "Per organization (home first) its privacy statement, contacts and which service keeps which of my data; retention; whether I may delete my account", body = PrivacyView))
+    responses((status = 200, description = "Per organization (home first) its privacy statement, contacts and which service keeps which of my data; the terms of use of my organizations that have them and whether I accepted the current version; retention; whether I may delete my account", body = PrivacyView))
 )]
 pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Json<PrivacyView>, Problem> {
     let describe = || bearer.request(privacy::DescribeMyPersonalDataRequest {});
@@ -158,9 +195,9 @@ pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Js
         ServiceAnswer::new("organizations", organizations.categories),
         ServiceAnswer::new("audit", audit.categories),
     ];
+    let memberships = memberships.into_inner().organizations;
+    let terms_of_use = memberships.iter().filter_map(TermsOfUseStatus::of).collect();
     let organizations = memberships
-        .into_inner()
-        .organizations
         .into_iter()
         .map(|m| {
             let holder = if m.kind == organizations::MembershipKind::Home as i32 {
@@ -176,6 +213,7 @@ pub async fn privacy(State(state): State<AppState>, bearer: Bearer) -> Result<Js
         .collect();
     Ok(Json(PrivacyView {
         organizations,
+        terms_of_use,
         retention: RetentionView {
             sign_in_retention_days: retention.sign_in_retention_days,
             activity_retention: retention.activity_retention,

@@ -128,6 +128,9 @@ async fn the_web_ui_works_in_a_real_browser() {
     let german_session = system.sign_in_ok(&german_user).await;
     let (german_app, german_step, _) = system.add_authenticator_app(&german_session.access_token).await;
     let german_step = german_step.to_string();
+    // Terms of use: a person of Tailspin accepted its terms before a new version came out, and
+    // accepts the new version on the Privacy page.
+    let terms_user = user_who_accepted_earlier_terms(&system).await;
 
     let artifacts = workspace.join("target/browser-artifacts");
     // Only this run's failures: earlier screenshots would mislead.
@@ -180,6 +183,9 @@ async fn the_web_ui_works_in_a_real_browser() {
         ("GERMAN_PASSWORD", german_user.password.as_str()),
         ("GERMAN_TOTP_SECRET", german_app.secret()),
         ("GERMAN_TOTP_LAST_STEP", german_step.as_str()),
+        ("TERMS_USER", terms_user.upn.as_str()),
+        ("TERMS_PASSWORD", terms_user.password.as_str()),
+        ("TERMS_ORGANIZATION", "Tailspin"),
     ];
     let env: Vec<(String, String)> = env.into_iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     run_node("e2e/", &env, &artifacts).await;
@@ -373,6 +379,62 @@ async fn guest_of_another_organization(system: &TestSystem, home: &str, guest: &
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// Publishes an organization's terms of use, as its admin.
+async fn publish_terms(system: &TestSystem, organization_id: &str, version: &str) {
+    use myaccount_proto::organizations::v1 as pb;
+    let request = platform::auth::bearer_request(
+        pb::UpdateOrganizationRequest {
+            organization_id: organization_id.into(),
+            settings: Some(pb::OrganizationSettings {
+                terms_of_use_url: "https://tailspin.example/legal/terms".into(),
+                terms_of_use_version: version.into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["terms_of_use_url".into(), "terms_of_use_version".into()],
+            }),
+        },
+        &system.admin_token().await,
+    )
+    .expect("a request");
+    organizations_as_admin(system)
+        .update_organization(request)
+        .await
+        .expect("the admin publishes terms of use");
+}
+
+/// A new person of Tailspin who accepted version 2026-10 of its terms of use, after which the
+/// admin published version 2026-11.
+async fn user_who_accepted_earlier_terms(system: &TestSystem) -> TestUser {
+    let tailspin = create_organization(system, "Tailspin", false).await;
+    publish_terms(system, &tailspin, "2026-10").await;
+    let user = system.create_user_in(&tailspin).await;
+    let token = system.sign_in_ok(&user).await.access_token;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // Organizations hears of the person (the home membership) from identity.
+    loop {
+        let accepted = system
+            .request(
+                Method::POST,
+                &format!("/api/v1/me/organizations/{tailspin}/terms/accept"),
+                Some(&token),
+                Some(&json!({ "version": "2026-10" })),
+            )
+            .await;
+        if accepted.status() == StatusCode::OK {
+            break;
+        }
+        assert_eq!(accepted.status(), StatusCode::NOT_FOUND, "not a member yet");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "organizations did not hear of the person"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    publish_terms(system, &tailspin, "2026-11").await;
+    user
 }
 
 /// A new person of a new organization that requires multi-factor authentication, once identity

@@ -494,6 +494,17 @@ async fn every_operation_answers_what_the_published_document_says() {
         None,
     )
     .await;
+    admin
+        .publish_terms(&contoso, "https://contoso.example/legal/terms", "2026-11")
+        .await;
+    c.call(
+        Method::POST,
+        "/api/v1/me/organizations/{id}/terms/accept",
+        &[&contoso],
+        Some(&token),
+        Some(json!({ "version": "2026-11" })),
+    )
+    .await;
     c.call(Method::GET, "/api/v1/me/organizations", &[], Some(&token), None)
         .await;
     c.call(Method::GET, "/api/v1/me/privacy", &[], Some(&token), None).await;

@@ -52,6 +52,7 @@ impl Admin {
                 mfa_required: false,
                 sign_in_retention_days: None,
                 allow_self_deletion: false,
+                ..Default::default()
             }),
         });
         self.client
@@ -99,6 +100,26 @@ impl Admin {
             .update_organization(request)
             .await
             .expect("the admin changes the requirement");
+    }
+
+    /// Publishes the organization's terms of use (a new version asks members to accept again).
+    pub(crate) async fn publish_terms(&self, organization_id: &str, url: &str, version: &str) {
+        let request = self.request(pb::UpdateOrganizationRequest {
+            organization_id: organization_id.into(),
+            settings: Some(pb::OrganizationSettings {
+                terms_of_use_url: url.into(),
+                terms_of_use_version: version.into(),
+                ..Default::default()
+            }),
+            update_mask: Some(prost_types::FieldMask {
+                paths: vec!["terms_of_use_url".into(), "terms_of_use_version".into()],
+            }),
+        });
+        self.client
+            .clone()
+            .update_organization(request)
+            .await
+            .expect("the admin publishes terms of use");
     }
 
     /// Invites `user` and returns the invitation id.
@@ -506,4 +527,125 @@ async fn after_a_multi_factor_step_up_a_guest_leaves_and_the_platform_hears_of_i
     assert_eq!(events[0].user_id, adele.id);
     assert_eq!(events[0].organization_id, fabrikam);
     assert!(!events[0].session_id.is_empty());
+}
+
+async fn accept_terms(system: &TestSystem, session: &Session, organization_id: &str, body: Value) -> reqwest::Response {
+    system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/organizations/{organization_id}/terms/accept"),
+            Some(&session.access_token),
+            Some(&body),
+        )
+        .await
+}
+
+async fn privacy_terms(system: &TestSystem, session: &Session) -> Value {
+    let response = system.get("/api/v1/me/privacy", &session.access_token).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let view: Value = response.json().await.expect("json");
+    view["termsOfUse"].clone()
+}
+
+#[tokio::test]
+async fn a_person_accepts_an_organizations_terms_of_use_and_is_asked_again_for_a_new_version() {
+    let system = TestSystem::spawn().await;
+    let admin = Admin::of(&system).await;
+    let contoso = admin.create_organization("Contoso", None).await;
+    let fabrikam = admin.create_organization("Fabrikam", None).await;
+    admin
+        .publish_terms(&contoso, "https://contoso.example/legal/terms", "2026-11")
+        .await;
+    let adele = system.create_user_in(&contoso).await;
+    let session = system.sign_in_ok(&adele).await;
+    wait_for_home(&system, &session).await;
+    let invitation = admin.invite(&fabrikam, &adele).await;
+    let joined = post(
+        &system,
+        &format!("/api/v1/me/invitations/{invitation}/accept"),
+        &session,
+    )
+    .await;
+    assert_eq!(joined.status(), StatusCode::OK);
+
+    assert_eq!(
+        privacy_terms(&system, &session).await,
+        json!([{
+            "organizationId": contoso,
+            "organizationName": "Contoso",
+            "url": "https://contoso.example/legal/terms",
+            "version": "2026-11",
+            "acceptedVersion": null,
+            "acceptedAt": null,
+            "accepted": false
+        }]),
+        "only organizations with terms; Fabrikam has none"
+    );
+
+    let accepted = accept_terms(&system, &session, &contoso, json!({ "version": "2026-11" })).await;
+    assert_eq!(accepted.status(), StatusCode::OK);
+    let accepted: Value = accepted.json().await.expect("json");
+    assert_eq!(accepted["id"], contoso.as_str());
+    assert_eq!(
+        accepted["termsOfUse"],
+        json!({ "url": "https://contoso.example/legal/terms", "version": "2026-11" })
+    );
+    assert_eq!(accepted["acceptedTermsVersion"], "2026-11");
+    assert_eq!(accepted["acceptedCurrentTerms"], true);
+    let accepted_at = accepted["termsAcceptedAt"].as_str().expect("when").to_owned();
+    let listed = items(&system, "/api/v1/me/organizations", &session).await;
+    assert_eq!(listed[0], accepted, "as GET /me/organizations shows it");
+    let terms = privacy_terms(&system, &session).await;
+    assert_eq!(terms[0]["accepted"], true);
+    assert_eq!(terms[0]["acceptedVersion"], "2026-11");
+    assert_eq!(terms[0]["acceptedAt"], accepted_at.as_str());
+
+    // The admin publishes a new version: the earlier acceptance no longer counts.
+    admin
+        .publish_terms(&contoso, "https://contoso.example/legal/terms", "2027-01")
+        .await;
+    let terms = privacy_terms(&system, &session).await;
+    assert_eq!(terms[0]["version"], "2027-01");
+    assert_eq!(terms[0]["acceptedVersion"], "2026-11");
+    assert_eq!(terms[0]["accepted"], false);
+
+    let stale = accept_terms(&system, &session, &contoso, json!({ "version": "2026-11" })).await;
+    let problem = assert_problem(stale, StatusCode::BAD_REQUEST).await;
+    assert_eq!(problem["code"], "failed-precondition");
+    assert!(
+        problem["detail"].as_str().expect("detail").contains("changed"),
+        "{problem}"
+    );
+    let no_terms = accept_terms(&system, &session, &fabrikam, json!({ "version": "1" })).await;
+    assert_problem(no_terms, StatusCode::BAD_REQUEST).await;
+    let stranger = accept_terms(
+        &system,
+        &session,
+        &Uuid::new_v4().to_string(),
+        json!({ "version": "1" }),
+    )
+    .await;
+    assert_problem(stranger, StatusCode::NOT_FOUND).await;
+    let invalid = accept_terms(&system, &session, "not-an-id", json!({ "version": "" })).await;
+    let problem = assert_problem(invalid, StatusCode::BAD_REQUEST).await;
+    let fields: Vec<(&str, &str)> = problem["errors"]
+        .as_array()
+        .expect("field errors")
+        .iter()
+        .map(|e| (e["field"].as_str().expect("field"), e["code"].as_str().expect("code")))
+        .collect();
+    assert_eq!(fields, [("organizationId", "INVALID_ID"), ("version", "REQUIRED")]);
+    let unknown_field = accept_terms(&system, &session, &contoso, json!({ "version": "2027-01", "ok": true })).await;
+    assert_problem(unknown_field, StatusCode::BAD_REQUEST).await;
+    assert_eq!(
+        privacy_terms(&system, &session).await[0]["accepted"],
+        false,
+        "nothing changed"
+    );
+
+    let renewed = accept_terms(&system, &session, &contoso, json!({ "version": "2027-01" })).await;
+    assert_eq!(renewed.status(), StatusCode::OK);
+    let terms = privacy_terms(&system, &session).await;
+    assert_eq!(terms[0]["accepted"], true);
+    assert_eq!(terms[0]["acceptedVersion"], "2027-01");
 }

@@ -433,6 +433,17 @@ fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
             details.insert("reset".into(), "true".into());
             details.insert("methods_proven".into(), changed.methods_proven.join(","));
         }
+    } else if let Some(accepted) = d.decode::<myaccount_proto::events::v1::TermsAccepted>() {
+        let accepted = accepted?;
+        // The organization's name as it was when the terms were accepted: audit keeps no
+        // organization names of its own.
+        summary = format!(
+            "Accepted the terms of use of {} (version {})",
+            accepted.organization_display_name, accepted.version
+        );
+        details.insert("organization_id".into(), accepted.organization_id);
+        details.insert("organization_name".into(), accepted.organization_display_name);
+        details.insert("version".into(), accepted.version);
     } else if let Some(flagged) = d.decode::<SignInFlagged>() {
         let flagged = flagged?;
         summary = "Reported a sign-in as not me; every session was signed out".into();

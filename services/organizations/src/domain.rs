@@ -13,6 +13,18 @@ pub const MAX_VERIFIED_DOMAINS: usize = 50;
 const MAX_NAME: usize = 256;
 const MAX_URL: usize = 2048;
 const MAX_UPN: usize = 256;
+/// A version of terms of use is a label ("2026-11", "3"), not a text.
+pub const MAX_TERMS_VERSION: usize = 32;
+
+/// Stable codes of organizations' own field violations (`FieldViolation.reason`).
+pub mod terms_reason {
+    /// A URL that is not https (or not a URL at all).
+    pub const NOT_HTTPS_URL: &str = "NOT_HTTPS_URL";
+    /// Terms of use without a version: members could not say what they accepted.
+    pub const TERMS_VERSION_REQUIRED: &str = "TERMS_VERSION_REQUIRED";
+    /// A version of terms of use without their URL: there is nothing to read and accept.
+    pub const TERMS_URL_REQUIRED: &str = "TERMS_URL_REQUIRED";
+}
 
 /// Why the home organization cannot be left; also shown next to it in "my organizations".
 pub const HOME_CANNOT_BE_LEFT: &str =
@@ -39,6 +51,26 @@ pub struct OrganizationSettings {
     pub sign_in_retention_days: i32,
     /// Members whose home organization this is may delete their own account.
     pub allow_self_deletion: bool,
+    /// https URL of the terms of use; empty with the version when there are none.
+    pub terms_of_use_url: String,
+    pub terms_of_use_version: String,
+}
+
+/// An organization's terms of use, which its members are asked to accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermsOfUse<'a> {
+    pub url: &'a str,
+    pub version: &'a str,
+}
+
+impl OrganizationSettings {
+    /// The terms of use, when the organization has them (the URL and version are set together).
+    pub fn terms_of_use(&self) -> Option<TermsOfUse<'_>> {
+        (!self.terms_of_use_url.is_empty() && !self.terms_of_use_version.is_empty()).then(|| TermsOfUse {
+            url: &self.terms_of_use_url,
+            version: &self.terms_of_use_version,
+        })
+    }
 }
 
 /// The settings as an admin sent them, before validation.
@@ -52,6 +84,8 @@ pub struct SettingsInput {
     pub mfa_required: bool,
     pub sign_in_retention_days: Option<i32>,
     pub allow_self_deletion: bool,
+    pub terms_of_use_url: String,
+    pub terms_of_use_version: String,
 }
 
 /// The settings that an update mask can name.
@@ -65,10 +99,12 @@ pub enum SettingsField {
     MfaRequired,
     SignInRetentionDays,
     AllowSelfDeletion,
+    TermsOfUseUrl,
+    TermsOfUseVersion,
 }
 
 impl SettingsField {
-    pub const ALL: [SettingsField; 8] = [
+    pub const ALL: [SettingsField; 10] = [
         SettingsField::DisplayName,
         SettingsField::VerifiedDomains,
         SettingsField::PrivacyStatementUrl,
@@ -77,6 +113,8 @@ impl SettingsField {
         SettingsField::MfaRequired,
         SettingsField::SignInRetentionDays,
         SettingsField::AllowSelfDeletion,
+        SettingsField::TermsOfUseUrl,
+        SettingsField::TermsOfUseVersion,
     ];
 
     pub fn name(self) -> &'static str {
@@ -89,6 +127,8 @@ impl SettingsField {
             SettingsField::MfaRequired => "mfa_required",
             SettingsField::SignInRetentionDays => "sign_in_retention_days",
             SettingsField::AllowSelfDeletion => "allow_self_deletion",
+            SettingsField::TermsOfUseUrl => "terms_of_use_url",
+            SettingsField::TermsOfUseVersion => "terms_of_use_version",
         }
     }
 
@@ -123,12 +163,18 @@ impl SettingsInput {
             mfa_required: false,
             sign_in_retention_days: limit.default_days(),
             allow_self_deletion: false,
+            terms_of_use_url: String::new(),
+            terms_of_use_version: String::new(),
         };
+        let mut terms_invalid = false;
         for field in SettingsField::ALL {
             if field == SettingsField::SignInRetentionDays && self.sign_in_retention_days.is_none() {
                 continue;
             }
-            self.apply(field, &mut settings, limit, &mut v);
+            terms_invalid |= self.apply(field, &mut settings, limit, &mut v) && field.is_terms();
+        }
+        if !terms_invalid {
+            terms_complete(&settings, &mut v);
         }
         v.into_result().map(|()| settings)
     }
@@ -143,6 +189,7 @@ impl SettingsInput {
         let mut v = Violations::new();
         let mut settings = current.clone();
         let mut seen = Vec::new();
+        let mut terms_invalid = false;
         if paths.is_empty() {
             v.add_with_reason(
                 "update_mask",
@@ -159,7 +206,7 @@ impl SettingsInput {
                 ),
                 Some(field) => {
                     seen.push(field);
-                    self.apply(field, &mut settings, limit, &mut v);
+                    terms_invalid |= self.apply(field, &mut settings, limit, &mut v) && field.is_terms();
                 }
                 None => v.add_with_reason(
                     "update_mask",
@@ -171,17 +218,23 @@ impl SettingsInput {
                 ),
             }
         }
+        // A change of one half of the terms is checked against the other half as it stands.
+        if !terms_invalid && seen.iter().any(|f| f.is_terms()) {
+            terms_complete(&settings, &mut v);
+        }
         v.into_result().map(|()| settings)
     }
 
-    /// Checks one field of this input and writes its normalised value into `settings`.
+    /// Checks one field of this input and writes its normalised value into `settings`; true
+    /// when the field's value was refused.
     fn apply(
         &self,
         field: SettingsField,
         settings: &mut OrganizationSettings,
         limit: RetentionLimit,
         v: &mut Violations,
-    ) {
+    ) -> bool {
+        let before = v.len();
         let name = field.name();
         match field {
             SettingsField::DisplayName => {
@@ -225,7 +278,57 @@ impl SettingsInput {
                     "is required when named in the update mask",
                 ),
             },
+            SettingsField::TermsOfUseUrl => {
+                let value = self.terms_of_use_url.trim();
+                if value.chars().count() > MAX_URL {
+                    v.add_with_reason(
+                        name,
+                        violation_reason::TOO_LONG,
+                        format!("at most {MAX_URL} characters"),
+                    );
+                } else if !value.is_empty() && !is_https_url(value) {
+                    v.add_with_reason(
+                        name,
+                        terms_reason::NOT_HTTPS_URL,
+                        "must be an https URL such as https://contoso.example/terms",
+                    );
+                }
+                settings.terms_of_use_url = value.to_owned();
+            }
+            SettingsField::TermsOfUseVersion => {
+                let value = self.terms_of_use_version.trim();
+                v.text(name, value, MAX_TERMS_VERSION);
+                settings.terms_of_use_version = value.to_owned();
+            }
         }
+        v.len() > before
+    }
+}
+
+impl SettingsField {
+    fn is_terms(self) -> bool {
+        matches!(self, SettingsField::TermsOfUseUrl | SettingsField::TermsOfUseVersion)
+    }
+}
+
+/// Terms of use are a URL and a version together, or nothing: a URL alone leaves members unable
+/// to say what they accepted, a version alone gives them nothing to read.
+fn terms_complete(settings: &OrganizationSettings, v: &mut Violations) {
+    match (
+        settings.terms_of_use_url.is_empty(),
+        settings.terms_of_use_version.is_empty(),
+    ) {
+        (false, true) => v.add_with_reason(
+            SettingsField::TermsOfUseVersion.name(),
+            terms_reason::TERMS_VERSION_REQUIRED,
+            "is required with terms_of_use_url: the version members accept, such as 2026-11",
+        ),
+        (true, false) => v.add_with_reason(
+            SettingsField::TermsOfUseUrl.name(),
+            terms_reason::TERMS_URL_REQUIRED,
+            "is required with terms_of_use_version: the https URL where the terms can be read",
+        ),
+        _ => {}
     }
 }
 
@@ -383,6 +486,15 @@ pub struct Membership {
     pub joined_at: DateTime<Utc>,
     pub invited_by: Option<Uuid>,
     pub invitation_id: Option<Uuid>,
+    /// The terms of use of the organization the member accepted last, if any.
+    pub terms_accepted: Option<TermsAcceptance>,
+}
+
+/// Which version of an organization's terms of use a member accepted, and when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermsAcceptance {
+    pub version: String,
+    pub accepted_at: DateTime<Utc>,
 }
 
 impl Membership {
@@ -403,6 +515,50 @@ pub struct MyOrganization {
     pub membership: Membership,
     pub organization: Option<Organization>,
     pub invited_by_user_principal_name: Option<String>,
+}
+
+impl MyOrganization {
+    /// Whether the member accepted the organization's current terms of use. An acceptance of an
+    /// earlier version does not count: a new version must be accepted again.
+    pub fn accepted_current_terms(&self) -> bool {
+        let current = self
+            .organization
+            .as_ref()
+            .and_then(|o| o.settings.terms_of_use())
+            .map(|t| t.version);
+        let accepted = self.membership.terms_accepted.as_ref().map(|a| a.version.as_str());
+        current.is_some() && current == accepted
+    }
+}
+
+/// What a member's acceptance of terms of use comes to, given the version they were shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TermsDecision {
+    /// A first acceptance of this version: record it.
+    Accept,
+    /// The member had accepted this very version already: nothing changes.
+    AlreadyAccepted,
+    /// The organization has no terms of use.
+    NoTerms,
+    /// The version shown is not the current one: the terms changed since.
+    Changed { current: String },
+}
+
+/// Decides an acceptance of `seen_version` of the terms of `organization` (`None`: not known
+/// here yet, so it has no terms) by a member whose last acceptance is `accepted`.
+pub fn decide_terms(
+    organization: Option<&Organization>,
+    accepted: Option<&TermsAcceptance>,
+    seen_version: &str,
+) -> TermsDecision {
+    match organization.and_then(|o| o.settings.terms_of_use()) {
+        None => TermsDecision::NoTerms,
+        Some(terms) if terms.version != seen_version => TermsDecision::Changed {
+            current: terms.version.to_owned(),
+        },
+        Some(terms) if accepted.is_some_and(|a| a.version == terms.version) => TermsDecision::AlreadyAccepted,
+        Some(_) => TermsDecision::Accept,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -489,6 +645,16 @@ pub fn personal_data_held() -> Vec<DataCategory> {
             "until your account is deleted",
             GuestOrganization,
         ),
+        DataCategory::new(
+            "the terms of use you accepted (version and time)",
+            "until your account is deleted",
+            HomeOrganization,
+        ),
+        DataCategory::new(
+            "the terms of use you accepted (version and time)",
+            "until you leave or are removed",
+            GuestOrganization,
+        ),
     ]
 }
 
@@ -508,6 +674,8 @@ mod tests {
             mfa_required: true,
             sign_in_retention_days: None,
             allow_self_deletion: false,
+            terms_of_use_url: "https://contoso.example/terms".into(),
+            terms_of_use_version: " 2026-11 ".into(),
         }
     }
 
@@ -532,6 +700,8 @@ mod tests {
             mfa_required: false,
             sign_in_retention_days: Some(366),
             allow_self_deletion: false,
+            terms_of_use_url: "http://contoso.example/terms".into(),
+            terms_of_use_version: "x".repeat(MAX_TERMS_VERSION + 1),
         };
         let fields: Vec<String> = bad
             .validate_new(LIMIT)
@@ -548,9 +718,138 @@ mod tests {
                 "privacy_statement_url",
                 "privacy_contact_email",
                 "technical_contact_email",
-                "sign_in_retention_days"
+                "sign_in_retention_days",
+                "terms_of_use_url",
+                "terms_of_use_version"
             ]
         );
+    }
+
+    fn reasons(violations: &[FieldViolation]) -> Vec<(&str, &str)> {
+        violations
+            .iter()
+            .map(|v| (v.field.as_str(), v.reason.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn terms_of_use_are_a_url_and_a_version_together() {
+        let current = input().validate_new(LIMIT).expect("valid");
+        assert_eq!(
+            current.terms_of_use(),
+            Some(TermsOfUse {
+                url: "https://contoso.example/terms",
+                version: "2026-11"
+            })
+        );
+
+        let url_only = SettingsInput {
+            terms_of_use_url: "https://fabrikam.example/terms".into(),
+            ..input()
+        }
+        .apply_to(
+            &OrganizationSettings {
+                terms_of_use_url: String::new(),
+                terms_of_use_version: String::new(),
+                ..current.clone()
+            },
+            &["terms_of_use_url".into()],
+            LIMIT,
+        )
+        .expect_err("a URL without a version");
+        assert_eq!(
+            reasons(&url_only),
+            [("terms_of_use_version", terms_reason::TERMS_VERSION_REQUIRED)]
+        );
+
+        let version_only = SettingsInput {
+            terms_of_use_version: "3".into(),
+            ..Default::default()
+        }
+        .validate_new(LIMIT)
+        .expect_err("a version without a URL");
+        let version_only: Vec<_> = reasons(&version_only)
+            .into_iter()
+            .filter(|(field, _)| field.starts_with("terms"))
+            .collect();
+        assert_eq!(
+            version_only,
+            [("terms_of_use_url", terms_reason::TERMS_URL_REQUIRED)]
+        );
+
+        let bad = SettingsInput {
+            terms_of_use_url: "http://contoso.example/terms".into(),
+            terms_of_use_version: "v".repeat(MAX_TERMS_VERSION + 1),
+            ..Default::default()
+        }
+        .apply_to(
+            &current,
+            &["terms_of_use_url".into(), "terms_of_use_version".into()],
+            LIMIT,
+        )
+        .expect_err("not https, too long");
+        assert_eq!(
+            reasons(&bad),
+            [
+                ("terms_of_use_url", terms_reason::NOT_HTTPS_URL),
+                ("terms_of_use_version", violation_reason::TOO_LONG)
+            ]
+        );
+
+        let new_version = SettingsInput {
+            terms_of_use_version: "2027-01".into(),
+            ..Default::default()
+        }
+        .apply_to(&current, &["terms_of_use_version".into()], LIMIT)
+        .expect("a new version of the same terms");
+        assert_eq!(new_version.terms_of_use_url, "https://contoso.example/terms");
+        assert_eq!(new_version.terms_of_use_version, "2027-01");
+
+        let removed = SettingsInput::default()
+            .apply_to(
+                &current,
+                &["terms_of_use_url".into(), "terms_of_use_version".into()],
+                LIMIT,
+            )
+            .expect("no terms any more");
+        assert_eq!(removed.terms_of_use(), None);
+    }
+
+    #[test]
+    fn only_the_current_version_can_be_accepted_and_only_once() {
+        let organization = Organization {
+            id: Uuid::now_v7(),
+            settings: input().validate_new(LIMIT).expect("valid"),
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let accepted = |version: &str| TermsAcceptance {
+            version: version.into(),
+            accepted_at: Utc::now(),
+        };
+        assert_eq!(decide_terms(None, None, "2026-11"), TermsDecision::NoTerms);
+        assert_eq!(
+            decide_terms(Some(&organization), None, "2026-10"),
+            TermsDecision::Changed {
+                current: "2026-11".into()
+            }
+        );
+        assert_eq!(
+            decide_terms(Some(&organization), None, "2026-11"),
+            TermsDecision::Accept
+        );
+        assert_eq!(
+            decide_terms(Some(&organization), Some(&accepted("2026-10")), "2026-11"),
+            TermsDecision::Accept
+        );
+        assert_eq!(
+            decide_terms(Some(&organization), Some(&accepted("2026-11")), "2026-11"),
+            TermsDecision::AlreadyAccepted
+        );
+        let mut without = organization.clone();
+        without.settings.terms_of_use_url.clear();
+        without.settings.terms_of_use_version.clear();
+        assert_eq!(decide_terms(Some(&without), None, ""), TermsDecision::NoTerms);
     }
 
     #[test]
@@ -611,6 +910,7 @@ mod tests {
             joined_at: Utc::now(),
             invited_by: None,
             invitation_id: None,
+            terms_accepted: None,
         };
         assert_eq!(m.cannot_leave_reason(), Some(HOME_CANNOT_BE_LEFT));
         m.kind = MembershipKind::Guest;

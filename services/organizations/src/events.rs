@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     InvitationCreated, InvitationDeclined, MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged,
-    OrganizationMembershipKind, UserCreated,
+    OrganizationMembershipKind, TermsAccepted, UserCreated,
 };
 use myaccount_proto::parse_id;
 use platform::consumer::{Delivery, Handler, HandlerError};
@@ -13,7 +13,7 @@ use platform::outbox::{OutgoingEvent, publish_in_tx};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-use crate::domain::{self, Invitation, Membership, MembershipKind, Organization};
+use crate::domain::{self, Invitation, Membership, MembershipKind, Organization, TermsAcceptance};
 use crate::store;
 
 use myaccount_proto::timestamp;
@@ -118,6 +118,25 @@ pub async fn invitation_declined(
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
+/// A member accepted `acceptance.version` of the organization's terms of use. The organization's
+/// name travels along so the activity log can say whose terms they were.
+pub async fn terms_accepted(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization: &Organization,
+    acceptance: &TermsAcceptance,
+) -> Result<(), sqlx::Error> {
+    let event = TermsAccepted {
+        user_id: user_id.to_string(),
+        organization_id: organization.id.to_string(),
+        organization_display_name: organization.settings.display_name.clone(),
+        version: acceptance.version.clone(),
+        terms_of_use_url: organization.settings.terms_of_use_url.clone(),
+        time: Some(timestamp(acceptance.accepted_at)),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
 fn event_time(t: Option<&prost_types::Timestamp>, fallback: DateTime<Utc>) -> DateTime<Utc> {
     t.and_then(myaccount_proto::datetime).unwrap_or(fallback)
 }
@@ -154,6 +173,7 @@ impl Handler<UserCreated> for UserCreatedHandler {
                 joined_at: event_time(e.time.as_ref(), delivery.time.unwrap_or(now)),
                 invited_by: None,
                 invitation_id: None,
+                terms_accepted: None,
             };
             if store::insert_membership(conn, &membership).await? {
                 member_joined(conn, &membership).await?;

@@ -46,6 +46,8 @@ fn settings_input(s: Option<pb::OrganizationSettings>) -> SettingsInput {
         mfa_required: s.mfa_required,
         sign_in_retention_days: s.sign_in_retention_days,
         allow_self_deletion: s.allow_self_deletion,
+        terms_of_use_url: s.terms_of_use_url,
+        terms_of_use_version: s.terms_of_use_version,
     }
 }
 
@@ -60,6 +62,8 @@ fn organization(o: Organization) -> pb::Organization {
         mfa_required: o.settings.mfa_required,
         sign_in_retention_days: o.settings.sign_in_retention_days,
         allow_self_deletion: o.settings.allow_self_deletion,
+        terms_of_use_url: o.settings.terms_of_use_url,
+        terms_of_use_version: o.settings.terms_of_use_version,
         created_at: Some(timestamp(o.created_at)),
         updated_at: Some(timestamp(o.updated_at)),
     }
@@ -67,6 +71,8 @@ fn organization(o: Organization) -> pb::Organization {
 
 fn my_organization(o: MyOrganization) -> pb::MyOrganization {
     let reason = o.membership.cannot_leave_reason();
+    let accepted_current_terms = o.accepted_current_terms();
+    let accepted = o.membership.terms_accepted;
     pb::MyOrganization {
         organization_id: o.membership.organization_id.to_string(),
         kind: match o.membership.kind {
@@ -80,6 +86,9 @@ fn my_organization(o: MyOrganization) -> pb::MyOrganization {
         organization: o.organization.map(organization),
         can_leave: reason.is_none(),
         cannot_leave_reason: reason.unwrap_or_default().to_owned(),
+        accepted_terms_version: accepted.as_ref().map(|a| a.version.clone()).unwrap_or_default(),
+        terms_accepted_at: accepted.map(|a| timestamp(a.accepted_at)),
+        accepted_current_terms,
     }
 }
 
@@ -285,6 +294,20 @@ impl OrganizationsService for OrganizationsApi {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::LeaveOrganizationResponse {}))
+    }
+
+    async fn accept_my_organization_terms(
+        &self,
+        request: Request<pb::AcceptMyOrganizationTermsRequest>,
+    ) -> Result<Response<pb::MyOrganization>, Status> {
+        let caller = Caller::of(&request)?;
+        let r = request.get_ref();
+        let o = self
+            .organizations
+            .accept_terms(caller.user_id, &r.organization_id, &r.version)
+            .await
+            .map_err(status)?;
+        Ok(Response::new(my_organization(o)))
     }
 
     async fn export_my_data(

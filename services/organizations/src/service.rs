@@ -7,8 +7,9 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 use crate::domain::{
-    self, HOME_CANNOT_BE_LEFT, Invitation, InvitationStatus, InvitationView, Membership, MembershipKind,
-    MyOrganization, Organization, PersonalData, RetentionLimit, SettingsInput,
+    self, HOME_CANNOT_BE_LEFT, Invitation, InvitationStatus, InvitationView, MAX_TERMS_VERSION, Membership,
+    MembershipKind, MyOrganization, Organization, PersonalData, RetentionLimit, SettingsInput, TermsAcceptance,
+    TermsDecision,
 };
 use crate::events;
 use crate::store;
@@ -46,6 +47,17 @@ pub enum OrganizationsError {
         "organization {organization_id} is the home organization of user {user_id}; a home membership cannot be removed"
     )]
     CannotRemoveHome { user_id: Uuid, organization_id: Uuid },
+    #[error("organization {0} has no terms of use to accept")]
+    NoTermsOfUse(Uuid),
+    #[error(
+        "the terms of use of organization {organization_id} changed: version {seen} is no longer current, \
+         version {current} is; read the new version before accepting it"
+    )]
+    TermsChanged {
+        organization_id: Uuid,
+        seen: String,
+        current: String,
+    },
     #[error("database failed")]
     Database(#[from] sqlx::Error),
 }
@@ -61,9 +73,11 @@ impl ServiceError for OrganizationsError {
             E::OrganizationExists(_) | E::AlreadyMember { .. } | E::AlreadyInvited { .. } => {
                 ErrorKind::AlreadyExists(self.to_string())
             }
-            E::InvitationAnswered { .. } | E::CannotLeaveHome(_) | E::CannotRemoveHome { .. } => {
-                ErrorKind::FailedPrecondition(self.to_string())
-            }
+            E::InvitationAnswered { .. }
+            | E::CannotLeaveHome(_)
+            | E::CannotRemoveHome { .. }
+            | E::NoTermsOfUse(_)
+            | E::TermsChanged { .. } => ErrorKind::FailedPrecondition(self.to_string()),
             E::Database(_) => ErrorKind::Internal,
         }
     }
@@ -262,6 +276,7 @@ impl Organizations {
             joined_at: now,
             invited_by: invitation.invited_by,
             invitation_id: Some(invitation.id),
+            terms_accepted: None,
         };
         // Already a member (say, of one's home organization): the invitation is simply answered.
         if store::insert_membership(&mut tx, &membership).await? {
@@ -311,6 +326,59 @@ impl Organizations {
             });
         }
         Ok(invitation)
+    }
+
+    /// Accepts the current terms of use of an organization I belong to; `seen_version` is the
+    /// version I was shown, so an acceptance never lands on terms I have not seen. Accepting the
+    /// version I already accepted changes nothing and publishes nothing.
+    pub async fn accept_terms(
+        &self,
+        user_id: Uuid,
+        organization_id: &str,
+        seen_version: &str,
+    ) -> Result<MyOrganization> {
+        let mut v = Violations::new();
+        let organization_id = domain::id("organization_id", "an organization id", organization_id, &mut v);
+        let seen_version = seen_version.trim();
+        v.required("version", seen_version);
+        v.text("version", seen_version, MAX_TERMS_VERSION);
+        v.into_result().map_err(OrganizationsError::Invalid)?;
+        let organization_id = organization_id.ok_or_else(|| OrganizationsError::Invalid(Vec::new()))?;
+
+        let mut tx = self.pool.begin().await?;
+        let membership = store::membership_for_update(&mut tx, user_id, organization_id)
+            .await?
+            .ok_or(OrganizationsError::NotAMember(organization_id))?;
+        // Share-locked: an admin's new version waits for this acceptance, or this one sees it.
+        let organization = store::organization_for_share(&mut tx, organization_id).await?;
+        match domain::decide_terms(organization.as_ref(), membership.terms_accepted.as_ref(), seen_version) {
+            TermsDecision::NoTerms => return Err(OrganizationsError::NoTermsOfUse(organization_id)),
+            TermsDecision::Changed { current } => {
+                return Err(OrganizationsError::TermsChanged {
+                    organization_id,
+                    seen: seen_version.to_owned(),
+                    current,
+                });
+            }
+            TermsDecision::AlreadyAccepted => {}
+            TermsDecision::Accept => {
+                let organization = organization.ok_or(OrganizationsError::NoTermsOfUse(organization_id))?;
+                let acceptance = TermsAcceptance {
+                    version: seen_version.to_owned(),
+                    accepted_at: domain::now(),
+                };
+                if !store::record_terms_acceptance(&mut tx, user_id, organization_id, &acceptance).await? {
+                    return Err(OrganizationsError::NotAMember(organization_id));
+                }
+                events::terms_accepted(&mut tx, user_id, &organization, &acceptance).await?;
+                tracing::info!(%user_id, %organization_id, version = %acceptance.version, "terms of use accepted");
+            }
+        }
+        let mine = store::my_organizations(&mut tx, user_id).await?;
+        tx.commit().await?;
+        mine.into_iter()
+            .find(|o| o.membership.organization_id == organization_id)
+            .ok_or(OrganizationsError::NotAMember(organization_id))
     }
 
     /// Checks that I could leave this organization (a member, and not of my home organization)

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::domain::{
     Invitation, InvitationStatus, InvitationView, Membership, MembershipKind, MyOrganization, Organization,
-    OrganizationSettings,
+    OrganizationSettings, TermsAcceptance,
 };
 
 #[derive(FromRow)]
@@ -20,6 +20,8 @@ struct OrganizationRow {
     mfa_required: bool,
     sign_in_retention_days: i32,
     allow_self_deletion: bool,
+    terms_of_use_url: String,
+    terms_of_use_version: String,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -37,6 +39,8 @@ impl From<OrganizationRow> for Organization {
                 mfa_required: r.mfa_required,
                 sign_in_retention_days: r.sign_in_retention_days,
                 allow_self_deletion: r.allow_self_deletion,
+                terms_of_use_url: r.terms_of_use_url,
+                terms_of_use_version: r.terms_of_use_version,
             },
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -45,7 +49,8 @@ impl From<OrganizationRow> for Organization {
 }
 
 const ORGANIZATION_COLUMNS: &str = "id, display_name, verified_domains, privacy_statement_url, privacy_contact_email, \
-     technical_contact_email, mfa_required, sign_in_retention_days, allow_self_deletion, created_at, updated_at";
+     technical_contact_email, mfa_required, sign_in_retention_days, allow_self_deletion, terms_of_use_url, \
+     terms_of_use_version, created_at, updated_at";
 
 /// Creates an organization; `None` when one with this id exists already.
 pub async fn insert_organization(
@@ -56,8 +61,10 @@ pub async fn insert_organization(
 ) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!(
         "INSERT INTO organizations (id, display_name, verified_domains, privacy_statement_url, privacy_contact_email, \
-         technical_contact_email, mfa_required, sign_in_retention_days, allow_self_deletion, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $9, $9) ON CONFLICT (id) DO NOTHING RETURNING {ORGANIZATION_COLUMNS}"
+         technical_contact_email, mfa_required, sign_in_retention_days, allow_self_deletion, terms_of_use_url, \
+         terms_of_use_version, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $11, $12, $9, $9) ON CONFLICT (id) DO NOTHING \
+         RETURNING {ORGANIZATION_COLUMNS}"
     );
     let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -70,6 +77,8 @@ pub async fn insert_organization(
         .bind(s.sign_in_retention_days)
         .bind(now)
         .bind(s.allow_self_deletion)
+        .bind(&s.terms_of_use_url)
+        .bind(&s.terms_of_use_version)
         .fetch_optional(&mut *conn)
         .await?;
     Ok(row.map(Organization::from))
@@ -77,6 +86,17 @@ pub async fn insert_organization(
 
 pub async fn organization(conn: &mut PgConnection, id: Uuid) -> Result<Option<Organization>, sqlx::Error> {
     let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1");
+    let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(Organization::from))
+}
+
+/// The organization, share-locked until the transaction ends: its settings (say, the version of
+/// its terms of use) cannot change under a decision taken on them.
+pub async fn organization_for_share(conn: &mut PgConnection, id: Uuid) -> Result<Option<Organization>, sqlx::Error> {
+    let sql = format!("SELECT {ORGANIZATION_COLUMNS} FROM organizations WHERE id = $1 FOR SHARE");
     let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -103,7 +123,8 @@ pub async fn update_organization(
     let sql = format!(
         "UPDATE organizations SET display_name = $2, verified_domains = $3, privacy_statement_url = $4, \
          privacy_contact_email = $5, technical_contact_email = $6, mfa_required = $7, sign_in_retention_days = $8, \
-         updated_at = $9, allow_self_deletion = $10 WHERE id = $1 RETURNING {ORGANIZATION_COLUMNS}"
+         updated_at = $9, allow_self_deletion = $10, terms_of_use_url = $11, terms_of_use_version = $12 \
+         WHERE id = $1 RETURNING {ORGANIZATION_COLUMNS}"
     );
     let row: Option<OrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -116,6 +137,8 @@ pub async fn update_organization(
         .bind(s.sign_in_retention_days)
         .bind(now)
         .bind(s.allow_self_deletion)
+        .bind(&s.terms_of_use_url)
+        .bind(&s.terms_of_use_version)
         .fetch_optional(&mut *conn)
         .await?;
     Ok(row.map(Organization::from))
@@ -167,6 +190,8 @@ struct MembershipRow {
     joined_at: DateTime<Utc>,
     invited_by: Option<Uuid>,
     invitation_id: Option<Uuid>,
+    accepted_terms_version: Option<String>,
+    terms_accepted_at: Option<DateTime<Utc>>,
 }
 
 impl MembershipRow {
@@ -179,9 +204,17 @@ impl MembershipRow {
             joined_at: self.joined_at,
             invited_by: self.invited_by,
             invitation_id: self.invitation_id,
+            // Set together (a check constraint).
+            terms_accepted: match (self.accepted_terms_version, self.terms_accepted_at) {
+                (Some(version), Some(accepted_at)) => Some(TermsAcceptance { version, accepted_at }),
+                _ => None,
+            },
         }
     }
 }
+
+const MEMBERSHIP_COLUMNS: &str =
+    "user_id, organization_id, kind, joined_at, invited_by, invitation_id, accepted_terms_version, terms_accepted_at";
 
 /// Adds a membership; false (and nothing changes) when the user already is a member of that
 /// organization, or already has a home organization and this is another one.
@@ -206,15 +239,50 @@ pub async fn membership(
     user_id: Uuid,
     organization_id: Uuid,
 ) -> Result<Option<Membership>, sqlx::Error> {
-    let row: Option<MembershipRow> = sqlx::query_as(
-        "SELECT user_id, organization_id, kind, joined_at, invited_by, invitation_id FROM memberships \
+    let sql = format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE user_id = $1 AND organization_id = $2");
+    let row: Option<MembershipRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(organization_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(MembershipRow::into_domain))
+}
+
+/// The membership, locked for the change that follows (an acceptance of terms of use).
+pub async fn membership_for_update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Uuid,
+) -> Result<Option<Membership>, sqlx::Error> {
+    let sql =
+        format!("SELECT {MEMBERSHIP_COLUMNS} FROM memberships WHERE user_id = $1 AND organization_id = $2 FOR UPDATE");
+    let row: Option<MembershipRow> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(organization_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    Ok(row.map(MembershipRow::into_domain))
+}
+
+/// Records that the member accepted `version` of the organization's terms of use at `at`,
+/// replacing an acceptance of an earlier version; false when there is no such membership.
+pub async fn record_terms_acceptance(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Uuid,
+    acceptance: &TermsAcceptance,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE memberships SET accepted_terms_version = $3, terms_accepted_at = $4 \
          WHERE user_id = $1 AND organization_id = $2",
     )
     .bind(user_id)
     .bind(organization_id)
-    .fetch_optional(&mut *conn)
+    .bind(&acceptance.version)
+    .bind(acceptance.accepted_at)
+    .execute(&mut *conn)
     .await?;
-    Ok(row.map(MembershipRow::into_domain))
+    Ok(done.rows_affected() == 1)
 }
 
 /// Deletes a guest membership; false when there is none (a home membership is never deleted here).
@@ -245,6 +313,8 @@ struct MyOrganizationRow {
     mfa_required: Option<bool>,
     sign_in_retention_days: Option<i32>,
     allow_self_deletion: Option<bool>,
+    terms_of_use_url: Option<String>,
+    terms_of_use_version: Option<String>,
     created_at: Option<DateTime<Utc>>,
     updated_at: Option<DateTime<Utc>>,
 }
@@ -263,6 +333,8 @@ impl MyOrganizationRow {
                     mfa_required: self.mfa_required.unwrap_or_default(),
                     sign_in_retention_days: self.sign_in_retention_days.unwrap_or_default(),
                     allow_self_deletion: self.allow_self_deletion.unwrap_or_default(),
+                    terms_of_use_url: self.terms_of_use_url.unwrap_or_default(),
+                    terms_of_use_version: self.terms_of_use_version.unwrap_or_default(),
                 },
                 created_at,
                 updated_at,
@@ -281,10 +353,11 @@ impl MyOrganizationRow {
 pub async fn my_organizations(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<MyOrganization>, sqlx::Error> {
     let rows: Vec<MyOrganizationRow> = sqlx::query_as(
         "SELECT m.user_id, m.organization_id, m.kind, m.joined_at, m.invited_by, m.invitation_id, \
+                m.accepted_terms_version, m.terms_accepted_at, \
                 u.user_principal_name AS invited_by_user_principal_name, \
                 o.id AS org_id, o.display_name, o.verified_domains, o.privacy_statement_url, o.privacy_contact_email, \
-                o.technical_contact_email, o.mfa_required, o.sign_in_retention_days, o.allow_self_deletion, o.created_at, \
-                o.updated_at \
+                o.technical_contact_email, o.mfa_required, o.sign_in_retention_days, o.allow_self_deletion, \
+                o.terms_of_use_url, o.terms_of_use_version, o.created_at, o.updated_at \
          FROM memberships m \
          LEFT JOIN organizations o ON o.id = m.organization_id \
          LEFT JOIN users u ON u.user_id = m.invited_by \
@@ -388,6 +461,8 @@ struct InvitationViewRow {
     o_mfa_required: bool,
     o_sign_in_retention_days: i32,
     o_allow_self_deletion: bool,
+    o_terms_of_use_url: String,
+    o_terms_of_use_version: String,
     o_created_at: DateTime<Utc>,
     o_updated_at: DateTime<Utc>,
 }
@@ -405,6 +480,8 @@ impl InvitationViewRow {
                 mfa_required: self.o_mfa_required,
                 sign_in_retention_days: self.o_sign_in_retention_days,
                 allow_self_deletion: self.o_allow_self_deletion,
+                terms_of_use_url: self.o_terms_of_use_url,
+                terms_of_use_version: self.o_terms_of_use_version,
             },
             created_at: self.o_created_at,
             updated_at: self.o_updated_at,
@@ -425,7 +502,8 @@ pub async fn invitations_to(conn: &mut PgConnection, upn: &str, all: bool) -> Re
                 o.privacy_statement_url AS o_privacy_statement_url, o.privacy_contact_email AS o_privacy_contact_email, \
                 o.technical_contact_email AS o_technical_contact_email, o.mfa_required AS o_mfa_required, \
                 o.sign_in_retention_days AS o_sign_in_retention_days, \
-                o.allow_self_deletion AS o_allow_self_deletion, o.created_at AS o_created_at, \
+                o.allow_self_deletion AS o_allow_self_deletion, o.terms_of_use_url AS o_terms_of_use_url, \
+                o.terms_of_use_version AS o_terms_of_use_version, o.created_at AS o_created_at, \
                 o.updated_at AS o_updated_at \
          FROM invitations i JOIN organizations o ON o.id = i.organization_id \
          WHERE i.user_principal_name = $1 AND ($2 OR i.status = 'pending') \

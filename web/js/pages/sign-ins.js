@@ -75,6 +75,9 @@ export function activityText(a) {
     return t('activity-profile-updated', { fields: formatList(fields) });
   }
   if (a.activity === 'password_changed' && details.reset === 'true') return t('activity-password-reset');
+  if (a.activity === 'terms_accepted' && details.organization_name && details.version) {
+    return t('activity-terms-accepted', { organization: details.organization_name, version: details.version });
+  }
   const id = ACTIVITY_MESSAGES[`${a.category}/${a.activity}`] || ACTIVITY_MESSAGES[a.activity];
   return id ? t(id) : (a.summary || a.activity);
 }

@@ -156,6 +156,7 @@ activity-data-exported = Daten heruntergeladen
 activity-account-created = Konto erstellt
 activity-account-disabled = Konto deaktiviert
 activity-account-enabled = Konto aktiviert
+activity-terms-accepted = Nutzungsbedingungen von { $organization } (Version { $version }) akzeptiert
 
 ## Kennwort
 password-title = Kennwort
@@ -237,6 +238,19 @@ privacy-retention-title = Wie lange Daten aufbewahrt werden
 privacy-retention-sign-ins = Anmeldungen
 privacy-retention-activity = Kontoaktivität
 privacy-retention-after-deletion = Nach dem Löschen Ihres Kontos
+privacy-terms-title = Nutzungsbedingungen
+privacy-terms-text = Die Nutzungsbedingungen Ihrer Organisationen, die gültige Version und ob Sie sie akzeptiert haben.
+privacy-terms-none = Keine Ihrer Organisationen verlangt, dass Sie Nutzungsbedingungen akzeptieren.
+privacy-terms-document = Bedingungen
+privacy-terms-read = Nutzungsbedingungen von { $organization } lesen
+privacy-terms-version = Version
+privacy-terms-accepted-badge = Akzeptiert
+privacy-terms-accepted-on = Akzeptiert am { $date }
+privacy-terms-new-version = Eine neue Version ist verfügbar
+privacy-terms-earlier-version = Sie haben Version { $version } am { $date } akzeptiert.
+privacy-terms-accept = Akzeptieren
+privacy-terms-accept-label = Nutzungsbedingungen von { $organization }, Version { $version }, akzeptieren
+privacy-terms-accepted = Sie haben die Nutzungsbedingungen von { $organization } (Version { $version }) akzeptiert.
 
 ## Organisationen
 confirm = Bestätigen

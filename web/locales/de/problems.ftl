@@ -75,3 +75,6 @@ field-invalid-recovery-key = Geben Sie den 48-stelligen Wiederherstellungsschlü
 field-recovery-key-checksum = Ein Block dieses Wiederherstellungsschlüssels ist falsch. Prüfen Sie ihn auf Tippfehler.
 field-incorrect-code = Dieser Code ist nicht richtig. Überprüfen Sie ihn, und versuchen Sie es erneut.
 field-security-key-not-verified = Die Antwort des Sicherheitsschlüssels konnte nicht überprüft werden. Versuchen Sie es erneut.
+field-not-https-url = Geben Sie eine https-Adresse wie https://contoso.example/terms ein.
+field-terms-version-required = Geben Sie die Version der Nutzungsbedingungen an, zum Beispiel 2026-11.
+field-terms-url-required = Geben Sie die https-Adresse der Nutzungsbedingungen an.

@@ -157,6 +157,7 @@ activity-data-exported = Data downloaded
 activity-account-created = Account created
 activity-account-disabled = Account disabled
 activity-account-enabled = Account enabled
+activity-terms-accepted = Accepted the terms of use of { $organization } (version { $version })
 
 ## Password
 password-title = Password
@@ -238,6 +239,19 @@ privacy-retention-title = How long data is kept
 privacy-retention-sign-ins = Sign-ins
 privacy-retention-activity = Account activity
 privacy-retention-after-deletion = After your account is deleted
+privacy-terms-title = Terms of use
+privacy-terms-text = The terms of use of your organizations, the version in force and whether you accepted it.
+privacy-terms-none = None of your organizations asks you to accept terms of use.
+privacy-terms-document = Terms
+privacy-terms-read = Read the terms of use of { $organization }
+privacy-terms-version = Version
+privacy-terms-accepted-badge = Accepted
+privacy-terms-accepted-on = Accepted on { $date }
+privacy-terms-new-version = A new version is available
+privacy-terms-earlier-version = You accepted version { $version } on { $date }.
+privacy-terms-accept = Accept
+privacy-terms-accept-label = Accept the terms of use of { $organization }, version { $version }
+privacy-terms-accepted = You accepted the terms of use of { $organization } (version { $version }).
 
 ## Organizations
 confirm = Confirm

@@ -77,3 +77,6 @@ field-invalid-recovery-key = Enter the 48-digit recovery key, in 8 blocks of 6 d
 field-recovery-key-checksum = A block of this recovery key is wrong. Check it for typos.
 field-incorrect-code = This code is not right. Check it and try again.
 field-security-key-not-verified = The security key’s answer could not be verified. Try again.
+field-not-https-url = Enter an https address such as https://contoso.example/terms.
+field-terms-version-required = Give the version of the terms of use, such as 2026-11.
+field-terms-url-required = Give the https address of the terms of use.

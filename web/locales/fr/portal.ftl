@@ -156,6 +156,7 @@ activity-data-exported = Données téléchargées
 activity-account-created = Compte créé
 activity-account-disabled = Compte désactivé
 activity-account-enabled = Compte activé
+activity-terms-accepted = Conditions d’utilisation de { $organization } acceptées (version { $version })
 
 ## Mot de passe
 password-title = Mot de passe
@@ -237,6 +238,19 @@ privacy-retention-title = Durée de conservation des données
 privacy-retention-sign-ins = Connexions
 privacy-retention-activity = Activité du compte
 privacy-retention-after-deletion = Après la suppression de votre compte
+privacy-terms-title = Conditions d’utilisation
+privacy-terms-text = Les conditions d’utilisation de vos organisations, la version en vigueur et si vous l’avez acceptée.
+privacy-terms-none = Aucune de vos organisations ne vous demande d’accepter des conditions d’utilisation.
+privacy-terms-document = Conditions
+privacy-terms-read = Lire les conditions d’utilisation de { $organization }
+privacy-terms-version = Version
+privacy-terms-accepted-badge = Acceptées
+privacy-terms-accepted-on = Acceptées le { $date }
+privacy-terms-new-version = Une nouvelle version est disponible
+privacy-terms-earlier-version = Vous avez accepté la version { $version } le { $date }.
+privacy-terms-accept = Accepter
+privacy-terms-accept-label = Accepter les conditions d’utilisation de { $organization }, version { $version }
+privacy-terms-accepted = Vous avez accepté les conditions d’utilisation de { $organization } (version { $version }).
 
 ## Organisations
 confirm = Confirmer

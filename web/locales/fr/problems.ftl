@@ -75,3 +75,6 @@ field-invalid-recovery-key = Saisissez la clé de récupération de 48 chiffres,
 field-recovery-key-checksum = Un bloc de cette clé de récupération est incorrect. Vérifiez qu’il n’y a pas de faute de frappe.
 field-incorrect-code = Ce code n’est pas correct. Vérifiez-le et réessayez.
 field-security-key-not-verified = La réponse de la clé de sécurité n’a pas pu être vérifiée. Réessayez.
+field-not-https-url = Saisissez une adresse https comme https://contoso.example/terms.
+field-terms-version-required = Indiquez la version des conditions d’utilisation, par exemple 2026-11.
+field-terms-url-required = Indiquez l’adresse https des conditions d’utilisation.

@@ -4,7 +4,9 @@
 
 use chrono::Utc;
 use myaccount_proto::audit::v1 as pb;
-use myaccount_proto::events::v1::{OrganizationChanged, ProfileUpdated, SignInFailureReason, SignInRecorded};
+use myaccount_proto::events::v1::{
+    OrganizationChanged, ProfileUpdated, SignInFailureReason, SignInRecorded, TermsAccepted,
+};
 use tonic::{Code, Request};
 use uuid::Uuid;
 
@@ -121,6 +123,44 @@ async fn an_export_is_recorded_in_my_activity_and_shows_in_the_next_export() {
     assert_eq!(second.activities[0], *record, "the earlier export, newest first");
     assert_eq!(second.activities[1..], first.activities[..]);
     assert_eq!(app.my_activity(adele).await.len(), 3, "both exports are on record");
+}
+
+#[tokio::test]
+async fn accepted_terms_of_use_read_as_a_sentence_naming_the_organization_and_version() {
+    let app = spawn_app().await;
+    let adele = Uuid::new_v4();
+    let organization_id = Uuid::new_v4().to_string();
+    let id = app
+        .publish_event(&TermsAccepted {
+            user_id: adele.to_string(),
+            organization_id: organization_id.clone(),
+            organization_display_name: "Fabrikam".into(),
+            version: "2026-11".into(),
+            terms_of_use_url: "https://fabrikam.example/terms".into(),
+            time: None,
+        })
+        .await;
+    app.wait_until_processed("audit_activity_organizations", &id).await;
+
+    let listed = app.my_activity(adele).await;
+    assert_eq!(listed.len(), 1);
+    let record = &listed[0];
+    assert_eq!(
+        (
+            record.category.as_str(),
+            record.activity.as_str(),
+            record.summary.as_str()
+        ),
+        (
+            "organizations",
+            "terms_accepted",
+            "Accepted the terms of use of Fabrikam (version 2026-11)"
+        )
+    );
+    let detail = |key: &str| record.details.get(key).map(String::as_str);
+    assert_eq!(detail("organization_name"), Some("Fabrikam"));
+    assert_eq!(detail("version"), Some("2026-11"));
+    assert_eq!(detail("organization_id"), Some(organization_id.as_str()));
 }
 
 #[tokio::test]

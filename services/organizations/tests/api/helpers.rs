@@ -108,6 +108,7 @@ pub fn settings(name: &str) -> pb::OrganizationSettings {
         mfa_required: false,
         sign_in_retention_days: None,
         allow_self_deletion: false,
+        ..Default::default()
     }
 }
 
@@ -334,6 +335,23 @@ impl TestApp {
         };
         self.client().leave_organization(bearer(request, token)).await?;
         Ok(())
+    }
+
+    pub async fn accept_terms(
+        &self,
+        token: &str,
+        organization_id: &str,
+        version: &str,
+    ) -> Result<pb::MyOrganization, Status> {
+        let request = pb::AcceptMyOrganizationTermsRequest {
+            organization_id: organization_id.into(),
+            version: version.into(),
+        };
+        Ok(self
+            .client()
+            .accept_my_organization_terms(bearer(request, token))
+            .await?
+            .into_inner())
     }
 
     pub async fn export(&self, token: &str) -> Result<pb::OrganizationsExport, Status> {

@@ -10,3 +10,4 @@ mod organizations;
 mod privacy;
 mod publishing;
 mod tenant_admins;
+mod terms;

@@ -86,6 +86,7 @@ async fn invalid_organizations_are_refused_field_by_field_and_nothing_is_stored(
         mfa_required: true,
         sign_in_retention_days: Some(400),
         allow_self_deletion: false,
+        ..Default::default()
     };
 
     let status = app
