@@ -9,4 +9,5 @@ mod memberships;
 mod organizations;
 mod privacy;
 mod publishing;
+mod renames;
 mod tenant_admins;
