@@ -17,6 +17,7 @@ use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
     NotificationRequested, OrganizationChanged, PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved,
     SessionRevoked, SignInFlagged, SignInRecorded, UserCreated, UserDeleted, UserDisabled, UserEnabled,
+    UserIdentifiersChanged,
 };
 use platform::consumer::{durable_name, stream_durable_name};
 use platform::events::{Event, Naming, Stream, inbox_prefix};
@@ -203,6 +204,7 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
             &myaccount_organizations::SPEC,
             vec![
                 OwnedConsumer::of::<UserCreated>(organizations),
+                OwnedConsumer::of::<UserIdentifiersChanged>(organizations),
                 OwnedConsumer::of::<UserDeleted>(organizations),
             ],
         ),
@@ -232,6 +234,7 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
                 OwnedConsumer::of::<SignInFlagged>(signals),
                 OwnedConsumer::of::<UserDisabled>(signals),
                 OwnedConsumer::of::<UserEnabled>(signals),
+                OwnedConsumer::of::<UserIdentifiersChanged>(signals),
             ],
         ),
     ]

@@ -388,6 +388,7 @@ catalogue! {
     UserDeleted => (Identity, "user_deleted"),
     UserDisabled => (Identity, "user_disabled"),
     UserEnabled => (Identity, "user_enabled"),
+    UserIdentifiersChanged => (Identity, "identifiers_changed"),
     AccessRevoked => (Revocations, "access_revoked"),
     MemberJoined => (Organizations, "member_joined"),
     MemberLeft => (Organizations, "member_left"),

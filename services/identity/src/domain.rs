@@ -3,7 +3,7 @@
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
-use platform::error::{FieldViolation, Violations};
+use platform::error::{FieldViolation, Violations, violation_reason};
 use platform::personal_data::{DataCategory, HeldFor};
 use uuid::Uuid;
 
@@ -31,10 +31,19 @@ impl UserPrincipalName {
                     && value.matches('@').count() == 1
             });
         if value.is_empty() {
-            violations.add(field, "is required");
+            violations.add_with_reason(field, violation_reason::REQUIRED, "is required");
             None
         } else if !valid {
-            violations.add(field, "must look like name@domain.example (at most 256 characters)");
+            let reason = if value.chars().count() > MAX_NAME {
+                violation_reason::TOO_LONG
+            } else {
+                identifier_violation::NOT_AN_ADDRESS
+            };
+            violations.add_with_reason(
+                field,
+                reason,
+                "must look like name@domain.example (at most 256 characters)",
+            );
             None
         } else {
             Some(Self(value))
@@ -43,6 +52,58 @@ impl UserPrincipalName {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+/// Stable codes of the field violations of a user principal name or email address.
+pub mod identifier_violation {
+    /// Not `name@domain.example`.
+    pub const NOT_AN_ADDRESS: &str = "NOT_AN_ADDRESS";
+    /// A change of identifiers that names neither a new user principal name nor a new email.
+    pub const NOTHING_TO_CHANGE: &str = "NOTHING_TO_CHANGE";
+    /// The operator named an account (by its user principal name) that does not exist.
+    pub const UNKNOWN_ACCOUNT: &str = "UNKNOWN_ACCOUNT";
+}
+
+/// An administrator's or the operator's change of a person's sign-in identifiers, checked: a
+/// new user principal name, a new email address, or both (`None`: that one stays).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifierChange {
+    pub user_principal_name: Option<UserPrincipalName>,
+    pub email: Option<String>,
+}
+
+impl IdentifierChange {
+    pub const NEW_USER_PRINCIPAL_NAME: &'static str = "new_user_principal_name";
+    pub const NEW_EMAIL: &'static str = "new_email";
+
+    /// Empty values leave their identifier alone; at least one must be given. An email address
+    /// follows a user principal name's syntax, lower-cased, as `CreateUser` stores it.
+    pub fn parse(new_user_principal_name: &str, new_email: &str) -> Result<Self, Vec<FieldViolation>> {
+        let mut violations = Violations::new();
+        let (new_user_principal_name, new_email) = (new_user_principal_name.trim(), new_email.trim());
+        if new_user_principal_name.is_empty() && new_email.is_empty() {
+            for field in [Self::NEW_USER_PRINCIPAL_NAME, Self::NEW_EMAIL] {
+                violations.add_with_reason(
+                    field,
+                    identifier_violation::NOTHING_TO_CHANGE,
+                    "give a new user principal name, a new email address, or both",
+                );
+            }
+            return Err(violations.into_vec());
+        }
+        let user_principal_name = (!new_user_principal_name.is_empty())
+            .then(|| UserPrincipalName::parse(Self::NEW_USER_PRINCIPAL_NAME, new_user_principal_name, &mut violations))
+            .flatten();
+        let email = (!new_email.is_empty())
+            .then(|| UserPrincipalName::parse(Self::NEW_EMAIL, new_email, &mut violations))
+            .flatten()
+            .map(|address| address.as_str().to_owned());
+        violations.into_result()?;
+        Ok(Self {
+            user_principal_name,
+            email,
+        })
     }
 }
 
@@ -1180,6 +1241,48 @@ mod tests {
         assert!(UserPrincipalName::parse("upn", "a@b@c.d", &mut v).is_none());
         assert!(UserPrincipalName::parse("upn", "a b@c.d", &mut v).is_none());
         assert_eq!(v.into_vec().len(), 3);
+    }
+
+    #[test]
+    fn an_identifier_change_names_one_or_both_new_identifiers_and_checks_them() {
+        let both = IdentifierChange::parse(" New.Name@Contoso.Example ", "New.Mail@Contoso.Example").expect("valid");
+        assert_eq!(
+            both.user_principal_name.as_ref().map(UserPrincipalName::as_str),
+            Some("new.name@contoso.example")
+        );
+        assert_eq!(both.email.as_deref(), Some("new.mail@contoso.example"));
+        let email_only = IdentifierChange::parse("  ", "mail@contoso.example").expect("valid");
+        assert_eq!(
+            (email_only.user_principal_name, email_only.email.is_some()),
+            (None, true)
+        );
+
+        let reasons = |upn: &str, email: &str| -> Vec<(String, String)> {
+            IdentifierChange::parse(upn, email)
+                .unwrap_err()
+                .into_iter()
+                .map(|v| (v.field, v.reason))
+                .collect()
+        };
+        let pair = |field: &str, reason: &str| (field.to_owned(), reason.to_owned());
+        assert_eq!(
+            reasons("", " "),
+            [
+                pair("new_user_principal_name", identifier_violation::NOTHING_TO_CHANGE),
+                pair("new_email", identifier_violation::NOTHING_TO_CHANGE),
+            ]
+        );
+        assert_eq!(
+            reasons("no-at-sign", &format!("{}@contoso.example", "a".repeat(300))),
+            [
+                pair("new_user_principal_name", identifier_violation::NOT_AN_ADDRESS),
+                pair("new_email", violation_reason::TOO_LONG),
+            ]
+        );
+        assert_eq!(
+            reasons("ok@contoso.example", "two words@contoso.example"),
+            [pair("new_email", identifier_violation::NOT_AN_ADDRESS)]
+        );
     }
 
     #[test]

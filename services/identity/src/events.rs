@@ -9,6 +9,7 @@ use sqlx::PgConnection;
 use uuid::Uuid;
 
 use crate::domain::{ClientLocation, FailureReason, Profile, RevocationReason, SignInAttempt};
+use crate::store::Identifiers;
 
 pub use myaccount_proto::timestamp;
 
@@ -196,6 +197,30 @@ pub async fn user_enabled(
         user_id: user_id.to_string(),
         time: Some(timestamp(time)),
         changed_by: by.to_owned(),
+        cause_id: cause_id.to_string(),
+    };
+    publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
+}
+
+/// An administrator or the operator (`by`) changed the person's user principal name or email
+/// address, or both, from `previous` to `current`.
+pub async fn identifiers_changed(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    previous: &Identifiers,
+    current: &Identifiers,
+    by: &str,
+    cause_id: Uuid,
+    time: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    let event = myaccount_proto::events::v1::UserIdentifiersChanged {
+        user_id: user_id.to_string(),
+        old_user_principal_name: previous.user_principal_name.clone(),
+        new_user_principal_name: current.user_principal_name.clone(),
+        old_email: previous.mail.clone(),
+        new_email: current.mail.clone(),
+        changed_by: by.to_owned(),
+        time: Some(timestamp(time)),
         cause_id: cause_id.to_string(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await

@@ -678,6 +678,35 @@ impl IdentityService for IdentityApi {
         self.set_user_enabled(&caller, &user_id, true).await
     }
 
+    async fn change_user_identifiers(
+        &self,
+        request: Request<pb::ChangeUserIdentifiersRequest>,
+    ) -> Result<Response<pb::UserIdentifiers>, Status> {
+        let caller = Caller::of(&request)?;
+        caller.require_admin()?;
+        let r = request.into_inner();
+        let change = self
+            .identity
+            .change_user_identifiers(
+                &caller,
+                &r.user_id,
+                &r.new_user_principal_name,
+                &r.new_email,
+                self.step_up_max_age,
+            )
+            .await
+            .map_err(to_status)?;
+        Ok(Response::new(pb::UserIdentifiers {
+            user_id: change.user_id.to_string(),
+            user_principal_name: change.current.user_principal_name,
+            email: change.current.mail,
+            previous_user_principal_name: change.previous.user_principal_name,
+            previous_email: change.previous.mail,
+            changed: change.changed,
+            time: Some(timestamp(change.at)),
+        }))
+    }
+
     async fn delete_user(
         &self,
         request: Request<pb::DeleteUserRequest>,

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod error;
 pub mod events;
 pub mod grpc;
+pub mod identifiers;
 pub mod issuing;
 pub mod known_devices;
 pub mod memberships;

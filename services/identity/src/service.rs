@@ -243,6 +243,25 @@ impl Identity {
         crate::account_status::set_enabled_as_admin(&self.context, admin, user_id, enabled, step_up_max_age).await
     }
 
+    pub async fn change_user_identifiers(
+        &self,
+        admin: &Caller,
+        user_id: &str,
+        new_user_principal_name: &str,
+        new_email: &str,
+        step_up_max_age: std::time::Duration,
+    ) -> Result<crate::identifiers::IdentifiersChange, IdentityError> {
+        crate::identifiers::change_identifiers_as_admin(
+            &self.context,
+            admin,
+            user_id,
+            new_user_principal_name,
+            new_email,
+            step_up_max_age,
+        )
+        .await
+    }
+
     pub async fn delete_user(
         &self,
         admin: &Caller,

@@ -249,6 +249,47 @@ pub async fn set_enabled(
     Ok(Some(true))
 }
 
+/// A person's sign-in identifiers: the user principal name and the email address (`mail`).
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct Identifiers {
+    pub user_principal_name: String,
+    pub mail: String,
+}
+
+/// The account's identifiers, its row locked for the change that follows (so two changes at
+/// once each see what the other left).
+pub async fn identifiers_for_update(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Identifiers>, StoreError> {
+    Ok(
+        sqlx::query_as("SELECT user_principal_name, mail FROM users WHERE id = $1 FOR UPDATE")
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// Sets the account's identifiers. [`StoreError::DuplicateUser`] when another account has that
+/// user principal name (the unique index decides, so two changes at once cannot both take it).
+pub async fn set_identifiers(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    identifiers: &Identifiers,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let updated = sqlx::query("UPDATE users SET user_principal_name = $2, mail = $3, updated_at = $4 WHERE id = $1")
+        .bind(user_id)
+        .bind(&identifiers.user_principal_name)
+        .bind(&identifiers.mail)
+        .bind(now)
+        .execute(&mut *conn)
+        .await;
+    match updated {
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(StoreError::DuplicateUser(identifiers.user_principal_name.clone()))
+        }
+        other => other.map(|_| ()).map_err(StoreError::from),
+    }
+}
+
 pub async fn insert_session(conn: &mut PgConnection, s: &NewSession<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (id, user_id, created_at, last_seen_at, ip_address, user_agent, device_id, auth_time, amr, \

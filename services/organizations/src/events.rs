@@ -1,11 +1,11 @@
 //! What organizations publishes (through the platform outbox, in the caller's transaction) and
-//! what it consumes: identity's `user_created` (who is who, and the home membership) and
-//! `user_deleted` (erasure).
+//! what it consumes: identity's `user_created` (who is who, and the home membership),
+//! `identifiers_changed` (a person's new user principal name) and `user_deleted` (erasure).
 
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     InvitationCreated, InvitationDeclined, MemberJoined, MemberLeft, MemberRemoved, OrganizationChanged,
-    OrganizationMembershipKind, TermsAccepted, UserCreated,
+    OrganizationMembershipKind, TermsAccepted, UserCreated, UserIdentifiersChanged,
 };
 use myaccount_proto::parse_id;
 use platform::consumer::{Delivery, Handler, HandlerError};
@@ -164,7 +164,8 @@ impl Handler<UserCreated> for UserCreatedHandler {
             return Ok(());
         }
         let now = domain::now();
-        store::remember_user(conn, user_id, &upn, now).await?;
+        let named_at = event_time(e.time.as_ref(), delivery.time.unwrap_or(now));
+        store::remember_user(conn, user_id, &upn, named_at, now).await?;
         if let Some(organization_id) = home {
             let membership = Membership {
                 user_id,
@@ -179,6 +180,48 @@ impl Handler<UserCreated> for UserCreatedHandler {
                 member_joined(conn, &membership).await?;
             }
         }
+        Ok(())
+    }
+}
+
+/// `myaccount.identity.v1.identifiers_changed`: the person signs in with a new user principal
+/// name. The projection follows (so an invitation to the new name finds them, and one to the
+/// old name no longer does), and their pending invitations follow them to the new name.
+pub struct IdentifiersChangedHandler;
+
+impl Handler<UserIdentifiersChanged> for IdentifiersChangedHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &Delivery<UserIdentifiersChanged>,
+    ) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let user_id = parse_id("user_id", &e.user_id)?;
+        let mut v = platform::error::Violations::new();
+        let (Some(old), Some(new)) = (
+            domain::user_principal_name("old_user_principal_name", &e.old_user_principal_name, &mut v),
+            domain::user_principal_name("new_user_principal_name", &e.new_user_principal_name, &mut v),
+        ) else {
+            return Err(HandlerError::Rejected(format!(
+                "user principal names {:?} -> {:?} are not ones",
+                e.old_user_principal_name, e.new_user_principal_name
+            )));
+        };
+        if old == new {
+            // Only the email changed: nothing here is addressed by it.
+            return Ok(());
+        }
+        if platform::erasure::is_erased(conn, user_id).await? {
+            tracing::info!(%user_id, "identifiers_changed of an erased account ignored");
+            return Ok(());
+        }
+        let now = domain::now();
+        let named_at = event_time(e.time.as_ref(), delivery.time.unwrap_or(now));
+        store::remember_user(conn, user_id, &new, named_at, now).await?;
+        // The name the person has now: this one, or a later one handled first.
+        let current = store::user_principal_name_of(conn, user_id).await?.unwrap_or(new);
+        let moved = store::readdress_pending_invitations(conn, &old, &current).await?;
+        tracing::info!(%user_id, invitations_moved = moved, "user principal name changed");
         Ok(())
     }
 }

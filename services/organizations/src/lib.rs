@@ -82,6 +82,8 @@ impl Service for OrganizationsService {
             .serve(OrganizationsServiceServer::new(api))
             // Who is who (invitations are addressed by principal name) and home memberships.
             .consume(events::UserCreatedHandler)
+            // A new name: the projection and pending invitations follow the person.
+            .consume(events::IdentifiersChangedHandler)
             .erase_users_with(store::Erasure))
     }
 }

@@ -146,23 +146,52 @@ pub async fn update_organization(
 
 // --- who is who (projection of identity's user_created)
 
-/// Records (or refreshes) the user principal name of a user.
+/// Records (or refreshes) the user principal name identity gave a user at `named_at`, unless a
+/// later name is known already (a rename handled before the creation, or renames handled out of
+/// order).
 pub async fn remember_user(
     conn: &mut PgConnection,
     user_id: Uuid,
     upn: &str,
+    named_at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO users (user_id, user_principal_name, learnt_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO UPDATE SET user_principal_name = EXCLUDED.user_principal_name, learnt_at = EXCLUDED.learnt_at",
+        "INSERT INTO users (user_id, user_principal_name, named_at, learnt_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (user_id) DO UPDATE SET user_principal_name = EXCLUDED.user_principal_name, \
+         named_at = EXCLUDED.named_at, learnt_at = EXCLUDED.learnt_at \
+         WHERE users.named_at IS NULL OR users.named_at <= EXCLUDED.named_at",
     )
     .bind(user_id)
     .bind(upn)
+    .bind(named_at)
     .bind(now)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Readdresses the pending invitations waiting for `old_upn` to `new_upn`: they were meant for
+/// the person, who now signs in with the new name (left at the old name, they would wait for
+/// whoever takes it next). One already waiting for the new name from the same organization
+/// stays where it is: the person has that organization's invitation already. Returns how many
+/// moved.
+pub async fn readdress_pending_invitations(
+    conn: &mut PgConnection,
+    old_upn: &str,
+    new_upn: &str,
+) -> Result<u64, sqlx::Error> {
+    let moved = sqlx::query(
+        "UPDATE invitations i SET user_principal_name = $2 \
+         WHERE i.user_principal_name = $1 AND i.status = 'pending' AND NOT EXISTS ( \
+             SELECT 1 FROM invitations o WHERE o.organization_id = i.organization_id \
+             AND o.user_principal_name = $2 AND o.status = 'pending')",
+    )
+    .bind(old_upn)
+    .bind(new_upn)
+    .execute(&mut *conn)
+    .await?;
+    Ok(moved.rows_affected())
 }
 
 pub async fn user_principal_name_of(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {

@@ -32,6 +32,8 @@ pub enum EventType {
     AccountDisabled,
     /// RISC: a disabled account was enabled again.
     AccountEnabled,
+    /// RISC: the person's user principal name or email address changed (one event each).
+    IdentifierChanged,
     /// SSF: the answer to a receiver's verification request.
     Verification,
     /// SSF: the transmitter changed the stream's status. Sent whatever the stream requested
@@ -41,7 +43,7 @@ pub enum EventType {
 
 impl EventType {
     /// What a receiver may request (verification is always delivered).
-    pub const SUPPORTED: [EventType; 9] = [
+    pub const SUPPORTED: [EventType; 10] = [
         EventType::SessionRevoked,
         EventType::CredentialChange,
         EventType::AccountPurged,
@@ -50,6 +52,7 @@ impl EventType {
         EventType::RecoveryInformationChanged,
         EventType::AccountDisabled,
         EventType::AccountEnabled,
+        EventType::IdentifierChanged,
         EventType::Verification,
     ];
 
@@ -63,6 +66,7 @@ impl EventType {
             EventType::RecoveryInformationChanged => format!("{RISC}recovery-information-changed"),
             EventType::AccountDisabled => format!("{RISC}account-disabled"),
             EventType::AccountEnabled => format!("{RISC}account-enabled"),
+            EventType::IdentifierChanged => format!("{RISC}identifier-changed"),
             EventType::Verification => format!("{SSF}verification"),
             EventType::StreamUpdated => format!("{SSF}stream-updated"),
         }
@@ -441,6 +445,10 @@ pub struct Subject {
     pub user_id: Uuid,
     pub session_id: Option<Uuid>,
     pub tenant_id: Option<Uuid>,
+    /// The email-shaped identifier the event names instead of the person's id: RISC
+    /// identifier-changed's subject "MUST be either email or phone and it MUST specify the old
+    /// value" (RISC 1.0 section 2.6). The user id still decides which streams get it.
+    pub email: Option<String>,
 }
 
 impl Subject {
@@ -449,12 +457,17 @@ impl Subject {
             user_id,
             session_id: None,
             tenant_id: None,
+            email: None,
         }
     }
 
-    /// `sub_id`: a complex subject (SSF 1.0 section 3.2) whose user is this transmitter's
-    /// `iss_sub`, with the session and tenant as opaque identifiers when known.
+    /// `sub_id`: an `email` subject when the event names an address; otherwise a complex subject
+    /// (SSF 1.0 section 3.2) whose user is this transmitter's `iss_sub`, with the session and
+    /// tenant as opaque identifiers when known.
     pub fn sub_id(&self, issuer: &str) -> Value {
+        if let Some(email) = &self.email {
+            return json!({"format": "email", "email": email});
+        }
         let mut members = Map::new();
         members.insert("format".into(), json!("complex"));
         members.insert(

@@ -3,7 +3,8 @@
 //! identity's `password_changed` are CAEP credential-change, and also RISC
 //! recovery-information-changed (an email address or phone, the ways to recover an account) and
 //! recovery-activated (a password reset); identity's `user_deleted` is RISC account-purged and
-//! audit's `signin.v1.flagged` ("this wasn't me") RISC credential-compromise. Each cause's SETs are queued in the
+//! audit's `signin.v1.flagged` ("this wasn't me") RISC credential-compromise; identity's
+//! `identifiers_changed` is RISC identifier-changed. Each cause's SETs are queued in the
 //! consumer's transaction, so a cause is turned into SETs exactly once and none is lost.
 
 use std::sync::Arc;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use myaccount_proto::events::v1::{
     PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked, SignInFlagged, UserDeleted,
-    UserDisabled, UserEnabled,
+    UserDisabled, UserEnabled, UserIdentifiersChanged,
 };
 use myaccount_proto::{optional_datetime, parse_id};
 use platform::consumer::{Delivery, Handler, HandlerError};
@@ -364,6 +365,76 @@ pub fn account_status_changed(
     })
 }
 
+/// RISC identifier-changed when an administrator or the operator changes the person's user
+/// principal name or email address.
+pub struct IdentifiersChangedHandler(pub Arc<Transmitter>);
+
+impl Handler<UserIdentifiersChanged> for IdentifiersChangedHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &Delivery<UserIdentifiersChanged>,
+    ) -> Result<(), HandlerError> {
+        for event in identifier_changes(&delivery.id, &delivery.event)? {
+            emit(&self.0, conn, event).await?;
+        }
+        Ok(())
+    }
+}
+
+/// One RISC identifier-changed per identifier that changed, all in the act's `txn`: the subject
+/// is the old value as an `email` subject (RISC 1.0 section 2.6 allows only `email` or `phone`;
+/// a user principal name is `name@domain`, and MyAccount is the authority over it) and
+/// `new-value` the new one. An identifier the person did not have (no email before) names no
+/// one to tell about, so it sends nothing; when the name and the email were one address and
+/// became one new address, one SET says so.
+pub fn identifier_changes(event_id: &str, e: &UserIdentifiersChanged) -> Result<Vec<SecurityEvent>, HandlerError> {
+    let user_id = parse_id("user_id", &e.user_id)?;
+    let occurred_at = optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now);
+    let by = changed_by_name(&e.changed_by);
+    let identifiers = [
+        (
+            "user_principal_name",
+            e.old_user_principal_name.trim(),
+            e.new_user_principal_name.trim(),
+            "user name",
+        ),
+        ("email", e.old_email.trim(), e.new_email.trim(), "email address"),
+    ];
+    let mut changes: Vec<SecurityEvent> = Vec::new();
+    for (identifier, old, new, what) in identifiers {
+        if old.is_empty() || old.eq_ignore_ascii_case(new) {
+            continue;
+        }
+        let already_told = changes.iter().any(|told| {
+            told.subject.email.as_deref() == Some(old) && told.claims.get("new-value") == Some(&json!(new))
+        });
+        if already_told {
+            continue;
+        }
+        let mut claims = Map::new();
+        if !new.is_empty() {
+            claims.insert("new-value".into(), json!(new));
+        }
+        changes.push(SecurityEvent {
+            event_type: EventType::IdentifierChanged,
+            subject: Subject {
+                email: Some(old.to_owned()),
+                ..Subject::user(user_id)
+            },
+            // Two SETs of one type from one event: each its own source, so each its own jti.
+            source: format!("{event_id}/{identifier}"),
+            txn: act(&e.cause_id, event_id),
+            occurred_at,
+            initiating_entity: Some(InitiatingEntity::Admin),
+            reason_admin: in_english(&format!("The {what} changed (by the {by})")),
+            reason_user: in_english(&format!("Your {what} changed")),
+            claims,
+        });
+    }
+    Ok(changes)
+}
+
 fn changed_by_name(changed_by: &str) -> &'static str {
     match changed_by {
         "operator" => "operator",
@@ -486,6 +557,96 @@ mod tests {
         assert!(event.reason_admin["en"].contains("operator"));
         assert!(matches!(
             account_status_changed("e", EventType::AccountEnabled, "nobody", "admin", "", None),
+            Err(HandlerError::Rejected(_))
+        ));
+    }
+
+    #[test]
+    fn a_changed_name_and_email_are_two_risc_identifier_changed_about_the_old_values_in_one_txn() {
+        let user_id = Uuid::new_v4();
+        let changed = UserIdentifiersChanged {
+            user_id: user_id.to_string(),
+            old_user_principal_name: "adele@contoso.example".into(),
+            new_user_principal_name: "adele.vance@contoso.example".into(),
+            old_email: "adele.mail@contoso.example".into(),
+            new_email: "adele.vance@mail.contoso.example".into(),
+            changed_by: "admin".into(),
+            cause_id: "act-1".into(),
+            ..Default::default()
+        };
+        let events = identifier_changes("event-1", &changed).expect("valid");
+        assert_eq!(events.len(), 2, "{events:?}");
+        let issuer = "https://idp.example.com";
+        let claims: Vec<Value> = events
+            .iter()
+            .map(|e| e.set_claims(issuer, "https://rp.example.com", "j", Utc::now()))
+            .collect();
+        let uri = "https://schemas.openid.net/secevent/risc/event-type/identifier-changed";
+        assert_eq!(
+            claims[0]["sub_id"],
+            json!({"format": "email", "email": "adele@contoso.example"})
+        );
+        assert_eq!(
+            claims[0]["events"][uri]["new-value"],
+            json!("adele.vance@contoso.example")
+        );
+        assert_eq!(
+            claims[1]["sub_id"],
+            json!({"format": "email", "email": "adele.mail@contoso.example"})
+        );
+        assert_eq!(
+            claims[1]["events"][uri]["new-value"],
+            json!("adele.vance@mail.contoso.example")
+        );
+        for (event, claims) in events.iter().zip(&claims) {
+            assert_eq!(claims["txn"], json!("act-1"));
+            assert_eq!(claims["events"][uri]["initiating_entity"], json!("admin"));
+            assert_eq!(event.subject.user_id, user_id, "streams are chosen by the person");
+        }
+        assert_ne!(events[0].source, events[1].source, "each its own jti");
+        assert!(events[0].reason_user["en"].contains("user name"));
+        assert!(events[1].reason_user["en"].contains("email address"));
+    }
+
+    #[test]
+    fn only_identifiers_that_changed_from_a_value_are_told_and_one_address_once() {
+        let user_id = Uuid::new_v4().to_string();
+        let email_only = UserIdentifiersChanged {
+            user_id: user_id.clone(),
+            old_user_principal_name: "same@contoso.example".into(),
+            new_user_principal_name: "same@contoso.example".into(),
+            old_email: "old@contoso.example".into(),
+            new_email: "new@contoso.example".into(),
+            changed_by: "operator".into(),
+            ..Default::default()
+        };
+        let events = identifier_changes("event-2", &email_only).expect("valid");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].subject.email.as_deref(), Some("old@contoso.example"));
+        assert_eq!(events[0].txn, "event-2", "an act of one event");
+        assert!(events[0].reason_admin["en"].contains("operator"));
+
+        let first_email = UserIdentifiersChanged {
+            old_email: String::new(),
+            ..email_only.clone()
+        };
+        assert!(identifier_changes("event-3", &first_email).expect("valid").is_empty());
+
+        let one_address = UserIdentifiersChanged {
+            old_user_principal_name: "a@contoso.example".into(),
+            new_user_principal_name: "b@contoso.example".into(),
+            old_email: "a@contoso.example".into(),
+            new_email: "b@contoso.example".into(),
+            ..email_only.clone()
+        };
+        assert_eq!(identifier_changes("event-4", &one_address).expect("valid").len(), 1);
+
+        let nobody = UserIdentifiersChanged {
+            user_id: "nobody".into(),
+            ..email_only
+        };
+        assert!(matches!(
+            identifier_changes("e", &nobody),
             Err(HandlerError::Rejected(_))
         ));
     }

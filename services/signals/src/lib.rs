@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use myaccount_proto::events::v1::{
     PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked, SignInFlagged, UserDeleted,
-    UserDisabled, UserEnabled,
+    UserDisabled, UserEnabled, UserIdentifiersChanged,
 };
 use myaccount_proto::signals::v1::signals_service_server::SignalsServiceServer;
 use platform::config::{ConfigError, Env};
@@ -190,7 +190,9 @@ impl Service for SignalsService {
             .consume::<SignInFlagged, _>(events::SignInFlaggedHandler(transmitter.clone()))
             // RISC account-disabled and account-enabled (an administrator or the operator).
             .consume::<UserDisabled, _>(events::UserDisabledHandler(transmitter.clone()))
-            .consume::<UserEnabled, _>(events::UserEnabledHandler(transmitter))
+            .consume::<UserEnabled, _>(events::UserEnabledHandler(transmitter.clone()))
+            // RISC identifier-changed (a new user principal name or email address).
+            .consume::<UserIdentifiersChanged, _>(events::IdentifiersChangedHandler(transmitter))
             .spawn_task(move |shutdown| wakeups.listen(listener_pool, shutdown))
             .spawn_task(move |shutdown| pusher.run(shutdown))
             // Keys rotated on any replica, and keys no queued SET needs any more.

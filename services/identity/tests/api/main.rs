@@ -8,6 +8,7 @@ mod guest_organizations;
 mod health;
 mod helpers;
 mod idempotency;
+mod identifiers;
 mod mfa_registration;
 mod password_reset;
 mod privacy;

@@ -9,5 +9,6 @@ mod memberships;
 mod organizations;
 mod privacy;
 mod publishing;
+mod renames;
 mod tenant_admins;
 mod terms;

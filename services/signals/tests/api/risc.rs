@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::Utc;
 use myaccount_proto::events::v1::{
     PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged, UserDeleted, UserDisabled, UserEnabled,
+    UserIdentifiersChanged,
 };
 use myaccount_proto::signals::v1 as pb;
 use serde_json::{Value, json};
@@ -244,6 +245,97 @@ async fn a_disabled_then_enabled_account_is_risc_account_disabled_and_enabled_by
             by_type[&enabled]["events"][&enabled]["reason_admin"]["en"]
                 .as_str()
                 .is_some_and(|r| r.contains("operator")),
+            "{delivery}"
+        );
+    }
+}
+
+/// Identity's `identifiers_changed` (an administrator's ChangeUserIdentifiers, or `myaccount
+/// user rename`) is one RISC identifier-changed per identifier that changed, by poll and by
+/// push alike: the old value as an `email` subject, the new one as `new-value`, one `txn`.
+#[tokio::test]
+async fn a_new_name_and_email_are_two_risc_identifier_changed_by_poll_and_push() {
+    let app = spawn_app().await;
+    let receiver = app.receiver().await;
+    let changed = format!("{RISC}identifier-changed");
+    let poll = app
+        .create_stream(
+            &receiver,
+            pb::CreateStreamRequest {
+                delivery_method: pb::DeliveryMethod::Poll as i32,
+                events_requested: vec![changed.clone()],
+                all_subjects: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("a poll stream");
+    assert_eq!(poll.events_delivered, vec![changed.clone()], "supported");
+    let endpoint = PushReceiver::default();
+    let url = endpoint.start().await;
+    app.create_stream(
+        &receiver,
+        pb::CreateStreamRequest {
+            delivery_method: pb::DeliveryMethod::Push as i32,
+            endpoint_url: url,
+            authorization_header: "Bearer rp-secret".into(),
+            events_requested: vec![changed.clone()],
+            all_subjects: true,
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("a push stream");
+
+    let act = Uuid::now_v7().to_string();
+    publish(
+        &app,
+        "myaccount/identity",
+        &UserIdentifiersChanged {
+            user_id: Uuid::new_v4().to_string(),
+            old_user_principal_name: "adele@contoso.example".into(),
+            new_user_principal_name: "adele.vance@contoso.example".into(),
+            old_email: "adele@mail.contoso.example".into(),
+            new_email: "adele.vance@mail.contoso.example".into(),
+            changed_by: "admin".into(),
+            time: Some(myaccount_proto::timestamp(Utc::now())),
+            cause_id: act.clone(),
+        },
+    )
+    .await;
+
+    let jwks = app.jwks().await;
+    let polled: Vec<String> = app
+        .poll_until(&receiver, &poll.stream_id, 2)
+        .await
+        .into_iter()
+        .map(|(_, token)| token)
+        .collect();
+    let pushed = endpoint.wait_for(2).await;
+    for (delivery, tokens) in [("poll", polled), ("push", pushed)] {
+        assert_eq!(tokens.len(), 2, "{delivery}: {tokens:?}");
+        let mut told: BTreeMap<String, Value> = BTreeMap::new();
+        for token in &tokens {
+            let claims = verify_set(token, &jwks, &receiver.audience);
+            assert_eq!(claims["txn"], json!(act), "{delivery}: one act");
+            assert_eq!(claims["sub_id"]["format"], "email", "{delivery}: RISC 1.0 section 2.6");
+            let (uri, body) = event_of(&claims);
+            assert_eq!(uri, changed, "{delivery}");
+            assert_eq!(body["initiating_entity"], "admin", "{delivery}: {body}");
+            told.insert(
+                claims["sub_id"]["email"].as_str().expect("the old value").to_owned(),
+                body["new-value"].clone(),
+            );
+        }
+        assert_eq!(
+            told,
+            BTreeMap::from([
+                ("adele@contoso.example".to_owned(), json!("adele.vance@contoso.example")),
+                (
+                    "adele@mail.contoso.example".to_owned(),
+                    json!("adele.vance@mail.contoso.example")
+                ),
+            ]),
             "{delivery}"
         );
     }
