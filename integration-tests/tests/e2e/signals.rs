@@ -1060,31 +1060,26 @@ async fn caep_device_risk_and_assurance_changes_reach_a_push_receiver() {
     let user = system.create_user().await;
     let device_id = caep_moments(&system, &user).await;
 
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    let of_the_user = loop {
-        let of_the_user: Vec<Value> = endpoint
+    let of_the_user_so_far = || -> Vec<Value> {
+        endpoint
             .received()
             .iter()
             .map(|token| receiver.verify(token))
             .filter(|c| c["sub_id"]["user"]["sub"] == user.id)
-            .collect();
-        if of_the_user.len() >= 4 {
-            break of_the_user;
-        }
+            .collect()
+    };
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while of_the_user_so_far().len() < 4 {
         assert!(
             tokio::time::Instant::now() < deadline,
-            "the person's SETs: {of_the_user:?}"
+            "the person's SETs: {:?}",
+            of_the_user_so_far()
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    }
     // Give a duplicate the time to show.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let of_the_user: Vec<Value> = endpoint
-        .received()
-        .iter()
-        .map(|token| receiver.verify(token))
-        .filter(|c| c["sub_id"]["user"]["sub"] == user.id)
-        .collect();
+    let of_the_user = of_the_user_so_far();
     assert_eq!(of_the_user.len(), 4, "{of_the_user:?}");
     assert_caep_changes(&receiver, &of_the_user, &user, &device_id);
 }
