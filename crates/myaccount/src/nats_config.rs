@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
     NotificationRequested, OrganizationChanged, PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved,
-    SessionRevoked, SignInFlagged, SignInRecorded, UserCreated, UserDeleted, UserDisabled, UserEnabled,
-    UserIdentifiersChanged,
+    SessionRevoked, SignInFlagged, SignInRecorded, SignInRiskDetected, UserCreated, UserDeleted, UserDisabled,
+    UserEnabled, UserIdentifiersChanged,
 };
 use platform::consumer::{durable_name, stream_durable_name};
 use platform::events::{Event, Naming, Stream, inbox_prefix};
@@ -235,6 +235,9 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
                 OwnedConsumer::of::<UserDisabled>(signals),
                 OwnedConsumer::of::<UserEnabled>(signals),
                 OwnedConsumer::of::<UserIdentifiersChanged>(signals),
+                OwnedConsumer::of::<DeviceDisabled>(signals),
+                OwnedConsumer::of::<DeviceEnabled>(signals),
+                OwnedConsumer::of::<SignInRiskDetected>(signals),
             ],
         ),
     ]

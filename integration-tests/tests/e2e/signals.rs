@@ -4,8 +4,9 @@
 //! against the `jwks_uri` the discovery names. People end sessions and change their password
 //! through the gateway; their SETs arrive by poll and by push, also after the receiver was down.
 //! The receiver also verifies its stream (state echoed, 429 inside the interval), manages its
-//! subjects and status, hears the operator's stream-updated, and gets RISC events ("this
-//! wasn't me", an administrator's change of a person's user name and email) by poll.
+//! subjects and status, hears the operator's stream-updated, gets RISC events ("this wasn't
+//! me", an administrator's change of a person's user name and email) by poll, and CAEP's
+//! device-compliance-change, risk-level-change and assurance-level-change by poll and by push.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -884,6 +885,50 @@ async fn change_identifiers(
                 user_id: user_id.into(),
                 new_user_principal_name: new_user_principal_name.into(),
                 new_email: new_email.into(),
+const DEVICE_COMPLIANCE_CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/device-compliance-change";
+const RISK_LEVEL_CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/risk-level-change";
+const ASSURANCE_LEVEL_CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/assurance-level-change";
+const CAEP_CHANGES: [&str; 3] = [DEVICE_COMPLIANCE_CHANGE, RISK_LEVEL_CHANGE, ASSURANCE_LEVEL_CHANGE];
+
+/// The person's moments the three CAEP changes speak of, through the gateway (and the devices
+/// API an admin uses): a sign-in from Seattle, one from Paris minutes later (audit finds it
+/// risky: a new country, faster than any flight), their first second factor (an authenticator
+/// app), and a device they disable (lost) that an admin enables again. Returns the device id.
+async fn caep_moments(system: &TestSystem, user: &TestUser) -> String {
+    let sign_in_from = |ip: &'static str| {
+        let request = system
+            .http
+            .post(system.url("/api/v1/auth/sign-in"))
+            .header("x-forwarded-for", ip)
+            .json(&json!({ "username": user.upn, "password": user.password }));
+        async move { request.send().await.expect("the gateway answers") }
+    };
+    let seattle = sign_in_from("192.0.2.10").await;
+    assert_eq!(seattle.status(), StatusCode::OK);
+    let seattle: Value = seattle.json().await.expect("json");
+    let token = seattle["accessToken"].as_str().expect("accessToken").to_owned();
+    // Audit judges Paris against Seattle only once it has recorded Seattle.
+    system.wait_for_sign_ins(&token, 1).await;
+    assert_eq!(sign_in_from("198.51.100.20").await.status(), StatusCode::OK);
+
+    system.add_authenticator_app(&token).await;
+
+    let device_id = system.register_device(&token, "Laptop", "laptop").await;
+    let disabled = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/devices/{device_id}/disable"),
+            Some(&token),
+            None,
+        )
+        .await;
+    assert_eq!(disabled.status(), StatusCode::OK);
+    use myaccount_proto::devices::v1 as devices;
+    let channel = system.as_gateway(system.devices_port, platform::workload::DEVICES);
+    devices::devices_service_client::DevicesServiceClient::new(channel)
+        .enable_device(platform::testing::bearer(
+            devices::EnableDeviceRequest {
+                device_id: device_id.clone(),
             },
             &system.admin_token().await,
         ))
@@ -901,6 +946,91 @@ async fn a_changed_user_name_and_email_reach_a_poll_receiver_as_risc_identifier_
         .post(
             "configuration_endpoint",
             json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": [changed_uri], "default_subjects": "ALL"}),
+        .expect("an admin enables the device again");
+    device_id
+}
+
+/// Checks the CAEP changes' SETs about `user` (already verified), in the order the moments
+/// happened per type: Paris's risk, the first second factor, the device disabled then enabled.
+fn assert_caep_changes(receiver: &Receiver<'_>, of_the_user: &[Value], user: &TestUser, device_id: &str) {
+    let issuer = receiver.configuration["issuer"].as_str().expect("issuer");
+    let of_type = |uri: &str| -> Vec<&Value> { of_the_user.iter().filter(|c| event(c).0 == uri).collect() };
+
+    let risk = of_type(RISK_LEVEL_CHANGE);
+    assert_eq!(risk.len(), 1, "Paris alone was risky: {of_the_user:?}");
+    let (_, body) = event(risk[0]);
+    assert_eq!(body["principal"], "USER");
+    assert_eq!(body["current_level"], "HIGH");
+    assert!(
+        body.get("previous_level").is_none(),
+        "MyAccount keeps no standing level: {body}"
+    );
+    let reasons = body["risk_reason"].as_str().expect("risk_reason");
+    assert!(
+        reasons.contains("new_country") && reasons.contains("impossible_travel"),
+        "{reasons}"
+    );
+    assert_eq!(body["initiating_entity"], "policy");
+    assert!(body["event_timestamp"].is_i64());
+
+    let assurance = of_type(ASSURANCE_LEVEL_CHANGE);
+    assert_eq!(assurance.len(), 1, "{of_the_user:?}");
+    let (_, body) = event(assurance[0]);
+    assert_eq!(body["namespace"], "NIST-AAL");
+    assert_eq!(body["previous_level"], "nist-aal1");
+    assert_eq!(body["current_level"], "nist-aal2");
+    assert_eq!(body["change_direction"], "increase");
+    assert_eq!(body["initiating_entity"], "user");
+    assert!(
+        assurance[0]["sub_id"].get("session").is_none(),
+        "the person's level, not a session's"
+    );
+
+    let compliance = of_type(DEVICE_COMPLIANCE_CHANGE);
+    assert_eq!(compliance.len(), 2, "{of_the_user:?}");
+    let mut statuses: Vec<(String, String, String)> = compliance
+        .iter()
+        .map(|claims| {
+            assert_eq!(
+                claims["sub_id"]["device"],
+                json!({"format": "iss_sub", "iss": issuer, "sub": device_id}),
+                "{claims}"
+            );
+            let (_, body) = event(claims);
+            (
+                body["previous_status"].as_str().unwrap_or_default().to_owned(),
+                body["current_status"].as_str().unwrap_or_default().to_owned(),
+                body["initiating_entity"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [
+            ("compliant".into(), "not-compliant".into(), "user".into()),
+            ("not-compliant".into(), "compliant".into(), "admin".into()),
+        ]
+    );
+    for claims in of_the_user {
+        assert_eq!(claims["sub_id"]["format"], "complex");
+        assert_eq!(
+            claims["sub_id"]["user"],
+            json!({"format": "iss_sub", "iss": issuer, "sub": user.id})
+        );
+    }
+}
+
+/// A receiver that asked for CAEP's device-compliance-change, risk-level-change and
+/// assurance-level-change gets each by poll, verified against `jwks_uri`.
+#[tokio::test]
+async fn caep_device_risk_and_assurance_changes_reach_a_poll_receiver() {
+    let system = TestSystem::spawn_with_forwarded_for().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": CAEP_CHANGES, "default_subjects": "ALL"}),
         )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
@@ -968,4 +1098,82 @@ async fn a_changed_user_name_and_email_reach_a_poll_receiver_as_risc_identifier_
     );
     assert_eq!(txns[&second_name], txns[&first_mail], "one act, one txn");
     assert_ne!(txns[&user.upn], txns[&second_name], "two acts");
+    assert_eq!(stream["events_delivered"], json!(CAEP_CHANGES));
+    assert!(
+        CAEP_CHANGES.iter().all(|uri| stream["events_supported"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|s| s == uri))),
+        "{stream}"
+    );
+
+    let user = system.create_user().await;
+    let device_id = caep_moments(&system, &user).await;
+
+    // The admin's own moments (its authenticator app) reach an ALL stream too: only the
+    // person's are counted.
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    let of_the_user = loop {
+        let sets = receiver.poll_until(&stream, 1).await;
+        let claims: Vec<Value> = sets.values().map(|t| receiver.verify(t)).collect();
+        let of_the_user: Vec<Value> = claims
+            .into_iter()
+            .filter(|c| c["sub_id"]["user"]["sub"] == user.id)
+            .collect();
+        if of_the_user.len() >= 4 {
+            break of_the_user;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the person's SETs: {of_the_user:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(of_the_user.len(), 4, "{of_the_user:?}");
+    assert_caep_changes(&receiver, &of_the_user, &user, &device_id);
+}
+
+/// The same three CAEP changes pushed (RFC 8935) to a receiver's endpoint.
+#[tokio::test]
+async fn caep_device_risk_and_assurance_changes_reach_a_push_receiver() {
+    let system = TestSystem::spawn_with_forwarded_for().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let endpoint = PushEndpoint::default();
+    let url = endpoint.start().await;
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({
+                "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": url, "authorization_header": "Bearer rp"},
+                "events_requested": CAEP_CHANGES,
+                "default_subjects": "ALL",
+            }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let user = system.create_user().await;
+    let device_id = caep_moments(&system, &user).await;
+
+    let of_the_user_so_far = || -> Vec<Value> {
+        endpoint
+            .received()
+            .iter()
+            .map(|token| receiver.verify(token))
+            .filter(|c| c["sub_id"]["user"]["sub"] == user.id)
+            .collect()
+    };
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while of_the_user_so_far().len() < 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the person's SETs: {:?}",
+            of_the_user_so_far()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Give a duplicate the time to show.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let of_the_user = of_the_user_so_far();
+    assert_eq!(of_the_user.len(), 4, "{of_the_user:?}");
+    assert_caep_changes(&receiver, &of_the_user, &user, &device_id);
 }

@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     DefaultMethodChanged, MemberJoined, MemberLeft, MemberRemoved, NotificationChannel, NotificationRequested,
-    OrganizationChanged, PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged,
+    OrganizationChanged, PasswordChanged, SecondFactors, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::crypto::{CryptoError, Keyring};
@@ -32,9 +32,22 @@ fn id(session_id: Option<Uuid>) -> String {
     session_id.map(|s| s.to_string()).unwrap_or_default()
 }
 
+/// The second factors among `methods`, for signals' assurance level of the person's sign-ins.
+fn second_factors(methods: &[Method]) -> SecondFactors {
+    SecondFactors {
+        method_types: methods
+            .iter()
+            .filter(|m| m.is_second_factor())
+            .map(|m| m.kind.as_str().to_owned())
+            .collect(),
+    }
+}
+
+/// `after`: the person's active methods once `m` is active.
 pub async fn method_added(
     conn: &mut PgConnection,
     m: &Method,
+    after: &[Method],
     session_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -46,13 +59,16 @@ pub async fn method_added(
         time: Some(timestamp(now)),
         session_id: id(session_id),
         fido2_aaguid: m.aaguid.map(|a| a.to_string()),
+        second_factors_after: Some(second_factors(after)),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
+/// `after`: the person's active methods once `m` is gone.
 pub async fn method_removed(
     conn: &mut PgConnection,
     m: &Method,
+    after: &[Method],
     session_id: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
@@ -64,6 +80,7 @@ pub async fn method_removed(
         time: Some(timestamp(now)),
         session_id: id(session_id),
         fido2_aaguid: m.aaguid.map(|a| a.to_string()),
+        second_factors_after: Some(second_factors(after)),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
@@ -167,8 +184,11 @@ impl AppPasswordRevoker {
             .map_err(|_| HandlerError::Rejected(format!("user_id {user_id:?} is not a user id")))?;
         let now = time.unwrap_or_else(Utc::now);
         let removed = store::delete_app_passwords(conn, user_id, now).await?;
-        for method in &removed {
-            method_removed(conn, method, None, now).await?;
+        if !removed.is_empty() {
+            let after = store::lock_active_methods(conn, user_id).await?;
+            for method in &removed {
+                method_removed(conn, method, &after, None, now).await?;
+            }
         }
         if !removed.is_empty() {
             tracing::info!(%user_id, count = removed.len(), why, "app passwords revoked");

@@ -535,7 +535,7 @@ impl SecurityInfo {
             .find(|m| m.id == method.id)
             .cloned()
             .ok_or(SecurityInfoError::MethodNotFound(method.id))?;
-        events::method_added(&mut tx, &active, caller.session_id, now).await?;
+        events::method_added(&mut tx, &active, &after, caller.session_id, now).await?;
         self.after_change(&mut tx, caller, &before, &after, "method_added", &active, now)
             .await?;
         tx.commit().await?;
@@ -698,7 +698,8 @@ impl SecurityInfo {
         let now = Utc::now();
         if let Some(old) = methods.iter().find(|m| m.kind == MethodKind::RecoveryCodes) {
             store::delete_recovery_codes(&mut tx, caller.user_id).await?;
-            events::method_removed(&mut tx, old, caller.session_id, now).await?;
+            // Recovery codes are no second factor: the person's second factors stay as they were.
+            events::method_removed(&mut tx, old, &methods, caller.session_id, now).await?;
         }
         let method = insert_pending(&mut tx, caller, MethodKind::RecoveryCodes, "", None, None, now).await?;
         let codes = domain::new_recovery_codes();
@@ -773,7 +774,7 @@ impl SecurityInfo {
         }
         let now = Utc::now();
         let after = store::lock_active_methods(&mut tx, caller.user_id).await?;
-        events::method_removed(&mut tx, &method, caller.session_id, now).await?;
+        events::method_removed(&mut tx, &method, &after, caller.session_id, now).await?;
         let new_default = domain::effective_default(&after, store::chosen_default(&mut tx, caller.user_id).await?);
         if old_default != new_default {
             let new = new_default.and_then(|id| after.iter().find(|m| m.id == id));

@@ -20,6 +20,13 @@ pub enum EventType {
     SessionRevoked,
     /// CAEP: a credential was created, changed or deleted.
     CredentialChange,
+    /// CAEP: a device became compliant or stopped being so (disabled, or enabled again).
+    DeviceComplianceChange,
+    /// CAEP: the person's assessed risk changed (a risky sign-in).
+    RiskLevelChange,
+    /// CAEP: the assurance level the person's sign-ins reach changed (their first second
+    /// factor, or their last one removed).
+    AssuranceLevelChange,
     /// RISC: the account was deleted.
     AccountPurged,
     /// RISC: a credential is known to be in the wrong hands ("this wasn't me").
@@ -43,9 +50,12 @@ pub enum EventType {
 
 impl EventType {
     /// What a receiver may request (verification is always delivered).
-    pub const SUPPORTED: [EventType; 10] = [
+    pub const SUPPORTED: [EventType; 13] = [
         EventType::SessionRevoked,
         EventType::CredentialChange,
+        EventType::DeviceComplianceChange,
+        EventType::RiskLevelChange,
+        EventType::AssuranceLevelChange,
         EventType::AccountPurged,
         EventType::CredentialCompromise,
         EventType::RecoveryActivated,
@@ -60,6 +70,9 @@ impl EventType {
         match self {
             EventType::SessionRevoked => format!("{CAEP}session-revoked"),
             EventType::CredentialChange => format!("{CAEP}credential-change"),
+            EventType::DeviceComplianceChange => format!("{CAEP}device-compliance-change"),
+            EventType::RiskLevelChange => format!("{CAEP}risk-level-change"),
+            EventType::AssuranceLevelChange => format!("{CAEP}assurance-level-change"),
             EventType::AccountPurged => format!("{RISC}account-purged"),
             EventType::CredentialCompromise => format!("{RISC}credential-compromise"),
             EventType::RecoveryActivated => format!("{RISC}recovery-activated"),
@@ -439,11 +452,13 @@ impl InitiatingEntity {
     }
 }
 
-/// Whom a security event is about: the person, and where known their session and tenant.
+/// Whom a security event is about: the person, and where known their session, device and
+/// tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Subject {
     pub user_id: Uuid,
     pub session_id: Option<Uuid>,
+    pub device_id: Option<Uuid>,
     pub tenant_id: Option<Uuid>,
     /// The email-shaped identifier the event names instead of the person's id: RISC
     /// identifier-changed's subject "MUST be either email or phone and it MUST specify the old
@@ -456,6 +471,7 @@ impl Subject {
         Self {
             user_id,
             session_id: None,
+            device_id: None,
             tenant_id: None,
             email: None,
         }
@@ -463,7 +479,9 @@ impl Subject {
 
     /// `sub_id`: an `email` subject when the event names an address; otherwise a complex subject
     /// (SSF 1.0 section 3.2) whose user is this transmitter's `iss_sub`, with the session and
-    /// tenant as opaque identifiers when known.
+    /// tenant as opaque identifiers when known. A device is an `iss_sub` too, as in CAEP 1.0's
+    /// device-compliance-change example: its id is MyAccount's (the devices service's), unique
+    /// under this issuer.
     pub fn sub_id(&self, issuer: &str) -> Value {
         if let Some(email) = &self.email {
             return json!({"format": "email", "email": email});
@@ -476,6 +494,12 @@ impl Subject {
         );
         if let Some(session) = self.session_id {
             members.insert("session".into(), json!({"format": "opaque", "id": session.to_string()}));
+        }
+        if let Some(device) = self.device_id {
+            members.insert(
+                "device".into(),
+                json!({"format": "iss_sub", "iss": issuer, "sub": device.to_string()}),
+            );
         }
         if let Some(tenant) = self.tenant_id {
             members.insert("tenant".into(), json!({"format": "opaque", "id": tenant.to_string()}));

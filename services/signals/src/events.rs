@@ -4,15 +4,18 @@
 //! recovery-information-changed (an email address or phone, the ways to recover an account) and
 //! recovery-activated (a password reset); identity's `user_deleted` is RISC account-purged and
 //! audit's `signin.v1.flagged` ("this wasn't me") RISC credential-compromise; identity's
-//! `identifiers_changed` is RISC identifier-changed. Each cause's SETs are queued in the
-//! consumer's transaction, so a cause is turned into SETs exactly once and none is lost.
+//! `identifiers_changed` is RISC identifier-changed. devices' `disabled` / `enabled` are CAEP
+//! device-compliance-change, audit's `signin.v1.risk_detected` CAEP risk-level-change, and a
+//! method change that moves the assurance level of the person's password sign-ins (NIST AAL1
+//! <-> AAL2) also CAEP assurance-level-change. Each cause's SETs are queued in the consumer's
+//! transaction, so a cause is turned into SETs exactly once and none is lost.
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use myaccount_proto::events::v1::{
-    PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked, SignInFlagged, UserDeleted,
-    UserDisabled, UserEnabled, UserIdentifiersChanged,
+    DeviceDisabled, DeviceEnabled, PasswordChanged, SecondFactors, SecurityMethodAdded, SecurityMethodRemoved,
+    SessionRevoked, SignInFlagged, SignInRiskDetected, UserDeleted, UserDisabled, UserEnabled, UserIdentifiersChanged,
 };
 use myaccount_proto::{optional_datetime, parse_id};
 use platform::consumer::{Delivery, Handler, HandlerError};
@@ -136,7 +139,13 @@ impl Handler<SecurityMethodAdded> for MethodAddedHandler {
             "create",
             e.time.as_ref(),
         )?;
-        emit_method_change(&self.0, conn, event, &e.method_type).await
+        let assurance = assurance_level_change(
+            &event,
+            &e.method_type,
+            MethodChange::Added,
+            e.second_factors_after.as_ref(),
+        );
+        emit_method_change(&self.0, conn, event, &e.method_type, assurance).await
     }
 }
 
@@ -160,24 +169,132 @@ impl Handler<SecurityMethodRemoved> for MethodRemovedHandler {
             "delete",
             e.time.as_ref(),
         )?;
-        emit_method_change(&self.0, conn, event, &e.method_type).await
+        let assurance = assurance_level_change(
+            &event,
+            &e.method_type,
+            MethodChange::Removed,
+            e.second_factors_after.as_ref(),
+        );
+        emit_method_change(&self.0, conn, event, &e.method_type, assurance).await
     }
 }
 
-/// The credential-change, and the recovery-information-changed that goes with it when the method
-/// can recover the account.
+/// The credential-change, the recovery-information-changed that goes with it when the method
+/// can recover the account, and the assurance-level-change when it moved the person's level.
 async fn emit_method_change(
     transmitter: &Transmitter,
     conn: &mut PgConnection,
     event: SecurityEvent,
     method_type: &str,
+    assurance: Option<SecurityEvent>,
 ) -> Result<(), HandlerError> {
     let recovery = recovery_information_changed(&event, method_type);
     emit(transmitter, conn, event).await?;
-    match recovery {
-        Some(recovery) => emit(transmitter, conn, recovery).await,
-        None => Ok(()),
+    for follower in [recovery, assurance].into_iter().flatten() {
+        emit(transmitter, conn, follower).await?;
     }
+    Ok(())
+}
+
+/// Whether a method became active or was removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodChange {
+    Added,
+    Removed,
+}
+
+/// A NIST SP 800-63B authenticator assurance level, as CAEP's `NIST-AAL` namespace spells it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum NistAal {
+    Aal1,
+    Aal2,
+}
+
+impl NistAal {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NistAal::Aal1 => "nist-aal1",
+            NistAal::Aal2 => "nist-aal2",
+        }
+    }
+}
+
+/// The second factors that are NIST SP 800-63B AAL2 authenticators next to a password: OTP
+/// apps, out-of-band codes to a phone (PSTN, which NIST restricts but allows) and FIDO2 keys.
+/// Emailed codes are not: NIST forbids email as an out-of-band authenticator.
+const AAL2_SECOND_FACTORS: [&str; 3] = ["authenticator_app", "phone", "security_key"];
+
+/// What every password sign-in of a person with these second factors reaches. A person who has
+/// any second factor must answer one after their password, and may pick any of theirs: the
+/// sign-in reaches AAL2 only when every one of them is an AAL2 authenticator (a type this
+/// service does not know is counted as not).
+pub fn password_sign_in_level<'a>(second_factors: impl IntoIterator<Item = &'a str>) -> NistAal {
+    let mut any = false;
+    for method_type in second_factors {
+        if !AAL2_SECOND_FACTORS.contains(&method_type) {
+            return NistAal::Aal1;
+        }
+        any = true;
+    }
+    if any { NistAal::Aal2 } else { NistAal::Aal1 }
+}
+
+/// CAEP assurance-level-change when a method change moved the level every password sign-in of
+/// the person reaches (their first second factor, their last one removed, or an emailed code
+/// added to or removed from AAL2 factors). It speaks of the person, not of a session: the
+/// sessions they already have keep the level they signed in with. `second_factors_after` is
+/// what security-info says the person has once the change is made; an event from before it
+/// said so gives no level, and so no assurance-level-change.
+pub fn assurance_level_change(
+    credential_change: &SecurityEvent,
+    method_type: &str,
+    change: MethodChange,
+    second_factors_after: Option<&SecondFactors>,
+) -> Option<SecurityEvent> {
+    let after: Vec<&str> = second_factors_after?.method_types.iter().map(String::as_str).collect();
+    let is_second_factor = matches!(method_type, "authenticator_app" | "phone" | "email" | "security_key");
+    let mut before = after.clone();
+    if is_second_factor {
+        match change {
+            MethodChange::Added => {
+                let position = before.iter().position(|t| *t == method_type)?;
+                before.remove(position);
+            }
+            MethodChange::Removed => before.push(method_type),
+        }
+    }
+    let previous = password_sign_in_level(before);
+    let current = password_sign_in_level(after);
+    if previous == current {
+        return None;
+    }
+    let (direction, admin, user) = if current > previous {
+        (
+            "increase",
+            "Every password sign-in now reaches NIST AAL2",
+            "Signing in to your account is better protected now",
+        )
+    } else {
+        (
+            "decrease",
+            "Password sign-ins no longer all reach NIST AAL2",
+            "Signing in to your account is less protected than before",
+        )
+    };
+    let mut claims = Map::new();
+    claims.insert("namespace".into(), json!("NIST-AAL"));
+    claims.insert("current_level".into(), json!(current.as_str()));
+    claims.insert("previous_level".into(), json!(previous.as_str()));
+    claims.insert("change_direction".into(), json!(direction));
+    Some(SecurityEvent {
+        event_type: EventType::AssuranceLevelChange,
+        // The person's level, whichever session the change was made from.
+        subject: Subject::user(credential_change.subject.user_id),
+        reason_admin: in_english(&format!("{admin} ({method_type})")),
+        reason_user: in_english(user),
+        claims,
+        ..credential_change.clone()
+    })
 }
 
 /// RISC recovery-information-changed when the changed method can recover the account: a
@@ -440,6 +557,182 @@ fn changed_by_name(changed_by: &str) -> &'static str {
         "operator" => "operator",
         _ => "administrator",
     }
+}
+
+/// CAEP device-compliance-change `not-compliant` when a device is disabled (its owner reported
+/// it lost; identity ends its sessions).
+pub struct DeviceDisabledHandler(pub Arc<Transmitter>);
+
+impl Handler<DeviceDisabled> for DeviceDisabledHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<DeviceDisabled>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let event = device_compliance_change(
+            &delivery.id,
+            &e.user_id,
+            &e.device_id,
+            &e.actor_user_id,
+            DeviceCompliance::NotCompliant,
+            e.time.as_ref(),
+        )?;
+        emit(&self.0, conn, event).await
+    }
+}
+
+/// CAEP device-compliance-change `compliant` when a disabled device is enabled again.
+pub struct DeviceEnabledHandler(pub Arc<Transmitter>);
+
+impl Handler<DeviceEnabled> for DeviceEnabledHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<DeviceEnabled>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let event = device_compliance_change(
+            &delivery.id,
+            &e.user_id,
+            &e.device_id,
+            &e.actor_user_id,
+            DeviceCompliance::Compliant,
+            e.time.as_ref(),
+        )?;
+        emit(&self.0, conn, event).await
+    }
+}
+
+/// A device's CAEP compliance status: MyAccount's devices are compliant while enabled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceCompliance {
+    Compliant,
+    NotCompliant,
+}
+
+impl DeviceCompliance {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeviceCompliance::Compliant => "compliant",
+            DeviceCompliance::NotCompliant => "not-compliant",
+        }
+    }
+}
+
+/// The device-compliance-change of a device that was disabled or enabled. Its subject is the
+/// owner with the device; `previous_status` is the other status, since disabling needs an
+/// enabled device and enabling a disabled one.
+pub fn device_compliance_change(
+    event_id: &str,
+    user_id: &str,
+    device_id: &str,
+    actor_user_id: &str,
+    current: DeviceCompliance,
+    time: Option<&prost_types::Timestamp>,
+) -> Result<SecurityEvent, HandlerError> {
+    let user_id = parse_id("user_id", user_id)?;
+    let device_id = parse_id("device_id", device_id)?;
+    let actor = optional_id("actor_user_id", actor_user_id)?;
+    let previous = match current {
+        DeviceCompliance::Compliant => DeviceCompliance::NotCompliant,
+        DeviceCompliance::NotCompliant => DeviceCompliance::Compliant,
+    };
+    let entity = match actor {
+        Some(actor) if actor == user_id => InitiatingEntity::User,
+        Some(_) => InitiatingEntity::Admin,
+        None => InitiatingEntity::System,
+    };
+    let (admin, user) = match (current, entity) {
+        (DeviceCompliance::NotCompliant, InitiatingEntity::User) => (
+            "The owner disabled the device (reported it lost)",
+            "You disabled this device",
+        ),
+        (DeviceCompliance::NotCompliant, _) => ("The device was disabled", "Your device was disabled"),
+        (DeviceCompliance::Compliant, InitiatingEntity::User) => {
+            ("The owner enabled the device again", "You enabled this device again")
+        }
+        (DeviceCompliance::Compliant, _) => ("The device was enabled again", "Your device was enabled again"),
+    };
+    let mut claims = Map::new();
+    claims.insert("current_status".into(), json!(current.as_str()));
+    claims.insert("previous_status".into(), json!(previous.as_str()));
+    Ok(SecurityEvent {
+        event_type: EventType::DeviceComplianceChange,
+        subject: Subject {
+            device_id: Some(device_id),
+            ..Subject::user(user_id)
+        },
+        source: event_id.to_owned(),
+        txn: event_id.to_owned(),
+        occurred_at: optional_datetime(time).unwrap_or_else(Utc::now),
+        initiating_entity: Some(entity),
+        reason_admin: in_english(admin),
+        reason_user: in_english(user),
+        claims,
+    })
+}
+
+/// CAEP risk-level-change when audit's risk rules find a sign-in unusual for its person.
+pub struct SignInRiskDetectedHandler(pub Arc<Transmitter>);
+
+impl Handler<SignInRiskDetected> for SignInRiskDetectedHandler {
+    async fn handle(
+        &self,
+        conn: &mut PgConnection,
+        delivery: &Delivery<SignInRiskDetected>,
+    ) -> Result<(), HandlerError> {
+        match risk_level_change(&delivery.id, &delivery.event)? {
+            Some(event) => emit(&self.0, conn, event).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// The risk-level-change of a risky sign-in: `principal` `USER` (the rules judge the sign-in
+/// against the person's history), `current_level` the sign-in's level, `risk_reason` audit's
+/// stable reason codes joined by commas. No `previous_level`: MyAccount keeps no standing risk
+/// level of a person (each sign-in is judged on its own), so the previous one is unknown, which
+/// is what CAEP says its absence means. `None` for a sign-in that matched no account: there is
+/// no one to name.
+pub fn risk_level_change(event_id: &str, e: &SignInRiskDetected) -> Result<Option<SecurityEvent>, HandlerError> {
+    let Some(user_id) = optional_id("user_id", &e.user_id)? else {
+        return Ok(None);
+    };
+    let level = match e.risk_level.trim() {
+        "low" => "LOW",
+        "medium" => "MEDIUM",
+        "high" => "HIGH",
+        other => {
+            return Err(HandlerError::Rejected(format!(
+                "risk_level {other:?} is not low, medium or high"
+            )));
+        }
+    };
+    let reasons: Vec<&str> = e
+        .risk_reasons
+        .iter()
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty())
+        .collect();
+    let mut claims = Map::new();
+    claims.insert("principal".into(), json!("USER"));
+    claims.insert("current_level".into(), json!(level));
+    if !reasons.is_empty() {
+        claims.insert("risk_reason".into(), json!(reasons.join(",")));
+    }
+    Ok(Some(SecurityEvent {
+        event_type: EventType::RiskLevelChange,
+        subject: Subject::user(user_id),
+        source: event_id.to_owned(),
+        txn: event_id.to_owned(),
+        occurred_at: optional_datetime(e.time.as_ref()).unwrap_or_else(Utc::now),
+        // Audit's risk rules judged the sign-in.
+        initiating_entity: Some(InitiatingEntity::Policy),
+        reason_admin: in_english(&format!(
+            "Sign-in {} looked unusual ({})",
+            e.sign_in_id,
+            if reasons.is_empty() {
+                "no reason given".to_owned()
+            } else {
+                reasons.join(", ")
+            }
+        )),
+        reason_user: in_english("A sign-in to your account looked unusual"),
+        claims,
+    }))
 }
 
 /// RISC credential-compromise when the person says a sign-in was not them: whoever signed in
@@ -741,5 +1034,190 @@ mod tests {
             .expect("valid");
             assert!(!event.claims.contains_key("fido2_aaguid"), "{aaguid:?}");
         }
+    }
+
+    fn added(method_type: &str, after: &[&str]) -> Option<SecurityEvent> {
+        change(method_type, MethodChange::Added, after)
+    }
+
+    fn change(method_type: &str, how: MethodChange, after: &[&str]) -> Option<SecurityEvent> {
+        let credential_change = method_changed(
+            "event-1",
+            &Uuid::new_v4().to_string(),
+            &Uuid::new_v4().to_string(),
+            method_type,
+            "Phone",
+            None,
+            if how == MethodChange::Added { "create" } else { "delete" },
+            None,
+        )
+        .expect("valid");
+        let factors = SecondFactors {
+            method_types: after.iter().map(|t| (*t).to_owned()).collect(),
+        };
+        assurance_level_change(&credential_change, method_type, how, Some(&factors))
+    }
+
+    #[test]
+    fn the_first_second_factor_raises_the_person_to_nist_aal2() {
+        let event = added("authenticator_app", &["authenticator_app"]).expect("a level change");
+        assert_eq!(
+            event.event_type.uri(),
+            "https://schemas.openid.net/secevent/caep/event-type/assurance-level-change"
+        );
+        assert_eq!(event.claims["namespace"], json!("NIST-AAL"));
+        assert_eq!(event.claims["previous_level"], json!("nist-aal1"));
+        assert_eq!(event.claims["current_level"], json!("nist-aal2"));
+        assert_eq!(event.claims["change_direction"], json!("increase"));
+        assert_eq!((event.source.as_str(), event.txn.as_str()), ("event-1", "event-1"));
+        // The person's level, not the session's the change was made from.
+        assert_eq!(event.subject.session_id, None);
+        // A second one changes nothing.
+        assert_eq!(added("security_key", &["authenticator_app", "security_key"]), None);
+    }
+
+    #[test]
+    fn the_last_second_factor_removed_lowers_the_person_to_nist_aal1() {
+        let event = change("phone", MethodChange::Removed, &[]).expect("a level change");
+        assert_eq!(event.claims["previous_level"], json!("nist-aal2"));
+        assert_eq!(event.claims["current_level"], json!("nist-aal1"));
+        assert_eq!(event.claims["change_direction"], json!("decrease"));
+        assert_eq!(change("phone", MethodChange::Removed, &["security_key"]), None);
+    }
+
+    #[test]
+    fn an_emailed_code_is_no_aal2_second_factor() {
+        // Email alone: a password sign-in still reaches only AAL1.
+        assert_eq!(added("email", &["email"]), None);
+        // Added next to an app, the person may answer with it: AAL1.
+        let lowered = added("email", &["authenticator_app", "email"]).expect("a level change");
+        assert_eq!(lowered.claims["change_direction"], json!("decrease"));
+        // Removed, the app is left: AAL2 again.
+        let raised = change("email", MethodChange::Removed, &["authenticator_app"]).expect("a level change");
+        assert_eq!(raised.claims["change_direction"], json!("increase"));
+        assert_eq!(
+            password_sign_in_level(["authenticator_app", "future_kind"]),
+            NistAal::Aal1
+        );
+    }
+
+    #[test]
+    fn methods_that_are_no_second_factor_and_old_events_change_no_level() {
+        assert_eq!(added("app_password", &[]), None);
+        assert_eq!(added("recovery_codes", &["authenticator_app"]), None);
+        let credential_change = method_changed(
+            "event-1",
+            &Uuid::new_v4().to_string(),
+            "",
+            "authenticator_app",
+            "",
+            None,
+            "create",
+            None,
+        )
+        .expect("valid");
+        assert_eq!(
+            assurance_level_change(&credential_change, "authenticator_app", MethodChange::Added, None),
+            None,
+            "an event from before security-info named the second factors"
+        );
+    }
+
+    #[test]
+    fn a_disabled_device_is_not_compliant_with_the_owner_and_device_as_subject() {
+        let owner = Uuid::new_v4();
+        let device = Uuid::new_v4();
+        let event = device_compliance_change(
+            "event-1",
+            &owner.to_string(),
+            &device.to_string(),
+            &owner.to_string(),
+            DeviceCompliance::NotCompliant,
+            None,
+        )
+        .expect("valid");
+        assert_eq!(
+            event.event_type.uri(),
+            "https://schemas.openid.net/secevent/caep/event-type/device-compliance-change"
+        );
+        assert_eq!(event.claims["current_status"], json!("not-compliant"));
+        assert_eq!(event.claims["previous_status"], json!("compliant"));
+        assert_eq!(event.initiating_entity, Some(InitiatingEntity::User));
+        assert_eq!((event.subject.user_id, event.subject.device_id), (owner, Some(device)));
+        let sub_id = event.subject.sub_id("https://idp.example.com");
+        assert_eq!(sub_id["format"], json!("complex"));
+        assert_eq!(sub_id["user"]["sub"], json!(owner.to_string()));
+        assert_eq!(
+            sub_id["device"],
+            json!({"format": "iss_sub", "iss": "https://idp.example.com", "sub": device.to_string()})
+        );
+    }
+
+    #[test]
+    fn a_device_an_admin_enables_again_is_compliant() {
+        let event = device_compliance_change(
+            "event-2",
+            &Uuid::new_v4().to_string(),
+            &Uuid::new_v4().to_string(),
+            &Uuid::new_v4().to_string(),
+            DeviceCompliance::Compliant,
+            None,
+        )
+        .expect("valid");
+        assert_eq!(event.claims["current_status"], json!("compliant"));
+        assert_eq!(event.claims["previous_status"], json!("not-compliant"));
+        assert_eq!(event.initiating_entity, Some(InitiatingEntity::Admin));
+        let no_device = device_compliance_change(
+            "event-3",
+            &Uuid::new_v4().to_string(),
+            "",
+            "",
+            DeviceCompliance::Compliant,
+            None,
+        );
+        assert!(matches!(no_device, Err(HandlerError::Rejected(_))));
+    }
+
+    fn risky(level: &str, user_id: &str) -> SignInRiskDetected {
+        SignInRiskDetected {
+            sign_in_id: Uuid::new_v4().to_string(),
+            user_id: user_id.to_owned(),
+            risk_level: level.to_owned(),
+            risk_reasons: vec!["new_country".into(), "impossible_travel".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_risky_sign_in_is_a_user_risk_level_change_without_a_previous_level() {
+        let user_id = Uuid::new_v4();
+        let event = risk_level_change("event-1", &risky("high", &user_id.to_string()))
+            .expect("valid")
+            .expect("a person to name");
+        assert_eq!(
+            event.event_type.uri(),
+            "https://schemas.openid.net/secevent/caep/event-type/risk-level-change"
+        );
+        assert_eq!(event.claims["principal"], json!("USER"));
+        assert_eq!(event.claims["current_level"], json!("HIGH"));
+        assert_eq!(event.claims["risk_reason"], json!("new_country,impossible_travel"));
+        assert!(!event.claims.contains_key("previous_level"));
+        assert_eq!(event.initiating_entity, Some(InitiatingEntity::Policy));
+        assert_eq!(event.subject, Subject::user(user_id));
+        for (given, sent) in [("low", "LOW"), ("medium", "MEDIUM")] {
+            let event = risk_level_change("e", &risky(given, &user_id.to_string()))
+                .expect("valid")
+                .expect("a person");
+            assert_eq!(event.claims["current_level"], json!(sent));
+        }
+    }
+
+    #[test]
+    fn a_risk_of_no_one_sends_nothing_and_an_unknown_level_is_refused() {
+        assert_eq!(risk_level_change("e", &risky("high", "")).expect("valid"), None);
+        assert!(matches!(
+            risk_level_change("e", &risky("severe", &Uuid::new_v4().to_string())),
+            Err(HandlerError::Rejected(_))
+        ));
     }
 }

@@ -1,5 +1,5 @@
 //! The signals service: an OpenID Shared Signals (SSF 1.0) transmitter. It turns account
-//! moments (identity's and security-info's events) into signed Security Event Tokens (CAEP,
+//! moments (identity's, security-info's, devices' and audit's events) into signed Security Event Tokens (CAEP,
 //! RISC) for the receivers an operator registered, and delivers them by push (RFC 8935) or
 //! poll (RFC 8936) without losing one. The gateway serves its HTTP surface.
 
@@ -16,8 +16,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use myaccount_proto::events::v1::{
-    PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked, SignInFlagged, UserDeleted,
-    UserDisabled, UserEnabled, UserIdentifiersChanged,
+    DeviceDisabled, DeviceEnabled, PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved, SessionRevoked,
+    SignInFlagged, SignInRiskDetected, UserDeleted, UserDisabled, UserEnabled, UserIdentifiersChanged,
 };
 use myaccount_proto::signals::v1::signals_service_server::SignalsServiceServer;
 use platform::config::{ConfigError, Env};
@@ -180,7 +180,8 @@ impl Service for SignalsService {
             )))
             // CAEP session-revoked: every end of a session.
             .consume::<SessionRevoked, _>(events::SessionRevokedHandler(transmitter.clone()))
-            // CAEP credential-change: methods added and removed, the password changed.
+            // CAEP credential-change: methods added and removed, the password changed (and
+            // assurance-level-change when a method change moves the person's level).
             .consume::<SecurityMethodAdded, _>(events::MethodAddedHandler(transmitter.clone()))
             .consume::<SecurityMethodRemoved, _>(events::MethodRemovedHandler(transmitter.clone()))
             // ... and RISC recovery-activated for a reset.
@@ -192,7 +193,12 @@ impl Service for SignalsService {
             .consume::<UserDisabled, _>(events::UserDisabledHandler(transmitter.clone()))
             .consume::<UserEnabled, _>(events::UserEnabledHandler(transmitter.clone()))
             // RISC identifier-changed (a new user principal name or email address).
-            .consume::<UserIdentifiersChanged, _>(events::IdentifiersChangedHandler(transmitter))
+            .consume::<UserIdentifiersChanged, _>(events::IdentifiersChangedHandler(transmitter.clone()))
+            // CAEP device-compliance-change: a device disabled or enabled again.
+            .consume::<DeviceDisabled, _>(events::DeviceDisabledHandler(transmitter.clone()))
+            .consume::<DeviceEnabled, _>(events::DeviceEnabledHandler(transmitter.clone()))
+            // CAEP risk-level-change: a sign-in audit's risk rules found unusual.
+            .consume::<SignInRiskDetected, _>(events::SignInRiskDetectedHandler(transmitter))
             .spawn_task(move |shutdown| wakeups.listen(listener_pool, shutdown))
             .spawn_task(move |shutdown| pusher.run(shutdown))
             // Keys rotated on any replica, and keys no queued SET needs any more.

@@ -1,4 +1,7 @@
+use myaccount_proto::events::v1::{SecurityMethodAdded, SecurityMethodRemoved};
 use myaccount_proto::securityinfo::v1 as pb;
+use platform::events::Stream;
+use prost::Message;
 use tonic::Code;
 
 use crate::helpers::{SignedIn, assert_reauthentication_required, assert_status, spawn_app};
@@ -143,6 +146,36 @@ async fn the_default_is_chosen_among_second_factors_and_falls_back_when_removed(
             "myaccount.securityinfo.v1.default_changed",
             "myaccount.securityinfo.v1.method_removed",
             "myaccount.securityinfo.v1.default_changed",
+        ]
+    );
+    // Each method event names the person's second factors after it (signals' assurance
+    // level): the app password is none, and the phone removed leaves the app.
+    let second_factors_after: Vec<Vec<String>> = app
+        .messages(Stream::SecurityInfo)
+        .await
+        .into_iter()
+        .filter_map(|(subject, payload)| {
+            let after = match subject.as_str() {
+                "myaccount.securityinfo.v1.method_added" => SecurityMethodAdded::decode(payload.as_slice())
+                    .ok()
+                    .filter(|e| e.user_id == adele.id.to_string())
+                    .map(|e| e.second_factors_after),
+                "myaccount.securityinfo.v1.method_removed" => SecurityMethodRemoved::decode(payload.as_slice())
+                    .ok()
+                    .filter(|e| e.user_id == adele.id.to_string())
+                    .map(|e| e.second_factors_after),
+                _ => None,
+            }?;
+            Some(after.expect("second_factors_after is set").method_types)
+        })
+        .collect();
+    assert_eq!(
+        second_factors_after,
+        [
+            vec!["phone".to_owned()],
+            vec!["phone".to_owned(), "authenticator_app".to_owned()],
+            vec!["phone".to_owned(), "authenticator_app".to_owned()],
+            vec!["authenticator_app".to_owned()],
         ]
     );
 }

@@ -272,6 +272,8 @@ impl TestApp {
             time: Some(myaccount_proto::timestamp(Utc::now())),
             session_id: String::new(),
             fido2_aaguid: Some(Self::SECURITY_KEY_AAGUID.into()),
+            // As an event from before security-info named the person's second factors.
+            second_factors_after: None,
         };
         platform::testing::publish_as(&self.bus, "myaccount/security-info", &event_id, &event, Utc::now()).await;
         event_id

@@ -1,6 +1,7 @@
 //! The signals service against real Postgres and NATS: receivers and their tokens, streams, and
-//! identity's and security-info's events arriving as signed SETs by poll and by push.
+//! identity's, security-info's, devices' and audit's events arriving as signed SETs by poll and by push.
 
+mod caep;
 mod delivery;
 mod helpers;
 mod receivers;

@@ -98,6 +98,7 @@ async fn account_deletion_reports_reset_and_recovery_methods_are_risc_sets() {
             time: now,
             session_id: String::new(),
             fido2_aaguid: None,
+            second_factors_after: None,
         },
     )
     .await;
