@@ -246,10 +246,7 @@ impl Organizations {
         let mut conn = self.pool.acquire().await?;
         let mut organizations = store::my_organizations(&mut conn, user_id).await?;
         domain::home_first(&mut organizations);
-        let pending = match store::user_principal_name_of(&mut conn, user_id).await? {
-            Some(upn) => store::pending_invitation_count(&mut conn, &upn).await?,
-            None => 0,
-        };
+        let pending = store::pending_invitation_count(&mut conn, user_id).await?;
         Ok((organizations, pending))
     }
 

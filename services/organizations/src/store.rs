@@ -545,11 +545,16 @@ pub async fn invitations_to(conn: &mut PgConnection, upn: &str, all: bool) -> Re
     Ok(rows.into_iter().map(InvitationViewRow::into_domain).collect())
 }
 
-pub async fn pending_invitation_count(conn: &mut PgConnection, upn: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT count(*) FROM invitations WHERE user_principal_name = $1 AND status = 'pending'")
-        .bind(upn)
-        .fetch_one(&mut *conn)
-        .await
+/// Invitations still waiting for the person's answer, found by the user principal name known
+/// for them (none when no name is known), in one round trip.
+pub async fn pending_invitation_count(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM invitations \
+         WHERE status = 'pending' AND user_principal_name = (SELECT user_principal_name FROM users WHERE user_id = $1)",
+    )
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await
 }
 
 // --- erasure

@@ -247,8 +247,9 @@ impl SecurityInfo {
     pub async fn overview(&self, caller: &Caller) -> Result<Overview, SecurityInfoError> {
         let mut conn = self.pool.acquire().await?;
         let methods = store::active_methods(&mut conn, caller.user_id).await?;
-        let chosen = store::chosen_default(&mut conn, caller.user_id).await?;
-        let mfa_required = self.mfa_required(&mut conn, caller).await?;
+        let organization = caller.organization_id.as_deref().filter(|o| !o.is_empty());
+        let (chosen, mfa_required) =
+            store::chosen_default_and_mfa_required(&mut conn, caller.user_id, organization).await?;
         Ok(Overview {
             default_method_id: domain::effective_default(&methods, chosen),
             mfa_registered: methods.iter().any(Method::is_second_factor),

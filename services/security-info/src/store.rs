@@ -724,6 +724,25 @@ pub async fn upsert_organization_policy(
     Ok(())
 }
 
+/// The default method the person chose, if any, and whether MFA is required of them (as
+/// [`mfa_required_for`] says): what the security info page needs beside the methods, in one
+/// round trip.
+pub async fn chosen_default_and_mfa_required(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    organization_id: Option<&str>,
+) -> Result<(Option<Uuid>, bool), sqlx::Error> {
+    sqlx::query_as(
+        "SELECT (SELECT method_id FROM default_methods WHERE user_id = $1), \
+         EXISTS (SELECT 1 FROM organization_policies p WHERE p.mfa_required AND \
+         (p.organization_id = $2 OR p.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $1 AND left_at IS NULL)))",
+    )
+    .bind(user_id)
+    .bind(organization_id.map(|o| o.trim().to_lowercase()))
+    .fetch_one(&mut *conn)
+    .await
+}
+
 /// Whether `organization_id` (the session's) or any organization the person belongs to
 /// requires multi-factor authentication. Unknown organizations do not.
 pub async fn mfa_required_for(
