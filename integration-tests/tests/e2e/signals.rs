@@ -885,6 +885,92 @@ async fn change_identifiers(
                 user_id: user_id.into(),
                 new_user_principal_name: new_user_principal_name.into(),
                 new_email: new_email.into(),
+            },
+            &system.admin_token().await,
+        ))
+        .await
+        .expect("the admin changes the identifiers")
+        .into_inner()
+}
+
+#[tokio::test]
+async fn a_changed_user_name_and_email_reach_a_poll_receiver_as_risc_identifier_changed() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let changed_uri = "https://schemas.openid.net/secevent/risc/event-type/identifier-changed";
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": [changed_uri], "default_subjects": "ALL"}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let stream: Value = created.json().await.expect("json");
+    assert_eq!(stream["events_delivered"], json!([changed_uri]));
+
+    let user = system.create_user().await;
+    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..10];
+    let (second_name, first_mail) = (
+        format!("renamed.{suffix}@test.example"),
+        format!("mail.{suffix}@test.example"),
+    );
+    // The person had no email: only the name's change has an old value to name.
+    let first = change_identifiers(&system, &user.id, &second_name, &first_mail).await;
+    assert!(first.changed);
+    let (third_name, second_mail) = (
+        format!("third.{suffix}@test.example"),
+        format!("other.{suffix}@test.example"),
+    );
+    change_identifiers(&system, &user.id, &third_name, &second_mail).await;
+
+    // The new name signs in through the gateway, the old ones do not.
+    for old in [&user.upn, &second_name] {
+        assert_eq!(
+            system.sign_in(old, &user.password).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{old}"
+        );
+    }
+    let renamed = TestUser {
+        upn: third_name.clone(),
+        ..user.clone()
+    };
+    let session = system.sign_in_ok(&renamed).await;
+    let profile: Value = system
+        .request(Method::GET, "/api/v1/me/profile", Some(&session.access_token), None)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(profile["userPrincipalName"], third_name, "{profile}");
+    assert_eq!(profile["mail"], second_mail, "{profile}");
+
+    let sets = receiver.poll_until(&stream, 3).await;
+    assert_eq!(sets.len(), 3, "{sets:?}");
+    let mut told = BTreeMap::new();
+    let mut txns = BTreeMap::new();
+    for token in sets.values() {
+        let claims = receiver.verify(token);
+        let (uri, body) = event(&claims);
+        assert_eq!(uri, changed_uri);
+        assert_eq!(body["initiating_entity"], "admin");
+        assert_eq!(claims["sub_id"]["format"], "email", "RISC 1.0 section 2.6: {claims}");
+        let old = claims["sub_id"]["email"].as_str().expect("the old value").to_owned();
+        txns.insert(old.clone(), claims["txn"].clone());
+        told.insert(old, body["new-value"].as_str().expect("new-value").to_owned());
+    }
+    assert_eq!(
+        told,
+        BTreeMap::from([
+            (user.upn.clone(), second_name.clone()),
+            (second_name.clone(), third_name.clone()),
+            (first_mail.clone(), second_mail.clone()),
+        ])
+    );
+    assert_eq!(txns[&second_name], txns[&first_mail], "one act, one txn");
+    assert_ne!(txns[&user.upn], txns[&second_name], "two acts");
+}
+
 const DEVICE_COMPLIANCE_CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/device-compliance-change";
 const RISK_LEVEL_CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/risk-level-change";
 const ASSURANCE_LEVEL_CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/assurance-level-change";
@@ -933,19 +1019,6 @@ async fn caep_moments(system: &TestSystem, user: &TestUser) -> String {
             &system.admin_token().await,
         ))
         .await
-        .expect("the admin changes the identifiers")
-        .into_inner()
-}
-
-#[tokio::test]
-async fn a_changed_user_name_and_email_reach_a_poll_receiver_as_risc_identifier_changed() {
-    let system = TestSystem::spawn().await;
-    let receiver = Receiver::subscribe(&system).await;
-    let changed_uri = "https://schemas.openid.net/secevent/risc/event-type/identifier-changed";
-    let created = receiver
-        .post(
-            "configuration_endpoint",
-            json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": [changed_uri], "default_subjects": "ALL"}),
         .expect("an admin enables the device again");
     device_id
 }
@@ -1035,69 +1108,6 @@ async fn caep_device_risk_and_assurance_changes_reach_a_poll_receiver() {
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let stream: Value = created.json().await.expect("json");
-    assert_eq!(stream["events_delivered"], json!([changed_uri]));
-
-    let user = system.create_user().await;
-    let suffix = &uuid::Uuid::new_v4().simple().to_string()[..10];
-    let (second_name, first_mail) = (
-        format!("renamed.{suffix}@test.example"),
-        format!("mail.{suffix}@test.example"),
-    );
-    // The person had no email: only the name's change has an old value to name.
-    let first = change_identifiers(&system, &user.id, &second_name, &first_mail).await;
-    assert!(first.changed);
-    let (third_name, second_mail) = (
-        format!("third.{suffix}@test.example"),
-        format!("other.{suffix}@test.example"),
-    );
-    change_identifiers(&system, &user.id, &third_name, &second_mail).await;
-
-    // The new name signs in through the gateway, the old ones do not.
-    for old in [&user.upn, &second_name] {
-        assert_eq!(
-            system.sign_in(old, &user.password).await.status(),
-            StatusCode::UNAUTHORIZED,
-            "{old}"
-        );
-    }
-    let renamed = TestUser {
-        upn: third_name.clone(),
-        ..user.clone()
-    };
-    let session = system.sign_in_ok(&renamed).await;
-    let profile: Value = system
-        .request(Method::GET, "/api/v1/me/profile", Some(&session.access_token), None)
-        .await
-        .json()
-        .await
-        .expect("json");
-    assert_eq!(profile["userPrincipalName"], third_name, "{profile}");
-    assert_eq!(profile["mail"], second_mail, "{profile}");
-
-    let sets = receiver.poll_until(&stream, 3).await;
-    assert_eq!(sets.len(), 3, "{sets:?}");
-    let mut told = BTreeMap::new();
-    let mut txns = BTreeMap::new();
-    for token in sets.values() {
-        let claims = receiver.verify(token);
-        let (uri, body) = event(&claims);
-        assert_eq!(uri, changed_uri);
-        assert_eq!(body["initiating_entity"], "admin");
-        assert_eq!(claims["sub_id"]["format"], "email", "RISC 1.0 section 2.6: {claims}");
-        let old = claims["sub_id"]["email"].as_str().expect("the old value").to_owned();
-        txns.insert(old.clone(), claims["txn"].clone());
-        told.insert(old, body["new-value"].as_str().expect("new-value").to_owned());
-    }
-    assert_eq!(
-        told,
-        BTreeMap::from([
-            (user.upn.clone(), second_name.clone()),
-            (second_name.clone(), third_name.clone()),
-            (first_mail.clone(), second_mail.clone()),
-        ])
-    );
-    assert_eq!(txns[&second_name], txns[&first_mail], "one act, one txn");
-    assert_ne!(txns[&user.upn], txns[&second_name], "two acts");
     assert_eq!(stream["events_delivered"], json!(CAEP_CHANGES));
     assert!(
         CAEP_CHANGES.iter().all(|uri| stream["events_supported"]
