@@ -772,10 +772,7 @@ mod tests {
             .into_iter()
             .filter(|(field, _)| field.starts_with("terms"))
             .collect();
-        assert_eq!(
-            version_only,
-            [("terms_of_use_url", terms_reason::TERMS_URL_REQUIRED)]
-        );
+        assert_eq!(version_only, [("terms_of_use_url", terms_reason::TERMS_URL_REQUIRED)]);
 
         let bad = SettingsInput {
             terms_of_use_url: "http://contoso.example/terms".into(),
