@@ -30,7 +30,7 @@ async fn publish_terms(app: &TestApp, organization_id: Uuid, url: &str, version:
     .expect("the admin publishes terms of use")
 }
 
-fn mine<'a>(list: &'a pb::ListMyOrganizationsResponse, organization_id: Uuid) -> &'a pb::MyOrganization {
+fn mine(list: &pb::ListMyOrganizationsResponse, organization_id: Uuid) -> &pb::MyOrganization {
     list.organizations
         .iter()
         .find(|o| o.organization_id == organization_id.to_string())
@@ -281,6 +281,15 @@ async fn only_a_member_accepts_only_existing_terms_and_bad_input_changes_nothing
     assert_eq!(accepted, 0);
 }
 
+/// A refused settings change: what it is, the settings, the update mask, and the field
+/// violations expected (field, reason).
+type SettingsCase = (
+    &'static str,
+    pb::OrganizationSettings,
+    Vec<&'static str>,
+    Vec<(&'static str, &'static str)>,
+);
+
 #[tokio::test]
 async fn admins_set_terms_only_as_an_https_url_with_a_short_version() {
     let app = spawn_app().await;
@@ -289,7 +298,7 @@ async fn admins_set_terms_only_as_an_https_url_with_a_short_version() {
     let changed_before = app.outbox_events::<OrganizationChanged>().await.len();
     let both = ["terms_of_use_url", "terms_of_use_version"];
 
-    let cases: Vec<(&str, pb::OrganizationSettings, Vec<&str>, Vec<(&str, &str)>)> = vec![
+    let cases: Vec<SettingsCase> = vec![
         (
             "not https",
             pb::OrganizationSettings {
