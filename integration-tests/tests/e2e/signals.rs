@@ -893,37 +893,34 @@ async fn change_identifiers(
         .into_inner()
 }
 
-#[tokio::test]
-async fn a_changed_user_name_and_email_reach_a_poll_receiver_as_risc_identifier_changed() {
-    let system = TestSystem::spawn().await;
-    let receiver = Receiver::subscribe(&system).await;
-    let changed_uri = "https://schemas.openid.net/secevent/risc/event-type/identifier-changed";
-    let created = receiver
-        .post(
-            "configuration_endpoint",
-            json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": [changed_uri], "default_subjects": "ALL"}),
-        )
-        .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let stream: Value = created.json().await.expect("json");
-    assert_eq!(stream["events_delivered"], json!([changed_uri]));
+const IDENTIFIER_CHANGED: &str = "https://schemas.openid.net/secevent/risc/event-type/identifier-changed";
 
+/// What a receiver must be told of [`identifier_changes`]: each old value with its new one, the
+/// two old values of the second act (one `txn`) and one of the first.
+struct IdentifierChanges {
+    told: BTreeMap<String, String>,
+    second_act: (String, String),
+    first_act: String,
+}
+
+/// Two acts of an administrator on one person: a new user name (the person had no email, so
+/// only the name has an old value to name), then a new user name and email at once. The new
+/// name signs in through the gateway and the profile shows both; the old names do not sign in.
+async fn identifier_changes(system: &TestSystem) -> IdentifierChanges {
     let user = system.create_user().await;
     let suffix = &uuid::Uuid::new_v4().simple().to_string()[..10];
     let (second_name, first_mail) = (
         format!("renamed.{suffix}@test.example"),
         format!("mail.{suffix}@test.example"),
     );
-    // The person had no email: only the name's change has an old value to name.
-    let first = change_identifiers(&system, &user.id, &second_name, &first_mail).await;
+    let first = change_identifiers(system, &user.id, &second_name, &first_mail).await;
     assert!(first.changed);
     let (third_name, second_mail) = (
         format!("third.{suffix}@test.example"),
         format!("other.{suffix}@test.example"),
     );
-    change_identifiers(&system, &user.id, &third_name, &second_mail).await;
+    change_identifiers(system, &user.id, &third_name, &second_mail).await;
 
-    // The new name signs in through the gateway, the old ones do not.
     for old in [&user.upn, &second_name] {
         assert_eq!(
             system.sign_in(old, &user.password).await.status(),
@@ -945,30 +942,93 @@ async fn a_changed_user_name_and_email_reach_a_poll_receiver_as_risc_identifier_
     assert_eq!(profile["userPrincipalName"], third_name, "{profile}");
     assert_eq!(profile["mail"], second_mail, "{profile}");
 
-    let sets = receiver.poll_until(&stream, 3).await;
-    assert_eq!(sets.len(), 3, "{sets:?}");
+    IdentifierChanges {
+        told: BTreeMap::from([
+            (user.upn.clone(), second_name.clone()),
+            (second_name.clone(), third_name),
+            (first_mail.clone(), second_mail),
+        ]),
+        second_act: (second_name, first_mail),
+        first_act: user.upn,
+    }
+}
+
+/// Each SET (verified) is a RISC identifier-changed about an old value, as `email` (RISC 1.0
+/// section 2.6), with its `new-value`; one act's SETs share a `txn`.
+fn assert_identifier_changes(receiver: &Receiver<'_>, tokens: &[String], expected: &IdentifierChanges) {
+    assert_eq!(tokens.len(), 3, "{tokens:?}");
     let mut told = BTreeMap::new();
     let mut txns = BTreeMap::new();
-    for token in sets.values() {
+    for token in tokens {
         let claims = receiver.verify(token);
         let (uri, body) = event(&claims);
-        assert_eq!(uri, changed_uri);
+        assert_eq!(uri, IDENTIFIER_CHANGED);
         assert_eq!(body["initiating_entity"], "admin");
         assert_eq!(claims["sub_id"]["format"], "email", "RISC 1.0 section 2.6: {claims}");
         let old = claims["sub_id"]["email"].as_str().expect("the old value").to_owned();
         txns.insert(old.clone(), claims["txn"].clone());
         told.insert(old, body["new-value"].as_str().expect("new-value").to_owned());
     }
-    assert_eq!(
-        told,
-        BTreeMap::from([
-            (user.upn.clone(), second_name.clone()),
-            (second_name.clone(), third_name.clone()),
-            (first_mail.clone(), second_mail.clone()),
-        ])
-    );
-    assert_eq!(txns[&second_name], txns[&first_mail], "one act, one txn");
-    assert_ne!(txns[&user.upn], txns[&second_name], "two acts");
+    assert_eq!(told, expected.told);
+    let (name, mail) = &expected.second_act;
+    assert_eq!(txns[name], txns[mail], "one act, one txn");
+    assert_ne!(txns[&expected.first_act], txns[name], "two acts");
+}
+
+#[tokio::test]
+async fn a_changed_user_name_and_email_reach_a_poll_receiver_as_risc_identifier_changed() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": [IDENTIFIER_CHANGED], "default_subjects": "ALL"}),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let stream: Value = created.json().await.expect("json");
+    assert_eq!(stream["events_delivered"], json!([IDENTIFIER_CHANGED]));
+
+    let expected = identifier_changes(&system).await;
+
+    let sets = receiver.poll_until(&stream, 3).await;
+    let tokens: Vec<String> = sets.values().cloned().collect();
+    assert_identifier_changes(&receiver, &tokens, &expected);
+}
+
+/// The same changes pushed (RFC 8935) to a receiver's endpoint.
+#[tokio::test]
+async fn a_changed_user_name_and_email_reach_a_push_receiver_as_risc_identifier_changed() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let endpoint = PushEndpoint::default();
+    let url = endpoint.start().await;
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({
+                "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": url, "authorization_header": "Bearer rp"},
+                "events_requested": [IDENTIFIER_CHANGED],
+                "default_subjects": "ALL",
+            }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let expected = identifier_changes(&system).await;
+
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while endpoint.received().len() < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "pushed so far: {:?}",
+            endpoint.received()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Give a duplicate the time to show.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_identifier_changes(&receiver, &endpoint.received(), &expected);
 }
 
 const DEVICE_COMPLIANCE_CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/device-compliance-change";

@@ -101,12 +101,13 @@ story('registers a passkey, signs in with it as the second step and then alone, 
   assert.ok(alone.credentials[0].signCount > used.credentials[0].signCount, 'the passkey signed the passwordless sign-in');
   await heading(page, 'Overview');
 
-  // Passwordless through the button.
+  // Passwordless through the button. Presence comes only after the click: with it, the
+  // autofill's offer (waiting since the page loaded) would sign in before the click lands.
   await presence(false);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await heading(page, 'Sign in');
-  await presence(true);
   await page.getByRole('button', { name: 'Sign in with a passkey' }).click();
+  await presence(true);
   await heading(page, 'Overview');
   const button = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   assert.ok(button.credentials[0].signCount > alone.credentials[0].signCount, 'the passkey signed again');
