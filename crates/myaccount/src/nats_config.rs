@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
-    NotificationRequested, OrganizationChanged, PasswordChanged, ProfileUpdated, SecurityMethodAdded, SecurityMethodRemoved,
-    SessionRevoked, SignInFlagged, SignInRecorded, SignInRiskDetected, UserCreated, UserDeleted, UserDisabled,
-    UserEnabled, UserIdentifiersChanged,
+    NotificationRequested, OrganizationChanged, PasswordChanged, ProfileUpdated, SecurityMethodAdded,
+    SecurityMethodRemoved, SessionRevoked, SignInFlagged, SignInRecorded, SignInRiskDetected, UserCreated, UserDeleted,
+    UserDisabled, UserEnabled, UserIdentifiersChanged,
 };
 use platform::consumer::{durable_name, stream_durable_name};
 use platform::events::{Event, Naming, Stream, inbox_prefix};

@@ -8,8 +8,8 @@
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     DefaultMethodChanged, MemberJoined, MemberLeft, MemberRemoved, NotificationChannel, NotificationRequested,
-    OrganizationChanged, PasswordChanged, ProfileUpdated, SecondFactors, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged,
-    UserCreated,
+    OrganizationChanged, PasswordChanged, ProfileUpdated, SecondFactors, SecurityMethodAdded, SecurityMethodRemoved,
+    SignInFlagged, UserCreated,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::crypto::{CryptoError, Keyring};

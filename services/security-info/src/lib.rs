@@ -16,8 +16,8 @@ pub mod store;
 use std::sync::Arc;
 
 use myaccount_proto::events::v1::{
-    MemberJoined, MemberLeft, MemberRemoved, NotificationRequested, OrganizationChanged, PasswordChanged, ProfileUpdated,
-    SignInFlagged, UserCreated,
+    MemberJoined, MemberLeft, MemberRemoved, NotificationRequested, OrganizationChanged, PasswordChanged,
+    ProfileUpdated, SignInFlagged, UserCreated,
 };
 use myaccount_proto::securityinfo::v1::security_info_service_server::SecurityInfoServiceServer;
 use platform::config::ConfigError;

@@ -53,7 +53,12 @@ impl Catalog {
         let mut errors = Vec::new();
         let text = self.bundle.format_pattern(pattern, Some(args), &mut errors);
         if !errors.is_empty() {
-            tracing::warn!(id, language = self.language, ?errors, "notification formatted with errors");
+            tracing::warn!(
+                id,
+                language = self.language,
+                ?errors,
+                "notification formatted with errors"
+            );
         }
         Some(text.into_owned())
     }
@@ -74,10 +79,7 @@ pub fn language_for(preferred: Option<&str>) -> &'static str {
         .and_then(|tag| tag.trim().split(['-', '_']).next())
         .unwrap_or("")
         .to_ascii_lowercase();
-    LANGUAGES
-        .into_iter()
-        .find(|l| *l == primary)
-        .unwrap_or(LANGUAGES[0])
+    LANGUAGES.into_iter().find(|l| *l == primary).unwrap_or(LANGUAGES[0])
 }
 
 /// The locale a phone provider speaks a call in, for a catalog language.
@@ -97,10 +99,7 @@ struct Writer {
 impl Writer {
     fn new(language: &str) -> Self {
         let catalogs = &*CATALOGS;
-        let catalog = catalogs
-            .iter()
-            .find(|c| c.language == language)
-            .unwrap_or(&catalogs[0]);
+        let catalog = catalogs.iter().find(|c| c.language == language).unwrap_or(&catalogs[0]);
         Self { catalog }
     }
 
@@ -236,7 +235,11 @@ mod tests {
                 if let Some(pattern) = &m.value {
                     pattern_variables(pattern, &mut variables);
                 }
-                assert!(all.insert(m.id.name.to_owned(), variables).is_none(), "{} twice", m.id.name);
+                assert!(
+                    all.insert(m.id.name.to_owned(), variables).is_none(),
+                    "{} twice",
+                    m.id.name
+                );
             }
         }
         all
@@ -345,7 +348,11 @@ mod tests {
         // One minute is singular; the code keeps its leading zero.
         let one = params(&[("code", "049381"), ("expires_in_minutes", "1")]);
         assert!(render("verification_code", &one, "en").1.contains("in 1 minute."));
-        assert!(render("verification_code", &one, "de").1.contains("Er ist 1 Minute lang"));
+        assert!(
+            render("verification_code", &one, "de")
+                .1
+                .contains("Er ist 1 Minute lang")
+        );
     }
 
     #[test]
@@ -407,7 +414,10 @@ mod tests {
         let reset = params(&[("methods", "phone_sms, recovery_code")]);
         let (subject, body) = render("password_reset", &reset, "en");
         assert_eq!(subject, "Your MyAccount password was reset");
-        assert!(body.contains("proving: code by text message, recovery code.\n"), "{body}");
+        assert!(
+            body.contains("proving: code by text message, recovery code.\n"),
+            "{body}"
+        );
         let (subject, body) = render("password_reset", &reset, "de");
         assert_eq!(subject, "Ihr MyAccount-Kennwort wurde zurückgesetzt");
         assert!(
@@ -415,7 +425,10 @@ mod tests {
             "{body}"
         );
         let (_, body) = render("password_reset", &reset, "fr");
-        assert!(body.contains("en prouvant : code par SMS, code de récupération.\n"), "{body}");
+        assert!(
+            body.contains("en prouvant : code par SMS, code de récupération.\n"),
+            "{body}"
+        );
     }
 
     #[test]
@@ -428,14 +441,20 @@ mod tests {
         ]);
         let (_, body) = render("unusual_sign_in", &sign_in, "en");
         assert!(body.contains("When: 2026-12-06 11:44 UTC\n"), "{body}");
-        assert!(body.contains("Where: unknown place (IP address 203.0.113.7)\n"), "{body}");
+        assert!(
+            body.contains("Where: unknown place (IP address 203.0.113.7)\n"),
+            "{body}"
+        );
         assert!(
             body.contains("Why it stands out: a country you have not signed in from before; too far from"),
             "{body}"
         );
         let (subject, body) = render("unusual_sign_in", &sign_in, "de");
         assert_eq!(subject, "Ungewöhnliche Anmeldung bei Ihrem MyAccount-Konto");
-        assert!(body.contains("Wo: unbekannter Ort (IP-Adresse 203.0.113.7)\n"), "{body}");
+        assert!(
+            body.contains("Wo: unbekannter Ort (IP-Adresse 203.0.113.7)\n"),
+            "{body}"
+        );
         let (subject, body) = render("unusual_sign_in", &sign_in, "fr");
         assert_eq!(subject, "Connexion inhabituelle à votre compte MyAccount");
         assert!(body.contains("Où : lieu inconnu (adresse IP 203.0.113.7)\n"), "{body}");

@@ -916,9 +916,11 @@ impl platform::erasure::Erasure for Erasure {
             .bind(user_id)
             .execute(&mut *conn)
             .await?;
-        Ok(defaults.rows_affected()
-            + methods.rows_affected()
-            + memberships.rows_affected()
-            + languages.rows_affected())
+        Ok(
+            defaults.rows_affected()
+                + methods.rows_affected()
+                + memberships.rows_affected()
+                + languages.rows_affected(),
+        )
     }
 }

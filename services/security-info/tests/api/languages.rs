@@ -97,7 +97,8 @@ async fn the_language_a_person_was_created_with_counts_until_the_profile_changes
     // An empty language is "none chosen": English.
     profile_language(&app, adele.id, "", 0).await;
     app.start_email(&adele, "adele@contoso.example").await.expect("started");
-    smtp.wait_for("adele@contoso.example", "Your verification code is").await;
+    smtp.wait_for("adele@contoso.example", "Your verification code is")
+        .await;
 }
 
 #[tokio::test]
