@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 
 use myaccount_proto::events::v1::{
     DeviceDeleted, DeviceDisabled, DeviceEnabled, DeviceRegistered, MemberJoined, MemberLeft, MemberRemoved,
-    NotificationRequested, OrganizationChanged, PasswordChanged, SecurityMethodAdded, SecurityMethodRemoved,
-    SessionRevoked, SignInFlagged, SignInRecorded, SignInRiskDetected, UserCreated, UserDeleted, UserDisabled,
-    UserEnabled, UserIdentifiersChanged,
+    NotificationRequested, OrganizationChanged, PasswordChanged, ProfileUpdated, SecurityMethodAdded,
+    SecurityMethodRemoved, SessionRevoked, SignInFlagged, SignInRecorded, SignInRiskDetected, UserCreated, UserDeleted,
+    UserDisabled, UserEnabled, UserIdentifiersChanged,
 };
 use platform::consumer::{durable_name, stream_durable_name};
 use platform::events::{Event, Naming, Stream, inbox_prefix};
@@ -187,6 +187,8 @@ pub fn service_identities() -> Vec<ServiceIdentity> {
                 OwnedConsumer::of::<MemberJoined>(security_info),
                 OwnedConsumer::of::<MemberLeft>(security_info),
                 OwnedConsumer::of::<MemberRemoved>(security_info),
+                OwnedConsumer::of::<UserCreated>(security_info),
+                OwnedConsumer::of::<ProfileUpdated>(security_info),
                 OwnedConsumer::of::<UserDeleted>(security_info),
                 // The notification sender, a consumer of its own inside security-info.
                 OwnedConsumer::of::<NotificationRequested>("notifications"),

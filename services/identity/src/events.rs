@@ -72,22 +72,26 @@ pub async fn user_created(conn: &mut PgConnection, profile: &Profile) -> Result<
         user_principal_name: profile.user_principal_name.clone(),
         home_organization_id: profile.home_organization_id.map(|o| o.to_string()).unwrap_or_default(),
         time: Some(timestamp(profile.created_at)),
+        preferred_language: profile.preferred_language.clone(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
+/// `profile` is the profile after the change: its language travels on every update, so a
+/// consumer's projection of it (the notification sender's) never depends on which field changed.
 pub async fn profile_updated(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    profile: &Profile,
     session_id: Option<Uuid>,
     changed_fields: Vec<String>,
     time: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     let event = ProfileUpdated {
-        user_id: user_id.to_string(),
+        user_id: profile.id.to_string(),
         changed_fields,
         time: Some(timestamp(time)),
         session_id: session_id.map(|s| s.to_string()).unwrap_or_default(),
+        preferred_language: profile.preferred_language.clone(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }

@@ -40,7 +40,7 @@ pub async fn update_my_profile(
     let profile = store::update_profile(&mut tx, caller.user_id, &changes, now)
         .await?
         .ok_or(IdentityError::UserNotFound(caller.user_id))?;
-    events::profile_updated(&mut tx, caller.user_id, caller.session_id, changes.field_names(), now).await?;
+    events::profile_updated(&mut tx, &profile, caller.session_id, changes.field_names(), now).await?;
     tx.commit().await?;
     Ok(profile)
 }

@@ -1,13 +1,15 @@
 //! What security-info publishes (method and default changes, notification requests) through the
 //! platform outbox, and what it consumes: the organization and membership projections,
 //! identity's `password_changed` and audit's `signin.v1.flagged` (both revoke the person's app
-//! passwords; a password reset also notifies every verified email address), and identity's
-//! `user_deleted` (erasure).
+//! passwords; a password reset also notifies every verified email address), identity's
+//! `user_created` and `profile_updated` (the person's preferred language, which notifications
+//! are written in) and identity's `user_deleted` (erasure).
 
 use chrono::{DateTime, Utc};
 use myaccount_proto::events::v1::{
     DefaultMethodChanged, MemberJoined, MemberLeft, MemberRemoved, NotificationChannel, NotificationRequested,
-    OrganizationChanged, PasswordChanged, SecondFactors, SecurityMethodAdded, SecurityMethodRemoved, SignInFlagged,
+    OrganizationChanged, PasswordChanged, ProfileUpdated, SecondFactors, SecurityMethodAdded, SecurityMethodRemoved,
+    SignInFlagged, UserCreated,
 };
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::crypto::{CryptoError, Keyring};
@@ -288,5 +290,43 @@ impl Handler<MemberRemoved> for MemberRemovedHandler {
         let time = event_time(e.time.as_ref(), delivery.time);
         store::membership_ended(conn, user_id, organization_id, time).await?;
         Ok(())
+    }
+}
+
+/// Keeps `preferred_languages` in step with identity: the language a person was created with
+/// (`user_created`) and the one their profile has after each change (`profile_updated`). The
+/// event's time decides between two of them, so an older event handled late changes nothing.
+pub struct PreferredLanguageHandler;
+
+impl PreferredLanguageHandler {
+    async fn record(
+        conn: &mut PgConnection,
+        user_id: &str,
+        language: &str,
+        time: DateTime<Utc>,
+    ) -> Result<(), HandlerError> {
+        let user_id = myaccount_proto::parse_id("user_id", user_id)?;
+        // An account erased meanwhile gets no row back.
+        if platform::erasure::is_erased(conn, user_id).await? {
+            return Ok(());
+        }
+        store::set_preferred_language(conn, user_id, language, time).await?;
+        Ok(())
+    }
+}
+
+impl Handler<UserCreated> for PreferredLanguageHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserCreated>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let time = event_time(e.time.as_ref(), delivery.time);
+        Self::record(conn, &e.user_id, &e.preferred_language, time).await
+    }
+}
+
+impl Handler<ProfileUpdated> for PreferredLanguageHandler {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<ProfileUpdated>) -> Result<(), HandlerError> {
+        let e = &delivery.event;
+        let time = event_time(e.time.as_ref(), delivery.time);
+        Self::record(conn, &e.user_id, &e.preferred_language, time).await
     }
 }

@@ -6,6 +6,7 @@
 pub mod domain;
 pub mod events;
 pub mod grpc;
+pub mod notification_text;
 pub mod notifications;
 pub mod phone;
 pub mod service;
@@ -15,7 +16,8 @@ pub mod store;
 use std::sync::Arc;
 
 use myaccount_proto::events::v1::{
-    MemberJoined, MemberLeft, MemberRemoved, NotificationRequested, OrganizationChanged, PasswordChanged, SignInFlagged,
+    MemberJoined, MemberLeft, MemberRemoved, NotificationRequested, OrganizationChanged, PasswordChanged,
+    ProfileUpdated, SignInFlagged, UserCreated,
 };
 use myaccount_proto::securityinfo::v1::security_info_service_server::SecurityInfoServiceServer;
 use platform::config::ConfigError;
@@ -83,6 +85,9 @@ impl Service for SecurityInfoService {
             .consume::<MemberJoined, _>(events::MemberJoinedHandler)
             .consume::<MemberLeft, _>(events::MemberLeftHandler)
             .consume::<MemberRemoved, _>(events::MemberRemovedHandler)
+            // Notifications are written in the person's preferred language, as identity says it.
+            .consume::<UserCreated, _>(events::PreferredLanguageHandler)
+            .consume::<ProfileUpdated, _>(events::PreferredLanguageHandler)
             .erase_users_with(store::Erasure)
             // The notification sender: a consumer of its own (durable `notifications`) that
             // could move to a process of its own without touching a publisher.

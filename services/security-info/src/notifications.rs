@@ -7,6 +7,9 @@
 //! AES-256-GCM, bound to the notification id and the parameter's name): only a process holding
 //! the keyring, the sender, reads them. The outbox row and the stream hold ciphertext.
 //!
+//! Every message is written in the person's preferred language ([`crate::notification_text`]),
+//! as the `preferred_languages` projection of identity's events knows it; English otherwise.
+//!
 //! Text and voice messages go to the phone provider ([`crate::phone`]) when one is configured.
 //! Its answer is recorded per notification and channel (`phone_deliveries`) as soon as it comes,
 //! so a redelivered notification is not texted twice; a provider still unreachable after a
@@ -26,7 +29,9 @@ use platform::config::{ConfigError, Env};
 use platform::consumer::{Delivery, Handler, HandlerError};
 use platform::crypto::{CryptoError, Keyring};
 use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
 
+use crate::notification_text::{self, render};
 use crate::phone::{PhoneChannel, PhoneMessage, PhoneOutcome, PhoneTransport};
 use crate::store::{self, PhoneDeliveryRecord};
 
@@ -162,6 +167,7 @@ impl NotificationSender {
         n: &NotificationRequested,
         channel: PhoneChannel,
         phone: &PhoneTransport,
+        language: &'static str,
     ) -> Result<(), HandlerError> {
         let channel_name = channel.as_str();
         if let Some(outcome) = store::phone_delivery_outcome(&self.pool, &n.notification_id, channel_name).await? {
@@ -175,13 +181,17 @@ impl NotificationSender {
         {
             *code = crate::phone::spoken_digits(code);
         }
-        let (_, text) = render(&n.template, &parameters);
+        let (_, text) = render(&n.template, &parameters, language);
         let message = PhoneMessage {
             idempotency_key: format!("{}/{channel_name}", n.notification_id),
             to: n.recipient.clone(),
             channel,
             text,
-            locale: parameters.get("locale").cloned().unwrap_or_else(|| "en-US".to_owned()),
+            // A call is spoken in the language it is written in.
+            locale: parameters
+                .get("locale")
+                .cloned()
+                .unwrap_or_else(|| notification_text::voice_locale(language).to_owned()),
         };
         let outcome = phone
             .send(&message)
@@ -232,6 +242,7 @@ impl NotificationSender {
         n: &NotificationRequested,
         transport: &AsyncSmtpTransport<Tokio1Executor>,
         from: &Mailbox,
+        language: &'static str,
     ) -> Result<(), HandlerError> {
         let to: Mailbox = n
             .recipient
@@ -240,7 +251,7 @@ impl NotificationSender {
         // A parameter that does not open was not sealed by us: nothing to send.
         let parameters = open_secret_parameters(&self.keyring, n)
             .map_err(|e| HandlerError::Rejected(format!("a secret parameter does not open: {e}")))?;
-        let (subject, body) = render(&n.template, &parameters);
+        let (subject, body) = render(&n.template, &parameters, language);
         let message = lettre::Message::builder()
             .from(from.clone())
             .to(to)
@@ -257,7 +268,7 @@ impl NotificationSender {
                 HandlerError::Unavailable(format!("smtp: {e}"))
             }
         })?;
-        tracing::info!(notification_id = %n.notification_id, channel = "email", template = %n.template, "notification sent by email");
+        tracing::info!(notification_id = %n.notification_id, channel = "email", template = %n.template, language, "notification sent by email");
         Ok(())
     }
 }
@@ -265,10 +276,17 @@ impl NotificationSender {
 impl Handler<NotificationRequested> for NotificationSender {
     async fn handle(
         &self,
-        _conn: &mut PgConnection,
+        conn: &mut PgConnection,
         delivery: &Delivery<NotificationRequested>,
     ) -> Result<(), HandlerError> {
         let n = &delivery.event;
+        // A notification without a person (or identity never told us their language) is
+        // written in English.
+        let preferred = match Uuid::parse_str(n.user_id.trim()) {
+            Ok(user_id) => store::preferred_language(conn, user_id).await?,
+            Err(_) => None,
+        };
+        let language = notification_text::language_for(preferred.as_deref());
         let channel = NotificationChannel::try_from(n.channel).unwrap_or(NotificationChannel::Unspecified);
         let phone_channel = match channel {
             NotificationChannel::Sms => Some(PhoneChannel::Sms),
@@ -277,9 +295,9 @@ impl Handler<NotificationRequested> for NotificationSender {
         };
         match (&self.transport, &self.phone, phone_channel) {
             (Transport::Smtp { transport, from }, _, None) if channel == NotificationChannel::Email => {
-                self.send_email(n, transport, from).await
+                self.send_email(n, transport, from, language).await
             }
-            (_, Some(phone), Some(phone_channel)) => self.send_to_phone(n, phone_channel, phone).await,
+            (_, Some(phone), Some(phone_channel)) => self.send_to_phone(n, phone_channel, phone, language).await,
             _ => {
                 log_notification(n, channel);
                 Ok(())
@@ -310,46 +328,6 @@ pub fn redacted(n: &NotificationRequested) -> BTreeMap<String, String> {
             (k.clone(), if secret { "[redacted]".to_owned() } else { v.clone() })
         })
         .collect()
-}
-
-/// Subject and plain-text body of a template.
-pub fn render(template: &str, p: &std::collections::HashMap<String, String>) -> (String, String) {
-    let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-    match template {
-        "verification_code" => (
-            "Your MyAccount verification code".into(),
-            format!(
-                "Your verification code is {}.\nIt expires in {} minutes. If you did not ask for it, ignore this message.\n",
-                get("code"),
-                get("expires_in_minutes")
-            ),
-        ),
-        "sign_in_code" => (
-            "Your MyAccount sign-in code".into(),
-            format!(
-                "Your sign-in code is {}.\nIt expires in {} minutes. If you are not signing in, change your password.\n",
-                get("code"),
-                get("expires_in_minutes")
-            ),
-        ),
-        "security_info_changed" => (
-            "Your MyAccount security info changed".into(),
-            format!(
-                "A sign-in method of your account changed: {} ({} {}).\nIf this wasn't you, review your security info and change your password.\n",
-                get("change").replace('_', " "),
-                get("method_type"),
-                get("method")
-            ),
-        ),
-        "password_reset" => (
-            "Your MyAccount password was reset".into(),
-            format!(
-                "The password of your account was reset with \"Forgot my password?\", proving: {}.\nEvery session was signed out and your app passwords were revoked.\nIf this wasn't you, contact your organization's help desk at once.\n",
-                get("methods").replace('_', " ")
-            ),
-        ),
-        other => (format!("MyAccount: {other}"), format!("{p:?}")),
-    }
 }
 
 #[cfg(test)]

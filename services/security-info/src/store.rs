@@ -724,6 +724,34 @@ pub async fn upsert_organization_policy(
     Ok(())
 }
 
+/// Records the person's preferred language as of `changed_at`, unless a later one is known.
+pub async fn set_preferred_language(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    language: &str,
+    changed_at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO preferred_languages (user_id, language, changed_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET language = EXCLUDED.language, changed_at = EXCLUDED.changed_at \
+         WHERE preferred_languages.changed_at <= EXCLUDED.changed_at",
+    )
+    .bind(user_id)
+    .bind(language.trim())
+    .bind(changed_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The person's preferred language as identity last told it; `None` when it never did.
+pub async fn preferred_language(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar("SELECT language FROM preferred_languages WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_optional(&mut *conn)
+        .await
+}
+
 /// The default method the person chose, if any, and whether MFA is required of them (as
 /// [`mfa_required_for`] says): what the security info page needs beside the methods, in one
 /// round trip.
@@ -884,6 +912,15 @@ impl platform::erasure::Erasure for Erasure {
             .bind(user_id)
             .execute(&mut *conn)
             .await?;
-        Ok(defaults.rows_affected() + methods.rows_affected() + memberships.rows_affected())
+        let languages = sqlx::query("DELETE FROM preferred_languages WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *conn)
+            .await?;
+        Ok(
+            defaults.rows_affected()
+                + methods.rows_affected()
+                + memberships.rows_affected()
+                + languages.rows_affected(),
+        )
     }
 }

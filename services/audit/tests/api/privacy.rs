@@ -25,6 +25,7 @@ async fn profile_updated(app: &TestApp, user_id: Uuid) -> String {
             changed_fields: vec!["display_name".into()],
             time: None,
             session_id: String::new(),
+            preferred_language: String::new(),
         })
         .await;
     app.wait_until_processed(ACTIVITY_IDENTITY, &id).await;

@@ -264,6 +264,7 @@ impl TestApp {
                 user_principal_name: format!("{}@contoso.example", user.id.simple()),
                 home_organization_id: organization_id.to_string(),
                 time: None,
+                preferred_language: String::new(),
             },
         )
         .await;

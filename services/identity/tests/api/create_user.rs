@@ -51,6 +51,10 @@ async fn an_admin_creates_a_user_who_can_then_sign_in() {
     assert_eq!(created[0].user_id, id.to_string());
     assert_eq!(created[0].user_principal_name, "adele.vance@contoso.example");
     assert_eq!(created[0].home_organization_id, organization_id);
+    assert_eq!(
+        created[0].preferred_language, "en-US",
+        "the language it was created with"
+    );
 }
 
 #[tokio::test]

@@ -106,12 +106,35 @@ async fn users_update_the_fields_named_in_the_mask_and_nothing_else() {
     assert_eq!(events.len(), 1, "{events:?}");
     assert_eq!(events[0].user_id, user.id.to_string());
     assert_eq!(events[0].changed_fields, paths);
+    assert!(!updated.preferred_language.is_empty());
+    assert_eq!(
+        events[0].preferred_language, updated.preferred_language,
+        "the language after the change"
+    );
     let caller = app
         .jwks_verifier()
         .verify(&tokens.access_token)
         .await
         .expect("verifies");
     assert_eq!(events[0].session_id, caller.session_id.expect("sid").to_string());
+
+    // A change that leaves the language alone still carries it: consumers keep it from any event.
+    let name_only = pb::ProfileChanges {
+        display_name: "Adele Vance".into(),
+        ..Default::default()
+    };
+    app.update_my_profile(&tokens.access_token, name_only, &["display_name"])
+        .await
+        .expect("updated");
+    let events: Vec<ProfileUpdated> = app
+        .outbox_payloads("myaccount.identity.v1.profile_updated")
+        .await
+        .iter()
+        .map(|p| ProfileUpdated::decode(p.as_slice()).expect("a ProfileUpdated payload"))
+        .collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(events[1].changed_fields, ["display_name"]);
+    assert_eq!(events[1].preferred_language, updated.preferred_language);
 }
 
 #[tokio::test]

@@ -145,6 +145,7 @@ impl TestApp {
                 seconds: Utc::now().timestamp(),
                 nanos: 0,
             }),
+            preferred_language: String::new(),
         })
         .await;
         self.wait_until_known(id).await;

@@ -80,6 +80,7 @@ async fn user_created_is_applied_once_however_often_it_arrives() {
         user_principal_name: adele.upn.clone(),
         home_organization_id: contoso.to_string(),
         time: None,
+        preferred_language: String::new(),
     };
 
     // Identity replays the event (under another id, so JetStream does not drop it as a duplicate).

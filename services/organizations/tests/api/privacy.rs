@@ -129,6 +129,7 @@ async fn a_deleted_account_is_erased_once_and_stays_erased() {
             user_principal_name: adele.upn.clone(),
             home_organization_id: contoso.to_string(),
             time: None,
+            preferred_language: String::new(),
         })
         .await;
     app.wait_until_processed("organizations_user_created", &late).await;

@@ -208,16 +208,25 @@ async fn email_codes_and_change_notices_arrive_by_smtp_including_at_the_removed_
         .await
         .expect("the mailed code");
     assert_eq!(email.email, "adele@contoso.example");
-    smtp.wait_for("adele@contoso.example", "method added").await;
+    smtp.wait_for(
+        "adele@contoso.example",
+        "A sign-in method was added to your account: email address",
+    )
+    .await;
 
     // With MFA now, add an authenticator app: the verified address hears about it.
     let adele = app.again(&adele, SignedIn::WithMfa);
     app.register_app(&adele, "Phone").await;
-    smtp.wait_for("adele@contoso.example", "authenticator app Phone").await;
+    smtp.wait_for("adele@contoso.example", "authenticator app (Phone)")
+        .await;
 
     // Removing the address tells that address.
     app.remove(&adele, &email.id).await.expect("removed");
-    smtp.wait_for("adele@contoso.example", "method removed").await;
+    smtp.wait_for(
+        "adele@contoso.example",
+        "A sign-in method was removed from your account",
+    )
+    .await;
     // Codes never reach the log sender's output in this mode, and never the events' labels.
     assert!(
         smtp.messages()

@@ -7,6 +7,7 @@ mod concurrency;
 mod contact_methods;
 mod event_order;
 mod helpers;
+mod languages;
 mod mfa_registration;
 mod phone_provider;
 mod privacy;
