@@ -4,9 +4,11 @@
 //! against the `jwks_uri` the discovery names. People end sessions and change their password
 //! through the gateway; their SETs arrive by poll and by push, also after the receiver was down.
 //! The receiver also verifies its stream (state echoed, 429 inside the interval), manages its
-//! subjects and status, hears the operator's stream-updated, gets RISC events ("this wasn't
-//! me", an administrator's change of a person's user name and email) by poll, and CAEP's
-//! device-compliance-change, risk-level-change and assurance-level-change by poll and by push.
+//! subjects and status, and hears the operator's stream-updated. Every event type MyAccount
+//! transmits reaches it by poll and by push: CAEP's session-revoked, credential-change,
+//! device-compliance-change, risk-level-change and assurance-level-change, and RISC's
+//! credential-compromise ("this wasn't me"), recovery-activated, recovery-information-changed,
+//! account-disabled, account-enabled, account-purged and identifier-changed.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -554,6 +556,22 @@ async fn a_receiver_verifies_its_stream_manages_its_subjects_and_pauses_it() {
     assert_eq!(patched["events_requested"], json!([SESSION_REVOKED]));
 }
 
+/// The person signs in and says, on "My sign-ins", that the sign-in was not them.
+async fn report_not_me(system: &TestSystem, user: &TestUser) {
+    let session = system.sign_in_ok(user).await;
+    let sign_ins = system.wait_for_sign_ins(&session.access_token, 1).await;
+    let suspicious = sign_ins[0]["id"].as_str().expect("id").to_owned();
+    let review = system
+        .request(
+            Method::POST,
+            &format!("/api/v1/me/sign-ins/{suspicious}/review"),
+            Some(&session.access_token),
+            Some(&json!({ "verdict": "not_me" })),
+        )
+        .await;
+    assert_eq!(review.status(), StatusCode::OK);
+}
+
 #[tokio::test]
 async fn this_wasnt_me_reaches_a_poll_receiver_as_a_risc_credential_compromise() {
     let system = TestSystem::spawn().await;
@@ -570,18 +588,7 @@ async fn this_wasnt_me_reaches_a_poll_receiver_as_a_risc_credential_compromise()
     assert_eq!(stream["events_delivered"], json!([compromise]));
 
     let user = system.create_user().await;
-    let session = system.sign_in_ok(&user).await;
-    let sign_ins = system.wait_for_sign_ins(&session.access_token, 1).await;
-    let suspicious = sign_ins[0]["id"].as_str().expect("id").to_owned();
-    let review = system
-        .request(
-            Method::POST,
-            &format!("/api/v1/me/sign-ins/{suspicious}/review"),
-            Some(&session.access_token),
-            Some(&json!({ "verdict": "not_me" })),
-        )
-        .await;
-    assert_eq!(review.status(), StatusCode::OK);
+    report_not_me(&system, &user).await;
 
     let sets = receiver.poll_until(&stream, 1).await;
     assert_eq!(sets.len(), 1, "{sets:?}");
@@ -746,29 +753,9 @@ async fn sets_verify_across_a_signing_key_rotation_and_the_old_key_stays_while_i
     }
 }
 
-/// "Forgot my password?" is one act: its credential-change, its recovery-activated and the
-/// session-revoked of every session it ended carry one `txn`, so a receiver can tell they
-/// belong together (SSF 1.0 section 4.1.2), while each SET keeps a `jti` of its own.
-#[tokio::test]
-async fn a_password_reset_sends_its_sets_under_one_txn() {
-    let system = TestSystem::spawn().await;
-    let receiver = Receiver::subscribe(&system).await;
-    let recovery_activated = "https://schemas.openid.net/secevent/risc/event-type/recovery-activated";
-    let created = receiver
-        .post(
-            "configuration_endpoint",
-            json!({
-                "delivery": {"method": "urn:ietf:rfc:8936"},
-                "events_requested": [SESSION_REVOKED, CREDENTIAL_CHANGE, recovery_activated],
-                "default_subjects": "ALL",
-            }),
-        )
-        .await;
-    assert_eq!(created.status(), StatusCode::CREATED);
-    let stream: Value = created.json().await.expect("json");
-
-    let user = system.create_user().await;
-    let (first, _second) = (system.sign_in_ok(&user).await, system.sign_in_ok(&user).await);
+/// The person signs in and adds and verifies an email address (a recovery method); returns it.
+async fn add_email(system: &TestSystem, user: &TestUser) -> String {
+    let first = system.sign_in_ok(user).await;
     let address = format!("txn-{}@example.org", &uuid::Uuid::new_v4().simple().to_string()[..12]);
     let added: Value = system
         .request(
@@ -792,6 +779,13 @@ async fn a_password_reset_sends_its_sets_under_one_txn() {
         )
         .await;
     assert_eq!(verified.status(), StatusCode::OK);
+    address
+}
+
+/// The person adds and verifies an email address (a recovery method), then forgets their
+/// password and resets it with a code sent to that address.
+async fn reset_password_by_email(system: &TestSystem, user: &TestUser) {
+    let address = add_email(system, user).await;
 
     let flow: Value = system
         .post_json("/api/v1/auth/password-reset", &json!({ "username": user.upn }))
@@ -807,7 +801,6 @@ async fn a_password_reset_sends_its_sets_under_one_txn() {
         .expect("the email method");
     let step = |name: &str, body: Value| {
         let path = format!("/api/v1/auth/password-reset/{flow_id}/{name}");
-        let system = &system;
         async move { system.post_json(&path, &body).await }
     };
     assert_eq!(
@@ -827,6 +820,33 @@ async fn a_password_reset_sends_its_sets_under_one_txn() {
             .status(),
         StatusCode::NO_CONTENT
     );
+}
+
+/// "Forgot my password?" is one act: its credential-change, its recovery-activated and the
+/// session-revoked of every session it ended carry one `txn`, so a receiver can tell they
+/// belong together (SSF 1.0 section 4.1.2), while each SET keeps a `jti` of its own.
+#[tokio::test]
+async fn a_password_reset_sends_its_sets_under_one_txn() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let recovery_activated = "https://schemas.openid.net/secevent/risc/event-type/recovery-activated";
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({
+                "delivery": {"method": "urn:ietf:rfc:8936"},
+                "events_requested": [SESSION_REVOKED, CREDENTIAL_CHANGE, recovery_activated],
+                "default_subjects": "ALL",
+            }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let stream: Value = created.json().await.expect("json");
+
+    let user = system.create_user().await;
+    // Two sessions when the reset comes: this one and the one that adds the email address.
+    system.sign_in_ok(&user).await;
+    reset_password_by_email(&system, &user).await;
 
     // The reset's SETs: the password's credential-change (not the email's), the
     // recovery-activated, and a session-revoked for each of the two sessions.
@@ -865,6 +885,183 @@ async fn a_password_reset_sends_its_sets_under_one_txn() {
         .filter_map(|c| c["sub_id"]["session"]["id"].as_str())
         .collect();
     assert_eq!(sessions.len(), 2, "both sessions ended: {of_the_reset:?}");
+}
+
+/// RISC's credential-compromise ("this wasn't me"), recovery-information-changed (an email
+/// address added) and recovery-activated (a password reset) pushed (RFC 8935) to a receiver's
+/// endpoint, each verified against `jwks_uri`.
+#[tokio::test]
+async fn compromise_and_recovery_reach_a_push_receiver_as_risc_sets() {
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let compromise = "https://schemas.openid.net/secevent/risc/event-type/credential-compromise";
+    let information_changed = "https://schemas.openid.net/secevent/risc/event-type/recovery-information-changed";
+    let activated = "https://schemas.openid.net/secevent/risc/event-type/recovery-activated";
+    let endpoint = PushEndpoint::default();
+    let url = endpoint.start().await;
+    let created = receiver
+        .post(
+            "configuration_endpoint",
+            json!({
+                "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": url, "authorization_header": "Bearer rp"},
+                "events_requested": [compromise, information_changed, activated],
+                "default_subjects": "ALL",
+            }),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+
+    let recovering = system.create_user().await;
+    reset_password_by_email(&system, &recovering).await;
+    let reporting = system.create_user().await;
+    report_not_me(&system, &reporting).await;
+
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while endpoint.received().len() < 3 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "pushed so far: {:?}",
+            endpoint.received()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Give a duplicate the time to show.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut pushed: Vec<(String, String)> = endpoint
+        .received()
+        .iter()
+        .map(|token| {
+            let claims = receiver.verify(token);
+            let (uri, _) = event(&claims);
+            (
+                uri.to_owned(),
+                claims["sub_id"]["user"]["sub"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    pushed.sort();
+    let mut expected = vec![
+        (compromise.to_owned(), reporting.id.clone()),
+        (information_changed.to_owned(), recovering.id.clone()),
+        (activated.to_owned(), recovering.id.clone()),
+    ];
+    expected.sort();
+    assert_eq!(pushed, expected);
+}
+
+/// An administrator's acts on accounts, RISC account-disabled, account-enabled and
+/// account-purged, and a person's new email address, RISC recovery-information-changed, reach a
+/// poll and a push receiver alike, each SET verified against `jwks_uri`.
+#[tokio::test]
+async fn account_status_purge_and_recovery_information_reach_poll_and_push_receivers() {
+    use myaccount_proto::identity::v1 as pb;
+    let system = TestSystem::spawn().await;
+    let receiver = Receiver::subscribe(&system).await;
+    let risc = "https://schemas.openid.net/secevent/risc/event-type/";
+    let requested: Vec<String> = [
+        "account-disabled",
+        "account-enabled",
+        "account-purged",
+        "recovery-information-changed",
+    ]
+    .iter()
+    .map(|name| format!("{risc}{name}"))
+    .collect();
+    let polled = receiver
+        .post(
+            "configuration_endpoint",
+            json!({"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": requested, "default_subjects": "ALL"}),
+        )
+        .await;
+    assert_eq!(polled.status(), StatusCode::CREATED);
+    let polled: Value = polled.json().await.expect("json");
+    let endpoint = PushEndpoint::default();
+    let url = endpoint.start().await;
+    let pushed = receiver
+        .post(
+            "configuration_endpoint",
+            json!({
+                "delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": url, "authorization_header": "Bearer rp"},
+                "events_requested": requested,
+                "default_subjects": "ALL",
+            }),
+        )
+        .await;
+    assert_eq!(pushed.status(), StatusCode::CREATED);
+
+    let status_changed = system.create_user().await;
+    let purged = system.create_user().await;
+    add_email(&system, &purged).await;
+    let mut identity = pb::identity_service_client::IdentityServiceClient::new(
+        system.as_gateway(system.identity_port, platform::workload::IDENTITY),
+    );
+    let admin = system.admin_token().await;
+    identity
+        .disable_user(platform::testing::bearer(
+            pb::DisableUserRequest {
+                user_id: status_changed.id.clone(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("the admin disables the account");
+    identity
+        .enable_user(platform::testing::bearer(
+            pb::EnableUserRequest {
+                user_id: status_changed.id.clone(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("the admin enables it again");
+    identity
+        .delete_user(platform::testing::bearer(
+            pb::DeleteUserRequest {
+                user_id: purged.id.clone(),
+            },
+            &admin,
+        ))
+        .await
+        .expect("the admin deletes the other account");
+
+    let mut expected = vec![
+        (format!("{risc}account-disabled"), status_changed.id.clone()),
+        (format!("{risc}account-enabled"), status_changed.id.clone()),
+        (format!("{risc}recovery-information-changed"), purged.id.clone()),
+        (format!("{risc}account-purged"), purged.id.clone()),
+    ];
+    expected.sort();
+    let about = |tokens: Vec<String>| -> Vec<(String, String)> {
+        let mut told: Vec<(String, String)> = tokens
+            .iter()
+            .map(|token| {
+                let claims = receiver.verify(token);
+                let (uri, _) = event(&claims);
+                (
+                    uri,
+                    claims["sub_id"]["user"]["sub"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        told.sort();
+        told
+    };
+
+    let sets = receiver.poll_until(&polled, 4).await;
+    assert_eq!(about(sets.values().cloned().collect()), expected, "by poll");
+
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while endpoint.received().len() < 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "pushed so far: {:?}",
+            endpoint.received()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Give a duplicate the time to show.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(about(endpoint.received()), expected, "by push");
 }
 
 /// An administrator changes a person's identifiers, calling identity as the gateway would
