@@ -75,6 +75,14 @@ impl Catalog {
         }
         Some(text.into_owned())
     }
+
+    /// The message `id` with its arguments; English's when this catalog lacks it (the parity
+    /// test forbids that), and empty when English lacks it too.
+    pub fn text(&self, id: &str, args: &[(&str, &str)]) -> String {
+        self.message(id, args)
+            .or_else(|| catalogs().fallback().message(id, args))
+            .unwrap_or_default()
+    }
 }
 
 /// Every language's catalog, loaded once.

@@ -1,13 +1,52 @@
-//! Problems in the person's language: the layer that writes a problem answered below it in the
-//! language of the person it answers (`crate::problem::localize` with `crate::i18n`'s choice).
+//! Answers in the person's language: the layer that writes a problem answered below it in the
+//! language of the person it answers (`crate::problem::localize` with `crate::i18n`'s choice),
+//! and, for the sentences a route words itself, the language `Accept-Language` asks for
+//! ([`AcceptLanguage`]) and the headers that say it ([`InLanguage`]).
 
+use std::convert::Infallible;
 use std::time::Duration;
 
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
-use crate::i18n;
+use crate::i18n::{self, Catalog};
 use crate::problem::{Problem, localize};
+
+/// The catalog `Accept-Language` chooses (English when it asks for none we have), for the
+/// sentences a route words itself. Only the header decides: asking identity for the profile's
+/// language would cost a call on every request of benchmarked paths, and the portal sends the
+/// language the person chose.
+pub struct AcceptLanguage(pub &'static Catalog);
+
+impl<S: Send + Sync> FromRequestParts<S> for AcceptLanguage {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let accept_language = parts.headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok());
+        Ok(Self(i18n::catalogs().choose(None, accept_language)))
+    }
+}
+
+/// An answer written in a catalog's language: `Content-Language` names it, and `Vary` tells
+/// caches that `Accept-Language` chose it.
+pub struct InLanguage<T>(pub &'static Catalog, pub T);
+
+impl<T: IntoResponse> IntoResponse for InLanguage<T> {
+    fn into_response(self) -> Response {
+        let InLanguage(catalog, answer) = self;
+        let mut response = answer.into_response();
+        say_language(response.headers_mut(), catalog);
+        response
+    }
+}
+
+/// `Content-Language: <the catalog's>` and `Vary: accept-language` (beside any other `Vary`).
+fn say_language(headers: &mut HeaderMap, catalog: &Catalog) {
+    headers.insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(catalog.language()));
+    headers.append(header::VARY, HeaderValue::from_static("accept-language"));
+}
 
 /// Writes a problem answered below this layer in the language of the person it answers: the
 /// profile's `preferredLanguage` when the request carries an access token that identity
@@ -46,12 +85,7 @@ pub async fn localize_problems(
             Err(_) => body,
         }
     };
-    parts
-        .headers
-        .insert(header::CONTENT_LANGUAGE, HeaderValue::from_static(catalog.language()));
-    parts
-        .headers
-        .append(header::VARY, HeaderValue::from_static("accept-language"));
+    say_language(&mut parts.headers, catalog);
     Response::from_parts(parts, body)
 }
 

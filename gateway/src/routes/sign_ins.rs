@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Bearer};
+use crate::i18n::Catalog;
 use crate::json::{List, rfc3339};
+use crate::localize::{AcceptLanguage, InLanguage};
 use crate::problem::{FieldError, Problem};
 use crate::state::AppState;
 
@@ -266,8 +268,33 @@ pub struct ReviewBody {
 #[serde(rename_all = "camelCase")]
 pub struct Review {
     pub sign_in: Option<SignIn>,
+    /// What happened, in the language `Accept-Language` asks for (`Content-Language` says which).
     pub message: String,
+    /// What to do next, in the same language; none after `me`.
     pub next_steps: Vec<String>,
+}
+
+impl Review {
+    /// The answer to `verdict`, worded in `catalog`'s language: the gateway owns these
+    /// sentences (audit answers only the sign-in).
+    fn worded(sign_in: Option<SignIn>, verdict: audit::ReviewVerdict, catalog: &Catalog) -> Self {
+        let (message, next_steps): (&str, &[&str]) = match verdict {
+            audit::ReviewVerdict::NotMe => (
+                "sign-in-review-not-me",
+                &[
+                    "sign-in-review-step-new-password",
+                    "sign-in-review-step-security-info",
+                    "sign-in-review-step-devices",
+                ],
+            ),
+            _ => ("sign-in-review-me", &[]),
+        };
+        Self {
+            sign_in,
+            message: catalog.text(message, &[]),
+            next_steps: next_steps.iter().map(|id| catalog.text(id, &[])).collect(),
+        }
+    }
 }
 
 #[utoipa::path(
@@ -277,16 +304,17 @@ pub struct Review {
     params(("id" = String, Path, description = "the sign-in id")),
     request_body = ReviewBody,
     responses(
-        (status = 200, description = "What happened and what to do next; `not_me` signs me out everywhere and requires a new password", body = Review),
+        (status = 200, description = "What happened and what to do next, in the language `Accept-Language` asks for (English, German or French; `Content-Language` says which); `not_me` signs me out everywhere and requires a new password", body = Review),
         (status = 404, description = "`not-found`: no such sign-in of mine (another person's is the same)", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn review(
     State(state): State<AppState>,
+    AcceptLanguage(catalog): AcceptLanguage,
     bearer: Bearer,
     ApiPath(id): ApiPath<String>,
     ApiJson(body): ApiJson<ReviewBody>,
-) -> Result<Json<Review>, Problem> {
+) -> Result<InLanguage<Json<Review>>, Problem> {
     let verdict = match body.verdict.as_str() {
         "me" => audit::ReviewVerdict::Me,
         "not_me" => audit::ReviewVerdict::NotMe,
@@ -306,11 +334,8 @@ pub async fn review(
         })?)
         .await?
         .into_inner();
-    Ok(Json(Review {
-        sign_in: answer.sign_in.map(SignIn::from),
-        message: answer.message,
-        next_steps: answer.next_steps,
-    }))
+    let review = Review::worded(answer.sign_in.map(SignIn::from), verdict, catalog);
+    Ok(InLanguage(catalog, Json(review)))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -329,6 +354,8 @@ pub struct Activity {
     pub time: Option<String>,
     pub category: String,
     pub activity: String,
+    /// In words: in the language `Accept-Language` asks for where the gateway knows the
+    /// activity, else in audit's English.
     pub summary: String,
     pub details: std::collections::BTreeMap<String, String>,
 }
@@ -346,18 +373,98 @@ impl From<audit::Activity> for Activity {
     }
 }
 
+impl Activity {
+    /// The activity with its summary in `catalog`'s language when the catalog words it; audit's
+    /// English summary otherwise (and in English, audit's, which says more).
+    fn worded(a: audit::Activity, catalog: &Catalog) -> Self {
+        let summary = if catalog.is_fallback() {
+            None
+        } else {
+            activity_summary(&a, catalog)
+        };
+        let mut activity = Self::from(a);
+        if let Some(summary) = summary {
+            activity.summary = summary;
+        }
+        activity
+    }
+}
+
+/// An activity in a catalog's words, from its name, category and details (as the portal's
+/// `activityText` words it); `None` when the catalog does not know it.
+fn activity_summary(a: &audit::Activity, catalog: &Catalog) -> Option<String> {
+    let detail = |name: &str| a.details.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    match (a.activity.as_str(), detail("changed_fields")) {
+        ("profile_updated", Some(fields)) => {
+            let fields = fields
+                .split(',')
+                .filter(|f| !f.is_empty())
+                .map(|f| catalog.message(&format!("profile-field-{}", f.replace('_', "-")), &[]))
+                .collect::<Option<Vec<_>>>()?;
+            return Some(catalog.text("activity-profile-updated", &[("fields", &in_a_list(&fields, catalog))]));
+        }
+        ("password_changed", _) if detail("reset") == Some("true") => {
+            return Some(catalog.text("activity-password-reset", &[]));
+        }
+        ("terms_accepted", _) => {
+            let (organization, version) = (detail("organization_name")?, detail("version")?);
+            let args = [("organization", organization), ("version", version)];
+            return Some(catalog.text("activity-terms-accepted", &args));
+        }
+        _ => {}
+    }
+    let id = match (a.category.as_str(), a.activity.as_str()) {
+        ("devices", "registered") => "activity-device-registered",
+        ("devices", "renamed") => "activity-device-renamed",
+        ("devices", "deleted") => "activity-device-deleted",
+        ("devices", "disabled") => "activity-device-disabled",
+        ("devices", "enabled") => "activity-device-enabled",
+        (_, "password_changed") => "activity-password-changed",
+        (_, "session_revoked") => "activity-session-revoked",
+        (_, "method_added") => "activity-method-added",
+        (_, "method_removed") => "activity-method-removed",
+        (_, "default_changed") => "activity-default-changed",
+        (_, "recovery_key_added") => "activity-recovery-key-added",
+        (_, "recovery_key_viewed") => "activity-recovery-key-viewed",
+        (_, "recovery_key_view_denied") => "activity-recovery-key-view-denied",
+        (_, "member_joined") => "activity-member-joined",
+        (_, "member_left") => "activity-member-left",
+        (_, "member_removed") => "activity-member-removed",
+        (_, "invitation_created") => "activity-invitation-created",
+        (_, "invitation_declined") => "activity-invitation-declined",
+        (_, "flagged") => "activity-flagged",
+        (_, "data_exported") => "activity-data-exported",
+        (_, "user_created") => "activity-account-created",
+        (_, "user_disabled") => "activity-account-disabled",
+        (_, "user_enabled") => "activity-account-enabled",
+        _ => return None,
+    };
+    catalog.message(id, &[])
+}
+
+/// Items in a sentence: "a", "a und b", "a, b und c".
+fn in_a_list(items: &[String], catalog: &Catalog) -> String {
+    match items {
+        [] => String::new(),
+        [only] => only.clone(),
+        [first, second] => catalog.text("list-two", &[("first", first), ("second", second)]),
+        [rest @ .., last] => catalog.text("list-more", &[("rest", &rest.join(", ")), ("last", last)]),
+    }
+}
+
 #[utoipa::path(
     get,
     path = "/me/activity",
     tag = "sign-ins",
     params(ActivityQuery),
-    responses((status = 200, description = "Changes to my account, newest first, a page at a time", body = List<Activity>))
+    responses((status = 200, description = "Changes to my account, newest first, a page at a time; each summary in the language `Accept-Language` asks for where the gateway words that activity (`Content-Language` says which)", body = List<Activity>))
 )]
 pub async fn activity(
     State(state): State<AppState>,
+    AcceptLanguage(catalog): AcceptLanguage,
     bearer: Bearer,
     ApiQuery(query): ApiQuery<ActivityQuery>,
-) -> Result<Json<List<Activity>>, Problem> {
+) -> Result<InLanguage<Json<List<Activity>>>, Problem> {
     let page = state
         .audit()
         .list_my_activity(bearer.request(audit::ListMyActivityRequest {
@@ -367,8 +474,99 @@ pub async fn activity(
         })?)
         .await?
         .into_inner();
-    Ok(Json(List {
-        items: page.activities.into_iter().map(Activity::from).collect(),
-        next_page_token: Some(page.next_page_token).filter(|t| !t.is_empty()),
-    }))
+    let items = page
+        .activities
+        .into_iter()
+        .map(|a| Activity::worded(a, catalog))
+        .collect();
+    Ok(InLanguage(
+        catalog,
+        Json(List {
+            items,
+            next_page_token: Some(page.next_page_token).filter(|t| !t.is_empty()),
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::catalogs;
+
+    fn activity(category: &str, name: &str, details: &[(&str, &str)]) -> audit::Activity {
+        audit::Activity {
+            id: "a1".into(),
+            category: category.into(),
+            activity: name.into(),
+            summary: "audit's English".into(),
+            details: details.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
+            ..Default::default()
+        }
+    }
+
+    fn summary(language: &str, a: audit::Activity) -> String {
+        Activity::worded(a, catalogs().get(language)).summary
+    }
+
+    #[test]
+    fn activities_are_worded_in_the_language_asked_for() {
+        let fields = [("changed_fields", "preferred_language,regional_format,time_zone")];
+        assert_eq!(
+            summary("de", activity("profile", "profile_updated", &fields)),
+            "Profil geändert: Anzeigesprache, Regionales Format und Zeitzone"
+        );
+        assert_eq!(
+            summary(
+                "fr",
+                activity("profile", "profile_updated", &[("changed_fields", "surname,time_zone")])
+            ),
+            "Profil modifié : Nom de famille et Fuseau horaire"
+        );
+        assert_eq!(summary("de", activity("devices", "disabled", &[])), "Gerät deaktiviert");
+        assert_eq!(
+            summary("fr", activity("password", "password_changed", &[("reset", "true")])),
+            "Mot de passe réinitialisé avec « Mot de passe oublié ? » ; toutes les sessions ont été fermées"
+        );
+        let terms = [("organization_name", "Contoso"), ("version", "3")];
+        assert_eq!(
+            summary("de", activity("organizations", "terms_accepted", &terms)),
+            "Nutzungsbedingungen von Contoso (Version 3) akzeptiert"
+        );
+    }
+
+    #[test]
+    fn what_the_catalog_does_not_know_keeps_audit_s_english() {
+        // An activity newer than the catalog, a profile field it has no word for, terms
+        // without their details, and English itself.
+        for (language, a) in [
+            ("de", activity("account", "quota_raised", &[])),
+            (
+                "fr",
+                activity("profile", "profile_updated", &[("changed_fields", "shoe_size")]),
+            ),
+            ("de", activity("organizations", "terms_accepted", &[("version", "3")])),
+            ("en", activity("devices", "disabled", &[])),
+        ] {
+            assert_eq!(summary(language, a), "audit's English", "{language}");
+        }
+    }
+
+    #[test]
+    fn a_review_is_answered_in_the_language_asked_for() {
+        let not_me = Review::worded(None, audit::ReviewVerdict::NotMe, catalogs().get("de"));
+        assert_eq!(
+            not_me.message,
+            "Wir melden Sie überall ab. Bei Ihrer nächsten Anmeldung müssen Sie ein neues Kennwort wählen."
+        );
+        assert_eq!(not_me.next_steps.len(), 3);
+        assert!(not_me.next_steps.iter().all(|s| !s.is_empty()));
+        let me = Review::worded(None, audit::ReviewVerdict::Me, catalogs().get("fr"));
+        assert_eq!(
+            me.message,
+            "Merci de votre confirmation. Vous n’avez rien d’autre à faire."
+        );
+        assert!(me.next_steps.is_empty());
+        let english = Review::worded(None, audit::ReviewVerdict::Me, catalogs().get("en"));
+        assert_eq!(english.message, "Thanks for confirming. Nothing else to do.");
+    }
 }

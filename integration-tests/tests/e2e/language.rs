@@ -1,6 +1,7 @@
-//! Language and region: the profile's display language, regional format and time zone, and
+//! Language and region: the profile's display language, regional format and time zone,
 //! problem details in the person's language (the profile's once signed in, `Accept-Language`'s
-//! before).
+//! before), and the sentences the gateway words itself (a sign-in review's answer, activity
+//! summaries) in the language `Accept-Language` asks for.
 
 use myaccount_integration_tests::{TestSystem, assert_problem, header};
 use reqwest::{Method, StatusCode};
@@ -233,4 +234,155 @@ async fn before_sign_in_problems_come_in_the_language_accept_language_chooses() 
     let problem = assert_problem(malformed, StatusCode::BAD_REQUEST).await;
     assert_eq!(problem["code"], "bad-request");
     assert_eq!(problem["title"], "Die Anfrage ist ungültig");
+}
+
+/// Asks the gateway in `language`; answers the response.
+async fn in_language(
+    system: &TestSystem,
+    method: Method,
+    path: &str,
+    token: &str,
+    language: &str,
+    body: Option<&Value>,
+) -> reqwest::Response {
+    let mut request = system
+        .http
+        .request(method, system.url(path))
+        .bearer_auth(token)
+        .header("accept-language", language);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send().await.expect("gateway answers")
+}
+
+/// The answer says its language and that `Accept-Language` chose it.
+fn assert_language(response: &reqwest::Response, language: &str) {
+    assert_eq!(header(response, "content-language"), language);
+    let vary: Vec<&str> = response
+        .headers()
+        .get_all("vary")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    assert!(
+        vary.iter().any(|v| v
+            .split(',')
+            .any(|name| name.trim().eq_ignore_ascii_case("accept-language"))),
+        "Vary names Accept-Language: {vary:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_review_and_the_activity_log_answer_in_the_language_accept_language_asks_for() {
+    let system = TestSystem::spawn().await;
+    let user = system.create_user().await;
+    system.sign_in_ok(&user).await;
+    let session = system.sign_in_ok(&user).await;
+    let items = system.wait_for_sign_ins(&session.access_token, 2).await;
+    let (newest, older) = (
+        items[0]["id"].as_str().expect("id").to_owned(),
+        items[1]["id"].as_str().expect("id").to_owned(),
+    );
+
+    // "This was me", in French.
+    let me = in_language(
+        &system,
+        Method::POST,
+        &format!("/api/v1/me/sign-ins/{newest}/review"),
+        &session.access_token,
+        "fr-CH, en;q=0.5",
+        Some(&json!({ "verdict": "me" })),
+    )
+    .await;
+    assert_eq!(me.status(), StatusCode::OK);
+    assert_language(&me, "fr");
+    let me: Value = me.json().await.expect("json");
+    assert_eq!(me["signIn"]["reviewState"], "confirmed_me");
+    assert_eq!(
+        me["message"],
+        "Merci de votre confirmation. Vous n’avez rien d’autre à faire."
+    );
+    assert_eq!(me["nextSteps"], json!([]));
+
+    // A profile change, in the activity log in the language asked for; English is audit's.
+    let patched = system
+        .request(
+            Method::PATCH,
+            "/api/v1/me/profile",
+            Some(&session.access_token),
+            Some(&json!({ "regionalFormat": "de-DE", "timeZone": "Europe/Berlin" })),
+        )
+        .await;
+    assert_eq!(patched.status(), StatusCode::OK);
+    // (what Accept-Language asks for, the language the answer is in)
+    let summary_in = |language: &'static str, answered_in: &'static str| {
+        let system = &system;
+        let token = session.access_token.clone();
+        async move {
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            loop {
+                let response = in_language(
+                    system,
+                    Method::GET,
+                    "/api/v1/me/activity?category=profile",
+                    &token,
+                    language,
+                    None,
+                )
+                .await;
+                assert_eq!(response.status(), StatusCode::OK);
+                assert_language(&response, answered_in);
+                let page: Value = response.json().await.expect("json");
+                if let Some(summary) = page["items"][0]["summary"].as_str() {
+                    return summary.to_owned();
+                }
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the profile change reaches the activity log"
+                );
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_eq!(
+        summary_in("de-AT", "de").await,
+        "Profil geändert: Regionales Format und Zeitzone"
+    );
+    assert_eq!(
+        summary_in("fr", "fr").await,
+        "Profil modifié : Format régional et Fuseau horaire"
+    );
+    assert_eq!(
+        summary_in("ja", "en").await,
+        "Profile updated: regional format, time zone",
+        "a language we do not have: audit's English"
+    );
+
+    // "This wasn't me", in German, with the steps to take.
+    let not_me = in_language(
+        &system,
+        Method::POST,
+        &format!("/api/v1/me/sign-ins/{older}/review"),
+        &session.access_token,
+        "de",
+        Some(&json!({ "verdict": "not_me" })),
+    )
+    .await;
+    assert_eq!(not_me.status(), StatusCode::OK);
+    assert_language(&not_me, "de");
+    let not_me: Value = not_me.json().await.expect("json");
+    assert_eq!(not_me["signIn"]["reviewState"], "reported_not_me");
+    assert_eq!(
+        not_me["message"],
+        "Wir melden Sie überall ab. Bei Ihrer nächsten Anmeldung müssen Sie ein neues Kennwort wählen."
+    );
+    assert_eq!(
+        not_me["nextSteps"],
+        json!([
+            "Melden Sie sich erneut an und wählen Sie ein neues Kennwort, das Sie nirgendwo sonst verwenden.",
+            "Überprüfen Sie Ihre Sicherheitsinformationen und entfernen Sie jede Methode, die Sie nicht kennen.",
+            "Überprüfen Sie Ihre Geräte und deaktivieren Sie jedes Gerät, das Sie nicht kennen.",
+        ])
+    );
 }

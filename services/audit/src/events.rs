@@ -413,8 +413,9 @@ fn activity_of(d: &RawDelivery) -> Result<Option<Activity>, HandlerError> {
     let mut summary = humanize(event);
     if let Some(update) = d.decode::<myaccount_proto::events::v1::ProfileUpdated>() {
         let update = update?;
-        // In words, not field names: "Profile updated: first name, time zone". (The portal
-        // writes it in the person's language from `changed_fields`; this is the API's English.)
+        // In words, not field names: "Profile updated: first name, time zone". (The gateway
+        // and the portal write it in the person's language from `changed_fields`; this is the
+        // English, and the words of any language they do not have.)
         let fields: Vec<String> = update
             .changed_fields
             .iter()

@@ -13,7 +13,7 @@ use crate::domain::{
     ACTIVITY_RETENTION, Activity, DataRetention, KEPT_AFTER_ERASURE, PageRequest, PersonalData, SignIn, SignInFilter,
     SignInQuery, Verdict,
 };
-use crate::service::{Audit, AuditError, ReviewOutcome};
+use crate::service::{Audit, AuditError};
 use crate::store::Scope;
 use myaccount_proto::timestamp;
 
@@ -215,15 +215,11 @@ impl AuditService for AuditApi {
                 }])));
             }
         };
-        let ReviewOutcome {
-            sign_in: s,
-            message,
-            next_steps,
-        } = self.audit.review(caller.user_id, id, verdict).await.map_err(status)?;
+        let s = self.audit.review(caller.user_id, id, verdict).await.map_err(status)?;
+        // `message` and `next_steps` stay empty: the gateway words them in the caller's language.
         Ok(Response::new(pb::ReviewMySignInResponse {
             sign_in: Some(sign_in(s)),
-            message,
-            next_steps,
+            ..Default::default()
         }))
     }
 

@@ -43,12 +43,6 @@ pub struct Audit {
     default_retention_days: i32,
 }
 
-pub struct ReviewOutcome {
-    pub sign_in: SignIn,
-    pub message: String,
-    pub next_steps: Vec<String>,
-}
-
 impl Audit {
     pub fn new(pool: PgPool, default_retention_days: i32) -> Self {
         Self {
@@ -80,9 +74,10 @@ impl Audit {
         Ok(store::activities_of(&mut conn, user_id, page, category).await?)
     }
 
-    /// Records the verdict. "Not me" publishes `signin.v1.flagged` in the same transaction;
-    /// identity reacts by ending every session and requiring a new password.
-    pub async fn review(&self, user_id: Uuid, id: Uuid, verdict: Verdict) -> Result<ReviewOutcome, AuditError> {
+    /// Records the verdict and answers the sign-in as reviewed. "Not me" publishes
+    /// `signin.v1.flagged` in the same transaction; identity reacts by ending every session and
+    /// requiring a new password. What to tell the person is the gateway's, in their language.
+    pub async fn review(&self, user_id: Uuid, id: Uuid, verdict: Verdict) -> Result<SignIn, AuditError> {
         let now = Utc::now();
         let state = match verdict {
             Verdict::Me => ReviewState::ConfirmedMe,
@@ -100,23 +95,7 @@ impl Audit {
             events::publish_flagged(&mut tx, &sign_in, user_id, now).await?;
         }
         tx.commit().await?;
-        let (message, next_steps) = match verdict {
-            Verdict::Me => ("Thanks for confirming. Nothing else to do.".to_owned(), vec![]),
-            Verdict::NotMe => (
-                "We are signing you out everywhere, and you will have to choose a new password at your next sign-in."
-                    .to_owned(),
-                vec![
-                    "Sign in again and choose a new password you have not used anywhere else.".to_owned(),
-                    "Review your security info and remove any method you do not recognize.".to_owned(),
-                    "Check your devices and disable any you do not recognize.".to_owned(),
-                ],
-            ),
-        };
-        Ok(ReviewOutcome {
-            sign_in,
-            message,
-            next_steps,
-        })
+        Ok(sign_in)
     }
 
     /// Everything kept about me, newest first. The export is recorded in my activity log in the

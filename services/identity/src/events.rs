@@ -73,12 +73,15 @@ pub async fn user_created(conn: &mut PgConnection, profile: &Profile) -> Result<
         home_organization_id: profile.home_organization_id.map(|o| o.to_string()).unwrap_or_default(),
         time: Some(timestamp(profile.created_at)),
         preferred_language: profile.preferred_language.clone(),
+        time_zone: profile.time_zone.clone(),
+        regional_format: profile.regional_format.clone(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }
 
-/// `profile` is the profile after the change: its language travels on every update, so a
-/// consumer's projection of it (the notification sender's) never depends on which field changed.
+/// `profile` is the profile after the change: its language, time zone and regional format
+/// travel on every update, so a consumer's projection of them (the notification sender's) never
+/// depends on which field changed.
 pub async fn profile_updated(
     conn: &mut PgConnection,
     profile: &Profile,
@@ -92,6 +95,8 @@ pub async fn profile_updated(
         time: Some(timestamp(time)),
         session_id: session_id.map(|s| s.to_string()).unwrap_or_default(),
         preferred_language: profile.preferred_language.clone(),
+        time_zone: profile.time_zone.clone(),
+        regional_format: profile.regional_format.clone(),
     };
     publish_in_tx(conn, &OutgoingEvent::new(Uuid::now_v7(), &event)).await
 }

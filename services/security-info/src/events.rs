@@ -293,16 +293,17 @@ impl Handler<MemberRemoved> for MemberRemovedHandler {
     }
 }
 
-/// Keeps `preferred_languages` in step with identity: the language a person was created with
-/// (`user_created`) and the one their profile has after each change (`profile_updated`). The
-/// event's time decides between two of them, so an older event handled late changes nothing.
-pub struct PreferredLanguageHandler;
+/// Keeps `preferred_languages` (language, time zone, regional format) in step with identity:
+/// those a person was created with (`user_created`) and those their profile has after each
+/// change (`profile_updated`). The event's time decides between two of them, so an older event
+/// handled late changes nothing.
+pub struct ReadingPreferencesHandler;
 
-impl PreferredLanguageHandler {
+impl ReadingPreferencesHandler {
     async fn record(
         conn: &mut PgConnection,
         user_id: &str,
-        language: &str,
+        preferences: store::ReadingPreferences,
         time: DateTime<Utc>,
     ) -> Result<(), HandlerError> {
         let user_id = myaccount_proto::parse_id("user_id", user_id)?;
@@ -310,23 +311,33 @@ impl PreferredLanguageHandler {
         if platform::erasure::is_erased(conn, user_id).await? {
             return Ok(());
         }
-        store::set_preferred_language(conn, user_id, language, time).await?;
+        store::set_reading_preferences(conn, user_id, &preferences, time).await?;
         Ok(())
     }
 }
 
-impl Handler<UserCreated> for PreferredLanguageHandler {
+impl Handler<UserCreated> for ReadingPreferencesHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<UserCreated>) -> Result<(), HandlerError> {
         let e = &delivery.event;
         let time = event_time(e.time.as_ref(), delivery.time);
-        Self::record(conn, &e.user_id, &e.preferred_language, time).await
+        let preferences = store::ReadingPreferences {
+            language: e.preferred_language.clone(),
+            time_zone: e.time_zone.clone(),
+            regional_format: e.regional_format.clone(),
+        };
+        Self::record(conn, &e.user_id, preferences, time).await
     }
 }
 
-impl Handler<ProfileUpdated> for PreferredLanguageHandler {
+impl Handler<ProfileUpdated> for ReadingPreferencesHandler {
     async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<ProfileUpdated>) -> Result<(), HandlerError> {
         let e = &delivery.event;
         let time = event_time(e.time.as_ref(), delivery.time);
-        Self::record(conn, &e.user_id, &e.preferred_language, time).await
+        let preferences = store::ReadingPreferences {
+            language: e.preferred_language.clone(),
+            time_zone: e.time_zone.clone(),
+            regional_format: e.regional_format.clone(),
+        };
+        Self::record(conn, &e.user_id, preferences, time).await
     }
 }

@@ -85,9 +85,10 @@ impl Service for SecurityInfoService {
             .consume::<MemberJoined, _>(events::MemberJoinedHandler)
             .consume::<MemberLeft, _>(events::MemberLeftHandler)
             .consume::<MemberRemoved, _>(events::MemberRemovedHandler)
-            // Notifications are written in the person's preferred language, as identity says it.
-            .consume::<UserCreated, _>(events::PreferredLanguageHandler)
-            .consume::<ProfileUpdated, _>(events::PreferredLanguageHandler)
+            // Notifications are written in the person's preferred language, with times in their
+            // time zone and regional format, as identity says them.
+            .consume::<UserCreated, _>(events::ReadingPreferencesHandler)
+            .consume::<ProfileUpdated, _>(events::ReadingPreferencesHandler)
             .erase_users_with(store::Erasure)
             // The notification sender: a consumer of its own (durable `notifications`) that
             // could move to a process of its own without touching a publisher.

@@ -3,6 +3,10 @@
 //! The language is the person's preferred language (its primary subtag: "fr-CH" is French);
 //! a language without a catalog, or none, is English.
 //!
+//! Times are written in the person's time zone (with its abbreviation, or its offset where the
+//! zone has none) and in the date order of their regional format (else of their language); a
+//! person who chose neither reads ISO dates in UTC.
+//!
 //! Parameters arrive as the publishers' stable codes (`method_added`, `authenticator_app`,
 //! `phone_sms`, `new_country`); the catalogs turn them into words, so no code reaches a person.
 
@@ -10,7 +14,8 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Utc};
+use chrono::DateTime;
+use chrono_tz::Tz;
 use fluent_bundle::concurrent::FluentBundle;
 use fluent_bundle::{FluentArgs, FluentResource, FluentValue};
 use unic_langid::LanguageIdentifier;
@@ -82,6 +87,100 @@ pub fn language_for(preferred: Option<&str>) -> &'static str {
     LANGUAGES.into_iter().find(|l| *l == primary).unwrap_or(LANGUAGES[0])
 }
 
+/// The order and clock a date and time are written in, after the common styles of a regional
+/// format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateStyle {
+    /// 2026-12-06 11:44 (any format this list does not know, and none).
+    Iso,
+    /// 12/6/2026, 11:44 AM (en, en-US).
+    UnitedStates,
+    /// 06/12/2026, 11:44 (en-GB and English of other regions).
+    British,
+    /// 06.12.2026, 11:44 (de).
+    German,
+    /// 06/12/2026 11:44 (fr; fr-CA writes ISO dates).
+    French,
+}
+
+impl DateStyle {
+    fn of(tag: &str) -> Self {
+        let Ok(id) = LanguageIdentifier::from_str(tag.trim()) else {
+            return Self::Iso;
+        };
+        let region = id.region.as_ref().map(|r| r.as_str());
+        match (id.language.as_str(), region) {
+            ("en", None | Some("US")) => Self::UnitedStates,
+            ("en", Some(_)) => Self::British,
+            ("de", _) => Self::German,
+            ("fr", Some("CA")) => Self::Iso,
+            ("fr", _) => Self::French,
+            _ => Self::Iso,
+        }
+    }
+
+    /// The `chrono` format, ending in the zone's abbreviation (`%Z`: "CET", "EST", or "+04"
+    /// for a zone without one).
+    fn pattern(self) -> &'static str {
+        match self {
+            Self::Iso => "%Y-%m-%d %H:%M %Z",
+            Self::UnitedStates => "%-m/%-d/%Y, %-I:%M %p %Z",
+            Self::British => "%d/%m/%Y, %H:%M %Z",
+            Self::German => "%d.%m.%Y, %H:%M %Z",
+            Self::French => "%d/%m/%Y %H:%M %Z",
+        }
+    }
+}
+
+/// How a person reads a notification: the catalog language, and the time zone and date style
+/// its times are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader {
+    language: &'static str,
+    time_zone: Tz,
+    dates: DateStyle,
+}
+
+impl Reader {
+    /// From what identity says of the person, each empty when not chosen: the
+    /// language's catalog (English without one), the time zone (UTC when none or not an IANA
+    /// name), the regional format's date style (the language's when no format was chosen, as
+    /// the portal does; ISO when neither is known).
+    pub fn new(preferred_language: &str, time_zone: &str, regional_format: &str) -> Self {
+        fn chosen(value: &str) -> Option<&str> {
+            Some(value.trim()).filter(|v| !v.is_empty())
+        }
+        let time_zone = chosen(time_zone)
+            .and_then(|zone| Tz::from_str(zone).ok())
+            .unwrap_or(Tz::UTC);
+        let dates = chosen(regional_format)
+            .or(chosen(preferred_language))
+            .map_or(DateStyle::Iso, DateStyle::of);
+        Self {
+            language: language_for(Some(preferred_language)),
+            time_zone,
+            dates,
+        }
+    }
+
+    /// One of [`LANGUAGES`].
+    pub fn language(&self) -> &'static str {
+        self.language
+    }
+
+    /// An RFC 3339 time in the person's zone and date style ("06.12.2026, 12:44 CET"); anything
+    /// else as it came.
+    fn time(&self, value: &str) -> String {
+        DateTime::parse_from_rfc3339(value.trim())
+            .map(|t| {
+                t.with_timezone(&self.time_zone)
+                    .format(self.dates.pattern())
+                    .to_string()
+            })
+            .unwrap_or_else(|_| value.to_owned())
+    }
+}
+
 /// The locale a phone provider speaks a call in, for a catalog language.
 pub fn voice_locale(language: &str) -> &'static str {
     match language {
@@ -138,18 +237,10 @@ fn number(value: &str) -> FluentValue<'_> {
         .unwrap_or_else(|_| FluentValue::from(value))
 }
 
-/// An RFC 3339 time as "2026-12-06 11:44 UTC"; anything else as it came.
-fn when(value: &str) -> String {
-    DateTime::parse_from_rfc3339(value.trim())
-        .map(|t| t.with_timezone(&Utc).format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|_| value.to_owned())
-}
-
-/// Subject and plain-text body of `template` with parameters `p`, in `language` (one of
-/// [`LANGUAGES`]; anything else is English).
-pub fn render(template: &str, p: &HashMap<String, String>, language: &str) -> (String, String) {
+/// Subject and plain-text body of `template` with parameters `p`, as `reader` reads them.
+pub fn render(template: &str, p: &HashMap<String, String>, reader: &Reader) -> (String, String) {
     let get = |k: &str| p.get(k).map(String::as_str).unwrap_or("");
-    let w = Writer::new(language);
+    let w = Writer::new(reader.language);
     let (subject, body) = match template {
         "verification_code" | "sign_in_code" => {
             let prefix = template.replace('_', "-");
@@ -190,7 +281,7 @@ pub fn render(template: &str, p: &HashMap<String, String>, language: &str) -> (S
                 place => place.to_owned(),
             };
             let args = [
-                ("time", FluentValue::from(when(get("time")))),
+                ("time", FluentValue::from(reader.time(get("time")))),
                 ("location", FluentValue::from(location)),
                 ("ip_address", FluentValue::from(get("ip_address"))),
                 (
@@ -315,6 +406,11 @@ mod tests {
         assert_eq!(language_for(Some("frr")), "en");
     }
 
+    /// Someone who chose a language and nothing else.
+    fn reader(language: &str) -> Reader {
+        Reader::new(language, "", "")
+    }
+
     fn params(pairs: &[(&str, &str)]) -> HashMap<String, String> {
         pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
@@ -325,31 +421,35 @@ mod tests {
 
     #[test]
     fn codes_in_each_language() {
-        let (subject, body) = render("verification_code", &code(), "en");
+        let (subject, body) = render("verification_code", &code(), &reader("en"));
         assert_eq!(subject, "Your MyAccount verification code");
         assert_eq!(
             body,
             "Your verification code is 049381.\nIt expires in 10 minutes. If you did not ask for it, ignore this message.\n"
         );
-        let (subject, body) = render("verification_code", &code(), "de");
+        let (subject, body) = render("verification_code", &code(), &reader("de"));
         assert_eq!(subject, "Ihr MyAccount-Bestätigungscode");
         assert_eq!(
             body,
             "Ihr Bestätigungscode lautet 049381.\nEr ist 10 Minuten lang gültig. Wenn Sie ihn nicht angefordert haben, ignorieren Sie diese Nachricht.\n"
         );
-        let (subject, body) = render("sign_in_code", &code(), "fr");
+        let (subject, body) = render("sign_in_code", &code(), &reader("fr"));
         assert_eq!(subject, "Votre code de connexion MyAccount");
         assert_eq!(
             body,
             "Votre code de connexion est 049381.\nIl expire dans 10 minutes. Si vous n’êtes pas en train de vous connecter, changez votre mot de passe.\n"
         );
-        let (_, body) = render("sign_in_code", &code(), "de");
+        let (_, body) = render("sign_in_code", &code(), &reader("de"));
         assert!(body.starts_with("Ihr Anmeldecode lautet 049381.\n"), "{body}");
         // One minute is singular; the code keeps its leading zero.
         let one = params(&[("code", "049381"), ("expires_in_minutes", "1")]);
-        assert!(render("verification_code", &one, "en").1.contains("in 1 minute."));
         assert!(
-            render("verification_code", &one, "de")
+            render("verification_code", &one, &reader("en"))
+                .1
+                .contains("in 1 minute.")
+        );
+        assert!(
+            render("verification_code", &one, &reader("de"))
                 .1
                 .contains("Er ist 1 Minute lang")
         );
@@ -362,19 +462,19 @@ mod tests {
             ("method_type", "authenticator app"),
             ("method", "Phone"),
         ]);
-        let (subject, body) = render("security_info_changed", &added, "en");
+        let (subject, body) = render("security_info_changed", &added, &reader("en"));
         assert_eq!(subject, "Your MyAccount security info changed");
         assert_eq!(
             body,
             "A sign-in method was added to your account: authenticator app (Phone).\nIf this wasn’t you, review your security info and change your password.\n"
         );
-        let (subject, body) = render("security_info_changed", &added, "de");
+        let (subject, body) = render("security_info_changed", &added, &reader("de"));
         assert_eq!(subject, "Ihre MyAccount-Sicherheitsinformationen wurden geändert");
         assert!(
             body.starts_with("Ihrem Konto wurde eine Anmeldemethode hinzugefügt: Authenticator-App (Phone).\n"),
             "{body}"
         );
-        let (_, body) = render("security_info_changed", &added, "fr");
+        let (_, body) = render("security_info_changed", &added, &reader("fr"));
         assert!(
             body.starts_with(
                 "Une méthode de connexion a été ajoutée à votre compte : application d’authentification (Phone).\n"
@@ -386,7 +486,7 @@ mod tests {
             ("method_type", "email"),
             ("method", "adele@contoso.example"),
         ]);
-        let (_, body) = render("security_info_changed", &removed, "de");
+        let (_, body) = render("security_info_changed", &removed, &reader("de"));
         assert!(
             body.starts_with(
                 "Aus Ihrem Konto wurde eine Anmeldemethode entfernt: E-Mail-Adresse (adele@contoso.example).\n"
@@ -398,13 +498,13 @@ mod tests {
             ("method_type", "security_key"),
             ("method", "YubiKey"),
         ]);
-        let (_, body) = render("security_info_changed", &default, "fr");
+        let (_, body) = render("security_info_changed", &default, &reader("fr"));
         assert!(
             body.starts_with("Votre méthode de connexion par défaut est désormais : clé de sécurité (YubiKey).\n"),
             "{body}"
         );
         for language in LANGUAGES {
-            let (_, body) = render("security_info_changed", &default, language);
+            let (_, body) = render("security_info_changed", &default, &reader(language));
             assert!(!body.contains('_'), "{language}: no code left in {body}");
         }
     }
@@ -412,19 +512,19 @@ mod tests {
     #[test]
     fn a_password_reset_names_the_proofs_in_words() {
         let reset = params(&[("methods", "phone_sms, recovery_code")]);
-        let (subject, body) = render("password_reset", &reset, "en");
+        let (subject, body) = render("password_reset", &reset, &reader("en"));
         assert_eq!(subject, "Your MyAccount password was reset");
         assert!(
             body.contains("proving: code by text message, recovery code.\n"),
             "{body}"
         );
-        let (subject, body) = render("password_reset", &reset, "de");
+        let (subject, body) = render("password_reset", &reset, &reader("de"));
         assert_eq!(subject, "Ihr MyAccount-Kennwort wurde zurückgesetzt");
         assert!(
             body.contains("Nachgewiesen wurde: Code per SMS, Wiederherstellungscode.\n"),
             "{body}"
         );
-        let (_, body) = render("password_reset", &reset, "fr");
+        let (_, body) = render("password_reset", &reset, &reader("fr"));
         assert!(
             body.contains("en prouvant : code par SMS, code de récupération.\n"),
             "{body}"
@@ -439,7 +539,8 @@ mod tests {
             ("location", "unknown"),
             ("reasons", "new_country,impossible_travel"),
         ]);
-        let (_, body) = render("unusual_sign_in", &sign_in, "en");
+        // No language, zone or format chosen: English, an ISO date in UTC.
+        let (_, body) = render("unusual_sign_in", &sign_in, &Reader::new("", "", ""));
         assert!(body.contains("When: 2026-12-06 11:44 UTC\n"), "{body}");
         assert!(
             body.contains("Where: unknown place (IP address 203.0.113.7)\n"),
@@ -449,20 +550,78 @@ mod tests {
             body.contains("Why it stands out: a country you have not signed in from before; too far from"),
             "{body}"
         );
-        let (subject, body) = render("unusual_sign_in", &sign_in, "de");
+        let (subject, body) = render("unusual_sign_in", &sign_in, &reader("de"));
         assert_eq!(subject, "Ungewöhnliche Anmeldung bei Ihrem MyAccount-Konto");
         assert!(
             body.contains("Wo: unbekannter Ort (IP-Adresse 203.0.113.7)\n"),
             "{body}"
         );
-        let (subject, body) = render("unusual_sign_in", &sign_in, "fr");
+        let (subject, body) = render("unusual_sign_in", &sign_in, &reader("fr"));
         assert_eq!(subject, "Connexion inhabituelle à votre compte MyAccount");
         assert!(body.contains("Où : lieu inconnu (adresse IP 203.0.113.7)\n"), "{body}");
     }
 
+    /// The time of an unusual sign-in in the person's zone (its abbreviation, or its offset)
+    /// and in their regional format's date order; UTC and ISO when they chose none.
+    #[test]
+    fn an_unusual_sign_in_happened_at_the_person_s_time() {
+        let at = |time: &str, reader: Reader| {
+            let sign_in = params(&[("time", time), ("ip_address", "203.0.113.7"), ("reasons", "new_device")]);
+            render("unusual_sign_in", &sign_in, &reader).1
+        };
+        let winter = "2026-12-06T11:44:15Z";
+        let cases = [
+            (
+                Reader::new("de", "Europe/Berlin", "de-DE"),
+                "Wann: 06.12.2026, 12:44 CET\n",
+            ),
+            (
+                Reader::new("fr", "Europe/Paris", "fr-FR"),
+                "Quand : 06/12/2026 12:44 CET\n",
+            ),
+            (
+                Reader::new("en", "America/New_York", "en-US"),
+                "When: 12/6/2026, 6:44 AM EST\n",
+            ),
+            (
+                Reader::new("en-GB", "Europe/London", "en-GB"),
+                "When: 06/12/2026, 11:44 GMT\n",
+            ),
+            // The format, not the language, orders the date; no format: the language's order.
+            (
+                Reader::new("en", "Europe/Berlin", "de-CH"),
+                "When: 06.12.2026, 12:44 CET\n",
+            ),
+            (
+                Reader::new("fr-CH", "Europe/Zurich", ""),
+                "Quand : 06/12/2026 12:44 CET\n",
+            ),
+            // A zone without an abbreviation gives its offset.
+            (Reader::new("", "Asia/Dubai", ""), "When: 2026-12-06 15:44 +04\n"),
+            // A format this list does not know: ISO, still in the zone.
+            (Reader::new("", "Asia/Tokyo", "ja-JP"), "When: 2026-12-06 20:44 JST\n"),
+            // No zone, or one that is not an IANA name: UTC.
+            (Reader::new("de", "", "de-DE"), "Wann: 06.12.2026, 11:44 UTC\n"),
+            (Reader::new("", "Mars/Olympus_Mons", ""), "When: 2026-12-06 11:44 UTC\n"),
+        ];
+        for (reader, expected) in cases {
+            let body = at(winter, reader);
+            assert!(body.contains(expected), "{reader:?}: {body}");
+        }
+        // Summer time has its own abbreviation.
+        let body = at("2026-07-01T08:05:00Z", Reader::new("de", "Europe/Berlin", "de-DE"));
+        assert!(body.contains("Wann: 01.07.2026, 10:05 CEST\n"), "{body}");
+        // A time that is not RFC 3339 is written as it came.
+        assert!(at("yesterday", reader("fr")).contains("Quand : yesterday\n"));
+    }
+
     #[test]
     fn an_unknown_template_still_says_what_it_carries() {
-        let (subject, body) = render("quota_warning", &params(&[("used", "90"), ("limit", "100")]), "de");
+        let (subject, body) = render(
+            "quota_warning",
+            &params(&[("used", "90"), ("limit", "100")]),
+            &reader("de"),
+        );
         assert_eq!(subject, "MyAccount-Benachrichtigung (quota_warning)");
         assert_eq!(body, "limit: 100\nused: 90\n");
     }

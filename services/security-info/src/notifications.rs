@@ -7,8 +7,9 @@
 //! AES-256-GCM, bound to the notification id and the parameter's name): only a process holding
 //! the keyring, the sender, reads them. The outbox row and the stream hold ciphertext.
 //!
-//! Every message is written in the person's preferred language ([`crate::notification_text`]),
-//! as the `preferred_languages` projection of identity's events knows it; English otherwise.
+//! Every message is written in the person's preferred language, with its times in their time
+//! zone and regional format ([`crate::notification_text`]), as the `preferred_languages`
+//! projection of identity's events knows them; English, UTC and ISO dates otherwise.
 //!
 //! Text and voice messages go to the phone provider ([`crate::phone`]) when one is configured.
 //! Its answer is recorded per notification and channel (`phone_deliveries`) as soon as it comes,
@@ -31,7 +32,7 @@ use platform::crypto::{CryptoError, Keyring};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
-use crate::notification_text::{self, render};
+use crate::notification_text::{self, Reader, render};
 use crate::phone::{PhoneChannel, PhoneMessage, PhoneOutcome, PhoneTransport};
 use crate::store::{self, PhoneDeliveryRecord};
 
@@ -167,7 +168,7 @@ impl NotificationSender {
         n: &NotificationRequested,
         channel: PhoneChannel,
         phone: &PhoneTransport,
-        language: &'static str,
+        reader: &Reader,
     ) -> Result<(), HandlerError> {
         let channel_name = channel.as_str();
         if let Some(outcome) = store::phone_delivery_outcome(&self.pool, &n.notification_id, channel_name).await? {
@@ -181,7 +182,7 @@ impl NotificationSender {
         {
             *code = crate::phone::spoken_digits(code);
         }
-        let (_, text) = render(&n.template, &parameters, language);
+        let (_, text) = render(&n.template, &parameters, reader);
         let message = PhoneMessage {
             idempotency_key: format!("{}/{channel_name}", n.notification_id),
             to: n.recipient.clone(),
@@ -191,7 +192,7 @@ impl NotificationSender {
             locale: parameters
                 .get("locale")
                 .cloned()
-                .unwrap_or_else(|| notification_text::voice_locale(language).to_owned()),
+                .unwrap_or_else(|| notification_text::voice_locale(reader.language()).to_owned()),
         };
         let outcome = phone
             .send(&message)
@@ -242,7 +243,7 @@ impl NotificationSender {
         n: &NotificationRequested,
         transport: &AsyncSmtpTransport<Tokio1Executor>,
         from: &Mailbox,
-        language: &'static str,
+        reader: &Reader,
     ) -> Result<(), HandlerError> {
         let to: Mailbox = n
             .recipient
@@ -251,7 +252,7 @@ impl NotificationSender {
         // A parameter that does not open was not sealed by us: nothing to send.
         let parameters = open_secret_parameters(&self.keyring, n)
             .map_err(|e| HandlerError::Rejected(format!("a secret parameter does not open: {e}")))?;
-        let (subject, body) = render(&n.template, &parameters, language);
+        let (subject, body) = render(&n.template, &parameters, reader);
         let message = lettre::Message::builder()
             .from(from.clone())
             .to(to)
@@ -268,7 +269,7 @@ impl NotificationSender {
                 HandlerError::Unavailable(format!("smtp: {e}"))
             }
         })?;
-        tracing::info!(notification_id = %n.notification_id, channel = "email", template = %n.template, language, "notification sent by email");
+        tracing::info!(notification_id = %n.notification_id, channel = "email", template = %n.template, language = reader.language(), "notification sent by email");
         Ok(())
     }
 }
@@ -280,13 +281,17 @@ impl Handler<NotificationRequested> for NotificationSender {
         delivery: &Delivery<NotificationRequested>,
     ) -> Result<(), HandlerError> {
         let n = &delivery.event;
-        // A notification without a person (or identity never told us their language) is
-        // written in English.
-        let preferred = match Uuid::parse_str(n.user_id.trim()) {
-            Ok(user_id) => store::preferred_language(conn, user_id).await?,
-            Err(_) => None,
+        // A notification without a person (or identity never told us about them) is written
+        // in English, with times in UTC.
+        let preferences = match Uuid::parse_str(n.user_id.trim()) {
+            Ok(user_id) => store::reading_preferences(conn, user_id).await?.unwrap_or_default(),
+            Err(_) => store::ReadingPreferences::default(),
         };
-        let language = notification_text::language_for(preferred.as_deref());
+        let reader = Reader::new(
+            &preferences.language,
+            &preferences.time_zone,
+            &preferences.regional_format,
+        );
         let channel = NotificationChannel::try_from(n.channel).unwrap_or(NotificationChannel::Unspecified);
         let phone_channel = match channel {
             NotificationChannel::Sms => Some(PhoneChannel::Sms),
@@ -295,9 +300,9 @@ impl Handler<NotificationRequested> for NotificationSender {
         };
         match (&self.transport, &self.phone, phone_channel) {
             (Transport::Smtp { transport, from }, _, None) if channel == NotificationChannel::Email => {
-                self.send_email(n, transport, from, language).await
+                self.send_email(n, transport, from, &reader).await
             }
-            (_, Some(phone), Some(phone_channel)) => self.send_to_phone(n, phone_channel, phone, language).await,
+            (_, Some(phone), Some(phone_channel)) => self.send_to_phone(n, phone_channel, phone, &reader).await,
             _ => {
                 log_notification(n, channel);
                 Ok(())

@@ -724,29 +724,46 @@ pub async fn upsert_organization_policy(
     Ok(())
 }
 
-/// Records the person's preferred language as of `changed_at`, unless a later one is known.
-pub async fn set_preferred_language(
+/// How a person reads their notifications, as identity last told it: the language (a BCP 47
+/// tag), the time zone (an IANA name) and the regional format (a BCP 47 tag); each empty when
+/// none was chosen.
+#[derive(Debug, Clone, Default, PartialEq, Eq, FromRow)]
+pub struct ReadingPreferences {
+    pub language: String,
+    pub time_zone: String,
+    pub regional_format: String,
+}
+
+/// Records the person's reading preferences as of `changed_at`, unless later ones are known.
+pub async fn set_reading_preferences(
     conn: &mut PgConnection,
     user_id: Uuid,
-    language: &str,
+    preferences: &ReadingPreferences,
     changed_at: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "INSERT INTO preferred_languages (user_id, language, changed_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO UPDATE SET language = EXCLUDED.language, changed_at = EXCLUDED.changed_at \
+        "INSERT INTO preferred_languages (user_id, language, time_zone, regional_format, changed_at) \
+         VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (user_id) DO UPDATE SET language = EXCLUDED.language, time_zone = EXCLUDED.time_zone, \
+         regional_format = EXCLUDED.regional_format, changed_at = EXCLUDED.changed_at \
          WHERE preferred_languages.changed_at <= EXCLUDED.changed_at",
     )
     .bind(user_id)
-    .bind(language.trim())
+    .bind(preferences.language.trim())
+    .bind(preferences.time_zone.trim())
+    .bind(preferences.regional_format.trim())
     .bind(changed_at)
     .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// The person's preferred language as identity last told it; `None` when it never did.
-pub async fn preferred_language(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<String>, sqlx::Error> {
-    sqlx::query_scalar("SELECT language FROM preferred_languages WHERE user_id = $1")
+/// The person's reading preferences as identity last told them; `None` when it never did.
+pub async fn reading_preferences(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<Option<ReadingPreferences>, sqlx::Error> {
+    sqlx::query_as("SELECT language, time_zone, regional_format FROM preferred_languages WHERE user_id = $1")
         .bind(user_id)
         .fetch_optional(&mut *conn)
         .await

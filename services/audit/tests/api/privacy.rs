@@ -26,6 +26,7 @@ async fn profile_updated(app: &TestApp, user_id: Uuid) -> String {
             time: None,
             session_id: String::new(),
             preferred_language: String::new(),
+            ..Default::default()
         })
         .await;
     app.wait_until_processed(ACTIVITY_IDENTITY, &id).await;

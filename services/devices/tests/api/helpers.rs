@@ -265,6 +265,7 @@ impl TestApp {
                 home_organization_id: organization_id.to_string(),
                 time: None,
                 preferred_language: String::new(),
+                ..Default::default()
             },
         )
         .await;

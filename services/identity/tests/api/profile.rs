@@ -111,6 +111,11 @@ async fn users_update_the_fields_named_in_the_mask_and_nothing_else() {
         events[0].preferred_language, updated.preferred_language,
         "the language after the change"
     );
+    assert_eq!(
+        (events[0].time_zone.as_str(), events[0].regional_format.as_str()),
+        ("Europe/Zurich", "de-CH"),
+        "the time zone and regional format after the change"
+    );
     let caller = app
         .jwks_verifier()
         .verify(&tokens.access_token)
@@ -135,6 +140,10 @@ async fn users_update_the_fields_named_in_the_mask_and_nothing_else() {
     assert_eq!(events.len(), 2, "{events:?}");
     assert_eq!(events[1].changed_fields, ["display_name"]);
     assert_eq!(events[1].preferred_language, updated.preferred_language);
+    assert_eq!(
+        (events[1].time_zone.as_str(), events[1].regional_format.as_str()),
+        ("Europe/Zurich", "de-CH")
+    );
 }
 
 #[tokio::test]

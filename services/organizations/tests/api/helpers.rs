@@ -146,6 +146,7 @@ impl TestApp {
                 nanos: 0,
             }),
             preferred_language: String::new(),
+            ..Default::default()
         })
         .await;
         self.wait_until_known(id).await;

@@ -81,6 +81,7 @@ async fn user_created_is_applied_once_however_often_it_arrives() {
         home_organization_id: contoso.to_string(),
         time: None,
         preferred_language: String::new(),
+        ..Default::default()
     };
 
     // Identity replays the event (under another id, so JetStream does not drop it as a duplicate).

@@ -130,6 +130,7 @@ async fn a_deleted_account_is_erased_once_and_stays_erased() {
             home_organization_id: contoso.to_string(),
             time: None,
             preferred_language: String::new(),
+            ..Default::default()
         })
         .await;
     app.wait_until_processed("organizations_user_created", &late).await;

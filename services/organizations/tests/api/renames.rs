@@ -107,6 +107,7 @@ async fn a_rename_handled_before_the_creation_keeps_the_new_name() {
             home_organization_id: contoso.to_string(),
             time: at(created_at),
             preferred_language: String::new(),
+            ..Default::default()
         })
         .await;
     app.wait_until_processed("organizations_user_created", &created).await;

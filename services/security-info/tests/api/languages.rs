@@ -1,8 +1,9 @@
-//! Notifications in the person's language: identity's `profile_updated` and `user_created`
-//! carry it, security-info keeps the newest, and the sender writes in it.
+//! Notifications in the person's language, time zone and regional format: identity's
+//! `profile_updated` and `user_created` carry them, security-info keeps the newest, and the
+//! sender writes in them.
 
 use chrono::{Duration, Utc};
-use myaccount_proto::events::v1::{ProfileUpdated, UserCreated};
+use myaccount_proto::events::v1::{NotificationChannel, NotificationRequested, ProfileUpdated, UserCreated};
 use uuid::Uuid;
 
 use crate::helpers::{SignedIn, TestApp, code_in, spawn_app_with_smtp};
@@ -10,16 +11,47 @@ use crate::helpers::{SignedIn, TestApp, code_in, spawn_app_with_smtp};
 /// identity says the person's profile language is `language` as of `minutes_ago`; waits until
 /// security-info has it.
 async fn profile_language(app: &TestApp, user_id: Uuid, language: &str, minutes_ago: i64) {
+    profile_updated(
+        app,
+        ProfileUpdated {
+            user_id: user_id.to_string(),
+            changed_fields: vec!["preferred_language".into()],
+            time: Some(myaccount_proto::timestamp(Utc::now() - Duration::minutes(minutes_ago))),
+            preferred_language: language.into(),
+            ..Default::default()
+        },
+    )
+    .await;
+}
+
+/// identity publishes `event`; waits until security-info has handled it.
+async fn profile_updated(app: &TestApp, event: ProfileUpdated) {
     let id = Uuid::now_v7().to_string();
-    let event = ProfileUpdated {
-        user_id: user_id.to_string(),
-        changed_fields: vec!["preferred_language".into()],
-        time: Some(myaccount_proto::timestamp(Utc::now() - Duration::minutes(minutes_ago))),
-        session_id: String::new(),
-        preferred_language: language.into(),
-    };
     app.publish(&id, &event).await;
     app.wait_until_processed("securityinfo_profile_updated", &id).await;
+}
+
+/// audit asks for an "unusual sign-in" mail to `recipient` about a sign-in at `time`.
+async fn unusual_sign_in(app: &TestApp, user_id: Uuid, recipient: &str, time: &str) {
+    let notification_id = Uuid::now_v7().to_string();
+    let event = NotificationRequested {
+        notification_id: notification_id.clone(),
+        user_id: user_id.to_string(),
+        recipient: recipient.into(),
+        channel: NotificationChannel::Email.into(),
+        template: "unusual_sign_in".into(),
+        parameters: [
+            ("time", time),
+            ("ip_address", "203.0.113.7"),
+            ("location", "Lyon, FR"),
+            ("reasons", "new_country"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect(),
+        ..Default::default()
+    };
+    app.publish(&notification_id, &event).await;
 }
 
 async fn known_language(app: &TestApp, user_id: Uuid) -> Option<String> {
@@ -89,6 +121,7 @@ async fn the_language_a_person_was_created_with_counts_until_the_profile_changes
         home_organization_id: String::new(),
         time: Some(myaccount_proto::timestamp(Utc::now() - Duration::hours(1))),
         preferred_language: "fr-CA".into(),
+        ..Default::default()
     };
     app.publish(&created, &event).await;
     app.wait_until_processed("securityinfo_user_created", &created).await;
@@ -115,4 +148,74 @@ async fn the_language_goes_with_the_account() {
     // A profile event of the erased account handled late brings nothing back.
     profile_language(&app, adele.id, "fr", 0).await;
     assert_eq!(known_language(&app, adele.id).await, None);
+}
+
+#[tokio::test]
+async fn an_unusual_sign_in_is_dated_in_the_person_s_time_zone_and_format() {
+    let app = spawn_app_with_smtp().await;
+    let smtp = app.smtp.as_ref().expect("smtp sink");
+    let adele = app.person(SignedIn::PasswordOnly);
+    profile_updated(
+        &app,
+        ProfileUpdated {
+            user_id: adele.id.to_string(),
+            changed_fields: vec!["time_zone".into(), "regional_format".into()],
+            time: Some(myaccount_proto::timestamp(Utc::now())),
+            preferred_language: "de".into(),
+            time_zone: "America/New_York".into(),
+            regional_format: "en-US".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    unusual_sign_in(&app, adele.id, "adele@contoso.example", "2026-12-06T11:44:15Z").await;
+    let mail = smtp.wait_for("adele@contoso.example", "Wann:").await;
+    assert!(
+        mail.contains("Wann: 12/6/2026, 6:44 AM EST"),
+        "German words, the time in New York in the US order: {mail}"
+    );
+
+    // A zone identity never told (an account from before, or none chosen): UTC, in the order
+    // of the language.
+    let megan = app.person(SignedIn::PasswordOnly);
+    profile_language(&app, megan.id, "fr", 0).await;
+    unusual_sign_in(&app, megan.id, "megan@contoso.example", "2026-12-06T11:44:15Z").await;
+    let mail = smtp.wait_for("megan@contoso.example", "Quand :").await;
+    assert!(mail.contains("Quand : 06/12/2026 11:44 UTC"), "{mail}");
+
+    // Nobody identity knows: English words, an ISO date in UTC.
+    let stranger = Uuid::new_v4();
+    unusual_sign_in(&app, stranger, "stranger@contoso.example", "2026-12-06T11:44:15Z").await;
+    let mail = smtp.wait_for("stranger@contoso.example", "When:").await;
+    assert!(mail.contains("When: 2026-12-06 11:44 UTC"), "{mail}");
+}
+
+#[tokio::test]
+async fn the_zone_and_format_go_with_the_account() {
+    let app = spawn_app_with_smtp().await;
+    let adele = app.person(SignedIn::PasswordOnly);
+    profile_updated(
+        &app,
+        ProfileUpdated {
+            user_id: adele.id.to_string(),
+            time: Some(myaccount_proto::timestamp(Utc::now())),
+            time_zone: "Europe/Paris".into(),
+            regional_format: "fr-FR".into(),
+            ..Default::default()
+        },
+    )
+    .await;
+    let stored = || async {
+        sqlx::query_as::<_, (String, String)>(
+            "SELECT time_zone, regional_format FROM preferred_languages WHERE user_id = $1",
+        )
+        .bind(adele.id)
+        .fetch_optional(&app.db)
+        .await
+        .expect("preferred_languages")
+    };
+    assert_eq!(stored().await, Some(("Europe/Paris".to_owned(), "fr-FR".to_owned())));
+    let deleted = app.user_deleted(adele.id).await;
+    app.wait_until_processed("securityinfo_user_deleted", &deleted).await;
+    assert_eq!(stored().await, None, "erased");
 }
