@@ -78,10 +78,12 @@ impl Clients {
     }
 }
 
+/// Cloned for every request (axum's `State`): everything in it is shared, so a clone is a
+/// handful of reference counts, not a copy of the settings and of six client stacks.
 #[derive(Clone)]
 pub struct AppState {
-    pub settings: Settings,
-    pub clients: Clients,
+    pub settings: Arc<Settings>,
+    pub clients: Arc<Clients>,
     pub http: reqwest::Client,
     pub sessions: Arc<BrowserSessions>,
     pub limits: Arc<AuthLimits>,
@@ -108,8 +110,8 @@ impl AppState {
             retention: Arc::default(),
             deletion_policy: Arc::default(),
             draining: Arc::default(),
-            settings,
-            clients,
+            settings: Arc::new(settings),
+            clients: Arc::new(clients),
             http,
         })
     }

@@ -134,6 +134,14 @@ pub trait Handler<E: Event>: Send + Sync + 'static {
         conn: &mut PgConnection,
         delivery: &Delivery<E>,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// Whether `event` can change anything here, judged from the event alone. One that cannot is
+    /// acknowledged without a transaction: with nothing to write there is nothing to deduplicate
+    /// either, and a consumer that sees every sign-in but acts on few (devices) no longer pays
+    /// a transaction for each.
+    fn concerns(&self, _event: &E) -> bool {
+        true
+    }
 }
 
 /// Applies any event of a stream inside the consumer's transaction.
@@ -143,6 +151,11 @@ pub trait RawHandler: Send + Sync + 'static {
         conn: &mut PgConnection,
         delivery: &RawDelivery,
     ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// As [`Handler::concerns`].
+    fn concerns(&self, _delivery: &RawDelivery) -> bool {
+        true
+    }
 }
 
 /// Applies a whole batch of events of type `E` set-wise inside the consumer's transaction.
@@ -249,6 +262,10 @@ trait Apply: Send + Sync + 'static {
 
     fn one(&self, conn: &mut PgConnection, raw: &RawDelivery) -> impl Future<Output = Result<(), HandlerError>> + Send;
 
+    /// Whether `raw` can change anything ([`Handler::concerns`]); one that does not decode does
+    /// (the handler's path rejects it).
+    fn concerns(&self, raw: &RawDelivery) -> bool;
+
     /// Applies `raws` (fresh, distinct events) set-wise; an error sends the batch message by
     /// message. Only called when `SET_WISE`.
     fn batch(
@@ -263,6 +280,10 @@ trait Apply: Send + Sync + 'static {
 impl<H: RawHandler> Apply for H {
     fn one(&self, conn: &mut PgConnection, raw: &RawDelivery) -> impl Future<Output = Result<(), HandlerError>> + Send {
         self.handle(conn, raw)
+    }
+
+    fn concerns(&self, raw: &RawDelivery) -> bool {
+        RawHandler::concerns(self, raw)
     }
 }
 
@@ -296,6 +317,10 @@ impl<E: Event, H: Handler<E>> RawHandler for Typed<E, H> {
     async fn handle(&self, conn: &mut PgConnection, raw: &RawDelivery) -> Result<(), HandlerError> {
         self.handler.handle(conn, &typed::<E>(raw)?).await
     }
+
+    fn concerns(&self, raw: &RawDelivery) -> bool {
+        typed::<E>(raw).map_or(true, |d| self.handler.concerns(&d.event))
+    }
 }
 
 /// A typed [`BatchHandler`] as the engine sees it.
@@ -309,6 +334,10 @@ impl<E: Event, H: BatchHandler<E>> Apply for TypedBatch<E, H> {
 
     async fn one(&self, conn: &mut PgConnection, raw: &RawDelivery) -> Result<(), HandlerError> {
         self.handler.handle(conn, &typed::<E>(raw)?).await
+    }
+
+    fn concerns(&self, raw: &RawDelivery) -> bool {
+        typed::<E>(raw).map_or(true, |d| self.handler.concerns(&d.event))
     }
 
     async fn batch(&self, conn: &mut PgConnection, raws: &[RawDelivery]) -> Result<BatchOutcome, HandlerError> {
@@ -830,7 +859,9 @@ impl<H: Apply> Engine<H> {
             match read_attributes(message) {
                 Ok(d) => {
                     outcomes.push(Outcome::Ack);
-                    deliveries.push((position, d));
+                    if self.handler.concerns(&d) {
+                        deliveries.push((position, d));
+                    }
                 }
                 Err(reason) => outcomes.push(Outcome::DeadLetter(reason)),
             }
@@ -965,9 +996,20 @@ impl<H: Apply> Engine<H> {
     }
 
     async fn apply_one_by_one(&self, messages: &[Message]) -> Result<Vec<Outcome>, Stall> {
+        let concerned: Vec<bool> = messages
+            .iter()
+            .map(|m| read_attributes(m).map_or(true, |d| self.handler.concerns(&d)))
+            .collect();
+        if !concerned.contains(&true) {
+            return Ok(messages.iter().map(|_| Outcome::Ack).collect());
+        }
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(messages.len());
-        for message in messages {
+        for (message, concerned) in messages.iter().zip(concerned) {
+            if !concerned {
+                outcomes.push(Outcome::Ack);
+                continue;
+            }
             // Each message in its consumer span, a child of its producer's context.
             let span = self.process_span(message);
             let outcome = self.apply_one(&mut tx, message).instrument(span.clone()).await?;

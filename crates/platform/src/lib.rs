@@ -34,3 +34,11 @@ pub mod workload;
 
 #[cfg(feature = "testing")]
 pub mod testing;
+
+/// Every binary of the system allocates through mimalloc. A page of the portal makes thousands
+/// of small, short-lived allocations across the gateway and the services it calls (requests,
+/// spans, protobuf and JSON values), and under load glibc's allocator took about a third of
+/// their CPU (docs/PERFORMANCE.md). Declared here, in the crate every binary links, so no
+/// binary can be built with another by accident.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -162,6 +162,11 @@ impl Handler<SignInRecorded> for SignInRecordedHandler {
         }
         Ok(())
     }
+
+    /// Most sign-ins name no device (a browser) or failed: nothing to move, no transaction.
+    fn concerns(&self, event: &SignInRecorded) -> bool {
+        activity_of(event).is_some()
+    }
 }
 
 /// `myaccount.identity.v1.user_created`: remembers the person's home organization, the one

@@ -176,10 +176,11 @@ pub async fn record(tx: &mut PgConnection, attempt: &SignInAttempt, verdict: Ver
         for (key, policy) in &counted {
             store::record_failure(tx, key, *policy, attempt.time, reserved).await?;
         }
-    } else if verdict.proven() {
-        for key in &throttle.cleared {
-            store::clear_failures(tx, key, reserved).await?;
-        }
+    } else if verdict.proven() && !throttle.cleared.is_empty() {
+        // In the order reservations lock them.
+        let mut cleared = throttle.cleared.clone();
+        cleared.sort();
+        store::clear_failures(tx, &cleared, reserved).await?;
     }
     let settled_above = matches!(verdict, Verdict::WrongAnswer(_)) || verdict.proven();
     if reserved {

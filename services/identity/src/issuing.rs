@@ -39,7 +39,8 @@ pub async fn open_session(
         },
     )
     .await?;
-    let tokens = issue_for_session(ctx, tx, account, session_id, amr, now).await?;
+    // The session begins now: no need to ask when.
+    let tokens = issue_for_session_begun_at(ctx, tx, account, session_id, now, amr, now).await?;
     Ok((session_id, tokens))
 }
 
@@ -55,6 +56,20 @@ pub async fn issue_for_session(
     let session_created_at = store::session_created_at(tx, session_id)
         .await?
         .ok_or(IdentityError::SessionEnded)?;
+    issue_for_session_begun_at(ctx, tx, account, session_id, session_created_at, amr, now).await
+}
+
+/// [`issue_for_session`] for a session known to have begun at `session_created_at` (its
+/// absolute lifetime runs from then).
+async fn issue_for_session_begun_at(
+    ctx: &Context,
+    tx: &mut PgConnection,
+    account: &Account,
+    session_id: Uuid,
+    session_created_at: DateTime<Utc>,
+    amr: &[String],
+    now: DateTime<Utc>,
+) -> Result<IssuedTokens, IdentityError> {
     let subject = TokenSubject {
         user_id: account.id,
         session_id,

@@ -21,14 +21,20 @@ use crate::domain::{
 use crate::error::IdentityError;
 use crate::issuing::open_session;
 use crate::required_password;
-use crate::store::{self, MfaRegistration, NewMfaRegistration};
+use crate::store::{self, Credentials, MfaRegistration, NewMfaRegistration};
 
 /// How long the person has to register and verify a method.
 const REGISTRATION_TTL_MINUTES: i64 = 10;
 
 /// Whether a proven sign-in to `account`'s organization must register a second factor first.
-pub async fn required(conn: &mut PgConnection, account: &Account) -> Result<bool, IdentityError> {
+/// The home organization's rule came with the `credentials`; a guest organization's is asked.
+pub async fn required(
+    conn: &mut PgConnection,
+    account: &Account,
+    credentials: &Credentials,
+) -> Result<bool, IdentityError> {
     match account.organization_id {
+        Some(home) if Some(home) == credentials.home_organization_id => Ok(credentials.home_organization_requires_mfa),
         Some(organization_id) => Ok(store::organization_requires_mfa(conn, organization_id).await?),
         None => Ok(false),
     }

@@ -91,9 +91,16 @@ pub async fn list_my_sessions(
     caller: &Caller,
     page: SessionPage,
 ) -> Result<(Vec<SessionView>, Option<SessionCursor>), SessionsError> {
-    ctx.require_active_session(caller).await?;
     let (sessions, next) =
         store::active_sessions(&mut *ctx.pool.acquire().await?, caller.user_id, Utc::now(), page).await?;
+    // The caller's own session among them (usually the most recently used) is active: asked
+    // about on its own only when the page does not show it.
+    if !caller
+        .session_id
+        .is_some_and(|own| sessions.iter().any(|s| s.id == own))
+    {
+        ctx.require_active_session(caller).await?;
+    }
     let sessions = sessions
         .into_iter()
         .map(|s| SessionView {

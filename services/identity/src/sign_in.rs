@@ -169,7 +169,7 @@ async fn after_proof(
     }
     attempt.amr = vec![if proof.by_password { "pwd" } else { APP_PASSWORD_AMR }.to_owned()];
     // No second factor, and the organization requires one: register it before a session opens.
-    if proof.by_password && mfa_registration::required(tx, &account).await? {
+    if proof.by_password && mfa_registration::required(tx, &account, credentials).await? {
         return mfa_registration::interrupt(ctx, tx, &account, attempt).await;
     }
     if credentials.password_change_required && proof.by_password {

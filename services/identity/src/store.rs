@@ -84,7 +84,14 @@ pub struct Credentials {
     pub home_organization_id: Option<Uuid>,
     /// A new password is due before the next session opens.
     pub password_change_required: bool,
+    /// Whether the home organization requires multi-factor authentication, read with the
+    /// account so that a sign-in need not ask again ([`HOME_ORGANIZATION_REQUIRES_MFA`]).
+    pub home_organization_requires_mfa: bool,
 }
+
+/// The column [`Credentials::home_organization_requires_mfa`] of a user row `u`.
+const HOME_ORGANIZATION_REQUIRES_MFA: &str = "COALESCE((SELECT p.mfa_required FROM organization_policies p \
+     WHERE p.organization_id = u.home_organization_id), false) AS home_organization_requires_mfa";
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Session {
@@ -213,10 +220,10 @@ pub async fn update_profile(
 }
 
 pub async fn credentials_by_upn(conn: &mut PgConnection, upn: &str) -> Result<Option<Credentials>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, password_hash, enabled, roles, home_organization_id, password_change_required FROM users \
-         WHERE user_principal_name = $1",
-    )
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT u.id, u.password_hash, u.enabled, u.roles, u.home_organization_id, u.password_change_required, \
+         {HOME_ORGANIZATION_REQUIRES_MFA} FROM users u WHERE u.user_principal_name = $1"
+    )))
     .bind(upn)
     .fetch_optional(&mut *conn)
     .await?)
@@ -516,16 +523,18 @@ pub async fn reserve_attempt(conn: &mut PgConnection, keys: &[String], now: Date
 /// Gives back a place on each of the counters `keys` without a failure; a counter left holding
 /// nothing is removed.
 pub async fn release_attempt(conn: &mut PgConnection, keys: &[String]) -> Result<(), StoreError> {
+    // One statement (every sign-in runs it): the counters removed are left out of the update.
     sqlx::query(
-        "DELETE FROM sign_in_throttle WHERE key = ANY($1) AND failures = 0 AND in_flight <= 1 AND blocked_until IS NULL",
+        "WITH removed AS (\
+           DELETE FROM sign_in_throttle \
+           WHERE key = ANY($1) AND failures = 0 AND in_flight <= 1 AND blocked_until IS NULL \
+           RETURNING key) \
+         UPDATE sign_in_throttle SET in_flight = greatest(in_flight - 1, 0) \
+         WHERE key = ANY($1) AND key NOT IN (SELECT key FROM removed)",
     )
     .bind(keys)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("UPDATE sign_in_throttle SET in_flight = greatest(in_flight - 1, 0) WHERE key = ANY($1)")
-        .bind(keys)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }
 
@@ -566,21 +575,19 @@ pub async fn record_failure(
     Ok(())
 }
 
-/// Forgets the failures of `key`; a `reserved` attempt gives its place back at the same time,
-/// and others still in flight keep theirs.
-pub async fn clear_failures(conn: &mut PgConnection, key: &str, reserved: bool) -> Result<(), StoreError> {
-    let reserved = i32::from(reserved);
-    sqlx::query("DELETE FROM sign_in_throttle WHERE key = $1 AND in_flight <= $2")
-        .bind(key)
-        .bind(reserved)
-        .execute(&mut *conn)
-        .await?;
+/// Forgets the failures of `keys`; a `reserved` attempt gives its place back at the same time,
+/// and others still in flight keep theirs. A counter left holding nothing is removed.
+pub async fn clear_failures(conn: &mut PgConnection, keys: &[String], reserved: bool) -> Result<(), StoreError> {
+    // One statement (every successful sign-in runs it): the counters removed are left out of
+    // the update.
     sqlx::query(
-        "UPDATE sign_in_throttle SET failures = 0, blocked_until = NULL, in_flight = greatest(in_flight - $2, 0) \
-         WHERE key = $1",
+        "WITH removed AS (\
+           DELETE FROM sign_in_throttle WHERE key = ANY($1) AND in_flight <= $2 RETURNING key) \
+         UPDATE sign_in_throttle SET failures = 0, blocked_until = NULL, in_flight = greatest(in_flight - $2, 0) \
+         WHERE key = ANY($1) AND key NOT IN (SELECT key FROM removed)",
     )
-    .bind(key)
-    .bind(reserved)
+    .bind(keys)
+    .bind(i32::from(reserved))
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -630,7 +637,7 @@ pub async fn sign_in_subject(
     // Built from constants only.
     let found: Option<SignInSubject> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT u.id, u.password_hash, u.enabled, u.roles, u.home_organization_id, u.password_change_required, \
-           {} AS familiar \
+           {HOME_ORGANIZATION_REQUIRES_MFA}, {} AS familiar \
          FROM users u WHERE u.user_principal_name = $1",
         familiar_place("u.id")
     )))
@@ -875,10 +882,10 @@ pub async fn set_password(
 // --- accounts by id
 
 pub async fn account(conn: &mut PgConnection, user_id: Uuid) -> Result<Option<Credentials>, StoreError> {
-    Ok(sqlx::query_as(
-        "SELECT id, password_hash, enabled, roles, home_organization_id, password_change_required FROM users \
-             WHERE id = $1",
-    )
+    Ok(sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT u.id, u.password_hash, u.enabled, u.roles, u.home_organization_id, u.password_change_required, \
+         {HOME_ORGANIZATION_REQUIRES_MFA} FROM users u WHERE u.id = $1"
+    )))
     .bind(user_id)
     .fetch_optional(&mut *conn)
     .await?)

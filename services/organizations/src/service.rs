@@ -244,9 +244,8 @@ impl Organizations {
     /// My memberships, home first, and how many invitations wait for my answer.
     pub async fn my_organizations(&self, user_id: Uuid) -> Result<(Vec<MyOrganization>, i64)> {
         let mut conn = self.pool.acquire().await?;
-        let mut organizations = store::my_organizations(&mut conn, user_id).await?;
+        let (mut organizations, pending) = store::my_organizations_and_pending_invitations(&mut conn, user_id).await?;
         domain::home_first(&mut organizations);
-        let pending = store::pending_invitation_count(&mut conn, user_id).await?;
         Ok((organizations, pending))
     }
 

@@ -380,24 +380,62 @@ impl MyOrganizationRow {
 
 /// The user's memberships with their organizations: home first, then guests by join date.
 pub async fn my_organizations(conn: &mut PgConnection, user_id: Uuid) -> Result<Vec<MyOrganization>, sqlx::Error> {
-    let rows: Vec<MyOrganizationRow> = sqlx::query_as(
-        "SELECT m.user_id, m.organization_id, m.kind, m.joined_at, m.invited_by, m.invitation_id, \
-                m.accepted_terms_version, m.terms_accepted_at, \
-                u.user_principal_name AS invited_by_user_principal_name, \
-                o.id AS org_id, o.display_name, o.verified_domains, o.privacy_statement_url, o.privacy_contact_email, \
-                o.technical_contact_email, o.mfa_required, o.sign_in_retention_days, o.allow_self_deletion, \
-                o.terms_of_use_url, o.terms_of_use_version, o.created_at, o.updated_at \
-         FROM memberships m \
-         LEFT JOIN organizations o ON o.id = m.organization_id \
-         LEFT JOIN users u ON u.user_id = m.invited_by \
-         WHERE m.user_id = $1 \
-         ORDER BY m.kind = 'home' DESC, m.joined_at, m.organization_id",
-    )
+    let rows: Vec<MyOrganizationRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {MY_ORGANIZATION_COLUMNS} {MY_ORGANIZATIONS_FROM}"
+    )))
     .bind(user_id)
     .fetch_all(&mut *conn)
     .await?;
     Ok(rows.into_iter().map(MyOrganizationRow::into_domain).collect())
 }
+
+/// [`my_organizations`] and [`pending_invitation_count`] in one round trip, as "my
+/// organizations" (and the overview's section) shows them.
+pub async fn my_organizations_and_pending_invitations(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<(Vec<MyOrganization>, i64), sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        organization: MyOrganizationRow,
+        pending_invitations: i64,
+    }
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT {MY_ORGANIZATION_COLUMNS}, ({PENDING_INVITATIONS}) AS pending_invitations {MY_ORGANIZATIONS_FROM}"
+    )))
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    // Everyone has a home membership; someone without any still hears of their invitations.
+    let pending = match rows.first() {
+        Some(row) => row.pending_invitations,
+        None => pending_invitation_count(conn, user_id).await?,
+    };
+    Ok((
+        rows.into_iter().map(|r| r.organization.into_domain()).collect(),
+        pending,
+    ))
+}
+
+/// The columns of a [`MyOrganizationRow`], over [`MY_ORGANIZATIONS_FROM`].
+const MY_ORGANIZATION_COLUMNS: &str = "m.user_id, m.organization_id, m.kind, m.joined_at, m.invited_by, m.invitation_id, \
+                m.accepted_terms_version, m.terms_accepted_at, \
+                u.user_principal_name AS invited_by_user_principal_name, \
+                o.id AS org_id, o.display_name, o.verified_domains, o.privacy_statement_url, o.privacy_contact_email, \
+                o.technical_contact_email, o.mfa_required, o.sign_in_retention_days, o.allow_self_deletion, \
+                o.terms_of_use_url, o.terms_of_use_version, o.created_at, o.updated_at";
+
+/// `$1`'s memberships with their organizations, home first.
+const MY_ORGANIZATIONS_FROM: &str = "FROM memberships m \
+         LEFT JOIN organizations o ON o.id = m.organization_id \
+         LEFT JOIN users u ON u.user_id = m.invited_by \
+         WHERE m.user_id = $1 \
+         ORDER BY m.kind = 'home' DESC, m.joined_at, m.organization_id";
+
+/// How many invitations to `$1` are pending.
+const PENDING_INVITATIONS: &str = "SELECT count(*) FROM invitations \
+         WHERE status = 'pending' AND user_principal_name = (SELECT user_principal_name FROM users WHERE user_id = $1)";
 
 // --- invitations
 
@@ -548,13 +586,10 @@ pub async fn invitations_to(conn: &mut PgConnection, upn: &str, all: bool) -> Re
 /// Invitations still waiting for the person's answer, found by the user principal name known
 /// for them (none when no name is known), in one round trip.
 pub async fn pending_invitation_count(conn: &mut PgConnection, user_id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT count(*) FROM invitations \
-         WHERE status = 'pending' AND user_principal_name = (SELECT user_principal_name FROM users WHERE user_id = $1)",
-    )
-    .bind(user_id)
-    .fetch_one(&mut *conn)
-    .await
+    sqlx::query_scalar(PENDING_INVITATIONS)
+        .bind(user_id)
+        .fetch_one(&mut *conn)
+        .await
 }
 
 // --- erasure

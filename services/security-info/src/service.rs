@@ -246,10 +246,8 @@ impl SecurityInfo {
 
     pub async fn overview(&self, caller: &Caller) -> Result<Overview, SecurityInfoError> {
         let mut conn = self.pool.acquire().await?;
-        let methods = store::active_methods(&mut conn, caller.user_id).await?;
         let organization = caller.organization_id.as_deref().filter(|o| !o.is_empty());
-        let (chosen, mfa_required) =
-            store::chosen_default_and_mfa_required(&mut conn, caller.user_id, organization).await?;
+        let (methods, chosen, mfa_required) = store::security_info_of(&mut conn, caller.user_id, organization).await?;
         Ok(Overview {
             default_method_id: domain::effective_default(&methods, chosen),
             mfa_registered: methods.iter().any(Method::is_second_factor),
@@ -997,8 +995,8 @@ impl SecurityInfo {
     /// when some are left and another factor exists.
     pub async fn second_factors(&self, user_id: Uuid) -> Result<(Vec<Method>, Option<Uuid>), SecurityInfoError> {
         let mut conn = self.pool.acquire().await?;
-        let methods = store::active_methods(&mut conn, user_id).await?;
-        let default = domain::effective_default(&methods, store::chosen_default(&mut conn, user_id).await?);
+        let (methods, chosen) = store::active_methods_and_chosen_default(&mut conn, user_id).await?;
+        let default = domain::effective_default(&methods, chosen);
         let mut factors: Vec<Method> = domain::challenge_order(&methods, default)
             .into_iter()
             .cloned()

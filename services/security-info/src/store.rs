@@ -117,6 +117,31 @@ pub async fn active_methods(conn: &mut PgConnection, user_id: Uuid) -> Result<Ve
     Ok(methods(rows))
 }
 
+/// Every active method of a user, oldest first, and the default the person chose (`None` when
+/// they chose none or have no method: with no method there is nothing to default to). One round
+/// trip, for the second step of every sign-in.
+pub async fn active_methods_and_chosen_default(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<(Vec<Method>, Option<Uuid>), sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        method: MethodRow,
+        chosen_default: Option<Uuid>,
+    }
+    let sql = format!(
+        "SELECT {METHOD_COLUMNS}, (SELECT method_id FROM default_methods WHERE user_id = $1) AS chosen_default \
+         FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id"
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let chosen_default = rows.first().and_then(|r| r.chosen_default);
+    Ok((methods(rows.into_iter().map(|r| r.method).collect()), chosen_default))
+}
+
 /// Serialises the changes to one user's data until the transaction ends: two concurrent changes
 /// (removing two factors at once).
 pub async fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> Result<(), sqlx::Error> {
@@ -769,23 +794,50 @@ pub async fn reading_preferences(
         .await
 }
 
-/// The default method the person chose, if any, and whether MFA is required of them (as
-/// [`mfa_required_for`] says): what the security info page needs beside the methods, in one
-/// round trip.
-pub async fn chosen_default_and_mfa_required(
+/// Whether `$2` (the session's organization) or any organization `$1` belongs to requires
+/// multi-factor authentication. Unknown organizations do not.
+const MFA_REQUIRED: &str = "EXISTS (SELECT 1 FROM organization_policies p WHERE p.mfa_required AND \
+     (p.organization_id = $2 OR p.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $1 AND left_at IS NULL)))";
+
+/// What the security info page shows: every active method, oldest first, the default the
+/// person chose (`None` with no method: nothing to default to) and whether MFA is required of
+/// them (as [`mfa_required_for`] says). One round trip for anyone with a method.
+pub async fn security_info_of(
     conn: &mut PgConnection,
     user_id: Uuid,
     organization_id: Option<&str>,
-) -> Result<(Option<Uuid>, bool), sqlx::Error> {
-    sqlx::query_as(
-        "SELECT (SELECT method_id FROM default_methods WHERE user_id = $1), \
-         EXISTS (SELECT 1 FROM organization_policies p WHERE p.mfa_required AND \
-         (p.organization_id = $2 OR p.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $1 AND left_at IS NULL)))",
-    )
-    .bind(user_id)
-    .bind(organization_id.map(|o| o.trim().to_lowercase()))
-    .fetch_one(&mut *conn)
-    .await
+) -> Result<(Vec<Method>, Option<Uuid>, bool), sqlx::Error> {
+    #[derive(FromRow)]
+    struct Row {
+        #[sqlx(flatten)]
+        method: MethodRow,
+        chosen_default: Option<Uuid>,
+        mfa_required: bool,
+    }
+    let organization_id = organization_id.map(|o| o.trim().to_lowercase());
+    let sql = format!(
+        "SELECT {METHOD_COLUMNS}, (SELECT method_id FROM default_methods WHERE user_id = $1) AS chosen_default, \
+         {MFA_REQUIRED} AS mfa_required \
+         FROM methods m WHERE m.user_id = $1 AND m.status = 'active' ORDER BY m.created_at, m.id"
+    );
+    let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(&organization_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let Some(first) = rows.first() else {
+        return Ok((
+            Vec::new(),
+            None,
+            mfa_required_for(conn, user_id, organization_id.as_deref()).await?,
+        ));
+    };
+    let (chosen_default, mfa_required) = (first.chosen_default, first.mfa_required);
+    Ok((
+        methods(rows.into_iter().map(|r| r.method).collect()),
+        chosen_default,
+        mfa_required,
+    ))
 }
 
 /// Whether `organization_id` (the session's) or any organization the person belongs to
@@ -795,14 +847,11 @@ pub async fn mfa_required_for(
     user_id: Uuid,
     organization_id: Option<&str>,
 ) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM organization_policies p WHERE p.mfa_required AND \
-         (p.organization_id = $2 OR p.organization_id IN (SELECT organization_id FROM memberships WHERE user_id = $1 AND left_at IS NULL)))",
-    )
-    .bind(user_id)
-    .bind(organization_id.map(|o| o.trim().to_lowercase()))
-    .fetch_one(&mut *conn)
-    .await
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT {MFA_REQUIRED}")))
+        .bind(user_id)
+        .bind(organization_id.map(|o| o.trim().to_lowercase()))
+        .fetch_one(&mut *conn)
+        .await
 }
 
 // --- memberships (projection)

@@ -523,3 +523,46 @@ async fn only_the_handlers_own_failures_count_and_they_are_spaced_out() -> Resul
     assert_eq!((failures, last_error.as_str()), (2, "flaky attempt 2"));
     consumer.stop().await
 }
+
+/// A [`Recorder`] that says only sign-ins of "mine:" names concern it.
+#[derive(Clone, Default)]
+struct Choosy(Recorder);
+
+impl Handler<SignInRecorded> for Choosy {
+    async fn handle(&self, conn: &mut PgConnection, delivery: &Delivery<SignInRecorded>) -> Result<(), HandlerError> {
+        self.0.handle(conn, delivery).await
+    }
+
+    fn concerns(&self, event: &SignInRecorded) -> bool {
+        event.user_principal_name.starts_with("mine:")
+    }
+}
+
+#[tokio::test]
+async fn events_that_do_not_concern_the_handler_are_acked_without_a_trace() -> Result<()> {
+    let h = Harness::new(&TEST_MIGRATOR).await?;
+    ensure_streams(&h.bus).await?;
+    let (theirs, mine, also_theirs) = (
+        sign_in("u", "theirs:a"),
+        sign_in("u", "mine:b"),
+        sign_in("u", "theirs:c"),
+    );
+    let ids = [new_id(), new_id(), new_id()];
+    for (event, id) in [(&theirs, &ids[0]), (&mine, &ids[1]), (&also_theirs, &ids[2])] {
+        publish_event(&h.bus, event, id, id).await?;
+    }
+    let recorder = Choosy::default();
+    let consumer = Consumer::new(h.pool.clone(), h.bus.clone(), consumer_settings(), recorder.clone());
+    let consumer = Running::spawn(move |token| consumer.run(token));
+    let bus = &h.bus;
+    eventually(DEADLINE, || consumer_settled(bus, DURABLE, 3)).await;
+
+    // Only the one that concerns it is applied and remembered; the others are acknowledged
+    // (the consumer has nothing pending) and leave no row behind.
+    assert_eq!(applied_count(&h.pool).await?, 1);
+    assert_eq!(recorder.0.attempts(&mine.sign_in_id), 1);
+    assert_eq!(recorder.0.attempts(&theirs.sign_in_id), 0);
+    assert_eq!(processed(&h.pool).await?, vec![ids[1].clone()]);
+    assert_eq!(stream_len(&h.bus, Stream::DeadLetter).await, 0);
+    consumer.stop().await
+}

@@ -619,3 +619,26 @@ async fn an_older_disable_handled_after_a_newer_enable_leaves_the_device_enabled
         .await
         .expect("the device is enabled: its new session lives");
 }
+
+#[tokio::test]
+async fn a_session_ended_where_no_revocation_feed_saw_it_cannot_list_sessions() {
+    let app = spawn_app().await;
+    let (user, ended) = app.signed_in_user("adele.vance@contoso.example").await;
+    let other = app.sign_in(&user.upn, &user.password).await.expect("second session");
+    let ended_session = app.session_of(&ended).await;
+    // Ended in the database only: the revocation feed never tells this process, so identity's
+    // own check of the caller's session is what refuses it (its page does not show it).
+    sqlx::query("UPDATE sessions SET revoked_at = now(), revoked_reason = 'revoked_by_user' WHERE id = $1::uuid")
+        .bind(&ended_session)
+        .execute(&app.db)
+        .await
+        .expect("ends it");
+    assert_revoked(
+        &app.list_my_sessions(&ended.access_token).await.expect_err("ended"),
+        "revoked_by_user",
+    );
+    // The other session lists itself, the one the page shows it as current.
+    let sessions = app.list_my_sessions(&other.access_token).await.expect("lists");
+    assert_eq!(sessions.len(), 1);
+    assert!(sessions[0].current);
+}

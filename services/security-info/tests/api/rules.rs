@@ -114,9 +114,22 @@ async fn the_default_is_chosen_among_second_factors_and_falls_back_when_removed(
     // The phone came first; an authenticator app does not take the default by itself... but
     // the system-preferred order ranks it higher when nothing was chosen.
     assert_eq!(app.security_info(&adele).await.default_method_id, totp.id);
+    let first_offered =
+        |factors: pb::SecondFactors| factors.factors.first().map(|f| (f.method_id.clone(), f.is_default));
+    let factors = app
+        .second_factors(adele.id, &app.identity_token())
+        .await
+        .expect("factors");
+    assert_eq!(first_offered(factors), Some((totp.id.clone(), true)));
     let info = app.set_default(&adele, &phone.id).await.expect("default set");
     assert_eq!(info.default_method_id, phone.id);
     assert!(info.methods.iter().any(|m| m.id == phone.id && m.is_default));
+    // A sign-in's second step offers the chosen default first.
+    let factors = app
+        .second_factors(adele.id, &app.identity_token())
+        .await
+        .expect("factors");
+    assert_eq!(first_offered(factors), Some((phone.id.clone(), true)));
 
     let refused = app.set_default(&adele, &password.id).await.unwrap_err();
     assert_status(
