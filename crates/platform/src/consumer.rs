@@ -996,23 +996,28 @@ impl<H: Apply> Engine<H> {
     }
 
     async fn apply_one_by_one(&self, messages: &[Message]) -> Result<Vec<Outcome>, Stall> {
-        let concerned: Vec<bool> = messages
+        // Read once; `None` for a message that cannot concern the handler (one whose attributes
+        // do not read is dead-lettered on the way in).
+        let deliveries: Vec<Option<Result<RawDelivery, String>>> = messages
             .iter()
-            .map(|m| read_attributes(m).map_or(true, |d| self.handler.concerns(&d)))
+            .map(|m| match read_attributes(m) {
+                Ok(d) if !self.handler.concerns(&d) => None,
+                read => Some(read),
+            })
             .collect();
-        if !concerned.contains(&true) {
+        if deliveries.iter().all(Option::is_none) {
             return Ok(messages.iter().map(|_| Outcome::Ack).collect());
         }
         let mut tx = self.pool.begin().await?;
         let mut outcomes = Vec::with_capacity(messages.len());
-        for (message, concerned) in messages.iter().zip(concerned) {
-            if !concerned {
+        for (message, delivery) in messages.iter().zip(deliveries) {
+            let Some(delivery) = delivery else {
                 outcomes.push(Outcome::Ack);
                 continue;
-            }
+            };
             // Each message in its consumer span, a child of its producer's context.
             let span = self.process_span(message);
-            let outcome = self.apply_one(&mut tx, message).instrument(span.clone()).await?;
+            let outcome = self.apply_one(&mut tx, delivery).instrument(span.clone()).await?;
             if matches!(outcome, Outcome::DeadLetter(_)) {
                 span.record("otel.status_code", "ERROR");
             }
@@ -1022,9 +1027,13 @@ impl<H: Apply> Engine<H> {
         Ok(outcomes)
     }
 
-    /// Applies `message` in a savepoint of `conn`'s transaction.
-    async fn apply_one(&self, conn: &mut PgConnection, message: &Message) -> Result<Outcome, Stall> {
-        let delivery = match read_attributes(message) {
+    /// Applies a message (its attributes as read) in a savepoint of `conn`'s transaction.
+    async fn apply_one(
+        &self,
+        conn: &mut PgConnection,
+        delivery: Result<RawDelivery, String>,
+    ) -> Result<Outcome, Stall> {
+        let delivery = match delivery {
             Ok(d) => d,
             Err(reason) => return Ok(Outcome::DeadLetter(reason)),
         };
