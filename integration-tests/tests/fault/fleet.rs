@@ -64,6 +64,8 @@ pub struct Fleet {
     pub gateways: Vec<Replica>,
     pub service_balancers: Vec<Balancer>,
     pub gateway_balancer: Balancer,
+    /// Each gateway's port, as the balancer knows it.
+    pub gateway_ports: Vec<u16>,
     _jwks_balancer: Balancer,
     pub nats: NatsCluster,
     pub postgres: Postgres,
@@ -213,6 +215,7 @@ impl Fleet {
             gateways,
             service_balancers,
             gateway_balancer,
+            gateway_ports: gateway_ports.to_vec(),
             _jwks_balancer: jwks_balancer,
             nats,
             postgres,

@@ -202,14 +202,17 @@ async fn the_system_keeps_every_promise_through_crashes_restarts_and_outages() {
             resumed_after: probe_sign_in(&probe_client, &audit_db, &probe, back).await,
         });
 
-        // A gateway told to stop while it serves.
+        // A gateway told to stop while it serves: as its pod starts terminating, the Service
+        // sends it no new connection; the requests it has in hand must still be answered.
         let gateway = moments.below(2) as usize;
+        fleet.gateway_balancer.take_out(fleet.gateway_ports[gateway]);
         assert!(
             fleet.gateways[gateway].terminate().await,
             "gateway-{gateway} did not exit cleanly after SIGTERM"
         );
         fleet.gateways[gateway].spawn();
         fleet.gateways[gateway].wait_until_ready().await;
+        fleet.gateway_balancer.put_back(fleet.gateway_ports[gateway]);
 
         // Postgres away for longer than any retry budget.
         let down = Instant::now();

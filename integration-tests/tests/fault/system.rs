@@ -5,6 +5,7 @@
 //! balancer in front of each service and of the gateways plays kube-proxy: each new connection
 //! goes to the next replica that accepts it.
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -219,10 +220,12 @@ impl NatsCluster {
 // --- Balancer -----------------------------------------------------------------------------------
 
 /// kube-proxy in miniature: a loopback port whose every new connection goes to the next backend
-/// that accepts one; a replica that is down is skipped.
+/// that accepts one; a replica that is down is skipped, and so is one taken out of rotation
+/// ([`Balancer::take_out`]: its pod is terminating, so its endpoint has left the Service).
 pub struct Balancer {
     pub port: u16,
     stop: CancellationToken,
+    out_of_rotation: Arc<std::sync::Mutex<HashSet<u16>>>,
 }
 
 impl Balancer {
@@ -234,6 +237,8 @@ impl Balancer {
         let stop = CancellationToken::new();
         let token = stop.clone();
         let next = Arc::new(AtomicUsize::new(0));
+        let out_of_rotation: Arc<std::sync::Mutex<HashSet<u16>>> = Arc::default();
+        let out = out_of_rotation.clone();
         tokio::spawn(async move {
             loop {
                 let accepted = tokio::select! {
@@ -243,7 +248,14 @@ impl Balancer {
                 let Ok((mut client, _)) = accepted else { continue };
                 let _ = client.set_nodelay(true);
                 let first = next.fetch_add(1, Ordering::Relaxed);
-                let backends = backends.clone();
+                // The backends in rotation (all of them if none is: better a refused connection
+                // than none tried).
+                let backends: Vec<u16> = match out.lock() {
+                    Ok(out) if backends.iter().any(|b| !out.contains(b)) => {
+                        backends.iter().copied().filter(|b| !out.contains(b)).collect()
+                    }
+                    _ => backends.clone(),
+                };
                 let token = token.clone();
                 tokio::spawn(async move {
                     for k in 0..backends.len() {
@@ -264,11 +276,31 @@ impl Balancer {
                 });
             }
         });
-        Self { port, stop }
+        Self {
+            port,
+            stop,
+            out_of_rotation,
+        }
     }
 
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// New connections no longer go to `backend`, as when Kubernetes starts terminating its pod
+    /// (the endpoint leaves the Service; connections already made stay). Without it, a
+    /// connection made just as the stopping process closes its listener is reset unanswered.
+    pub fn take_out(&self, backend: u16) {
+        if let Ok(mut out) = self.out_of_rotation.lock() {
+            out.insert(backend);
+        }
+    }
+
+    /// `backend` takes new connections again (its new pod is ready).
+    pub fn put_back(&self, backend: u16) {
+        if let Ok(mut out) = self.out_of_rotation.lock() {
+            out.remove(&backend);
+        }
     }
 }
 
