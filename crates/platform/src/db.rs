@@ -34,6 +34,13 @@ pub struct DatabaseSettings {
     pub run_migrations: bool,
     /// TLS to the server, over what the URL says (`?sslmode=...&sslrootcert=...`).
     pub tls: DatabaseTls,
+    /// Every prepared statement runs its generic plan (`plan_cache_mode = force_generic_plan`
+    /// on each connection) instead of Postgres planning it again for each call's values
+    /// whenever it guesses that a custom plan is cheaper. For a service whose statements are
+    /// all keyed lookups and index walks, where a custom plan is the same plan made again:
+    /// identity's sessions page was planned on every call, a sixth of all the CPU the page
+    /// used, because the planner knew that one person had thousands of sessions.
+    pub generic_plans: bool,
 }
 
 /// How the connection to Postgres is secured. Each setting left unset keeps the URL's (and
@@ -122,6 +129,7 @@ impl DatabaseSettings {
             acquire_timeout: Duration::from_secs(5),
             run_migrations: true,
             tls: DatabaseTls::default(),
+            generic_plans: false,
         }
     }
 
@@ -149,7 +157,14 @@ impl DatabaseSettings {
             acquire_timeout: env.duration(&format!("{prefix}_DATABASE_ACQUIRE_TIMEOUT"), Duration::from_secs(5))?,
             run_migrations: env.flag(&format!("{prefix}_RUN_MIGRATIONS"), true)?,
             tls: DatabaseTls::from_env(env, prefix, options.get_ssl_mode())?,
+            generic_plans: false,
         })
+    }
+
+    /// See [`DatabaseSettings::generic_plans`].
+    pub fn with_generic_plans(mut self, generic_plans: bool) -> Self {
+        self.generic_plans = generic_plans;
+        self
     }
 
     pub fn connect_options(&self) -> Result<PgConnectOptions, DbError> {
@@ -168,9 +183,21 @@ impl DatabaseSettings {
 /// Connects the pool, creating the database first if needed, and runs migrations when enabled.
 pub async fn connect(settings: &DatabaseSettings, migrations: &Migrator) -> Result<PgPool, DbError> {
     create_database_if_missing(settings).await?;
-    let pool = PgPoolOptions::new()
+    let mut pool_options = PgPoolOptions::new()
         .max_connections(settings.max_connections)
-        .acquire_timeout(settings.acquire_timeout)
+        .acquire_timeout(settings.acquire_timeout);
+    if settings.generic_plans {
+        // A SET on each new connection rather than a startup option, which connection
+        // poolers such as PgBouncer refuse.
+        pool_options = pool_options.after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::Executor::execute(conn, "SET plan_cache_mode = force_generic_plan")
+                    .await
+                    .map(drop)
+            })
+        });
+    }
+    let pool = pool_options
         .connect_with(settings.connect_options()?)
         .await
         .map_err(connect_error)?;

@@ -47,6 +47,8 @@ pub struct ServiceSpec {
     /// but health, reflection and its internal ones accepts calls only from them, and it does
     /// not start unless `<PREFIX>_TRUSTED_CALLERS` gives their public keys.
     pub callers: &'static [&'static str],
+    /// Its statements always run their generic plan ([`crate::db::DatabaseSettings::generic_plans`]).
+    pub generic_plans: bool,
 }
 
 /// The step-up rule's window when nothing is configured: ten minutes, as Entra's My Account.
@@ -83,7 +85,8 @@ impl ServiceSettings {
     pub fn from_env(env: &Env, spec: &ServiceSpec) -> Result<Self, ConfigError> {
         Ok(Self {
             grpc: GrpcSettings::from_env(env, spec.env_prefix, spec.default_grpc_port)?,
-            database: DatabaseSettings::from_env(env, spec.env_prefix, spec.default_database)?,
+            database: DatabaseSettings::from_env(env, spec.env_prefix, spec.default_database)?
+                .with_generic_plans(spec.generic_plans),
             nats: NatsSettings::from_env_for(env, spec.env_prefix)?,
             auth: VerifierSettings::from_env(env)?,
             consumer: ConsumerSettings::new(spec.consumer_name),
@@ -101,7 +104,7 @@ impl ServiceSettings {
         consumer.fetch_expiry = Duration::from_millis(500);
         Self {
             grpc: GrpcSettings::ephemeral(),
-            database,
+            database: database.with_generic_plans(spec.generic_plans),
             nats,
             auth: VerifierSettings::new(crate::auth::DEFAULT_ISSUER, crate::auth::DEFAULT_AUDIENCE, jwks_url),
             consumer,
@@ -459,6 +462,7 @@ mod tests {
         publishes: &[],
         migrations: &NO_MIGRATIONS,
         callers: &[crate::workload::GATEWAY],
+        generic_plans: false,
     };
 
     #[test]

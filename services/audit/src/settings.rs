@@ -24,6 +24,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrations: &MIGRATIONS,
     // Only the gateway calls its public methods, for a person it has rate-limited.
     callers: &[workload::GATEWAY],
+    generic_plans: false,
 };
 
 /// Two ingest loops: on two cores, one batch's database work overlaps the other's round trips.

@@ -27,6 +27,8 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrations: &MIGRATIONS,
     // Only the gateway calls its public methods, for a person it has rate-limited.
     callers: &[workload::GATEWAY],
+    // Keyed lookups and index walks only; see `ServiceSpec::generic_plans`.
+    generic_plans: true,
 };
 
 #[derive(Debug, Clone)]

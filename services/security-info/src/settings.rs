@@ -25,6 +25,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrations: &MIGRATIONS,
     // Only the gateway calls its public methods, for a person it has rate-limited.
     callers: &[workload::GATEWAY],
+    generic_plans: false,
 };
 
 /// The WebAuthn relying party: the site security keys are bound to.

@@ -43,6 +43,7 @@ pub const SPEC: ServiceSpec = ServiceSpec {
     migrations: &MIGRATIONS,
     // Receivers reach it through the gateway only (their own token is checked here too).
     callers: &[workload::GATEWAY],
+    generic_plans: false,
 };
 
 /// A receiver's access token lives this long unless configured.

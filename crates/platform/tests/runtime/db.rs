@@ -147,3 +147,58 @@ async fn migrations_can_be_turned_off() -> Result<()> {
     pool.close().await;
     Ok(())
 }
+
+/// How often Postgres planned the statement containing `marker` on this connection: (generic
+/// plans, custom plans).
+async fn plans_of(conn: &mut sqlx::PgConnection, marker: &str) -> Result<(i64, i64)> {
+    Ok(sqlx::query_as(
+        "SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE '%' || $1 || '%'",
+    )
+    .bind(marker)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+#[tokio::test]
+async fn a_service_with_generic_plans_never_plans_a_statement_again_for_its_values() -> Result<()> {
+    let db = TestDatabase::new("platform");
+    for generic_plans in [false, true] {
+        let mut settings = db.settings.clone().with_generic_plans(generic_plans);
+        settings.max_connections = 1;
+        let pool = connect(&settings, &empty_migrator()).await?;
+        let mut conn = pool.acquire().await?;
+        let mode: String = sqlx::query_scalar("SHOW plan_cache_mode").fetch_one(&mut *conn).await?;
+        assert_eq!(mode, if generic_plans { "force_generic_plan" } else { "auto" });
+        // One person with thousands of rows among a few with one: what made identity's
+        // sessions page planned anew on every call.
+        sqlx::raw_sql(
+            "DROP TABLE IF EXISTS visits;
+             CREATE TABLE visits (person int NOT NULL, seen int NOT NULL);
+             INSERT INTO visits SELECT 1, g FROM generate_series(1, 5000) AS g;
+             INSERT INTO visits SELECT g, 0 FROM generate_series(2, 6) AS g;
+             CREATE INDEX visits_by_person ON visits (person, seen DESC);
+             ANALYZE visits;",
+        )
+        .execute(&mut *conn)
+        .await?;
+        for _ in 0..8 {
+            let page: Vec<i32> =
+                sqlx::query_scalar("SELECT seen FROM visits WHERE person = $1 ORDER BY seen DESC LIMIT $2")
+                    .bind(1)
+                    .bind(25_i64)
+                    .fetch_all(&mut *conn)
+                    .await?;
+            assert_eq!(page.len(), 25);
+        }
+        let (generic, custom) = plans_of(&mut conn, "FROM visits WHERE person").await?;
+        if generic_plans {
+            assert_eq!((generic, custom), (8, 0));
+        } else {
+            // Postgres's own choice: custom plans first, and here always.
+            assert!(custom >= 5, "custom plans {custom}");
+        }
+        drop(conn);
+        pool.close().await;
+    }
+    Ok(())
+}
