@@ -897,7 +897,7 @@ impl<H: Apply> Engine<H> {
             })
             .collect();
         let result = async {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = crate::db::begin_with_generic_plans(&self.pool).await?;
             match self.claim_and_apply(&mut tx, deliveries, &mut outcomes).await {
                 Ok(()) => {
                     tx.commit().await?;
@@ -1008,7 +1008,7 @@ impl<H: Apply> Engine<H> {
         if deliveries.iter().all(Option::is_none) {
             return Ok(messages.iter().map(|_| Outcome::Ack).collect());
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::db::begin_with_generic_plans(&self.pool).await?;
         let mut outcomes = Vec::with_capacity(messages.len());
         for (message, delivery) in messages.iter().zip(deliveries) {
             let Some(delivery) = delivery else {

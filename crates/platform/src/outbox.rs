@@ -243,7 +243,7 @@ impl OutboxRelay {
     /// a reason of its own is counted and skipped; a failure of NATS itself ends the batch
     /// (the rows not sent wait for the next one) and is returned.
     pub async fn relay_batch(&self) -> Result<usize, RelayError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = crate::db::begin_with_generic_plans(&self.pool).await?;
         let rows: Vec<OutboxRow> = sqlx::query_as(
             "SELECT id, subject, ce_type, ce_subject, payload, traceparent, tracestate, created_at
              FROM platform.outbox WHERE published_at IS NULL AND quarantined_at IS NULL

@@ -202,3 +202,20 @@ async fn a_service_with_generic_plans_never_plans_a_statement_again_for_its_valu
     }
     Ok(())
 }
+
+#[tokio::test]
+async fn a_transaction_begun_for_generic_plans_runs_them_and_leaves_the_connection_as_it_was() -> Result<()> {
+    let db = TestDatabase::new("platform");
+    let mut settings = db.settings.clone();
+    settings.max_connections = 1;
+    let pool = connect(&settings, &empty_migrator()).await?;
+    let mut tx = platform::db::begin_with_generic_plans(&pool).await?;
+    let inside: String = sqlx::query_scalar("SHOW plan_cache_mode").fetch_one(&mut *tx).await?;
+    assert_eq!(inside, "force_generic_plan");
+    tx.commit().await?;
+    // The one connection of the pool, after the transaction.
+    let after: String = sqlx::query_scalar("SHOW plan_cache_mode").fetch_one(&pool).await?;
+    assert_eq!(after, "auto");
+    pool.close().await;
+    Ok(())
+}
