@@ -192,12 +192,30 @@ pub async fn begin_with_generic_plans(
         .await
 }
 
+/// A pooled connection idle for longer than this is pinged before it is handed out. sqlx
+/// pings every connection as it comes back to the pool, so one idle for less was answering a
+/// moment ago; pinging it again on the way out (sqlx's `test_before_acquire`) cost a round trip
+/// per statement, as many as the statements themselves on the read paths. A connection that
+/// dies within this moment (a restart of Postgres) fails the one call that takes it next, and
+/// its release then closes it.
+const PING_WHEN_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// Connects the pool, creating the database first if needed, and runs migrations when enabled.
 pub async fn connect(settings: &DatabaseSettings, migrations: &Migrator) -> Result<PgPool, DbError> {
     create_database_if_missing(settings).await?;
     let mut pool_options = PgPoolOptions::new()
         .max_connections(settings.max_connections)
-        .acquire_timeout(settings.acquire_timeout);
+        .acquire_timeout(settings.acquire_timeout)
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_WHEN_IDLE_FOR {
+                    // An error closes this connection and the pool hands out another.
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        });
     if settings.generic_plans {
         // A SET on each new connection rather than a startup option, which connection
         // poolers such as PgBouncer refuse.

@@ -219,3 +219,26 @@ async fn a_transaction_begun_for_generic_plans_runs_them_and_leaves_the_connecti
     pool.close().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_connection_that_died_while_idle_in_the_pool_is_replaced_before_it_is_handed_out() -> Result<()> {
+    let db = TestDatabase::new("platform");
+    let mut settings = db.settings.clone();
+    settings.max_connections = 1;
+    let pool = connect(&settings, &empty_migrator()).await?;
+    let first: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&pool).await?;
+    // Postgres ends the pool's one connection (as a restart or a failover would) while it sits idle.
+    let mut admin = sqlx::PgConnection::connect(&format!("{POSTGRES_SERVER}/postgres")).await?;
+    let ended: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1)")
+        .bind(first)
+        .fetch_one(&mut admin)
+        .await?;
+    assert!(ended);
+    admin.close().await?;
+    // Idle past the moment after which the pool asks before handing a connection out.
+    tokio::time::sleep(std::time::Duration::from_millis(1_200)).await;
+    let second: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&pool).await?;
+    assert_ne!(second, first, "a new connection, not the dead one");
+    pool.close().await;
+    Ok(())
+}
