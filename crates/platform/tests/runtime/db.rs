@@ -148,6 +148,13 @@ async fn migrations_can_be_turned_off() -> Result<()> {
     Ok(())
 }
 
+/// A pool of one connection: every statement of the test meets the same session.
+async fn one_connection_pool(db: &TestDatabase, generic_plans: bool) -> Result<PgPool> {
+    let mut settings = db.settings.clone().with_generic_plans(generic_plans);
+    settings.max_connections = 1;
+    Ok(connect(&settings, &empty_migrator()).await?)
+}
+
 /// How often Postgres planned the statement containing `marker` on this connection: (generic
 /// plans, custom plans).
 async fn plans_of(conn: &mut sqlx::PgConnection, marker: &str) -> Result<(i64, i64)> {
@@ -163,9 +170,7 @@ async fn plans_of(conn: &mut sqlx::PgConnection, marker: &str) -> Result<(i64, i
 async fn a_service_with_generic_plans_never_plans_a_statement_again_for_its_values() -> Result<()> {
     let db = TestDatabase::new("platform");
     for generic_plans in [false, true] {
-        let mut settings = db.settings.clone().with_generic_plans(generic_plans);
-        settings.max_connections = 1;
-        let pool = connect(&settings, &empty_migrator()).await?;
+        let pool = one_connection_pool(&db, generic_plans).await?;
         let mut conn = pool.acquire().await?;
         let mode: String = sqlx::query_scalar("SHOW plan_cache_mode").fetch_one(&mut *conn).await?;
         assert_eq!(mode, if generic_plans { "force_generic_plan" } else { "auto" });
@@ -206,9 +211,7 @@ async fn a_service_with_generic_plans_never_plans_a_statement_again_for_its_valu
 #[tokio::test]
 async fn a_transaction_begun_for_generic_plans_runs_them_and_leaves_the_connection_as_it_was() -> Result<()> {
     let db = TestDatabase::new("platform");
-    let mut settings = db.settings.clone();
-    settings.max_connections = 1;
-    let pool = connect(&settings, &empty_migrator()).await?;
+    let pool = one_connection_pool(&db, false).await?;
     let mut tx = platform::db::begin_with_generic_plans(&pool).await?;
     let inside: String = sqlx::query_scalar("SHOW plan_cache_mode").fetch_one(&mut *tx).await?;
     assert_eq!(inside, "force_generic_plan");
@@ -223,9 +226,7 @@ async fn a_transaction_begun_for_generic_plans_runs_them_and_leaves_the_connecti
 #[tokio::test]
 async fn a_connection_that_died_while_idle_in_the_pool_is_replaced_before_it_is_handed_out() -> Result<()> {
     let db = TestDatabase::new("platform");
-    let mut settings = db.settings.clone();
-    settings.max_connections = 1;
-    let pool = connect(&settings, &empty_migrator()).await?;
+    let pool = one_connection_pool(&db, false).await?;
     let first: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&pool).await?;
     // Postgres ends the pool's one connection (as a restart or a failover would) while it sits idle.
     let mut admin = sqlx::PgConnection::connect(&format!("{POSTGRES_SERVER}/postgres")).await?;
