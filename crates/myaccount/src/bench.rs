@@ -18,6 +18,7 @@ use platform::auth::{
 use platform::db::DatabaseSettings;
 use platform::events::{EventBus, NatsSettings, Stream};
 use platform::outbox::{OutboxRelay, OutgoingEvent, publish_in_tx};
+use platform::ports::unused_port;
 use platform::service::ServiceSettings;
 use platform::workload::{AUDIT, GATEWAY, SignedAsWorkload, TrustedCallers, WorkloadKey};
 use prost::Message;
@@ -963,7 +964,7 @@ impl OwnSystem {
             ("AUDIT", "audit"),
             ("SIGNALS", "signals"),
         ] {
-            let (grpc_port, admin_port) = (free_port()?, free_port()?);
+            let (grpc_port, admin_port) = (unused_port()?, unused_port()?);
             let database = run.database(name);
             vars.push((format!("{prefix}_GRPC_PORT"), grpc_port.to_string()));
             vars.push((format!("{prefix}_ADMIN_PORT"), admin_port.to_string()));
@@ -981,7 +982,7 @@ impl OwnSystem {
             "JWKS_URL".into(),
             format!("http://127.0.0.1:{identity_admin_port}/.well-known/jwks.json"),
         ));
-        vars.push(("GATEWAY_PORT".into(), free_port()?.to_string()));
+        vars.push(("GATEWAY_PORT".into(), unused_port()?.to_string()));
         let env = crate::up::local_env(platform::config::Env::from_process().overlay(vars));
         let system = crate::up::start(&env).await?;
         let gateway = format!("http://127.0.0.1:{}", system.gateway_port);
@@ -999,11 +1000,6 @@ impl OwnSystem {
             signals_database,
         })
     }
-}
-
-/// A free TCP port on loopback (released at once: a small race, fine for a bench).
-fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 /// `count` people like `username` (same organization, same password, no second factor), one

@@ -21,6 +21,7 @@ pub mod key_schedule;
 pub mod metrics;
 pub mod outbox;
 pub mod personal_data;
+pub mod ports;
 pub mod retry;
 pub mod revocation;
 pub mod revocation_reason;

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::net::TcpListener as StdListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -345,27 +344,10 @@ pub fn pinned_nats_server() -> PathBuf {
     )
 }
 
-/// A port for a server a test starts later (when the port must be known before it binds).
-///
-/// Taken below Linux's ephemeral range (32768-60999), from a counter shared by the whole test
-/// process, and checked free at the time: a port handed out here is never handed out again in
-/// this process, and never comes back from another test's bind to port 0, which a port freed
-/// from the ephemeral range could (seen as a service that failed to start under load).
+/// A port for a server a test starts later (when the port must be known before it binds):
+/// [`crate::ports::unused_port`], never handed out twice in this process.
 pub fn free_port() -> u16 {
-    use std::sync::atomic::{AtomicU32, Ordering};
-    const FIRST: u32 = 20_000;
-    const SPAN: u32 = 12_000;
-    // Test binaries of one run start at different places, in case two run side by side.
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let start = std::process::id().wrapping_mul(7919) % SPAN;
-    for _ in 0..SPAN {
-        let port = FIRST + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % SPAN;
-        let port = u16::try_from(port).expect("below 32768");
-        if StdListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
-        }
-    }
-    panic!("no free port between {FIRST} and {}", FIRST + SPAN)
+    crate::ports::unused_port().expect("a free loopback port")
 }
 
 /// Waits until the service whose admin port is `admin_port` says it is ready (`/readyz` 200:
