@@ -8,6 +8,7 @@ pub mod extract;
 pub mod i18n;
 pub mod idempotency;
 pub mod json;
+pub mod linger;
 pub mod localize;
 pub mod location;
 pub mod metrics;
@@ -194,6 +195,9 @@ pub fn router(state: AppState) -> Router {
             state.draining.clone(),
             close_when_draining,
         ))
+        // Around every answer that may come before the body was read (the session layer's
+        // refusals, the body limit, the fallbacks), so the answer is not lost to a reset.
+        .layer(axum::middleware::from_fn(linger::read_unread_body))
         .layer(
             ServiceBuilder::new()
                 // Outermost: a server span per request (continuing the caller's traceparent)

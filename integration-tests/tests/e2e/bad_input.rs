@@ -280,3 +280,51 @@ async fn throttled_sign_ins_get_retry_after() {
     assert!(blocked.headers().get("retry-after").is_some());
     assert_problem(blocked, StatusCode::TOO_MANY_REQUESTS).await;
 }
+
+/// An answer given before the body was read (a refused token, a body past the limit) reaches a
+/// client that is still sending that body. Closed with the rest unread, the connection would be
+/// reset under the client, which then reads "connection reset" instead of its answer.
+#[tokio::test]
+async fn an_answer_given_before_the_body_was_read_reaches_a_client_still_sending_it() {
+    let system = TestSystem::spawn().await;
+    // No token: refused before the body is read.
+    let refused = send_slowly(&system, "/api/v1/me/password").await;
+    assert!(refused.starts_with("HTTP/1.1 401"), "{refused}");
+    // A body past the limit (64 KiB): refused once the limit is reached.
+    let too_large = send_slowly(&system, "/api/v1/auth/sign-in").await;
+    assert!(too_large.starts_with("HTTP/1.1 413"), "{too_large}");
+    assert!(too_large.contains("payload-too-large"), "{too_large}");
+}
+
+/// POSTs 3 MiB of JSON whitespace to `path` in 64 KiB pieces with pauses, as a slow upload
+/// does, and reads the answer.
+async fn send_slowly(system: &TestSystem, path: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const PIECE: usize = 64 * 1024;
+    const PIECES: usize = 48;
+    let address = system
+        .url("")
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("the gateway listens");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        PIECE * PIECES
+    );
+    stream.write_all(head.as_bytes()).await.expect("the head is sent");
+    let piece = vec![b' '; PIECE];
+    for _ in 0..PIECES {
+        stream
+            .write_all(&piece)
+            .await
+            .expect("the gateway reads the rest of a body it answered without");
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("the answer arrives");
+    String::from_utf8_lossy(&answer).into_owned()
+}
