@@ -35,7 +35,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ports_handed_out_are_distinct_and_free() {
+    fn ports_handed_out_are_distinct_and_below_the_ephemeral_range() {
         let ports: Vec<u16> = (0..50).map(|_| unused_port().expect("a free port")).collect();
         let mut distinct = ports.clone();
         distinct.sort_unstable();
