@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub mod enumeration;
+pub mod passwords;
 pub mod revocation;
 pub mod signals;
 

@@ -91,6 +91,9 @@ enum BenchCommand {
     /// How long after a cause commits (a session ended) its security event token reaches a
     /// push receiver, beside a bare JetStream publish -> consume round trip.
     Signals(bench::signals::SignalsArgs),
+    /// What identity's password verification costs beside the argon2 crate's own, timed in
+    /// pairs on every core.
+    Passwords(bench::passwords::PasswordsArgs),
 }
 
 #[tokio::main]
@@ -109,6 +112,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Revocation(args)) => bench::revocation::revocation(args).await,
         Command::Bench(BenchCommand::Enumeration(args)) => bench::enumeration::enumeration(args).await,
         Command::Bench(BenchCommand::Signals(args)) => bench::signals::signals(args).await,
+        Command::Bench(BenchCommand::Passwords(args)) => bench::passwords::passwords(args).await,
         Command::Healthcheck(args) => std::process::exit(healthcheck::run(args).await),
         Command::DeadLetters(args) => dead_letters::run(&Env::from_process(), args).await,
         Command::Outbox(args) => outbox::run(&Env::from_process(), args).await,
