@@ -48,7 +48,7 @@ pub async fn read_unread_body(request: Request, next: Next) -> Response {
     }
     let (parts, body) = request.into_parts();
     let shared = Arc::new(Mutex::new(body));
-    let response = next
+    let mut response = next
         .run(Request::from_parts(parts, Body::new(SharedBody(shared.clone()))))
         .await;
     let mut rest = std::mem::replace(
@@ -71,11 +71,9 @@ pub async fn read_unread_body(request: Request, next: Next) -> Response {
     .await;
     if read_to_the_end != Ok(true) {
         // The rest stays unread: say so, rather than leave the client to find out by a reset.
-        let mut response = response;
         response
             .headers_mut()
             .insert(header::CONNECTION, HeaderValue::from_static("close"));
-        return response;
     }
     response
 }

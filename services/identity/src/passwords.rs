@@ -43,11 +43,10 @@ impl Verifier {
     /// parameters, as `argon2::PasswordVerifier` does: a hash it cannot recompute (no salt or
     /// output, unknown algorithm, parameters out of range) matches nothing.
     pub fn verify(&mut self, password: &[u8], hash: &PasswordHash<'_>) -> bool {
-        self.recompute(password, hash)
-            .is_ok_and(|computed| hash.hash.is_some_and(|expected| computed == expected))
+        self.matches(password, hash).unwrap_or(false)
     }
 
-    fn recompute(&mut self, password: &[u8], hash: &PasswordHash<'_>) -> argon2::password_hash::Result<Output> {
+    fn matches(&mut self, password: &[u8], hash: &PasswordHash<'_>) -> argon2::password_hash::Result<bool> {
         let (Some(salt), Some(expected)) = (hash.salt, hash.hash) else {
             return Err(argon2::password_hash::Error::Password);
         };
@@ -62,11 +61,13 @@ impl Verifier {
         }
         // Every block is written before it is read, so what the last verification left in
         // the memory does not matter.
-        Output::init_with(expected.len(), |out| {
+        let computed = Output::init_with(expected.len(), |out| {
             argon2
                 .hash_password_into_with_memory(password, salt, out, &mut self.memory[..blocks])
                 .map_err(Into::into)
-        })
+        })?;
+        // `Output`'s equality is constant-time.
+        Ok(computed == expected)
     }
 
     /// Whether the memory is no larger than identity's own parameters need: a stored hash of
