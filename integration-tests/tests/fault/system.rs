@@ -25,9 +25,28 @@ pub fn workspace_root() -> PathBuf {
         .to_owned()
 }
 
+/// The binaries the suite runs: every service's, the gateway's and the CLI's.
+const SHIPPED_BINARIES: [&str; 7] = [
+    "myaccount-identity",
+    "myaccount-security-info",
+    "myaccount-devices",
+    "myaccount-organizations",
+    "myaccount-audit",
+    "myaccount-gateway",
+    "myaccount",
+];
+
 /// Builds the shipped binaries (a no-op when they are fresh) and returns the directory holding
 /// them: the profile directory of this test binary (`target/debug`), so the suite always runs
 /// what the sources say, never a stale build.
+///
+/// The build is the README's test command's own (`cargo test --workspace --all-features`,
+/// without running anything), which builds every service's binary for its package's tests.
+/// Under that command this is a no-op; a build of the binaries alone would resolve features
+/// differently (dev-dependencies take part only when tests are built) and compile the services
+/// and everything under them a second time, about four minutes on a clean checkout. What it
+/// adds to the Dockerfile's build is for tests: `platform`'s `testing` module, which no binary
+/// calls, and the features the tests' dev-dependencies turn on in crates they share.
 pub fn shipped_binaries() -> PathBuf {
     let exe = std::env::current_exe().expect("the test binary's path");
     // target/<profile>/deps/fault-<hash>
@@ -53,25 +72,21 @@ pub fn shipped_binaries() -> PathBuf {
     }
     build
         .current_dir(workspace_root())
-        .arg("build")
+        .args(["test", "--workspace", "--all-features", "--no-run"])
         .arg("--target-dir")
         .arg(&target_dir);
     if profile_dir.file_name().is_some_and(|name| name == "release") {
         build.arg("--release");
     }
-    for package in [
-        "myaccount-identity",
-        "myaccount-security-info",
-        "myaccount-devices",
-        "myaccount-organizations",
-        "myaccount-audit",
-        "myaccount-gateway",
-        "myaccount",
-    ] {
-        build.args(["-p", package]);
-    }
-    let status = build.arg("--bins").status().expect("cargo runs");
+    let status = build.status().expect("cargo runs");
     assert!(status.success(), "building the shipped binaries failed");
+    for binary in SHIPPED_BINARIES {
+        assert!(
+            profile_dir.join(binary).is_file(),
+            "{binary} was not built: every shipped package needs a test of its own under tests/, \
+             which makes `cargo test` build its binary"
+        );
+    }
     profile_dir
 }
 
