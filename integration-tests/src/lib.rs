@@ -195,7 +195,7 @@ impl TestSystem {
         let gateway_only = TrustedCallers::new().with_key(&gateway_key);
         let security_info_keyring = platform::crypto::Keyring::generate("e2e");
 
-        let identity_settings = myaccount_identity::Settings {
+        let mut identity_settings = myaccount_identity::Settings {
             service: ServiceSettings::for_tests(
                 &myaccount_identity::SPEC,
                 identity_db.settings.clone(),
@@ -215,74 +215,21 @@ impl TestSystem {
             workload_key: Some(identity_key.clone()),
             geoip_databases: vec![geo_test_database()],
         };
-        let identity = myaccount_identity::Application::build(identity_settings.clone())
-            .await
-            .expect("identity starts");
-        let identity_port = identity.port();
-        let identity_admin_port = identity.admin_port();
-        let identity_replica = if options.identity_replica_serves_jwks {
-            let replica = myaccount_identity::Application::build(myaccount_identity::Settings {
+        // Identity's admin port (its JWKS) is chosen first, so every service can start at once.
+        identity_settings.service.grpc.admin_port = platform::testing::free_port();
+        let identity_admin_port = identity_settings.service.grpc.admin_port;
+        let replica_settings = options.identity_replica_serves_jwks.then(|| {
+            let mut replica = myaccount_identity::Settings {
                 bootstrap_admin: None,
-                ..identity_settings
-            })
-            .await
-            .expect("the identity replica starts");
-            Some(replica)
-        } else {
-            None
-        };
-        let jwks_port = identity_replica
+                ..identity_settings.clone()
+            };
+            replica.service.grpc.admin_port = platform::testing::free_port();
+            replica
+        });
+        let jwks_port = replica_settings
             .as_ref()
-            .map_or(identity_admin_port, myaccount_identity::Application::admin_port);
+            .map_or(identity_admin_port, |replica| replica.service.grpc.admin_port);
         let jwks_url = format!("http://127.0.0.1:{jwks_port}/.well-known/jwks.json");
-
-        let audit = myaccount_audit::Application::build(myaccount_audit::Settings {
-            service: ServiceSettings::for_tests(
-                &myaccount_audit::SPEC,
-                audit_db.settings.clone(),
-                nats.settings_for(myaccount_audit::SPEC.name),
-                &jwks_url,
-            )
-            .trusting(gateway_only.clone()),
-            ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
-            geoip_databases: vec![geo_test_database()],
-            retention: myaccount_audit::retention::RetentionSettings::default(),
-        })
-        .await
-        .expect("audit starts");
-        let audit_port = audit.port();
-
-        let organizations = myaccount_organizations::Application::build(myaccount_organizations::Settings {
-            service: ServiceSettings::for_tests(
-                &myaccount_organizations::SPEC,
-                // Many systems run side by side against one Postgres (max_connections 100).
-                platform::db::DatabaseSettings {
-                    max_connections: 4,
-                    ..organizations_db.settings.clone()
-                },
-                nats.settings_for(myaccount_organizations::SPEC.name),
-                &jwks_url,
-            )
-            .trusting(gateway_only.clone()),
-            max_sign_in_retention_days: 365,
-        })
-        .await
-        .expect("organizations starts");
-        let organizations_port = organizations.port();
-
-        let devices = myaccount_devices::Application::build(myaccount_devices::Settings {
-            service: ServiceSettings::for_tests(
-                &myaccount_devices::SPEC,
-                devices_db.settings.clone(),
-                nats.settings_for(myaccount_devices::SPEC.name),
-                &jwks_url,
-            )
-            .trusting(gateway_only.clone()),
-            encryption: platform::crypto::Keyring::generate("e2e"),
-        })
-        .await
-        .expect("devices starts");
-        let devices_port = devices.port();
 
         let mut security_info_service = ServiceSettings::for_tests(
             &myaccount_security_info::SPEC,
@@ -292,21 +239,117 @@ impl TestSystem {
         )
         .trusting(gateway_only.clone().with_key(&identity_key));
         security_info_service.grpc.port = security_info_port;
-        let security_info = myaccount_security_info::Application::build(myaccount_security_info::Settings {
-            service: security_info_service,
-            keyring: security_info_keyring.clone(),
-            webauthn: myaccount_security_info::WebAuthnSettings {
-                rp_id: "localhost".into(),
-                rp_origin: web_origin.parse().expect("origin"),
-                rp_name: "MyAccount".into(),
-            },
-            totp_issuer: "MyAccount".into(),
-            sender: myaccount_security_info::notifications::SenderSettings::Log,
-            // No SMS or voice provider: the portal offers phones as unavailable.
-            phone: None,
-        })
-        .await
-        .expect("security-info starts");
+        // The transmitter's issuer is the gateway, where receivers find it.
+        let signals_issuer = format!("http://127.0.0.1:{gateway_port}");
+        let signals_keyring = platform::crypto::Keyring::generate("e2e");
+        // Keys reloaded every second and cached by receivers for a second: a rotated key signs
+        // three seconds after it is published.
+        let signals_keys = myaccount_signals::keys::KeySettings {
+            reload: Duration::from_secs(1),
+            jwks_max_age: Duration::from_secs(1),
+        };
+        // Every service starts side by side, each creating and migrating its database: what
+        // they need of each other (identity's JWKS, security-info's port) was chosen above.
+        // Each start is boxed: six of them inline would overflow a test thread's stack.
+        let (identity, audit, organizations, devices, security_info, signals) = tokio::join!(
+            Box::pin(myaccount_identity::Application::build(identity_settings)),
+            Box::pin(myaccount_audit::Application::build(myaccount_audit::Settings {
+                service: ServiceSettings::for_tests(
+                    &myaccount_audit::SPEC,
+                    audit_db.settings.clone(),
+                    nats.settings_for(myaccount_audit::SPEC.name),
+                    &jwks_url,
+                )
+                .trusting(gateway_only.clone()),
+                ingest_workers: myaccount_audit::DEFAULT_INGEST_WORKERS,
+                geoip_databases: vec![geo_test_database()],
+                retention: myaccount_audit::retention::RetentionSettings::default(),
+            })),
+            Box::pin(myaccount_organizations::Application::build(
+                myaccount_organizations::Settings {
+                    service: ServiceSettings::for_tests(
+                        &myaccount_organizations::SPEC,
+                        // Many systems run side by side against one Postgres (max_connections 100).
+                        platform::db::DatabaseSettings {
+                            max_connections: 4,
+                            ..organizations_db.settings.clone()
+                        },
+                        nats.settings_for(myaccount_organizations::SPEC.name),
+                        &jwks_url,
+                    )
+                    .trusting(gateway_only.clone()),
+                    max_sign_in_retention_days: 365,
+                }
+            )),
+            Box::pin(myaccount_devices::Application::build(myaccount_devices::Settings {
+                service: ServiceSettings::for_tests(
+                    &myaccount_devices::SPEC,
+                    devices_db.settings.clone(),
+                    nats.settings_for(myaccount_devices::SPEC.name),
+                    &jwks_url,
+                )
+                .trusting(gateway_only.clone()),
+                encryption: platform::crypto::Keyring::generate("e2e"),
+            })),
+            Box::pin(myaccount_security_info::Application::build(
+                myaccount_security_info::Settings {
+                    service: security_info_service,
+                    keyring: security_info_keyring.clone(),
+                    webauthn: myaccount_security_info::WebAuthnSettings {
+                        rp_id: "localhost".into(),
+                        rp_origin: web_origin.parse().expect("origin"),
+                        rp_name: "MyAccount".into(),
+                    },
+                    totp_issuer: "MyAccount".into(),
+                    sender: myaccount_security_info::notifications::SenderSettings::Log,
+                    // No SMS or voice provider: the portal offers phones as unavailable.
+                    phone: None,
+                }
+            )),
+            Box::pin(myaccount_signals::Application::build(myaccount_signals::Settings {
+                service: ServiceSettings::for_tests(
+                    &myaccount_signals::SPEC,
+                    platform::db::DatabaseSettings {
+                        max_connections: 4,
+                        ..signals_db.settings.clone()
+                    },
+                    nats.settings_for(myaccount_signals::SPEC.name),
+                    &jwks_url,
+                )
+                .trusting(gateway_only.clone()),
+                encryption: signals_keyring.clone(),
+                issuer: signals_issuer.clone(),
+                receiver_token_ttl: Duration::from_secs(600),
+                // A receiver that comes back is tried again within half a second.
+                push: myaccount_signals::push::PushSettings {
+                    timeout: Duration::from_secs(2),
+                    initial_backoff: Duration::from_millis(100),
+                    max_backoff: Duration::from_millis(500),
+                },
+                streams: myaccount_signals::service::StreamPolicy::default(),
+                keys: signals_keys.clone(),
+            })),
+        );
+        let identity = identity.expect("identity starts");
+        let identity_port = identity.port();
+        // The replica once identity's migrations are in place.
+        let identity_replica = match replica_settings {
+            Some(settings) => Some(
+                myaccount_identity::Application::build(settings)
+                    .await
+                    .expect("the identity replica starts"),
+            ),
+            None => None,
+        };
+        let audit = audit.expect("audit starts");
+        let audit_port = audit.port();
+        let organizations = organizations.expect("organizations starts");
+        let organizations_port = organizations.port();
+        let devices = devices.expect("devices starts");
+        let devices_port = devices.port();
+        let security_info = security_info.expect("security-info starts");
+        let signals = signals.expect("signals starts");
+        let signals_port = signals.port();
 
         let answer_droppers = if options.answer_droppers {
             Some(AnswerDroppers {
@@ -319,41 +362,6 @@ impl TestSystem {
         let (gateway_identity_port, gateway_devices_port) = answer_droppers
             .as_ref()
             .map_or((identity_port, devices_port), |d| (d.identity.port, d.devices.port));
-        // The transmitter's issuer is the gateway, where receivers find it.
-        let signals_issuer = format!("http://127.0.0.1:{gateway_port}");
-        let signals_keyring = platform::crypto::Keyring::generate("e2e");
-        // Keys reloaded every second and cached by receivers for a second: a rotated key signs
-        // three seconds after it is published.
-        let signals_keys = myaccount_signals::keys::KeySettings {
-            reload: Duration::from_secs(1),
-            jwks_max_age: Duration::from_secs(1),
-        };
-        let signals = myaccount_signals::Application::build(myaccount_signals::Settings {
-            service: ServiceSettings::for_tests(
-                &myaccount_signals::SPEC,
-                platform::db::DatabaseSettings {
-                    max_connections: 4,
-                    ..signals_db.settings.clone()
-                },
-                nats.settings_for(myaccount_signals::SPEC.name),
-                &jwks_url,
-            )
-            .trusting(gateway_only.clone()),
-            encryption: signals_keyring.clone(),
-            issuer: signals_issuer.clone(),
-            receiver_token_ttl: Duration::from_secs(600),
-            // A receiver that comes back is tried again within half a second.
-            push: myaccount_signals::push::PushSettings {
-                timeout: Duration::from_secs(2),
-                initial_backoff: Duration::from_millis(100),
-                max_backoff: Duration::from_millis(500),
-            },
-            streams: myaccount_signals::service::StreamPolicy::default(),
-            keys: signals_keys.clone(),
-        })
-        .await
-        .expect("signals starts");
-        let signals_port = signals.port();
 
         let gateway_settings = myaccount_gateway::Settings {
             host: "127.0.0.1".parse().expect("ip"),
@@ -727,6 +735,14 @@ impl Drop for TestSystem {
         for stop in &self.stops {
             stop.cancel();
         }
+        TestDatabase::drop_together(&mut [
+            &mut self.identity_db,
+            &mut self.audit_db,
+            &mut self.devices_db,
+            &mut self.organizations_db,
+            &mut self.security_info_db,
+            &mut self.signals_db,
+        ]);
     }
 }
 

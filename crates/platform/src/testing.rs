@@ -30,6 +30,8 @@ pub const NATS_URL: &str = "nats://127.0.0.1:4222";
 pub struct TestDatabase {
     pub settings: DatabaseSettings,
     name: String,
+    /// Dropped already, with others at once ([`TestDatabase::drop_together`]).
+    dropped: bool,
 }
 
 impl TestDatabase {
@@ -39,31 +41,59 @@ impl TestDatabase {
         // small pools keep parallel tests within it.
         let mut settings = DatabaseSettings::new(format!("{POSTGRES_SERVER}/{name}"));
         settings.max_connections = 4;
-        Self { settings, name }
+        Self {
+            settings,
+            name,
+            dropped: false,
+        }
     }
 
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// Drops these databases side by side. Each drop ends the connections still open to its
+    /// database and waits for them to close (Postgres checks every 100 ms), so a system of six
+    /// services' databases is let go in one such wait instead of six.
+    pub fn drop_together(databases: &mut [&mut TestDatabase]) {
+        let names = databases
+            .iter_mut()
+            .filter(|database| !database.dropped)
+            .map(|database| {
+                database.dropped = true;
+                database.name.clone()
+            })
+            .collect();
+        drop_databases(names);
+    }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(&self.name));
-        // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
-        let _ = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
-                return;
-            };
-            rt.block_on(async move {
-                use sqlx::Connection;
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{POSTGRES_SERVER}/postgres")).await {
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await;
-                }
-            });
-        })
-        .join();
+        if !self.dropped {
+            drop_databases(vec![self.name.clone()]);
+        }
     }
+}
+
+fn drop_databases(names: Vec<String>) {
+    if names.is_empty() {
+        return;
+    }
+    // Drop runs inside the test's runtime; do the async cleanup on a thread of its own.
+    let _ = std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            return;
+        };
+        rt.block_on(futures::future::join_all(names.into_iter().map(|name| async move {
+            use sqlx::Connection;
+            let statement = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_identifier(&name));
+            if let Ok(mut conn) = sqlx::PgConnection::connect(&format!("{POSTGRES_SERVER}/postgres")).await {
+                let _ = sqlx::query(sqlx::AssertSqlSafe(statement)).execute(&mut conn).await;
+            }
+        })));
+    })
+    .join();
 }
 
 /// A NATS namespace of its own for one test; its streams are deleted when dropped.
