@@ -269,11 +269,7 @@ impl TestSystem {
                 myaccount_organizations::Settings {
                     service: ServiceSettings::for_tests(
                         &myaccount_organizations::SPEC,
-                        // Many systems run side by side against one Postgres (max_connections 100).
-                        platform::db::DatabaseSettings {
-                            max_connections: 4,
-                            ..organizations_db.settings.clone()
-                        },
+                        organizations_db.settings.clone(),
                         nats.settings_for(myaccount_organizations::SPEC.name),
                         &jwks_url,
                     )
@@ -309,10 +305,7 @@ impl TestSystem {
             Box::pin(myaccount_signals::Application::build(myaccount_signals::Settings {
                 service: ServiceSettings::for_tests(
                     &myaccount_signals::SPEC,
-                    platform::db::DatabaseSettings {
-                        max_connections: 4,
-                        ..signals_db.settings.clone()
-                    },
+                    signals_db.settings.clone(),
                     nats.settings_for(myaccount_signals::SPEC.name),
                     &jwks_url,
                 )
